@@ -1,0 +1,376 @@
+//! Authentication and authorization: who may act, as which company.
+//!
+//! Two ways in, one result:
+//! - browsers get an opaque HttpOnly session cookie plus a CSRF token (revocable, stored
+//!   hashed);
+//! - API clients get a short-lived HS256 access token (JWT) and a rotating refresh token.
+//!   Presenting a refresh token that was already rotated revokes its whole family.
+//!
+//! Either way `resolve` turns (company, user, token version) into an [`Actor`] by reading the
+//! user, company, role and plan in one read transaction, so deactivation, demotion, password
+//! change and logout take effect on the next request. The company is never taken from the
+//! request.
+
+pub mod actor;
+pub mod limiter;
+pub mod password;
+pub mod store;
+
+use base64::Engine;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::audit;
+use crate::clock::Ts;
+use crate::error::{Error, Result};
+use crate::ids::{BranchId, CompanyId, UserId};
+use crate::storage::{Db, ReadTx, StorageError, WriteTx};
+use crate::tenancy::model::User;
+use crate::tenancy::store as tstore;
+use actor::{Actor, BranchScope};
+use store::{BrowserSession, FAMILIES, INVITES, Invite, REFRESH, RefreshFamily, SECRETS, SESSIONS, Secret};
+
+/// Token signing keys (HS256). The secret comes from config or is generated into the data
+/// file on first start; it never appears in the repository.
+pub struct Keys {
+    enc: jsonwebtoken::EncodingKey,
+    dec: jsonwebtoken::DecodingKey,
+}
+
+impl Keys {
+    pub fn load_or_create(db: &Db, configured: Option<&str>) -> Result<Keys> {
+        let secret = match configured {
+            Some(b64) => base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .ok()
+                .filter(|s| s.len() >= 32)
+                .ok_or_else(|| Error::Internal("DUKAN_JWT_SECRET must be base64 of at least 32 bytes".into()))?,
+            None => db.write_blocking(|tx| -> Result<Vec<u8>, StorageError> {
+                if let Some(s) = tx.get(SECRETS, "jwt")? {
+                    return Ok(s.bytes);
+                }
+                let mut bytes = vec![0u8; 32];
+                rand::rng().fill_bytes(&mut bytes);
+                tx.insert(SECRETS, "jwt", &Secret { bytes: bytes.clone() })?;
+                Ok(bytes)
+            })?,
+        };
+        Ok(Keys { enc: jsonwebtoken::EncodingKey::from_secret(&secret), dec: jsonwebtoken::DecodingKey::from_secret(&secret) })
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: u64,
+    pub cid: u64,
+    pub tv: u32,
+    pub fam: u64,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// A fresh random token (base64url, 256 bits) and the hash under which it is stored.
+pub fn random_token() -> (String, [u8; 32]) {
+    let mut raw = [0u8; 32];
+    rand::rng().fill_bytes(&mut raw);
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+    let hash = hash_token(&token);
+    (token, hash)
+}
+
+pub fn hash_token(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: i64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    pub access_minutes: i64,
+    pub refresh_days: i64,
+    pub session_hours: i64,
+}
+
+fn sign(keys: &Keys, claims: &Claims) -> Result<String> {
+    jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), claims, &keys.enc)
+        .map_err(|e| Error::Internal(format!("sign: {e}")))
+}
+
+/// Checks signature and expiry (against our clock, not the system's).
+pub fn decode_access(keys: &Keys, token: &str, now: Ts) -> Result<Claims> {
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.validate_exp = false;
+    validation.required_spec_claims.clear();
+    let data = jsonwebtoken::decode::<Claims>(token, &keys.dec, &validation).map_err(|_| Error::TokenInvalid)?;
+    if data.claims.exp * 1000 <= now.0 {
+        return Err(Error::TokenInvalid);
+    }
+    Ok(data.claims)
+}
+
+/// Finds the active user with this login e-mail and its password hash (None if unknown).
+pub fn lookup_login(tx: &ReadTx, email: &str) -> Result<Option<(CompanyId, User)>> {
+    let Some(r) = tx.get(tstore::LOGINS, email)? else {
+        return Ok(None);
+    };
+    Ok(tx.get(tstore::USERS, (r.company.0, r.user.0))?.map(|u| (r.company, u)))
+}
+
+/// Starts an API token family for a signed-in user.
+pub fn issue_tokens(tx: &mut WriteTx, keys: &Keys, now: Ts, life: Lifetimes, company: CompanyId, user: &User) -> Result<TokenPair> {
+    let family_id = tx.next_id()?;
+    let (refresh, hash) = random_token();
+    let family = RefreshFamily {
+        company,
+        user: user.id,
+        token_version: user.token_version,
+        current: hash,
+        created: now,
+        expires: now.plus_days(life.refresh_days),
+        revoked: false,
+    };
+    tx.insert(FAMILIES, family_id, &family)?;
+    tx.insert(REFRESH, hash, &family_id)?;
+    access_pair(keys, now, life, family_id, &family, refresh)
+}
+
+fn access_pair(keys: &Keys, now: Ts, life: Lifetimes, family_id: u64, family: &RefreshFamily, refresh: String) -> Result<TokenPair> {
+    let exp = now.0 / 1000 + life.access_minutes * 60;
+    let claims = Claims { sub: family.user.0, cid: family.company.0, tv: family.token_version, fam: family_id, iat: now.0 / 1000, exp };
+    Ok(TokenPair { access_token: sign(keys, &claims)?, refresh_token: refresh, expires_in: life.access_minutes * 60 })
+}
+
+pub enum Refreshed {
+    Rotated(TokenPair),
+    /// An already-rotated token came back: it leaked. The family is now revoked (the caller
+    /// commits that) and the request fails.
+    ReuseDetected,
+}
+
+/// Rotates a refresh token. A token that was already rotated means it leaked: the whole
+/// family is revoked and the caller must sign in again.
+pub fn refresh(tx: &mut WriteTx, keys: &Keys, now: Ts, life: Lifetimes, token: &str) -> Result<Refreshed> {
+    let hash = hash_token(token);
+    let family_id = tx.get(REFRESH, hash)?.ok_or(Error::TokenInvalid)?;
+    let mut family = tx.get(FAMILIES, family_id)?.ok_or(Error::TokenInvalid)?;
+    if family.revoked || family.expires <= now {
+        return Err(Error::TokenInvalid);
+    }
+    if family.current != hash {
+        family.revoked = true;
+        tx.insert(FAMILIES, family_id, &family)?;
+        audit::record_system(
+            tx,
+            family.company,
+            (Some(family.user), "refresh-token reuse"),
+            "",
+            now,
+            "auth.token_reuse",
+            format!("user:{}", family.user),
+        )?;
+        return Ok(Refreshed::ReuseDetected);
+    }
+    let user = tx.get(tstore::USERS, (family.company.0, family.user.0))?.ok_or(Error::TokenInvalid)?;
+    if !user.active || user.token_version != family.token_version {
+        return Err(Error::TokenInvalid);
+    }
+    let (next, next_hash) = random_token();
+    family.current = next_hash;
+    tx.insert(FAMILIES, family_id, &family)?;
+    tx.insert(REFRESH, next_hash, &family_id)?;
+    access_pair(keys, now, life, family_id, &family, next).map(Refreshed::Rotated)
+}
+
+pub fn revoke_family(tx: &mut WriteTx, family_id: u64) -> Result<()> {
+    if let Some(mut f) = tx.get(FAMILIES, family_id)? {
+        f.revoked = true;
+        tx.insert(FAMILIES, family_id, &f)?;
+    }
+    Ok(())
+}
+
+pub fn family_live(tx: &ReadTx, family_id: u64, now: Ts) -> Result<bool> {
+    Ok(tx.get(FAMILIES, family_id)?.is_some_and(|f| !f.revoked && f.expires > now))
+}
+
+/// Starts a browser session; returns the cookie value.
+pub fn create_session(tx: &mut WriteTx, now: Ts, life: Lifetimes, company: CompanyId, user: &User, ip: &str) -> Result<String> {
+    let (token, hash) = random_token();
+    let (csrf, _) = random_token();
+    let session = BrowserSession {
+        company,
+        user: user.id,
+        token_version: user.token_version,
+        csrf,
+        created: now,
+        expires: now.plus_ms(life.session_hours * 3_600_000),
+        branch: None,
+        company_scope: false,
+        ip: ip.to_string(),
+    };
+    tx.insert(SESSIONS, hash, &session)?;
+    Ok(token)
+}
+
+pub fn session(tx: &ReadTx, cookie: &str, now: Ts) -> Result<Option<BrowserSession>> {
+    Ok(tx.get(SESSIONS, hash_token(cookie))?.filter(|s| s.expires > now))
+}
+
+pub fn end_session(tx: &mut WriteTx, cookie: &str) -> Result<()> {
+    tx.remove(SESSIONS, hash_token(cookie))?;
+    Ok(())
+}
+
+/// Remembers the branch (or the company-wide scope) the user picked in the switcher.
+pub fn choose_branch(tx: &mut WriteTx, cookie: &str, branch: Option<BranchId>) -> Result<()> {
+    let hash = hash_token(cookie);
+    let mut s = tx.get(SESSIONS, hash)?.ok_or(Error::Unauthorized)?;
+    s.company_scope = branch.is_none();
+    s.branch = branch;
+    tx.insert(SESSIONS, hash, &s)?;
+    Ok(())
+}
+
+/// Slides a session's expiry forward (called at most every few minutes per session).
+pub fn extend_session(tx: &mut WriteTx, cookie: &str, now: Ts, life: Lifetimes) -> Result<()> {
+    let hash = hash_token(cookie);
+    if let Some(mut s) = tx.get(SESSIONS, hash)? {
+        s.expires = now.plus_ms(life.session_hours * 3_600_000);
+        tx.insert(SESSIONS, hash, &s)?;
+    }
+    Ok(())
+}
+
+/// A one-time link for a user to set their password (valid 7 days). Only the link's holder
+/// learns the password; the admin never sees one.
+pub fn create_invite(tx: &mut WriteTx, company: CompanyId, user: UserId, now: Ts) -> Result<String> {
+    let (token, hash) = random_token();
+    tx.insert(INVITES, hash, &Invite { company, user, expires: now.plus_days(7) })?;
+    Ok(token)
+}
+
+pub fn invite(tx: &ReadTx, token: &str, now: Ts) -> Result<Invite> {
+    tx.get(INVITES, hash_token(token))?.filter(|i| i.expires > now).ok_or(Error::NotFound)
+}
+
+pub fn consume_invite(tx: &mut WriteTx, token: &str, now: Ts) -> Result<Invite> {
+    let hash = hash_token(token);
+    let inv = tx.get(INVITES, hash)?.filter(|i| i.expires > now).ok_or(Error::NotFound)?;
+    tx.remove(INVITES, hash)?;
+    Ok(inv)
+}
+
+/// Deletes expired sessions, invites and refresh families (with their token rows).
+pub fn sweep(tx: &mut WriteTx, now: Ts) -> Result<u64> {
+    let mut removed = 0;
+    let mut dead_sessions = Vec::new();
+    tx.range(SESSIONS, [0u8; 32], [255u8; 32], false, usize::MAX, |k, s| {
+        if s.expires <= now {
+            dead_sessions.push(k);
+        }
+        Ok(true)
+    })?;
+    let mut dead_invites = Vec::new();
+    tx.range(INVITES, [0u8; 32], [255u8; 32], false, usize::MAX, |k, i| {
+        if i.expires <= now {
+            dead_invites.push(k);
+        }
+        Ok(true)
+    })?;
+    let mut dead_families = Vec::new();
+    tx.range(FAMILIES, 0, u64::MAX, false, usize::MAX, |k, f| {
+        if f.expires <= now {
+            dead_families.push(k);
+        }
+        Ok(true)
+    })?;
+    let mut dead_tokens = Vec::new();
+    tx.range(REFRESH, [0u8; 32], [255u8; 32], false, usize::MAX, |k, fam| {
+        if dead_families.binary_search(&fam).is_ok() {
+            dead_tokens.push(k);
+        }
+        Ok(true)
+    })?;
+    for k in dead_sessions {
+        removed += tx.remove(SESSIONS, k)? as u64;
+    }
+    for k in dead_invites {
+        removed += tx.remove(INVITES, k)? as u64;
+    }
+    for k in dead_tokens {
+        removed += tx.remove(REFRESH, k)? as u64;
+    }
+    for k in dead_families {
+        removed += tx.remove(FAMILIES, k)? as u64;
+    }
+    Ok(removed)
+}
+
+/// What a request presented, after its signature or cookie was checked.
+pub struct Presented {
+    pub company: CompanyId,
+    pub user: UserId,
+    pub token_version: u32,
+    /// The branch the session chose, or the API client's `X-Dukan-Branch` header.
+    pub branch: Option<BranchId>,
+    pub company_scope: bool,
+    pub ip: String,
+}
+
+/// Builds the acting user's rights from what is stored now.
+pub fn resolve(tx: &ReadTx, p: &Presented, now: Ts) -> Result<Actor> {
+    let user = tx.get(tstore::USERS, (p.company.0, p.user.0))?.ok_or(Error::TokenInvalid)?;
+    if !user.active || user.token_version != p.token_version {
+        return Err(Error::TokenInvalid);
+    }
+    let company = tstore::company(tx, p.company)?.ok_or(Error::TokenInvalid)?;
+    if !company.active && !user.platform_admin {
+        return Err(Error::CompanyInactive);
+    }
+    let perms = match user.custom_role {
+        Some(r) => tx.get(tstore::ROLES, (p.company.0, r.0))?.map(|r| r.perms).unwrap_or_default(),
+        None => Default::default(),
+    };
+    let owner_like = matches!(user.role, crate::tenancy::model::SystemRole::Owner | crate::tenancy::model::SystemRole::Admin);
+    let active_branch = |b: BranchId| -> Result<bool> { Ok(tx.get(tstore::BRANCHES, (p.company.0, b.0))?.is_some_and(|b| b.active)) };
+    let branch = match p.branch {
+        Some(b) if (user.branches.contains(&b) || owner_like) && active_branch(b)? => BranchScope::Branch(b),
+        Some(_) => return Err(Error::Forbidden { permission: "branch" }),
+        None if p.company_scope && owner_like => BranchScope::Company,
+        None => {
+            let mut pick = BranchScope::Company;
+            for b in user.primary_branch.iter().chain(user.branches.iter()) {
+                if active_branch(*b)? {
+                    pick = BranchScope::Branch(*b);
+                    break;
+                }
+            }
+            pick
+        }
+    };
+    let plan_id = match branch {
+        BranchScope::Branch(b) => tx.get(tstore::BRANCHES, (p.company.0, b.0))?.and_then(|b| b.plan).unwrap_or(company.plan),
+        BranchScope::Company => company.plan,
+    };
+    let features = tx.get(tstore::PLANS, plan_id.0)?.map(|p| p.features).unwrap_or_default();
+    let access = company.access(now);
+    Ok(Actor {
+        company: p.company,
+        user: user.id,
+        user_name: user.name.clone(),
+        role: user.role,
+        perms,
+        branch,
+        ip: p.ip.clone(),
+        lang: user.lang,
+        platform_admin: user.platform_admin,
+        access,
+        features,
+    })
+}

@@ -1,0 +1,44 @@
+//! `dukan check`: recomputes every index and projection from primary data and lists every
+//! mismatch. Integration tests call it at the end; backups run it on their copy.
+
+use crate::error::Result;
+use crate::storage::{Db, ReadTx};
+
+pub fn run(db: &Db) -> Result<Vec<String>> {
+    let tx = db.read()?;
+    let mut problems = crate::tenancy::store::verify(&tx)?;
+    problems.extend(ids_below_counter(&tx)?);
+    Ok(problems)
+}
+
+/// Every stored id must be below the box-wide counter, or a future id would collide.
+fn ids_below_counter(tx: &ReadTx) -> Result<Vec<String>> {
+    use crate::tenancy::store::{BRANCHES, COMPANIES, ROLES, USERS};
+    let next = tx.meta("next_id")?.unwrap_or(1);
+    let mut max = 0u64;
+    for (id, _) in tx.list(COMPANIES, 0, u64::MAX, usize::MAX)? {
+        max = max.max(id);
+    }
+    for (cid, _) in tx.list(COMPANIES, 0, u64::MAX, usize::MAX)? {
+        let lo = (cid, 0);
+        let hi = (cid, u64::MAX);
+        for ((_, id), _) in tx.list(USERS, lo, hi, usize::MAX)? {
+            max = max.max(id);
+        }
+        for ((_, id), _) in tx.list(BRANCHES, lo, hi, usize::MAX)? {
+            max = max.max(id);
+        }
+        for ((_, id), _) in tx.list(ROLES, lo, hi, usize::MAX)? {
+            max = max.max(id);
+        }
+        tx.range(crate::audit::AUDIT, lo, hi, true, 1, |(_, id), _| {
+            max = max.max(id);
+            Ok(false)
+        })?;
+    }
+    tx.range(crate::storage::outbox::OUTBOX, 0, u64::MAX, true, 1, |id, _| {
+        max = max.max(id);
+        Ok(false)
+    })?;
+    Ok(if max >= next { vec![format!("id counter {next} is not above the largest stored id {max}")] } else { vec![] })
+}

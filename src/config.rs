@@ -1,0 +1,145 @@
+//! Configuration: built-in defaults, then `dukan.toml` (in the data dir, or `--config`), then
+//! `DUKAN_*` environment variables, then command-line flags. No secret has a default: the
+//! token signing key is generated into the data file on first start unless
+//! `DUKAN_JWT_SECRET` supplies one.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data: PathBuf,
+    /// "text" or "json".
+    pub log_format: String,
+    pub cache_mb: usize,
+    pub access_token_minutes: i64,
+    pub refresh_token_days: i64,
+    pub session_hours: i64,
+    /// Largest accepted request body for JSON and forms, in KiB (uploads have their own limit).
+    pub body_limit_kb: usize,
+    pub upload_limit_kb: usize,
+    /// Trust `X-Forwarded-For` (only behind a reverse proxy you run).
+    pub trusted_proxy: bool,
+    /// HS256 key for access tokens, base64; when absent one is generated into the data file.
+    pub jwt_secret: Option<String>,
+    pub argon2_m_kib: u32,
+    pub argon2_t: u32,
+    pub backup: BackupConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BackupConfig {
+    /// Folder for backups (a USB stick's mount point, say); default `<data>/backups`.
+    pub dir: Option<PathBuf>,
+    /// Local time "HH:MM" of the daily backup; empty disables the schedule.
+    pub daily_at: String,
+    /// Scheduled backups kept in the folder; older ones are deleted after a good new one.
+    pub keep: usize,
+    /// Time zone of `daily_at`.
+    pub timezone: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            data: PathBuf::from("dukan-data"),
+            log_format: "text".into(),
+            cache_mb: 128,
+            access_token_minutes: 15,
+            refresh_token_days: 30,
+            session_hours: 12,
+            body_limit_kb: 1024,
+            upload_limit_kb: 4096,
+            trusted_proxy: false,
+            jwt_secret: None,
+            argon2_m_kib: 19 * 1024,
+            argon2_t: 2,
+            backup: BackupConfig::default(),
+        }
+    }
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        BackupConfig { dir: None, daily_at: "03:00".into(), keep: 7, timezone: "Asia/Bishkek".into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {source}")]
+    Parse { path: PathBuf, source: toml::de::Error },
+    #[error("environment variable {name}: {message}")]
+    Env { name: &'static str, message: String },
+}
+
+impl Config {
+    /// Loads the layered configuration. `data` and `config_file` come from the command line.
+    pub fn load(data: Option<&Path>, config_file: Option<&Path>) -> Result<Config, ConfigError> {
+        let env_data = std::env::var_os("DUKAN_DATA").map(PathBuf::from);
+        let data_dir = data.map(Path::to_path_buf).or(env_data).unwrap_or_else(|| PathBuf::from("dukan-data"));
+        let file = config_file.map(Path::to_path_buf).unwrap_or_else(|| data_dir.join("dukan.toml"));
+        let mut config = if file.exists() {
+            let text = std::fs::read_to_string(&file).map_err(|source| ConfigError::Read { path: file.clone(), source })?;
+            toml::from_str(&text).map_err(|source| ConfigError::Parse { path: file.clone(), source })?
+        } else {
+            Config::default()
+        };
+        config.data = data_dir;
+        config.apply_env()?;
+        Ok(config)
+    }
+
+    fn apply_env(&mut self) -> Result<(), ConfigError> {
+        fn var(name: &'static str) -> Option<String> {
+            std::env::var(name).ok().filter(|v| !v.is_empty())
+        }
+        fn parse<T: std::str::FromStr>(name: &'static str, v: String) -> Result<T, ConfigError> {
+            v.parse().map_err(|_| ConfigError::Env { name, message: format!("cannot parse {v:?}") })
+        }
+        if let Some(v) = var("DUKAN_LISTEN") {
+            self.listen = parse("DUKAN_LISTEN", v)?;
+        }
+        if let Some(v) = var("DUKAN_LOG_FORMAT") {
+            self.log_format = v;
+        }
+        if let Some(v) = var("DUKAN_CACHE_MB") {
+            self.cache_mb = parse("DUKAN_CACHE_MB", v)?;
+        }
+        if let Some(v) = var("DUKAN_JWT_SECRET") {
+            self.jwt_secret = Some(v);
+        }
+        if let Some(v) = var("DUKAN_TRUSTED_PROXY") {
+            self.trusted_proxy = parse("DUKAN_TRUSTED_PROXY", v)?;
+        }
+        if let Some(v) = var("DUKAN_ARGON2_M_KIB") {
+            self.argon2_m_kib = parse("DUKAN_ARGON2_M_KIB", v)?;
+        }
+        if let Some(v) = var("DUKAN_BACKUP_DIR") {
+            self.backup.dir = Some(PathBuf::from(v));
+        }
+        if let Ok(v) = std::env::var("DUKAN_BACKUP_DAILY_AT") {
+            self.backup.daily_at = v;
+        }
+        if let Some(v) = var("DUKAN_BACKUP_KEEP") {
+            self.backup.keep = parse("DUKAN_BACKUP_KEEP", v)?;
+        }
+        Ok(())
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.data.join("dukan.redb")
+    }
+
+    pub fn backup_dir(&self) -> PathBuf {
+        self.backup.dir.clone().unwrap_or_else(|| self.data.join("backups"))
+    }
+}

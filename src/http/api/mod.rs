@@ -1,0 +1,72 @@
+//! The JSON API under `/api/v1/`, and its OpenAPI 3.1 description.
+
+pub mod auth;
+pub mod dto;
+pub mod ops;
+pub mod tenancy;
+
+use axum::Router;
+use axum::routing::{get, post, put};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use crate::app::App;
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/api/v1/auth/login", post(auth::login))
+        .route("/api/v1/auth/refresh", post(auth::refresh))
+        .route("/api/v1/auth/logout", post(auth::logout))
+        .route("/api/v1/auth/password", post(auth::change_password))
+        .route("/api/v1/me", get(auth::me))
+        .route("/api/v1/company", get(tenancy::get_company).put(tenancy::put_company))
+        .route("/api/v1/branches", get(tenancy::list_branches).post(tenancy::create_branch))
+        .route("/api/v1/branches/{id}", get(tenancy::get_branch).put(tenancy::put_branch))
+        .route("/api/v1/users", get(tenancy::list_users).post(tenancy::create_user))
+        .route("/api/v1/users/{id}", get(tenancy::get_user).put(tenancy::put_user))
+        .route("/api/v1/users/{id}/deactivate", post(tenancy::deactivate_user))
+        .route("/api/v1/users/{id}/activate", post(tenancy::activate_user))
+        .route("/api/v1/users/{id}/invite", post(tenancy::invite_user))
+        .route("/api/v1/roles", get(tenancy::list_roles).post(tenancy::create_role))
+        .route("/api/v1/roles/{id}", get(tenancy::get_role).put(tenancy::put_role).delete(tenancy::delete_role))
+        .route("/api/v1/permissions", get(tenancy::list_permissions))
+        .route("/api/v1/audit", get(ops::list_audit))
+        .route("/api/v1/backups", get(ops::list_backups).post(ops::create_backup))
+        .route("/api/v1/backups/{id}/download", get(ops::download_backup))
+        .route("/api/v1/platform/companies", get(ops::list_companies).post(ops::create_company))
+        .route("/api/v1/platform/companies/{id}/subscription", put(ops::put_subscription))
+        .route("/api/v1/platform/plans", get(ops::list_plans).post(ops::create_plan))
+        .route("/api/v1/platform/plans/{id}", put(ops::put_plan))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Dukan API", description = "JSON API of the Dukan appliance. Errors are application/problem+json with a stable `code`. \
+        Authenticate with `POST /api/v1/auth/login`, then send `Authorization: Bearer <access_token>`; \
+        optionally `X-Dukan-Branch: <id>` to act in another of your branches."),
+    paths(
+        auth::login, auth::refresh, auth::logout, auth::change_password, auth::me,
+        tenancy::get_company, tenancy::put_company,
+        tenancy::list_branches, tenancy::create_branch, tenancy::get_branch, tenancy::put_branch,
+        tenancy::list_users, tenancy::create_user, tenancy::get_user, tenancy::put_user,
+        tenancy::deactivate_user, tenancy::activate_user, tenancy::invite_user,
+        tenancy::list_roles, tenancy::create_role, tenancy::get_role, tenancy::put_role, tenancy::delete_role, tenancy::list_permissions,
+        ops::list_audit, ops::list_backups, ops::create_backup, ops::download_backup,
+        ops::list_companies, ops::create_company, ops::put_subscription, ops::list_plans, ops::create_plan, ops::put_plan,
+        crate::http::healthz,
+    ),
+    modifiers(&BearerScheme)
+)]
+pub struct ApiDoc;
+
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}

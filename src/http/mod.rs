@@ -1,0 +1,232 @@
+//! HTTP: the only module that imports axum, askama and rust-embed. It builds the router
+//! (public routes, the JSON API, the pages), the middleware (metrics, localized problem
+//! responses, CSRF form fields, security headers, body limits, panics → 500 problems) and
+//! serves it.
+
+pub mod api;
+pub mod assets;
+pub mod extract;
+pub mod problem;
+pub mod views;
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::OpenApi;
+
+use crate::app::App;
+use crate::error::Error;
+use crate::i18n::Lang;
+use problem::{Carried, error_for_status, problem_response};
+
+pub fn router(app: App) -> Router {
+    let body_limit = app.config.body_limit_kb * 1024;
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/docs", get(api_docs))
+        .route("/static/{*path}", get(assets::serve))
+        .merge(api::routes())
+        .merge(views::routes(&app))
+        .fallback(fallback)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn_with_state(app.clone(), csrf_form_field))
+        .layer(middleware::from_fn_with_state(app.clone(), localize))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            tracing::error!("a handler panicked");
+            Error::Internal("panic".into()).into_response()
+        }))
+        .layer(middleware::from_fn_with_state(app.clone(), observe))
+        .with_state(app)
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    app: App,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let router = router(app);
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await
+}
+
+async fn fallback() -> Error {
+    Error::NotFound
+}
+
+/// Counts requests by status class and latency, and adds security headers.
+async fn observe(State(app): State<App>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let mut resp = next.run(req).await;
+    app.metrics.observe(resp.status().as_u16(), start.elapsed().as_micros() as u64);
+    let h = resp.headers_mut();
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'",
+    ));
+    resp
+}
+
+/// The language of a request: the language cookie, else `Accept-Language`, else Russian.
+pub fn request_lang(headers: &axum::http::HeaderMap) -> Lang {
+    let from_cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == extract::LANG_COOKIE)
+        .and_then(|(_, v)| Lang::parse(v));
+    from_cookie
+        .unwrap_or_else(|| Lang::from_accept_language(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("")))
+}
+
+/// Renders errors for the caller: problem+json for the API and scripts, an HTML page for
+/// browser navigation, a flash message for htmx requests.
+async fn localize(req: Request, next: Next) -> Response {
+    let lang = request_lang(req.headers());
+    let path = req.uri().path().to_string();
+    let htmx = req.headers().contains_key("hx-request");
+    let wants_html = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let carried = resp.extensions().get::<Carried>().cloned();
+    if carried.is_none() && (status.is_success() || status.is_redirection() || status == StatusCode::NOT_MODIFIED) {
+        return resp;
+    }
+    let error = match &carried {
+        Some(c) => c.0.clone(),
+        None if resp.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html")) => return resp,
+        None => std::sync::Arc::new(error_for_status(status)),
+    };
+    let is_api = path.starts_with("/api/") || path == "/healthz" || path == "/metrics";
+    let mut out = if htmx && !is_api {
+        views::flash_error(&error, lang)
+    } else if wants_html && !is_api {
+        views::error_page(&error, lang)
+    } else {
+        problem_response(&error, lang)
+    };
+    for (k, v) in resp.headers() {
+        if k == header::RETRY_AFTER || k == header::SET_COOKIE {
+            out.headers_mut().insert(k.clone(), v.clone());
+        }
+    }
+    out
+}
+
+/// Plain HTML forms send the CSRF token as the `_csrf` field; move it to the header the
+/// `Auth` extractor checks, so handlers see one mechanism.
+async fn csrf_form_field(State(app): State<App>, req: Request, next: Next) -> Response {
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    if req.method() != axum::http::Method::POST || !is_form || req.headers().contains_key(extract::CSRF_HEADER) {
+        return next.run(req).await;
+    }
+    let (mut parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, app.config.body_limit_kb * 1024).await {
+        Ok(b) => b,
+        Err(_) => return Error::PayloadTooLarge.into_response(),
+    };
+    if let Some(token) = form_urlencoded_value(&bytes, "_csrf")
+        && let Ok(v) = HeaderValue::from_str(&token)
+    {
+        parts.headers.insert(extract::CSRF_HEADER, v);
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
+
+fn form_urlencoded_value(body: &[u8], key: &str) -> Option<String> {
+    serde_urlencoded_pairs(body).into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+fn serde_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default()
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// "ok"
+    pub status: String,
+}
+
+/// Liveness plus a write through the storage engine (not fsynced on its own).
+#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, body = Health), (status = 503, body = problem::Problem)))]
+pub async fn healthz(State(app): State<App>) -> Response {
+    let now = app.now();
+    let db = app.db.clone();
+    let ok = tokio::task::spawn_blocking(move || db.write_volatile(|tx| tx.set_meta("health_probe", now.0 as u64))).await;
+    match ok {
+        Ok(Ok(())) => Json(Health { status: "ok".into() }).into_response(),
+        _ => {
+            let mut r = problem_response(&Error::Internal("storage not writable".into()), Lang::En);
+            *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            r
+        }
+    }
+}
+
+async fn metrics(State(app): State<App>) -> Response {
+    let now = app.now();
+    let (pending, last_good, last_failed, companies) = match app.db.read() {
+        Ok(tx) => {
+            let pending = crate::storage::outbox::pending(&tx).unwrap_or(0);
+            let (good, failed) = crate::backup::latest(&tx).unwrap_or((None, None));
+            let finished = |b: Option<crate::backup::Backup>| match b.map(|b| b.state) {
+                Some(crate::backup::State::Good { finished, .. }) | Some(crate::backup::State::Failed { finished, .. }) => {
+                    finished.0 as f64 / 1000.0
+                }
+                _ => 0.0,
+            };
+            let companies = tx.len(crate::tenancy::store::COMPANIES).unwrap_or(0);
+            (pending, finished(good), finished(failed), companies)
+        }
+        Err(_) => (0, 0.0, 0.0, 0),
+    };
+    let workers_failing = app.workers.snapshot().iter().filter(|(_, s)| s.last_error.is_some()).count();
+    let gauges = [
+        ("dukan_up", "1 while the server runs", 1.0),
+        ("dukan_uptime_seconds", "seconds since start", (now.0 - app.started.0) as f64 / 1000.0),
+        ("dukan_data_file_bytes", "size of the data file", app.db.file_bytes() as f64),
+        ("dukan_outbox_pending", "outbox jobs waiting", pending as f64),
+        ("dukan_backup_last_success_timestamp_seconds", "finish time of the newest good backup (0 = never)", last_good),
+        (
+            "dukan_backup_last_failure_timestamp_seconds",
+            "finish time of a failed backup newer than the last good one (0 = none)",
+            last_failed,
+        ),
+        ("dukan_companies", "companies in the box", companies as f64),
+        ("dukan_workers_failing", "workers whose last step failed", workers_failing as f64),
+    ];
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render(&gauges)).into_response()
+}
+
+async fn openapi() -> Response {
+    let mut doc = api::ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+    Json(doc).into_response()
+}
+
+async fn api_docs() -> Html<String> {
+    Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Dukan API</title>\
+         <link rel=\"stylesheet\" href=\"{}\"></head><body><div id=\"swagger-ui\"></div>\
+         <script src=\"{}\"></script><script src=\"{}\"></script></body></html>",
+        assets::url("vendor/swagger-ui-5.35.0.css"),
+        assets::url("vendor/swagger-ui-5.35.0-bundle.js"),
+        assets::url("api-docs.js")
+    ))
+}

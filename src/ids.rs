@@ -1,0 +1,29 @@
+//! Newtype ids. Every id comes from one box-wide counter (`storage::WriteTx::next_id`), so an
+//! id names at most one record of one company; the company is still always part of the key.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! id_type {
+    ($($(#[$m:meta])* $name:ident),* $(,)?) => {$(
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub u64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    )*};
+}
+
+id_type!(
+    /// A company: the tenant. Every tenant key starts with it.
+    CompanyId,
+    BranchId,
+    UserId,
+    RoleId,
+    PlanId,
+    BackupId,
+);

@@ -1,0 +1,42 @@
+//! Dukan: one executable that runs a small business — many companies in one redb file.
+//!
+//! Codemap, in reading order (see README.md for the bird's-eye view and invariants):
+//! - `clock`, `ids`, `error`, `i18n`, `country`, `config`: the vocabulary every module shares.
+//! - `storage`: the only module that imports redb — data file, transactions, tables,
+//!   migrations, outbox.
+//! - `tenancy`: companies, branches, users, roles, permission flags, plans.
+//! - `auth`: passwords, sessions, tokens, and the `Actor` every domain call receives.
+//! - `audit`: the append-only log every write appends to in its own transaction.
+//! - `backup`, `check`: verified one-file backups and restore; the consistency checker.
+//! - `seed`: synthetic benchmark data. `schema`: the registry of every table, rendered to `schema/keyspace.txt`.
+//! - `workers`, `metrics`: background loops over the outbox; Prometheus text.
+//! - `app`: the `App` state handed to HTTP handlers and workers; `control`: the local socket
+//!   `dukan backup`/`check` use while a server holds the data file.
+//! - `http`: the only module that imports axum, askama and rust-embed: API, pages, assets.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod clock;
+pub mod config;
+pub mod country;
+pub mod error;
+pub mod i18n;
+pub mod ids;
+
+pub mod storage;
+
+pub mod audit;
+pub mod auth;
+pub mod tenancy;
+
+pub mod backup;
+pub mod check;
+pub mod schema;
+pub mod seed;
+
+pub mod metrics;
+pub mod workers;
+
+pub mod app;
+pub mod control;
+pub mod http;

@@ -1,0 +1,321 @@
+//! The `dukan` executable: parses the command line and configuration, then serves or runs one
+//! maintenance command. Everything else lives in the library.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use dukan::app::App;
+use dukan::clock::{Clock, SystemClock};
+use dukan::config::Config;
+
+#[derive(Parser)]
+#[command(name = "dukan", version, about = "Dukan — a one-file business appliance: POS, stock, CRM and telecom for many companies")]
+struct Cli {
+    /// Configuration file (default: <data>/dukan.toml).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Log format: text or json.
+    #[arg(long, global = true)]
+    log_format: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default when no command is given).
+    Serve {
+        /// Data directory (default ./dukan-data, or DUKAN_DATA).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Address to listen on (default 0.0.0.0:8080, or DUKAN_LISTEN).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Write a verified backup of the data file (works while the server runs).
+    Backup {
+        #[arg(long)]
+        data: Option<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Replace the data file with a backup (stop the server first). The old file is kept aside.
+    Restore {
+        #[arg(long)]
+        data: Option<PathBuf>,
+        file: PathBuf,
+    },
+    /// Recompute every index and projection and list every mismatch (exit code 1 on any).
+    Check {
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// Manage companies from scripts.
+    Company {
+        #[command(subcommand)]
+        action: CompanyAction,
+    },
+    /// Fill a data file with synthetic records for benchmarks (companies, users, audit rows).
+    BenchSeed {
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Total records to add.
+        #[arg(long, default_value_t = 1_000_000)]
+        records: u64,
+        #[arg(long, default_value_t = 20)]
+        companies: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum CompanyAction {
+    /// Create a company with its owner; prints the company id.
+    Create {
+        #[arg(long)]
+        data: Option<PathBuf>,
+        #[arg(long)]
+        name: String,
+        /// KG or RU
+        #[arg(long)]
+        country: String,
+        #[arg(long)]
+        owner_email: String,
+        #[arg(long)]
+        owner_password: String,
+        #[arg(long, default_value = "Владелец")]
+        owner_name: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let data = match &cli.command {
+        None => None,
+        Some(Command::Serve { data, .. })
+        | Some(Command::Backup { data, .. })
+        | Some(Command::Restore { data, .. })
+        | Some(Command::Check { data })
+        | Some(Command::BenchSeed { data, .. })
+        | Some(Command::Company { action: CompanyAction::Create { data, .. } }) => data.clone(),
+    };
+    let mut config = match Config::load(data.as_deref(), cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(f) = &cli.log_format {
+        config.log_format = f.clone();
+    }
+    init_logging(&config.log_format);
+    let result = match cli.command {
+        None => serve(config, None),
+        Some(Command::Serve { listen, .. }) => serve(config, listen),
+        Some(Command::Backup { out, .. }) => backup(&config, &out),
+        Some(Command::Restore { file, .. }) => restore(&config, &file),
+        Some(Command::Check { .. }) => return check(config),
+        Some(Command::Company { action: CompanyAction::Create { name, country, owner_email, owner_password, owner_name, .. } }) => {
+            company_create(config, name, country, owner_email, owner_password, owner_name)
+        }
+        Some(Command::BenchSeed { records, companies, .. }) => bench_seed(config, records, companies),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DUKAN_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())
+}
+
+fn serve(mut config: Config, listen: Option<String>) -> Result<(), String> {
+    if let Some(l) = listen {
+        config.listen = l.parse().map_err(|_| format!("--listen: cannot parse {l:?} (expected ip:port)"))?;
+    }
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let app = App::open(config, clock).map_err(|e| e.to_string())?;
+        let listener =
+            tokio::net::TcpListener::bind(app.config.listen).await.map_err(|e| format!("cannot listen on {}: {e}", app.config.listen))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        dukan::control::serve(app.clone()).await.map_err(|e| format!("control socket: {e}"))?;
+        dukan::workers::start(&app);
+        print_urls(&app, addr);
+        dukan::http::serve(app, listener, shutdown_signal()).await.map_err(|e| e.to_string())
+    })
+}
+
+/// Prints where to open the app: this machine, and every LAN address when bound to all.
+fn print_urls(app: &App, addr: std::net::SocketAddr) {
+    println!("Dukan {} listening on http://{addr}", env!("CARGO_PKG_VERSION"));
+    println!("Data file: {}", app.config.db_path().display());
+    if addr.ip().is_unspecified() {
+        println!("Open from this machine: http://127.0.0.1:{}", addr.port());
+        if let Ok(ifaces) = if_addrs::get_if_addrs() {
+            for iface in ifaces.iter().filter(|i| !i.is_loopback() && i.ip().is_ipv4()) {
+                println!("Open from phones, tablets and tills on the network: http://{}:{}", iface.ip(), addr.port());
+            }
+        }
+    }
+    let set_up = app.db.read().ok().and_then(|tx| dukan::tenancy::is_set_up(&tx).ok()).unwrap_or(true);
+    if !set_up {
+        println!("First run: open the address above in a browser to create your company.");
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+fn backup(config: &Config, out: &Path) -> Result<(), String> {
+    let out = std::path::absolute(out).map_err(|e| e.to_string())?;
+    if let Some(reply) = dukan::control::request(&config.data, &format!("backup {}", out.display())) {
+        let reply = reply.map_err(|e| format!("talking to the running server: {e}"))?;
+        let reply = reply.trim();
+        return match reply.strip_prefix("ok ") {
+            Some(rest) => {
+                println!("backup written by the running server: {} ({rest} bytes/rows)", out.display());
+                Ok(())
+            }
+            None => Err(reply.trim_start_matches("err ").to_string()),
+        };
+    }
+    let db = dukan::storage::Db::open(&config.db_path(), 64 << 20).map_err(|e| e.to_string())?;
+    let v = dukan::backup::take(&db, &dukan::schema::all_tables(), &out).map_err(|e| e.to_string())?;
+    println!("backup verified: {} ({} bytes, {} rows)", out.display(), v.bytes, v.rows);
+    Ok(())
+}
+
+fn restore(config: &Config, file: &Path) -> Result<(), String> {
+    let now = SystemClock.now();
+    let (v, aside) = dukan::backup::restore(&config.data, file, &dukan::schema::all_tables(), now).map_err(|e| e.to_string())?;
+    println!("restored {} rows from {}", v.rows, file.display());
+    for (table, rows) in &v.tables {
+        println!("  {table}: {rows}");
+    }
+    if let Some(a) = aside {
+        println!("the previous data file is kept at {}", a.display());
+    }
+    Ok(())
+}
+
+fn check(config: Config) -> ExitCode {
+    let problems = match dukan::control::request(&config.data, "check") {
+        Some(Ok(reply)) => {
+            let mut lines = reply.lines();
+            match lines.next() {
+                Some("ok 0") => Vec::new(),
+                Some(l) if l.starts_with("problems") => lines.map(String::from).collect(),
+                Some(l) => {
+                    eprintln!("error: {}", l.trim_start_matches("err "));
+                    return ExitCode::from(2);
+                }
+                None => {
+                    eprintln!("error: empty reply from the running server");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        Some(Err(e)) => {
+            eprintln!("error: talking to the running server: {e}");
+            return ExitCode::from(2);
+        }
+        None => match dukan::storage::Db::open(&config.db_path(), 64 << 20)
+            .map_err(|e| e.to_string())
+            .and_then(|db| dukan::check::run(&db).map_err(|e| e.to_string()))
+        {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    if problems.is_empty() {
+        println!("check: no problems");
+        ExitCode::SUCCESS
+    } else {
+        for p in &problems {
+            println!("{p}");
+        }
+        println!("check: {} problems", problems.len());
+        ExitCode::FAILURE
+    }
+}
+
+fn company_create(
+    config: Config,
+    name: String,
+    country: String,
+    owner_email: String,
+    owner_password: String,
+    owner_name: String,
+) -> Result<(), String> {
+    let draft = dukan::tenancy::CompanyDraft { name, country, owner_name, owner_email, owner_password, plan: None };
+    let parsed = draft.parse().map_err(|e| describe(&e))?;
+    let hasher = dukan::auth::password::Hasher::new(config.argon2_m_kib, config.argon2_t).map_err(|e| e.to_string())?;
+    let hash = hasher.hash_blocking(&parsed.owner_password).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&config.data).map_err(|e| e.to_string())?;
+    let db = dukan::storage::Db::open(&config.db_path(), 16 << 20).map_err(|e| e.to_string())?;
+    let now = SystemClock.now();
+    let (company, _) = db
+        .write_blocking(|tx| dukan::tenancy::create_company(tx, now, &parsed, hash, dukan::tenancy::Creator::Cli))
+        .map_err(|e| describe(&e))?;
+    println!("{company}");
+    Ok(())
+}
+
+fn describe(e: &dukan::error::Error) -> String {
+    let mut s = e.message(dukan::i18n::Lang::En);
+    for f in e.fields() {
+        s.push_str(&format!("\n  {}: {}", f.field, f.message(dukan::i18n::Lang::En)));
+    }
+    s
+}
+
+fn bench_seed(config: Config, records: u64, companies: u64) -> Result<(), String> {
+    std::fs::create_dir_all(&config.data).map_err(|e| e.to_string())?;
+    let db = dukan::storage::Db::open(&config.db_path(), 256 << 20).map_err(|e| e.to_string())?;
+    let now = SystemClock.now();
+    let hasher = dukan::auth::password::Hasher::new(config.argon2_m_kib, config.argon2_t).map_err(|e| e.to_string())?;
+    let bar = indicatif::ProgressBar::new(records);
+    let written = dukan::seed::bench(&db, &hasher, now, records, companies, |n| bar.inc(n)).map_err(|e| e.to_string())?;
+    bar.finish();
+    println!(
+        "added {written} records in {companies} companies; sign in as bench1@bench.local … bench{companies}@bench.local with password {}",
+        dukan::seed::BENCH_PASSWORD
+    );
+    Ok(())
+}

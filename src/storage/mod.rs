@@ -1,0 +1,193 @@
+//! Storage: the only module that imports redb. It owns the database handle, the
+//! transaction wrappers every domain writes through, the table type, the id allocator,
+//! the migration step and the outbox.
+//!
+//! Invariants kept here:
+//! - every business operation is one write transaction committed with `Durability::Immediate`;
+//! - keys are typed redb keys (integers and tuples); tenant tables begin with the company id;
+//! - values are postcard-encoded records whose redb type name carries their version
+//!   ("company.v1"), so opening a table with the wrong shape fails loudly;
+//! - ids come from one box-wide counter, so an id names at most one record of any company.
+
+mod codec;
+mod migrate;
+pub mod outbox;
+mod tx;
+
+pub use codec::{Record, Table, TableInfo};
+pub use migrate::SCHEMA_VERSION;
+pub use tx::{ReadTx, WriteTx};
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Failure of the storage engine or of a stored value's decoding. Business rules never
+/// produce this; it maps to an opaque 500 with the cause logged.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database: {0}")]
+    Db(#[from] redb::Error),
+    #[error("decoding {table}: {source}")]
+    Decode { table: &'static str, source: postcard::Error },
+    #[error("encoding: {0}")]
+    Encode(postcard::Error),
+    #[error("the data file was written by a newer Dukan (schema {found}, this binary knows {known})")]
+    TooNew { found: u64, known: u64 },
+    #[error("the data file is already open by another process (is a server running?)")]
+    Locked,
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the write worker stopped")]
+    WorkerGone,
+}
+
+macro_rules! from_redb {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StorageError {
+            fn from(e: $t) -> Self { StorageError::Db(e.into()) }
+        }
+    )*};
+}
+from_redb!(
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError,
+    redb::CompactionError,
+    redb::SetDurabilityError
+);
+
+impl From<redb::DatabaseError> for StorageError {
+    fn from(e: redb::DatabaseError) -> Self {
+        match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => StorageError::Locked,
+            other => StorageError::Db(other.into()),
+        }
+    }
+}
+
+/// The data file. Cheap to clone; all clones share one redb handle.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<redb::Database>,
+    path: Arc<PathBuf>,
+}
+
+impl Db {
+    /// Opens (or creates) the data file, refusing a file from a newer version and upgrading an
+    /// older one step by step inside one write transaction.
+    pub fn open(path: &Path, cache_bytes: usize) -> Result<Db, StorageError> {
+        let mut builder = redb::Database::builder();
+        builder.set_cache_size(cache_bytes);
+        let inner = if path.exists() { builder.open(path)? } else { builder.create(path)? };
+        let db = Db { inner: Arc::new(inner), path: Arc::new(path.to_path_buf()) };
+        migrate::run(&db)?;
+        Ok(db)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn read(&self) -> Result<ReadTx, StorageError> {
+        use redb::ReadableDatabase;
+        Ok(ReadTx::new(self.inner.begin_read()?))
+    }
+
+    /// Runs `f` in one durable write transaction on a blocking thread. `f` returning `Err`
+    /// aborts the transaction: nothing it wrote becomes visible.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StorageError> + Send + 'static,
+        F: FnOnce(&mut WriteTx) -> Result<T, E> + Send + 'static,
+    {
+        let db = self.clone();
+        match tokio::task::spawn_blocking(move || db.write_blocking(f)).await {
+            Ok(result) => result,
+            Err(_) => Err(E::from(StorageError::WorkerGone)),
+        }
+    }
+
+    /// The blocking form of [`Db::write`], for CLI commands and workers already off the runtime.
+    pub fn write_blocking<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        E: From<StorageError>,
+        F: FnOnce(&mut WriteTx) -> Result<T, E>,
+    {
+        let mut tx = WriteTx::begin(&self.inner, redb::Durability::Immediate).map_err(E::from)?;
+        match f(&mut tx) {
+            Ok(value) => {
+                tx.commit().map_err(E::from)?;
+                Ok(value)
+            }
+            Err(e) => {
+                tx.abort();
+                Err(e)
+            }
+        }
+    }
+
+    /// A write that is not fsynced on its own (it becomes durable with the next durable
+    /// commit). Used only by the health probe, which must not cost an fsync per call.
+    pub fn write_volatile(&self, f: impl FnOnce(&mut WriteTx) -> Result<(), StorageError>) -> Result<(), StorageError> {
+        let mut tx = WriteTx::begin(&self.inner, redb::Durability::None)?;
+        f(&mut tx)?;
+        tx.commit()
+    }
+
+    /// Copies every registered table, as seen by one read transaction, into a new data file at
+    /// `out`, then fsyncs it. Writers keep running meanwhile (MVCC). Returns rows per table as
+    /// counted in the source snapshot.
+    pub fn snapshot_to(&self, out: &Path, tables: &[TableInfo]) -> Result<Vec<(&'static str, u64)>, StorageError> {
+        use redb::ReadableDatabase;
+        let src = self.inner.begin_read()?;
+        let dst = redb::Database::builder().create(out)?;
+        let mut counts = Vec::with_capacity(tables.len());
+        let mut wtx = dst.begin_write()?;
+        wtx.set_durability(redb::Durability::Immediate)?;
+        for info in tables {
+            counts.push((info.name, info.copy(&src, &wtx)?));
+        }
+        wtx.commit()?;
+        drop(dst);
+        std::fs::File::open(out)?.sync_all()?;
+        if let Some(dir) = out.parent() {
+            // The new directory entry must survive a power cut too.
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Opens a data file read-only-in-spirit (nothing is written unless it must be migrated),
+    /// checks redb's own integrity, and counts rows per registered table.
+    pub fn verify_file(path: &Path, tables: &[TableInfo]) -> Result<Vec<(&'static str, u64)>, StorageError> {
+        use redb::ReadableDatabase;
+        let mut db = redb::Database::builder().open(path)?;
+        if !db.check_integrity().map_err(StorageError::from)? {
+            return Err(StorageError::Db(redb::Error::Corrupted("integrity check repaired the file".into())));
+        }
+        let found = migrate::schema_version_of(&db)?;
+        if found > SCHEMA_VERSION {
+            return Err(StorageError::TooNew { found, known: SCHEMA_VERSION });
+        }
+        let rtx = db.begin_read()?;
+        let mut counts = Vec::with_capacity(tables.len());
+        for info in tables {
+            counts.push((info.name, info.count(&rtx)?));
+        }
+        Ok(counts)
+    }
+
+    /// Bytes the data file takes on disk.
+    pub fn file_bytes(&self) -> u64 {
+        std::fs::metadata(self.path.as_path()).map(|m| m.len()).unwrap_or(0)
+    }
+}
+
+/// Registry entries of the tables storage itself owns.
+pub fn meta_tables() -> Vec<TableInfo> {
+    vec![tx::META.info("&str name", "box-level counters: schema_version, next_id")]
+}

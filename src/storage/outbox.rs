@@ -1,0 +1,80 @@
+//! The outbox: side effects (backups on request, later printing, messages, search indexing,
+//! webhooks) are appended as rows in the same write transaction as the business change and
+//! drained by workers, which delete a row only after its effect is done.
+
+use serde::{Deserialize, Serialize};
+
+use super::{ReadTx, Record, StorageError, Table, WriteTx};
+
+/// `outbox_job`: job id (box-wide counter, so ascending = oldest first) → job.
+pub const OUTBOX: Table<u64, Job> = Table::new("outbox_job");
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Job {
+    /// The company the effect belongs to (0 for box-level jobs).
+    pub company: u64,
+    pub kind: JobKind,
+    pub created_ms: i64,
+    pub attempts: u32,
+    /// Not before this instant (backoff after a failure).
+    pub not_before_ms: i64,
+    pub last_error: Option<String>,
+}
+
+impl Record for Job {
+    const TYPE: &'static str = "outbox_job.v1";
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JobKind {
+    /// Take a verified backup into the backup folder, recorded under this backup id.
+    Backup { backup_id: u64 },
+}
+
+impl JobKind {
+    pub fn worker(&self) -> &'static str {
+        match self {
+            JobKind::Backup { .. } => "backup",
+        }
+    }
+}
+
+pub fn push(tx: &mut WriteTx, company: u64, kind: JobKind, now_ms: i64) -> Result<u64, StorageError> {
+    let id = tx.next_id()?;
+    let job = Job { company, kind, created_ms: now_ms, attempts: 0, not_before_ms: now_ms, last_error: None };
+    tx.insert(OUTBOX, id, &job)?;
+    Ok(id)
+}
+
+/// Jobs for `worker` that are due, oldest first.
+pub fn due(tx: &ReadTx, worker: &str, now_ms: i64, limit: usize) -> Result<Vec<(u64, Job)>, StorageError> {
+    let mut out = Vec::new();
+    tx.range(OUTBOX, 0, u64::MAX, false, usize::MAX, |id, job| {
+        if job.kind.worker() == worker && job.not_before_ms <= now_ms {
+            out.push((id, job));
+        }
+        Ok(out.len() < limit)
+    })?;
+    Ok(out)
+}
+
+pub fn pending(tx: &ReadTx) -> Result<u64, StorageError> {
+    tx.len(OUTBOX)
+}
+
+/// Records a failed attempt with exponential backoff (capped at 10 minutes).
+pub fn failed(tx: &mut WriteTx, id: u64, error: String, now_ms: i64) -> Result<(), StorageError> {
+    if let Some(mut job) = tx.get(OUTBOX, id)? {
+        job.attempts += 1;
+        let backoff = 1_000i64.saturating_mul(1 << job.attempts.min(10)).min(600_000);
+        job.not_before_ms = now_ms + backoff;
+        job.last_error = Some(error);
+        tx.insert(OUTBOX, id, &job)?;
+    }
+    Ok(())
+}
+
+pub fn done(tx: &mut WriteTx, id: u64) -> Result<(), StorageError> {
+    tx.remove(OUTBOX, id)?;
+    Ok(())
+}

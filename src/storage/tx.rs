@@ -1,0 +1,227 @@
+//! Read and write transaction wrappers: typed get/insert/remove/range over [`Table`]s, with
+//! decoding errors surfaced as [`StorageError`] and the box-wide id counter.
+
+use std::borrow::Borrow;
+
+use redb::{ReadableTable, ReadableTableMetadata};
+
+use super::StorageError;
+use super::codec::{Pc, Record, Table, decode, encode};
+
+/// Keys whose decoded form owns its data (integers, tuples of integers): only these can be
+/// returned from range scans.
+pub trait OwnedKey: redb::Key + 'static + for<'a> redb::Value<SelfType<'a> = Self> {}
+impl<T> OwnedKey for T where T: redb::Key + 'static + for<'a> redb::Value<SelfType<'a> = T> {}
+
+/// `meta`: box-level settings and counters ("schema_version", "next_id").
+pub(super) const META: Table<&'static str, u64> = Table::new("meta_u64");
+
+pub struct ReadTx {
+    tx: redb::ReadTransaction,
+}
+
+pub struct WriteTx {
+    tx: redb::WriteTransaction,
+    /// The next free id, loaded on first use and written back on commit.
+    next_id: Option<u64>,
+}
+
+fn get_in<'k, K: redb::Key + 'static, V: Record, T: ReadableTable<K, Pc<V>>>(
+    table: &T,
+    name: &'static str,
+    key: impl Borrow<K::SelfType<'k>>,
+) -> Result<Option<V>, StorageError> {
+    match table.get(key).map_err(StorageError::from)? {
+        Some(guard) => Ok(Some(decode(name, guard.value())?)),
+        None => Ok(None),
+    }
+}
+
+fn range_in<K: OwnedKey, V: Record, T: ReadableTable<K, Pc<V>>>(
+    table: &T,
+    name: &'static str,
+    lo: K,
+    hi: K,
+    reverse: bool,
+    limit: usize,
+    f: &mut dyn FnMut(K, V) -> Result<bool, StorageError>,
+) -> Result<(), StorageError> {
+    let range = table.range::<K>(lo..=hi).map_err(StorageError::from)?;
+    let mut step =
+        |row: Result<(redb::AccessGuard<'_, K>, redb::AccessGuard<'_, Pc<V>>), redb::StorageError>| -> Result<bool, StorageError> {
+            let (k, v) = row?;
+            let value = decode(name, v.value())?;
+            f(k.value(), value)
+        };
+    let mut seen = 0usize;
+    if reverse {
+        for row in range.rev() {
+            if seen >= limit || !step(row)? {
+                break;
+            }
+            seen += 1;
+        }
+    } else {
+        for row in range {
+            if seen >= limit || !step(row)? {
+                break;
+            }
+            seen += 1;
+        }
+    }
+    Ok(())
+}
+
+impl ReadTx {
+    pub(super) fn new(tx: redb::ReadTransaction) -> ReadTx {
+        ReadTx { tx }
+    }
+
+    pub fn get<'k, K: redb::Key + 'static, V: Record>(
+        &self,
+        table: Table<K, V>,
+        key: impl Borrow<K::SelfType<'k>>,
+    ) -> Result<Option<V>, StorageError> {
+        let t = match self.tx.open_table(table.def()) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        get_in::<K, V, _>(&t, table.name, key)
+    }
+
+    /// Calls `f` for each row with `lo <= key <= hi`, ascending (or descending), at most
+    /// `limit` rows, until `f` returns `false`.
+    pub fn range<K: OwnedKey, V: Record>(
+        &self,
+        table: Table<K, V>,
+        lo: K,
+        hi: K,
+        reverse: bool,
+        limit: usize,
+        mut f: impl FnMut(K, V) -> Result<bool, StorageError>,
+    ) -> Result<(), StorageError> {
+        let t = match self.tx.open_table(table.def()) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        range_in(&t, table.name, lo, hi, reverse, limit, &mut f)
+    }
+
+    /// Collects up to `limit` rows of `lo..=hi`.
+    pub fn list<K: OwnedKey, V: Record>(&self, table: Table<K, V>, lo: K, hi: K, limit: usize) -> Result<Vec<(K, V)>, StorageError> {
+        let mut out = Vec::new();
+        self.range(table, lo, hi, false, limit, |k, v| {
+            out.push((k, v));
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+
+    pub fn len<K: redb::Key + 'static, V: Record>(&self, table: Table<K, V>) -> Result<u64, StorageError> {
+        match self.tx.open_table(table.def()) {
+            Ok(t) => Ok(t.len()?),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(0),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<u64>, StorageError> {
+        self.get(META, key)
+    }
+}
+
+impl WriteTx {
+    pub(super) fn begin(db: &redb::Database, durability: redb::Durability) -> Result<WriteTx, StorageError> {
+        let mut tx = db.begin_write()?;
+        tx.set_durability(durability)?;
+        Ok(WriteTx { tx, next_id: None })
+    }
+
+    pub(super) fn commit(mut self) -> Result<(), StorageError> {
+        if let Some(next) = self.next_id.take() {
+            self.tx.open_table(META.def())?.insert("next_id", encode(&next)?.as_slice())?;
+        }
+        self.tx.commit()?;
+        Ok(())
+    }
+
+    pub(super) fn abort(self) {
+        // Dropping an uncommitted redb write transaction aborts it; an explicit abort only adds
+        // an error we could not act on.
+        let _ = self.tx.abort();
+    }
+
+    pub fn get<'k, K: redb::Key + 'static, V: Record>(
+        &self,
+        table: Table<K, V>,
+        key: impl Borrow<K::SelfType<'k>>,
+    ) -> Result<Option<V>, StorageError> {
+        let t = self.tx.open_table(table.def())?;
+        get_in::<K, V, _>(&t, table.name, key)
+    }
+
+    pub fn insert<'k, K: redb::Key + 'static, V: Record>(
+        &mut self,
+        table: Table<K, V>,
+        key: impl Borrow<K::SelfType<'k>>,
+        value: &V,
+    ) -> Result<(), StorageError> {
+        let bytes = encode(value)?;
+        let mut t = self.tx.open_table(table.def())?;
+        t.insert(key, bytes.as_slice())?;
+        Ok(())
+    }
+
+    /// Removes a row; returns whether it existed.
+    pub fn remove<'k, K: redb::Key + 'static, V: Record>(
+        &mut self,
+        table: Table<K, V>,
+        key: impl Borrow<K::SelfType<'k>>,
+    ) -> Result<bool, StorageError> {
+        let mut t = self.tx.open_table(table.def())?;
+        let existed = t.remove(key)?.is_some();
+        Ok(existed)
+    }
+
+    pub fn range<K: OwnedKey, V: Record>(
+        &self,
+        table: Table<K, V>,
+        lo: K,
+        hi: K,
+        reverse: bool,
+        limit: usize,
+        mut f: impl FnMut(K, V) -> Result<bool, StorageError>,
+    ) -> Result<(), StorageError> {
+        let t = self.tx.open_table(table.def())?;
+        range_in(&t, table.name, lo, hi, reverse, limit, &mut f)
+    }
+
+    pub fn list<K: OwnedKey, V: Record>(&self, table: Table<K, V>, lo: K, hi: K, limit: usize) -> Result<Vec<(K, V)>, StorageError> {
+        let mut out = Vec::new();
+        self.range(table, lo, hi, false, limit, |k, v| {
+            out.push((k, v));
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+
+    /// A fresh id, unique across the whole box and increasing.
+    pub fn next_id(&mut self) -> Result<u64, StorageError> {
+        let next = match self.next_id {
+            Some(n) => n,
+            None => self.get(META, "next_id")?.unwrap_or(1),
+        };
+        self.next_id = Some(next + 1);
+        Ok(next)
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<u64>, StorageError> {
+        self.get(META, key)
+    }
+
+    pub fn set_meta(&mut self, key: &str, value: u64) -> Result<(), StorageError> {
+        self.insert(META, key, &value)
+    }
+}

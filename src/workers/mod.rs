@@ -1,0 +1,109 @@
+//! Background workers: each is a loop that calls its `run_once` step, sleeps when idle and is
+//! woken early by `App::wake` when a transaction adds outbox rows. Tests call the same steps
+//! directly (`run_once`) to drain queues deterministically. Status (last run, last error) is
+//! shown on the platform page and in `/metrics`.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::app::App;
+use crate::backup;
+use crate::clock::Ts;
+use crate::error::Result;
+use crate::ids::BackupId;
+use crate::storage::outbox;
+
+#[derive(Debug, Clone, Default)]
+pub struct Status {
+    pub runs: u64,
+    pub last_run: Option<Ts>,
+    pub last_error: Option<String>,
+}
+
+#[derive(Default)]
+pub struct Board {
+    inner: Mutex<BTreeMap<&'static str, Status>>,
+}
+
+impl Board {
+    fn report(&self, name: &'static str, now: Ts, outcome: &Result<bool>) {
+        let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let s = map.entry(name).or_default();
+        s.runs += 1;
+        s.last_run = Some(now);
+        s.last_error = outcome.as_ref().err().map(|e| e.to_string());
+    }
+
+    pub fn snapshot(&self) -> Vec<(&'static str, Status)> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|(k, v)| (*k, v.clone())).collect()
+    }
+}
+
+/// Starts every worker on the runtime. They stop when the process does.
+pub fn start(app: &App) {
+    spawn(app.clone(), "backup", Duration::from_secs(30), |app| Box::pin(backup_once(app)));
+    spawn(app.clone(), "sweeper", Duration::from_secs(3600), |app| Box::pin(sweep_once(app)));
+}
+
+type Step = fn(App) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<bool>> + Send>>;
+
+fn spawn(app: App, name: &'static str, idle: Duration, step: Step) {
+    tokio::spawn(async move {
+        loop {
+            let outcome = step(app.clone()).await;
+            if let Err(e) = &outcome {
+                tracing::warn!(worker = name, "worker step failed: {e}");
+            }
+            app.workers.report(name, app.clock.now(), &outcome);
+            if matches!(outcome, Ok(true)) {
+                continue;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(idle) => {}
+                _ = app.wake.notified() => {}
+            }
+        }
+    });
+}
+
+/// One step of the backup worker: queue today's scheduled backup when due, then run the
+/// oldest requested backup. Returns whether it did anything.
+pub async fn backup_once(app: App) -> Result<bool> {
+    let now = app.clock.now();
+    let cfg = &app.config.backup;
+    if !cfg.daily_at.trim().is_empty() {
+        let due = backup::scheduled_due(&app.db.read()?, &cfg.daily_at, &cfg.timezone, now)?;
+        if due {
+            app.db.write(move |tx| backup::request(tx, "schedule", backup::Trigger::Scheduled, now)).await?;
+        }
+    }
+    let jobs = outbox::due(&app.db.read()?, "backup", now.0, 1)?;
+    let Some((job_id, job)) = jobs.into_iter().next() else {
+        return Ok(false);
+    };
+    let outbox::JobKind::Backup { backup_id } = job.kind;
+    let a = app.clone();
+    let state = tokio::task::spawn_blocking(move || {
+        let clock = a.clock.clone();
+        backup::run(&a.db, &a.tables, &a.config.backup_dir(), BackupId(backup_id), move || clock.now(), a.config.backup.keep)
+    })
+    .await
+    .map_err(|e| crate::error::Error::Internal(format!("backup task: {e}")))??;
+    if let backup::State::Failed { error, .. } = &state {
+        tracing::error!(backup = backup_id, "backup failed: {error}");
+    }
+    // The outcome is recorded on the backup itself; a failed backup is not retried blindly
+    // (the next schedule or a person's click makes a new one).
+    app.db.write(move |tx| outbox::done(tx, job_id).map_err(crate::error::Error::from)).await?;
+    Ok(true)
+}
+
+pub async fn sweep_once(app: App) -> Result<bool> {
+    let now = app.clock.now();
+    let removed = app.db.write(move |tx| crate::auth::sweep(tx, now)).await?;
+    if removed > 0 {
+        tracing::info!(removed, "expired sessions and tokens removed");
+    }
+    Ok(false)
+}
