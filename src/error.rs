@@ -39,6 +39,8 @@ pub enum Error {
     BadRequest { code: &'static str, detail: String },
     #[error("payload too large")]
     PayloadTooLarge,
+    #[error("method not allowed")]
+    MethodNotAllowed,
     #[error("not signed in")]
     Unauthorized,
     #[error("wrong e-mail or password")]
@@ -87,6 +89,7 @@ impl Error {
             Error::Validation(_) => "validation",
             Error::BadRequest { code, .. } => code,
             Error::PayloadTooLarge => "payload_too_large",
+            Error::MethodNotAllowed => "method_not_allowed",
             Error::Unauthorized => "unauthorized",
             Error::BadCredentials => "bad_credentials",
             Error::TokenInvalid => "token_invalid",
@@ -112,6 +115,7 @@ impl Error {
             Error::Validation(_) => 422,
             Error::BadRequest { .. } => 400,
             Error::PayloadTooLarge => 413,
+            Error::MethodNotAllowed => 405,
             Error::Unauthorized | Error::BadCredentials | Error::TokenInvalid => 401,
             Error::Forbidden { .. } | Error::FeatureDisabled { .. } | Error::ReadOnly | Error::CompanyInactive | Error::Csrf => 403,
             Error::RateLimited { .. } => 429,
@@ -128,6 +132,7 @@ impl Error {
             Error::Validation(_) => ("Проверьте выделенные поля".into(), "Please check the highlighted fields".into()),
             Error::BadRequest { detail, .. } => (format!("Некорректный запрос: {detail}"), format!("Malformed request: {detail}")),
             Error::PayloadTooLarge => ("Слишком большой запрос".into(), "Request body too large".into()),
+            Error::MethodNotAllowed => ("Метод не поддерживается".into(), "Method not allowed".into()),
             Error::Unauthorized => ("Войдите в систему".into(), "Please sign in".into()),
             Error::BadCredentials => ("Неверный e-mail или пароль".into(), "Wrong e-mail or password".into()),
             Error::TokenInvalid => ("Сессия истекла, войдите снова".into(), "Session expired, please sign in again".into()),

@@ -158,9 +158,11 @@ pub fn file_name(id: BackupId, now: Ts) -> String {
 
 /// Runs one requested backup and records its outcome. Returns the outcome for the worker.
 pub fn run(db: &Db, tables: &[TableInfo], dir: &Path, id: BackupId, now: impl Fn() -> Ts, keep: usize) -> Result<State> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::Backup(format!("cannot create {}: {e}", dir.display())))?;
     let name = file_name(id, now());
-    let state = match take(db, tables, &dir.join(&name)) {
+    let taken = std::fs::create_dir_all(dir)
+        .map_err(|e| Error::Backup(format!("cannot create {}: {e}", dir.display())))
+        .and_then(|()| take(db, tables, &dir.join(&name)));
+    let state = match taken {
         Ok(v) => State::Good { file: name, bytes: v.bytes, rows: v.rows, finished: now() },
         Err(e) => State::Failed { error: e.to_string(), finished: now() },
     };

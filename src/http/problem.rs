@@ -89,7 +89,7 @@ pub fn problem_response(error: &Error, lang: Lang) -> Response {
 pub fn error_for_status(status: StatusCode) -> Error {
     match status.as_u16() {
         404 => Error::NotFound,
-        405 => Error::BadRequest { code: "method_not_allowed", detail: "method not allowed".into() },
+        405 => Error::MethodNotAllowed,
         413 => Error::PayloadTooLarge,
         415 => Error::BadRequest { code: "unsupported_media_type", detail: "expected application/json".into() },
         s if s >= 500 => Error::Internal(format!("status {s}")),

@@ -42,3 +42,27 @@ async fn wrong_password_and_unknown_email_look_the_same() {
         assert_eq!(body["code"], "bad_credentials");
     }
 }
+
+#[tokio::test]
+async fn sign_in_is_rate_limited_per_account() {
+    let t = TestApp::spawn().await;
+    t.company("Нур", "owner@nur.kg", "secret-pass-1").await;
+    for _ in 0..5 {
+        let (status, _) =
+            t.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"email": "owner@nur.kg", "password": "guess-guess"}))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let resp = t
+        .http
+        .post(t.url("/api/v1/auth/login"))
+        .json(&json!({"email": "owner@nur.kg", "password": "secret-pass-1"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS, "even the right password waits once the account is locked");
+    assert!(resp.headers().get("retry-after").is_some());
+    let body: serde_json::Value = resp.json().await.expect("json");
+    assert_eq!(body["code"], "rate_limited");
+    t.clock.advance_ms(15 * 60_000);
+    t.login("owner@nur.kg", "secret-pass-1").await;
+}

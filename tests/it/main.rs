@@ -3,3 +3,8 @@
 mod common;
 
 mod auth;
+mod cli;
+mod input;
+mod isolation;
+mod ops;
+mod tenancy;

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod child;
+
 use std::sync::Arc;
 
 use dukan::app::App;
@@ -98,10 +100,32 @@ impl TestApp {
         c.0
     }
 
+    /// The first-run company: its owner is the box's platform operator.
+    pub async fn first_run(&self, email: &str, password: &str) -> Client {
+        let (status, body) = {
+            let draft = dukan::tenancy::CompanyDraft {
+                name: "Первая компания".into(),
+                country: "KG".into(),
+                owner_name: "Оператор".into(),
+                owner_email: email.into(),
+                owner_password: password.into(),
+                plan: None,
+            };
+            let r = dukan::http::api::ops::create_company_inner(&self.app, None, "127.0.0.1", draft).await;
+            (r.is_ok(), format!("{r:?}"))
+        };
+        assert!(status, "first run: {body}");
+        self.login(email, password).await
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> Client {
         let (status, body) = self.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"email": email, "password": password}))).await;
         assert_eq!(status, StatusCode::OK, "login {email}: {body}");
-        Client { token: body["access_token"].as_str().expect("token").to_string(), refresh: body["refresh_token"].as_str().expect("refresh").to_string(), body }
+        Client {
+            token: body["access_token"].as_str().expect("token").to_string(),
+            refresh: body["refresh_token"].as_str().expect("refresh").to_string(),
+            body,
+        }
     }
 
     pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {

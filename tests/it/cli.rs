@@ -1,0 +1,157 @@
+//! The command line: scriptable company creation, check, backup and restore, with and without
+//! a running server; and the crash test: SIGKILL under write load, twenty times.
+
+use std::sync::{Arc, Mutex};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::common::child::{Server, run};
+
+fn text(o: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn help_company_create_check_backup_restore() {
+    let help = run(&["--help"]);
+    for cmd in ["serve", "backup", "restore", "check", "company"] {
+        assert!(text(&help).contains(cmd), "--help lists {cmd}");
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let d = data.to_str().expect("path");
+    let out = run(&[
+        "company",
+        "create",
+        "--data",
+        d,
+        "--name",
+        "Скрипт",
+        "--country",
+        "RU",
+        "--owner-email",
+        "s@shop.ru",
+        "--owner-password",
+        "password-1",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).trim().parse::<u64>().is_ok(), "prints the company id: {}", text(&out));
+    let bad = run(&["company", "create", "--data", d, "--name", "", "--country", "US", "--owner-email", "nope", "--owner-password", "1"]);
+    assert!(!bad.status.success());
+    for field in ["name", "country", "owner_email", "owner_password"] {
+        assert!(text(&bad).contains(field), "every bad field is named ({field}): {}", text(&bad));
+    }
+    let check = run(&["check", "--data", d]);
+    assert!(check.status.success() && text(&check).contains("no problems"), "{}", text(&check));
+
+    let file = dir.path().join("copy.redb");
+    let backup = run(&["backup", "--data", d, "--out", file.to_str().expect("path")]);
+    assert!(backup.status.success() && file.exists(), "{}", text(&backup));
+    let other = dir.path().join("other");
+    let restore = run(&["restore", "--data", other.to_str().expect("path"), file.to_str().expect("path")]);
+    assert!(restore.status.success(), "{}", text(&restore));
+    assert!(run(&["check", "--data", other.to_str().expect("path")]).status.success());
+
+    // With a server running, backup and check go through it; restore refuses.
+    let server = Server::start(&data);
+    let live = dir.path().join("live.redb");
+    let backup = run(&["backup", "--data", d, "--out", live.to_str().expect("path")]);
+    assert!(backup.status.success() && live.exists(), "{}", text(&backup));
+    assert!(text(&backup).contains("running server"));
+    let check = run(&["check", "--data", d]);
+    assert!(check.status.success(), "{}", text(&check));
+    let restore = run(&["restore", "--data", d, file.to_str().expect("path")]);
+    assert!(!restore.status.success() && text(&restore).contains("stop the server"), "{}", text(&restore));
+    server.kill();
+}
+
+async fn login(http: &reqwest::Client, base: &str) -> String {
+    for _ in 0..50 {
+        if let Ok(r) =
+            http.post(format!("{base}/api/v1/auth/login")).json(&json!({"email": "crash@shop.kg", "password": "password-1"})).send().await
+            && r.status() == StatusCode::OK
+        {
+            let v: Value = r.json().await.expect("json");
+            return v["access_token"].as_str().expect("token").to_string();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("cannot sign in at {base}");
+}
+
+/// Twenty times: a server under a write load is killed with SIGKILL at a varying point. After
+/// every restart each acknowledged write is present, and at the end `dukan check` passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_under_write_load_loses_no_acknowledged_write() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().to_path_buf();
+    let d = data.to_str().expect("path").to_string();
+    let out = run(&[
+        "company",
+        "create",
+        "--data",
+        &d,
+        "--name",
+        "Краш",
+        "--country",
+        "KG",
+        "--owner-email",
+        "crash@shop.kg",
+        "--owner-password",
+        "password-1",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let http = reqwest::Client::new();
+    let acked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    for round in 0..20 {
+        let server = Server::start(&data);
+        let token = login(&http, &server.base).await;
+        let me: Value =
+            http.get(format!("{}/api/v1/me", server.base)).bearer_auth(&token).send().await.expect("me").json().await.expect("json");
+        let branch = me["branches"][0]["id"].clone();
+        // Everything acknowledged before this restart is still there.
+        let users: Value =
+            http.get(format!("{}/api/v1/users", server.base)).bearer_auth(&token).send().await.expect("users").json().await.expect("json");
+        let emails: Vec<String> = users.as_array().expect("list").iter().filter_map(|u| u["email"].as_str().map(String::from)).collect();
+        for e in acked.lock().expect("lock").iter() {
+            assert!(emails.contains(e), "round {round}: acknowledged {e} is missing after SIGKILL");
+        }
+        let mut writers = Vec::new();
+        for w in 0..2 {
+            let (http, base, token, acked, branch) = (http.clone(), server.base.clone(), token.clone(), acked.clone(), branch.clone());
+            writers.push(tokio::spawn(async move {
+                for n in 0.. {
+                    let email = format!("r{round}w{w}n{n}@shop.kg");
+                    let body = json!({"email": email, "name": "Кассир", "branches": [branch]});
+                    match http.post(format!("{base}/api/v1/users")).bearer_auth(&token).json(&body).send().await {
+                        Ok(r) if r.status() == StatusCode::CREATED => acked.lock().expect("lock").push(email),
+                        _ => break,
+                    }
+                }
+            }));
+        }
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        tokio::time::sleep(std::time::Duration::from_millis(20 + seed % 250)).await;
+        server.kill();
+        for w in writers {
+            let _ = w.await;
+        }
+    }
+    let server = Server::start(&data);
+    let token = login(&http, &server.base).await;
+    let users: Value =
+        http.get(format!("{}/api/v1/users", server.base)).bearer_auth(&token).send().await.expect("users").json().await.expect("json");
+    let emails: Vec<&str> = users.as_array().expect("list").iter().filter_map(|u| u["email"].as_str()).collect();
+    let acked = acked.lock().expect("lock").clone();
+    assert!(acked.len() > 20, "the load wrote something: {}", acked.len());
+    for e in &acked {
+        assert!(emails.contains(&e.as_str()), "acknowledged {e} is missing");
+    }
+    server.kill();
+    let check = run(&["check", "--data", &d]);
+    assert!(check.status.success(), "check after 20 crashes: {}", text(&check));
+}

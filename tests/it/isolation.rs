@@ -1,0 +1,154 @@
+//! Tenant isolation, by construction and tested: two companies, and every route of one
+//! tried with the other's ids. Later capabilities add their routes to `ROUTES` (and their
+//! record kinds to `Kind`) so every endpoint joins this check.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::common::{Client, TestApp};
+
+/// Which record of the other company a route's `{id}` is filled with.
+#[derive(Clone, Copy, Debug)]
+pub enum Kind {
+    Branch,
+    User,
+    Role,
+}
+
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    pub kind: Kind,
+    /// A body valid in shape, so only the id decides the outcome.
+    pub body: fn() -> Option<Value>,
+}
+
+fn none() -> Option<Value> {
+    None
+}
+
+fn branch_body() -> Option<Value> {
+    Some(json!({"name": "Чужой филиал"}))
+}
+
+fn user_body() -> Option<Value> {
+    Some(json!({"email": "x@y.kg", "name": "X", "branches": []}))
+}
+
+fn role_body() -> Option<Value> {
+    Some(json!({"name": "Чужая роль", "permissions": []}))
+}
+
+pub const ROUTES: &[Route] = &[
+    Route { method: Method::GET, path: "/api/v1/branches/{id}", kind: Kind::Branch, body: none },
+    Route { method: Method::PUT, path: "/api/v1/branches/{id}", kind: Kind::Branch, body: branch_body },
+    Route { method: Method::GET, path: "/api/v1/users/{id}", kind: Kind::User, body: none },
+    Route { method: Method::PUT, path: "/api/v1/users/{id}", kind: Kind::User, body: user_body },
+    Route { method: Method::POST, path: "/api/v1/users/{id}/deactivate", kind: Kind::User, body: none },
+    Route { method: Method::POST, path: "/api/v1/users/{id}/activate", kind: Kind::User, body: none },
+    Route { method: Method::POST, path: "/api/v1/users/{id}/invite", kind: Kind::User, body: none },
+    Route { method: Method::GET, path: "/api/v1/roles/{id}", kind: Kind::Role, body: none },
+    Route { method: Method::PUT, path: "/api/v1/roles/{id}", kind: Kind::Role, body: role_body },
+    Route { method: Method::DELETE, path: "/api/v1/roles/{id}", kind: Kind::Role, body: none },
+];
+
+/// Records of one company, created through the API.
+pub struct Fixture {
+    pub client: Client,
+    pub branch: u64,
+    pub user: u64,
+    pub role: u64,
+}
+
+pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
+    t.company(name, email, "password-123").await;
+    let client = t.login(email, "password-123").await;
+    let (s, b) = t.post(&client, "/api/v1/branches", json!({"name": format!("{name} — склад")})).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let (s, r) = t.post(&client, "/api/v1/roles", json!({"name": "Кассир зала", "permissions": ["sale", "dashboard"]})).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let (s, u) = t
+        .post(
+            &client,
+            "/api/v1/users",
+            json!({"email": format!("staff.{email}"), "name": "Айгуль", "role": "staff", "custom_role": r["id"], "branches": [b["id"]], "password": "password-456"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{u}");
+    Fixture {
+        branch: b["id"].as_u64().expect("id"),
+        user: u["user"]["id"].as_u64().expect("id"),
+        role: r["id"].as_u64().expect("id"),
+        client,
+    }
+}
+
+/// Every route of `ROUTES`, called by `a` with `b`'s ids, answers 404 exactly like a missing
+/// record; afterwards `b`'s records are unchanged and `a`'s lists do not show them.
+pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
+    for route in ROUTES {
+        let id = match route.kind {
+            Kind::Branch => b.branch,
+            Kind::User => b.user,
+            Kind::Role => b.role,
+        };
+        let path = route.path.replace("{id}", &id.to_string());
+        let (status, body) = t.call(route.method.clone(), &path, Some(&a.client.token), (route.body)()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{} {path} with another company's id: {body}", route.method);
+        assert_eq!(body["code"], "not_found");
+        let missing = route.path.replace("{id}", "999999999");
+        let (status_missing, _) = t.call(route.method.clone(), &missing, Some(&a.client.token), (route.body)()).await;
+        assert_eq!(status_missing, status, "{} {}: foreign and missing ids must look the same", route.method, route.path);
+    }
+    for (list, id) in [("/api/v1/branches", b.branch), ("/api/v1/users", b.user), ("/api/v1/roles", b.role)] {
+        let (_, items) = t.get(&a.client, list).await;
+        let ids: Vec<u64> = items.as_array().expect("list").iter().filter_map(|i| i["id"].as_u64()).collect();
+        assert!(!ids.contains(&id), "{list} of one company shows another's record {id}");
+    }
+    let (s, u) = t.get(&b.client, &format!("/api/v1/users/{}", b.user)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(u["active"], true, "the other company's user was not deactivated");
+    let (_, audit) = t.get(&a.client, "/api/v1/audit?limit=500").await;
+    let targets: Vec<String> =
+        audit["items"].as_array().expect("items").iter().map(|i| i["target"].as_str().unwrap_or("").to_string()).collect();
+    assert!(!targets.contains(&format!("user:{}", b.user)), "one company's audit log shows another's records");
+}
+
+#[tokio::test]
+async fn another_companys_records_are_not_found_on_every_route() {
+    let t = TestApp::spawn().await;
+    let a = fixture(&t, "Ала-Тоо", "owner@alatoo.kg").await;
+    let b = fixture(&t, "Бишкек Маркет", "owner@bm.kg").await;
+    assert_isolated(&t, &a, &b).await;
+    assert_isolated(&t, &b, &a).await;
+    t.assert_consistent();
+}
+
+#[tokio::test]
+async fn a_user_cannot_join_another_companys_branch_or_role() {
+    let t = TestApp::spawn().await;
+    let a = fixture(&t, "Ала-Тоо", "owner@alatoo.kg").await;
+    let b = fixture(&t, "Бишкек Маркет", "owner@bm.kg").await;
+    let (s, body) = t
+        .post(
+            &a.client,
+            "/api/v1/users",
+            json!({"email": "new@alatoo.kg", "name": "Нурлан", "custom_role": b.role, "branches": [b.branch], "password": "password-789"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let fields: Vec<&str> = body["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+    assert!(fields.contains(&"branches") && fields.contains(&"custom_role"), "{body}");
+    // The API's branch header cannot pick another company's branch either.
+    let (s, _) = t.call(Method::GET, "/api/v1/me", Some(&a.client.token), None).await;
+    assert_eq!(s, StatusCode::OK);
+    let resp = t
+        .http
+        .get(t.url("/api/v1/me"))
+        .bearer_auth(&a.client.token)
+        .header("X-Dukan-Branch", b.branch.to_string())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+}

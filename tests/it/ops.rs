@@ -1,0 +1,176 @@
+//! Health, metrics, the API document, and backups: requested through the API, taken by the
+//! worker, downloaded, restored onto a fresh data dir, and taken under write load.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::common::TestApp;
+
+#[tokio::test]
+async fn health_metrics_and_api_document() {
+    let t = TestApp::spawn().await;
+    let (s, h) = t.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!((s, h), (StatusCode::OK, json!({"status": "ok"})));
+    let metrics = t.http.get(t.url("/metrics")).send().await.expect("metrics").text().await.expect("text");
+    for name in
+        ["dukan_up 1", "dukan_http_requests_total{class=\"2xx\"}", "dukan_backup_last_success_timestamp_seconds", "dukan_outbox_pending"]
+    {
+        assert!(metrics.contains(name), "{name} missing in\n{metrics}");
+    }
+    let (s, spec) = t.call(Method::GET, "/api/openapi.json", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(spec["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")), "OpenAPI 3.1: {}", spec["openapi"]);
+    for path in ["/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/me", "/api/v1/users/{id}", "/healthz"] {
+        assert!(spec["paths"].get(path).is_some(), "{path} is documented");
+    }
+    assert!(spec["components"]["schemas"].get("Problem").is_some());
+    let docs = t.http.get(t.url("/api/docs")).send().await.expect("docs").text().await.expect("text");
+    let asset = docs.split("src=\"").nth(1).and_then(|s| s.split('"').next()).expect("script");
+    let resp = t.http.get(t.url(asset)).send().await.expect("asset");
+    assert_eq!(resp.status(), StatusCode::OK, "the docs page is served from the binary: {asset}");
+    assert!(resp.headers().get("etag").is_some());
+}
+
+#[tokio::test]
+async fn backup_through_the_api_restores_onto_a_fresh_machine() {
+    let t = TestApp::spawn().await;
+    let op = t.first_run("op@box.kg", "password-op").await;
+    t.post(&op, "/api/v1/branches", json!({"name": "Филиал до копии"})).await;
+    let (s, r) = t.post(&op, "/api/v1/backups", json!({})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{r}");
+    let (_, list) = t.get(&op, "/api/v1/backups").await;
+    assert_eq!(list[0]["state"], "pending");
+    assert!(dukan::workers::backup_once(t.app.clone()).await.expect("worker step"));
+    let (_, list) = t.get(&op, "/api/v1/backups").await;
+    assert_eq!(list[0]["state"], "good", "{list}");
+    assert!(list[0]["rows"].as_u64().is_some_and(|r| r > 10));
+    let (s, metrics) = (StatusCode::OK, t.http.get(t.url("/metrics")).send().await.expect("m").text().await.expect("t"));
+    assert_eq!(s, StatusCode::OK);
+    assert!(!metrics.contains("dukan_backup_last_success_timestamp_seconds 0\n"), "the good backup is visible to monitoring");
+
+    // Writes after the backup are not in it.
+    t.post(&op, "/api/v1/branches", json!({"name": "Филиал после копии"})).await;
+    let resp = t.http.get(t.url(&format!("/api/v1/backups/{}/download", r["id"]))).bearer_auth(&op.token).send().await.expect("download");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let bytes = resp.bytes().await.expect("bytes");
+    let file = t.dir.path().join("downloaded.redb");
+    std::fs::write(&file, &bytes).expect("write");
+
+    let fresh = tempfile::tempdir().expect("dir");
+    let (verified, aside) = dukan::backup::restore(fresh.path(), &file, &dukan::schema::all_tables(), t.app.now()).expect("restore");
+    assert!(aside.is_none() && verified.rows > 10);
+    let restored = TestApp::spawn_in(fresh).await;
+    let op2 = restored.login("op@box.kg", "password-op").await;
+    let (_, branches) = restored.get(&op2, "/api/v1/branches").await;
+    let names: Vec<&str> = branches.as_array().expect("list").iter().filter_map(|b| b["name"].as_str()).collect();
+    assert!(names.contains(&"Филиал до копии") && !names.contains(&"Филиал после копии"), "{names:?}");
+    restored.assert_consistent();
+
+    // Only the platform operator may see or take backups (they hold every company).
+    t.company("Чужая", "owner@other.kg", "password-123").await;
+    let other = t.login("owner@other.kg", "password-123").await;
+    assert_eq!(t.post(&other, "/api/v1/backups", json!({})).await.0, StatusCode::FORBIDDEN);
+    let resp = t.http.get(t.url(&format!("/api/v1/backups/{}/download", r["id"]))).bearer_auth(&other.token).send().await.expect("dl");
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn restore_refuses_a_broken_file_and_keeps_the_old_one_aside() {
+    let t = TestApp::spawn().await;
+    t.company("Нур", "owner@nur.kg", "password-123").await;
+    let good = t.dir.path().join("good.redb");
+    dukan::backup::take(&t.app.db, &t.app.tables, &good).expect("backup");
+    let broken = t.dir.path().join("broken.redb");
+    let mut bytes = std::fs::read(&good).expect("read");
+    bytes.truncate(bytes.len() / 3);
+    std::fs::write(&broken, bytes).expect("write");
+    let target = tempfile::tempdir().expect("dir");
+    dukan::backup::restore(target.path(), &good, &t.app.tables, t.app.now()).expect("first restore");
+    let err = dukan::backup::restore(target.path(), &broken, &t.app.tables, t.app.now()).expect_err("broken file refused");
+    assert!(err.to_string().contains("Backup") || err.code() == "backup_failed", "{err}");
+    let (_, aside) = dukan::backup::restore(target.path(), &good, &t.app.tables, t.app.now()).expect("second restore");
+    assert!(aside.is_some_and(|p| p.exists()), "the previous data file is kept aside");
+}
+
+#[tokio::test]
+async fn backup_under_write_load_is_consistent() {
+    let t = TestApp::spawn().await;
+    t.company("Нур", "owner@nur.kg", "password-123").await;
+    let c = t.login("owner@nur.kg", "password-123").await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (http, url, token, stop) = (t.http.clone(), t.url("/api/v1/branches"), c.token.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut n = 0u32;
+            while !stop.load(Ordering::Relaxed) {
+                let r = http.post(&url).bearer_auth(&token).json(&json!({"name": format!("Точка {n}")})).send().await.expect("send");
+                assert_eq!(r.status(), StatusCode::CREATED);
+                n += 1;
+            }
+            n
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    let (db, tables, out) = (t.app.db.clone(), t.app.tables.clone(), t.dir.path().join("live.redb"));
+    let verified =
+        tokio::task::spawn_blocking(move || dukan::backup::take(&db, &tables, &out)).await.expect("join").expect("backup under load");
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    stop.store(true, Ordering::Relaxed);
+    let written = writer.await.expect("writer");
+    assert!(written > 5, "writes kept flowing: {written}");
+    let branches = verified.tables.iter().find(|(n, _)| *n == "company_branchid_branch").expect("branches").1;
+    assert!(branches >= 1 && branches <= 1 + written as u64, "a snapshot between the writes: {branches} of {written}");
+    t.assert_consistent();
+}
+
+#[tokio::test]
+async fn scheduled_backups_run_daily_and_keep_the_newest() {
+    let t = TestApp::spawn().await;
+    t.company("Нур", "owner@nur.kg", "password-123").await;
+    let dir = tempfile::tempdir().expect("dir");
+    let tables = dukan::schema::all_tables();
+    for day in 0..4 {
+        let now = t.app.now();
+        let due = dukan::backup::scheduled_due(&t.app.db.read().expect("read"), "03:00", "Asia/Bishkek", now).expect("due");
+        assert!(due, "day {day}: the daily backup is due after 03:00 local");
+        let id = t
+            .app
+            .db
+            .write(move |tx| dukan::backup::request(tx, "schedule", dukan::backup::Trigger::Scheduled, now))
+            .await
+            .expect("request");
+        let state = dukan::backup::run(&t.app.db, &tables, dir.path(), id, || t.app.now(), 2).expect("run");
+        assert!(matches!(state, dukan::backup::State::Good { .. }), "{state:?}");
+        assert!(
+            !dukan::backup::scheduled_due(&t.app.db.read().expect("read"), "03:00", "Asia/Bishkek", t.app.now()).expect("due"),
+            "once a day"
+        );
+        t.clock.advance_ms(86_400_000);
+    }
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("ls")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "redb"))
+        .collect();
+    assert_eq!(files.len(), 2, "retention keeps the newest two");
+}
+
+#[tokio::test]
+async fn a_failing_backup_is_recorded_not_silent() {
+    let t = TestApp::spawn().await;
+    t.company("Нур", "owner@nur.kg", "password-123").await;
+    let blocker = t.dir.path().join("not-a-dir");
+    std::fs::write(&blocker, b"a file where the backup folder should be").expect("write");
+    let now = t.app.now();
+    let id = t.app.db.write(move |tx| dukan::backup::request(tx, "test", dukan::backup::Trigger::Manual, now)).await.expect("request");
+    let state = dukan::backup::run(&t.app.db, &t.app.tables, &blocker.join("sub"), id, || now, 7).expect("outcome recorded");
+    assert!(matches!(state, dukan::backup::State::Failed { .. }), "{state:?}");
+    let read = t.app.db.read().expect("read");
+    let b = dukan::backup::get(&read, id).expect("backup row");
+    assert!(matches!(b.state, dukan::backup::State::Failed { ref error, .. } if error.contains("cannot create")), "{b:?}");
+    let (good, failed) = dukan::backup::latest(&read).expect("latest");
+    assert!(good.is_none() && failed.is_some(), "the dashboard and metrics see the failure");
+}
