@@ -8,3 +8,4 @@ mod input;
 mod isolation;
 mod ops;
 mod tenancy;
+mod upgrade;

@@ -1,0 +1,47 @@
+//! Upgrade: a data file written by an older release opens, migrates and serves. The golden
+//! file `tests/golden/v1.redb` was written by schema version 1 (regenerate only when adding a
+//! new golden version: `DUKAN_BLESS_GOLDEN=1 cargo test --test it upgrade`).
+
+use serde_json::json;
+
+use crate::common::TestApp;
+
+const GOLDEN_V1: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v1.redb");
+
+#[tokio::test]
+async fn a_version_1_data_file_opens_and_serves() {
+    if std::env::var_os("DUKAN_BLESS_GOLDEN").is_some() {
+        let t = TestApp::spawn().await;
+        t.company("Золотой файл", "golden@dukan.kg", "golden-password").await;
+        let c = t.login("golden@dukan.kg", "golden-password").await;
+        t.post(&c, "/api/v1/branches", json!({"name": "Склад на Ошском"})).await;
+        t.post(&c, "/api/v1/roles", json!({"name": "Кассир смены", "permissions": ["sale", "shifts"]})).await;
+        let dir = t.stop().await;
+        std::fs::copy(dir.path().join("dukan.redb"), GOLDEN_V1).expect("write golden file");
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::copy(GOLDEN_V1, dir.path().join("dukan.redb")).expect("golden file is committed");
+    let t = TestApp::spawn_in(dir).await;
+    t.assert_consistent();
+    let c = t.login("golden@dukan.kg", "golden-password").await;
+    let (_, branches) = t.get(&c, "/api/v1/branches").await;
+    assert!(branches.as_array().expect("list").iter().any(|b| b["name"] == "Склад на Ошском"), "{branches}");
+    let (_, roles) = t.get(&c, "/api/v1/roles").await;
+    assert!(roles.as_array().expect("list").iter().any(|r| r["name"] == "Кассир смены" && r["permissions"] == json!(["sale", "shifts"])));
+    assert_eq!(t.app.db.read().expect("read").meta("schema_version").expect("meta"), Some(dukan::storage::SCHEMA_VERSION));
+}
+
+#[tokio::test]
+async fn a_file_from_a_newer_version_is_refused() {
+    let t = TestApp::spawn().await;
+    let now = t.app.now();
+    t.app
+        .db
+        .write(move |tx| tx.set_meta("schema_version", dukan::storage::SCHEMA_VERSION + 1).map(|_| now))
+        .await
+        .map_err(|e: dukan::storage::StorageError| e)
+        .expect("bump");
+    let dir = t.stop().await;
+    let err = dukan::storage::Db::open(&dir.path().join("dukan.redb"), 1 << 20).err().expect("refused");
+    assert!(err.to_string().contains("newer"), "{err}");
+}
