@@ -7,6 +7,8 @@ use crate::storage::{Db, ReadTx};
 pub fn run(db: &Db) -> Result<Vec<String>> {
     let tx = db.read()?;
     let mut problems = crate::tenancy::store::verify(&tx)?;
+    problems.extend(crate::catalog::store::verify(&tx)?);
+    problems.extend(crate::inventory::store::verify(&tx)?);
     problems.extend(ids_below_counter(&tx)?);
     Ok(problems)
 }

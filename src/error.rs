@@ -6,6 +6,15 @@
 use crate::i18n::Lang;
 use crate::storage::StorageError;
 
+/// One line that cannot be served from stock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shortage {
+    pub product: String,
+    pub warehouse: String,
+    pub available: rust_decimal::Decimal,
+    pub needed: rust_decimal::Decimal,
+}
+
 /// A problem with one input field, shown beside that field in forms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
@@ -69,6 +78,14 @@ pub enum Error {
     OwnerProtected,
     #[error("role {name} is used by {users} users")]
     RoleInUse { name: String, users: usize },
+    #[error("not enough stock: {0:?}")]
+    OutOfStock(Vec<Shortage>),
+    #[error("period closed until {until}")]
+    PeriodClosed { until: String },
+    #[error("product {name} has stock movements")]
+    HasMovements { name: String },
+    #[error("document is {state}")]
+    WrongState { state: &'static str },
     #[error("backup failed: {0}")]
     Backup(String),
     #[error("storage: {0}")]
@@ -104,6 +121,10 @@ impl Error {
             Error::NameTaken { .. } => "name_taken",
             Error::OwnerProtected => "owner_protected",
             Error::RoleInUse { .. } => "role_in_use",
+            Error::OutOfStock(_) => "out_of_stock",
+            Error::PeriodClosed { .. } => "period_closed",
+            Error::HasMovements { .. } => "product_has_movements",
+            Error::WrongState { .. } => "wrong_state",
             Error::Backup(_) => "backup_failed",
             Error::Storage(_) | Error::Internal(_) => "internal",
         }
@@ -119,6 +140,7 @@ impl Error {
             Error::Unauthorized | Error::BadCredentials | Error::TokenInvalid => 401,
             Error::Forbidden { .. } | Error::FeatureDisabled { .. } | Error::ReadOnly | Error::CompanyInactive | Error::Csrf => 403,
             Error::RateLimited { .. } => 429,
+            Error::OutOfStock(_) | Error::PeriodClosed { .. } | Error::HasMovements { .. } | Error::WrongState { .. } => 409,
             Error::AlreadySetUp | Error::EmailTaken { .. } | Error::NameTaken { .. } | Error::OwnerProtected | Error::RoleInUse { .. } => {
                 409
             }
@@ -161,6 +183,20 @@ impl Error {
             Error::RoleInUse { name, users } => {
                 (format!("Роль «{name}» назначена сотрудникам: {users}"), format!("The role “{name}” is assigned to {users} users"))
             }
+            Error::OutOfStock(lines) => {
+                let ru: Vec<String> = lines.iter().map(|s| format!("«{}» на складе «{}»: нужно {}, доступно {}", s.product, s.warehouse, s.needed, s.available)).collect();
+                let en: Vec<String> = lines.iter().map(|s| format!("“{}” in “{}”: {} needed, {} available", s.product, s.warehouse, s.needed, s.available)).collect();
+                (format!("Недостаточно товара: {}", ru.join("; ")), format!("Not enough stock: {}", en.join("; ")))
+            }
+            Error::PeriodClosed { until } => (
+                format!("Период закрыт по {until}: проводки с более ранней датой запрещены"),
+                format!("The period is closed through {until}: postings dated earlier are refused"),
+            ),
+            Error::HasMovements { name } => (
+                format!("У товара «{name}» есть движения: его можно только архивировать"),
+                format!("“{name}” has stock movements: archive it instead"),
+            ),
+            Error::WrongState { state } => (format!("Документ в состоянии «{state}»"), format!("The document is {state}")),
             Error::Backup(e) => (format!("Резервная копия не создана: {e}"), format!("Backup failed: {e}")),
             Error::Storage(_) | Error::Internal(_) => {
                 ("Внутренняя ошибка, она записана в журнал".into(), "Internal error; it has been logged".into())

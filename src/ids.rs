@@ -26,4 +26,9 @@ id_type!(
     RoleId,
     PlanId,
     BackupId,
+    ProductId,
+    CategoryId,
+    BrandId,
+    WarehouseId,
+    DocumentId,
 );

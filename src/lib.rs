@@ -9,6 +9,8 @@
 //! - `audit`: the append-only log every write appends to in its own transaction.
 //! - `backup`, `check`: verified one-file backups and restore; the consistency checker.
 //! - `seed`: synthetic benchmark data. `schema`: the registry of every table, rendered to `schema/keyspace.txt`.
+//! - `search`: the only module that imports tantivy — per-company product indexes derived from
+//!   the catalog, fed from the outbox, rebuildable.
 //! - `workers`, `metrics`: background loops over the outbox; Prometheus text.
 //! - `app`: the `App` state handed to HTTP handlers and workers; `control`: the local socket
 //!   `dukan backup`/`check` use while a server holds the data file.
@@ -22,12 +24,18 @@ pub mod country;
 pub mod error;
 pub mod i18n;
 pub mod ids;
+pub mod money;
 
 pub mod storage;
 
 pub mod audit;
 pub mod auth;
 pub mod tenancy;
+
+pub mod catalog;
+
+pub mod search;
+pub mod inventory;
 
 pub mod backup;
 pub mod check;

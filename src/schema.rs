@@ -10,6 +10,8 @@ pub fn all_tables() -> Vec<TableInfo> {
     t.extend(crate::tenancy::store::tables());
     t.extend(crate::auth::store::tables());
     t.extend(crate::audit::tables());
+    t.extend(crate::catalog::store::tables());
+    t.extend(crate::inventory::store::tables());
     t.extend(crate::backup::tables());
     t
 }

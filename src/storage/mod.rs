@@ -189,5 +189,8 @@ impl Db {
 
 /// Registry entries of the tables storage itself owns.
 pub fn meta_tables() -> Vec<TableInfo> {
-    vec![tx::META.info("&str name", "box-level counters: schema_version, next_id")]
+    vec![
+        tx::META.info("&str name", "box-level counters: schema_version, next_id"),
+        tx::COUNTERS.info("(CompanyId, &str name)", "per-company gapless counters: product codes, PLUs, document numbers"),
+    ]
 }

@@ -29,12 +29,15 @@ impl Record for Job {
 pub enum JobKind {
     /// Take a verified backup into the backup folder, recorded under this backup id.
     Backup { backup_id: u64 },
+    /// Bring the product into the company's search index as it is now (or drop it when gone).
+    IndexProduct { product: u64 },
 }
 
 impl JobKind {
     pub fn worker(&self) -> &'static str {
         match self {
             JobKind::Backup { .. } => "backup",
+            JobKind::IndexProduct { .. } => "search",
         }
     }
 }

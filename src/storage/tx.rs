@@ -16,6 +16,9 @@ impl<T> OwnedKey for T where T: redb::Key + 'static + for<'a> redb::Value<SelfTy
 /// `meta`: box-level settings and counters ("schema_version", "next_id").
 pub(super) const META: Table<&'static str, u64> = Table::new("meta_u64");
 
+/// `company_counter_u64`: per-company gapless counters (product codes, PLUs, document numbers).
+pub(super) const COUNTERS: Table<(u64, &'static str), u64> = Table::new("company_counter_u64");
+
 pub struct ReadTx {
     tx: redb::ReadTransaction,
 }
@@ -219,6 +222,22 @@ impl WriteTx {
 
     pub fn meta(&self, key: &str) -> Result<Option<u64>, StorageError> {
         self.get(META, key)
+    }
+
+    /// The next value of a per-company counter, starting at 1. Committed with the operation, so
+    /// numbers have no gaps and never repeat.
+    pub fn next_counter(&mut self, company: u64, name: &str) -> Result<u64, StorageError> {
+        let next = self.get(COUNTERS, (company, name))?.unwrap_or(0) + 1;
+        self.insert(COUNTERS, (company, name), &next)?;
+        Ok(next)
+    }
+
+    /// Raises a counter to at least `value` (when a number was typed by hand).
+    pub fn bump_counter(&mut self, company: u64, name: &str, value: u64) -> Result<(), StorageError> {
+        if self.get(COUNTERS, (company, name))?.unwrap_or(0) < value {
+            self.insert(COUNTERS, (company, name), &value)?;
+        }
+        Ok(())
     }
 
     pub fn set_meta(&mut self, key: &str, value: u64) -> Result<(), StorageError> {

@@ -1,0 +1,390 @@
+//! Catalog: products (goods, services, bundles), barcodes, PLUs, categories, brands, and the
+//! box-wide barcode catalogue.
+//!
+//! Invariants:
+//! - a barcode and a PLU each name at most one product of a company (indexes maintained only by
+//!   `store::put_product`; a collision is refused naming the product that holds it);
+//! - internal codes and PLUs are assigned from per-company counters in the same transaction;
+//! - the sale price follows the seed's rule (`model::price_from_markup`);
+//! - a product is never deleted once it has stock movements (see `inventory::delete_product`).
+
+pub mod barcode;
+pub mod model;
+pub mod store;
+
+use rust_decimal::Decimal;
+
+use crate::audit;
+use crate::auth::actor::Actor;
+use crate::clock::Ts;
+use crate::error::{Error, FieldError, Problems, Result};
+use crate::ids::{BrandId, CategoryId, ProductId};
+use crate::money;
+use crate::storage::{ReadTx, WriteTx};
+use crate::tenancy::model::{parse_name, parse_optional_text};
+use crate::tenancy::perms::Perm;
+use model::{Brand, Category, Characteristics, Component, Kind, Package, Product, Unit, price_from_markup};
+use store::{BARCODES, BRANDS, CATEGORIES, GLOBAL, PLUS, PRODUCTS};
+
+/// A product as typed into the form or sent to the API (strings are parsed here, all
+/// problems reported at once).
+#[derive(Debug, Clone, Default)]
+pub struct ProductDraft {
+    pub kind: String,
+    pub name: String,
+    pub article: String,
+    pub barcodes: Vec<String>,
+    pub unit: String,
+    pub weighed: bool,
+    /// Empty = keep or assign automatically for weighed goods.
+    pub plu: String,
+    pub brand: Option<BrandId>,
+    pub category: Option<CategoryId>,
+    pub purchase_price: String,
+    pub markup: String,
+    pub price: String,
+    pub discount: String,
+    pub country: String,
+    pub expiry: String,
+    pub packages: Vec<(String, String)>,
+    pub dimensions: String,
+    pub weight: String,
+    pub components: Vec<(ProductId, String)>,
+    pub recipe: Vec<(ProductId, String)>,
+    pub reorder_level: String,
+}
+
+fn money_or_zero(p: &mut Problems, field: &str, raw: &str) -> Decimal {
+    if raw.trim().is_empty() {
+        return Decimal::ZERO;
+    }
+    p.take(money::parse_money(field, raw, false)).unwrap_or_default()
+}
+
+/// Creates (`id` = None) or updates a product.
+pub fn save_product(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<ProductId>, d: &ProductDraft) -> Result<ProductId> {
+    actor.require(Perm::PRODUCTS)?;
+    actor.require_feature("catalog")?;
+    actor.require_writable()?;
+    let c = actor.company.0;
+    let old = match id {
+        Some(id) => Some(tx.get(PRODUCTS, (c, id.0))?.ok_or(Error::NotFound)?),
+        None => None,
+    };
+    let self_id = id.map(|i| i.0);
+    let mut p = Problems::default();
+    let kind = Kind::parse(&d.kind).unwrap_or_else(|| {
+        p.push(FieldError::new("kind", "kind", "Тип: товар, услуга или комплект", "Kind: goods, service or bundle"));
+        Kind::Goods
+    });
+    let name = p.take(parse_name("name", &d.name, 300));
+    let article = p.take(parse_optional_text("article", &d.article, 100)).unwrap_or_default();
+    let mut barcodes: Vec<String> = Vec::new();
+    for raw in &d.barcodes {
+        let code = raw.trim().to_string();
+        if code.is_empty() || barcodes.contains(&code) {
+            continue;
+        }
+        match barcode::classify(&code) {
+            Ok(_) => {}
+            Err(why) => {
+                let (ru, en) = match why {
+                    "check_digit" => (format!("Штрихкод {code}: неверная контрольная цифра"), format!("Barcode {code}: wrong check digit")),
+                    _ => (format!("Штрихкод {code}: недопустимые символы или длина"), format!("Barcode {code}: invalid characters or length")),
+                };
+                p.push(FieldError::new("barcodes", "barcode", ru, en));
+                continue;
+            }
+        }
+        if let Some(holder) = tx.get(BARCODES, (c, code.as_str()))?
+            && Some(holder) != self_id
+        {
+            let other = tx.get(PRODUCTS, (c, holder))?.map(|o| o.name).unwrap_or_default();
+            p.push(FieldError::new(
+                "barcodes",
+                "barcode_taken",
+                format!("Штрихкод {code} уже у товара «{other}»"),
+                format!("Barcode {code} already belongs to “{other}”"),
+            ));
+            continue;
+        }
+        barcodes.push(code);
+    }
+    let unit = Unit::parse(&d.unit).unwrap_or_else(|| {
+        p.push(FieldError::new("unit", "unit", "Единица: шт, кг, г, л, м, уп", "Unit: pcs, kg, g, l, m, pack"));
+        Unit::Piece
+    });
+    let weighed = d.weighed && kind == Kind::Goods;
+    let mut plu = match d.plu.trim() {
+        "" => old.as_ref().and_then(|o| o.plu),
+        raw => match raw.parse::<u32>() {
+            Ok(n) if (1..=99_999).contains(&n) => Some(n),
+            _ => {
+                p.push(FieldError::new("plu", "plu", "PLU — число от 1 до 99999", "PLU is a number from 1 to 99999"));
+                None
+            }
+        },
+    };
+    if let Some(n) = plu
+        && let Some(holder) = tx.get(PLUS, (c, u64::from(n)))?
+        && Some(holder) != self_id
+    {
+        let other = tx.get(PRODUCTS, (c, holder))?.map(|o| o.name).unwrap_or_default();
+        p.push(FieldError::new("plu", "plu_taken", format!("PLU {n} уже у товара «{other}»"), format!("PLU {n} already belongs to “{other}”")));
+    }
+    if let Some(b) = d.brand
+        && tx.get(BRANDS, (c, b.0))?.is_none()
+    {
+        p.push(FieldError::new("brand", "unknown", "Нет такого бренда", "No such brand"));
+    }
+    if let Some(cat) = d.category
+        && tx.get(CATEGORIES, (c, cat.0))?.is_none()
+    {
+        p.push(FieldError::new("category", "unknown", "Нет такой категории", "No such category"));
+    }
+    let purchase_price = money_or_zero(&mut p, "purchase_price", &d.purchase_price);
+    let markup = if d.markup.trim().is_empty() { Decimal::ZERO } else { p.take(money::parse_percent_any("markup", &d.markup)).unwrap_or_default() };
+    let manual = money_or_zero(&mut p, "price", &d.price);
+    let discount = if d.discount.trim().is_empty() { Decimal::ZERO } else { p.take(money::parse_percent("discount", &d.discount)).unwrap_or_default() };
+    let country = p.take(parse_optional_text("country", &d.country, 60)).unwrap_or_default();
+    let expiry = match d.expiry.trim() {
+        "" => String::new(),
+        s => match s.parse::<jiff::civil::Date>() {
+            Ok(date) => date.to_string(),
+            Err(_) => {
+                p.push(FieldError::new("expiry", "date", "Дата в формате ГГГГ-ММ-ДД", "Date as YYYY-MM-DD"));
+                String::new()
+            }
+        },
+    };
+    let mut packages = Vec::new();
+    for (pname, qty) in &d.packages {
+        if pname.trim().is_empty() && qty.trim().is_empty() {
+            continue;
+        }
+        if let (Some(n), Some(q)) = (p.take(parse_name("packages", pname, 60)), p.take(money::parse_qty("packages", qty))) {
+            packages.push(Package { name: n, qty: q });
+        }
+    }
+    let parse_components = |field: &str, list: &[(ProductId, String)], p: &mut Problems| -> Result<Vec<Component>> {
+        let mut out = Vec::new();
+        for (pid, qty) in list {
+            if Some(pid.0) == self_id {
+                p.push(FieldError::new(field, "self", "Товар не может входить в себя", "A product cannot contain itself"));
+                continue;
+            }
+            match tx.get(PRODUCTS, (c, pid.0))? {
+                Some(comp) if comp.kind == Kind::Goods => {
+                    if let Some(q) = p.take(money::parse_qty(field, qty)) {
+                        out.push(Component { product: *pid, qty: q });
+                    }
+                }
+                _ => p.push(FieldError::new(field, "unknown", "Состав: только существующие товары", "Components must be existing goods")),
+            }
+        }
+        Ok(out)
+    };
+    let components = if kind == Kind::Bundle { parse_components("components", &d.components, &mut p)? } else { Vec::new() };
+    if kind == Kind::Bundle && components.is_empty() {
+        p.push(FieldError::new("components", "required", "У комплекта должен быть состав", "A bundle needs components"));
+    }
+    let recipe = parse_components("recipe", &d.recipe, &mut p)?;
+    let reorder_level = if d.reorder_level.trim().is_empty() { Decimal::ZERO } else { p.take(money::parse_qty("reorder_level", &d.reorder_level)).unwrap_or_default() };
+    p.finish()?;
+    let name = name.ok_or_else(|| Error::Internal("product name missing after parse".into()))?;
+    if weighed && plu.is_none() {
+        loop {
+            let n = tx.next_counter(c, "plu")?;
+            if n > 99_999 {
+                return Err(Error::field("plu", "plu_exhausted", "Свободные PLU закончились", "No free PLU left"));
+            }
+            if tx.get(PLUS, (c, n))?.is_none() {
+                plu = Some(n as u32);
+                break;
+            }
+        }
+    }
+    if let Some(n) = plu {
+        tx.bump_counter(c, "plu", u64::from(n))?;
+    }
+    let (pid, code, created) = match &old {
+        Some(o) => (o.id, o.code.clone(), o.created),
+        None => (ProductId(tx.next_id()?), format!("{:04}", tx.next_counter(c, "product_code")?), now),
+    };
+    let product = Product {
+        id: pid,
+        kind,
+        name,
+        article,
+        code,
+        barcodes,
+        unit,
+        weighed,
+        plu,
+        brand: d.brand,
+        category: d.category,
+        purchase_price,
+        markup,
+        price: price_from_markup(purchase_price, markup, manual),
+        discount,
+        country,
+        expiry,
+        packages,
+        characteristics: Characteristics { dimensions: d.dimensions.trim().to_string(), weight: d.weight.trim().to_string() },
+        components,
+        recipe,
+        reorder_level,
+        archived: old.as_ref().is_some_and(|o| o.archived),
+        created,
+        updated: now,
+    };
+    store::put_product(tx, actor.company, old.as_ref(), &product)?;
+    let action = if old.is_some() { "product.update" } else { "product.create" };
+    audit::record(tx, actor.company, actor, now, action, format!("product:{pid}"), product.name.clone())?;
+    Ok(pid)
+}
+
+pub fn set_archived(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ProductId, archived: bool) -> Result<()> {
+    actor.require(Perm::PRODUCTS)?;
+    actor.require_writable()?;
+    let old = tx.get(PRODUCTS, (actor.company.0, id.0))?.ok_or(Error::NotFound)?;
+    let mut new = old.clone();
+    new.archived = archived;
+    new.updated = now;
+    store::put_product(tx, actor.company, Some(&old), &new)?;
+    let action = if archived { "product.archive" } else { "product.restore" };
+    audit::record(tx, actor.company, actor, now, action, format!("product:{id}"), new.name.clone())?;
+    Ok(())
+}
+
+pub fn save_category(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<CategoryId>, name: &str, parent: Option<CategoryId>) -> Result<CategoryId> {
+    actor.require(Perm::BRAND_CATEGORY)?;
+    actor.require_writable()?;
+    let c = actor.company.0;
+    if let Some(id) = id
+        && tx.get(CATEGORIES, (c, id.0))?.is_none()
+    {
+        return Err(Error::NotFound);
+    }
+    let name = parse_name("name", name, 100).map_err(|e| Error::Validation(vec![e]))?;
+    // Walk up from the new parent: reaching `id` would close a cycle.
+    let mut cursor = parent;
+    let mut depth = 0;
+    while let Some(p) = cursor {
+        if Some(p) == id {
+            return Err(Error::field("parent", "cycle", "Категория не может быть внутри себя", "A category cannot be inside itself"));
+        }
+        let cat = tx.get(CATEGORIES, (c, p.0))?.ok_or_else(|| Error::field("parent", "unknown", "Нет такой категории", "No such category"))?;
+        cursor = cat.parent;
+        depth += 1;
+        if depth > 1000 {
+            return Err(Error::Internal("category tree too deep".into()));
+        }
+    }
+    let siblings_clash = tx
+        .list(CATEGORIES, (c, 0), (c, u64::MAX), usize::MAX)?
+        .iter()
+        .any(|(_, cat)| Some(cat.id) != id && cat.parent == parent && cat.name.to_lowercase() == name.to_lowercase());
+    if siblings_clash {
+        return Err(Error::field("name", "name_taken", "Такая категория уже есть на этом уровне", "This category already exists at this level"));
+    }
+    let cid = id.unwrap_or(CategoryId(tx.next_id()?));
+    tx.insert(CATEGORIES, (c, cid.0), &Category { id: cid, name: name.clone(), parent })?;
+    audit::record(tx, actor.company, actor, now, "category.save", format!("category:{cid}"), name)?;
+    Ok(cid)
+}
+
+pub fn save_brand(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<BrandId>, name: &str) -> Result<BrandId> {
+    actor.require(Perm::BRAND_CATEGORY)?;
+    actor.require_writable()?;
+    let c = actor.company.0;
+    if let Some(id) = id
+        && tx.get(BRANDS, (c, id.0))?.is_none()
+    {
+        return Err(Error::NotFound);
+    }
+    let name = parse_name("name", name, 100).map_err(|e| Error::Validation(vec![e]))?;
+    let clash = tx.list(BRANDS, (c, 0), (c, u64::MAX), usize::MAX)?.iter().any(|(_, b)| Some(b.id) != id && b.name.to_lowercase() == name.to_lowercase());
+    if clash {
+        return Err(Error::field("name", "name_taken", "Такой бренд уже есть", "This brand already exists"));
+    }
+    let bid = id.unwrap_or(BrandId(tx.next_id()?));
+    tx.insert(BRANDS, (c, bid.0), &Brand { id: bid, name: name.clone() })?;
+    audit::record(tx, actor.company, actor, now, "brand.save", format!("brand:{bid}"), name)?;
+    Ok(bid)
+}
+
+/// Finds (or creates, by name) a brand — for imports and create-by-barcode.
+pub fn brand_named(tx: &mut WriteTx, actor: &Actor, now: Ts, name: &str) -> Result<Option<BrandId>> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Ok(None);
+    }
+    let c = actor.company.0;
+    if let Some((_, b)) = tx.list(BRANDS, (c, 0), (c, u64::MAX), usize::MAX)?.into_iter().find(|(_, b)| b.name.to_lowercase() == name.to_lowercase()) {
+        return Ok(Some(b.id));
+    }
+    save_brand(tx, actor, now, None, name).map(Some)
+}
+
+/// Finds (or creates) a top-level category by name.
+pub fn category_named(tx: &mut WriteTx, actor: &Actor, now: Ts, name: &str) -> Result<Option<CategoryId>> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Ok(None);
+    }
+    let c = actor.company.0;
+    let found = tx.list(CATEGORIES, (c, 0), (c, u64::MAX), usize::MAX)?.into_iter().find(|(_, cat)| cat.parent.is_none() && cat.name.to_lowercase() == name.to_lowercase());
+    if let Some((_, cat)) = found {
+        return Ok(Some(cat.id));
+    }
+    save_category(tx, actor, now, None, name, None).map(Some)
+}
+
+/// Looks a barcode up in the shared catalogue.
+pub fn global_item(tx: &ReadTx, barcode: &str) -> Result<Option<model::GlobalItem>> {
+    Ok(tx.get(GLOBAL, barcode)?)
+}
+
+/// Spec A5 "create-by-barcode": copies name, brand and category from the shared catalogue,
+/// refusing a barcode the company already has.
+pub fn create_by_barcode(tx: &mut WriteTx, actor: &Actor, now: Ts, code: &str, price: &str) -> Result<ProductId> {
+    let item = tx.get(GLOBAL, code.trim())?.ok_or(Error::NotFound)?;
+    let brand = brand_named(tx, actor, now, &item.brand)?;
+    let category = category_named(tx, actor, now, &item.category)?;
+    let draft = ProductDraft {
+        name: item.name,
+        barcodes: vec![code.trim().to_string()],
+        unit: item.unit.code().to_string(),
+        brand,
+        category,
+        price: price.to_string(),
+        ..ProductDraft::default()
+    };
+    save_product(tx, actor, now, None, &draft)
+}
+
+/// Spec A5 "create-manual": a product with an unknown valid GTIN also teaches the shared
+/// catalogue (name, brand, category, unit only; never prices or stock).
+pub fn share_barcodes(tx: &mut WriteTx, actor: &Actor, id: ProductId) -> Result<()> {
+    let Some(p) = tx.get(PRODUCTS, (actor.company.0, id.0))? else {
+        return Ok(());
+    };
+    let brand = match p.brand {
+        Some(b) => tx.get(BRANDS, (actor.company.0, b.0))?.map(|b| b.name).unwrap_or_default(),
+        None => String::new(),
+    };
+    let category = match p.category {
+        Some(c) => tx.get(CATEGORIES, (actor.company.0, c.0))?.map(|c| c.name).unwrap_or_default(),
+        None => String::new(),
+    };
+    for code in &p.barcodes {
+        let gtin = matches!(barcode::classify(code), Ok(barcode::Symbology::Ean13 | barcode::Symbology::Ean8 | barcode::Symbology::UpcA));
+        // In-store codes (prefix 2) belong to one shop, not to the shared catalogue.
+        if gtin && !code.starts_with('2') && tx.get(GLOBAL, code.as_str())?.is_none() {
+            let item = model::GlobalItem { name: p.name.clone(), brand: brand.clone(), category: category.clone(), unit: p.unit };
+            tx.insert(GLOBAL, code.as_str(), &item)?;
+        }
+    }
+    Ok(())
+}

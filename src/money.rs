@@ -1,0 +1,104 @@
+//! Money and quantities: `rust_decimal` everywhere, never floats. Money rounds half-up to the
+//! currency's minor unit (2 places for som and rouble); quantities keep 3 places (grams).
+
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::error::FieldError;
+
+pub const MONEY_DP: u32 = 2;
+pub const QTY_DP: u32 = 3;
+
+/// Rounds an amount half-up (away from zero at .5) to kopecks/tyiyn.
+pub fn round_money(d: Decimal) -> Decimal {
+    d.round_dp_with_strategy(MONEY_DP, RoundingStrategy::MidpointAwayFromZero).normalize_scale(MONEY_DP)
+}
+
+pub fn round_qty(d: Decimal) -> Decimal {
+    d.round_dp_with_strategy(QTY_DP, RoundingStrategy::MidpointAwayFromZero)
+}
+
+trait Scale {
+    fn normalize_scale(self, dp: u32) -> Decimal;
+}
+
+impl Scale for Decimal {
+    /// Always carry exactly `dp` places so "12.5" prints as "12.50".
+    fn normalize_scale(mut self, dp: u32) -> Decimal {
+        self.rescale(dp);
+        self
+    }
+}
+
+fn parse_decimal(raw: &str) -> Option<Decimal> {
+    let s: String = raw.trim().chars().filter(|c| !c.is_whitespace() && *c != '\u{a0}').collect();
+    let s = s.replace(',', ".");
+    if s.is_empty() || s.len() > 32 {
+        return None;
+    }
+    s.parse::<Decimal>().ok()
+}
+
+/// A money amount typed by a person: "1 234,5" → 1234.50. Refuses more than 2 decimals.
+pub fn parse_money(field: &str, raw: &str, allow_negative: bool) -> Result<Decimal, FieldError> {
+    match parse_decimal(raw) {
+        Some(d) if d.scale() <= MONEY_DP && (allow_negative || d >= Decimal::ZERO) && d.abs() < Decimal::new(1_000_000_000_000, 0) => Ok(round_money(d)),
+        _ => Err(FieldError::new(
+            field,
+            "amount",
+            "Сумма: число не меньше 0, не более 2 знаков после запятой",
+            "Amount: a number ≥ 0 with at most 2 decimals",
+        )),
+    }
+}
+
+/// A quantity: positive, at most 3 decimals (grams of a kilogram).
+pub fn parse_qty(field: &str, raw: &str) -> Result<Decimal, FieldError> {
+    match parse_decimal(raw) {
+        Some(d) if d.scale() <= QTY_DP && d > Decimal::ZERO && d < Decimal::new(1_000_000_000, 0) => Ok(d.normalize()),
+        _ => Err(FieldError::new(field, "qty", "Количество: число больше 0, до 3 знаков после запятой", "Quantity: a number > 0 with at most 3 decimals")),
+    }
+}
+
+/// A percentage 0–100 with at most 2 decimals.
+pub fn parse_percent(field: &str, raw: &str) -> Result<Decimal, FieldError> {
+    match parse_decimal(raw) {
+        Some(d) if d.scale() <= 2 && d >= Decimal::ZERO && d <= Decimal::ONE_HUNDRED => Ok(d),
+        _ => Err(FieldError::new(field, "percent", "Процент от 0 до 100", "A percentage from 0 to 100")),
+    }
+}
+
+/// A markup percentage: ≥ 0, may exceed 100, at most 2 decimals.
+pub fn parse_percent_any(field: &str, raw: &str) -> Result<Decimal, FieldError> {
+    match parse_decimal(raw) {
+        Some(d) if d.scale() <= 2 && d >= Decimal::ZERO && d < Decimal::new(100_000, 0) => Ok(d),
+        _ => Err(FieldError::new(field, "percent", "Наценка: число от 0, до 2 знаков", "Markup: a number ≥ 0 with at most 2 decimals")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().expect("decimal")
+    }
+
+    #[test]
+    fn rounding_is_half_up_to_two_places() {
+        assert_eq!(round_money(d("2.345")).to_string(), "2.35");
+        assert_eq!(round_money(d("2.344")).to_string(), "2.34");
+        assert_eq!(round_money(d("-2.345")).to_string(), "-2.35");
+        assert_eq!(round_money(d("7")).to_string(), "7.00");
+    }
+
+    #[test]
+    fn people_type_amounts_with_commas_and_spaces() {
+        assert_eq!(parse_money("p", "1 234,5", false).map(|v| v.to_string()), Ok("1234.50".to_string()));
+        assert!(parse_money("p", "1.234", false).is_err());
+        assert!(parse_money("p", "-1", false).is_err());
+        assert!(parse_money("p", "abc", false).is_err());
+        assert_eq!(parse_qty("q", "0,125").map(|v| v.to_string()), Ok("0.125".to_string()));
+        assert!(parse_qty("q", "0").is_err() && parse_qty("q", "1.0001").is_err());
+        assert!(parse_percent("p", "100.5").is_err());
+    }
+}
