@@ -1,6 +1,6 @@
 //! `App`: everything a request or a worker needs, opened once and passed as axum state (no
 //! globals): the data file, configuration, clock, token keys, password hasher, sign-in
-//! limiter, metrics, worker board and the table registry.
+//! limiter, metrics, worker board, search indexes and the table registry.
 
 use std::sync::Arc;
 
@@ -13,6 +13,7 @@ use crate::clock::{Clock, Ts};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
+use crate::search::Search;
 use crate::storage::{Db, TableInfo};
 use crate::workers::Board;
 
@@ -26,6 +27,8 @@ pub struct App {
     pub limiter: Arc<Limiter>,
     pub metrics: Arc<Metrics>,
     pub workers: Arc<Board>,
+    /// Per-company product search indexes under `<data>/search/`.
+    pub search: Arc<Search>,
     /// Notified after a transaction that queued outbox work.
     pub wake: Arc<Notify>,
     pub tables: Arc<Vec<TableInfo>>,
@@ -40,6 +43,7 @@ impl App {
         let keys = Keys::load_or_create(&db, config.jwt_secret.as_deref())?;
         let hasher = Hasher::new(config.argon2_m_kib, config.argon2_t)?;
         let started = clock.now();
+        let search = Search::open(&config.data.join("search")).map_err(Error::from)?;
         Ok(App {
             db,
             keys: Arc::new(keys),
@@ -47,6 +51,7 @@ impl App {
             limiter: Arc::new(Limiter::new(30, 5, 15 * 60_000)),
             metrics: Arc::new(Metrics::default()),
             workers: Arc::new(Board::default()),
+            search: Arc::new(search),
             wake: Arc::new(Notify::new()),
             tables: Arc::new(crate::schema::all_tables()),
             config: Arc::new(config),

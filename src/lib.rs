@@ -34,8 +34,9 @@ pub mod tenancy;
 
 pub mod catalog;
 
-pub mod search;
 pub mod inventory;
+
+pub mod search;
 
 pub mod backup;
 pub mod check;

@@ -52,6 +52,15 @@ enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Rebuild the product search indexes from the data file (stop the server first; it also
+    /// rebuilds missing or outdated indexes by itself on start).
+    Reindex {
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Only this company (default: every company).
+        #[arg(long)]
+        company: Option<u64>,
+    },
     /// Manage companies from scripts.
     Company {
         #[command(subcommand)]
@@ -97,6 +106,7 @@ fn main() -> ExitCode {
         | Some(Command::Backup { data, .. })
         | Some(Command::Restore { data, .. })
         | Some(Command::Check { data })
+        | Some(Command::Reindex { data, .. })
         | Some(Command::BenchSeed { data, .. })
         | Some(Command::Company { action: CompanyAction::Create { data, .. } }) => data.clone(),
     };
@@ -117,6 +127,7 @@ fn main() -> ExitCode {
         Some(Command::Backup { out, .. }) => backup(&config, &out),
         Some(Command::Restore { file, .. }) => restore(&config, &file),
         Some(Command::Check { .. }) => return check(config),
+        Some(Command::Reindex { company, .. }) => reindex(&config, company),
         Some(Command::Company { action: CompanyAction::Create { name, country, owner_email, owner_password, owner_name, .. } }) => {
             company_create(config, name, country, owner_email, owner_password, owner_name)
         }
@@ -273,6 +284,28 @@ fn check(config: Config) -> ExitCode {
         println!("check: {} problems", problems.len());
         ExitCode::FAILURE
     }
+}
+
+fn reindex(config: &Config, company: Option<u64>) -> Result<(), String> {
+    let db = dukan::storage::Db::open(&config.db_path(), 256 << 20).map_err(|e| e.to_string())?;
+    let search = dukan::search::Search::open(&config.data.join("search")).map_err(|e| e.to_string())?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} products ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let progress = |c: dukan::ids::CompanyId, done: u64, total: u64| {
+        bar.set_message(format!("company {c}"));
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let done = search.reindex(&db, company.map(dukan::ids::CompanyId), &progress).map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    for (c, docs) in &done {
+        println!("company {c}: {docs} products indexed");
+    }
+    println!("reindexed {} companies", done.len());
+    Ok(())
 }
 
 fn company_create(

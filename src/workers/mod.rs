@@ -19,6 +19,8 @@ pub struct Status {
     pub runs: u64,
     pub last_run: Option<Ts>,
     pub last_error: Option<String>,
+    /// What a long step is doing now ("rebuilding search for company 7: 1000/30000").
+    pub progress: Option<String>,
 }
 
 #[derive(Default)]
@@ -35,6 +37,10 @@ impl Board {
         s.last_error = outcome.as_ref().err().map(|e| e.to_string());
     }
 
+    pub fn set_progress(&self, name: &'static str, progress: Option<String>) {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).entry(name).or_default().progress = progress;
+    }
+
     pub fn snapshot(&self) -> Vec<(&'static str, Status)> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|(k, v)| (*k, v.clone())).collect()
     }
@@ -44,6 +50,7 @@ impl Board {
 pub fn start(app: &App) {
     spawn(app.clone(), "backup", Duration::from_secs(30), |app| Box::pin(backup_once(app)));
     spawn(app.clone(), "sweeper", Duration::from_secs(3600), |app| Box::pin(sweep_once(app)));
+    spawn(app.clone(), "search", Duration::from_secs(5), |app| Box::pin(search_once(app)));
 }
 
 type Step = fn(App) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<bool>> + Send>>;
@@ -82,7 +89,9 @@ pub async fn backup_once(app: App) -> Result<bool> {
     let Some((job_id, job)) = jobs.into_iter().next() else {
         return Ok(false);
     };
-    let outbox::JobKind::Backup { backup_id } = job.kind;
+    let outbox::JobKind::Backup { backup_id } = job.kind else {
+        return Err(crate::error::Error::Internal(format!("outbox job {job_id} is not a backup")));
+    };
     let a = app.clone();
     let state = tokio::task::spawn_blocking(move || {
         let clock = a.clock.clone();
@@ -97,6 +106,28 @@ pub async fn backup_once(app: App) -> Result<bool> {
     // (the next schedule or a person's click makes a new one).
     app.db.write(move |tx| outbox::done(tx, job_id).map_err(crate::error::Error::from)).await?;
     Ok(true)
+}
+
+/// One step of the search worker (see `search::Search::run_once`): the first step finds
+/// missing or outdated indexes, later steps rebuild them one company at a time, then apply
+/// queued product changes in batches. Rebuild progress is shown on the worker board.
+pub async fn search_once(app: App) -> Result<bool> {
+    let a = app.clone();
+    let step = tokio::task::spawn_blocking(move || {
+        let now = a.clock.now();
+        let board = a.workers.clone();
+        let progress = move |company: crate::ids::CompanyId, done: u64, total: u64| {
+            let note = (done < total).then(|| format!("rebuilding search for company {company}: {done}/{total}"));
+            board.set_progress("search", note);
+        };
+        a.search.run_once(&a.db, now.0, &progress)
+    })
+    .await
+    .map_err(|e| crate::error::Error::Internal(format!("search task: {e}")))??;
+    if let crate::search::Step::Rebuilt { company, docs } = step {
+        tracing::info!(company = company.0, docs, "search index rebuilt");
+    }
+    Ok(step != crate::search::Step::Idle)
 }
 
 pub async fn sweep_once(app: App) -> Result<bool> {

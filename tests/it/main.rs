@@ -7,5 +7,6 @@ mod cli;
 mod input;
 mod isolation;
 mod ops;
+mod search;
 mod tenancy;
 mod upgrade;

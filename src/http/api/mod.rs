@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1/`, and its OpenAPI 3.1 description.
 
 pub mod auth;
+pub mod catalog_search;
 pub mod dto;
 pub mod ops;
 pub mod tenancy;
@@ -30,6 +31,7 @@ pub fn routes() -> Router<App> {
         .route("/api/v1/roles", get(tenancy::list_roles).post(tenancy::create_role))
         .route("/api/v1/roles/{id}", get(tenancy::get_role).put(tenancy::put_role).delete(tenancy::delete_role))
         .route("/api/v1/permissions", get(tenancy::list_permissions))
+        .route("/api/v1/products/search", get(catalog_search::search_products))
         .route("/api/v1/audit", get(ops::list_audit))
         .route("/api/v1/backups", get(ops::list_backups).post(ops::create_backup))
         .route("/api/v1/backups/{id}/download", get(ops::download_backup))
@@ -51,6 +53,7 @@ pub fn routes() -> Router<App> {
         tenancy::list_users, tenancy::create_user, tenancy::get_user, tenancy::put_user,
         tenancy::deactivate_user, tenancy::activate_user, tenancy::invite_user,
         tenancy::list_roles, tenancy::create_role, tenancy::get_role, tenancy::put_role, tenancy::delete_role, tenancy::list_permissions,
+        catalog_search::search_products,
         ops::list_audit, ops::list_backups, ops::create_backup, ops::download_backup,
         ops::list_companies, ops::create_company, ops::put_subscription, ops::list_plans, ops::create_plan, ops::put_plan,
         crate::http::healthz,
