@@ -11,6 +11,7 @@
 
 pub mod engine;
 pub mod model;
+pub mod report;
 pub mod store;
 
 use std::collections::BTreeMap;
@@ -167,14 +168,15 @@ pub fn save_draft(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<DocumentI
         }
         let qty = if kind == Some(DocKind::Count) && l.qty.trim() == "0" { Some(Decimal::ZERO) } else { p.take(parse_qty(&format!("{field}.qty"), &l.qty).map_err(|e| line_error(e, i))) };
         let amount = if kind == Some(DocKind::Receipt) {
-            match (l.amount.trim().is_empty(), l.cost.trim().is_empty(), qty) {
-                (false, _, _) => p.take(parse_money(&format!("{field}.amount"), &l.amount, false).map_err(|e| line_error(e, i))),
-                (true, false, Some(q)) => p.take(parse_money(&format!("{field}.cost"), &l.cost, false).map_err(|e| line_error(e, i))).map(|u| round_money(u * q)),
-                (true, true, _) => {
-                    p.push(FieldError::new(&format!("{field}.cost"), "required", format!("Строка {}: укажите цену закупки", i + 1), format!("Line {}: enter the purchase cost", i + 1)));
-                    None
-                }
-                _ => None,
+            if !l.amount.trim().is_empty() {
+                p.take(parse_money(&format!("{field}.amount"), &l.amount, false).map_err(|e| line_error(e, i)))
+            } else if !l.cost.trim().is_empty() {
+                // Parsed even when the quantity is bad, so both problems are reported.
+                let unit = p.take(parse_money(&format!("{field}.cost"), &l.cost, false).map_err(|e| line_error(e, i)));
+                unit.zip(qty).map(|(u, q)| round_money(u * q))
+            } else {
+                p.push(FieldError::new(&format!("{field}.cost"), "required", format!("Строка {}: укажите цену закупки", i + 1), format!("Line {}: enter the purchase cost", i + 1)));
+                None
             }
         } else {
             Some(Decimal::ZERO)

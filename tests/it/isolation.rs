@@ -13,6 +13,11 @@ pub enum Kind {
     Branch,
     User,
     Role,
+    Product,
+    Warehouse,
+    Document,
+    Category,
+    Brand,
 }
 
 pub struct Route {
@@ -39,6 +44,18 @@ fn role_body() -> Option<Value> {
     Some(json!({"name": "Чужая роль", "permissions": []}))
 }
 
+fn product_body() -> Option<Value> {
+    Some(json!({"name": "Чужой товар"}))
+}
+
+fn named_body() -> Option<Value> {
+    Some(json!({"name": "Чужое имя"}))
+}
+
+fn document_body() -> Option<Value> {
+    Some(json!({"kind": "write_off", "warehouse": 1, "lines": []}))
+}
+
 pub const ROUTES: &[Route] = &[
     Route { method: Method::GET, path: "/api/v1/branches/{id}", kind: Kind::Branch, body: none },
     Route { method: Method::PUT, path: "/api/v1/branches/{id}", kind: Kind::Branch, body: branch_body },
@@ -50,6 +67,21 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::GET, path: "/api/v1/roles/{id}", kind: Kind::Role, body: none },
     Route { method: Method::PUT, path: "/api/v1/roles/{id}", kind: Kind::Role, body: role_body },
     Route { method: Method::DELETE, path: "/api/v1/roles/{id}", kind: Kind::Role, body: none },
+    Route { method: Method::GET, path: "/api/v1/products/{id}", kind: Kind::Product, body: none },
+    Route { method: Method::PUT, path: "/api/v1/products/{id}", kind: Kind::Product, body: product_body },
+    Route { method: Method::DELETE, path: "/api/v1/products/{id}", kind: Kind::Product, body: none },
+    Route { method: Method::POST, path: "/api/v1/products/{id}/archive", kind: Kind::Product, body: none },
+    Route { method: Method::POST, path: "/api/v1/products/{id}/restore", kind: Kind::Product, body: none },
+    Route { method: Method::GET, path: "/api/v1/products/{id}/stock", kind: Kind::Product, body: none },
+    Route { method: Method::PUT, path: "/api/v1/warehouses/{id}", kind: Kind::Warehouse, body: named_body },
+    Route { method: Method::GET, path: "/api/v1/stock?warehouse={id}", kind: Kind::Warehouse, body: none },
+    Route { method: Method::GET, path: "/api/v1/documents/{id}", kind: Kind::Document, body: none },
+    Route { method: Method::PUT, path: "/api/v1/documents/{id}", kind: Kind::Document, body: document_body },
+    Route { method: Method::DELETE, path: "/api/v1/documents/{id}", kind: Kind::Document, body: none },
+    Route { method: Method::POST, path: "/api/v1/documents/{id}/post", kind: Kind::Document, body: none },
+    Route { method: Method::POST, path: "/api/v1/documents/{id}/cancel", kind: Kind::Document, body: none },
+    Route { method: Method::PUT, path: "/api/v1/categories/{id}", kind: Kind::Category, body: named_body },
+    Route { method: Method::PUT, path: "/api/v1/brands/{id}", kind: Kind::Brand, body: named_body },
 ];
 
 /// Records of one company, created through the API.
@@ -58,6 +90,11 @@ pub struct Fixture {
     pub branch: u64,
     pub user: u64,
     pub role: u64,
+    pub product: u64,
+    pub warehouse: u64,
+    pub document: u64,
+    pub category: u64,
+    pub brand: u64,
 }
 
 pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
@@ -75,10 +112,23 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{u}");
+    let (_, cat) = t.post(&client, "/api/v1/categories", json!({"name": "Молочные продукты"})).await;
+    let (_, brand) = t.post(&client, "/api/v1/brands", json!({"name": "Простоквашино"})).await;
+    let (s, p) = t.post(&client, "/api/v1/products", json!({"name": "Кефир", "category": cat["id"], "brand": brand["id"], "price": "60"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let (_, w) = t.post(&client, "/api/v1/warehouses", json!({"name": "Склад"})).await;
+    let (s, d) = t.post(&client, "/api/v1/documents", json!({"kind": "receipt", "warehouse": w["id"], "lines": [{"product": p["id"], "qty": "5", "cost": "40"}], "post": true})).await;
+    assert_eq!(s, StatusCode::CREATED, "{d}");
+    let id = |v: &Value| v["id"].as_u64().expect("id");
     Fixture {
-        branch: b["id"].as_u64().expect("id"),
+        branch: id(&b),
         user: u["user"]["id"].as_u64().expect("id"),
-        role: r["id"].as_u64().expect("id"),
+        role: id(&r),
+        product: id(&p),
+        warehouse: id(&w),
+        document: id(&d),
+        category: id(&cat),
+        brand: id(&brand),
         client,
     }
 }
@@ -91,6 +141,11 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
             Kind::Branch => b.branch,
             Kind::User => b.user,
             Kind::Role => b.role,
+            Kind::Product => b.product,
+            Kind::Warehouse => b.warehouse,
+            Kind::Document => b.document,
+            Kind::Category => b.category,
+            Kind::Brand => b.brand,
         };
         let path = route.path.replace("{id}", &id.to_string());
         let (status, body) = t.call(route.method.clone(), &path, Some(&a.client.token), (route.body)()).await;
@@ -100,8 +155,18 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
         let (status_missing, _) = t.call(route.method.clone(), &missing, Some(&a.client.token), (route.body)()).await;
         assert_eq!(status_missing, status, "{} {}: foreign and missing ids must look the same", route.method, route.path);
     }
-    for (list, id) in [("/api/v1/branches", b.branch), ("/api/v1/users", b.user), ("/api/v1/roles", b.role)] {
+    for (list, id) in [
+        ("/api/v1/branches", b.branch),
+        ("/api/v1/users", b.user),
+        ("/api/v1/roles", b.role),
+        ("/api/v1/products", b.product),
+        ("/api/v1/warehouses", b.warehouse),
+        ("/api/v1/documents", b.document),
+        ("/api/v1/categories", b.category),
+        ("/api/v1/brands", b.brand),
+    ] {
         let (_, items) = t.get(&a.client, list).await;
+        let items = if items.get("items").is_some() { items["items"].clone() } else { items };
         let ids: Vec<u64> = items.as_array().expect("list").iter().filter_map(|i| i["id"].as_u64()).collect();
         assert!(!ids.contains(&id), "{list} of one company shows another's record {id}");
     }

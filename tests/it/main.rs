@@ -8,5 +8,6 @@ mod input;
 mod isolation;
 mod ops;
 mod search;
+mod stock;
 mod tenancy;
 mod upgrade;

@@ -1,9 +1,11 @@
 //! The JSON API under `/api/v1/`, and its OpenAPI 3.1 description.
 
 pub mod auth;
+pub mod catalog;
 pub mod catalog_search;
 pub mod dto;
 pub mod ops;
+pub mod stock;
 pub mod tenancy;
 
 use axum::Router;
@@ -39,6 +41,25 @@ pub fn routes() -> Router<App> {
         .route("/api/v1/platform/companies/{id}/subscription", put(ops::put_subscription))
         .route("/api/v1/platform/plans", get(ops::list_plans).post(ops::create_plan))
         .route("/api/v1/platform/plans/{id}", put(ops::put_plan))
+        .route("/api/v1/products", get(catalog::list_products).post(catalog::create_product))
+        .route("/api/v1/products/by-barcode", post(catalog::create_by_barcode))
+        .route("/api/v1/products/{id}", get(catalog::get_product).put(catalog::put_product).delete(catalog::delete_product))
+        .route("/api/v1/products/{id}/archive", post(catalog::archive_product))
+        .route("/api/v1/products/{id}/restore", post(catalog::restore_product))
+        .route("/api/v1/products/{id}/stock", get(stock::stock_card))
+        .route("/api/v1/barcodes/{code}", get(catalog::lookup_barcode))
+        .route("/api/v1/categories", get(catalog::list_categories).post(catalog::create_category))
+        .route("/api/v1/categories/{id}", put(catalog::put_category))
+        .route("/api/v1/brands", get(catalog::list_brands).post(catalog::create_brand))
+        .route("/api/v1/brands/{id}", put(catalog::put_brand))
+        .route("/api/v1/warehouses", get(stock::list_warehouses).post(stock::create_warehouse))
+        .route("/api/v1/warehouses/{id}", put(stock::put_warehouse))
+        .route("/api/v1/inventory/settings", get(stock::get_settings).put(stock::put_settings))
+        .route("/api/v1/documents", get(stock::list_documents).post(stock::create_document))
+        .route("/api/v1/documents/{id}", get(stock::get_document).put(stock::put_document).delete(stock::delete_document))
+        .route("/api/v1/documents/{id}/post", post(stock::post_document))
+        .route("/api/v1/documents/{id}/cancel", post(stock::cancel_document))
+        .route("/api/v1/stock", get(stock::stock))
 }
 
 #[derive(OpenApi)]
@@ -56,6 +77,12 @@ pub fn routes() -> Router<App> {
         catalog_search::search_products,
         ops::list_audit, ops::list_backups, ops::create_backup, ops::download_backup,
         ops::list_companies, ops::create_company, ops::put_subscription, ops::list_plans, ops::create_plan, ops::put_plan,
+        catalog::list_products, catalog::create_product, catalog::create_by_barcode, catalog::get_product, catalog::put_product,
+        catalog::delete_product, catalog::archive_product, catalog::restore_product, catalog::lookup_barcode,
+        catalog::list_categories, catalog::create_category, catalog::put_category, catalog::list_brands, catalog::create_brand, catalog::put_brand,
+        stock::list_warehouses, stock::create_warehouse, stock::put_warehouse, stock::get_settings, stock::put_settings,
+        stock::list_documents, stock::create_document, stock::get_document, stock::put_document, stock::delete_document,
+        stock::post_document, stock::cancel_document, stock::stock, stock::stock_card,
         crate::http::healthz,
     ),
     modifiers(&BearerScheme)
