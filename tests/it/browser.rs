@@ -2,7 +2,9 @@
 //! a branch, a role with two rights, employees (one with a password, one invited); then,
 //! signed in as the employee, the navigation shows only what the role allows and a forbidden
 //! page answers 403. Skipped with a loud message when Chromium is not installed, unless
-//! `DUKAN_BROWSER_TESTS=required`.
+//! `DUKAN_BROWSER_TESTS=required`. The pages' contract without JavaScript (form posts with
+//! `_csrf`, 303 on success, 422 with field messages, cookie flags, htmx flash fragments) is
+//! checked over plain HTTP at the end, with or without a browser.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -52,8 +54,10 @@ async fn browser() -> Option<Browser> {
             "binary": CHROMIUM,
             "args": [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
-                format!("--user-data-dir={}", profile.path().display()), "--window-size=1280,900", "--lang=ru",
+                format!("--user-data-dir={}", profile.path().display()), "--window-size=1280,900",
             ],
+            // A Russian-speaking user: headless Chromium ignores --lang for Accept-Language.
+            "prefs": { "intl.accept_languages": "ru-RU,ru" },
         }
     });
     let serde_json::Value::Object(caps) = caps else { unreachable!("capabilities are an object") };
@@ -101,25 +105,41 @@ async fn nav_labels(c: &Client) -> R<Vec<String>> {
     Ok(labels)
 }
 
-#[tokio::test]
-async fn setup_roles_and_a_restricted_employee_in_a_real_browser() {
+/// Runs `flow` in a fresh browser against a fresh server; on failure keeps a screenshot and
+/// the page source in /tmp for the developer.
+async fn run<F>(name: &str, flow: F)
+where
+    F: for<'a> AsyncFnOnce(&'a Client, &'a TestApp) -> R,
+{
     let Some(b) = browser().await else { return };
     let t = TestApp::spawn().await;
     let outcome = flow(&b.client, &t).await;
     if let Err(e) = &outcome {
-        let _ = screenshot(&b.client, "failure").await;
+        let _ = screenshot(&b.client, &format!("{name}-failure")).await;
         if let Ok(source) = b.client.source().await {
-            let _ = std::fs::write("/tmp/dukan-failure.html", source);
+            let _ = std::fs::write(format!("/tmp/dukan-{name}-failure.html"), source);
         }
-        eprintln!("browser flow failed at {:?}: {e}", b.client.current_url().await.map(|u| u.to_string()));
+        eprintln!("browser flow {name} failed at {:?}: {e}", b.client.current_url().await.map(|u| u.to_string()));
     }
     let _ = b.client.clone().close().await;
     drop(b.driver);
-    outcome.expect("browser flow (see /tmp/dukan-failure.png and .html)");
+    outcome.unwrap_or_else(|e| panic!("browser flow {name}: {e} (see /tmp/dukan-{name}-failure.png and .html)"));
     t.assert_consistent();
 }
 
-async fn flow(c: &Client, t: &TestApp) -> R {
+#[tokio::test]
+async fn setup_roles_and_a_restricted_employee_in_a_real_browser() {
+    run("restricted", flow).await;
+}
+
+#[tokio::test]
+async fn owner_pages_in_a_real_browser() {
+    run("owner", owner_pages).await;
+}
+
+/// First-run setup through the page, checking a rejected field on the way; ends on the
+/// owner's dashboard.
+async fn setup(c: &Client, t: &TestApp) -> R {
     // An empty box sends every page to first-run setup.
     c.goto(&t.base).await?;
     wait_for(c, "main[data-page=setup]").await?;
@@ -137,6 +157,11 @@ async fn flow(c: &Client, t: &TestApp) -> R {
     click(c, "main form button[type=submit]").await?;
     wait_for(c, "main[data-page=dashboard]").await?;
     assert!(c.find(Locator::Css(".brand")).await?.text().await?.contains("Дукан Тест"));
+    Ok(())
+}
+
+async fn flow(c: &Client, t: &TestApp) -> R {
+    setup(c, t).await?;
     let owner_nav = nav_labels(c).await?;
     for label in ["Главная", "Настройки компании", "Филиалы", "Сотрудники", "Роли", "Журнал", "Резервные копии", "Платформа"]
     {
@@ -161,7 +186,7 @@ async fn flow(c: &Client, t: &TestApp) -> R {
 
     // A role with only the dashboard and branch rights.
     click(c, "#nav a[href='/roles']").await?;
-    click(c, "#new-role").await?;
+    wait_for(c, "#new-role").await?.click().await?;
     wait_for(c, "#role-form").await?;
     fill(c, "#role-form #f-name", "Кладовщик").await?;
     let dashboard = c.find(Locator::Css("#role-form input[value=dashboard]")).await?;
@@ -209,16 +234,22 @@ async fn flow(c: &Client, t: &TestApp) -> R {
     c.goto(&invite).await?;
     wait_for(c, "main[data-page=invite] .form-error").await?;
 
-    // Wrong password: a form error on the sign-in page, no session.
-    c.goto(&format!("{}/login", t.base)).await?;
+    // A page asked for while signed out comes back after signing in (`?next=`); a wrong
+    // password is a form error on the way.
+    c.goto(&format!("{}/branches", t.base)).await?;
+    wait_for(c, "main[data-page=login]").await?;
+    assert_eq!(c.current_url().await?.query(), Some("next=/branches"));
     fill(c, "#f-email", "stock@test.kg").await?;
     fill(c, "#f-password", "wrong-pass-1").await?;
     click(c, "main button[type=submit]").await?;
     wait_for(c, "main[data-page=login] .form-error").await?;
-
-    // The employee sees only what the role allows.
+    screenshot(c, "login").await?;
     fill(c, "#f-password", "stock-pass-1").await?;
     click(c, "main button[type=submit]").await?;
+    wait_for(c, "main[data-page=branches]").await?;
+
+    // The employee sees only what the role allows.
+    click(c, "#nav a[href='/']").await?;
     wait_for(c, "main[data-page=dashboard]").await?;
     let nav = nav_labels(c).await?;
     assert!(nav.iter().any(|l| l == "Главная") && nav.iter().any(|l| l == "Филиалы"), "{nav:?}");
@@ -226,8 +257,11 @@ async fn flow(c: &Client, t: &TestApp) -> R {
     {
         assert!(!nav.iter().any(|l| l == hidden), "{hidden} must be hidden: {nav:?}");
     }
-    assert!(c.find(Locator::Css("#branch-select")).await.is_ok(), "two branches: the switcher is shown");
     screenshot(c, "restricted").await?;
+
+    // Two branches: the switcher moves the session to the other one.
+    c.find(Locator::Css("#branch-select")).await?.select_by_label("Ош").await?;
+    wait_xpath(c, "//main[@data-page='dashboard']//strong[text()='Ош']").await?;
 
     // Pages the role does not cover are refused by the server, not only hidden.
     for path in ["/users", "/roles", "/settings", "/audit", "/platform"] {
@@ -253,4 +287,302 @@ async fn flow(c: &Client, t: &TestApp) -> R {
     c.goto(&format!("{}/", t.base)).await?;
     wait_xpath(c, "//nav[@id='nav']//a[text()='Dashboard']").await?;
     Ok(())
+}
+
+/// Clicks a button whose form asks for confirmation (hx-confirm) and accepts the dialog.
+async fn click_confirmed(c: &Client, css: &str) -> R {
+    click(c, css).await?;
+    for _ in 0..50 {
+        if c.accept_alert().await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err("no confirmation dialog".into())
+}
+
+async fn owner_pages(c: &Client, t: &TestApp) -> R {
+    setup(c, t).await?;
+
+    // Settings: a bad taxpayer number is reported beside its field; phones are normalised.
+    click(c, "#nav a[href='/settings']").await?;
+    wait_for(c, "main[data-page=settings]").await?;
+    fill(c, "#f-inn", "123").await?;
+    fill(c, "#f-phones", "0555 123 456\n+996 700 000 001").await?;
+    click(c, "main form[action='/settings'] button[type=submit]").await?;
+    wait_for(c, "#e-inn").await?;
+    fill(c, "#f-inn", "01234567891234").await?;
+    click(c, "main form[action='/settings'] button[type=submit]").await?;
+    wait_for(c, "#flash .flash-ok").await?;
+    let phones = c.find(Locator::Css("#f-phones")).await?.prop("value").await?.unwrap_or_default();
+    assert_eq!(phones, "+996555123456\n+996700000001");
+
+    // Logo upload (multipart through htmx), then the image is served to the page.
+    let logo = std::env::temp_dir().join(format!("dukan-logo-{}.svg", std::process::id()));
+    std::fs::write(
+        &logo,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20" fill="teal"/></svg>"#,
+    )?;
+    c.find(Locator::Css("#f-logo")).await?.send_keys(&logo.display().to_string()).await?;
+    click(c, "#logo-form button[type=submit]").await?;
+    wait_for(c, "img.logo-preview").await?;
+    let mut width = serde_json::Value::Null;
+    for _ in 0..50 {
+        width = c.execute("return document.querySelector('img.logo-preview').naturalWidth", vec![]).await?;
+        if width.as_u64().is_some_and(|w| w > 0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(width.as_u64(), Some(40), "the uploaded logo is served back");
+    let _ = std::fs::remove_file(&logo);
+    screenshot(c, "settings").await?;
+
+    // A role in use cannot be deleted: the refusal arrives as a flash message.
+    click(c, "#nav a[href='/users']").await?;
+    wait_for(c, "#user-form").await?;
+    fill(c, "#user-form #f-name", "Асель Кассир").await?;
+    fill(c, "#user-form #f-email", "asel@test.kg").await?;
+    c.find(Locator::Css("#user-form #f-custom_role")).await?.select_by_label("Кассир").await?;
+    click(c, "#user-form input[name=access][value=password]").await?;
+    fill(c, "#user-form #f-password", "asel-pass-1").await?;
+    click(c, "#user-form button[type=submit]").await?;
+    wait_xpath(c, "//table[@id='user-list']//td[text()='asel@test.kg']").await?;
+    screenshot(c, "users").await?;
+    click(c, "#nav a[href='/roles']").await?;
+    wait_xpath(c, "//table[@id='role-list']//td[text()='Кассир']/..//a").await?.click().await?;
+    wait_for(c, "main[data-page=role] .danger-zone").await?;
+    assert_eq!(c.find(Locator::Css("main #f-name")).await?.prop("value").await?.as_deref(), Some("Кассир"));
+    screenshot(c, "role-editor").await?;
+    click_confirmed(c, ".danger-zone button[type=submit]").await?;
+    let refusal = wait_for(c, "#flash .flash-error").await?.text().await?;
+    assert!(refusal.contains("Кассир"), "role in use: {refusal}");
+    assert!(c.current_url().await?.path().starts_with("/roles/"), "the page stays");
+
+    // Editing and deactivating the employee.
+    click(c, "#nav a[href='/users']").await?;
+    wait_xpath(c, "//table[@id='user-list']//td[text()='asel@test.kg']/..//a").await?.click().await?;
+    wait_for(c, "main[data-page=user]").await?;
+    fill(c, "main #f-name", "Асель Старший кассир").await?;
+    click(c, "main form[action^='/users/'] fieldset button[type=submit]").await?;
+    wait_for(c, "#flash .flash-ok").await?;
+    assert!(c.find(Locator::Css("main h1")).await?.text().await?.contains("Старший"));
+    click_confirmed(c, "form[action$='/deactivate'] button").await?;
+    wait_for(c, "form[action$='/activate']").await?;
+    assert!(c.find(Locator::Css("main h1 .badge")).await.is_ok(), "marked deactivated");
+
+    // The audit log shows those actions, and filters by action prefix.
+    click(c, "#nav a[href='/audit']").await?;
+    wait_for(c, "#audit-list").await?;
+    fill(c, "main #f-action", "user.").await?;
+    // The unfiltered page has the same rows: wait for the new page, not just a row.
+    c.execute("document.getElementById('main').dataset.stale = '1'", vec![]).await?;
+    click(c, "main form.filters button[type=submit]").await?;
+    wait_for(c, "main:not([data-stale]) #audit-list").await?;
+    wait_xpath(c, "//table[@id='audit-list']//code[text()='user.deactivate']").await?;
+    for code in c.find_all(Locator::Css("#audit-list code")).await? {
+        assert!(code.text().await?.starts_with("user."));
+    }
+    assert!(c.current_url().await?.query().unwrap_or("").contains("action=user."));
+    screenshot(c, "audit").await?;
+
+    // Backups: a manual request is queued and listed.
+    click(c, "#nav a[href='/backups']").await?;
+    wait_for(c, "#backup-now").await?.click().await?;
+    wait_for(c, "#flash .flash-ok").await?;
+    wait_for(c, "#backup-list .badge-pending").await?;
+    // The worker takes it; the list, refreshing itself while a backup runs, shows the result.
+    assert!(dukan::workers::backup_once(t.app.clone()).await?, "a backup was taken");
+    wait_for(c, "#backup-list .badge-good").await?;
+    let link = wait_for(c, "#backup-list a[download]").await?;
+    screenshot(c, "backups").await?;
+    let href = link.attr("href").await?.unwrap_or_default();
+    let session = c.get_named_cookie("dukan_session").await?;
+    let file = reqwest::Client::new()
+        .get(format!("{}{href}", t.base))
+        .header("cookie", format!("dukan_session={}", session.value()))
+        .send()
+        .await?;
+    assert_eq!(file.status(), 200, "{href}");
+    assert!(file.bytes().await?.len() > 1024, "the backup file downloads");
+
+    // Platform: a second company, its subscription ended long ago (read-only), a new plan.
+    click(c, "#nav a[href='/platform']").await?;
+    wait_for(c, "main[data-page=platform]").await?;
+    fill(c, "main #f-name", "Вторая компания").await?;
+    fill(c, "main #f-owner_name", "Второй Владелец").await?;
+    fill(c, "main #f-owner_email", "second@test.kg").await?;
+    fill(c, "main #f-owner_password", "second-pass-1").await?;
+    click(c, "main form[action='/platform/companies'] button[type=submit]").await?;
+    wait_xpath(c, "//table[@id='company-list']//td[contains(., 'Вторая компания')]/..//a").await?.click().await?;
+    wait_for(c, "main[data-page=company]").await?;
+    fill(c, "main #f-grace_days", "x").await?;
+    click(c, "main form button[type=submit]").await?;
+    wait_for(c, "#e-grace_days").await?;
+    fill(c, "main #f-grace_days", "3").await?;
+    c.execute("document.getElementById('f-end').value = '2026-01-31'", vec![]).await?;
+    click(c, "main form button[type=submit]").await?;
+    wait_xpath(c, "//table[@id='company-list']//td[contains(., 'Вторая компания')]/..//span[contains(@class, 'badge-read_only')]").await?;
+    wait_for(c, "a[href='/platform/plans/new']").await?.click().await?;
+    wait_for(c, "main[data-page=plan]").await?;
+    fill(c, "main #f-name", "Кафе").await?;
+    fill(c, "main #f-monthly_price", "990,50").await?;
+    click(c, "main input[value=cafe]").await?;
+    click(c, "main form button[type=submit]").await?;
+    wait_xpath(c, "//ul[@class='plan-list']//strong[text()='Кафе']").await?;
+    screenshot(c, "platform").await?;
+
+    // Changing the password ends the session; the new password signs in.
+    c.goto(&format!("{}/account", t.base)).await?;
+    fill(c, "#f-current_password", "wrong-pass-1").await?;
+    fill(c, "#f-new_password", "owner-pass-2").await?;
+    fill(c, "#f-new_password2", "owner-pass-2").await?;
+    click(c, "main form[action='/account'] button[type=submit]").await?;
+    wait_for(c, "#e-current_password").await?;
+    fill(c, "#f-current_password", "owner-pass-1").await?;
+    fill(c, "#f-new_password", "owner-pass-2").await?;
+    fill(c, "#f-new_password2", "owner-pass-2").await?;
+    click(c, "main form[action='/account'] button[type=submit]").await?;
+    wait_for(c, "main[data-page=login] .flash-ok").await?;
+    fill(c, "#f-email", "owner@test.kg").await?;
+    fill(c, "#f-password", "owner-pass-2").await?;
+    click(c, "main button[type=submit]").await?;
+    wait_for(c, "main[data-page=dashboard]").await?;
+    Ok(())
+}
+
+// ---- the same pages over plain HTTP: what a browser without JavaScript gets ----
+
+struct Plain {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Plain {
+    fn new(t: &TestApp) -> Plain {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().expect("client");
+        Plain { http, base: t.base.clone() }
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(format!("{}{path}", self.base)).header("accept", "text/html").send().await.expect("get")
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http.post(format!("{}{path}", self.base)).header("accept", "text/html").form(form).send().await.expect("post")
+    }
+}
+
+fn location(r: &reqwest::Response) -> &str {
+    r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+fn csrf_of(html: &str) -> String {
+    html.split("name=\"_csrf\" value=\"").nth(1).and_then(|rest| rest.split('"').next()).expect("a _csrf field").to_string()
+}
+
+#[tokio::test]
+async fn pages_work_without_javascript() {
+    let t = TestApp::spawn().await;
+    let p = Plain::new(&t);
+
+    let r = p.get("/").await;
+    assert_eq!((r.status().as_u16(), location(&r)), (303, "/setup"));
+    let r = p.get("/setup").await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.expect("body").contains("Начальная настройка"), "Russian by default");
+
+    let mut setup =
+        vec![("name", "Нур"), ("country", "KG"), ("owner_name", "Айбек"), ("owner_email", "owner@nur.kg"), ("owner_password", "123")];
+    let r = p.post("/setup", &setup).await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.expect("body");
+    assert!(body.contains("id=\"e-owner_password\"") && body.contains("value=\"owner@nur.kg\""), "message beside the field, values kept");
+    assert!(!body.contains("value=\"123\""), "a password is never echoed");
+    setup[4] = ("owner_password", "owner-pass-1");
+    let r = p.post("/setup", &setup).await;
+    assert_eq!((r.status().as_u16(), location(&r)), (303, "/"));
+    let cookies: Vec<&str> = r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).collect();
+    let session = cookies.iter().find(|c| c.starts_with("dukan_session=")).expect("session cookie");
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(session.contains(flag), "{session} has {flag}");
+    }
+    assert!(cookies.iter().any(|c| c.starts_with("dukan_lang=ru")), "{cookies:?}");
+    assert_eq!(location(&p.get("/setup").await), "/login", "setup runs once");
+
+    let home = p.get("/").await.text().await.expect("body");
+    let csrf = csrf_of(&home);
+    assert!(home.contains(&format!("hx-headers='{{\"X-CSRF-Token\":\"{csrf}\"}}'")), "the token is on <body> for htmx");
+
+    // State changes need the token; the form field is enough.
+    let r = p.post("/branches", &[("name", "Ош")]).await;
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.expect("body").contains("data-page=\"error\""), "a page, not JSON");
+    let r = p.post("/branches", &[("_csrf", &csrf), ("name", "Ош")]).await;
+    assert_eq!((r.status().as_u16(), location(&r)), (303, "/branches?ok=branch_saved"));
+    assert!(p.get("/branches?ok=branch_saved").await.text().await.expect("body").contains("Филиал сохранён"));
+    let r = p.post("/branches", &[("_csrf", &csrf), ("name", "ош")]).await;
+    assert_eq!(r.status(), 422, "names are unique");
+
+    // htmx requests get errors as a flash fragment aimed at #flash.
+    let r = p.http.get(format!("{}/no-such-page", t.base)).header("hx-request", "true").send().await.expect("get");
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers().get("hx-retarget").and_then(|v| v.to_str().ok()), Some("#flash"));
+    assert_eq!(r.headers().get("hx-reswap").and_then(|v| v.to_str().ok()), Some("innerHTML"));
+    assert!(r.text().await.expect("body").contains("flash-error"));
+
+    // Owners may work company-wide; a branch the switcher does not offer is refused.
+    let r = p.post("/branch", &[("_csrf", &csrf), ("branch", "company"), ("back", "/")]).await;
+    assert_eq!((r.status().as_u16(), location(&r)), (303, "/"));
+    assert!(p.get("/").await.text().await.expect("body").contains("<option value=\"company\" selected>"));
+    assert_eq!(p.post("/branch", &[("_csrf", &csrf), ("branch", "999999")]).await.status(), 403);
+
+    // An ended subscription: a banner on every page, and writes are refused.
+    let platform = p.get("/platform").await.text().await.expect("body");
+    let company = platform.split("href=\"/platform/companies/").nth(1).and_then(|r| r.split('"').next()).expect("company link").to_string();
+    let terms = |end: &'static str| {
+        [("_csrf", csrf.clone()), ("plan", String::new()), ("end", end.into()), ("grace_days", "7".into()), ("active", "1".into())]
+    };
+    let plan = platform
+        .split("href=\"/platform/plans/")
+        .skip(1)
+        .filter_map(|r| r.split('"').next())
+        .find(|id| id.parse::<u64>().is_ok())
+        .expect("plan link")
+        .to_string();
+    let mut form = terms("2026-02-27");
+    form[1].1 = plan.clone();
+    let r = p.http.post(format!("{}/platform/companies/{company}", t.base)).form(&form).send().await.expect("post");
+    let (status, to) = (r.status(), location(&r).to_string());
+    assert_eq!(to, "/platform?ok=subscription_saved", "{status} {}", r.text().await.unwrap_or_default());
+    assert!(p.get("/").await.text().await.expect("body").contains("class=\"banner banner-warn\""), "grace period banner");
+    let mut form = terms("2026-01-01");
+    form[1].1 = plan;
+    p.http.post(format!("{}/platform/companies/{company}", t.base)).form(&form).send().await.expect("post");
+    assert!(p.get("/branches").await.text().await.expect("body").contains("class=\"banner banner-error\""), "read-only banner");
+    let r = p.post("/branches", &[("_csrf", &csrf), ("name", "Нарын")]).await;
+    assert_eq!(r.status(), 403, "read-only");
+
+    // Only local paths are followed after switching.
+    let r = p.post("/lang", &[("_csrf", &csrf), ("lang", "en"), ("back", "//evil.example/")]).await;
+    assert_eq!((r.status().as_u16(), location(&r)), (303, "/"));
+    assert!(p.get("/").await.text().await.expect("body").contains(">Dashboard<"), "English remembered");
+    let r = p.post("/lang", &[("_csrf", &csrf), ("lang", "ru"), ("back", "/branches")]).await;
+    assert_eq!(location(&r), "/branches");
+
+    let r = p.post("/logout", &[("_csrf", &csrf)]).await;
+    assert_eq!((r.status().as_u16(), location(&r)), (303, "/login?ok=signed_out"));
+    let r = p.get("/settings/logo").await;
+    assert_eq!((r.status().as_u16(), location(&r)), (303, "/login?next=/settings/logo"));
+
+    // Sign-in: wrong passwords are a form error, then the account is rate limited (429).
+    let mut last = 0;
+    for _ in 0..6 {
+        let r = p.post("/login", &[("email", "owner@nur.kg"), ("password", "wrong-pass-1"), ("next", "/branches")]).await;
+        last = r.status().as_u16();
+        let body = r.text().await.expect("body");
+        assert!(body.contains("class=\"form-error\"") && body.contains("value=\"/branches\""), "{body}");
+    }
+    assert_eq!(last, 429);
+    t.assert_consistent();
 }

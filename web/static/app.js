@@ -8,6 +8,7 @@
   if (window.htmx) {
     htmx.config.allowEval = false;
     htmx.config.allowScriptTags = false;
+    htmx.config.includeIndicatorStyles = false;
     // Pages hold one user's data (and invite links shown once): do not keep copies in
     // localStorage; going back reloads the page from the server.
     htmx.config.historyCacheSize = 0;

@@ -72,9 +72,11 @@ pub async fn setup(State(app): State<App>, headers: HeaderMap, ClientIp(ip): Cli
     match create_company_inner(&app, None, &ip, draft.clone()).await {
         Ok((company, owner)) => {
             let (now, life) = (app.now(), app.lifetimes());
+            // The owner keeps the language the setup page was shown in.
             let token = app
                 .db
                 .write(move |tx| {
+                    users::set_lang(tx, company, owner, lang)?;
                     let user = tx.get(store::USERS, (company.0, owner.0))?.ok_or(Error::NotFound)?;
                     auth::create_session(tx, now, life, company, &user, &ip)
                 })

@@ -60,8 +60,10 @@ fn user_form(app: &App, ui: &Ui, draft: &UserDraft, owner: bool, access: String)
         name: draft.name.clone(),
         phone: draft.phone.clone(),
         owner,
+        // Only the owner appoints admins; an admin being edited keeps the choice.
         roles: ["staff", "admin"]
             .into_iter()
+            .filter(|r| *r == "staff" || ui.actor().role == SystemRole::Owner || draft.role == "admin")
             .map(|r| choice(r.into(), lang.t(&format!("role.{r}")).into(), draft.role == r || (r == "staff" && draft.role.is_empty())))
             .collect(),
         custom_roles,
