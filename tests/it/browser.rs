@@ -448,6 +448,13 @@ async fn owner_pages(c: &Client, t: &TestApp) -> R {
     fill(c, "#f-password", "owner-pass-2").await?;
     click(c, "main button[type=submit]").await?;
     wait_for(c, "main[data-page=dashboard]").await?;
+
+    // The new session's CSRF token is the one htmx sends.
+    click(c, "#nav a[href='/branches']").await?;
+    wait_for(c, "#branch-form").await?;
+    fill(c, "#branch-form #f-name", "Нарын").await?;
+    click(c, "#branch-form button[type=submit]").await?;
+    wait_xpath(c, "//table[@id='branch-list']//td[text()='Нарын']").await?;
     Ok(())
 }
 

@@ -198,7 +198,6 @@ pub fn safe_local(path: &str) -> Option<&str> {
 /// the string tables. Anything else in `ok` is ignored.
 const FLASHES: &[&str] = &[
     "saved",
-    "created",
     "branch_saved",
     "user_created",
     "user_saved",
