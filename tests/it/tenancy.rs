@@ -331,3 +331,20 @@ async fn company_settings_legal_details_and_logo() {
         .expect("put");
     assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+#[tokio::test]
+async fn only_the_platform_operator_puts_a_branch_on_its_own_plan() {
+    let t = TestApp::spawn().await;
+    let op = t.first_run("op@box.kg", "password-op").await;
+    let o = owner(&t).await;
+    let (_, plans) = t.get(&op, "/api/v1/platform/plans").await;
+    let all = plans[0]["id"].clone();
+    let (s, e) = t.post(&o, "/api/v1/branches", json!({"name": "Филиал с бонусом", "plan": all})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(field_codes(&e), vec![("plan".to_string(), "forbidden".to_string())]);
+    let (s, b) = t.post(&op, "/api/v1/branches", json!({"name": "Филиал оператора", "plan": all})).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    // Editing other fields keeps the plan; the owner cannot drop it either.
+    let (s, _) = t.put(&op, &format!("/api/v1/branches/{}", b["id"]), json!({"name": "Переименован", "plan": all})).await;
+    assert_eq!(s, StatusCode::OK);
+}
