@@ -31,7 +31,9 @@ fn start(data: &Path, port: u16) -> Child {
         .unwrap_or_else(|e| panic!("spawn dukan: {e}"))
 }
 
-/// Milliseconds from spawn to the first 200 from /healthz.
+/// Milliseconds from spawn to the first 200 from /healthz. The child is returned running; the
+/// caller stops and waits for it.
+#[allow(clippy::zombie_processes)]
 fn time_to_health(data: &Path) -> (f64, Child, u16) {
     let port = free_port();
     let t0 = Instant::now();
