@@ -31,11 +31,13 @@ fn start(data: &Path, port: u16) -> Child {
         .unwrap_or_else(|e| panic!("spawn dukan: {e}"))
 }
 
-/// Milliseconds from spawn to the first 200 from /healthz.
+/// Milliseconds from spawn to the first 200 from /healthz. The child is returned running; the
+/// caller stops and waits for it.
+#[allow(clippy::zombie_processes)]
 fn time_to_health(data: &Path) -> (f64, Child, u16) {
     let port = free_port();
     let t0 = Instant::now();
-    let child = start(data, port);
+    let mut child = start(data, port);
     loop {
         if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
             use std::io::{Read, Write};
@@ -46,6 +48,8 @@ fn time_to_health(data: &Path) -> (f64, Child, u16) {
             }
         }
         if t0.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            let _ = child.wait();
             panic!("server did not become healthy");
         }
         std::thread::sleep(Duration::from_micros(500));
@@ -59,7 +63,12 @@ fn stop(mut child: Child) {
 
 fn rss_mb(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok()).unwrap_or(0.0)
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .unwrap_or(0.0)
         / 1024.0
 }
 
@@ -176,7 +185,12 @@ fn main() {
     stop(child);
     let (commits, c50, c99) = redb_commit_rate(tmp.path(), 5);
 
-    let date = Command::new("date").arg("-u").arg("+%Y-%m-%d").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
+    let date = Command::new("date")
+        .arg("-u")
+        .arg("+%Y-%m-%d")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .unwrap_or_default()
         .lines()
@@ -185,14 +199,22 @@ fn main() {
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
     println!("## Foundation run {date}\n");
-    println!("Machine: {} cores ({cpu}), {} GiB; release build (thin LTO).\n", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), mem_gib());
+    println!(
+        "Machine: {} cores ({cpu}), {} GiB; release build (thin LTO).\n",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        mem_gib()
+    );
     println!("| measure | result | goal |");
     println!("|---|---|---|");
     println!("| release binary size | {:.1} MB | recorded |", bin as f64 / 1_048_576.0);
     println!("| start → first /healthz 200, empty data dir (10 runs) | p50 {empty_p50:.0} ms, max {empty_max:.0} ms | ≤ 300 ms |");
-    println!("| start → first /healthz 200, {records} records ({file_mb:.0} MB file, seeded in {seed_secs:.0} s) | p50 {seeded_p50:.0} ms, max {seeded_max:.0} ms | ≤ 1 s |");
+    println!(
+        "| start → first /healthz 200, {records} records ({file_mb:.0} MB file, seeded in {seed_secs:.0} s) | p50 {seeded_p50:.0} ms, max {seeded_max:.0} ms | ≤ 1 s |"
+    );
     println!("| idle RSS after start ({records} records) | {idle_rss:.1} MB | ≤ 40 MB |");
-    println!("| GET /api/v1/me, 64 connections, {secs} s | {rps:.0} req/s, p50 {p50:.2} ms, p99 {p99:.2} ms ({n} ok, {errors} errors); RSS under load {loaded_rss:.1} MB | recorded |");
+    println!(
+        "| GET /api/v1/me, 64 connections, {secs} s | {rps:.0} req/s, p50 {p50:.2} ms, p99 {p99:.2} ms ({n} ok, {errors} errors); RSS under load {loaded_rss:.1} MB | recorded |"
+    );
     println!("| limit: redb durable single-row commit, one writer, 5 s | {commits:.0} commits/s, p50 {c50:.2} ms, p99 {c99:.2} ms | — |");
 }
 

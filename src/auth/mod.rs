@@ -319,6 +319,9 @@ pub struct Presented {
     pub token_version: u32,
     /// The branch the session chose, or the API client's `X-Dukan-Branch` header.
     pub branch: Option<BranchId>,
+    /// True when the branch was asked for in this request (a header): refused if not allowed.
+    /// A session's remembered choice that became invalid falls back to the primary branch.
+    pub branch_strict: bool,
     pub company_scope: bool,
     pub ip: String,
 }
@@ -341,9 +344,9 @@ pub fn resolve(tx: &ReadTx, p: &Presented, now: Ts) -> Result<Actor> {
     let active_branch = |b: BranchId| -> Result<bool> { Ok(tx.get(tstore::BRANCHES, (p.company.0, b.0))?.is_some_and(|b| b.active)) };
     let branch = match p.branch {
         Some(b) if (user.branches.contains(&b) || owner_like) && active_branch(b)? => BranchScope::Branch(b),
-        Some(_) => return Err(Error::Forbidden { permission: "branch" }),
+        Some(_) if p.branch_strict => return Err(Error::Forbidden { permission: "branch" }),
         None if p.company_scope && owner_like => BranchScope::Company,
-        None => {
+        _ => {
             let mut pick = BranchScope::Company;
             for b in user.primary_branch.iter().chain(user.branches.iter()) {
                 if active_branch(*b)? {

@@ -96,6 +96,7 @@ impl FromRequestParts<App> for Auth {
                 company: crate::ids::CompanyId(claims.cid),
                 user: crate::ids::UserId(claims.sub),
                 token_version: claims.tv,
+                branch_strict: branch.is_some(),
                 branch,
                 company_scope: false,
                 ip,
@@ -114,6 +115,7 @@ impl FromRequestParts<App> for Auth {
                 company: session.company,
                 user: session.user,
                 token_version: session.token_version,
+                branch_strict: false,
                 branch: session.branch,
                 company_scope: session.company_scope,
                 ip,
@@ -184,6 +186,10 @@ impl FromRequestParts<App> for Page {
                     .and_then(|tx| crate::tenancy::is_set_up(&tx).map_err(PageRejection::Error))?;
                 if !set_up {
                     return Err(PageRejection::Redirect("/setup".into()));
+                }
+                // Only a page can be returned to; a form post's path may not answer GET.
+                if parts.method != Method::GET {
+                    return Err(PageRejection::Redirect("/login".into()));
                 }
                 let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
                 let next: String = url_encode(next);

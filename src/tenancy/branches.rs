@@ -70,6 +70,16 @@ pub fn save(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<BranchId>, draf
         "" => company.timezone.clone(),
         raw => p.take(model::parse_timezone("timezone", raw)).unwrap_or_default(),
     };
+    // A branch's own plan is a subscription matter: only the platform operator changes it.
+    let current_plan = existing.as_ref().and_then(|b| b.plan);
+    if draft.plan != current_plan && !actor.platform_admin {
+        p.push(FieldError::new(
+            "plan",
+            "forbidden",
+            "Тариф филиала меняет оператор платформы",
+            "Only the platform operator changes a branch's plan",
+        ));
+    }
     if let Some(plan) = draft.plan
         && tx.get(store::PLANS, plan.0)?.is_none()
     {

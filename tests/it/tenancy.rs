@@ -272,3 +272,79 @@ async fn every_write_leaves_one_audit_row() {
     let (_, page2) = t.get(&o, &format!("/api/v1/audit?limit=2&before={next}")).await;
     assert_eq!(page2["items"][0]["action"], "branch.create");
 }
+
+#[tokio::test]
+async fn company_settings_legal_details_and_logo() {
+    let t = TestApp::spawn().await;
+    let o = owner(&t).await;
+    let (s, e) = t
+        .put(&o, "/api/v1/company", json!({"name": "Нур", "timezone": "Asia/Bishkek", "phones": ["0555 111 222", "12"], "legal": {"inn": "123", "bik": "12345", "okpo": "12345678"}}))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let codes = field_codes(&e);
+    for want in [("phones", "phone"), ("inn", "inn"), ("bik", "digits")] {
+        assert!(codes.contains(&(want.0.into(), want.1.into())), "{want:?} in {e}");
+    }
+    let legal = json!({"inn": "01234567891234", "okpo": "12345678", "bank_name": "Оптима Банк", "bank_account": "1090000123456789", "bik": "109001", "address": "Бишкек, ул. Киевская 1"});
+    let (s, c) = t
+        .put(
+            &o,
+            "/api/v1/company",
+            json!({"name": "Нур Маркет ОсОО", "timezone": "Asia/Bishkek", "phones": ["0555 111 222"], "legal": legal}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!((c["phones"][0].as_str(), c["legal"]["bik"].as_str()), (Some("+996555111222"), Some("109001")));
+
+    let png = b"\x89PNG\r\n\x1a\n-logo-bytes".to_vec();
+    let resp = t
+        .http
+        .put(t.url("/api/v1/company/logo"))
+        .bearer_auth(&o.token)
+        .header("content-type", "image/png")
+        .body(png.clone())
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let resp = t.http.get(t.url("/api/v1/company/logo")).bearer_auth(&o.token).send().await.expect("get");
+    assert_eq!(resp.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("image/png"));
+    assert_eq!(resp.bytes().await.expect("bytes").to_vec(), png);
+    let resp = t
+        .http
+        .put(t.url("/api/v1/company/logo"))
+        .bearer_auth(&o.token)
+        .header("content-type", "application/x-msdownload")
+        .body(vec![1, 2])
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let resp = t
+        .http
+        .put(t.url("/api/v1/company/logo"))
+        .bearer_auth(&o.token)
+        .header("content-type", "image/png")
+        .body(vec![0u8; 5 << 20])
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn only_the_platform_operator_puts_a_branch_on_its_own_plan() {
+    let t = TestApp::spawn().await;
+    let op = t.first_run("op@box.kg", "password-op").await;
+    let o = owner(&t).await;
+    let (_, plans) = t.get(&op, "/api/v1/platform/plans").await;
+    let all = plans[0]["id"].clone();
+    let (s, e) = t.post(&o, "/api/v1/branches", json!({"name": "Филиал с бонусом", "plan": all})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(field_codes(&e), vec![("plan".to_string(), "forbidden".to_string())]);
+    let (s, b) = t.post(&op, "/api/v1/branches", json!({"name": "Филиал оператора", "plan": all})).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    // Editing other fields keeps the plan; the owner cannot drop it either.
+    let (s, _) = t.put(&op, &format!("/api/v1/branches/{}", b["id"]), json!({"name": "Переименован", "plan": all})).await;
+    assert_eq!(s, StatusCode::OK);
+}

@@ -173,7 +173,11 @@ pub async fn change_password(State(app): State<App>, a: Auth, Json(req): Json<Pa
 pub async fn change_password_inner(app: &App, a: &Auth, current: &str, new: &str) -> Result<()> {
     let new = model::parse_password("new_password", new).map_err(|e| Error::Validation(vec![e]))?;
     let user = app.db.read()?.get(store::USERS, (a.actor.company.0, a.actor.user.0))?.ok_or(Error::NotFound)?;
+    // Guessing the current password is limited like signing in.
+    let now = app.now();
+    app.limiter.attempt(&a.actor.ip, &user.email, now).map_err(|retry_after_s| Error::RateLimited { retry_after_s })?;
     if !app.hasher.verify(current.to_string(), user.password.clone()).await? {
+        app.limiter.failed(&user.email, now);
         return Err(Error::field("current_password", "wrong_password", "Неверный текущий пароль", "The current password is wrong"));
     }
     let hash = app.hasher.hash(new).await?;

@@ -9,13 +9,14 @@ pub mod stock;
 pub mod tenancy;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use crate::app::App;
 
-pub fn routes() -> Router<App> {
+pub fn routes(upload_limit: usize) -> Router<App> {
     Router::new()
         .route("/api/v1/auth/login", post(auth::login))
         .route("/api/v1/auth/refresh", post(auth::refresh))
@@ -23,6 +24,10 @@ pub fn routes() -> Router<App> {
         .route("/api/v1/auth/password", post(auth::change_password))
         .route("/api/v1/me", get(auth::me))
         .route("/api/v1/company", get(tenancy::get_company).put(tenancy::put_company))
+        .route(
+            "/api/v1/company/logo",
+            get(tenancy::get_logo).put(tenancy::put_logo).delete(tenancy::delete_logo).layer(DefaultBodyLimit::max(upload_limit)),
+        )
         .route("/api/v1/branches", get(tenancy::list_branches).post(tenancy::create_branch))
         .route("/api/v1/branches/{id}", get(tenancy::get_branch).put(tenancy::put_branch))
         .route("/api/v1/users", get(tenancy::list_users).post(tenancy::create_user))
@@ -69,7 +74,7 @@ pub fn routes() -> Router<App> {
         optionally `X-Dukan-Branch: <id>` to act in another of your branches."),
     paths(
         auth::login, auth::refresh, auth::logout, auth::change_password, auth::me,
-        tenancy::get_company, tenancy::put_company,
+        tenancy::get_company, tenancy::put_company, tenancy::put_logo, tenancy::get_logo, tenancy::delete_logo,
         tenancy::list_branches, tenancy::create_branch, tenancy::get_branch, tenancy::put_branch,
         tenancy::list_users, tenancy::create_user, tenancy::get_user, tenancy::put_user,
         tenancy::deactivate_user, tenancy::activate_user, tenancy::invite_user,

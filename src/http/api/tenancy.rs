@@ -361,3 +361,44 @@ pub async fn list_permissions(_a: Auth) -> Json<Vec<PermissionDto>> {
         perms::ALL.iter().map(|p| PermissionDto { code: p.code.into(), group: p.group.into(), ru: p.ru.into(), en: p.en.into() }).collect(),
     )
 }
+
+/// Uploads the company logo (PNG, JPEG, WebP or SVG; at most `upload_limit_kb`). It is stored in
+/// the data file so that a backup stays one file.
+#[utoipa::path(put, path = "/api/v1/company/logo", tag = "company", security(("bearer" = [])),
+    request_body(content = Vec<u8>, content_type = "image/png"),
+    responses((status = 204), (status = 413, body = Problem), (status = 422, body = Problem)))]
+pub async fn put_logo(State(app): State<App>, a: Auth, headers: axum::http::HeaderMap, body: axum::body::Bytes) -> Result<StatusCode> {
+    let mime = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    if body.is_empty() {
+        return Err(Error::field("logo", "required", "Выберите файл", "Choose a file"));
+    }
+    let logo = crate::tenancy::model::Logo { mime, bytes: body.to_vec() };
+    let now = app.now();
+    app.db.write(move |tx| ten::set_logo(tx, &a.actor, now, Some(logo))).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/v1/company/logo", tag = "company", security(("bearer" = [])), responses((status = 204)))]
+pub async fn delete_logo(State(app): State<App>, a: Auth) -> Result<StatusCode> {
+    let now = app.now();
+    app.db.write(move |tx| ten::set_logo(tx, &a.actor, now, None)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/company/logo", tag = "company", security(("bearer" = [])),
+    responses((status = 200, description = "the logo image"), (status = 404, body = Problem)))]
+pub async fn get_logo(State(app): State<App>, a: Auth) -> Result<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let c = store::company(&app.db.read()?, a.actor.company)?.ok_or(Error::NotFound)?;
+    let logo = c.logo.ok_or(Error::NotFound)?;
+    Ok(([(axum::http::header::CONTENT_TYPE, logo.mime), (axum::http::header::CACHE_CONTROL, "private, no-cache".to_string())], logo.bytes)
+        .into_response())
+}

@@ -1,0 +1,331 @@
+//! Pages around signing in: first-run setup, sign-in and sign-out, invite links, the account
+//! page (password, language) and the language and branch switches of the shell.
+//!
+//! The session cookie is HttpOnly and SameSite=Lax; its CSRF token is rendered into every
+//! page of the shell. Sign-in, sign-out and setup forms are not boosted, so the page (and
+//! the token on `<body>`) is loaded afresh whenever the session changes.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::Response;
+
+use super::{
+    Errors, Fields, PublicAssets, Shell, Ui, cookie, flash_key, flash_text, is_https, rejected, render, safe_local, see_other, with_cookies,
+};
+use crate::app::App;
+use crate::auth::{self, actor::BranchScope};
+use crate::error::{Error, FieldError, Problems, Result};
+use crate::http::api::auth::{authenticate, change_password_inner, record_login};
+use crate::http::api::ops::create_company_inner;
+use crate::http::extract::{Auth, ClientIp, LANG_COOKIE, Path, SESSION_COOKIE, Via};
+use crate::http::request_lang;
+use crate::i18n::Lang;
+use crate::ids::{BranchId, CompanyId, UserId};
+use crate::tenancy::model::{SystemRole, parse_password};
+use crate::tenancy::{self, CompanyDraft, store, users};
+
+const YEAR_S: i64 = 365 * 24 * 3600;
+
+fn session_cookies(app: &App, headers: &HeaderMap, token: &str, lang: Lang) -> [String; 2] {
+    let secure = is_https(headers, app);
+    [cookie(SESSION_COOKIE, token, None, secure), cookie(LANG_COOKIE, lang.code(), Some(YEAR_S), secure)]
+}
+
+/// A field message in both languages from the string tables.
+fn field_error(field: &str, code: &'static str, key: &str) -> FieldError {
+    FieldError::new(field, code, Lang::Ru.t(key), Lang::En.t(key))
+}
+
+#[derive(Template)]
+#[template(path = "setup.html")]
+struct SetupPage {
+    lang: Lang,
+    assets: PublicAssets,
+    draft: CompanyDraft,
+    errs: Errors,
+}
+
+const SETUP_FIELDS: &[&str] = &["name", "country", "owner_name", "owner_email", "owner_password"];
+
+pub async fn setup_page(State(app): State<App>, headers: HeaderMap) -> Result<Response> {
+    if tenancy::is_set_up(&app.db.read()?)? {
+        return Ok(see_other("/login"));
+    }
+    let draft = CompanyDraft { country: "KG".into(), ..CompanyDraft::default() };
+    render(StatusCode::OK, &SetupPage { lang: request_lang(&headers), assets: PublicAssets::default(), draft, errs: Errors::default() })
+}
+
+pub async fn setup(State(app): State<App>, headers: HeaderMap, ClientIp(ip): ClientIp, f: Fields) -> Result<Response> {
+    if tenancy::is_set_up(&app.db.read()?)? {
+        return Ok(see_other("/login"));
+    }
+    let lang = request_lang(&headers);
+    let draft = CompanyDraft {
+        name: f.get("name"),
+        country: f.get("country"),
+        owner_name: f.get("owner_name"),
+        owner_email: f.get("owner_email"),
+        owner_password: f.get("owner_password"),
+        plan: None,
+    };
+    match create_company_inner(&app, None, &ip, draft.clone()).await {
+        Ok((company, owner)) => {
+            let (now, life) = (app.now(), app.lifetimes());
+            // The owner keeps the language the setup page was shown in.
+            let token = app
+                .db
+                .write(move |tx| {
+                    users::set_lang(tx, company, owner, lang)?;
+                    let user = tx.get(store::USERS, (company.0, owner.0))?.ok_or(Error::NotFound)?;
+                    auth::create_session(tx, now, life, company, &user, &ip)
+                })
+                .await?;
+            Ok(with_cookies(see_other("/"), &session_cookies(&app, &headers, &token, lang)))
+        }
+        Err(e) => {
+            let errs = Errors::new(&rejected(e)?, lang, SETUP_FIELDS);
+            let draft = CompanyDraft { owner_password: String::new(), ..draft };
+            render(StatusCode::UNPROCESSABLE_ENTITY, &SetupPage { lang, assets: PublicAssets::default(), draft, errs })
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    lang: Lang,
+    assets: PublicAssets,
+    email: String,
+    next: String,
+    /// A success message from the previous step ("" for none).
+    flash: &'static str,
+    errs: Errors,
+}
+
+pub async fn login_page(State(app): State<App>, headers: HeaderMap, uri: Uri, auth: Result<Auth, Error>) -> Result<Response> {
+    if !tenancy::is_set_up(&app.db.read()?)? {
+        return Ok(see_other("/setup"));
+    }
+    let q = Fields::parse(uri.query().unwrap_or("").as_bytes());
+    let next = q.get("next");
+    if auth.is_ok() {
+        return Ok(see_other(safe_local(&next).unwrap_or("/")));
+    }
+    let page = LoginPage {
+        lang: request_lang(&headers),
+        assets: PublicAssets::default(),
+        email: String::new(),
+        next,
+        flash: flash_key(uri.query()).map(|k| flash_text(request_lang(&headers), k)).unwrap_or(""),
+        errs: Errors::default(),
+    };
+    render(StatusCode::OK, &page)
+}
+
+pub async fn login(State(app): State<App>, headers: HeaderMap, ClientIp(ip): ClientIp, f: Fields) -> Result<Response> {
+    let lang = request_lang(&headers);
+    let (email, password, next) = (f.get("email"), f.get("password"), f.get("next"));
+    let form = |status: StatusCode, errs: Errors| {
+        let page = LoginPage { lang, assets: PublicAssets::default(), email: email.clone(), next: next.clone(), flash: "", errs };
+        render(status, &page)
+    };
+    let mut missing = Problems::default();
+    for (name, value) in [("email", email.trim()), ("password", password.as_str())] {
+        if value.is_empty() {
+            missing.push(FieldError::required(name));
+        }
+    }
+    if let Err(e) = missing.finish() {
+        return form(StatusCode::UNPROCESSABLE_ENTITY, Errors::new(e.fields(), lang, &["email", "password"]));
+    }
+    let (company, user) = match authenticate(&app, &ip, &email, &password).await {
+        Ok(found) => found,
+        Err(e @ (Error::BadCredentials | Error::RateLimited { .. } | Error::CompanyInactive)) => {
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
+            let mut resp = form(status, Errors::form(e.message(lang)))?;
+            if let Error::RateLimited { retry_after_s } = e
+                && let Ok(v) = retry_after_s.to_string().parse()
+            {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return Ok(resp);
+        }
+        Err(e) => return Err(e),
+    };
+    let (now, life, user_lang) = (app.now(), app.lifetimes(), user.lang);
+    let token = app
+        .db
+        .write(move |tx| {
+            record_login(tx, company, &user, &ip, now, "auth.login")?;
+            auth::create_session(tx, now, life, company, &user, &ip)
+        })
+        .await?;
+    Ok(with_cookies(see_other(safe_local(&next).unwrap_or("/")), &session_cookies(&app, &headers, &token, user_lang)))
+}
+
+/// Ends the session. A session that no longer resolves (say, its branch was deactivated) is
+/// only forgotten by the browser; it expires on the server.
+pub async fn logout(State(app): State<App>, headers: HeaderMap, auth: Result<Auth, Error>) -> Result<Response> {
+    match auth {
+        Ok(Auth { via: Via::Cookie { token, .. }, .. }) => app.db.write(move |tx| auth::end_session(tx, &token)).await?,
+        Ok(_) => {}
+        Err(Error::Csrf) => return Err(Error::Csrf),
+        Err(_) => {}
+    }
+    let gone = cookie(SESSION_COOKIE, "", Some(0), is_https(&headers, &app));
+    Ok(with_cookies(see_other("/login?ok=signed_out"), &[gone]))
+}
+
+#[derive(Template)]
+#[template(path = "invite.html")]
+struct InvitePage {
+    lang: Lang,
+    assets: PublicAssets,
+    /// The invited user's e-mail; `None` when the link is unknown, used or expired.
+    email: Option<String>,
+    /// This page's path, for the language switch.
+    back: String,
+    errs: Errors,
+}
+
+fn invited(app: &App, token: &str) -> Result<Option<(CompanyId, UserId, String)>> {
+    let tx = app.db.read()?;
+    let inv = match auth::invite(&tx, token, app.now()) {
+        Ok(inv) => inv,
+        Err(Error::NotFound) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(tx.get(store::USERS, (inv.company.0, inv.user.0))?.filter(|u| u.active).map(|u| (inv.company, inv.user, u.email)))
+}
+
+pub async fn invite_page(State(app): State<App>, headers: HeaderMap, Path(token): Path<String>) -> Result<Response> {
+    let email = invited(&app, &token)?.map(|(_, _, e)| e);
+    let status = if email.is_some() { StatusCode::OK } else { StatusCode::NOT_FOUND };
+    let page = InvitePage {
+        lang: request_lang(&headers),
+        assets: PublicAssets::default(),
+        email,
+        back: format!("/invite/{token}"),
+        errs: Errors::default(),
+    };
+    render(status, &page)
+}
+
+pub async fn invite(
+    State(app): State<App>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    Path(token): Path<String>,
+    f: Fields,
+) -> Result<Response> {
+    let lang = request_lang(&headers);
+    let back = format!("/invite/{token}");
+    let page = |email: Option<String>, errs: Errors| InvitePage { lang, assets: PublicAssets::default(), email, back: back.clone(), errs };
+    let Some((_, _, email)) = invited(&app, &token)? else {
+        return render(StatusCode::NOT_FOUND, &page(None, Errors::default()));
+    };
+    let (password, again) = (f.get("password"), f.get("password2"));
+    let problem = match parse_password("password", &password) {
+        Err(e) => Some(e),
+        Ok(_) if password != again => Some(field_error("password2", "mismatch", "form.passwords_differ")),
+        Ok(_) => None,
+    };
+    if let Some(e) = problem {
+        let errs = Errors::new(&[e], lang, &["password", "password2"]);
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page(Some(email), errs));
+    }
+    let hash = app.hasher.hash(password).await?;
+    let now = app.now();
+    let used = app
+        .db
+        .write(move |tx| {
+            let inv = auth::consume_invite(tx, &token, now)?;
+            users::set_password(tx, inv.company, inv.user, hash, now, &ip)
+        })
+        .await;
+    match used {
+        Ok(()) => Ok(see_other("/login?ok=password_set")),
+        Err(Error::NotFound) => render(StatusCode::NOT_FOUND, &page(None, Errors::default())),
+        Err(e) => Err(e),
+    }
+}
+
+/// Switches the language: remembered in a cookie, and for a signed-in user on their account.
+pub async fn set_lang(State(app): State<App>, headers: HeaderMap, auth: Result<Auth, Error>, f: Fields) -> Result<Response> {
+    let lang = Lang::parse(&f.get("lang")).unwrap_or_default();
+    if let Ok(a) = auth {
+        let (company, user) = (a.actor.company, a.actor.user);
+        app.db.write(move |tx| users::set_lang(tx, company, user, lang)).await?;
+    }
+    let back = f.get("back");
+    let lang_cookie = cookie(LANG_COOKIE, lang.code(), Some(YEAR_S), is_https(&headers, &app));
+    Ok(with_cookies(see_other(safe_local(&back).unwrap_or("/")), &[lang_cookie]))
+}
+
+/// The branch switcher: only the choices the shell offers this user are accepted, so a
+/// session never remembers a branch the user may not act in.
+pub async fn choose_branch(State(app): State<App>, ui: Ui, f: Fields) -> Result<Response> {
+    let Via::Cookie { token, .. } = ui.auth.via.clone() else {
+        return Err(Error::Unauthorized);
+    };
+    let choice = f.get("branch");
+    if !Shell::load(&app, &ui)?.branches.iter().any(|c| c.value == choice) {
+        return Err(Error::Forbidden { permission: "branch" });
+    }
+    let branch = choice.parse::<u64>().ok().map(BranchId);
+    app.db.write(move |tx| auth::choose_branch(tx, &token, branch)).await?;
+    Ok(see_other(safe_local(&f.get("back")).unwrap_or("/")))
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    lang: Lang,
+    shell: Shell,
+    email: String,
+    role: &'static str,
+    scope: String,
+    errs: Errors,
+}
+
+const PASSWORD_FIELDS: &[&str] = &["current_password", "new_password", "new_password2"];
+
+fn account(app: &App, ui: &Ui, errs: Errors) -> Result<AccountPage> {
+    let shell = Shell::load(app, ui)?;
+    let user = app.db.read()?.get(store::USERS, (ui.actor().company.0, ui.actor().user.0))?.ok_or(Error::NotFound)?;
+    let role = match user.role {
+        SystemRole::Owner => ui.lang.t("role.owner"),
+        SystemRole::Admin => ui.lang.t("role.admin"),
+        SystemRole::Staff => ui.lang.t("role.staff"),
+    };
+    let scope = match ui.actor().branch {
+        BranchScope::Company => ui.lang.t("shell.whole_company").to_string(),
+        BranchScope::Branch(_) => shell.branch_name.clone(),
+    };
+    Ok(AccountPage { lang: ui.lang, shell, email: user.email, role, scope, errs })
+}
+
+pub async fn account_page(State(app): State<App>, ui: Ui) -> Result<Response> {
+    render(StatusCode::OK, &account(&app, &ui, Errors::default())?)
+}
+
+/// Changes the password; every session of the user ends with it, this one included.
+pub async fn change_password(State(app): State<App>, headers: HeaderMap, ui: Ui, f: Fields) -> Result<Response> {
+    let (current, new, again) = (f.get("current_password"), f.get("new_password"), f.get("new_password2"));
+    let outcome = if new != again {
+        Err(Error::Validation(vec![field_error("new_password2", "mismatch", "form.passwords_differ")]))
+    } else {
+        change_password_inner(&app, &ui.auth, &current, &new).await
+    };
+    match outcome {
+        Ok(()) => {
+            let gone = cookie(SESSION_COOKIE, "", Some(0), is_https(&headers, &app));
+            Ok(with_cookies(see_other("/login?ok=password_changed"), &[gone]))
+        }
+        Err(e) => {
+            let errs = Errors::new(&rejected(e)?, ui.lang, PASSWORD_FIELDS);
+            render(StatusCode::UNPROCESSABLE_ENTITY, &account(&app, &ui, errs)?)
+        }
+    }
+}

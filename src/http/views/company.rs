@@ -1,0 +1,343 @@
+//! Company settings (legal details, phones, time zone, logo) and branches.
+//!
+//! The logo arrives as `multipart/form-data` (htmx sends the form with the CSRF header); it
+//! is read up to `upload_limit_kb` and its type is taken from the file's first bytes rather
+//! than from what the browser claims.
+
+use askama::Template;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::{Errors, Fields, Shell, TIMEZONES, Ui, rejected, render, see_other};
+use crate::app::App;
+use crate::error::{Error, FieldError, Result};
+use crate::http::extract::Path;
+use crate::i18n::Lang;
+use crate::ids::BranchId;
+use crate::tenancy::branches::{self, BranchDraft};
+use crate::tenancy::model::{Branch, Logo};
+use crate::tenancy::perms::Perm;
+use crate::tenancy::{self, SettingsDraft, store};
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct SettingsPage {
+    lang: Lang,
+    shell: Shell,
+    draft: SettingsDraft,
+    country: &'static str,
+    has_logo: bool,
+    upload_kb: usize,
+    timezones: &'static [&'static str],
+    errs: Errors,
+    logo_errs: Errors,
+}
+
+const SETTINGS_FIELDS: &[&str] = &["name", "timezone", "phones", "inn", "okpo", "bank_name", "bank_account", "bik", "address"];
+
+fn settings(app: &App, ui: &Ui, draft: Option<SettingsDraft>, errs: Errors, logo_errs: Errors) -> Result<SettingsPage> {
+    ui.actor().require(Perm::SETTINGS)?;
+    let shell = Shell::load(app, ui)?;
+    let c = store::company(&app.db.read()?, ui.actor().company)?.ok_or(Error::NotFound)?;
+    let draft = draft.unwrap_or_else(|| SettingsDraft {
+        name: c.name.clone(),
+        timezone: c.timezone.clone(),
+        phones: c.phones.join("\n"),
+        inn: c.legal.inn.clone(),
+        okpo: c.legal.okpo.clone(),
+        bank_name: c.legal.bank_name.clone(),
+        bank_account: c.legal.bank_account.clone(),
+        bik: c.legal.bik.clone(),
+        address: c.legal.address.clone(),
+    });
+    Ok(SettingsPage {
+        lang: ui.lang,
+        shell,
+        draft,
+        country: c.country.code(),
+        has_logo: c.logo.is_some(),
+        upload_kb: app.config.upload_limit_kb,
+        timezones: TIMEZONES,
+        errs,
+        logo_errs,
+    })
+}
+
+pub async fn settings_page(State(app): State<App>, ui: Ui) -> Result<Response> {
+    render(StatusCode::OK, &settings(&app, &ui, None, Errors::default(), Errors::default())?)
+}
+
+pub async fn save_settings(State(app): State<App>, ui: Ui, f: Fields) -> Result<Response> {
+    let draft = SettingsDraft {
+        name: f.get("name"),
+        timezone: f.get("timezone"),
+        phones: f.get("phones"),
+        inn: f.get("inn"),
+        okpo: f.get("okpo"),
+        bank_name: f.get("bank_name"),
+        bank_account: f.get("bank_account"),
+        bik: f.get("bik"),
+        address: f.get("address"),
+    };
+    let (now, actor, saving) = (app.now(), ui.actor().clone(), draft.clone());
+    match app.db.write(move |tx| tenancy::update_settings(tx, &actor, now, &saving)).await {
+        Ok(_) => Ok(see_other("/settings?ok=saved")),
+        Err(e) => {
+            let errs = Errors::new(&rejected(e)?, ui.lang, SETTINGS_FIELDS);
+            render(StatusCode::UNPROCESSABLE_ENTITY, &settings(&app, &ui, Some(draft), errs, Errors::default())?)
+        }
+    }
+}
+
+/// The `logo` file of a multipart form: (declared content type, bytes); `None` when the
+/// form has no such file or no file was chosen.
+pub struct LogoUpload(Option<(String, Vec<u8>)>);
+
+impl FromRequest<App> for LogoUpload {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, app: &App) -> Result<Self, Error> {
+        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        if !content_type.starts_with("multipart/form-data") {
+            return Err(Error::BadRequest { code: "unsupported_media_type", detail: "expected multipart/form-data".into() });
+        }
+        // Room for the part headers and the other fields around the file itself.
+        let limit = app.config.upload_limit_kb * 1024 + 16 * 1024;
+        let body = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| Error::PayloadTooLarge)?;
+        Ok(LogoUpload(multipart_file(&content_type, &body, "logo").filter(|(_, bytes)| !bytes.is_empty())))
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The first file part named `field` of a multipart/form-data body (RFC 7578).
+fn multipart_file(content_type: &str, body: &[u8], field: &str) -> Option<(String, Vec<u8>)> {
+    let boundary = content_type.split(';').map(str::trim).find_map(|p| p.strip_prefix("boundary="))?.trim_matches('"');
+    let delimiter = format!("\r\n--{boundary}");
+    // The first delimiter may open the body without the leading CRLF.
+    let first = format!("--{boundary}");
+    let mut rest = &body[find(body, first.as_bytes())? + first.len()..];
+    loop {
+        rest = rest.strip_prefix(b"\r\n")?;
+        let head_end = find(rest, b"\r\n\r\n")?;
+        let head = std::str::from_utf8(&rest[..head_end]).ok()?;
+        let content = &rest[head_end + 4..];
+        let end = find(content, delimiter.as_bytes())?;
+        let (mut name, mut is_file, mut mime) = (None, false, String::new());
+        for line in head.split("\r\n") {
+            let Some((key, value)) = line.split_once(':') else { continue };
+            if key.trim().eq_ignore_ascii_case("content-disposition") {
+                for param in value.split(';').map(str::trim) {
+                    if let Some(n) = param.strip_prefix("name=") {
+                        name = Some(n.trim_matches('"'));
+                    }
+                    is_file |= param.starts_with("filename=");
+                }
+            } else if key.trim().eq_ignore_ascii_case("content-type") {
+                mime = value.trim().to_string();
+            }
+        }
+        if name == Some(field) && is_file {
+            return Some((mime, content[..end].to_vec()));
+        }
+        rest = &content[end + delimiter.len()..];
+        if rest.starts_with(b"--") {
+            return None;
+        }
+    }
+}
+
+/// The image type by its signature; `declared` when the bytes are not one we know.
+fn sniff_image(bytes: &[u8], declared: String) -> String {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).to_ascii_lowercase();
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        "image/png".into()
+    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        "image/jpeg".into()
+    } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        "image/webp".into()
+    } else if head.contains("<svg") {
+        "image/svg+xml".into()
+    } else if declared.starts_with("image/") {
+        // An image type we cannot confirm is refused by the domain with a field message.
+        "application/octet-stream".into()
+    } else {
+        declared
+    }
+}
+
+pub async fn upload_logo(State(app): State<App>, ui: Ui, LogoUpload(file): LogoUpload) -> Result<Response> {
+    let limit_kb = app.config.upload_limit_kb;
+    let problem = |code: &'static str, key: &str| {
+        let text = |lang: Lang| lang.t(key).replace("{kb}", &limit_kb.to_string());
+        Error::Validation(vec![FieldError::new("logo", code, text(Lang::Ru), text(Lang::En))])
+    };
+    let logo = match file {
+        None => Err(problem("required", "settings.logo_missing")),
+        Some((_, bytes)) if bytes.len() > limit_kb * 1024 => Err(problem("too_large", "settings.logo_too_big")),
+        Some((declared, bytes)) => Ok(Logo { mime: sniff_image(&bytes, declared), bytes }),
+    };
+    let (now, actor) = (app.now(), ui.actor().clone());
+    let saved = match logo {
+        Ok(logo) => app.db.write(move |tx| tenancy::set_logo(tx, &actor, now, Some(logo))).await,
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(()) => Ok(see_other("/settings?ok=logo_saved")),
+        Err(e) => {
+            let logo_errs = Errors::new(&rejected(e)?, ui.lang, &["logo"]);
+            render(StatusCode::UNPROCESSABLE_ENTITY, &settings(&app, &ui, None, Errors::default(), logo_errs)?)
+        }
+    }
+}
+
+pub async fn delete_logo(State(app): State<App>, ui: Ui) -> Result<Response> {
+    let (now, actor) = (app.now(), ui.actor().clone());
+    app.db.write(move |tx| tenancy::set_logo(tx, &actor, now, None)).await?;
+    Ok(see_other("/settings?ok=logo_removed"))
+}
+
+/// The company's logo for its signed-in users. An SVG opened directly cannot run scripts:
+/// the response is sandboxed.
+pub async fn logo(State(app): State<App>, ui: Ui) -> Result<Response> {
+    let c = store::company(&app.db.read()?, ui.actor().company)?.ok_or(Error::NotFound)?;
+    let logo = c.logo.ok_or(Error::NotFound)?;
+    let headers = [
+        (header::CONTENT_TYPE, logo.mime),
+        (header::CACHE_CONTROL, "private, no-cache".to_string()),
+        (header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; sandbox".to_string()),
+    ];
+    Ok((headers, logo.bytes).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "branches.html")]
+struct BranchesPage {
+    lang: Lang,
+    shell: Shell,
+    branches: Vec<Branch>,
+    draft: BranchDraft,
+    timezones: &'static [&'static str],
+    errs: Errors,
+}
+
+const BRANCH_FIELDS: &[&str] = &["name", "code", "address", "phone", "timezone", "active"];
+
+fn branch_draft(f: &Fields, active: bool) -> BranchDraft {
+    BranchDraft {
+        name: f.get("name"),
+        code: f.get("code"),
+        address: f.get("address"),
+        phone: f.get("phone"),
+        timezone: f.get("timezone"),
+        active,
+        plan: None,
+    }
+}
+
+fn branches_page_for(app: &App, ui: &Ui, draft: BranchDraft, errs: Errors) -> Result<BranchesPage> {
+    ui.actor().require(Perm::BRANCH)?;
+    let shell = Shell::load(app, ui)?;
+    let mut branches = store::branches(&app.db.read()?, ui.actor().company)?;
+    branches.sort_by_key(|b| (!b.active, b.code.clone()));
+    Ok(BranchesPage { lang: ui.lang, shell, branches, draft, timezones: TIMEZONES, errs })
+}
+
+pub async fn branches_page(State(app): State<App>, ui: Ui) -> Result<Response> {
+    let draft = BranchDraft { active: true, ..BranchDraft::default() };
+    render(StatusCode::OK, &branches_page_for(&app, &ui, draft, Errors::default())?)
+}
+
+pub async fn create_branch(State(app): State<App>, ui: Ui, f: Fields) -> Result<Response> {
+    let draft = branch_draft(&f, true);
+    let (now, actor, saving) = (app.now(), ui.actor().clone(), draft.clone());
+    match app.db.write(move |tx| branches::save(tx, &actor, now, None, &saving)).await {
+        Ok(_) => Ok(see_other("/branches?ok=branch_saved")),
+        Err(e) => {
+            let errs = Errors::new(&rejected(e)?, ui.lang, BRANCH_FIELDS);
+            render(StatusCode::UNPROCESSABLE_ENTITY, &branches_page_for(&app, &ui, draft, errs)?)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "branch_edit.html")]
+struct BranchPage {
+    lang: Lang,
+    shell: Shell,
+    id: u64,
+    draft: BranchDraft,
+    timezones: &'static [&'static str],
+    errs: Errors,
+}
+
+pub async fn branch_page(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
+    ui.actor().require(Perm::BRANCH)?;
+    let b = app.db.read()?.get(store::BRANCHES, (ui.actor().company.0, id))?.ok_or(Error::NotFound)?;
+    let draft = BranchDraft {
+        name: b.name,
+        code: b.code,
+        address: b.address,
+        phone: b.phone,
+        timezone: b.timezone,
+        active: b.active,
+        plan: b.plan,
+    };
+    let page = BranchPage { lang: ui.lang, shell: Shell::load(&app, &ui)?, id, draft, timezones: TIMEZONES, errs: Errors::default() };
+    render(StatusCode::OK, &page)
+}
+
+pub async fn save_branch(State(app): State<App>, ui: Ui, Path(id): Path<u64>, f: Fields) -> Result<Response> {
+    let draft = branch_draft(&f, f.has("active"));
+    let (now, actor, mut saving) = (app.now(), ui.actor().clone(), draft.clone());
+    let saved = app
+        .db
+        .write(move |tx| {
+            // The page does not show the branch's own plan; it keeps the stored one.
+            saving.plan = tx.get(store::BRANCHES, (actor.company.0, id))?.and_then(|b| b.plan);
+            branches::save(tx, &actor, now, Some(BranchId(id)), &saving)
+        })
+        .await;
+    match saved {
+        Ok(_) => Ok(see_other("/branches?ok=branch_saved")),
+        Err(e) => {
+            let errs = Errors::new(&rejected(e)?, ui.lang, BRANCH_FIELDS);
+            let page = BranchPage { lang: ui.lang, shell: Shell::load(&app, &ui)?, id, draft, timezones: TIMEZONES, errs };
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(body: &[u8], expected: Option<(&str, &[u8])>) {
+        let got = multipart_file("multipart/form-data; boundary=XyZ", body, "logo");
+        assert_eq!(got.as_ref().map(|(m, b)| (m.as_str(), b.as_slice())), expected);
+    }
+
+    #[test]
+    fn multipart_finds_the_logo_file() {
+        check(
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\ntok\r\n--XyZ\r\nContent-Disposition: form-data; name=\"logo\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n--X\r\n--XyZ--\r\n",
+            Some(("image/png", b"\x89PNG\r\n--X")),
+        );
+        check(b"--XyZ\r\nContent-Disposition: form-data; name=\"logo\"\r\n\r\nnot a file\r\n--XyZ--\r\n", None);
+        check(b"--XyZ\r\nContent-Disposition: form-data; name=\"logo\"; filename=\"a.png\"\r\n\r\nunterminated", None);
+        check(b"garbage", None);
+    }
+
+    #[test]
+    fn image_types_come_from_the_bytes() {
+        assert_eq!(sniff_image(b"\x89PNG\r\n\x1a\nrest", "text/html".into()), "image/png");
+        assert_eq!(sniff_image(b"\xff\xd8\xff\xe0", "image/png".into()), "image/jpeg");
+        assert_eq!(sniff_image(b"RIFF\0\0\0\0WEBPVP8 ", String::new()), "image/webp");
+        assert_eq!(sniff_image(b"<?xml version=\"1.0\"?><svg xmlns=", String::new()), "image/svg+xml");
+        assert_eq!(sniff_image(b"<html>", "image/png".into()), "application/octet-stream");
+        assert_eq!(sniff_image(b"%PDF", "application/pdf".into()), "application/pdf");
+    }
+}
