@@ -74,9 +74,13 @@ fn main() {
         owner_password: String::new(),
         plan: None,
     };
-    let (company, owner) = db.write_blocking(|tx| tenancy::create_company(tx, now, &parsed, "unused".into(), Creator::Cli)).unwrap_or_else(|e| panic!("company: {e}"));
+    let (company, owner) = db
+        .write_blocking(|tx| tenancy::create_company(tx, now, &parsed, "unused".into(), Creator::Cli))
+        .unwrap_or_else(|e| panic!("company: {e}"));
     let a = actor(company, owner);
-    let wh = db.write_blocking(|tx| inventory::save_warehouse(tx, &a, now, None, "Основной", None, true)).unwrap_or_else(|e| panic!("warehouse: {e}"));
+    let wh = db
+        .write_blocking(|tx| inventory::save_warehouse(tx, &a, now, None, "Основной", None, true))
+        .unwrap_or_else(|e| panic!("warehouse: {e}"));
     let t0 = Instant::now();
     let mut products = Vec::with_capacity(n_products);
     for chunk in 0..n_products.div_ceil(5000) {
@@ -84,7 +88,13 @@ fn main() {
             .write_blocking(|tx| {
                 let mut ids = Vec::new();
                 for i in chunk * 5000..((chunk + 1) * 5000).min(n_products) {
-                    let draft = ProductDraft { name: format!("Товар {i}"), unit: "pcs".into(), price: "100".into(), purchase_price: "70".into(), ..ProductDraft::default() };
+                    let draft = ProductDraft {
+                        name: format!("Товар {i}"),
+                        unit: "pcs".into(),
+                        price: "100".into(),
+                        purchase_price: "70".into(),
+                        ..ProductDraft::default()
+                    };
                     ids.push(catalog::save_product(tx, &a, now, None, &draft)?);
                 }
                 Ok::<_, dukan::error::Error>(ids)
@@ -109,11 +119,16 @@ fn main() {
     now = now.plus_ms(1000);
     post(&db, &a, now, "receipt", wh, lines(&products[..count_n], "5", "70")).unwrap_or_else(|e| panic!("receipt: {e}"));
     now = now.plus_ms(1000);
-    let counted: Vec<LineDraft> = products[..count_n].iter().enumerate().map(|(i, p)| LineDraft { product: Some(*p), qty: format!("{}", 3 + i % 9), ..LineDraft::default() }).collect();
+    let counted: Vec<LineDraft> = products[..count_n]
+        .iter()
+        .enumerate()
+        .map(|(i, p)| LineDraft { product: Some(*p), qty: format!("{}", 3 + i % 9), ..LineDraft::default() })
+        .collect();
     let t = Instant::now();
     post(&db, &a, now, "count", wh, counted).unwrap_or_else(|e| panic!("count: {e}"));
     let count_ms = ms(t);
-    let mut bad: Vec<LineDraft> = products[..count_n].iter().map(|p| LineDraft { product: Some(*p), qty: "4".into(), ..LineDraft::default() }).collect();
+    let mut bad: Vec<LineDraft> =
+        products[..count_n].iter().map(|p| LineDraft { product: Some(*p), qty: "4".into(), ..LineDraft::default() }).collect();
     for (i, l) in bad.iter_mut().enumerate().filter(|(i, _)| i % 40 == 0) {
         l.qty = if i % 80 == 0 { "-1".into() } else { "abc".into() };
     }
@@ -156,13 +171,25 @@ fn main() {
     let check_s = t.elapsed().as_secs_f64();
 
     println!("## Stock run\n");
-    println!("Setup: {n_products} products created in {products_s:.1} s; ledger filled to {moves} movements in {fill_s:.0} s ({file_mb:.0} MB data file).\n");
+    println!(
+        "Setup: {n_products} products created in {products_s:.1} s; ledger filled to {moves} movements in {fill_s:.0} s ({file_mb:.0} MB data file).\n"
+    );
     println!("| measure | result | goal |");
     println!("|---|---|---|");
-    println!("| post a receipt of 1,000 lines (draft + post, one durable commit; 20 runs) | p50 {:.0} ms, max {:.0} ms | ≤ 200 ms |", pct(receipt.clone(), 0.5), pct(receipt, 1.0));
+    println!(
+        "| post a receipt of 1,000 lines (draft + post, one durable commit; 20 runs) | p50 {:.0} ms, max {:.0} ms | ≤ 200 ms |",
+        pct(receipt.clone(), 0.5),
+        pct(receipt, 1.0)
+    );
     println!("| post a stock count of {count_n} lines | {count_ms:.0} ms | ≤ 5 s |");
-    println!("| refuse a count of {count_n} lines with 500 invalid ones, all listed | {bad_ms:.0} ms, {listed} errors listed | all in one response |");
-    println!("| stock-on-hand report, {rows} products, {moves} movements (20 runs) | p50 {:.1} ms, max {:.1} ms | ≤ 100 ms |", pct(report.clone(), 0.5), pct(report, 1.0));
+    println!(
+        "| refuse a count of {count_n} lines with 500 invalid ones, all listed | {bad_ms:.0} ms, {listed} errors listed | all in one response |"
+    );
+    println!(
+        "| stock-on-hand report, {rows} products, {moves} movements (20 runs) | p50 {:.1} ms, max {:.1} ms | ≤ 100 ms |",
+        pct(report.clone(), 0.5),
+        pct(report, 1.0)
+    );
     println!("| low-stock report, same warehouse | {low_ms:.1} ms ({} rows) | recorded |", low.rows.len());
     println!("| `dukan check` over the whole file (replays every item) | {check_s:.1} s, {} problems | recorded |", problems.len());
 }

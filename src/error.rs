@@ -184,8 +184,14 @@ impl Error {
                 (format!("Роль «{name}» назначена сотрудникам: {users}"), format!("The role “{name}” is assigned to {users} users"))
             }
             Error::OutOfStock(lines) => {
-                let ru: Vec<String> = lines.iter().map(|s| format!("«{}» на складе «{}»: нужно {}, доступно {}", s.product, s.warehouse, s.needed, s.available)).collect();
-                let en: Vec<String> = lines.iter().map(|s| format!("“{}” in “{}”: {} needed, {} available", s.product, s.warehouse, s.needed, s.available)).collect();
+                let ru: Vec<String> = lines
+                    .iter()
+                    .map(|s| format!("«{}» на складе «{}»: нужно {}, доступно {}", s.product, s.warehouse, s.needed, s.available))
+                    .collect();
+                let en: Vec<String> = lines
+                    .iter()
+                    .map(|s| format!("“{}” in “{}”: {} needed, {} available", s.product, s.warehouse, s.needed, s.available))
+                    .collect();
                 (format!("Недостаточно товара: {}", ru.join("; ")), format!("Not enough stock: {}", en.join("; ")))
             }
             Error::PeriodClosed { until } => (

@@ -41,7 +41,9 @@ fn parse_decimal(raw: &str) -> Option<Decimal> {
 /// A money amount typed by a person: "1 234,5" → 1234.50. Refuses more than 2 decimals.
 pub fn parse_money(field: &str, raw: &str, allow_negative: bool) -> Result<Decimal, FieldError> {
     match parse_decimal(raw) {
-        Some(d) if d.scale() <= MONEY_DP && (allow_negative || d >= Decimal::ZERO) && d.abs() < Decimal::new(1_000_000_000_000, 0) => Ok(round_money(d)),
+        Some(d) if d.scale() <= MONEY_DP && (allow_negative || d >= Decimal::ZERO) && d.abs() < Decimal::new(1_000_000_000_000, 0) => {
+            Ok(round_money(d))
+        }
         _ => Err(FieldError::new(
             field,
             "amount",
@@ -55,7 +57,12 @@ pub fn parse_money(field: &str, raw: &str, allow_negative: bool) -> Result<Decim
 pub fn parse_qty(field: &str, raw: &str) -> Result<Decimal, FieldError> {
     match parse_decimal(raw) {
         Some(d) if d.scale() <= QTY_DP && d > Decimal::ZERO && d < Decimal::new(1_000_000_000, 0) => Ok(d.normalize()),
-        _ => Err(FieldError::new(field, "qty", "Количество: число больше 0, до 3 знаков после запятой", "Quantity: a number > 0 with at most 3 decimals")),
+        _ => Err(FieldError::new(
+            field,
+            "qty",
+            "Количество: число больше 0, до 3 знаков после запятой",
+            "Quantity: a number > 0 with at most 3 decimals",
+        )),
     }
 }
 

@@ -90,7 +90,10 @@ pub fn save_product(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<Product
             Err(why) => {
                 let (ru, en) = match why {
                     "check_digit" => (format!("Штрихкод {code}: неверная контрольная цифра"), format!("Barcode {code}: wrong check digit")),
-                    _ => (format!("Штрихкод {code}: недопустимые символы или длина"), format!("Barcode {code}: invalid characters or length")),
+                    _ => (
+                        format!("Штрихкод {code}: недопустимые символы или длина"),
+                        format!("Barcode {code}: invalid characters or length"),
+                    ),
                 };
                 p.push(FieldError::new("barcodes", "barcode", ru, en));
                 continue;
@@ -130,7 +133,12 @@ pub fn save_product(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<Product
         && Some(holder) != self_id
     {
         let other = tx.get(PRODUCTS, (c, holder))?.map(|o| o.name).unwrap_or_default();
-        p.push(FieldError::new("plu", "plu_taken", format!("PLU {n} уже у товара «{other}»"), format!("PLU {n} already belongs to “{other}”")));
+        p.push(FieldError::new(
+            "plu",
+            "plu_taken",
+            format!("PLU {n} уже у товара «{other}»"),
+            format!("PLU {n} already belongs to “{other}”"),
+        ));
     }
     if let Some(b) = d.brand
         && tx.get(BRANDS, (c, b.0))?.is_none()
@@ -143,9 +151,14 @@ pub fn save_product(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<Product
         p.push(FieldError::new("category", "unknown", "Нет такой категории", "No such category"));
     }
     let purchase_price = money_or_zero(&mut p, "purchase_price", &d.purchase_price);
-    let markup = if d.markup.trim().is_empty() { Decimal::ZERO } else { p.take(money::parse_percent_any("markup", &d.markup)).unwrap_or_default() };
+    let markup =
+        if d.markup.trim().is_empty() { Decimal::ZERO } else { p.take(money::parse_percent_any("markup", &d.markup)).unwrap_or_default() };
     let manual = money_or_zero(&mut p, "price", &d.price);
-    let discount = if d.discount.trim().is_empty() { Decimal::ZERO } else { p.take(money::parse_percent("discount", &d.discount)).unwrap_or_default() };
+    let discount = if d.discount.trim().is_empty() {
+        Decimal::ZERO
+    } else {
+        p.take(money::parse_percent("discount", &d.discount)).unwrap_or_default()
+    };
     let country = p.take(parse_optional_text("country", &d.country, 60)).unwrap_or_default();
     let expiry = match d.expiry.trim() {
         "" => String::new(),
@@ -189,7 +202,11 @@ pub fn save_product(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<Product
         p.push(FieldError::new("components", "required", "У комплекта должен быть состав", "A bundle needs components"));
     }
     let recipe = parse_components("recipe", &d.recipe, &mut p)?;
-    let reorder_level = if d.reorder_level.trim().is_empty() { Decimal::ZERO } else { p.take(money::parse_qty("reorder_level", &d.reorder_level)).unwrap_or_default() };
+    let reorder_level = if d.reorder_level.trim().is_empty() {
+        Decimal::ZERO
+    } else {
+        p.take(money::parse_qty("reorder_level", &d.reorder_level)).unwrap_or_default()
+    };
     p.finish()?;
     let name = name.ok_or_else(|| Error::Internal("product name missing after parse".into()))?;
     if weighed && plu.is_none() {
@@ -257,7 +274,14 @@ pub fn set_archived(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ProductId, arc
     Ok(())
 }
 
-pub fn save_category(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<CategoryId>, name: &str, parent: Option<CategoryId>) -> Result<CategoryId> {
+pub fn save_category(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    now: Ts,
+    id: Option<CategoryId>,
+    name: &str,
+    parent: Option<CategoryId>,
+) -> Result<CategoryId> {
     actor.require(Perm::BRAND_CATEGORY)?;
     actor.require_writable()?;
     let c = actor.company.0;
@@ -274,7 +298,8 @@ pub fn save_category(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<Catego
         if Some(p) == id {
             return Err(Error::field("parent", "cycle", "Категория не может быть внутри себя", "A category cannot be inside itself"));
         }
-        let cat = tx.get(CATEGORIES, (c, p.0))?.ok_or_else(|| Error::field("parent", "unknown", "Нет такой категории", "No such category"))?;
+        let cat =
+            tx.get(CATEGORIES, (c, p.0))?.ok_or_else(|| Error::field("parent", "unknown", "Нет такой категории", "No such category"))?;
         cursor = cat.parent;
         depth += 1;
         if depth > 1000 {
@@ -286,7 +311,12 @@ pub fn save_category(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<Catego
         .iter()
         .any(|(_, cat)| Some(cat.id) != id && cat.parent == parent && cat.name.to_lowercase() == name.to_lowercase());
     if siblings_clash {
-        return Err(Error::field("name", "name_taken", "Такая категория уже есть на этом уровне", "This category already exists at this level"));
+        return Err(Error::field(
+            "name",
+            "name_taken",
+            "Такая категория уже есть на этом уровне",
+            "This category already exists at this level",
+        ));
     }
     let cid = id.unwrap_or(CategoryId(tx.next_id()?));
     tx.insert(CATEGORIES, (c, cid.0), &Category { id: cid, name: name.clone(), parent })?;
@@ -304,7 +334,10 @@ pub fn save_brand(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<BrandId>,
         return Err(Error::NotFound);
     }
     let name = parse_name("name", name, 100).map_err(|e| Error::Validation(vec![e]))?;
-    let clash = tx.list(BRANDS, (c, 0), (c, u64::MAX), usize::MAX)?.iter().any(|(_, b)| Some(b.id) != id && b.name.to_lowercase() == name.to_lowercase());
+    let clash = tx
+        .list(BRANDS, (c, 0), (c, u64::MAX), usize::MAX)?
+        .iter()
+        .any(|(_, b)| Some(b.id) != id && b.name.to_lowercase() == name.to_lowercase());
     if clash {
         return Err(Error::field("name", "name_taken", "Такой бренд уже есть", "This brand already exists"));
     }
@@ -321,7 +354,9 @@ pub fn brand_named(tx: &mut WriteTx, actor: &Actor, now: Ts, name: &str) -> Resu
         return Ok(None);
     }
     let c = actor.company.0;
-    if let Some((_, b)) = tx.list(BRANDS, (c, 0), (c, u64::MAX), usize::MAX)?.into_iter().find(|(_, b)| b.name.to_lowercase() == name.to_lowercase()) {
+    if let Some((_, b)) =
+        tx.list(BRANDS, (c, 0), (c, u64::MAX), usize::MAX)?.into_iter().find(|(_, b)| b.name.to_lowercase() == name.to_lowercase())
+    {
         return Ok(Some(b.id));
     }
     save_brand(tx, actor, now, None, name).map(Some)
@@ -334,7 +369,10 @@ pub fn category_named(tx: &mut WriteTx, actor: &Actor, now: Ts, name: &str) -> R
         return Ok(None);
     }
     let c = actor.company.0;
-    let found = tx.list(CATEGORIES, (c, 0), (c, u64::MAX), usize::MAX)?.into_iter().find(|(_, cat)| cat.parent.is_none() && cat.name.to_lowercase() == name.to_lowercase());
+    let found = tx
+        .list(CATEGORIES, (c, 0), (c, u64::MAX), usize::MAX)?
+        .into_iter()
+        .find(|(_, cat)| cat.parent.is_none() && cat.name.to_lowercase() == name.to_lowercase());
     if let Some((_, cat)) = found {
         return Ok(Some(cat.id));
     }

@@ -15,10 +15,13 @@ use rust_decimal::Decimal;
 use super::model::{Effect, Intent, Layer, Move};
 use crate::money::round_money;
 
+/// Open layers in key order: `((date_ms, id), layer)`.
+pub type OpenLayers = Vec<((i64, u64), Layer)>;
+
 /// Open cost layers of one item, keyed `(date_ms, id)`.
 pub trait Layers {
     type Err;
-    fn open(&self) -> Result<Vec<((i64, u64), Layer)>, Self::Err>;
+    fn open(&self) -> Result<OpenLayers, Self::Err>;
     /// Adds `(dq, da)` to a layer, creating it at zero if missing and deleting it when both
     /// reach zero.
     fn adjust(&mut self, key: (i64, u64), dq: Decimal, da: Decimal) -> Result<(), Self::Err>;
@@ -30,7 +33,7 @@ pub struct MemLayers(pub BTreeMap<(i64, u64), Layer>);
 impl Layers for MemLayers {
     type Err = std::convert::Infallible;
 
-    fn open(&self) -> Result<Vec<((i64, u64), Layer)>, Self::Err> {
+    fn open(&self) -> Result<OpenLayers, Self::Err> {
         Ok(self.0.iter().map(|(k, l)| (*k, l.clone())).collect())
     }
 
@@ -139,7 +142,8 @@ pub fn redo<L: Layers>(layers: &mut L, m: &mut Move, date: i64, prev: Option<&Mo
             let Some(orig) = prev.filter(|p| p.id == *of) else {
                 return Err(Failure::Refused(Refusal::Orphan { move_id: m.id }));
             };
-            effects = orig.effects.iter().rev().map(|e| Effect { layer_date: e.layer_date, layer: e.layer, dq: -e.dq, da: -e.da }).collect();
+            effects =
+                orig.effects.iter().rev().map(|e| Effect { layer_date: e.layer_date, layer: e.layer, dq: -e.dq, da: -e.da }).collect();
             variance = -orig.variance;
             -orig.qty
         }
@@ -161,7 +165,7 @@ pub fn replay(moves: &mut [(i64, Move)], policy: Policy) -> Result<MemLayers, Re
     let (mut q, mut v) = (Decimal::ZERO, Decimal::ZERO);
     for i in 0..moves.len() {
         let (before, rest) = moves.split_at_mut(i);
-        let prev = before.last().map(|(_, m)| &*m);
+        let prev = before.last().map(|(_, m)| m);
         let (date, m) = &mut rest[0];
         match redo(&mut layers, m, *date, prev, policy) {
             Ok(()) => {}

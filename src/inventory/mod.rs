@@ -33,7 +33,15 @@ use engine::{Policy, Refusal};
 use model::{DocKind, DocLine, DocStatus, Document, Intent, Move, MoveKey, MoveKind, Settings, Warehouse};
 use store::{BALANCES, DOCUMENTS, MOVES, SETTINGS, WAREHOUSES, move_key};
 
-pub fn save_warehouse(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<WarehouseId>, name: &str, branch: Option<BranchId>, active: bool) -> Result<WarehouseId> {
+pub fn save_warehouse(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    now: Ts,
+    id: Option<WarehouseId>,
+    name: &str,
+    branch: Option<BranchId>,
+    active: bool,
+) -> Result<WarehouseId> {
     actor.require(Perm::DOCUMENT)?;
     actor.require_feature("catalog")?;
     actor.require_writable()?;
@@ -51,7 +59,10 @@ pub fn save_warehouse(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<Wareh
         p.push(FieldError::new("branch", "unknown_branch", "Нет такого филиала", "No such branch"));
     }
     if let Some(n) = &name {
-        let clash = tx.list(WAREHOUSES, (c, 0), (c, u64::MAX), usize::MAX)?.iter().any(|(_, w)| Some(w.id) != id && w.name.to_lowercase() == n.to_lowercase());
+        let clash = tx
+            .list(WAREHOUSES, (c, 0), (c, u64::MAX), usize::MAX)?
+            .iter()
+            .any(|(_, w)| Some(w.id) != id && w.name.to_lowercase() == n.to_lowercase());
         if clash {
             p.push(FieldError::new("name", "name_taken", "Склад с таким названием уже есть", "A warehouse with this name exists"));
         }
@@ -117,7 +128,12 @@ pub fn save_draft(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<DocumentI
     let mut p = Problems::default();
     let kind = DocKind::parse(&d.kind);
     if kind.is_none() {
-        p.push(FieldError::new("kind", "kind", "Тип документа: receipt, write_off, transfer, count, supplier_return", "Kind: receipt, write_off, transfer, count, supplier_return"));
+        p.push(FieldError::new(
+            "kind",
+            "kind",
+            "Тип документа: receipt, write_off, transfer, count, supplier_return",
+            "Kind: receipt, write_off, transfer, count, supplier_return",
+        ));
     }
     let date = d.date.unwrap_or(now);
     if date.0 < EARLIEST || date.0 > now.plus_days(366).0 {
@@ -133,7 +149,12 @@ pub fn save_draft(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<DocumentI
     let to_warehouse = match (kind, d.to_warehouse) {
         (Some(DocKind::Transfer), Some(w)) if Some(w) != warehouse && tx.get(WAREHOUSES, (c, w.0))?.is_some_and(|w| w.active) => Some(w),
         (Some(DocKind::Transfer), _) => {
-            p.push(FieldError::new("to_warehouse", "unknown_warehouse", "Выберите другой активный склад", "Choose another active warehouse"));
+            p.push(FieldError::new(
+                "to_warehouse",
+                "unknown_warehouse",
+                "Выберите другой активный склад",
+                "Choose another active warehouse",
+            ));
             None
         }
         _ => None,
@@ -159,14 +180,28 @@ pub fn save_draft(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<DocumentI
             None => None,
         };
         let Some((pid, pkind)) = product else {
-            p.push(FieldError::new(&format!("{field}.product"), "unknown_product", format!("Строка {}: нет такого товара", i + 1), format!("Line {}: no such product", i + 1)));
+            p.push(FieldError::new(
+                &format!("{field}.product"),
+                "unknown_product",
+                format!("Строка {}: нет такого товара", i + 1),
+                format!("Line {}: no such product", i + 1),
+            ));
             continue;
         };
         if !pkind.stocked() {
-            p.push(FieldError::new(&format!("{field}.product"), "not_stocked", format!("Строка {}: услуги и комплекты не хранятся на складе", i + 1), format!("Line {}: services and bundles have no stock", i + 1)));
+            p.push(FieldError::new(
+                &format!("{field}.product"),
+                "not_stocked",
+                format!("Строка {}: услуги и комплекты не хранятся на складе", i + 1),
+                format!("Line {}: services and bundles have no stock", i + 1),
+            ));
             continue;
         }
-        let qty = if kind == Some(DocKind::Count) && l.qty.trim() == "0" { Some(Decimal::ZERO) } else { p.take(parse_qty(&format!("{field}.qty"), &l.qty).map_err(|e| line_error(e, i))) };
+        let qty = if kind == Some(DocKind::Count) && l.qty.trim() == "0" {
+            Some(Decimal::ZERO)
+        } else {
+            p.take(parse_qty(&format!("{field}.qty"), &l.qty).map_err(|e| line_error(e, i)))
+        };
         let amount = if kind == Some(DocKind::Receipt) {
             if !l.amount.trim().is_empty() {
                 p.take(parse_money(&format!("{field}.amount"), &l.amount, false).map_err(|e| line_error(e, i)))
@@ -175,7 +210,12 @@ pub fn save_draft(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<DocumentI
                 let unit = p.take(parse_money(&format!("{field}.cost"), &l.cost, false).map_err(|e| line_error(e, i)));
                 unit.zip(qty).map(|(u, q)| round_money(u * q))
             } else {
-                p.push(FieldError::new(&format!("{field}.cost"), "required", format!("Строка {}: укажите цену закупки", i + 1), format!("Line {}: enter the purchase cost", i + 1)));
+                p.push(FieldError::new(
+                    &format!("{field}.cost"),
+                    "required",
+                    format!("Строка {}: укажите цену закупки", i + 1),
+                    format!("Line {}: enter the purchase cost", i + 1),
+                ));
                 None
             }
         } else {
@@ -316,7 +356,8 @@ pub fn cancel(tx: &mut WriteTx, actor: &Actor, now: Ts, id: DocumentId) -> Resul
         pairs.insert(k.id, MoveKey { warehouse: k.warehouse, product: k.product, date: k.date, order: k.order, id: rid });
     }
     for k in &originals {
-        let orig = tx.get(MOVES, move_key(c, k))?.ok_or_else(|| Error::Internal(format!("movement {} of document {id} is missing", k.id)))?;
+        let orig =
+            tx.get(MOVES, move_key(c, k))?.ok_or_else(|| Error::Internal(format!("movement {} of document {id} is missing", k.id)))?;
         let rkey = pairs[&k.id];
         let pair = orig.pair.and_then(|p| pairs.get(&p.id).copied());
         tx.insert(MOVES, move_key(c, &rkey), &blank_move(rkey.id, doc.id, orig.kind, Intent::Reverse { of: k.id }, pair))?;

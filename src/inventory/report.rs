@@ -44,7 +44,14 @@ pub fn on_hand(tx: &ReadTx, c: CompanyId, wh: WarehouseId, after: Option<u64>, l
         let sale = round_money(b.qty * p.price);
         out.total_value += b.value;
         out.total_sale_value += sale;
-        out.rows.push(Row { product: ProductId(pid), name: p.name, qty: b.qty, value: b.value, sale_value: sale, reorder_level: p.reorder_level });
+        out.rows.push(Row {
+            product: ProductId(pid),
+            name: p.name,
+            qty: b.qty,
+            value: b.value,
+            sale_value: sale,
+            reorder_level: p.reorder_level,
+        });
         last = Some(pid);
         Ok(out.rows.len() < limit)
     })?;

@@ -19,7 +19,10 @@ pub fn tables() -> Vec<TableInfo> {
     vec![
         WAREHOUSES.info("(CompanyId, WarehouseId)", "warehouses (branch or company-wide)"),
         DOCUMENTS.info("(CompanyId, DocumentId)", "stock documents: drafts, posted, cancelled (never deleted once posted)"),
-        MOVES.info("(CompanyId, WarehouseId, ProductId, date_ms, order, move id)", "the stock movement ledger; append-only intents, costs recomputed on back-dated postings"),
+        MOVES.info(
+            "(CompanyId, WarehouseId, ProductId, date_ms, order, move id)",
+            "the stock movement ledger; append-only intents, costs recomputed on back-dated postings",
+        ),
         LAYERS.info("(CompanyId, WarehouseId, ProductId, date_ms, layer id)", "open FIFO cost layers (deficit layers negative)"),
         BALANCES.info("(CompanyId, WarehouseId, ProductId)", "stock on hand and value at cost: projection of the ledger"),
         SETTINGS.info("CompanyId", "inventory settings: negative stock, closed period"),
@@ -46,7 +49,7 @@ pub struct StoredLayers<'a> {
 impl Layers for StoredLayers<'_> {
     type Err = StorageError;
 
-    fn open(&self) -> Result<Vec<((i64, u64), Layer)>, StorageError> {
+    fn open(&self) -> Result<engine::OpenLayers, StorageError> {
         let rows = self.tx.list(LAYERS, (self.c, self.wh, self.p, 0, 0), (self.c, self.wh, self.p, u64::MAX, u64::MAX), usize::MAX)?;
         Ok(rows.into_iter().map(|((_, _, _, d, id), l)| ((d as i64, id), l)).collect())
     }
@@ -73,7 +76,14 @@ pub struct PartnerChange {
 
 /// Re-applies one item's movements from `from` (its `(date, order, id)`) on: undo the later
 /// movements, redo them in order, write them and the balance back.
-pub fn recost(tx: &mut WriteTx, c: CompanyId, wh: WarehouseId, p: ProductId, from: (i64, u64, u64), policy: Policy) -> Result<Result<Vec<PartnerChange>, Refusal>, StorageError> {
+pub fn recost(
+    tx: &mut WriteTx,
+    c: CompanyId,
+    wh: WarehouseId,
+    p: ProductId,
+    from: (i64, u64, u64),
+    policy: Policy,
+) -> Result<Result<Vec<PartnerChange>, Refusal>, StorageError> {
     let lo = (c.0, wh.0, p.0, date_key(from.0), from.1, from.2);
     let hi = (c.0, wh.0, p.0, u64::MAX, u64::MAX, u64::MAX);
     let mut moves = tx.list(MOVES, lo, hi, usize::MAX)?;
@@ -94,6 +104,8 @@ pub fn recost(tx: &mut WriteTx, c: CompanyId, wh: WarehouseId, p: ProductId, fro
     }
     let (mut q, mut v) = prev.as_ref().map(|m| (m.qty_after, m.value_after)).unwrap_or_default();
     let mut changes = Vec::new();
+    // Indexing, not iterating: the movement before is borrowed while this one is rewritten.
+    #[allow(clippy::needless_range_loop)]
     for i in 0..moves.len() {
         let (before, rest) = moves.split_at_mut(i);
         let before_move = before.last().map(|(_, m)| m).or(prev.as_ref());
@@ -148,12 +160,19 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
             Ok(true)
         })?;
         let mut moved: Vec<(u64, u64)> = Vec::new();
-        tx.range(MOVES, (cid, 0, 0, 0, 0, 0), (cid, u64::MAX, u64::MAX, u64::MAX, u64::MAX, u64::MAX), false, usize::MAX, |(_, wh, p, _, _, _), _| {
-            if moved.last() != Some(&(wh, p)) {
-                moved.push((wh, p));
-            }
-            Ok(true)
-        })?;
+        tx.range(
+            MOVES,
+            (cid, 0, 0, 0, 0, 0),
+            (cid, u64::MAX, u64::MAX, u64::MAX, u64::MAX, u64::MAX),
+            false,
+            usize::MAX,
+            |(_, wh, p, _, _, _), _| {
+                if moved.last() != Some(&(wh, p)) {
+                    moved.push((wh, p));
+                }
+                Ok(true)
+            },
+        )?;
         for item in &moved {
             if !items.contains(item) {
                 problems.push(format!("stock {cid}/{}/{}: movements without a balance", item.0, item.1));
@@ -195,12 +214,14 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
                 problems.push(format!("stock {cid}/{wh}/{p}: balance {}/{} but movements sum to {sum_q}/{sum_v}", bal.qty, bal.value));
             }
             let open = tx.list(LAYERS, (cid, wh, p, 0, 0), (cid, wh, p, u64::MAX, u64::MAX), usize::MAX)?;
-            let (lq, la): (Decimal, Decimal) = open.iter().fold((Decimal::ZERO, Decimal::ZERO), |acc, (_, l)| (acc.0 + l.qty, acc.1 + l.amount));
+            let (lq, la): (Decimal, Decimal) =
+                open.iter().fold((Decimal::ZERO, Decimal::ZERO), |acc, (_, l)| (acc.0 + l.qty, acc.1 + l.amount));
             if lq != bal.qty || la != bal.value {
                 problems.push(format!("stock {cid}/{wh}/{p}: layers hold {lq}/{la} but the balance is {}/{}", bal.qty, bal.value));
             }
             let replayed: Vec<((i64, u64), Layer)> = layers.0.into_iter().collect();
-            let stored_layers: Vec<((i64, u64), Decimal, Decimal)> = open.iter().map(|((_, _, _, d, id), l)| ((*d as i64, *id), l.qty, l.amount)).collect();
+            let stored_layers: Vec<((i64, u64), Decimal, Decimal)> =
+                open.iter().map(|((_, _, _, d, id), l)| ((*d as i64, *id), l.qty, l.amount)).collect();
             let replayed_layers: Vec<((i64, u64), Decimal, Decimal)> = replayed.iter().map(|(k, l)| (*k, l.qty, l.amount)).collect();
             if !allow_negative && stored_layers != replayed_layers {
                 problems.push(format!("stock {cid}/{wh}/{p}: open layers differ from a replay"));

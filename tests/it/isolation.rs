@@ -114,10 +114,17 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
     assert_eq!(s, StatusCode::CREATED, "{u}");
     let (_, cat) = t.post(&client, "/api/v1/categories", json!({"name": "Молочные продукты"})).await;
     let (_, brand) = t.post(&client, "/api/v1/brands", json!({"name": "Простоквашино"})).await;
-    let (s, p) = t.post(&client, "/api/v1/products", json!({"name": "Кефир", "category": cat["id"], "brand": brand["id"], "price": "60"})).await;
+    let (s, p) =
+        t.post(&client, "/api/v1/products", json!({"name": "Кефир", "category": cat["id"], "brand": brand["id"], "price": "60"})).await;
     assert_eq!(s, StatusCode::CREATED, "{p}");
     let (_, w) = t.post(&client, "/api/v1/warehouses", json!({"name": "Склад"})).await;
-    let (s, d) = t.post(&client, "/api/v1/documents", json!({"kind": "receipt", "warehouse": w["id"], "lines": [{"product": p["id"], "qty": "5", "cost": "40"}], "post": true})).await;
+    let (s, d) = t
+        .post(
+            &client,
+            "/api/v1/documents",
+            json!({"kind": "receipt", "warehouse": w["id"], "lines": [{"product": p["id"], "qty": "5", "cost": "40"}], "post": true}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{d}");
     let id = |v: &Value| v["id"].as_u64().expect("id");
     Fixture {

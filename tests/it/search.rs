@@ -21,6 +21,7 @@ fn owner(t: &TestApp, company: u64) -> Actor {
         user: u.id,
         token_version: u.token_version,
         branch: None,
+        branch_strict: false,
         company_scope: true,
         ip: "127.0.0.1".into(),
     };

@@ -53,16 +53,29 @@ async fn receipts_and_write_offs_follow_fifo_and_explain_their_cost() {
     let (st, r1) = doc(&t, c, json!({"kind": "receipt", "warehouse": s.main, "supplier": "ОсОО Сут", "lines": [{"product": s.milk, "qty": "5", "cost": "85"}], "post": true})).await;
     assert_eq!(st, StatusCode::CREATED, "{r1}");
     assert_eq!((r1["number"].as_str(), r1["status"].as_str(), r1["total"].as_str()), (Some("ПР-000001"), Some("posted"), Some("425.00")));
-    let (_, r2) = doc(&t, c, json!({"kind": "receipt", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "5", "amount": "450.00"}], "post": true})).await;
+    let (_, r2) = doc(
+        &t,
+        c,
+        json!({"kind": "receipt", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "5", "amount": "450.00"}], "post": true}),
+    )
+    .await;
     assert_eq!(r2["number"], "ПР-000002");
-    let (st, w) = doc(&t, c, json!({"kind": "write_off", "warehouse": s.main, "reason": "Просрочка", "lines": [{"product": s.milk, "qty": "7"}], "post": true})).await;
+    let (st, w) = doc(
+        &t,
+        c,
+        json!({"kind": "write_off", "warehouse": s.main, "reason": "Просрочка", "lines": [{"product": s.milk, "qty": "7"}], "post": true}),
+    )
+    .await;
     assert_eq!((st, w["number"].as_str()), (StatusCode::CREATED, Some("СП-000001")), "{w}");
     assert_eq!(balance(&t, c, s.milk, s.main).await, ("3".to_string(), "270.00".to_string()));
 
     let (_, card) = t.get(c, &format!("/api/v1/products/{}/stock", s.milk)).await;
     let out = &card["moves"][0];
     assert_eq!((out["kind"].as_str(), out["value"].as_str()), (Some("write_off"), Some("-605.00")));
-    assert_eq!(out["layers"], json!([{"document": "ПР-000001", "qty": "5", "amount": "425.00"}, {"document": "ПР-000002", "qty": "2", "amount": "180.00"}]));
+    assert_eq!(
+        out["layers"],
+        json!([{"document": "ПР-000001", "qty": "5", "amount": "425.00"}, {"document": "ПР-000002", "qty": "2", "amount": "180.00"}])
+    );
 
     let (_, report) = t.get(c, &format!("/api/v1/stock?warehouse={}", s.main)).await;
     assert_eq!((report["total_value"].as_str(), report["total_sale_value"].as_str()), (Some("270.00"), Some("306.00")));
@@ -76,23 +89,28 @@ async fn transfers_counts_returns_and_cancellation() {
     let t = TestApp::spawn().await;
     let s = shop(&t, "owner@shop.kg").await;
     let c = &s.c;
-    doc(&t, c, json!({"kind": "receipt", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "4", "cost": "80"}], "post": true})).await;
-    doc(&t, c, json!({"kind": "receipt", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "6", "cost": "90"}], "post": true})).await;
+    doc(&t, c, json!({"kind": "receipt", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "4", "cost": "80"}], "post": true}))
+        .await;
+    doc(&t, c, json!({"kind": "receipt", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "6", "cost": "90"}], "post": true}))
+        .await;
     let (st, tr) = doc(&t, c, json!({"kind": "transfer", "warehouse": s.main, "to_warehouse": s.second, "lines": [{"product": s.milk, "qty": "5"}], "post": true})).await;
     assert_eq!(st, StatusCode::CREATED, "{tr}");
     assert_eq!(balance(&t, c, s.milk, s.second).await, ("5".to_string(), "410.00".to_string()), "4×80 + 1×90 travel with the goods");
     assert_eq!(balance(&t, c, s.milk, s.main).await, ("5".to_string(), "450.00".to_string()));
 
-    let (st, count) = doc(&t, c, json!({"kind": "count", "warehouse": s.second, "lines": [{"product": s.milk, "qty": "3"}], "post": true})).await;
+    let (st, count) =
+        doc(&t, c, json!({"kind": "count", "warehouse": s.second, "lines": [{"product": s.milk, "qty": "3"}], "post": true})).await;
     assert_eq!(st, StatusCode::CREATED, "{count}");
     assert_eq!(count["lines"][0]["expected"], "5");
     // A transfer arrives as one layer at the cost it left with (410.00 for 5): the loss of 2
     // takes 2/5 of it.
     assert_eq!(balance(&t, c, s.milk, s.second).await, ("3".to_string(), "246.00".to_string()));
-    let (_, gain) = doc(&t, c, json!({"kind": "count", "warehouse": s.second, "lines": [{"product": s.milk, "qty": "4"}], "post": true})).await;
+    let (_, gain) =
+        doc(&t, c, json!({"kind": "count", "warehouse": s.second, "lines": [{"product": s.milk, "qty": "4"}], "post": true})).await;
     assert_eq!(gain["status"], "posted");
     assert_eq!(balance(&t, c, s.milk, s.second).await.0, "4");
-    let (st, ret) = doc(&t, c, json!({"kind": "supplier_return", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "1"}], "post": true})).await;
+    let (st, ret) =
+        doc(&t, c, json!({"kind": "supplier_return", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "1"}], "post": true})).await;
     assert_eq!((st, ret["number"].as_str()), (StatusCode::CREATED, Some("ВП-000001")));
 
     // Cancelling the transfer puts the goods back where they came from, at their cost.
@@ -129,7 +147,9 @@ async fn back_dated_receipts_re_cost_later_movements_and_transfers() {
     let (st, e) = doc(&t, c, json!({"kind": "receipt", "date": "2026-02-15", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "1", "cost": "1"}], "post": true})).await;
     assert_eq!((st, e["code"].as_str()), (StatusCode::CONFLICT, Some("period_closed")), "{e}");
     assert!(e["detail"].as_str().is_some_and(|d| d.contains("2026-02-28")));
-    let (st, _) = doc(&t, c, json!({"kind": "receipt", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "1", "cost": "1"}], "post": true})).await;
+    let (st, _) =
+        doc(&t, c, json!({"kind": "receipt", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "1", "cost": "1"}], "post": true}))
+            .await;
     assert_eq!(st, StatusCode::CREATED);
     t.assert_consistent();
 }
@@ -139,20 +159,27 @@ async fn negative_stock_is_refused_by_default_with_names_and_numbers() {
     let t = TestApp::spawn().await;
     let s = shop(&t, "owner@shop.kg").await;
     let c = &s.c;
-    doc(&t, c, json!({"kind": "receipt", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "2", "cost": "85"}], "post": true})).await;
-    let (st, e) = doc(&t, c, json!({"kind": "write_off", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "3"}], "post": true})).await;
+    doc(&t, c, json!({"kind": "receipt", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "2", "cost": "85"}], "post": true}))
+        .await;
+    let (st, e) =
+        doc(&t, c, json!({"kind": "write_off", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "3"}], "post": true})).await;
     assert_eq!((st, e["code"].as_str()), (StatusCode::CONFLICT, Some("out_of_stock")));
     let detail = e["detail"].as_str().unwrap_or("");
-    assert!(detail.contains("Молоко") && detail.contains("Основной склад") && detail.contains("нужно 3") && detail.contains("доступно 2"), "{detail}");
+    assert!(
+        detail.contains("Молоко") && detail.contains("Основной склад") && detail.contains("нужно 3") && detail.contains("доступно 2"),
+        "{detail}"
+    );
     let (_, docs) = t.get(c, "/api/v1/documents").await;
     assert_eq!(docs.as_array().map(Vec::len), Some(1), "nothing was half-written: no draft left behind");
 
     let (st, _) = t.put(c, "/api/v1/inventory/settings", json!({"allow_negative": true, "locked_until": null})).await;
     assert_eq!(st, StatusCode::NO_CONTENT);
-    let (st, _) = doc(&t, c, json!({"kind": "write_off", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "3"}], "post": true})).await;
+    let (st, _) =
+        doc(&t, c, json!({"kind": "write_off", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "3"}], "post": true})).await;
     assert_eq!(st, StatusCode::CREATED);
     assert_eq!(balance(&t, c, s.milk, s.main).await, ("-1".to_string(), "-85.00".to_string()), "the overdrawn unit at the purchase price");
-    doc(&t, c, json!({"kind": "receipt", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "5", "cost": "90"}], "post": true})).await;
+    doc(&t, c, json!({"kind": "receipt", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "5", "cost": "90"}], "post": true}))
+        .await;
     assert_eq!(balance(&t, c, s.milk, s.main).await, ("4".to_string(), "360.00".to_string()));
     t.assert_consistent();
 }
@@ -174,11 +201,14 @@ async fn bad_documents_list_every_problem_at_once() {
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     let fields: Vec<&str> = e["errors"].as_array().expect("errors").iter().filter_map(|x| x["field"].as_str()).collect();
     assert_eq!(fields, vec!["lines[1].product", "lines[2].qty", "lines[3].product", "lines[4].qty", "lines[4].cost"], "{e}");
-    let (st, e) = doc(&t, c, json!({"kind": "transfer", "warehouse": s.main, "to_warehouse": s.main, "lines": [{"product": s.milk, "qty": "1"}]})).await;
+    let (st, e) =
+        doc(&t, c, json!({"kind": "transfer", "warehouse": s.main, "to_warehouse": s.main, "lines": [{"product": s.milk, "qty": "1"}]}))
+            .await;
     assert_eq!((st, e["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("to_warehouse")));
     let (st, e) = doc(&t, c, json!({"kind": "gift", "warehouse": s.main, "lines": []})).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
-    let (_, draft) = doc(&t, c, json!({"kind": "receipt", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "1", "cost": "1"}]})).await;
+    let (_, draft) =
+        doc(&t, c, json!({"kind": "receipt", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "1", "cost": "1"}]})).await;
     assert_eq!((draft["status"].as_str(), draft["number"].as_str()), (Some("draft"), Some("")), "drafts get a number only when posted");
     assert_eq!(t.call(Method::DELETE, &format!("/api/v1/documents/{}", draft["id"]), Some(&c.token), None).await.0, StatusCode::NO_CONTENT);
     t.assert_consistent();
@@ -194,13 +224,15 @@ async fn barcodes_plu_and_deletion_rules() {
     assert!(e["errors"][0]["message"].as_str().is_some_and(|m| m.contains("Молоко")), "the collision names the holder: {e}");
     let (st, e) = t.post(c, "/api/v1/products", json!({"name": "Кефир", "barcodes": ["4600682000359"]})).await;
     assert_eq!((st, e["errors"][0]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("barcode")));
-    let (_, apples) = t.post(c, "/api/v1/products", json!({"name": "Яблоки Иссык-Куль", "unit": "kg", "weighed": true, "price": "120"})).await;
+    let (_, apples) =
+        t.post(c, "/api/v1/products", json!({"name": "Яблоки Иссык-Куль", "unit": "kg", "weighed": true, "price": "120"})).await;
     let (_, pears) = t.post(c, "/api/v1/products", json!({"name": "Груши", "unit": "кг", "weighed": true, "price": "150"})).await;
     assert_eq!((apples["plu"].as_u64(), pears["plu"].as_u64()), (Some(1), Some(2)), "PLUs assigned in order");
     let (st, e) = t.post(c, "/api/v1/products", json!({"name": "Сливы", "unit": "kg", "weighed": true, "plu": "2"})).await;
     assert_eq!((st, e["errors"][0]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("plu_taken")));
 
-    doc(&t, c, json!({"kind": "receipt", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "1", "cost": "85"}], "post": true})).await;
+    doc(&t, c, json!({"kind": "receipt", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "1", "cost": "85"}], "post": true}))
+        .await;
     let (st, e) = t.call(Method::DELETE, &format!("/api/v1/products/{}", s.milk), Some(&c.token), None).await;
     assert_eq!((st, e["code"].as_str()), (StatusCode::CONFLICT, Some("product_has_movements")));
     assert_eq!(t.call(Method::DELETE, &format!("/api/v1/products/{}", pears["id"]), Some(&c.token), None).await.0, StatusCode::NO_CONTENT);
@@ -214,6 +246,9 @@ async fn barcodes_plu_and_deletion_rules() {
     let (_, look) = t.get(&o, "/api/v1/barcodes/4600682000358").await;
     assert_eq!((look["product"].is_null(), look["global"]["name"].as_str()), (true, Some("Молоко Простоквашино 3,2% 1 л")));
     let (st, made) = t.post(&o, "/api/v1/products/by-barcode", json!({"barcode": "4600682000358", "price": "99"})).await;
-    assert_eq!((st, made["name"].as_str(), made["price"].as_str()), (StatusCode::CREATED, Some("Молоко Простоквашино 3,2% 1 л"), Some("99.00")));
+    assert_eq!(
+        (st, made["name"].as_str(), made["price"].as_str()),
+        (StatusCode::CREATED, Some("Молоко Простоквашино 3,2% 1 л"), Some("99.00"))
+    );
     t.assert_consistent();
 }

@@ -62,7 +62,9 @@ pub struct ProductDto {
 
 impl From<&Product> for ProductDto {
     fn from(p: &Product) -> Self {
-        let comps = |list: &[crate::catalog::model::Component]| list.iter().map(|c| ComponentDto { product: c.product.0, qty: c.qty.to_string() }).collect();
+        let comps = |list: &[crate::catalog::model::Component]| {
+            list.iter().map(|c| ComponentDto { product: c.product.0, qty: c.qty.to_string() }).collect()
+        };
         ProductDto {
             id: p.id.0,
             kind: p.kind.code().into(),
@@ -171,7 +173,12 @@ pub async fn create_product(State(app): State<App>, a: Auth, Json(input): Json<P
 
 #[utoipa::path(put, path = "/api/v1/products/{id}", tag = "catalog", security(("bearer" = [])), params(("id" = u64, Path)), request_body = ProductInput,
     responses((status = 200, body = ProductDto), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn put_product(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(input): Json<ProductInput>) -> Result<Json<ProductDto>> {
+pub async fn put_product(
+    State(app): State<App>,
+    a: Auth,
+    Path(id): Path<u64>,
+    Json(input): Json<ProductInput>,
+) -> Result<Json<ProductDto>> {
     Ok(Json(save(&app, a, Some(ProductId(id)), input).await?))
 }
 
@@ -217,7 +224,9 @@ pub async fn list_products(State(app): State<App>, a: Auth, Query(q): Query<Prod
     let c = a.actor.company.0;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let kind = match q.kind.as_deref() {
-        Some(k) => Some(Kind::parse(k).ok_or_else(|| Error::field("kind", "kind", "Тип: goods, service, bundle", "Kind: goods, service, bundle"))?),
+        Some(k) => Some(
+            Kind::parse(k).ok_or_else(|| Error::field("kind", "kind", "Тип: goods, service, bundle", "Kind: goods, service, bundle"))?,
+        ),
         None => None,
     };
     let archived = q.archived.unwrap_or(false);
@@ -293,7 +302,12 @@ pub async fn lookup_barcode(State(app): State<App>, a: Auth, Path(code): Path<St
     let product = store::by_barcode(&tx, a.actor.company, code.trim())?;
     let global = match product {
         Some(_) => None,
-        None => catalog::global_item(&tx, code.trim())?.map(|g| GlobalDto { name: g.name, brand: g.brand, category: g.category, unit: g.unit.code().into() }),
+        None => catalog::global_item(&tx, code.trim())?.map(|g| GlobalDto {
+            name: g.name,
+            brand: g.brand,
+            category: g.category,
+            unit: g.unit.code().into(),
+        }),
     };
     Ok(Json(BarcodeLookup { product: product.as_ref().map(ProductDto::from), global }))
 }

@@ -52,7 +52,9 @@ pub async fn list_warehouses(State(app): State<App>, a: Auth) -> Result<Json<Vec
     require_stock_read(&a)?;
     let c = a.actor.company.0;
     let rows = app.db.read()?.list(WAREHOUSES, (c, 0), (c, u64::MAX), usize::MAX)?;
-    Ok(Json(rows.into_iter().map(|(_, w)| WarehouseDto { id: w.id.0, name: w.name, branch: w.branch.map(|b| b.0), active: w.active }).collect()))
+    Ok(Json(
+        rows.into_iter().map(|(_, w)| WarehouseDto { id: w.id.0, name: w.name, branch: w.branch.map(|b| b.0), active: w.active }).collect(),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/warehouses", tag = "stock", security(("bearer" = [])), request_body = WarehouseInput,
@@ -63,7 +65,12 @@ pub async fn create_warehouse(State(app): State<App>, a: Auth, Json(i): Json<War
 
 #[utoipa::path(put, path = "/api/v1/warehouses/{id}", tag = "stock", security(("bearer" = [])), params(("id" = u64, Path)), request_body = WarehouseInput,
     responses((status = 200, body = WarehouseDto), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn put_warehouse(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<WarehouseInput>) -> Result<Json<WarehouseDto>> {
+pub async fn put_warehouse(
+    State(app): State<App>,
+    a: Auth,
+    Path(id): Path<u64>,
+    Json(i): Json<WarehouseInput>,
+) -> Result<Json<WarehouseDto>> {
     Ok(Json(save_warehouse(app, a, Some(WarehouseId(id)), i).await?))
 }
 
@@ -103,7 +110,12 @@ pub async fn put_settings(State(app): State<App>, a: Auth, Json(i): Json<Setting
     let tz = crate::tenancy::store::company(&app.db.read()?, a.actor.company)?.map(|c| c.timezone).unwrap_or_default();
     let locked_until = match i.locked_until.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
-        Some(s) => Some(Ts::parse_date(s, &tz).ok_or_else(|| Error::field("locked_until", "date", "Дата в формате ГГГГ-ММ-ДД", "Date as YYYY-MM-DD"))?.plus_days(1).plus_ms(-1)),
+        Some(s) => Some(
+            Ts::parse_date(s, &tz)
+                .ok_or_else(|| Error::field("locked_until", "date", "Дата в формате ГГГГ-ММ-ДД", "Date as YYYY-MM-DD"))?
+                .plus_days(1)
+                .plus_ms(-1),
+        ),
     };
     let now = app.now();
     app.db.write(move |tx| inventory::set_settings(tx, &a.actor, now, Settings { allow_negative: i.allow_negative, locked_until })).await?;
@@ -163,7 +175,13 @@ impl From<&Document> for DocumentDto {
             lines: d
                 .lines
                 .iter()
-                .map(|l| LineDto { product: l.product.0, qty: l.qty.to_string(), cost: String::new(), amount: l.amount.to_string(), expected: l.expected.to_string() })
+                .map(|l| LineDto {
+                    product: l.product.0,
+                    qty: l.qty.to_string(),
+                    cost: String::new(),
+                    amount: l.amount.to_string(),
+                    expected: l.expected.to_string(),
+                })
                 .collect(),
             total: d.lines.iter().map(|l| l.amount).sum::<Decimal>().to_string(),
         }
@@ -211,7 +229,11 @@ fn draft(i: &DocumentInput, tz: &str) -> Result<DocDraft> {
         supplier: i.supplier.clone(),
         reason: i.reason.clone(),
         note: i.note.clone(),
-        lines: i.lines.iter().map(|l| LineDraft { product: Some(ProductId(l.product)), qty: l.qty.clone(), cost: l.cost.clone(), amount: l.amount.clone() }).collect(),
+        lines: i
+            .lines
+            .iter()
+            .map(|l| LineDraft { product: Some(ProductId(l.product)), qty: l.qty.clone(), cost: l.cost.clone(), amount: l.amount.clone() })
+            .collect(),
     })
 }
 
@@ -284,7 +306,9 @@ async fn transition(app: App, a: Auth, id: u64, cancel: bool) -> Result<Json<Doc
     let now = app.now();
     let doc = app
         .db
-        .write(move |tx| if cancel { inventory::cancel(tx, &a.actor, now, DocumentId(id)) } else { inventory::post(tx, &a.actor, now, DocumentId(id)) })
+        .write(move |tx| {
+            if cancel { inventory::cancel(tx, &a.actor, now, DocumentId(id)) } else { inventory::post(tx, &a.actor, now, DocumentId(id)) }
+        })
         .await?;
     app.wake.notify_waiters();
     Ok(Json(DocumentDto::from(&doc)))
@@ -361,7 +385,12 @@ pub async fn stock(State(app): State<App>, a: Auth, Query(q): Query<StockQuery>)
             reorder_level: x.reorder_level.to_string(),
         })
         .collect();
-    Ok(Json(StockReport { rows, total_value: r.total_value.to_string(), total_sale_value: r.total_sale_value.to_string(), next_after: r.next_after }))
+    Ok(Json(StockReport {
+        rows,
+        total_value: r.total_value.to_string(),
+        total_sale_value: r.total_sale_value.to_string(),
+        next_after: r.next_after,
+    }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -419,11 +448,18 @@ pub async fn stock_card(State(app): State<App>, a: Auth, Path(id): Path<u64>) ->
         if let Some(b) = tx.get(BALANCES, (c, w.id.0, id))? {
             warehouses.push(CardBalance { warehouse: w.id.0, name: w.name.clone(), qty: b.qty.to_string(), value: b.value.to_string() });
         }
-        tx.range(MOVES, (c, w.id.0, id, 0, 0, 0), (c, w.id.0, id, u64::MAX, u64::MAX, u64::MAX), false, usize::MAX, |(_, wh, _, date, _, _), m| {
-            layer_docs.insert(m.id, m.doc.0);
-            moves.push((wh, date, m));
-            Ok(true)
-        })?;
+        tx.range(
+            MOVES,
+            (c, w.id.0, id, 0, 0, 0),
+            (c, w.id.0, id, u64::MAX, u64::MAX, u64::MAX),
+            false,
+            usize::MAX,
+            |(_, wh, _, date, _, _), m| {
+                layer_docs.insert(m.id, m.doc.0);
+                moves.push((wh, date, m));
+                Ok(true)
+            },
+        )?;
     }
     let mut number = |doc: u64| -> Result<String> {
         if let Some(n) = doc_numbers.get(&doc) {

@@ -69,7 +69,12 @@ fn thirds_round_half_up_and_the_last_unit_takes_the_rest() {
 
 #[test]
 fn weighed_goods_keep_grams() {
-    check(vec![inn(1, "2.500", "375.00"), out(2, "0.125"), out(3, "0.333")], STRICT, &["375.00", "-18.75", "-49.95"], &[(1, "2.042", "306.30")]);
+    check(
+        vec![inn(1, "2.500", "375.00"), out(2, "0.125"), out(3, "0.333")],
+        STRICT,
+        &["375.00", "-18.75", "-49.95"],
+        &[(1, "2.042", "306.30")],
+    );
 }
 
 #[test]
@@ -131,7 +136,7 @@ fn post(list: &mut Vec<(i64, Move)>, layers: &mut MemLayers, date: i64, m: Move,
     };
     for i in pos..list.len() {
         let (before, rest) = list.split_at_mut(i);
-        let prev = before.last().map(|(_, m)| &*m);
+        let prev = before.last().map(|(_, m)| m);
         let (dt, m) = &mut rest[0];
         if redo(layers, m, *dt, prev, policy).is_err() {
             *list = saved_list;
