@@ -8,7 +8,7 @@
 //! - `auth`: passwords, sessions, tokens, and the `Actor` every domain call receives.
 //! - `audit`: the append-only log every write appends to in its own transaction.
 //! - `backup`, `check`: verified one-file backups and restore; the consistency checker.
-//! - `seed`: synthetic benchmark data. `schema`: the registry of every table, rendered to `schema/keyspace.txt`.
+//! - `demo`: the demo shop of `dukan demo`; `seed`: synthetic benchmark data. `schema`: the registry of every table, rendered to `schema/keyspace.txt`.
 //! - `search`: the only module that imports tantivy — per-company product indexes derived from
 //!   the catalog, fed from the outbox, rebuildable.
 //! - `workers`, `metrics`: background loops over the outbox; Prometheus text.
@@ -40,6 +40,7 @@ pub mod search;
 
 pub mod backup;
 pub mod check;
+pub mod demo;
 pub mod schema;
 pub mod seed;
 

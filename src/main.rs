@@ -66,6 +66,15 @@ enum Command {
         #[command(subcommand)]
         action: CompanyAction,
     },
+    /// Create a demo company with a Russian-language catalogue, warehouses and stock documents;
+    /// prints its owner's login.
+    Demo {
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// small: one shop; large: 300,000 products and 20 companies (the benchmark dataset).
+        #[arg(long, default_value = "small")]
+        size: String,
+    },
     /// Fill a data file with synthetic records for benchmarks (companies, users, audit rows).
     BenchSeed {
         #[arg(long)]
@@ -108,6 +117,7 @@ fn main() -> ExitCode {
         | Some(Command::Check { data })
         | Some(Command::Reindex { data, .. })
         | Some(Command::BenchSeed { data, .. })
+        | Some(Command::Demo { data, .. })
         | Some(Command::Company { action: CompanyAction::Create { data, .. } }) => data.clone(),
     };
     let mut config = match Config::load(data.as_deref(), cli.config.as_deref()) {
@@ -132,6 +142,7 @@ fn main() -> ExitCode {
             company_create(config, name, country, owner_email, owner_password, owner_name)
         }
         Some(Command::BenchSeed { records, companies, .. }) => bench_seed(config, records, companies),
+        Some(Command::Demo { size, .. }) => demo(config, &size),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -350,5 +361,22 @@ fn bench_seed(config: Config, records: u64, companies: u64) -> Result<(), String
         "added {written} records in {companies} companies; sign in as bench1@bench.local … bench{companies}@bench.local with password {}",
         dukan::seed::BENCH_PASSWORD
     );
+    Ok(())
+}
+
+fn demo(config: Config, size: &str) -> Result<(), String> {
+    let large = match size {
+        "small" => false,
+        "large" => true,
+        other => return Err(format!("--size must be small or large, not {other:?}")),
+    };
+    std::fs::create_dir_all(&config.data).map_err(|e| e.to_string())?;
+    let db = dukan::storage::Db::open(&config.db_path(), config.cache_mb << 20).map_err(|e| e.to_string())?;
+    let hasher = dukan::auth::password::Hasher::new(config.argon2_m_kib, config.argon2_t).map_err(|e| e.to_string())?;
+    let bar = indicatif::ProgressBar::new(if large { 300_000 + 19 * 130 } else { 130 });
+    let login = dukan::demo::run(&db, &hasher, SystemClock.now(), large, &|n| bar.inc(n)).map_err(|e| describe(&e))?;
+    bar.finish_and_clear();
+    println!("email: {}", login.email);
+    println!("password: {}", login.password);
     Ok(())
 }

@@ -155,3 +155,54 @@ async fn sigkill_under_write_load_loses_no_acknowledged_write() {
     let check = run(&["check", "--data", &d]);
     assert!(check.status.success(), "check after 20 crashes: {}", text(&check));
 }
+
+/// `dukan demo` prints a working login as two lines, and the shop has stock.
+#[tokio::test]
+async fn demo_prints_a_login_to_a_live_shop() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path().to_str().expect("path").to_string();
+    let out = run(&["demo", "--data", &d]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let email = stdout.lines().find_map(|l| l.strip_prefix("email: ")).expect("email line").trim().to_string();
+    let password = stdout.lines().find_map(|l| l.strip_prefix("password: ")).expect("password line").trim().to_string();
+    assert!(run(&["check", "--data", &d]).status.success());
+    let server = Server::start(dir.path());
+    let http = reqwest::Client::new();
+    let login: Value = http
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    let token = login["access_token"].as_str().expect("signed in with the printed login").to_string();
+    let warehouses: Value =
+        http.get(format!("{}/api/v1/warehouses", server.base)).bearer_auth(&token).send().await.expect("wh").json().await.expect("json");
+    let main = warehouses[0]["id"].as_u64().expect("warehouse");
+    let stock: Value = http
+        .get(format!("{}/api/v1/stock?warehouse={main}", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("stock")
+        .json()
+        .await
+        .expect("json");
+    assert!(stock["rows"].as_array().is_some_and(|r| r.len() > 50), "the demo shop has stock: {stock}");
+    let products: Value = http
+        .get(format!("{}/api/v1/products?limit=1000", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("p")
+        .json()
+        .await
+        .expect("json");
+    let items = products["items"].as_array().expect("items");
+    assert!(items.iter().any(|p| p["weighed"] == true && p["plu"].as_u64().is_some()), "weighed goods carry a PLU");
+    assert!(items.iter().any(|p| p["name"].as_str().is_some_and(|n| n.contains("Молоко"))));
+    server.kill();
+}
