@@ -11,6 +11,7 @@ pub const MAX_PREFIX_CHARS: usize = 20;
 
 /// Tokenizer names as registered on each index.
 pub const STEMMED: &str = "dukan_stemmed";
+pub const WORDS: &str = "dukan_words";
 pub const PREFIX: &str = "dukan_prefix";
 pub const SOUND: &str = "dukan_sound";
 
@@ -107,7 +108,7 @@ fn edges(word: &str) -> impl Iterator<Item = &str> {
 /// What a tokenizer emits for each word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// The word itself (stemmers follow in the `STEMMED` analyzer).
+    /// The word itself (stemmers follow in the `STEMMED` analyzer, none in `WORDS`).
     Words,
     /// Every typing prefix of the word ("мол" finds "молоко").
     Prefixes,
@@ -170,9 +171,10 @@ pub fn stemmed_analyzer() -> TextAnalyzer {
 }
 
 /// The analyzers every index registers, by name.
-pub fn analyzers() -> [(&'static str, TextAnalyzer); 3] {
+pub fn analyzers() -> [(&'static str, TextAnalyzer); 4] {
     [
         (STEMMED, stemmed_analyzer()),
+        (WORDS, TextAnalyzer::from(WordTokenizer(Mode::Words))),
         (PREFIX, TextAnalyzer::from(WordTokenizer(Mode::Prefixes))),
         (SOUND, TextAnalyzer::from(WordTokenizer(Mode::SoundPrefixes))),
     ]

@@ -24,6 +24,8 @@ pub struct Fields {
     pub id: Field,
     /// Stemmed words of the name (Russian, then English).
     pub name: Field,
+    /// Name words as written, lowercased: what typos are measured against.
+    pub words: Field,
     /// Every typing prefix of every name word, lowercased and unstemmed.
     pub prefix: Field,
     /// Every prefix of every name word's sound key.
@@ -44,6 +46,7 @@ pub fn schema() -> Schema {
     let mut b = Schema::builder();
     b.add_u64_field("id", INDEXED | STORED | FAST);
     b.add_text_field("name", text(analysis::STEMMED, IndexRecordOption::WithFreqs));
+    b.add_text_field("words", text(analysis::WORDS, IndexRecordOption::WithFreqs));
     b.add_text_field("prefix", text(analysis::PREFIX, IndexRecordOption::WithFreqs));
     b.add_text_field("sound", text(analysis::SOUND, IndexRecordOption::WithFreqs));
     b.add_text_field("keys", text("raw", IndexRecordOption::Basic));
@@ -60,6 +63,7 @@ impl Fields {
         Ok(Fields {
             id: f("id")?,
             name: f("name")?,
+            words: f("words")?,
             prefix: f("prefix")?,
             sound: f("sound")?,
             keys: f("keys")?,
@@ -88,6 +92,7 @@ pub fn document(f: &Fields, p: &Product) -> TantivyDocument {
     let mut doc = TantivyDocument::new();
     doc.add_u64(f.id, p.id.0);
     doc.add_text(f.name, &p.name);
+    doc.add_text(f.words, &p.name);
     doc.add_text(f.prefix, &p.name);
     doc.add_text(f.sound, &p.name);
     let plu = p.plu.map(|n| n.to_string());

@@ -181,17 +181,23 @@ impl Search {
     }
 
     /// Companies whose index is missing, unreadable, of another schema, ahead of the data file
-    /// (a restored older backup) or holding another number of documents than products.
+    /// (a restored older backup) or off from the product count by more than the company's
+    /// queued jobs can explain (a stop with a few jobs pending is not worth a rebuild).
     pub fn find_stale(&self, db: &Db) -> Result<Vec<CompanyId>, SearchError> {
         let tx = db.read()?;
         let next_id = tx.meta("next_id")?.unwrap_or(1);
+        let mut pending: HashMap<u64, u64> = HashMap::new();
+        for (_, job) in outbox::due(&tx, WORKER, i64::MAX, usize::MAX)? {
+            *pending.entry(job.company).or_default() += 1;
+        }
         let mut stale = Vec::new();
         for (company, _) in tx.list(crate::tenancy::store::COMPANIES, 0, u64::MAX, usize::MAX)? {
             let products = count_products(&tx, company)?;
+            let queued = pending.get(&company).copied().unwrap_or(0);
             let verdict = match self.shard(company, false) {
                 Ok(None) => products > 0,
                 Ok(Some(shard)) => match Payload::of(&shard.index) {
-                    Ok(Some(p)) => p.schema != SCHEMA_VERSION || p.applied >= next_id || shard.docs() != products,
+                    Ok(Some(p)) => p.schema != SCHEMA_VERSION || p.applied >= next_id || shard.docs().abs_diff(products) > queued,
                     Ok(None) => shard.docs() != 0 || products > 0,
                     Err(_) => true,
                 },

@@ -3,7 +3,11 @@
 //!
 //! Every word must match (AND), in any of four ways, best first: its stem, a prefix of a name
 //! word (typing in progress), a prefix of a name word's sound key (unstressed vowels, doubled
-//! letters), or its stem within a typo distance (1 from 4 characters, 2 from 8).
+//! letters), or a whole name word within a typo distance (1 from 4 characters, 2 from 8).
+//! The typo match compares the word as typed, not its stem: a typo that drops the first vowel
+//! ("мсло") leaves the stemmer nothing to cut, so stems of typos drift further than the words.
+//! It compares whole words, not prefixes: "мсло" is one edit from "масло" but also from "моло",
+//! the start of every "молоко", and fuzzy matches all score alike.
 
 use std::fmt;
 
@@ -28,9 +32,11 @@ const BOOST_FUZZY: f32 = 0.5;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WordPlan {
     pub stem: String,
+    /// The word as typed (lowercased).
+    pub word: String,
     pub prefix: String,
     pub sound: String,
-    /// Edit distance allowed on the stem (0 = exact only).
+    /// Edit distance allowed between the typed word and a name word (0 = exact only).
     pub distance: u8,
 }
 
@@ -62,6 +68,7 @@ pub fn plan(text: &str) -> Plan {
             let sound = analysis::sound(&w.text);
             WordPlan {
                 stem,
+                word: w.text.clone(),
                 prefix: analysis::prefix(&w.text, MAX_PREFIX_CHARS).to_string(),
                 sound: analysis::prefix(&sound, MAX_PREFIX_CHARS).to_string(),
                 distance: distance(w.text.chars().count()),
@@ -137,7 +144,7 @@ pub fn text_query(plan: &Plan, f: &Fields, filters: &Filters) -> Option<Box<dyn 
             (Occur::Should, boosted(TermQuery::new(term(f.sound, &w.sound), IndexRecordOption::WithFreqs), BOOST_SOUND)),
         ];
         if w.distance > 0 {
-            any.push((Occur::Should, boosted(FuzzyTermQuery::new(term(f.name, &w.stem), w.distance, true), BOOST_FUZZY)));
+            any.push((Occur::Should, boosted(FuzzyTermQuery::new(term(f.words, &w.word), w.distance, true), BOOST_FUZZY)));
         }
         clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
     }

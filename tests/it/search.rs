@@ -68,6 +68,7 @@ async fn typos_prefixes_english_codes_archive_and_tenants() {
     let milk = product(&t, &owner_a, milk).await;
     product(&t, &owner_a, draft("Молочный шоколад Alpen Gold 90 г", "pcs")).await;
     product(&t, &owner_a, draft("Chocolate milk Nesquik", "pcs")).await;
+    product(&t, &owner_a, draft("Масло сливочное 82,5%", "pcs")).await;
     product(&t, &owner_a, ProductDraft { weighed: true, plu: "123".into(), ..draft("Сыр Российский", "kg") }).await;
     let kefir = product(&t, &owner_a, draft("Кефир Простоквашино 2,5%", "l")).await;
     product(&t, &owner_b, draft("Молоко Домик в деревне", "l")).await;
@@ -85,6 +86,8 @@ async fn typos_prefixes_english_codes_archive_and_tenants() {
 
     check(search(&t, &ca, "малако", "").await, &["Молоко Простоквашино 3,2% 1 л"], "typo");
     check(search(&t, &ca, "малоко простоквашено", "").await, &["Молоко Простоквашино 3,2% 1 л"], "two typos, AND between words");
+    check(search(&t, &ca, "мсло", "").await, &["Масло сливочное 82,5%"], "a dropped first vowel");
+    check(search(&t, &ca, "nesqiuk", "").await, &["Chocolate milk Nesquik"], "a transposition");
     let mol = search(&t, &ca, "мол", "").await;
     assert_eq!(mol.len(), 2, "prefix: {mol:?}");
     assert!(mol.contains(&"Молоко Простоквашино 3,2% 1 л".to_string()) && mol.contains(&"Молочный шоколад Alpen Gold 90 г".to_string()));
@@ -116,7 +119,7 @@ async fn typos_prefixes_english_codes_archive_and_tenants() {
     drain(&t).await;
     check(search(&t, &ca, "козье", "").await, &["Молоко козье"], "renamed");
     check(search(&t, &ca, "простоквашино", "").await, &[], "the old name is gone (kefir is archived)");
-    assert_eq!(t.app.search.docs(CompanyId(a)).expect("docs"), 5, "one document per product");
+    assert_eq!(t.app.search.docs(CompanyId(a)).expect("docs"), 6, "one document per product");
     t.assert_consistent();
 }
 
@@ -190,6 +193,15 @@ async fn an_outdated_or_corrupt_index_is_rebuilt() {
     drain(&t).await;
     let c = t.login("a@romashka.kg", "пароль-ромашки-1").await;
     assert_eq!(search(&t, &c, "сметана", "").await, ["Сметана 20%"], "count mismatch → rebuilt");
+
+    // A stop with jobs still queued is caught up by the jobs, without a rebuild.
+    product(&t, &owner_a, draft("Творог 9%", "pcs")).await;
+    let dir = t.stop().await;
+    let t = TestApp::spawn_in(dir).await;
+    let first = t.app.search.run_once(&t.app.db, t.app.now().0, &|_, _, _| {}).expect("step");
+    assert_eq!(first, dukan::search::Step::Applied { jobs: 1 }, "pending jobs explain the difference");
+    let c = t.login("a@romashka.kg", "пароль-ромашки-1").await;
+    assert_eq!(search(&t, &c, "творог", "").await, ["Творог 9%"]);
 
     // A corrupt meta.json is noticed on the next start.
     let dir = t.stop().await;
