@@ -29,6 +29,8 @@ pub struct App {
     pub workers: Arc<Board>,
     /// Per-company product search indexes under `<data>/search/`.
     pub search: Arc<Search>,
+    /// Outgoing HTTP (webhooks), with a 10-second timeout.
+    pub http: reqwest::Client,
     /// Notified after a transaction that queued outbox work.
     pub wake: Arc<Notify>,
     pub tables: Arc<Vec<TableInfo>>,
@@ -53,6 +55,11 @@ impl App {
             workers: Arc::new(Board::default()),
             search: Arc::new(search),
             wake: Arc::new(Notify::new()),
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(10))
+                .user_agent(concat!("Dukan/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| Error::Internal(format!("http client: {e}")))?,
             tables: Arc::new(crate::schema::all_tables()),
             config: Arc::new(config),
             clock,

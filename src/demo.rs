@@ -26,8 +26,11 @@ pub struct Login {
     pub company: CompanyId,
 }
 
-/// Categories with their brands and item templates: (name, unit, weighed, purchase price).
-const CATALOG: &[(&str, &[&str], &[(&str, &str, bool, u32)])] = &[
+/// An item template: (name, unit, weighed, purchase price).
+type Item = (&'static str, &'static str, bool, u32);
+
+/// Categories with their brands and item templates.
+const CATALOG: &[(&str, &[&str], &[Item])] = &[
     (
         "Молочные продукты",
         &["Простоквашино", "Домик в деревне", "Ак-Суу", "Эмиль"],

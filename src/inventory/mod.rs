@@ -332,6 +332,7 @@ pub fn post(tx: &mut WriteTx, actor: &Actor, now: Ts, id: DocumentId) -> Result<
     doc.moves = new_moves;
     tx.insert(DOCUMENTS, (c.0, id.0), &doc)?;
     audit::record(tx, c, actor, now, "document.post", format!("document:{id}"), doc.number.clone())?;
+    stock_event(tx, c, &doc, now)?;
     Ok(doc)
 }
 
@@ -371,6 +372,7 @@ pub fn cancel(tx: &mut WriteTx, actor: &Actor, now: Ts, id: DocumentId) -> Resul
     doc.moves.extend(reversals);
     tx.insert(DOCUMENTS, (c.0, id.0), &doc)?;
     audit::record(tx, c, actor, now, "document.cancel", format!("document:{id}"), doc.number.clone())?;
+    stock_event(tx, c, &doc, now)?;
     Ok(doc)
 }
 
@@ -409,6 +411,27 @@ pub fn delete_product(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ProductId) -
     crate::catalog::store::put_product(tx, actor.company, Some(&product), &old)?;
     tx.remove(PRODUCTS, (c, id.0))?;
     audit::record(tx, actor.company, actor, now, "product.delete", format!("product:{id}"), product.name)?;
+    Ok(())
+}
+
+/// Tells webhooks which balances a document changed (in its own transaction, via the outbox).
+fn stock_event(tx: &mut WriteTx, c: CompanyId, doc: &Document, now: Ts) -> Result<()> {
+    let mut items: Vec<(u64, u64)> = doc.moves.iter().map(|k| (k.warehouse.0, k.product.0)).collect();
+    items.sort_unstable();
+    items.dedup();
+    let mut rows = Vec::with_capacity(items.len());
+    for (wh, p) in items {
+        let b = tx.get(BALANCES, (c.0, wh, p))?.unwrap_or_default();
+        rows.push(serde_json::json!({"warehouse": wh, "product": p, "qty": b.qty.to_string(), "value": b.value.to_string()}));
+    }
+    let status = match doc.status {
+        DocStatus::Draft => "draft",
+        DocStatus::Posted => "posted",
+        DocStatus::Cancelled => "cancelled",
+    };
+    let payload =
+        serde_json::json!({"document": {"id": doc.id.0, "number": doc.number, "kind": doc.kind.code(), "status": status}, "items": rows});
+    crate::webhooks::emit(tx, c, "stock.changed", &payload, now)?;
     Ok(())
 }
 

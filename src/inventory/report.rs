@@ -29,13 +29,26 @@ pub struct OnHand {
 }
 
 /// Up to `limit` products of one warehouse after the `after` cursor; `low` keeps only those at
-/// or below their reorder level.
+/// or below their reorder level. Balances and products are both ordered by product id, so the
+/// report is a merge of two sequential range scans, never a lookup per row.
 pub fn on_hand(tx: &ReadTx, c: CompanyId, wh: WarehouseId, after: Option<u64>, low: bool, limit: usize) -> Result<OnHand, StorageError> {
     let mut out = OnHand::default();
     let lo = after.map(|a| a.saturating_add(1)).unwrap_or(0);
-    let mut last = None;
+    let mut balances = Vec::new();
     tx.range(BALANCES, (c.0, wh.0, lo), (c.0, wh.0, u64::MAX), false, usize::MAX, |(_, _, pid), b| {
-        let Some(p) = tx.get(PRODUCTS, (c.0, pid))? else {
+        balances.push((pid, b));
+        Ok(true)
+    })?;
+    let (Some(first), Some(last_pid)) = (balances.first().map(|b| b.0), balances.last().map(|b| b.0)) else {
+        return Ok(out);
+    };
+    let mut next = balances.into_iter().peekable();
+    let mut last = None;
+    tx.range(PRODUCTS, (c.0, first), (c.0, last_pid), false, usize::MAX, |(_, pid), p| {
+        while next.peek().is_some_and(|(b, _)| *b < pid) {
+            next.next();
+        }
+        let Some((_, b)) = next.next_if(|(b, _)| *b == pid) else {
             return Ok(true);
         };
         if low && (p.reorder_level.is_zero() || b.qty > p.reorder_level) {

@@ -31,6 +31,8 @@ pub enum JobKind {
     Backup { backup_id: u64 },
     /// Bring the product into the company's search index as it is now (or drop it when gone).
     IndexProduct { product: u64 },
+    /// POST a webhook delivery (its body and target are in the delivery row).
+    Webhook { delivery: u64 },
 }
 
 impl JobKind {
@@ -38,6 +40,7 @@ impl JobKind {
         match self {
             JobKind::Backup { .. } => "backup",
             JobKind::IndexProduct { .. } => "search",
+            JobKind::Webhook { .. } => "webhook",
         }
     }
 }

@@ -51,6 +51,7 @@ pub fn start(app: &App) {
     spawn(app.clone(), "backup", Duration::from_secs(30), |app| Box::pin(backup_once(app)));
     spawn(app.clone(), "sweeper", Duration::from_secs(3600), |app| Box::pin(sweep_once(app)));
     spawn(app.clone(), "search", Duration::from_secs(5), |app| Box::pin(search_once(app)));
+    spawn(app.clone(), "webhook", Duration::from_secs(5), |app| Box::pin(webhook_once(app)));
 }
 
 type Step = fn(App) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<bool>> + Send>>;
@@ -137,4 +138,55 @@ pub async fn sweep_once(app: App) -> Result<bool> {
         tracing::info!(removed, "expired sessions and tokens removed");
     }
     Ok(false)
+}
+
+/// One step of the webhook worker: POST up to 20 due deliveries, signed, and record each
+/// outcome; failures back off (outbox) until `webhooks::MAX_ATTEMPTS`.
+pub async fn webhook_once(app: App) -> Result<bool> {
+    let now = app.clock.now();
+    let jobs = outbox::due(&app.db.read()?, "webhook", now.0, 20)?;
+    if jobs.is_empty() {
+        return Ok(false);
+    }
+    for (job_id, job) in jobs {
+        let outbox::JobKind::Webhook { delivery } = job.kind else {
+            continue;
+        };
+        let company = crate::ids::CompanyId(job.company);
+        let tx = app.db.read()?;
+        let found = tx.get(crate::webhooks::DELIVERIES, (company.0, delivery))?.and_then(|d| {
+            let hook = tx.get(crate::webhooks::HOOKS, (company.0, d.webhook)).ok().flatten();
+            hook.map(|h| (d, h))
+        });
+        drop(tx);
+        let outcome = match &found {
+            None => Err("webhook deleted".to_string()),
+            Some((d, h)) => {
+                let sent = app
+                    .http
+                    .post(&h.url)
+                    .header("content-type", "application/json")
+                    .header("x-dukan-event", d.event.as_str())
+                    .header("x-dukan-delivery", d.id.to_string())
+                    .header("x-dukan-signature", crate::webhooks::sign(&h.secret, d.body.as_bytes()))
+                    .body(d.body.clone())
+                    .send()
+                    .await;
+                sent.map(|r| r.status().as_u16()).map_err(|e| e.to_string())
+            }
+        };
+        let at = app.clock.now();
+        app.db
+            .write(move |tx| -> Result<()> {
+                let finished = found.is_none() || crate::webhooks::record_attempt(tx, company, delivery, outcome.clone(), at)?;
+                if finished {
+                    outbox::done(tx, job_id)?;
+                } else {
+                    outbox::failed(tx, job_id, outcome.err().unwrap_or_else(|| "non-2xx".into()), at.0)?;
+                }
+                Ok(())
+            })
+            .await?;
+    }
+    Ok(true)
 }

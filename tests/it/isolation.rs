@@ -18,6 +18,7 @@ pub enum Kind {
     Document,
     Category,
     Brand,
+    Webhook,
 }
 
 pub struct Route {
@@ -52,6 +53,10 @@ fn named_body() -> Option<Value> {
     Some(json!({"name": "Чужое имя"}))
 }
 
+fn webhook_body() -> Option<Value> {
+    Some(json!({"url": "https://example.invalid/hook", "events": ["stock.changed"]}))
+}
+
 fn document_body() -> Option<Value> {
     Some(json!({"kind": "write_off", "warehouse": 1, "lines": []}))
 }
@@ -82,6 +87,9 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::POST, path: "/api/v1/documents/{id}/cancel", kind: Kind::Document, body: none },
     Route { method: Method::PUT, path: "/api/v1/categories/{id}", kind: Kind::Category, body: named_body },
     Route { method: Method::PUT, path: "/api/v1/brands/{id}", kind: Kind::Brand, body: named_body },
+    Route { method: Method::PUT, path: "/api/v1/webhooks/{id}", kind: Kind::Webhook, body: webhook_body },
+    Route { method: Method::DELETE, path: "/api/v1/webhooks/{id}", kind: Kind::Webhook, body: none },
+    Route { method: Method::GET, path: "/api/v1/webhooks/{id}/deliveries", kind: Kind::Webhook, body: none },
 ];
 
 /// Records of one company, created through the API.
@@ -95,6 +103,7 @@ pub struct Fixture {
     pub document: u64,
     pub category: u64,
     pub brand: u64,
+    pub webhook: u64,
 }
 
 pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
@@ -126,6 +135,7 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{d}");
+    let (_, hook) = t.post(&client, "/api/v1/webhooks", json!({"url": "http://127.0.0.1:9/hook", "events": ["stock.changed"]})).await;
     let id = |v: &Value| v["id"].as_u64().expect("id");
     Fixture {
         branch: id(&b),
@@ -136,6 +146,7 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
         document: id(&d),
         category: id(&cat),
         brand: id(&brand),
+        webhook: id(&hook),
         client,
     }
 }
@@ -153,6 +164,7 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
             Kind::Document => b.document,
             Kind::Category => b.category,
             Kind::Brand => b.brand,
+            Kind::Webhook => b.webhook,
         };
         let path = route.path.replace("{id}", &id.to_string());
         let (status, body) = t.call(route.method.clone(), &path, Some(&a.client.token), (route.body)()).await;
@@ -171,6 +183,7 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
         ("/api/v1/documents", b.document),
         ("/api/v1/categories", b.category),
         ("/api/v1/brands", b.brand),
+        ("/api/v1/webhooks", b.webhook),
     ] {
         let (_, items) = t.get(&a.client, list).await;
         let items = if items.get("items").is_some() { items["items"].clone() } else { items };

@@ -9,6 +9,7 @@ mod input;
 mod isolation;
 mod ops;
 mod search;
-mod stock;
+pub mod stock;
 mod tenancy;
 mod upgrade;
+mod webhooks;

@@ -7,6 +7,7 @@ pub mod dto;
 pub mod ops;
 pub mod stock;
 pub mod tenancy;
+pub mod webhooks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -65,6 +66,9 @@ pub fn routes(upload_limit: usize) -> Router<App> {
         .route("/api/v1/documents/{id}/post", post(stock::post_document))
         .route("/api/v1/documents/{id}/cancel", post(stock::cancel_document))
         .route("/api/v1/stock", get(stock::stock))
+        .route("/api/v1/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/api/v1/webhooks/{id}", put(webhooks::put).delete(webhooks::delete))
+        .route("/api/v1/webhooks/{id}/deliveries", get(webhooks::deliveries))
 }
 
 #[derive(OpenApi)]
@@ -88,6 +92,7 @@ pub fn routes(upload_limit: usize) -> Router<App> {
         stock::list_warehouses, stock::create_warehouse, stock::put_warehouse, stock::get_settings, stock::put_settings,
         stock::list_documents, stock::create_document, stock::get_document, stock::put_document, stock::delete_document,
         stock::post_document, stock::cancel_document, stock::stock, stock::stock_card,
+        webhooks::list, webhooks::create, webhooks::put, webhooks::delete, webhooks::deliveries,
         crate::http::healthz,
     ),
     modifiers(&BearerScheme)

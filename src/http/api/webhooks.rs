@@ -1,0 +1,126 @@
+//! Webhook endpoints and their delivery log (owners and admins).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::app::App;
+use crate::error::{Error, Result};
+use crate::http::extract::{Auth, Json, Path};
+use crate::http::problem::Problem;
+use crate::webhooks::{self, DELIVERIES, DeliveryState, HOOKS, WebhookDraft};
+
+#[derive(Serialize, ToSchema)]
+pub struct WebhookDto {
+    pub id: u64,
+    pub url: String,
+    /// Shared secret: the receiver checks `X-Dukan-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>`.
+    pub secret: String,
+    pub events: Vec<String>,
+    pub active: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookInput {
+    pub url: String,
+    /// e.g. ["stock.changed"]
+    pub events: Vec<String>,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn dto(h: webhooks::Webhook) -> WebhookDto {
+    WebhookDto { id: h.id, url: h.url, secret: h.secret, events: h.events, active: h.active }
+}
+
+#[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", security(("bearer" = [])), responses((status = 200, body = Vec<WebhookDto>)))]
+pub async fn list(State(app): State<App>, a: Auth) -> Result<Json<Vec<WebhookDto>>> {
+    a.actor.require_owner_like()?;
+    let c = a.actor.company.0;
+    Ok(Json(app.db.read()?.list(HOOKS, (c, 0), (c, u64::MAX), usize::MAX)?.into_iter().map(|(_, h)| dto(h)).collect()))
+}
+
+async fn save(app: App, a: Auth, id: Option<u64>, i: WebhookInput) -> Result<WebhookDto> {
+    let (now, c) = (app.now(), a.actor.company.0);
+    let draft = WebhookDraft { url: i.url, events: i.events, active: i.active };
+    let h = app
+        .db
+        .write(move |tx| {
+            let id = webhooks::save(tx, &a.actor, now, id, &draft)?;
+            tx.get(HOOKS, (c, id))?.ok_or(Error::NotFound)
+        })
+        .await?;
+    Ok(dto(h))
+}
+
+#[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", security(("bearer" = [])), request_body = WebhookInput,
+    responses((status = 201, body = WebhookDto), (status = 422, body = Problem)))]
+pub async fn create(State(app): State<App>, a: Auth, Json(i): Json<WebhookInput>) -> Result<(StatusCode, Json<WebhookDto>)> {
+    Ok((StatusCode::CREATED, Json(save(app, a, None, i).await?)))
+}
+
+#[utoipa::path(put, path = "/api/v1/webhooks/{id}", tag = "webhooks", security(("bearer" = [])), params(("id" = u64, Path)), request_body = WebhookInput,
+    responses((status = 200, body = WebhookDto), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn put(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<WebhookInput>) -> Result<Json<WebhookDto>> {
+    Ok(Json(save(app, a, Some(id), i).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", security(("bearer" = [])), params(("id" = u64, Path)),
+    responses((status = 204), (status = 404, body = Problem)))]
+pub async fn delete(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<StatusCode> {
+    let now = app.now();
+    app.db.write(move |tx| webhooks::delete(tx, &a.actor, now, id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeliveryDto {
+    pub id: u64,
+    pub event: String,
+    pub created: String,
+    pub attempts: u32,
+    /// pending, delivered or failed
+    pub state: String,
+    pub status: Option<u16>,
+    pub last_error: Option<String>,
+    /// The exact body sent.
+    pub body: String,
+}
+
+/// The newest 100 deliveries of a webhook.
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks", security(("bearer" = [])), params(("id" = u64, Path)),
+    responses((status = 200, body = Vec<DeliveryDto>), (status = 404, body = Problem)))]
+pub async fn deliveries(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<Vec<DeliveryDto>>> {
+    a.actor.require_owner_like()?;
+    let c = a.actor.company.0;
+    let tx = app.db.read()?;
+    tx.get(HOOKS, (c, id))?.ok_or(Error::NotFound)?;
+    let mut out = Vec::new();
+    tx.range(DELIVERIES, (c, 0), (c, u64::MAX), true, usize::MAX, |_, d| {
+        if d.webhook == id {
+            let (state, status) = match d.state {
+                DeliveryState::Pending => ("pending", None),
+                DeliveryState::Delivered { status, .. } => ("delivered", Some(status)),
+                DeliveryState::Failed { .. } => ("failed", None),
+            };
+            out.push(DeliveryDto {
+                id: d.id,
+                event: d.event,
+                created: d.created.rfc3339(),
+                attempts: d.attempts,
+                state: state.into(),
+                status,
+                last_error: d.last_error,
+                body: d.body,
+            });
+        }
+        Ok(out.len() < 100)
+    })?;
+    Ok(Json(out))
+}
