@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::common::TestApp;
 
-type R<T = ()> = Result<T, Box<dyn std::error::Error>>;
+pub(crate) type R<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const WAIT: Duration = Duration::from_secs(15);
@@ -72,32 +72,32 @@ async fn browser() -> Option<Browser> {
     panic!("chromedriver did not accept a session on {url}");
 }
 
-async fn wait_for(c: &Client, css: &str) -> R<fantoccini::elements::Element> {
+pub(crate) async fn wait_for(c: &Client, css: &str) -> R<fantoccini::elements::Element> {
     Ok(c.wait().at_most(WAIT).for_element(Locator::Css(css)).await?)
 }
 
-async fn wait_xpath(c: &Client, xpath: &str) -> R<fantoccini::elements::Element> {
+pub(crate) async fn wait_xpath(c: &Client, xpath: &str) -> R<fantoccini::elements::Element> {
     Ok(c.wait().at_most(WAIT).for_element(Locator::XPath(xpath)).await?)
 }
 
-async fn fill(c: &Client, css: &str, value: &str) -> R {
+pub(crate) async fn fill(c: &Client, css: &str, value: &str) -> R {
     let field = c.find(Locator::Css(css)).await?;
     field.clear().await?;
     field.send_keys(value).await?;
     Ok(())
 }
 
-async fn click(c: &Client, css: &str) -> R {
+pub(crate) async fn click(c: &Client, css: &str) -> R {
     c.find(Locator::Css(css)).await?.click().await?;
     Ok(())
 }
 
-async fn screenshot(c: &Client, name: &str) -> R {
+pub(crate) async fn screenshot(c: &Client, name: &str) -> R {
     std::fs::write(format!("/tmp/dukan-{name}.png"), c.screenshot().await?)?;
     Ok(())
 }
 
-async fn nav_labels(c: &Client) -> R<Vec<String>> {
+pub(crate) async fn nav_labels(c: &Client) -> R<Vec<String>> {
     let mut labels = Vec::new();
     for a in c.find_all(Locator::Css("#nav li a")).await? {
         labels.push(a.text().await?);
@@ -107,7 +107,7 @@ async fn nav_labels(c: &Client) -> R<Vec<String>> {
 
 /// Runs `flow` in a fresh browser against a fresh server; on failure keeps a screenshot and
 /// the page source in /tmp for the developer.
-async fn run<F>(name: &str, flow: F)
+pub(crate) async fn run<F>(name: &str, flow: F)
 where
     F: for<'a> AsyncFnOnce(&'a Client, &'a TestApp) -> R,
 {
@@ -290,7 +290,7 @@ async fn flow(c: &Client, t: &TestApp) -> R {
 }
 
 /// Clicks a button whose form asks for confirmation (hx-confirm) and accepts the dialog.
-async fn click_confirmed(c: &Client, css: &str) -> R {
+pub(crate) async fn click_confirmed(c: &Client, css: &str) -> R {
     click(c, css).await?;
     for _ in 0..50 {
         if c.accept_alert().await.is_ok() {
@@ -460,31 +460,31 @@ async fn owner_pages(c: &Client, t: &TestApp) -> R {
 
 // ---- the same pages over plain HTTP: what a browser without JavaScript gets ----
 
-struct Plain {
-    http: reqwest::Client,
-    base: String,
+pub(crate) struct Plain {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base: String,
 }
 
 impl Plain {
-    fn new(t: &TestApp) -> Plain {
+    pub(crate) fn new(t: &TestApp) -> Plain {
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().expect("client");
         Plain { http, base: t.base.clone() }
     }
 
-    async fn get(&self, path: &str) -> reqwest::Response {
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
         self.http.get(format!("{}{path}", self.base)).header("accept", "text/html").send().await.expect("get")
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.http.post(format!("{}{path}", self.base)).header("accept", "text/html").form(form).send().await.expect("post")
     }
 }
 
-fn location(r: &reqwest::Response) -> &str {
+pub(crate) fn location(r: &reqwest::Response) -> &str {
     r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     html.split("name=\"_csrf\" value=\"").nth(1).and_then(|rest| rest.split('"').next()).expect("a _csrf field").to_string()
 }
 

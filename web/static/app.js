@@ -1,5 +1,7 @@
 // Dukan UI behaviour, kept small: htmx settings, the menu button on narrow screens,
-// selects that submit on change, closing flash messages and copying invite links.
+// selects that submit on change, closing flash messages and copying invite links; for the
+// catalog and stock pages, repeated form rows, the document lines' product picker and the
+// price that follows the markup.
 // No inline scripts anywhere: the CSP allows only scripts from this server.
 (function () {
   "use strict";
@@ -54,10 +56,140 @@
 
   document.addEventListener("change", function (event) {
     var target = event.target;
-    if (target instanceof HTMLSelectElement && target.hasAttribute("data-autosubmit") && target.form) {
+    var autosubmit = target instanceof HTMLSelectElement || (target instanceof HTMLInputElement && target.type === "checkbox");
+    if (autosubmit && target.hasAttribute("data-autosubmit") && target.form) {
       target.form.requestSubmit();
     }
   });
+
+  // ---- repeated rows (packages, components, document lines) ----
+
+  // A new row is a copy of the last one with its values and messages cleared.
+  function addRow(box) {
+    var last = box.lastElementChild;
+    if (!last) return null;
+    var row = last.cloneNode(true);
+    row.classList.remove("invalid");
+    row.querySelectorAll(".field-error").forEach(function (e) { e.remove(); });
+    row.querySelectorAll(".bad").forEach(function (e) { e.classList.remove("bad"); });
+    row.querySelectorAll(".pick-results").forEach(function (e) { e.innerHTML = ""; });
+    row.querySelectorAll("input").forEach(function (i) { i.value = ""; });
+    row.querySelectorAll("select").forEach(function (s) { s.selectedIndex = 0; });
+    box.appendChild(row);
+    if (window.htmx) htmx.process(row);
+    return row;
+  }
+
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (!(target instanceof Element)) return;
+    var add = target.closest("[data-add-row]");
+    if (add) {
+      var box = document.getElementById(add.getAttribute("data-add-row"));
+      var row = box && addRow(box);
+      var first = row && row.querySelector("input:not([type=hidden]), select");
+      if (first) first.focus();
+      return;
+    }
+    var remove = target.closest("[data-remove-row]");
+    if (remove) {
+      var item = remove.closest(".row-item");
+      if (!item) return;
+      if (item.parentElement && item.parentElement.children.length > 1) {
+        item.remove();
+      } else {
+        item.querySelectorAll("input").forEach(function (i) { i.value = ""; });
+        item.querySelectorAll("select").forEach(function (s) { s.selectedIndex = 0; });
+      }
+      return;
+    }
+    var pick = target.closest("[data-pick]");
+    if (pick) choose(pick);
+  });
+
+  // ---- the product picker of document lines ----
+
+  function choose(pick) {
+    var line = pick.closest(".row-item");
+    if (!line) return;
+    var id = line.querySelector("input[name=line_product]");
+    var name = line.querySelector("input[name=line_name]");
+    var cost = line.querySelector("input[name=line_cost]");
+    if (id) id.value = pick.getAttribute("data-pick");
+    if (name) name.value = pick.getAttribute("data-name");
+    if (cost && !cost.value && pick.getAttribute("data-cost") !== "0") cost.value = pick.getAttribute("data-cost");
+    line.querySelectorAll(".pick-results").forEach(function (e) { e.innerHTML = ""; });
+    line.classList.remove("invalid");
+    var qty = line.querySelector("input[name=line_qty]");
+    if (qty) qty.focus();
+    // Picking in the last line opens the next one, as a scanner user expects.
+    var box = line.parentElement;
+    if (box && box.lastElementChild === line && box.id === "lines") addRow(box);
+  }
+
+  // Typing changes the product: the chosen id no longer holds until a new pick.
+  document.addEventListener("input", function (event) {
+    var target = event.target;
+    if (target instanceof HTMLInputElement && target.classList.contains("pick-input")) {
+      var line = target.closest(".row-item");
+      var id = line && line.querySelector("input[name=line_product]");
+      if (id) id.value = "";
+    }
+    if (target instanceof HTMLInputElement && target.form && target.form.hasAttribute("data-price-form")) {
+      followMarkup(target.form);
+    }
+  });
+
+  // Enter in the picker (a scanner ends with it) picks the first hit instead of submitting;
+  // when the hits are still on their way, the first one is picked as they arrive.
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.key !== "Enter" || !(target instanceof HTMLInputElement) || !target.classList.contains("pick-input")) return;
+    event.preventDefault();
+    var line = target.closest(".row-item");
+    var first = line && line.querySelector("[data-pick]");
+    if (first) choose(first);
+    else if (line) line.setAttribute("data-pick-first", "1");
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var box = event.target;
+    if (!(box instanceof Element) || !box.classList.contains("pick-results")) return;
+    var line = box.closest(".row-item");
+    if (line && line.hasAttribute("data-pick-first")) {
+      line.removeAttribute("data-pick-first");
+      var first = box.querySelector("[data-pick]");
+      if (first) choose(first);
+    }
+  });
+
+  // ---- the price that follows the markup (the server applies the same rule) ----
+
+  // "1 234,5" → 123450n hundredths; null when it is not such a number.
+  function hundredths(raw) {
+    var s = String(raw || "").replace(/[\s\u00a0]/g, "").replace(",", ".");
+    var m = /^(\d+)(?:\.(\d{1,2}))?$/.exec(s);
+    if (!m) return null;
+    return BigInt(m[1]) * 100n + BigInt(((m[2] || "") + "00").slice(0, 2));
+  }
+
+  function followMarkup(form) {
+    var purchase = form.querySelector("[name=purchase_price]");
+    var markup = form.querySelector("[name=markup]");
+    var price = form.querySelector("[name=price]");
+    var note = form.querySelector(".markup-note");
+    if (!purchase || !markup || !price || typeof BigInt === "undefined") return;
+    var m = hundredths(markup.value);
+    var on = m !== null && m > 0n;
+    price.readOnly = on;
+    if (note) note.hidden = !on;
+    var p = hundredths(purchase.value);
+    if (!on || p === null) return;
+    // price = purchase × (1 + markup/100), half-up to kopecks: all in integers.
+    var cents = (p * (10000n + m) + 5000n) / 10000n;
+    var whole = cents / 100n, frac = cents % 100n;
+    price.value = whole.toString() + "." + (frac < 10n ? "0" : "") + frac.toString();
+  }
 
   // A click outside the open user menu closes it.
   document.addEventListener("click", function (event) {

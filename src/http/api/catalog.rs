@@ -7,13 +7,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::App;
-use crate::catalog::model::{Kind, Product};
+use crate::auth::actor::Actor;
+use crate::catalog::model::{GlobalItem, Kind, Product};
 use crate::catalog::{self, ProductDraft, store};
+use crate::clock::Ts;
 use crate::error::{Error, Result};
 use crate::http::extract::{Auth, Json, Path, Query};
 use crate::http::problem::Problem;
-use crate::ids::{BrandId, CategoryId, ProductId};
+use crate::ids::{BrandId, CategoryId, CompanyId, ProductId};
 use crate::inventory;
+use crate::storage::{ReadTx, WriteTx};
 use crate::tenancy::perms::Perm;
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -151,16 +154,17 @@ impl ProductInput {
     }
 }
 
+/// The write of a product save, shared with the product form: the product, then its barcodes
+/// taught to the shared catalogue; returns the stored record.
+pub fn save_product_tx(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<ProductId>, draft: &ProductDraft) -> Result<Product> {
+    let id = catalog::save_product(tx, actor, now, id, draft)?;
+    catalog::share_barcodes(tx, actor, id)?;
+    tx.get(store::PRODUCTS, (actor.company.0, id.0))?.ok_or(Error::NotFound)
+}
+
 async fn save(app: &App, a: Auth, id: Option<ProductId>, input: ProductInput) -> Result<ProductDto> {
-    let (now, company, draft) = (app.now(), a.actor.company, input.draft());
-    let p = app
-        .db
-        .write(move |tx| {
-            let id = catalog::save_product(tx, &a.actor, now, id, &draft)?;
-            catalog::share_barcodes(tx, &a.actor, id)?;
-            tx.get(store::PRODUCTS, (company.0, id.0))?.ok_or(Error::NotFound)
-        })
-        .await?;
+    let (now, draft) = (app.now(), input.draft());
+    let p = app.db.write(move |tx| save_product_tx(tx, &a.actor, now, id, &draft)).await?;
     app.wake.notify_waiters();
     Ok(ProductDto::from(&p))
 }
@@ -185,13 +189,14 @@ pub async fn put_product(
 #[utoipa::path(get, path = "/api/v1/products/{id}", tag = "catalog", security(("bearer" = [])), params(("id" = u64, Path)),
     responses((status = 200, body = ProductDto), (status = 404, body = Problem)))]
 pub async fn get_product(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<ProductDto>> {
-    require_catalog_read(&a)?;
+    require_catalog_read(&a.actor)?;
     let p = store::product(&app.db.read()?, a.actor.company, ProductId(id))?.ok_or(Error::NotFound)?;
     Ok(Json(ProductDto::from(&p)))
 }
 
-fn require_catalog_read(a: &Auth) -> Result<()> {
-    if a.actor.can(Perm::PRODUCTS) || a.actor.can(Perm::SALE) || a.actor.can(Perm::CASHIER) || a.actor.can(Perm::DOCUMENT) {
+/// Reading the catalog: whoever manages products, sells, or keeps stock documents.
+pub fn require_catalog_read(actor: &Actor) -> Result<()> {
+    if actor.can(Perm::PRODUCTS) || actor.can(Perm::SALE) || actor.can(Perm::CASHIER) || actor.can(Perm::DOCUMENT) {
         Ok(())
     } else {
         Err(Error::Forbidden { permission: "products" })
@@ -217,11 +222,49 @@ pub struct ProductPage {
     pub next_after: Option<u64>,
 }
 
+/// Which products a list shows; archived ones only when asked, and then only those.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub category: Option<CategoryId>,
+    pub brand: Option<BrandId>,
+    pub kind: Option<Kind>,
+    pub archived: bool,
+}
+
+/// Up to `limit` products after the `after` cursor (by id) that pass `filter`, and the cursor
+/// of the next page when there may be one.
+pub fn list_page(
+    tx: &ReadTx,
+    company: CompanyId,
+    filter: &ListFilter,
+    after: Option<u64>,
+    limit: usize,
+) -> Result<(Vec<Product>, Option<u64>)> {
+    let c = company.0;
+    let mut items = Vec::new();
+    let mut last = None;
+    tx.range(store::PRODUCTS, (c, after.map(|a| a.saturating_add(1)).unwrap_or(0)), (c, u64::MAX), false, usize::MAX, |(_, id), p| {
+        let keep = p.archived == filter.archived
+            && filter.category.is_none_or(|cat| p.category == Some(cat))
+            && filter.brand.is_none_or(|b| p.brand == Some(b))
+            && filter.kind.is_none_or(|k| p.kind == k);
+        if keep {
+            if items.len() == limit {
+                return Ok(false);
+            }
+            items.push(p);
+            last = Some(id);
+        }
+        Ok(true)
+    })?;
+    let next_after = if items.len() == limit { last } else { None };
+    Ok((items, next_after))
+}
+
 #[utoipa::path(get, path = "/api/v1/products", tag = "catalog", security(("bearer" = [])), params(ProductQuery),
     responses((status = 200, body = ProductPage)))]
 pub async fn list_products(State(app): State<App>, a: Auth, Query(q): Query<ProductQuery>) -> Result<Json<ProductPage>> {
-    require_catalog_read(&a)?;
-    let c = a.actor.company.0;
+    require_catalog_read(&a.actor)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let kind = match q.kind.as_deref() {
         Some(k) => Some(
@@ -229,26 +272,10 @@ pub async fn list_products(State(app): State<App>, a: Auth, Query(q): Query<Prod
         ),
         None => None,
     };
-    let archived = q.archived.unwrap_or(false);
-    let tx = app.db.read()?;
-    let mut items = Vec::new();
-    let mut last = None;
-    tx.range(store::PRODUCTS, (c, q.after.map(|a| a.saturating_add(1)).unwrap_or(0)), (c, u64::MAX), false, usize::MAX, |(_, id), p| {
-        let keep = p.archived == archived
-            && q.category.is_none_or(|cat| p.category.map(|x| x.0) == Some(cat))
-            && q.brand.is_none_or(|b| p.brand.map(|x| x.0) == Some(b))
-            && kind.is_none_or(|k| p.kind == k);
-        if keep {
-            if items.len() == limit {
-                return Ok(false);
-            }
-            items.push(ProductDto::from(&p));
-            last = Some(id);
-        }
-        Ok(true)
-    })?;
-    let next_after = if items.len() == limit { last } else { None };
-    Ok(Json(ProductPage { items, next_after }))
+    let filter =
+        ListFilter { category: q.category.map(CategoryId), brand: q.brand.map(BrandId), kind, archived: q.archived.unwrap_or(false) };
+    let (items, next_after) = list_page(&app.db.read()?, a.actor.company, &filter, q.after, limit)?;
+    Ok(Json(ProductPage { items: items.iter().map(ProductDto::from).collect(), next_after }))
 }
 
 #[utoipa::path(post, path = "/api/v1/products/{id}/archive", tag = "catalog", security(("bearer" = [])), params(("id" = u64, Path)),
@@ -297,19 +324,20 @@ pub struct GlobalDto {
 #[utoipa::path(get, path = "/api/v1/barcodes/{code}", tag = "catalog", security(("bearer" = [])), params(("code" = String, Path)),
     responses((status = 200, body = BarcodeLookup)))]
 pub async fn lookup_barcode(State(app): State<App>, a: Auth, Path(code): Path<String>) -> Result<Json<BarcodeLookup>> {
-    require_catalog_read(&a)?;
-    let tx = app.db.read()?;
-    let product = store::by_barcode(&tx, a.actor.company, code.trim())?;
+    require_catalog_read(&a.actor)?;
+    let (product, global) = barcode_lookup(&app.db.read()?, a.actor.company, &code)?;
+    let global = global.map(|g| GlobalDto { name: g.name, brand: g.brand, category: g.category, unit: g.unit.code().into() });
+    Ok(Json(BarcodeLookup { product: product.as_ref().map(ProductDto::from), global }))
+}
+
+/// What a scanned barcode is: the company's own product, else what the shared catalogue knows.
+pub fn barcode_lookup(tx: &ReadTx, company: CompanyId, code: &str) -> Result<(Option<Product>, Option<GlobalItem>)> {
+    let product = store::by_barcode(tx, company, code.trim())?;
     let global = match product {
         Some(_) => None,
-        None => catalog::global_item(&tx, code.trim())?.map(|g| GlobalDto {
-            name: g.name,
-            brand: g.brand,
-            category: g.category,
-            unit: g.unit.code().into(),
-        }),
+        None => catalog::global_item(tx, code.trim())?,
     };
-    Ok(Json(BarcodeLookup { product: product.as_ref().map(ProductDto::from), global }))
+    Ok((product, global))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -353,7 +381,7 @@ pub struct NamedInput {
 
 #[utoipa::path(get, path = "/api/v1/categories", tag = "catalog", security(("bearer" = [])), responses((status = 200, body = Vec<NamedDto>)))]
 pub async fn list_categories(State(app): State<App>, a: Auth) -> Result<Json<Vec<NamedDto>>> {
-    require_catalog_read(&a)?;
+    require_catalog_read(&a.actor)?;
     let c = a.actor.company.0;
     let rows = app.db.read()?.list(store::CATEGORIES, (c, 0), (c, u64::MAX), usize::MAX)?;
     Ok(Json(rows.into_iter().map(|(_, x)| NamedDto { id: x.id.0, name: x.name, parent: x.parent.map(|p| p.0) }).collect()))
@@ -381,7 +409,7 @@ async fn save_category(app: App, a: Auth, id: Option<CategoryId>, i: NamedInput)
 
 #[utoipa::path(get, path = "/api/v1/brands", tag = "catalog", security(("bearer" = [])), responses((status = 200, body = Vec<NamedDto>)))]
 pub async fn list_brands(State(app): State<App>, a: Auth) -> Result<Json<Vec<NamedDto>>> {
-    require_catalog_read(&a)?;
+    require_catalog_read(&a.actor)?;
     let c = a.actor.company.0;
     let rows = app.db.read()?.list(store::BRANDS, (c, 0), (c, u64::MAX), usize::MAX)?;
     Ok(Json(rows.into_iter().map(|(_, x)| NamedDto { id: x.id.0, name: x.name, parent: None }).collect()))

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::App;
+use crate::auth::actor::Actor;
+use crate::catalog::model::Product;
 use crate::catalog::store;
 use crate::error::{Error, Result};
 use crate::http::extract::{Auth, Json, Query};
@@ -46,37 +48,50 @@ pub struct ProductHitDto {
 #[utoipa::path(get, path = "/api/v1/products/search", tag = "products", security(("bearer" = [])), params(SearchQuery),
     responses((status = 200, body = Vec<ProductHitDto>), (status = 403, body = Problem)))]
 pub async fn search_products(State(app): State<App>, a: Auth, Query(q): Query<SearchQuery>) -> Result<Json<Vec<ProductHitDto>>> {
-    let actor = &a.actor;
-    if !(actor.can(Perm::PRODUCTS) || actor.can(Perm::SALE) || actor.can(Perm::CASHIER)) {
-        return Err(Error::Forbidden { permission: "products" });
-    }
-    let company = actor.company;
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
     let filters = Filters { include_archived: q.include_archived, ..Filters::default() };
-    let hits = tokio::task::spawn_blocking(move || -> Result<Vec<ProductHitDto>> {
-        let ids = app.search.search(company, &q.q, &filters, limit)?;
-        let tx = app.db.read()?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            // The index may lag a moment behind the data file: trust the stored record.
-            let Some(p) = store::product(&tx, company, id)? else {
-                continue;
-            };
-            if p.archived && !q.include_archived {
-                continue;
-            }
-            out.push(ProductHitDto {
+    let hits = search(&app, &a.actor, q.q, filters, limit).await?;
+    Ok(Json(
+        hits.into_iter()
+            .map(|p| ProductHitDto {
                 id: p.id.0,
                 name: p.name,
                 code: p.code,
                 barcodes: p.barcodes,
                 price: p.price.to_string(),
                 unit: p.unit.code().to_string(),
-            });
+            })
+            .collect(),
+    ))
+}
+
+/// The products matching `text`, best first, as stored now (the index may lag a moment behind
+/// the data file, so hits are re-read and re-checked against `filters`). Shared with the
+/// pages' typeahead.
+pub async fn search(app: &App, actor: &Actor, text: String, filters: Filters, limit: usize) -> Result<Vec<Product>> {
+    if !(actor.can(Perm::PRODUCTS) || actor.can(Perm::SALE) || actor.can(Perm::CASHIER) || actor.can(Perm::DOCUMENT)) {
+        return Err(Error::Forbidden { permission: "products" });
+    }
+    let company = actor.company;
+    let app = app.clone();
+    tokio::task::spawn_blocking(move || -> Result<Vec<Product>> {
+        let ids = app.search.search(company, &text, &filters, limit)?;
+        let tx = app.db.read()?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some(p) = store::product(&tx, company, id)? else {
+                continue;
+            };
+            let keep = (filters.include_archived || !p.archived)
+                && filters.category.is_none_or(|c| p.category == Some(c))
+                && filters.brand.is_none_or(|b| p.brand == Some(b))
+                && filters.kind.is_none_or(|k| p.kind == k);
+            if keep {
+                out.push(p);
+            }
         }
         Ok(out)
     })
     .await
-    .map_err(|e| Error::Internal(format!("search task: {e}")))??;
-    Ok(Json(hits))
+    .map_err(|e| Error::Internal(format!("search task: {e}")))?
 }

@@ -10,15 +10,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::App;
+use crate::auth::actor::Actor;
 use crate::catalog::store::PRODUCTS;
 use crate::clock::Ts;
 use crate::error::{Error, Result};
 use crate::http::extract::{Auth, Json, Path, Query};
 use crate::http::problem::Problem;
-use crate::ids::{BranchId, DocumentId, ProductId, WarehouseId};
-use crate::inventory::model::{DocStatus, Document, Settings};
+use crate::ids::{BranchId, CompanyId, DocumentId, ProductId, WarehouseId};
+use crate::inventory::model::{Balance, DocStatus, Document, MoveKind, Settings, Warehouse};
 use crate::inventory::store::{BALANCES, DOCUMENTS, MOVES, WAREHOUSES};
 use crate::inventory::{self, DocDraft, LineDraft};
+use crate::storage::ReadTx;
 use crate::tenancy::perms::Perm;
 
 #[derive(Serialize, ToSchema)]
@@ -43,13 +45,14 @@ fn yes() -> bool {
     true
 }
 
-fn require_stock_read(a: &Auth) -> Result<()> {
-    if a.actor.can(Perm::DOCUMENT) || a.actor.can(Perm::PRODUCTS) { Ok(()) } else { Err(Error::Forbidden { permission: "document" }) }
+/// Reading stock: whoever keeps stock documents or manages products.
+pub fn require_stock_read(actor: &Actor) -> Result<()> {
+    if actor.can(Perm::DOCUMENT) || actor.can(Perm::PRODUCTS) { Ok(()) } else { Err(Error::Forbidden { permission: "document" }) }
 }
 
 #[utoipa::path(get, path = "/api/v1/warehouses", tag = "stock", security(("bearer" = [])), responses((status = 200, body = Vec<WarehouseDto>)))]
 pub async fn list_warehouses(State(app): State<App>, a: Auth) -> Result<Json<Vec<WarehouseDto>>> {
-    require_stock_read(&a)?;
+    require_stock_read(&a.actor)?;
     let c = a.actor.company.0;
     let rows = app.db.read()?.list(WAREHOUSES, (c, 0), (c, u64::MAX), usize::MAX)?;
     Ok(Json(
@@ -97,7 +100,7 @@ pub struct SettingsDto {
 
 #[utoipa::path(get, path = "/api/v1/inventory/settings", tag = "stock", security(("bearer" = [])), responses((status = 200, body = SettingsDto)))]
 pub async fn get_settings(State(app): State<App>, a: Auth) -> Result<Json<SettingsDto>> {
-    require_stock_read(&a)?;
+    require_stock_read(&a.actor)?;
     let tx = app.db.read()?;
     let s = inventory::store::settings(&tx, a.actor.company)?;
     let tz = crate::tenancy::store::company(&tx, a.actor.company)?.map(|c| c.timezone).unwrap_or_default();
@@ -108,18 +111,24 @@ pub async fn get_settings(State(app): State<App>, a: Auth) -> Result<Json<Settin
     responses((status = 204), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn put_settings(State(app): State<App>, a: Auth, Json(i): Json<SettingsDto>) -> Result<StatusCode> {
     let tz = crate::tenancy::store::company(&app.db.read()?, a.actor.company)?.map(|c| c.timezone).unwrap_or_default();
-    let locked_until = match i.locked_until.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => Some(
-            Ts::parse_date(s, &tz)
-                .ok_or_else(|| Error::field("locked_until", "date", "Дата в формате ГГГГ-ММ-ДД", "Date as YYYY-MM-DD"))?
-                .plus_days(1)
-                .plus_ms(-1),
-        ),
-    };
+    let locked_until = parse_locked_until(i.locked_until.as_deref(), &tz)?;
     let now = app.now();
     app.db.write(move |tx| inventory::set_settings(tx, &a.actor, now, Settings { allow_negative: i.allow_negative, locked_until })).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The last closed day "YYYY-MM-DD" (company time zone) as the last instant of that day;
+/// empty is no closed period.
+pub fn parse_locked_until(raw: Option<&str>, tz: &str) -> Result<Option<Ts>> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => Ok(Some(
+            Ts::parse_date(s, tz)
+                .ok_or_else(|| Error::field("locked_until", "date", "Дата в формате ГГГГ-ММ-ДД", "Date as YYYY-MM-DD"))?
+                .plus_days(1)
+                .plus_ms(-1),
+        )),
+    }
 }
 
 #[derive(Serialize, Deserialize, ToSchema, Default)]
@@ -160,12 +169,7 @@ impl From<&Document> for DocumentDto {
             id: d.id.0,
             kind: d.kind.code().into(),
             number: d.number.clone(),
-            status: match d.status {
-                DocStatus::Draft => "draft",
-                DocStatus::Posted => "posted",
-                DocStatus::Cancelled => "cancelled",
-            }
-            .into(),
+            status: status_code(d.status).into(),
             date: d.date.rfc3339(),
             warehouse: d.warehouse.0,
             to_warehouse: d.to_warehouse.map(|w| w.0),
@@ -240,19 +244,25 @@ fn draft(i: &DocumentInput, tz: &str) -> Result<DocDraft> {
 async fn save_document(app: App, a: Auth, id: Option<DocumentId>, i: DocumentInput) -> Result<DocumentDto> {
     let tz = crate::tenancy::store::company(&app.db.read()?, a.actor.company)?.map(|c| c.timezone).unwrap_or_default();
     let d = draft(&i, &tz)?;
-    let (now, post, c) = (app.now(), i.post, a.actor.company.0);
+    Ok(DocumentDto::from(&save_draft(&app, a.actor, id, d, i.post).await?))
+}
+
+/// Saves a draft and, when `post`, posts it in the same transaction (a refused posting keeps
+/// nothing). Shared with the document editor.
+pub async fn save_draft(app: &App, actor: Actor, id: Option<DocumentId>, d: DocDraft, post: bool) -> Result<Document> {
+    let (now, c) = (app.now(), actor.company.0);
     let doc = app
         .db
         .write(move |tx| {
-            let id = inventory::save_draft(tx, &a.actor, now, id, &d)?;
+            let id = inventory::save_draft(tx, &actor, now, id, &d)?;
             if post {
-                return inventory::post(tx, &a.actor, now, id);
+                return inventory::post(tx, &actor, now, id);
             }
             tx.get(DOCUMENTS, (c, id.0))?.ok_or(Error::NotFound)
         })
         .await?;
     app.wake.notify_waiters();
-    Ok(DocumentDto::from(&doc))
+    Ok(doc)
 }
 
 #[utoipa::path(post, path = "/api/v1/documents", tag = "stock", security(("bearer" = [])), request_body = DocumentInput,
@@ -270,7 +280,7 @@ pub async fn put_document(State(app): State<App>, a: Auth, Path(id): Path<u64>, 
 #[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "stock", security(("bearer" = [])), params(("id" = u64, Path)),
     responses((status = 200, body = DocumentDto), (status = 404, body = Problem)))]
 pub async fn get_document(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<DocumentDto>> {
-    require_stock_read(&a)?;
+    require_stock_read(&a.actor)?;
     let d = app.db.read()?.get(DOCUMENTS, (a.actor.company.0, id))?.ok_or(Error::NotFound)?;
     Ok(Json(DocumentDto::from(&d)))
 }
@@ -287,43 +297,62 @@ pub struct DocumentQuery {
 
 #[utoipa::path(get, path = "/api/v1/documents", tag = "stock", security(("bearer" = [])), params(DocumentQuery), responses((status = 200, body = Vec<DocumentDto>)))]
 pub async fn list_documents(State(app): State<App>, a: Auth, Query(q): Query<DocumentQuery>) -> Result<Json<Vec<DocumentDto>>> {
-    require_stock_read(&a)?;
-    let c = a.actor.company.0;
+    require_stock_read(&a.actor)?;
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
-    let hi = q.before.map(|b| b.saturating_sub(1)).unwrap_or(u64::MAX);
+    let docs = documents_page(&app.db.read()?, a.actor.company, q.kind.as_deref(), q.status.as_deref(), q.before, limit)?;
+    Ok(Json(docs.iter().map(DocumentDto::from).collect()))
+}
+
+/// The wire name of a document status: draft, posted, cancelled.
+pub fn status_code(s: DocStatus) -> &'static str {
+    match s {
+        DocStatus::Draft => "draft",
+        DocStatus::Posted => "posted",
+        DocStatus::Cancelled => "cancelled",
+    }
+}
+
+/// Up to `limit` documents with an id below `before`, newest first, of the given kind and
+/// status codes (any when `None`).
+pub fn documents_page(
+    tx: &ReadTx,
+    company: CompanyId,
+    kind: Option<&str>,
+    status: Option<&str>,
+    before: Option<u64>,
+    limit: usize,
+) -> Result<Vec<Document>> {
+    let c = company.0;
+    let hi = before.map(|b| b.saturating_sub(1)).unwrap_or(u64::MAX);
     let mut out = Vec::new();
-    app.db.read()?.range(DOCUMENTS, (c, 0), (c, hi), true, usize::MAX, |_, d| {
-        let dto = DocumentDto::from(&d);
-        if q.kind.as_deref().is_none_or(|k| k == dto.kind) && q.status.as_deref().is_none_or(|s| s == dto.status) {
-            out.push(dto);
+    tx.range(DOCUMENTS, (c, 0), (c, hi), true, usize::MAX, |_, d| {
+        if kind.is_none_or(|k| k == d.kind.code()) && status.is_none_or(|s| s == status_code(d.status)) {
+            out.push(d);
         }
         Ok(out.len() < limit)
     })?;
-    Ok(Json(out))
+    Ok(out)
 }
 
-async fn transition(app: App, a: Auth, id: u64, cancel: bool) -> Result<Json<DocumentDto>> {
+/// Posts (or, with `cancel`, cancels) a document. Shared with the document pages.
+pub async fn transition(app: &App, actor: Actor, id: DocumentId, cancel: bool) -> Result<Document> {
     let now = app.now();
-    let doc = app
-        .db
-        .write(move |tx| {
-            if cancel { inventory::cancel(tx, &a.actor, now, DocumentId(id)) } else { inventory::post(tx, &a.actor, now, DocumentId(id)) }
-        })
-        .await?;
+    let doc =
+        app.db.write(move |tx| if cancel { inventory::cancel(tx, &actor, now, id) } else { inventory::post(tx, &actor, now, id) }).await?;
     app.wake.notify_waiters();
-    Ok(Json(DocumentDto::from(&doc)))
+    Ok(doc)
 }
 
 #[utoipa::path(post, path = "/api/v1/documents/{id}/post", tag = "stock", security(("bearer" = [])), params(("id" = u64, Path)),
     responses((status = 200, body = DocumentDto), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn post_document(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<DocumentDto>> {
-    transition(app, a, id, false).await
+    Ok(Json(DocumentDto::from(&transition(&app, a.actor, DocumentId(id), false).await?)))
 }
 
 #[utoipa::path(post, path = "/api/v1/documents/{id}/cancel", tag = "stock", security(("bearer" = [])), params(("id" = u64, Path)),
     responses((status = 200, body = DocumentDto), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn cancel_document(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<DocumentDto>> {
-    transition(app, a, id, true).await
+    Ok(Json(DocumentDto::from(&transition(&app, a.actor, DocumentId(id), true).await?)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/documents/{id}", tag = "stock", security(("bearer" = [])), params(("id" = u64, Path)),
@@ -367,7 +396,7 @@ pub struct StockReport {
 /// Stock on hand of one warehouse, read from the balance projection (never a ledger scan).
 #[utoipa::path(get, path = "/api/v1/stock", tag = "stock", security(("bearer" = [])), params(StockQuery), responses((status = 200, body = StockReport)))]
 pub async fn stock(State(app): State<App>, a: Auth, Query(q): Query<StockQuery>) -> Result<Json<StockReport>> {
-    require_stock_read(&a)?;
+    require_stock_read(&a.actor)?;
     let c = a.actor.company.0;
     let tx = app.db.read()?;
     tx.get(WAREHOUSES, (c, q.warehouse))?.ok_or(Error::NotFound)?;
@@ -436,17 +465,76 @@ pub struct CardBalance {
 #[utoipa::path(get, path = "/api/v1/products/{id}/stock", tag = "stock", security(("bearer" = [])), params(("id" = u64, Path)),
     responses((status = 200, body = StockCard), (status = 404, body = Problem)))]
 pub async fn stock_card(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<StockCard>> {
-    require_stock_read(&a)?;
-    let c = a.actor.company.0;
-    let tx = app.db.read()?;
+    require_stock_read(&a.actor)?;
+    let card = card(&app.db.read()?, a.actor.company, ProductId(id), 200)?;
+    let warehouses = card
+        .balances
+        .into_iter()
+        .map(|(w, b)| CardBalance { warehouse: w.id.0, name: w.name, qty: b.qty.to_string(), value: b.value.to_string() })
+        .collect();
+    let moves = card
+        .moves
+        .into_iter()
+        .map(|m| MoveDto {
+            id: m.id,
+            date: m.date.rfc3339(),
+            warehouse: m.warehouse.0,
+            kind: m.kind.code().into(),
+            document: m.number,
+            qty: m.qty.to_string(),
+            value: m.value.to_string(),
+            qty_after: m.qty_after.to_string(),
+            value_after: m.value_after.to_string(),
+            layers: m
+                .layers
+                .into_iter()
+                .map(|l| LayerUse { document: l.number, qty: l.qty.to_string(), amount: l.amount.to_string() })
+                .collect(),
+        })
+        .collect();
+    Ok(Json(StockCard { product: id, warehouses, moves }))
+}
+
+/// A product's stock card: balances by warehouse and the newest `limit` movements.
+pub struct Card {
+    pub balances: Vec<(Warehouse, Balance)>,
+    pub moves: Vec<CardMove>,
+}
+
+pub struct CardMove {
+    pub id: u64,
+    pub date: Ts,
+    pub warehouse: WarehouseId,
+    pub kind: MoveKind,
+    pub doc: DocumentId,
+    /// The document's number ("ПР-000012").
+    pub number: String,
+    pub qty: Decimal,
+    pub value: Decimal,
+    pub qty_after: Decimal,
+    pub value_after: Decimal,
+    /// For outbound movements: the receipts' layers consumed, oldest first.
+    pub layers: Vec<CardLayer>,
+}
+
+/// `qty` units taken from the layer a document's receipt created, costing `amount` in all.
+pub struct CardLayer {
+    pub doc: DocumentId,
+    pub number: String,
+    pub qty: Decimal,
+    pub amount: Decimal,
+}
+
+pub fn card(tx: &ReadTx, company: CompanyId, product: ProductId, limit: usize) -> Result<Card> {
+    let (c, id) = (company.0, product.0);
     tx.get(PRODUCTS, (c, id))?.ok_or(Error::NotFound)?;
-    let mut warehouses = Vec::new();
+    let mut balances = Vec::new();
     let mut moves = Vec::new();
     let mut doc_numbers: BTreeMap<u64, String> = BTreeMap::new();
     let mut layer_docs: BTreeMap<u64, u64> = BTreeMap::new();
     for (_, w) in tx.list(WAREHOUSES, (c, 0), (c, u64::MAX), usize::MAX)? {
         if let Some(b) = tx.get(BALANCES, (c, w.id.0, id))? {
-            warehouses.push(CardBalance { warehouse: w.id.0, name: w.name.clone(), qty: b.qty.to_string(), value: b.value.to_string() });
+            balances.push((w.clone(), b));
         }
         tx.range(
             MOVES,
@@ -470,24 +558,25 @@ pub async fn stock_card(State(app): State<App>, a: Auth, Path(id): Path<u64>) ->
         Ok(n)
     };
     let mut out = Vec::new();
-    for (wh, date, m) in moves.iter().rev().take(200) {
+    for (wh, date, m) in moves.iter().rev().take(limit) {
         let mut layers = Vec::new();
         for e in m.effects.iter().filter(|e| e.dq < Decimal::ZERO && e.layer != m.id) {
             let doc = layer_docs.get(&e.layer).copied().unwrap_or(0);
-            layers.push(LayerUse { document: number(doc)?, qty: (-e.dq).to_string(), amount: (-e.da).to_string() });
+            layers.push(CardLayer { doc: DocumentId(doc), number: number(doc)?, qty: -e.dq, amount: -e.da });
         }
-        out.push(MoveDto {
+        out.push(CardMove {
             id: m.id,
-            date: Ts(*date as i64).rfc3339(),
-            warehouse: *wh,
-            kind: m.kind.code().into(),
-            document: number(m.doc.0)?,
-            qty: m.qty.to_string(),
-            value: m.value.to_string(),
-            qty_after: m.qty_after.to_string(),
-            value_after: m.value_after.to_string(),
+            date: Ts(*date as i64),
+            warehouse: WarehouseId(*wh),
+            kind: m.kind,
+            doc: m.doc,
+            number: number(m.doc.0)?,
+            qty: m.qty,
+            value: m.value,
+            qty_after: m.qty_after,
+            value_after: m.value_after,
             layers,
         });
     }
-    Ok(Json(StockCard { product: id, warehouses, moves: out }))
+    Ok(Card { balances, moves: out })
 }

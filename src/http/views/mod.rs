@@ -9,11 +9,15 @@
 //! roles), `ops` (audit, backups), `platform` (companies, plans).
 
 mod auth;
+mod catalog;
 mod company;
+mod documents;
 mod home;
 mod ops;
 mod people;
 mod platform;
+mod products;
+mod stock;
 
 use askama::Template;
 use axum::Router;
@@ -66,6 +70,7 @@ pub fn routes(_app: &App) -> Router<App> {
         .route("/platform/plans", post(platform::create_plan))
         .route("/platform/plans/new", get(platform::new_plan_page))
         .route("/platform/plans/{id}", get(platform::plan_page).post(platform::save_plan))
+        .merge(stock::routes())
 }
 
 // ---- errors: the full error page and the htmx flash fragment ----
@@ -412,8 +417,15 @@ impl Shell {
             );
         }
         let branch_name = branches.iter().find(|c| c.selected).map(|c| c.label.clone()).unwrap_or_default();
-        let items: [(&'static str, &str, bool); 8] = [
+        let catalog = actor.has_feature("catalog");
+        let items: [(&'static str, &str, bool); 14] = [
             ("/", "nav.home", true),
+            ("/products", "nav.products", catalog && actor.can(Perm::PRODUCTS)),
+            ("/categories", "nav.categories", catalog && actor.can(Perm::BRAND_CATEGORY)),
+            ("/brands", "nav.brands", catalog && actor.can(Perm::BRAND_CATEGORY)),
+            ("/documents", "nav.documents", catalog && actor.can(Perm::DOCUMENT)),
+            ("/stock", "nav.stock", catalog && actor.can(Perm::DOCUMENT)),
+            ("/warehouses", "nav.warehouses", catalog && actor.can(Perm::DOCUMENT)),
             ("/settings", "nav.settings", actor.can(Perm::SETTINGS)),
             ("/branches", "nav.branches", actor.can(Perm::BRANCH)),
             ("/users", "nav.users", actor.can(Perm::EMPLOYEES)),

@@ -1,0 +1,807 @@
+//! Products: the list (filters, "next" paging, a search box answering as the user types),
+//! the product form (filled from the shared barcode catalogue on request), the product card
+//! (details, stock per warehouse, movements with the FIFO layers each outbound one consumed)
+//! and archive, restore and delete.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
+use rust_decimal::Decimal;
+
+use super::catalog::{brands, category_choices};
+use super::stock::{flash, money, qty, refused, require_module, unit_label};
+use super::{Choice, Errors, Fields, Shell, Ui, render, see_other};
+use crate::app::App;
+use crate::catalog::model::{Component, Kind, Product, Unit};
+use crate::catalog::store::{BRANDS, CATEGORIES, PRODUCTS};
+use crate::catalog::{self, ProductDraft, barcode};
+use crate::error::{Error, Result};
+use crate::http::api::catalog::{ListFilter, barcode_lookup, list_page as product_list, require_catalog_read, save_product_tx};
+use crate::http::api::catalog_search::search;
+use crate::http::api::stock::{card, require_stock_read};
+use crate::http::extract::Path;
+use crate::i18n::Lang;
+use crate::ids::{BrandId, CategoryId, CompanyId, ProductId};
+use crate::inventory::store::{BALANCES, WAREHOUSES};
+use crate::search::Filters;
+use crate::storage::ReadTx;
+use crate::tenancy::perms::Perm;
+
+/// Products per page of the list, and hits shown by the search box.
+const PAGE: usize = 50;
+/// Hits offered by a document line's product picker.
+const PICKS: usize = 8;
+
+fn require_read(ui: &Ui) -> Result<()> {
+    require_catalog_read(ui.actor())?;
+    require_module(ui.actor())
+}
+
+fn require_edit(ui: &Ui) -> Result<()> {
+    ui.actor().require(Perm::PRODUCTS)?;
+    require_module(ui.actor())
+}
+
+pub fn kind_label(lang: Lang, kind: Kind) -> &'static str {
+    lang.t(&format!("kinds.{}", kind.code()))
+}
+
+// ---- the list and its search box ----
+
+pub struct ProductRow {
+    pub id: u64,
+    pub name: String,
+    pub code: String,
+    pub barcodes: String,
+    pub unit: &'static str,
+    pub price: String,
+    /// Σ on hand over the warehouses; empty for services and bundles.
+    pub stock: String,
+    pub kind: &'static str,
+    pub stocked: bool,
+    pub archived: bool,
+}
+
+fn product_rows(tx: &ReadTx, company: CompanyId, lang: Lang, products: Vec<Product>) -> Result<Vec<ProductRow>> {
+    let c = company.0;
+    let warehouses: Vec<u64> = tx.list(WAREHOUSES, (c, 0), (c, u64::MAX), usize::MAX)?.into_iter().map(|((_, w), _)| w).collect();
+    let mut rows = Vec::with_capacity(products.len());
+    for p in products {
+        let mut total = Decimal::ZERO;
+        if p.kind.stocked() {
+            for w in &warehouses {
+                total += tx.get(BALANCES, (c, *w, p.id.0))?.map(|b| b.qty).unwrap_or_default();
+            }
+        }
+        rows.push(ProductRow {
+            id: p.id.0,
+            code: p.code,
+            barcodes: p.barcodes.join(", "),
+            unit: unit_label(lang, p.unit),
+            price: money(p.price),
+            stock: if p.kind.stocked() { qty(total) } else { String::new() },
+            kind: kind_label(lang, p.kind),
+            stocked: p.kind.stocked(),
+            archived: p.archived,
+            name: p.name,
+        });
+    }
+    Ok(rows)
+}
+
+/// The list's filters as given in the query string.
+struct ListQuery {
+    q: String,
+    filter: ListFilter,
+    kind: String,
+    after: Option<u64>,
+}
+
+fn list_query(uri: &Uri) -> ListQuery {
+    let f = Fields::parse(uri.query().unwrap_or("").as_bytes());
+    let kind = f.get("kind");
+    ListQuery {
+        q: f.get("q").trim().to_string(),
+        filter: ListFilter {
+            category: f.id("category").map(CategoryId),
+            brand: f.id("brand").map(BrandId),
+            kind: if kind.trim().is_empty() { None } else { Kind::parse(&kind) },
+            archived: f.get("archived") == "1",
+        },
+        kind,
+        after: f.id("after"),
+    }
+}
+
+/// The rows a list query asks for, and the link to the next page (none while searching).
+async fn results(app: &App, ui: &Ui, lq: &ListQuery) -> Result<(Vec<ProductRow>, Option<String>)> {
+    let company = ui.actor().company;
+    if !lq.q.is_empty() {
+        let filters =
+            Filters { include_archived: lq.filter.archived, category: lq.filter.category, brand: lq.filter.brand, kind: lq.filter.kind };
+        let mut hits = search(app, ui.actor(), lq.q.clone(), filters, PAGE).await?;
+        hits.retain(|p| p.archived == lq.filter.archived);
+        return Ok((product_rows(&app.db.read()?, company, ui.lang, hits)?, None));
+    }
+    let tx = app.db.read()?;
+    let (items, next_after) = product_list(&tx, company, &lq.filter, lq.after, PAGE)?;
+    let next = next_after.map(|after| {
+        let mut pairs = vec![("after", after.to_string())];
+        if let Some(c) = lq.filter.category {
+            pairs.push(("category", c.0.to_string()));
+        }
+        if let Some(b) = lq.filter.brand {
+            pairs.push(("brand", b.0.to_string()));
+        }
+        if lq.filter.kind.is_some() {
+            pairs.push(("kind", lq.kind.clone()));
+        }
+        if lq.filter.archived {
+            pairs.push(("archived", "1".into()));
+        }
+        format!("/products?{}", serde_urlencoded::to_string(&pairs).unwrap_or_default())
+    });
+    Ok((product_rows(&tx, company, ui.lang, items)?, next))
+}
+
+#[derive(Template)]
+#[template(path = "products.html")]
+struct ProductsPage {
+    lang: Lang,
+    shell: Shell,
+    q: String,
+    categories: Vec<Choice>,
+    brands: Vec<Choice>,
+    kinds: Vec<Choice>,
+    archived: bool,
+    rows: Vec<ProductRow>,
+    next: Option<String>,
+    searching: bool,
+    can_edit: bool,
+}
+
+pub async fn list_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> {
+    require_read(&ui)?;
+    let mut shell = Shell::load(&app, &ui)?;
+    flash(&mut shell, ui.lang, &uri);
+    let lq = list_query(&uri);
+    let (rows, next) = results(&app, &ui, &lq).await?;
+    let tx = app.db.read()?;
+    let company = ui.actor().company;
+    let lang = ui.lang;
+    let mut brand_choices =
+        vec![Choice { value: String::new(), label: lang.t("products.all").into(), selected: lq.filter.brand.is_none() }];
+    brand_choices.extend(brands(&tx, company)?.into_iter().map(|b| Choice {
+        value: b.id.0.to_string(),
+        selected: lq.filter.brand == Some(b.id),
+        label: b.name,
+    }));
+    let mut kinds = vec![Choice { value: String::new(), label: lang.t("products.all").into(), selected: lq.filter.kind.is_none() }];
+    kinds.extend([Kind::Goods, Kind::Service, Kind::Bundle].map(|k| Choice {
+        value: k.code().into(),
+        label: kind_label(lang, k).into(),
+        selected: lq.filter.kind == Some(k),
+    }));
+    let page = ProductsPage {
+        lang,
+        shell,
+        searching: !lq.q.is_empty(),
+        q: lq.q,
+        categories: category_choices(&tx, company, lang.t("products.all"), lq.filter.category)?,
+        brands: brand_choices,
+        kinds,
+        archived: lq.filter.archived,
+        rows,
+        next,
+        can_edit: ui.actor().can(Perm::PRODUCTS),
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "products_partial.html")]
+struct ProductsPartial {
+    lang: Lang,
+    rows: Vec<ProductRow>,
+    next: Option<String>,
+    searching: bool,
+}
+
+/// The search box's answer: the list's table for what was typed so far (the first page of
+/// the filtered list when the box is empty).
+pub async fn search_partial(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> {
+    require_read(&ui)?;
+    let lq = list_query(&uri);
+    let (rows, next) = results(&app, &ui, &lq).await?;
+    render(StatusCode::OK, &ProductsPartial { lang: ui.lang, rows, next, searching: !lq.q.is_empty() })
+}
+
+pub struct PickHit {
+    pub id: u64,
+    pub name: String,
+    pub code: String,
+    pub unit: &'static str,
+    /// The purchase price, offered as a receipt line's cost.
+    pub cost: String,
+}
+
+#[derive(Template)]
+#[template(path = "pick_partial.html")]
+struct PickPartial {
+    lang: Lang,
+    hits: Vec<PickHit>,
+    typed: bool,
+}
+
+/// Goods matching what was typed in a document line (`line_name`): the picker's choices.
+pub async fn pick_partial(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> {
+    require_read(&ui)?;
+    let f = Fields::parse(uri.query().unwrap_or("").as_bytes());
+    let text = [f.get("line_name"), f.get("q")].into_iter().find(|s| !s.trim().is_empty()).unwrap_or_default();
+    let hits = if text.trim().is_empty() {
+        Vec::new()
+    } else {
+        let filters = Filters { kind: Some(Kind::Goods), ..Filters::default() };
+        search(&app, ui.actor(), text.clone(), filters, PICKS).await?
+    };
+    let hits = hits
+        .into_iter()
+        .map(|p| PickHit { id: p.id.0, unit: unit_label(ui.lang, p.unit), cost: p.purchase_price.to_string(), code: p.code, name: p.name })
+        .collect();
+    render(StatusCode::OK, &PickPartial { lang: ui.lang, hits, typed: !text.trim().is_empty() })
+}
+
+// ---- the product form ----
+
+/// The form as typed, with the names of a brand or category still to be created (from the
+/// shared catalogue) when none of the company's is chosen.
+#[derive(Clone, Default)]
+struct FormInput {
+    draft: ProductDraft,
+    new_brand: String,
+    new_category: String,
+}
+
+fn pairs(f: &Fields, a: &str, b: &str) -> Vec<(String, String)> {
+    let (left, right) = (f.all(a), f.all(b));
+    (0..left.len().max(right.len()))
+        .map(|i| (left.get(i).cloned().unwrap_or_default(), right.get(i).cloned().unwrap_or_default()))
+        .filter(|(x, y)| !x.trim().is_empty() || !y.trim().is_empty())
+        .collect()
+}
+
+fn components(f: &Fields, product: &str, qty: &str) -> Vec<(ProductId, String)> {
+    pairs(f, product, qty).into_iter().filter_map(|(p, q)| p.trim().parse().ok().map(|id| (ProductId(id), q))).collect()
+}
+
+fn form_input(f: &Fields) -> FormInput {
+    let draft = ProductDraft {
+        kind: f.get("kind"),
+        name: f.get("name"),
+        article: f.get("article"),
+        barcodes: f.get("barcodes").split(['\n', ',', ';']).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        unit: if f.get("unit").trim().is_empty() { Unit::Piece.code().into() } else { f.get("unit") },
+        weighed: f.has("weighed"),
+        plu: f.get("plu"),
+        brand: f.id("brand").map(BrandId),
+        category: f.id("category").map(CategoryId),
+        purchase_price: f.get("purchase_price"),
+        markup: f.get("markup"),
+        price: f.get("price"),
+        discount: f.get("discount"),
+        country: f.get("country"),
+        expiry: f.get("expiry"),
+        packages: pairs(f, "package_name", "package_qty"),
+        dimensions: f.get("dimensions"),
+        weight: f.get("weight"),
+        components: components(f, "component_product", "component_qty"),
+        recipe: components(f, "recipe_product", "recipe_qty"),
+        reorder_level: f.get("reorder_level"),
+    };
+    let new_brand = if f.get("brand") == "new" { f.get("new_brand") } else { String::new() };
+    let new_category = if f.get("category") == "new" { f.get("new_category") } else { String::new() };
+    FormInput { draft, new_brand, new_category }
+}
+
+fn zero_blank(d: Decimal) -> String {
+    if d.is_zero() { String::new() } else { d.normalize().to_string() }
+}
+
+fn input_of(p: &Product) -> FormInput {
+    let comps = |list: &[Component]| list.iter().map(|c| (c.product, qty(c.qty))).collect();
+    let draft = ProductDraft {
+        kind: p.kind.code().into(),
+        name: p.name.clone(),
+        article: p.article.clone(),
+        barcodes: p.barcodes.clone(),
+        unit: p.unit.code().into(),
+        weighed: p.weighed,
+        plu: p.plu.map(|n| n.to_string()).unwrap_or_default(),
+        brand: p.brand,
+        category: p.category,
+        purchase_price: if p.purchase_price.is_zero() { String::new() } else { money(p.purchase_price) },
+        markup: zero_blank(p.markup),
+        price: money(p.price),
+        discount: zero_blank(p.discount),
+        country: p.country.clone(),
+        expiry: p.expiry.clone(),
+        packages: p.packages.iter().map(|k| (k.name.clone(), qty(k.qty))).collect(),
+        dimensions: p.characteristics.dimensions.clone(),
+        weight: p.characteristics.weight.clone(),
+        components: comps(&p.components),
+        recipe: comps(&p.recipe),
+        reorder_level: zero_blank(p.reorder_level),
+    };
+    FormInput { draft, ..FormInput::default() }
+}
+
+pub struct ComponentRow {
+    pub goods: Vec<Choice>,
+    pub qty: String,
+}
+
+/// The form with every choice worked out.
+pub struct ProductForm {
+    pub kinds: Vec<Choice>,
+    pub name: String,
+    pub article: String,
+    pub barcodes: String,
+    pub units: Vec<Choice>,
+    pub weighed: bool,
+    pub plu: String,
+    pub brands: Vec<Choice>,
+    pub categories: Vec<Choice>,
+    pub new_brand: String,
+    pub new_category: String,
+    pub purchase_price: String,
+    pub markup: String,
+    pub price: String,
+    /// The price follows the markup (markup > 0): the price field is computed.
+    pub markup_on: bool,
+    pub discount: String,
+    pub country: String,
+    pub expiry: String,
+    pub packages: Vec<(String, String)>,
+    pub dimensions: String,
+    pub weight: String,
+    pub components: Vec<ComponentRow>,
+    pub recipe: Vec<ComponentRow>,
+    pub reorder_level: String,
+}
+
+fn product_form(app: &App, ui: &Ui, id: Option<u64>, input: &FormInput) -> Result<ProductForm> {
+    let lang = ui.lang;
+    let company = ui.actor().company;
+    let tx = app.db.read()?;
+    let d = &input.draft;
+    let kind = Kind::parse(&d.kind).unwrap_or(Kind::Goods);
+    let unit = Unit::parse(&d.unit).unwrap_or(Unit::Piece);
+    let mut brand_choices = vec![Choice { value: String::new(), label: lang.t("products.no_brand").into(), selected: d.brand.is_none() }];
+    if !input.new_brand.trim().is_empty() {
+        let label = lang.t("products.new_named").replace("{name}", input.new_brand.trim());
+        brand_choices.push(Choice { value: "new".into(), label, selected: d.brand.is_none() });
+        brand_choices[0].selected = false;
+    }
+    brand_choices.extend(brands(&tx, company)?.into_iter().map(|b| Choice {
+        value: b.id.0.to_string(),
+        selected: d.brand == Some(b.id),
+        label: b.name,
+    }));
+    let mut categories = category_choices(&tx, company, lang.t("products.no_category"), d.category)?;
+    if !input.new_category.trim().is_empty() {
+        let label = lang.t("products.new_named").replace("{name}", input.new_category.trim());
+        categories[0].selected = false;
+        categories.insert(1, Choice { value: "new".into(), label, selected: d.category.is_none() });
+    }
+    let c = company.0;
+    let mut goods_list: Vec<(u64, String)> = Vec::new();
+    tx.range(PRODUCTS, (c, 0), (c, u64::MAX), false, usize::MAX, |(_, pid), p| {
+        if p.kind == Kind::Goods && !p.archived && Some(pid) != id {
+            goods_list.push((pid, format!("{} · {}", p.name, p.code)));
+        }
+        Ok(goods_list.len() < 2000)
+    })?;
+    goods_list.sort_by_key(|(_, n)| n.to_lowercase());
+    let goods_choices = |chosen: Option<ProductId>| {
+        let mut out = vec![Choice { value: String::new(), label: lang.t("products.choose_goods").into(), selected: chosen.is_none() }];
+        out.extend(goods_list.iter().map(|(pid, n)| Choice {
+            value: pid.to_string(),
+            label: n.clone(),
+            selected: chosen == Some(ProductId(*pid)),
+        }));
+        if let Some(p) = chosen
+            && !goods_list.iter().any(|(pid, _)| *pid == p.0)
+        {
+            out.push(Choice { value: p.0.to_string(), label: format!("#{}", p.0), selected: true });
+        }
+        out
+    };
+    // Rows as typed, then one blank row; the page adds more by cloning the last one.
+    let rows = |list: &[(ProductId, String)]| {
+        let mut out: Vec<ComponentRow> =
+            list.iter().map(|(p, q)| ComponentRow { goods: goods_choices(Some(*p)), qty: q.clone() }).collect();
+        out.push(ComponentRow { goods: goods_choices(None), qty: String::new() });
+        out
+    };
+    let mut packages = d.packages.clone();
+    packages.push(Default::default());
+    let markup_on = d.markup.trim().replace(',', ".").parse::<Decimal>().is_ok_and(|m| m > Decimal::ZERO);
+    Ok(ProductForm {
+        kinds: [Kind::Goods, Kind::Service, Kind::Bundle]
+            .into_iter()
+            .map(|k| Choice { value: k.code().into(), label: kind_label(lang, k).into(), selected: k == kind })
+            .collect(),
+        name: d.name.clone(),
+        article: d.article.clone(),
+        barcodes: d.barcodes.join("\n"),
+        units: Unit::ALL
+            .into_iter()
+            .map(|u| Choice { value: u.code().into(), label: unit_label(lang, u).into(), selected: u == unit })
+            .collect(),
+        weighed: d.weighed,
+        plu: d.plu.clone(),
+        brands: brand_choices,
+        categories,
+        new_brand: input.new_brand.clone(),
+        new_category: input.new_category.clone(),
+        purchase_price: d.purchase_price.clone(),
+        markup: d.markup.clone(),
+        price: d.price.clone(),
+        markup_on,
+        discount: d.discount.clone(),
+        country: d.country.clone(),
+        expiry: d.expiry.clone(),
+        packages,
+        dimensions: d.dimensions.clone(),
+        weight: d.weight.clone(),
+        components: rows(&d.components),
+        recipe: rows(&d.recipe),
+        reorder_level: d.reorder_level.clone(),
+    })
+}
+
+/// The "fill from the shared catalogue" box: the barcode asked about and what came of it.
+#[derive(Default)]
+pub struct Lookup {
+    pub code: String,
+    pub found: bool,
+    pub message: String,
+    /// The company's own product that already has this barcode: (id, name).
+    pub existing: Option<(u64, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "product_form.html")]
+struct ProductFormPage {
+    lang: Lang,
+    shell: Shell,
+    id: Option<u64>,
+    form: ProductForm,
+    lookup: Lookup,
+    errs: Errors,
+}
+
+const PRODUCT_FIELDS: &[&str] = &[
+    "kind",
+    "name",
+    "article",
+    "barcodes",
+    "unit",
+    "plu",
+    "brand",
+    "category",
+    "purchase_price",
+    "markup",
+    "price",
+    "discount",
+    "country",
+    "expiry",
+    "packages",
+    "dimensions",
+    "weight",
+    "components",
+    "recipe",
+    "reorder_level",
+];
+
+fn form_page(app: &App, ui: &Ui, id: Option<u64>, input: &FormInput, lookup: Lookup, errs: Errors) -> Result<ProductFormPage> {
+    require_edit(ui)?;
+    Ok(ProductFormPage { lang: ui.lang, shell: Shell::load(app, ui)?, id, form: product_form(app, ui, id, input)?, lookup, errs })
+}
+
+/// Fills a new product from a barcode: refused when the company already has it, copied from
+/// the shared catalogue when known there (a brand or category not yet in the company is
+/// offered for creation), else only the barcode itself.
+fn fill_from_barcode(tx: &ReadTx, ui: &Ui, code: &str) -> Result<(FormInput, Lookup)> {
+    let lang = ui.lang;
+    let company = ui.actor().company;
+    let code = code.trim();
+    let mut input = FormInput::default();
+    let mut lookup = Lookup { code: code.to_string(), ..Lookup::default() };
+    if let Err(why) = barcode::classify(code) {
+        lookup.message = lang.t(if why == "check_digit" { "products.barcode_check_digit" } else { "products.barcode_invalid" }).into();
+        return Ok((input, lookup));
+    }
+    let (own, global) = barcode_lookup(tx, company, code)?;
+    if let Some(p) = own {
+        lookup.message = lang.t("products.barcode_taken").replace("{name}", &p.name);
+        lookup.existing = Some((p.id.0, p.name));
+        return Ok((input, lookup));
+    }
+    input.draft.barcodes = vec![code.to_string()];
+    let Some(g) = global else {
+        lookup.message = lang.t("products.barcode_unknown").into();
+        return Ok((input, lookup));
+    };
+    let c = company.0;
+    let same = |a: &str, b: &str| a.trim().to_lowercase() == b.trim().to_lowercase();
+    input.draft.name = g.name;
+    input.draft.unit = g.unit.code().into();
+    if !g.brand.trim().is_empty() {
+        let found = tx.list(BRANDS, (c, 0), (c, u64::MAX), usize::MAX)?.into_iter().find(|(_, b)| same(&b.name, &g.brand));
+        match found {
+            Some((_, b)) => input.draft.brand = Some(b.id),
+            None => input.new_brand = g.brand,
+        }
+    }
+    if !g.category.trim().is_empty() {
+        let found = tx
+            .list(CATEGORIES, (c, 0), (c, u64::MAX), usize::MAX)?
+            .into_iter()
+            .find(|(_, x)| x.parent.is_none() && same(&x.name, &g.category));
+        match found {
+            Some((_, x)) => input.draft.category = Some(x.id),
+            None => input.new_category = g.category,
+        }
+    }
+    lookup.found = true;
+    lookup.message = lang.t("products.barcode_filled").into();
+    Ok((input, lookup))
+}
+
+pub async fn new_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> {
+    require_edit(&ui)?;
+    let code = Fields::parse(uri.query().unwrap_or("").as_bytes()).get("barcode");
+    let (input, lookup) = if code.trim().is_empty() {
+        let mut input = FormInput::default();
+        input.draft.unit = Unit::Piece.code().into();
+        (input, Lookup::default())
+    } else {
+        fill_from_barcode(&app.db.read()?, &ui, &code)?
+    };
+    render(StatusCode::OK, &form_page(&app, &ui, None, &input, lookup, Errors::default())?)
+}
+
+pub async fn edit_page(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
+    require_edit(&ui)?;
+    let p = app.db.read()?.get(PRODUCTS, (ui.actor().company.0, id))?.ok_or(Error::NotFound)?;
+    render(StatusCode::OK, &form_page(&app, &ui, Some(id), &input_of(&p), Lookup::default(), Errors::default())?)
+}
+
+async fn save_form(app: App, ui: Ui, id: Option<u64>, f: Fields) -> Result<Response> {
+    let input = form_input(&f);
+    let (now, actor, saving) = (app.now(), ui.actor().clone(), input.clone());
+    let saved = app
+        .db
+        .write(move |tx| {
+            let mut d = saving.draft;
+            // A brand or category from the shared catalogue is created with the product, in
+            // the same transaction, so a refused product leaves none behind.
+            if d.brand.is_none() && !saving.new_brand.trim().is_empty() {
+                d.brand = catalog::brand_named(tx, &actor, now, &saving.new_brand)?;
+            }
+            if d.category.is_none() && !saving.new_category.trim().is_empty() {
+                d.category = catalog::category_named(tx, &actor, now, &saving.new_category)?;
+            }
+            save_product_tx(tx, &actor, now, id.map(ProductId), &d)
+        })
+        .await;
+    match saved {
+        Ok(p) => {
+            app.wake.notify_waiters();
+            Ok(see_other(&format!("/products/{}?ok=product_saved", p.id.0)))
+        }
+        Err(e) => {
+            let (status, errs) = refused(e, ui.lang, PRODUCT_FIELDS)?;
+            render(status, &form_page(&app, &ui, id, &input, Lookup::default(), errs)?)
+        }
+    }
+}
+
+pub async fn create(State(app): State<App>, ui: Ui, f: Fields) -> Result<Response> {
+    save_form(app, ui, None, f).await
+}
+
+pub async fn save(State(app): State<App>, ui: Ui, Path(id): Path<u64>, f: Fields) -> Result<Response> {
+    save_form(app, ui, Some(id), f).await
+}
+
+// ---- the product card ----
+
+pub struct BalanceRow {
+    pub name: String,
+    pub qty: String,
+    pub value: String,
+}
+
+pub struct MoveRow {
+    pub date: String,
+    pub warehouse: String,
+    pub kind: &'static str,
+    pub doc: u64,
+    pub number: String,
+    pub qty: String,
+    pub value: String,
+    pub qty_after: String,
+    pub value_after: String,
+    /// "3 из ПР-000012 по 85.00" for each cost layer an outbound movement consumed.
+    pub layers: Vec<String>,
+}
+
+pub struct CardStock {
+    pub balances: Vec<BalanceRow>,
+    pub total_qty: String,
+    pub total_value: String,
+    pub moves: Vec<MoveRow>,
+}
+
+#[derive(Template)]
+#[template(path = "product_card.html")]
+struct CardPage {
+    lang: Lang,
+    shell: Shell,
+    id: u64,
+    name: String,
+    archived: bool,
+    facts: Vec<(&'static str, String)>,
+    unit: &'static str,
+    stocked: bool,
+    stock: Option<CardStock>,
+    can_edit: bool,
+    errs: Errors,
+}
+
+/// The product's details as (label, value), leaving out what is empty.
+fn facts(tx: &ReadTx, lang: Lang, company: CompanyId, p: &Product) -> Result<Vec<(&'static str, String)>> {
+    let c = company.0;
+    let name_of =
+        |id: ProductId| -> Result<String> { Ok(tx.get(PRODUCTS, (c, id.0))?.map(|x| x.name).unwrap_or_else(|| format!("#{id}"))) };
+    let list = |comps: &[Component]| -> Result<String> {
+        let mut parts = Vec::new();
+        for x in comps {
+            parts.push(format!("{} × {}", name_of(x.product)?, qty(x.qty)));
+        }
+        Ok(parts.join("; "))
+    };
+    let mut out = vec![
+        (lang.t("products.kind"), kind_label(lang, p.kind).to_string()),
+        (lang.t("products.code"), p.code.clone()),
+        (lang.t("products.article"), p.article.clone()),
+        (lang.t("products.barcodes"), p.barcodes.join(", ")),
+        (lang.t("products.unit"), unit_label(lang, p.unit).to_string()),
+        (lang.t("products.plu"), p.plu.map(|n| n.to_string()).unwrap_or_default()),
+        (lang.t("products.brand"), p.brand.and_then(|b| tx.get(BRANDS, (c, b.0)).ok().flatten()).map(|b| b.name).unwrap_or_default()),
+        (
+            lang.t("products.category"),
+            p.category.and_then(|x| tx.get(CATEGORIES, (c, x.0)).ok().flatten()).map(|x| x.name).unwrap_or_default(),
+        ),
+        (lang.t("products.purchase_price"), money(p.purchase_price)),
+        (lang.t("products.markup"), zero_blank(p.markup)),
+        (lang.t("products.price"), money(p.price)),
+        (lang.t("products.discount"), zero_blank(p.discount)),
+        (lang.t("products.country"), p.country.clone()),
+        (lang.t("products.expiry"), p.expiry.clone()),
+        (lang.t("products.packages"), p.packages.iter().map(|k| format!("{} = {}", k.name, qty(k.qty))).collect::<Vec<_>>().join("; ")),
+        (lang.t("products.dimensions"), p.characteristics.dimensions.clone()),
+        (lang.t("products.weight"), p.characteristics.weight.clone()),
+        (lang.t("products.components"), list(&p.components)?),
+        (lang.t("products.recipe"), list(&p.recipe)?),
+        (lang.t("products.reorder_level"), zero_blank(p.reorder_level)),
+    ];
+    if p.weighed {
+        out.push((lang.t("products.weighed"), lang.t("products.yes").into()));
+    }
+    out.retain(|(_, v)| !v.is_empty());
+    Ok(out)
+}
+
+fn card_page_for(app: &App, ui: &Ui, uri: &Uri, id: u64, errs: Errors) -> Result<CardPage> {
+    require_read(ui)?;
+    let mut shell = Shell::load(app, ui)?;
+    flash(&mut shell, ui.lang, uri);
+    let lang = ui.lang;
+    let company = ui.actor().company;
+    let tx = app.db.read()?;
+    let p = tx.get(PRODUCTS, (company.0, id))?.ok_or(Error::NotFound)?;
+    let stock = match require_stock_read(ui.actor()) {
+        Ok(()) if p.kind.stocked() => {
+            let card = card(&tx, company, ProductId(id), 200)?;
+            let names: Vec<(u64, String)> = card.balances.iter().map(|(w, _)| (w.id.0, w.name.clone())).collect();
+            let (total_qty, total_value) =
+                card.balances.iter().fold((Decimal::ZERO, Decimal::ZERO), |(q, v), (_, b)| (q + b.qty, v + b.value));
+            let moves = card
+                .moves
+                .into_iter()
+                .map(|m| MoveRow {
+                    date: m.date.format_local(&shell.timezone),
+                    warehouse: names.iter().find(|(w, _)| *w == m.warehouse.0).map(|(_, n)| n.clone()).unwrap_or_default(),
+                    kind: lang.t(&format!("moves.{}", m.kind.code())),
+                    doc: m.doc.0,
+                    number: m.number,
+                    qty: qty(m.qty),
+                    value: money(m.value),
+                    qty_after: qty(m.qty_after),
+                    value_after: money(m.value_after),
+                    layers: m
+                        .layers
+                        .iter()
+                        .map(|l| {
+                            let unit = if l.qty.is_zero() { Decimal::ZERO } else { l.amount / l.qty };
+                            lang.t("card.layer").replace("{qty}", &qty(l.qty)).replace("{doc}", &l.number).replace("{price}", &money(unit))
+                        })
+                        .collect(),
+                })
+                .collect();
+            Some(CardStock {
+                balances: card
+                    .balances
+                    .into_iter()
+                    .map(|(w, b)| BalanceRow { name: w.name, qty: qty(b.qty), value: money(b.value) })
+                    .collect(),
+                total_qty: qty(total_qty),
+                total_value: money(total_value),
+                moves,
+            })
+        }
+        _ => None,
+    };
+    Ok(CardPage {
+        lang,
+        facts: facts(&tx, lang, company, &p)?,
+        shell,
+        id,
+        unit: unit_label(lang, p.unit),
+        stocked: p.kind.stocked(),
+        name: p.name,
+        archived: p.archived,
+        stock,
+        can_edit: ui.actor().can(Perm::PRODUCTS),
+        errs,
+    })
+}
+
+pub async fn card_page(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>) -> Result<Response> {
+    render(StatusCode::OK, &card_page_for(&app, &ui, &uri, id, Errors::default())?)
+}
+
+async fn set_archived(app: App, ui: Ui, id: u64, archived: bool) -> Result<Response> {
+    let (now, actor) = (app.now(), ui.actor().clone());
+    app.db.write(move |tx| catalog::set_archived(tx, &actor, now, ProductId(id), archived)).await?;
+    app.wake.notify_waiters();
+    let ok = if archived { "product_archived" } else { "product_restored" };
+    Ok(see_other(&format!("/products/{id}?ok={ok}")))
+}
+
+pub async fn archive(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
+    set_archived(app, ui, id, true).await
+}
+
+pub async fn restore(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
+    set_archived(app, ui, id, false).await
+}
+
+/// Deletes a product that never moved; one with movements stays, and the card says why.
+pub async fn delete(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>) -> Result<Response> {
+    let (now, actor) = (app.now(), ui.actor().clone());
+    match app.db.write(move |tx| crate::inventory::delete_product(tx, &actor, now, ProductId(id))).await {
+        Ok(()) => {
+            app.wake.notify_waiters();
+            Ok(see_other("/products?ok=product_deleted"))
+        }
+        Err(e) => {
+            let (status, errs) = refused(e, ui.lang, &[])?;
+            render(status, &card_page_for(&app, &ui, &uri, id, errs)?)
+        }
+    }
+}
