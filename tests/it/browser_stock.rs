@@ -87,6 +87,7 @@ async fn stock_flow(c: &Client, t: &TestApp) -> R {
     click(c, "#nav a[href='/products']").await?;
     wait_for(c, "#new-product").await?.click().await?;
     wait_for(c, "#product-form").await?;
+    screenshot(c, "stock-product-new").await?;
     fill(c, "#product-form #f-name", MILK).await?;
     fill(c, "#product-form #f-barcodes", "4600682000359").await?;
     fill(c, "#product-form #f-purchase_price", "85").await?;
@@ -134,6 +135,7 @@ async fn stock_flow(c: &Client, t: &TestApp) -> R {
     click(c, "#doc-form #post-document").await?;
     let message = wait_for(c, "#doc-form #e-lines-0-qty").await?.text().await?;
     assert!(message.starts_with("Строка 1"), "{message}");
+    screenshot(c, "stock-receipt-error").await?;
     fill(c, "#lines tr:first-child input[name=line_qty]", "5").await?;
     let title = post_document(c).await?;
     assert!(title.contains("ПР-000002"), "{title}");
@@ -211,6 +213,8 @@ async fn stock_flow(c: &Client, t: &TestApp) -> R {
     c.goto(card_url.as_str()).await?;
     wait_for(c, "#card-moves").await?;
     screenshot(c, "stock-card-tablet").await?;
+    c.execute("document.getElementById('card-moves').scrollIntoView()", vec![]).await?;
+    screenshot(c, "stock-card-moves-tablet").await?;
     c.goto(&format!("{}/products", t.base)).await?;
     wait_for(c, "#product-list").await?;
     screenshot(c, "stock-products-tablet").await?;
@@ -228,6 +232,16 @@ async fn stock_flow(c: &Client, t: &TestApp) -> R {
     c.goto(&format!("{}/documents", t.base)).await?;
     wait_for(c, "#document-list").await?;
     screenshot(c, "stock-documents-tablet").await?;
+
+    // The English switch covers these pages too.
+    c.set_window_size(1280, 900).await?;
+    c.goto(card_url.as_str()).await?;
+    wait_for(c, "#card-moves").await?;
+    click(c, ".lang-switch button[value=en]").await?;
+    wait_xpath(c, "//nav[@id='nav']//a[text()='Stock documents']").await?;
+    let moves = wait_for(c, "#card-moves").await?.text().await?;
+    assert!(moves.contains("5 from ПР-000001 at 85.00") && moves.contains("Write-off"), "{moves}");
+    screenshot(c, "stock-card-en").await?;
     Ok(())
 }
 
@@ -314,6 +328,37 @@ async fn stock_pages_work_without_javascript() {
     assert_eq!(r.status(), 409);
     let body = r.text().await.expect("body");
     assert!(body.contains("class=\"form-error\"") && body.contains("доступно 5"), "out of stock on the form");
+
+    // A transfer needs its target; a count shows what was expected beside what was counted.
+    let r = p.post("/warehouses", &[("_csrf", csrf), ("name", "Витрина"), ("branch", "")]).await;
+    assert_eq!(r.status(), 303);
+    let page = p.get("/warehouses").await.text().await.expect("body");
+    let shelf = page
+        .split("href=\"/warehouses/")
+        .skip(1)
+        .filter_map(|r| r.split('"').next())
+        .find(|id| *id != warehouse)
+        .expect("second warehouse")
+        .to_string();
+    let with = |kind: &str, extra: &[(&str, &str)], q: &'static str| -> Vec<(String, String)> {
+        let mut form: Vec<(String, String)> =
+            doc(&[("milk", q, "")], "post").into_iter().map(|(k, v)| if k == "kind" { (k, kind.to_string()) } else { (k, v) }).collect();
+        form.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        form
+    };
+    let r = p.http.post(format!("{}/documents", t.base)).form(&with("transfer", &[], "2")).send().await.expect("post");
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("body").contains("id=\"e-to_warehouse\""), "the target warehouse is asked for");
+    let r =
+        p.http.post(format!("{}/documents", t.base)).form(&with("transfer", &[("to_warehouse", &shelf)], "2")).send().await.expect("post");
+    assert_eq!(r.status(), 303);
+    let r = p.http.post(format!("{}/documents", t.base)).form(&with("count", &[], "2")).send().await.expect("post");
+    let count = id_after(location(&r), "/documents/").to_string();
+    let page = p.get(&format!("/documents/{count}")).await.text().await.expect("body");
+    assert!(page.contains("ИН-000001") && page.contains("По учёту") && page.contains("Посчитано"), "count columns");
+    let row = page.split("<tbody>").nth(1).and_then(|b| b.split("</tr>").next()).expect("count row");
+    assert!(row.contains(">3 шт<") && row.contains(">2 шт<") && row.contains(">-1<"), "expected 3, counted 2: {row}");
+
     let r = p.post("/stock/settings", &[("_csrf", csrf), ("locked_until", "2026-12-31")]).await;
     assert_eq!(location(&r), "/stock/settings?ok=stock_settings_saved");
     let r = p.post(&format!("/documents/{draft}/cancel"), &[("_csrf", csrf)]).await;
@@ -343,6 +388,29 @@ async fn stock_pages_work_without_javascript() {
     // gets the name and unit from it, and the barcode is refused in the first one.
     let body = p.get("/products/new?barcode=4600682000358").await.text().await.expect("body");
     assert!(body.contains("id=\"lookup-message\"") && body.contains(&format!("href=\"/products/{milk}\"")), "already ours");
+
+    // A storekeeper with only the products right sees the catalog, not the stock documents.
+    let api = t.login("owner@plain.kg", "owner-pass-1").await;
+    let (_, role) = t.post(&api, "/api/v1/roles", json!({"name": "Товаровед", "permissions": ["dashboard", "products"]})).await;
+    let (_, branches) = t.get(&api, "/api/v1/branches").await;
+    let user = json!({"email": "goods@plain.kg", "name": "Товаровед", "role": "staff", "custom_role": role["id"], "branches": [branches[0]["id"]], "password": "goods-pass-1"});
+    let (status, body) = t.post(&api, "/api/v1/users", user).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let staff = Plain::new(&t);
+    sign_in(&staff, "goods@plain.kg", "goods-pass-1").await;
+    let page = staff.get("/products").await.text().await.expect("body");
+    assert!(page.contains("href=\"/products\"") && !page.contains("href=\"/documents\"") && !page.contains("href=\"/warehouses\""), "nav");
+    for path in ["/stock/settings", "/warehouses", "/documents/new?kind=receipt", "/categories/1"] {
+        assert_eq!(staff.get(path).await.status(), 403, "{path}");
+    }
+    assert_eq!(staff.get(&format!("/products/{milk}")).await.status(), 200, "the card is readable");
+
+    // The pages speak English too.
+    let r = p.post("/lang", &[("_csrf", csrf), ("lang", "en"), ("back", "/products")]).await;
+    assert_eq!(location(&r), "/products");
+    let page = p.get(&format!("/documents/{count}")).await.text().await.expect("body");
+    assert!(page.contains("Stock count") && page.contains("Expected") && page.contains("Counted"), "English document page");
+
     t.company("Второй", "owner@second.kg", "owner-pass-2").await;
     let other = Plain::new(&t);
     sign_in(&other, "owner@second.kg", "owner-pass-2").await;

@@ -557,6 +557,8 @@ pub fn card(tx: &ReadTx, company: CompanyId, product: ProductId, limit: usize) -
         doc_numbers.insert(doc, n.clone());
         Ok(n)
     };
+    // Newest first across warehouses: by date, then by id (ids come from one counter).
+    moves.sort_by_key(|(_, date, m)| (*date, m.id));
     let mut out = Vec::new();
     for (wh, date, m) in moves.iter().rev().take(limit) {
         let mut layers = Vec::new();

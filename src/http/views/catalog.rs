@@ -11,9 +11,9 @@ use axum::response::Response;
 use super::stock::{flash, refused, require_module};
 use super::{Choice, Errors, Fields, Shell, Ui, render, see_other};
 use crate::app::App;
+use crate::catalog;
 use crate::catalog::model::{Brand, Category};
 use crate::catalog::store::{BRANDS, CATEGORIES, PRODUCTS};
-use crate::catalog::{self};
 use crate::error::{Error, Result};
 use crate::http::api::catalog::require_catalog_read;
 use crate::http::extract::Path;
@@ -160,6 +160,7 @@ fn category_page_for(app: &App, ui: &Ui, id: u64, name: String, parent: Option<C
 }
 
 pub async fn category_page(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
+    ui.actor().require(Perm::BRAND_CATEGORY)?;
     let cat = app.db.read()?.get(CATEGORIES, (ui.actor().company.0, id))?.ok_or(Error::NotFound)?;
     render(StatusCode::OK, &category_page_for(&app, &ui, id, cat.name, cat.parent, Errors::default())?)
 }

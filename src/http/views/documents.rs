@@ -338,15 +338,13 @@ fn editor(
         });
     }
     // One blank row to type into; the page adds more by cloning it.
-    let blank = LineInput::default();
-    let index = rows.len();
     rows.push(LineRow {
-        index,
+        index: rows.len(),
         product: String::new(),
-        name: blank.name,
-        qty: blank.qty,
-        cost: blank.cost,
-        amount: blank.amount,
+        name: String::new(),
+        qty: String::new(),
+        cost: String::new(),
+        amount: String::new(),
         err_product: String::new(),
         err_qty: String::new(),
         err_cost: String::new(),
@@ -541,6 +539,7 @@ fn view(app: &App, ui: &Ui, uri: &Uri, id: u64, errs: Errors) -> Result<ViewPage
             diff: if diff > Decimal::ZERO { format!("+{}", qty(diff)) } else { qty(diff) },
         });
     }
+    let date = d.date.format_local(&shell.timezone);
     Ok(ViewPage {
         lang,
         shell,
@@ -549,7 +548,7 @@ fn view(app: &App, ui: &Ui, uri: &Uri, id: u64, errs: Errors) -> Result<ViewPage
         kind_label: kind_label(lang, d.kind),
         status: status_code(d.status),
         status_label: status_label(lang, d.status),
-        date: d.date.format_local(&timezone(app, ui)?),
+        date,
         warehouse: name(d.warehouse),
         to_warehouse: d.to_warehouse.map(name).unwrap_or_default(),
         supplier: d.supplier.clone(),

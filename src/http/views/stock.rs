@@ -36,11 +36,11 @@ pub fn routes() -> Router<App> {
         .route("/products/search", get(products::search_partial))
         .route("/products/pick", get(products::pick_partial))
         .route("/products/new", get(products::new_page))
-        .route("/products/{id}", get(products::card_page))
+        .route("/products/{id}", get(products::card::card_page))
         .route("/products/{id}/edit", get(products::edit_page).post(products::save))
-        .route("/products/{id}/archive", post(products::archive))
-        .route("/products/{id}/restore", post(products::restore))
-        .route("/products/{id}/delete", post(products::delete))
+        .route("/products/{id}/archive", post(products::card::archive))
+        .route("/products/{id}/restore", post(products::card::restore))
+        .route("/products/{id}/delete", post(products::card::delete))
         .route("/categories", get(catalog::categories_page).post(catalog::create_category))
         .route("/categories/{id}", get(catalog::category_page).post(catalog::save_category))
         .route("/brands", get(catalog::brands_page).post(catalog::create_brand))
@@ -410,8 +410,26 @@ mod tests {
                 assert_ne!(flash_text(lang, key), format!("flash.{key}"), "missing flash.{key}");
             }
         }
-        for unit in Unit::ALL {
-            assert_ne!(unit_label(Lang::En, unit), format!("units.{}", unit.code()));
+    }
+
+    #[test]
+    fn every_label_built_from_a_code_has_a_string() {
+        use crate::catalog::model::Kind;
+        use crate::inventory::model::{DocKind, DocStatus};
+        let mut keys: Vec<String> = Unit::ALL.iter().map(|u| format!("units.{}", u.code())).collect();
+        keys.extend([Kind::Goods, Kind::Service, Kind::Bundle].map(|k| format!("kinds.{}", k.code())));
+        keys.extend(DocKind::ALL.map(|k| format!("doc_kinds.{}", k.code())));
+        keys.extend(
+            [DocStatus::Draft, DocStatus::Posted, DocStatus::Cancelled]
+                .map(|s| format!("doc_status.{}", crate::http::api::stock::status_code(s))),
+        );
+        let moves =
+            ["receipt", "write_off", "transfer_out", "transfer_in", "count_gain", "count_loss", "supplier_return", "sale", "sale_return"];
+        keys.extend(moves.map(|m| format!("moves.{m}")));
+        for key in keys {
+            for lang in [Lang::Ru, Lang::En] {
+                assert_ne!(lang.t(&key), key, "missing {key}");
+            }
         }
     }
 

@@ -1,0 +1,213 @@
+//! The product card: details, stock per warehouse (quantity, value at cost), the movements
+//! with the FIFO layers each outbound one consumed ("3 из ПР-000012 по 85.00"), and archive,
+//! restore and delete (refused, with the reason, for a product that has movements).
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
+use rust_decimal::Decimal;
+
+use super::{kind_label, zero_blank};
+use crate::app::App;
+use crate::catalog;
+use crate::catalog::model::{Component, Product};
+use crate::catalog::store::{BRANDS, CATEGORIES, PRODUCTS};
+use crate::error::{Error, Result};
+use crate::http::api::catalog::require_catalog_read;
+use crate::http::api::stock::{card, require_stock_read};
+use crate::http::extract::Path;
+use crate::http::views::stock::{flash, money, qty, refused, require_module, unit_label};
+use crate::http::views::{Errors, Shell, Ui, render, see_other};
+use crate::i18n::Lang;
+use crate::ids::{CompanyId, ProductId};
+use crate::storage::ReadTx;
+use crate::tenancy::perms::Perm;
+
+pub struct BalanceRow {
+    pub name: String,
+    pub qty: String,
+    pub value: String,
+}
+
+pub struct MoveRow {
+    pub date: String,
+    pub warehouse: String,
+    pub kind: &'static str,
+    pub doc: u64,
+    pub number: String,
+    pub qty: String,
+    pub value: String,
+    pub qty_after: String,
+    pub value_after: String,
+    /// "3 из ПР-000012 по 85.00" for each cost layer an outbound movement consumed.
+    pub layers: Vec<String>,
+}
+
+pub struct CardStock {
+    pub balances: Vec<BalanceRow>,
+    pub total_qty: String,
+    pub total_value: String,
+    pub moves: Vec<MoveRow>,
+}
+
+#[derive(Template)]
+#[template(path = "product_card.html")]
+struct CardPage {
+    lang: Lang,
+    shell: Shell,
+    id: u64,
+    name: String,
+    archived: bool,
+    facts: Vec<(&'static str, String)>,
+    unit: &'static str,
+    stocked: bool,
+    stock: Option<CardStock>,
+    can_edit: bool,
+    errs: Errors,
+}
+
+/// The product's details as (label, value), leaving out what is empty.
+fn facts(tx: &ReadTx, lang: Lang, company: CompanyId, p: &Product) -> Result<Vec<(&'static str, String)>> {
+    let c = company.0;
+    let name_of =
+        |id: ProductId| -> Result<String> { Ok(tx.get(PRODUCTS, (c, id.0))?.map(|x| x.name).unwrap_or_else(|| format!("#{id}"))) };
+    let list = |comps: &[Component]| -> Result<String> {
+        let mut parts = Vec::new();
+        for x in comps {
+            parts.push(format!("{} × {}", name_of(x.product)?, qty(x.qty)));
+        }
+        Ok(parts.join("; "))
+    };
+    let mut out = vec![
+        (lang.t("products.kind"), kind_label(lang, p.kind).to_string()),
+        (lang.t("products.code"), p.code.clone()),
+        (lang.t("products.article"), p.article.clone()),
+        (lang.t("products.barcodes"), p.barcodes.join(", ")),
+        (lang.t("products.unit"), unit_label(lang, p.unit).to_string()),
+        (lang.t("products.plu"), p.plu.map(|n| n.to_string()).unwrap_or_default()),
+        (lang.t("products.brand"), p.brand.and_then(|b| tx.get(BRANDS, (c, b.0)).ok().flatten()).map(|b| b.name).unwrap_or_default()),
+        (
+            lang.t("products.category"),
+            p.category.and_then(|x| tx.get(CATEGORIES, (c, x.0)).ok().flatten()).map(|x| x.name).unwrap_or_default(),
+        ),
+        (lang.t("products.purchase_price"), money(p.purchase_price)),
+        (lang.t("products.markup"), zero_blank(p.markup)),
+        (lang.t("products.price"), money(p.price)),
+        (lang.t("products.discount"), zero_blank(p.discount)),
+        (lang.t("products.country"), p.country.clone()),
+        (lang.t("products.expiry"), p.expiry.clone()),
+        (lang.t("products.packages"), p.packages.iter().map(|k| format!("{} = {}", k.name, qty(k.qty))).collect::<Vec<_>>().join("; ")),
+        (lang.t("products.dimensions"), p.characteristics.dimensions.clone()),
+        (lang.t("products.weight"), p.characteristics.weight.clone()),
+        (lang.t("products.components"), list(&p.components)?),
+        (lang.t("products.recipe"), list(&p.recipe)?),
+        (lang.t("products.reorder_level"), zero_blank(p.reorder_level)),
+    ];
+    if p.weighed {
+        out.push((lang.t("products.weighed"), lang.t("products.yes").into()));
+    }
+    out.retain(|(_, v)| !v.is_empty());
+    Ok(out)
+}
+
+fn card_page_for(app: &App, ui: &Ui, uri: &Uri, id: u64, errs: Errors) -> Result<CardPage> {
+    require_catalog_read(ui.actor())?;
+    require_module(ui.actor())?;
+    let mut shell = Shell::load(app, ui)?;
+    flash(&mut shell, ui.lang, uri);
+    let lang = ui.lang;
+    let company = ui.actor().company;
+    let tx = app.db.read()?;
+    let p = tx.get(PRODUCTS, (company.0, id))?.ok_or(Error::NotFound)?;
+    let stock = match require_stock_read(ui.actor()) {
+        Ok(()) if p.kind.stocked() => {
+            let card = card(&tx, company, ProductId(id), 200)?;
+            let names: Vec<(u64, String)> = card.balances.iter().map(|(w, _)| (w.id.0, w.name.clone())).collect();
+            let (total_qty, total_value) =
+                card.balances.iter().fold((Decimal::ZERO, Decimal::ZERO), |(q, v), (_, b)| (q + b.qty, v + b.value));
+            let moves = card
+                .moves
+                .into_iter()
+                .map(|m| MoveRow {
+                    date: m.date.format_local(&shell.timezone),
+                    warehouse: names.iter().find(|(w, _)| *w == m.warehouse.0).map(|(_, n)| n.clone()).unwrap_or_default(),
+                    kind: lang.t(&format!("moves.{}", m.kind.code())),
+                    doc: m.doc.0,
+                    number: m.number,
+                    qty: qty(m.qty),
+                    value: money(m.value),
+                    qty_after: qty(m.qty_after),
+                    value_after: money(m.value_after),
+                    layers: m
+                        .layers
+                        .iter()
+                        .map(|l| {
+                            let unit = if l.qty.is_zero() { Decimal::ZERO } else { l.amount / l.qty };
+                            lang.t("card.layer").replace("{qty}", &qty(l.qty)).replace("{doc}", &l.number).replace("{price}", &money(unit))
+                        })
+                        .collect(),
+                })
+                .collect();
+            Some(CardStock {
+                balances: card
+                    .balances
+                    .into_iter()
+                    .map(|(w, b)| BalanceRow { name: w.name, qty: qty(b.qty), value: money(b.value) })
+                    .collect(),
+                total_qty: qty(total_qty),
+                total_value: money(total_value),
+                moves,
+            })
+        }
+        _ => None,
+    };
+    Ok(CardPage {
+        lang,
+        facts: facts(&tx, lang, company, &p)?,
+        shell,
+        id,
+        unit: unit_label(lang, p.unit),
+        stocked: p.kind.stocked(),
+        name: p.name,
+        archived: p.archived,
+        stock,
+        can_edit: ui.actor().can(Perm::PRODUCTS),
+        errs,
+    })
+}
+
+pub async fn card_page(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>) -> Result<Response> {
+    render(StatusCode::OK, &card_page_for(&app, &ui, &uri, id, Errors::default())?)
+}
+
+async fn set_archived(app: App, ui: Ui, id: u64, archived: bool) -> Result<Response> {
+    let (now, actor) = (app.now(), ui.actor().clone());
+    app.db.write(move |tx| catalog::set_archived(tx, &actor, now, ProductId(id), archived)).await?;
+    app.wake.notify_waiters();
+    let ok = if archived { "product_archived" } else { "product_restored" };
+    Ok(see_other(&format!("/products/{id}?ok={ok}")))
+}
+
+pub async fn archive(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
+    set_archived(app, ui, id, true).await
+}
+
+pub async fn restore(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
+    set_archived(app, ui, id, false).await
+}
+
+/// Deletes a product that never moved; one with movements stays, and the card says why.
+pub async fn delete(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>) -> Result<Response> {
+    let (now, actor) = (app.now(), ui.actor().clone());
+    match app.db.write(move |tx| crate::inventory::delete_product(tx, &actor, now, ProductId(id))).await {
+        Ok(()) => {
+            app.wake.notify_waiters();
+            Ok(see_other("/products?ok=product_deleted"))
+        }
+        Err(e) => {
+            let (status, errs) = refused(e, ui.lang, &[])?;
+            render(status, &card_page_for(&app, &ui, &uri, id, errs)?)
+        }
+    }
+}
