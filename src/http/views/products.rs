@@ -465,7 +465,8 @@ fn product_form(app: &App, ui: &Ui, id: Option<u64>, input: &FormInput) -> Resul
 #[derive(Default)]
 pub struct Lookup {
     pub code: String,
-    pub found: bool,
+    /// "ok" (filled), "info" (unknown there) or "error" (invalid, or already the company's).
+    pub level: &'static str,
     pub message: String,
     /// The company's own product that already has this barcode: (id, name).
     pub existing: Option<(u64, String)>,
@@ -519,6 +520,7 @@ fn fill_from_barcode(tx: &ReadTx, ui: &Ui, code: &str) -> Result<(FormInput, Loo
     let code = code.trim();
     let mut input = FormInput::default();
     let mut lookup = Lookup { code: code.to_string(), ..Lookup::default() };
+    lookup.level = "error";
     if let Err(why) = barcode::classify(code) {
         lookup.message = lang.t(if why == "check_digit" { "products.barcode_check_digit" } else { "products.barcode_invalid" }).into();
         return Ok((input, lookup));
@@ -531,6 +533,7 @@ fn fill_from_barcode(tx: &ReadTx, ui: &Ui, code: &str) -> Result<(FormInput, Loo
     }
     input.draft.barcodes = vec![code.to_string()];
     let Some(g) = global else {
+        lookup.level = "info";
         lookup.message = lang.t("products.barcode_unknown").into();
         return Ok((input, lookup));
     };
@@ -555,7 +558,7 @@ fn fill_from_barcode(tx: &ReadTx, ui: &Ui, code: &str) -> Result<(FormInput, Loo
             None => input.new_category = g.category,
         }
     }
-    lookup.found = true;
+    lookup.level = "ok";
     lookup.message = lang.t("products.barcode_filled").into();
     Ok((input, lookup))
 }
