@@ -71,7 +71,8 @@ pub fn plan(text: &str) -> Plan {
                 word: w.text.clone(),
                 prefix: analysis::prefix(&w.text, MAX_PREFIX_CHARS).to_string(),
                 sound: analysis::prefix(&sound, MAX_PREFIX_CHARS).to_string(),
-                distance: distance(w.text.chars().count()),
+                // A number one edit away is another size or code ("400" for "4600"), not a typo.
+                distance: if w.text.chars().all(|c| c.is_numeric()) { 0 } else { distance(w.text.chars().count()) },
             }
         })
         .collect();
@@ -164,7 +165,8 @@ mod tests {
         check("мол", "=мол | мол мол* ≈мал");
         check("Малако", "=малако | малак малако* ≈малака ~1");
         check("молоко 3,2", "=молоко 3,2 | молок молоко* ≈малака ~1 & 3 3* ≈3 & 2 2* ≈2");
-        check("4600682000358", "=4600682000358 | 4600682000358 4600682000358* ≈4600682000358 ~2");
+        check("4600682000358", "=4600682000358 | 4600682000358 4600682000358* ≈4600682000358");
+        check("молоко 4600", "=молоко 4600 | молок молоко* ≈малака ~1 & 4600 4600* ≈4600");
         check("  ", "");
         check("Простоквашино", "=простоквашино | простоквашин простоквашино* ≈прастаквашина ~2");
         check("Chocolate", "=chocolate | chocol chocolate* ≈chocolate ~2");
