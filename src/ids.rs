@@ -31,4 +31,9 @@ id_type!(
     BrandId,
     WarehouseId,
     DocumentId,
+    CashBoxId,
+    ShiftId,
+    SaleId,
+    ClientId,
+    PrinterId,
 );
