@@ -146,7 +146,7 @@ fn redb_commit_rate(dir: &Path, secs: u64) -> (f64, f64, f64) {
     let mut n = 0u64;
     while Instant::now() < deadline {
         let t0 = Instant::now();
-        let r: Result<(), dukan::storage::StorageError> = db.write_blocking(|tx| tx.set_meta("bench_counter", n));
+        let r = db.write_unbatched(|tx| tx.set_meta("bench_counter", n));
         r.unwrap_or_else(|e| panic!("commit: {e}"));
         lat.push(t0.elapsed());
         n += 1;

@@ -9,6 +9,7 @@ pub fn run(db: &Db) -> Result<Vec<String>> {
     let mut problems = crate::tenancy::store::verify(&tx)?;
     problems.extend(crate::catalog::store::verify(&tx)?);
     problems.extend(crate::inventory::store::verify(&tx)?);
+    problems.extend(crate::pos::store::verify(&tx)?);
     problems.extend(ids_below_counter(&tx)?);
     Ok(problems)
 }

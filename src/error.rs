@@ -86,6 +86,10 @@ pub enum Error {
     HasMovements { name: String },
     #[error("document is {state}")]
     WrongState { state: &'static str },
+    /// A business rule refuses the operation in the current state (a shift not open, a key
+    /// reused with other content, not enough cash in the drawer…).
+    #[error("refused ({code}): {en}")]
+    Refused { code: &'static str, ru: String, en: String },
     #[error("backup failed: {0}")]
     Backup(String),
     #[error("storage: {0}")]
@@ -95,6 +99,10 @@ pub enum Error {
 }
 
 impl Error {
+    pub fn refused(code: &'static str, ru: impl Into<String>, en: impl Into<String>) -> Error {
+        Error::Refused { code, ru: ru.into(), en: en.into() }
+    }
+
     pub fn field(field: &str, code: &'static str, ru: impl Into<String>, en: impl Into<String>) -> Error {
         Error::Validation(vec![FieldError::new(field, code, ru, en)])
     }
@@ -125,6 +133,7 @@ impl Error {
             Error::PeriodClosed { .. } => "period_closed",
             Error::HasMovements { .. } => "product_has_movements",
             Error::WrongState { .. } => "wrong_state",
+            Error::Refused { code, .. } => code,
             Error::Backup(_) => "backup_failed",
             Error::Storage(_) | Error::Internal(_) => "internal",
         }
@@ -140,7 +149,11 @@ impl Error {
             Error::Unauthorized | Error::BadCredentials | Error::TokenInvalid => 401,
             Error::Forbidden { .. } | Error::FeatureDisabled { .. } | Error::ReadOnly | Error::CompanyInactive | Error::Csrf => 403,
             Error::RateLimited { .. } => 429,
-            Error::OutOfStock(_) | Error::PeriodClosed { .. } | Error::HasMovements { .. } | Error::WrongState { .. } => 409,
+            Error::OutOfStock(_)
+            | Error::PeriodClosed { .. }
+            | Error::HasMovements { .. }
+            | Error::WrongState { .. }
+            | Error::Refused { .. } => 409,
             Error::AlreadySetUp | Error::EmailTaken { .. } | Error::NameTaken { .. } | Error::OwnerProtected | Error::RoleInUse { .. } => {
                 409
             }
@@ -203,6 +216,7 @@ impl Error {
                 format!("“{name}” has stock movements: archive it instead"),
             ),
             Error::WrongState { state } => (format!("Документ в состоянии «{state}»"), format!("The document is {state}")),
+            Error::Refused { ru, en, .. } => (ru.clone(), en.clone()),
             Error::Backup(e) => (format!("Резервная копия не создана: {e}"), format!("Backup failed: {e}")),
             Error::Storage(_) | Error::Internal(_) => {
                 ("Внутренняя ошибка, она записана в журнал".into(), "Internal error; it has been logged".into())

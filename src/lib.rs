@@ -35,6 +35,7 @@ pub mod tenancy;
 pub mod catalog;
 
 pub mod inventory;
+pub mod pos;
 pub mod webhooks;
 
 pub mod search;

@@ -19,6 +19,10 @@ pub enum Kind {
     Category,
     Brand,
     Webhook,
+    CashBox,
+    Shift,
+    Sale,
+    CashFlow,
 }
 
 pub struct Route {
@@ -61,6 +65,14 @@ fn document_body() -> Option<Value> {
     Some(json!({"kind": "write_off", "warehouse": 1, "lines": []}))
 }
 
+fn close_body() -> Option<Value> {
+    Some(json!({"closing_cash": "0"}))
+}
+
+fn return_body() -> Option<Value> {
+    Some(json!({"idempotency_key": "isolation"}))
+}
+
 pub const ROUTES: &[Route] = &[
     Route { method: Method::GET, path: "/api/v1/branches/{id}", kind: Kind::Branch, body: none },
     Route { method: Method::PUT, path: "/api/v1/branches/{id}", kind: Kind::Branch, body: branch_body },
@@ -90,6 +102,16 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::PUT, path: "/api/v1/webhooks/{id}", kind: Kind::Webhook, body: webhook_body },
     Route { method: Method::DELETE, path: "/api/v1/webhooks/{id}", kind: Kind::Webhook, body: none },
     Route { method: Method::GET, path: "/api/v1/webhooks/{id}/deliveries", kind: Kind::Webhook, body: none },
+    Route { method: Method::PUT, path: "/api/v1/cash-boxes/{id}", kind: Kind::CashBox, body: named_body },
+    Route { method: Method::GET, path: "/api/v1/pos/cart?cash_box={id}", kind: Kind::CashBox, body: none },
+    Route { method: Method::GET, path: "/api/v1/shifts/{id}", kind: Kind::Shift, body: none },
+    Route { method: Method::GET, path: "/api/v1/shifts/{id}/cash", kind: Kind::Shift, body: none },
+    Route { method: Method::POST, path: "/api/v1/shifts/{id}/close", kind: Kind::Shift, body: close_body },
+    Route { method: Method::GET, path: "/api/v1/sales/{id}", kind: Kind::Sale, body: none },
+    Route { method: Method::GET, path: "/api/v1/sales/{id}/returns", kind: Kind::Sale, body: none },
+    Route { method: Method::POST, path: "/api/v1/sales/{id}/returns", kind: Kind::Sale, body: return_body },
+    Route { method: Method::POST, path: "/api/v1/cash-flows/{id}/approve", kind: Kind::CashFlow, body: none },
+    Route { method: Method::POST, path: "/api/v1/cash-flows/{id}/reject", kind: Kind::CashFlow, body: none },
 ];
 
 /// Records of one company, created through the API.
@@ -104,6 +126,10 @@ pub struct Fixture {
     pub category: u64,
     pub brand: u64,
     pub webhook: u64,
+    pub cash_box: u64,
+    pub shift: u64,
+    pub sale: u64,
+    pub cash_flow: u64,
 }
 
 pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
@@ -136,8 +162,27 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{d}");
     let (_, hook) = t.post(&client, "/api/v1/webhooks", json!({"url": "http://127.0.0.1:9/hook", "events": ["stock.changed"]})).await;
+    let (s, cb) = t.post(&client, "/api/v1/cash-boxes", json!({"name": "Касса", "warehouse": w["id"]})).await;
+    assert_eq!(s, StatusCode::CREATED, "{cb}");
+    let (s, shift) = t.post(&client, "/api/v1/shifts", json!({"cash_box": cb["id"], "opening_cash": "100"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{shift}");
+    let (s, sale) = t
+        .post(
+            &client,
+            "/api/v1/sales",
+            json!({"idempotency_key": "fixture", "cash_box": cb["id"], "lines": [{"product": p["id"]}], "payments": [{"method": "cash", "amount": "60"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{sale}");
+    let (s, flow) =
+        t.post(&client, "/api/v1/cash-flows", json!({"cash_box": cb["id"], "kind": "in", "amount": "10", "reason": "Размен"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{flow}");
     let id = |v: &Value| v["id"].as_u64().expect("id");
     Fixture {
+        cash_box: id(&cb),
+        shift: id(&shift),
+        sale: id(&sale),
+        cash_flow: id(&flow),
         branch: id(&b),
         user: u["user"]["id"].as_u64().expect("id"),
         role: id(&r),
@@ -165,6 +210,10 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
             Kind::Category => b.category,
             Kind::Brand => b.brand,
             Kind::Webhook => b.webhook,
+            Kind::CashBox => b.cash_box,
+            Kind::Shift => b.shift,
+            Kind::Sale => b.sale,
+            Kind::CashFlow => b.cash_flow,
         };
         let path = route.path.replace("{id}", &id.to_string());
         let (status, body) = t.call(route.method.clone(), &path, Some(&a.client.token), (route.body)()).await;
@@ -184,6 +233,10 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
         ("/api/v1/categories", b.category),
         ("/api/v1/brands", b.brand),
         ("/api/v1/webhooks", b.webhook),
+        ("/api/v1/cash-boxes", b.cash_box),
+        ("/api/v1/shifts", b.shift),
+        ("/api/v1/sales", b.sale),
+        ("/api/v1/cash-flows", b.cash_flow),
     ] {
         let (_, items) = t.get(&a.client, list).await;
         let items = if items.get("items").is_some() { items["items"].clone() } else { items };

@@ -9,6 +9,7 @@ mod cli;
 mod input;
 mod isolation;
 mod ops;
+mod pos;
 mod search;
 pub mod stock;
 mod tenancy;

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod catalog_search;
 pub mod dto;
 pub mod ops;
+pub mod pos;
 pub mod stock;
 pub mod tenancy;
 pub mod webhooks;
@@ -69,6 +70,23 @@ pub fn routes(upload_limit: usize) -> Router<App> {
         .route("/api/v1/webhooks", get(webhooks::list).post(webhooks::create))
         .route("/api/v1/webhooks/{id}", put(webhooks::put).delete(webhooks::delete))
         .route("/api/v1/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        .route("/api/v1/cash-boxes", get(pos::list_cash_boxes).post(pos::create_cash_box))
+        .route("/api/v1/cash-boxes/{id}", put(pos::put_cash_box))
+        .route("/api/v1/pos/settings", get(pos::get_settings).put(pos::put_settings))
+        .route("/api/v1/shifts", get(pos::list_shifts).post(pos::open_shift))
+        .route("/api/v1/shifts/{id}", get(pos::get_shift))
+        .route("/api/v1/shifts/{id}/close", post(pos::close_shift))
+        .route("/api/v1/shifts/{id}/cash", get(pos::shift_cash))
+        .route("/api/v1/cash-flows", get(pos::list_flows).post(pos::create_flow))
+        .route("/api/v1/cash-flows/{id}/approve", post(pos::approve_flow))
+        .route("/api/v1/cash-flows/{id}/reject", post(pos::reject_flow))
+        .route("/api/v1/pos/cart", get(pos::get_cart).put(pos::put_cart).delete(pos::clear_cart))
+        .route("/api/v1/pos/cart/scan", post(pos::scan))
+        .route("/api/v1/pos/cart/items", post(pos::add_item))
+        .route("/api/v1/pos/cart/items/{index}", put(pos::put_line))
+        .route("/api/v1/sales", get(pos::list_sales).post(pos::checkout))
+        .route("/api/v1/sales/{id}", get(pos::get_sale))
+        .route("/api/v1/sales/{id}/returns", get(pos::list_returns).post(pos::return_sale))
 }
 
 #[derive(OpenApi)]
@@ -93,6 +111,11 @@ pub fn routes(upload_limit: usize) -> Router<App> {
         stock::list_documents, stock::create_document, stock::get_document, stock::put_document, stock::delete_document,
         stock::post_document, stock::cancel_document, stock::stock, stock::stock_card,
         webhooks::list, webhooks::create, webhooks::put, webhooks::delete, webhooks::deliveries,
+        pos::list_cash_boxes, pos::create_cash_box, pos::put_cash_box, pos::get_settings, pos::put_settings,
+        pos::list_shifts, pos::open_shift, pos::get_shift, pos::close_shift, pos::shift_cash,
+        pos::list_flows, pos::create_flow, pos::approve_flow, pos::reject_flow,
+        pos::get_cart, pos::put_cart, pos::clear_cart, pos::scan, pos::add_item, pos::put_line,
+        pos::list_sales, pos::checkout, pos::get_sale, pos::return_sale, pos::list_returns,
         crate::http::healthz,
     ),
     modifiers(&BearerScheme)

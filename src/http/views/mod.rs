@@ -16,6 +16,7 @@ mod home;
 mod ops;
 mod people;
 mod platform;
+mod pos;
 mod products;
 mod stock;
 
@@ -71,6 +72,7 @@ pub fn routes(_app: &App) -> Router<App> {
         .route("/platform/plans/new", get(platform::new_plan_page))
         .route("/platform/plans/{id}", get(platform::plan_page).post(platform::save_plan))
         .merge(stock::routes())
+        .merge(pos::routes())
 }
 
 // ---- errors: the full error page and the htmx flash fragment ----
@@ -418,8 +420,13 @@ impl Shell {
         }
         let branch_name = branches.iter().find(|c| c.selected).map(|c| c.label.clone()).unwrap_or_default();
         let catalog = actor.has_feature("catalog");
-        let items: [(&'static str, &str, bool); 14] = [
+        let pos = actor.has_feature("pos");
+        let items: [(&'static str, &str, bool); 18] = [
             ("/", "nav.home", true),
+            ("/pos", "nav.pos", pos && actor.can(Perm::CASHIER)),
+            ("/sales", "nav.sales", pos && (actor.can(Perm::SALES) || actor.can(Perm::CASHIER))),
+            ("/shifts", "nav.shifts", pos && (actor.can(Perm::SHIFTS) || actor.can(Perm::CASHBOX) || actor.can(Perm::CASHIER))),
+            ("/cash-boxes", "nav.cash_boxes", pos && actor.can(Perm::CASHBOX)),
             ("/products", "nav.products", catalog && actor.can(Perm::PRODUCTS)),
             ("/categories", "nav.categories", catalog && actor.can(Perm::BRAND_CATEGORY)),
             ("/brands", "nav.brands", catalog && actor.can(Perm::BRAND_CATEGORY)),

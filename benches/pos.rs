@@ -1,0 +1,273 @@
+//! Point-of-sale benchmarks (`cargo bench --bench pos`; numbers go to BENCHMARKS.md):
+//! - durable checkout of a 5-line sale over HTTP with 64 concurrent tills (each its own cash box
+//!   and shift): throughput, p50, p99 — beside the raw redb single-commit rate of the same run;
+//! - scan-to-cart latency (one till scanning barcodes);
+//! - closing a shift that holds 10,000 sales.
+//!
+//! The real release server runs as a child process; the load generator shares the two cores.
+//! `DUKAN_BENCH_SECS` (default 10) and `DUKAN_BENCH_SHIFT_SALES` (default 10000) scale it.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const TILLS: usize = 64;
+const PRODUCTS: usize = 200;
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn dukan() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_dukan"));
+    c.env("DUKAN_BACKUP_DAILY_AT", "").env("DUKAN_LOG", "warn");
+    c
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(18_082)
+}
+
+fn start(data: &Path, port: u16) -> Child {
+    let child = dukan()
+        .args(["serve", "--data", data.to_str().unwrap_or("."), "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn dukan: {e}"));
+    let t0 = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t0.elapsed() < Duration::from_secs(30), "server did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn pct(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    ms(sorted[((sorted.len() as f64 - 1.0) * p).round() as usize])
+}
+
+struct Api {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        match req.send().await {
+            Ok(r) => {
+                let st = r.status().as_u16();
+                (st, r.json().await.unwrap_or(Value::Null))
+            }
+            Err(e) => (0, json!(e.to_string())),
+        }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        let (st, v) = self.call(reqwest::Method::POST, path, Some(body)).await;
+        assert!((200..300).contains(&st), "POST {path}: {st} {v}");
+        v
+    }
+}
+
+fn checkout_body(key: String, cash_box: u64, products: &[u64], n: u64) -> Value {
+    let lines: Vec<Value> =
+        (0..5).map(|i| json!({"product": products[((n * 7 + i * 13) as usize) % products.len()], "qty": "1"})).collect();
+    json!({"idempotency_key": key, "cash_box": cash_box, "lines": lines, "payments": [{"method": "cash", "amount": "10000"}]})
+}
+
+fn main() {
+    let secs = env("DUKAN_BENCH_SECS", 10);
+    let shift_sales = env("DUKAN_BENCH_SHIFT_SALES", 10_000);
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let data = tmp.path().join("data");
+    let created = dukan()
+        .args(["company", "create", "--data", data.to_str().unwrap_or("."), "--name", "Бенч маркет", "--country", "KG"])
+        .args(["--owner-email", "pos@bench.local", "--owner-password", "bench-password-1"])
+        .stdout(Stdio::null())
+        .status();
+    assert!(created.is_ok_and(|s| s.success()), "company create failed");
+    let port = free_port();
+    let child = start(&data, port);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap_or_else(|e| panic!("runtime: {e}"));
+    let report = rt.block_on(async move {
+        let http = reqwest::Client::builder().pool_max_idle_per_host(TILLS * 2).build().unwrap_or_default();
+        let base = format!("http://127.0.0.1:{port}");
+        let login: Value = http
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"email": "pos@bench.local", "password": "bench-password-1"}))
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .unwrap_or_else(|e| panic!("login: {e}"))
+            .json()
+            .await
+            .unwrap_or_default();
+        let api = Arc::new(Api { http, base, token: login["access_token"].as_str().unwrap_or_default().to_string() });
+        let wh = api.post("/api/v1/warehouses", json!({"name": "Торговый зал"})).await["id"].as_u64().unwrap_or(0);
+        let mut products = Vec::new();
+        let mut barcodes = Vec::new();
+        for i in 0..PRODUCTS {
+            let body12 = format!("46{:010}", 1000 + i);
+            let digits: Vec<u32> = body12.chars().filter_map(|c| c.to_digit(10)).collect();
+            let sum: u32 = digits.iter().rev().enumerate().map(|(i, d)| d * if i % 2 == 0 { 3 } else { 1 }).sum();
+            let code = format!("{body12}{}", (10 - sum % 10) % 10);
+            let p = api
+                .post("/api/v1/products", json!({"name": format!("Товар {i}"), "barcodes": [code], "purchase_price": "50", "price": "80"}))
+                .await;
+            products.push(p["id"].as_u64().unwrap_or(0));
+            barcodes.push(code);
+        }
+        let lines: Vec<Value> = products.iter().map(|p| json!({"product": p, "qty": "1000000", "cost": "50"})).collect();
+        api.post("/api/v1/documents", json!({"kind": "receipt", "warehouse": wh, "lines": lines, "post": true})).await;
+        let mut boxes = Vec::new();
+        let mut shifts = Vec::new();
+        for i in 0..TILLS {
+            let b =
+                api.post("/api/v1/cash-boxes", json!({"name": format!("Касса {i}"), "warehouse": wh})).await["id"].as_u64().unwrap_or(0);
+            shifts.push(api.post("/api/v1/shifts", json!({"cash_box": b, "opening_cash": "5000"})).await["id"].as_u64().unwrap_or(0));
+            boxes.push(b);
+        }
+        let products = Arc::new(products);
+
+        // 64 tills checking out for `secs`.
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        let errors = Arc::new(AtomicU64::new(0));
+        let mut tasks = Vec::new();
+        for (t, b) in boxes.iter().copied().enumerate() {
+            let (api, products, errors) = (api.clone(), products.clone(), errors.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut lat = Vec::new();
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    let body = checkout_body(format!("load-{t}-{n}"), b, &products, n);
+                    let t0 = Instant::now();
+                    let (st, _) = api.call(reqwest::Method::POST, "/api/v1/sales", Some(body)).await;
+                    if st == 201 {
+                        lat.push(t0.elapsed());
+                    } else {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                    n += 1;
+                }
+                lat
+            }));
+        }
+        let mut lat = Vec::new();
+        for t in tasks {
+            lat.extend(t.await.unwrap_or_default());
+        }
+        lat.sort();
+        let checkout = (lat.len() as f64 / secs as f64, pct(&lat, 0.5), pct(&lat, 0.99), lat.len(), errors.load(Ordering::Relaxed));
+
+        // Scan to cart: one till, 2,000 scans.
+        let mut scans = Vec::new();
+        for i in 0..2000 {
+            let t0 = Instant::now();
+            let (st, v) = api
+                .call(
+                    reqwest::Method::POST,
+                    "/api/v1/pos/cart/scan",
+                    Some(json!({"cash_box": boxes[0], "code": barcodes[i % barcodes.len()]})),
+                )
+                .await;
+            assert_eq!(st, 200, "scan: {v}");
+            scans.push(t0.elapsed());
+            if i % 50 == 49 {
+                api.call(reqwest::Method::DELETE, &format!("/api/v1/pos/cart?cash_box={}", boxes[0]), None).await;
+            }
+        }
+        scans.sort();
+
+        // A shift with `shift_sales` sales (8 tills fill box 1's shift... one cashier per box, so
+        // one client sells on it), then its close.
+        let (_, x) = api.call(reqwest::Method::GET, &format!("/api/v1/shifts/{}", shifts[1]), None).await;
+        let have = x["sales"].as_u64().unwrap_or(0);
+        let mut pending = Vec::new();
+        for n in (have..shift_sales).map(|i| 1_000_000 + i) {
+            let (api, products) = (api.clone(), products.clone());
+            let body = checkout_body(format!("fill-{n}"), boxes[1], &products, n);
+            pending.push(tokio::spawn(async move { api.call(reqwest::Method::POST, "/api/v1/sales", Some(body)).await.0 }));
+            if pending.len() == 32 {
+                for p in pending.drain(..) {
+                    let _ = p.await;
+                }
+            }
+        }
+        for p in pending {
+            let _ = p.await;
+        }
+        let (_, x) = api.call(reqwest::Method::GET, &format!("/api/v1/shifts/{}", shifts[1]), None).await;
+        let in_shift = x["sales"].as_u64().unwrap_or(0);
+        let expected = x["expected_cash"].as_str().unwrap_or("0").to_string();
+        let mut closes = Vec::new();
+        for (i, s) in shifts.iter().enumerate().skip(1).take(5) {
+            let counted = if i == 1 { expected.clone() } else { "5000".into() };
+            let t0 = Instant::now();
+            let (st, v) =
+                api.call(reqwest::Method::POST, &format!("/api/v1/shifts/{s}/close"), Some(json!({"closing_cash": counted}))).await;
+            assert_eq!(st, 200, "close: {v}");
+            closes.push(t0.elapsed());
+        }
+        (checkout, scans, in_shift, closes)
+    });
+    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let mut child = child;
+    let _ = child.wait();
+    let check = dukan().args(["check", "--data", data.to_str().unwrap_or(".")]).output();
+    let check_ok = check.as_ref().is_ok_and(|o| o.status.success());
+
+    // The raw limit, same machine, same run: one durable redb commit per write, one writer.
+    let db = dukan::storage::Db::open(&tmp.path().join("raw.redb"), 16 << 20).unwrap_or_else(|e| panic!("open: {e}"));
+    let mut raw = Vec::new();
+    let t_raw = Instant::now();
+    let mut i = 0u64;
+    while t_raw.elapsed() < Duration::from_secs(5) {
+        let t0 = Instant::now();
+        db.write_unbatched(|tx| tx.set_meta("bench_counter", i)).unwrap_or_else(|e| panic!("commit: {e}"));
+        raw.push(t0.elapsed());
+        i += 1;
+    }
+    raw.sort();
+    let ((rps, p50, p99, n, errors), scans, in_shift, closes) = report;
+    println!("## Point of sale run\n");
+    println!("| measure | result | goal |");
+    println!("|---|---|---|");
+    println!(
+        "| durable checkout, 5-line sale, HTTP, {TILLS} concurrent tills, {secs} s | {rps:.0} checkouts/s, p50 {p50:.1} ms, p99 {p99:.1} ms ({n} sales, {errors} errors) | ≥ 2,000/s, p99 ≤ 25 ms |"
+    );
+    println!(
+        "| limit: raw redb durable single-row commit, one writer, 5 s | {:.0} commits/s, p50 {:.2} ms, p99 {:.2} ms | — |",
+        raw.len() as f64 / 5.0,
+        pct(&raw, 0.5),
+        pct(&raw, 0.99)
+    );
+    println!("| scan to cart, one till, 2,000 scans | p50 {:.2} ms, p99 {:.2} ms | p99 ≤ 5 ms |", pct(&scans, 0.5), pct(&scans, 0.99));
+    let big = closes.first().copied().map(ms).unwrap_or_default();
+    let mut others = closes[1..].to_vec();
+    others.sort();
+    println!(
+        "| close a shift holding {in_shift} sales (HTTP round trip) | {big:.1} ms; shifts with a few sales p50 {:.1} ms | ≤ 50 ms |",
+        pct(&others, 0.5)
+    );
+    println!(
+        "| `dukan check` after the run (shifts, cash ledgers, sales, FIFO) | {} | no problems |",
+        if check_ok { "0 problems" } else { "PROBLEMS" }
+    );
+}

@@ -1,0 +1,683 @@
+//! Point-of-sale pages: the till (`/pos`: open a shift, scan — a USB scanner types into the
+//! page —, edit lines, discounts, mixed payment, checkout), the sale card with its receipt
+//! preview and returns, shifts (X report, cash in/out, close → Z report), sales list and cash
+//! boxes. Every form works without JavaScript; `pos.js` only routes scanner keystrokes typed
+//! outside a field into the scan box.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
+use axum::routing::{get, post};
+use rust_decimal::Decimal;
+
+use super::stock::{money, qty};
+use super::{Choice, Errors, Fields, Shell, Ui, flash_text, render, see_other};
+use crate::app::App;
+use crate::error::{Error, Result};
+use crate::http::api::pos::{SaleQuery, ShiftQuery, cash_boxes, list_sales_in, list_shifts_in, readable_sale, readable_shift, user_names};
+use crate::http::extract::Path;
+use crate::i18n::Lang;
+use crate::ids::{BranchId, CashBoxId, SaleId, ShiftId, WarehouseId};
+use crate::pos::model::{CashKind, OrderDiscount, Sale, Shift, ShiftStatus, recalc};
+use crate::pos::store::{CASH_LEDGER, OPEN_SHIFTS, POS_SETTINGS, RETURNS};
+use crate::pos::{self, CashBoxDraft, CheckoutDraft, LineEdit, PaymentDraft, ReturnDraft};
+use crate::tenancy::perms::Perm;
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/pos", get(till_page))
+        .route("/pos/open", post(open_shift))
+        .route("/pos/scan", post(scan))
+        .route("/pos/custom", post(custom))
+        .route("/pos/line/{index}", post(edit_line))
+        .route("/pos/discount", post(discount))
+        .route("/pos/clear", post(clear))
+        .route("/pos/checkout", post(checkout))
+        .route("/sales", get(sales_page))
+        .route("/sales/{id}", get(sale_page))
+        .route("/sales/{id}/return", post(return_sale))
+        .route("/shifts", get(shifts_page))
+        .route("/shifts/{id}", get(shift_page))
+        .route("/shifts/{id}/close", post(close_shift))
+        .route("/shifts/{id}/flow", post(cash_flow))
+        .route("/cash-boxes", get(boxes_page).post(create_box))
+}
+
+const FLASHES: &[&str] = &["shift_opened", "sold", "returned", "shift_closed", "flow_saved", "cash_box_saved"];
+
+fn flash(shell: &mut Shell, lang: Lang, uri: &Uri) {
+    let ok = Fields::parse(uri.query().unwrap_or("").as_bytes()).get("ok");
+    if let Some(key) = FLASHES.iter().find(|k| **k == ok) {
+        shell.flash = Some(flash_text(lang, &format!("pos_{key}")));
+    }
+}
+
+/// What a rejected till form shows: field messages and business refusals in one list.
+fn problem(e: Error, lang: Lang) -> Result<Errors> {
+    match e {
+        Error::Validation(list) => Ok(Errors::new(&list, lang, &[])),
+        e @ (Error::OutOfStock(_) | Error::PeriodClosed { .. } | Error::Refused { .. } | Error::WrongState { .. }) => {
+            Ok(Errors::form(e.message(lang)))
+        }
+        other => Err(other),
+    }
+}
+
+fn method_label(lang: Lang, code: &str) -> String {
+    match code {
+        "cash" | "card" | "transfer" | "debt" => lang.t(&format!("pos.method_{code}")).to_string(),
+        other => other.strip_prefix("wallet:").unwrap_or(other).to_string(),
+    }
+}
+
+fn new_key() -> String {
+    let bytes: [u8; 16] = rand::random();
+    hex::encode(bytes)
+}
+
+// ---- the till ----
+
+pub struct CartRow {
+    pub index: usize,
+    pub name: String,
+    pub qty: String,
+    pub unit: String,
+    pub price: String,
+    pub discount: String,
+    pub amount: String,
+}
+
+#[derive(Template)]
+#[template(path = "pos.html")]
+struct TillPage {
+    lang: Lang,
+    shell: Shell,
+    boxes: Vec<Choice>,
+    cash_box: u64,
+    shift: Option<(u64, String)>,
+    carried: bool,
+    rows: Vec<CartRow>,
+    subtotal: String,
+    discount_total: String,
+    total: String,
+    discount_percent: String,
+    discount_amount: String,
+    wallets: Vec<String>,
+    key: String,
+    errs: Errors,
+    js: String,
+}
+
+async fn till(app: &App, ui: &Ui, uri: &Uri, chosen: Option<u64>, errs: Errors) -> Result<TillPage> {
+    let actor = ui.actor();
+    actor.require_feature("pos")?;
+    actor.require(Perm::CASHIER)?;
+    let mut shell = Shell::load(app, ui)?;
+    flash(&mut shell, ui.lang, uri);
+    let tx = app.db.read()?;
+    let boxes: Vec<_> = cash_boxes(&tx, actor)?.into_iter().filter(|b| b.active && !b.expense_only).collect();
+    let Some(first) = boxes.first().map(|b| b.id.0) else {
+        return Err(Error::refused(
+            "no_cash_box",
+            "Нет касс: создайте кассу в разделе «Кассы»",
+            "No cash boxes yet: create one under “Cash boxes”",
+        ));
+    };
+    let cash_box = chosen.filter(|c| boxes.iter().any(|b| b.id.0 == *c)).unwrap_or(first);
+    let shift = match tx.get(OPEN_SHIFTS, (actor.company.0, cash_box, actor.user.0))? {
+        Some(id) => tx.get(crate::pos::store::SHIFTS, (actor.company.0, id))?.map(|s| (s.id.0, s.number)),
+        None => None,
+    };
+    let settings = tx.get(POS_SETTINGS, actor.company.0)?.unwrap_or_default();
+    drop(tx);
+    let (now, a) = (app.now(), actor.clone());
+    let cart = app.db.write(move |tx| pos::cart(tx, &a, now, CashBoxId(cash_box))).await?;
+    let t = recalc(&cart.lines, cart.discount);
+    let rows = cart
+        .lines
+        .iter()
+        .zip(&t.line_amounts)
+        .enumerate()
+        .map(|(index, (l, amount))| CartRow {
+            index,
+            name: l.name.clone(),
+            qty: qty(l.qty),
+            unit: ui.lang.t(&format!("units.{}", l.unit)).to_string(),
+            price: money(l.unit_price),
+            discount: if l.discount.is_zero() { String::new() } else { money(l.discount) },
+            amount: money(*amount),
+        })
+        .collect();
+    let (discount_percent, discount_amount) = match cart.discount {
+        OrderDiscount::Percent(p) => (p.to_string(), String::new()),
+        OrderDiscount::Amount(a) => (String::new(), money(a)),
+        OrderDiscount::None => (String::new(), String::new()),
+    };
+    Ok(TillPage {
+        lang: ui.lang,
+        boxes: boxes.iter().map(|b| Choice { value: b.id.0.to_string(), label: b.name.clone(), selected: b.id.0 == cash_box }).collect(),
+        cash_box,
+        carried: cart.carried_from.is_some(),
+        shift,
+        rows,
+        subtotal: money(t.subtotal),
+        discount_total: money(t.discount_total),
+        total: money(t.total),
+        discount_percent,
+        discount_amount,
+        wallets: settings.wallets,
+        key: new_key(),
+        errs,
+        js: crate::http::assets::url("pos.js"),
+        shell,
+    })
+}
+
+pub async fn till_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> {
+    let chosen = Fields::parse(uri.query().unwrap_or("").as_bytes()).id("cash_box");
+    render(StatusCode::OK, &till(&app, &ui, &uri, chosen, Errors::default()).await?)
+}
+
+/// Runs a till action; success goes back to the till, a refusal re-renders it with the message.
+async fn till_action<F>(app: App, ui: Ui, uri: Uri, cash_box: u64, ok: &str, f: F) -> Result<Response>
+where
+    F: FnOnce(&mut crate::storage::WriteTx, &crate::auth::actor::Actor, crate::clock::Ts, CashBoxId) -> Result<()> + Send + 'static,
+{
+    let (now, actor) = (app.now(), ui.actor().clone());
+    match app.db.write(move |tx| f(tx, &actor, now, CashBoxId(cash_box))).await {
+        Ok(()) => Ok(see_other(&format!("/pos?cash_box={cash_box}{ok}"))),
+        Err(e) => {
+            let errs = problem(e, ui.lang)?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &till(&app, &ui, &uri, Some(cash_box), errs).await?)
+        }
+    }
+}
+
+pub async fn open_shift(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Result<Response> {
+    let (b, opening) = (f.id("cash_box").unwrap_or(0), f.get("opening_cash"));
+    till_action(app, ui, uri, b, "&ok=shift_opened", move |tx, a, now, b| pos::open_shift(tx, a, now, b, &opening).map(|_| ())).await
+}
+
+pub async fn scan(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Result<Response> {
+    let (b, code) = (f.id("cash_box").unwrap_or(0), f.get("code"));
+    till_action(app, ui, uri, b, "", move |tx, a, now, b| pos::scan(tx, a, now, b, &code).map(|_| ())).await
+}
+
+pub async fn custom(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Result<Response> {
+    let (b, name, price, q) = (f.id("cash_box").unwrap_or(0), f.get("name"), f.get("price"), f.get("qty"));
+    till_action(app, ui, uri, b, "", move |tx, a, now, b| pos::add_custom(tx, a, now, b, &name, &price, &q).map(|_| ())).await
+}
+
+pub async fn edit_line(State(app): State<App>, ui: Ui, uri: Uri, Path(index): Path<usize>, f: Fields) -> Result<Response> {
+    let b = f.id("cash_box").unwrap_or(0);
+    let edit = LineEdit {
+        qty: f.has("remove").then(|| "0".to_string()).or(f.has("qty").then(|| f.get("qty"))),
+        price: None,
+        discount: f.has("discount").then(|| f.get("discount")),
+    };
+    till_action(app, ui, uri, b, "", move |tx, a, now, b| pos::update_line(tx, a, now, b, index, &edit).map(|_| ())).await
+}
+
+pub async fn discount(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Result<Response> {
+    let (b, p, amt) = (f.id("cash_box").unwrap_or(0), f.get("discount_percent"), f.get("discount_amount"));
+    till_action(app, ui, uri, b, "", move |tx, a, now, b| pos::set_discount(tx, a, now, b, &p, &amt).map(|_| ())).await
+}
+
+pub async fn clear(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Result<Response> {
+    let b = f.id("cash_box").unwrap_or(0);
+    till_action(app, ui, uri, b, "", move |tx, a, now, b| pos::clear_cart(tx, a, now, b).map(|_| ())).await
+}
+
+pub async fn checkout(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Result<Response> {
+    let b = f.id("cash_box").unwrap_or(0);
+    let mut payments = Vec::new();
+    for (method, field) in [("cash", "pay_cash"), ("card", "pay_card"), ("transfer", "pay_transfer")] {
+        if !f.get(field).trim().is_empty() {
+            payments.push(PaymentDraft { method: method.into(), amount: f.get(field) });
+        }
+    }
+    if !f.get("pay_wallet").trim().is_empty() {
+        payments.push(PaymentDraft { method: format!("wallet:{}", f.get("wallet")), amount: f.get("pay_wallet") });
+    }
+    // The form's key was made when the till was shown: a double submit is one sale.
+    let d = CheckoutDraft { key: f.get("key"), cash_box: Some(CashBoxId(b)), payments, ..CheckoutDraft::default() };
+    let (now, actor) = (app.now(), ui.actor().clone());
+    match app.db.write(move |tx| pos::checkout(tx, &actor, now, &d)).await {
+        Ok(sale) => Ok(see_other(&format!("/sales/{}?ok=sold", sale.id))),
+        Err(e) => {
+            let errs = problem(e, ui.lang)?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &till(&app, &ui, &uri, Some(b), errs).await?)
+        }
+    }
+}
+
+// ---- sales ----
+
+pub struct SaleRow {
+    pub id: u64,
+    pub number: String,
+    pub at: String,
+    pub status: &'static str,
+    pub cashier: String,
+    pub total: String,
+    pub methods: String,
+}
+
+#[derive(Template)]
+#[template(path = "sales.html")]
+struct SalesPage {
+    lang: Lang,
+    shell: Shell,
+    rows: Vec<SaleRow>,
+    status: String,
+    from: String,
+    to: String,
+    more: Option<u64>,
+}
+
+fn status_label(lang: Lang, code: &str) -> &'static str {
+    lang.t(&format!("pos.status_{code}"))
+}
+
+pub async fn sales_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> {
+    ui.actor().require_feature("pos")?;
+    let f = Fields::parse(uri.query().unwrap_or("").as_bytes());
+    let q = SaleQuery {
+        status: Some(f.get("status")).filter(|s| !s.is_empty()),
+        shift: f.id("shift"),
+        from: Some(f.get("from")).filter(|s| !s.is_empty()),
+        to: Some(f.get("to")).filter(|s| !s.is_empty()),
+        before: f.id("before"),
+        limit: Some(100),
+        ..SaleQuery::default()
+    };
+    let tx = app.db.read()?;
+    let sales = list_sales_in(&tx, ui.actor(), &q)?;
+    let names = user_names(&tx, ui.actor())?;
+    let tz = crate::tenancy::store::company(&tx, ui.actor().company)?.map(|c| c.timezone).unwrap_or_default();
+    let more = (sales.len() == 100).then(|| sales.last().map(|s| s.id.0)).flatten();
+    let rows = sales
+        .iter()
+        .map(|s| SaleRow {
+            id: s.id.0,
+            number: s.number.clone(),
+            at: s.at.format_local(&tz),
+            status: status_label(ui.lang, s.status.code()),
+            cashier: names.get(&s.cashier.0).cloned().unwrap_or_default(),
+            total: money(s.total),
+            methods: s.payments.iter().map(|p| method_label(ui.lang, &p.method.code())).collect::<Vec<_>>().join(", "),
+        })
+        .collect();
+    let mut shell = Shell::load(&app, &ui)?;
+    flash(&mut shell, ui.lang, &uri);
+    render(StatusCode::OK, &SalesPage { lang: ui.lang, shell, rows, status: f.get("status"), from: f.get("from"), to: f.get("to"), more })
+}
+
+pub struct SaleLineRow {
+    pub index: usize,
+    pub name: String,
+    pub qty: String,
+    pub unit: String,
+    pub price: String,
+    pub discount: String,
+    pub amount: String,
+    pub returned: String,
+    pub returnable: String,
+}
+
+/// The sale as the paper receipt shows it (the same content the printer gets).
+pub struct Receipt {
+    pub company: String,
+    pub number: String,
+    pub at: String,
+    pub cashier: String,
+    pub lines: Vec<SaleLineRow>,
+    pub subtotal: String,
+    pub discount: String,
+    pub total: String,
+    pub payments: Vec<(String, String)>,
+    pub change: String,
+}
+
+#[derive(Template)]
+#[template(path = "sale.html")]
+struct SalePage {
+    lang: Lang,
+    shell: Shell,
+    id: u64,
+    status: &'static str,
+    returnable: bool,
+    receipt: Receipt,
+    cost: String,
+    returns: Vec<(String, String, String)>,
+    wallets: Vec<String>,
+    key: String,
+    errs: Errors,
+}
+
+fn sale_page_for(app: &App, ui: &Ui, uri: &Uri, sale: &Sale, errs: Errors) -> Result<SalePage> {
+    let tx = app.db.read()?;
+    let c = ui.actor().company;
+    let company = crate::tenancy::store::company(&tx, c)?.ok_or(Error::NotFound)?;
+    let names = user_names(&tx, ui.actor())?;
+    let lines: Vec<SaleLineRow> = sale
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(index, l)| SaleLineRow {
+            index,
+            name: l.name.clone(),
+            qty: qty(l.qty),
+            unit: ui.lang.t(&format!("units.{}", l.unit)).to_string(),
+            price: money(l.unit_price),
+            discount: if l.discount.is_zero() { String::new() } else { money(l.discount) },
+            amount: money(l.amount),
+            returned: if l.returned_qty.is_zero() { String::new() } else { qty(l.returned_qty) },
+            returnable: qty(l.qty - l.returned_qty),
+        })
+        .collect();
+    let mut returns = Vec::new();
+    for r in &sale.returns {
+        if let Some(ret) = tx.get(RETURNS, (c.0, *r))? {
+            returns.push((ret.number, ret.at.format_local(&company.timezone), money(ret.amount)));
+        }
+    }
+    let settings = tx.get(POS_SETTINGS, c.0)?.unwrap_or_default();
+    let mut shell = Shell::load(app, ui)?;
+    flash(&mut shell, ui.lang, uri);
+    Ok(SalePage {
+        lang: ui.lang,
+        shell,
+        id: sale.id.0,
+        status: status_label(ui.lang, sale.status.code()),
+        returnable: sale.lines.iter().any(|l| l.returned_qty < l.qty),
+        receipt: Receipt {
+            company: company.name,
+            number: sale.number.clone(),
+            at: sale.at.format_local(&company.timezone),
+            cashier: names.get(&sale.cashier.0).cloned().unwrap_or_default(),
+            lines,
+            subtotal: money(sale.subtotal),
+            discount: money(sale.discount),
+            total: money(sale.total),
+            payments: sale.payments.iter().map(|p| (method_label(ui.lang, &p.method.code()), money(p.amount))).collect(),
+            change: money(sale.change),
+        },
+        cost: money(sale.cost()),
+        returns,
+        wallets: settings.wallets,
+        key: new_key(),
+        errs,
+    })
+}
+
+pub async fn sale_page(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>) -> Result<Response> {
+    ui.actor().require_feature("pos")?;
+    let sale = readable_sale(&app.db.read()?, ui.actor(), SaleId(id))?;
+    render(StatusCode::OK, &sale_page_for(&app, &ui, &uri, &sale, Errors::default())?)
+}
+
+pub async fn return_sale(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>, f: Fields) -> Result<Response> {
+    ui.actor().require_feature("pos")?;
+    let sale = readable_sale(&app.db.read()?, ui.actor(), SaleId(id))?;
+    let lines: Vec<(usize, String)> = (0..sale.lines.len())
+        .filter_map(|i| {
+            let v = f.get(&format!("qty_{i}"));
+            let zero = v.trim().is_empty() || v.trim().replace(',', ".").parse::<Decimal>().is_ok_and(|d| d.is_zero());
+            (!zero).then_some((i, v))
+        })
+        .collect();
+    let method = if f.get("method") == "wallet" { format!("wallet:{}", f.get("wallet")) } else { f.get("method") };
+    if lines.is_empty() {
+        let errs = Errors::form(ui.lang.t("pos.return_nothing").to_string());
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &sale_page_for(&app, &ui, &uri, &sale, errs)?);
+    }
+    let d = ReturnDraft { key: f.get("key"), cash_box: None, lines, method, reason: f.get("reason") };
+    let (now, actor) = (app.now(), ui.actor().clone());
+    match app.db.write(move |tx| pos::return_sale(tx, &actor, now, SaleId(id), &d)).await {
+        Ok(_) => Ok(see_other(&format!("/sales/{id}?ok=returned"))),
+        Err(e) => {
+            let errs = problem(e, ui.lang)?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &sale_page_for(&app, &ui, &uri, &sale, errs)?)
+        }
+    }
+}
+
+// ---- shifts ----
+
+pub struct ShiftRow {
+    pub id: u64,
+    pub number: String,
+    pub cashier: String,
+    pub opened: String,
+    pub open: bool,
+    pub sales: u64,
+    pub amount: String,
+    pub difference: String,
+}
+
+#[derive(Template)]
+#[template(path = "shifts.html")]
+struct ShiftsPage {
+    lang: Lang,
+    shell: Shell,
+    rows: Vec<ShiftRow>,
+}
+
+pub async fn shifts_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> {
+    ui.actor().require_feature("pos")?;
+    let tx = app.db.read()?;
+    let shifts = list_shifts_in(&tx, ui.actor(), &ShiftQuery { status: None, cash_box: None, cashier: None, limit: Some(200) })?;
+    let names = user_names(&tx, ui.actor())?;
+    let tz = crate::tenancy::store::company(&tx, ui.actor().company)?.map(|c| c.timezone).unwrap_or_default();
+    let rows = shifts
+        .iter()
+        .map(|s| ShiftRow {
+            id: s.id.0,
+            number: s.number.clone(),
+            cashier: names.get(&s.cashier.0).cloned().unwrap_or_default(),
+            opened: s.opened.format_local(&tz),
+            open: s.status == ShiftStatus::Open,
+            sales: s.totals.sales,
+            amount: money(s.totals.sales_amount),
+            difference: s.difference().map(money).unwrap_or_default(),
+        })
+        .collect();
+    let mut shell = Shell::load(&app, &ui)?;
+    flash(&mut shell, ui.lang, &uri);
+    render(StatusCode::OK, &ShiftsPage { lang: ui.lang, shell, rows })
+}
+
+#[derive(Template)]
+#[template(path = "shift.html")]
+struct ShiftPage {
+    lang: Lang,
+    shell: Shell,
+    id: u64,
+    number: String,
+    cashier: String,
+    open: bool,
+    opened: String,
+    closed: String,
+    report: Vec<(String, String)>,
+    expected: String,
+    counted: String,
+    difference: String,
+    cash: Vec<(String, String, String, String)>,
+    errs: Errors,
+}
+
+fn shift_page_for(app: &App, ui: &Ui, uri: &Uri, s: &Shift, errs: Errors) -> Result<ShiftPage> {
+    let lang = ui.lang;
+    let tx = app.db.read()?;
+    let c = ui.actor().company.0;
+    let tz = crate::tenancy::store::company(&tx, ui.actor().company)?.map(|c| c.timezone).unwrap_or_default();
+    let names = user_names(&tx, ui.actor())?;
+    let t = &s.totals;
+    let mut report = vec![
+        (lang.t("pos.opening_cash").to_string(), money(s.opening_cash)),
+        (lang.t("pos.sales_count").to_string(), t.sales.to_string()),
+        (lang.t("pos.sales_amount").to_string(), money(t.sales_amount)),
+        (lang.t("pos.discounts").to_string(), money(t.discounts)),
+    ];
+    for (m, a) in &t.paid {
+        report.push((format!("{}: {}", lang.t("pos.paid_by"), method_label(lang, m)), money(*a)));
+    }
+    report.push((lang.t("pos.returns").to_string(), format!("{} / {}", t.returns, money(t.returns_amount))));
+    for (m, a) in &t.refunded {
+        report.push((format!("{}: {}", lang.t("pos.refunded_by"), method_label(lang, m)), money(*a)));
+    }
+    report.push((lang.t("pos.cash_in").to_string(), money(t.cash_in)));
+    report.push((lang.t("pos.cash_out").to_string(), money(t.cash_out)));
+    report.push((lang.t("pos.cogs").to_string(), money(t.cogs)));
+    report.push((lang.t("pos.margin").to_string(), money(t.sales_amount - t.returns_amount - t.cogs)));
+    let cash = tx
+        .list(CASH_LEDGER, (c, s.id.0, 0), (c, s.id.0, u64::MAX), 2000)?
+        .into_iter()
+        .map(|(_, e)| {
+            let kind = match e.kind {
+                CashKind::Opening => "opening",
+                CashKind::Sale => "sale",
+                CashKind::Refund => "refund",
+                CashKind::CashIn => "cash_in",
+                CashKind::CashOut => "cash_out",
+                CashKind::DebtPayment => "debt_payment",
+            };
+            (e.at.format_local(&tz), lang.t(&format!("pos.cash_{kind}")).to_string(), e.reference, money(e.amount))
+        })
+        .collect();
+    let mut shell = Shell::load(app, ui)?;
+    flash(&mut shell, lang, uri);
+    Ok(ShiftPage {
+        lang,
+        shell,
+        id: s.id.0,
+        number: s.number.clone(),
+        cashier: names.get(&s.cashier.0).cloned().unwrap_or_default(),
+        open: s.status == ShiftStatus::Open,
+        opened: s.opened.format_local(&tz),
+        closed: s.closed.map(|t| t.format_local(&tz)).unwrap_or_default(),
+        report,
+        expected: money(s.expected_cash()),
+        counted: s.closing_cash.map(money).unwrap_or_default(),
+        difference: s.difference().map(money).unwrap_or_default(),
+        cash,
+        errs,
+    })
+}
+
+pub async fn shift_page(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>) -> Result<Response> {
+    ui.actor().require_feature("pos")?;
+    let s = readable_shift(&app.db.read()?, ui.actor(), ShiftId(id))?;
+    render(StatusCode::OK, &shift_page_for(&app, &ui, &uri, &s, Errors::default())?)
+}
+
+pub async fn close_shift(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>, f: Fields) -> Result<Response> {
+    let counted = f.get("closing_cash");
+    let (now, actor) = (app.now(), ui.actor().clone());
+    match app.db.write(move |tx| pos::close_shift(tx, &actor, now, ShiftId(id), &counted)).await {
+        Ok(_) => Ok(see_other(&format!("/shifts/{id}?ok=shift_closed"))),
+        Err(e) => {
+            let errs = problem(e, ui.lang)?;
+            let s = readable_shift(&app.db.read()?, ui.actor(), ShiftId(id))?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &shift_page_for(&app, &ui, &uri, &s, errs)?)
+        }
+    }
+}
+
+pub async fn cash_flow(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>, f: Fields) -> Result<Response> {
+    let s = readable_shift(&app.db.read()?, ui.actor(), ShiftId(id))?;
+    let (income, amount, reason) = (f.get("kind") == "in", f.get("amount"), f.get("reason"));
+    let (now, actor, b) = (app.now(), ui.actor().clone(), s.cash_box);
+    match app.db.write(move |tx| pos::cash_flow(tx, &actor, now, b, income, &amount, &reason)).await {
+        Ok(_) => Ok(see_other(&format!("/shifts/{id}?ok=flow_saved"))),
+        Err(e) => {
+            let errs = problem(e, ui.lang)?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &shift_page_for(&app, &ui, &uri, &s, errs)?)
+        }
+    }
+}
+
+// ---- cash boxes ----
+
+pub struct BoxRow {
+    pub id: u64,
+    pub name: String,
+    pub warehouse: String,
+    pub expense_only: bool,
+    pub open_shifts: usize,
+}
+
+#[derive(Template)]
+#[template(path = "cash_boxes.html")]
+struct BoxesPage {
+    lang: Lang,
+    shell: Shell,
+    rows: Vec<BoxRow>,
+    warehouses: Vec<Choice>,
+    branches: Vec<Choice>,
+    name: String,
+    errs: Errors,
+}
+
+fn boxes_page_for(app: &App, ui: &Ui, uri: &Uri, name: String, errs: Errors) -> Result<BoxesPage> {
+    let actor = ui.actor();
+    actor.require_feature("pos")?;
+    actor.require(Perm::CASHBOX)?;
+    let tx = app.db.read()?;
+    let c = actor.company.0;
+    let whs = super::stock::warehouses(app, actor)?;
+    let mut rows = Vec::new();
+    for b in cash_boxes(&tx, actor)? {
+        let mut open_shifts = 0;
+        tx.range(OPEN_SHIFTS, (c, b.id.0, 0), (c, b.id.0, u64::MAX), false, usize::MAX, |_, _| {
+            open_shifts += 1;
+            Ok(true)
+        })?;
+        rows.push(BoxRow {
+            id: b.id.0,
+            warehouse: b.warehouse.and_then(|w| whs.iter().find(|x| x.id == w)).map(|w| w.name.clone()).unwrap_or_default(),
+            name: b.name,
+            expense_only: b.expense_only,
+            open_shifts,
+        });
+    }
+    let mut branches = vec![Choice { value: String::new(), label: ui.lang.t("warehouses.company_wide").into(), selected: true }];
+    for b in crate::tenancy::store::branches(&tx, actor.company)? {
+        if b.active {
+            branches.push(Choice { value: b.id.0.to_string(), label: b.name, selected: false });
+        }
+    }
+    let warehouses =
+        whs.iter().filter(|w| w.active).map(|w| Choice { value: w.id.0.to_string(), label: w.name.clone(), selected: false }).collect();
+    let mut shell = Shell::load(app, ui)?;
+    flash(&mut shell, ui.lang, uri);
+    Ok(BoxesPage { lang: ui.lang, shell, rows, warehouses, branches, name, errs })
+}
+
+pub async fn boxes_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> {
+    render(StatusCode::OK, &boxes_page_for(&app, &ui, &uri, String::new(), Errors::default())?)
+}
+
+pub async fn create_box(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Result<Response> {
+    let d = CashBoxDraft {
+        name: f.get("name"),
+        branch: f.id("branch").map(BranchId),
+        expense_only: f.has("expense_only"),
+        warehouse: f.id("warehouse").map(WarehouseId),
+        active: true,
+    };
+    let (now, actor, name) = (app.now(), ui.actor().clone(), d.name.clone());
+    match app.db.write(move |tx| pos::save_cash_box(tx, &actor, now, None, &d)).await {
+        Ok(_) => Ok(see_other("/cash-boxes?ok=cash_box_saved")),
+        Err(e) => {
+            let errs = match e {
+                Error::Validation(list) => Errors::new(&list, ui.lang, &["name", "branch", "warehouse"]),
+                other => return Err(other),
+            };
+            render(StatusCode::UNPROCESSABLE_ENTITY, &boxes_page_for(&app, &ui, &uri, name, errs)?)
+        }
+    }
+}
