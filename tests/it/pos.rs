@@ -382,3 +382,68 @@ async fn another_company_cannot_touch_this_till() {
     assert_eq!(list, json!([]));
     t.assert_consistent();
 }
+
+/// The replay rule: 1,000 checkouts, each sent three times at once (a till retrying
+/// over a flaky network), make exactly 1,000 sales, numbered without gaps, with stock and
+/// cash exact to the cent.
+#[tokio::test]
+async fn a_thousand_checkouts_retried_three_times_make_a_thousand_sales() {
+    let t = TestApp::spawn().await;
+    let k = till(&t, "replay@shop.kg").await;
+    let (st, d) = t
+        .post(
+            &k.s.c,
+            "/api/v1/documents",
+            json!({"kind": "receipt", "warehouse": k.s.main, "lines": [{"product": k.s.milk, "qty": "2000", "cost": "80"}], "post": true}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{d}");
+    let (_, card) = t.get(&k.s.c, &format!("/api/v1/products/{}/stock", k.s.milk)).await;
+    let before: rust_decimal::Decimal = card["warehouses"][0]["qty"].as_str().expect("qty").parse().expect("decimal");
+
+    // Sale i sells 1 or 2 milk (102 each); odd sales pay cash (with change), even ones by card.
+    let body = |i: u64| {
+        let qty = 1 + i % 2;
+        let payment = if i % 2 == 1 { json!({"method": "cash", "amount": "500"}) } else { json!({"method": "card", "amount": "102"}) };
+        json!({"cash_box": k.cash_box, "idempotency_key": format!("replay-{i}"), "lines": [{"product": k.s.milk, "qty": qty.to_string()}], "payments": [payment]})
+    };
+    let (url, token) = (t.url("/api/v1/sales"), k.s.c.token.clone());
+    let http = reqwest::Client::new();
+    let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(48));
+    let mut tasks = Vec::new();
+    for i in 0..1000u64 {
+        for _ in 0..3 {
+            let (url, token, http, b, sem) = (url.clone(), token.clone(), http.clone(), body(i), sem.clone());
+            tasks.push(tokio::spawn(async move {
+                let _permit = sem.acquire().await.expect("permit");
+                let r = http.post(url).bearer_auth(token).json(&b).send().await.expect("send");
+                let st = r.status();
+                (i, st, r.json::<Value>().await.expect("json"))
+            }));
+        }
+    }
+    let mut seen: std::collections::BTreeMap<u64, std::collections::BTreeSet<u64>> = Default::default();
+    let mut numbers = std::collections::BTreeSet::new();
+    for task in tasks {
+        let (i, st, sale) = task.await.expect("task");
+        assert_eq!(st, StatusCode::CREATED, "{sale}");
+        seen.entry(i).or_default().insert(sale["id"].as_u64().expect("id"));
+        numbers.insert(sale["number"].as_str().expect("number").to_string());
+    }
+    assert_eq!(seen.len(), 1000);
+    assert!(seen.values().all(|ids| ids.len() == 1), "every retry got its first answer");
+    let distinct: std::collections::BTreeSet<u64> = seen.values().flatten().copied().collect();
+    assert_eq!(distinct.len(), 1000, "exactly 1,000 sales");
+    let expected: std::collections::BTreeSet<String> = (1..=1000).map(|n| format!("П-{n:06}")).collect();
+    assert_eq!(numbers, expected, "numbered 1..1000 without gaps");
+
+    // Stock: 500 sales of 2 and 500 of 1.
+    let (_, card) = t.get(&k.s.c, &format!("/api/v1/products/{}/stock", k.s.milk)).await;
+    let after: rust_decimal::Decimal = card["warehouses"][0]["qty"].as_str().expect("qty").parse().expect("decimal");
+    assert_eq!(before - after, rust_decimal::Decimal::from(1500));
+    // Cash: the odd sales (2 milk at 102) were paid in cash; the change went back out.
+    let (_, x) = t.get(&k.s.c, &format!("/api/v1/shifts/{}", k.shift)).await;
+    assert_eq!(x["sales"].as_u64(), Some(1000), "{x}");
+    assert_eq!(x["expected_cash"].as_str(), Some("103000.00"), "1000 opening + 500 × 204: {x}");
+    t.assert_consistent();
+}
