@@ -15,7 +15,7 @@ use crate::common::TestApp;
 const MILK: &str = "Молоко Простоквашино 3,2% 1 л";
 
 /// Runs the search worker's step until it has nothing left to do.
-async fn drain(t: &TestApp) {
+pub(crate) async fn drain(t: &TestApp) {
     for _ in 0..100 {
         if !dukan::workers::search_once(t.app.clone()).await.expect("search step") {
             return;

@@ -18,6 +18,14 @@ pub struct Till {
 /// A shop with stock (10 milk at 85 then 90; 5 kg of weighed cheese, PLU 15), a cash box
 /// selling from the main warehouse and an open shift with 1000 in the drawer.
 pub async fn till(t: &TestApp, email: &str) -> Till {
+    let (s, cash_box, cheese) = stocked_box(t, email).await;
+    let (st, sh) = t.post(&s.c, "/api/v1/shifts", json!({"cash_box": cash_box, "opening_cash": "1000"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{sh}");
+    Till { shift: sh["id"].as_u64().expect("id"), cash_box, cheese, s }
+}
+
+/// The shop of [`till`] before any shift: (shop, cash box, cheese).
+pub async fn stocked_box(t: &TestApp, email: &str) -> (Shop, u64, u64) {
     let s = shop(t, email).await;
     let c = &s.c;
     let (st, cheese) = t
@@ -49,10 +57,7 @@ pub async fn till(t: &TestApp, email: &str) -> Till {
     assert_eq!(st, StatusCode::CREATED, "{d}");
     let (st, b) = t.post(c, "/api/v1/cash-boxes", json!({"name": "Касса 1", "warehouse": s.main})).await;
     assert_eq!(st, StatusCode::CREATED, "{b}");
-    let cash_box = b["id"].as_u64().expect("id");
-    let (st, sh) = t.post(c, "/api/v1/shifts", json!({"cash_box": cash_box, "opening_cash": "1000"})).await;
-    assert_eq!(st, StatusCode::CREATED, "{sh}");
-    Till { shift: sh["id"].as_u64().expect("id"), cash_box, cheese, s }
+    (s, b["id"].as_u64().expect("id"), cheese)
 }
 
 async fn sell(t: &TestApp, c: &Client, key: &str, body: Value) -> (StatusCode, Value) {
@@ -61,7 +66,7 @@ async fn sell(t: &TestApp, c: &Client, key: &str, body: Value) -> (StatusCode, V
     t.post(c, "/api/v1/sales", body).await
 }
 
-fn weighed(plu: u32, grams: u32) -> String {
+pub fn weighed(plu: u32, grams: u32) -> String {
     let body = format!("22{plu:05}{grams:05}");
     let digits: Vec<u32> = body.chars().map(|ch| ch.to_digit(10).expect("digit")).collect();
     let sum: u32 = digits.iter().rev().enumerate().map(|(i, d)| d * if i % 2 == 0 { 3 } else { 1 }).sum();

@@ -1,7 +1,7 @@
 // Dukan UI behaviour, kept small: htmx settings, the menu button on narrow screens,
 // selects that submit on change, closing flash messages and copying invite links; for the
 // catalog and stock pages, repeated form rows, the document lines' product picker and the
-// price that follows the markup.
+// price that follows the markup; the till's barcode scanner.
 // No inline scripts anywhere: the CSP allows only scripts from this server.
 (function () {
   "use strict";
@@ -196,5 +196,50 @@
     document.querySelectorAll("details.user-menu[open]").forEach(function (d) {
       if (!(event.target instanceof Node) || !d.contains(event.target)) d.removeAttribute("open");
     });
+  });
+
+  // ---- the till: a USB barcode scanner types like a keyboard and ends with Enter ----
+  // Fast keystrokes typed outside any field (≤ 100 ms apart, as a scanner sends them, not a
+  // person) are collected and submitted through the till's scan box, so scanning works
+  // wherever the focus is. One listener for the document, so boosted page changes never
+  // add a second one.
+  var scanBuffer = "";
+  var scanLast = 0;
+  document.addEventListener("keydown", function (e) {
+    var scan = document.getElementById("scan");
+    if (!scan || !scan.form) return;
+    var t = e.target;
+    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT")) return;
+    if (e.ctrlKey || e.altKey || e.metaKey) return;
+    var now = Date.now();
+    if (now - scanLast > 100) scanBuffer = "";
+    scanLast = now;
+    if (e.key === "Enter") {
+      if (scanBuffer.length >= 3) {
+        scan.value = scanBuffer;
+        scanBuffer = "";
+        e.preventDefault();
+        if (scan.form.requestSubmit) scan.form.requestSubmit();
+        else scan.form.submit();
+      }
+      return;
+    }
+    if (e.key.length === 1) scanBuffer += e.key;
+  });
+
+  // ---- the till's keypad: taps type into the last amount field the cashier touched ----
+  var keypadTarget = null;
+  document.addEventListener("focusin", function (e) {
+    var t = e.target;
+    if (t instanceof HTMLInputElement && t.classList.contains("keypad-target")) keypadTarget = t;
+  });
+  document.addEventListener("click", function (e) {
+    var key = e.target instanceof Element && e.target.closest(".keypad [data-key]");
+    if (!key) return;
+    var field = keypadTarget && document.body.contains(keypadTarget) ? keypadTarget : document.querySelector(".keypad-target");
+    if (!field) return;
+    var k = key.getAttribute("data-key");
+    field.value = k === "⌫" ? field.value.slice(0, -1) : field.value + k;
+    field.focus();
   });
 })();

@@ -1,7 +1,7 @@
 //! Point-of-sale pages: the till (`/pos`: open a shift, scan — a USB scanner types into the
 //! page —, edit lines, discounts, mixed payment, checkout), the sale card with its receipt
 //! preview and returns, shifts (X report, cash in/out, close → Z report), sales list and cash
-//! boxes. Every form works without JavaScript; `pos.js` only routes scanner keystrokes typed
+//! boxes. Every form works without JavaScript; `app.js` only routes scanner keystrokes typed
 //! outside a field into the scan box.
 
 use askama::Template;
@@ -30,6 +30,8 @@ pub fn routes() -> Router<App> {
         .route("/pos", get(till_page))
         .route("/pos/open", post(open_shift))
         .route("/pos/scan", post(scan))
+        .route("/pos/find", get(find_partial))
+        .route("/pos/add", post(add))
         .route("/pos/custom", post(custom))
         .route("/pos/line/{index}", post(edit_line))
         .route("/pos/discount", post(discount))
@@ -79,6 +81,11 @@ fn new_key() -> String {
 
 // ---- the till ----
 
+/// A line's quantity as the till and the receipt show it: weighed goods (kg) to the gram.
+fn line_qty(q: Decimal, unit: &str) -> String {
+    if unit == "kg" { format!("{:.3}", q.round_dp(3)) } else { qty(q) }
+}
+
 pub struct CartRow {
     pub index: usize,
     pub name: String,
@@ -107,7 +114,45 @@ struct TillPage {
     wallets: Vec<String>,
     key: String,
     errs: Errors,
-    js: String,
+    q: String,
+    hits: Vec<Hit>,
+}
+
+/// A search hit on the till: one tap adds it to the cart.
+pub struct Hit {
+    pub id: u64,
+    pub name: String,
+    pub code: String,
+    pub price: String,
+    pub unit: String,
+}
+
+#[derive(Template)]
+#[template(path = "pos_hits.html")]
+struct HitsPartial {
+    lang: Lang,
+    shell: Shell,
+    cash_box: u64,
+    q: String,
+    hits: Vec<Hit>,
+}
+
+/// Goods and services matching what the cashier typed (the search module), for the till.
+async fn hits(app: &App, ui: &Ui, q: &str) -> Result<Vec<Hit>> {
+    if q.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let found = crate::http::api::catalog_search::search(app, ui.actor(), q.to_string(), crate::search::Filters::default(), 12).await?;
+    Ok(found
+        .into_iter()
+        .map(|p| Hit {
+            id: p.id.0,
+            unit: ui.lang.t(&format!("units.{}", p.unit.code())).to_string(),
+            price: money(p.price),
+            code: p.code,
+            name: p.name,
+        })
+        .collect())
 }
 
 async fn till(app: &App, ui: &Ui, uri: &Uri, chosen: Option<u64>, errs: Errors) -> Result<TillPage> {
@@ -126,6 +171,7 @@ async fn till(app: &App, ui: &Ui, uri: &Uri, chosen: Option<u64>, errs: Errors) 
         ));
     };
     let cash_box = chosen.filter(|c| boxes.iter().any(|b| b.id.0 == *c)).unwrap_or(first);
+    let q = Fields::parse(uri.query().unwrap_or("").as_bytes()).get("q");
     let shift = match tx.get(OPEN_SHIFTS, (actor.company.0, cash_box, actor.user.0))? {
         Some(id) => tx.get(crate::pos::store::SHIFTS, (actor.company.0, id))?.map(|s| (s.id.0, s.number)),
         None => None,
@@ -143,7 +189,7 @@ async fn till(app: &App, ui: &Ui, uri: &Uri, chosen: Option<u64>, errs: Errors) 
         .map(|(index, (l, amount))| CartRow {
             index,
             name: l.name.clone(),
-            qty: qty(l.qty),
+            qty: line_qty(l.qty, &l.unit),
             unit: ui.lang.t(&format!("units.{}", l.unit)).to_string(),
             price: money(l.unit_price),
             discount: if l.discount.is_zero() { String::new() } else { money(l.discount) },
@@ -170,7 +216,8 @@ async fn till(app: &App, ui: &Ui, uri: &Uri, chosen: Option<u64>, errs: Errors) 
         wallets: settings.wallets,
         key: new_key(),
         errs,
-        js: crate::http::assets::url("pos.js"),
+        hits: hits(app, ui, &q).await?,
+        q,
         shell,
     })
 }
@@ -203,6 +250,25 @@ pub async fn open_shift(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> 
 pub async fn scan(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Result<Response> {
     let (b, code) = (f.id("cash_box").unwrap_or(0), f.get("code"));
     till_action(app, ui, uri, b, "", move |tx, a, now, b| pos::scan(tx, a, now, b, &code).map(|_| ())).await
+}
+
+/// The till's search box as the cashier types (htmx); without JavaScript the same hits come
+/// with the whole till page (`/pos?q=`).
+pub async fn find_partial(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> {
+    ui.actor().require_feature("pos")?;
+    ui.actor().require(Perm::CASHIER)?;
+    let f = Fields::parse(uri.query().unwrap_or("").as_bytes());
+    let q = f.get("q");
+    let hits = hits(&app, &ui, &q).await?;
+    let shell = Shell::load(&app, &ui)?;
+    render(StatusCode::OK, &HitsPartial { lang: ui.lang, shell, cash_box: f.id("cash_box").unwrap_or(0), q, hits })
+}
+
+pub async fn add(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Result<Response> {
+    let (b, product) = (f.id("cash_box").unwrap_or(0), f.id("product").unwrap_or(0));
+    let q = if f.get("qty").trim().is_empty() { "1".to_string() } else { f.get("qty") };
+    till_action(app, ui, uri, b, "", move |tx, a, now, b| pos::add_product(tx, a, now, b, crate::ids::ProductId(product), &q).map(|_| ()))
+        .await
 }
 
 pub async fn custom(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Result<Response> {
@@ -369,7 +435,7 @@ fn sale_page_for(app: &App, ui: &Ui, uri: &Uri, sale: &Sale, errs: Errors) -> Re
         .map(|(index, l)| SaleLineRow {
             index,
             name: l.name.clone(),
-            qty: qty(l.qty),
+            qty: line_qty(l.qty, &l.unit),
             unit: ui.lang.t(&format!("units.{}", l.unit)).to_string(),
             price: money(l.unit_price),
             discount: if l.discount.is_zero() { String::new() } else { money(l.discount) },
