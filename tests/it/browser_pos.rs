@@ -84,7 +84,7 @@ async fn till_flow(c: &Client, t: &TestApp) -> R {
 
     // Close the shift: 1000 + 1000 − 396 − 102 = 1502 expected, 1502 counted.
     click(c, "#nav a[href='/pos']").await?;
-    click(c, "#shift-link").await?;
+    wait_for(c, "#shift-link").await?.click().await?;
     wait_for(c, "#close-form").await?;
     assert_eq!(text_of(c, "#expected").await?, "1502.00");
     fill(c, "#close-form #f-closing_cash", "1502").await?;
