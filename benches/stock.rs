@@ -1,7 +1,8 @@
 //! Stock benchmarks (`cargo bench --bench stock`; numbers go to BENCHMARKS.md):
 //! - posting a receipt of 1,000 lines (draft + post, one durable transaction);
 //! - posting a stock count of 20,000 lines, and refusing one with 500 invalid lines (all listed);
-//! - the stock-on-hand report of a warehouse with 50,000 products and 5,000,000 movements.
+//! - the stock-on-hand report of a warehouse with 50,000 products and 5,000,000 movements;
+//! - turnover of that warehouse over half the ledger, and movement journal pages.
 //!
 //! Everything runs in-process through the domain functions the API calls. Scale down with
 //! `DUKAN_BENCH_PRODUCTS` (default 50000) and `DUKAN_BENCH_MOVES` (default 5000000).
@@ -157,14 +158,43 @@ fn main() {
     for _ in 0..20 {
         let tx = db.read().unwrap_or_else(|e| panic!("read: {e}"));
         let t = Instant::now();
-        let r = inventory::report::on_hand(&tx, company, wh, None, false, 100_000).unwrap_or_else(|e| panic!("report: {e}"));
+        let r = inventory::report::on_hand(&tx, company, wh, None, inventory::report::OnHandFilter::default(), 100_000).unwrap_or_else(|e| panic!("report: {e}"));
         report.push(ms(t));
         rows = r.rows.len();
     }
     let tx = db.read().unwrap_or_else(|e| panic!("read: {e}"));
     let t = Instant::now();
-    let low = inventory::report::on_hand(&tx, company, wh, None, true, 100_000).unwrap_or_else(|e| panic!("report: {e}"));
+    let low = inventory::report::on_hand(&tx, company, wh, None, inventory::report::OnHandFilter { category: None, low: true }, 100_000).unwrap_or_else(|e| panic!("report: {e}"));
     let low_ms = ms(t);
+    let sale_total = (low.warehouse.items, low.warehouse.sale_value);
+
+    // Turnover over the whole ledger's last half (every product, two seeks each), and journal
+    // pages of 100 rows: the whole company by date, and one product.
+    // Each fill round is one second later and touches every product once.
+    let rounds = (moves / n_products.max(1)) as i64;
+    let (from, to) = (now.0 - rounds / 2 * 1000, now.0 + 1);
+    let mut turnover = Vec::new();
+    let mut turnover_rows = 0;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let r = inventory::report::turnover(&tx, company, Some(wh), None, from, to).unwrap_or_else(|e| panic!("turnover: {e}"));
+        turnover.push(ms(t));
+        turnover_rows = r.rows.len();
+    }
+    let mut journal = Vec::new();
+    let mut journal_product = Vec::new();
+    let filter = inventory::report::JournalFilter { from: Some(from), ..Default::default() };
+    let one = inventory::report::JournalFilter { product: Some(products[n_products / 2]), warehouse: Some(wh), ..Default::default() };
+    for _ in 0..20 {
+        let t = Instant::now();
+        let j = inventory::report::journal(&tx, company, &filter, None, 100).unwrap_or_else(|e| panic!("journal: {e}"));
+        journal.push(ms(t));
+        assert_eq!(j.rows.len(), 100);
+        let t = Instant::now();
+        let j = inventory::report::journal(&tx, company, &one, None, 100).unwrap_or_else(|e| panic!("journal: {e}"));
+        journal_product.push(ms(t));
+        assert!(!j.rows.is_empty());
+    }
     drop(tx);
     let t = Instant::now();
     let problems = dukan::check::run(&db).unwrap_or_else(|e| panic!("check: {e}"));
@@ -191,5 +221,21 @@ fn main() {
         pct(report, 1.0)
     );
     println!("| low-stock report, same warehouse | {low_ms:.1} ms ({} rows) | recorded |", low.rows.len());
+    println!("| warehouse running total ({} items, at sale price {}) | read with the report | recorded |", sale_total.0, sale_total.1);
+    println!(
+        "| turnover of one warehouse over the last half of the ledger, {turnover_rows} products (5 runs) | p50 {:.0} ms, max {:.0} ms | recorded |",
+        pct(turnover.clone(), 0.5),
+        pct(turnover, 1.0)
+    );
+    println!(
+        "| movement journal page (100 rows) over a period, whole company (20 runs) | p50 {:.2} ms, max {:.2} ms | recorded |",
+        pct(journal.clone(), 0.5),
+        pct(journal, 1.0)
+    );
+    println!(
+        "| movement journal page (100 rows) of one product (20 runs) | p50 {:.2} ms, max {:.2} ms | recorded |",
+        pct(journal_product.clone(), 0.5),
+        pct(journal_product, 1.0)
+    );
     println!("| `dukan check` over the whole file (replays every item) | {check_s:.1} s, {} problems | recorded |", problems.len());
 }

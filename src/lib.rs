@@ -1,7 +1,8 @@
 //! Dukan: one executable that runs a small business — many companies in one redb file.
 //!
 //! Codemap, in reading order (see README.md for the bird's-eye view and invariants):
-//! - `clock`, `ids`, `error`, `i18n`, `country`, `config`: the vocabulary every module shares.
+//! - `clock`, `ids`, `error`, `i18n`, `country`, `config`: the vocabulary every module shares;
+//!   `money` (decimals, compact stored form); `xlsx`: the only importer of rust_xlsxwriter.
 //! - `storage`: the only module that imports redb — data file, transactions, tables,
 //!   migrations, outbox.
 //! - `tenancy`: companies, branches, users, roles, permission flags, plans.
@@ -25,6 +26,7 @@ pub mod error;
 pub mod i18n;
 pub mod ids;
 pub mod money;
+pub mod xlsx;
 
 pub mod storage;
 

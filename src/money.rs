@@ -82,6 +82,22 @@ pub fn parse_percent_any(field: &str, raw: &str) -> Result<Decimal, FieldError> 
     }
 }
 
+/// Serde for a Decimal stored compactly as its mantissa and scale (postcard varints) rather
+/// than as a string: projections read on every report row use it (`#[serde(with = ...)]`).
+pub mod compact {
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+        (d.mantissa(), d.scale()).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+        let (mantissa, scale) = <(i128, u32)>::deserialize(d)?;
+        Decimal::try_from_i128_with_scale(mantissa, scale).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +123,19 @@ mod tests {
         assert_eq!(parse_qty("q", "0,125").map(|v| v.to_string()), Ok("0.125".to_string()));
         assert!(parse_qty("q", "0").is_err() && parse_qty("q", "1.0001").is_err());
         assert!(parse_percent("p", "100.5").is_err());
+    }
+
+    #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+    struct Compact(#[serde(with = "compact")] Decimal);
+
+    #[test]
+    fn compact_decimals_round_trip_exactly_and_stay_small() {
+        for s in ["0", "1.000", "-12.50", "0.001", "79228162514264337593543950335", "-0.0000000000000000000000000001"] {
+            let bytes = postcard::to_allocvec(&Compact(d(s))).expect("encode");
+            let back: Compact = postcard::from_bytes(&bytes).expect("decode");
+            assert_eq!(back.0.to_string(), d(s).to_string(), "{s}");
+        }
+        assert_eq!(postcard::to_allocvec(&Compact(d("12.50"))).expect("encode").len(), 3);
+        assert!(postcard::from_bytes::<Compact>(&postcard::to_allocvec(&(1i128, 40u32)).expect("encode")).is_err());
     }
 }

@@ -43,6 +43,8 @@ pub fn put_product(tx: &mut WriteTx, company: CompanyId, old: Option<&Product>, 
         tx.insert(PLUS, (c, u64::from(p)), &new.id.0)?;
     }
     crate::storage::outbox::push(tx, c, crate::storage::outbox::JobKind::IndexProduct { product: new.id.0 }, new.updated.0)?;
+    // The stock report's rows copy the product's name, price, category and threshold.
+    crate::inventory::store::product_changed(tx, company, old, new)?;
     tx.insert(PRODUCTS, (c, new.id.0), new)
 }
 

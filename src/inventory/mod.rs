@@ -315,12 +315,12 @@ pub fn post(tx: &mut WriteTx, actor: &Actor, now: Ts, id: DocumentId) -> Result<
             let pid = tx.next_id()?;
             let pkey = MoveKey { warehouse: to, product: line.product, date, order: pid, id: pid };
             let partner = blank_move(pid, doc.id, MoveKind::TransferIn, Intent::In { qty: line.qty, amount: Decimal::ZERO }, Some(key));
-            tx.insert(MOVES, move_key(c, &pkey), &partner)?;
+            store::put_new_move(tx, c, &pkey, &partner)?;
             new_moves.push(pkey);
             starts.entry((to.0, line.product.0)).or_insert((date, pid, pid));
             pair = Some(pkey);
         }
-        tx.insert(MOVES, move_key(c, &key), &blank_move(mid, doc.id, kind, intent, pair))?;
+        store::put_new_move(tx, c, &key, &blank_move(mid, doc.id, kind, intent, pair))?;
         new_moves.push(key);
         starts.entry((wh.0, line.product.0)).or_insert((date, mid, mid));
     }
@@ -361,7 +361,7 @@ pub fn cancel(tx: &mut WriteTx, actor: &Actor, now: Ts, id: DocumentId) -> Resul
             tx.get(MOVES, move_key(c, k))?.ok_or_else(|| Error::Internal(format!("movement {} of document {id} is missing", k.id)))?;
         let rkey = pairs[&k.id];
         let pair = orig.pair.and_then(|p| pairs.get(&p.id).copied());
-        tx.insert(MOVES, move_key(c, &rkey), &blank_move(rkey.id, doc.id, orig.kind, Intent::Reverse { of: k.id }, pair))?;
+        store::put_new_move(tx, c, &rkey, &blank_move(rkey.id, doc.id, orig.kind, Intent::Reverse { of: k.id }, pair))?;
         reversals.push(rkey);
         let start = starts.entry((k.warehouse.0, k.product.0)).or_insert((rkey.date, rkey.order, rkey.id));
         *start = (*start).min((rkey.date, rkey.order, rkey.id));

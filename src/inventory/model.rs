@@ -149,6 +149,27 @@ pub enum MoveKind {
 }
 
 impl MoveKind {
+    pub const ALL: [MoveKind; 9] = [
+        MoveKind::Receipt,
+        MoveKind::WriteOff,
+        MoveKind::TransferOut,
+        MoveKind::TransferIn,
+        MoveKind::CountGain,
+        MoveKind::CountLoss,
+        MoveKind::SupplierReturn,
+        MoveKind::Sale,
+        MoveKind::SaleReturn,
+    ];
+
+    pub fn parse(s: &str) -> Option<MoveKind> {
+        MoveKind::ALL.into_iter().find(|k| k.code() == s.trim())
+    }
+
+    /// Sales and their returns name a sale in `doc`; every other kind names a stock document.
+    pub fn from_sale(self) -> bool {
+        matches!(self, MoveKind::Sale | MoveKind::SaleReturn)
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             MoveKind::Receipt => "receipt",
@@ -250,4 +271,58 @@ pub struct Balance {
 
 impl Record for Balance {
     const TYPE: &'static str = "stock_balance.v1";
+}
+
+/// The stock-on-hand report's row for one (warehouse, product): the balance and the product
+/// fields the report shows, in one compact value so a report is one range scan. Written only
+/// by `store::put_stock_row`, from `recost` (balance changed) and `catalog::store::put_product`
+/// (name, price, category or threshold changed); `verify` rebuilds it from both.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockRow {
+    #[serde(with = "crate::money::compact")]
+    pub qty: Decimal,
+    /// At FIFO cost (= the balance value).
+    #[serde(with = "crate::money::compact")]
+    pub value: Decimal,
+    /// The product's current sale price.
+    #[serde(with = "crate::money::compact")]
+    pub price: Decimal,
+    #[serde(with = "crate::money::compact")]
+    pub reorder_level: Decimal,
+    pub category: Option<crate::ids::CategoryId>,
+    pub name: String,
+}
+
+impl Record for StockRow {
+    const TYPE: &'static str = "stock_row.v1";
+}
+
+/// Running totals of one warehouse's stock rows, so a paged report still shows the whole
+/// warehouse's value. Maintained by the same write path as the rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockTotal {
+    pub items: u64,
+    #[serde(with = "crate::money::compact")]
+    pub value: Decimal,
+    /// Σ round_money(qty × price) over the rows.
+    #[serde(with = "crate::money::compact")]
+    pub sale_value: Decimal,
+}
+
+impl Record for StockTotal {
+    const TYPE: &'static str = "stock_total.v1";
+}
+
+/// The movement journal's index entry: where a movement lives and what it is, keyed
+/// `(company, date_ms, order, id)` so a period is one range scan in ledger order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveRef {
+    pub warehouse: WarehouseId,
+    pub product: ProductId,
+    pub kind: MoveKind,
+    pub doc: DocumentId,
+}
+
+impl Record for MoveRef {
+    const TYPE: &'static str = "stock_move_ref.v1";
 }

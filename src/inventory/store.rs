@@ -4,8 +4,11 @@
 use rust_decimal::Decimal;
 
 use super::engine::{self, Failure, Layers, Policy, Refusal};
-use super::model::{Balance, Document, Intent, Layer, Move, MoveKey, MoveKind, Settings, Warehouse};
+use super::model::{Balance, Document, Intent, Layer, Move, MoveKey, MoveKind, MoveRef, Settings, StockRow, StockTotal, Warehouse};
+use crate::catalog::model::Product;
+use crate::catalog::store::PRODUCTS;
 use crate::ids::{CompanyId, ProductId, WarehouseId};
+use crate::money::round_money;
 use crate::storage::{ReadTx, StorageError, Table, TableInfo, WriteTx};
 
 pub const WAREHOUSES: Table<(u64, u64), Warehouse> = Table::new("company_warehouseid_warehouse");
@@ -14,6 +17,9 @@ pub const MOVES: Table<(u64, u64, u64, u64, u64, u64), Move> = Table::new("compa
 pub const LAYERS: Table<(u64, u64, u64, u64, u64), Layer> = Table::new("company_wh_product_date_id_layer");
 pub const BALANCES: Table<(u64, u64, u64), Balance> = Table::new("company_wh_product_balance");
 pub const SETTINGS: Table<u64, Settings> = Table::new("companyid_inventorysettings");
+pub const STOCK_ROWS: Table<(u64, u64, u64), StockRow> = Table::new("company_wh_product_stockrow");
+pub const STOCK_TOTALS: Table<(u64, u64), StockTotal> = Table::new("company_wh_stocktotal");
+pub const MOVES_BY_DATE: Table<(u64, u64, u64, u64), MoveRef> = Table::new("company_date_order_id_moveref");
 
 pub fn tables() -> Vec<TableInfo> {
     vec![
@@ -26,6 +32,12 @@ pub fn tables() -> Vec<TableInfo> {
         LAYERS.info("(CompanyId, WarehouseId, ProductId, date_ms, layer id)", "open FIFO cost layers (deficit layers negative)"),
         BALANCES.info("(CompanyId, WarehouseId, ProductId)", "stock on hand and value at cost: projection of the ledger"),
         SETTINGS.info("CompanyId", "inventory settings: negative stock, closed period"),
+        STOCK_ROWS.info(
+            "(CompanyId, WarehouseId, ProductId)",
+            "stock-on-hand report rows: balance + product name, price, category, threshold (projection)",
+        ),
+        STOCK_TOTALS.info("(CompanyId, WarehouseId)", "running totals of a warehouse's stock rows (projection)"),
+        MOVES_BY_DATE.info("(CompanyId, date_ms, order, move id)", "movement journal index: where each movement lives, by date"),
     ]
 }
 
@@ -133,10 +145,108 @@ pub fn recost(
     }
     if moves.is_empty() && prev.is_none() {
         tx.remove(BALANCES, (c.0, wh.0, p.0))?;
+        put_stock_row(tx, c, wh, p, None)?;
     } else {
-        tx.insert(BALANCES, (c.0, wh.0, p.0), &Balance { qty: q, value: v })?;
+        let bal = Balance { qty: q, value: v };
+        tx.insert(BALANCES, (c.0, wh.0, p.0), &bal)?;
+        let product = tx.get(PRODUCTS, (c.0, p.0))?;
+        put_stock_row(tx, c, wh, p, Some(stock_row(&bal, product.as_ref())))?;
     }
     Ok(Ok(changes))
+}
+
+/// Writes a new movement and its journal index entry; the only way a movement is created.
+/// (Re-costing rewrites movements in place: their keys, kinds and documents never change.)
+pub fn put_new_move(tx: &mut WriteTx, c: CompanyId, key: &MoveKey, m: &Move) -> Result<(), StorageError> {
+    tx.insert(MOVES, move_key(c, key), m)?;
+    let r = MoveRef { warehouse: key.warehouse, product: key.product, kind: m.kind, doc: m.doc };
+    tx.insert(MOVES_BY_DATE, (c.0, date_key(key.date), key.order, key.id), &r)
+}
+
+/// The report row a balance and its product make.
+pub fn stock_row(bal: &Balance, product: Option<&Product>) -> StockRow {
+    StockRow {
+        qty: bal.qty,
+        value: bal.value,
+        price: product.map(|p| p.price).unwrap_or_default(),
+        reorder_level: product.map(|p| p.reorder_level).unwrap_or_default(),
+        category: product.and_then(|p| p.category),
+        name: product.map(|p| p.name.clone()).unwrap_or_default(),
+    }
+}
+
+/// The one write path of stock rows: replaces (or with `None` removes) the row and moves the
+/// warehouse's running totals by the difference.
+pub fn put_stock_row(tx: &mut WriteTx, c: CompanyId, wh: WarehouseId, p: ProductId, new: Option<StockRow>) -> Result<(), StorageError> {
+    let old = tx.get(STOCK_ROWS, (c.0, wh.0, p.0))?;
+    if old == new {
+        return Ok(());
+    }
+    let mut total = tx.get(STOCK_TOTALS, (c.0, wh.0))?.unwrap_or_default();
+    if let Some(o) = &old {
+        total.items -= 1;
+        total.value -= o.value;
+        total.sale_value -= round_money(o.qty * o.price);
+    }
+    match &new {
+        Some(n) => {
+            total.items += 1;
+            total.value += n.value;
+            total.sale_value += round_money(n.qty * n.price);
+            tx.insert(STOCK_ROWS, (c.0, wh.0, p.0), n)?;
+        }
+        None => {
+            tx.remove(STOCK_ROWS, (c.0, wh.0, p.0))?;
+        }
+    }
+    if total.items == 0 {
+        tx.remove(STOCK_TOTALS, (c.0, wh.0)).map(|_| ())
+    } else {
+        tx.insert(STOCK_TOTALS, (c.0, wh.0), &total)
+    }
+}
+
+/// Called by the product write path: refreshes the product's stock rows in every warehouse
+/// when a field the report shows changed.
+pub fn product_changed(tx: &mut WriteTx, c: CompanyId, old: Option<&Product>, new: &Product) -> Result<(), StorageError> {
+    let Some(old) = old else { return Ok(()) };
+    if old.name == new.name && old.price == new.price && old.category == new.category && old.reorder_level == new.reorder_level {
+        return Ok(());
+    }
+    for ((_, wh), _) in tx.list(WAREHOUSES, (c.0, 0), (c.0, u64::MAX), usize::MAX)? {
+        if let Some(bal) = tx.get(BALANCES, (c.0, wh, new.id.0))? {
+            put_stock_row(tx, c, WarehouseId(wh), new.id, Some(stock_row(&bal, Some(new))))?;
+        }
+    }
+    Ok(())
+}
+
+/// Builds the stock rows, their totals and the journal index from balances, products and
+/// movements (the upgrade to schema version 2).
+pub fn build_projections(tx: &mut WriteTx) -> Result<(), StorageError> {
+    for (cid, _) in tx.list(crate::tenancy::store::COMPANIES, 0, u64::MAX, usize::MAX)? {
+        let balances = tx.list(BALANCES, (cid, 0, 0), (cid, u64::MAX, u64::MAX), usize::MAX)?;
+        for ((_, wh, p), bal) in balances {
+            let product = tx.get(PRODUCTS, (cid, p))?;
+            put_stock_row(tx, CompanyId(cid), WarehouseId(wh), ProductId(p), Some(stock_row(&bal, product.as_ref())))?;
+        }
+        let mut refs = Vec::new();
+        tx.range(
+            MOVES,
+            (cid, 0, 0, 0, 0, 0),
+            (cid, u64::MAX, u64::MAX, u64::MAX, u64::MAX, u64::MAX),
+            false,
+            usize::MAX,
+            |(_, wh, p, d, order, id), m| {
+                refs.push(((cid, d, order, id), MoveRef { warehouse: WarehouseId(wh), product: ProductId(p), kind: m.kind, doc: m.doc }));
+                Ok(true)
+            },
+        )?;
+        for (k, r) in refs {
+            tx.insert(MOVES_BY_DATE, k, &r)?;
+        }
+    }
+    Ok(())
 }
 
 pub fn balance(tx: &ReadTx, c: CompanyId, wh: WarehouseId, p: ProductId) -> Result<Balance, StorageError> {
@@ -151,7 +261,7 @@ pub fn settings(tx: &ReadTx, c: CompanyId) -> Result<Settings, StorageError> {
 /// stored: stock on hand = Σ movements, layers = Σ receipts − Σ consumptions, Σ layer amounts =
 /// stock value at cost.
 pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
-    let mut problems = Vec::new();
+    let mut problems = verify_projections(tx)?;
     for (cid, _) in tx.list(crate::tenancy::store::COMPANIES, 0, u64::MAX, usize::MAX)? {
         let allow_negative = settings(tx, CompanyId(cid))?.allow_negative;
         let mut items: Vec<(u64, u64)> = Vec::new();
@@ -226,6 +336,62 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
             if !allow_negative && stored_layers != replayed_layers {
                 problems.push(format!("stock {cid}/{wh}/{p}: open layers differ from a replay"));
             }
+        }
+    }
+    Ok(problems)
+}
+
+/// Rebuilds the stock rows, their running totals and the journal index from balances,
+/// products and movements, and reports every difference from what is stored.
+fn verify_projections(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
+    let mut problems = Vec::new();
+    for (cid, _) in tx.list(crate::tenancy::store::COMPANIES, 0, u64::MAX, usize::MAX)? {
+        let mut expected = std::collections::BTreeMap::new();
+        let mut totals: std::collections::BTreeMap<u64, StockTotal> = std::collections::BTreeMap::new();
+        for ((_, wh, p), bal) in tx.list(BALANCES, (cid, 0, 0), (cid, u64::MAX, u64::MAX), usize::MAX)? {
+            let row = stock_row(&bal, tx.get(PRODUCTS, (cid, p))?.as_ref());
+            let t = totals.entry(wh).or_default();
+            t.items += 1;
+            t.value += row.value;
+            t.sale_value += round_money(row.qty * row.price);
+            expected.insert((wh, p), row);
+        }
+        let stored: std::collections::BTreeMap<(u64, u64), StockRow> = tx
+            .list(STOCK_ROWS, (cid, 0, 0), (cid, u64::MAX, u64::MAX), usize::MAX)?
+            .into_iter()
+            .map(|((_, wh, p), r)| ((wh, p), r))
+            .collect();
+        for (k, row) in &expected {
+            if stored.get(k) != Some(row) {
+                problems.push(format!("stock row {cid}/{}/{}: stored {:?}, expected {row:?}", k.0, k.1, stored.get(k)));
+            }
+        }
+        for k in stored.keys().filter(|k| !expected.contains_key(k)) {
+            problems.push(format!("stock row {cid}/{}/{}: no balance behind it", k.0, k.1));
+        }
+        let stored_totals: std::collections::BTreeMap<u64, StockTotal> =
+            tx.list(STOCK_TOTALS, (cid, 0), (cid, u64::MAX), usize::MAX)?.into_iter().map(|((_, wh), t)| (wh, t)).collect();
+        if stored_totals != totals {
+            problems.push(format!("stock totals of company {cid}: stored {stored_totals:?}, expected {totals:?}"));
+        }
+        // Every index entry names a stored movement of that kind and document, and there are
+        // as many entries as movements (lookups, so memory stays flat on a big ledger).
+        let mut moves = 0usize;
+        tx.range(MOVES, (cid, 0, 0, 0, 0, 0), (cid, u64::MAX, u64::MAX, u64::MAX, u64::MAX, u64::MAX), false, usize::MAX, |_, _: Move| {
+            moves += 1;
+            Ok(true)
+        })?;
+        let mut entries = 0usize;
+        tx.range(MOVES_BY_DATE, (cid, 0, 0, 0), (cid, u64::MAX, u64::MAX, u64::MAX), false, usize::MAX, |(_, d, order, id), r| {
+            entries += 1;
+            match tx.get(MOVES, (cid, r.warehouse.0, r.product.0, d, order, id))? {
+                Some(m) if m.kind == r.kind && m.doc == r.doc => {}
+                _ => problems.push(format!("journal index {cid}/{d}/{order}/{id}: points to no such movement")),
+            }
+            Ok(true)
+        })?;
+        if entries != moves {
+            problems.push(format!("journal index of company {cid}: {entries} entries for {moves} movements"));
         }
     }
     Ok(problems)

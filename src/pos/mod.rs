@@ -856,7 +856,7 @@ pub fn checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &CheckoutDraft) -> 
             for (pid, q) in t {
                 let mid = tx.next_id()?;
                 let key = MoveKey { warehouse: wh, product: *pid, date: now.0, order: mid, id: mid };
-                tx.insert(MOVES, move_key(c, &key), &sale_move(mid, id, MoveKind::Sale, Intent::Out { qty: *q }))?;
+                crate::inventory::store::put_new_move(tx, c, &key, &sale_move(mid, id, MoveKind::Sale, Intent::Out { qty: *q }))?;
                 starts.entry((wh.0, pid.0)).or_insert((now.0, mid, mid));
                 keys.push(key);
             }
@@ -1212,9 +1212,10 @@ pub fn return_sale(tx: &mut WriteTx, actor: &Actor, now: Ts, sale_id: SaleId, d:
             let back_amount = round_money(-orig.value * q / line.qty);
             let mid = tx.next_id()?;
             let key = MoveKey { warehouse: k.warehouse, product: k.product, date: now.0, order: mid, id: mid };
-            tx.insert(
-                MOVES,
-                move_key(c, &key),
+            crate::inventory::store::put_new_move(
+                tx,
+                c,
+                &key,
                 &sale_move(mid, sale.id, MoveKind::SaleReturn, Intent::In { qty: back_qty, amount: back_amount }),
             )?;
             starts.entry((k.warehouse.0, k.product.0)).or_insert((now.0, mid, mid));

@@ -1,6 +1,8 @@
 //! Schema versions of the data file and the named steps that upgrade an older file.
 //!
-//! Version 1 is the first released layout. A step is a function from version N to N+1 that
+//! Version 1 is the first released layout. Version 2 adds the stock-report rows and the
+//! movement journal index, built from the ledger by the inventory domain (the one step that
+//! calls up into a domain: projections are that domain's knowledge). A step is a function from version N to N+1 that
 //! runs inside the same write transaction as the version bump, so an upgrade either
 //! completes or leaves the file as it was.
 
@@ -8,11 +10,11 @@ use super::tx::META;
 use super::{Db, StorageError, WriteTx};
 
 /// The layout this binary writes.
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// Upgrade steps: `STEPS[i]` takes a file from version `i + 1` to `i + 2`.
 type Step = fn(&mut WriteTx) -> Result<(), StorageError>;
-const STEPS: &[(&str, Step)] = &[];
+const STEPS: &[(&str, Step)] = &[("stock_rows_and_journal_index", crate::inventory::store::build_projections)];
 
 pub(super) fn run(db: &Db) -> Result<(), StorageError> {
     db.write_blocking(|tx| {

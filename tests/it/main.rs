@@ -11,6 +11,7 @@ mod input;
 mod isolation;
 mod ops;
 mod pos;
+mod reports;
 mod search;
 pub mod stock;
 mod tenancy;

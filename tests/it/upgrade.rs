@@ -45,3 +45,48 @@ async fn a_file_from_a_newer_version_is_refused() {
     let err = dukan::storage::Db::open(&dir.path().join("dukan.redb"), 1 << 20).err().expect("refused");
     assert!(err.to_string().contains("newer"), "{err}");
 }
+
+/// A version 1 file holding stock (built here by stripping the version 2 projections from a
+/// live file) gets its stock rows, warehouse totals and journal index built on open.
+#[tokio::test]
+async fn a_version_1_file_with_stock_gets_its_report_projections_built() {
+    use dukan::inventory::store::{MOVES_BY_DATE, STOCK_ROWS, STOCK_TOTALS};
+    let t = TestApp::spawn().await;
+    let s = crate::stock::shop(&t, "upgrade@shop.kg").await;
+    for body in [
+        json!({"kind": "receipt", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "10", "cost": "85"}], "post": true}),
+        json!({"kind": "transfer", "warehouse": s.main, "to_warehouse": s.second, "lines": [{"product": s.milk, "qty": "4"}], "post": true}),
+    ] {
+        let (st, d) = t.post(&s.c, "/api/v1/documents", body).await;
+        assert_eq!(st, reqwest::StatusCode::CREATED, "{d}");
+    }
+    let (_, before) = t.get(&s.c, &format!("/api/v1/stock?warehouse={}", s.main)).await;
+    let (_, journal_before) = t.get(&s.c, "/api/v1/stock/journal").await;
+    let now = t.app.now();
+    t.app
+        .db
+        .write(move |tx| {
+            for (k, _) in tx.list(STOCK_ROWS, (0, 0, 0), (u64::MAX, u64::MAX, u64::MAX), usize::MAX)? {
+                tx.remove(STOCK_ROWS, k)?;
+            }
+            for (k, _) in tx.list(STOCK_TOTALS, (0, 0), (u64::MAX, u64::MAX), usize::MAX)? {
+                tx.remove(STOCK_TOTALS, k)?;
+            }
+            for (k, _) in tx.list(MOVES_BY_DATE, (0, 0, 0, 0), (u64::MAX, u64::MAX, u64::MAX, u64::MAX), usize::MAX)? {
+                tx.remove(MOVES_BY_DATE, k)?;
+            }
+            tx.set_meta("schema_version", 1).map(|_| now)
+        })
+        .await
+        .map_err(|e: dukan::storage::StorageError| e)
+        .expect("strip to version 1");
+    let dir = t.stop().await;
+    let t = TestApp::spawn_in(dir).await;
+    t.assert_consistent();
+    let c = t.login("upgrade@shop.kg", "password-123").await;
+    let (_, after) = t.get(&c, &format!("/api/v1/stock?warehouse={}", s.main)).await;
+    assert_eq!(after, before);
+    let (_, journal_after) = t.get(&c, "/api/v1/stock/journal").await;
+    assert_eq!(journal_after, journal_before);
+    assert_eq!(journal_after["rows"].as_array().map(|r| r.len()), Some(3));
+}

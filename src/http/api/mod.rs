@@ -6,6 +6,7 @@ pub mod catalog_search;
 pub mod dto;
 pub mod ops;
 pub mod pos;
+pub mod reports;
 pub mod stock;
 pub mod tenancy;
 pub mod webhooks;
@@ -67,6 +68,11 @@ pub fn routes(upload_limit: usize) -> Router<App> {
         .route("/api/v1/documents/{id}/post", post(stock::post_document))
         .route("/api/v1/documents/{id}/cancel", post(stock::cancel_document))
         .route("/api/v1/stock", get(stock::stock))
+        .route("/api/v1/stock/export.xlsx", get(reports::stock_xlsx))
+        .route("/api/v1/stock/journal", get(reports::journal))
+        .route("/api/v1/stock/journal.xlsx", get(reports::journal_xlsx))
+        .route("/api/v1/stock/turnover", get(reports::turnover))
+        .route("/api/v1/stock/turnover.xlsx", get(reports::turnover_xlsx))
         .route("/api/v1/webhooks", get(webhooks::list).post(webhooks::create))
         .route("/api/v1/webhooks/{id}", put(webhooks::put).delete(webhooks::delete))
         .route("/api/v1/webhooks/{id}/deliveries", get(webhooks::deliveries))
@@ -110,6 +116,7 @@ pub fn routes(upload_limit: usize) -> Router<App> {
         stock::list_warehouses, stock::create_warehouse, stock::put_warehouse, stock::get_settings, stock::put_settings,
         stock::list_documents, stock::create_document, stock::get_document, stock::put_document, stock::delete_document,
         stock::post_document, stock::cancel_document, stock::stock, stock::stock_card,
+        reports::journal, reports::journal_xlsx, reports::turnover, reports::turnover_xlsx, reports::stock_xlsx,
         webhooks::list, webhooks::create, webhooks::put, webhooks::delete, webhooks::deliveries,
         pos::list_cash_boxes, pos::create_cash_box, pos::put_cash_box, pos::get_settings, pos::put_settings,
         pos::list_shifts, pos::open_shift, pos::get_shift, pos::close_shift, pos::shift_cash,

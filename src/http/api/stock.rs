@@ -369,6 +369,7 @@ pub struct StockQuery {
     pub warehouse: u64,
     /// Only products at or below their reorder level.
     pub low: Option<bool>,
+    pub category: Option<u64>,
     pub after: Option<u64>,
     pub limit: Option<usize>,
 }
@@ -390,6 +391,9 @@ pub struct StockReport {
     pub rows: Vec<StockRow>,
     pub total_value: String,
     pub total_sale_value: String,
+    /// The whole warehouse, whatever the filters and page.
+    pub warehouse_value: String,
+    pub warehouse_sale_value: String,
     pub next_after: Option<u64>,
 }
 
@@ -401,7 +405,12 @@ pub async fn stock(State(app): State<App>, a: Auth, Query(q): Query<StockQuery>)
     let tx = app.db.read()?;
     tx.get(WAREHOUSES, (c, q.warehouse))?.ok_or(Error::NotFound)?;
     let limit = q.limit.unwrap_or(500).clamp(1, 100_000);
-    let r = inventory::report::on_hand(&tx, a.actor.company, WarehouseId(q.warehouse), q.after, q.low == Some(true), limit)?;
+    let category = match q.category {
+        Some(k) => Some(tx.get(crate::catalog::store::CATEGORIES, (c, k))?.map(|_| crate::ids::CategoryId(k)).ok_or(Error::NotFound)?),
+        None => None,
+    };
+    let filter = inventory::report::OnHandFilter { category, low: q.low == Some(true) };
+    let r = inventory::report::on_hand(&tx, a.actor.company, WarehouseId(q.warehouse), q.after, filter, limit)?;
     let rows = r
         .rows
         .into_iter()
@@ -418,6 +427,8 @@ pub async fn stock(State(app): State<App>, a: Auth, Query(q): Query<StockQuery>)
         rows,
         total_value: r.total_value.to_string(),
         total_sale_value: r.total_sale_value.to_string(),
+        warehouse_value: r.warehouse.value.to_string(),
+        warehouse_sale_value: r.warehouse.sale_value.to_string(),
         next_after: r.next_after,
     }))
 }
