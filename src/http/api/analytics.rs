@@ -12,6 +12,11 @@ use crate::http::extract::{Auth, Json, Query};
 use crate::http::problem::Problem;
 use crate::ids::{BranchId, CashBoxId, UserId};
 
+/// Two places always ("0.00", never "0").
+fn money(d: rust_decimal::Decimal) -> String {
+    crate::money::round_money(d).to_string()
+}
+
 #[derive(Deserialize, IntoParams, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct AnalyticsQuery {
@@ -62,14 +67,14 @@ impl From<&Summary> for SummaryDto {
         SummaryDto {
             sales: s.sales,
             returns: s.returns,
-            gross: s.gross.to_string(),
-            returned: s.returned.to_string(),
-            revenue: s.revenue.to_string(),
-            discounts: s.discounts.to_string(),
-            cogs: s.cogs.to_string(),
-            margin: s.margin.to_string(),
+            gross: money(s.gross),
+            returned: money(s.returned),
+            revenue: money(s.revenue),
+            discounts: money(s.discounts),
+            cogs: money(s.cogs),
+            margin: money(s.margin),
             margin_percent: s.margin_percent.map(|d| d.to_string()),
-            average_check: s.average_check.to_string(),
+            average_check: money(s.average_check),
         }
     }
 }
@@ -143,9 +148,9 @@ fn product_row(p: &analytics::ProductRow) -> ProductRowDto {
         product: p.product.map(|p| p.0),
         name: p.name.clone(),
         qty: p.qty.normalize().to_string(),
-        revenue: p.revenue.to_string(),
-        cogs: p.cogs.to_string(),
-        margin: p.margin.to_string(),
+        revenue: money(p.revenue),
+        cogs: money(p.cogs),
+        margin: money(p.margin),
     }
 }
 
@@ -158,12 +163,7 @@ impl From<&Report> for SalesReportDto {
             methods: r
                 .methods
                 .iter()
-                .map(|m| MethodDto {
-                    method: m.method.clone(),
-                    paid: m.paid.to_string(),
-                    refunded: m.refunded.to_string(),
-                    net: m.net.to_string(),
-                })
+                .map(|m| MethodDto { method: m.method.clone(), paid: money(m.paid), refunded: money(m.refunded), net: money(m.net) })
                 .collect(),
             top_by_revenue: r.top_by_revenue.iter().map(product_row).collect(),
             top_by_margin: r.top_by_margin.iter().map(product_row).collect(),
@@ -175,7 +175,7 @@ impl From<&Report> for SalesReportDto {
             days: r
                 .days
                 .iter()
-                .map(|d| DayDto { day: d.day.clone(), sales: d.sales, revenue: d.revenue.to_string(), margin: d.margin.to_string() })
+                .map(|d| DayDto { day: d.day.clone(), sales: d.sales, revenue: money(d.revenue), margin: money(d.margin) })
                 .collect(),
             discrepancies: r
                 .discrepancies
@@ -187,9 +187,9 @@ impl From<&Report> for SalesReportDto {
                     cashier_name: d.cashier_name.clone(),
                     cash_box: d.cash_box.0,
                     closed: d.closed.rfc3339(),
-                    expected: d.expected.to_string(),
-                    counted: d.counted.to_string(),
-                    difference: d.difference.to_string(),
+                    expected: money(d.expected),
+                    counted: money(d.counted),
+                    difference: money(d.difference),
                 })
                 .collect(),
         }
