@@ -42,6 +42,7 @@ impl App {
     pub fn open(config: Config, clock: Arc<dyn Clock>) -> Result<App> {
         std::fs::create_dir_all(&config.data).map_err(|e| Error::Internal(format!("cannot create {}: {e}", config.data.display())))?;
         let db = Db::open(&config.db_path(), config.cache_mb << 20)?;
+        crate::pos::daily::ensure_built(&db)?;
         let keys = Keys::load_or_create(&db, config.jwt_secret.as_deref())?;
         let hasher = Hasher::new(config.argon2_m_kib, config.argon2_t)?;
         let started = clock.now();

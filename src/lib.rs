@@ -38,6 +38,8 @@ pub mod catalog;
 
 pub mod inventory;
 pub mod pos;
+
+pub mod analytics;
 pub mod webhooks;
 
 pub mod search;

@@ -276,6 +276,7 @@ fn check(config: Config) -> ExitCode {
         }
         None => match dukan::storage::Db::open(&config.db_path(), 64 << 20)
             .map_err(|e| e.to_string())
+            .and_then(|db| dukan::pos::daily::ensure_built(&db).map(|()| db).map_err(|e| e.to_string()))
             .and_then(|db| dukan::check::run(&db).map_err(|e| e.to_string()))
         {
             Ok(p) => p,

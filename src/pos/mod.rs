@@ -7,8 +7,10 @@
 //! - for every sale, Σ payments = Σ line amounts = total;
 //! - a checkout or a return is one write transaction — sale, stock movements (FIFO through the
 //!   inventory engine), shift totals, cash row, audit and outbox rows — and is idempotent: a
-//!   retried request with the same key returns the first result and changes nothing.
+//!   retried request with the same key returns the first result and changes nothing;
+//! - the daily sales projection (`daily`) equals what its sales and returns add up to.
 
+pub mod daily;
 pub mod model;
 pub mod store;
 
@@ -928,6 +930,7 @@ pub fn checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &CheckoutDraft) -> 
     tx.insert(SHIFTS, (c.0, shift.id.0), &shift)?;
     tx.insert(SALES, (c.0, id.0), &sale)?;
     tx.insert(SHIFT_SALES, (c.0, shift.id.0, id.0), &id.0)?;
+    daily::record_sale(tx, c, &sale)?;
     tx.insert(IDEMPOTENCY, (c.0, key), &Idempotent { fingerprint: print, result: format!("sale:{id}"), at: now })?;
     if let Some(mut cart) = cart_used {
         cart.lines.clear();
@@ -1271,6 +1274,7 @@ pub fn return_sale(tx: &mut WriteTx, actor: &Actor, now: Ts, sale_id: SaleId, d:
     tx.insert(SHIFTS, (c.0, shift.id.0), &shift)?;
     tx.insert(SALES, (c.0, sale.id.0), &sale)?;
     tx.insert(RETURNS, (c.0, rid), &ret)?;
+    daily::record_return(tx, c, &sale, &ret)?;
     tx.insert(IDEMPOTENCY, (c.0, key), &Idempotent { fingerprint: print, result: format!("return:{rid}"), at: now })?;
     audit::record(tx, c, actor, now, "sale.return", format!("sale:{}", sale.id), format!("{} {} {}", ret.number, sale.number, amount))?;
     Ok(ret)

@@ -110,7 +110,7 @@ pub struct ShiftTotals {
 
 /// A map of amounts stored as decimal strings (postcard cannot carry `Decimal`'s own
 /// self-describing form).
-mod decimal_map {
+pub(crate) mod decimal_map {
     use std::collections::BTreeMap;
 
     use rust_decimal::Decimal;

@@ -237,13 +237,19 @@ pub fn update_settings(tx: &mut WriteTx, actor: &Actor, now: Ts, draft: &Setting
         address: p.take(model::parse_optional_text("address", &draft.address, 500)).unwrap_or_default(),
     };
     p.finish()?;
+    let mut rezoned = false;
     if let (Some(name), Some(timezone)) = (name, timezone) {
         company.name = name;
+        rezoned = company.timezone != timezone;
         company.timezone = timezone;
     }
     company.phones = phones;
     company.legal = legal;
     tx.insert(COMPANIES, company.id.0, &company)?;
+    if rezoned {
+        // The sales projection is keyed by local day: another zone moves sales between days.
+        crate::pos::daily::rebuild_company(tx, company.id)?;
+    }
     audit::record(tx, actor.company, actor, now, "company.update", format!("company:{}", company.id), String::new())?;
     Ok(company)
 }

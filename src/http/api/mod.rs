@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1/`, and its OpenAPI 3.1 description.
 
+pub mod analytics;
 pub mod auth;
 pub mod catalog;
 pub mod catalog_search;
@@ -93,6 +94,7 @@ pub fn routes(upload_limit: usize) -> Router<App> {
         .route("/api/v1/sales", get(pos::list_sales).post(pos::checkout))
         .route("/api/v1/sales/{id}", get(pos::get_sale))
         .route("/api/v1/sales/{id}/returns", get(pos::list_returns).post(pos::return_sale))
+        .route("/api/v1/analytics/sales", get(analytics::sales))
 }
 
 #[derive(OpenApi)]
@@ -123,6 +125,7 @@ pub fn routes(upload_limit: usize) -> Router<App> {
         pos::list_flows, pos::create_flow, pos::approve_flow, pos::reject_flow,
         pos::get_cart, pos::put_cart, pos::clear_cart, pos::scan, pos::add_item, pos::put_line,
         pos::list_sales, pos::checkout, pos::get_sale, pos::return_sale, pos::list_returns,
+        analytics::sales,
         crate::http::healthz,
     ),
     modifiers(&BearerScheme)

@@ -8,6 +8,7 @@
 //! switches), `home` (dashboard), `company` (settings, logo, branches), `people` (users,
 //! roles), `ops` (audit, backups), `platform` (companies, plans).
 
+mod analytics;
 mod auth;
 mod catalog;
 mod company;
@@ -71,6 +72,7 @@ pub fn routes(_app: &App) -> Router<App> {
         .route("/platform/plans", post(platform::create_plan))
         .route("/platform/plans/new", get(platform::new_plan_page))
         .route("/platform/plans/{id}", get(platform::plan_page).post(platform::save_plan))
+        .route("/analytics", get(analytics::page))
         .merge(stock::routes())
         .merge(pos::routes())
 }
@@ -421,12 +423,13 @@ impl Shell {
         let branch_name = branches.iter().find(|c| c.selected).map(|c| c.label.clone()).unwrap_or_default();
         let catalog = actor.has_feature("catalog");
         let pos = actor.has_feature("pos");
-        let items: [(&'static str, &str, bool); 18] = [
+        let items: [(&'static str, &str, bool); 19] = [
             ("/", "nav.home", true),
             ("/pos", "nav.pos", pos && actor.can(Perm::CASHIER)),
             ("/sales", "nav.sales", pos && (actor.can(Perm::SALES) || actor.can(Perm::CASHIER))),
             ("/shifts", "nav.shifts", pos && (actor.can(Perm::SHIFTS) || actor.can(Perm::CASHBOX) || actor.can(Perm::CASHIER))),
             ("/cash-boxes", "nav.cash_boxes", pos && actor.can(Perm::CASHBOX)),
+            ("/analytics", "nav.analytics", actor.has_feature("analytics") && actor.can(Perm::ANALYTICS)),
             ("/products", "nav.products", catalog && actor.can(Perm::PRODUCTS)),
             ("/categories", "nav.categories", catalog && actor.can(Perm::BRAND_CATEGORY)),
             ("/brands", "nav.brands", catalog && actor.can(Perm::BRAND_CATEGORY)),

@@ -340,6 +340,12 @@ struct SalesPage {
     status: String,
     from: String,
     to: String,
+    shift: String,
+    cashiers: Vec<Choice>,
+    boxes: Vec<Choice>,
+    methods: Vec<Choice>,
+    /// The filters as a query string, for the "more" link.
+    filters: String,
     more: Option<u64>,
 }
 
@@ -347,17 +353,22 @@ fn status_label(lang: Lang, code: &str) -> &'static str {
     lang.t(&format!("pos.status_{code}"))
 }
 
+/// The sales list with every filter of spec A6: status, cashier, shift, cash box, payment
+/// method and period.
 pub async fn sales_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> {
     ui.actor().require_feature("pos")?;
     let f = Fields::parse(uri.query().unwrap_or("").as_bytes());
+    let text = |name: &str| Some(f.get(name)).filter(|s| !s.trim().is_empty());
     let q = SaleQuery {
-        status: Some(f.get("status")).filter(|s| !s.is_empty()),
+        status: text("status"),
+        cashier: f.id("cashier"),
         shift: f.id("shift"),
-        from: Some(f.get("from")).filter(|s| !s.is_empty()),
-        to: Some(f.get("to")).filter(|s| !s.is_empty()),
+        cash_box: f.id("cash_box"),
+        method: text("method"),
+        from: text("from"),
+        to: text("to"),
         before: f.id("before"),
         limit: Some(100),
-        ..SaleQuery::default()
     };
     let tx = app.db.read()?;
     let sales = list_sales_in(&tx, ui.actor(), &q)?;
@@ -376,9 +387,51 @@ pub async fn sales_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Resp
             methods: s.payments.iter().map(|p| method_label(ui.lang, &p.method.code())).collect::<Vec<_>>().join(", "),
         })
         .collect();
+    let chosen = |name: &str, value: &str| f.get(name).trim() == value;
+    let cashiers = names
+        .iter()
+        .map(|(id, n)| Choice { value: id.to_string(), label: n.clone(), selected: chosen("cashier", &id.to_string()) })
+        .collect();
+    let boxes = cash_boxes(&tx, ui.actor())?
+        .into_iter()
+        .filter(|b| !b.expense_only)
+        .map(|b| Choice { value: b.id.0.to_string(), label: b.name, selected: chosen("cash_box", &b.id.0.to_string()) })
+        .collect();
+    let wallets = tx.get(POS_SETTINGS, ui.actor().company.0)?.unwrap_or_default().wallets;
+    let methods = ["cash", "card", "transfer", "debt"]
+        .iter()
+        .map(|m| m.to_string())
+        .chain(wallets.iter().map(|w| format!("wallet:{w}")))
+        .map(|m| Choice { label: method_label(ui.lang, &m), selected: chosen("method", &m), value: m })
+        .collect();
+    let filters = ["status", "cashier", "shift", "cash_box", "method", "from", "to"]
+        .iter()
+        .filter(|k| !f.get(k).trim().is_empty())
+        .map(|k| format!("{k}={}&", form_urlencoded_value(&f.get(k))))
+        .collect::<String>();
     let mut shell = Shell::load(&app, &ui)?;
     flash(&mut shell, ui.lang, &uri);
-    render(StatusCode::OK, &SalesPage { lang: ui.lang, shell, rows, status: f.get("status"), from: f.get("from"), to: f.get("to"), more })
+    render(
+        StatusCode::OK,
+        &SalesPage {
+            lang: ui.lang,
+            shell,
+            rows,
+            status: f.get("status"),
+            from: f.get("from"),
+            to: f.get("to"),
+            shift: f.get("shift"),
+            cashiers,
+            boxes,
+            methods,
+            filters,
+            more,
+        },
+    )
+}
+
+fn form_urlencoded_value(v: &str) -> String {
+    serde_urlencoded::to_string([("v", v)]).map(|s| s.trim_start_matches("v=").to_string()).unwrap_or_default()
 }
 
 pub struct SaleLineRow {
