@@ -117,7 +117,9 @@ pub fn journal_filter(tx: &ReadTx, c: CompanyId, q: &JournalQuery) -> Result<(Jo
         }
     }
     let after = match q.after.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => Some(JournalCursor::parse(s).ok_or_else(|| Error::field("after", "cursor", "Неверная позиция страницы", "Bad page cursor"))?),
+        Some(s) => {
+            Some(JournalCursor::parse(s).ok_or_else(|| Error::field("after", "cursor", "Неверная позиция страницы", "Bad page cursor"))?)
+        }
         None => None,
     };
     let product = match q.product {

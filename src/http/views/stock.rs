@@ -305,7 +305,14 @@ pub async fn stock_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Resp
     let (mut total_value, mut total_sale) = (Decimal::ZERO, Decimal::ZERO);
     let mut sections = Vec::new();
     for w in all.iter().filter(|w| chosen.is_none_or(|c| c == w.id.0)) {
-        let r = report::on_hand(&tx, company, w.id, after.filter(|_| chosen.is_some()), report::OnHandFilter { category: None, low }, STOCK_PAGE)?;
+        let r = report::on_hand(
+            &tx,
+            company,
+            w.id,
+            after.filter(|_| chosen.is_some()),
+            report::OnHandFilter { category: None, low },
+            STOCK_PAGE,
+        )?;
         if r.rows.is_empty() && chosen.is_none() && !w.active {
             continue;
         }
