@@ -121,7 +121,7 @@ async fn the_journal_filters_by_warehouse_product_kind_and_period_and_pages() {
     t.assert_consistent();
 }
 
-fn row<'a>(v: &'a Value, product: u64) -> &'a Value {
+fn row(v: &Value, product: u64) -> &Value {
     v["rows"].as_array().expect("rows").iter().find(|r| r["product"] == product).unwrap_or(&Value::Null)
 }
 

@@ -167,18 +167,17 @@ pub fn journal_rows(tx: &ReadTx, c: CompanyId, rows: Vec<report::JournalRow>) ->
     let mut sources: BTreeMap<u64, String> = BTreeMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        if !products.contains_key(&r.product.0) {
-            let name = tx.get(PRODUCTS, (c.0, r.product.0))?.map(|p| p.name).unwrap_or_default();
-            products.insert(r.product.0, name);
+        if let std::collections::btree_map::Entry::Vacant(e) = products.entry(r.product.0) {
+            e.insert(tx.get(PRODUCTS, (c.0, r.product.0))?.map(|p| p.name).unwrap_or_default());
         }
         let sale = r.kind.from_sale();
-        if !sources.contains_key(&r.doc.0) {
+        if let std::collections::btree_map::Entry::Vacant(e) = sources.entry(r.doc.0) {
             let number = if sale {
                 tx.get(crate::pos::store::SALES, (c.0, r.doc.0))?.map(|s| s.number)
             } else {
                 tx.get(DOCUMENTS, (c.0, r.doc.0))?.map(|d| d.number)
             };
-            sources.insert(r.doc.0, number.unwrap_or_default());
+            e.insert(number.unwrap_or_default());
         }
         out.push(JournalRowDto {
             id: r.id,
