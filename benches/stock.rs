@@ -158,13 +158,15 @@ fn main() {
     for _ in 0..20 {
         let tx = db.read().unwrap_or_else(|e| panic!("read: {e}"));
         let t = Instant::now();
-        let r = inventory::report::on_hand(&tx, company, wh, None, inventory::report::OnHandFilter::default(), 100_000).unwrap_or_else(|e| panic!("report: {e}"));
+        let r = inventory::report::on_hand(&tx, company, wh, None, inventory::report::OnHandFilter::default(), 100_000)
+            .unwrap_or_else(|e| panic!("report: {e}"));
         report.push(ms(t));
         rows = r.rows.len();
     }
     let tx = db.read().unwrap_or_else(|e| panic!("read: {e}"));
     let t = Instant::now();
-    let low = inventory::report::on_hand(&tx, company, wh, None, inventory::report::OnHandFilter { category: None, low: true }, 100_000).unwrap_or_else(|e| panic!("report: {e}"));
+    let low = inventory::report::on_hand(&tx, company, wh, None, inventory::report::OnHandFilter { category: None, low: true }, 100_000)
+        .unwrap_or_else(|e| panic!("report: {e}"));
     let low_ms = ms(t);
     let sale_total = (low.warehouse.items, low.warehouse.sale_value);
 

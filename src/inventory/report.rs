@@ -44,7 +44,14 @@ pub struct OnHandFilter {
 }
 
 /// Up to `limit` products of one warehouse after the `after` cursor, in product id order.
-pub fn on_hand(tx: &ReadTx, c: CompanyId, wh: WarehouseId, after: Option<u64>, filter: OnHandFilter, limit: usize) -> Result<OnHand, StorageError> {
+pub fn on_hand(
+    tx: &ReadTx,
+    c: CompanyId,
+    wh: WarehouseId,
+    after: Option<u64>,
+    filter: OnHandFilter,
+    limit: usize,
+) -> Result<OnHand, StorageError> {
     let mut out = OnHand { warehouse: tx.get(STOCK_TOTALS, (c.0, wh.0))?.unwrap_or_default(), ..OnHand::default() };
     let lo = after.map(|a| a.saturating_add(1)).unwrap_or(0);
     let mut last = None;
@@ -186,12 +193,19 @@ pub fn journal(tx: &ReadTx, c: CompanyId, f: &JournalFilter, after: Option<Journ
         }
         None => {
             let mut refs: Vec<(JournalCursor, MoveRef)> = Vec::new();
-            tx.range(MOVES_BY_DATE, (c.0, lo.date, lo.order, lo.id), (c.0, hi_date, u64::MAX, u64::MAX), false, usize::MAX, |(_, date, order, id), r| {
-                if f.warehouse.is_none_or(|w| w == r.warehouse) && keep(r.kind) {
-                    refs.push((JournalCursor { date, order, id }, r));
-                }
-                Ok(refs.len() <= limit)
-            })?;
+            tx.range(
+                MOVES_BY_DATE,
+                (c.0, lo.date, lo.order, lo.id),
+                (c.0, hi_date, u64::MAX, u64::MAX),
+                false,
+                usize::MAX,
+                |(_, date, order, id), r| {
+                    if f.warehouse.is_none_or(|w| w == r.warehouse) && keep(r.kind) {
+                        refs.push((JournalCursor { date, order, id }, r));
+                    }
+                    Ok(refs.len() <= limit)
+                },
+            )?;
             for (k, r) in refs {
                 if let Some(m) = tx.get(MOVES, (c.0, r.warehouse.0, r.product.0, k.date, k.order, k.id))? {
                     found.push((k, row(r.warehouse.0, r.product.0, k, m)));

@@ -199,11 +199,7 @@ pub fn put_stock_row(tx: &mut WriteTx, c: CompanyId, wh: WarehouseId, p: Product
             tx.remove(STOCK_ROWS, (c.0, wh.0, p.0))?;
         }
     }
-    if total.items == 0 {
-        tx.remove(STOCK_TOTALS, (c.0, wh.0)).map(|_| ())
-    } else {
-        tx.insert(STOCK_TOTALS, (c.0, wh.0), &total)
-    }
+    if total.items == 0 { tx.remove(STOCK_TOTALS, (c.0, wh.0)).map(|_| ()) } else { tx.insert(STOCK_TOTALS, (c.0, wh.0), &total) }
 }
 
 /// Called by the product write path: refreshes the product's stock rows in every warehouse

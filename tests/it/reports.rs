@@ -22,9 +22,8 @@ async fn data(t: &TestApp, email: &str) -> Data {
     let s = shop(t, email).await;
     let c = &s.c;
     let (_, cat) = t.post(c, "/api/v1/categories", json!({"name": "Хлеб"})).await;
-    let (st, bread) = t
-        .post(c, "/api/v1/products", json!({"name": "Хлеб белый", "category": cat["id"], "purchase_price": "30", "price": "45"}))
-        .await;
+    let (st, bread) =
+        t.post(c, "/api/v1/products", json!({"name": "Хлеб белый", "category": cat["id"], "purchase_price": "30", "price": "45"})).await;
     assert_eq!(st, StatusCode::CREATED, "{bread}");
     let bread = bread["id"].as_u64().expect("id");
     let post = |body: Value| async move {
@@ -35,7 +34,10 @@ async fn data(t: &TestApp, email: &str) -> Data {
     let receipt = post(json!({"kind": "receipt", "date": "2026-01-10", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "10", "cost": "85"}], "post": true})).await;
     post(json!({"kind": "receipt", "date": "2026-01-20", "warehouse": s.main, "lines": [{"product": bread, "qty": "20", "cost": "30"}], "post": true})).await;
     post(json!({"kind": "transfer", "date": "2026-02-05", "warehouse": s.main, "to_warehouse": s.second, "lines": [{"product": s.milk, "qty": "3"}], "post": true})).await;
-    let write_off = post(json!({"kind": "write_off", "date": "2026-02-15", "warehouse": s.main, "lines": [{"product": bread, "qty": "2"}], "post": true})).await;
+    let write_off = post(
+        json!({"kind": "write_off", "date": "2026-02-15", "warehouse": s.main, "lines": [{"product": bread, "qty": "2"}], "post": true}),
+    )
+    .await;
     Data { s, bread, bakery: cat["id"].as_u64().expect("id"), receipt, write_off }
 }
 
@@ -119,7 +121,7 @@ async fn the_journal_filters_by_warehouse_product_kind_and_period_and_pages() {
     t.assert_consistent();
 }
 
-fn row<'a>(v: &'a Value, product: u64) -> &'a Value {
+fn row(v: &Value, product: u64) -> &Value {
     v["rows"].as_array().expect("rows").iter().find(|r| r["product"] == product).unwrap_or(&Value::Null)
 }
 
@@ -199,7 +201,13 @@ async fn on_hand_by_category_with_totals_low_stock_and_xlsx_exports() {
     assert_eq!((paged["rows"].as_array().map(|r| r.len()), paged["warehouse_value"].as_str()), (Some(1), Some("1135.00")));
 
     // Renaming and repricing a product refreshes its report rows in every warehouse.
-    let (st, p) = t.put(c, &format!("/api/v1/products/{}", d.bread), json!({"name": "Хлеб чёрный", "category": d.bakery, "price": "50", "reorder_level": "20"})).await;
+    let (st, p) = t
+        .put(
+            c,
+            &format!("/api/v1/products/{}", d.bread),
+            json!({"name": "Хлеб чёрный", "category": d.bakery, "price": "50", "reorder_level": "20"}),
+        )
+        .await;
     assert_eq!(st, StatusCode::OK, "{p}");
     let (_, bakery) = t.get(c, &format!("/api/v1/stock?warehouse={}&category={}", s.main, d.bakery)).await;
     assert_eq!((bakery["rows"][0]["name"].as_str(), bakery["total_sale_value"].as_str()), (Some("Хлеб чёрный"), Some("900.00")));
@@ -209,7 +217,13 @@ async fn on_hand_by_category_with_totals_low_stock_and_xlsx_exports() {
     // Low stock: bread (18 ≤ 20) is listed; milk (7 > 5) is not until it drops to 4.
     let (_, l) = t.get(c, &format!("/api/v1/stock?warehouse={}&low=true", s.main)).await;
     assert_eq!(l["rows"].as_array().map(|r| r.iter().map(|x| x["product"].as_u64()).collect::<Vec<_>>()), Some(vec![Some(d.bread)]));
-    let (st, _) = t.post(c, "/api/v1/documents", json!({"kind": "write_off", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "3"}], "post": true})).await;
+    let (st, _) = t
+        .post(
+            c,
+            "/api/v1/documents",
+            json!({"kind": "write_off", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "3"}], "post": true}),
+        )
+        .await;
     assert_eq!(st, StatusCode::CREATED);
     let (_, l) = t.get(c, &format!("/api/v1/stock?warehouse={}&low=true", s.main)).await;
     assert_eq!(l["rows"].as_array().map(|r| r.len()), Some(2), "{l}");

@@ -117,7 +117,9 @@ pub fn journal_filter(tx: &ReadTx, c: CompanyId, q: &JournalQuery) -> Result<(Jo
         }
     }
     let after = match q.after.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => Some(JournalCursor::parse(s).ok_or_else(|| Error::field("after", "cursor", "Неверная позиция страницы", "Bad page cursor"))?),
+        Some(s) => {
+            Some(JournalCursor::parse(s).ok_or_else(|| Error::field("after", "cursor", "Неверная позиция страницы", "Bad page cursor"))?)
+        }
         None => None,
     };
     let product = match q.product {
@@ -165,18 +167,17 @@ pub fn journal_rows(tx: &ReadTx, c: CompanyId, rows: Vec<report::JournalRow>) ->
     let mut sources: BTreeMap<u64, String> = BTreeMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        if !products.contains_key(&r.product.0) {
-            let name = tx.get(PRODUCTS, (c.0, r.product.0))?.map(|p| p.name).unwrap_or_default();
-            products.insert(r.product.0, name);
-        }
         let sale = r.kind.from_sale();
-        if !sources.contains_key(&r.doc.0) {
+        if let std::collections::btree_map::Entry::Vacant(e) = products.entry(r.product.0) {
+            e.insert(tx.get(PRODUCTS, (c.0, r.product.0))?.map(|p| p.name).unwrap_or_default());
+        }
+        if let std::collections::btree_map::Entry::Vacant(e) = sources.entry(r.doc.0) {
             let number = if sale {
                 tx.get(crate::pos::store::SALES, (c.0, r.doc.0))?.map(|s| s.number)
             } else {
                 tx.get(DOCUMENTS, (c.0, r.doc.0))?.map(|d| d.number)
             };
-            sources.insert(r.doc.0, number.unwrap_or_default());
+            e.insert(number.unwrap_or_default());
         }
         out.push(JournalRowDto {
             id: r.id,
