@@ -252,3 +252,38 @@ async fn on_hand_by_category_with_totals_low_stock_and_xlsx_exports() {
     }
     t.assert_consistent();
 }
+
+#[tokio::test]
+async fn the_journal_and_turnover_pages_show_filters_rows_links_and_exports() {
+    use crate::browser::{Plain, location};
+    let t = TestApp::spawn().await;
+    let d = data(&t, "pages@shop.kg").await;
+    let p = Plain::new(&t);
+    let r = p.post("/login", &[("email", "pages@shop.kg"), ("password", "password-123"), ("next", "/stock")]).await;
+    assert_eq!((r.status().as_u16(), location(&r)), (303, "/stock"));
+    let stock = p.get("/stock").await.text().await.expect("body");
+    assert!(
+        stock.contains("href=\"/stock/journal\"") && stock.contains("/api/v1/stock/export.xlsx?warehouse="),
+        "links from the stock page"
+    );
+
+    let r = p.get(&format!("/stock/journal?product={}&kind=transfer_out", d.s.milk)).await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.expect("body");
+    assert!(html.contains("Журнал движений") && html.contains("ПМ-000001") && !html.contains("ПР-000001"), "only the transfer out: {html}");
+    assert!(html.contains(&format!("/api/v1/stock/journal.xlsx?product={}", d.s.milk)), "the export keeps the filters");
+    let next = p.get("/stock/journal?from=2026-02-10&to=2026-02-01").await;
+    assert_eq!(next.status(), 422, "a bad period is a 4xx page");
+
+    let empty = p.get("/stock/turnover").await.text().await.expect("body");
+    assert!(empty.contains("Укажите период"));
+    let r = p.get(&format!("/stock/turnover?warehouse={}&from=2026-02-01&to=2026-02-28", d.s.main)).await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.expect("body");
+    assert!(html.contains("Хлеб белый") && html.contains("1135.00") && html.contains("turnover-export"), "rows, totals, export");
+
+    // The exports work with the browser session too.
+    let r = p.get(&format!("/api/v1/stock/export.xlsx?warehouse={}", d.s.main)).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(&r.bytes().await.expect("body")[..2], b"PK");
+}

@@ -167,10 +167,10 @@ pub fn journal_rows(tx: &ReadTx, c: CompanyId, rows: Vec<report::JournalRow>) ->
     let mut sources: BTreeMap<u64, String> = BTreeMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
+        let sale = r.kind.from_sale();
         if let std::collections::btree_map::Entry::Vacant(e) = products.entry(r.product.0) {
             e.insert(tx.get(PRODUCTS, (c.0, r.product.0))?.map(|p| p.name).unwrap_or_default());
         }
-        let sale = r.kind.from_sale();
         if let std::collections::btree_map::Entry::Vacant(e) = sources.entry(r.doc.0) {
             let number = if sale {
                 tx.get(crate::pos::store::SALES, (c.0, r.doc.0))?.map(|s| s.number)

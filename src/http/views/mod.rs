@@ -19,6 +19,7 @@ mod people;
 mod platform;
 mod pos;
 mod products;
+mod reports;
 mod stock;
 
 use askama::Template;
@@ -423,7 +424,7 @@ impl Shell {
         let branch_name = branches.iter().find(|c| c.selected).map(|c| c.label.clone()).unwrap_or_default();
         let catalog = actor.has_feature("catalog");
         let pos = actor.has_feature("pos");
-        let items: [(&'static str, &str, bool); 19] = [
+        let items = [
             ("/", "nav.home", true),
             ("/pos", "nav.pos", pos && actor.can(Perm::CASHIER)),
             ("/sales", "nav.sales", pos && (actor.can(Perm::SALES) || actor.can(Perm::CASHIER))),
@@ -435,6 +436,8 @@ impl Shell {
             ("/brands", "nav.brands", catalog && actor.can(Perm::BRAND_CATEGORY)),
             ("/documents", "nav.documents", catalog && actor.can(Perm::DOCUMENT)),
             ("/stock", "nav.stock", catalog && actor.can(Perm::DOCUMENT)),
+            ("/stock/journal", "nav.journal", catalog && actor.can(Perm::DOCUMENT)),
+            ("/stock/turnover", "nav.turnover", catalog && actor.can(Perm::DOCUMENT)),
             ("/warehouses", "nav.warehouses", catalog && actor.can(Perm::DOCUMENT)),
             ("/settings", "nav.settings", actor.can(Perm::SETTINGS)),
             ("/branches", "nav.branches", actor.can(Perm::BRANCH)),

@@ -49,6 +49,8 @@ pub fn routes() -> Router<App> {
         .route("/warehouses/{id}", get(warehouse_page).post(save_warehouse))
         .route("/stock", get(stock_page))
         .route("/stock/settings", get(settings_page).post(save_settings))
+        .route("/stock/journal", get(super::reports::journal_page))
+        .route("/stock/turnover", get(super::reports::turnover_page))
         .route("/documents", get(documents::list_page).post(documents::create))
         .route("/documents/new", get(documents::new_page))
         .route("/documents/{id}", get(documents::view_page))
@@ -272,6 +274,8 @@ pub struct StockSection {
     pub total_sale: String,
     /// The next page of this warehouse, when there is more.
     pub more: Option<String>,
+    /// This warehouse's report (or low-stock list) as XLSX.
+    pub export: String,
 }
 
 #[derive(Template)]
@@ -335,6 +339,7 @@ pub async fn stock_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Resp
         total_sale += r.total_sale_value;
         let more = r.next_after.map(|a| format!("/stock?warehouse={}&after={a}{}", w.id.0, if low { "&low=1" } else { "" }));
         sections.push(StockSection {
+            export: format!("/api/v1/stock/export.xlsx?warehouse={}{}", w.id.0, if low { "&low=true" } else { "" }),
             name: w.name.clone(),
             active: w.active,
             rows,
