@@ -137,6 +137,23 @@ async fn a_scripted_period_adds_up_exactly() {
     let default = report(&t, c, "").await;
     assert_eq!((default["to"].as_str(), default["days"].as_array().map(Vec::len)), (Some("2026-03-02"), Some(30)));
 
+    // The sales list page filters by every field of spec A6: method, cashier, box, shift,
+    // status, period.
+    let owner = r["cashiers"][0]["user"].clone();
+    for (query, shown) in [
+        ("method=wallet%3AMBank".to_string(), vec!["П-000003"]),
+        ("method=card&to=2026-03-01".to_string(), vec!["П-000002"]),
+        ("from=2026-03-02".to_string(), vec!["П-000005"]),
+        (format!("cashier={owner}&cash_box={}&shift={}&method=cash", k.cash_box, k.shift), vec!["П-000005", "П-000004", "П-000001"]),
+        ("status=paid&method=debt".to_string(), vec![]),
+    ] {
+        let (st, page) = t.call(reqwest::Method::GET, &format!("/sales?{query}"), Some(&c.token), None).await;
+        let html = page.as_str().unwrap_or_default();
+        assert_eq!(st, StatusCode::OK, "{query}");
+        let numbers: Vec<&str> = html.match_indices("П-0000").map(|(i, _)| &html[i..i + "П-000001".len()]).collect();
+        assert_eq!(numbers, shown, "/sales?{query}");
+    }
+
     // Another time zone moves the 00:30 sale back to 1 March: the projection is rebuilt.
     let (st, co) = t.put(c, "/api/v1/company", json!({"name": "Магазин", "timezone": "Europe/Moscow"})).await;
     assert_eq!(st, StatusCode::OK, "{co}");
