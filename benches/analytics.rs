@@ -93,7 +93,7 @@ fn main() {
                 .map(|p| dukan::inventory::LineDraft {
                     product: Some(*p),
                     qty: "1000000".into(),
-                    cost: String::new(),
+                    cost: "50".into(),
                     amount: String::new(),
                 })
                 .collect();

@@ -257,7 +257,7 @@ async fn analytics_flow(b: &Browser, t: &TestApp) -> R {
         .await?;
     assert_eq!(fits, json!(true), "the day chart fits a 390px screen");
     screenshot(b, "analytics-phone").await?;
-    b.execute("document.getElementById('chart-days').scrollIntoView()", vec![]).await?;
+    b.execute("document.getElementById('chart-days').scrollIntoView(); window.scrollBy(0, -140);", vec![]).await?;
     screenshot(b, "analytics-phone-chart").await?;
     Ok(())
 }
