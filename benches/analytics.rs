@@ -90,12 +90,7 @@ fn main() {
             }
             let lines = products
                 .iter()
-                .map(|p| dukan::inventory::LineDraft {
-                    product: Some(*p),
-                    qty: "1000000".into(),
-                    cost: "50".into(),
-                    amount: String::new(),
-                })
+                .map(|p| dukan::inventory::LineDraft { product: Some(*p), qty: "1000000".into(), cost: "50".into(), amount: String::new() })
                 .collect();
             let d = dukan::inventory::DocDraft {
                 kind: "receipt".into(),
