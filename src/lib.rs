@@ -8,6 +8,8 @@
 //! - `tenancy`: companies, branches, users, roles, permission flags, plans.
 //! - `auth`: passwords, sessions, tokens, and the `Actor` every domain call receives.
 //! - `audit`: the append-only log every write appends to in its own transaction.
+//! - `pos`: tills, shifts, checkout, returns and the daily sales projection; `analytics`: the
+//!   sales report read from that projection.
 //! - `backup`, `check`: verified one-file backups and restore; the consistency checker.
 //! - `demo`: the demo shop of `dukan demo`; `seed`: synthetic benchmark data. `schema`: the registry of every table, rendered to `schema/keyspace.txt`.
 //! - `search`: the only module that imports tantivy — per-company product indexes derived from

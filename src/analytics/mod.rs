@@ -158,7 +158,9 @@ fn period(q: &Query, tz: &str, now: Ts) -> Result<(jiff::civil::Date, jiff::civi
     let to = parse(&q.to, "to")?.unwrap_or(today);
     let from = match parse(&q.from, "from")? {
         Some(d) => d,
-        None => to.checked_sub(jiff::Span::new().days(29)).map_err(|e| Error::Internal(format!("period: {e}")))?,
+        None => to
+            .checked_sub(jiff::Span::new().days(29))
+            .map_err(|_| Error::field("to", "date", "Дата вне допустимого диапазона", "The date is out of range"))?,
     };
     let len = from.until(to).map(|s| s.get_days()).unwrap_or(i32::MAX);
     if len < 0 {

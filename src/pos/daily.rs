@@ -216,29 +216,6 @@ pub fn record_return(tx: &mut WriteTx, c: CompanyId, sale: &Sale, ret: &SaleRetu
     p.store(tx)
 }
 
-/// Recomputes a company's projection from its sales and returns.
-fn recompute(
-    c: CompanyId,
-    tz: &str,
-    sales: impl FnOnce(&mut dyn FnMut(Sale) -> Result<bool, StorageError>) -> Result<(), StorageError>,
-    returns: impl FnOnce(&mut dyn FnMut(SaleReturn) -> Result<bool, StorageError>) -> Result<(), StorageError>,
-) -> Result<Projection, StorageError> {
-    let mut p = Projection::default();
-    let mut by_id = BTreeMap::new();
-    sales(&mut |s: Sale| {
-        p.add_sale(c, tz, &s);
-        by_id.insert(s.id.0, s);
-        Ok(true)
-    })?;
-    returns(&mut |r: SaleReturn| {
-        if let Some(s) = by_id.get(&r.sale.0) {
-            p.add_return(c, tz, s, &r);
-        }
-        Ok(true)
-    })?;
-    Ok(p)
-}
-
 /// Rewrites one company's rows from its sales and returns (after its time zone changed, or
 /// for a file written before the projection existed).
 pub fn rebuild_company(tx: &mut WriteTx, c: CompanyId) -> Result<(), StorageError> {
@@ -259,32 +236,18 @@ pub fn rebuild_company(tx: &mut WriteTx, c: CompanyId) -> Result<(), StorageErro
     for k in old_products {
         tx.remove(PRODUCT_DAYS, k)?;
     }
-    let mut sales = Vec::new();
+    // Sales one at a time (a company may hold millions); returns look their sale up.
+    let mut p = Projection::default();
     tx.range(SALES, (c.0, 0), (c.0, u64::MAX), false, usize::MAX, |_, s| {
-        sales.push(s);
+        p.add_sale(c, &tz, &s);
         Ok(true)
     })?;
-    let mut returns = Vec::new();
     tx.range(RETURNS, (c.0, 0), (c.0, u64::MAX), false, usize::MAX, |_, r| {
-        returns.push(r);
+        if let Some(s) = tx.get(SALES, (c.0, r.sale.0))? {
+            p.add_return(c, &tz, &s, &r);
+        }
         Ok(true)
     })?;
-    let p = recompute(
-        c,
-        &tz,
-        |f| {
-            for s in sales {
-                f(s)?;
-            }
-            Ok(())
-        },
-        |f| {
-            for r in returns {
-                f(r)?;
-            }
-            Ok(())
-        },
-    )?;
     p.store(tx)
 }
 
@@ -315,12 +278,17 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
         Ok(true)
     })?;
     for (c, tz) in companies {
-        let want = recompute(
-            c,
-            &tz,
-            |f| tx.range(SALES, (c.0, 0), (c.0, u64::MAX), false, usize::MAX, |_, s| f(s)),
-            |f| tx.range(RETURNS, (c.0, 0), (c.0, u64::MAX), false, usize::MAX, |_, r| f(r)),
-        )?;
+        let mut want = Projection::default();
+        tx.range(SALES, (c.0, 0), (c.0, u64::MAX), false, usize::MAX, |_, s| {
+            want.add_sale(c, &tz, &s);
+            Ok(true)
+        })?;
+        tx.range(RETURNS, (c.0, 0), (c.0, u64::MAX), false, usize::MAX, |_, r| {
+            if let Some(s) = tx.get(SALES, (c.0, r.sale.0))? {
+                want.add_return(c, &tz, &s, &r);
+            }
+            Ok(true)
+        })?;
         let mut have = Projection::default();
         tx.range(SALES_DAYS, (c.0, 0, 0, 0, 0), (c.0, u64::MAX, u64::MAX, u64::MAX, u64::MAX), false, usize::MAX, |k, v| {
             have.days.insert(k, v);

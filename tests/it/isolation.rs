@@ -134,6 +134,9 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::POST, path: "/api/v1/sales/{id}/returns", kind: Kind::Sale, body: return_body },
     Route { method: Method::POST, path: "/api/v1/cash-flows/{id}/approve", kind: Kind::CashFlow, body: none },
     Route { method: Method::POST, path: "/api/v1/cash-flows/{id}/reject", kind: Kind::CashFlow, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/sales?cash_box={id}", kind: Kind::CashBox, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/sales?branch={id}", kind: Kind::Branch, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/sales?cashier={id}", kind: Kind::User, body: none },
 ];
 
 /// Records of one company, created through the API.

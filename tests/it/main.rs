@@ -2,6 +2,7 @@
 
 mod common;
 
+mod analytics;
 mod auth;
 mod browser;
 mod browser_pos;

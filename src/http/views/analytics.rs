@@ -20,7 +20,7 @@ use crate::ids::{BranchId, CashBoxId, UserId};
 
 const W: f64 = 640.0;
 const H: f64 = 240.0;
-const LEFT: f64 = 56.0;
+const LEFT: f64 = 72.0;
 const BOTTOM: f64 = 24.0;
 const TOP: f64 = 10.0;
 
@@ -39,13 +39,11 @@ pub struct Tick {
     pub label: String,
 }
 
-/// A labelled horizontal bar (payment split, cashiers): width in percent of the largest.
+/// A labelled horizontal bar (payment split, cashiers): its length in percent of the largest.
 pub struct Share {
     pub label: String,
     pub value: String,
     pub percent: String,
-    pub y: String,
-    pub text_y: String,
 }
 
 pub struct Figure {
@@ -108,12 +106,10 @@ struct AnalyticsPage {
     zero_y: String,
     methods: Vec<MethodLine>,
     method_bars: Vec<Share>,
-    method_h: String,
     top_revenue: Vec<ProductLine>,
     top_margin: Vec<ProductLine>,
     cashier_lines: Vec<CashierLine>,
     cashier_bars: Vec<Share>,
-    cashier_h: String,
     gaps: Vec<GapLine>,
 }
 
@@ -143,18 +139,14 @@ fn method_label(lang: Lang, code: &str) -> String {
 }
 
 /// Horizontal bars scaled to the largest value (negative values draw as empty bars).
-fn shares(rows: &[(String, Decimal)]) -> (Vec<Share>, String) {
+fn shares(rows: &[(String, Decimal)]) -> Vec<Share> {
     let max = rows.iter().map(|(_, v)| f(*v)).fold(0.0, f64::max);
-    let out = rows
-        .iter()
-        .enumerate()
-        .map(|(i, (label, v))| {
+    rows.iter()
+        .map(|(label, v)| {
             let pct = if max > 0.0 { (f(*v) / max * 100.0).clamp(0.0, 100.0) } else { 0.0 };
-            let y = i as f64 * 34.0;
-            Share { label: label.clone(), value: money(*v), percent: num(pct * 0.6), y: num(y + 4.0), text_y: num(y + 21.0) }
+            Share { label: label.clone(), value: money(*v), percent: num(pct) }
         })
-        .collect();
-    (out, num(rows.len() as f64 * 34.0 + 4.0))
+        .collect()
 }
 
 fn product_lines(rows: &[analytics::ProductRow], lang: Lang) -> Vec<ProductLine> {
@@ -209,8 +201,10 @@ fn day_chart(r: &Report) -> Chart {
             ticks.push(Tick { x: num(x + bar_w / 2.0), y: num(H - 6.0), label });
         }
     }
+    // The negative tick only when it stands clear of the zero line's label.
     let mut y_ticks: Vec<Tick> = [top, top / 2.0, 0.0, bottom]
         .iter()
+        .filter(|v| **v >= 0.0 || y_of(**v) - y_of(0.0) > 18.0)
         .map(|v| Tick { x: num(LEFT - 6.0), y: num(y_of(*v) + 4.0), label: format!("{v:.0}") })
         .collect();
     y_ticks.dedup_by(|a, b| a.label == b.label);
@@ -283,12 +277,10 @@ pub async fn page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> 
         zero_y: String::new(),
         methods: Vec::new(),
         method_bars: Vec::new(),
-        method_h: "0".into(),
         top_revenue: Vec::new(),
         top_margin: Vec::new(),
         cashier_lines: Vec::new(),
         cashier_bars: Vec::new(),
-        cashier_h: "0".into(),
         gaps: Vec::new(),
     };
     if let Some(r) = &report {
@@ -324,7 +316,7 @@ pub async fn page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> 
                 net: money(m.net),
             })
             .collect();
-        (page.method_bars, page.method_h) = shares(&r.methods.iter().map(|m| (method_label(lang, &m.method), m.net)).collect::<Vec<_>>());
+        page.method_bars = shares(&r.methods.iter().map(|m| (method_label(lang, &m.method), m.net)).collect::<Vec<_>>());
         page.top_revenue = product_lines(&r.top_by_revenue, lang);
         page.top_margin = product_lines(&r.top_by_margin, lang);
         page.cashier_lines = r
@@ -338,7 +330,7 @@ pub async fn page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> 
                 margin: money(c.summary.margin),
             })
             .collect();
-        (page.cashier_bars, page.cashier_h) = shares(&r.cashiers.iter().map(|c| (c.name.clone(), c.summary.revenue)).collect::<Vec<_>>());
+        page.cashier_bars = shares(&r.cashiers.iter().map(|c| (c.name.clone(), c.summary.revenue)).collect::<Vec<_>>());
         page.gaps = r
             .discrepancies
             .iter()
