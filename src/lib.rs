@@ -34,6 +34,7 @@ pub mod tenancy;
 
 pub mod catalog;
 
+pub mod clients;
 pub mod inventory;
 pub mod pos;
 pub mod webhooks;
