@@ -173,6 +173,28 @@ pub fn duplicates(tx: &WriteTx, c: CompanyId, client: &Client) -> Result<Vec<Cli
     Ok(out)
 }
 
+/// `duplicates` for a read transaction (the client card).
+pub fn duplicates_read(tx: &ReadTx, c: CompanyId, client: &Client) -> Result<Vec<Client>> {
+    let mut ids = BTreeSet::new();
+    let hashes: Vec<u64> =
+        client.phone.iter().map(|p| contact_hash("p", p)).chain(client.email.iter().map(|e| contact_hash("e", e))).collect();
+    for h in hashes {
+        tx.range(CLIENT_CONTACTS, (c.0, h, 0), (c.0, h, u64::MAX), false, 50, |(_, _, id), _| {
+            if id != client.id.0 {
+                ids.insert(id);
+            }
+            Ok(true)
+        })?;
+    }
+    let mut out = Vec::new();
+    for id in ids {
+        if let Some(x) = tx.get(CLIENTS, (c.0, id))? {
+            out.push(x);
+        }
+    }
+    Ok(out)
+}
+
 /// Creates (`id` = None) or edits a client. Returns it with the clients that share its phone or
 /// e-mail.
 pub fn save_client(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<ClientId>, d: &ClientDraft) -> Result<(Client, Vec<Client>)> {

@@ -10,6 +10,7 @@
 
 mod auth;
 mod catalog;
+mod clients;
 mod company;
 mod documents;
 mod home;
@@ -73,6 +74,7 @@ pub fn routes(_app: &App) -> Router<App> {
         .route("/platform/plans/{id}", get(platform::plan_page).post(platform::save_plan))
         .merge(stock::routes())
         .merge(pos::routes())
+        .merge(clients::routes())
 }
 
 // ---- errors: the full error page and the htmx flash fragment ----
@@ -421,12 +423,15 @@ impl Shell {
         let branch_name = branches.iter().find(|c| c.selected).map(|c| c.label.clone()).unwrap_or_default();
         let catalog = actor.has_feature("catalog");
         let pos = actor.has_feature("pos");
-        let items: [(&'static str, &str, bool); 18] = [
+        let clients_module = actor.has_feature("clients") && (actor.can(Perm::CLIENTS) || actor.can(Perm::DEBTS));
+        let items: [(&'static str, &str, bool); 20] = [
             ("/", "nav.home", true),
             ("/pos", "nav.pos", pos && actor.can(Perm::CASHIER)),
             ("/sales", "nav.sales", pos && (actor.can(Perm::SALES) || actor.can(Perm::CASHIER))),
             ("/shifts", "nav.shifts", pos && (actor.can(Perm::SHIFTS) || actor.can(Perm::CASHBOX) || actor.can(Perm::CASHIER))),
             ("/cash-boxes", "nav.cash_boxes", pos && actor.can(Perm::CASHBOX)),
+            ("/clients", "nav.clients", clients_module),
+            ("/debtors", "nav.debtors", clients_module),
             ("/products", "nav.products", catalog && actor.can(Perm::PRODUCTS)),
             ("/categories", "nav.categories", catalog && actor.can(Perm::BRAND_CATEGORY)),
             ("/brands", "nav.brands", catalog && actor.can(Perm::BRAND_CATEGORY)),
