@@ -9,6 +9,7 @@
 //! - `audit`: the append-only log every write appends to in its own transaction.
 //! - `backup`, `check`: verified one-file backups and restore; the consistency checker.
 //! - `demo`: the demo shop of `dukan demo`; `seed`: synthetic benchmark data. `schema`: the registry of every table, rendered to `schema/keyspace.txt`.
+//! - `clients`: clients, the debt ledger wired into `pos`, installment deals, the reconciliation statement.
 //! - `search`: the only module that imports tantivy — per-company product indexes derived from
 //!   the catalog, fed from the outbox, rebuildable.
 //! - `workers`, `metrics`: background loops over the outbox; Prometheus text.
