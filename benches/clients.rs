@@ -1,7 +1,7 @@
 //! Client picker benchmark (`cargo bench --bench clients`; numbers go to BENCHMARKS.md): the
 //! POS picker's prefix lookup (name words, phone digits) over 100,000 clients of one company
 //! in a real data file, through the same `clients::pick` the till and the API call. Also the
-//! reconciliation statement PDF render. `DUKAN_BENCH_CLIENTS` (default 100000) and
+//! reconciliation statement PDF render (300 rows). `DUKAN_BENCH_CLIENTS` (default 100000) and
 //! `DUKAN_BENCH_LOOKUPS` (default 20000) scale it.
 
 use std::time::{Duration, Instant};
@@ -116,4 +116,37 @@ fn main() {
         hits as f64 / lookups as f64
     );
     println!("data file: {:.1} MB", std::fs::metadata(dir.path().join("bench.redb")).map(|m| m.len()).unwrap_or(0) as f64 / 1e6);
+
+    // The statement PDF: 300 rows (6 pages), font subsetted per document.
+    let client = dukan::clients::read_client_unchecked(&tx, company, ClientId(1_000)).expect("client").expect("exists");
+    let rows = (0..300)
+        .map(|i| dukan::clients::statement::StatementRow {
+            at: Ts(i),
+            date: "2026-12-03".into(),
+            document: format!("Продажа в долг П-{i:06}"),
+            debit: rust_decimal::Decimal::new(10_050 + i, 2),
+            credit: rust_decimal::Decimal::ZERO,
+        })
+        .collect();
+    let statement = dukan::clients::statement::Statement {
+        company: "Демо-магазин «Береке»".into(),
+        client,
+        from: "2026-01-01".into(),
+        to: "2026-12-03".into(),
+        currency: "KGS",
+        opening: rust_decimal::Decimal::ZERO,
+        rows,
+        debit: rust_decimal::Decimal::new(3_463_350, 2),
+        credit: rust_decimal::Decimal::ZERO,
+        closing: rust_decimal::Decimal::new(3_463_350, 2),
+    };
+    let mut times = Vec::new();
+    let mut size = 0;
+    for _ in 0..30 {
+        let s = Instant::now();
+        size = dukan::clients::statement::pdf(&statement).expect("pdf").len();
+        times.push(s.elapsed());
+    }
+    times.sort();
+    println!("statement PDF, 300 rows: p50 {:.1} ms, max {:.1} ms, {size} bytes", pct(&times, 0.5) / 1000.0, pct(&times, 1.0) / 1000.0);
 }

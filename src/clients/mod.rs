@@ -74,6 +74,11 @@ pub fn client(tx: &WriteTx, actor: &Actor, id: ClientId) -> Result<Client> {
     tx.get(CLIENTS, (actor.company.0, id.0))?.ok_or(Error::NotFound)
 }
 
+/// A client by company and id, for tools without an actor (benchmarks, the CLI).
+pub fn read_client_unchecked(tx: &ReadTx, c: CompanyId, id: ClientId) -> Result<Option<Client>> {
+    Ok(tx.get(CLIENTS, (c.0, id.0))?)
+}
+
 pub fn read_client(tx: &ReadTx, actor: &Actor, id: ClientId) -> Result<Client> {
     tx.get(CLIENTS, (actor.company.0, id.0))?.ok_or(Error::NotFound)
 }
