@@ -257,6 +257,7 @@ pub fn company(db: &Db, hasher: &Hasher, now: Ts, name: &str, email: &str, produ
         })?;
     }
     demo_pos(db, now, &a, &made, main, market)?;
+    demo_clients(db, now, &a)?;
     Ok(Login { email: email.into(), password, company })
 }
 
@@ -494,4 +495,58 @@ pub fn run(db: &Db, hasher: &Hasher, now: Ts, large: bool, tick: &dyn Fn(u64)) -
         }
     }
     Ok(login)
+}
+
+/// Clients of the demo shop: buyers, a supplier and a contractor with legal details, debts
+/// written by hand with a part repaid by card, and installment deals (one partly paid).
+pub fn demo_clients(db: &Db, now: Ts, a: &Actor) -> Result<()> {
+    use crate::clients::{self, ClientDraft, DebtPaymentDraft, deals};
+    let people = [
+        ("client", "Садыров Айбек", "0555 123 456", "", ""),
+        ("client", "Токтогулова Асель", "0700 222 333", "asel@mail.kg", ""),
+        ("client", "Иванов Сергей", "0772 444 555", "", ""),
+        ("client", "Жумабекова Гульнара", "0555 987 654", "", ""),
+        ("supplier", "ОсОО «Ак-Суу Сүт»", "0312 555 777", "info@aksuu.kg", "01234567891234"),
+        ("contractor", "ИП Мамытов (ремонт холодильников)", "0550 101 202", "", ""),
+    ];
+    db.write_blocking(|tx| -> Result<()> {
+        let mut ids = Vec::new();
+        for (kind, name, phone, email, inn) in people {
+            let d = ClientDraft {
+                kind: kind.into(),
+                name: name.into(),
+                phone: phone.into(),
+                email: email.into(),
+                inn: inn.into(),
+                ..ClientDraft::default()
+            };
+            ids.push(clients::save_client(tx, a, now, None, &d)?.0.id);
+        }
+        for (i, amount) in [(0, "1250.00"), (1, "480.50"), (2, "3100.00")] {
+            clients::add_manual_debt(tx, a, now, ids[i], amount, "", "Товар в долг до зарплаты")?;
+        }
+        let pay =
+            DebtPaymentDraft { key: "demo-pay-1".into(), amount: "500".into(), method: "card".into(), cash_box: None, note: String::new() };
+        clients::pay_debt(tx, a, now, ids[0], &pay)?;
+        let fridge = deals::DealDraft {
+            kind: "debt".into(),
+            title: "Холодильник Atlant".into(),
+            amount: "42000".into(),
+            prepayment: "6000".into(),
+            months: 6,
+            first_due: String::new(),
+        };
+        let deal = deals::create_deal(tx, a, now, ids[3], &fridge)?;
+        deals::pay(tx, a, now, deal.id, &deals::DealPayDraft { key: "demo-deal-1".into(), installment: None, amount: String::new() })?;
+        let tv = deals::DealDraft {
+            kind: "debt".into(),
+            title: "Телевизор".into(),
+            amount: "27999.99".into(),
+            prepayment: String::new(),
+            months: 4,
+            first_due: String::new(),
+        };
+        deals::create_deal(tx, a, now, ids[1], &tv)?;
+        Ok(())
+    })
 }

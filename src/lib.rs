@@ -12,6 +12,7 @@
 //!   sales report read from that projection.
 //! - `backup`, `check`: verified one-file backups and restore; the consistency checker.
 //! - `demo`: the demo shop of `dukan demo`; `seed`: synthetic benchmark data. `schema`: the registry of every table, rendered to `schema/keyspace.txt`.
+//! - `clients`: clients, the debt ledger wired into `pos`, installment deals, the reconciliation statement.
 //! - `search`: the only module that imports tantivy — per-company product indexes derived from
 //!   the catalog, fed from the outbox, rebuildable.
 //! - `workers`, `metrics`: background loops over the outbox; Prometheus text.
@@ -38,6 +39,7 @@ pub mod tenancy;
 
 pub mod catalog;
 
+pub mod clients;
 pub mod inventory;
 pub mod pos;
 

@@ -212,6 +212,22 @@ fn cash_row(tx: &mut WriteTx, actor: &Actor, now: Ts, shift: &mut Shift, kind: C
     Ok(())
 }
 
+/// A debt repaid in cash at a till: the cash goes into the cashier's open shift at box `b`
+/// (never the sale's, possibly closed, shift). Called by `clients::pay_debt` in its
+/// transaction; returns the shift.
+pub fn take_debt_cash(tx: &mut WriteTx, actor: &Actor, now: Ts, b: CashBoxId, amount: Decimal, reference: String) -> Result<ShiftId> {
+    cashier(actor)?;
+    let cb = cash_box(tx, actor, b)?;
+    if !cb.active {
+        return Err(Error::field("cash_box", "cash_box_inactive", "Касса отключена", "The cash box is inactive"));
+    }
+    let mut shift = require_open_shift(tx, actor, b)?;
+    shift.totals.debt_cash += amount;
+    cash_row(tx, actor, now, &mut shift, CashKind::DebtPayment, amount, reference)?;
+    tx.insert(SHIFTS, (actor.company.0, shift.id.0), &shift)?;
+    Ok(shift.id)
+}
+
 pub fn open_shift(tx: &mut WriteTx, actor: &Actor, now: Ts, b: CashBoxId, opening: &str) -> Result<Shift> {
     cashier(actor)?;
     let c = actor.company.0;
@@ -794,6 +810,9 @@ pub fn checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &CheckoutDraft) -> 
     for (i, l) in lines.iter().enumerate() {
         line_problems(tx, actor, l, i, &mut p)?;
     }
+    if let Some(cl) = client {
+        crate::clients::check_sale_client(tx, actor, cl, &mut p)?;
+    }
     let totals = recalc(&lines, discount);
     let payments = parse_payments(&d.payments, &pos.wallets, totals.total, client, &mut p);
     p.finish()?;
@@ -931,6 +950,7 @@ pub fn checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &CheckoutDraft) -> 
     tx.insert(SALES, (c.0, id.0), &sale)?;
     tx.insert(SHIFT_SALES, (c.0, shift.id.0, id.0), &id.0)?;
     daily::record_sale(tx, c, &sale)?;
+    crate::clients::on_checkout(tx, actor, now, &sale)?;
     tx.insert(IDEMPOTENCY, (c.0, key), &Idempotent { fingerprint: print, result: format!("sale:{id}"), at: now })?;
     if let Some(mut cart) = cart_used {
         cart.lines.clear();
@@ -1270,6 +1290,10 @@ pub fn return_sale(tx: &mut WriteTx, actor: &Actor, now: Ts, sale_id: SaleId, d:
     *t.refunded.entry(method.code()).or_default() += amount;
     if method == Method::Cash {
         cash_row(tx, actor, now, &mut shift, CashKind::Refund, -amount, format!("return:{rid}"))?;
+    }
+    if method == Method::Debt {
+        let client = sale.client.ok_or_else(|| Error::Internal(format!("debt sale {} without a client", sale.number)))?;
+        crate::clients::reverse_sale_debt(tx, actor, now, client, sale.id, amount, format!("{} / {}", sale.number, ret.number))?;
     }
     tx.insert(SHIFTS, (c.0, shift.id.0), &shift)?;
     tx.insert(SALES, (c.0, sale.id.0), &sale)?;

@@ -23,6 +23,9 @@ pub enum Kind {
     Shift,
     Sale,
     CashFlow,
+    /// A client record (clients module).
+    Customer,
+    Deal,
 }
 
 pub struct Route {
@@ -67,6 +70,26 @@ fn document_body() -> Option<Value> {
 
 fn close_body() -> Option<Value> {
     Some(json!({"closing_cash": "0"}))
+}
+
+fn customer_body() -> Option<Value> {
+    Some(json!({"name": "Чужой клиент"}))
+}
+
+fn debt_payment_body() -> Option<Value> {
+    Some(json!({"idempotency_key": "isolation", "amount": "1", "method": "card"}))
+}
+
+fn manual_debt_body() -> Option<Value> {
+    Some(json!({"amount": "1"}))
+}
+
+fn deal_body() -> Option<Value> {
+    Some(json!({"kind": "debt", "amount": "100", "months": 2}))
+}
+
+fn deal_pay_body() -> Option<Value> {
+    Some(json!({"idempotency_key": "isolation"}))
 }
 
 fn return_body() -> Option<Value> {
@@ -137,6 +160,23 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::GET, path: "/api/v1/analytics/sales?cash_box={id}", kind: Kind::CashBox, body: none },
     Route { method: Method::GET, path: "/api/v1/analytics/sales?branch={id}", kind: Kind::Branch, body: none },
     Route { method: Method::GET, path: "/api/v1/analytics/sales?cashier={id}", kind: Kind::User, body: none },
+    Route { method: Method::GET, path: "/api/v1/clients/{id}", kind: Kind::Customer, body: none },
+    Route { method: Method::PUT, path: "/api/v1/clients/{id}", kind: Kind::Customer, body: customer_body },
+    Route { method: Method::DELETE, path: "/api/v1/clients/{id}", kind: Kind::Customer, body: none },
+    Route { method: Method::POST, path: "/api/v1/clients/{id}/archive", kind: Kind::Customer, body: none },
+    Route { method: Method::POST, path: "/api/v1/clients/{id}/restore", kind: Kind::Customer, body: none },
+    Route { method: Method::GET, path: "/api/v1/clients/{id}/sales", kind: Kind::Customer, body: none },
+    Route { method: Method::GET, path: "/api/v1/clients/{id}/debts", kind: Kind::Customer, body: none },
+    Route { method: Method::POST, path: "/api/v1/clients/{id}/debts", kind: Kind::Customer, body: manual_debt_body },
+    Route { method: Method::POST, path: "/api/v1/clients/{id}/debts/payments", kind: Kind::Customer, body: debt_payment_body },
+    Route { method: Method::GET, path: "/api/v1/clients/{id}/deals", kind: Kind::Customer, body: none },
+    Route { method: Method::POST, path: "/api/v1/clients/{id}/deals", kind: Kind::Customer, body: deal_body },
+    Route { method: Method::GET, path: "/api/v1/clients/{id}/statement", kind: Kind::Customer, body: none },
+    Route { method: Method::GET, path: "/api/v1/clients/{id}/statement.pdf", kind: Kind::Customer, body: none },
+    Route { method: Method::GET, path: "/api/v1/deals/{id}", kind: Kind::Deal, body: none },
+    Route { method: Method::PUT, path: "/api/v1/deals/{id}", kind: Kind::Deal, body: deal_body },
+    Route { method: Method::POST, path: "/api/v1/deals/{id}/pay", kind: Kind::Deal, body: deal_pay_body },
+    Route { method: Method::POST, path: "/api/v1/deals/{id}/refund", kind: Kind::Deal, body: deal_pay_body },
 ];
 
 /// Records of one company, created through the API.
@@ -155,6 +195,8 @@ pub struct Fixture {
     pub shift: u64,
     pub sale: u64,
     pub cash_flow: u64,
+    pub customer: u64,
+    pub deal: u64,
 }
 
 pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
@@ -202,8 +244,16 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
     let (s, flow) =
         t.post(&client, "/api/v1/cash-flows", json!({"cash_box": cb["id"], "kind": "in", "amount": "10", "reason": "Размен"})).await;
     assert_eq!(s, StatusCode::CREATED, "{flow}");
+    let (s, customer) = t.post(&client, "/api/v1/clients", json!({"name": "Асель Токтогулова", "phone": "0555 123 456"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{customer}");
+    let customer = customer["client"]["id"].as_u64().expect("id");
+    let (s, deal) =
+        t.post(&client, &format!("/api/v1/clients/{customer}/deals"), json!({"kind": "debt", "amount": "300", "months": 3})).await;
+    assert_eq!(s, StatusCode::CREATED, "{deal}");
     let id = |v: &Value| v["id"].as_u64().expect("id");
     Fixture {
+        customer,
+        deal: id(&deal),
         cash_box: id(&cb),
         shift: id(&shift),
         sale: id(&sale),
@@ -239,6 +289,8 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
             Kind::Shift => b.shift,
             Kind::Sale => b.sale,
             Kind::CashFlow => b.cash_flow,
+            Kind::Customer => b.customer,
+            Kind::Deal => b.deal,
         };
         let path = route.path.replace("{id}", &id.to_string());
         let (status, body) = t.call(route.method.clone(), &path, Some(&a.client.token), (route.body)()).await;
@@ -262,6 +314,8 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
         ("/api/v1/shifts", b.shift),
         ("/api/v1/sales", b.sale),
         ("/api/v1/cash-flows", b.cash_flow),
+        ("/api/v1/clients", b.customer),
+        ("/api/v1/clients?q=асель", b.customer),
     ] {
         let (_, items) = t.get(&a.client, list).await;
         let items = if items.get("items").is_some() { items["items"].clone() } else { items };

@@ -4,6 +4,7 @@ pub mod analytics;
 pub mod auth;
 pub mod catalog;
 pub mod catalog_search;
+pub mod clients;
 pub mod dto;
 pub mod ops;
 pub mod pos;
@@ -95,6 +96,20 @@ pub fn routes(upload_limit: usize) -> Router<App> {
         .route("/api/v1/sales/{id}", get(pos::get_sale))
         .route("/api/v1/sales/{id}/returns", get(pos::list_returns).post(pos::return_sale))
         .route("/api/v1/analytics/sales", get(analytics::sales))
+        .route("/api/v1/clients", get(clients::list).post(clients::create))
+        .route("/api/v1/clients/{id}", get(clients::get).put(clients::put).delete(clients::delete))
+        .route("/api/v1/clients/{id}/archive", post(clients::archive))
+        .route("/api/v1/clients/{id}/restore", post(clients::restore))
+        .route("/api/v1/clients/{id}/sales", get(clients::sales))
+        .route("/api/v1/clients/{id}/debts", get(clients::debts).post(clients::add_debt))
+        .route("/api/v1/clients/{id}/debts/payments", post(clients::pay_debt))
+        .route("/api/v1/clients/{id}/deals", get(clients::client_deals).post(clients::create_deal))
+        .route("/api/v1/clients/{id}/statement", get(clients::statement_json))
+        .route("/api/v1/clients/{id}/statement.pdf", get(clients::statement_pdf))
+        .route("/api/v1/debtors", get(clients::debtors))
+        .route("/api/v1/deals/{id}", get(clients::get_deal).put(clients::put_deal))
+        .route("/api/v1/deals/{id}/pay", post(clients::pay_deal))
+        .route("/api/v1/deals/{id}/refund", post(clients::refund_deal))
 }
 
 #[derive(OpenApi)]
@@ -126,6 +141,10 @@ pub fn routes(upload_limit: usize) -> Router<App> {
         pos::get_cart, pos::put_cart, pos::clear_cart, pos::scan, pos::add_item, pos::put_line,
         pos::list_sales, pos::checkout, pos::get_sale, pos::return_sale, pos::list_returns,
         analytics::sales,
+        clients::list, clients::create, clients::get, clients::put, clients::delete, clients::archive, clients::restore,
+        clients::sales, clients::debts, clients::add_debt, clients::pay_debt, clients::debtors,
+        clients::client_deals, clients::create_deal, clients::get_deal, clients::put_deal, clients::pay_deal, clients::refund_deal,
+        clients::statement_json, clients::statement_pdf,
         crate::http::healthz,
     ),
     modifiers(&BearerScheme)

@@ -11,6 +11,7 @@
 mod analytics;
 mod auth;
 mod catalog;
+mod clients;
 mod company;
 mod documents;
 mod home;
@@ -76,6 +77,7 @@ pub fn routes(_app: &App) -> Router<App> {
         .route("/analytics", get(analytics::page))
         .merge(stock::routes())
         .merge(pos::routes())
+        .merge(clients::routes())
 }
 
 // ---- errors: the full error page and the htmx flash fragment ----
@@ -424,6 +426,7 @@ impl Shell {
         let branch_name = branches.iter().find(|c| c.selected).map(|c| c.label.clone()).unwrap_or_default();
         let catalog = actor.has_feature("catalog");
         let pos = actor.has_feature("pos");
+        let clients_module = actor.has_feature("clients") && (actor.can(Perm::CLIENTS) || actor.can(Perm::DEBTS));
         let items = [
             ("/", "nav.home", true),
             ("/pos", "nav.pos", pos && actor.can(Perm::CASHIER)),
@@ -431,6 +434,8 @@ impl Shell {
             ("/shifts", "nav.shifts", pos && (actor.can(Perm::SHIFTS) || actor.can(Perm::CASHBOX) || actor.can(Perm::CASHIER))),
             ("/cash-boxes", "nav.cash_boxes", pos && actor.can(Perm::CASHBOX)),
             ("/analytics", "nav.analytics", actor.has_feature("analytics") && actor.can(Perm::ANALYTICS)),
+            ("/clients", "nav.clients", clients_module),
+            ("/debtors", "nav.debtors", clients_module),
             ("/products", "nav.products", catalog && actor.can(Perm::PRODUCTS)),
             ("/categories", "nav.categories", catalog && actor.can(Perm::BRAND_CATEGORY)),
             ("/brands", "nav.brands", catalog && actor.can(Perm::BRAND_CATEGORY)),

@@ -37,6 +37,8 @@ pub fn routes() -> Router<App> {
         .route("/pos/discount", post(discount))
         .route("/pos/clear", post(clear))
         .route("/pos/checkout", post(checkout))
+        .route("/pos/client", post(set_client))
+        .route("/pos/client/new", post(quick_client))
         .route("/sales", get(sales_page))
         .route("/sales/{id}", get(sale_page))
         .route("/sales/{id}/return", post(return_sale))
@@ -116,6 +118,11 @@ struct TillPage {
     errs: Errors,
     q: String,
     hits: Vec<Hit>,
+    /// The cart's client (id, name).
+    client: Option<(u64, String)>,
+    client_q: String,
+    /// Picker results: (id, name, phone).
+    picks: Vec<(u64, String, String)>,
 }
 
 /// A search hit on the till: one tap adds it to the cart.
@@ -181,6 +188,21 @@ async fn till(app: &App, ui: &Ui, uri: &Uri, chosen: Option<u64>, errs: Errors) 
     let (now, a) = (app.now(), actor.clone());
     let cart = app.db.write(move |tx| pos::cart(tx, &a, now, CashBoxId(cash_box))).await?;
     let t = recalc(&cart.lines, cart.discount);
+    let client_q = Fields::parse(uri.query().unwrap_or("").as_bytes()).get("client_q");
+    let tx = app.db.read()?;
+    let client = match cart.client {
+        Some(id) => tx.get(crate::clients::store::CLIENTS, (actor.company.0, id.0))?.map(|c| (c.id.0, c.name)),
+        None => None,
+    };
+    let picks = if client_q.trim().is_empty() {
+        Vec::new()
+    } else {
+        crate::clients::pick(&tx, actor.company, &client_q, 10)?
+            .into_iter()
+            .map(|c| (c.id.0, c.name, c.phone.unwrap_or_default()))
+            .collect()
+    };
+    drop(tx);
     let rows = cart
         .lines
         .iter()
@@ -219,6 +241,9 @@ async fn till(app: &App, ui: &Ui, uri: &Uri, chosen: Option<u64>, errs: Errors) 
         hits: hits(app, ui, &q).await?,
         q,
         shell,
+        client,
+        client_q,
+        picks,
     })
 }
 
@@ -296,10 +321,33 @@ pub async fn clear(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Resul
     till_action(app, ui, uri, b, "", move |tx, a, now, b| pos::clear_cart(tx, a, now, b).map(|_| ())).await
 }
 
+/// Picks the cart's client (an empty id removes it).
+pub async fn set_client(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Result<Response> {
+    let (b, client) = (f.id("cash_box").unwrap_or(0), f.id("client").map(crate::ids::ClientId));
+    till_action(app, ui, uri, b, "", move |tx, a, now, b| {
+        if let Some(c) = client {
+            crate::clients::client(tx, a, c)?;
+        }
+        pos::set_client(tx, a, now, b, client).map(|_| ())
+    })
+    .await
+}
+
+/// Quick create at the till: a client with a name and a phone, set on the cart.
+pub async fn quick_client(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Result<Response> {
+    let b = f.id("cash_box").unwrap_or(0);
+    let d = crate::clients::ClientDraft { name: f.get("client_name"), phone: f.get("client_phone"), ..Default::default() };
+    till_action(app, ui, uri, b, "", move |tx, a, now, b| {
+        let (c, _) = crate::clients::save_client(tx, a, now, None, &d)?;
+        pos::set_client(tx, a, now, b, Some(c.id)).map(|_| ())
+    })
+    .await
+}
+
 pub async fn checkout(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Result<Response> {
     let b = f.id("cash_box").unwrap_or(0);
     let mut payments = Vec::new();
-    for (method, field) in [("cash", "pay_cash"), ("card", "pay_card"), ("transfer", "pay_transfer")] {
+    for (method, field) in [("cash", "pay_cash"), ("card", "pay_card"), ("transfer", "pay_transfer"), ("debt", "pay_debt")] {
         if !f.get(field).trim().is_empty() {
             payments.push(PaymentDraft { method: method.into(), amount: f.get(field) });
         }
