@@ -34,7 +34,7 @@ pub fn router(app: App) -> Router {
         .route("/api/openapi.json", get(openapi))
         .route("/api/docs", get(api_docs))
         .route("/static/{*path}", get(assets::serve))
-        .merge(api::routes(app.config.upload_limit_kb * 1024))
+        .merge(api::routes(app.config.upload_limit_kb * 1024, app.config.import_limit_kb * 1024))
         .merge(views::routes(&app))
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(body_limit))
