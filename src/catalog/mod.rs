@@ -69,7 +69,7 @@ impl ProductDraft {
             plu: p.plu.map(|n| n.to_string()).unwrap_or_default(),
             brand: p.brand,
             category: p.category,
-            purchase_price: p.purchase_price.to_string(),
+            purchase_price: if p.purchase_price.is_zero() { String::new() } else { p.purchase_price.to_string() },
             markup: p.markup.to_string(),
             price: p.price.to_string(),
             discount: p.discount.to_string(),
@@ -80,7 +80,8 @@ impl ProductDraft {
             weight: p.characteristics.weight.clone(),
             components: pairs(&p.components),
             recipe: pairs(&p.recipe),
-            reorder_level: p.reorder_level.to_string(),
+            // Zero is "no threshold", which the form and the rule spell as empty.
+            reorder_level: if p.reorder_level.is_zero() { String::new() } else { p.reorder_level.to_string() },
         }
     }
 }

@@ -43,6 +43,9 @@ fn cells(p: &Product, names: &Names, lang: Lang) -> Vec<Cell> {
                 (false, Lang::En) => "no",
             }),
             Column::Plu => Cell::Text(p.plu.map(|n| n.to_string()).unwrap_or_default()),
+            // An unknown purchase price is stored as a bare 0 (the form leaves it empty);
+            // an empty cell reads back the same way.
+            Column::PurchasePrice if p.purchase_price.is_zero() => Cell::Text(String::new()),
             Column::PurchasePrice => Cell::Number(p.purchase_price),
             Column::Markup => Cell::Number(p.markup),
             Column::Price => Cell::Number(p.price),
@@ -51,6 +54,8 @@ fn cells(p: &Product, names: &Names, lang: Lang) -> Vec<Cell> {
             Column::Brand => Cell::Text(p.brand.and_then(|b| names.brands.get(&b).cloned()).unwrap_or_default()),
             Column::Country => text(&p.country),
             Column::Expiry => text(&p.expiry),
+            // Zero means "no threshold" and is written as an empty cell (the rule wants > 0).
+            Column::ReorderLevel if p.reorder_level.is_zero() => Cell::Text(String::new()),
             Column::ReorderLevel => Cell::Number(p.reorder_level),
         })
         .collect()

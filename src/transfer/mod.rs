@@ -14,6 +14,7 @@
 //! (when exactly one product has it) matches; columns absent from the file keep the
 //! product's values. Missing categories ("A / B" paths) and brands are created when applied.
 
+pub mod cli;
 pub mod columns;
 pub mod export;
 pub mod model;
@@ -82,6 +83,11 @@ fn draft_of(
     };
     let mut problems = Vec::new();
     for (column, value) in &row.cells {
+        // On update an empty cell keeps the product's value: a file with a few filled
+        // columns (say, new prices) never wipes the rest.
+        if base.is_some() && value.is_empty() {
+            continue;
+        }
         let v = value.clone();
         match column {
             Column::Code => {}
@@ -105,7 +111,7 @@ fn draft_of(
             Column::Price => {
                 // A price column without a markup column sets the price itself: the stored
                 // markup would otherwise recompute it (`price_from_markup`).
-                if !v.is_empty() && row.cell(Column::Markup).is_none() {
+                if !v.is_empty() && row.cell(Column::Markup).is_none_or(str::is_empty) {
                     d.markup = String::new();
                 }
                 d.price = v;

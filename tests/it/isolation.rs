@@ -23,6 +23,7 @@ pub enum Kind {
     Shift,
     Sale,
     CashFlow,
+    Import,
 }
 
 pub struct Route {
@@ -69,6 +70,10 @@ fn close_body() -> Option<Value> {
     Some(json!({"closing_cash": "0"}))
 }
 
+fn confirm_body() -> Option<Value> {
+    Some(json!({"skip_invalid": true}))
+}
+
 fn return_body() -> Option<Value> {
     Some(json!({"idempotency_key": "isolation"}))
 }
@@ -112,6 +117,10 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::POST, path: "/api/v1/sales/{id}/returns", kind: Kind::Sale, body: return_body },
     Route { method: Method::POST, path: "/api/v1/cash-flows/{id}/approve", kind: Kind::CashFlow, body: none },
     Route { method: Method::POST, path: "/api/v1/cash-flows/{id}/reject", kind: Kind::CashFlow, body: none },
+    Route { method: Method::GET, path: "/api/v1/imports/{id}", kind: Kind::Import, body: none },
+    Route { method: Method::GET, path: "/api/v1/imports/{id}/rows", kind: Kind::Import, body: none },
+    Route { method: Method::POST, path: "/api/v1/imports/{id}/confirm", kind: Kind::Import, body: confirm_body },
+    Route { method: Method::DELETE, path: "/api/v1/imports/{id}", kind: Kind::Import, body: none },
 ];
 
 /// Records of one company, created through the API.
@@ -130,6 +139,7 @@ pub struct Fixture {
     pub shift: u64,
     pub sale: u64,
     pub cash_flow: u64,
+    pub import: u64,
 }
 
 pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
@@ -177,8 +187,19 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
     let (s, flow) =
         t.post(&client, "/api/v1/cash-flows", json!({"cash_box": cb["id"], "kind": "in", "amount": "10", "reason": "Размен"})).await;
     assert_eq!(s, StatusCode::CREATED, "{flow}");
+    let upload = t
+        .http
+        .post(t.url("/api/v1/imports?file_name=isolation.csv"))
+        .bearer_auth(&client.token)
+        .body("Название;Цена\nЧужой импорт;10\n")
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(upload.status(), StatusCode::CREATED);
+    let import: Value = upload.json().await.expect("import json");
     let id = |v: &Value| v["id"].as_u64().expect("id");
     Fixture {
+        import: id(&import),
         cash_box: id(&cb),
         shift: id(&shift),
         sale: id(&sale),
@@ -214,6 +235,7 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
             Kind::Shift => b.shift,
             Kind::Sale => b.sale,
             Kind::CashFlow => b.cash_flow,
+            Kind::Import => b.import,
         };
         let path = route.path.replace("{id}", &id.to_string());
         let (status, body) = t.call(route.method.clone(), &path, Some(&a.client.token), (route.body)()).await;
@@ -237,6 +259,7 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
         ("/api/v1/shifts", b.shift),
         ("/api/v1/sales", b.sale),
         ("/api/v1/cash-flows", b.cash_flow),
+        ("/api/v1/imports", b.import),
     ] {
         let (_, items) = t.get(&a.client, list).await;
         let items = if items.get("items").is_some() { items["items"].clone() } else { items };

@@ -6,6 +6,7 @@ mod auth;
 mod browser;
 mod browser_stock;
 mod cli;
+mod import;
 mod input;
 mod isolation;
 mod ops;

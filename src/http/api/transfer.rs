@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::catalog::{ListFilter, list_page, require_catalog_read};
 use crate::app::App;
+use crate::auth::actor::Actor;
 use crate::catalog::model::Kind;
 use crate::catalog::store::{BRANDS, CATEGORIES};
 use crate::error::{Error, Result};
@@ -118,17 +119,17 @@ pub struct UploadQuery {
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 201, body = ImportDto), (status = 413, body = Problem), (status = 422, body = Problem)))]
 pub async fn upload(State(app): State<App>, a: Auth, Query(q): Query<UploadQuery>, body: Bytes) -> Result<(StatusCode, Json<ImportDto>)> {
-    let import = start(&app, a, q.file_name.unwrap_or_default(), body.to_vec()).await?;
+    let import = start(&app, a.actor, q.file_name.unwrap_or_default(), body.to_vec()).await?;
     Ok((StatusCode::CREATED, Json(ImportDto::from(&import))))
 }
 
 /// The upload shared with the import page.
-pub async fn start(app: &App, a: Auth, file_name: String, bytes: Vec<u8>) -> Result<Import> {
+pub async fn start(app: &App, actor: Actor, file_name: String, bytes: Vec<u8>) -> Result<Import> {
     if bytes.len() > app.config.import_limit_kb * 1024 {
         return Err(Error::PayloadTooLarge);
     }
     let now = app.now();
-    app.db.write(move |tx| transfer::preview(tx, &a.actor, now, &file_name, &bytes)).await
+    app.db.write(move |tx| transfer::preview(tx, &actor, now, &file_name, &bytes)).await
 }
 
 fn require_import(a: &Auth) -> Result<()> {
@@ -196,13 +197,13 @@ pub async fn confirm(
     Path(id): Path<u64>,
     Json(i): Json<ConfirmInput>,
 ) -> Result<(StatusCode, Json<ImportDto>)> {
-    let import = confirm_import(&app, a, ImportId(id), i.skip_invalid).await?;
+    let import = confirm_import(&app, a.actor, ImportId(id), i.skip_invalid).await?;
     Ok((StatusCode::ACCEPTED, Json(ImportDto::from(&import))))
 }
 
-pub async fn confirm_import(app: &App, a: Auth, id: ImportId, skip_invalid: bool) -> Result<Import> {
+pub async fn confirm_import(app: &App, actor: Actor, id: ImportId, skip_invalid: bool) -> Result<Import> {
     let now = app.now();
-    let import = app.db.write(move |tx| transfer::confirm(tx, &a.actor, now, id, skip_invalid)).await?;
+    let import = app.db.write(move |tx| transfer::confirm(tx, &actor, now, id, skip_invalid)).await?;
     app.wake.notify_waiters();
     Ok(import)
 }

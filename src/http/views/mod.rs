@@ -19,6 +19,7 @@ mod platform;
 mod pos;
 mod products;
 mod stock;
+mod transfer;
 
 use askama::Template;
 use axum::Router;
@@ -421,13 +422,14 @@ impl Shell {
         let branch_name = branches.iter().find(|c| c.selected).map(|c| c.label.clone()).unwrap_or_default();
         let catalog = actor.has_feature("catalog");
         let pos = actor.has_feature("pos");
-        let items: [(&'static str, &str, bool); 18] = [
+        let items: [(&'static str, &str, bool); 19] = [
             ("/", "nav.home", true),
             ("/pos", "nav.pos", pos && actor.can(Perm::CASHIER)),
             ("/sales", "nav.sales", pos && (actor.can(Perm::SALES) || actor.can(Perm::CASHIER))),
             ("/shifts", "nav.shifts", pos && (actor.can(Perm::SHIFTS) || actor.can(Perm::CASHBOX) || actor.can(Perm::CASHIER))),
             ("/cash-boxes", "nav.cash_boxes", pos && actor.can(Perm::CASHBOX)),
             ("/products", "nav.products", catalog && actor.can(Perm::PRODUCTS)),
+            ("/products/import", "nav.import", catalog && actor.can(Perm::PRODUCTS)),
             ("/categories", "nav.categories", catalog && actor.can(Perm::BRAND_CATEGORY)),
             ("/brands", "nav.brands", catalog && actor.can(Perm::BRAND_CATEGORY)),
             ("/documents", "nav.documents", catalog && actor.can(Perm::DOCUMENT)),
