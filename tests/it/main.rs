@@ -4,6 +4,7 @@ mod common;
 
 mod auth;
 mod browser;
+mod browser_import;
 mod browser_stock;
 mod cli;
 mod import;
