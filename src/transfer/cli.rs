@@ -47,7 +47,8 @@ pub fn preview(db: &Db, who: &str, path: &Path, now: Ts) -> Result<Import> {
         std::fs::read(path).map_err(|e| Error::BadRequest { code: "unreadable_file", detail: format!("{}: {e}", path.display()) })?;
     let actor = actor(&db.read()?, who, now)?;
     let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-    db.write_blocking(|tx| super::preview(tx, &actor, now, &name, &bytes))
+    let sheet = super::read_file(&bytes)?;
+    db.write_blocking(|tx| super::preview(tx, &actor, now, &name, &sheet))
 }
 
 pub fn confirm(db: &Db, who: &str, id: ImportId, skip_invalid: bool, now: Ts) -> Result<Import> {

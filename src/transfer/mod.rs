@@ -189,20 +189,28 @@ fn normal_path(path: &str) -> String {
     path.split('/').map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(catalog::PATH_SEPARATOR).to_lowercase()
 }
 
-/// Reads and checks a file and stores it as an import in `Preview`; writes nothing else.
-/// A file that cannot be read, has no usable header or too many rows is refused whole;
-/// problems of single rows are stored with the rows.
-pub fn preview(tx: &mut WriteTx, actor: &Actor, now: Ts, file_name: &str, bytes: &[u8]) -> Result<Import> {
-    actor.require(Perm::PRODUCTS)?;
-    actor.require_feature("catalog")?;
-    actor.require_writable()?;
-    let company = actor.company;
-    let sheet = read::read(bytes).map_err(|e| match e {
+/// Reads a file into its grid, before any transaction (a large spreadsheet takes a while to
+/// unpack). A file that cannot be read is refused whole; a reader that panics on a damaged
+/// file counts as unreadable.
+pub fn read_file(bytes: &[u8]) -> Result<read::Sheet> {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read::read(bytes)))
+        .unwrap_or_else(|_| Err(read::ReadError::Spreadsheet("damaged file".into())));
+    outcome.map_err(|e| match e {
         read::ReadError::Empty => file_error("empty", "Файл пуст", "The file is empty"),
         read::ReadError::Spreadsheet(why) | read::ReadError::Csv(why) => {
             file_error("unreadable", format!("Файл не читается: {why}"), format!("Cannot read the file: {why}"))
         }
-    })?;
+    })
+}
+
+/// Checks a read file and stores it as an import in `Preview`; writes nothing else. A file
+/// without a usable header or with too many rows is refused whole; problems of single rows
+/// are stored with the rows.
+pub fn preview(tx: &mut WriteTx, actor: &Actor, now: Ts, file_name: &str, sheet: &read::Sheet) -> Result<Import> {
+    actor.require(Perm::PRODUCTS)?;
+    actor.require_feature("catalog")?;
+    actor.require_writable()?;
+    let company = actor.company;
     let header = Header::parse(&sheet.rows[0]);
     if !header.usable() {
         return Err(file_error(
@@ -295,7 +303,7 @@ pub fn preview(tx: &mut WriteTx, actor: &Actor, now: Ts, file_name: &str, bytes:
         id,
         user: actor.user,
         file_name: file_name.chars().take(200).collect(),
-        format: sheet.format,
+        format: sheet.format.clone(),
         created: now,
         columns: header.names.clone(),
         unknown_columns: header.unknown.clone(),
