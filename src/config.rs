@@ -22,6 +22,8 @@ pub struct Config {
     /// Largest accepted request body for JSON and forms, in KiB (uploads have their own limit).
     pub body_limit_kb: usize,
     pub upload_limit_kb: usize,
+    /// Largest product import file (CSV, XLSX, XLS, ODS), in KiB.
+    pub import_limit_kb: usize,
     /// Trust `X-Forwarded-For` (only behind a reverse proxy you run).
     pub trusted_proxy: bool,
     /// HS256 key for access tokens, base64; when absent one is generated into the data file.
@@ -56,6 +58,7 @@ impl Default for Config {
             session_hours: 12,
             body_limit_kb: 1024,
             upload_limit_kb: 4096,
+            import_limit_kb: 20 * 1024,
             trusted_proxy: false,
             jwt_secret: None,
             argon2_m_kib: 19 * 1024,

@@ -36,4 +36,6 @@ id_type!(
     SaleId,
     ClientId,
     PrinterId,
+    /// A product import: the uploaded file's rows, checked, waiting for confirmation or being applied.
+    ImportId,
 );

@@ -13,6 +13,8 @@
 //! - `backup`, `check`: verified one-file backups and restore; the consistency checker.
 //! - `demo`: the demo shop of `dukan demo`; `seed`: synthetic benchmark data. `schema`: the registry of every table, rendered to `schema/keyspace.txt`.
 //! - `clients`: clients, the debt ledger wired into `pos`, installment deals, the reconciliation statement.
+//! - `transfer`: product import (CSV/XLSX/XLS/ODS → preview → confirmed, chunked apply) and
+//!   export (CSV, XLSX).
 //! - `search`: the only module that imports tantivy — per-company product indexes derived from
 //!   the catalog, fed from the outbox, rebuildable.
 //! - `workers`, `metrics`: background loops over the outbox; Prometheus text.
@@ -44,6 +46,7 @@ pub mod inventory;
 pub mod pos;
 
 pub mod analytics;
+pub mod transfer;
 pub mod webhooks;
 
 pub mod search;

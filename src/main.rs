@@ -61,6 +61,23 @@ enum Command {
         #[arg(long)]
         company: Option<u64>,
     },
+    /// Import products from a CSV, XLSX, XLS or ODS file (through the running server when
+    /// there is one). Every row's problems are listed; a file with problems is not imported
+    /// unless --skip-invalid.
+    Import {
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// The company's id (acts as its owner) or the e-mail of one of its users.
+        #[arg(long)]
+        company: String,
+        /// Only check the file and list its problems.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the rows without problems and skip the others.
+        #[arg(long)]
+        skip_invalid: bool,
+        file: PathBuf,
+    },
     /// Manage companies from scripts.
     Company {
         #[command(subcommand)]
@@ -116,6 +133,7 @@ fn main() -> ExitCode {
         | Some(Command::Restore { data, .. })
         | Some(Command::Check { data })
         | Some(Command::Reindex { data, .. })
+        | Some(Command::Import { data, .. })
         | Some(Command::BenchSeed { data, .. })
         | Some(Command::Demo { data, .. })
         | Some(Command::Company { action: CompanyAction::Create { data, .. } }) => data.clone(),
@@ -138,6 +156,7 @@ fn main() -> ExitCode {
         Some(Command::Restore { file, .. }) => restore(&config, &file),
         Some(Command::Check { .. }) => return check(config),
         Some(Command::Reindex { company, .. }) => reindex(&config, company),
+        Some(Command::Import { company, dry_run, skip_invalid, file, .. }) => import(&config, &company, &file, dry_run, skip_invalid),
         Some(Command::Company { action: CompanyAction::Create { name, country, owner_email, owner_password, owner_name, .. } }) => {
             company_create(config, name, country, owner_email, owner_password, owner_name)
         }
@@ -318,6 +337,96 @@ fn reindex(config: &Config, company: Option<u64>) -> Result<(), String> {
     }
     println!("reindexed {} companies", done.len());
     Ok(())
+}
+
+fn import_bar(total: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("importing [{bar:40}] {pos}/{len} rows ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+fn import(config: &Config, who: &str, file: &Path, dry_run: bool, skip_invalid: bool) -> Result<(), String> {
+    use dukan::transfer::cli;
+    let path = std::path::absolute(file).map_err(|e| e.to_string())?;
+    if who.contains(char::is_whitespace) {
+        return Err("--company: a company id or an e-mail, without spaces".into());
+    }
+    let print_preview = |id: &str, rows: &str, new: &str, updates: &str, errors: &str, problems: &[String]| {
+        println!("import {id}: {rows} rows — {new} new, {updates} updates, {errors} with problems");
+        for p in problems {
+            println!("  {p}");
+        }
+    };
+    let refuse = |errors: u64| -> Option<String> {
+        (errors > 0 && !skip_invalid && !dry_run)
+            .then(|| format!("{errors} rows have problems: fix the file, or pass --skip-invalid to import only the others"))
+    };
+    if let Some(reply) = dukan::control::request(&config.data, &format!("import-preview {who} {}", path.display())) {
+        let reply = reply.map_err(|e| format!("talking to the running server: {e}"))?;
+        let mut lines = reply.lines();
+        let head = lines.next().unwrap_or("");
+        let Some(rest) = head.strip_prefix("ok ") else {
+            return Err(head.trim_start_matches("err ").to_string());
+        };
+        let f: Vec<&str> = rest.split(' ').collect();
+        let [id, rows, new, updates, errors] = f[..] else { return Err(format!("unexpected reply: {head}")) };
+        let problems: Vec<String> = lines.filter(|l| !l.is_empty()).map(String::from).collect();
+        print_preview(id, rows, new, updates, errors, &problems);
+        if let Some(why) = refuse(errors.parse().unwrap_or(0)) {
+            return Err(why);
+        }
+        if dry_run {
+            return Ok(());
+        }
+        let ask = |line: String| -> Result<String, String> {
+            let reply = dukan::control::request(&config.data, &line).ok_or("the server stopped")?.map_err(|e| e.to_string())?;
+            reply.strip_prefix("ok ").map(|r| r.trim().to_string()).ok_or_else(|| reply.trim_start_matches("err ").trim().to_string())
+        };
+        ask(format!("import-confirm {who} {id} {}", u8::from(skip_invalid)))?;
+        let bar = import_bar(rows.parse().unwrap_or(0));
+        loop {
+            let status = ask(format!("import-status {who} {id}"))?;
+            let s: Vec<&str> = status.split(' ').collect();
+            let [state, applied, _, created, updated, failed] = s[..] else { return Err(format!("unexpected reply: {status}")) };
+            bar.set_position(applied.parse().unwrap_or(0));
+            if state == "done" || state == "failed" {
+                bar.finish_and_clear();
+                println!("import {id} {state}: {created} created, {updated} updated, {failed} skipped");
+                return if state == "done" { Ok(()) } else { Err("the import stopped: the user can no longer edit products".into()) };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+    }
+    let db = dukan::storage::Db::open(&config.db_path(), config.cache_mb << 20).map_err(|e| e.to_string())?;
+    let preview = cli::preview(&db, who, &path, SystemClock.now()).map_err(|e| describe(&e))?;
+    let company = cli::actor(&db.read().map_err(|e| e.to_string())?, who, SystemClock.now()).map_err(|e| describe(&e))?.company;
+    let problems =
+        cli::problems(&db.read().map_err(|e| e.to_string())?, company, preview.id, dukan::i18n::Lang::En).map_err(|e| describe(&e))?;
+    let n = |v: u32| v.to_string();
+    print_preview(&preview.id.to_string(), &n(preview.rows), &n(preview.new), &n(preview.updates), &n(preview.errors), &problems);
+    if let Some(why) = refuse(u64::from(preview.errors)) {
+        return Err(why);
+    }
+    if dry_run {
+        return Ok(());
+    }
+    cli::confirm(&db, who, preview.id, skip_invalid, SystemClock.now()).map_err(|e| describe(&e))?;
+    let bar = import_bar(u64::from(preview.rows));
+    let done = cli::apply_all(&db, preview.id, company, &|| SystemClock.now(), &|applied, _| bar.set_position(u64::from(applied)))
+        .map_err(|e| describe(&e))?;
+    bar.finish_and_clear();
+    println!(
+        "import {} {}: {} created, {} updated, {} skipped",
+        done.id,
+        done.state.code(),
+        done.created_count,
+        done.updated_count,
+        done.failed_count
+    );
+    if cli::finished(&done) && done.state.code() == "done" { Ok(()) } else { Err("the import did not finish".into()) }
 }
 
 fn company_create(

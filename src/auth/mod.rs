@@ -327,6 +327,23 @@ pub struct Presented {
 }
 
 /// Builds the acting user's rights from what is stored now.
+/// The actor for work a user started earlier and the server finishes later (a confirmed
+/// import), or for the local `dukan` CLI, which runs as the box's OS user: the user's rights
+/// as they are *now*, company-wide. Never reachable from a request.
+pub fn actor_for_user(tx: &ReadTx, company: CompanyId, user: UserId, now: Ts, via: &str) -> Result<Actor> {
+    let u = tx.get(tstore::USERS, (company.0, user.0))?.ok_or(Error::TokenInvalid)?;
+    let presented = Presented {
+        company,
+        user,
+        token_version: u.token_version,
+        branch: None,
+        branch_strict: false,
+        company_scope: true,
+        ip: via.to_string(),
+    };
+    resolve(tx, &presented, now)
+}
+
 pub fn resolve(tx: &ReadTx, p: &Presented, now: Ts) -> Result<Actor> {
     let user = tx.get(tstore::USERS, (p.company.0, p.user.0))?.ok_or(Error::TokenInvalid)?;
     if !user.active || user.token_version != p.token_version {

@@ -54,6 +54,38 @@ pub struct ProductDraft {
     pub reorder_level: String,
 }
 
+impl ProductDraft {
+    /// The draft that would save `p` unchanged: the starting point of an edit that changes
+    /// only some fields (an import row with fewer columns).
+    pub fn from_product(p: &Product) -> ProductDraft {
+        let pairs = |list: &[Component]| list.iter().map(|c| (c.product, c.qty.to_string())).collect();
+        ProductDraft {
+            kind: p.kind.code().to_string(),
+            name: p.name.clone(),
+            article: p.article.clone(),
+            barcodes: p.barcodes.clone(),
+            unit: p.unit.code().to_string(),
+            weighed: p.weighed,
+            plu: p.plu.map(|n| n.to_string()).unwrap_or_default(),
+            brand: p.brand,
+            category: p.category,
+            purchase_price: if p.purchase_price.is_zero() { String::new() } else { p.purchase_price.to_string() },
+            markup: p.markup.to_string(),
+            price: p.price.to_string(),
+            discount: p.discount.to_string(),
+            country: p.country.clone(),
+            expiry: p.expiry.clone(),
+            packages: p.packages.iter().map(|k| (k.name.clone(), k.qty.to_string())).collect(),
+            dimensions: p.characteristics.dimensions.clone(),
+            weight: p.characteristics.weight.clone(),
+            components: pairs(&p.components),
+            recipe: pairs(&p.recipe),
+            // Zero is "no threshold", which the form and the rule spell as empty.
+            reorder_level: if p.reorder_level.is_zero() { String::new() } else { p.reorder_level.to_string() },
+        }
+    }
+}
+
 fn money_or_zero(p: &mut Problems, field: &str, raw: &str) -> Decimal {
     if raw.trim().is_empty() {
         return Decimal::ZERO;
@@ -63,6 +95,34 @@ fn money_or_zero(p: &mut Problems, field: &str, raw: &str) -> Decimal {
 
 /// Creates (`id` = None) or updates a product.
 pub fn save_product(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<ProductId>, d: &ProductDraft) -> Result<ProductId> {
+    let checked = check_product(tx, actor, id, d)?;
+    save_checked(tx, actor, now, checked)
+}
+
+/// A draft that passed every product rule against the data as of the check; `save_checked`
+/// stores it. Imports check whole files this way before anything is written.
+#[derive(Debug, Clone)]
+pub struct CheckedProduct {
+    old: Option<Product>,
+    /// The product to store; its id, code, timestamps and an automatic PLU are filled in by
+    /// `save_checked`.
+    new: Product,
+}
+
+impl CheckedProduct {
+    pub fn product(&self) -> &Product {
+        &self.new
+    }
+
+    pub fn is_update(&self) -> bool {
+        self.old.is_some()
+    }
+}
+
+/// Applies every product rule to a draft without writing: rights, parsing, barcode check
+/// digits, barcode and PLU uniqueness within the company, brand and category existence, the
+/// price rule. All problems are reported at once.
+pub fn check_product(tx: &WriteTx, actor: &Actor, id: Option<ProductId>, d: &ProductDraft) -> Result<CheckedProduct> {
     actor.require(Perm::PRODUCTS)?;
     actor.require_feature("catalog")?;
     actor.require_writable()?;
@@ -118,7 +178,7 @@ pub fn save_product(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<Product
         Unit::Piece
     });
     let weighed = d.weighed && kind == Kind::Goods;
-    let mut plu = match d.plu.trim() {
+    let plu = match d.plu.trim() {
         "" => old.as_ref().and_then(|o| o.plu),
         raw => match raw.parse::<u32>() {
             Ok(n) if (1..=99_999).contains(&n) => Some(n),
@@ -209,31 +269,12 @@ pub fn save_product(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<Product
     };
     p.finish()?;
     let name = name.ok_or_else(|| Error::Internal("product name missing after parse".into()))?;
-    if weighed && plu.is_none() {
-        loop {
-            let n = tx.next_counter(c, "plu")?;
-            if n > 99_999 {
-                return Err(Error::field("plu", "plu_exhausted", "Свободные PLU закончились", "No free PLU left"));
-            }
-            if tx.get(PLUS, (c, n))?.is_none() {
-                plu = Some(n as u32);
-                break;
-            }
-        }
-    }
-    if let Some(n) = plu {
-        tx.bump_counter(c, "plu", u64::from(n))?;
-    }
-    let (pid, code, created) = match &old {
-        Some(o) => (o.id, o.code.clone(), o.created),
-        None => (ProductId(tx.next_id()?), format!("{:04}", tx.next_counter(c, "product_code")?), now),
-    };
-    let product = Product {
-        id: pid,
+    let new = Product {
+        id: old.as_ref().map(|o| o.id).unwrap_or(ProductId(0)),
         kind,
         name,
         article,
-        code,
+        code: old.as_ref().map(|o| o.code.clone()).unwrap_or_default(),
         barcodes,
         unit,
         weighed,
@@ -252,9 +293,43 @@ pub fn save_product(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<Product
         recipe,
         reorder_level,
         archived: old.as_ref().is_some_and(|o| o.archived),
-        created,
-        updated: now,
+        created: old.as_ref().map(|o| o.created).unwrap_or(Ts(0)),
+        updated: Ts(0),
     };
+    Ok(CheckedProduct { old, new })
+}
+
+/// Stores a checked product: assigns an automatic PLU to weighed goods without one, the id
+/// and internal code of a new product, writes it through `store::put_product` and audits it.
+/// Uniqueness was checked against the same transaction, so callers that write several
+/// products in one transaction check each just before saving it.
+pub fn save_checked(tx: &mut WriteTx, actor: &Actor, now: Ts, checked: CheckedProduct) -> Result<ProductId> {
+    let CheckedProduct { old, new: mut product } = checked;
+    let c = actor.company.0;
+    let mut plu = product.plu;
+    if product.weighed && plu.is_none() {
+        loop {
+            let n = tx.next_counter(c, "plu")?;
+            if n > 99_999 {
+                return Err(Error::field("plu", "plu_exhausted", "Свободные PLU закончились", "No free PLU left"));
+            }
+            if tx.get(PLUS, (c, n))?.is_none() {
+                plu = Some(n as u32);
+                break;
+            }
+        }
+    }
+    if let Some(n) = plu {
+        tx.bump_counter(c, "plu", u64::from(n))?;
+    }
+    if old.is_none() {
+        product.id = ProductId(tx.next_id()?);
+        product.code = format!("{:04}", tx.next_counter(c, "product_code")?);
+        product.created = now;
+    }
+    product.plu = plu;
+    product.updated = now;
+    let pid = product.id;
     store::put_product(tx, actor.company, old.as_ref(), &product)?;
     let action = if old.is_some() { "product.update" } else { "product.create" };
     audit::record(tx, actor.company, actor, now, action, format!("product:{pid}"), product.name.clone())?;
@@ -377,6 +452,49 @@ pub fn category_named(tx: &mut WriteTx, actor: &Actor, now: Ts, name: &str) -> R
         return Ok(Some(cat.id));
     }
     save_category(tx, actor, now, None, name, None).map(Some)
+}
+
+/// The separator of category paths in files and lists: "Напитки / Соки".
+pub const PATH_SEPARATOR: &str = " / ";
+
+/// Every category's full path ("Напитки / Соки"), by id, from the company's categories.
+pub fn category_paths(categories: Vec<Category>) -> std::collections::HashMap<CategoryId, String> {
+    let all: std::collections::HashMap<CategoryId, Category> = categories.into_iter().map(|cat| (cat.id, cat)).collect();
+    let mut out = std::collections::HashMap::with_capacity(all.len());
+    for (id, cat) in &all {
+        let mut names = vec![cat.name.clone()];
+        let mut cursor = cat.parent;
+        // The tree is acyclic (save_category refuses cycles); the bound guards a damaged file.
+        while let Some(p) = cursor
+            && names.len() < 100
+        {
+            let Some(parent) = all.get(&p) else { break };
+            names.push(parent.name.clone());
+            cursor = parent.parent;
+        }
+        names.reverse();
+        out.insert(*id, names.join(PATH_SEPARATOR));
+    }
+    out
+}
+
+/// Finds the category at `path` ("A / B", case-insensitive), creating the missing levels.
+pub fn category_path(tx: &mut WriteTx, actor: &Actor, now: Ts, path: &str) -> Result<Option<CategoryId>> {
+    let c = actor.company.0;
+    let mut parent: Option<CategoryId> = None;
+    for segment in path.split('/').map(str::trim).filter(|s| !s.is_empty()) {
+        let wanted = segment.to_lowercase();
+        let found = tx
+            .list(CATEGORIES, (c, 0), (c, u64::MAX), usize::MAX)?
+            .into_iter()
+            .find(|(_, cat)| cat.parent == parent && cat.name.to_lowercase() == wanted)
+            .map(|(_, cat)| cat.id);
+        parent = Some(match found {
+            Some(id) => id,
+            None => save_category(tx, actor, now, None, segment, parent)?,
+        });
+    }
+    Ok(parent)
 }
 
 /// Looks a barcode up in the shared catalogue.

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod assets;
 pub mod extract;
+pub mod multipart;
 pub mod problem;
 pub mod views;
 
@@ -34,7 +35,7 @@ pub fn router(app: App) -> Router {
         .route("/api/openapi.json", get(openapi))
         .route("/api/docs", get(api_docs))
         .route("/static/{*path}", get(assets::serve))
-        .merge(api::routes(app.config.upload_limit_kb * 1024))
+        .merge(api::routes(app.config.upload_limit_kb * 1024, app.config.import_limit_kb * 1024))
         .merge(views::routes(&app))
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -128,21 +129,30 @@ async fn localize(req: Request, next: Next) -> Response {
 /// Plain HTML forms send the CSRF token as the `_csrf` field; move it to the header the
 /// `Auth` extractor checks, so handlers see one mechanism.
 async fn csrf_form_field(State(app): State<App>, req: Request, next: Next) -> Response {
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
-    if req.method() != axum::http::Method::POST || !is_form || req.headers().contains_key(extract::CSRF_HEADER) {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+    // File uploads (logo, product import) carry the token as a multipart field; the body is
+    // buffered up to the largest upload limit plus room for the other fields.
+    let is_multipart = content_type.starts_with("multipart/form-data");
+    if req.method() != axum::http::Method::POST || !(is_form || is_multipart) || req.headers().contains_key(extract::CSRF_HEADER) {
         return next.run(req).await;
     }
+    let limit = if is_multipart {
+        app.config.upload_limit_kb.max(app.config.import_limit_kb) * 1024 + 64 * 1024
+    } else {
+        app.config.body_limit_kb * 1024
+    };
     let (mut parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, app.config.body_limit_kb * 1024).await {
+    let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
         Err(_) => return Error::PayloadTooLarge.into_response(),
     };
-    if let Some(token) = form_urlencoded_value(&bytes, "_csrf")
-        && let Ok(v) = HeaderValue::from_str(&token)
+    let token = match is_multipart {
+        true => multipart::part(&content_type, &bytes, "_csrf").and_then(|p| String::from_utf8(p.bytes).ok()),
+        false => form_urlencoded_value(&bytes, "_csrf"),
+    };
+    if let Some(token) = token
+        && let Ok(v) = HeaderValue::from_str(token.trim())
     {
         parts.headers.insert(extract::CSRF_HEADER, v);
     }

@@ -52,6 +52,7 @@ pub fn start(app: &App) {
     spawn(app.clone(), "sweeper", Duration::from_secs(3600), |app| Box::pin(sweep_once(app)));
     spawn(app.clone(), "search", Duration::from_secs(5), |app| Box::pin(search_once(app)));
     spawn(app.clone(), "webhook", Duration::from_secs(5), |app| Box::pin(webhook_once(app)));
+    spawn(app.clone(), "import", Duration::from_secs(5), |app| Box::pin(import_once(app)));
 }
 
 type Step = fn(App) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<bool>> + Send>>;
@@ -188,5 +189,25 @@ pub async fn webhook_once(app: App) -> Result<bool> {
             })
             .await?;
     }
+    Ok(true)
+}
+
+/// One step of the import worker: the next chunk (`transfer::CHUNK` rows, one transaction)
+/// of the oldest confirmed import. The chunk, the progress and, after the last chunk, the
+/// removal of the job commit together, so a restart resumes at the next chunk.
+pub async fn import_once(app: App) -> Result<bool> {
+    let now = app.clock.now();
+    let jobs = outbox::due(&app.db.read()?, "import", now.0, 1)?;
+    let Some((job_id, job)) = jobs.into_iter().next() else {
+        return Ok(false);
+    };
+    let outbox::JobKind::ImportApply { import } = job.kind else {
+        return Err(crate::error::Error::Internal(format!("outbox job {job_id} is not an import")));
+    };
+    let (company, import) = (crate::ids::CompanyId(job.company), crate::ids::ImportId(import));
+    let actor = crate::transfer::actor_of(&app.db.read()?, company, import, now)?;
+    let state = app.db.write(move |tx| crate::transfer::apply_job(tx, actor, now, company, import, job_id)).await?;
+    app.workers.set_progress("import", state.map(|(done, total)| format!("import {import}: {done}/{total}")));
+    app.wake.notify_waiters();
     Ok(true)
 }

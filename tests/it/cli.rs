@@ -206,3 +206,53 @@ async fn demo_prints_a_login_to_a_live_shop() {
     assert!(items.iter().any(|p| p["name"].as_str().is_some_and(|n| n.contains("Молоко"))));
     server.kill();
 }
+
+#[test]
+fn import_from_the_command_line_with_and_without_a_server() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let d = data.to_str().expect("path");
+    let out = run(&[
+        "company",
+        "create",
+        "--data",
+        d,
+        "--name",
+        "Импорт",
+        "--country",
+        "KG",
+        "--owner-email",
+        "cli@import.kg",
+        "--owner-password",
+        "password-1",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let company = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "Название;Штрихкод;Цена\nХлеб;4600000000015;35\nБатон;4600000000016;40\n").expect("write");
+    let good = dir.path().join("good.csv");
+    let mut rows = String::from("Название;Цена;Артикул\n");
+    for i in 0..1200 {
+        rows.push_str(&format!("Товар {i};{};A-{i}\n", 10 + i));
+    }
+    std::fs::write(&good, rows).expect("write");
+
+    // No server: the data file is opened directly.
+    let out = run(&["import", "--data", d, "--company", &company, bad.to_str().expect("path")]);
+    assert!(!out.status.success(), "a file with problems is refused: {}", text(&out));
+    assert!(text(&out).contains("row 3, Штрихкод") && text(&out).contains("--skip-invalid"), "{}", text(&out));
+    let out = run(&["import", "--data", d, "--company", &company, "--skip-invalid", bad.to_str().expect("path")]);
+    assert!(out.status.success() && text(&out).contains("1 created, 0 updated, 1 skipped"), "{}", text(&out));
+    let out = run(&["import", "--data", d, "--company", "nobody@nowhere.kg", good.to_str().expect("path")]);
+    assert!(!out.status.success(), "{}", text(&out));
+
+    // With a server: through its socket, by a user's e-mail, with the worker applying it.
+    let server = Server::start(&data);
+    let out = run(&["import", "--data", d, "--company", "cli@import.kg", good.to_str().expect("path")]);
+    assert!(out.status.success() && text(&out).contains("1200 created"), "{}", text(&out));
+    let out = run(&["import", "--data", d, "--company", "cli@import.kg", "--dry-run", good.to_str().expect("path")]);
+    assert!(out.status.success() && text(&out).contains("0 new, 1200 updates, 0 with problems"), "{}", text(&out));
+    drop(server);
+    let check = run(&["check", "--data", d]);
+    assert!(check.status.success(), "{}", text(&check));
+}

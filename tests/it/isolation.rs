@@ -26,6 +26,7 @@ pub enum Kind {
     /// A client record (clients module).
     Customer,
     Deal,
+    Import,
 }
 
 pub struct Route {
@@ -90,6 +91,10 @@ fn deal_body() -> Option<Value> {
 
 fn deal_pay_body() -> Option<Value> {
     Some(json!({"idempotency_key": "isolation"}))
+}
+
+fn confirm_body() -> Option<Value> {
+    Some(json!({"skip_invalid": true}))
 }
 
 fn return_body() -> Option<Value> {
@@ -177,6 +182,10 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::PUT, path: "/api/v1/deals/{id}", kind: Kind::Deal, body: deal_body },
     Route { method: Method::POST, path: "/api/v1/deals/{id}/pay", kind: Kind::Deal, body: deal_pay_body },
     Route { method: Method::POST, path: "/api/v1/deals/{id}/refund", kind: Kind::Deal, body: deal_pay_body },
+    Route { method: Method::GET, path: "/api/v1/imports/{id}", kind: Kind::Import, body: none },
+    Route { method: Method::GET, path: "/api/v1/imports/{id}/rows", kind: Kind::Import, body: none },
+    Route { method: Method::POST, path: "/api/v1/imports/{id}/confirm", kind: Kind::Import, body: confirm_body },
+    Route { method: Method::DELETE, path: "/api/v1/imports/{id}", kind: Kind::Import, body: none },
 ];
 
 /// Records of one company, created through the API.
@@ -197,6 +206,7 @@ pub struct Fixture {
     pub cash_flow: u64,
     pub customer: u64,
     pub deal: u64,
+    pub import: u64,
 }
 
 pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
@@ -250,10 +260,21 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
     let (s, deal) =
         t.post(&client, &format!("/api/v1/clients/{customer}/deals"), json!({"kind": "debt", "amount": "300", "months": 3})).await;
     assert_eq!(s, StatusCode::CREATED, "{deal}");
+    let upload = t
+        .http
+        .post(t.url("/api/v1/imports?file_name=isolation.csv"))
+        .bearer_auth(&client.token)
+        .body("Название;Цена\nЧужой импорт;10\n")
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(upload.status(), StatusCode::CREATED);
+    let import: Value = upload.json().await.expect("import json");
     let id = |v: &Value| v["id"].as_u64().expect("id");
     Fixture {
         customer,
         deal: id(&deal),
+        import: id(&import),
         cash_box: id(&cb),
         shift: id(&shift),
         sale: id(&sale),
@@ -291,6 +312,7 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
             Kind::CashFlow => b.cash_flow,
             Kind::Customer => b.customer,
             Kind::Deal => b.deal,
+            Kind::Import => b.import,
         };
         let path = route.path.replace("{id}", &id.to_string());
         let (status, body) = t.call(route.method.clone(), &path, Some(&a.client.token), (route.body)()).await;
@@ -316,6 +338,7 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
         ("/api/v1/cash-flows", b.cash_flow),
         ("/api/v1/clients", b.customer),
         ("/api/v1/clients?q=асель", b.customer),
+        ("/api/v1/imports", b.import),
     ] {
         let (_, items) = t.get(&a.client, list).await;
         let items = if items.get("items").is_some() { items["items"].clone() } else { items };

@@ -11,6 +11,7 @@ pub mod pos;
 pub mod reports;
 pub mod stock;
 pub mod tenancy;
+pub mod transfer;
 pub mod webhooks;
 
 use axum::Router;
@@ -21,7 +22,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use crate::app::App;
 
-pub fn routes(upload_limit: usize) -> Router<App> {
+pub fn routes(upload_limit: usize, import_limit: usize) -> Router<App> {
     Router::new()
         .route("/api/v1/auth/login", post(auth::login))
         .route("/api/v1/auth/refresh", post(auth::refresh))
@@ -52,6 +53,11 @@ pub fn routes(upload_limit: usize) -> Router<App> {
         .route("/api/v1/platform/plans", get(ops::list_plans).post(ops::create_plan))
         .route("/api/v1/platform/plans/{id}", put(ops::put_plan))
         .route("/api/v1/products", get(catalog::list_products).post(catalog::create_product))
+        .route("/api/v1/products/export", get(transfer::export))
+        .route("/api/v1/imports", get(transfer::list).post(transfer::upload).layer(DefaultBodyLimit::max(import_limit)))
+        .route("/api/v1/imports/{id}", get(transfer::get).delete(transfer::discard))
+        .route("/api/v1/imports/{id}/rows", get(transfer::rows))
+        .route("/api/v1/imports/{id}/confirm", post(transfer::confirm))
         .route("/api/v1/products/by-barcode", post(catalog::create_by_barcode))
         .route("/api/v1/products/{id}", get(catalog::get_product).put(catalog::put_product).delete(catalog::delete_product))
         .route("/api/v1/products/{id}/archive", post(catalog::archive_product))
@@ -129,6 +135,7 @@ pub fn routes(upload_limit: usize) -> Router<App> {
         ops::list_companies, ops::create_company, ops::put_subscription, ops::list_plans, ops::create_plan, ops::put_plan,
         catalog::list_products, catalog::create_product, catalog::create_by_barcode, catalog::get_product, catalog::put_product,
         catalog::delete_product, catalog::archive_product, catalog::restore_product, catalog::lookup_barcode,
+        transfer::upload, transfer::list, transfer::get, transfer::rows, transfer::confirm, transfer::discard, transfer::export,
         catalog::list_categories, catalog::create_category, catalog::put_category, catalog::list_brands, catalog::create_brand, catalog::put_brand,
         stock::list_warehouses, stock::create_warehouse, stock::put_warehouse, stock::get_settings, stock::put_settings,
         stock::list_documents, stock::create_document, stock::get_document, stock::put_document, stock::delete_document,

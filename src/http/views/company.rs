@@ -105,48 +105,8 @@ impl FromRequest<App> for LogoUpload {
         // Room for the part headers and the other fields around the file itself.
         let limit = app.config.upload_limit_kb * 1024 + 16 * 1024;
         let body = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| Error::PayloadTooLarge)?;
-        Ok(LogoUpload(multipart_file(&content_type, &body, "logo").filter(|(_, bytes)| !bytes.is_empty())))
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// The first file part named `field` of a multipart/form-data body (RFC 7578).
-fn multipart_file(content_type: &str, body: &[u8], field: &str) -> Option<(String, Vec<u8>)> {
-    let boundary = content_type.split(';').map(str::trim).find_map(|p| p.strip_prefix("boundary="))?.trim_matches('"');
-    let delimiter = format!("\r\n--{boundary}");
-    // The first delimiter may open the body without the leading CRLF.
-    let first = format!("--{boundary}");
-    let mut rest = &body[find(body, first.as_bytes())? + first.len()..];
-    loop {
-        rest = rest.strip_prefix(b"\r\n")?;
-        let head_end = find(rest, b"\r\n\r\n")?;
-        let head = std::str::from_utf8(&rest[..head_end]).ok()?;
-        let content = &rest[head_end + 4..];
-        let end = find(content, delimiter.as_bytes())?;
-        let (mut name, mut is_file, mut mime) = (None, false, String::new());
-        for line in head.split("\r\n") {
-            let Some((key, value)) = line.split_once(':') else { continue };
-            if key.trim().eq_ignore_ascii_case("content-disposition") {
-                for param in value.split(';').map(str::trim) {
-                    if let Some(n) = param.strip_prefix("name=") {
-                        name = Some(n.trim_matches('"'));
-                    }
-                    is_file |= param.starts_with("filename=");
-                }
-            } else if key.trim().eq_ignore_ascii_case("content-type") {
-                mime = value.trim().to_string();
-            }
-        }
-        if name == Some(field) && is_file {
-            return Some((mime, content[..end].to_vec()));
-        }
-        rest = &content[end + delimiter.len()..];
-        if rest.starts_with(b"--") {
-            return None;
-        }
+        let file = crate::http::multipart::part(&content_type, &body, "logo").filter(|p| p.file_name.is_some() && !p.bytes.is_empty());
+        Ok(LogoUpload(file.map(|p| (p.mime, p.bytes))))
     }
 }
 
@@ -316,8 +276,8 @@ mod tests {
     use super::*;
 
     fn check(body: &[u8], expected: Option<(&str, &[u8])>) {
-        let got = multipart_file("multipart/form-data; boundary=XyZ", body, "logo");
-        assert_eq!(got.as_ref().map(|(m, b)| (m.as_str(), b.as_slice())), expected);
+        let got = crate::http::multipart::part("multipart/form-data; boundary=XyZ", body, "logo").filter(|p| p.file_name.is_some());
+        assert_eq!(got.as_ref().map(|p| (p.mime.as_str(), p.bytes.as_slice())), expected);
     }
 
     #[test]

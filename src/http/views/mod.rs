@@ -22,6 +22,7 @@ mod pos;
 mod products;
 mod reports;
 mod stock;
+mod transfer;
 
 use askama::Template;
 use axum::Router;
@@ -437,6 +438,7 @@ impl Shell {
             ("/clients", "nav.clients", clients_module),
             ("/debtors", "nav.debtors", clients_module),
             ("/products", "nav.products", catalog && actor.can(Perm::PRODUCTS)),
+            ("/products/import", "nav.import", catalog && actor.can(Perm::PRODUCTS)),
             ("/categories", "nav.categories", catalog && actor.can(Perm::BRAND_CATEGORY)),
             ("/brands", "nav.brands", catalog && actor.can(Perm::BRAND_CATEGORY)),
             ("/documents", "nav.documents", catalog && actor.can(Perm::DOCUMENT)),

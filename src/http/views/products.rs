@@ -114,6 +114,23 @@ fn list_query(uri: &Uri) -> ListQuery {
     }
 }
 
+fn export_query(f: &ListFilter) -> String {
+    let mut pairs: Vec<(&str, String)> = Vec::new();
+    if let Some(c) = f.category {
+        pairs.push(("category", c.0.to_string()));
+    }
+    if let Some(b) = f.brand {
+        pairs.push(("brand", b.0.to_string()));
+    }
+    if let Some(k) = f.kind {
+        pairs.push(("kind", k.code().to_string()));
+    }
+    if f.archived {
+        pairs.push(("archived", "1".into()));
+    }
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
 /// The rows a list query asks for, and the link to the next page (none while searching).
 async fn results(app: &App, ui: &Ui, lq: &ListQuery) -> Result<(Vec<ProductRow>, Option<String>)> {
     let company = ui.actor().company;
@@ -159,6 +176,8 @@ struct ProductsPage {
     next: Option<String>,
     searching: bool,
     can_edit: bool,
+    /// The list's filters as a query string, carried by the export links.
+    export_query: String,
 }
 
 pub async fn list_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> {
@@ -195,6 +214,7 @@ pub async fn list_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Respo
         rows,
         next,
         can_edit: ui.actor().can(Perm::PRODUCTS),
+        export_query: export_query(&lq.filter),
     };
     render(StatusCode::OK, &page)
 }

@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use rust_decimal::Decimal;
 
 use super::{Choice, Errors, Fields, Shell, Ui, flash_text, render, see_other};
-use super::{catalog, documents, products};
+use super::{catalog, documents, products, transfer};
 use crate::app::App;
 use crate::auth::actor::Actor;
 use crate::catalog::model::Unit;
@@ -34,6 +34,12 @@ pub fn routes() -> Router<App> {
     Router::new()
         .route("/products", get(products::list_page).post(products::create))
         .route("/products/search", get(products::search_partial))
+        .route("/products/export", get(transfer::export))
+        .route("/products/import", get(transfer::upload_form).post(transfer::upload))
+        .route("/products/import/{id}", get(transfer::view))
+        .route("/products/import/{id}/progress", get(transfer::progress_partial))
+        .route("/products/import/{id}/confirm", post(transfer::confirm))
+        .route("/products/import/{id}/discard", post(transfer::discard))
         .route("/products/pick", get(products::pick_partial))
         .route("/products/new", get(products::new_page))
         .route("/products/{id}", get(products::card::card_page))

@@ -1,0 +1,268 @@
+//! Product import (upload → preview → confirm → progress) and export of the product list.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::catalog::{ListFilter, list_page, require_catalog_read};
+use crate::app::App;
+use crate::auth::actor::Actor;
+use crate::catalog::model::Kind;
+use crate::catalog::store::{BRANDS, CATEGORIES};
+use crate::error::{Error, Result};
+use crate::http::extract::{Auth, Json, Path, Query};
+use crate::http::problem::Problem;
+use crate::i18n::Lang;
+use crate::ids::{BrandId, CategoryId, CompanyId, ImportId};
+use crate::storage::ReadTx;
+use crate::tenancy::perms::Perm;
+use crate::transfer::{self, export, model::Import, model::ImportRow, store};
+
+#[derive(Serialize, ToSchema)]
+pub struct ImportDto {
+    pub id: u64,
+    pub file_name: String,
+    /// What was detected, e.g. "CSV, Windows-1251, «;»" or "XLSX".
+    pub format: String,
+    /// preview, applying, done or failed
+    pub state: String,
+    /// Recognised columns: the file's header text.
+    pub columns: Vec<String>,
+    /// Headers that were not recognised (ignored).
+    pub unknown_columns: Vec<String>,
+    pub rows: u32,
+    /// Preview counts: rows that create a product, update one, or have problems.
+    pub new: u32,
+    pub updates: u32,
+    pub errors: u32,
+    pub skip_invalid: bool,
+    /// Rows applied so far (progress = applied / rows).
+    pub applied: u32,
+    pub created_count: u32,
+    pub updated_count: u32,
+    pub failed_count: u32,
+    pub failure: Option<String>,
+}
+
+impl From<&Import> for ImportDto {
+    fn from(i: &Import) -> Self {
+        ImportDto {
+            id: i.id.0,
+            file_name: i.file_name.clone(),
+            format: i.format.clone(),
+            state: i.state.code().into(),
+            columns: i.columns.iter().map(|(_, n)| n.clone()).collect(),
+            unknown_columns: i.unknown_columns.clone(),
+            rows: i.rows,
+            new: i.new,
+            updates: i.updates,
+            errors: i.errors,
+            skip_invalid: i.skip_invalid,
+            applied: i.next_row,
+            created_count: i.created_count,
+            updated_count: i.updated_count,
+            failed_count: i.failed_count,
+            failure: i.failure.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RowErrorDto {
+    /// The file's header of the column at fault; empty for the row as a whole.
+    pub column: String,
+    pub code: String,
+    /// In the caller's language.
+    pub message: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ImportRowDto {
+    /// Row number as the spreadsheet shows it (the header is row 1).
+    pub line: u32,
+    /// The existing product this row updates.
+    pub target: Option<u64>,
+    pub applied: Option<u64>,
+    pub cells: Vec<(String, String)>,
+    pub errors: Vec<RowErrorDto>,
+}
+
+fn row_dto(i: &Import, r: &ImportRow, lang: Lang) -> ImportRowDto {
+    let name = |c| i.columns.iter().find(|(x, _)| *x == c).map(|(_, n)| n.clone()).unwrap_or_default();
+    ImportRowDto {
+        line: r.line,
+        target: r.target.map(|t| t.0),
+        applied: r.applied.map(|t| t.0),
+        cells: r.cells.iter().map(|(c, v)| (name(*c), v.clone())).collect(),
+        errors: r
+            .errors
+            .iter()
+            .map(|e| RowErrorDto { column: e.column.clone(), code: e.code.clone(), message: e.message(lang).to_string() })
+            .collect(),
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct UploadQuery {
+    /// The file's name, shown in the list (optional).
+    pub file_name: Option<String>,
+}
+
+/// Uploads a file (the raw bytes as the body: CSV in UTF-8 or Windows-1251 with `;`, `,` or
+/// tab, or XLSX/XLS/ODS) and returns its preview. Nothing is written to the catalog until
+/// `confirm`. Rows with problems are listed by `GET /api/v1/imports/{id}/rows?errors_only=true`.
+#[utoipa::path(post, path = "/api/v1/imports", tag = "catalog", security(("bearer" = [])), params(UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = ImportDto), (status = 413, body = Problem), (status = 422, body = Problem)))]
+pub async fn upload(State(app): State<App>, a: Auth, Query(q): Query<UploadQuery>, body: Bytes) -> Result<(StatusCode, Json<ImportDto>)> {
+    let import = start(&app, a.actor, q.file_name.unwrap_or_default(), body.to_vec()).await?;
+    Ok((StatusCode::CREATED, Json(ImportDto::from(&import))))
+}
+
+/// The upload shared with the import page.
+pub async fn start(app: &App, actor: Actor, file_name: String, bytes: Vec<u8>) -> Result<Import> {
+    if bytes.len() > app.config.import_limit_kb * 1024 {
+        return Err(Error::PayloadTooLarge);
+    }
+    let sheet = tokio::task::spawn_blocking(move || transfer::read_file(&bytes))
+        .await
+        .map_err(|e| Error::Internal(format!("reading an import: {e}")))??;
+    let now = app.now();
+    app.db.write(move |tx| transfer::preview(tx, &actor, now, &file_name, &sheet)).await
+}
+
+fn require_import(a: &Auth) -> Result<()> {
+    a.actor.require(Perm::PRODUCTS)
+}
+
+#[utoipa::path(get, path = "/api/v1/imports", tag = "catalog", security(("bearer" = [])),
+    responses((status = 200, body = Vec<ImportDto>)))]
+pub async fn list(State(app): State<App>, a: Auth) -> Result<Json<Vec<ImportDto>>> {
+    require_import(&a)?;
+    let imports = store::list(&app.db.read()?, a.actor.company, 50)?;
+    Ok(Json(imports.iter().map(ImportDto::from).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/imports/{id}", tag = "catalog", security(("bearer" = [])), params(("id" = u64, Path)),
+    responses((status = 200, body = ImportDto), (status = 404, body = Problem)))]
+pub async fn get(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<ImportDto>> {
+    require_import(&a)?;
+    let import = store::import(&app.db.read()?, a.actor.company, ImportId(id))?.ok_or(Error::NotFound)?;
+    Ok(Json(ImportDto::from(&import)))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RowsQuery {
+    /// Row index (0-based, data rows only) to start from.
+    pub from: Option<u64>,
+    pub limit: Option<usize>,
+    /// Only rows with problems.
+    pub errors_only: Option<bool>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RowsPage {
+    pub items: Vec<ImportRowDto>,
+}
+
+#[utoipa::path(get, path = "/api/v1/imports/{id}/rows", tag = "catalog", security(("bearer" = [])), params(("id" = u64, Path), RowsQuery),
+    responses((status = 200, body = RowsPage), (status = 404, body = Problem)))]
+pub async fn rows(State(app): State<App>, a: Auth, Path(id): Path<u64>, Query(q): Query<RowsQuery>) -> Result<Json<RowsPage>> {
+    require_import(&a)?;
+    let tx = app.db.read()?;
+    let import = store::import(&tx, a.actor.company, ImportId(id))?.ok_or(Error::NotFound)?;
+    let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
+    let rows = store::rows(&tx, a.actor.company, import.id, q.from.unwrap_or(0), limit, q.errors_only.unwrap_or(false))?;
+    Ok(Json(RowsPage { items: rows.iter().map(|r| row_dto(&import, r, a.actor.lang)).collect() }))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConfirmInput {
+    /// Apply the valid rows and skip those with problems (otherwise a file with problems is
+    /// refused with `import_has_errors`).
+    pub skip_invalid: bool,
+}
+
+/// Confirms a previewed import; it is applied in the background in chunks of 500 rows (poll
+/// `GET /api/v1/imports/{id}` for progress).
+#[utoipa::path(post, path = "/api/v1/imports/{id}/confirm", tag = "catalog", security(("bearer" = [])), params(("id" = u64, Path)),
+    request_body = ConfirmInput,
+    responses((status = 202, body = ImportDto), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn confirm(
+    State(app): State<App>,
+    a: Auth,
+    Path(id): Path<u64>,
+    Json(i): Json<ConfirmInput>,
+) -> Result<(StatusCode, Json<ImportDto>)> {
+    let import = confirm_import(&app, a.actor, ImportId(id), i.skip_invalid).await?;
+    Ok((StatusCode::ACCEPTED, Json(ImportDto::from(&import))))
+}
+
+pub async fn confirm_import(app: &App, actor: Actor, id: ImportId, skip_invalid: bool) -> Result<Import> {
+    let now = app.now();
+    let import = app.db.write(move |tx| transfer::confirm(tx, &actor, now, id, skip_invalid)).await?;
+    app.wake.notify_waiters();
+    Ok(import)
+}
+
+/// Discards an import that was not confirmed.
+#[utoipa::path(delete, path = "/api/v1/imports/{id}", tag = "catalog", security(("bearer" = [])), params(("id" = u64, Path)),
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn discard(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<StatusCode> {
+    app.db.write(move |tx| transfer::discard(tx, &a.actor, ImportId(id))).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    /// csv (default) or xlsx
+    pub format: Option<String>,
+    pub category: Option<u64>,
+    pub brand: Option<u64>,
+    /// goods, service or bundle
+    pub kind: Option<String>,
+    pub archived: Option<bool>,
+}
+
+/// The file of an export: the products passing the list's filters, with the columns the
+/// importer reads (so the file imports back unchanged).
+pub fn export_file(tx: &ReadTx, company: CompanyId, q: &ExportQuery, lang: Lang) -> Result<Response> {
+    let kind = match q.kind.as_deref().filter(|k| !k.is_empty()) {
+        Some(k) => Some(
+            Kind::parse(k).ok_or_else(|| Error::field("kind", "kind", "Тип: goods, service, bundle", "Kind: goods, service, bundle"))?,
+        ),
+        None => None,
+    };
+    let filter =
+        ListFilter { category: q.category.map(CategoryId), brand: q.brand.map(BrandId), kind, archived: q.archived.unwrap_or(false) };
+    let (products, _) = list_page(tx, company, &filter, None, usize::MAX)?;
+    let c = company.0;
+    let names = export::Names {
+        categories: crate::catalog::category_paths(
+            tx.list(CATEGORIES, (c, 0), (c, u64::MAX), usize::MAX)?.into_iter().map(|(_, cat)| cat).collect(),
+        ),
+        brands: tx.list(BRANDS, (c, 0), (c, u64::MAX), usize::MAX)?.into_iter().map(|(_, b)| (b.id, b.name)).collect(),
+    };
+    let (bytes, mime, ext) = match q.format.as_deref().unwrap_or("csv") {
+        "csv" => (export::csv(&products, &names, lang)?, "text/csv; charset=utf-8", "csv"),
+        "xlsx" => (export::xlsx(&products, &names, lang)?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+        _ => return Err(Error::field("format", "format", "Формат: csv или xlsx", "Format: csv or xlsx")),
+    };
+    let disposition = format!("attachment; filename=\"products.{ext}\"");
+    Ok(([(header::CONTENT_TYPE, mime.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/products/export", tag = "catalog", security(("bearer" = [])), params(ExportQuery),
+    responses((status = 200, description = "the CSV (UTF-8 with BOM, `;`) or XLSX file"), (status = 422, body = Problem)))]
+pub async fn export(State(app): State<App>, a: Auth, Query(q): Query<ExportQuery>) -> Result<Response> {
+    require_catalog_read(&a.actor)?;
+    let tx = app.db.read()?;
+    export_file(&tx, a.actor.company, &q, a.actor.lang)
+}

@@ -1,0 +1,266 @@
+//! Product import pages: upload (multipart; the `_csrf` field is read by the CSRF middleware),
+//! the preview with counts, the first rows and every problem, confirm (optionally skipping
+//! rows with problems) or discard, and the progress bar polled while the worker applies it.
+//! Export downloads of the product list (CSV, XLSX) keep the list's filters.
+
+use askama::Template;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{StatusCode, Uri, header};
+use axum::response::Response;
+
+use super::stock::require_module;
+use super::{Errors, Fields, Shell, Ui, render, see_other};
+use crate::app::App;
+use crate::error::{Error, FieldError, Result};
+use crate::http::api::transfer::{ExportQuery, confirm_import, export_file, start};
+use crate::http::extract::Path;
+use crate::i18n::Lang;
+use crate::ids::ImportId;
+use crate::tenancy::perms::Perm;
+use crate::transfer::model::{Import, ImportRow, State as ImportState};
+use crate::transfer::store;
+
+/// Rows shown in the preview table; problems are listed in full (up to `MAX_PROBLEMS`).
+const SAMPLE: usize = 20;
+const MAX_PROBLEMS: usize = 5_000;
+
+fn require_import(ui: &Ui) -> Result<()> {
+    ui.actor().require(Perm::PRODUCTS)?;
+    require_module(ui.actor())
+}
+
+/// The uploaded file of the import form.
+pub struct ImportUpload(Option<(String, Vec<u8>)>);
+
+impl FromRequest<App> for ImportUpload {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, app: &App) -> Result<Self, Error> {
+        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        if !content_type.starts_with("multipart/form-data") {
+            return Err(Error::BadRequest { code: "unsupported_media_type", detail: "expected multipart/form-data".into() });
+        }
+        let limit = app.config.import_limit_kb * 1024 + 64 * 1024;
+        let body = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| Error::PayloadTooLarge)?;
+        let file = crate::http::multipart::part(&content_type, &body, "file").filter(|p| !p.bytes.is_empty());
+        Ok(ImportUpload(file.map(|p| (p.file_name.unwrap_or_default(), p.bytes))))
+    }
+}
+
+pub struct ImportLine {
+    pub id: u64,
+    pub file_name: String,
+    pub created: String,
+    pub state: &'static str,
+    pub rows: u32,
+}
+
+#[derive(Template)]
+#[template(path = "import.html")]
+struct UploadPage {
+    lang: Lang,
+    shell: Shell,
+    errs: Errors,
+    limit_mb: usize,
+    imports: Vec<ImportLine>,
+}
+
+fn state_label(lang: Lang, s: ImportState) -> &'static str {
+    lang.t(&format!("import.state_{}", s.code()))
+}
+
+fn upload_page(app: &App, ui: &Ui, errs: Errors) -> Result<UploadPage> {
+    let imports = store::list(&app.db.read()?, ui.actor().company, 20)?
+        .into_iter()
+        .map(|i| ImportLine {
+            id: i.id.0,
+            file_name: i.file_name,
+            created: i.created.rfc3339(),
+            state: state_label(ui.lang, i.state),
+            rows: i.rows,
+        })
+        .collect();
+    Ok(UploadPage { lang: ui.lang, shell: Shell::load(app, ui)?, errs, limit_mb: app.config.import_limit_kb / 1024, imports })
+}
+
+pub async fn upload_form(State(app): State<App>, ui: Ui) -> Result<Response> {
+    require_import(&ui)?;
+    render(StatusCode::OK, &upload_page(&app, &ui, Errors::default())?)
+}
+
+pub async fn upload(State(app): State<App>, ui: Ui, ImportUpload(file): ImportUpload) -> Result<Response> {
+    require_import(&ui)?;
+    let outcome = match file {
+        None => Err(Error::Validation(vec![FieldError::new("file", "required", "Выберите файл", "Choose a file")])),
+        Some((name, bytes)) => start(&app, ui.actor().clone(), name, bytes).await,
+    };
+    match outcome {
+        Ok(import) => Ok(see_other(&format!("/products/import/{}", import.id))),
+        Err(Error::Validation(list)) => {
+            render(StatusCode::UNPROCESSABLE_ENTITY, &upload_page(&app, &ui, Errors::new(&list, ui.lang, &["file"]))?)
+        }
+        Err(Error::PayloadTooLarge) => {
+            let errs = Errors::form(Error::PayloadTooLarge.message(ui.lang));
+            render(StatusCode::PAYLOAD_TOO_LARGE, &upload_page(&app, &ui, errs)?)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub struct ProblemLine {
+    pub line: u32,
+    pub column: String,
+    pub message: String,
+}
+
+pub struct SampleRow {
+    pub line: u32,
+    pub action: &'static str,
+    pub cells: Vec<String>,
+    pub bad: bool,
+}
+
+/// The progress part of the import page, polled every second while the worker applies it.
+#[derive(Template)]
+#[template(path = "import_progress_partial.html")]
+struct ProgressPartial {
+    lang: Lang,
+    id: u64,
+    state: &'static str,
+    applying: bool,
+    finished: bool,
+    percent: u32,
+    applied: u32,
+    rows: u32,
+    created: u32,
+    updated: u32,
+    failed: u32,
+    failure: String,
+}
+
+fn progress(lang: Lang, i: &Import) -> ProgressPartial {
+    let percent = if i.rows == 0 { 100 } else { (u64::from(i.next_row) * 100 / u64::from(i.rows)) as u32 };
+    ProgressPartial {
+        lang,
+        id: i.id.0,
+        state: state_label(lang, i.state),
+        applying: i.state == ImportState::Applying,
+        finished: matches!(i.state, ImportState::Done | ImportState::Failed),
+        percent,
+        applied: i.next_row,
+        rows: i.rows,
+        created: i.created_count,
+        updated: i.updated_count,
+        failed: i.failed_count,
+        failure: i.failure.clone().unwrap_or_default(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "import_view.html")]
+struct ViewPage {
+    lang: Lang,
+    shell: Shell,
+    id: u64,
+    file_name: String,
+    format: String,
+    columns: Vec<String>,
+    unknown: String,
+    rows: u32,
+    new: u32,
+    updates: u32,
+    errors: u32,
+    preview: bool,
+    sample: Vec<SampleRow>,
+    problems: Vec<ProblemLine>,
+    more_problems: bool,
+    /// The rendered `ProgressPartial` (the same fragment the poll replaces).
+    progress_html: String,
+}
+
+fn sample_row(r: &ImportRow, columns: &[(crate::transfer::columns::Column, String)], lang: Lang) -> SampleRow {
+    let action = match (r.errors.is_empty(), r.target) {
+        (false, _) => lang.t("import.action_error"),
+        (true, Some(_)) => lang.t("import.action_update"),
+        (true, None) => lang.t("import.action_new"),
+    };
+    SampleRow {
+        line: r.line,
+        action,
+        cells: columns.iter().map(|(c, _)| r.cell(*c).unwrap_or("").to_string()).collect(),
+        bad: !r.errors.is_empty(),
+    }
+}
+
+pub async fn view(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
+    require_import(&ui)?;
+    let lang = ui.lang;
+    let company = ui.actor().company;
+    let tx = app.db.read()?;
+    let import = store::import(&tx, company, ImportId(id))?.ok_or(Error::NotFound)?;
+    let preview = import.state == ImportState::Preview;
+    let sample = store::rows(&tx, company, import.id, 0, SAMPLE, false)?.iter().map(|r| sample_row(r, &import.columns, lang)).collect();
+    let bad = store::rows(&tx, company, import.id, 0, MAX_PROBLEMS + 1, true)?;
+    let more_problems = bad.len() > MAX_PROBLEMS;
+    let problems = bad
+        .iter()
+        .take(MAX_PROBLEMS)
+        .flat_map(|r| r.errors.iter().map(|e| ProblemLine { line: r.line, column: e.column.clone(), message: e.message(lang).to_string() }))
+        .collect();
+    drop(tx);
+    let page = ViewPage {
+        lang,
+        shell: Shell::load(&app, &ui)?,
+        id,
+        file_name: import.file_name.clone(),
+        format: import.format.clone(),
+        columns: import.columns.iter().map(|(_, n)| n.clone()).collect(),
+        unknown: import.unknown_columns.join(", "),
+        rows: import.rows,
+        new: import.new,
+        updates: import.updates,
+        errors: import.errors,
+        preview,
+        sample,
+        problems,
+        more_problems,
+        progress_html: progress(lang, &import).render().map_err(|e| Error::Internal(format!("template: {e}")))?,
+    };
+    render(StatusCode::OK, &page)
+}
+
+pub async fn progress_partial(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
+    require_import(&ui)?;
+    let import = store::import(&app.db.read()?, ui.actor().company, ImportId(id))?.ok_or(Error::NotFound)?;
+    render(StatusCode::OK, &progress(ui.lang, &import))
+}
+
+pub async fn confirm(State(app): State<App>, ui: Ui, Path(id): Path<u64>, body: axum::body::Bytes) -> Result<Response> {
+    require_import(&ui)?;
+    let skip = Fields::parse(&body).get("skip_invalid") == "1";
+    confirm_import(&app, ui.actor().clone(), ImportId(id), skip).await?;
+    Ok(see_other(&format!("/products/import/{id}")))
+}
+
+pub async fn discard(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
+    require_import(&ui)?;
+    let actor = ui.actor().clone();
+    app.db.write(move |tx| crate::transfer::discard(tx, &actor, ImportId(id))).await?;
+    Ok(see_other("/products/import"))
+}
+
+/// `/products/export?format=csv|xlsx&category=…&brand=…&kind=…&archived=1`: the list's
+/// filters as the products page writes them.
+pub async fn export(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> {
+    crate::http::api::catalog::require_catalog_read(ui.actor())?;
+    require_module(ui.actor())?;
+    let f = Fields::parse(uri.query().unwrap_or("").as_bytes());
+    let q = ExportQuery {
+        format: Some(f.get("format")).filter(|s| !s.is_empty()),
+        category: f.id("category"),
+        brand: f.id("brand"),
+        kind: Some(f.get("kind")).filter(|s| !s.is_empty()),
+        archived: Some(f.get("archived") == "1"),
+    };
+    export_file(&app.db.read()?, ui.actor().company, &q, ui.lang)
+}
