@@ -10,6 +10,7 @@ pub fn run(db: &Db) -> Result<Vec<String>> {
     problems.extend(crate::catalog::store::verify(&tx)?);
     problems.extend(crate::inventory::store::verify(&tx)?);
     problems.extend(crate::pos::store::verify(&tx)?);
+    problems.extend(crate::printing::verify(&tx)?);
     problems.extend(ids_below_counter(&tx)?);
     Ok(problems)
 }

@@ -9,6 +9,8 @@
 //! - `audit`: the append-only log every write appends to in its own transaction.
 //! - `backup`, `check`: verified one-file backups and restore; the consistency checker.
 //! - `demo`: the demo shop of `dukan demo`; `seed`: synthetic benchmark data. `schema`: the registry of every table, rendered to `schema/keyspace.txt`.
+//! - `pos`, `printing`: cash boxes, shifts, checkout; receipts on ESC/POS printers and their
+//!   per-printer queues.
 //! - `search`: the only module that imports tantivy — per-company product indexes derived from
 //!   the catalog, fed from the outbox, rebuildable.
 //! - `workers`, `metrics`: background loops over the outbox; Prometheus text.
@@ -36,6 +38,7 @@ pub mod catalog;
 
 pub mod inventory;
 pub mod pos;
+pub mod printing;
 pub mod webhooks;
 
 pub mod search;

@@ -13,6 +13,7 @@ pub fn all_tables() -> Vec<TableInfo> {
     t.extend(crate::catalog::store::tables());
     t.extend(crate::inventory::store::tables());
     t.extend(crate::pos::store::tables());
+    t.extend(crate::printing::store::tables());
     t.extend(crate::webhooks::tables());
     t.extend(crate::backup::tables());
     t

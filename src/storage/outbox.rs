@@ -33,6 +33,8 @@ pub enum JobKind {
     IndexProduct { product: u64 },
     /// POST a webhook delivery (its body and target are in the delivery row).
     Webhook { delivery: u64 },
+    /// Send a queued print job (`printing::store::PRINT_JOBS`) to its printer.
+    Print { printer: u64, job: u64 },
 }
 
 impl JobKind {
@@ -41,6 +43,7 @@ impl JobKind {
             JobKind::Backup { .. } => "backup",
             JobKind::IndexProduct { .. } => "search",
             JobKind::Webhook { .. } => "webhook",
+            JobKind::Print { .. } => "print",
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod catalog_search;
 pub mod dto;
 pub mod ops;
 pub mod pos;
+pub mod printing;
 pub mod stock;
 pub mod tenancy;
 pub mod webhooks;
@@ -87,6 +88,12 @@ pub fn routes(upload_limit: usize) -> Router<App> {
         .route("/api/v1/sales", get(pos::list_sales).post(pos::checkout))
         .route("/api/v1/sales/{id}", get(pos::get_sale))
         .route("/api/v1/sales/{id}/returns", get(pos::list_returns).post(pos::return_sale))
+        .route("/api/v1/sales/{id}/reprint", post(printing::reprint))
+        .route("/api/v1/sales/{id}/receipt", get(printing::receipt))
+        .route("/api/v1/printers", get(printing::list).post(printing::create))
+        .route("/api/v1/printers/{id}", get(printing::get).put(printing::put))
+        .route("/api/v1/printers/{id}/test", post(printing::test))
+        .route("/api/v1/printers/{id}/queue", get(printing::queue).delete(printing::clear_queue))
 }
 
 #[derive(OpenApi)]
@@ -116,6 +123,8 @@ pub fn routes(upload_limit: usize) -> Router<App> {
         pos::list_flows, pos::create_flow, pos::approve_flow, pos::reject_flow,
         pos::get_cart, pos::put_cart, pos::clear_cart, pos::scan, pos::add_item, pos::put_line,
         pos::list_sales, pos::checkout, pos::get_sale, pos::return_sale, pos::list_returns,
+        printing::list, printing::create, printing::get, printing::put, printing::test, printing::queue, printing::clear_queue,
+        printing::reprint, printing::receipt,
         crate::http::healthz,
     ),
     modifiers(&BearerScheme)
