@@ -23,6 +23,7 @@ pub enum Kind {
     Shift,
     Sale,
     CashFlow,
+    Printer,
 }
 
 pub struct Route {
@@ -69,6 +70,12 @@ fn close_body() -> Option<Value> {
     Some(json!({"closing_cash": "0"}))
 }
 
+fn printer_body() -> Option<Value> {
+    Some(
+        json!({"name": "Чужой принтер", "transport": "tcp", "address": "127.0.0.1:9", "model": "epson", "code_page": "pc866", "width": "58"}),
+    )
+}
+
 fn return_body() -> Option<Value> {
     Some(json!({"idempotency_key": "isolation"}))
 }
@@ -112,6 +119,13 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::POST, path: "/api/v1/sales/{id}/returns", kind: Kind::Sale, body: return_body },
     Route { method: Method::POST, path: "/api/v1/cash-flows/{id}/approve", kind: Kind::CashFlow, body: none },
     Route { method: Method::POST, path: "/api/v1/cash-flows/{id}/reject", kind: Kind::CashFlow, body: none },
+    Route { method: Method::POST, path: "/api/v1/sales/{id}/reprint", kind: Kind::Sale, body: none },
+    Route { method: Method::GET, path: "/api/v1/sales/{id}/receipt", kind: Kind::Sale, body: none },
+    Route { method: Method::GET, path: "/api/v1/printers/{id}", kind: Kind::Printer, body: none },
+    Route { method: Method::PUT, path: "/api/v1/printers/{id}", kind: Kind::Printer, body: printer_body },
+    Route { method: Method::POST, path: "/api/v1/printers/{id}/test", kind: Kind::Printer, body: none },
+    Route { method: Method::GET, path: "/api/v1/printers/{id}/queue", kind: Kind::Printer, body: none },
+    Route { method: Method::DELETE, path: "/api/v1/printers/{id}/queue", kind: Kind::Printer, body: none },
 ];
 
 /// Records of one company, created through the API.
@@ -130,6 +144,7 @@ pub struct Fixture {
     pub shift: u64,
     pub sale: u64,
     pub cash_flow: u64,
+    pub printer: u64,
 }
 
 pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
@@ -177,12 +192,17 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
     let (s, flow) =
         t.post(&client, "/api/v1/cash-flows", json!({"cash_box": cb["id"], "kind": "in", "amount": "10", "reason": "Размен"})).await;
     assert_eq!(s, StatusCode::CREATED, "{flow}");
+    let mut pbody = printer_body().expect("body");
+    pbody["name"] = json!("Чековый");
+    let (s, printer) = t.post(&client, "/api/v1/printers", pbody).await;
+    assert_eq!(s, StatusCode::CREATED, "{printer}");
     let id = |v: &Value| v["id"].as_u64().expect("id");
     Fixture {
         cash_box: id(&cb),
         shift: id(&shift),
         sale: id(&sale),
         cash_flow: id(&flow),
+        printer: id(&printer),
         branch: id(&b),
         user: u["user"]["id"].as_u64().expect("id"),
         role: id(&r),
@@ -214,6 +234,7 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
             Kind::Shift => b.shift,
             Kind::Sale => b.sale,
             Kind::CashFlow => b.cash_flow,
+            Kind::Printer => b.printer,
         };
         let path = route.path.replace("{id}", &id.to_string());
         let (status, body) = t.call(route.method.clone(), &path, Some(&a.client.token), (route.body)()).await;
@@ -237,6 +258,7 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
         ("/api/v1/shifts", b.shift),
         ("/api/v1/sales", b.sale),
         ("/api/v1/cash-flows", b.cash_flow),
+        ("/api/v1/printers", b.printer),
     ] {
         let (_, items) = t.get(&a.client, list).await;
         let items = if items.get("items").is_some() { items["items"].clone() } else { items };

@@ -10,6 +10,7 @@ mod input;
 mod isolation;
 mod ops;
 mod pos;
+mod printing;
 mod search;
 pub mod stock;
 mod tenancy;
