@@ -4,13 +4,14 @@ mod common;
 
 mod auth;
 mod browser;
+mod browser_print;
 mod browser_stock;
 mod cli;
 mod input;
 mod isolation;
 mod ops;
 mod pos;
-mod printing;
+pub mod printing;
 mod search;
 pub mod stock;
 mod tenancy;

@@ -17,6 +17,7 @@ mod ops;
 mod people;
 mod platform;
 mod pos;
+mod printing;
 mod products;
 mod stock;
 
@@ -73,6 +74,7 @@ pub fn routes(_app: &App) -> Router<App> {
         .route("/platform/plans/{id}", get(platform::plan_page).post(platform::save_plan))
         .merge(stock::routes())
         .merge(pos::routes())
+        .merge(printing::routes())
 }
 
 // ---- errors: the full error page and the htmx flash fragment ----
@@ -421,12 +423,13 @@ impl Shell {
         let branch_name = branches.iter().find(|c| c.selected).map(|c| c.label.clone()).unwrap_or_default();
         let catalog = actor.has_feature("catalog");
         let pos = actor.has_feature("pos");
-        let items: [(&'static str, &str, bool); 18] = [
+        let items: [(&'static str, &str, bool); 19] = [
             ("/", "nav.home", true),
             ("/pos", "nav.pos", pos && actor.can(Perm::CASHIER)),
             ("/sales", "nav.sales", pos && (actor.can(Perm::SALES) || actor.can(Perm::CASHIER))),
             ("/shifts", "nav.shifts", pos && (actor.can(Perm::SHIFTS) || actor.can(Perm::CASHBOX) || actor.can(Perm::CASHIER))),
             ("/cash-boxes", "nav.cash_boxes", pos && actor.can(Perm::CASHBOX)),
+            ("/printers", "nav.printers", pos && actor.can(Perm::CASHBOX)),
             ("/products", "nav.products", catalog && actor.can(Perm::PRODUCTS)),
             ("/categories", "nav.categories", catalog && actor.can(Perm::BRAND_CATEGORY)),
             ("/brands", "nav.brands", catalog && actor.can(Perm::BRAND_CATEGORY)),

@@ -45,7 +45,7 @@ pub fn routes() -> Router<App> {
         .route("/cash-boxes", get(boxes_page).post(create_box))
 }
 
-const FLASHES: &[&str] = &["shift_opened", "sold", "returned", "shift_closed", "flow_saved", "cash_box_saved"];
+const FLASHES: &[&str] = &["shift_opened", "sold", "returned", "shift_closed", "flow_saved", "cash_box_saved", "reprinted"];
 
 fn flash(shell: &mut Shell, lang: Lang, uri: &Uri) {
     let ok = Fields::parse(uri.query().unwrap_or("").as_bytes()).get("ok");
@@ -355,6 +355,9 @@ struct SalePage {
     wallets: Vec<String>,
     key: String,
     errs: Errors,
+    /// The receipt as the printer gets it (same layout), and the box's printers with status.
+    printed: Vec<crate::http::api::printing::PreviewLine>,
+    printers: Vec<(String, String, String)>,
 }
 
 fn sale_page_for(app: &App, ui: &Ui, uri: &Uri, sale: &Sale, errs: Errors) -> Result<SalePage> {
@@ -385,9 +388,14 @@ fn sale_page_for(app: &App, ui: &Ui, uri: &Uri, sale: &Sale, errs: Errors) -> Re
         }
     }
     let settings = tx.get(POS_SETTINGS, c.0)?.unwrap_or_default();
+    let printed =
+        crate::printing::preview(&tx, ui.actor(), sale.id)?.blocks.into_iter().map(crate::http::api::printing::preview_line).collect();
+    let printers = printer_states(&tx, ui, sale.cash_box)?;
     let mut shell = Shell::load(app, ui)?;
     flash(&mut shell, ui.lang, uri);
     Ok(SalePage {
+        printed,
+        printers,
         lang: ui.lang,
         shell,
         id: sale.id.0,
@@ -411,6 +419,17 @@ fn sale_page_for(app: &App, ui: &Ui, uri: &Uri, sale: &Sale, errs: Errors) -> Re
         key: new_key(),
         errs,
     })
+}
+
+/// (name, status code, status words) of the active printers of a cash box.
+pub fn printer_states(tx: &crate::storage::ReadTx, ui: &Ui, b: CashBoxId) -> Result<Vec<(String, String, String)>> {
+    Ok(crate::printing::for_cash_box(tx, ui.actor().company, b)?
+        .into_iter()
+        .map(|(p, s)| {
+            let code = s.map(|s| s.health.code());
+            (p.name, code.unwrap_or("none").to_string(), super::printing::status_label(ui.lang, code))
+        })
+        .collect())
 }
 
 pub async fn sale_page(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>) -> Result<Response> {
