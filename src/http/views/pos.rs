@@ -108,6 +108,8 @@ struct TillPage {
     key: String,
     errs: Errors,
     js: String,
+    /// The box's printers: (name, status code, status words).
+    printers: Vec<(String, String, String)>,
 }
 
 async fn till(app: &App, ui: &Ui, uri: &Uri, chosen: Option<u64>, errs: Errors) -> Result<TillPage> {
@@ -131,6 +133,7 @@ async fn till(app: &App, ui: &Ui, uri: &Uri, chosen: Option<u64>, errs: Errors) 
         None => None,
     };
     let settings = tx.get(POS_SETTINGS, actor.company.0)?.unwrap_or_default();
+    let printers = printer_states(&tx, ui, CashBoxId(cash_box))?;
     drop(tx);
     let (now, a) = (app.now(), actor.clone());
     let cart = app.db.write(move |tx| pos::cart(tx, &a, now, CashBoxId(cash_box))).await?;
@@ -172,6 +175,7 @@ async fn till(app: &App, ui: &Ui, uri: &Uri, chosen: Option<u64>, errs: Errors) 
         errs,
         js: crate::http::assets::url("pos.js"),
         shell,
+        printers,
     })
 }
 
@@ -245,7 +249,10 @@ pub async fn checkout(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Re
     let d = CheckoutDraft { key: f.get("key"), cash_box: Some(CashBoxId(b)), payments, ..CheckoutDraft::default() };
     let (now, actor) = (app.now(), ui.actor().clone());
     match app.db.write(move |tx| pos::checkout(tx, &actor, now, &d)).await {
-        Ok(sale) => Ok(see_other(&format!("/sales/{}?ok=sold", sale.id))),
+        Ok(sale) => {
+            app.wake.notify_waiters();
+            Ok(see_other(&format!("/sales/{}?ok=sold", sale.id)))
+        }
         Err(e) => {
             let errs = problem(e, ui.lang)?;
             render(StatusCode::UNPROCESSABLE_ENTITY, &till(&app, &ui, &uri, Some(b), errs).await?)
@@ -597,7 +604,10 @@ pub async fn close_shift(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Pat
     let counted = f.get("closing_cash");
     let (now, actor) = (app.now(), ui.actor().clone());
     match app.db.write(move |tx| pos::close_shift(tx, &actor, now, ShiftId(id), &counted)).await {
-        Ok(_) => Ok(see_other(&format!("/shifts/{id}?ok=shift_closed"))),
+        Ok(_) => {
+            app.wake.notify_waiters();
+            Ok(see_other(&format!("/shifts/{id}?ok=shift_closed")))
+        }
         Err(e) => {
             let errs = problem(e, ui.lang)?;
             let s = readable_shift(&app.db.read()?, ui.actor(), ShiftId(id))?;
