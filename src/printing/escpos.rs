@@ -200,16 +200,26 @@ fn line(out: &mut Vec<u8>, p: &Profile, text: &str, align: Align, bold: bool, bi
 /// `GS v 0`: the line drawn with the embedded font in font-A cells (scaled ×2 when big),
 /// aligned to whole cells so that the decoder can read it back.
 fn raster_line(out: &mut Vec<u8>, p: &Profile, text: &str, align: Align, big: bool) {
+    let (row_bytes, rows, bits) = raster(p.width, text, align, big);
+    out.extend([ESC, b'a', 0]);
+    out.extend([GS, b'v', b'0', 0]);
+    out.extend(u16_le(row_bytes));
+    out.extend(u16_le(rows));
+    out.extend(bits);
+}
+
+/// One line as a 1-bit image the width of the paper: (bytes per row, rows, bits; 1 = ink).
+pub fn raster(width: Width, text: &str, align: Align, big: bool) -> (usize, usize, Vec<u8>) {
     let scale = if big { 2 } else { 1 };
     let (cw, ch) = (CELL_W * scale, CELL_H * scale);
-    let cols = p.width.dots() / cw;
+    let cols = width.dots() / cw;
     let chars: Vec<char> = text.chars().take(cols).collect();
     let first = match align {
         Align::Left => 0,
         Align::Center => (cols - chars.len()) / 2,
         Align::Right => cols - chars.len(),
     };
-    let row_bytes = p.width.dots() / 8;
+    let row_bytes = width.dots() / 8;
     let mut bits = vec![0u8; row_bytes * ch];
     for (i, c) in chars.iter().enumerate() {
         let g = font::glyph(*c);
@@ -229,11 +239,7 @@ fn raster_line(out: &mut Vec<u8>, p: &Profile, text: &str, align: Align, big: bo
             }
         }
     }
-    out.extend([ESC, b'a', 0]);
-    out.extend([GS, b'v', b'0', 0]);
-    out.extend(u16_le(row_bytes));
-    out.extend(u16_le(ch));
-    out.extend(bits);
+    (row_bytes, ch, bits)
 }
 
 fn u16_le(n: usize) -> [u8; 2] {

@@ -13,6 +13,7 @@
 pub mod codepage;
 pub mod escpos;
 pub mod font;
+pub mod png;
 pub mod receipt;
 pub mod store;
 pub mod transport;
@@ -609,6 +610,16 @@ pub fn verify(tx: &ReadTx) -> std::result::Result<Vec<String>, StorageError> {
 /// The receipt of a sale laid out for preview (80 mm, or the width of the first printer of
 /// its cash box), from the same model the printer gets.
 pub fn preview(tx: &ReadTx, actor: &Actor, sale: SaleId) -> Result<escpos::Doc> {
+    Ok(preview_at(tx, actor, sale)?.0)
+}
+
+/// The same receipt drawn as a PNG (`png::render`).
+pub fn preview_png(tx: &ReadTx, actor: &Actor, sale: SaleId) -> Result<Vec<u8>> {
+    let (doc, width) = preview_at(tx, actor, sale)?;
+    Ok(png::render(&doc, width))
+}
+
+fn preview_at(tx: &ReadTx, actor: &Actor, sale: SaleId) -> Result<(escpos::Doc, Width)> {
     let c = actor.company;
     let sale = tx.get(crate::pos::store::SALES, (c.0, sale.0))?.ok_or(Error::NotFound)?;
     if !actor.owner_like()
@@ -623,7 +634,7 @@ pub fn preview(tx: &ReadTx, actor: &Actor, sale: SaleId) -> Result<escpos::Doc> 
         cash_box: tx.get(crate::pos::store::CASH_BOXES, (c.0, sale.cash_box.0))?,
     };
     let width = for_cash_box(tx, c, sale.cash_box)?.first().map_or(Width::Mm80, |(p, _)| p.profile.width);
-    Ok(receipt_of(&sale, &src, false).layout(width.chars()))
+    Ok((receipt_of(&sale, &src, false).layout(width.chars()), width))
 }
 
 #[cfg(test)]

@@ -121,6 +121,7 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::POST, path: "/api/v1/cash-flows/{id}/reject", kind: Kind::CashFlow, body: none },
     Route { method: Method::POST, path: "/api/v1/sales/{id}/reprint", kind: Kind::Sale, body: none },
     Route { method: Method::GET, path: "/api/v1/sales/{id}/receipt", kind: Kind::Sale, body: none },
+    Route { method: Method::GET, path: "/api/v1/sales/{id}/receipt.png", kind: Kind::Sale, body: none },
     Route { method: Method::GET, path: "/api/v1/printers/{id}", kind: Kind::Printer, body: none },
     Route { method: Method::PUT, path: "/api/v1/printers/{id}", kind: Kind::Printer, body: printer_body },
     Route { method: Method::POST, path: "/api/v1/printers/{id}/test", kind: Kind::Printer, body: none },

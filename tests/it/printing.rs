@@ -138,6 +138,11 @@ async fn a_sale_prints_its_receipt_on_the_cash_boxs_tcp_printer() {
     assert_eq!(s, StatusCode::OK);
     let preview_text: Vec<&str> = preview.as_array().expect("lines").iter().filter_map(|l| l["text"].as_str()).collect();
     assert!(preview_text.iter().any(|l| l.contains("Кефир")), "{preview}");
+    let png =
+        t.http.get(t.url(&format!("/api/v1/sales/{}/receipt.png", sale["id"]))).bearer_auth(&f.client.token).send().await.expect("png");
+    assert_eq!(png.headers()["content-type"], "image/png");
+    let png = png.bytes().await.expect("bytes");
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 1000, "{} bytes", png.len());
 
     // Closing the shift prints the Z report.
     let (s, _) = t.post(&f.client, &format!("/api/v1/shifts/{}/close", f.shift), json!({"closing_cash": "170"})).await;

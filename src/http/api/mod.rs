@@ -90,6 +90,7 @@ pub fn routes(upload_limit: usize) -> Router<App> {
         .route("/api/v1/sales/{id}/returns", get(pos::list_returns).post(pos::return_sale))
         .route("/api/v1/sales/{id}/reprint", post(printing::reprint))
         .route("/api/v1/sales/{id}/receipt", get(printing::receipt))
+        .route("/api/v1/sales/{id}/receipt.png", get(printing::receipt_png))
         .route("/api/v1/printers", get(printing::list).post(printing::create))
         .route("/api/v1/printers/{id}", get(printing::get).put(printing::put))
         .route("/api/v1/printers/{id}/test", post(printing::test))
@@ -124,7 +125,7 @@ pub fn routes(upload_limit: usize) -> Router<App> {
         pos::get_cart, pos::put_cart, pos::clear_cart, pos::scan, pos::add_item, pos::put_line,
         pos::list_sales, pos::checkout, pos::get_sale, pos::return_sale, pos::list_returns,
         printing::list, printing::create, printing::get, printing::put, printing::test, printing::queue, printing::clear_queue,
-        printing::reprint, printing::receipt,
+        printing::reprint, printing::receipt, printing::receipt_png,
         crate::http::healthz,
     ),
     modifiers(&BearerScheme)

@@ -261,3 +261,16 @@ pub fn preview_line(b: Block) -> PreviewLine {
         Block::Feed(n) => PreviewLine { kind: "feed".into(), text: n.to_string(), align: "left".into(), bold: false, big: false },
     }
 }
+
+#[utoipa::path(get, path = "/api/v1/sales/{id}/receipt.png", tag = "printing", security(("bearer" = [])), params(("id" = u64, Path)),
+    responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = 404, body = Problem)))]
+pub async fn receipt_png(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<axum::response::Response> {
+    require_view(&a.actor)?;
+    let png = printing::preview_png(&app.db.read()?, &a.actor, SaleId(id))?;
+    Ok(png_response(png))
+}
+
+pub fn png_response(png: Vec<u8>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    ([(axum::http::header::CONTENT_TYPE, "image/png"), (axum::http::header::CACHE_CONTROL, "private, no-store")], png).into_response()
+}

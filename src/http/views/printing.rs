@@ -26,6 +26,7 @@ pub fn routes() -> Router<App> {
         .route("/printers/{id}/test", post(test))
         .route("/printers/{id}/clear", post(clear))
         .route("/sales/{id}/reprint", post(reprint))
+        .route("/sales/{id}/receipt.png", get(receipt_png))
 }
 
 const FLASHES: &[&str] = &["saved", "test", "cleared"];
@@ -298,4 +299,10 @@ pub async fn reprint(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Res
     app.db.write(move |tx| printing::reprint(tx, &actor, now, SaleId(id))).await?;
     app.wake.notify_waiters();
     Ok(see_other(&format!("/sales/{id}?ok=reprinted")))
+}
+
+pub async fn receipt_png(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
+    ui.actor().require_feature("pos")?;
+    let png = printing::preview_png(&app.db.read()?, ui.actor(), SaleId(id))?;
+    Ok(crate::http::api::printing::png_response(png))
 }
