@@ -12,6 +12,7 @@ pub fn run(db: &Db) -> Result<Vec<String>> {
     problems.extend(crate::pos::store::verify(&tx)?);
     problems.extend(crate::pos::daily::verify(&tx)?);
     problems.extend(crate::clients::store::verify(&tx)?);
+    problems.extend(crate::printing::verify(&tx)?);
     problems.extend(ids_below_counter(&tx)?);
     Ok(problems)
 }

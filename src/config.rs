@@ -31,6 +31,9 @@ pub struct Config {
     pub argon2_m_kib: u32,
     pub argon2_t: u32,
     pub backup: BackupConfig,
+    /// Device-file prefixes a serial or USB printer may use (a printer path outside them is
+    /// refused, so a tenant cannot make the server write to an arbitrary file).
+    pub printer_paths: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -64,6 +67,7 @@ impl Default for Config {
             argon2_m_kib: 19 * 1024,
             argon2_t: 2,
             backup: BackupConfig::default(),
+            printer_paths: ["/dev/usb/lp", "/dev/ttyUSB", "/dev/ttyACM", "/dev/ttyS"].map(String::from).to_vec(),
         }
     }
 }

@@ -15,6 +15,8 @@
 //! - `clients`: clients, the debt ledger wired into `pos`, installment deals, the reconciliation statement.
 //! - `transfer`: product import (CSV/XLSX/XLS/ODS → preview → confirmed, chunked apply) and
 //!   export (CSV, XLSX).
+//! - `pos`, `printing`: cash boxes, shifts, checkout; receipts on ESC/POS printers and their
+//!   per-printer queues.
 //! - `search`: the only module that imports tantivy — per-company product indexes derived from
 //!   the catalog, fed from the outbox, rebuildable.
 //! - `workers`, `metrics`: background loops over the outbox; Prometheus text.
@@ -46,6 +48,7 @@ pub mod inventory;
 pub mod pos;
 
 pub mod analytics;
+pub mod printing;
 pub mod transfer;
 pub mod webhooks;
 

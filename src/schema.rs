@@ -16,6 +16,7 @@ pub fn all_tables() -> Vec<TableInfo> {
     t.extend(crate::pos::daily::tables());
     t.extend(crate::clients::store::tables());
     t.extend(crate::transfer::store::tables());
+    t.extend(crate::printing::store::tables());
     t.extend(crate::webhooks::tables());
     t.extend(crate::backup::tables());
     t

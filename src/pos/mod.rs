@@ -322,6 +322,7 @@ pub fn close_shift(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ShiftId, counte
         format!("shift:{id}"),
         format!("{} counted {counted} difference {diff}", shift.number),
     )?;
+    crate::printing::enqueue_z_report(tx, actor.company, &shift, now)?;
     Ok(shift)
 }
 
@@ -960,6 +961,7 @@ pub fn checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &CheckoutDraft) -> 
         save_cart(tx, actor, now, cart)?;
     }
     audit::record(tx, c, actor, now, "sale.checkout", format!("sale:{id}"), format!("{} {}", sale.number, sale.total))?;
+    crate::printing::enqueue_sale(tx, c, &sale, now, false)?;
     Ok(sale)
 }
 

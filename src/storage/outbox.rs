@@ -35,6 +35,8 @@ pub enum JobKind {
     Webhook { delivery: u64 },
     /// Apply the next chunk of a confirmed product import (the job stays until the last one).
     ImportApply { import: u64 },
+    /// Send a queued print job (`printing::store::PRINT_JOBS`) to its printer.
+    Print { printer: u64, job: u64 },
 }
 
 impl JobKind {
@@ -44,6 +46,7 @@ impl JobKind {
             JobKind::IndexProduct { .. } => "search",
             JobKind::Webhook { .. } => "webhook",
             JobKind::ImportApply { .. } => "import",
+            JobKind::Print { .. } => "print",
         }
     }
 }

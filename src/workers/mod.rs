@@ -53,6 +53,7 @@ pub fn start(app: &App) {
     spawn(app.clone(), "search", Duration::from_secs(5), |app| Box::pin(search_once(app)));
     spawn(app.clone(), "webhook", Duration::from_secs(5), |app| Box::pin(webhook_once(app)));
     spawn(app.clone(), "import", Duration::from_secs(5), |app| Box::pin(import_once(app)));
+    spawn(app.clone(), "print", Duration::from_secs(2), |app| Box::pin(print_once(app)));
 }
 
 type Step = fn(App) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<bool>> + Send>>;
@@ -210,4 +211,29 @@ pub async fn import_once(app: App) -> Result<bool> {
     app.workers.set_progress("import", state.map(|(done, total)| format!("import {import}: {done}/{total}")));
     app.wake.notify_waiters();
     Ok(true)
+}
+
+/// One step of the print worker: for every printer with a due job, send its oldest job (the
+/// printers in parallel, each printer one job at a time, so jobs never interleave) and record
+/// the outcome and the printer's status. Returns whether anything printed.
+pub async fn print_once(app: App) -> Result<bool> {
+    let now = app.clock.now();
+    let due = crate::printing::due(&app.db.read()?, now)?;
+    if due.is_empty() {
+        return Ok(false);
+    }
+    let sends = due.into_iter().map(|d| async move {
+        let (health, error) = crate::printing::transport::send(&d.printer.transport, &d.job.bytes).await;
+        (d, health, error)
+    });
+    let results = futures_util::future::join_all(sends).await;
+    let printed = results.iter().any(|(_, _, e)| e.is_none());
+    for (d, health, error) in results {
+        if let Some(e) = &error {
+            tracing::warn!(printer = d.printer.id.0, job = d.job.id, "print failed: {e}");
+        }
+        let at = app.clock.now();
+        app.db.write(move |tx| crate::printing::record_send(tx, d.company, d.printer.id, &d.job, health, error, at)).await?;
+    }
+    Ok(printed)
 }

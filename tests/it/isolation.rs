@@ -27,6 +27,7 @@ pub enum Kind {
     Customer,
     Deal,
     Import,
+    Printer,
 }
 
 pub struct Route {
@@ -95,6 +96,12 @@ fn deal_pay_body() -> Option<Value> {
 
 fn confirm_body() -> Option<Value> {
     Some(json!({"skip_invalid": true}))
+}
+
+fn printer_body() -> Option<Value> {
+    Some(
+        json!({"name": "Чужой принтер", "transport": "tcp", "address": "127.0.0.1:9", "model": "epson", "code_page": "pc866", "width": "58"}),
+    )
 }
 
 fn return_body() -> Option<Value> {
@@ -186,6 +193,14 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::GET, path: "/api/v1/imports/{id}/rows", kind: Kind::Import, body: none },
     Route { method: Method::POST, path: "/api/v1/imports/{id}/confirm", kind: Kind::Import, body: confirm_body },
     Route { method: Method::DELETE, path: "/api/v1/imports/{id}", kind: Kind::Import, body: none },
+    Route { method: Method::POST, path: "/api/v1/sales/{id}/reprint", kind: Kind::Sale, body: none },
+    Route { method: Method::GET, path: "/api/v1/sales/{id}/receipt", kind: Kind::Sale, body: none },
+    Route { method: Method::GET, path: "/api/v1/sales/{id}/receipt.png", kind: Kind::Sale, body: none },
+    Route { method: Method::GET, path: "/api/v1/printers/{id}", kind: Kind::Printer, body: none },
+    Route { method: Method::PUT, path: "/api/v1/printers/{id}", kind: Kind::Printer, body: printer_body },
+    Route { method: Method::POST, path: "/api/v1/printers/{id}/test", kind: Kind::Printer, body: none },
+    Route { method: Method::GET, path: "/api/v1/printers/{id}/queue", kind: Kind::Printer, body: none },
+    Route { method: Method::DELETE, path: "/api/v1/printers/{id}/queue", kind: Kind::Printer, body: none },
 ];
 
 /// Records of one company, created through the API.
@@ -207,6 +222,7 @@ pub struct Fixture {
     pub customer: u64,
     pub deal: u64,
     pub import: u64,
+    pub printer: u64,
 }
 
 pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
@@ -270,6 +286,10 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
         .expect("upload");
     assert_eq!(upload.status(), StatusCode::CREATED);
     let import: Value = upload.json().await.expect("import json");
+    let mut pbody = printer_body().expect("body");
+    pbody["name"] = json!("Чековый");
+    let (s, printer) = t.post(&client, "/api/v1/printers", pbody).await;
+    assert_eq!(s, StatusCode::CREATED, "{printer}");
     let id = |v: &Value| v["id"].as_u64().expect("id");
     Fixture {
         customer,
@@ -279,6 +299,7 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
         shift: id(&shift),
         sale: id(&sale),
         cash_flow: id(&flow),
+        printer: id(&printer),
         branch: id(&b),
         user: u["user"]["id"].as_u64().expect("id"),
         role: id(&r),
@@ -313,6 +334,7 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
             Kind::Customer => b.customer,
             Kind::Deal => b.deal,
             Kind::Import => b.import,
+            Kind::Printer => b.printer,
         };
         let path = route.path.replace("{id}", &id.to_string());
         let (status, body) = t.call(route.method.clone(), &path, Some(&a.client.token), (route.body)()).await;
@@ -339,6 +361,7 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
         ("/api/v1/clients", b.customer),
         ("/api/v1/clients?q=асель", b.customer),
         ("/api/v1/imports", b.import),
+        ("/api/v1/printers", b.printer),
     ] {
         let (_, items) = t.get(&a.client, list).await;
         let items = if items.get("items").is_some() { items["items"].clone() } else { items };

@@ -8,6 +8,7 @@ pub mod clients;
 pub mod dto;
 pub mod ops;
 pub mod pos;
+pub mod printing;
 pub mod reports;
 pub mod stock;
 pub mod tenancy;
@@ -116,6 +117,13 @@ pub fn routes(upload_limit: usize, import_limit: usize) -> Router<App> {
         .route("/api/v1/deals/{id}", get(clients::get_deal).put(clients::put_deal))
         .route("/api/v1/deals/{id}/pay", post(clients::pay_deal))
         .route("/api/v1/deals/{id}/refund", post(clients::refund_deal))
+        .route("/api/v1/sales/{id}/reprint", post(printing::reprint))
+        .route("/api/v1/sales/{id}/receipt", get(printing::receipt))
+        .route("/api/v1/sales/{id}/receipt.png", get(printing::receipt_png))
+        .route("/api/v1/printers", get(printing::list).post(printing::create))
+        .route("/api/v1/printers/{id}", get(printing::get).put(printing::put))
+        .route("/api/v1/printers/{id}/test", post(printing::test))
+        .route("/api/v1/printers/{id}/queue", get(printing::queue).delete(printing::clear_queue))
 }
 
 #[derive(OpenApi)]
@@ -152,6 +160,8 @@ pub fn routes(upload_limit: usize, import_limit: usize) -> Router<App> {
         clients::sales, clients::debts, clients::add_debt, clients::pay_debt, clients::debtors,
         clients::client_deals, clients::create_deal, clients::get_deal, clients::put_deal, clients::pay_deal, clients::refund_deal,
         clients::statement_json, clients::statement_pdf,
+        printing::list, printing::create, printing::get, printing::put, printing::test, printing::queue, printing::clear_queue,
+        printing::reprint, printing::receipt, printing::receipt_png,
         crate::http::healthz,
     ),
     modifiers(&BearerScheme)

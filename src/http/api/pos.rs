@@ -290,6 +290,7 @@ pub async fn get_shift(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> 
 pub async fn close_shift(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<CloseShiftInput>) -> Result<Json<ShiftDto>> {
     let now = app.now();
     let s = app.db.write(move |tx| pos::close_shift(tx, &a.actor, now, ShiftId(id), &i.closing_cash)).await?;
+    app.wake.notify_waiters();
     Ok(Json(ShiftDto::from(&s)))
 }
 
@@ -776,6 +777,7 @@ pub async fn checkout(State(app): State<App>, a: Auth, Json(i): Json<CheckoutInp
     };
     let sale = app.db.write(move |tx| pos::checkout(tx, &a.actor, now, &d)).await?;
     app.wake.notify_one();
+    app.wake.notify_waiters();
     Ok((StatusCode::CREATED, Json(SaleDto::from(&sale))))
 }
 

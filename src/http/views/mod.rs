@@ -19,6 +19,7 @@ mod ops;
 mod people;
 mod platform;
 mod pos;
+mod printing;
 mod products;
 mod reports;
 mod stock;
@@ -79,6 +80,7 @@ pub fn routes(_app: &App) -> Router<App> {
         .merge(stock::routes())
         .merge(pos::routes())
         .merge(clients::routes())
+        .merge(printing::routes())
 }
 
 // ---- errors: the full error page and the htmx flash fragment ----
@@ -437,6 +439,7 @@ impl Shell {
             ("/analytics", "nav.analytics", actor.has_feature("analytics") && actor.can(Perm::ANALYTICS)),
             ("/clients", "nav.clients", clients_module),
             ("/debtors", "nav.debtors", clients_module),
+            ("/printers", "nav.printers", pos && actor.can(Perm::CASHBOX)),
             ("/products", "nav.products", catalog && actor.can(Perm::PRODUCTS)),
             ("/products/import", "nav.import", catalog && actor.can(Perm::PRODUCTS)),
             ("/categories", "nav.categories", catalog && actor.can(Perm::BRAND_CATEGORY)),

@@ -49,7 +49,7 @@ pub fn routes() -> Router<App> {
         .route("/cash-boxes", get(boxes_page).post(create_box))
 }
 
-const FLASHES: &[&str] = &["shift_opened", "sold", "returned", "shift_closed", "flow_saved", "cash_box_saved"];
+const FLASHES: &[&str] = &["shift_opened", "sold", "returned", "shift_closed", "flow_saved", "cash_box_saved", "reprinted"];
 
 fn flash(shell: &mut Shell, lang: Lang, uri: &Uri) {
     let ok = Fields::parse(uri.query().unwrap_or("").as_bytes()).get("ok");
@@ -123,6 +123,8 @@ struct TillPage {
     client_q: String,
     /// Picker results: (id, name, phone).
     picks: Vec<(u64, String, String)>,
+    /// The box's printers: (name, status code, status words).
+    printers: Vec<(String, String, String)>,
 }
 
 /// A search hit on the till: one tap adds it to the cart.
@@ -184,6 +186,7 @@ async fn till(app: &App, ui: &Ui, uri: &Uri, chosen: Option<u64>, errs: Errors) 
         None => None,
     };
     let settings = tx.get(POS_SETTINGS, actor.company.0)?.unwrap_or_default();
+    let printers = printer_states(&tx, ui, CashBoxId(cash_box))?;
     drop(tx);
     let (now, a) = (app.now(), actor.clone());
     let cart = app.db.write(move |tx| pos::cart(tx, &a, now, CashBoxId(cash_box))).await?;
@@ -244,6 +247,7 @@ async fn till(app: &App, ui: &Ui, uri: &Uri, chosen: Option<u64>, errs: Errors) 
         client,
         client_q,
         picks,
+        printers,
     })
 }
 
@@ -359,7 +363,10 @@ pub async fn checkout(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Re
     let d = CheckoutDraft { key: f.get("key"), cash_box: Some(CashBoxId(b)), payments, ..CheckoutDraft::default() };
     let (now, actor) = (app.now(), ui.actor().clone());
     match app.db.write(move |tx| pos::checkout(tx, &actor, now, &d)).await {
-        Ok(sale) => Ok(see_other(&format!("/sales/{}?ok=sold", sale.id))),
+        Ok(sale) => {
+            app.wake.notify_waiters();
+            Ok(see_other(&format!("/sales/{}?ok=sold", sale.id)))
+        }
         Err(e) => {
             let errs = problem(e, ui.lang)?;
             render(StatusCode::UNPROCESSABLE_ENTITY, &till(&app, &ui, &uri, Some(b), errs).await?)
@@ -522,6 +529,9 @@ struct SalePage {
     wallets: Vec<String>,
     key: String,
     errs: Errors,
+    /// The receipt as the printer gets it (same layout), and the box's printers with status.
+    printed: Vec<crate::http::api::printing::PreviewLine>,
+    printers: Vec<(String, String, String)>,
 }
 
 fn sale_page_for(app: &App, ui: &Ui, uri: &Uri, sale: &Sale, errs: Errors) -> Result<SalePage> {
@@ -552,9 +562,14 @@ fn sale_page_for(app: &App, ui: &Ui, uri: &Uri, sale: &Sale, errs: Errors) -> Re
         }
     }
     let settings = tx.get(POS_SETTINGS, c.0)?.unwrap_or_default();
+    let printed =
+        crate::printing::preview(&tx, ui.actor(), sale.id)?.blocks.into_iter().map(crate::http::api::printing::preview_line).collect();
+    let printers = printer_states(&tx, ui, sale.cash_box)?;
     let mut shell = Shell::load(app, ui)?;
     flash(&mut shell, ui.lang, uri);
     Ok(SalePage {
+        printed,
+        printers,
         lang: ui.lang,
         shell,
         id: sale.id.0,
@@ -578,6 +593,17 @@ fn sale_page_for(app: &App, ui: &Ui, uri: &Uri, sale: &Sale, errs: Errors) -> Re
         key: new_key(),
         errs,
     })
+}
+
+/// (name, status code, status words) of the active printers of a cash box.
+pub fn printer_states(tx: &crate::storage::ReadTx, ui: &Ui, b: CashBoxId) -> Result<Vec<(String, String, String)>> {
+    Ok(crate::printing::for_cash_box(tx, ui.actor().company, b)?
+        .into_iter()
+        .map(|(p, s)| {
+            let code = s.map(|s| s.health.code());
+            (p.name, code.unwrap_or("none").to_string(), super::printing::status_label(ui.lang, code))
+        })
+        .collect())
 }
 
 pub async fn sale_page(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>) -> Result<Response> {
@@ -745,7 +771,10 @@ pub async fn close_shift(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Pat
     let counted = f.get("closing_cash");
     let (now, actor) = (app.now(), ui.actor().clone());
     match app.db.write(move |tx| pos::close_shift(tx, &actor, now, ShiftId(id), &counted)).await {
-        Ok(_) => Ok(see_other(&format!("/shifts/{id}?ok=shift_closed"))),
+        Ok(_) => {
+            app.wake.notify_waiters();
+            Ok(see_other(&format!("/shifts/{id}?ok=shift_closed")))
+        }
         Err(e) => {
             let errs = problem(e, ui.lang)?;
             let s = readable_shift(&app.db.read()?, ui.actor(), ShiftId(id))?;

@@ -32,6 +32,8 @@ pub fn test_config(dir: &std::path::Path) -> Config {
         argon2_m_kib: 1024,
         argon2_t: 1,
         cache_mb: 16,
+        // The serial fake printer is a pty.
+        printer_paths: vec!["/dev/pts/".into()],
         ..Config::default()
     }
 }

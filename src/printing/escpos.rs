@@ -1,0 +1,475 @@
+//! ESC/POS bytes, written by hand for byte-exact control: a `Doc` (lines, QR, feeds, cut,
+//! drawer kick) encoded for a printer `Profile`, and `decode`, which turns bytes back into
+//! commands and text (tests and the fake printers use it; it also reads raster lines back).
+//!
+//! Every job starts with `ESC @`, then `FS .` when the profile asks (Chinese clones start in
+//! Kanji mode after every init), then `ESC t n` with the model's number for the code page.
+//! A line with a character the code page lacks is printed as a `GS v 0` raster image drawn
+//! with the embedded font, in the same 12×24 cells as the printer's font A.
+
+use serde::{Deserialize, Serialize};
+
+use super::codepage::CodePage;
+use super::font;
+
+const ESC: u8 = 0x1B;
+const GS: u8 = 0x1D;
+const FS: u8 = 0x1C;
+const DLE: u8 = 0x10;
+const EOT: u8 = 0x04;
+const LF: u8 = 0x0A;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Width {
+    Mm58,
+    Mm80,
+}
+
+impl Width {
+    /// Characters of font A per line.
+    pub fn chars(self) -> usize {
+        match self {
+            Width::Mm58 => 32,
+            Width::Mm80 => 48,
+        }
+    }
+
+    pub fn dots(self) -> usize {
+        self.chars() * CELL_W
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Width::Mm58 => "58",
+            Width::Mm80 => "80",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Width> {
+        [Width::Mm58, Width::Mm80].into_iter().find(|w| w.code() == code)
+    }
+}
+
+/// Printer families whose `ESC t` numbering we know. `Custom` means the shop typed the number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Model {
+    Epson,
+    Xprinter,
+    Custom,
+}
+
+impl Model {
+    pub const ALL: [Model; 3] = [Model::Epson, Model::Xprinter, Model::Custom];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Model::Epson => "epson",
+            Model::Xprinter => "xprinter",
+            Model::Custom => "custom",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Model> {
+        Model::ALL.into_iter().find(|m| m.code() == code)
+    }
+
+    /// The `ESC t n` number of a code page on this model (hardware.md: Epson PC866 = 17,
+    /// WPC1251 = 46, KZ-1048 = 53; Xprinter-type clones put 1251 at 73 and lack KZ-1048).
+    pub fn table(self, page: CodePage) -> Option<u8> {
+        match (self, page) {
+            (Model::Epson | Model::Xprinter, CodePage::Pc866) => Some(17),
+            (Model::Epson, CodePage::Wpc1251) => Some(46),
+            (Model::Epson, CodePage::Kz1048) => Some(53),
+            (Model::Xprinter, CodePage::Wpc1251) => Some(73),
+            _ => None,
+        }
+    }
+}
+
+/// How one printer wants its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub model: Model,
+    pub code_page: CodePage,
+    /// The `ESC t n` number that selects `code_page` on this printer.
+    pub table: u8,
+    pub width: Width,
+    /// Send `FS .` (cancel Kanji mode) after every `ESC @`.
+    pub cancel_kanji: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Left,
+    Center,
+    Right,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Block {
+    /// One printed line, already laid out to fit (`big` = double width and height, so half as
+    /// many characters fit).
+    Line {
+        text: String,
+        align: Align,
+        bold: bool,
+        big: bool,
+    },
+    Qr(String),
+    Feed(u8),
+}
+
+/// A printable document: what receipts, reports and test pages lay themselves out into.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Doc {
+    pub blocks: Vec<Block>,
+    pub cut: bool,
+    /// Kick the cash drawer (`ESC p 0 25 250`) after printing.
+    pub drawer: bool,
+}
+
+impl Doc {
+    pub fn line(&mut self, text: impl Into<String>, align: Align) {
+        self.blocks.push(Block::Line { text: text.into(), align, bold: false, big: false });
+    }
+}
+
+const CELL_W: usize = 12;
+const CELL_H: usize = 24;
+
+/// The start of every job: init, Kanji off when asked, code table.
+pub fn init(p: &Profile) -> Vec<u8> {
+    let mut out = vec![ESC, b'@'];
+    if p.cancel_kanji {
+        out.extend([FS, b'.']);
+    }
+    out.extend([ESC, b't', p.table]);
+    out
+}
+
+pub fn encode(doc: &Doc, p: &Profile) -> Vec<u8> {
+    let mut out = init(p);
+    for block in &doc.blocks {
+        match block {
+            Block::Line { text, align, bold, big } => line(&mut out, p, text, *align, *bold, *big),
+            Block::Qr(data) => qr(&mut out, data),
+            Block::Feed(n) => out.extend([ESC, b'd', *n]),
+        }
+    }
+    if doc.cut {
+        // Feed 3 lines past the tear bar and cut partially (GS V 66 n).
+        out.extend([GS, b'V', 66, 3]);
+    }
+    if doc.drawer {
+        out.extend([ESC, b'p', 0, 25, 250]);
+    }
+    out
+}
+
+fn align_byte(a: Align) -> u8 {
+    match a {
+        Align::Left => 0,
+        Align::Center => 1,
+        Align::Right => 2,
+    }
+}
+
+fn line(out: &mut Vec<u8>, p: &Profile, text: &str, align: Align, bold: bool, big: bool) {
+    let encoded: Option<Vec<u8>> = text.chars().map(|c| p.code_page.encode(c)).collect();
+    let Some(bytes) = encoded else {
+        raster_line(out, p, text, align, big);
+        return;
+    };
+    out.extend([ESC, b'a', align_byte(align)]);
+    if bold {
+        out.extend([ESC, b'E', 1]);
+    }
+    if big {
+        out.extend([GS, b'!', 0x11]);
+    }
+    out.extend(bytes);
+    out.push(LF);
+    if big {
+        out.extend([GS, b'!', 0]);
+    }
+    if bold {
+        out.extend([ESC, b'E', 0]);
+    }
+}
+
+/// `GS v 0`: the line drawn with the embedded font in font-A cells (scaled ×2 when big),
+/// aligned to whole cells so that the decoder can read it back.
+fn raster_line(out: &mut Vec<u8>, p: &Profile, text: &str, align: Align, big: bool) {
+    let (row_bytes, rows, bits) = raster(p.width, text, align, big);
+    out.extend([ESC, b'a', 0]);
+    out.extend([GS, b'v', b'0', 0]);
+    out.extend(u16_le(row_bytes));
+    out.extend(u16_le(rows));
+    out.extend(bits);
+}
+
+/// One line as a 1-bit image the width of the paper: (bytes per row, rows, bits; 1 = ink).
+pub fn raster(width: Width, text: &str, align: Align, big: bool) -> (usize, usize, Vec<u8>) {
+    let scale = if big { 2 } else { 1 };
+    let (cw, ch) = (CELL_W * scale, CELL_H * scale);
+    let cols = width.dots() / cw;
+    let chars: Vec<char> = text.chars().take(cols).collect();
+    let first = match align {
+        Align::Left => 0,
+        Align::Center => (cols - chars.len()) / 2,
+        Align::Right => cols - chars.len(),
+    };
+    let row_bytes = width.dots() / 8;
+    let mut bits = vec![0u8; row_bytes * ch];
+    for (i, c) in chars.iter().enumerate() {
+        let g = font::glyph(*c);
+        let x0 = (first + i) * cw + 2 * scale;
+        let y0 = 4 * scale;
+        for (gy, row) in g.iter().enumerate() {
+            for gx in 0..8 {
+                if row & (0x80 >> gx) == 0 {
+                    continue;
+                }
+                for dy in 0..scale {
+                    for dx in 0..scale {
+                        let (x, y) = (x0 + gx * scale + dx, y0 + gy * scale + dy);
+                        bits[y * row_bytes + x / 8] |= 0x80 >> (x % 8);
+                    }
+                }
+            }
+        }
+    }
+    (row_bytes, ch, bits)
+}
+
+fn u16_le(n: usize) -> [u8; 2] {
+    [(n & 0xFF) as u8, ((n >> 8) & 0xFF) as u8]
+}
+
+/// `GS ( k`: QR model 2, module size 6, error correction M, store, print — centred.
+fn qr(out: &mut Vec<u8>, data: &str) {
+    out.extend([ESC, b'a', 1]);
+    out.extend([GS, b'(', b'k', 4, 0, 49, 65, 50, 0]);
+    out.extend([GS, b'(', b'k', 3, 0, 49, 67, 6]);
+    out.extend([GS, b'(', b'k', 3, 0, 49, 69, 49]);
+    out.extend([GS, b'(', b'k']);
+    out.extend(u16_le(data.len() + 3));
+    out.extend([49, 80, 48]);
+    out.extend(data.as_bytes());
+    out.extend([GS, b'(', b'k', 3, 0, 49, 81, 48]);
+    out.extend([ESC, b'a', 0]);
+}
+
+/// The real-time status queries sent before a job: printer, offline cause, paper sensor.
+pub const STATUS_QUERY: [u8; 9] = [DLE, EOT, 1, DLE, EOT, 2, DLE, EOT, 4];
+
+/// What the printer said about itself (`DLE EOT` answers), or that nobody answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Health {
+    Ready,
+    PaperNearEnd,
+    PaperOut,
+    CoverOpen,
+    Offline,
+    /// The transport does not read back, or the printer did not answer the status query.
+    Unknown,
+    /// Could not connect or write.
+    Unreachable,
+}
+
+impl Health {
+    pub fn code(self) -> &'static str {
+        match self {
+            Health::Ready => "ready",
+            Health::PaperNearEnd => "paper_near_end",
+            Health::PaperOut => "paper_out",
+            Health::CoverOpen => "cover_open",
+            Health::Offline => "offline",
+            Health::Unknown => "unknown",
+            Health::Unreachable => "unreachable",
+        }
+    }
+
+    /// Whether a job may be sent now (near-end still prints).
+    pub fn can_print(self) -> bool {
+        matches!(self, Health::Ready | Health::PaperNearEnd | Health::Unknown)
+    }
+
+    /// Reads the three answers to `STATUS_QUERY`. Each answer has bit 4 set and bits 0 and 7
+    /// clear; anything else means the bytes are not a status answer.
+    pub fn from_answers(a: [u8; 3]) -> Health {
+        let [printer, offline, paper] = a;
+        if a.iter().any(|b| b & 0x93 != 0x12) {
+            return Health::Unknown;
+        }
+        if paper & 0x60 != 0 || offline & 0x20 != 0 {
+            return Health::PaperOut;
+        }
+        if offline & 0x04 != 0 {
+            return Health::CoverOpen;
+        }
+        if printer & 0x08 != 0 {
+            return Health::Offline;
+        }
+        if paper & 0x0C != 0 {
+            return Health::PaperNearEnd;
+        }
+        Health::Ready
+    }
+}
+
+/// A decoded command (tests and fake printers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    Init,
+    CancelKanji,
+    Table(u8),
+    Align(u8),
+    Bold(bool),
+    Size(u8),
+    /// A text line (ended by LF), decoded with the code page the last `ESC t` selected.
+    Text(String),
+    /// A raster image; `text` is what the embedded font reads in it (raster lines only).
+    Raster {
+        width_bytes: usize,
+        rows: usize,
+        text: String,
+    },
+    Qr(String),
+    Feed(u8),
+    Cut,
+    Drawer,
+    Status(u8),
+    Byte(u8),
+}
+
+/// Decodes ESC/POS bytes. `page_of` maps an `ESC t` number to the code page it selects on the
+/// printer being emulated.
+pub fn decode(bytes: &[u8], page_of: &dyn Fn(u8) -> Option<CodePage>) -> Vec<Op> {
+    let mut ops = Vec::new();
+    let mut page = CodePage::Pc866;
+    let mut text = String::new();
+    let mut i = 0;
+    let at = |k: usize| bytes.get(k).copied().unwrap_or(0);
+    while i < bytes.len() {
+        let b = bytes[i];
+        let consumed = match (b, at(i + 1)) {
+            (LF, _) => {
+                ops.push(Op::Text(std::mem::take(&mut text)));
+                1
+            }
+            (ESC, b'@') => {
+                ops.push(Op::Init);
+                2
+            }
+            (FS, b'.') => {
+                ops.push(Op::CancelKanji);
+                2
+            }
+            (ESC, b't') => {
+                ops.push(Op::Table(at(i + 2)));
+                page = page_of(at(i + 2)).unwrap_or(page);
+                3
+            }
+            (ESC, b'a') => {
+                ops.push(Op::Align(at(i + 2)));
+                3
+            }
+            (ESC, b'E') => {
+                ops.push(Op::Bold(at(i + 2) != 0));
+                3
+            }
+            (GS, b'!') => {
+                ops.push(Op::Size(at(i + 2)));
+                3
+            }
+            (ESC, b'd') => {
+                ops.push(Op::Feed(at(i + 2)));
+                3
+            }
+            (ESC, b'p') => {
+                ops.push(Op::Drawer);
+                5
+            }
+            (DLE, EOT) => {
+                ops.push(Op::Status(at(i + 2)));
+                3
+            }
+            (GS, b'V') => {
+                ops.push(Op::Cut);
+                if matches!(at(i + 2), 65 | 66) { 4 } else { 3 }
+            }
+            (GS, b'v') => {
+                let width_bytes = usize::from(at(i + 4)) | usize::from(at(i + 5)) << 8;
+                let rows = usize::from(at(i + 6)) | usize::from(at(i + 7)) << 8;
+                let end = (i + 8 + width_bytes * rows).min(bytes.len());
+                let text = read_raster(&bytes[i + 8..end], width_bytes, rows);
+                ops.push(Op::Raster { width_bytes, rows, text });
+                end - i
+            }
+            (GS, b'(') if at(i + 2) == b'k' => {
+                let len = usize::from(at(i + 3)) | usize::from(at(i + 4)) << 8;
+                let end = (i + 5 + len).min(bytes.len());
+                if at(i + 6) == 80 {
+                    ops.push(Op::Qr(String::from_utf8_lossy(&bytes[(i + 8).min(end)..end]).into_owned()));
+                }
+                end - i
+            }
+            (0x20..=0xFF, _) => {
+                text.push(page.decode(b));
+                1
+            }
+            _ => {
+                ops.push(Op::Byte(b));
+                1
+            }
+        };
+        i += consumed.max(1);
+    }
+    if !text.is_empty() {
+        ops.push(Op::Text(text));
+    }
+    ops
+}
+
+/// Reads a raster line drawn by `raster_line` back into text (trailing blanks trimmed).
+fn read_raster(bits: &[u8], width_bytes: usize, rows: usize) -> String {
+    let scale = rows / CELL_H;
+    if scale == 0 || !rows.is_multiple_of(CELL_H) || bits.len() < width_bytes * rows {
+        return String::new();
+    }
+    let pixel = |x: usize, y: usize| bits[y * width_bytes + x / 8] & (0x80 >> (x % 8)) != 0;
+    let (cw, cols) = (CELL_W * scale, width_bytes * 8 / (CELL_W * scale));
+    let mut out = String::new();
+    for col in 0..cols {
+        let mut g = [0u8; 16];
+        for (gy, row) in g.iter_mut().enumerate() {
+            for gx in 0..8 {
+                if pixel(col * cw + 2 * scale + gx * scale, 4 * scale + gy * scale) {
+                    *row |= 0x80 >> gx;
+                }
+            }
+        }
+        out.push(if g == [0; 16] { ' ' } else { font::char_of(&g).unwrap_or('\u{fffd}') });
+    }
+    out.trim_end().to_string()
+}
+
+/// The printed text of decoded ops: text and raster lines, one per line.
+pub fn text_of(ops: &[Op]) -> String {
+    let mut out = String::new();
+    for op in ops {
+        match op {
+            Op::Text(t) => {
+                out.push_str(t);
+                out.push('\n');
+            }
+            Op::Raster { text, .. } => {
+                out.push_str(text.trim_start());
+                out.push('\n');
+            }
+            _ => {}
+        }
+    }
+    out
+}

@@ -1,0 +1,80 @@
+//! Sending a job to a printer: TCP (port 9100), serial (tokio-serial) or a USB printer device
+//! file. Bidirectional transports first ask for status (`DLE EOT 1/2/4`); a printer that says
+//! paper out, cover open or offline gets nothing and the job waits. A printer that does not
+//! answer within `STATUS_WAIT` is treated as one that cannot report (most clones over USB).
+
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use super::Transport;
+use super::escpos::{Health, STATUS_QUERY};
+
+const CONNECT: Duration = Duration::from_secs(3);
+const STATUS_WAIT: Duration = Duration::from_millis(700);
+const WRITE: Duration = Duration::from_secs(20);
+
+/// Sends `bytes`; returns what the printer reported and the error when the job did not print.
+pub async fn send(t: &Transport, bytes: &[u8]) -> (Health, Option<String>) {
+    match t {
+        Transport::Tcp { host, port } => {
+            let addr = format!("{host}:{port}");
+            match tokio::time::timeout(CONNECT, tokio::net::TcpStream::connect(&addr)).await {
+                Ok(Ok(stream)) => talk(stream, bytes, true).await,
+                Ok(Err(e)) => (Health::Unreachable, Some(format!("connect {addr}: {e}"))),
+                Err(_) => (Health::Unreachable, Some(format!("connect {addr}: timed out"))),
+            }
+        }
+        Transport::Serial { path, baud } => {
+            let opened = tokio_serial::SerialStream::open(&tokio_serial::new(path, *baud).timeout(CONNECT));
+            match opened {
+                Ok(stream) => talk(stream, bytes, true).await,
+                Err(e) => (Health::Unreachable, Some(format!("open {path}: {e}"))),
+            }
+        }
+        Transport::Usb { path } => {
+            let opened = tokio::fs::OpenOptions::new().write(true).open(path).await;
+            match opened {
+                Ok(file) => talk(file, bytes, false).await,
+                Err(e) => (Health::Unreachable, Some(format!("open {path}: {e}"))),
+            }
+        }
+    }
+}
+
+async fn talk<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, bytes: &[u8], ask: bool) -> (Health, Option<String>) {
+    let mut health = Health::Unknown;
+    if ask {
+        if let Err(e) = s.write_all(&STATUS_QUERY).await {
+            return (Health::Unreachable, Some(format!("write: {e}")));
+        }
+        let mut answers = [0u8; 3];
+        let mut got = 0;
+        let read = tokio::time::timeout(STATUS_WAIT, async {
+            while got < 3 {
+                match s.read(&mut answers[got..]).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got += n,
+                }
+            }
+        })
+        .await;
+        if read.is_ok() && got == 3 {
+            health = Health::from_answers(answers);
+        }
+        if !health.can_print() {
+            return (health, Some(format!("printer reports {}", health.code())));
+        }
+    }
+    let written = tokio::time::timeout(WRITE, async {
+        s.write_all(bytes).await?;
+        s.flush().await?;
+        s.shutdown().await
+    })
+    .await;
+    match written {
+        Ok(Ok(())) => (health, None),
+        Ok(Err(e)) => (Health::Unreachable, Some(format!("write: {e}"))),
+        Err(_) => (Health::Unreachable, Some("write timed out".into())),
+    }
+}
