@@ -27,7 +27,7 @@ async fn flow(c: &Client, t: &TestApp) -> R {
     wait_for(c, "#scan-form").await?;
     fill(c, "#scan", "4600682000358").await?;
     click(c, "#scan-form button[type=submit]").await?;
-    wait_xpath(c, "//table[@id='cart']//td[contains(text(), 'Молоко')]").await?;
+    wait_xpath(c, "//table[@id='cart']//*[contains(text(), 'Молоко')]").await?;
     click(c, "#pos-client details summary").await?;
     fill(c, "#client-quick #f-client_name", "Айбек Садыров").await?;
     fill(c, "#client-quick #f-client_phone", "0555 777 888").await?;
