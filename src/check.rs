@@ -8,6 +8,7 @@ pub fn run(db: &Db) -> Result<Vec<String>> {
     let tx = db.read()?;
     let mut problems = crate::tenancy::store::verify(&tx)?;
     problems.extend(crate::catalog::store::verify(&tx)?);
+    problems.extend(crate::catalog::images::verify(&tx)?);
     problems.extend(crate::inventory::store::verify(&tx)?);
     problems.extend(crate::pos::store::verify(&tx)?);
     problems.extend(crate::pos::daily::verify(&tx)?);

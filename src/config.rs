@@ -22,6 +22,8 @@ pub struct Config {
     /// Largest accepted request body for JSON and forms, in KiB (uploads have their own limit).
     pub body_limit_kb: usize,
     pub upload_limit_kb: usize,
+    /// Largest product image upload, in KiB (the original; stored sizes are much smaller).
+    pub image_limit_kb: usize,
     /// Largest product import file (CSV, XLSX, XLS, ODS), in KiB.
     pub import_limit_kb: usize,
     /// Trust `X-Forwarded-For` (only behind a reverse proxy you run).
@@ -61,6 +63,7 @@ impl Default for Config {
             session_hours: 12,
             body_limit_kb: 1024,
             upload_limit_kb: 4096,
+            image_limit_kb: 5 * 1024,
             import_limit_kb: 20 * 1024,
             trusted_proxy: false,
             jwt_secret: None,

@@ -38,4 +38,6 @@ id_type!(
     PrinterId,
     /// A product import: the uploaded file's rows, checked, waiting for confirmation or being applied.
     ImportId,
+    /// A product image (its sizes share the id).
+    ImageId,
 );

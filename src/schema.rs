@@ -11,6 +11,7 @@ pub fn all_tables() -> Vec<TableInfo> {
     t.extend(crate::auth::store::tables());
     t.extend(crate::audit::tables());
     t.extend(crate::catalog::store::tables());
+    t.extend(crate::catalog::images::tables());
     t.extend(crate::inventory::store::tables());
     t.extend(crate::pos::store::tables());
     t.extend(crate::pos::daily::tables());

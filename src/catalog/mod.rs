@@ -9,6 +9,7 @@
 //! - a product is never deleted once it has stock movements (see `inventory::delete_product`).
 
 pub mod barcode;
+pub mod images;
 pub mod model;
 pub mod store;
 

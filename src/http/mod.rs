@@ -35,7 +35,7 @@ pub fn router(app: App) -> Router {
         .route("/api/openapi.json", get(openapi))
         .route("/api/docs", get(api_docs))
         .route("/static/{*path}", get(assets::serve))
-        .merge(api::routes(app.config.upload_limit_kb * 1024, app.config.import_limit_kb * 1024))
+        .merge(api::routes(app.config.upload_limit_kb * 1024, app.config.import_limit_kb * 1024, app.config.image_limit_kb * 1024))
         .merge(views::routes(&app))
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -138,7 +138,7 @@ async fn csrf_form_field(State(app): State<App>, req: Request, next: Next) -> Re
         return next.run(req).await;
     }
     let limit = if is_multipart {
-        app.config.upload_limit_kb.max(app.config.import_limit_kb) * 1024 + 64 * 1024
+        app.config.upload_limit_kb.max(app.config.import_limit_kb).max(app.config.image_limit_kb) * 1024 + 64 * 1024
     } else {
         app.config.body_limit_kb * 1024
     };

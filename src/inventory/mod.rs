@@ -410,6 +410,7 @@ pub fn delete_product(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ProductId) -
     // Drop the indexes through the single write path, then the row.
     crate::catalog::store::put_product(tx, actor.company, Some(&product), &old)?;
     tx.remove(PRODUCTS, (c, id.0))?;
+    crate::catalog::images::remove_all(tx, actor.company, id)?;
     audit::record(tx, actor.company, actor, now, "product.delete", format!("product:{id}"), product.name)?;
     Ok(())
 }

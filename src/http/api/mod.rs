@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod catalog_search;
 pub mod clients;
 pub mod dto;
+pub mod images;
 pub mod ops;
 pub mod pos;
 pub mod printing;
@@ -23,7 +24,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use crate::app::App;
 
-pub fn routes(upload_limit: usize, import_limit: usize) -> Router<App> {
+pub fn routes(upload_limit: usize, import_limit: usize, image_limit: usize) -> Router<App> {
     Router::new()
         .route("/api/v1/auth/login", post(auth::login))
         .route("/api/v1/auth/refresh", post(auth::refresh))
@@ -61,6 +62,10 @@ pub fn routes(upload_limit: usize, import_limit: usize) -> Router<App> {
         .route("/api/v1/imports/{id}/confirm", post(transfer::confirm))
         .route("/api/v1/products/by-barcode", post(catalog::create_by_barcode))
         .route("/api/v1/products/{id}", get(catalog::get_product).put(catalog::put_product).delete(catalog::delete_product))
+        .route("/api/v1/products/{id}/images", get(images::list).post(images::upload).layer(DefaultBodyLimit::max(image_limit)))
+        .route("/api/v1/products/{id}/images/{image}", axum::routing::delete(images::delete))
+        .route("/api/v1/products/{id}/images/{image}/move", post(images::move_to))
+        .route("/api/v1/products/{id}/images/{image}/{size}", get(images::bytes))
         .route("/api/v1/products/{id}/archive", post(catalog::archive_product))
         .route("/api/v1/products/{id}/restore", post(catalog::restore_product))
         .route("/api/v1/products/{id}/stock", get(stock::stock_card))
@@ -143,6 +148,7 @@ pub fn routes(upload_limit: usize, import_limit: usize) -> Router<App> {
         ops::list_companies, ops::create_company, ops::put_subscription, ops::list_plans, ops::create_plan, ops::put_plan,
         catalog::list_products, catalog::create_product, catalog::create_by_barcode, catalog::get_product, catalog::put_product,
         catalog::delete_product, catalog::archive_product, catalog::restore_product, catalog::lookup_barcode,
+        images::list, images::upload, images::delete, images::move_to, images::bytes,
         transfer::upload, transfer::list, transfer::get, transfer::rows, transfer::confirm, transfer::discard, transfer::export,
         catalog::list_categories, catalog::create_category, catalog::put_category, catalog::list_brands, catalog::create_brand, catalog::put_brand,
         stock::list_warehouses, stock::create_warehouse, stock::put_warehouse, stock::get_settings, stock::put_settings,

@@ -1,0 +1,149 @@
+//! Product images: list, upload (raw body), delete, move, and the JPEG sizes with ETags.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::app::App;
+use crate::auth::actor::Actor;
+use crate::catalog::images::{self, ImageMeta};
+use crate::error::{Error, Result};
+use crate::http::api::catalog::require_catalog_read;
+use crate::http::extract::{Auth, Json, Path};
+use crate::http::problem::Problem;
+use crate::ids::{ImageId, ProductId};
+
+#[derive(Serialize, ToSchema)]
+pub struct ImageSizeDto {
+    /// Longest side tag: 96, 320 or 1024.
+    pub size: u32,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u32,
+    pub url: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ImageDto {
+    pub id: u64,
+    pub product: u64,
+    /// 0 is the main image.
+    pub order: u32,
+    /// Content hash; the ETag of every size.
+    pub hash: String,
+    pub width: u32,
+    pub height: u32,
+    pub sizes: Vec<ImageSizeDto>,
+}
+
+impl From<&ImageMeta> for ImageDto {
+    fn from(m: &ImageMeta) -> Self {
+        ImageDto {
+            id: m.id.0,
+            product: m.product.0,
+            order: m.order,
+            hash: m.hash.clone(),
+            width: m.width,
+            height: m.height,
+            sizes: m
+                .sizes
+                .iter()
+                .map(|&(size, width, height, bytes)| ImageSizeDto {
+                    size,
+                    width,
+                    height,
+                    bytes,
+                    url: format!("/api/v1/products/{}/images/{}/{size}.jpg", m.product, m.id),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct MoveDto {
+    /// New position, 0 = main image.
+    pub position: u32,
+}
+
+#[utoipa::path(get, path = "/api/v1/products/{id}/images", tag = "catalog", security(("bearer" = [])), params(("id" = u64, Path)),
+    responses((status = 200, body = Vec<ImageDto>), (status = 404, body = Problem)))]
+pub async fn list(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<Vec<ImageDto>>> {
+    require_catalog_read(&a.actor)?;
+    let tx = app.db.read()?;
+    crate::catalog::store::product(&tx, a.actor.company, ProductId(id))?.ok_or(Error::NotFound)?;
+    Ok(Json(images::images(&tx, a.actor.company, ProductId(id))?.iter().map(ImageDto::from).collect()))
+}
+
+/// Uploads an image (JPEG, PNG or WebP as the raw body; at most `image_limit_kb`). It is stored
+/// as JPEGs of 96, 320 and 1024 px (longest side) in the data file.
+#[utoipa::path(post, path = "/api/v1/products/{id}/images", tag = "catalog", security(("bearer" = [])), params(("id" = u64, Path)),
+    request_body(content = Vec<u8>, content_type = "image/jpeg"),
+    responses((status = 201, body = ImageDto), (status = 404, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
+pub async fn upload(State(app): State<App>, a: Auth, Path(id): Path<u64>, body: axum::body::Bytes) -> Result<(StatusCode, Json<ImageDto>)> {
+    let meta = store_upload(&app, a.actor, ProductId(id), body.to_vec()).await?;
+    Ok((StatusCode::CREATED, Json(ImageDto::from(&meta))))
+}
+
+/// The upload shared with the product card: decode and resize off the runtime, then one write.
+pub async fn store_upload(app: &App, actor: Actor, product: ProductId, bytes: Vec<u8>) -> Result<ImageMeta> {
+    actor.require(crate::tenancy::perms::Perm::PRODUCTS)?;
+    let limit = app.config.image_limit_kb * 1024;
+    let prepared = tokio::task::spawn_blocking(move || images::prepare_image(&bytes, limit))
+        .await
+        .map_err(|e| Error::Internal(format!("preparing an image: {e}")))??;
+    let now = app.now();
+    let company = actor.company;
+    let image = app.db.write(move |tx| images::add_image(tx, &actor, now, product, prepared)).await?;
+    let tx = app.db.read()?;
+    images::images(&tx, company, product)?.into_iter().find(|m| m.id == image).ok_or(Error::NotFound)
+}
+
+#[utoipa::path(delete, path = "/api/v1/products/{id}/images/{image}", tag = "catalog", security(("bearer" = [])),
+    params(("id" = u64, Path), ("image" = u64, Path)), responses((status = 204), (status = 404, body = Problem)))]
+pub async fn delete(State(app): State<App>, a: Auth, Path((id, image)): Path<(u64, u64)>) -> Result<StatusCode> {
+    let now = app.now();
+    app.db.write(move |tx| images::remove_image(tx, &a.actor, now, ProductId(id), ImageId(image))).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/products/{id}/images/{image}/move", tag = "catalog", security(("bearer" = [])),
+    params(("id" = u64, Path), ("image" = u64, Path)), request_body = MoveDto, responses((status = 204), (status = 404, body = Problem)))]
+pub async fn move_to(
+    State(app): State<App>,
+    a: Auth,
+    Path((id, image)): Path<(u64, u64)>,
+    Json(body): Json<MoveDto>,
+) -> Result<StatusCode> {
+    let now = app.now();
+    app.db.write(move |tx| images::move_image(tx, &a.actor, now, ProductId(id), ImageId(image), body.position)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// One size as JPEG. The ETag is the content hash; `If-None-Match` with it answers 304.
+#[utoipa::path(get, path = "/api/v1/products/{id}/images/{image}/{size}", tag = "catalog", security(("bearer" = [])),
+    params(("id" = u64, Path), ("image" = u64, Path), ("size" = String, Path, description = "96.jpg, 320.jpg or 1024.jpg")),
+    responses((status = 200, description = "image/jpeg"), (status = 304), (status = 404, body = Problem)))]
+pub async fn bytes(
+    State(app): State<App>,
+    a: Auth,
+    Path((id, image, size)): Path<(u64, u64, String)>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    require_catalog_read(&a.actor)?;
+    let size: u32 = size.strip_suffix(".jpg").and_then(|s| s.parse().ok()).ok_or(Error::NotFound)?;
+    let (meta, jpeg) =
+        images::image_bytes(&app.db.read()?, a.actor.company, ProductId(id), ImageId(image), size)?.ok_or(Error::NotFound)?;
+    let etag = format!("\"{}-{size}\"", meta.hash);
+    let cache = (header::CACHE_CONTROL, "private, max-age=86400".to_string());
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if matches {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag), cache]).into_response());
+    }
+    Ok(([(header::CONTENT_TYPE, "image/jpeg".to_string()), (header::ETAG, etag), cache], jpeg).into_response())
+}
