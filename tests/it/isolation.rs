@@ -28,6 +28,8 @@ pub enum Kind {
     Deal,
     Import,
     Printer,
+    /// A product image; `{product}` in the path is the other company's product.
+    Image,
 }
 
 pub struct Route {
@@ -56,6 +58,10 @@ fn role_body() -> Option<Value> {
 
 fn product_body() -> Option<Value> {
     Some(json!({"name": "Чужой товар"}))
+}
+
+fn move_body() -> Option<Value> {
+    Some(json!({"position": 0}))
 }
 
 fn named_body() -> Option<Value> {
@@ -125,6 +131,11 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::POST, path: "/api/v1/products/{id}/archive", kind: Kind::Product, body: none },
     Route { method: Method::POST, path: "/api/v1/products/{id}/restore", kind: Kind::Product, body: none },
     Route { method: Method::GET, path: "/api/v1/products/{id}/stock", kind: Kind::Product, body: none },
+    Route { method: Method::GET, path: "/api/v1/products/{id}/images", kind: Kind::Product, body: none },
+    Route { method: Method::POST, path: "/api/v1/products/{id}/images", kind: Kind::Product, body: none },
+    Route { method: Method::GET, path: "/api/v1/products/{product}/images/{id}/320.jpg", kind: Kind::Image, body: none },
+    Route { method: Method::POST, path: "/api/v1/products/{product}/images/{id}/move", kind: Kind::Image, body: move_body },
+    Route { method: Method::DELETE, path: "/api/v1/products/{product}/images/{id}", kind: Kind::Image, body: none },
     Route { method: Method::PUT, path: "/api/v1/warehouses/{id}", kind: Kind::Warehouse, body: named_body },
     Route { method: Method::GET, path: "/api/v1/stock?warehouse={id}", kind: Kind::Warehouse, body: none },
     Route { method: Method::GET, path: "/api/v1/stock/export.xlsx?warehouse={id}", kind: Kind::Warehouse, body: none },
@@ -223,6 +234,7 @@ pub struct Fixture {
     pub deal: u64,
     pub import: u64,
     pub printer: u64,
+    pub image: u64,
 }
 
 pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
@@ -290,8 +302,19 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
     pbody["name"] = json!("Чековый");
     let (s, printer) = t.post(&client, "/api/v1/printers", pbody).await;
     assert_eq!(s, StatusCode::CREATED, "{printer}");
+    let upload = t
+        .http
+        .post(t.url(&format!("/api/v1/products/{}/images", p["id"])))
+        .bearer_auth(&client.token)
+        .body(crate::images::png(40, 30))
+        .send()
+        .await
+        .expect("upload image");
+    assert_eq!(upload.status(), StatusCode::CREATED);
+    let image: Value = upload.json().await.expect("image json");
     let id = |v: &Value| v["id"].as_u64().expect("id");
     Fixture {
+        image: id(&image),
         customer,
         deal: id(&deal),
         import: id(&import),
@@ -335,12 +358,13 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
             Kind::Deal => b.deal,
             Kind::Import => b.import,
             Kind::Printer => b.printer,
+            Kind::Image => b.image,
         };
-        let path = route.path.replace("{id}", &id.to_string());
+        let path = route.path.replace("{id}", &id.to_string()).replace("{product}", &b.product.to_string());
         let (status, body) = t.call(route.method.clone(), &path, Some(&a.client.token), (route.body)()).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{} {path} with another company's id: {body}", route.method);
         assert_eq!(body["code"], "not_found");
-        let missing = route.path.replace("{id}", "999999999");
+        let missing = route.path.replace("{id}", "999999999").replace("{product}", &b.product.to_string());
         let (status_missing, _) = t.call(route.method.clone(), &missing, Some(&a.client.token), (route.body)()).await;
         assert_eq!(status_missing, status, "{} {}: foreign and missing ids must look the same", route.method, route.path);
     }

@@ -90,6 +90,8 @@ pub async fn upload(State(app): State<App>, a: Auth, Path(id): Path<u64>, body: 
 /// The upload shared with the product card: decode and resize off the runtime, then one write.
 pub async fn store_upload(app: &App, actor: Actor, product: ProductId, bytes: Vec<u8>) -> Result<ImageMeta> {
     actor.require(crate::tenancy::perms::Perm::PRODUCTS)?;
+    // A missing or foreign product answers 404 before any decoding work.
+    crate::catalog::store::product(&app.db.read()?, actor.company, product)?.ok_or(Error::NotFound)?;
     let limit = app.config.image_limit_kb * 1024;
     let prepared = tokio::task::spawn_blocking(move || images::prepare_image(&bytes, limit))
         .await
