@@ -47,6 +47,8 @@ pub fn routes() -> Router<App> {
         .route("/products/{id}/archive", post(products::card::archive))
         .route("/products/{id}/restore", post(products::card::restore))
         .route("/products/{id}/delete", post(products::card::delete))
+        .route("/products/{id}/images", post(products::card::upload_image))
+        .route("/products/{id}/images/{image}/delete", post(products::card::delete_image))
         .route("/categories", get(catalog::categories_page).post(catalog::create_category))
         .route("/categories/{id}", get(catalog::category_page).post(catalog::save_category))
         .route("/brands", get(catalog::brands_page).post(catalog::create_brand))
@@ -74,6 +76,8 @@ const FLASHES: &[&str] = &[
     "product_archived",
     "product_restored",
     "product_deleted",
+    "image_saved",
+    "image_removed",
     "category_saved",
     "brand_saved",
     "warehouse_saved",

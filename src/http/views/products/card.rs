@@ -64,6 +64,9 @@ struct CardPage {
     stocked: bool,
     stock: Option<CardStock>,
     can_edit: bool,
+    /// (image id, 320 px width, height) in display order.
+    images: Vec<(u64, u32, u32)>,
+    image_limit_kb: usize,
     errs: Errors,
 }
 
@@ -173,6 +176,14 @@ fn card_page_for(app: &App, ui: &Ui, uri: &Uri, id: u64, errs: Errors) -> Result
         archived: p.archived,
         stock,
         can_edit: ui.actor().can(Perm::PRODUCTS),
+        images: catalog::images::images(&tx, company, ProductId(id))?
+            .iter()
+            .map(|m| {
+                let (w, h) = m.sizes.iter().find(|z| z.0 == 320).map(|z| (z.1, z.2)).unwrap_or((320, 320));
+                (m.id.0, w, h)
+            })
+            .collect(),
+        image_limit_kb: app.config.image_limit_kb,
         errs,
     })
 }
@@ -210,4 +221,52 @@ pub async fn delete(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64
             render(status, &card_page_for(&app, &ui, &uri, id, errs)?)
         }
     }
+}
+
+/// The image field of the product card's multipart upload form (the CSRF layer already checked
+/// `_csrf`).
+pub struct ImageUpload(Vec<u8>);
+
+impl axum::extract::FromRequest<App> for ImageUpload {
+    type Rejection = Error;
+
+    async fn from_request(req: axum::extract::Request, app: &App) -> Result<Self, Error> {
+        let content_type = req.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        if !content_type.starts_with("multipart/form-data") {
+            return Err(Error::BadRequest { code: "unsupported_media_type", detail: "expected multipart/form-data".into() });
+        }
+        let limit = app.config.image_limit_kb * 1024 + 16 * 1024;
+        let body = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| Error::PayloadTooLarge)?;
+        let file = crate::http::multipart::part(&content_type, &body, "image").filter(|p| p.file_name.is_some());
+        Ok(ImageUpload(file.map(|p| p.bytes).unwrap_or_default()))
+    }
+}
+
+pub async fn upload_image(
+    State(app): State<App>,
+    ui: Ui,
+    uri: Uri,
+    Path(id): Path<u64>,
+    ImageUpload(bytes): ImageUpload,
+) -> Result<Response> {
+    match crate::http::api::images::store_upload(&app, ui.actor().clone(), ProductId(id), bytes).await {
+        Ok(_) => Ok(see_other(&format!("/products/{id}?ok=image_saved"))),
+        Err(Error::PayloadTooLarge) => {
+            let kb = app.config.image_limit_kb.to_string();
+            let text = |lang: Lang| lang.t("card.image_too_big").replace("{kb}", &kb);
+            let e = Error::Validation(vec![crate::error::FieldError::new("image", "too_large", text(Lang::Ru), text(Lang::En))]);
+            let (status, errs) = refused(e, ui.lang, &[])?;
+            render(status, &card_page_for(&app, &ui, &uri, id, errs)?)
+        }
+        Err(e) => {
+            let (status, errs) = refused(e, ui.lang, &[])?;
+            render(status, &card_page_for(&app, &ui, &uri, id, errs)?)
+        }
+    }
+}
+
+pub async fn delete_image(State(app): State<App>, ui: Ui, Path((id, image)): Path<(u64, u64)>) -> Result<Response> {
+    let (now, actor) = (app.now(), ui.actor().clone());
+    app.db.write(move |tx| catalog::images::remove_image(tx, &actor, now, ProductId(id), crate::ids::ImageId(image))).await?;
+    Ok(see_other(&format!("/products/{id}?ok=image_removed")))
 }
