@@ -138,3 +138,52 @@ async fn another_company_cannot_see_or_touch_images() {
     assert_eq!(s, StatusCode::OK);
     t.assert_consistent();
 }
+
+fn multipart(csrf: &str, file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "dukanImageBoundary3";
+    let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n").into_bytes();
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"photo.png\"\r\nContent-Type: image/png\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn the_product_card_uploads_shows_and_deletes_images() {
+    use crate::browser::{Plain, csrf_of, location};
+    let t = TestApp::spawn().await;
+    t.company("Ала-Тоо", "owner@alatoo.kg", "password-123").await;
+    let c = t.login("owner@alatoo.kg", "password-123").await;
+    let p = product(&t, &c, "Чайник").await;
+    let plain = Plain::new(&t);
+    let r = plain.post("/login", &[("email", "owner@alatoo.kg"), ("password", "password-123"), ("next", "/products")]).await;
+    assert_eq!(location(&r), "/products");
+    let page = plain.get(&format!("/products/{p}")).await.text().await.expect("body");
+    assert!(page.contains("id=\"image-form\""), "the upload form on the card");
+    let csrf = csrf_of(&page);
+    let send = |file: Vec<u8>| {
+        let (content_type, body) = multipart(&csrf, &file);
+        plain.http.post(format!("{}/products/{p}/images", t.base)).header("content-type", content_type).body(body).send()
+    };
+    let r = send(png(640, 480)).await.expect("post");
+    assert_eq!((r.status().as_u16(), location(&r)), (303, format!("/products/{p}?ok=image_saved").as_str()));
+    let r = send(b"plain text".to_vec()).await.expect("post");
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("body").contains("JPEG, PNG"), "the refusal is shown on the card");
+    let page = plain.get(&format!("/products/{p}")).await.text().await.expect("body");
+    let (_, list) = t.get(&c, &format!("/api/v1/products/{p}/images")).await;
+    let id = list[0]["id"].as_u64().expect("id");
+    assert!(page.contains(&format!("/api/v1/products/{p}/images/{id}/320.jpg\" width=\"320\" height=\"240\"")), "the 320 px image");
+    let img = plain.get(&format!("/api/v1/products/{p}/images/{id}/1024.jpg")).await;
+    assert_eq!(img.status(), 200, "the session cookie serves the images");
+    let r = plain.post(&format!("/products/{p}/images/{id}/delete"), &[("_csrf", &csrf)]).await;
+    assert_eq!(r.status(), 303);
+    let (_, list) = t.get(&c, &format!("/api/v1/products/{p}/images")).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(0));
+    t.assert_consistent();
+}
