@@ -207,6 +207,8 @@ async fn metrics(State(app): State<App>) -> Response {
         Err(_) => (0, 0.0, 0.0, 0),
     };
     let workers_failing = app.workers.snapshot().iter().filter(|(_, s)| s.last_error.is_some()).count();
+    let (flushes, committed) = app.db.commit_stats();
+    let (batches, batched) = app.db.batch_stats();
     let gauges = [
         ("dukan_up", "1 while the server runs", 1.0),
         ("dukan_uptime_seconds", "seconds since start", (now.0 - app.started.0) as f64 / 1000.0),
@@ -220,6 +222,10 @@ async fn metrics(State(app): State<App>) -> Response {
         ),
         ("dukan_companies", "companies in the box", companies as f64),
         ("dukan_workers_failing", "workers whose last step failed", workers_failing as f64),
+        ("dukan_storage_group_flushes", "durable flushes shared by group-committed writes", flushes as f64),
+        ("dukan_storage_group_commits", "group-committed writes", committed as f64),
+        ("dukan_storage_batches", "durable batch transactions (checkouts share these)", batches as f64),
+        ("dukan_storage_batched_operations", "operations carried by batch transactions", batched as f64),
     ];
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render(&gauges)).into_response()
 }

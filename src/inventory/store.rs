@@ -68,15 +68,12 @@ impl Layers for StoredLayers<'_> {
 
     fn adjust(&mut self, key: (i64, u64), dq: Decimal, da: Decimal) -> Result<(), StorageError> {
         let k = (self.c, self.wh, self.p, date_key(key.0), key.1);
-        let mut l = self.tx.get(LAYERS, k)?.unwrap_or(Layer { qty: Decimal::ZERO, amount: Decimal::ZERO });
-        l.qty += dq;
-        l.amount += da;
-        if l.qty.is_zero() && l.amount.is_zero() {
-            self.tx.remove(LAYERS, k)?;
-        } else {
-            self.tx.insert(LAYERS, k, &l)?;
-        }
-        Ok(())
+        self.tx.update(LAYERS, k, |l| {
+            let mut l = l.unwrap_or(Layer { qty: Decimal::ZERO, amount: Decimal::ZERO });
+            l.qty += dq;
+            l.amount += da;
+            (!(l.qty.is_zero() && l.amount.is_zero())).then_some(l)
+        })
     }
 }
 
@@ -98,15 +95,17 @@ pub fn recost(
 ) -> Result<Result<Vec<PartnerChange>, Refusal>, StorageError> {
     let lo = (c.0, wh.0, p.0, date_key(from.0), from.1, from.2);
     let hi = (c.0, wh.0, p.0, u64::MAX, u64::MAX, u64::MAX);
-    let mut moves = tx.list(MOVES, lo, hi, usize::MAX)?;
+    let all = tx.open(MOVES)?;
+    let mut moves = all.list(lo, hi, usize::MAX)?;
     let mut prev: Option<Move> = None;
-    tx.range(MOVES, (c.0, wh.0, p.0, 0, 0, 0), lo, true, 2, |k, m| {
+    all.range((c.0, wh.0, p.0, 0, 0, 0), lo, true, 2, |k, m| {
         if k != lo && prev.is_none() {
             prev = Some(m);
             return Ok(false);
         }
         Ok(true)
     })?;
+    drop(all);
     let old_values: Vec<Decimal> = moves.iter().map(|(_, m)| m.value).collect();
     {
         let mut layers = StoredLayers { tx, c: c.0, wh: wh.0, p: p.0 };
@@ -140,9 +139,11 @@ pub fn recost(
             changes.push(PartnerChange { partner, amount: -m.value });
         }
     }
+    let mut all = tx.open(MOVES)?;
     for (k, m) in &moves {
-        tx.insert(MOVES, *k, m)?;
+        all.insert(*k, m)?;
     }
+    drop(all);
     if moves.is_empty() && prev.is_none() {
         tx.remove(BALANCES, (c.0, wh.0, p.0))?;
         put_stock_row(tx, c, wh, p, None)?;
@@ -178,28 +179,32 @@ pub fn stock_row(bal: &Balance, product: Option<&Product>) -> StockRow {
 /// The one write path of stock rows: replaces (or with `None` removes) the row and moves the
 /// warehouse's running totals by the difference.
 pub fn put_stock_row(tx: &mut WriteTx, c: CompanyId, wh: WarehouseId, p: ProductId, new: Option<StockRow>) -> Result<(), StorageError> {
-    let old = tx.get(STOCK_ROWS, (c.0, wh.0, p.0))?;
+    let mut rows = tx.open(STOCK_ROWS)?;
+    let old = rows.get((c.0, wh.0, p.0))?;
     if old == new {
         return Ok(());
     }
-    let mut total = tx.get(STOCK_TOTALS, (c.0, wh.0))?.unwrap_or_default();
-    if let Some(o) = &old {
-        total.items -= 1;
-        total.value -= o.value;
-        total.sale_value -= round_money(o.qty * o.price);
-    }
     match &new {
-        Some(n) => {
+        Some(n) => rows.insert((c.0, wh.0, p.0), n)?,
+        None => {
+            rows.remove((c.0, wh.0, p.0))?;
+        }
+    }
+    drop(rows);
+    tx.update(STOCK_TOTALS, (c.0, wh.0), |total| {
+        let mut total = total.unwrap_or_default();
+        if let Some(o) = &old {
+            total.items -= 1;
+            total.value -= o.value;
+            total.sale_value -= round_money(o.qty * o.price);
+        }
+        if let Some(n) = &new {
             total.items += 1;
             total.value += n.value;
             total.sale_value += round_money(n.qty * n.price);
-            tx.insert(STOCK_ROWS, (c.0, wh.0, p.0), n)?;
         }
-        None => {
-            tx.remove(STOCK_ROWS, (c.0, wh.0, p.0))?;
-        }
-    }
-    if total.items == 0 { tx.remove(STOCK_TOTALS, (c.0, wh.0)).map(|_| ()) } else { tx.insert(STOCK_TOTALS, (c.0, wh.0), &total) }
+        (total.items != 0).then_some(total)
+    })
 }
 
 /// Called by the product write path: refreshes the product's stock rows in every warehouse

@@ -182,15 +182,18 @@ impl Projection {
 
     /// Adds these rows to the stored ones.
     fn store(&self, tx: &mut WriteTx) -> Result<(), StorageError> {
+        let mut days = tx.open(SALES_DAYS)?;
         for (k, add) in &self.days {
-            let mut row = tx.get(SALES_DAYS, *k)?.unwrap_or_default();
+            let mut row = days.get(*k)?.unwrap_or_default();
             row.merge(add);
-            tx.insert(SALES_DAYS, *k, &row)?;
+            days.insert(*k, &row)?;
         }
+        drop(days);
+        let mut products = tx.open(PRODUCT_DAYS)?;
         for (k, add) in &self.products {
-            let mut row = tx.get(PRODUCT_DAYS, *k)?.unwrap_or_default();
+            let mut row = products.get(*k)?.unwrap_or_default();
             row.merge(add);
-            tx.insert(PRODUCT_DAYS, *k, &row)?;
+            products.insert(*k, &row)?;
         }
         Ok(())
     }

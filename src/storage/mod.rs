@@ -13,6 +13,7 @@
 //!   ("company.v1"), so opening a table with the wrong shape fails loudly;
 //! - ids come from one box-wide counter, so an id names at most one record of any company.
 
+mod batch;
 mod codec;
 mod migrate;
 pub mod outbox;
@@ -20,7 +21,7 @@ mod tx;
 
 pub use codec::{Record, Table, TableInfo};
 pub use migrate::SCHEMA_VERSION;
-pub use tx::{ReadTx, WriteTx};
+pub use tx::{ReadTx, TableMut, WriteTx};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
@@ -43,6 +44,10 @@ pub enum StorageError {
     Io(#[from] std::io::Error),
     #[error("the write worker stopped")]
     WorkerGone,
+    #[error("the operation panicked")]
+    Panicked,
+    #[error("the batch transaction failed: {0}")]
+    BatchFailed(String),
 }
 
 macro_rules! from_redb {
@@ -76,6 +81,7 @@ pub struct Db {
     inner: Arc<redb::Database>,
     path: Arc<PathBuf>,
     group: Arc<Group>,
+    batch: Arc<batch::Queue>,
 }
 
 /// Group commit bookkeeping: commits are numbered as they finish; a flush makes every commit
@@ -102,7 +108,7 @@ impl Db {
         let mut builder = redb::Database::builder();
         builder.set_cache_size(cache_bytes);
         let inner = if path.exists() { builder.open(path)? } else { builder.create(path)? };
-        let db = Db { inner: Arc::new(inner), path: Arc::new(path.to_path_buf()), group: Arc::default() };
+        let db = Db { inner: Arc::new(inner), path: Arc::new(path.to_path_buf()), group: Arc::default(), batch: Arc::default() };
         migrate::run(&db)?;
         Ok(db)
     }
@@ -180,6 +186,15 @@ impl Db {
             }
             st = g.flushed.wait(st).map_err(|_| StorageError::WorkerGone)?;
         }
+    }
+
+    /// Records that a durable commit made after commit number `target` finished, releasing the
+    /// writers waiting for a flush that covers them.
+    fn mark_durable(&self, target: u64) {
+        if let Ok(mut st) = self.group.state.lock() {
+            st.durable = st.durable.max(target);
+        }
+        self.group.flushed.notify_all();
     }
 
     /// One durable commit: persists every earlier commit made without an fsync.

@@ -243,4 +243,76 @@ impl WriteTx {
     pub fn set_meta(&mut self, key: &str, value: u64) -> Result<(), StorageError> {
         self.insert(META, key, &value)
     }
+
+    /// Reads a row, lets `f` compute its new value (`None` removes it), and writes it back,
+    /// opening the table once. Returns what `f` returned.
+    pub fn update<'k, K: redb::Key + 'static, V: Record>(
+        &mut self,
+        table: Table<K, V>,
+        key: impl Borrow<K::SelfType<'k>>,
+        f: impl FnOnce(Option<V>) -> Option<V>,
+    ) -> Result<(), StorageError> {
+        let mut t = self.tx.open_table(table.def())?;
+        let old = get_in::<K, V, _>(&t, table.name, key.borrow())?;
+        match f(old) {
+            Some(new) => {
+                let bytes = encode(&new)?;
+                t.insert(key.borrow(), bytes.as_slice())?;
+            }
+            None => {
+                t.remove(key.borrow())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One table held open for several reads and writes (each [`WriteTx::get`] or
+    /// [`WriteTx::insert`] opens and closes its table, which costs as much as a small lookup).
+    pub fn open<K: redb::Key + 'static, V: Record>(&self, table: Table<K, V>) -> Result<TableMut<'_, K, V>, StorageError> {
+        Ok(TableMut { t: self.tx.open_table(table.def())?, name: table.name })
+    }
+}
+
+/// A table opened once in a write transaction; see [`WriteTx::open`].
+pub struct TableMut<'t, K: redb::Key + 'static, V: Record> {
+    t: redb::Table<'t, K, Pc<V>>,
+    name: &'static str,
+}
+
+impl<K: redb::Key + 'static, V: Record> TableMut<'_, K, V> {
+    pub fn get<'k>(&self, key: impl Borrow<K::SelfType<'k>>) -> Result<Option<V>, StorageError> {
+        get_in::<K, V, _>(&self.t, self.name, key)
+    }
+
+    pub fn insert<'k>(&mut self, key: impl Borrow<K::SelfType<'k>>, value: &V) -> Result<(), StorageError> {
+        let bytes = encode(value)?;
+        self.t.insert(key, bytes.as_slice())?;
+        Ok(())
+    }
+
+    pub fn remove<'k>(&mut self, key: impl Borrow<K::SelfType<'k>>) -> Result<bool, StorageError> {
+        Ok(self.t.remove(key)?.is_some())
+    }
+}
+
+impl<K: OwnedKey, V: Record> TableMut<'_, K, V> {
+    pub fn list(&self, lo: K, hi: K, limit: usize) -> Result<Vec<(K, V)>, StorageError> {
+        let mut out = Vec::new();
+        range_in(&self.t, self.name, lo, hi, false, limit, &mut |k, v| {
+            out.push((k, v));
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+
+    pub fn range(
+        &self,
+        lo: K,
+        hi: K,
+        reverse: bool,
+        limit: usize,
+        mut f: impl FnMut(K, V) -> Result<bool, StorageError>,
+    ) -> Result<(), StorageError> {
+        range_in(&self.t, self.name, lo, hi, reverse, limit, &mut f)
+    }
 }

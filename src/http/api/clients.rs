@@ -13,7 +13,7 @@ use crate::clients::deals::{self, DealDraft, DealPayDraft};
 use crate::clients::model::{Client, Deal, DealPaymentKind, DebtBalance, DebtEntry};
 use crate::clients::{self, ClientDraft, DebtPaymentDraft, statement};
 use crate::error::Result;
-use crate::http::api::pos::SaleDto;
+use crate::http::api::sales::SaleDto;
 use crate::http::extract::{Auth, Json, Path, Query};
 use crate::http::problem::Problem;
 use crate::ids::{CashBoxId, ClientId};

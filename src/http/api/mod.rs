@@ -11,6 +11,7 @@ pub mod ops;
 pub mod pos;
 pub mod printing;
 pub mod reports;
+pub mod sales;
 pub mod stock;
 pub mod tenancy;
 pub mod transfer;
@@ -104,9 +105,9 @@ pub fn routes(upload_limit: usize, import_limit: usize, image_limit: usize) -> R
         .route("/api/v1/pos/cart/scan", post(pos::scan))
         .route("/api/v1/pos/cart/items", post(pos::add_item))
         .route("/api/v1/pos/cart/items/{index}", put(pos::put_line))
-        .route("/api/v1/sales", get(pos::list_sales).post(pos::checkout))
-        .route("/api/v1/sales/{id}", get(pos::get_sale))
-        .route("/api/v1/sales/{id}/returns", get(pos::list_returns).post(pos::return_sale))
+        .route("/api/v1/sales", get(sales::list_sales).post(sales::checkout))
+        .route("/api/v1/sales/{id}", get(sales::get_sale))
+        .route("/api/v1/sales/{id}/returns", get(sales::list_returns).post(sales::return_sale))
         .route("/api/v1/analytics/sales", get(analytics::sales))
         .route("/api/v1/clients", get(clients::list).post(clients::create))
         .route("/api/v1/clients/{id}", get(clients::get).put(clients::put).delete(clients::delete))
@@ -160,7 +161,7 @@ pub fn routes(upload_limit: usize, import_limit: usize, image_limit: usize) -> R
         pos::list_shifts, pos::open_shift, pos::get_shift, pos::close_shift, pos::shift_cash,
         pos::list_flows, pos::create_flow, pos::approve_flow, pos::reject_flow,
         pos::get_cart, pos::put_cart, pos::clear_cart, pos::scan, pos::add_item, pos::put_line,
-        pos::list_sales, pos::checkout, pos::get_sale, pos::return_sale, pos::list_returns,
+        sales::list_sales, sales::checkout, sales::get_sale, sales::return_sale, sales::list_returns,
         analytics::sales,
         clients::list, clients::create, clients::get, clients::put, clients::delete, clients::archive, clients::restore,
         clients::sales, clients::debts, clients::add_debt, clients::pay_debt, clients::debtors,

@@ -22,6 +22,7 @@ mod pos;
 mod printing;
 mod products;
 mod reports;
+mod sales;
 mod stock;
 mod transfer;
 

@@ -1,0 +1,209 @@
+//! Returns: full or partial, stock back at the sale's FIFO cost, refund from the current
+//! shift, idempotent by key.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::model::*;
+use super::store::*;
+use super::*;
+use crate::audit;
+use crate::auth::actor::Actor;
+use crate::clock::Ts;
+use crate::error::{Error, FieldError, Problems, Result};
+use crate::ids::{CashBoxId, SaleId};
+use crate::inventory::model::{Intent, MoveKey, MoveKind};
+use crate::inventory::store::{MOVES, SETTINGS, move_key};
+use crate::money::{parse_qty, round_money, round_qty};
+use crate::storage::WriteTx;
+use crate::tenancy::perms::Perm;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReturnDraft {
+    pub key: String,
+    /// The box whose open shift pays the refund; the sale's box by default.
+    pub cash_box: Option<CashBoxId>,
+    /// (line index, quantity); empty = everything not yet returned.
+    pub lines: Vec<(usize, String)>,
+    pub method: String,
+    pub reason: String,
+}
+
+/// Returns some or all of a sale: stock comes back at the sale's FIFO cost, the refund is paid
+/// from the current shift. Idempotent by `d.key`.
+pub fn return_sale(tx: &mut WriteTx, actor: &Actor, now: Ts, sale_id: SaleId, d: &ReturnDraft) -> Result<SaleReturn> {
+    cashier(actor)?;
+    actor.require(Perm::SALES)?;
+    let c = actor.company;
+    check_key(&d.key)?;
+    let key = d.key.trim();
+    let print = fingerprint(&format!("return:{sale_id}"), d)?;
+    let mut sale = match tx.get(SALES, (c.0, sale_id.0))? {
+        Some(s) if in_scope(actor, s.branch) => s,
+        _ => return Err(Error::NotFound),
+    };
+    if let Some(result) = replay(tx, actor, key, print)? {
+        let id = result
+            .strip_prefix("return:")
+            .and_then(|s| s.parse::<u64>().ok())
+            .ok_or_else(|| Error::Internal(format!("idempotency result {result}")))?;
+        return tx.get(RETURNS, (c.0, id))?.ok_or_else(|| Error::Internal(format!("return {id} of an idempotency key is missing")));
+    }
+    if sale.status == SaleStatus::Returned {
+        return Err(Error::refused(
+            "sale_returned",
+            format!("Продажа {} уже полностью возвращена", sale.number),
+            format!("Sale {} is already fully returned", sale.number),
+        ));
+    }
+    let b = d.cash_box.unwrap_or(sale.cash_box);
+    cash_box(tx, actor, b)?;
+    let mut shift = require_open_shift(tx, actor, b)?;
+    let pos = settings(tx, c)?;
+    let mut p = Problems::default();
+    let method = match Method::parse(if d.method.trim().is_empty() { "cash" } else { &d.method }, &pos.wallets) {
+        Some(Method::Debt) if sale.debt().is_zero() => {
+            p.push(FieldError::new("method", "payment_method", "Эта продажа была не в долг", "This sale was not on credit"));
+            None
+        }
+        Some(m) => Some(m),
+        None => {
+            p.push(FieldError::new(
+                "method",
+                "payment_method",
+                format!("Способ возврата «{}» не настроен", d.method),
+                format!("Refund method “{}” is not set up", d.method),
+            ));
+            None
+        }
+    };
+    let wanted: Vec<(usize, Decimal)> = if d.lines.is_empty() {
+        sale.lines.iter().enumerate().map(|(i, l)| (i, l.qty - l.returned_qty)).filter(|(_, q)| *q > Decimal::ZERO).collect()
+    } else {
+        let mut out = Vec::new();
+        for (n, (i, q)) in d.lines.iter().enumerate() {
+            let Some(line) = sale.lines.get(*i) else {
+                p.push(FieldError::new(
+                    &format!("lines[{n}].line"),
+                    "unknown_line",
+                    format!("В продаже нет строки {}", i + 1),
+                    format!("The sale has no line {}", i + 1),
+                ));
+                continue;
+            };
+            if let Some(q) = p.take(parse_qty(&format!("lines[{n}].qty"), q)) {
+                let left = line.qty - line.returned_qty;
+                if q > left || out.iter().any(|(j, _)| j == i) {
+                    p.push(FieldError::new(
+                        &format!("lines[{n}].qty"),
+                        "return_too_much",
+                        format!("«{}»: можно вернуть не больше {left}", line.name),
+                        format!("“{}”: at most {left} can be returned", line.name),
+                    ));
+                } else {
+                    out.push((*i, q));
+                }
+            }
+        }
+        out
+    };
+    if wanted.is_empty() {
+        p.push(FieldError::new("lines", "required", "Выберите, что вернуть", "Choose what to return"));
+    }
+    p.finish()?;
+    let method = method.ok_or_else(|| Error::Internal("refund method".into()))?;
+
+    let inv = tx.get(SETTINGS, c.0)?.unwrap_or_default();
+    if let Some(until) = inv.locked_until
+        && now <= until
+    {
+        return Err(Error::PeriodClosed { until: until.rfc3339() });
+    }
+    let rid = tx.next_id()?;
+    let mut starts: BTreeMap<(u64, u64), (i64, u64, u64)> = BTreeMap::new();
+    let mut rlines = Vec::with_capacity(wanted.len());
+    let mut amount = Decimal::ZERO;
+    let mut cost = Decimal::ZERO;
+    for (i, q) in wanted {
+        let line = &sale.lines[i];
+        let full = q == line.qty - line.returned_qty;
+        let line_amount = if full { line.amount - line.returned_amount } else { round_money(line.amount * q / line.qty) };
+        let mut keys = Vec::new();
+        let mut line_cost = Decimal::ZERO;
+        for k in &line.moves {
+            let Some(orig) = tx.get(MOVES, move_key(c, k))? else { continue };
+            let Intent::Out { qty: out_qty } = orig.intent else { continue };
+            let back_qty = round_qty(out_qty * q / line.qty);
+            let back_amount = round_money(-orig.value * q / line.qty);
+            let mid = tx.next_id()?;
+            let key = MoveKey { warehouse: k.warehouse, product: k.product, date: now.0, order: mid, id: mid };
+            crate::inventory::store::put_new_move(
+                tx,
+                c,
+                &key,
+                &sale_move(mid, sale.id, MoveKind::SaleReturn, Intent::In { qty: back_qty, amount: back_amount }),
+            )?;
+            starts.entry((k.warehouse.0, k.product.0)).or_insert((now.0, mid, mid));
+            keys.push(key);
+            line_cost += back_amount;
+        }
+        let l = &mut sale.lines[i];
+        l.returned_qty += q;
+        l.returned_amount += line_amount;
+        amount += line_amount;
+        cost += line_cost;
+        rlines.push(ReturnLine { line: i, qty: q, amount: line_amount, cost: line_cost, moves: keys });
+    }
+    crate::inventory::recost_items(tx, c, starts, &inv)?;
+    if method == Method::Cash && amount > shift.expected_cash() {
+        return Err(not_enough_cash(shift.expected_cash()));
+    }
+    if method == Method::Debt && amount > sale.debt() {
+        return Err(Error::field(
+            "method",
+            "refund_exceeds_debt",
+            "Сумма возврата больше долга по продаже",
+            "The refund exceeds the sale's debt",
+        ));
+    }
+    let n = tx.next_counter(c.0, "return")?;
+    let ret = SaleReturn {
+        id: rid,
+        number: format!("В-{n:06}"),
+        sale: sale.id,
+        at: now,
+        shift: shift.id,
+        user: actor.user,
+        lines: rlines,
+        method: method.clone(),
+        amount,
+        reason: d.reason.trim().chars().take(200).collect(),
+        idempotency_key: key.to_string(),
+    };
+    sale.returned += amount;
+    sale.returns.push(rid);
+    if sale.lines.iter().all(|l| l.returned_qty >= l.qty) {
+        sale.status = SaleStatus::Returned;
+    }
+    let t = &mut shift.totals;
+    t.returns += 1;
+    t.returns_amount += amount;
+    t.cogs -= cost;
+    *t.refunded.entry(method.code()).or_default() += amount;
+    if method == Method::Cash {
+        cash_row(tx, actor, now, &mut shift, CashKind::Refund, -amount, format!("return:{rid}"))?;
+    }
+    if method == Method::Debt {
+        let client = sale.client.ok_or_else(|| Error::Internal(format!("debt sale {} without a client", sale.number)))?;
+        crate::clients::reverse_sale_debt(tx, actor, now, client, sale.id, amount, format!("{} / {}", sale.number, ret.number))?;
+    }
+    tx.insert(SHIFTS, (c.0, shift.id.0), &shift)?;
+    tx.insert(SALES, (c.0, sale.id.0), &sale)?;
+    tx.insert(RETURNS, (c.0, rid), &ret)?;
+    daily::record_return(tx, c, &sale, &ret)?;
+    tx.insert(IDEMPOTENCY, (c.0, key), &Idempotent { fingerprint: print, result: format!("return:{rid}"), at: now })?;
+    audit::record(tx, c, actor, now, "sale.return", format!("sale:{}", sale.id), format!("{} {} {}", ret.number, sale.number, amount))?;
+    Ok(ret)
+}

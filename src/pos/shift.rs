@@ -1,0 +1,277 @@
+//! Shifts: open with counted cash, cash in/out with approval, running totals and the cash
+//! ledger, close with the counted difference (spec A7).
+
+use rust_decimal::Decimal;
+
+use super::model::*;
+use super::store::*;
+use super::*;
+use crate::audit;
+use crate::auth::actor::Actor;
+use crate::clock::Ts;
+use crate::error::{Error, FieldError, Problems, Result};
+use crate::ids::{CashBoxId, ShiftId};
+use crate::money::parse_money;
+use crate::storage::WriteTx;
+use crate::tenancy::model::parse_name;
+use crate::tenancy::perms::Perm;
+
+pub(super) fn open_shift_of(tx: &WriteTx, actor: &Actor, b: CashBoxId) -> Result<Option<Shift>> {
+    let c = actor.company.0;
+    match tx.get(OPEN_SHIFTS, (c, b.0, actor.user.0))? {
+        Some(id) => Ok(tx.get(SHIFTS, (c, id))?),
+        None => Ok(None),
+    }
+}
+
+pub(super) fn require_open_shift(tx: &WriteTx, actor: &Actor, b: CashBoxId) -> Result<Shift> {
+    open_shift_of(tx, actor, b)?.ok_or_else(|| {
+        Error::refused("shift_not_open", "Смена не открыта: откройте смену на этой кассе", "No open shift: open a shift at this cash box")
+    })
+}
+
+/// Appends a cash-ledger row to a shift (the caller updates and stores the shift).
+pub(super) fn cash_row(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    now: Ts,
+    shift: &mut Shift,
+    kind: CashKind,
+    amount: Decimal,
+    reference: String,
+) -> Result<()> {
+    if amount.is_zero() {
+        return Ok(());
+    }
+    let seq = shift.cash_rows;
+    shift.cash_rows += 1;
+    tx.insert(CASH_LEDGER, (actor.company.0, shift.id.0, seq), &CashEntry { kind, amount, reference, at: now, user: actor.user })?;
+    Ok(())
+}
+
+/// A debt repaid in cash at a till: the cash goes into the cashier's open shift at box `b`
+/// (never the sale's, possibly closed, shift). Called by `clients::pay_debt` in its
+/// transaction; returns the shift.
+pub fn take_debt_cash(tx: &mut WriteTx, actor: &Actor, now: Ts, b: CashBoxId, amount: Decimal, reference: String) -> Result<ShiftId> {
+    cashier(actor)?;
+    let cb = cash_box(tx, actor, b)?;
+    if !cb.active {
+        return Err(Error::field("cash_box", "cash_box_inactive", "Касса отключена", "The cash box is inactive"));
+    }
+    let mut shift = require_open_shift(tx, actor, b)?;
+    shift.totals.debt_cash += amount;
+    cash_row(tx, actor, now, &mut shift, CashKind::DebtPayment, amount, reference)?;
+    tx.insert(SHIFTS, (actor.company.0, shift.id.0), &shift)?;
+    Ok(shift.id)
+}
+
+pub fn open_shift(tx: &mut WriteTx, actor: &Actor, now: Ts, b: CashBoxId, opening: &str) -> Result<Shift> {
+    cashier(actor)?;
+    let c = actor.company.0;
+    let cb = cash_box(tx, actor, b)?;
+    if !cb.active || cb.expense_only {
+        return Err(Error::refused(
+            "cash_box_not_for_sales",
+            "На этой кассе нельзя открыть смену (касса отключена или только для расходов)",
+            "This cash box cannot hold a shift (deactivated or expense-only)",
+        ));
+    }
+    let opening = if opening.trim().is_empty() {
+        Decimal::ZERO
+    } else {
+        parse_money("opening_cash", opening, false).map_err(|e| Error::Validation(vec![e]))?
+    };
+    if let Some(s) = open_shift_of(tx, actor, b)? {
+        return Err(Error::refused(
+            "shift_already_open",
+            format!("У вас уже открыта смена {} на этой кассе", s.number),
+            format!("You already have shift {} open at this cash box", s.number),
+        ));
+    }
+    let id = ShiftId(tx.next_id()?);
+    let n = tx.next_counter(c, "shift")?;
+    let mut shift = Shift {
+        id,
+        number: format!("С-{n:06}"),
+        cash_box: b,
+        branch: cb.branch,
+        cashier: actor.user,
+        status: ShiftStatus::Open,
+        opened: now,
+        closed: None,
+        opening_cash: opening,
+        closing_cash: None,
+        totals: ShiftTotals::default(),
+        cash_rows: 0,
+    };
+    cash_row(tx, actor, now, &mut shift, CashKind::Opening, opening, format!("shift:{id}"))?;
+    tx.insert(SHIFTS, (c, id.0), &shift)?;
+    tx.insert(OPEN_SHIFTS, (c, b.0, actor.user.0), &id.0)?;
+    // An open cart of an earlier shift carries over, flagged, never dropped.
+    if let Some(cart_id) = tx.get(ACTIVE_CARTS, (c, actor.user.0, b.0))?
+        && let Some(mut cart) = tx.get(CARTS, (c, cart_id))?
+    {
+        if cart.shift.is_some_and(|s| s != id) && !cart.lines.is_empty() {
+            cart.carried_from = cart.shift;
+        }
+        cart.shift = Some(id);
+        tx.insert(CARTS, (c, cart_id), &cart)?;
+    }
+    audit::record(tx, actor.company, actor, now, "shift.open", format!("shift:{id}"), format!("{} opening {opening}", shift.number))?;
+    Ok(shift)
+}
+
+/// Closes a shift with the counted cash; the difference against the running expected amount is
+/// recorded. Does no per-sale work.
+pub fn close_shift(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ShiftId, counted: &str) -> Result<Shift> {
+    actor.require_feature(FEATURE)?;
+    actor.require_writable()?;
+    let c = actor.company.0;
+    let mut shift = match tx.get(SHIFTS, (c, id.0))? {
+        Some(s) if in_scope(actor, s.branch) => s,
+        _ => return Err(Error::NotFound),
+    };
+    if shift.cashier == actor.user {
+        actor.require(Perm::CASHIER)?;
+    } else {
+        actor.require(Perm::CASHBOX)?;
+    }
+    if shift.status != ShiftStatus::Open {
+        return Err(Error::refused(
+            "shift_closed",
+            format!("Смена {} уже закрыта", shift.number),
+            format!("Shift {} is already closed", shift.number),
+        ));
+    }
+    let counted = parse_money("closing_cash", counted, false).map_err(|e| Error::Validation(vec![e]))?;
+    shift.status = ShiftStatus::Closed;
+    shift.closed = Some(now);
+    shift.closing_cash = Some(counted);
+    tx.insert(SHIFTS, (c, id.0), &shift)?;
+    tx.remove(OPEN_SHIFTS, (c, shift.cash_box.0, shift.cashier.0))?;
+    let diff = shift.difference().unwrap_or_default();
+    audit::record(
+        tx,
+        actor.company,
+        actor,
+        now,
+        "shift.close",
+        format!("shift:{id}"),
+        format!("{} counted {counted} difference {diff}", shift.number),
+    )?;
+    crate::printing::enqueue_z_report(tx, actor.company, &shift, now)?;
+    Ok(shift)
+}
+
+/// Cash put in or taken out. A manager's (cash-box right) counts at once; a cashier's waits for
+/// approval (spec A7: only approved flows count).
+pub fn cash_flow(tx: &mut WriteTx, actor: &Actor, now: Ts, b: CashBoxId, income: bool, amount: &str, reason: &str) -> Result<CashFlow> {
+    actor.require_feature(FEATURE)?;
+    actor.require_writable()?;
+    if !(actor.can(Perm::CASHIER) || actor.can(Perm::CASHBOX)) {
+        return Err(Error::Forbidden { permission: "cashier" });
+    }
+    let c = actor.company.0;
+    let cb = cash_box(tx, actor, b)?;
+    let mut p = Problems::default();
+    let amount = p.take(parse_money("amount", amount, false));
+    if amount.is_some_and(|a| a.is_zero()) {
+        p.push(FieldError::new("amount", "amount", "Сумма больше нуля", "The amount must be above zero"));
+    }
+    let reason = p.take(parse_name("reason", reason, 200));
+    p.finish()?;
+    let (Some(amount), Some(reason)) = (amount, reason) else { return Err(Error::Internal("flow parsed without amount".into())) };
+    let shift = if cb.expense_only { None } else { Some(require_open_shift(tx, actor, b)?.id) };
+    let approved = actor.can(Perm::CASHBOX);
+    let mut flow = CashFlow {
+        id: tx.next_id()?,
+        cash_box: b,
+        shift,
+        income,
+        reason,
+        amount,
+        status: FlowStatus::Pending,
+        created: now,
+        created_by: actor.user,
+        decided: None,
+    };
+    if approved {
+        apply_flow(tx, actor, now, &mut flow)?;
+    }
+    tx.insert(CASH_FLOWS, (c, flow.id), &flow)?;
+    audit::record(
+        tx,
+        actor.company,
+        actor,
+        now,
+        "cash_flow.create",
+        format!("cash_flow:{}", flow.id),
+        format!("{} {}", if income { "+" } else { "-" }, amount),
+    )?;
+    Ok(flow)
+}
+
+pub fn decide_flow(tx: &mut WriteTx, actor: &Actor, now: Ts, id: u64, approve: bool) -> Result<CashFlow> {
+    actor.require(Perm::CASHBOX)?;
+    actor.require_feature(FEATURE)?;
+    actor.require_writable()?;
+    let c = actor.company.0;
+    let mut flow = tx.get(CASH_FLOWS, (c, id))?.ok_or(Error::NotFound)?;
+    cash_box(tx, actor, flow.cash_box)?;
+    if flow.status != FlowStatus::Pending {
+        return Err(Error::refused("flow_decided", "Решение по этой операции уже принято", "This cash operation is already decided"));
+    }
+    if approve {
+        apply_flow(tx, actor, now, &mut flow)?;
+    } else {
+        flow.status = FlowStatus::Rejected;
+        flow.decided = Some((now, actor.user));
+    }
+    tx.insert(CASH_FLOWS, (c, id), &flow)?;
+    audit::record(
+        tx,
+        actor.company,
+        actor,
+        now,
+        if approve { "cash_flow.approve" } else { "cash_flow.reject" },
+        format!("cash_flow:{id}"),
+        String::new(),
+    )?;
+    Ok(flow)
+}
+
+pub(super) fn apply_flow(tx: &mut WriteTx, actor: &Actor, now: Ts, flow: &mut CashFlow) -> Result<()> {
+    let c = actor.company.0;
+    if let Some(sid) = flow.shift {
+        let mut shift = tx.get(SHIFTS, (c, sid.0))?.ok_or(Error::NotFound)?;
+        if shift.status != ShiftStatus::Open {
+            return Err(Error::refused(
+                "shift_closed",
+                format!("Смена {} уже закрыта", shift.number),
+                format!("Shift {} is already closed", shift.number),
+            ));
+        }
+        if !flow.income && flow.amount > shift.expected_cash() {
+            return Err(not_enough_cash(shift.expected_cash()));
+        }
+        let (kind, signed) = if flow.income { (CashKind::CashIn, flow.amount) } else { (CashKind::CashOut, -flow.amount) };
+        cash_row(tx, actor, now, &mut shift, kind, signed, format!("flow:{}", flow.id))?;
+        if flow.income {
+            shift.totals.cash_in += flow.amount;
+        } else {
+            shift.totals.cash_out += flow.amount;
+        }
+        tx.insert(SHIFTS, (c, sid.0), &shift)?;
+    }
+    flow.status = FlowStatus::Approved;
+    flow.decided = Some((now, actor.user));
+    Ok(())
+}
+
+pub(super) fn not_enough_cash(have: Decimal) -> Error {
+    Error::refused(
+        "not_enough_cash",
+        format!("В кассе недостаточно наличных: ожидается {have}"),
+        format!("Not enough cash in the drawer: {have} expected"),
+    )
+}
