@@ -475,6 +475,7 @@ fn unit_cost(tx: &WriteTx, c: CompanyId, wh: WarehouseId, p: ProductId) -> Resul
 /// Re-costs items from their earliest touched movement, following transfer partners whose
 /// cost changed, until nothing changes. A refusal names the product and warehouse.
 pub fn recost_items(tx: &mut WriteTx, c: CompanyId, mut work: BTreeMap<(u64, u64), (i64, u64, u64)>, settings: &Settings) -> Result<()> {
+    let mut l = store::Ledger::open(tx, c)?;
     let mut rounds = 0usize;
     while let Some((&(wh, p), &from)) = work.iter().next() {
         work.remove(&(wh, p));
@@ -482,17 +483,17 @@ pub fn recost_items(tx: &mut WriteTx, c: CompanyId, mut work: BTreeMap<(u64, u64
         if rounds > 100_000 {
             return Err(Error::Internal("re-costing did not settle".into()));
         }
-        let purchase = tx.get(PRODUCTS, (c.0, p))?.map(|p| p.purchase_price).unwrap_or_default();
+        let purchase = l.products.get((c.0, p))?.map(|p| p.purchase_price).unwrap_or_default();
         let policy = Policy { allow_negative: settings.allow_negative, fallback_unit_cost: purchase };
-        match store::recost(tx, c, WarehouseId(wh), ProductId(p), from, policy)? {
+        match store::recost(&mut l, WarehouseId(wh), ProductId(p), from, policy)? {
             Ok(changes) => {
                 for ch in changes {
                     let k = move_key(c, &ch.partner);
-                    if let Some(mut partner) = tx.get(MOVES, k)? {
+                    if let Some(mut partner) = l.moves.get(k)? {
                         if let Intent::In { qty, .. } = partner.intent {
                             partner.intent = Intent::In { qty, amount: ch.amount };
                         }
-                        tx.insert(MOVES, k, &partner)?;
+                        l.moves.insert(k, &partner)?;
                         let start = (ch.partner.date, ch.partner.order, ch.partner.id);
                         let e = work.entry((ch.partner.warehouse.0, ch.partner.product.0)).or_insert(start);
                         *e = (*e).min(start);
@@ -500,7 +501,8 @@ pub fn recost_items(tx: &mut WriteTx, c: CompanyId, mut work: BTreeMap<(u64, u64
                 }
             }
             Err(Refusal::Short { available, needed, .. }) => {
-                let product = tx.get(PRODUCTS, (c.0, p))?.map(|p| p.name).unwrap_or_default();
+                let product = l.products.get((c.0, p))?.map(|p| p.name).unwrap_or_default();
+                drop(l);
                 let warehouse = tx.get(WAREHOUSES, (c.0, wh))?.map(|w| w.name).unwrap_or_default();
                 return Err(Error::OutOfStock(vec![Shortage { product, warehouse, available, needed }]));
             }

@@ -9,7 +9,7 @@ use crate::catalog::model::Product;
 use crate::catalog::store::PRODUCTS;
 use crate::ids::{CompanyId, ProductId, WarehouseId};
 use crate::money::round_money;
-use crate::storage::{ReadTx, StorageError, Table, TableInfo, WriteTx};
+use crate::storage::{ReadTx, StorageError, Table, TableInfo, TableMut, WriteTx};
 
 pub const WAREHOUSES: Table<(u64, u64), Warehouse> = Table::new("company_warehouseid_warehouse");
 pub const DOCUMENTS: Table<(u64, u64), Document> = Table::new("company_documentid_document");
@@ -50,31 +50,119 @@ pub fn move_key(c: CompanyId, k: &MoveKey) -> (u64, u64, u64, u64, u64, u64) {
     (c.0, k.warehouse.0, k.product.0, date_key(k.date), k.order, k.id)
 }
 
-/// The layers of one item in the data file.
-pub struct StoredLayers<'a> {
-    pub tx: &'a mut WriteTx,
+/// The layers of one item in the data file (through the ledger's open layers table).
+pub struct StoredLayers<'a, 't> {
+    pub t: &'a mut TableMut<'t, (u64, u64, u64, u64, u64), Layer>,
     pub c: u64,
     pub wh: u64,
     pub p: u64,
 }
 
-impl Layers for StoredLayers<'_> {
+impl Layers for StoredLayers<'_, '_> {
     type Err = StorageError;
 
     fn open(&self) -> Result<engine::OpenLayers, StorageError> {
-        let rows = self.tx.list(LAYERS, (self.c, self.wh, self.p, 0, 0), (self.c, self.wh, self.p, u64::MAX, u64::MAX), usize::MAX)?;
+        let rows = self.t.list((self.c, self.wh, self.p, 0, 0), (self.c, self.wh, self.p, u64::MAX, u64::MAX), usize::MAX)?;
         Ok(rows.into_iter().map(|((_, _, _, d, id), l)| ((d as i64, id), l)).collect())
     }
 
     fn adjust(&mut self, key: (i64, u64), dq: Decimal, da: Decimal) -> Result<(), StorageError> {
         let k = (self.c, self.wh, self.p, date_key(key.0), key.1);
-        self.tx.update(LAYERS, k, |l| {
-            let mut l = l.unwrap_or(Layer { qty: Decimal::ZERO, amount: Decimal::ZERO });
-            l.qty += dq;
-            l.amount += da;
-            (!(l.qty.is_zero() && l.amount.is_zero())).then_some(l)
+        let mut l = self.t.get(k)?.unwrap_or(Layer { qty: Decimal::ZERO, amount: Decimal::ZERO });
+        l.qty += dq;
+        l.amount += da;
+        if l.qty.is_zero() && l.amount.is_zero() {
+            self.t.remove(k)?;
+        } else {
+            self.t.insert(k, &l)?;
+        }
+        Ok(())
+    }
+}
+
+/// The tables re-costing reads and writes, opened once for a whole operation (every line of a
+/// sale, every item of a document): opening a redb table costs about as much as a lookup, and
+/// one sale line touches seven of them. While a ledger is open these tables must be reached
+/// through it (redb refuses to open a table twice).
+pub struct Ledger<'t> {
+    pub c: CompanyId,
+    pub moves: TableMut<'t, (u64, u64, u64, u64, u64, u64), Move>,
+    pub by_date: TableMut<'t, (u64, u64, u64, u64), MoveRef>,
+    pub layers: TableMut<'t, (u64, u64, u64, u64, u64), Layer>,
+    pub balances: TableMut<'t, (u64, u64, u64), Balance>,
+    pub products: TableMut<'t, (u64, u64), Product>,
+    pub rows: TableMut<'t, (u64, u64, u64), StockRow>,
+    pub totals: TableMut<'t, (u64, u64), StockTotal>,
+}
+
+impl<'t> Ledger<'t> {
+    pub fn open(tx: &'t WriteTx, c: CompanyId) -> Result<Ledger<'t>, StorageError> {
+        Ok(Ledger {
+            c,
+            moves: tx.open(MOVES)?,
+            by_date: tx.open(MOVES_BY_DATE)?,
+            layers: tx.open(LAYERS)?,
+            balances: tx.open(BALANCES)?,
+            products: tx.open(PRODUCTS)?,
+            rows: tx.open(STOCK_ROWS)?,
+            totals: tx.open(STOCK_TOTALS)?,
         })
     }
+
+    /// Writes a new movement and its journal index entry; the only way a movement is created.
+    /// (Re-costing rewrites movements in place: their keys, kinds and documents never change.)
+    pub fn put_new_move(&mut self, key: &MoveKey, m: &Move) -> Result<(), StorageError> {
+        put_new_move_in(&mut self.moves, &mut self.by_date, self.c, key, m)
+    }
+
+    /// Sets one stock report row (None removes it) and keeps the warehouse total in step.
+    pub fn put_stock_row(&mut self, wh: WarehouseId, p: ProductId, new: Option<StockRow>) -> Result<(), StorageError> {
+        put_stock_row_in(&mut self.rows, &mut self.totals, self.c, wh, p, new)
+    }
+}
+
+fn put_new_move_in(
+    moves: &mut TableMut<'_, (u64, u64, u64, u64, u64, u64), Move>,
+    by_date: &mut TableMut<'_, (u64, u64, u64, u64), MoveRef>,
+    c: CompanyId,
+    key: &MoveKey,
+    m: &Move,
+) -> Result<(), StorageError> {
+    moves.insert(move_key(c, key), m)?;
+    let r = MoveRef { warehouse: key.warehouse, product: key.product, kind: m.kind, doc: m.doc };
+    by_date.insert((c.0, date_key(key.date), key.order, key.id), &r)
+}
+
+fn put_stock_row_in(
+    rows: &mut TableMut<'_, (u64, u64, u64), StockRow>,
+    totals: &mut TableMut<'_, (u64, u64), StockTotal>,
+    c: CompanyId,
+    wh: WarehouseId,
+    p: ProductId,
+    new: Option<StockRow>,
+) -> Result<(), StorageError> {
+    let old = rows.get((c.0, wh.0, p.0))?;
+    if old == new {
+        return Ok(());
+    }
+    let mut total = totals.get((c.0, wh.0))?.unwrap_or_default();
+    if let Some(o) = &old {
+        total.items -= 1;
+        total.value -= o.value;
+        total.sale_value -= round_money(o.qty * o.price);
+    }
+    match &new {
+        Some(n) => {
+            total.items += 1;
+            total.value += n.value;
+            total.sale_value += round_money(n.qty * n.price);
+            rows.insert((c.0, wh.0, p.0), n)?;
+        }
+        None => {
+            rows.remove((c.0, wh.0, p.0))?;
+        }
+    }
+    if total.items == 0 { totals.remove((c.0, wh.0)).map(|_| ()) } else { totals.insert((c.0, wh.0), &total) }
 }
 
 /// A transfer-out whose cost changed: its partner transfer-in must take the new amount.
@@ -86,32 +174,28 @@ pub struct PartnerChange {
 /// Re-applies one item's movements from `from` (its `(date, order, id)`) on: undo the later
 /// movements, redo them in order, write them and the balance back.
 pub fn recost(
-    tx: &mut WriteTx,
-    c: CompanyId,
+    l: &mut Ledger<'_>,
     wh: WarehouseId,
     p: ProductId,
     from: (i64, u64, u64),
     policy: Policy,
 ) -> Result<Result<Vec<PartnerChange>, Refusal>, StorageError> {
+    let c = l.c;
     let lo = (c.0, wh.0, p.0, date_key(from.0), from.1, from.2);
     let hi = (c.0, wh.0, p.0, u64::MAX, u64::MAX, u64::MAX);
-    let all = tx.open(MOVES)?;
-    let mut moves = all.list(lo, hi, usize::MAX)?;
+    let mut moves = l.moves.list(lo, hi, usize::MAX)?;
     let mut prev: Option<Move> = None;
-    all.range((c.0, wh.0, p.0, 0, 0, 0), lo, true, 2, |k, m| {
+    l.moves.range((c.0, wh.0, p.0, 0, 0, 0), lo, true, 2, |k, m| {
         if k != lo && prev.is_none() {
             prev = Some(m);
             return Ok(false);
         }
         Ok(true)
     })?;
-    drop(all);
     let old_values: Vec<Decimal> = moves.iter().map(|(_, m)| m.value).collect();
-    {
-        let mut layers = StoredLayers { tx, c: c.0, wh: wh.0, p: p.0 };
-        for (_, m) in moves.iter().rev() {
-            engine::undo(&mut layers, m)?;
-        }
+    let mut layers = StoredLayers { t: &mut l.layers, c: c.0, wh: wh.0, p: p.0 };
+    for (_, m) in moves.iter().rev() {
+        engine::undo(&mut layers, m)?;
     }
     let (mut q, mut v) = prev.as_ref().map(|m| (m.qty_after, m.value_after)).unwrap_or_default();
     let mut changes = Vec::new();
@@ -121,7 +205,6 @@ pub fn recost(
         let (before, rest) = moves.split_at_mut(i);
         let before_move = before.last().map(|(_, m)| m).or(prev.as_ref());
         let (key, m) = &mut rest[0];
-        let mut layers = StoredLayers { tx, c: c.0, wh: wh.0, p: p.0 };
         match engine::redo(&mut layers, m, key.3 as i64, before_move, policy) {
             Ok(()) => {}
             Err(Failure::Refused(r)) => return Ok(Err(r)),
@@ -139,29 +222,30 @@ pub fn recost(
             changes.push(PartnerChange { partner, amount: -m.value });
         }
     }
-    let mut all = tx.open(MOVES)?;
     for (k, m) in &moves {
-        all.insert(*k, m)?;
+        l.moves.insert(*k, m)?;
     }
-    drop(all);
     if moves.is_empty() && prev.is_none() {
-        tx.remove(BALANCES, (c.0, wh.0, p.0))?;
-        put_stock_row(tx, c, wh, p, None)?;
+        l.balances.remove((c.0, wh.0, p.0))?;
+        l.put_stock_row(wh, p, None)?;
     } else {
         let bal = Balance { qty: q, value: v };
-        tx.insert(BALANCES, (c.0, wh.0, p.0), &bal)?;
-        let product = tx.get(PRODUCTS, (c.0, p.0))?;
-        put_stock_row(tx, c, wh, p, Some(stock_row(&bal, product.as_ref())))?;
+        l.balances.insert((c.0, wh.0, p.0), &bal)?;
+        let product = l.products.get((c.0, p.0))?;
+        l.put_stock_row(wh, p, Some(stock_row(&bal, product.as_ref())))?;
     }
     Ok(Ok(changes))
 }
 
-/// Writes a new movement and its journal index entry; the only way a movement is created.
-/// (Re-costing rewrites movements in place: their keys, kinds and documents never change.)
+/// [`Ledger::put_new_move`] for several movements, without a ledger open.
+pub fn put_new_moves(tx: &mut WriteTx, c: CompanyId, new: &[(MoveKey, Move)]) -> Result<(), StorageError> {
+    let (mut moves, mut by_date) = (tx.open(MOVES)?, tx.open(MOVES_BY_DATE)?);
+    new.iter().try_for_each(|(key, m)| put_new_move_in(&mut moves, &mut by_date, c, key, m))
+}
+
+/// [`Ledger::put_new_move`] for a caller without a ledger open.
 pub fn put_new_move(tx: &mut WriteTx, c: CompanyId, key: &MoveKey, m: &Move) -> Result<(), StorageError> {
-    tx.insert(MOVES, move_key(c, key), m)?;
-    let r = MoveRef { warehouse: key.warehouse, product: key.product, kind: m.kind, doc: m.doc };
-    tx.insert(MOVES_BY_DATE, (c.0, date_key(key.date), key.order, key.id), &r)
+    put_new_move_in(&mut tx.open(MOVES)?, &mut tx.open(MOVES_BY_DATE)?, c, key, m)
 }
 
 /// The report row a balance and its product make.
@@ -179,32 +263,7 @@ pub fn stock_row(bal: &Balance, product: Option<&Product>) -> StockRow {
 /// The one write path of stock rows: replaces (or with `None` removes) the row and moves the
 /// warehouse's running totals by the difference.
 pub fn put_stock_row(tx: &mut WriteTx, c: CompanyId, wh: WarehouseId, p: ProductId, new: Option<StockRow>) -> Result<(), StorageError> {
-    let mut rows = tx.open(STOCK_ROWS)?;
-    let old = rows.get((c.0, wh.0, p.0))?;
-    if old == new {
-        return Ok(());
-    }
-    match &new {
-        Some(n) => rows.insert((c.0, wh.0, p.0), n)?,
-        None => {
-            rows.remove((c.0, wh.0, p.0))?;
-        }
-    }
-    drop(rows);
-    tx.update(STOCK_TOTALS, (c.0, wh.0), |total| {
-        let mut total = total.unwrap_or_default();
-        if let Some(o) = &old {
-            total.items -= 1;
-            total.value -= o.value;
-            total.sale_value -= round_money(o.qty * o.price);
-        }
-        if let Some(n) = &new {
-            total.items += 1;
-            total.value += n.value;
-            total.sale_value += round_money(n.qty * n.price);
-        }
-        (total.items != 0).then_some(total)
-    })
+    put_stock_row_in(&mut tx.open(STOCK_ROWS)?, &mut tx.open(STOCK_TOTALS)?, c, wh, p, new)
 }
 
 /// Called by the product write path: refreshes the product's stock rows in every warehouse

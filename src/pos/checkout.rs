@@ -151,10 +151,11 @@ pub fn checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &CheckoutDraft) -> 
     let warehouse = cb.warehouse;
     let mut takes: Vec<Vec<(ProductId, Decimal)>> = Vec::with_capacity(lines.len());
     let mut needed: BTreeMap<u64, Decimal> = BTreeMap::new();
+    let products = tx.open(PRODUCTS)?;
     for l in &lines {
         let mut t = Vec::new();
         if let Some(pid) = l.product
-            && let Some(prod) = tx.get(PRODUCTS, (c.0, pid.0))?
+            && let Some(prod) = products.get((c.0, pid.0))?
         {
             match prod.kind {
                 Kind::Goods => t.push((pid, l.qty)),
@@ -167,6 +168,7 @@ pub fn checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &CheckoutDraft) -> 
         }
         takes.push(t);
     }
+    drop(products);
     let inv = tx.get(SETTINGS, c.0)?.unwrap_or_default();
     if !needed.is_empty() {
         let Some(wh) = warehouse else {
@@ -182,17 +184,23 @@ pub fn checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &CheckoutDraft) -> 
             return Err(Error::PeriodClosed { until: until.rfc3339() });
         }
         if !inv.allow_negative {
-            let wname = tx.get(WAREHOUSES, (c.0, wh.0))?.map(|w| w.name).unwrap_or_default();
+            let balances = tx.open(BALANCES)?;
             let mut short = Vec::new();
             for (pid, need) in &needed {
-                let have = tx.get(BALANCES, (c.0, wh.0, *pid))?.map(|b| b.qty).unwrap_or_default();
+                let have = balances.get((c.0, wh.0, *pid))?.map(|b| b.qty).unwrap_or_default();
                 if have < *need {
-                    let product = tx.get(PRODUCTS, (c.0, *pid))?.map(|p| p.name).unwrap_or_default();
-                    short.push(Shortage { product, warehouse: wname.clone(), available: have, needed: *need });
+                    short.push((*pid, have, *need));
                 }
             }
+            drop(balances);
             if !short.is_empty() {
-                return Err(Error::OutOfStock(short));
+                let wname = tx.get(WAREHOUSES, (c.0, wh.0))?.map(|w| w.name).unwrap_or_default();
+                let mut named = Vec::with_capacity(short.len());
+                for (pid, available, needed) in short {
+                    let product = tx.get(PRODUCTS, (c.0, pid))?.map(|p| p.name).unwrap_or_default();
+                    named.push(Shortage { product, warehouse: wname.clone(), available, needed });
+                }
+                return Err(Error::OutOfStock(named));
             }
         }
     }
@@ -200,27 +208,30 @@ pub fn checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &CheckoutDraft) -> 
     let id = SaleId(tx.next_id()?);
     let mut starts: BTreeMap<(u64, u64), (i64, u64, u64)> = BTreeMap::new();
     let mut line_moves: Vec<Vec<MoveKey>> = Vec::with_capacity(lines.len());
+    let mut new_moves = Vec::new();
     for t in &takes {
         let mut keys = Vec::new();
         if let Some(wh) = warehouse {
             for (pid, q) in t {
                 let mid = tx.next_id()?;
                 let key = MoveKey { warehouse: wh, product: *pid, date: now.0, order: mid, id: mid };
-                crate::inventory::store::put_new_move(tx, c, &key, &sale_move(mid, id, MoveKind::Sale, Intent::Out { qty: *q }))?;
+                new_moves.push((key, sale_move(mid, id, MoveKind::Sale, Intent::Out { qty: *q })));
                 starts.entry((wh.0, pid.0)).or_insert((now.0, mid, mid));
                 keys.push(key);
             }
         }
         line_moves.push(keys);
     }
+    crate::inventory::store::put_new_moves(tx, c, &new_moves)?;
     crate::inventory::recost_items(tx, c, starts, &inv)?;
 
     let shares = allocate(totals.order_discount, &totals.line_amounts);
     let mut sale_lines = Vec::with_capacity(lines.len());
+    let moves = tx.open(MOVES)?;
     for (i, (l, keys)) in lines.iter().zip(line_moves).enumerate() {
         let mut cost = Decimal::ZERO;
         for k in &keys {
-            cost -= tx.get(MOVES, move_key(c, k))?.map(|m| m.value).unwrap_or_default();
+            cost -= moves.get(move_key(c, k))?.map(|m| m.value).unwrap_or_default();
         }
         let base = round_money(l.list_price * l.qty);
         let actual = totals.line_amounts[i];
@@ -239,6 +250,7 @@ pub fn checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &CheckoutDraft) -> 
             returned_amount: Decimal::ZERO,
         });
     }
+    drop(moves);
     let n = tx.next_counter(c.0, "sale")?;
     let debt = payments.iter().any(|p| p.method == Method::Debt);
     let sale = Sale {
