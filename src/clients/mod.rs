@@ -291,6 +291,9 @@ pub fn delete(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ClientId) -> Result<
 
 /// The picker: clients whose name words, phone digits or e-mail start with every word of `q`,
 /// active first-found in index order, at most `limit`.
+/// How many index entries of each query word the picker counts before choosing which to scan.
+const RAREST_CAP: usize = 512;
+
 pub fn pick(tx: &ReadTx, c: CompanyId, q: &str, limit: usize) -> Result<Vec<Client>> {
     let q = fold(q.trim());
     let phone_like = !q.is_empty() && q.chars().all(|ch| ch.is_ascii_digit() || " +-()".contains(ch));
@@ -299,7 +302,22 @@ pub fn pick(tx: &ReadTx, c: CompanyId, q: &str, limit: usize) -> Result<Vec<Clie
     } else {
         q.split(|ch: char| ch.is_whitespace() || ch == ',').filter(|w| !w.is_empty()).map(str::to_string).collect()
     };
-    let Some(longest) = words.iter().max_by_key(|w| w.len()) else {
+    // Scan the word with the fewest index entries (counted up to a cap, keys only) and check
+    // the other words on each candidate: a common first name beside a rare surname must not
+    // walk every client with that name.
+    let mut rarest = None;
+    for w in &words {
+        let (lo, hi) = (pack(w, 0x00), pack(w, 0xFF));
+        let mut n = 0usize;
+        tx.range(CLIENT_TOKENS, (c.0, lo, 0), (c.0, hi, u64::MAX), false, RAREST_CAP, |_, _| {
+            n += 1;
+            Ok(true)
+        })?;
+        if rarest.is_none_or(|(best, _)| n < best) {
+            rarest = Some((n, w));
+        }
+    }
+    let Some((_, rarest)) = rarest else {
         // No query: the first clients by id.
         let mut out = Vec::new();
         tx.range(CLIENTS, (c.0, 0), (c.0, u64::MAX), false, usize::MAX, |_, cl| {
@@ -310,7 +328,7 @@ pub fn pick(tx: &ReadTx, c: CompanyId, q: &str, limit: usize) -> Result<Vec<Clie
         })?;
         return Ok(out);
     };
-    let (lo, hi) = (pack(longest, 0x00), pack(longest, 0xFF));
+    let (lo, hi) = (pack(rarest, 0x00), pack(rarest, 0xFF));
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     let mut failure = None;
