@@ -302,22 +302,7 @@ pub fn pick(tx: &ReadTx, c: CompanyId, q: &str, limit: usize) -> Result<Vec<Clie
     } else {
         q.split(|ch: char| ch.is_whitespace() || ch == ',').filter(|w| !w.is_empty()).map(str::to_string).collect()
     };
-    // Scan the word with the fewest index entries (counted up to a cap, keys only) and check
-    // the other words on each candidate: a common first name beside a rare surname must not
-    // walk every client with that name.
-    let mut rarest = None;
-    for w in &words {
-        let (lo, hi) = (pack(w, 0x00), pack(w, 0xFF));
-        let mut n = 0usize;
-        tx.range(CLIENT_TOKENS, (c.0, lo, 0), (c.0, hi, u64::MAX), false, RAREST_CAP, |_, _| {
-            n += 1;
-            Ok(true)
-        })?;
-        if rarest.is_none_or(|(best, _)| n < best) {
-            rarest = Some((n, w));
-        }
-    }
-    let Some((_, rarest)) = rarest else {
+    let Some(first) = words.first() else {
         // No query: the first clients by id.
         let mut out = Vec::new();
         tx.range(CLIENTS, (c.0, 0), (c.0, u64::MAX), false, usize::MAX, |_, cl| {
@@ -328,7 +313,10 @@ pub fn pick(tx: &ReadTx, c: CompanyId, q: &str, limit: usize) -> Result<Vec<Clie
         })?;
         return Ok(out);
     };
-    let (lo, hi) = (pack(rarest, 0x00), pack(rarest, 0xFF));
+    if words.len() > 1 {
+        return pick_all_words(tx, c, &words, limit);
+    }
+    let (lo, hi) = (pack(first, 0x00), pack(first, 0xFF));
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     let mut failure = None;
@@ -350,6 +338,51 @@ pub fn pick(tx: &ReadTx, c: CompanyId, q: &str, limit: usize) -> Result<Vec<Clie
     })?;
     if let Some(e) = failure {
         return Err(e.into());
+    }
+    Ok(out)
+}
+
+/// Several words: the clients whose index entries hold every word, found by intersecting the
+/// words' id sets over index keys alone (rarest word first) before any client is decoded — a
+/// common surname beside a first name nobody with it has must not decode every namesake.
+fn pick_all_words(tx: &ReadTx, c: CompanyId, words: &[String], limit: usize) -> Result<Vec<Client>> {
+    let mut sized = Vec::with_capacity(words.len());
+    for w in words {
+        let mut n = 0usize;
+        tx.range(CLIENT_TOKENS, (c.0, pack(w, 0x00), 0), (c.0, pack(w, 0xFF), u64::MAX), false, RAREST_CAP, |_, _| {
+            n += 1;
+            Ok(true)
+        })?;
+        sized.push((n, w));
+    }
+    sized.sort();
+    let mut ids: Option<BTreeSet<u64>> = None;
+    for (_, w) in sized {
+        let mut next = BTreeSet::new();
+        tx.range(CLIENT_TOKENS, (c.0, pack(w, 0x00), 0), (c.0, pack(w, 0xFF), u64::MAX), false, usize::MAX, |(_, _, id), _| {
+            if ids.as_ref().is_none_or(|have| have.contains(&id)) {
+                next.insert(id);
+            }
+            Ok(true)
+        })?;
+        let empty = next.is_empty();
+        ids = Some(next);
+        if empty {
+            break;
+        }
+    }
+    let mut out = Vec::new();
+    for id in ids.unwrap_or_default() {
+        // The index keeps 16-byte prefixes: the words are checked again on the client itself.
+        if let Some(cl) = tx.get(CLIENTS, (c.0, id))? {
+            let toks = tokens(&cl);
+            if !cl.archived && words.iter().all(|w| toks.iter().any(|t| t.starts_with(w.as_str()))) {
+                out.push(cl);
+                if out.len() >= limit {
+                    break;
+                }
+            }
+        }
     }
     Ok(out)
 }

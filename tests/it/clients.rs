@@ -90,6 +90,10 @@ async fn clients_are_saved_with_normalised_phones_warned_about_duplicates_and_fo
     assert_eq!(ids(&found), vec![ivan, maria]);
     let (_, found) = t.get(&c, "/api/v1/clients?q=ромаш").await;
     assert_eq!(ids(&found), vec![romashka]);
+    let (_, found) = t.get(&c, "/api/v1/clients?q=мар%20иван").await;
+    assert_eq!(ids(&found), vec![maria], "words in any order, every one must match");
+    let (_, found) = t.get(&c, "/api/v1/clients?q=иван%20ромаш").await;
+    assert_eq!(ids(&found), Vec::<u64>::new(), "no client holds both words");
 
     // Edit, archive (leaves the picker), restore, delete an unreferenced client.
     let (st, ed) =
