@@ -6,7 +6,8 @@
 //!
 //! The real release server runs as a child process; the load generator shares the two cores.
 //! `DUKAN_BENCH_SECS` (default 10), `DUKAN_BENCH_SHIFT_SALES` (default 10000) and
-//! `DUKAN_BENCH_RATE` (the open-loop offered rate, default 2000 checkouts/s) scale it.
+//! `DUKAN_BENCH_RATE` (the open-loop offered rate, default 2000 checkouts/s) scale it;
+//! `DUKAN_BENCH_CLIENT_THREADS` (default 2) sets the load generator's threads.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -207,7 +208,11 @@ fn main() {
     assert!(created.is_ok_and(|s| s.success()), "company create failed");
     let port = free_port();
     let child = start(&data, port);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap_or_else(|e| panic!("runtime: {e}"));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(env("DUKAN_BENCH_CLIENT_THREADS", 2) as usize)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("runtime: {e}"));
     let report = rt.block_on(async move {
         let http = reqwest::Client::builder().pool_max_idle_per_host(TILLS * 2).build().unwrap_or_default();
         let base = format!("http://127.0.0.1:{port}");
