@@ -244,28 +244,6 @@ impl WriteTx {
         self.insert(META, key, &value)
     }
 
-    /// Reads a row, lets `f` compute its new value (`None` removes it), and writes it back,
-    /// opening the table once. Returns what `f` returned.
-    pub fn update<'k, K: redb::Key + 'static, V: Record>(
-        &mut self,
-        table: Table<K, V>,
-        key: impl Borrow<K::SelfType<'k>>,
-        f: impl FnOnce(Option<V>) -> Option<V>,
-    ) -> Result<(), StorageError> {
-        let mut t = self.tx.open_table(table.def())?;
-        let old = get_in::<K, V, _>(&t, table.name, key.borrow())?;
-        match f(old) {
-            Some(new) => {
-                let bytes = encode(&new)?;
-                t.insert(key.borrow(), bytes.as_slice())?;
-            }
-            None => {
-                t.remove(key.borrow())?;
-            }
-        }
-        Ok(())
-    }
-
     /// One table held open for several reads and writes (each [`WriteTx::get`] or
     /// [`WriteTx::insert`] opens and closes its table, which costs as much as a small lookup).
     pub fn open<K: redb::Key + 'static, V: Record>(&self, table: Table<K, V>) -> Result<TableMut<'_, K, V>, StorageError> {
