@@ -188,7 +188,11 @@ fn init_logging(format: &str) {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .on_thread_start(dukan::storage::yield_cpu_to_writer)
+        .build()
+        .map_err(|e| e.to_string())
 }
 
 fn serve(mut config: Config, listen: Option<String>) -> Result<(), String> {

@@ -436,7 +436,8 @@ fn stock_event(tx: &mut WriteTx, c: CompanyId, doc: &Document, now: Ts) -> Resul
     Ok(())
 }
 
-fn blank_move(id: u64, doc: DocumentId, kind: MoveKind, intent: Intent, pair: Option<MoveKey>) -> Move {
+/// A movement with only its identity and intent set; re-costing fills in the rest.
+pub(crate) fn blank_move(id: u64, doc: DocumentId, kind: MoveKind, intent: Intent, pair: Option<MoveKey>) -> Move {
     Move {
         id,
         doc,

@@ -17,7 +17,7 @@ use crate::catalog::store::PRODUCTS;
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result, Shortage};
 use crate::ids::{CashBoxId, ClientId, ProductId, SaleId};
-use crate::inventory::model::{Intent, Move, MoveKey, MoveKind};
+use crate::inventory::model::{Intent, MoveKey, MoveKind};
 use crate::inventory::store::{BALANCES, MOVES, SETTINGS, WAREHOUSES, move_key};
 use crate::money::{parse_money, parse_qty, round_money, round_qty};
 use crate::storage::WriteTx;
@@ -215,7 +215,10 @@ pub fn checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &CheckoutDraft) -> 
             for (pid, q) in t {
                 let mid = tx.next_id()?;
                 let key = MoveKey { warehouse: wh, product: *pid, date: now.0, order: mid, id: mid };
-                new_moves.push((key, sale_move(mid, id, MoveKind::Sale, Intent::Out { qty: *q })));
+                new_moves.push((
+                    key,
+                    crate::inventory::blank_move(mid, crate::ids::DocumentId(id.0), MoveKind::Sale, Intent::Out { qty: *q }, None),
+                ));
                 starts.entry((wh.0, pid.0)).or_insert((now.0, mid, mid));
                 keys.push(key);
             }
@@ -303,23 +306,6 @@ pub fn checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &CheckoutDraft) -> 
     audit::record(tx, c, actor, now, "sale.checkout", format!("sale:{id}"), format!("{} {}", sale.number, sale.total))?;
     crate::printing::enqueue_sale(tx, c, &sale, now, false)?;
     Ok(sale)
-}
-
-pub(super) fn sale_move(id: u64, sale: SaleId, kind: MoveKind, intent: Intent) -> Move {
-    Move {
-        id,
-        // A sale's movements name the sale; ids are box-wide, and the kind says which it is.
-        doc: crate::ids::DocumentId(sale.0),
-        kind,
-        intent,
-        pair: None,
-        qty: Decimal::ZERO,
-        value: Decimal::ZERO,
-        effects: Vec::new(),
-        variance: Decimal::ZERO,
-        qty_after: Decimal::ZERO,
-        value_after: Decimal::ZERO,
-    }
 }
 
 pub(super) fn parse_line(tx: &WriteTx, actor: &Actor, l: &LineDraft, i: usize, p: &mut Problems) -> Result<Option<CartLine>> {

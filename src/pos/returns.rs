@@ -143,7 +143,13 @@ pub fn return_sale(tx: &mut WriteTx, actor: &Actor, now: Ts, sale_id: SaleId, d:
                 tx,
                 c,
                 &key,
-                &sale_move(mid, sale.id, MoveKind::SaleReturn, Intent::In { qty: back_qty, amount: back_amount }),
+                &crate::inventory::blank_move(
+                    mid,
+                    crate::ids::DocumentId(sale.id.0),
+                    MoveKind::SaleReturn,
+                    Intent::In { qty: back_qty, amount: back_amount },
+                    None,
+                ),
             )?;
             starts.entry((k.warehouse.0, k.product.0)).or_insert((now.0, mid, mid));
             keys.push(key);

@@ -9,13 +9,16 @@
 //! once, and only its last run counts. Callers hear of success only after the batch's durable
 //! commit.
 //!
-//! There is no writer thread: the first caller to find no batch running becomes the leader on a
-//! blocking thread and keeps committing batches until the queue is empty.
+//! One writer thread (`dukan-writer`, started with the database) takes queued operations in
+//! order and commits them batch after batch. It is a thread of its own, not a runtime thread,
+//! so the server can give the runtime's threads a lower scheduling priority than it: the single
+//! writer is the one place every sale waits for, and it should not wait for a core.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Mutex;
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::time::Duration;
 
-use super::{Db, StorageError, WriteTx};
+use super::{Db, Group, StorageError, WriteTx};
 
 /// The most operations one batch transaction takes; more wait for the next batch.
 const MAX_BATCH: usize = 128;
@@ -65,27 +68,81 @@ where
 #[derive(Default)]
 pub(super) struct Queue {
     state: Mutex<QueueState>,
+    /// Signalled when an operation is queued.
+    work: Condvar,
 }
 
 #[derive(Default)]
 struct QueueState {
     ops: Vec<Box<dyn Queued>>,
-    leading: bool,
     batches: u64,
     ops_done: u64,
 }
 
-/// Clears `leading` if the leader unwinds, so a panic cannot wedge every later writer. (A
-/// leader that finds the queue empty clears it itself, under the same lock, so no operation is
-/// ever queued with nobody to run it.)
-struct Leading<'a>(&'a Queue);
+/// How long an idle writer sleeps before checking that its database is still open.
+const IDLE_CHECK: Duration = Duration::from_millis(250);
 
-impl Drop for Leading<'_> {
+/// What the writer thread needs, held weakly: when the last [`Db`] clone is dropped the
+/// writer notices within [`IDLE_CHECK`] and ends, closing nothing that is still in use.
+pub(super) struct Writer {
+    db: Weak<redb::Database>,
+    group: Weak<Group>,
+    queue: Weak<Queue>,
+}
+
+impl Writer {
+    /// Starts the writer thread. Called from `Db::open`, so the thread takes the opening
+    /// thread's scheduling priority (the server lowers its runtime threads below it; see
+    /// `main.rs`), not a runtime thread's.
+    pub(super) fn spawn(db: &Db) -> Result<(), StorageError> {
+        let w = Writer { db: Arc::downgrade(&db.inner), group: Arc::downgrade(&db.group), queue: Arc::downgrade(&db.batch) };
+        std::thread::Builder::new().name("dukan-writer".into()).spawn(move || w.run())?;
+        Ok(())
+    }
+
+    fn run(self) {
+        // Should the writer itself unwind (an operation's panic is caught; this is anything
+        // else), a new writer takes over, so queued and later operations still run.
+        let respawn = Respawn(Some(Writer { db: self.db.clone(), group: self.group.clone(), queue: self.queue.clone() }));
+        while let Some(ops) = self.next_ops() {
+            let (Some(inner), Some(group)) = (self.db.upgrade(), self.group.upgrade()) else { break };
+            let done = run_batch(&inner, &group, ops);
+            // Let go of the database before anyone hears back: a caller that drops its last
+            // handle on the answer must be able to reopen the file at once.
+            drop((inner, group));
+            done.into_iter().for_each(|(op, why)| op.finish(why));
+        }
+        std::mem::forget(respawn);
+    }
+
+    /// Waits for queued operations and takes up to [`MAX_BATCH`] of them; `None` once the
+    /// database is closed.
+    fn next_ops(&self) -> Option<Vec<Box<dyn Queued>>> {
+        loop {
+            let queue = self.queue.upgrade()?;
+            let mut st = queue.state.lock().ok()?;
+            if st.ops.is_empty() {
+                st = queue.work.wait_timeout(st, IDLE_CHECK).ok()?.0;
+            }
+            if st.ops.is_empty() {
+                continue;
+            }
+            let n = st.ops.len().min(MAX_BATCH);
+            // Counted as drained, before any of them is answered.
+            st.batches += 1;
+            st.ops_done += n as u64;
+            return Some(st.ops.drain(..n).collect());
+        }
+    }
+}
+
+/// Starts a replacement writer if the current one unwinds.
+struct Respawn(Option<Writer>);
+
+impl Drop for Respawn {
     fn drop(&mut self) {
-        if std::thread::panicking()
-            && let Ok(mut st) = self.0.state.lock()
-        {
-            st.leading = false;
+        if let Some(w) = self.0.take() {
+            let _ = std::thread::Builder::new().name("dukan-writer".into()).spawn(move || w.run());
         }
     }
 }
@@ -101,17 +158,13 @@ impl Db {
         F: FnMut(&mut WriteTx) -> Result<T, E> + Send + 'static,
     {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let lead = {
+        {
             let Ok(mut st) = self.batch.state.lock() else {
                 return Err(E::from(StorageError::WorkerGone));
             };
             st.ops.push(Box::new(Op { f, out: None, reply }));
-            !std::mem::replace(&mut st.leading, true)
-        };
-        if lead {
-            let db = self.clone();
-            tokio::task::spawn_blocking(move || db.lead_batches());
         }
+        self.batch.work.notify_one();
         answer.await.unwrap_or_else(|_| Err(E::from(StorageError::WorkerGone)))
     }
 
@@ -119,57 +172,42 @@ impl Db {
     pub fn batch_stats(&self) -> (u64, u64) {
         self.batch.state.lock().map(|st| (st.batches, st.ops_done)).unwrap_or((0, 0))
     }
+}
 
-    fn lead_batches(&self) {
-        let _leading = Leading(&self.batch);
-        loop {
-            let ops = {
-                let Ok(mut st) = self.batch.state.lock() else { return };
-                if st.ops.is_empty() {
-                    st.leading = false;
-                    return;
+/// Commits `ops` in one durable transaction, dropping each operation that fails and
+/// re-running the rest without it. Returns every operation with the commit failure to answer
+/// it with (`None`: its own result stands); answering is left to the caller, after it has let
+/// go of the database.
+fn run_batch(db: &redb::Database, group: &Group, mut ops: Vec<Box<dyn Queued>>) -> Vec<(Box<dyn Queued>, Option<String>)> {
+    let mut done = Vec::with_capacity(ops.len());
+    while !ops.is_empty() {
+        // Every commit counted before the transaction begins is persisted by its durable
+        // commit, so plain group-committed writers waiting on a flush are released too.
+        let target = group.state.lock().map(|st| st.committed).unwrap_or(0);
+        let mut tx = match WriteTx::begin(db, redb::Durability::Immediate) {
+            Ok(tx) => tx,
+            Err(e) => {
+                let why = e.to_string();
+                done.extend(ops.into_iter().map(|op| (op, Some(why.clone()))));
+                break;
+            }
+        };
+        match ops.iter_mut().position(|op| !op.run(&mut tx)) {
+            Some(failed) => {
+                tx.abort();
+                done.push((ops.remove(failed), None));
+            }
+            None => {
+                let why = tx.commit().err().map(|e| e.to_string());
+                if why.is_none() {
+                    group.mark_durable(target);
                 }
-                let n = st.ops.len().min(MAX_BATCH);
-                // Counted as drained, before any of them is answered.
-                st.batches += 1;
-                st.ops_done += n as u64;
-                st.ops.drain(..n).collect::<Vec<_>>()
-            };
-            self.run_batch(ops);
-        }
-    }
-
-    /// Commits `ops` in one durable transaction, dropping (and answering) each operation that
-    /// fails and re-running the rest without it.
-    fn run_batch(&self, mut ops: Vec<Box<dyn Queued>>) {
-        while !ops.is_empty() {
-            // Every commit counted before the transaction begins is persisted by its durable
-            // commit, so plain group-committed writers waiting on a flush are released too.
-            let target = self.group.state.lock().map(|st| st.committed).unwrap_or(0);
-            let mut tx = match WriteTx::begin(&self.inner, redb::Durability::Immediate) {
-                Ok(tx) => tx,
-                Err(e) => {
-                    let why = e.to_string();
-                    ops.into_iter().for_each(|op| op.finish(Some(why.clone())));
-                    return;
-                }
-            };
-            match ops.iter_mut().position(|op| !op.run(&mut tx)) {
-                Some(failed) => {
-                    tx.abort();
-                    ops.remove(failed).finish(None);
-                }
-                None => {
-                    let why = tx.commit().err().map(|e| e.to_string());
-                    if why.is_none() {
-                        self.mark_durable(target);
-                    }
-                    ops.into_iter().for_each(|op| op.finish(why.clone()));
-                    return;
-                }
+                done.extend(ops.into_iter().map(|op| (op, why.clone())));
+                break;
             }
         }
     }
+    done
 }
 
 #[cfg(test)]
@@ -229,6 +267,21 @@ mod tests {
         db.write_batched(|tx| tx.insert(ROWS, 2, &2)).await.unwrap();
         let rtx = db.read().unwrap();
         assert_eq!(rtx.get(ROWS, 1u64).unwrap(), None);
+        assert_eq!(rtx.get(ROWS, 2u64).unwrap(), Some(2));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_writer_lets_go_of_the_file_when_the_database_is_dropped() {
+        let (dir, db) = db();
+        let path = dir.path().join("t.redb");
+        db.write_batched(|tx| tx.insert(ROWS, 1, &1)).await.unwrap();
+        drop(db);
+        // The writer holds the database only while it runs a batch, so the file reopens at once
+        // (redb refuses a second open of a file still held).
+        let db = Db::open(&path, 1 << 20).unwrap();
+        db.write_batched(|tx| tx.insert(ROWS, 2, &2)).await.unwrap();
+        let rtx = db.read().unwrap();
+        assert_eq!(rtx.get(ROWS, 1u64).unwrap(), Some(1));
         assert_eq!(rtx.get(ROWS, 2u64).unwrap(), Some(2));
     }
 }

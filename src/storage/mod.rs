@@ -93,6 +93,17 @@ struct Group {
     flushed: Condvar,
 }
 
+impl Group {
+    /// Records that a durable commit made after commit number `target` finished, releasing the
+    /// writers waiting for a flush that covers them.
+    fn mark_durable(&self, target: u64) {
+        if let Ok(mut st) = self.state.lock() {
+            st.durable = st.durable.max(target);
+        }
+        self.flushed.notify_all();
+    }
+}
+
 #[derive(Default)]
 struct GroupState {
     committed: u64,
@@ -110,6 +121,7 @@ impl Db {
         let inner = if path.exists() { builder.open(path)? } else { builder.create(path)? };
         let db = Db { inner: Arc::new(inner), path: Arc::new(path.to_path_buf()), group: Arc::default(), batch: Arc::default() };
         migrate::run(&db)?;
+        batch::Writer::spawn(&db)?;
         Ok(db)
     }
 
@@ -186,15 +198,6 @@ impl Db {
             }
             st = g.flushed.wait(st).map_err(|_| StorageError::WorkerGone)?;
         }
-    }
-
-    /// Records that a durable commit made after commit number `target` finished, releasing the
-    /// writers waiting for a flush that covers them.
-    fn mark_durable(&self, target: u64) {
-        if let Ok(mut st) = self.group.state.lock() {
-            st.durable = st.durable.max(target);
-        }
-        self.group.flushed.notify_all();
     }
 
     /// One durable commit: persists every earlier commit made without an fsync.
@@ -283,4 +286,24 @@ pub fn meta_tables() -> Vec<TableInfo> {
         tx::META.info("&str name", "box-level counters: schema_version, next_id"),
         tx::COUNTERS.info("(CompanyId, &str name)", "per-company gapless counters: product codes, PLUs, document numbers"),
     ]
+}
+
+/// How far the runtime's threads sit below the writer thread in CPU priority (Linux nice).
+const RUNTIME_NICE: i32 = 10;
+
+/// Lowers the calling thread's CPU priority below the writer thread's, which keeps the
+/// priority the process started with. The server calls it on every runtime thread: when the
+/// cores are busy, committing the sales everyone waits for goes first and parsing the next
+/// requests waits. Raising a thread's nice needs no privilege; where it fails (or off Linux)
+/// nothing changes.
+pub fn yield_cpu_to_writer() {
+    #[cfg(target_os = "linux")]
+    {
+        let nice = std::env::var("DUKAN_RUNTIME_NICE").ok().and_then(|v| v.parse().ok()).unwrap_or(RUNTIME_NICE);
+        // SAFETY: setpriority and gettid only read their integer arguments; PRIO_PROCESS with a
+        // thread id changes that one thread's nice value on Linux.
+        unsafe {
+            libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, nice);
+        }
+    }
 }
