@@ -63,7 +63,8 @@ impl Country {
     }
 
     /// Normalises a phone number to E.164: KG `+996` and 9 digits (accepting a leading 0 or
-    /// 996), RU `+7` and 10 digits (accepting a leading 8 or 7).
+    /// 996), RU `+7` and 10 digits (accepting a leading 8 or 7). A national number never starts
+    /// with 0 (that is the trunk prefix), so `+7 0…` or a bare `0…` of ten digits is refused.
     pub fn parse_phone(self, field: &str, raw: &str) -> Result<String, FieldError> {
         let digits: String = raw.chars().filter(|c| c.is_ascii_digit()).collect();
         let junk = raw.chars().any(|c| !(c.is_ascii_digit() || " +-()".contains(c)));
@@ -80,6 +81,7 @@ impl Country {
                 _ => None,
             },
         };
+        let national = national.filter(|n| !n.starts_with('0'));
         match (national, junk) {
             (Some(n), false) => Ok(match self {
                 Country::KG => format!("+996{n}"),
@@ -163,6 +165,11 @@ mod tests {
         check_phone(Country::RU, "8 (916) 123-45-67", Some("+79161234567"));
         check_phone(Country::RU, "+7 916 123 45 67", Some("+79161234567"));
         check_phone(Country::RU, "916123456", None);
+        check_phone(Country::RU, "0916123456", None);
+        check_phone(Country::RU, "+7 016 123 45 67", None);
+        check_phone(Country::RU, "8 016 123 45 67", None);
+        check_phone(Country::KG, "+996 055 512 345", None);
+        check_phone(Country::KG, "00 555 12345", None);
         check_phone(Country::RU, "+7 916 123 45 6x", None);
     }
 

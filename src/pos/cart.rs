@@ -254,7 +254,14 @@ pub fn parse_discount(percent: &str, amount: &str) -> Result<OrderDiscount> {
     }
 }
 
+/// Sets (or with `None` clears) the cart's client; a client the company does not have is a
+/// field error, never stored.
 pub fn set_client(tx: &mut WriteTx, actor: &Actor, now: Ts, b: CashBoxId, client: Option<ClientId>) -> Result<Cart> {
+    if let Some(cl) = client {
+        let mut p = Problems::default();
+        crate::clients::check_sale_client(tx, actor, cl, &mut p)?;
+        p.finish()?;
+    }
     let mut cart = cart(tx, actor, now, b)?;
     cart.client = client;
     save_cart(tx, actor, now, cart)

@@ -75,6 +75,22 @@ fn range_in<K: OwnedKey, V: Record, T: ReadableTable<K, Pc<V>>>(
     Ok(())
 }
 
+/// The rows of `lo..=hi` in key order, at most `limit`.
+fn list_in<K: OwnedKey, V: Record, T: ReadableTable<K, Pc<V>>>(
+    table: &T,
+    name: &'static str,
+    lo: K,
+    hi: K,
+    limit: usize,
+) -> Result<Vec<(K, V)>, StorageError> {
+    let mut out = Vec::new();
+    range_in(table, name, lo, hi, false, limit, &mut |k, v| {
+        out.push((k, v));
+        Ok(true)
+    })?;
+    Ok(out)
+}
+
 impl ReadTx {
     pub(super) fn new(tx: redb::ReadTransaction) -> ReadTx {
         ReadTx { tx }
@@ -114,12 +130,11 @@ impl ReadTx {
 
     /// Collects up to `limit` rows of `lo..=hi`.
     pub fn list<K: OwnedKey, V: Record>(&self, table: Table<K, V>, lo: K, hi: K, limit: usize) -> Result<Vec<(K, V)>, StorageError> {
-        let mut out = Vec::new();
-        self.range(table, lo, hi, false, limit, |k, v| {
-            out.push((k, v));
-            Ok(true)
-        })?;
-        Ok(out)
+        match self.tx.open_table(table.def()) {
+            Ok(t) => list_in(&t, table.name, lo, hi, limit),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(Vec::new()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub fn len<K: redb::Key + 'static, V: Record>(&self, table: Table<K, V>) -> Result<u64, StorageError> {
@@ -202,12 +217,7 @@ impl WriteTx {
     }
 
     pub fn list<K: OwnedKey, V: Record>(&self, table: Table<K, V>, lo: K, hi: K, limit: usize) -> Result<Vec<(K, V)>, StorageError> {
-        let mut out = Vec::new();
-        self.range(table, lo, hi, false, limit, |k, v| {
-            out.push((k, v));
-            Ok(true)
-        })?;
-        Ok(out)
+        list_in(&self.tx.open_table(table.def())?, table.name, lo, hi, limit)
     }
 
     /// A fresh id, unique across the whole box and increasing.
@@ -275,12 +285,7 @@ impl<K: redb::Key + 'static, V: Record> TableMut<'_, K, V> {
 
 impl<K: OwnedKey, V: Record> TableMut<'_, K, V> {
     pub fn list(&self, lo: K, hi: K, limit: usize) -> Result<Vec<(K, V)>, StorageError> {
-        let mut out = Vec::new();
-        range_in(&self.t, self.name, lo, hi, false, limit, &mut |k, v| {
-            out.push((k, v));
-            Ok(true)
-        })?;
-        Ok(out)
+        list_in(&self.t, self.name, lo, hi, limit)
     }
 
     pub fn range(

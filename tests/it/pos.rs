@@ -268,6 +268,11 @@ async fn refusals_name_every_problem_and_write_nothing() {
     assert_eq!((st, e["errors"][0]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("client_required")), "{e}");
     let (st, e) = t.put(c, "/api/v1/pos/cart", json!({"cash_box": k.cash_box, "discount_percent": "5", "discount_amount": "10"})).await;
     assert_eq!((st, e["errors"][0]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("discount_both")));
+    // A client the company does not have (or another company's) is refused, not kept on the cart.
+    let (st, e) = t.put(c, "/api/v1/pos/cart", json!({"cash_box": k.cash_box, "client": 987_654_321u64})).await;
+    assert_eq!((st, e["errors"][0]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_client")), "{e}");
+    let (_, cart) = t.get(c, &format!("/api/v1/pos/cart?cash_box={}", k.cash_box)).await;
+    assert!(cart["client"].is_null(), "{cart}");
     let (st, e) = sell(
         &t,
         c,
