@@ -115,6 +115,9 @@ struct Load {
     errors: u64,
     /// (batches, operations) the server reported over the run, from /metrics.
     batches: (u64, u64),
+    /// Batch commits over 25 ms during the run, and the longest commit since the server started (ms).
+    slow_commits: u64,
+    max_commit_ms: f64,
 }
 
 /// Runs the tills for `secs`: closed loop when `rate` is `None`, else each till sends on a
@@ -170,19 +173,25 @@ async fn load(api: &Arc<Api>, boxes: &[u64], products: &Arc<Vec<u64>>, secs: u64
         sales: lat.len(),
         errors: errors.load(Ordering::Relaxed),
         batches: (after.0.saturating_sub(before.0), after.1.saturating_sub(before.1)),
+        slow_commits: after.2.saturating_sub(before.2),
+        max_commit_ms: after.3 * 1000.0,
     }
 }
 
-/// (batches, operations) from the server's /metrics.
-async fn batch_metrics(api: &Api) -> (u64, u64) {
+/// (batches, operations, slow batch commits, longest batch commit in seconds) from the
+/// server's /metrics.
+async fn batch_metrics(api: &Api) -> (u64, u64, u64, f64) {
     let text = match api.http.get(format!("{}/metrics", api.base)).send().await {
         Ok(r) => r.text().await.unwrap_or_default(),
         Err(_) => String::new(),
     };
-    let read = |name: &str| {
-        text.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.trim().parse::<f64>().ok()).map(|v| v as u64).unwrap_or(0)
-    };
-    (read("dukan_storage_batches "), read("dukan_storage_batched_operations "))
+    let read = |name: &str| text.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.trim().parse::<f64>().ok()).unwrap_or(0.0);
+    (
+        read("dukan_storage_batches ") as u64,
+        read("dukan_storage_batched_operations ") as u64,
+        read("dukan_storage_batch_commits_slow ") as u64,
+        read("dukan_storage_batch_commit_seconds_max "),
+    )
 }
 
 fn checkout_body(key: String, cash_box: u64, products: &[u64], n: u64) -> String {
@@ -343,9 +352,11 @@ fn main() {
     );
     for (what, l) in [("as fast as they can", &saturated), ("offered a fixed rate", &offered)] {
         println!(
-            "| checkouts per durable batch transaction, {what} | {:.1} ({} batches) | — |",
+            "| checkouts per durable batch transaction, {what} | {:.1} ({} batches; {} commits over 25 ms; longest commit so far {:.1} ms) | — |",
             l.batches.1 as f64 / l.batches.0.max(1) as f64,
-            l.batches.0
+            l.batches.0,
+            l.slow_commits,
+            l.max_commit_ms
         );
     }
     println!(

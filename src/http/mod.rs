@@ -209,6 +209,7 @@ async fn metrics(State(app): State<App>) -> Response {
     let workers_failing = app.workers.snapshot().iter().filter(|(_, s)| s.last_error.is_some()).count();
     let (flushes, committed) = app.db.commit_stats();
     let (batches, batched) = app.db.batch_stats();
+    let commits = app.db.batch_commit_times();
     let gauges = [
         ("dukan_up", "1 while the server runs", 1.0),
         ("dukan_uptime_seconds", "seconds since start", (now.0 - app.started.0) as f64 / 1000.0),
@@ -226,6 +227,17 @@ async fn metrics(State(app): State<App>) -> Response {
         ("dukan_storage_group_commits", "group-committed writes", committed as f64),
         ("dukan_storage_batches", "durable batch transactions (checkouts share these)", batches as f64),
         ("dukan_storage_batched_operations", "operations carried by batch transactions", batched as f64),
+        (
+            "dukan_storage_batch_commit_seconds_total",
+            "time spent committing batch transactions (page writes and fsync)",
+            commits.total_seconds,
+        ),
+        ("dukan_storage_batch_commit_seconds_max", "longest batch commit since start (a slow disk shows here)", commits.max_seconds),
+        (
+            "dukan_storage_batch_commits_slow",
+            "batch commits that took over 25 ms; every sale arriving meanwhile waits",
+            commits.slow as f64,
+        ),
     ];
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render(&gauges)).into_response()
 }

@@ -77,6 +77,29 @@ struct QueueState {
     ops: Vec<Box<dyn Queued>>,
     batches: u64,
     ops_done: u64,
+    commits: CommitTimes,
+}
+
+/// How long batch commits (page writes and the fsync) have taken: a slow disk shows here first,
+/// since every sale arriving during a slow commit waits it out.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CommitTimes {
+    pub count: u64,
+    pub total_seconds: f64,
+    pub max_seconds: f64,
+    /// Commits that took longer than [`CommitTimes::SLOW`].
+    pub slow: u64,
+}
+
+impl CommitTimes {
+    pub const SLOW: Duration = Duration::from_millis(25);
+
+    fn add(&mut self, d: Duration) {
+        self.count += 1;
+        self.total_seconds += d.as_secs_f64();
+        self.max_seconds = self.max_seconds.max(d.as_secs_f64());
+        self.slow += u64::from(d > Self::SLOW);
+    }
 }
 
 /// How long an idle writer sleeps before checking that its database is still open.
@@ -106,7 +129,12 @@ impl Writer {
         let respawn = Respawn(Some(Writer { db: self.db.clone(), group: self.group.clone(), queue: self.queue.clone() }));
         while let Some(ops) = self.next_ops() {
             let (Some(inner), Some(group)) = (self.db.upgrade(), self.group.upgrade()) else { break };
-            let done = run_batch(&inner, &group, ops);
+            let (done, commit) = run_batch(&inner, &group, ops);
+            if let (Some(d), Some(queue)) = (commit, self.queue.upgrade())
+                && let Ok(mut st) = queue.state.lock()
+            {
+                st.commits.add(d);
+            }
             // Let go of the database before anyone hears back: a caller that drops its last
             // handle on the answer must be able to reopen the file at once.
             drop((inner, group));
@@ -172,14 +200,23 @@ impl Db {
     pub fn batch_stats(&self) -> (u64, u64) {
         self.batch.state.lock().map(|st| (st.batches, st.ops_done)).unwrap_or((0, 0))
     }
+
+    /// How long the batch commits so far took — for metrics.
+    pub fn batch_commit_times(&self) -> CommitTimes {
+        self.batch.state.lock().map(|st| st.commits).unwrap_or_default()
+    }
 }
 
+/// What a batch leaves to answer: each operation with the commit failure to answer it with
+/// (`None`: its own result stands), and how long the commit took when there was one.
+type Done = (Vec<(Box<dyn Queued>, Option<String>)>, Option<Duration>);
+
 /// Commits `ops` in one durable transaction, dropping each operation that fails and
-/// re-running the rest without it. Returns every operation with the commit failure to answer
-/// it with (`None`: its own result stands); answering is left to the caller, after it has let
-/// go of the database.
-fn run_batch(db: &redb::Database, group: &Group, mut ops: Vec<Box<dyn Queued>>) -> Vec<(Box<dyn Queued>, Option<String>)> {
+/// re-running the rest without it. Answering is left to the caller, after it has let go of the
+/// database.
+fn run_batch(db: &redb::Database, group: &Group, mut ops: Vec<Box<dyn Queued>>) -> Done {
     let mut done = Vec::with_capacity(ops.len());
+    let mut took = None;
     while !ops.is_empty() {
         // Every commit counted before the transaction begins is persisted by its durable
         // commit, so plain group-committed writers waiting on a flush are released too.
@@ -198,7 +235,9 @@ fn run_batch(db: &redb::Database, group: &Group, mut ops: Vec<Box<dyn Queued>>) 
                 done.push((ops.remove(failed), None));
             }
             None => {
+                let t0 = std::time::Instant::now();
                 let why = tx.commit().err().map(|e| e.to_string());
+                took = Some(t0.elapsed());
                 if why.is_none() {
                     group.mark_durable(target);
                 }
@@ -207,7 +246,7 @@ fn run_batch(db: &redb::Database, group: &Group, mut ops: Vec<Box<dyn Queued>>) 
             }
         }
     }
-    done
+    (done, took)
 }
 
 #[cfg(test)]
@@ -252,6 +291,10 @@ mod tests {
         let (batches, ops) = db.batch_stats();
         assert_eq!(ops, 200, "every operation is drained into exactly one batch");
         assert!((1..=200).contains(&batches), "{batches} batches");
+        // Answers go out after the commit is timed, so every committed batch is counted.
+        let times = db.batch_commit_times();
+        assert!((1..=batches).contains(&times.count), "{times:?}");
+        assert!(times.total_seconds > 0.0 && times.max_seconds <= times.total_seconds, "{times:?}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

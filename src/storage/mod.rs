@@ -19,6 +19,7 @@ mod migrate;
 pub mod outbox;
 mod tx;
 
+pub use batch::CommitTimes;
 pub use codec::{Record, Table, TableInfo};
 pub use migrate::SCHEMA_VERSION;
 pub use tx::{ReadTx, TableMut, WriteTx};

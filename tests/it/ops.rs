@@ -15,9 +15,14 @@ async fn health_metrics_and_api_document() {
     let (s, h) = t.call(Method::GET, "/healthz", None, None).await;
     assert_eq!((s, h), (StatusCode::OK, json!({"status": "ok"})));
     let metrics = t.http.get(t.url("/metrics")).send().await.expect("metrics").text().await.expect("text");
-    for name in
-        ["dukan_up 1", "dukan_http_requests_total{class=\"2xx\"}", "dukan_backup_last_success_timestamp_seconds", "dukan_outbox_pending"]
-    {
+    for name in [
+        "dukan_up 1",
+        "dukan_http_requests_total{class=\"2xx\"}",
+        "dukan_backup_last_success_timestamp_seconds",
+        "dukan_outbox_pending",
+        "dukan_storage_batch_commit_seconds_max",
+        "dukan_storage_batch_commits_slow",
+    ] {
         assert!(metrics.contains(name), "{name} missing in\n{metrics}");
     }
     let (s, spec) = t.call(Method::GET, "/api/openapi.json", None, None).await;
