@@ -107,6 +107,7 @@ const IDLE_CHECK: Duration = Duration::from_millis(250);
 
 /// What the writer thread needs, held weakly: when the last [`Db`] clone is dropped the
 /// writer notices within [`IDLE_CHECK`] and ends, closing nothing that is still in use.
+#[derive(Clone)]
 pub(super) struct Writer {
     db: Weak<redb::Database>,
     group: Weak<Group>,
@@ -119,14 +120,17 @@ impl Writer {
     /// `main.rs`), not a runtime thread's.
     pub(super) fn spawn(db: &Db) -> Result<(), StorageError> {
         let w = Writer { db: Arc::downgrade(&db.inner), group: Arc::downgrade(&db.group), queue: Arc::downgrade(&db.batch) };
-        std::thread::Builder::new().name("dukan-writer".into()).spawn(move || w.run())?;
-        Ok(())
+        Ok(w.start()?)
+    }
+
+    fn start(self) -> std::io::Result<()> {
+        std::thread::Builder::new().name("dukan-writer".into()).spawn(move || self.run()).map(drop)
     }
 
     fn run(self) {
         // Should the writer itself unwind (an operation's panic is caught; this is anything
         // else), a new writer takes over, so queued and later operations still run.
-        let respawn = Respawn(Some(Writer { db: self.db.clone(), group: self.group.clone(), queue: self.queue.clone() }));
+        let _respawn = Respawn(self.clone());
         while let Some(ops) = self.next_ops() {
             let (Some(inner), Some(group)) = (self.db.upgrade(), self.group.upgrade()) else { break };
             let (done, commit) = run_batch(&inner, &group, ops);
@@ -140,7 +144,6 @@ impl Writer {
             drop((inner, group));
             done.into_iter().for_each(|(op, why)| op.finish(why));
         }
-        std::mem::forget(respawn);
     }
 
     /// Waits for queued operations and takes up to [`MAX_BATCH`] of them; `None` once the
@@ -165,12 +168,12 @@ impl Writer {
 }
 
 /// Starts a replacement writer if the current one unwinds.
-struct Respawn(Option<Writer>);
+struct Respawn(Writer);
 
 impl Drop for Respawn {
     fn drop(&mut self) {
-        if let Some(w) = self.0.take() {
-            let _ = std::thread::Builder::new().name("dukan-writer".into()).spawn(move || w.run());
+        if std::thread::panicking() {
+            let _ = self.0.clone().start();
         }
     }
 }
