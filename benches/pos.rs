@@ -118,6 +118,9 @@ struct Load {
     /// Batch commits over 25 ms during the run, and the longest commit since the server started (ms).
     slow_commits: u64,
     max_commit_ms: f64,
+    /// fdatasync calls over 25 ms during the run, and the longest since the server started (ms).
+    slow_syncs: u64,
+    max_sync_ms: f64,
 }
 
 /// Runs the tills for `secs`: closed loop when `rate` is `None`, else each till sends on a
@@ -172,26 +175,38 @@ async fn load(api: &Arc<Api>, boxes: &[u64], products: &Arc<Vec<u64>>, secs: u64
         p99: pct(&lat, 0.99),
         sales: lat.len(),
         errors: errors.load(Ordering::Relaxed),
-        batches: (after.0.saturating_sub(before.0), after.1.saturating_sub(before.1)),
-        slow_commits: after.2.saturating_sub(before.2),
-        max_commit_ms: after.3 * 1000.0,
+        batches: (after.batches.saturating_sub(before.batches), after.ops.saturating_sub(before.ops)),
+        slow_commits: after.slow_commits.saturating_sub(before.slow_commits),
+        max_commit_ms: after.max_commit * 1000.0,
+        slow_syncs: after.slow_syncs.saturating_sub(before.slow_syncs),
+        max_sync_ms: after.max_sync * 1000.0,
     }
 }
 
-/// (batches, operations, slow batch commits, longest batch commit in seconds) from the
-/// server's /metrics.
-async fn batch_metrics(api: &Api) -> (u64, u64, u64, f64) {
+/// The storage counters of the server's /metrics the report quotes.
+struct Metrics {
+    batches: u64,
+    ops: u64,
+    slow_commits: u64,
+    max_commit: f64,
+    slow_syncs: u64,
+    max_sync: f64,
+}
+
+async fn batch_metrics(api: &Api) -> Metrics {
     let text = match api.http.get(format!("{}/metrics", api.base)).send().await {
         Ok(r) => r.text().await.unwrap_or_default(),
         Err(_) => String::new(),
     };
     let read = |name: &str| text.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.trim().parse::<f64>().ok()).unwrap_or(0.0);
-    (
-        read("dukan_storage_batches ") as u64,
-        read("dukan_storage_batched_operations ") as u64,
-        read("dukan_storage_batch_commits_slow ") as u64,
-        read("dukan_storage_batch_commit_seconds_max "),
-    )
+    Metrics {
+        batches: read("dukan_storage_batches ") as u64,
+        ops: read("dukan_storage_batched_operations ") as u64,
+        slow_commits: read("dukan_storage_batch_commits_slow ") as u64,
+        max_commit: read("dukan_storage_batch_commit_seconds_max "),
+        slow_syncs: read("dukan_storage_fsyncs_slow ") as u64,
+        max_sync: read("dukan_storage_fsync_seconds_max "),
+    }
 }
 
 fn checkout_body(key: String, cash_box: u64, products: &[u64], n: u64) -> String {
@@ -352,11 +367,13 @@ fn main() {
     );
     for (what, l) in [("as fast as they can", &saturated), ("offered a fixed rate", &offered)] {
         println!(
-            "| checkouts per durable batch transaction, {what} | {:.1} ({} batches; {} commits over 25 ms; longest commit so far {:.1} ms) | — |",
+            "| checkouts per durable batch transaction, {what} | {:.1} ({} batches; {} commits over 25 ms; longest commit so far {:.1} ms; {} fsyncs over 25 ms; longest fsync so far {:.1} ms) | — |",
             l.batches.1 as f64 / l.batches.0.max(1) as f64,
             l.batches.0,
             l.slow_commits,
-            l.max_commit_ms
+            l.max_commit_ms,
+            l.slow_syncs,
+            l.max_sync_ms
         );
     }
     println!(

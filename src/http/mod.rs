@@ -210,6 +210,7 @@ async fn metrics(State(app): State<App>) -> Response {
     let (flushes, committed) = app.db.commit_stats();
     let (batches, batched) = app.db.batch_stats();
     let commits = app.db.batch_commit_times();
+    let file = app.db.file_times();
     let gauges = [
         ("dukan_up", "1 while the server runs", 1.0),
         ("dukan_uptime_seconds", "seconds since start", (now.0 - app.started.0) as f64 / 1000.0),
@@ -238,6 +239,14 @@ async fn metrics(State(app): State<App>) -> Response {
             "batch commits that took over 25 ms; every sale arriving meanwhile waits",
             commits.slow as f64,
         ),
+        ("dukan_storage_fsyncs", "fdatasync calls on the data file", file.sync.count as f64),
+        ("dukan_storage_fsync_seconds_total", "time spent in fdatasync on the data file", file.sync.total_seconds),
+        ("dukan_storage_fsync_seconds_max", "longest fdatasync since start (the disk's own stalls)", file.sync.max_seconds),
+        ("dukan_storage_fsyncs_slow", "fdatasync calls that took over 25 ms", file.sync.slow as f64),
+        ("dukan_storage_page_write_seconds_total", "time spent writing pages to the data file", file.write.total_seconds),
+        ("dukan_storage_page_write_seconds_max", "longest single page write since start", file.write.max_seconds),
+        ("dukan_storage_file_resizes", "times the data file was extended or trimmed", file.resize.count as f64),
+        ("dukan_storage_file_resize_seconds_max", "longest resize of the data file since start", file.resize.max_seconds),
     ];
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render(&gauges)).into_response()
 }

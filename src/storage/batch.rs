@@ -18,7 +18,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::Duration;
 
-use super::{Db, Group, StorageError, WriteTx};
+use super::{Db, Group, StorageError, Timings, WriteTx};
 
 /// The most operations one batch transaction takes; more wait for the next batch.
 const MAX_BATCH: usize = 128;
@@ -77,29 +77,7 @@ struct QueueState {
     ops: Vec<Box<dyn Queued>>,
     batches: u64,
     ops_done: u64,
-    commits: CommitTimes,
-}
-
-/// How long batch commits (page writes and the fsync) have taken: a slow disk shows here first,
-/// since every sale arriving during a slow commit waits it out.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct CommitTimes {
-    pub count: u64,
-    pub total_seconds: f64,
-    pub max_seconds: f64,
-    /// Commits that took longer than [`CommitTimes::SLOW`].
-    pub slow: u64,
-}
-
-impl CommitTimes {
-    pub const SLOW: Duration = Duration::from_millis(25);
-
-    fn add(&mut self, d: Duration) {
-        self.count += 1;
-        self.total_seconds += d.as_secs_f64();
-        self.max_seconds = self.max_seconds.max(d.as_secs_f64());
-        self.slow += u64::from(d > Self::SLOW);
-    }
+    commits: Timings,
 }
 
 /// How long an idle writer sleeps before checking that its database is still open.
@@ -205,7 +183,7 @@ impl Db {
     }
 
     /// How long the batch commits so far took — for metrics.
-    pub fn batch_commit_times(&self) -> CommitTimes {
+    pub fn batch_commit_times(&self) -> Timings {
         self.batch.state.lock().map(|st| st.commits).unwrap_or_default()
     }
 }

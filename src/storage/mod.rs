@@ -15,12 +15,13 @@
 
 mod batch;
 mod codec;
+mod file;
 mod migrate;
 pub mod outbox;
 mod tx;
 
-pub use batch::CommitTimes;
 pub use codec::{Record, Table, TableInfo};
+pub use file::{FileTimes, Timings};
 pub use migrate::SCHEMA_VERSION;
 pub use tx::{ReadTx, TableMut, WriteTx};
 
@@ -83,6 +84,7 @@ pub struct Db {
     path: Arc<PathBuf>,
     group: Arc<Group>,
     batch: Arc<batch::Queue>,
+    file: Arc<file::Recorder>,
 }
 
 /// Group commit bookkeeping: commits are numbered as they finish; a flush makes every commit
@@ -119,8 +121,12 @@ impl Db {
     pub fn open(path: &Path, cache_bytes: usize) -> Result<Db, StorageError> {
         let mut builder = redb::Database::builder();
         builder.set_cache_size(cache_bytes);
-        let inner = if path.exists() { builder.open(path)? } else { builder.create(path)? };
-        let db = Db { inner: Arc::new(inner), path: Arc::new(path.to_path_buf()), group: Arc::default(), batch: Arc::default() };
+        let times = Arc::<file::Recorder>::default();
+        let existed = path.exists();
+        let f = std::fs::OpenOptions::new().read(true).write(true).create(!existed).truncate(false).open(path)?;
+        let inner = builder.create_with_backend(file::TimedFile::new(f, times.clone())?)?;
+        let db =
+            Db { inner: Arc::new(inner), path: Arc::new(path.to_path_buf()), group: Arc::default(), batch: Arc::default(), file: times };
         migrate::run(&db)?;
         batch::Writer::spawn(&db)?;
         Ok(db)
@@ -273,6 +279,11 @@ impl Db {
             counts.push((info.name, info.count(&rtx)?));
         }
         Ok(counts)
+    }
+
+    /// How long the data file's page writes, syncs and growth have taken so far — for metrics.
+    pub fn file_times(&self) -> FileTimes {
+        self.file.snapshot()
     }
 
     /// Bytes the data file takes on disk.

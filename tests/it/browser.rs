@@ -87,6 +87,43 @@ pub(crate) async fn fill(c: &Client, css: &str, value: &str) -> R {
     Ok(())
 }
 
+/// Types `text` into the search-as-you-type field `css` (an input with its own htmx `hx-get`
+/// fired on a short delay) and waits until the field's request for exactly that text has been
+/// answered and its results swapped in. A pause between keystrokes longer than the field's
+/// delay (a loaded machine) sends a request for part of the text first: its results are in
+/// the page for a moment, then replaced, so an element found among them may be the wrong hit
+/// or go stale before it is used.
+pub(crate) async fn type_ahead(c: &Client, css: &str, text: &str) -> R {
+    // htmx fires `htmx:afterRequest` on the field after swapping the response in (or with
+    // status 0 for a request aborted by a newer one, `hx-sync="this:replace"`).
+    c.execute(
+        r#"const field = document.querySelector(arguments[0]);
+        delete field.dataset.answered;
+        field.addEventListener("htmx:afterRequest", function (e) {
+            const xhr = e.detail.xhr;
+            if (e.target === field && xhr && xhr.status === 200 && xhr.responseURL) {
+                field.dataset.answered = new URL(xhr.responseURL).searchParams.get(field.name) ?? "";
+            }
+        });"#,
+        vec![json!(css)],
+    )
+    .await?;
+    fill(c, css, text).await?;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let answered = c
+            .execute("const f = document.querySelector(arguments[0]); return f ? (f.dataset.answered ?? null) : null;", vec![json!(css)])
+            .await?;
+        if answered.as_str() == Some(text) {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!("{css}: no answer for {text:?} (last answered: {answered})").into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 pub(crate) async fn click(c: &Client, css: &str) -> R {
     c.find(Locator::Css(css)).await?.click().await?;
     Ok(())

@@ -5,7 +5,7 @@
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
-use crate::browser::{R, click, fill, nav_labels, run, wait_for};
+use crate::browser::{R, click, fill, nav_labels, run, wait_for, wait_xpath};
 use crate::common::TestApp;
 use crate::printing::fake_tcp;
 
@@ -45,9 +45,9 @@ async fn printer_flow(c: &Client, t: &TestApp) -> R {
     click(c, "#printer-create button[type=submit]").await?;
     wait_for(c, "main[data-page=printer] #printer-test").await?;
     click(c, "#printer-test button").await?;
-    wait_for(c, "main[data-page=printer] #queue td").await?;
-    let queue = c.find(Locator::Css("#queue")).await?.text().await?;
-    assert!(queue.contains("Тестовая страница"), "{queue}");
+    // The page before the post already has a `#queue td` ("queue empty"): wait for the job's
+    // own row, or the element found may belong to the page being replaced.
+    wait_xpath(c, "//table[@id='queue']//td[contains(text(), 'Тестовая страница')]").await?;
 
     assert!(dukan::workers::print_once(t.app.clone()).await?);
     let text = dukan::printing::escpos::text_of(&fake.next().await);

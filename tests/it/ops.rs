@@ -25,6 +25,11 @@ async fn health_metrics_and_api_document() {
     ] {
         assert!(metrics.contains(name), "{name} missing in\n{metrics}");
     }
+    // The data file's own timings: opening it ran a durable commit, so it has synced at least once.
+    let value = |name: &str| metrics.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.trim().parse::<f64>().ok());
+    assert!(value("dukan_storage_fsyncs ").is_some_and(|n| n >= 1.0), "fsyncs counted:\n{metrics}");
+    assert!(value("dukan_storage_fsync_seconds_max ").is_some_and(|s| s > 0.0), "fsync time recorded:\n{metrics}");
+    assert!(value("dukan_storage_file_resizes ").is_some_and(|n| n >= 1.0), "the new file grew:\n{metrics}");
     let (s, spec) = t.call(Method::GET, "/api/openapi.json", None, None).await;
     assert_eq!(s, StatusCode::OK);
     assert!(spec["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")), "OpenAPI 3.1: {}", spec["openapi"]);
