@@ -30,6 +30,9 @@ pub struct Config {
     pub trusted_proxy: bool,
     /// HS256 key for access tokens, base64; when absent one is generated into the data file.
     pub jwt_secret: Option<String>,
+    /// Bearer token a Prometheus scraper on another machine sends for `/metrics`; without it,
+    /// only this machine (loopback) may read them.
+    pub metrics_token: Option<String>,
     pub argon2_m_kib: u32,
     pub argon2_t: u32,
     pub backup: BackupConfig,
@@ -67,6 +70,7 @@ impl Default for Config {
             import_limit_kb: 20 * 1024,
             trusted_proxy: false,
             jwt_secret: None,
+            metrics_token: None,
             argon2_m_kib: 19 * 1024,
             argon2_t: 2,
             backup: BackupConfig::default(),
@@ -126,6 +130,9 @@ impl Config {
         }
         if let Some(v) = var("DUKAN_JWT_SECRET") {
             self.jwt_secret = Some(v);
+        }
+        if let Some(v) = var("DUKAN_METRICS_TOKEN") {
+            self.metrics_token = Some(v);
         }
         if let Some(v) = var("DUKAN_TRUSTED_PROXY") {
             self.trusted_proxy = parse("DUKAN_TRUSTED_PROXY", v)?;

@@ -189,7 +189,23 @@ pub async fn healthz(State(app): State<App>) -> Response {
     }
 }
 
-async fn metrics(State(app): State<App>) -> Response {
+/// `/metrics` tells how busy the shop is and how its disk behaves: readable from this machine,
+/// or from elsewhere with the configured `metrics_token` as a bearer token.
+fn metrics_allowed(app: &App, ip: &str, headers: &axum::http::HeaderMap) -> bool {
+    if ip.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()) {
+        return true;
+    }
+    let sent = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    match (&app.config.metrics_token, sent) {
+        (Some(token), Some(sent)) => bool::from(subtle::ConstantTimeEq::ct_eq(token.as_bytes(), sent.trim().as_bytes())),
+        _ => false,
+    }
+}
+
+async fn metrics(State(app): State<App>, ip: extract::ClientIp, headers: axum::http::HeaderMap) -> Result<Response, Error> {
+    if !metrics_allowed(&app, &ip.0, &headers) {
+        return Err(Error::Unauthorized);
+    }
     let now = app.now();
     let (pending, last_good, last_failed, companies) = match app.db.read() {
         Ok(tx) => {
@@ -248,7 +264,7 @@ async fn metrics(State(app): State<App>) -> Response {
         ("dukan_storage_file_resizes", "times the data file was extended or trimmed", file.resize.count as f64),
         ("dukan_storage_file_resize_seconds_max", "longest resize of the data file since start", file.resize.max_seconds),
     ];
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render(&gauges)).into_response()
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render(&gauges)).into_response())
 }
 
 async fn openapi() -> Response {

@@ -9,6 +9,36 @@ use serde_json::json;
 
 use crate::common::TestApp;
 
+/// Metrics are for this machine, or for a scraper elsewhere holding the configured token.
+#[tokio::test]
+async fn metrics_from_another_machine_need_the_token() {
+    let t = TestApp::spawn_with(|c| {
+        // Behind a reverse proxy on this machine, the caller's own address is the forwarded one.
+        c.trusted_proxy = true;
+        c.metrics_token = Some("scrape-secret-1".into());
+    })
+    .await;
+    let get = |from: &'static str, token: Option<&'static str>| {
+        let mut req = t.http.get(t.url("/metrics")).header("x-forwarded-for", from);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        async move { req.send().await.expect("metrics") }
+    };
+    let local = get("127.0.0.1", None).await;
+    assert_eq!(local.status(), StatusCode::OK);
+    assert!(local.text().await.expect("text").contains("dukan_up 1"));
+    let lan = get("192.168.1.20", None).await;
+    let status = lan.status();
+    let problem: serde_json::Value = lan.json().await.expect("problem json");
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{problem}");
+    assert_eq!(problem["code"], "unauthorized", "{problem}");
+    assert_eq!(get("192.168.1.20", Some("wrong-token")).await.status(), StatusCode::UNAUTHORIZED);
+    let scraper = get("192.168.1.20", Some("scrape-secret-1")).await;
+    assert_eq!(scraper.status(), StatusCode::OK);
+    assert!(scraper.text().await.expect("text").contains("dukan_storage_fsyncs"));
+}
+
 #[tokio::test]
 async fn health_metrics_and_api_document() {
     let t = TestApp::spawn().await;

@@ -45,10 +45,20 @@ impl TestApp {
     }
 
     pub async fn spawn_in(dir: tempfile::TempDir) -> TestApp {
+        Self::spawn_configured(dir, |_| {}).await
+    }
+
+    /// A server whose configuration `tweak` changes from the test defaults.
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        Self::spawn_configured(tempfile::tempdir().expect("tempdir"), tweak).await
+    }
+
+    async fn spawn_configured(dir: tempfile::TempDir, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let clock = Arc::new(ManualClock::new(START));
         let dyn_clock: Arc<dyn Clock> = clock.clone();
         let mut config = test_config(dir.path());
         config.backup.daily_at = String::new();
+        tweak(&mut config);
         let app = App::open(config, dyn_clock).expect("open app");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
