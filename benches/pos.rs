@@ -1,13 +1,16 @@
 //! Point-of-sale benchmarks (`cargo bench --bench pos`; numbers go to BENCHMARKS.md):
 //! - durable checkout of a 5-line sale over HTTP with 64 concurrent tills (each its own cash box
-//!   and shift): throughput, p50, p99 — beside the raw redb single-commit rate of the same run;
+//!   and shift): throughput, p50, p99 — beside the raw redb single-commit rate of the same run
+//!   and a probe of the disk's own fdatasync latency;
 //! - scan-to-cart latency (one till scanning barcodes);
 //! - closing a shift that holds 10,000 sales.
 //!
 //! The real release server runs as a child process; the load generator shares the two cores.
 //! `DUKAN_BENCH_SECS` (default 10), `DUKAN_BENCH_SHIFT_SALES` (default 10000) and
 //! `DUKAN_BENCH_RATE` (the open-loop offered rate, default 2000 checkouts/s) scale it;
-//! `DUKAN_BENCH_CLIENT_THREADS` (default 2) sets the load generator's threads.
+//! `DUKAN_BENCH_CLIENT_THREADS` (default 2) sets the load generator's threads;
+//! `DUKAN_BENCH_DIR` where the data dir goes (default the system temp dir; `/dev/shm` takes the
+//! disk out of the measurement).
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -188,6 +191,26 @@ async fn load(api: &Arc<Api>, boxes: &[u64], products: &Arc<Vec<u64>>, secs: u64
     }
 }
 
+/// What no durable design can beat on this disk: a plain 256 KiB write and fdatasync every
+/// 5 ms for `span` (about the bytes a busy batch commit writes), nothing else running.
+fn disk_probe(path: &Path, span: Duration) -> Vec<Duration> {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::File::options().create(true).truncate(true).read(true).write(true).open(path);
+    let file = file.unwrap_or_else(|e| panic!("probe file: {e}"));
+    let block: Vec<u8> = (0..256 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let (start, mut out, mut offset) = (Instant::now(), Vec::new(), 0u64);
+    while start.elapsed() < span {
+        let t0 = Instant::now();
+        file.write_all_at(&block, offset).and_then(|()| file.sync_data()).unwrap_or_else(|e| panic!("probe write: {e}"));
+        out.push(t0.elapsed());
+        offset = (offset + block.len() as u64) % (64 << 20);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _ = std::fs::remove_file(path);
+    out.sort();
+    out
+}
+
 fn mean_ms(seconds: f64, count: u64) -> f64 {
     seconds * 1000.0 / count.max(1) as f64
 }
@@ -237,7 +260,13 @@ fn main() {
     let secs = env("DUKAN_BENCH_SECS", 10);
     let shift_sales = env("DUKAN_BENCH_SHIFT_SALES", 10_000);
     let rate = env("DUKAN_BENCH_RATE", 2_000);
-    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    // DUKAN_BENCH_DIR=/dev/shm puts the data file on tmpfs, where fdatasync returns at once:
+    // what the software itself does, without the disk's stalls.
+    let tmp = match std::env::var_os("DUKAN_BENCH_DIR") {
+        Some(dir) => tempfile::tempdir_in(dir),
+        None => tempfile::tempdir(),
+    }
+    .unwrap_or_else(|e| panic!("tempdir: {e}"));
     let data = tmp.path().join("data");
     let created = dukan()
         .args(["company", "create", "--data", data.to_str().unwrap_or("."), "--name", "Бенч маркет", "--country", "KG"])
@@ -373,6 +402,8 @@ fn main() {
         i += 1;
     }
     raw.sort();
+    drop(db);
+    let disk = disk_probe(&tmp.path().join("probe.bin"), Duration::from_secs(secs));
     let (saturated, offered, scans, in_shift, closes) = report;
     println!("## Point of sale run\n");
     println!("| measure | result | goal |");
@@ -403,6 +434,15 @@ fn main() {
         raw.len() as f64 / 5.0,
         pct(&raw, 0.5),
         pct(&raw, 0.99)
+    );
+    println!(
+        "| limit: the disk itself — 256 KiB write + fdatasync every 5 ms beside the data file, {secs} s | p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.1} ms, longest {:.1} ms; {} of {} over 25 ms | — |",
+        pct(&disk, 0.5),
+        pct(&disk, 0.99),
+        pct(&disk, 0.999),
+        disk.last().copied().map(ms).unwrap_or_default(),
+        disk.iter().filter(|d| **d > Duration::from_millis(25)).count(),
+        disk.len()
     );
     println!("| scan to cart, one till, 2,000 scans | p50 {:.2} ms, p99 {:.2} ms | p99 ≤ 5 ms |", pct(&scans, 0.5), pct(&scans, 0.99));
     let big = closes.first().copied().map(ms).unwrap_or_default();
