@@ -99,6 +99,19 @@ impl Record for PrintJob {
     const TYPE: &'static str = "printjob.v1";
 }
 
+/// What a sale-receipt job prints (see `store::SALE_RECEIPTS`); its [`PrintJob`] carries no
+/// bytes until the worker sends it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct SaleReceipt {
+    pub sale: u64,
+    /// A re-print: marked as a copy, no drawer kick.
+    pub copy: bool,
+}
+
+impl Record for SaleReceipt {
+    const TYPE: &'static str = "salereceipt.v1";
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PrinterStatus {
     pub health: Health,
@@ -402,28 +415,36 @@ pub fn sale_reference(sale: &Sale) -> String {
     format!("DUKAN:{}:{}", sale.number, sale.id)
 }
 
-fn sources_w(tx: &WriteTx, c: CompanyId, sale: &Sale) -> Result<ReceiptSources> {
+/// Queues the sale's receipt on every active printer of its cash box (called by checkout in
+/// its transaction). Only the job rows are written here; the worker lays the receipt out for
+/// each printer's profile and encodes it when it sends the job. Returns how many jobs were
+/// queued.
+pub fn enqueue_sale(tx: &mut WriteTx, c: CompanyId, sale: &Sale, now: Ts, copy: bool) -> Result<usize> {
+    let printers = assigned(tx, c, sale.cash_box)?;
+    for p in &printers {
+        let title = if copy { format!("Копия чека {}", sale.number) } else { format!("Чек {}", sale.number) };
+        let job = enqueue(tx, c, p.id, title, Vec::new(), now)?;
+        tx.insert(SALE_RECEIPTS, (c.0, p.id.0, job), &SaleReceipt { sale: sale.id.0, copy })?;
+    }
+    Ok(printers.len())
+}
+
+/// The ESC/POS bytes of a sale-receipt job for `printer`, from the sale as stored. A receipt
+/// prints the sale as checked out: later returns do not change its lines.
+fn encode_sale_receipt(tx: &ReadTx, c: CompanyId, printer: &Printer, r: SaleReceipt) -> Result<Vec<u8>> {
+    let sale = tx
+        .get(crate::pos::store::SALES, (c.0, r.sale))?
+        .ok_or_else(|| Error::Internal(format!("sale {} of a queued receipt is missing", r.sale)))?;
+    let src = sources(tx, c, &sale)?;
+    Ok(escpos::encode(&receipt_of(&sale, &src, r.copy).layout(printer.profile.width.chars()), &printer.profile))
+}
+
+fn sources(tx: &ReadTx, c: CompanyId, sale: &Sale) -> Result<ReceiptSources> {
     Ok(ReceiptSources {
         company: tx.get(crate::tenancy::store::COMPANIES, c.0)?,
         cashier: tx.get(crate::tenancy::store::USERS, (c.0, sale.cashier.0))?,
         cash_box: tx.get(crate::pos::store::CASH_BOXES, (c.0, sale.cash_box.0))?,
     })
-}
-
-/// Queues the sale's receipt on every active printer of its cash box (called by checkout in
-/// its transaction). Returns how many jobs were queued.
-pub fn enqueue_sale(tx: &mut WriteTx, c: CompanyId, sale: &Sale, now: Ts, copy: bool) -> Result<usize> {
-    let printers = assigned(tx, c, sale.cash_box)?;
-    if printers.is_empty() {
-        return Ok(0);
-    }
-    let r = receipt_of(sale, &sources_w(tx, c, sale)?, copy);
-    for p in &printers {
-        let bytes = escpos::encode(&r.layout(p.profile.width.chars()), &p.profile);
-        let title = if copy { format!("Копия чека {}", sale.number) } else { format!("Чек {}", sale.number) };
-        enqueue(tx, c, p.id, title, bytes, now)?;
-    }
-    Ok(printers.len())
 }
 
 /// Prints a copy of a sale's receipt (no drawer kick).
@@ -530,6 +551,7 @@ pub fn clear_queue(tx: &mut WriteTx, actor: &Actor, now: Ts, id: PrinterId) -> R
     let jobs = tx.list(PRINT_JOBS, (c.0, id.0, 0), (c.0, id.0, u64::MAX), usize::MAX)?;
     for (key, j) in &jobs {
         tx.remove(PRINT_JOBS, *key)?;
+        tx.remove(SALE_RECEIPTS, *key)?;
         outbox::done(tx, j.outbox)?;
     }
     audit::record(tx, c, actor, now, "printer.clear", format!("printer:{id}"), format!("{} ({} jobs)", p.name, jobs.len()))?;
@@ -559,9 +581,20 @@ pub fn due(tx: &ReadTx, now: Ts) -> Result<Vec<Due>> {
         if job.not_before_ms > now.0 {
             continue;
         }
-        let (Some(printer), Some(pj)) = (tx.get(PRINTERS, (c, pid))?, tx.get(PRINT_JOBS, (c, pid, jid))?) else {
+        let (Some(printer), Some(mut pj)) = (tx.get(PRINTERS, (c, pid))?, tx.get(PRINT_JOBS, (c, pid, jid))?) else {
             continue;
         };
+        if let Some(r) = tx.get(SALE_RECEIPTS, (c, pid, jid))? {
+            match encode_sale_receipt(tx, CompanyId(c), &printer, r) {
+                Ok(bytes) => pj.bytes = bytes,
+                Err(e) => {
+                    // Cannot happen while sales are never deleted (`dukan check` verifies it); the
+                    // job stays at the head of its queue, where the shop sees it and can clear it.
+                    tracing::error!(company = c, printer = pid, job = jid, error = %e, "receipt job cannot be encoded");
+                    continue;
+                }
+            }
+        }
         out.push(Due { company: CompanyId(c), printer, job: pj });
     }
     Ok(out)
@@ -586,6 +619,7 @@ pub fn record_send(
         None => {
             st.printed += 1;
             tx.remove(PRINT_JOBS, (c.0, printer.0, job.id))?;
+            tx.remove(SALE_RECEIPTS, (c.0, printer.0, job.id))?;
             outbox::done(tx, job.outbox)?;
         }
         Some(e) => outbox::failed(tx, job.outbox, e, now.0)?,
@@ -601,6 +635,15 @@ pub fn verify(tx: &ReadTx) -> std::result::Result<Vec<String>, StorageError> {
         match tx.get(outbox::OUTBOX, j.outbox)? {
             Some(o) if o.kind == (outbox::JobKind::Print { printer: p, job: id }) && o.company == c => {}
             _ => problems.push(format!("print job {id} of printer {p}, company {c}: no outbox row")),
+        }
+        Ok(true)
+    })?;
+    tx.range(SALE_RECEIPTS, (0, 0, 0), (u64::MAX, u64::MAX, u64::MAX), false, usize::MAX, |(c, p, id), r| {
+        if tx.get(PRINT_JOBS, (c, p, id))?.is_none() {
+            problems.push(format!("receipt of sale {} on printer {p}, company {c}: no print job {id}", r.sale));
+        }
+        if tx.get(crate::pos::store::SALES, (c, r.sale))?.is_none() {
+            problems.push(format!("print job {id} of printer {p}, company {c}: sale {} is missing", r.sale));
         }
         Ok(true)
     })?;
@@ -628,11 +671,7 @@ fn preview_at(tx: &ReadTx, actor: &Actor, sale: SaleId) -> Result<(escpos::Doc, 
     {
         return Err(Error::NotFound);
     }
-    let src = ReceiptSources {
-        company: tx.get(crate::tenancy::store::COMPANIES, c.0)?,
-        cashier: tx.get(crate::tenancy::store::USERS, (c.0, sale.cashier.0))?,
-        cash_box: tx.get(crate::pos::store::CASH_BOXES, (c.0, sale.cash_box.0))?,
-    };
+    let src = sources(tx, c, &sale)?;
     let width = for_cash_box(tx, c, sale.cash_box)?.first().map_or(Width::Mm80, |(p, _)| p.profile.width);
     Ok((receipt_of(&sale, &src, false).layout(width.chars()), width))
 }

@@ -155,6 +155,42 @@ async fn a_sale_prints_its_receipt_on_the_cash_boxs_tcp_printer() {
     t.assert_consistent();
 }
 
+/// A receipt is laid out and encoded when the worker sends it, not in the checkout
+/// transaction: the sale's job is stored without bytes, and a shop that fixes a wrong code page
+/// while receipts wait gets them printed in the right one.
+#[tokio::test]
+async fn a_queued_receipt_prints_with_the_printers_profile_when_it_is_sent() {
+    let t = TestApp::spawn().await;
+    let f = fixture(&t, "Ош Базар", "owner@osh.kg").await;
+    let mut fake = fake_tcp().await;
+    let address = format!("127.0.0.1:{}", fake.port);
+    let printer = add_printer(&t, &f, json!({"address": address, "code_page": "pc866"})).await;
+    let sale = sell(&t, &f, "late-1", "100").await;
+    {
+        let tx = t.app.db.read().expect("read");
+        let all = (0, 0, 0)..=(u64::MAX, u64::MAX, u64::MAX);
+        let jobs = tx.list(dukan::printing::store::PRINT_JOBS, *all.start(), *all.end(), 10).expect("jobs");
+        assert_eq!(jobs.len(), 1, "one receipt queued");
+        assert!(jobs[0].1.bytes.is_empty(), "the checkout encoded nothing");
+        let receipts = tx.list(dukan::printing::store::SALE_RECEIPTS, *all.start(), *all.end(), 10).expect("receipts");
+        assert_eq!(receipts.len(), 1);
+        assert_eq!((receipts[0].0, receipts[0].1.sale), (jobs[0].0, sale["id"].as_u64().expect("id")));
+    }
+    let fixed = json!({"name": "Чековый", "transport": "tcp", "address": address, "model": "epson", "code_page": "kz1048",
+        "width": "80", "cash_boxes": [f.cash_box]});
+    let (s, p) = t.put(&f.client, &format!("/api/v1/printers/{}", printer["id"]), fixed).await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert!(print(&t).await);
+    let ops = fake.next().await;
+    assert_eq!(&ops[..2], &[Op::Init, Op::Table(53)], "KZ-1048, the code page at send time");
+    assert!(escpos::text_of(&ops).contains(sale["number"].as_str().expect("number")));
+    let tx = t.app.db.read().expect("read");
+    let left = tx.len(dukan::printing::store::SALE_RECEIPTS).expect("len");
+    assert_eq!(left, 0, "the receipt row leaves with its job");
+    drop(tx);
+    t.assert_consistent();
+}
+
 #[tokio::test]
 async fn paper_out_holds_the_queue_in_order_until_paper_is_back() {
     let t = TestApp::spawn().await;
