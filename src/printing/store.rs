@@ -18,7 +18,10 @@ pub const PRINTER_STATUS: Table<(u64, u64), PrinterStatus> = Table::new("company
 pub fn tables() -> Vec<TableInfo> {
     vec![
         PRINTERS.info("(CompanyId, PrinterId)", "receipt printers: transport, ESC/POS profile, assigned cash boxes"),
-        PRINT_JOBS.info("(CompanyId, PrinterId, job id)", "queued print jobs (ESC/POS bytes), one queue per printer"),
+        PRINT_JOBS.info(
+            "(CompanyId, PrinterId, job id)",
+            "queued print jobs, one queue per printer (ESC/POS bytes; a sale receipt's are encoded when sent)",
+        ),
         SALE_RECEIPTS.info("(CompanyId, PrinterId, job id)", "the sale a queued receipt job prints, encoded when it is sent"),
         PRINTER_STATUS.info("(CompanyId, PrinterId)", "last status read back from a printer (DLE EOT) and printed count"),
     ]
