@@ -122,8 +122,8 @@ impl Db {
         let mut builder = redb::Database::builder();
         builder.set_cache_size(cache_bytes);
         let times = Arc::<file::Recorder>::default();
-        let existed = path.exists();
-        let f = std::fs::OpenOptions::new().read(true).write(true).create(!existed).truncate(false).open(path)?;
+        // Opened as redb's own `Builder::create` opens it: an existing file is kept as it is.
+        let f = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?;
         let inner = builder.create_with_backend(file::TimedFile::new(f, times.clone())?)?;
         let db =
             Db { inner: Arc::new(inner), path: Arc::new(path.to_path_buf()), group: Arc::default(), batch: Arc::default(), file: times };
@@ -281,7 +281,7 @@ impl Db {
         Ok(counts)
     }
 
-    /// How long the data file's page writes, syncs and growth have taken so far — for metrics.
+    /// How long the data file's page writes, syncs and resizes have taken so far — for metrics.
     pub fn file_times(&self) -> FileTimes {
         self.file.snapshot()
     }
