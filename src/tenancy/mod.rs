@@ -13,6 +13,7 @@
 pub mod branches;
 pub mod model;
 pub mod perms;
+pub mod rights;
 pub mod roles;
 pub mod store;
 pub mod users;

@@ -1,7 +1,9 @@
-//! Custom roles: a named permission set per company. A role in use cannot be deleted.
+//! Custom roles: a named permission set per company. A role in use cannot be deleted; a role
+//! is edited or deleted only by someone holding all its rights (`rights`).
 
 use super::model::{self, Role};
 use super::perms::{Perm, PermSet};
+use super::rights::{self, Rights};
 use super::store::{self, ROLES};
 use crate::audit;
 use crate::auth::actor::Actor;
@@ -23,6 +25,10 @@ pub fn save(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<RoleId>, draft:
         Some(id) => Some(tx.get(ROLES, (actor.company.0, id.0))?.ok_or(Error::NotFound)?),
         None => None,
     };
+    if let Some(role) = &existing {
+        // Its holders would be acted on: the editor must hold everything the role grants.
+        rights::may_manage_role(tx, actor, role.perms)?;
+    }
     let mut p = Problems::default();
     let name = p.take(model::parse_name("name", &draft.name, 100));
     if let Some(n) = &name {
@@ -47,7 +53,7 @@ pub fn save(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<RoleId>, draft:
         }
     };
     // Nobody grants a right they do not hold.
-    let escalates = PermSet(perms.0 & !actor_perms(actor).0);
+    let escalates = PermSet(perms.0 & !Rights::of_actor(tx, actor)?.perms.0);
     if escalates.0 != 0 {
         p.push(FieldError::new(
             "permissions",
@@ -76,6 +82,7 @@ pub fn delete(tx: &mut WriteTx, actor: &Actor, now: Ts, id: RoleId) -> Result<()
     actor.require(Perm::EMPLOYEES)?;
     actor.require_writable()?;
     let role = tx.get(ROLES, (actor.company.0, id.0))?.ok_or(Error::NotFound)?;
+    rights::may_manage_role(tx, actor, role.perms)?;
     let users = tx
         .list(store::USERS, (actor.company.0, 0), (actor.company.0, u64::MAX), usize::MAX)?
         .into_iter()
@@ -95,8 +102,4 @@ pub fn delete(tx: &mut WriteTx, actor: &Actor, now: Ts, id: RoleId) -> Result<()
     tx.remove(ROLES, (actor.company.0, id.0))?;
     audit::record(tx, actor.company, actor, now, "role.delete", format!("role:{id}"), role.name)?;
     Ok(())
-}
-
-fn actor_perms(actor: &Actor) -> PermSet {
-    if actor.owner_like() { PermSet::all() } else { actor.perms }
 }
