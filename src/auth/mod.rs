@@ -294,6 +294,22 @@ pub fn create_invite(tx: &mut WriteTx, company: CompanyId, user: UserId, now: Ts
     Ok(token)
 }
 
+/// Ends every pending link of these users: a link made while a user had fewer rights must not
+/// sign its holder in after the user gained more (or after deactivation).
+pub fn drop_invites(tx: &mut WriteTx, company: CompanyId, users: &[UserId]) -> Result<()> {
+    let mut dead = Vec::new();
+    tx.range(INVITES, [0u8; 32], [255u8; 32], false, usize::MAX, |k, i| {
+        if i.company == company && users.contains(&i.user) {
+            dead.push(k);
+        }
+        Ok(true)
+    })?;
+    for k in dead {
+        tx.remove(INVITES, k)?;
+    }
+    Ok(())
+}
+
 pub fn invite(tx: &ReadTx, token: &str, now: Ts) -> Result<Invite> {
     tx.get(INVITES, hash_token(token))?.filter(|i| i.expires > now).ok_or(Error::NotFound)
 }

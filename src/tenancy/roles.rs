@@ -72,6 +72,18 @@ pub fn save(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<RoleId>, draft:
         preset: existing.as_ref().and_then(|r| r.preset.clone()),
         created: existing.as_ref().map(|r| r.created).unwrap_or(now),
     };
+    if let Some(old) = &existing
+        && role.perms.0 & !old.perms.0 != 0
+    {
+        // Its holders gained rights: links made for them before must not carry those.
+        let holders: Vec<_> = tx
+            .list(store::USERS, (actor.company.0, 0), (actor.company.0, u64::MAX), usize::MAX)?
+            .into_iter()
+            .filter(|(_, u)| u.custom_role == Some(role_id))
+            .map(|(_, u)| u.id)
+            .collect();
+        crate::auth::drop_invites(tx, actor.company, &holders)?;
+    }
     tx.insert(ROLES, (actor.company.0, role_id.0), &role)?;
     let action = if existing.is_some() { "role.update" } else { "role.create" };
     audit::record(tx, actor.company, actor, now, action, format!("role:{role_id}"), role.perms.codes().join(","))?;

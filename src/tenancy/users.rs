@@ -183,6 +183,9 @@ pub fn update(tx: &mut WriteTx, actor: &Actor, now: Ts, id: UserId, draft: &User
         // A demotion must take effect at once.
         new.token_version += 1;
     }
+    if (new.role, new.custom_role, &new.branches) != (old.role, old.custom_role, &old.branches) {
+        crate::auth::drop_invites(tx, actor.company, &[id])?;
+    }
     store::put_user(tx, actor.company, Some(&old), &new)?;
     audit::record(tx, actor.company, actor, now, "user.update", format!("user:{id}"), new.email.clone())?;
     Ok(())
@@ -206,6 +209,7 @@ pub fn set_active(tx: &mut WriteTx, actor: &Actor, now: Ts, id: UserId, active: 
     } else {
         new.deactivated = Some(now);
         new.token_version += 1;
+        crate::auth::drop_invites(tx, actor.company, &[id])?;
     }
     store::put_user(tx, actor.company, Some(&old), &new)?;
     let action = if active { "user.activate" } else { "user.deactivate" };

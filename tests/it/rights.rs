@@ -371,3 +371,36 @@ async fn rotated_and_revoked_refresh_tokens_are_swept() {
     assert_eq!(rows(&t), (0, 0, 0));
     t.assert_consistent();
 }
+
+#[tokio::test]
+async fn a_link_made_before_a_promotion_no_longer_signs_anyone_in() {
+    let t = TestApp::spawn().await;
+    let s = shop(&t).await;
+    // The manager invites a newcomer with the manager's own rights and keeps the link.
+    let (st, u) = t
+        .post(
+            &s.manager,
+            "/api/v1/users",
+            json!({"email": "new@nur.kg", "name": "Новый", "custom_role": s.manager_role, "branches": [s.main]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{u}");
+    let id = u["user"]["id"].as_u64().expect("id");
+    let token = u["invite_path"].as_str().expect("link").trim_start_matches("/invite/").to_string();
+    let live = |t: &TestApp, token: &str| dukan::auth::invite(&t.app.db.read().expect("read"), token, t.app.now()).is_ok();
+    assert!(live(&t, &token));
+    // The owner then makes them an admin: the manager's link must not open an admin account.
+    let promote = json!({"email": "new@nur.kg", "name": "Новый", "role": "admin", "branches": [s.main]});
+    assert_eq!(t.put(&s.owner, &format!("/api/v1/users/{id}"), promote).await.0, StatusCode::OK);
+    assert!(!live(&t, &token), "the link died with the promotion");
+    // Same when the role they hold gains rights.
+    let peer = user(&t, &s.owner, "peer@nur.kg", json!({"custom_role": s.manager_role, "branches": [s.main]})).await;
+    let (_, link) = t.post(&s.manager, &format!("/api/v1/users/{peer}/invite"), json!({})).await;
+    let token = link["invite_path"].as_str().expect("link").trim_start_matches("/invite/").to_string();
+    assert!(live(&t, &token));
+    let (st, e) =
+        t.put(&s.owner, &format!("/api/v1/roles/{}", s.manager_role), json!({"name": "Кадры", "permissions": ["employees", "sale"]})).await;
+    assert_eq!(st, StatusCode::OK, "{e}");
+    assert!(!live(&t, &token), "the link died when the role gained rights");
+    t.assert_consistent();
+}
