@@ -29,7 +29,9 @@ use crate::storage::{Db, ReadTx, StorageError, WriteTx};
 use crate::tenancy::model::User;
 use crate::tenancy::store as tstore;
 use actor::{Actor, BranchScope};
-use store::{BrowserSession, FAMILIES, INVITES, Invite, REFRESH, RefreshFamily, SECRETS, SESSIONS, Secret};
+use store::{
+    BrowserSession, FAMILIES, INVITES, Invite, REFRESH, RefreshFamily, SECRETS, SESSIONS, Secret, USED, USED_KEEP_DAYS, UsedToken,
+};
 
 /// Token signing keys (HS256). The secret comes from config or is generated into the data
 /// file on first start; it never appears in the repository.
@@ -122,10 +124,29 @@ pub fn lookup_login(tx: &ReadTx, email: &str) -> Result<Option<(CompanyId, User)
     Ok(tx.get(tstore::USERS, (r.company.0, r.user.0))?.map(|u| (r.company, u)))
 }
 
+/// A refresh token names whom it was issued for: `<company>.<user>.<random>`. Refresh
+/// compares that with its family, so a token only ever yields tokens for the same user and
+/// company (tokens issued before had no prefix; they are still accepted once and rotated).
+fn bound_refresh_token(company: CompanyId, user: UserId) -> (String, [u8; 32]) {
+    let (raw, _) = random_token();
+    let token = format!("{}.{}.{raw}", company.0, user.0);
+    let hash = hash_token(&token);
+    (token, hash)
+}
+
+/// The company and user a refresh token names (`None` for an unprefixed older token).
+fn refresh_token_owner(token: &str) -> Option<(CompanyId, UserId)> {
+    let mut parts = token.splitn(3, '.');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(c), Some(u), Some(_)) => Some((CompanyId(c.parse().ok()?), UserId(u.parse().ok()?))),
+        _ => None,
+    }
+}
+
 /// Starts an API token family for a signed-in user.
 pub fn issue_tokens(tx: &mut WriteTx, keys: &Keys, now: Ts, life: Lifetimes, company: CompanyId, user: &User) -> Result<TokenPair> {
     let family_id = tx.next_id()?;
-    let (refresh, hash) = random_token();
+    let (refresh, hash) = bound_refresh_token(company, user.id);
     let family = RefreshFamily {
         company,
         user: user.id,
@@ -154,15 +175,25 @@ pub enum Refreshed {
 }
 
 /// Rotates a refresh token. A token that was already rotated means it leaked: the whole
-/// family is revoked and the caller must sign in again.
+/// family is revoked and the caller must sign in again. The token must name the family's own
+/// company and user, the user must still be active at the same token version, and the company
+/// must exist and be active (or the user be the platform operator).
 pub fn refresh(tx: &mut WriteTx, keys: &Keys, now: Ts, life: Lifetimes, token: &str) -> Result<Refreshed> {
     let hash = hash_token(token);
-    let family_id = tx.get(REFRESH, hash)?.ok_or(Error::TokenInvalid)?;
+    let (family_id, current) = match tx.get(REFRESH, hash)? {
+        Some(f) => (f, true),
+        None => (tx.get(USED, hash)?.ok_or(Error::TokenInvalid)?.family, false),
+    };
     let mut family = tx.get(FAMILIES, family_id)?.ok_or(Error::TokenInvalid)?;
     if family.revoked || family.expires <= now {
         return Err(Error::TokenInvalid);
     }
-    if family.current != hash {
+    if let Some(named) = refresh_token_owner(token)
+        && named != (family.company, family.user)
+    {
+        return Err(Error::TokenInvalid);
+    }
+    if !current || family.current != hash {
         family.revoked = true;
         tx.insert(FAMILIES, family_id, &family)?;
         audit::record_system(
@@ -177,12 +208,18 @@ pub fn refresh(tx: &mut WriteTx, keys: &Keys, now: Ts, life: Lifetimes, token: &
         return Ok(Refreshed::ReuseDetected);
     }
     let user = tx.get(tstore::USERS, (family.company.0, family.user.0))?.ok_or(Error::TokenInvalid)?;
-    if !user.active || user.token_version != family.token_version {
+    if !user.active || user.token_version != family.token_version || user.id != family.user {
         return Err(Error::TokenInvalid);
     }
-    let (next, next_hash) = random_token();
+    let company = tx.get(tstore::COMPANIES, family.company.0)?.ok_or(Error::TokenInvalid)?;
+    if !company.active && !user.platform_admin {
+        return Err(Error::CompanyInactive);
+    }
+    let (next, next_hash) = bound_refresh_token(family.company, family.user);
     family.current = next_hash;
     tx.insert(FAMILIES, family_id, &family)?;
+    tx.remove(REFRESH, hash)?;
+    tx.insert(USED, hash, &UsedToken { family: family_id, used: now })?;
     tx.insert(REFRESH, next_hash, &family_id)?;
     access_pair(keys, now, life, family_id, &family, next).map(Refreshed::Rotated)
 }
@@ -195,8 +232,10 @@ pub fn revoke_family(tx: &mut WriteTx, family_id: u64) -> Result<()> {
     Ok(())
 }
 
-pub fn family_live(tx: &ReadTx, family_id: u64, now: Ts) -> Result<bool> {
-    Ok(tx.get(FAMILIES, family_id)?.is_some_and(|f| !f.revoked && f.expires > now))
+/// Whether an access token's family is still live and was issued to the token's own user
+/// and company.
+pub fn family_live(tx: &ReadTx, claims: &Claims, now: Ts) -> Result<bool> {
+    Ok(tx.get(FAMILIES, claims.fam)?.is_some_and(|f| !f.revoked && f.expires > now && f.company.0 == claims.cid && f.user.0 == claims.sub))
 }
 
 /// Starts a browser session; returns the cookie value.
@@ -255,6 +294,22 @@ pub fn create_invite(tx: &mut WriteTx, company: CompanyId, user: UserId, now: Ts
     Ok(token)
 }
 
+/// Ends every pending link of these users: a link made while a user had fewer rights must not
+/// sign its holder in after the user gained more (or after deactivation).
+pub fn drop_invites(tx: &mut WriteTx, company: CompanyId, users: &[UserId]) -> Result<()> {
+    let mut dead = Vec::new();
+    tx.range(INVITES, [0u8; 32], [255u8; 32], false, usize::MAX, |k, i| {
+        if i.company == company && users.contains(&i.user) {
+            dead.push(k);
+        }
+        Ok(true)
+    })?;
+    for k in dead {
+        tx.remove(INVITES, k)?;
+    }
+    Ok(())
+}
+
 pub fn invite(tx: &ReadTx, token: &str, now: Ts) -> Result<Invite> {
     tx.get(INVITES, hash_token(token))?.filter(|i| i.expires > now).ok_or(Error::NotFound)
 }
@@ -266,7 +321,8 @@ pub fn consume_invite(tx: &mut WriteTx, token: &str, now: Ts) -> Result<Invite> 
     Ok(inv)
 }
 
-/// Deletes expired sessions, invites and refresh families (with their token rows).
+/// Deletes expired sessions and invites, expired or revoked refresh families with their token
+/// rows, and rotated refresh tokens older than `USED_KEEP_DAYS`.
 pub fn sweep(tx: &mut WriteTx, now: Ts) -> Result<u64> {
     let mut removed = 0;
     let mut dead_sessions = Vec::new();
@@ -284,16 +340,32 @@ pub fn sweep(tx: &mut WriteTx, now: Ts) -> Result<u64> {
         Ok(true)
     })?;
     let mut dead_families = Vec::new();
+    let mut currents = Vec::new();
     tx.range(FAMILIES, 0, u64::MAX, false, usize::MAX, |k, f| {
-        if f.expires <= now {
+        if f.expires <= now || f.revoked {
             dead_families.push(k);
+        } else {
+            currents.push(f.current);
         }
         Ok(true)
     })?;
+    currents.sort_unstable();
+    // Files written before rotated tokens moved to USED keep them in REFRESH: they move now.
     let mut dead_tokens = Vec::new();
+    let mut moved = Vec::new();
     tx.range(REFRESH, [0u8; 32], [255u8; 32], false, usize::MAX, |k, fam| {
         if dead_families.binary_search(&fam).is_ok() {
             dead_tokens.push(k);
+        } else if currents.binary_search(&k).is_err() {
+            moved.push((k, fam));
+        }
+        Ok(true)
+    })?;
+    let keep_from = now.plus_days(-USED_KEEP_DAYS);
+    let mut dead_used = Vec::new();
+    tx.range(USED, [0u8; 32], [255u8; 32], false, usize::MAX, |k, u| {
+        if u.used <= keep_from || dead_families.binary_search(&u.family).is_ok() {
+            dead_used.push(k);
         }
         Ok(true)
     })?;
@@ -305,6 +377,13 @@ pub fn sweep(tx: &mut WriteTx, now: Ts) -> Result<u64> {
     }
     for k in dead_tokens {
         removed += tx.remove(REFRESH, k)? as u64;
+    }
+    for (k, family) in moved {
+        tx.remove(REFRESH, k)?;
+        tx.insert(USED, k, &UsedToken { family, used: now })?;
+    }
+    for k in dead_used {
+        removed += tx.remove(USED, k)? as u64;
     }
     for k in dead_families {
         removed += tx.remove(FAMILIES, k)? as u64;

@@ -10,6 +10,7 @@ use crate::storage::{Record, Table, TableInfo};
 pub const SESSIONS: Table<[u8; 32], BrowserSession> = Table::new("tokenhash_session");
 pub const FAMILIES: Table<u64, RefreshFamily> = Table::new("familyid_family");
 pub const REFRESH: Table<[u8; 32], u64> = Table::new("tokenhash_familyid");
+pub const USED: Table<[u8; 32], UsedToken> = Table::new("tokenhash_usedtoken");
 pub const INVITES: Table<[u8; 32], Invite> = Table::new("tokenhash_invite");
 pub const SECRETS: Table<&'static str, Secret> = Table::new("name_secret");
 
@@ -17,7 +18,11 @@ pub fn tables() -> Vec<TableInfo> {
     vec![
         SESSIONS.info("[u8; 32] sha256(cookie)", "browser sessions (HttpOnly cookie + CSRF token)"),
         FAMILIES.info("u64 family id", "refresh-token families: the current token hash; reuse of an old one revokes the family"),
-        REFRESH.info("[u8; 32] sha256(refresh token)", "every refresh token ever issued → its family (for reuse detection)"),
+        REFRESH.info("[u8; 32] sha256(refresh token)", "each family's current refresh token → its family"),
+        USED.info(
+            "[u8; 32] sha256(refresh token)",
+            "rotated refresh tokens → family and when rotated (reuse detection); swept after USED_KEEP_DAYS",
+        ),
         INVITES.info("[u8; 32] sha256(invite token)", "one-time links for invited users to set their password"),
         SECRETS.info("&str name", "secrets generated on first start (the token signing key)"),
     ]
@@ -76,3 +81,17 @@ pub struct Secret {
 impl Record for Secret {
     const TYPE: &'static str = "secret.v1";
 }
+
+/// A refresh token that was rotated: presenting it again revokes its family. Kept for
+/// `USED_KEEP_DAYS`, then swept (a later replay is simply refused).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UsedToken {
+    pub family: u64,
+    pub used: Ts,
+}
+
+impl Record for UsedToken {
+    const TYPE: &'static str = "used_token.v1";
+}
+
+pub const USED_KEEP_DAYS: i64 = 7;

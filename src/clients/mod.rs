@@ -103,6 +103,7 @@ fn parse_email(raw: &str) -> std::result::Result<Option<String>, FieldError> {
     if s.is_empty() {
         return Ok(None);
     }
+    crate::tenancy::model::refuse_invisible("email", &s)?;
     let ok = s.len() <= 200
         && !s.chars().any(|c| c.is_whitespace() || c.is_control())
         && s.split_once('@').is_some_and(|(user, host)| {

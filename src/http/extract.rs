@@ -82,7 +82,7 @@ impl FromRequestParts<App> for Auth {
         let tx = app.db.read()?;
         let (actor, via) = if let Some(token) = bearer {
             let claims = auth::decode_access(&app.keys, token.trim(), now)?;
-            if !auth::family_live(&tx, claims.fam, now)? {
+            if !auth::family_live(&tx, &claims, now)? {
                 return Err(Error::TokenInvalid);
             }
             let branch = match parts.headers.get("x-dukan-branch").map(|v| v.to_str().map(str::parse::<u64>)) {

@@ -5,7 +5,12 @@
 //! - a login e-mail belongs to at most one active user in the whole box (`LOGINS`);
 //! - a user's memberships name branches of their own company, and the primary branch is one
 //!   of them;
-//! - every write here appends its audit row in the same transaction.
+//! - every write here appends its audit row in the same transaction;
+//! - nobody acts on a user more privileged than themselves or hands out a rank, right or
+//!   branch they do not hold (`rights`: the one rule, used by every path that changes who can
+//!   do what);
+//! - refusing an e-mail that another company's user signs in with gives no reason
+//!   (`email_unavailable`), since logins stay box-wide: sign-in knows only the e-mail.
 //!
 //! Use-case functions take the write transaction, the `Actor` and the clock's `now`; the
 //! HTTP layer hashes passwords before it opens the transaction (argon2 is slow).
@@ -13,6 +18,7 @@
 pub mod branches;
 pub mod model;
 pub mod perms;
+pub mod rights;
 pub mod roles;
 pub mod store;
 pub mod users;

@@ -200,11 +200,38 @@ pub fn all_features() -> Vec<String> {
 
 // ---- parsers: user text in, normalised value or a field error out ----
 
+/// Characters that change how text is shown without showing themselves: zero-width and
+/// joiner characters, bidi embeddings, overrides and isolates, line and paragraph separators,
+/// the BOM, invisible operators, fillers and tag characters. A name or e-mail holding one can
+/// impersonate another ("admin\u{200B}@…") or reorder what a reader sees (U+202E).
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}' | '\u{180B}'..='\u{180F}'
+        | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}'
+        | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFFB}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
+        | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// The one check every name and e-mail input goes through (people, companies, roles,
+/// branches, and every other name parsed by `parse_name`).
+pub fn refuse_invisible(field: &str, s: &str) -> Result<(), FieldError> {
+    match s.chars().any(is_invisible) {
+        true => Err(FieldError::new(
+            field,
+            "invisible_char",
+            "Уберите невидимые и управляющие символы",
+            "Remove invisible and text-direction characters",
+        )),
+        false => Ok(()),
+    }
+}
+
 pub fn parse_name(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
     let s = raw.trim();
     if s.is_empty() {
         return Err(FieldError::required(field));
     }
+    refuse_invisible(field, s)?;
     if s.chars().count() > max || s.chars().any(char::is_control) {
         return Err(FieldError::new(field, "too_long", format!("Не длиннее {max} символов"), format!("At most {max} characters")));
     }
@@ -225,6 +252,7 @@ pub fn parse_email(field: &str, raw: &str) -> Result<String, FieldError> {
     if s.is_empty() {
         return Err(FieldError::required(field));
     }
+    refuse_invisible(field, &s)?;
     let (local, domain) = s.split_once('@').ok_or_else(bad)?;
     let ok = !local.is_empty()
         && domain.contains('.')
@@ -244,7 +272,24 @@ pub fn parse_password(field: &str, raw: &str) -> Result<String, FieldError> {
     if n > 256 {
         return Err(FieldError::new(field, "password_long", "Пароль — не длиннее 256 символов", "Password must be at most 256 characters"));
     }
+    if is_common_password(raw) {
+        return Err(FieldError::new(
+            field,
+            "password_common",
+            "Этот пароль слишком распространён, придумайте другой",
+            "This password is too common, choose another",
+        ));
+    }
     Ok(raw.to_string())
+}
+
+/// The 1,000 most common passwords (zxcvbn's list, `common-passwords-LICENSE`), most common
+/// first; compared without regard to case.
+static COMMON_PASSWORDS: &str = include_str!("common-passwords.txt");
+
+pub fn is_common_password(raw: &str) -> bool {
+    let lower = raw.trim().to_lowercase();
+    COMMON_PASSWORDS.lines().any(|p| p == lower)
 }
 
 pub fn parse_timezone(field: &str, raw: &str) -> Result<String, FieldError> {
@@ -269,6 +314,26 @@ mod tests {
         for bad in ["", "a@b", "@shop.kg", "a b@shop.kg", "a@@shop.kg", "a@.kg"] {
             assert!(parse_email("e", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn invisible_characters_are_refused_in_names_and_emails() {
+        for bad in ["Ай\u{202E}гуль", "a\u{200B}b", "\u{FEFF}Нур", "Нур\u{2028}Маркет", "x\u{2066}y", "x\u{E0041}"] {
+            assert_eq!(parse_name("n", bad, 100).map_err(|e| e.code), Err("invisible_char"), "{bad:?}");
+        }
+        assert_eq!(parse_email("e", "adm\u{200D}in@shop.kg").map_err(|e| e.code), Err("invisible_char"));
+        for good in ["Айгуль Асанова", "O'Brien-Smith", "Нур Маркет №1", "café"] {
+            assert_eq!(parse_name("n", good, 100).as_deref(), Ok(good));
+        }
+    }
+
+    #[test]
+    fn common_passwords_are_refused() {
+        assert_eq!(COMMON_PASSWORDS.lines().count(), 1000);
+        for bad in ["12345678", "password", "Qwertyuiop", "iloveyou"] {
+            assert_eq!(parse_password("p", bad).map_err(|e| e.code), Err("password_common"), "{bad}");
+        }
+        assert!(parse_password("p", "Kx7-long-pass").is_ok());
     }
 
     #[test]

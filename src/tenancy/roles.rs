@@ -1,7 +1,9 @@
-//! Custom roles: a named permission set per company. A role in use cannot be deleted.
+//! Custom roles: a named permission set per company. A role in use cannot be deleted; a role
+//! is edited or deleted only by someone holding all its rights (`rights`).
 
 use super::model::{self, Role};
 use super::perms::{Perm, PermSet};
+use super::rights::{self, Rights};
 use super::store::{self, ROLES};
 use crate::audit;
 use crate::auth::actor::Actor;
@@ -23,6 +25,10 @@ pub fn save(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<RoleId>, draft:
         Some(id) => Some(tx.get(ROLES, (actor.company.0, id.0))?.ok_or(Error::NotFound)?),
         None => None,
     };
+    if let Some(role) = &existing {
+        // Its holders would be acted on: the editor must hold everything the role grants.
+        rights::may_manage_role(tx, actor, role.perms)?;
+    }
     let mut p = Problems::default();
     let name = p.take(model::parse_name("name", &draft.name, 100));
     if let Some(n) = &name {
@@ -47,7 +53,7 @@ pub fn save(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<RoleId>, draft:
         }
     };
     // Nobody grants a right they do not hold.
-    let escalates = PermSet(perms.0 & !actor_perms(actor).0);
+    let escalates = PermSet(perms.0 & !Rights::of_actor(tx, actor)?.perms.0);
     if escalates.0 != 0 {
         p.push(FieldError::new(
             "permissions",
@@ -66,6 +72,18 @@ pub fn save(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<RoleId>, draft:
         preset: existing.as_ref().and_then(|r| r.preset.clone()),
         created: existing.as_ref().map(|r| r.created).unwrap_or(now),
     };
+    if let Some(old) = &existing
+        && role.perms.0 & !old.perms.0 != 0
+    {
+        // Its holders gained rights: links made for them before must not carry those.
+        let holders: Vec<_> = tx
+            .list(store::USERS, (actor.company.0, 0), (actor.company.0, u64::MAX), usize::MAX)?
+            .into_iter()
+            .filter(|(_, u)| u.custom_role == Some(role_id))
+            .map(|(_, u)| u.id)
+            .collect();
+        crate::auth::drop_invites(tx, actor.company, &holders)?;
+    }
     tx.insert(ROLES, (actor.company.0, role_id.0), &role)?;
     let action = if existing.is_some() { "role.update" } else { "role.create" };
     audit::record(tx, actor.company, actor, now, action, format!("role:{role_id}"), role.perms.codes().join(","))?;
@@ -76,6 +94,7 @@ pub fn delete(tx: &mut WriteTx, actor: &Actor, now: Ts, id: RoleId) -> Result<()
     actor.require(Perm::EMPLOYEES)?;
     actor.require_writable()?;
     let role = tx.get(ROLES, (actor.company.0, id.0))?.ok_or(Error::NotFound)?;
+    rights::may_manage_role(tx, actor, role.perms)?;
     let users = tx
         .list(store::USERS, (actor.company.0, 0), (actor.company.0, u64::MAX), usize::MAX)?
         .into_iter()
@@ -95,8 +114,4 @@ pub fn delete(tx: &mut WriteTx, actor: &Actor, now: Ts, id: RoleId) -> Result<()
     tx.remove(ROLES, (actor.company.0, id.0))?;
     audit::record(tx, actor.company, actor, now, "role.delete", format!("role:{id}"), role.name)?;
     Ok(())
-}
-
-fn actor_perms(actor: &Actor) -> PermSet {
-    if actor.owner_like() { PermSet::all() } else { actor.perms }
 }

@@ -4,6 +4,7 @@
 
 use super::model::{self, SystemRole, User};
 use super::perms::Perm;
+use super::rights::{self, Rights};
 use super::store::{self, BRANCHES, LOGINS, ROLES, USERS};
 use crate::audit;
 use crate::auth::actor::Actor;
@@ -43,7 +44,7 @@ fn parse(tx: &WriteTx, actor: &Actor, self_id: Option<UserId>, current: Option<S
         && let Some(r) = tx.get(LOGINS, e.as_str())?
         && Some(r.user) != self_id
     {
-        p.push(super::email_taken("email", e));
+        p.push(email_in_use(actor, r.company, e));
     }
     let name = p.take(model::parse_name("name", &d.name, 200));
     let phone = match d.phone.trim() {
@@ -59,14 +60,6 @@ fn parse(tx: &WriteTx, actor: &Actor, self_id: Option<UserId>, current: Option<S
             SystemRole::Staff
         }
     };
-    if role == SystemRole::Admin && current != Some(SystemRole::Admin) && actor.role != SystemRole::Owner {
-        p.push(FieldError::new(
-            "role",
-            "escalation",
-            "Назначать администраторов может только владелец",
-            "Only the owner can appoint admins",
-        ));
-    }
     if let Some(r) = d.custom_role
         && tx.get(ROLES, (actor.company.0, r.0))?.is_none()
     {
@@ -99,6 +92,11 @@ fn parse(tx: &WriteTx, actor: &Actor, self_id: Option<UserId>, current: Option<S
         }
         None => branches.first().copied(),
     };
+    // Nobody hands out a rank, a right or a branch they do not hold themselves.
+    let proposed = Rights::of(role, rights::role_perms(tx, actor.company, d.custom_role)?, &branches, false);
+    for problem in rights::grant_problems(tx, actor, current, &proposed)? {
+        p.push(problem);
+    }
     p.finish()?;
     match (email, name) {
         (Some(email), Some(name)) => Ok(Parsed { email, name, phone, role, custom_role: d.custom_role, branches, primary }),
@@ -140,16 +138,34 @@ fn load_editable(tx: &WriteTx, actor: &Actor, id: UserId) -> Result<User> {
     actor.require(Perm::EMPLOYEES)?;
     actor.require_writable()?;
     let user = tx.get(USERS, (actor.company.0, id.0))?.ok_or(Error::NotFound)?;
-    // Staff managers cannot touch owner-like accounts; admins cannot touch the owner.
-    let allowed = match user.role {
-        SystemRole::Owner => actor.role == SystemRole::Owner,
-        SystemRole::Admin => actor.owner_like(),
-        SystemRole::Staff => true,
-    };
-    if !allowed {
-        return Err(Error::Forbidden { permission: "owner" });
-    }
+    rights::may_manage(tx, actor, &user)?;
     Ok(user)
+}
+
+/// Allows a new one-time password link for an active user the actor may manage (a forgotten
+/// password): the link signs its holder in as that user, so it is a password reset.
+pub fn authorize_reset(tx: &mut WriteTx, actor: &Actor, now: Ts, id: UserId) -> Result<()> {
+    let user = load_editable(tx, actor, id)?;
+    if !user.active {
+        return Err(Error::NotFound);
+    }
+    audit::record(tx, actor.company, actor, now, "user.invite", format!("user:{id}"), String::new())?;
+    Ok(())
+}
+
+/// The refusal for an e-mail some active user signs in with. Inside the actor's company it
+/// says so; for another company's user it gives no reason, so the form does not tell who
+/// has accounts elsewhere on the box (logins are box-wide: sign-in knows only the e-mail).
+pub(crate) fn email_in_use(actor: &Actor, owner: CompanyId, email: &str) -> FieldError {
+    match owner == actor.company {
+        true => super::email_taken("email", email),
+        false => FieldError::new(
+            "email",
+            "email_unavailable",
+            "Этот e-mail нельзя использовать, укажите другой",
+            "This e-mail cannot be used, choose another",
+        ),
+    }
 }
 
 pub fn update(tx: &mut WriteTx, actor: &Actor, now: Ts, id: UserId, draft: &UserDraft) -> Result<()> {
@@ -167,6 +183,9 @@ pub fn update(tx: &mut WriteTx, actor: &Actor, now: Ts, id: UserId, draft: &User
         // A demotion must take effect at once.
         new.token_version += 1;
     }
+    if (new.role, new.custom_role, &new.branches) != (old.role, old.custom_role, &old.branches) {
+        crate::auth::drop_invites(tx, actor.company, &[id])?;
+    }
     store::put_user(tx, actor.company, Some(&old), &new)?;
     audit::record(tx, actor.company, actor, now, "user.update", format!("user:{id}"), new.email.clone())?;
     Ok(())
@@ -183,13 +202,14 @@ pub fn set_active(tx: &mut WriteTx, actor: &Actor, now: Ts, id: UserId, active: 
     let mut new = old.clone();
     new.active = active;
     if active {
-        if tx.get(LOGINS, new.email.as_str())?.is_some() {
-            return Err(Error::Validation(vec![super::email_taken("email", &new.email)]));
+        if let Some(r) = tx.get(LOGINS, new.email.as_str())? {
+            return Err(Error::Validation(vec![email_in_use(actor, r.company, &new.email)]));
         }
         new.deactivated = None;
     } else {
         new.deactivated = Some(now);
         new.token_version += 1;
+        crate::auth::drop_invites(tx, actor.company, &[id])?;
     }
     store::put_user(tx, actor.company, Some(&old), &new)?;
     let action = if active { "user.activate" } else { "user.deactivate" };

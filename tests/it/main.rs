@@ -20,6 +20,7 @@ mod ops;
 mod pos;
 pub mod printing;
 mod reports;
+mod rights;
 mod search;
 pub mod stock;
 mod tenancy;

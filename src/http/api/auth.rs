@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use super::dto::{BranchDto, CompanyDto, MeDto, UserDto, scope_id};
 use crate::app::App;
+use crate::auth::limiter::{Pace, SLOW_DOWN};
 use crate::auth::{self, Refreshed};
 use crate::error::{Error, Result};
 use crate::http::extract::{Auth, ClientIp, Json, Via};
@@ -62,13 +63,16 @@ pub async fn authenticate(app: &App, ip: &str, email: &str, password: &str) -> R
     if email.is_empty() || password.is_empty() || email.len() > 254 || password.len() > 1024 {
         return Err(Error::BadCredentials);
     }
-    app.limiter.attempt(ip, &email, now).map_err(|retry_after_s| Error::RateLimited { retry_after_s })?;
+    let pace = app.limiter.attempt(ip, &email, now).map_err(|retry_after_s| Error::RateLimited { retry_after_s })?;
+    if pace == Pace::Slow {
+        tokio::time::sleep(SLOW_DOWN).await;
+    }
     let found = auth::lookup_login(&app.db.read()?, &email)?;
     let hash = found.as_ref().and_then(|(_, u)| u.password.clone());
     let ok = app.hasher.verify(password.to_string(), hash).await?;
     match found {
         Some((company, user)) if ok => {
-            app.limiter.succeeded(&email);
+            app.limiter.succeeded(ip, &email);
             app.metrics.logins_ok.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let c = store::company(&app.db.read()?, company)?.ok_or(Error::BadCredentials)?;
             if !c.active && !user.platform_admin {
@@ -77,7 +81,7 @@ pub async fn authenticate(app: &App, ip: &str, email: &str, password: &str) -> R
             Ok((company, user))
         }
         _ => {
-            app.limiter.failed(&email, now);
+            app.limiter.failed(ip, &email, now);
             app.metrics.logins_failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             Err(Error::BadCredentials)
         }
@@ -175,9 +179,12 @@ pub async fn change_password_inner(app: &App, a: &Auth, current: &str, new: &str
     let user = app.db.read()?.get(store::USERS, (a.actor.company.0, a.actor.user.0))?.ok_or(Error::NotFound)?;
     // Guessing the current password is limited like signing in.
     let now = app.now();
-    app.limiter.attempt(&a.actor.ip, &user.email, now).map_err(|retry_after_s| Error::RateLimited { retry_after_s })?;
+    let pace = app.limiter.attempt(&a.actor.ip, &user.email, now).map_err(|retry_after_s| Error::RateLimited { retry_after_s })?;
+    if pace == Pace::Slow {
+        tokio::time::sleep(SLOW_DOWN).await;
+    }
     if !app.hasher.verify(current.to_string(), user.password.clone()).await? {
-        app.limiter.failed(&user.email, now);
+        app.limiter.failed(&a.actor.ip, &user.email, now);
         return Err(Error::field("current_password", "wrong_password", "Неверный текущий пароль", "The current password is wrong"));
     }
     let hash = app.hasher.hash(new).await?;

@@ -275,17 +275,11 @@ pub async fn invite_user(State(app): State<App>, a: Auth, Path(id): Path<u64>) -
 }
 
 pub async fn invite_inner(app: &App, a: &Auth, id: UserId) -> Result<String> {
-    a.actor.require(Perm::EMPLOYEES)?;
-    a.actor.require_writable()?;
     let (now, actor) = (app.now(), a.actor.clone());
     app.db
         .write(move |tx| {
-            let u = tx.get(store::USERS, (actor.company.0, id.0))?.filter(|u| u.active).ok_or(Error::NotFound)?;
-            if u.role == crate::tenancy::model::SystemRole::Owner && actor.role != crate::tenancy::model::SystemRole::Owner {
-                return Err(Error::Forbidden { permission: "owner" });
-            }
+            users::authorize_reset(tx, &actor, now, id)?;
             let token = crate::auth::create_invite(tx, actor.company, id, now)?;
-            crate::audit::record(tx, actor.company, &actor, now, "user.invite", format!("user:{id}"), String::new())?;
             Ok(format!("/invite/{token}"))
         })
         .await

@@ -160,6 +160,8 @@ pub async fn company_page(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -
 }
 
 pub async fn save_subscription(State(app): State<App>, ui: Ui, Path(id): Path<u64>, f: Fields) -> Result<Response> {
+    // Before anything else: the 422 page below shows the company's name.
+    ui.actor().require_platform_admin()?;
     let number = |field: &str, key: &str| FieldError::new(field, "number", Lang::Ru.t(key), Lang::En.t(key));
     let input = match (f.id("plan"), f.get("grace_days").trim().parse::<u32>()) {
         (Some(plan), Ok(grace_days)) => Ok(SubscriptionInput { plan, end: Some(f.get("end")), grace_days, active: f.has("active") }),
@@ -231,6 +233,7 @@ pub async fn plan_page(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> R
 }
 
 async fn save(app: App, ui: Ui, id: Option<u64>, f: Fields) -> Result<Response> {
+    ui.actor().require_platform_admin()?;
     let draft = PlanDraft { name: f.get("name"), monthly_price: f.get("monthly_price"), features: f.all("features") };
     let (now, actor, saving) = (app.now(), ui.actor().clone(), draft.clone());
     match app.db.write(move |tx| tenancy::save_plan(tx, &actor, now, id.map(PlanId), &saving)).await {
