@@ -11,6 +11,7 @@ mod browser_pos;
 mod browser_print;
 mod browser_stock;
 mod cli;
+mod edge;
 mod clients;
 pub mod images;
 mod import;
