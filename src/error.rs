@@ -226,10 +226,9 @@ impl Error {
             Error::Storage(_) | Error::Internal(_) => {
                 ("Внутренняя ошибка, она записана в журнал".into(), "Internal error; it has been logged".into())
             }
-            Error::RequestTimeout => (
-                "Запрос передавался слишком медленно, повторите".into(),
-                "The request was sent too slowly; please retry".into(),
-            ),
+            Error::RequestTimeout => {
+                ("Запрос передавался слишком медленно, повторите".into(), "The request was sent too slowly; please retry".into())
+            }
         };
         lang.pick(&ru, &en).to_string()
     }

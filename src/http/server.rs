@@ -67,6 +67,7 @@ impl Limits {
 
 /// The soft and hard limits on open files, where the platform tells.
 #[cfg(target_os = "linux")]
+#[allow(clippy::unnecessary_cast)] // rlim_t is not u64 on every Linux target
 pub fn fd_limits() -> Option<(u64, u64)> {
     let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit writes into the struct it is given and reads nothing else.
@@ -81,6 +82,7 @@ pub fn fd_limits() -> Option<(u64, u64)> {
 
 /// Raises the soft limit on open files to the hard limit; returns (before, after) soft limits.
 #[cfg(target_os = "linux")]
+#[allow(clippy::unnecessary_cast)] // rlim_t is not u64 on every Linux target
 pub fn raise_fd_limit() -> Option<(u64, u64)> {
     let (soft, hard) = fd_limits()?;
     if soft >= hard {
@@ -131,10 +133,9 @@ impl Drop for Slot {
 impl Slots {
     fn admit(self: &Arc<Self>, loopback: bool) -> Option<Slot> {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        // Room is made at the cap; the reserve is only for this machine, when nothing is idle.
         let cap = self.max + if loopback { LOOPBACK_RESERVE } else { 0 };
-        // Connections from elsewhere never take the loopback reserve: make room at the cap.
-        let target = if loopback { cap } else { self.max };
-        while open.len() >= target {
+        while open.len() >= self.max {
             let idle = open.iter().find(|(_, c)| c.busy.load(Ordering::Acquire) == 0).map(|(id, _)| *id);
             match idle.and_then(|id| open.remove(&id)) {
                 Some(victim) => victim.evicted.notify_one(),
@@ -167,7 +168,8 @@ pub async fn serve(
         emptied: tokio::sync::Notify::new(),
     });
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
+    // Headers of at most 64 KiB (hyper's default buffer is ~400 KiB per connection).
+    http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).max_buf_size(64 * 1024);
     let http = Arc::new(http);
     let (closing, _) = tokio::sync::watch::channel(false);
     tokio::pin!(shutdown);
@@ -385,11 +387,14 @@ mod tests {
         c.conn.busy.store(1, Ordering::Release);
         // Every connection busy: one from elsewhere is refused, loopback uses the reserve.
         assert!(s.admit(false).is_none());
-        let local: Vec<Slot> = (0..LOOPBACK_RESERVE).map(|_| s.admit(true).expect("reserve")).collect();
-        assert_eq!(local.len(), LOOPBACK_RESERVE);
-        for l in &local {
-            l.conn.busy.store(1, Ordering::Release);
-        }
+        let local: Vec<Slot> = (0..LOOPBACK_RESERVE)
+            .map(|_| {
+                let l = s.admit(true).expect("reserve");
+                l.conn.busy.store(1, Ordering::Release);
+                l
+            })
+            .collect();
+        assert_eq!(s.open.lock().map(|o| o.len()).ok(), Some(2 + LOOPBACK_RESERVE));
         assert!(s.admit(true).is_none(), "the reserve is bounded too");
         drop(b);
         drop(local);

@@ -82,7 +82,12 @@ pub async fn list(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Resul
 #[utoipa::path(post, path = "/api/v1/products/{id}/images", tag = "catalog", security(("bearer" = [])), params(("id" = u64, Path)),
     request_body(content = Vec<u8>, content_type = "image/jpeg"),
     responses((status = 201, body = ImageDto), (status = 404, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
-pub async fn upload(State(app): State<App>, a: Auth, Path(id): Path<u64>, req: axum::extract::Request) -> Result<(StatusCode, Json<ImageDto>)> {
+pub async fn upload(
+    State(app): State<App>,
+    a: Auth,
+    Path(id): Path<u64>,
+    req: axum::extract::Request,
+) -> Result<(StatusCode, Json<ImageDto>)> {
     may_upload(&app, &a.actor, ProductId(id))?;
     let (parts, body) = req.into_parts();
     let body = crate::http::extract::read_body(&parts.headers, body, app.config.image_limit_kb * 1024).await?;

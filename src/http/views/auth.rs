@@ -168,8 +168,15 @@ pub async fn login(State(app): State<App>, headers: HeaderMap, ClientIp(ip): Cli
     let lang = request_lang(&headers);
     let (email, password, next) = (f.get("email"), f.get("password"), f.get("next"));
     let form = |status: StatusCode, errs: Errors| {
-        let page =
-            LoginPage { lang, assets: PublicAssets::default(), csrf: csrf.clone(), email: email.clone(), next: next.clone(), flash: "", errs };
+        let page = LoginPage {
+            lang,
+            assets: PublicAssets::default(),
+            csrf: csrf.clone(),
+            email: email.clone(),
+            next: next.clone(),
+            flash: "",
+            errs,
+        };
         render(status, &page)
     };
     let mut missing = Problems::default();

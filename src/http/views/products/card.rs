@@ -223,13 +223,7 @@ pub async fn delete(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64
     }
 }
 
-pub async fn upload_image(
-    State(app): State<App>,
-    ui: Ui,
-    uri: Uri,
-    Path(id): Path<u64>,
-    req: axum::extract::Request,
-) -> Result<Response> {
+pub async fn upload_image(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>, req: axum::extract::Request) -> Result<Response> {
     // The right and the product are checked before the body is read.
     crate::http::api::images::may_upload(&app, ui.actor(), ProductId(id))?;
     let limit = app.config.image_limit_kb * 1024 + 16 * 1024;
