@@ -39,6 +39,20 @@ pub struct Config {
     /// Device-file prefixes a serial or USB printer may use (a printer path outside them is
     /// refused, so a tenant cannot make the server write to an arbitrary file).
     pub printer_paths: Vec<String>,
+    /// Open connections served at once (a few more are kept for this machine's own checks);
+    /// over it the oldest idle connection is closed, else the new one is. Clamped below the
+    /// process's file limit at start.
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers; also how long an idle keep-alive
+    /// connection is kept.
+    pub header_timeout_secs: u64,
+    /// Seconds a request body may pause between two reads before the request is dropped (408).
+    pub body_timeout_secs: u64,
+    /// Slowest average request body accepted after the first `body_timeout_secs`, in KiB/s.
+    pub body_min_rate_kb: u64,
+    /// Largest body of the routes anyone may call without signing in (sign-in, first-run
+    /// setup, invite acceptance, token refresh), in KiB; they never take multipart.
+    pub public_body_limit_kb: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -75,6 +89,11 @@ impl Default for Config {
             argon2_t: 2,
             backup: BackupConfig::default(),
             printer_paths: ["/dev/usb/lp", "/dev/ttyUSB", "/dev/ttyACM", "/dev/ttyS"].map(String::from).to_vec(),
+            max_connections: 512,
+            header_timeout_secs: 10,
+            body_timeout_secs: 20,
+            body_min_rate_kb: 4,
+            public_body_limit_kb: 32,
         }
     }
 }
@@ -148,6 +167,9 @@ impl Config {
         }
         if let Some(v) = var("DUKAN_BACKUP_KEEP") {
             self.backup.keep = parse("DUKAN_BACKUP_KEEP", v)?;
+        }
+        if let Some(v) = var("DUKAN_MAX_CONNECTIONS") {
+            self.max_connections = parse("DUKAN_MAX_CONNECTIONS", v)?;
         }
         Ok(())
     }

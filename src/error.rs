@@ -96,6 +96,9 @@ pub enum Error {
     Storage(#[from] StorageError),
     #[error("internal: {0}")]
     Internal(String),
+    /// The client paused its request body too long, or sent it slower than the minimum rate.
+    #[error("request body too slow")]
+    RequestTimeout,
 }
 
 impl Error {
@@ -136,6 +139,7 @@ impl Error {
             Error::Refused { code, .. } => code,
             Error::Backup(_) => "backup_failed",
             Error::Storage(_) | Error::Internal(_) => "internal",
+            Error::RequestTimeout => "request_timeout",
         }
     }
 
@@ -158,6 +162,7 @@ impl Error {
                 409
             }
             Error::Backup(_) | Error::Storage(_) | Error::Internal(_) => 500,
+            Error::RequestTimeout => 408,
         }
     }
 
@@ -220,6 +225,9 @@ impl Error {
             Error::Backup(e) => (format!("Резервная копия не создана: {e}"), format!("Backup failed: {e}")),
             Error::Storage(_) | Error::Internal(_) => {
                 ("Внутренняя ошибка, она записана в журнал".into(), "Internal error; it has been logged".into())
+            }
+            Error::RequestTimeout => {
+                ("Запрос передавался слишком медленно, повторите".into(), "The request was sent too slowly; please retry".into())
             }
         };
         lang.pick(&ru, &en).to_string()

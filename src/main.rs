@@ -201,6 +201,11 @@ fn serve(mut config: Config, listen: Option<String>) -> Result<(), String> {
     }
     let rt = runtime()?;
     rt.block_on(async move {
+        // Every connection is a file descriptor: take the hard limit, not the soft default.
+        match dukan::http::server::raise_fd_limit() {
+            Some((before, after)) => tracing::info!(before, after, "open file limit"),
+            None => tracing::warn!("open file limit unknown"),
+        }
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let app = App::open(config, clock).map_err(|e| e.to_string())?;
         let listener =

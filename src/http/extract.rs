@@ -43,8 +43,11 @@ pub fn client_ip(parts: &Parts, app: &App) -> String {
 }
 
 pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
+    header_cookie(&parts.headers, name)
+}
+
+pub fn header_cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -144,10 +147,14 @@ struct CachedAuth(Actor, Via);
 
 /// Refuses cross-site form posts: when the browser names an `Origin`, it must be this host.
 pub fn check_origin(parts: &Parts) -> Result<(), Error> {
-    let Some(origin) = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+    check_origin_headers(&parts.headers)
+}
+
+pub fn check_origin_headers(headers: &axum::http::HeaderMap) -> Result<(), Error> {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return Ok(());
     };
-    let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
     let origin_host = origin.split("://").nth(1).unwrap_or("");
     if origin == "null" || origin_host != host {
         return Err(Error::Csrf);
@@ -276,4 +283,35 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 
 fn query_rejection(r: QueryRejection) -> Error {
     Error::BadRequest { code: "invalid_query", detail: r.body_text() }
+}
+
+/// The length a request declares, when it declares one.
+pub fn declared_length(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok())
+}
+
+/// Reads a request body of at most `limit` bytes, for handlers that have already checked the
+/// caller's rights: a declared length over the limit is refused before a byte is read, a body
+/// that grows past it as soon as it does, one that comes too slowly with 408.
+pub async fn read_body(headers: &axum::http::HeaderMap, body: axum::body::Body, limit: usize) -> Result<axum::body::Bytes, Error> {
+    if declared_length(headers).is_some_and(|n| n > limit as u64) {
+        return Err(Error::PayloadTooLarge);
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|e| match crate::http::server::is_too_slow(&e) {
+        true => Error::RequestTimeout,
+        false => Error::PayloadTooLarge,
+    })
+}
+
+/// The part named `field` of a multipart form, read only now: the handler has checked the
+/// caller's rights, and `Auth` the form's `_csrf` field (its first field, moved to the CSRF
+/// header by the `csrf_form_field` middleware). `limit` bounds the whole body.
+pub async fn multipart_part(req: Request, limit: usize, field: &str) -> Result<Option<crate::http::multipart::Part>, Error> {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    if !content_type.starts_with("multipart/form-data") {
+        return Err(Error::BadRequest { code: "unsupported_media_type", detail: "expected multipart/form-data".into() });
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = read_body(&parts.headers, body, limit).await?;
+    Ok(crate::http::multipart::part(&content_type, &bytes, field))
 }

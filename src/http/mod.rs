@@ -1,16 +1,16 @@
 //! HTTP: the only module that imports axum, askama and rust-embed. It builds the router
 //! (public routes, the JSON API, the pages), the middleware (metrics, localized problem
 //! responses, CSRF form fields, security headers, body limits, panics → 500 problems) and
-//! serves it.
+//! serves it through the accept loop of `server`.
 
 pub mod api;
 pub mod assets;
 pub mod extract;
 pub mod multipart;
 pub mod problem;
+pub mod server;
 pub mod views;
 
-use std::net::SocketAddr;
 use std::time::Instant;
 
 use axum::body::Body;
@@ -18,7 +18,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use axum::{Json, Router};
 use utoipa::OpenApi;
 
@@ -35,7 +35,12 @@ pub fn router(app: App) -> Router {
         .route("/api/openapi.json", get(openapi))
         .route("/api/docs", get(api_docs))
         .route("/static/{*path}", get(assets::serve))
-        .merge(api::routes(app.config.upload_limit_kb * 1024, app.config.import_limit_kb * 1024, app.config.image_limit_kb * 1024))
+        .merge(api::routes(
+            app.config.upload_limit_kb * 1024,
+            app.config.import_limit_kb * 1024,
+            app.config.image_limit_kb * 1024,
+            app.config.public_body_limit_kb * 1024,
+        ))
         .merge(views::routes(&app))
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -55,8 +60,29 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let router = router(app);
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await
+    let limits = server::Limits::from_config(&app.config);
+    server::serve(router(app), listener, limits, shutdown).await
+}
+
+/// The guard of the routes anyone may call (sign-in, first-run setup, invite acceptance, token
+/// refresh): small bodies only, never multipart, and a declared length over the limit is
+/// refused before a byte of the body is read.
+pub fn public<S: Clone + Send + Sync + 'static>(route: MethodRouter<S>, limit: usize) -> MethodRouter<S> {
+    route
+        .layer::<_, std::convert::Infallible>(middleware::from_fn(move |req: Request, next: Next| public_body(limit, req, next)))
+        .layer::<_, std::convert::Infallible>(DefaultBodyLimit::max(limit))
+}
+
+async fn public_body(limit: usize, req: Request, next: Next) -> Response {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if content_type.starts_with("multipart/") {
+        return Error::BadRequest { code: "unsupported_media_type", detail: "file uploads need a signed-in session".into() }
+            .into_response();
+    }
+    if extract::declared_length(req.headers()).is_some_and(|n| n > limit as u64) {
+        return Error::PayloadTooLarge.into_response();
+    }
+    next.run(req).await
 }
 
 async fn fallback() -> Error {
@@ -127,36 +153,75 @@ async fn localize(req: Request, next: Next) -> Response {
 }
 
 /// Plain HTML forms send the CSRF token as the `_csrf` field; move it to the header the
-/// `Auth` extractor checks, so handlers see one mechanism.
+/// `Auth` extractor checks, so handlers see one mechanism. Only the forms of a live session
+/// are read here; anyone else's body is left to the handler, whose extractor refuses the
+/// caller before reading a byte. An url-encoded form is read up to `body_limit_kb`; of a
+/// multipart form (file uploads) only the start, up to its `_csrf` field (the forms put it
+/// first; at most `CSRF_PART_LIMIT` bytes), and the rest streams on to the handler, which
+/// reads it after checking the caller's rights.
 async fn csrf_form_field(State(app): State<App>, req: Request, next: Next) -> Response {
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let is_form = content_type.starts_with("application/x-www-form-urlencoded");
-    // File uploads (logo, product import) carry the token as a multipart field; the body is
-    // buffered up to the largest upload limit plus room for the other fields.
     let is_multipart = content_type.starts_with("multipart/form-data");
     if req.method() != axum::http::Method::POST || !(is_form || is_multipart) || req.headers().contains_key(extract::CSRF_HEADER) {
         return next.run(req).await;
     }
-    let limit = if is_multipart {
-        app.config.upload_limit_kb.max(app.config.import_limit_kb).max(app.config.image_limit_kb) * 1024 + 64 * 1024
-    } else {
-        app.config.body_limit_kb * 1024
-    };
+    if !live_session(&app, req.headers()) {
+        return next.run(req).await;
+    }
     let (mut parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, limit).await {
-        Ok(b) => b,
-        Err(_) => return Error::PayloadTooLarge.into_response(),
+    let read = match is_multipart {
+        true => multipart_csrf(&content_type, body).await,
+        false => extract::read_body(&parts.headers, body, app.config.body_limit_kb * 1024)
+            .await
+            .map(|bytes| (form_urlencoded_value(&bytes, "_csrf"), Body::from(bytes))),
     };
-    let token = match is_multipart {
-        true => multipart::part(&content_type, &bytes, "_csrf").and_then(|p| String::from_utf8(p.bytes).ok()),
-        false => form_urlencoded_value(&bytes, "_csrf"),
+    let (token, body) = match read {
+        Ok(read) => read,
+        Err(e) => return e.into_response(),
     };
     if let Some(token) = token
         && let Ok(v) = HeaderValue::from_str(token.trim())
     {
         parts.headers.insert(extract::CSRF_HEADER, v);
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// How much of a multipart body is read to find its `_csrf` field.
+const CSRF_PART_LIMIT: usize = 16 * 1024;
+
+/// Reads the start of a multipart body until its `_csrf` part is complete (or
+/// `CSRF_PART_LIMIT` bytes came without it) and puts those bytes back in front of the rest.
+async fn multipart_csrf(content_type: &str, body: Body) -> Result<(Option<String>, Body), Error> {
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut head = Vec::new();
+    let token = loop {
+        if let Some(p) = multipart::part(content_type, &head, "_csrf") {
+            break String::from_utf8(p.bytes).ok();
+        }
+        if head.len() >= CSRF_PART_LIMIT {
+            break None;
+        }
+        match stream.next().await {
+            Some(Ok(chunk)) => head.extend_from_slice(&chunk),
+            Some(Err(e)) if server::is_too_slow(&e) => return Err(Error::RequestTimeout),
+            Some(Err(_)) => return Err(Error::BadRequest { code: "bad_body", detail: "the body could not be read".into() }),
+            None => break None,
+        }
+    };
+    let head = futures_util::stream::iter([Ok::<_, axum::Error>(axum::body::Bytes::from(head))]);
+    Ok((token, Body::from_stream(head.chain(stream))))
+}
+
+/// Whether the request carries the cookie of a session that is still open.
+fn live_session(app: &App, headers: &axum::http::HeaderMap) -> bool {
+    let Some(token) = extract::header_cookie(headers, extract::SESSION_COOKIE) else {
+        return false;
+    };
+    let now = app.now();
+    app.db.read().ok().and_then(|tx| crate::auth::session(&tx, token, now).ok().flatten()).is_some()
 }
 
 fn form_urlencoded_value(body: &[u8], key: &str) -> Option<String> {

@@ -1,5 +1,7 @@
 //! The one multipart/form-data reader (RFC 7578) of the pages: file uploads (logo, product
-//! imports) and the `_csrf` field of such forms, read from a body already buffered.
+//! imports) and the `_csrf` field of such forms (found in the first bytes of the body by the
+//! `csrf_form_field` middleware; the file read by the handler, bounded, after the caller's
+//! rights are checked).
 
 /// One part of a multipart body.
 #[derive(Debug, Clone, PartialEq, Eq)]

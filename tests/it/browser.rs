@@ -515,6 +515,15 @@ impl Plain {
     pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.http.post(format!("{}{path}", self.base)).header("accept", "text/html").form(form).send().await.expect("post")
     }
+
+    /// Posts a form shown before sign-in (setup, sign-in, invite) with the `_csrf` token its
+    /// page carries, as a browser does.
+    pub(crate) async fn submit(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let csrf = csrf_of(&self.get(path).await.text().await.expect("form page"));
+        let mut form = form.to_vec();
+        form.push(("_csrf", &csrf));
+        self.post(path, &form).await
+    }
 }
 
 pub(crate) fn location(r: &reqwest::Response) -> &str {
@@ -538,13 +547,13 @@ async fn pages_work_without_javascript() {
 
     let mut setup =
         vec![("name", "Нур"), ("country", "KG"), ("owner_name", "Айбек"), ("owner_email", "owner@nur.kg"), ("owner_password", "123")];
-    let r = p.post("/setup", &setup).await;
+    let r = p.submit("/setup", &setup).await;
     assert_eq!(r.status(), 422);
     let body = r.text().await.expect("body");
     assert!(body.contains("id=\"e-owner_password\"") && body.contains("value=\"owner@nur.kg\""), "message beside the field, values kept");
     assert!(!body.contains("value=\"123\""), "a password is never echoed");
     setup[4] = ("owner_password", "owner-pass-1");
-    let r = p.post("/setup", &setup).await;
+    let r = p.submit("/setup", &setup).await;
     assert_eq!((r.status().as_u16(), location(&r)), (303, "/"));
     let cookies: Vec<&str> = r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).collect();
     let session = cookies.iter().find(|c| c.starts_with("dukan_session=")).expect("session cookie");
@@ -622,7 +631,7 @@ async fn pages_work_without_javascript() {
     // Sign-in: wrong passwords are a form error, then the account is rate limited (429).
     let mut last = 0;
     for _ in 0..6 {
-        let r = p.post("/login", &[("email", "owner@nur.kg"), ("password", "wrong-pass-1"), ("next", "/branches")]).await;
+        let r = p.submit("/login", &[("email", "owner@nur.kg"), ("password", "wrong-pass-1"), ("next", "/branches")]).await;
         last = r.status().as_u16();
         let body = r.text().await.expect("body");
         assert!(body.contains("class=\"form-error\"") && body.contains("value=\"/branches\""), "{body}");

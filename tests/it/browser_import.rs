@@ -91,7 +91,7 @@ async fn import_pages_work_without_javascript() {
     let t = TestApp::spawn().await;
     t.company("Нон-Хаус", "owner@plain.kg", "owner-pass-1").await;
     let p = Plain::new(&t);
-    let r = p.post("/login", &[("email", "owner@plain.kg"), ("password", "owner-pass-1"), ("next", "/products")]).await;
+    let r = p.submit("/login", &[("email", "owner@plain.kg"), ("password", "owner-pass-1"), ("next", "/products")]).await;
     assert_eq!(location(&r), "/products");
     let page = p.get("/products").await.text().await.expect("body");
     assert!(page.contains("href=\"/products/import\"") && page.contains("/products/export?format=xlsx"), "links on the list");

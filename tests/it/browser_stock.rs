@@ -252,7 +252,7 @@ async fn stock_flow(c: &Client, t: &TestApp) -> R {
 
 /// Signs in through the page; returns the session's CSRF token.
 async fn sign_in(p: &Plain, email: &str, password: &str) -> String {
-    let r = p.post("/login", &[("email", email), ("password", password), ("next", "/products")]).await;
+    let r = p.submit("/login", &[("email", email), ("password", password), ("next", "/products")]).await;
     assert_eq!((r.status().as_u16(), location(&r)), (303, "/products"));
     csrf_of(&p.get("/products").await.text().await.expect("body"))
 }

@@ -161,7 +161,7 @@ async fn the_product_card_uploads_shows_and_deletes_images() {
     let c = t.login("owner@alatoo.kg", "password-123").await;
     let p = product(&t, &c, "Чайник").await;
     let plain = Plain::new(&t);
-    let r = plain.post("/login", &[("email", "owner@alatoo.kg"), ("password", "password-123"), ("next", "/products")]).await;
+    let r = plain.submit("/login", &[("email", "owner@alatoo.kg"), ("password", "password-123"), ("next", "/products")]).await;
     assert_eq!(location(&r), "/products");
     let page = plain.get(&format!("/products/{p}")).await.text().await.expect("body");
     assert!(page.contains("id=\"image-form\""), "the upload form on the card");

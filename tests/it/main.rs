@@ -12,6 +12,7 @@ mod browser_print;
 mod browser_stock;
 mod cli;
 mod clients;
+mod edge;
 pub mod images;
 mod import;
 mod input;

@@ -259,7 +259,7 @@ async fn the_journal_and_turnover_pages_show_filters_rows_links_and_exports() {
     let t = TestApp::spawn().await;
     let d = data(&t, "pages@shop.kg").await;
     let p = Plain::new(&t);
-    let r = p.post("/login", &[("email", "pages@shop.kg"), ("password", "password-123"), ("next", "/stock")]).await;
+    let r = p.submit("/login", &[("email", "pages@shop.kg"), ("password", "password-123"), ("next", "/stock")]).await;
     assert_eq!((r.status().as_u16(), location(&r)), (303, "/stock"));
     let stock = p.get("/stock").await.text().await.expect("body");
     assert!(

@@ -82,16 +82,31 @@ pub async fn list(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Resul
 #[utoipa::path(post, path = "/api/v1/products/{id}/images", tag = "catalog", security(("bearer" = [])), params(("id" = u64, Path)),
     request_body(content = Vec<u8>, content_type = "image/jpeg"),
     responses((status = 201, body = ImageDto), (status = 404, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
-pub async fn upload(State(app): State<App>, a: Auth, Path(id): Path<u64>, body: axum::body::Bytes) -> Result<(StatusCode, Json<ImageDto>)> {
+pub async fn upload(
+    State(app): State<App>,
+    a: Auth,
+    Path(id): Path<u64>,
+    req: axum::extract::Request,
+) -> Result<(StatusCode, Json<ImageDto>)> {
+    may_upload(&app, &a.actor, ProductId(id))?;
+    let (parts, body) = req.into_parts();
+    let body = crate::http::extract::read_body(&parts.headers, body, app.config.image_limit_kb * 1024).await?;
     let meta = store_upload(&app, a.actor, ProductId(id), body.to_vec()).await?;
     Ok((StatusCode::CREATED, Json(ImageDto::from(&meta))))
 }
 
+/// Whether `actor` may add an image to `product`: checked before the upload's body is read.
+/// A missing or foreign product answers 404.
+pub fn may_upload(app: &App, actor: &Actor, product: ProductId) -> Result<()> {
+    actor.require(crate::tenancy::perms::Perm::PRODUCTS)?;
+    actor.require_writable()?;
+    crate::catalog::store::product(&app.db.read()?, actor.company, product)?.ok_or(Error::NotFound)?;
+    Ok(())
+}
+
 /// The upload shared with the product card: decode and resize off the runtime, then one write.
 pub async fn store_upload(app: &App, actor: Actor, product: ProductId, bytes: Vec<u8>) -> Result<ImageMeta> {
-    actor.require(crate::tenancy::perms::Perm::PRODUCTS)?;
-    // A missing or foreign product answers 404 before any decoding work.
-    crate::catalog::store::product(&app.db.read()?, actor.company, product)?.ok_or(Error::NotFound)?;
+    may_upload(app, &actor, product)?;
     let limit = app.config.image_limit_kb * 1024;
     let prepared = tokio::task::spawn_blocking(move || images::prepare_image(&bytes, limit))
         .await

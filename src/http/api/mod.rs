@@ -25,10 +25,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use crate::app::App;
 
-pub fn routes(upload_limit: usize, import_limit: usize, image_limit: usize) -> Router<App> {
+pub fn routes(upload_limit: usize, import_limit: usize, image_limit: usize, public_limit: usize) -> Router<App> {
     Router::new()
-        .route("/api/v1/auth/login", post(auth::login))
-        .route("/api/v1/auth/refresh", post(auth::refresh))
+        .route("/api/v1/auth/login", crate::http::public(post(auth::login), public_limit))
+        .route("/api/v1/auth/refresh", crate::http::public(post(auth::refresh), public_limit))
         .route("/api/v1/auth/logout", post(auth::logout))
         .route("/api/v1/auth/password", post(auth::change_password))
         .route("/api/v1/me", get(auth::me))

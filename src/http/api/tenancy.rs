@@ -361,7 +361,13 @@ pub async fn list_permissions(_a: Auth) -> Json<Vec<PermissionDto>> {
 #[utoipa::path(put, path = "/api/v1/company/logo", tag = "company", security(("bearer" = [])),
     request_body(content = Vec<u8>, content_type = "image/png"),
     responses((status = 204), (status = 413, body = Problem), (status = 422, body = Problem)))]
-pub async fn put_logo(State(app): State<App>, a: Auth, headers: axum::http::HeaderMap, body: axum::body::Bytes) -> Result<StatusCode> {
+pub async fn put_logo(State(app): State<App>, a: Auth, req: axum::extract::Request) -> Result<StatusCode> {
+    // The right is checked before a byte of the file is read.
+    a.actor.require(perms::Perm::SETTINGS)?;
+    a.actor.require_writable()?;
+    let (parts, body) = req.into_parts();
+    let body = crate::http::extract::read_body(&parts.headers, body, app.config.upload_limit_kb * 1024).await?;
+    let headers = parts.headers;
     let mime = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

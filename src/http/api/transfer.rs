@@ -1,6 +1,6 @@
 //! Product import (upload → preview → confirm → progress) and export of the product list.
 
-use axum::body::Bytes;
+use axum::extract::Request;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -118,7 +118,13 @@ pub struct UploadQuery {
 #[utoipa::path(post, path = "/api/v1/imports", tag = "catalog", security(("bearer" = [])), params(UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 201, body = ImportDto), (status = 413, body = Problem), (status = 422, body = Problem)))]
-pub async fn upload(State(app): State<App>, a: Auth, Query(q): Query<UploadQuery>, body: Bytes) -> Result<(StatusCode, Json<ImportDto>)> {
+pub async fn upload(State(app): State<App>, a: Auth, Query(q): Query<UploadQuery>, req: Request) -> Result<(StatusCode, Json<ImportDto>)> {
+    // The right is checked before a byte of the file is read.
+    require_import(&a)?;
+    a.actor.require_feature("catalog")?;
+    a.actor.require_writable()?;
+    let (parts, body) = req.into_parts();
+    let body = crate::http::extract::read_body(&parts.headers, body, app.config.import_limit_kb * 1024).await?;
     let import = start(&app, a.actor, q.file_name.unwrap_or_default(), body.to_vec()).await?;
     Ok((StatusCode::CREATED, Json(ImportDto::from(&import))))
 }

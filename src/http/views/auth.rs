@@ -4,6 +4,12 @@
 //! The session cookie is HttpOnly and SameSite=Lax; its CSRF token is rendered into every
 //! page of the shell. Sign-in, sign-out and setup forms are not boosted, so the page (and
 //! the token on `<body>`) is loaded afresh whenever the session changes.
+//!
+//! The forms shown before there is a session (first-run setup, sign-in, invite acceptance)
+//! carry a pre-session token instead (login CSRF): a random value in the `dukan_pre` cookie,
+//! rendered into the form's `_csrf` field; the post must send both, equal, and an `Origin` of
+//! this host when it names one (double submit: another site can neither read nor set the
+//! cookie). The JSON API's sign-in takes no cookie and needs no token.
 
 use askama::Template;
 use axum::extract::State;
@@ -18,7 +24,7 @@ use crate::auth::{self, actor::BranchScope};
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::http::api::auth::{authenticate, change_password_inner, record_login};
 use crate::http::api::ops::create_company_inner;
-use crate::http::extract::{Auth, ClientIp, LANG_COOKIE, Path, SESSION_COOKIE, Via};
+use crate::http::extract::{Auth, ClientIp, LANG_COOKIE, Path, SESSION_COOKIE, Via, check_origin_headers, header_cookie};
 use crate::http::request_lang;
 use crate::i18n::Lang;
 use crate::ids::{BranchId, CompanyId, UserId};
@@ -26,6 +32,33 @@ use crate::tenancy::model::{SystemRole, parse_password};
 use crate::tenancy::{self, CompanyDraft, store, users};
 
 const YEAR_S: i64 = 365 * 24 * 3600;
+
+/// The cookie of the pre-session token of the sign-in forms.
+const PRE_COOKIE: &str = "dukan_pre";
+
+/// This browser's pre-session token, and the cookie to set when it had none.
+fn pre_session(app: &App, headers: &HeaderMap) -> (String, Vec<String>) {
+    let valid = |t: &&str| t.len() == 48 && t.bytes().all(|b| b.is_ascii_hexdigit());
+    match header_cookie(headers, PRE_COOKIE).filter(valid) {
+        Some(token) => (token.to_string(), Vec::new()),
+        None => {
+            let token = hex::encode(rand::random::<[u8; 24]>());
+            let set = cookie(PRE_COOKIE, &token, None, is_https(headers, app));
+            (token, vec![set])
+        }
+    }
+}
+
+/// Refuses a pre-session form post whose `_csrf` field is not this browser's token.
+fn check_pre_session(headers: &HeaderMap, f: &Fields) -> Result<String> {
+    let expected = header_cookie(headers, PRE_COOKIE).unwrap_or("");
+    let sent = f.get("_csrf");
+    if expected.is_empty() || !bool::from(subtle::ConstantTimeEq::ct_eq(sent.as_bytes(), expected.as_bytes())) {
+        return Err(Error::Csrf);
+    }
+    check_origin_headers(headers)?;
+    Ok(sent)
+}
 
 fn session_cookies(app: &App, headers: &HeaderMap, token: &str, lang: Lang) -> [String; 2] {
     let secure = is_https(headers, app);
@@ -42,6 +75,7 @@ fn field_error(field: &str, code: &'static str, key: &str) -> FieldError {
 struct SetupPage {
     lang: Lang,
     assets: PublicAssets,
+    csrf: String,
     draft: CompanyDraft,
     errs: Errors,
 }
@@ -53,10 +87,13 @@ pub async fn setup_page(State(app): State<App>, headers: HeaderMap) -> Result<Re
         return Ok(see_other("/login"));
     }
     let draft = CompanyDraft { country: "KG".into(), ..CompanyDraft::default() };
-    render(StatusCode::OK, &SetupPage { lang: request_lang(&headers), assets: PublicAssets::default(), draft, errs: Errors::default() })
+    let (csrf, set) = pre_session(&app, &headers);
+    let page = SetupPage { lang: request_lang(&headers), assets: PublicAssets::default(), csrf, draft, errs: Errors::default() };
+    Ok(with_cookies(render(StatusCode::OK, &page)?, &set))
 }
 
 pub async fn setup(State(app): State<App>, headers: HeaderMap, ClientIp(ip): ClientIp, f: Fields) -> Result<Response> {
+    let csrf = check_pre_session(&headers, &f)?;
     if tenancy::is_set_up(&app.db.read()?)? {
         return Ok(see_other("/login"));
     }
@@ -86,7 +123,7 @@ pub async fn setup(State(app): State<App>, headers: HeaderMap, ClientIp(ip): Cli
         Err(e) => {
             let errs = Errors::new(&rejected(e)?, lang, SETUP_FIELDS);
             let draft = CompanyDraft { owner_password: String::new(), ..draft };
-            render(StatusCode::UNPROCESSABLE_ENTITY, &SetupPage { lang, assets: PublicAssets::default(), draft, errs })
+            render(StatusCode::UNPROCESSABLE_ENTITY, &SetupPage { lang, assets: PublicAssets::default(), csrf, draft, errs })
         }
     }
 }
@@ -96,6 +133,7 @@ pub async fn setup(State(app): State<App>, headers: HeaderMap, ClientIp(ip): Cli
 struct LoginPage {
     lang: Lang,
     assets: PublicAssets,
+    csrf: String,
     email: String,
     next: String,
     /// A success message from the previous step ("" for none).
@@ -112,22 +150,33 @@ pub async fn login_page(State(app): State<App>, headers: HeaderMap, uri: Uri, au
     if auth.is_ok() {
         return Ok(see_other(safe_local(&next).unwrap_or("/")));
     }
+    let (csrf, set) = pre_session(&app, &headers);
     let page = LoginPage {
         lang: request_lang(&headers),
         assets: PublicAssets::default(),
+        csrf,
         email: String::new(),
         next,
         flash: flash_key(uri.query()).map(|k| flash_text(request_lang(&headers), k)).unwrap_or(""),
         errs: Errors::default(),
     };
-    render(StatusCode::OK, &page)
+    Ok(with_cookies(render(StatusCode::OK, &page)?, &set))
 }
 
 pub async fn login(State(app): State<App>, headers: HeaderMap, ClientIp(ip): ClientIp, f: Fields) -> Result<Response> {
+    let csrf = check_pre_session(&headers, &f)?;
     let lang = request_lang(&headers);
     let (email, password, next) = (f.get("email"), f.get("password"), f.get("next"));
     let form = |status: StatusCode, errs: Errors| {
-        let page = LoginPage { lang, assets: PublicAssets::default(), email: email.clone(), next: next.clone(), flash: "", errs };
+        let page = LoginPage {
+            lang,
+            assets: PublicAssets::default(),
+            csrf: csrf.clone(),
+            email: email.clone(),
+            next: next.clone(),
+            flash: "",
+            errs,
+        };
         render(status, &page)
     };
     let mut missing = Problems::default();
@@ -182,6 +231,7 @@ pub async fn logout(State(app): State<App>, headers: HeaderMap, auth: Result<Aut
 struct InvitePage {
     lang: Lang,
     assets: PublicAssets,
+    csrf: String,
     /// The invited user's e-mail; `None` when the link is unknown, used or expired.
     email: Option<String>,
     /// This page's path, for the language switch.
@@ -202,14 +252,16 @@ fn invited(app: &App, token: &str) -> Result<Option<(CompanyId, UserId, String)>
 pub async fn invite_page(State(app): State<App>, headers: HeaderMap, Path(token): Path<String>) -> Result<Response> {
     let email = invited(&app, &token)?.map(|(_, _, e)| e);
     let status = if email.is_some() { StatusCode::OK } else { StatusCode::NOT_FOUND };
+    let (csrf, set) = pre_session(&app, &headers);
     let page = InvitePage {
         lang: request_lang(&headers),
         assets: PublicAssets::default(),
+        csrf,
         email,
         back: format!("/invite/{token}"),
         errs: Errors::default(),
     };
-    render(status, &page)
+    Ok(with_cookies(render(status, &page)?, &set))
 }
 
 pub async fn invite(
@@ -219,9 +271,17 @@ pub async fn invite(
     Path(token): Path<String>,
     f: Fields,
 ) -> Result<Response> {
+    let csrf = check_pre_session(&headers, &f)?;
     let lang = request_lang(&headers);
     let back = format!("/invite/{token}");
-    let page = |email: Option<String>, errs: Errors| InvitePage { lang, assets: PublicAssets::default(), email, back: back.clone(), errs };
+    let page = |email: Option<String>, errs: Errors| InvitePage {
+        lang,
+        assets: PublicAssets::default(),
+        csrf: csrf.clone(),
+        email,
+        back: back.clone(),
+        errs,
+    };
     let Some((_, _, email)) = invited(&app, &token)? else {
         return render(StatusCode::NOT_FOUND, &page(None, Errors::default()));
     };

@@ -1,11 +1,11 @@
 //! Company settings (legal details, phones, time zone, logo) and branches.
 //!
-//! The logo arrives as `multipart/form-data` (htmx sends the form with the CSRF header); it
-//! is read up to `upload_limit_kb` and its type is taken from the file's first bytes rather
+//! The logo arrives as `multipart/form-data`; it is read, up to `upload_limit_kb`, only after
+//! the settings right is checked, and its type is taken from the file's first bytes rather
 //! than from what the browser claims.
 
 use askama::Template;
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -90,26 +90,6 @@ pub async fn save_settings(State(app): State<App>, ui: Ui, f: Fields) -> Result<
     }
 }
 
-/// The `logo` file of a multipart form: (declared content type, bytes); `None` when the
-/// form has no such file or no file was chosen.
-pub struct LogoUpload(Option<(String, Vec<u8>)>);
-
-impl FromRequest<App> for LogoUpload {
-    type Rejection = Error;
-
-    async fn from_request(req: Request, app: &App) -> Result<Self, Error> {
-        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-        if !content_type.starts_with("multipart/form-data") {
-            return Err(Error::BadRequest { code: "unsupported_media_type", detail: "expected multipart/form-data".into() });
-        }
-        // Room for the part headers and the other fields around the file itself.
-        let limit = app.config.upload_limit_kb * 1024 + 16 * 1024;
-        let body = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| Error::PayloadTooLarge)?;
-        let file = crate::http::multipart::part(&content_type, &body, "logo").filter(|p| p.file_name.is_some() && !p.bytes.is_empty());
-        Ok(LogoUpload(file.map(|p| (p.mime, p.bytes))))
-    }
-}
-
 /// The image type by its signature; `declared` when the bytes are not one we know.
 fn sniff_image(bytes: &[u8], declared: String) -> String {
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).to_ascii_lowercase();
@@ -129,8 +109,17 @@ fn sniff_image(bytes: &[u8], declared: String) -> String {
     }
 }
 
-pub async fn upload_logo(State(app): State<App>, ui: Ui, LogoUpload(file): LogoUpload) -> Result<Response> {
+/// The logo form: the right is checked before the body is read; the file is `(declared
+/// content type, bytes)`, `None` when no file was chosen.
+pub async fn upload_logo(State(app): State<App>, ui: Ui, req: Request) -> Result<Response> {
+    ui.actor().require(crate::tenancy::perms::Perm::SETTINGS)?;
+    ui.actor().require_writable()?;
     let limit_kb = app.config.upload_limit_kb;
+    // Room for the part headers and the other fields around the file itself.
+    let file = crate::http::extract::multipart_part(req, limit_kb * 1024 + 16 * 1024, "logo")
+        .await?
+        .filter(|p| p.file_name.is_some() && !p.bytes.is_empty())
+        .map(|p| (p.mime, p.bytes));
     let problem = |code: &'static str, key: &str| {
         let text = |lang: Lang| lang.t(key).replace("{kb}", &limit_kb.to_string());
         Error::Validation(vec![FieldError::new("logo", code, text(Lang::Ru), text(Lang::En))])

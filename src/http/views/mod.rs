@@ -44,13 +44,14 @@ use crate::tenancy::model::Access;
 use crate::tenancy::perms::Perm;
 use crate::tenancy::store;
 
-pub fn routes(_app: &App) -> Router<App> {
+pub fn routes(app: &App) -> Router<App> {
+    let public_limit = app.config.public_body_limit_kb * 1024;
     Router::new()
-        .route("/setup", get(auth::setup_page).post(auth::setup))
-        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/setup", crate::http::public(get(auth::setup_page).post(auth::setup), public_limit))
+        .route("/login", crate::http::public(get(auth::login_page).post(auth::login), public_limit))
         .route("/logout", post(auth::logout))
-        .route("/invite/{token}", get(auth::invite_page).post(auth::invite))
-        .route("/lang", post(auth::set_lang))
+        .route("/invite/{token}", crate::http::public(get(auth::invite_page).post(auth::invite), public_limit))
+        .route("/lang", crate::http::public(post(auth::set_lang), public_limit))
         .route("/branch", post(auth::choose_branch))
         .route("/account", get(auth::account_page).post(auth::change_password))
         .route("/", get(home::dashboard))

@@ -1,11 +1,11 @@
-//! Product import pages: upload (multipart; the `_csrf` field is read by the CSRF middleware),
+//! Product import pages: upload (multipart, read only after the right is checked),
 //! the preview with counts, the first rows and every problem, confirm (optionally skipping
 //! rows with problems) or discard, and the progress bar polled while the worker applies it.
 //! Export downloads of the product list (CSV, XLSX) keep the list's filters.
 
 use askama::Template;
-use axum::extract::{FromRequest, Request, State};
-use axum::http::{StatusCode, Uri, header};
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 
 use super::stock::require_module;
@@ -27,24 +27,6 @@ const MAX_PROBLEMS: usize = 5_000;
 fn require_import(ui: &Ui) -> Result<()> {
     ui.actor().require(Perm::PRODUCTS)?;
     require_module(ui.actor())
-}
-
-/// The uploaded file of the import form.
-pub struct ImportUpload(Option<(String, Vec<u8>)>);
-
-impl FromRequest<App> for ImportUpload {
-    type Rejection = Error;
-
-    async fn from_request(req: Request, app: &App) -> Result<Self, Error> {
-        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-        if !content_type.starts_with("multipart/form-data") {
-            return Err(Error::BadRequest { code: "unsupported_media_type", detail: "expected multipart/form-data".into() });
-        }
-        let limit = app.config.import_limit_kb * 1024 + 64 * 1024;
-        let body = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| Error::PayloadTooLarge)?;
-        let file = crate::http::multipart::part(&content_type, &body, "file").filter(|p| !p.bytes.is_empty());
-        Ok(ImportUpload(file.map(|p| (p.file_name.unwrap_or_default(), p.bytes))))
-    }
 }
 
 pub struct ImportLine {
@@ -88,8 +70,14 @@ pub async fn upload_form(State(app): State<App>, ui: Ui) -> Result<Response> {
     render(StatusCode::OK, &upload_page(&app, &ui, Errors::default())?)
 }
 
-pub async fn upload(State(app): State<App>, ui: Ui, ImportUpload(file): ImportUpload) -> Result<Response> {
+pub async fn upload(State(app): State<App>, ui: Ui, req: Request) -> Result<Response> {
     require_import(&ui)?;
+    ui.actor().require_writable()?;
+    let limit = app.config.import_limit_kb * 1024 + 64 * 1024;
+    let file = crate::http::extract::multipart_part(req, limit, "file")
+        .await?
+        .filter(|p| !p.bytes.is_empty())
+        .map(|p| (p.file_name.unwrap_or_default(), p.bytes));
     let outcome = match file {
         None => Err(Error::Validation(vec![FieldError::new("file", "required", "Выберите файл", "Choose a file")])),
         Some((name, bytes)) => start(&app, ui.actor().clone(), name, bytes).await,

@@ -223,32 +223,15 @@ pub async fn delete(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64
     }
 }
 
-/// The image field of the product card's multipart upload form (the CSRF layer already checked
-/// `_csrf`).
-pub struct ImageUpload(Vec<u8>);
-
-impl axum::extract::FromRequest<App> for ImageUpload {
-    type Rejection = Error;
-
-    async fn from_request(req: axum::extract::Request, app: &App) -> Result<Self, Error> {
-        let content_type = req.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-        if !content_type.starts_with("multipart/form-data") {
-            return Err(Error::BadRequest { code: "unsupported_media_type", detail: "expected multipart/form-data".into() });
-        }
-        let limit = app.config.image_limit_kb * 1024 + 16 * 1024;
-        let body = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| Error::PayloadTooLarge)?;
-        let file = crate::http::multipart::part(&content_type, &body, "image").filter(|p| p.file_name.is_some());
-        Ok(ImageUpload(file.map(|p| p.bytes).unwrap_or_default()))
-    }
-}
-
-pub async fn upload_image(
-    State(app): State<App>,
-    ui: Ui,
-    uri: Uri,
-    Path(id): Path<u64>,
-    ImageUpload(bytes): ImageUpload,
-) -> Result<Response> {
+pub async fn upload_image(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>, req: axum::extract::Request) -> Result<Response> {
+    // The right and the product are checked before the body is read.
+    crate::http::api::images::may_upload(&app, ui.actor(), ProductId(id))?;
+    let limit = app.config.image_limit_kb * 1024 + 16 * 1024;
+    let bytes = crate::http::extract::multipart_part(req, limit, "image")
+        .await?
+        .filter(|p| p.file_name.is_some())
+        .map(|p| p.bytes)
+        .unwrap_or_default();
     match crate::http::api::images::store_upload(&app, ui.actor().clone(), ProductId(id), bytes).await {
         Ok(_) => Ok(see_other(&format!("/products/{id}?ok=image_saved"))),
         Err(Error::PayloadTooLarge) => {
