@@ -39,6 +39,11 @@ pub struct Config {
     /// Device-file prefixes a serial or USB printer may use (a printer path outside them is
     /// refused, so a tenant cannot make the server write to an arbitrary file).
     pub printer_paths: Vec<String>,
+    /// Webhooks may go to private LAN addresses (10/8, 172.16/12, 192.168/16, fc00::/7).
+    /// Loopback, link-local and unspecified addresses are never allowed.
+    pub webhooks_allow_private: bool,
+    /// Webhooks may go to this machine (127/8, ::1): for tests with a local receiver only.
+    pub webhooks_allow_loopback: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -75,6 +80,8 @@ impl Default for Config {
             argon2_t: 2,
             backup: BackupConfig::default(),
             printer_paths: ["/dev/usb/lp", "/dev/ttyUSB", "/dev/ttyACM", "/dev/ttyS"].map(String::from).to_vec(),
+            webhooks_allow_private: true,
+            webhooks_allow_loopback: false,
         }
     }
 }
