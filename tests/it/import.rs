@@ -359,3 +359,18 @@ async fn a_confirmed_import_resumes_after_a_restart() {
     assert!(page["next_after"].as_u64().is_some());
     t.assert_consistent();
 }
+
+#[tokio::test]
+async fn prices_in_exponent_or_underscore_notation_are_row_errors() {
+    let t = TestApp::spawn().await;
+    t.company("Нотация", "owner@notation.kg", "password-123").await;
+    let c = t.login("owner@notation.kg", "password-123").await;
+    let csv = "name;price;purchase_price\nA;1e5;\nB;1_000;\nC;10;2E1\nD;12,5;\n";
+    let (s, import) = upload(&t, &c, "notation.csv", csv.as_bytes().to_vec()).await;
+    assert_eq!(s, StatusCode::CREATED, "{import}");
+    assert_eq!((import["new"].as_u64(), import["errors"].as_u64()), (Some(1), Some(3)), "{import}");
+    let rows = error_rows(&t, &c, import["id"].as_u64().expect("id")).await;
+    let lines: Vec<u64> = rows.iter().map(|(line, _)| *line).collect();
+    assert_eq!(lines, [2, 3, 4], "{rows:?}");
+    assert!(rows.iter().all(|(_, e)| e.iter().all(|(_, code)| code == "amount")), "{rows:?}");
+}
