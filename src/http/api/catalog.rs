@@ -20,6 +20,7 @@ use crate::storage::{ReadTx, WriteTx};
 use crate::tenancy::perms::Perm;
 
 #[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PackageDto {
     pub name: String,
     /// Decimal string
@@ -27,6 +28,7 @@ pub struct PackageDto {
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ComponentDto {
     pub product: u64,
     /// Decimal string
