@@ -28,9 +28,15 @@ enum Cell {
     Number(Decimal),
 }
 
-fn cells(p: &Product, names: &Names, lang: Lang) -> Vec<Cell> {
+/// The columns of an export: the importer's, without purchase price and markup (which give it
+/// away) unless the caller may see costs.
+pub fn columns(costs: bool) -> Vec<Column> {
+    Column::ALL.iter().copied().filter(|c| costs || !matches!(c, Column::PurchasePrice | Column::Markup)).collect()
+}
+
+fn cells(p: &Product, names: &Names, lang: Lang, columns: &[Column]) -> Vec<Cell> {
     let text = |s: &str| Cell::Text(s.to_string());
-    Column::ALL
+    columns
         .iter()
         .map(|c| match c {
             Column::Code => text(&p.code),
@@ -80,14 +86,15 @@ pub fn unquote_formula(s: &str) -> &str {
     }
 }
 
-pub fn csv(products: &[Product], names: &Names, lang: Lang) -> Result<Vec<u8>> {
+pub fn csv(products: &[Product], names: &Names, lang: Lang, costs: bool) -> Result<Vec<u8>> {
+    let columns = columns(costs);
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
         let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(&mut out);
         let fail = |e: csv::Error| Error::Internal(format!("csv export: {e}"));
-        w.write_record(Column::ALL.iter().map(|c| c.header(lang))).map_err(fail)?;
+        w.write_record(columns.iter().map(|c| c.header(lang))).map_err(fail)?;
         for p in products {
-            let row: Vec<String> = cells(p, names, lang)
+            let row: Vec<String> = cells(p, names, lang, &columns)
                 .into_iter()
                 .map(|c| match c {
                     Cell::Text(s) => quote_formula(s),
@@ -101,7 +108,8 @@ pub fn csv(products: &[Product], names: &Names, lang: Lang) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-pub fn xlsx(products: &[Product], names: &Names, lang: Lang) -> Result<Vec<u8>> {
+pub fn xlsx(products: &[Product], names: &Names, lang: Lang, costs: bool) -> Result<Vec<u8>> {
+    let columns = columns(costs);
     use rust_xlsxwriter::{Format, Workbook};
     let fail = |e: rust_xlsxwriter::XlsxError| Error::Internal(format!("xlsx export: {e}"));
     let mut book = Workbook::new();
@@ -109,7 +117,7 @@ pub fn xlsx(products: &[Product], names: &Names, lang: Lang) -> Result<Vec<u8>> 
     let bold = Format::new().set_bold();
     let text = Format::new().set_num_format("@");
     let money = Format::new().set_num_format("0.00");
-    for (col, c) in Column::ALL.iter().enumerate() {
+    for (col, c) in columns.iter().enumerate() {
         let col = col as u16;
         sheet.write_string_with_format(0, col, c.header(lang), &bold).map_err(fail)?;
         let width = if *c == Column::Name { 40.0 } else { 16.0 };
@@ -117,7 +125,7 @@ pub fn xlsx(products: &[Product], names: &Names, lang: Lang) -> Result<Vec<u8>> 
     }
     for (i, p) in products.iter().enumerate() {
         let row = u32::try_from(i + 1).map_err(|_| Error::Internal("xlsx export: too many rows".into()))?;
-        for (col, cell) in cells(p, names, lang).into_iter().enumerate() {
+        for (col, cell) in cells(p, names, lang, &columns).into_iter().enumerate() {
             let col = col as u16;
             match cell {
                 Cell::Text(s) => sheet.write_string_with_format(row, col, s, &text).map_err(fail)?,
@@ -174,7 +182,7 @@ mod tests {
     #[test]
     fn csv_cells_that_look_like_formulas_are_quoted() {
         let ps = [product("=1+1", "+7"), product("-2", "@SUM(A1)"), product("\tTab", "\rcr"), product("Чай", "A-1")];
-        let bytes = csv(&ps, &names(), Lang::En).expect("csv");
+        let bytes = csv(&ps, &names(), Lang::En, true).expect("csv");
         let text = String::from_utf8(bytes).expect("utf8");
         let mut rows = csv::ReaderBuilder::new().delimiter(b';').from_reader(text.trim_start_matches('\u{feff}').as_bytes());
         let cells: Vec<(String, String)> = rows
@@ -194,7 +202,7 @@ mod tests {
     #[test]
     fn xlsx_writes_formula_like_text_as_strings() {
         use calamine::{Reader, Xlsx};
-        let bytes = xlsx(&[product("=1+1", "@x")], &names(), Lang::En).expect("xlsx");
+        let bytes = xlsx(&[product("=1+1", "@x")], &names(), Lang::En, true).expect("xlsx");
         let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("open");
         let sheet = book.sheet_names()[0].clone();
         let formulas = book.worksheet_formula(&sheet).expect("formulas");

@@ -205,6 +205,13 @@ pub fn require_catalog_read(actor: &Actor) -> Result<()> {
     }
 }
 
+/// Purchase prices and markups (which give them away) are for those who work with stock:
+/// the rule of the stock reports (`stock::require_stock_read`). A till-only role sells at
+/// the price and never sees what the goods cost.
+pub fn can_see_costs(actor: &Actor) -> bool {
+    actor.can(Perm::PRODUCTS) || actor.can(Perm::DOCUMENT)
+}
+
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ProductQuery {
