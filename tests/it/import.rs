@@ -411,6 +411,11 @@ async fn a_till_only_role_exports_no_costs_and_formula_cells_come_out_quoted() {
     let tills = export(&cashier).await;
     assert!(cost_headers.iter().all(|h| !tills.contains(h)) && !tills.contains("85.17"), "no purchase price or markup: {tills}");
     assert!(tills.contains("102.20"), "the selling price is there: {tills}");
+    let (_, list) = t.get(&cashier, "/api/v1/products").await;
+    let first = &list["items"][0];
+    assert_eq!((first["purchase_price"].as_str(), first["markup"].as_str(), first["price"].as_str()), (Some(""), Some(""), Some("102.20")), "{first}");
+    let (_, one) = t.get(&cashier, &format!("/api/v1/products/{}", first["id"])).await;
+    assert_eq!(one["purchase_price"], "", "{one}");
     for quoted in ["'=1+1", "'+996 акция", "'-5% скидка", "'@SUM(A1)"] {
         assert!(owners.contains(quoted), "{quoted}: {owners}");
         assert!(tills.contains(quoted), "{quoted}: {tills}");
