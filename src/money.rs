@@ -136,7 +136,9 @@ mod tests {
 
     #[test]
     fn only_plain_decimal_notation_is_money() {
-        for raw in ["1e5", "1E5", "1e-2", "1_000", "1_000.50", "0x10", "inf", "NaN", "1.2.3", "1,2,3", "--1", "+-1", ".5", "5.", "١٢", "1'000"] {
+        for raw in
+            ["1e5", "1E5", "1e-2", "1_000", "1_000.50", "0x10", "inf", "NaN", "1.2.3", "1,2,3", "--1", "+-1", ".5", "5.", "١٢", "1'000"]
+        {
             assert!(parse_money("p", raw, true).is_err(), "{raw} is not money");
             assert!(parse_qty("q", raw).is_err(), "{raw} is not a quantity");
             assert!(parse_percent_any("m", raw).is_err(), "{raw} is not a percentage");

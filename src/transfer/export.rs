@@ -188,7 +188,12 @@ mod tests {
         let cells: Vec<(String, String)> = rows
             .records()
             .map(|r| r.expect("row"))
-            .map(|r| (r[Column::ALL.iter().position(|c| *c == Column::Name).expect("name")].to_string(), r[Column::ALL.iter().position(|c| *c == Column::Article).expect("article")].to_string()))
+            .map(|r| {
+                (
+                    r[Column::ALL.iter().position(|c| *c == Column::Name).expect("name")].to_string(),
+                    r[Column::ALL.iter().position(|c| *c == Column::Article).expect("article")].to_string(),
+                )
+            })
             .collect();
         assert_eq!(
             cells,

@@ -114,8 +114,7 @@ pub fn check_url(raw: &str, policy: Policy) -> Result<Url, FieldError> {
             "The URL must not contain a user name or password",
         ));
     }
-    let forbidden =
-        || refused("url_forbidden", "Этот адрес недоступен для вебхуков", "Webhooks cannot be sent to this address");
+    let forbidden = || refused("url_forbidden", "Этот адрес недоступен для вебхуков", "Webhooks cannot be sent to this address");
     match host(&url) {
         Some(Host::Ip(ip)) if !policy.allows(ip) => Err(forbidden()),
         Some(Host::Name(name)) if is_local_name(name) && !policy.allow_loopback => Err(forbidden()),
@@ -179,8 +178,7 @@ impl Resolve for GuardedResolver {
         let policy = self.policy;
         let host = name.as_str().to_string();
         Box::pin(async move {
-            let found: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.filter(|a| policy.allows(a.ip())).collect();
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.filter(|a| policy.allows(a.ip())).collect();
             if found.is_empty() {
                 return Err(AddressNotAllowed.into());
             }

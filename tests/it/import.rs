@@ -413,7 +413,11 @@ async fn a_till_only_role_exports_no_costs_and_formula_cells_come_out_quoted() {
     assert!(tills.contains("102.20"), "the selling price is there: {tills}");
     let (_, list) = t.get(&cashier, "/api/v1/products").await;
     let first = &list["items"][0];
-    assert_eq!((first["purchase_price"].as_str(), first["markup"].as_str(), first["price"].as_str()), (Some(""), Some(""), Some("102.20")), "{first}");
+    assert_eq!(
+        (first["purchase_price"].as_str(), first["markup"].as_str(), first["price"].as_str()),
+        (Some(""), Some(""), Some("102.20")),
+        "{first}"
+    );
     let (_, one) = t.get(&cashier, &format!("/api/v1/products/{}", first["id"])).await;
     assert_eq!(one["purchase_price"], "", "{one}");
     for quoted in ["'=1+1", "'+996 акция", "'-5% скидка", "'@SUM(A1)"] {

@@ -36,7 +36,11 @@ async fn money_is_plain_decimal_notation_in_the_api_and_in_forms() {
     let c = t.login("owner@notation.kg", "secret-pass-1").await;
     for price in ["1e5", "1_000", "1E2", "0x10"] {
         let (s, e) = t.post(&c, "/api/v1/products", json!({"name": "Чай", "price": price})).await;
-        assert_eq!((s.as_u16(), e["errors"][0]["field"].as_str(), e["errors"][0]["code"].as_str()), (422, Some("price"), Some("amount")), "{price}: {e}");
+        assert_eq!(
+            (s.as_u16(), e["errors"][0]["field"].as_str(), e["errors"][0]["code"].as_str()),
+            (422, Some("price"), Some("amount")),
+            "{price}: {e}"
+        );
     }
     let (s, p) = t.post(&c, "/api/v1/products", json!({"name": "Чай", "price": "1 000,5"})).await;
     assert_eq!((s.as_u16(), p["price"].as_str()), (201, Some("1000.50")), "{p}");

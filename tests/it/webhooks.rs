@@ -152,11 +152,16 @@ async fn webhook_urls_to_the_box_itself_are_refused_on_save() {
     ];
     for (url, code) in cases {
         let (st, e) = t.post(&s.c, "/api/v1/webhooks", json!({"url": url, "events": ["stock.changed"]})).await;
-        assert_eq!((st, e["errors"][0]["field"].as_str(), e["errors"][0]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("url"), Some(code)), "{url}: {e}");
+        assert_eq!(
+            (st, e["errors"][0]["field"].as_str(), e["errors"][0]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("url"), Some(code)),
+            "{url}: {e}"
+        );
     }
     let (st, hook) = t.post(&s.c, "/api/v1/webhooks", json!({"url": "http://192.168.1.20:8000/hook", "events": ["stock.changed"]})).await;
     assert_eq!(st, StatusCode::CREATED, "a LAN receiver stays allowed: {hook}");
-    let (st, e) = t.put(&s.c, &format!("/api/v1/webhooks/{}", hook["id"]), json!({"url": "http://127.1/", "events": ["stock.changed"]})).await;
+    let (st, e) =
+        t.put(&s.c, &format!("/api/v1/webhooks/{}", hook["id"]), json!({"url": "http://127.1/", "events": ["stock.changed"]})).await;
     assert_eq!((st, e["errors"][0]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("url_forbidden")), "{e}");
     let (_, list) = t.get(&s.c, "/api/v1/webhooks").await;
     assert_eq!(list.as_array().map(Vec::len), Some(1));
@@ -164,7 +169,8 @@ async fn webhook_urls_to_the_box_itself_are_refused_on_save() {
 
     let lan_off = TestApp::spawn_with(|c| c.webhooks_allow_private = false).await;
     let s = shop(&lan_off, "owner@shop.kg").await;
-    let (st, e) = lan_off.post(&s.c, "/api/v1/webhooks", json!({"url": "http://192.168.1.20:8000/hook", "events": ["stock.changed"]})).await;
+    let (st, e) =
+        lan_off.post(&s.c, "/api/v1/webhooks", json!({"url": "http://192.168.1.20:8000/hook", "events": ["stock.changed"]})).await;
     assert_eq!((st, e["errors"][0]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("url_forbidden")), "{e}");
 }
 

@@ -218,7 +218,9 @@ mod tidy {
             for line in text.lines().map(str::trim) {
                 if line.starts_with("#[") {
                     attrs.push_str(line);
-                } else if let Some(rest) = line.strip_prefix("pub struct ").or(line.strip_prefix("struct ")).or(line.strip_prefix("pub enum ")) {
+                } else if let Some(rest) =
+                    line.strip_prefix("pub struct ").or(line.strip_prefix("struct ")).or(line.strip_prefix("pub enum "))
+                {
                     let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
                     out.push((file.display().to_string(), name, std::mem::take(&mut attrs)));
                 } else if !line.starts_with("///") {

@@ -253,7 +253,9 @@ pub fn export_file(tx: &ReadTx, company: CompanyId, q: &ExportQuery, lang: Lang,
     };
     let (bytes, mime, ext) = match q.format.as_deref().unwrap_or("csv") {
         "csv" => (export::csv(&products, &names, lang, costs)?, "text/csv; charset=utf-8", "csv"),
-        "xlsx" => (export::xlsx(&products, &names, lang, costs)?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+        "xlsx" => {
+            (export::xlsx(&products, &names, lang, costs)?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
+        }
         _ => return Err(Error::field("format", "format", "Формат: csv или xlsx", "Format: csv or xlsx")),
     };
     let disposition = format!("attachment; filename=\"products.{ext}\"");
