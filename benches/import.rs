@@ -115,10 +115,10 @@ fn main() {
     let names = transfer::export::Names { categories: Default::default(), brands: Default::default() };
     let listed = t.elapsed();
     let t = Instant::now();
-    let csv_out = transfer::export::csv(&products, &names, dukan::i18n::Lang::Ru).unwrap_or_else(|e| panic!("csv: {e}"));
+    let csv_out = transfer::export::csv(&products, &names, dukan::i18n::Lang::Ru, true).unwrap_or_else(|e| panic!("csv: {e}"));
     let csv_time = t.elapsed();
     let t = Instant::now();
-    let xlsx_out = transfer::export::xlsx(&products, &names, dukan::i18n::Lang::Ru).unwrap_or_else(|e| panic!("xlsx: {e}"));
+    let xlsx_out = transfer::export::xlsx(&products, &names, dukan::i18n::Lang::Ru, true).unwrap_or_else(|e| panic!("xlsx: {e}"));
     let xlsx_time = t.elapsed();
     println!(
         "export of {} products: read {}, CSV {} ({:.1} MB), XLSX {} ({:.1} MB)",

@@ -29,7 +29,7 @@ pub struct App {
     pub workers: Arc<Board>,
     /// Per-company product search indexes under `<data>/search/`.
     pub search: Arc<Search>,
-    /// Outgoing HTTP (webhooks), with a 10-second timeout.
+    /// Outgoing HTTP (webhooks): 10-second timeout, no redirects, resolved addresses vetted.
     pub http: reqwest::Client,
     /// Notified after a transaction that queued outbox work.
     pub wake: Arc<Notify>,
@@ -56,10 +56,7 @@ impl App {
             workers: Arc::new(Board::default()),
             search: Arc::new(search),
             wake: Arc::new(Notify::new()),
-            http: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(10))
-                .user_agent(concat!("Dukan/", env!("CARGO_PKG_VERSION")))
-                .build()
+            http: crate::webhooks::guard::client(crate::webhooks::guard::Policy::of(&config))
                 .map_err(|e| Error::Internal(format!("http client: {e}")))?,
             tables: Arc::new(crate::schema::all_tables()),
             config: Arc::new(config),

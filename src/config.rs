@@ -53,6 +53,11 @@ pub struct Config {
     /// Largest body of the routes anyone may call without signing in (sign-in, first-run
     /// setup, invite acceptance, token refresh), in KiB; they never take multipart.
     pub public_body_limit_kb: usize,
+    /// Webhooks may go to private LAN addresses (10/8, 172.16/12, 192.168/16, fc00::/7).
+    /// Loopback, link-local and unspecified addresses are never allowed.
+    pub webhooks_allow_private: bool,
+    /// Webhooks may go to this machine (127/8, ::1): for tests with a local receiver only.
+    pub webhooks_allow_loopback: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -94,6 +99,8 @@ impl Default for Config {
             body_timeout_secs: 20,
             body_min_rate_kb: 4,
             public_body_limit_kb: 32,
+            webhooks_allow_private: true,
+            webhooks_allow_loopback: false,
         }
     }
 }

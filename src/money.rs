@@ -29,10 +29,19 @@ impl Scale for Decimal {
     }
 }
 
+/// Plain decimal notation only: an optional sign, ASCII digits, and at most one `.` or `,`
+/// with digits on both sides; spaces (thousands) are ignored. `Decimal::from_str` alone would
+/// also take `1e5` and `1_000`, which a person never means as an amount.
 fn parse_decimal(raw: &str) -> Option<Decimal> {
     let s: String = raw.trim().chars().filter(|c| !c.is_whitespace() && *c != '\u{a0}').collect();
     let s = s.replace(',', ".");
     if s.is_empty() || s.len() > 32 {
+        return None;
+    }
+    let unsigned = s.strip_prefix(['+', '-']).unwrap_or(&s);
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, "0"));
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !digits(fraction) {
         return None;
     }
     s.parse::<Decimal>().ok()
@@ -123,6 +132,20 @@ mod tests {
         assert_eq!(parse_qty("q", "0,125").map(|v| v.to_string()), Ok("0.125".to_string()));
         assert!(parse_qty("q", "0").is_err() && parse_qty("q", "1.0001").is_err());
         assert!(parse_percent("p", "100.5").is_err());
+    }
+
+    #[test]
+    fn only_plain_decimal_notation_is_money() {
+        for raw in
+            ["1e5", "1E5", "1e-2", "1_000", "1_000.50", "0x10", "inf", "NaN", "1.2.3", "1,2,3", "--1", "+-1", ".5", "5.", "١٢", "1'000"]
+        {
+            assert!(parse_money("p", raw, true).is_err(), "{raw} is not money");
+            assert!(parse_qty("q", raw).is_err(), "{raw} is not a quantity");
+            assert!(parse_percent_any("m", raw).is_err(), "{raw} is not a percentage");
+        }
+        for (raw, want) in [("+5", "5.00"), ("-5,5", "-5.50"), ("1\u{a0}000", "1000.00"), ("0012.3", "12.30"), (" 7 ", "7.00")] {
+            assert_eq!(parse_money("p", raw, true).map(|v| v.to_string()), Ok(want.to_string()), "{raw}");
+        }
     }
 
     #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]

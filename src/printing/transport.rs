@@ -2,6 +2,8 @@
 //! file. Bidirectional transports first ask for status (`DLE EOT 1/2/4`); a printer that says
 //! paper out, cover open or offline gets nothing and the job waits. A printer that does not
 //! answer within `STATUS_WAIT` is treated as one that cannot report (most clones over USB).
+//! The error a send returns is a fixed vocabulary (`connection refused`, `timeout`, …), never
+//! the socket's text, so the printer status cannot be used to probe hosts and ports.
 
 use std::time::Duration;
 
@@ -21,22 +23,22 @@ pub async fn send(t: &Transport, bytes: &[u8]) -> (Health, Option<String>) {
             let addr = format!("{host}:{port}");
             match tokio::time::timeout(CONNECT, tokio::net::TcpStream::connect(&addr)).await {
                 Ok(Ok(stream)) => talk(stream, bytes, true).await,
-                Ok(Err(e)) => (Health::Unreachable, Some(format!("connect {addr}: {e}"))),
-                Err(_) => (Health::Unreachable, Some(format!("connect {addr}: timed out"))),
+                Ok(Err(e)) => (Health::Unreachable, Some(io_class(&e).into())),
+                Err(_) => (Health::Unreachable, Some("timeout".into())),
             }
         }
         Transport::Serial { path, baud } => {
             let opened = tokio_serial::SerialStream::open(&tokio_serial::new(path, *baud).timeout(CONNECT));
             match opened {
                 Ok(stream) => talk(stream, bytes, true).await,
-                Err(e) => (Health::Unreachable, Some(format!("open {path}: {e}"))),
+                Err(_) => (Health::Unreachable, Some("cannot open the port".into())),
             }
         }
         Transport::Usb { path } => {
             let opened = tokio::fs::OpenOptions::new().write(true).open(path).await;
             match opened {
                 Ok(file) => talk(file, bytes, false).await,
-                Err(e) => (Health::Unreachable, Some(format!("open {path}: {e}"))),
+                Err(e) => (Health::Unreachable, Some(io_class(&e).into())),
             }
         }
     }
@@ -45,8 +47,8 @@ pub async fn send(t: &Transport, bytes: &[u8]) -> (Health, Option<String>) {
 async fn talk<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, bytes: &[u8], ask: bool) -> (Health, Option<String>) {
     let mut health = Health::Unknown;
     if ask {
-        if let Err(e) = s.write_all(&STATUS_QUERY).await {
-            return (Health::Unreachable, Some(format!("write: {e}")));
+        if s.write_all(&STATUS_QUERY).await.is_err() {
+            return (Health::Unreachable, Some("write failed".into()));
         }
         let mut answers = [0u8; 3];
         let mut got = 0;
@@ -74,7 +76,19 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, bytes: &[u8], ask: bo
     .await;
     match written {
         Ok(Ok(())) => (health, None),
-        Ok(Err(e)) => (Health::Unreachable, Some(format!("write: {e}"))),
-        Err(_) => (Health::Unreachable, Some("write timed out".into())),
+        Ok(Err(_)) => (Health::Unreachable, Some("write failed".into())),
+        Err(_) => (Health::Unreachable, Some("timeout".into())),
+    }
+}
+
+/// A connect or open error as one of a few fixed words.
+fn io_class(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::ConnectionRefused => "connection refused",
+        std::io::ErrorKind::TimedOut => "timeout",
+        std::io::ErrorKind::NotFound => "no such device",
+        std::io::ErrorKind::PermissionDenied => "permission denied",
+        std::io::ErrorKind::HostUnreachable | std::io::ErrorKind::NetworkUnreachable => "unreachable",
+        _ => "connection failed",
     }
 }

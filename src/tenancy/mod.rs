@@ -287,13 +287,7 @@ pub fn save_plan(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<PlanId>, d
     actor.require_platform_admin()?;
     let mut p = Problems::default();
     let name = p.take(model::parse_name("name", &draft.name, 100));
-    let price = match draft.monthly_price.trim().replace(',', ".").parse::<Decimal>() {
-        Ok(d) if d >= Decimal::ZERO => Some(d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)),
-        _ => {
-            p.push(FieldError::new("monthly_price", "amount", "Цена — число не меньше 0", "Price must be a number ≥ 0"));
-            None
-        }
-    };
+    let price = p.take(crate::money::parse_money("monthly_price", &draft.monthly_price, false));
     for f in &draft.features {
         if !model::FEATURES.iter().any(|k| k.0 == f) {
             p.push(FieldError::new("features", "unknown_feature", format!("Неизвестный модуль {f}"), format!("Unknown module {f}")));

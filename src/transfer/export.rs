@@ -1,6 +1,9 @@
 //! Export of a product list to CSV (UTF-8 with BOM, `;`, as Russian Excel opens it) and XLSX.
 //! The columns are those the importer reads, so an export imports back unchanged; barcodes,
 //! codes, articles and PLUs are text cells so spreadsheets keep leading zeros and all digits.
+//! A CSV text cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR
+//! first) gets a leading `'` (OWASP CSV injection); the importer drops it again
+//! (`unquote_formula`). XLSX text cells are shared strings, never formulas.
 
 use std::collections::HashMap;
 
@@ -25,9 +28,15 @@ enum Cell {
     Number(Decimal),
 }
 
-fn cells(p: &Product, names: &Names, lang: Lang) -> Vec<Cell> {
+/// The columns of an export: the importer's, without purchase price and markup (which give it
+/// away) unless the caller may see costs.
+pub fn columns(costs: bool) -> Vec<Column> {
+    Column::ALL.iter().copied().filter(|c| costs || !matches!(c, Column::PurchasePrice | Column::Markup)).collect()
+}
+
+fn cells(p: &Product, names: &Names, lang: Lang, columns: &[Column]) -> Vec<Cell> {
     let text = |s: &str| Cell::Text(s.to_string());
-    Column::ALL
+    columns
         .iter()
         .map(|c| match c {
             Column::Code => text(&p.code),
@@ -61,17 +70,34 @@ fn cells(p: &Product, names: &Names, lang: Lang) -> Vec<Cell> {
         .collect()
 }
 
-pub fn csv(products: &[Product], names: &Names, lang: Lang) -> Result<Vec<u8>> {
+/// Characters that make a spreadsheet read a cell as a formula.
+const FORMULA_START: &[char] = &['=', '+', '-', '@', '\t', '\r'];
+
+/// `'=1+1` for `=1+1`: the cell opens as the text it is.
+fn quote_formula(s: String) -> String {
+    if s.starts_with(FORMULA_START) { format!("'{s}") } else { s }
+}
+
+/// The importer's inverse of `quote_formula`: `'=1+1` reads back as `=1+1`.
+pub fn unquote_formula(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_START) => rest,
+        _ => s,
+    }
+}
+
+pub fn csv(products: &[Product], names: &Names, lang: Lang, costs: bool) -> Result<Vec<u8>> {
+    let columns = columns(costs);
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
         let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(&mut out);
         let fail = |e: csv::Error| Error::Internal(format!("csv export: {e}"));
-        w.write_record(Column::ALL.iter().map(|c| c.header(lang))).map_err(fail)?;
+        w.write_record(columns.iter().map(|c| c.header(lang))).map_err(fail)?;
         for p in products {
-            let row: Vec<String> = cells(p, names, lang)
+            let row: Vec<String> = cells(p, names, lang, &columns)
                 .into_iter()
                 .map(|c| match c {
-                    Cell::Text(s) => s,
+                    Cell::Text(s) => quote_formula(s),
                     Cell::Number(d) => d.to_string(),
                 })
                 .collect();
@@ -82,7 +108,8 @@ pub fn csv(products: &[Product], names: &Names, lang: Lang) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-pub fn xlsx(products: &[Product], names: &Names, lang: Lang) -> Result<Vec<u8>> {
+pub fn xlsx(products: &[Product], names: &Names, lang: Lang, costs: bool) -> Result<Vec<u8>> {
+    let columns = columns(costs);
     use rust_xlsxwriter::{Format, Workbook};
     let fail = |e: rust_xlsxwriter::XlsxError| Error::Internal(format!("xlsx export: {e}"));
     let mut book = Workbook::new();
@@ -90,7 +117,7 @@ pub fn xlsx(products: &[Product], names: &Names, lang: Lang) -> Result<Vec<u8>> 
     let bold = Format::new().set_bold();
     let text = Format::new().set_num_format("@");
     let money = Format::new().set_num_format("0.00");
-    for (col, c) in Column::ALL.iter().enumerate() {
+    for (col, c) in columns.iter().enumerate() {
         let col = col as u16;
         sheet.write_string_with_format(0, col, c.header(lang), &bold).map_err(fail)?;
         let width = if *c == Column::Name { 40.0 } else { 16.0 };
@@ -98,7 +125,7 @@ pub fn xlsx(products: &[Product], names: &Names, lang: Lang) -> Result<Vec<u8>> 
     }
     for (i, p) in products.iter().enumerate() {
         let row = u32::try_from(i + 1).map_err(|_| Error::Internal("xlsx export: too many rows".into()))?;
-        for (col, cell) in cells(p, names, lang).into_iter().enumerate() {
+        for (col, cell) in cells(p, names, lang, &columns).into_iter().enumerate() {
             let col = col as u16;
             match cell {
                 Cell::Text(s) => sheet.write_string_with_format(row, col, s, &text).map_err(fail)?,
@@ -109,4 +136,84 @@ pub fn xlsx(products: &[Product], names: &Names, lang: Lang) -> Result<Vec<u8>> 
         }
     }
     book.save_to_buffer().map_err(fail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::model::{Characteristics, Kind, Unit};
+    use crate::clock::Ts;
+    use crate::ids::ProductId;
+
+    fn product(name: &str, article: &str) -> Product {
+        Product {
+            id: ProductId(1),
+            kind: Kind::Goods,
+            name: name.into(),
+            article: article.into(),
+            code: "0001".into(),
+            barcodes: Vec::new(),
+            unit: Unit::Piece,
+            weighed: false,
+            plu: None,
+            brand: None,
+            category: None,
+            purchase_price: Decimal::new(8500, 2),
+            markup: Decimal::ZERO,
+            price: Decimal::new(-1, 0),
+            discount: Decimal::ZERO,
+            country: String::new(),
+            expiry: String::new(),
+            packages: Vec::new(),
+            characteristics: Characteristics::default(),
+            components: Vec::new(),
+            recipe: Vec::new(),
+            reorder_level: Decimal::ZERO,
+            archived: false,
+            created: Ts(0),
+            updated: Ts(0),
+        }
+    }
+
+    fn names() -> Names {
+        Names { categories: HashMap::new(), brands: HashMap::new() }
+    }
+
+    #[test]
+    fn csv_cells_that_look_like_formulas_are_quoted() {
+        let ps = [product("=1+1", "+7"), product("-2", "@SUM(A1)"), product("\tTab", "\rcr"), product("Чай", "A-1")];
+        let bytes = csv(&ps, &names(), Lang::En, true).expect("csv");
+        let text = String::from_utf8(bytes).expect("utf8");
+        let mut rows = csv::ReaderBuilder::new().delimiter(b';').from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        let cells: Vec<(String, String)> = rows
+            .records()
+            .map(|r| r.expect("row"))
+            .map(|r| {
+                (
+                    r[Column::ALL.iter().position(|c| *c == Column::Name).expect("name")].to_string(),
+                    r[Column::ALL.iter().position(|c| *c == Column::Article).expect("article")].to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            cells,
+            [("'=1+1", "'+7"), ("'-2", "'@SUM(A1)"), ("'\tTab", "'\rcr"), ("Чай", "A-1")].map(|(a, b)| (a.to_string(), b.to_string()))
+        );
+        for (quoted, plain) in [("'=1+1", "=1+1"), ("'\tTab", "\tTab"), ("'quote", "'quote"), ("Чай", "Чай")] {
+            assert_eq!(unquote_formula(quoted), plain);
+        }
+    }
+
+    #[test]
+    fn xlsx_writes_formula_like_text_as_strings() {
+        use calamine::{Reader, Xlsx};
+        let bytes = xlsx(&[product("=1+1", "@x")], &names(), Lang::En, true).expect("xlsx");
+        let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("open");
+        let sheet = book.sheet_names()[0].clone();
+        let formulas = book.worksheet_formula(&sheet).expect("formulas");
+        assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()), "no formula cells");
+        let values = book.worksheet_range(&sheet).expect("range");
+        let name_col = Column::ALL.iter().position(|c| *c == Column::Name).expect("name") as u32;
+        assert_eq!(values.get_value((1, name_col)).map(|v| v.to_string()), Some("=1+1".to_string()));
+    }
 }

@@ -234,8 +234,11 @@ pub fn preview(tx: &mut WriteTx, actor: &Actor, now: Ts, file_name: &str, sheet:
     let mut seen_plus: HashMap<String, u32> = HashMap::new();
     let mut seen_targets: HashMap<ProductId, u32> = HashMap::new();
     for (i, raw) in sheet.rows.iter().enumerate().skip(1) {
-        let cells: Vec<(Column, String)> =
-            header.columns.iter().map(|(pos, c)| (*c, raw.get(*pos).map(|v| v.trim().to_string()).unwrap_or_default())).collect();
+        let cells: Vec<(Column, String)> = header
+            .columns
+            .iter()
+            .map(|(pos, c)| (*c, raw.get(*pos).map(|v| export::unquote_formula(v.trim()).to_string()).unwrap_or_default()))
+            .collect();
         if cells.iter().all(|(_, v)| v.is_empty()) {
             continue;
         }

@@ -163,6 +163,11 @@ pub async fn webhook_once(app: App) -> Result<bool> {
         drop(tx);
         let outcome = match &found {
             None => Err("webhook deleted".to_string()),
+            // The URL is vetted again (the policy may have changed since it was saved); a
+            // host name's addresses are vetted by the client's resolver at connect time.
+            Some((_, h)) if crate::webhooks::guard::check_url(&h.url, crate::webhooks::guard::Policy::of(&app.config)).is_err() => {
+                Err("address not allowed".to_string())
+            }
             Some((d, h)) => {
                 let sent = app
                     .http
@@ -174,7 +179,7 @@ pub async fn webhook_once(app: App) -> Result<bool> {
                     .body(d.body.clone())
                     .send()
                     .await;
-                sent.map(|r| r.status().as_u16()).map_err(|e| e.to_string())
+                sent.map(|r| r.status().as_u16()).map_err(|e| crate::webhooks::guard::error_class(&e).to_string())
             }
         };
         let at = app.clock.now();

@@ -359,3 +359,79 @@ async fn a_confirmed_import_resumes_after_a_restart() {
     assert!(page["next_after"].as_u64().is_some());
     t.assert_consistent();
 }
+
+#[tokio::test]
+async fn prices_in_exponent_or_underscore_notation_are_row_errors() {
+    let t = TestApp::spawn().await;
+    t.company("Нотация", "owner@notation.kg", "password-123").await;
+    let c = t.login("owner@notation.kg", "password-123").await;
+    let csv = "name;price;purchase_price\nA;1e5;\nB;1_000;\nC;10;2E1\nD;12,5;\n";
+    let (s, import) = upload(&t, &c, "notation.csv", csv.as_bytes().to_vec()).await;
+    assert_eq!(s, StatusCode::CREATED, "{import}");
+    assert_eq!((import["new"].as_u64(), import["errors"].as_u64()), (Some(1), Some(3)), "{import}");
+    let rows = error_rows(&t, &c, import["id"].as_u64().expect("id")).await;
+    let lines: Vec<u64> = rows.iter().map(|(line, _)| *line).collect();
+    assert_eq!(lines, [2, 3, 4], "{rows:?}");
+    assert!(rows.iter().all(|(_, e)| e.iter().all(|(_, code)| code == "amount")), "{rows:?}");
+}
+
+#[tokio::test]
+async fn a_till_only_role_exports_no_costs_and_formula_cells_come_out_quoted() {
+    use dukan::transfer::columns::Column;
+    let t = TestApp::spawn().await;
+    t.company("Касса", "owner@till.kg", "password-123").await;
+    let c = t.login("owner@till.kg", "password-123").await;
+    for name in ["=1+1", "+996 акция", "-5% скидка", "@SUM(A1)", "Хлеб"] {
+        let (s, p) = t.post(&c, "/api/v1/products", json!({"name": name, "purchase_price": "85.17", "markup": "20"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+    }
+    let (_, b) = t.post(&c, "/api/v1/branches", json!({"name": "Магазин"})).await;
+    let (st, role) = t.post(&c, "/api/v1/roles", json!({"name": "Только касса", "permissions": ["sale", "cashier", "dashboard"]})).await;
+    assert_eq!(st, StatusCode::CREATED, "{role}");
+    let (st, u) = t
+        .post(
+            &c,
+            "/api/v1/users",
+            json!({"email": "cashier@till.kg", "name": "Айгуль", "role": "staff", "custom_role": role["id"], "branches": [b["id"]], "password": "password-456"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{u}");
+    let cashier = t.login("cashier@till.kg", "password-456").await;
+    let export = |who: &Client| {
+        let req = t.http.get(t.url("/api/v1/products/export?format=csv")).bearer_auth(&who.token);
+        async move {
+            let resp = req.send().await.expect("export");
+            assert_eq!(resp.status(), StatusCode::OK);
+            resp.text().await.expect("text")
+        }
+    };
+    let cost_headers = [Column::PurchasePrice, Column::Markup].map(|c| c.header(dukan::i18n::Lang::Ru));
+    let owners = export(&c).await;
+    assert!(cost_headers.iter().all(|h| owners.contains(h)) && owners.contains("85.17"), "{owners}");
+    let tills = export(&cashier).await;
+    assert!(cost_headers.iter().all(|h| !tills.contains(h)) && !tills.contains("85.17"), "no purchase price or markup: {tills}");
+    assert!(tills.contains("102.20"), "the selling price is there: {tills}");
+    let (_, list) = t.get(&cashier, "/api/v1/products").await;
+    let first = &list["items"][0];
+    assert_eq!(
+        (first["purchase_price"].as_str(), first["markup"].as_str(), first["price"].as_str()),
+        (Some(""), Some(""), Some("102.20")),
+        "{first}"
+    );
+    let (_, one) = t.get(&cashier, &format!("/api/v1/products/{}", first["id"])).await;
+    assert_eq!(one["purchase_price"], "", "{one}");
+    for quoted in ["'=1+1", "'+996 акция", "'-5% скидка", "'@SUM(A1)"] {
+        assert!(owners.contains(quoted), "{quoted}: {owners}");
+        assert!(tills.contains(quoted), "{quoted}: {tills}");
+    }
+    // The quoted file imports back to the same names.
+    let (s, import) = upload(&t, &c, "back.csv", owners.into_bytes()).await;
+    assert_eq!(s, StatusCode::CREATED, "{import}");
+    assert_eq!((import["new"].as_u64(), import["errors"].as_u64()), (Some(0), Some(0)), "{import}");
+    let (s, _) = t.post(&c, &format!("/api/v1/imports/{}/confirm", import["id"]), json!({})).await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    drain(&t).await;
+    let mut names: Vec<String> = products(&t, &c).await.iter().map(|p| p["name"].as_str().unwrap_or("").to_string()).collect();
+    names.sort();
+    assert_eq!(names, ["+996 акция", "-5% скидка", "=1+1", "@SUM(A1)", "Хлеб"], "no name gained a quote");
+}

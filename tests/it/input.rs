@@ -30,6 +30,57 @@ async fn raw(
 }
 
 #[tokio::test]
+async fn money_is_plain_decimal_notation_in_the_api_and_in_forms() {
+    let t = TestApp::spawn().await;
+    t.company("Нотация", "owner@notation.kg", "secret-pass-1").await;
+    let c = t.login("owner@notation.kg", "secret-pass-1").await;
+    for price in ["1e5", "1_000", "1E2", "0x10"] {
+        let (s, e) = t.post(&c, "/api/v1/products", json!({"name": "Чай", "price": price})).await;
+        assert_eq!(
+            (s.as_u16(), e["errors"][0]["field"].as_str(), e["errors"][0]["code"].as_str()),
+            (422, Some("price"), Some("amount")),
+            "{price}: {e}"
+        );
+    }
+    let (s, p) = t.post(&c, "/api/v1/products", json!({"name": "Чай", "price": "1 000,5"})).await;
+    assert_eq!((s.as_u16(), p["price"].as_str()), (201, Some("1000.50")), "{p}");
+
+    let form = crate::browser::Plain::new(&t);
+    let r = form.post("/login", &[("email", "owner@notation.kg"), ("password", "secret-pass-1"), ("next", "/products")]).await;
+    assert_eq!(r.status().as_u16(), 303);
+    let csrf = crate::browser::csrf_of(&form.get("/products").await.text().await.expect("body"));
+    for price in ["1e5", "1_000"] {
+        let r = form.post("/products", &[("_csrf", &csrf), ("name", "Кофе"), ("price", price)]).await;
+        assert_eq!(r.status().as_u16(), 422, "{price}");
+        assert!(r.text().await.expect("body").contains("id=\"e-price\""), "{price}: the message is beside the field");
+    }
+    let (_, list) = t.get(&c, "/api/v1/products").await;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "only the plain amount was saved: {list}");
+}
+
+#[tokio::test]
+async fn unknown_fields_in_nested_objects_are_refused() {
+    let t = TestApp::spawn().await;
+    t.company("Строгий", "owner@strict.kg", "secret-pass-1").await;
+    let c = t.login("owner@strict.kg", "secret-pass-1").await;
+    let (s, part) = t.post(&c, "/api/v1/products", json!({"name": "Мука", "price": "50"})).await;
+    assert_eq!(s.as_u16(), 201, "{part}");
+    let bodies = [
+        json!({"name": "Коробка", "price": "10", "packages": [{"name": "ящик", "qty": "12", "price": "1"}]}),
+        json!({"name": "Набор", "kind": "bundle", "price": "10", "components": [{"product": part["id"], "qty": "1", "cost": "5"}]}),
+        json!({"name": "Хлеб", "price": "10", "recipe": [{"product": part["id"], "qty": "0.5", "unit": "kg"}]}),
+    ];
+    for body in bodies {
+        let (s, e) = t.post(&c, "/api/v1/products", body.clone()).await;
+        assert_eq!((s.as_u16(), e["code"].as_str()), (400, Some("invalid_body")), "{body}: {e}");
+    }
+    let (s, e) = t.post(&c, &format!("/api/v1/products/{}/images/1/move", part["id"]), json!({"position": 0, "to": "front"})).await;
+    assert_eq!((s.as_u16(), e["code"].as_str()), (400, Some("invalid_body")), "{e}");
+    let (_, list) = t.get(&c, "/api/v1/products").await;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "nothing else was written: {list}");
+}
+
+#[tokio::test]
 async fn malformed_requests_get_problem_responses() {
     let t = TestApp::spawn().await;
     t.company("Нур", "owner@nur.kg", "secret-pass-1").await;

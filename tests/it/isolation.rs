@@ -266,7 +266,7 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{d}");
-    let (_, hook) = t.post(&client, "/api/v1/webhooks", json!({"url": "http://127.0.0.1:9/hook", "events": ["stock.changed"]})).await;
+    let (_, hook) = t.post(&client, "/api/v1/webhooks", json!({"url": "http://192.168.0.9:9/hook", "events": ["stock.changed"]})).await;
     let (s, cb) = t.post(&client, "/api/v1/cash-boxes", json!({"name": "Касса", "warehouse": w["id"]})).await;
     assert_eq!(s, StatusCode::CREATED, "{cb}");
     let (s, shift) = t.post(&client, "/api/v1/shifts", json!({"cash_box": cb["id"], "opening_cash": "100"})).await;

@@ -232,6 +232,10 @@ async fn a_job_survives_a_restart_while_the_printer_is_down() {
     assert!(!print(&t).await);
     let (_, st) = t.get(&f.client, &format!("/api/v1/printers/{}", p["id"])).await;
     assert_eq!(st["status"], "unreachable", "{st}");
+    // A fixed word, not the socket's text with the address and port (a port scanner).
+    assert_eq!(st["status_detail"], "connection refused", "{st}");
+    let (_, queue) = t.get(&f.client, &format!("/api/v1/printers/{}/queue", p["id"])).await;
+    assert!(!queue.to_string().contains(&port.to_string()), "{queue}");
     let dir = t.stop().await;
 
     let t = TestApp::spawn_in(dir).await;

@@ -20,6 +20,7 @@ use crate::storage::{ReadTx, WriteTx};
 use crate::tenancy::perms::Perm;
 
 #[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PackageDto {
     pub name: String,
     /// Decimal string
@@ -27,6 +28,7 @@ pub struct PackageDto {
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ComponentDto {
     pub product: u64,
     /// Decimal string
@@ -61,6 +63,19 @@ pub struct ProductDto {
     pub recipe: Vec<ComponentDto>,
     pub reorder_level: String,
     pub archived: bool,
+}
+
+impl ProductDto {
+    /// The product as `actor` may see it: purchase price and markup empty without
+    /// `can_see_costs`.
+    pub fn seen_by(p: &Product, actor: &Actor) -> ProductDto {
+        let mut dto = ProductDto::from(p);
+        if !can_see_costs(actor) {
+            dto.purchase_price = String::new();
+            dto.markup = String::new();
+        }
+        dto
+    }
 }
 
 impl From<&Product> for ProductDto {
@@ -191,7 +206,7 @@ pub async fn put_product(
 pub async fn get_product(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<ProductDto>> {
     require_catalog_read(&a.actor)?;
     let p = store::product(&app.db.read()?, a.actor.company, ProductId(id))?.ok_or(Error::NotFound)?;
-    Ok(Json(ProductDto::from(&p)))
+    Ok(Json(ProductDto::seen_by(&p, &a.actor)))
 }
 
 /// Reading the catalog: whoever manages products, sells, or keeps stock documents.
@@ -201,6 +216,13 @@ pub fn require_catalog_read(actor: &Actor) -> Result<()> {
     } else {
         Err(Error::Forbidden { permission: "products" })
     }
+}
+
+/// Purchase prices and markups (which give them away) are for those who work with stock:
+/// the rule of the stock reports (`stock::require_stock_read`). A till-only role sells at
+/// the price and never sees what the goods cost.
+pub fn can_see_costs(actor: &Actor) -> bool {
+    actor.can(Perm::PRODUCTS) || actor.can(Perm::DOCUMENT)
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -275,7 +297,7 @@ pub async fn list_products(State(app): State<App>, a: Auth, Query(q): Query<Prod
     let filter =
         ListFilter { category: q.category.map(CategoryId), brand: q.brand.map(BrandId), kind, archived: q.archived.unwrap_or(false) };
     let (items, next_after) = list_page(&app.db.read()?, a.actor.company, &filter, q.after, limit)?;
-    Ok(Json(ProductPage { items: items.iter().map(ProductDto::from).collect(), next_after }))
+    Ok(Json(ProductPage { items: items.iter().map(|p| ProductDto::seen_by(p, &a.actor)).collect(), next_after }))
 }
 
 #[utoipa::path(post, path = "/api/v1/products/{id}/archive", tag = "catalog", security(("bearer" = [])), params(("id" = u64, Path)),
@@ -327,7 +349,7 @@ pub async fn lookup_barcode(State(app): State<App>, a: Auth, Path(code): Path<St
     require_catalog_read(&a.actor)?;
     let (product, global) = barcode_lookup(&app.db.read()?, a.actor.company, &code)?;
     let global = global.map(|g| GlobalDto { name: g.name, brand: g.brand, category: g.category, unit: g.unit.code().into() });
-    Ok(Json(BarcodeLookup { product: product.as_ref().map(ProductDto::from), global }))
+    Ok(Json(BarcodeLookup { product: product.as_ref().map(|p| ProductDto::seen_by(p, &a.actor)), global }))
 }
 
 /// What a scanned barcode is: the company's own product, else what the shared catalogue knows.

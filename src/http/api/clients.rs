@@ -19,7 +19,7 @@ use crate::http::problem::Problem;
 use crate::ids::{CashBoxId, ClientId};
 
 #[derive(Serialize, ToSchema)]
-pub struct LegalDto {
+pub struct ClientLegalDto {
     pub inn: String,
     pub okpo: String,
     pub bank: String,
@@ -37,7 +37,7 @@ pub struct ClientDto {
     /// E.164
     pub phone: Option<String>,
     pub email: Option<String>,
-    pub legal: LegalDto,
+    pub legal: ClientLegalDto,
     pub notes: String,
     pub archived: bool,
     pub created: String,
@@ -51,7 +51,7 @@ impl From<&Client> for ClientDto {
             name: c.name.clone(),
             phone: c.phone.clone(),
             email: c.email.clone(),
-            legal: LegalDto {
+            legal: ClientLegalDto {
                 inn: c.legal.inn.clone(),
                 okpo: c.legal.okpo.clone(),
                 bank: c.legal.bank.clone(),

@@ -63,7 +63,8 @@ impl From<&ImageMeta> for ImageDto {
 }
 
 #[derive(Deserialize, ToSchema)]
-pub struct MoveDto {
+#[serde(deny_unknown_fields)]
+pub struct ImageMoveInput {
     /// New position, 0 = main image.
     pub position: u32,
 }
@@ -127,12 +128,12 @@ pub async fn delete(State(app): State<App>, a: Auth, Path((id, image)): Path<(u6
 }
 
 #[utoipa::path(post, path = "/api/v1/products/{id}/images/{image}/move", tag = "catalog", security(("bearer" = [])),
-    params(("id" = u64, Path), ("image" = u64, Path)), request_body = MoveDto, responses((status = 204), (status = 404, body = Problem)))]
+    params(("id" = u64, Path), ("image" = u64, Path)), request_body = ImageMoveInput, responses((status = 204), (status = 404, body = Problem)))]
 pub async fn move_to(
     State(app): State<App>,
     a: Auth,
     Path((id, image)): Path<(u64, u64)>,
-    Json(body): Json<MoveDto>,
+    Json(body): Json<ImageMoveInput>,
 ) -> Result<StatusCode> {
     let now = app.now();
     app.db.write(move |tx| images::move_image(tx, &a.actor, now, ProductId(id), ImageId(image), body.position)).await?;

@@ -186,3 +186,70 @@ impl utoipa::Modify for BearerScheme {
         );
     }
 }
+
+#[cfg(test)]
+mod tidy {
+    //! Source walks over `src/http`: every request DTO refuses unknown fields, and no two
+    //! OpenAPI schemas share a name (utoipa names a component after the Rust type, so two
+    //! `MoveDto`s would silently document one of them wrong).
+
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("read src/http").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// (file, type name, its attribute lines) for every struct or enum in `src/http`.
+    fn types() -> Vec<(String, String, String)> {
+        let mut files = Vec::new();
+        rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http"), &mut files);
+        let mut out = Vec::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("read");
+            let mut attrs = String::new();
+            for line in text.lines().map(str::trim) {
+                if line.starts_with("#[") {
+                    attrs.push_str(line);
+                } else if let Some(rest) =
+                    line.strip_prefix("pub struct ").or(line.strip_prefix("struct ")).or(line.strip_prefix("pub enum "))
+                {
+                    let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                    out.push((file.display().to_string(), name, std::mem::take(&mut attrs)));
+                } else if !line.starts_with("///") {
+                    attrs.clear();
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_request_dto_denies_unknown_fields() {
+        let lax: Vec<String> = types()
+            .into_iter()
+            .filter(|(_, _, attrs)| attrs.contains("Deserialize") && attrs.contains("derive") && !attrs.contains("deny_unknown_fields"))
+            .map(|(file, name, _)| format!("{file}: {name}"))
+            .collect();
+        assert!(lax.is_empty(), "request types that drop unknown fields: {lax:#?}");
+    }
+
+    #[test]
+    fn no_two_schemas_share_a_name() {
+        let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (file, name, attrs) in types() {
+            if attrs.contains("ToSchema") {
+                seen.entry(name).or_default().push(file);
+            }
+        }
+        let twice: Vec<_> = seen.into_iter().filter(|(_, files)| files.len() > 1).collect();
+        assert!(twice.is_empty(), "schema names used by two types: {twice:#?}");
+    }
+}

@@ -239,7 +239,8 @@ pub struct ExportQuery {
 
 /// The file of an export: the products passing the list's filters, with the columns the
 /// importer reads (so the file imports back unchanged).
-pub fn export_file(tx: &ReadTx, company: CompanyId, q: &ExportQuery, lang: Lang) -> Result<Response> {
+/// `costs`: whether the caller may see purchase prices (`catalog::can_see_costs`).
+pub fn export_file(tx: &ReadTx, company: CompanyId, q: &ExportQuery, lang: Lang, costs: bool) -> Result<Response> {
     let kind = match q.kind.as_deref().filter(|k| !k.is_empty()) {
         Some(k) => Some(
             Kind::parse(k).ok_or_else(|| Error::field("kind", "kind", "Тип: goods, service, bundle", "Kind: goods, service, bundle"))?,
@@ -257,8 +258,10 @@ pub fn export_file(tx: &ReadTx, company: CompanyId, q: &ExportQuery, lang: Lang)
         brands: tx.list(BRANDS, (c, 0), (c, u64::MAX), usize::MAX)?.into_iter().map(|(_, b)| (b.id, b.name)).collect(),
     };
     let (bytes, mime, ext) = match q.format.as_deref().unwrap_or("csv") {
-        "csv" => (export::csv(&products, &names, lang)?, "text/csv; charset=utf-8", "csv"),
-        "xlsx" => (export::xlsx(&products, &names, lang)?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+        "csv" => (export::csv(&products, &names, lang, costs)?, "text/csv; charset=utf-8", "csv"),
+        "xlsx" => {
+            (export::xlsx(&products, &names, lang, costs)?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
+        }
         _ => return Err(Error::field("format", "format", "Формат: csv или xlsx", "Format: csv or xlsx")),
     };
     let disposition = format!("attachment; filename=\"products.{ext}\"");
@@ -270,5 +273,5 @@ pub fn export_file(tx: &ReadTx, company: CompanyId, q: &ExportQuery, lang: Lang)
 pub async fn export(State(app): State<App>, a: Auth, Query(q): Query<ExportQuery>) -> Result<Response> {
     require_catalog_read(&a.actor)?;
     let tx = app.db.read()?;
-    export_file(&tx, a.actor.company, &q, a.actor.lang)
+    export_file(&tx, a.actor.company, &q, a.actor.lang, crate::http::api::catalog::can_see_costs(&a.actor))
 }

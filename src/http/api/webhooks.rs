@@ -48,11 +48,17 @@ pub async fn list(State(app): State<App>, a: Auth) -> Result<Json<Vec<WebhookDto
 
 async fn save(app: App, a: Auth, id: Option<u64>, i: WebhookInput) -> Result<WebhookDto> {
     let (now, c) = (app.now(), a.actor.company.0);
+    let policy = webhooks::guard::Policy::of(&app.config);
+    // A host name is resolved before the transaction (never inside it); delivery vets the
+    // addresses again when it connects.
+    if let Ok(url) = webhooks::guard::check_url(i.url.trim(), policy) {
+        webhooks::guard::check_resolved(&url, policy).await.map_err(|e| Error::Validation(vec![e]))?;
+    }
     let draft = WebhookDraft { url: i.url, events: i.events, active: i.active };
     let h = app
         .db
         .write(move |tx| {
-            let id = webhooks::save(tx, &a.actor, now, id, &draft)?;
+            let id = webhooks::save(tx, &a.actor, now, id, &draft, policy)?;
             tx.get(HOOKS, (c, id))?.ok_or(Error::NotFound)
         })
         .await?;

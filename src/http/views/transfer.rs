@@ -250,5 +250,5 @@ pub async fn export(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response
         kind: Some(f.get("kind")).filter(|s| !s.is_empty()),
         archived: Some(f.get("archived") == "1"),
     };
-    export_file(&app.db.read()?, ui.actor().company, &q, ui.lang)
+    export_file(&app.db.read()?, ui.actor().company, &q, ui.lang, crate::http::api::catalog::can_see_costs(ui.actor()))
 }
