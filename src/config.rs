@@ -39,6 +39,12 @@ pub struct Config {
     /// Device-file prefixes a serial or USB printer may use (a printer path outside them is
     /// refused, so a tenant cannot make the server write to an arbitrary file).
     pub printer_paths: Vec<String>,
+    /// Largest total a zip-based import (XLSX, XLSB, ODS) may inflate to, in MiB.
+    pub import_unpacked_mb: u64,
+    /// Spreadsheet parses, and separately image decodes, running at once box-wide.
+    pub heavy_jobs: usize,
+    /// How long an upload waits for a parse or decode slot before `503 busy`, in ms.
+    pub heavy_wait_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -75,6 +81,9 @@ impl Default for Config {
             argon2_t: 2,
             backup: BackupConfig::default(),
             printer_paths: ["/dev/usb/lp", "/dev/ttyUSB", "/dev/ttyACM", "/dev/ttyS"].map(String::from).to_vec(),
+            import_unpacked_mb: 256,
+            heavy_jobs: 2,
+            heavy_wait_ms: 30_000,
         }
     }
 }

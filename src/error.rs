@@ -96,6 +96,9 @@ pub enum Error {
     Storage(#[from] StorageError),
     #[error("internal: {0}")]
     Internal(String),
+    /// Every parse or decode slot stayed taken for the bounded wait; retry later.
+    #[error("busy; retry in {retry_after_s}s")]
+    Busy { retry_after_s: u64 },
 }
 
 impl Error {
@@ -136,6 +139,7 @@ impl Error {
             Error::Refused { code, .. } => code,
             Error::Backup(_) => "backup_failed",
             Error::Storage(_) | Error::Internal(_) => "internal",
+            Error::Busy { .. } => "busy",
         }
     }
 
@@ -158,6 +162,7 @@ impl Error {
                 409
             }
             Error::Backup(_) | Error::Storage(_) | Error::Internal(_) => 500,
+            Error::Busy { .. } => 503,
         }
     }
 
@@ -221,8 +226,20 @@ impl Error {
             Error::Storage(_) | Error::Internal(_) => {
                 ("Внутренняя ошибка, она записана в журнал".into(), "Internal error; it has been logged".into())
             }
+            Error::Busy { retry_after_s } => (
+                format!("Сервер занят обработкой других файлов, повторите через {retry_after_s} с"),
+                format!("The server is busy with other files, retry in {retry_after_s} s"),
+            ),
         };
         lang.pick(&ru, &en).to_string()
+    }
+
+    /// Seconds for a `Retry-After` header, for the errors that have one.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Error::RateLimited { retry_after_s } | Error::Busy { retry_after_s } => Some(*retry_after_s),
+            _ => None,
+        }
     }
 
     pub fn fields(&self) -> &[FieldError] {

@@ -93,9 +93,7 @@ pub async fn store_upload(app: &App, actor: Actor, product: ProductId, bytes: Ve
     // A missing or foreign product answers 404 before any decoding work.
     crate::catalog::store::product(&app.db.read()?, actor.company, product)?.ok_or(Error::NotFound)?;
     let limit = app.config.image_limit_kb * 1024;
-    let prepared = tokio::task::spawn_blocking(move || images::prepare_image(&bytes, limit))
-        .await
-        .map_err(|e| Error::Internal(format!("preparing an image: {e}")))??;
+    let prepared = app.heavy(crate::app::Heavy::Image, move || images::prepare_image(&bytes, limit)).await?;
     let now = app.now();
     let company = actor.company;
     let image = app.db.write(move |tx| images::add_image(tx, &actor, now, product, prepared)).await?;
