@@ -361,4 +361,73 @@ mod tests {
         assert!(matches!(prepare_image(b"not an image at all", 5 << 20), Err(Error::Validation(_))));
         assert!(matches!(prepare_image(&png, 10), Err(Error::PayloadTooLarge)));
     }
+
+    /// A PNG of a header claiming `width` × `height` RGB pixels and `idat` as its data: a file
+    /// whose header lies, built without encoding any pixels.
+    pub(crate) fn png_header_only(width: u32, height: u32, idat: &[u8]) -> Vec<u8> {
+        fn crc32(bytes: &[u8]) -> u32 {
+            let mut crc = !0u32;
+            for b in bytes {
+                crc ^= u32::from(*b);
+                for _ in 0..8 {
+                    crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+                }
+            }
+            !crc
+        }
+        fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+            out.extend((data.len() as u32).to_be_bytes());
+            let body = [kind, data].concat();
+            out.extend(&body);
+            out.extend(crc32(&body).to_be_bytes());
+        }
+        let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+        let ihdr = [width.to_be_bytes().as_slice(), height.to_be_bytes().as_slice(), &[8, 2, 0, 0, 0]].concat();
+        chunk(&mut out, b"IHDR", &ihdr);
+        chunk(&mut out, b"IDAT", idat);
+        chunk(&mut out, b"IEND", &[]);
+        out
+    }
+
+    fn code(r: Result<impl std::fmt::Debug>) -> &'static str {
+        match r {
+            Err(e) => e.fields().first().map_or(e.code(), |f| f.code),
+            Ok(v) => panic!("expected a refusal, got {v:?}"),
+        }
+    }
+
+    #[test]
+    fn over_budget_images_are_refused_before_decoding() {
+        // A real 48 Mpx PNG that compresses to little (the was 12,000 × 12,000; the
+        // integration test sends that size as a header).
+        let big = image::GrayImage::new(8_000, 6_000);
+        let mut png = Vec::new();
+        image::DynamicImage::ImageLuma8(big).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+        assert!(png.len() < 1 << 20, "{} bytes", png.len());
+        let started = std::time::Instant::now();
+        assert_eq!(code(prepare_image(&png, 5 << 20).map(|_| ())), "image_too_large");
+        assert_eq!(code(prepare_logo(&png)), "image_too_large");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1), "refused from the header: {:?}", started.elapsed());
+        // A header that claims 9,000 × 9,000 over a few bytes of data, and one within the
+        // budget whose data is missing: neither decodes, neither allocates its claim.
+        let empty_zlib = [0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01];
+        assert_eq!(code(prepare_image(&png_header_only(9_000, 9_000, &empty_zlib), 5 << 20).map(|_| ())), "image_too_large");
+        assert_eq!(code(prepare_image(&png_header_only(12_001, 1, &empty_zlib), 5 << 20).map(|_| ())), "image_too_large");
+        assert_eq!(code(prepare_image(&png_header_only(6_000, 6_000, &empty_zlib), 5 << 20).map(|_| ())), "image_invalid");
+    }
+
+    #[test]
+    fn logos_are_decoded_shrunk_and_re_encoded() {
+        let img = image::RgbaImage::from_pixel(1500, 600, image::Rgba([10, 200, 10, 128]));
+        let mut png = Vec::new();
+        image::DynamicImage::ImageRgba8(img).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+        let (mime, bytes) = prepare_logo(&png).unwrap();
+        assert_eq!(mime, "image/png");
+        let back = image::load_from_memory(&bytes).unwrap();
+        assert_eq!((back.width(), back.height()), (512, 205));
+        assert_eq!(back.to_rgba8().get_pixel(10, 10).0[3], 128, "transparency kept");
+        assert_eq!(code(prepare_logo(b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>")), "image_invalid");
+        assert_eq!(code(prepare_logo(b"\x89PNG\r\n\x1a\n-logo-bytes")), "image_invalid");
+        assert_eq!(code(prepare_logo(b"")), "required");
+    }
 }
