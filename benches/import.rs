@@ -70,7 +70,7 @@ fn main() {
 
     for pass in ["new products", "same file again (updates)"] {
         let t = Instant::now();
-        let sheet = transfer::read_file(&file).unwrap_or_else(|e| panic!("read: {e}"));
+        let sheet = transfer::read_file(&file, &transfer::read::LIMITS).unwrap_or_else(|e| panic!("read: {e}"));
         let read = t.elapsed();
         let t = Instant::now();
         let import =

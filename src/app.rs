@@ -35,6 +35,17 @@ pub struct App {
     pub wake: Arc<Notify>,
     pub tables: Arc<Vec<TableInfo>>,
     pub started: Ts,
+    /// Slots for spreadsheet parses (`Heavy::Sheet`) and image decodes (`Heavy::Image`):
+    /// `heavy_jobs` of each box-wide, so a burst of uploads cannot multiply their memory.
+    pub sheet_slots: Arc<tokio::sync::Semaphore>,
+    pub image_slots: Arc<tokio::sync::Semaphore>,
+}
+
+/// Which kind of heavy parse a job is, each with its own slots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heavy {
+    Sheet,
+    Image,
 }
 
 impl App {
@@ -59,6 +70,8 @@ impl App {
             http: crate::webhooks::guard::client(crate::webhooks::guard::Policy::of(&config))
                 .map_err(|e| Error::Internal(format!("http client: {e}")))?,
             tables: Arc::new(crate::schema::all_tables()),
+            sheet_slots: Arc::new(tokio::sync::Semaphore::new(config.heavy_jobs.max(1))),
+            image_slots: Arc::new(tokio::sync::Semaphore::new(config.heavy_jobs.max(1))),
             config: Arc::new(config),
             clock,
             started,
@@ -75,5 +88,27 @@ impl App {
 
     pub fn now(&self) -> Ts {
         self.clock.now()
+    }
+
+    /// Runs a heavy parse of uploaded data on the blocking pool once one of its slots is
+    /// free. A request waits at most `heavy_wait_ms` for a slot, then gets `503 busy` with
+    /// `Retry-After`; the slot is held until the job ends, even if the client went away.
+    pub async fn heavy<T: Send + 'static>(&self, kind: Heavy, job: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+        let slots = match kind {
+            Heavy::Sheet => self.sheet_slots.clone(),
+            Heavy::Image => self.image_slots.clone(),
+        };
+        let wait = std::time::Duration::from_millis(self.config.heavy_wait_ms);
+        let permit = match tokio::time::timeout(wait, slots.acquire_owned()).await {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_)) => return Err(Error::Internal("parse slots closed".into())),
+            Err(_) => return Err(Error::Busy { retry_after_s: 5 }),
+        };
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            job()
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("{kind:?} job: {e}")))?
     }
 }

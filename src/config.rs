@@ -58,6 +58,12 @@ pub struct Config {
     pub webhooks_allow_private: bool,
     /// Webhooks may go to this machine (127/8, ::1): for tests with a local receiver only.
     pub webhooks_allow_loopback: bool,
+    /// Largest total a zip-based import (XLSX, XLSB, ODS) may inflate to, in MiB.
+    pub import_unpacked_mb: u64,
+    /// Spreadsheet parses, and separately image decodes, running at once box-wide.
+    pub heavy_jobs: usize,
+    /// How long an upload waits for a parse or decode slot before `503 busy`, in ms.
+    pub heavy_wait_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -101,6 +107,9 @@ impl Default for Config {
             public_body_limit_kb: 32,
             webhooks_allow_private: true,
             webhooks_allow_loopback: false,
+            import_unpacked_mb: 256,
+            heavy_jobs: 2,
+            heavy_wait_ms: 30_000,
         }
     }
 }

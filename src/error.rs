@@ -99,6 +99,9 @@ pub enum Error {
     /// The client paused its request body too long, or sent it slower than the minimum rate.
     #[error("request body too slow")]
     RequestTimeout,
+    /// Every parse or decode slot stayed taken for the bounded wait; retry later.
+    #[error("busy; retry in {retry_after_s}s")]
+    Busy { retry_after_s: u64 },
 }
 
 impl Error {
@@ -140,6 +143,7 @@ impl Error {
             Error::Backup(_) => "backup_failed",
             Error::Storage(_) | Error::Internal(_) => "internal",
             Error::RequestTimeout => "request_timeout",
+            Error::Busy { .. } => "busy",
         }
     }
 
@@ -163,6 +167,7 @@ impl Error {
             }
             Error::Backup(_) | Error::Storage(_) | Error::Internal(_) => 500,
             Error::RequestTimeout => 408,
+            Error::Busy { .. } => 503,
         }
     }
 
@@ -229,8 +234,20 @@ impl Error {
             Error::RequestTimeout => {
                 ("Запрос передавался слишком медленно, повторите".into(), "The request was sent too slowly; please retry".into())
             }
+            Error::Busy { retry_after_s } => (
+                format!("Сервер занят обработкой других файлов, повторите через {retry_after_s} с"),
+                format!("The server is busy with other files, retry in {retry_after_s} s"),
+            ),
         };
         lang.pick(&ru, &en).to_string()
+    }
+
+    /// Seconds for a `Retry-After` header, for the errors that have one.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Error::RateLimited { retry_after_s } | Error::Busy { retry_after_s } => Some(*retry_after_s),
+            _ => None,
+        }
     }
 
     pub fn fields(&self) -> &[FieldError] {

@@ -23,8 +23,16 @@ use crate::tenancy::perms::Perm;
 pub const SIZES: [u32; 3] = [96, 320, 1024];
 /// Images one product may have.
 pub const MAX_PER_PRODUCT: usize = 10;
-/// Larger originals are refused before decoding (a decompression bomb stays cheap).
-const MAX_SIDE: u32 = 12_000;
+/// Pixel budget of any uploaded image (40 megapixels: a 7,700 × 5,200 photo). A larger one is
+/// refused from its header, before any pixel is decoded.
+pub const MAX_PIXELS: u64 = 40_000_000;
+/// Longest side of an uploaded image, within the pixel budget.
+pub const MAX_SIDE: u32 = 12_000;
+/// What a decoder may allocate: four bytes (RGBA8) per pixel of the budget, so a header that
+/// lies about the size, or a 16-bit image at the budget, cannot allocate more.
+const MAX_ALLOC: u64 = MAX_PIXELS * 4;
+/// Longest side of a stored company logo (re-encoded as PNG).
+pub const LOGO_SIDE: u32 = 512;
 
 pub const IMAGES: Table<(u64, u64, u64), ImageMeta> = Table::new("company_productid_imageid_image");
 pub const IMAGE_BYTES: Table<(u64, u64, u64), ImageBytes> = Table::new("company_imageid_size_imagebytes");
@@ -86,12 +94,44 @@ pub fn fit(width: u32, height: u32, target: u32) -> (u32, u32) {
     (scale(width), scale(height))
 }
 
-fn not_an_image() -> Error {
-    Error::field("image", "image_invalid", "Файл не является изображением JPEG, PNG или WebP", "The file is not a JPEG, PNG or WebP image")
+fn not_an_image(field: &str) -> Error {
+    Error::field(field, "image_invalid", "Файл не является изображением JPEG, PNG или WebP", "The file is not a JPEG, PNG or WebP image")
+}
+
+fn image_too_large(field: &str) -> Error {
+    let mp = MAX_PIXELS / 1_000_000;
+    Error::field(
+        field,
+        "image_too_large",
+        format!("Изображение больше {mp} мегапикселей или {MAX_SIDE} точек по стороне; уменьшите его"),
+        format!("The image is larger than {mp} megapixels or {MAX_SIDE} pixels a side; make it smaller"),
+    )
+}
+
+/// Decodes an uploaded JPEG, PNG or WebP under the pixel budget: the dimensions are read from
+/// the header and checked first, then the decoder runs under `image::Limits` (sides and
+/// allocation), so no file makes it allocate more than `MAX_ALLOC`. `field` names the form
+/// field in errors. CPU-heavy: run it through `App::heavy`.
+pub fn decode_upload(bytes: &[u8], field: &str) -> Result<image::DynamicImage> {
+    let reader = || image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format().map_err(|_| not_an_image(field));
+    let (width, height) = reader()?.into_dimensions().map_err(|_| not_an_image(field))?;
+    if u64::from(width) * u64::from(height) > MAX_PIXELS || width > MAX_SIDE || height > MAX_SIDE {
+        return Err(image_too_large(field));
+    }
+    let mut reader = reader()?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_ALLOC);
+    reader.limits(limits);
+    reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(_) => image_too_large(field),
+        _ => not_an_image(field),
+    })
 }
 
 /// Checks the size cap, decodes the upload and renders the stored sizes. CPU-heavy: call it
-/// off the async runtime and before opening the write transaction.
+/// off the async runtime (`App::heavy`) and before opening the write transaction.
 pub fn prepare_image(bytes: &[u8], limit_bytes: usize) -> Result<PreparedImage> {
     if bytes.len() > limit_bytes {
         return Err(Error::PayloadTooLarge);
@@ -99,24 +139,46 @@ pub fn prepare_image(bytes: &[u8], limit_bytes: usize) -> Result<PreparedImage> 
     if bytes.is_empty() {
         return Err(Error::field("image", "required", "Выберите файл", "Choose a file"));
     }
-    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format().map_err(|_| not_an_image())?;
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    reader.limits(limits);
-    let img = reader.decode().map_err(|_| not_an_image())?;
-    let (width, height) = (img.width(), img.height());
+    let (width, height, largest) = {
+        let img = decode_upload(bytes, "image")?;
+        let (width, height) = (img.width(), img.height());
+        let (w, h) = fit(width, height, SIZES[SIZES.len() - 1]);
+        // One shrink of the original (area sampling, no full-size float buffer); the original
+        // is dropped before the smaller sizes are made from it.
+        let largest = if (w, h) == (width, height) { img } else { img.thumbnail_exact(w, h) };
+        (width, height, largest)
+    };
     let mut sizes = Vec::with_capacity(SIZES.len());
     for tag in SIZES {
         let (w, h) = fit(width, height, tag);
-        let resized = if (w, h) == (width, height) { img.clone() } else { img.resize_exact(w, h, image::imageops::FilterType::Triangle) };
+        let resized = if (w, h) == (largest.width(), largest.height()) {
+            largest.clone()
+        } else {
+            largest.resize_exact(w, h, image::imageops::FilterType::Triangle)
+        };
         let rgb = image::DynamicImage::ImageRgb8(resized.to_rgb8());
         let mut out = Vec::new();
-        rgb.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)).map_err(|_| not_an_image())?;
+        rgb.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)).map_err(|_| not_an_image("image"))?;
         sizes.push((tag, w, h, out));
     }
     let hash = hex::encode(&Sha256::digest(bytes)[..16]);
     Ok(PreparedImage { hash, width, height, sizes })
+}
+
+/// A company logo as stored: the upload decoded under the pixel budget, shrunk to at most
+/// `LOGO_SIDE` px and re-encoded as PNG (transparency kept), never the uploaded bytes.
+/// Returns (MIME type, bytes). CPU-heavy: run it through `App::heavy`.
+pub fn prepare_logo(bytes: &[u8]) -> Result<(String, Vec<u8>)> {
+    if bytes.is_empty() {
+        return Err(Error::field("logo", "required", "Выберите файл", "Choose a file"));
+    }
+    let img = decode_upload(bytes, "logo")?;
+    let (w, h) = fit(img.width(), img.height(), LOGO_SIDE);
+    let small = if (w, h) == (img.width(), img.height()) { img } else { img.thumbnail_exact(w, h) };
+    let rgba = image::DynamicImage::ImageRgba8(small.to_rgba8());
+    let mut out = Vec::new();
+    rgba.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png).map_err(|_| not_an_image("logo"))?;
+    Ok(("image/png".to_string(), out))
 }
 
 /// Stores a prepared image as the product's last one.
@@ -298,5 +360,74 @@ mod tests {
         assert_eq!((decoded.width(), decoded.height()), (320, 128));
         assert!(matches!(prepare_image(b"not an image at all", 5 << 20), Err(Error::Validation(_))));
         assert!(matches!(prepare_image(&png, 10), Err(Error::PayloadTooLarge)));
+    }
+
+    /// A PNG of a header claiming `width` × `height` RGB pixels and `idat` as its data: a file
+    /// whose header lies, built without encoding any pixels.
+    pub(crate) fn png_header_only(width: u32, height: u32, idat: &[u8]) -> Vec<u8> {
+        fn crc32(bytes: &[u8]) -> u32 {
+            let mut crc = !0u32;
+            for b in bytes {
+                crc ^= u32::from(*b);
+                for _ in 0..8 {
+                    crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+                }
+            }
+            !crc
+        }
+        fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+            out.extend((data.len() as u32).to_be_bytes());
+            let body = [kind, data].concat();
+            out.extend(&body);
+            out.extend(crc32(&body).to_be_bytes());
+        }
+        let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+        let ihdr = [width.to_be_bytes().as_slice(), height.to_be_bytes().as_slice(), &[8, 2, 0, 0, 0]].concat();
+        chunk(&mut out, b"IHDR", &ihdr);
+        chunk(&mut out, b"IDAT", idat);
+        chunk(&mut out, b"IEND", &[]);
+        out
+    }
+
+    fn code(r: Result<impl std::fmt::Debug>) -> &'static str {
+        match r {
+            Err(e) => e.fields().first().map_or(e.code(), |f| f.code),
+            Ok(v) => panic!("expected a refusal, got {v:?}"),
+        }
+    }
+
+    #[test]
+    fn over_budget_images_are_refused_before_decoding() {
+        // A real 48 Mpx PNG that compresses to little (the was 12,000 × 12,000; the
+        // integration test sends that size as a header).
+        let big = image::GrayImage::new(8_000, 6_000);
+        let mut png = Vec::new();
+        image::DynamicImage::ImageLuma8(big).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+        assert!(png.len() < 1 << 20, "{} bytes", png.len());
+        let started = std::time::Instant::now();
+        assert_eq!(code(prepare_image(&png, 5 << 20).map(|_| ())), "image_too_large");
+        assert_eq!(code(prepare_logo(&png)), "image_too_large");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1), "refused from the header: {:?}", started.elapsed());
+        // A header that claims 9,000 × 9,000 over a few bytes of data, and one within the
+        // budget whose data is missing: neither decodes, neither allocates its claim.
+        let empty_zlib = [0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01];
+        assert_eq!(code(prepare_image(&png_header_only(9_000, 9_000, &empty_zlib), 5 << 20).map(|_| ())), "image_too_large");
+        assert_eq!(code(prepare_image(&png_header_only(12_001, 1, &empty_zlib), 5 << 20).map(|_| ())), "image_too_large");
+        assert_eq!(code(prepare_image(&png_header_only(6_000, 6_000, &empty_zlib), 5 << 20).map(|_| ())), "image_invalid");
+    }
+
+    #[test]
+    fn logos_are_decoded_shrunk_and_re_encoded() {
+        let img = image::RgbaImage::from_pixel(1500, 600, image::Rgba([10, 200, 10, 128]));
+        let mut png = Vec::new();
+        image::DynamicImage::ImageRgba8(img).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+        let (mime, bytes) = prepare_logo(&png).unwrap();
+        assert_eq!(mime, "image/png");
+        let back = image::load_from_memory(&bytes).unwrap();
+        assert_eq!((back.width(), back.height()), (512, 205));
+        assert_eq!(back.to_rgba8().get_pixel(10, 10).0[3], 128, "transparency kept");
+        assert_eq!(code(prepare_logo(b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>")), "image_invalid");
+        assert_eq!(code(prepare_logo(b"\x89PNG\r\n\x1a\n-logo-bytes")), "image_invalid");
+        assert_eq!(code(prepare_logo(b"")), "required");
     }
 }

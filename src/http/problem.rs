@@ -24,7 +24,7 @@ impl IntoResponse for Error {
         }
         let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut resp = status.into_response();
-        if let Error::RateLimited { retry_after_s } = &self
+        if let Some(retry_after_s) = self.retry_after()
             && let Ok(v) = HeaderValue::from_str(&retry_after_s.to_string())
         {
             resp.headers_mut().insert(header::RETRY_AFTER, v);
@@ -76,7 +76,7 @@ pub fn problem_response(error: &Error, lang: Lang) -> Response {
     let body = serde_json::to_vec(&problem_body(error, lang)).unwrap_or_default();
     let mut resp = (status, body).into_response();
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-    if let Error::RateLimited { retry_after_s } = error
+    if let Some(retry_after_s) = error.retry_after()
         && let Ok(v) = HeaderValue::from_str(&retry_after_s.to_string())
     {
         resp.headers_mut().insert(header::RETRY_AFTER, v);

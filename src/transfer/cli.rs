@@ -47,7 +47,7 @@ pub fn preview(db: &Db, who: &str, path: &Path, now: Ts) -> Result<Import> {
         std::fs::read(path).map_err(|e| Error::BadRequest { code: "unreadable_file", detail: format!("{}: {e}", path.display()) })?;
     let actor = actor(&db.read()?, who, now)?;
     let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-    let sheet = super::read_file(&bytes)?;
+    let sheet = super::read_file(&bytes, &super::read::LIMITS)?;
     db.write_blocking(|tx| super::preview(tx, &actor, now, &name, &sheet))
 }
 

@@ -18,6 +18,7 @@ pub mod cli;
 pub mod columns;
 pub mod export;
 pub mod model;
+mod ods;
 pub mod read;
 pub mod store;
 
@@ -192,15 +193,33 @@ fn normal_path(path: &str) -> String {
 /// Reads a file into its grid, before any transaction (a large spreadsheet takes a while to
 /// unpack). A file that cannot be read is refused whole; a reader that panics on a damaged
 /// file counts as unreadable.
-pub fn read_file(bytes: &[u8]) -> Result<read::Sheet> {
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read::read(bytes)))
+pub fn read_file(bytes: &[u8], limits: &read::Limits) -> Result<read::Sheet> {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read::read_with(bytes, limits)))
         .unwrap_or_else(|_| Err(read::ReadError::Spreadsheet("damaged file".into())));
     outcome.map_err(|e| match e {
         read::ReadError::Empty => file_error("empty", "Файл пуст", "The file is empty"),
         read::ReadError::Spreadsheet(why) | read::ReadError::Csv(why) => {
             file_error("unreadable", format!("Файл не читается: {why}"), format!("Cannot read the file: {why}"))
         }
+        read::ReadError::TooLarge { bound, limit } => too_large(bound, limit),
     })
+}
+
+/// The refusal of a file past one of `read::Limits`, naming the limit.
+fn too_large(bound: read::Bound, limit: u64) -> Error {
+    let (ru, en) = match bound {
+        read::Bound::Rows => (format!("не более {} строк", limit - 1), format!("at most {} rows", limit - 1)),
+        read::Bound::Columns => (format!("не более {limit} колонок"), format!("at most {limit} columns")),
+        read::Bound::Cells => (format!("не более {limit} ячеек"), format!("at most {limit} cells")),
+        read::Bound::TextBytes => {
+            (format!("не более {} МБ текста в ячейках", limit >> 20), format!("at most {} MB of cell text", limit >> 20))
+        }
+        read::Bound::Unpacked => {
+            (format!("не более {} МБ в распакованном виде", limit >> 20), format!("at most {} MB unpacked", limit >> 20))
+        }
+        read::Bound::ZipEntries => (format!("не более {limit} частей в архиве"), format!("at most {limit} parts in the archive")),
+    };
+    file_error("import_too_large", format!("Файл слишком большой: {ru}"), format!("The file is too large: {en}"))
 }
 
 /// Checks a read file and stores it as an import in `Preview`; writes nothing else. A file

@@ -355,11 +355,9 @@ async fn owner_pages(c: &Client, t: &TestApp) -> R {
     assert_eq!(phones, "+996555123456\n+996700000001");
 
     // Logo upload (multipart through htmx), then the image is served to the page.
-    let logo = std::env::temp_dir().join(format!("dukan-logo-{}.svg", std::process::id()));
-    std::fs::write(
-        &logo,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20" fill="teal"/></svg>"#,
-    )?;
+    // It is decoded and stored re-encoded as PNG, so the file must be a real image.
+    let logo = std::env::temp_dir().join(format!("dukan-logo-{}.png", std::process::id()));
+    std::fs::write(&logo, crate::images::png(40, 20))?;
     c.find(Locator::Css("#f-logo")).await?.send_keys(&logo.display().to_string()).await?;
     click(c, "#logo-form button[type=submit]").await?;
     wait_for(c, "img.logo-preview").await?;

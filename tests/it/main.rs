@@ -17,6 +17,7 @@ pub mod images;
 mod import;
 mod input;
 mod isolation;
+mod limits;
 mod ops;
 mod pos;
 pub mod printing;

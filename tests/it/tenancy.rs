@@ -296,12 +296,13 @@ async fn company_settings_legal_details_and_logo() {
     assert_eq!(s, StatusCode::OK, "{c}");
     assert_eq!((c["phones"][0].as_str(), c["legal"]["bik"].as_str()), (Some("+996555111222"), Some("109001")));
 
-    let png = b"\x89PNG\r\n\x1a\n-logo-bytes".to_vec();
+    // The logo is decoded and stored re-encoded (at most 512 px), never as uploaded.
+    let png = crate::images::png(1000, 400);
     let resp = t
         .http
         .put(t.url("/api/v1/company/logo"))
         .bearer_auth(&o.token)
-        .header("content-type", "image/png")
+        .header("content-type", "image/jpeg")
         .body(png.clone())
         .send()
         .await
@@ -309,7 +310,27 @@ async fn company_settings_legal_details_and_logo() {
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     let resp = t.http.get(t.url("/api/v1/company/logo")).bearer_auth(&o.token).send().await.expect("get");
     assert_eq!(resp.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("image/png"));
-    assert_eq!(resp.bytes().await.expect("bytes").to_vec(), png);
+    let stored = resp.bytes().await.expect("bytes").to_vec();
+    assert_ne!(stored, png);
+    let back = image::load_from_memory(&stored).expect("a png");
+    assert_eq!((back.width(), back.height()), (512, 205));
+    for (ct, body) in [
+        ("image/png", b"\x89PNG\r\n\x1a\n-logo-bytes".to_vec()),
+        ("image/svg+xml", br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#.to_vec()),
+    ] {
+        let resp = t
+            .http
+            .put(t.url("/api/v1/company/logo"))
+            .bearer_auth(&o.token)
+            .header("content-type", ct)
+            .body(body)
+            .send()
+            .await
+            .expect("put");
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let problem: serde_json::Value = resp.json().await.expect("problem");
+        assert_eq!(problem["errors"][0]["code"], "image_invalid", "{problem}");
+    }
     let resp = t
         .http
         .put(t.url("/api/v1/company/logo"))

@@ -109,9 +109,7 @@ pub fn may_upload(app: &App, actor: &Actor, product: ProductId) -> Result<()> {
 pub async fn store_upload(app: &App, actor: Actor, product: ProductId, bytes: Vec<u8>) -> Result<ImageMeta> {
     may_upload(app, &actor, product)?;
     let limit = app.config.image_limit_kb * 1024;
-    let prepared = tokio::task::spawn_blocking(move || images::prepare_image(&bytes, limit))
-        .await
-        .map_err(|e| Error::Internal(format!("preparing an image: {e}")))??;
+    let prepared = app.heavy(crate::app::Heavy::Image, move || images::prepare_image(&bytes, limit)).await?;
     let now = app.now();
     let company = actor.company;
     let image = app.db.write(move |tx| images::add_image(tx, &actor, now, product, prepared)).await?;

@@ -356,31 +356,24 @@ pub async fn list_permissions(_a: Auth) -> Json<Vec<PermissionDto>> {
     )
 }
 
-/// Uploads the company logo (PNG, JPEG, WebP or SVG; at most `upload_limit_kb`). It is stored in
-/// the data file so that a backup stays one file.
+/// Uploads the company logo (PNG, JPEG or WebP; at most `upload_limit_kb` and 40 megapixels).
+/// It is decoded, shrunk to at most 512 px and stored re-encoded as PNG in the data file, so
+/// that a backup stays one file; anything that does not decode is refused.
 #[utoipa::path(put, path = "/api/v1/company/logo", tag = "company", security(("bearer" = [])),
     request_body(content = Vec<u8>, content_type = "image/png"),
-    responses((status = 204), (status = 413, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 204), (status = 413, body = Problem), (status = 422, body = Problem), (status = 503, body = Problem)))]
 pub async fn put_logo(State(app): State<App>, a: Auth, req: axum::extract::Request) -> Result<StatusCode> {
     // The right is checked before a byte of the file is read.
     a.actor.require(perms::Perm::SETTINGS)?;
     a.actor.require_writable()?;
     let (parts, body) = req.into_parts();
     let body = crate::http::extract::read_body(&parts.headers, body, app.config.upload_limit_kb * 1024).await?;
-    let headers = parts.headers;
-    let mime = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_string();
     if body.is_empty() {
         return Err(Error::field("logo", "required", "Выберите файл", "Choose a file"));
     }
-    let logo = crate::tenancy::model::Logo { mime, bytes: body.to_vec() };
+    let bytes = body.to_vec();
+    let (mime, bytes) = app.heavy(crate::app::Heavy::Image, move || crate::catalog::images::prepare_logo(&bytes)).await?;
+    let logo = crate::tenancy::model::Logo { mime, bytes };
     let now = app.now();
     app.db.write(move |tx| ten::set_logo(tx, &a.actor, now, Some(logo))).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -134,9 +134,8 @@ pub async fn start(app: &App, actor: Actor, file_name: String, bytes: Vec<u8>) -
     if bytes.len() > app.config.import_limit_kb * 1024 {
         return Err(Error::PayloadTooLarge);
     }
-    let sheet = tokio::task::spawn_blocking(move || transfer::read_file(&bytes))
-        .await
-        .map_err(|e| Error::Internal(format!("reading an import: {e}")))??;
+    let limits = transfer::read::Limits { unpacked_bytes: app.config.import_unpacked_mb << 20, ..transfer::read::LIMITS };
+    let sheet = app.heavy(crate::app::Heavy::Sheet, move || transfer::read_file(&bytes, &limits)).await?;
     let now = app.now();
     app.db.write(move |tx| transfer::preview(tx, &actor, now, &file_name, &sheet)).await
 }

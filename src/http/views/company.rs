@@ -1,8 +1,8 @@
 //! Company settings (legal details, phones, time zone, logo) and branches.
 //!
 //! The logo arrives as `multipart/form-data`; it is read, up to `upload_limit_kb`, only after
-//! the settings right is checked, and its type is taken from the file's first bytes rather
-//! than from what the browser claims.
+//! the settings right is checked, decoded whatever the browser claims it is, and stored
+//! re-encoded as PNG (`catalog::images::prepare_logo`).
 
 use askama::Template;
 use axum::extract::{Request, State};
@@ -90,27 +90,7 @@ pub async fn save_settings(State(app): State<App>, ui: Ui, f: Fields) -> Result<
     }
 }
 
-/// The image type by its signature; `declared` when the bytes are not one we know.
-fn sniff_image(bytes: &[u8], declared: String) -> String {
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).to_ascii_lowercase();
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        "image/png".into()
-    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
-        "image/jpeg".into()
-    } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        "image/webp".into()
-    } else if head.contains("<svg") {
-        "image/svg+xml".into()
-    } else if declared.starts_with("image/") {
-        // An image type we cannot confirm is refused by the domain with a field message.
-        "application/octet-stream".into()
-    } else {
-        declared
-    }
-}
-
-/// The logo form: the right is checked before the body is read; the file is `(declared
-/// content type, bytes)`, `None` when no file was chosen.
+/// The logo form: the right is checked before the body is read.
 pub async fn upload_logo(State(app): State<App>, ui: Ui, req: Request) -> Result<Response> {
     ui.actor().require(crate::tenancy::perms::Perm::SETTINGS)?;
     ui.actor().require_writable()?;
@@ -127,7 +107,11 @@ pub async fn upload_logo(State(app): State<App>, ui: Ui, req: Request) -> Result
     let logo = match file {
         None => Err(problem("required", "settings.logo_missing")),
         Some((_, bytes)) if bytes.len() > limit_kb * 1024 => Err(problem("too_large", "settings.logo_too_big")),
-        Some((declared, bytes)) => Ok(Logo { mime: sniff_image(&bytes, declared), bytes }),
+        // Decoded and re-encoded under the pixel budget; the uploaded bytes are never stored.
+        Some((_, bytes)) => app
+            .heavy(crate::app::Heavy::Image, move || crate::catalog::images::prepare_logo(&bytes))
+            .await
+            .map(|(mime, bytes)| Logo { mime, bytes }),
     };
     let (now, actor) = (app.now(), ui.actor().clone());
     let saved = match logo {
@@ -262,8 +246,6 @@ pub async fn save_branch(State(app): State<App>, ui: Ui, Path(id): Path<u64>, f:
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     fn check(body: &[u8], expected: Option<(&str, &[u8])>) {
         let got = crate::http::multipart::part("multipart/form-data; boundary=XyZ", body, "logo").filter(|p| p.file_name.is_some());
         assert_eq!(got.as_ref().map(|p| (p.mime.as_str(), p.bytes.as_slice())), expected);
@@ -278,15 +260,5 @@ mod tests {
         check(b"--XyZ\r\nContent-Disposition: form-data; name=\"logo\"\r\n\r\nnot a file\r\n--XyZ--\r\n", None);
         check(b"--XyZ\r\nContent-Disposition: form-data; name=\"logo\"; filename=\"a.png\"\r\n\r\nunterminated", None);
         check(b"garbage", None);
-    }
-
-    #[test]
-    fn image_types_come_from_the_bytes() {
-        assert_eq!(sniff_image(b"\x89PNG\r\n\x1a\nrest", "text/html".into()), "image/png");
-        assert_eq!(sniff_image(b"\xff\xd8\xff\xe0", "image/png".into()), "image/jpeg");
-        assert_eq!(sniff_image(b"RIFF\0\0\0\0WEBPVP8 ", String::new()), "image/webp");
-        assert_eq!(sniff_image(b"<?xml version=\"1.0\"?><svg xmlns=", String::new()), "image/svg+xml");
-        assert_eq!(sniff_image(b"<html>", "image/png".into()), "application/octet-stream");
-        assert_eq!(sniff_image(b"%PDF", "application/pdf".into()), "application/pdf");
     }
 }
