@@ -52,6 +52,10 @@ pub struct BackupConfig {
     pub keep: usize,
     /// Time zone of `daily_at`.
     pub timezone: String,
+    /// Minutes the server must have been up before it takes a scheduled backup, so a backup
+    /// that came due while the box was off does not compete with start-up (and its memory)
+    /// for the first minutes. Backups people ask for run at once.
+    pub start_delay_minutes: i64,
 }
 
 impl Default for Config {
@@ -81,7 +85,7 @@ impl Default for Config {
 
 impl Default for BackupConfig {
     fn default() -> Self {
-        BackupConfig { dir: None, daily_at: "03:00".into(), keep: 7, timezone: "Asia/Bishkek".into() }
+        BackupConfig { dir: None, daily_at: "03:00".into(), keep: 7, timezone: "Asia/Bishkek".into(), start_delay_minutes: 10 }
     }
 }
 

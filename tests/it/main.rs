@@ -12,6 +12,7 @@ mod browser_print;
 mod browser_stock;
 mod cli;
 mod clients;
+mod files;
 pub mod images;
 mod import;
 mod input;
