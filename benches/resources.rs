@@ -156,5 +156,10 @@ fn main() {
     println!("| server idle after the backup, RSS | {after_backup_idle:.0} MB |");
     println!("| server peak RSS through `dukan check` | {after_check_peak:.0} MB ({check_s:.1} s, ok: {served_check_ok}) |");
     println!("| server idle after check, RSS | {after_check_idle:.0} MB |");
-    println!("| `/healthz` every 50 ms throughout: p99 / max | {:.1} ms / {:.1} ms ({} samples, {failed} failed) |", ms(p99), ms(lat.last()), lat.len());
+    println!(
+        "| `/healthz` every 50 ms throughout: p99 / max | {:.1} ms / {:.1} ms ({} samples, {failed} failed) |",
+        ms(p99),
+        ms(lat.last()),
+        lat.len()
+    );
 }

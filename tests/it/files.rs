@@ -20,18 +20,25 @@ fn mode(p: &Path) -> u32 {
 }
 
 fn check_modes(expected: &[(&Path, u32)]) {
-    let wrong: Vec<String> = expected
-        .iter()
-        .filter(|(p, m)| mode(p) != *m)
-        .map(|(p, m)| format!("{} is {:o}, expected {m:o}", p.display(), mode(p)))
-        .collect();
+    let wrong: Vec<String> =
+        expected.iter().filter(|(p, m)| mode(p) != *m).map(|(p, m)| format!("{} is {:o}, expected {m:o}", p.display(), mode(p))).collect();
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
 fn create_company(data: &Path) {
     let out = run(&[
-        "company", "create", "--data", data.to_str().expect("path"), "--name", "Файлы", "--country", "KG",
-        "--owner-email", "files@box.kg", "--owner-password", "password-files",
+        "company",
+        "create",
+        "--data",
+        data.to_str().expect("path"),
+        "--name",
+        "Файлы",
+        "--country",
+        "KG",
+        "--owner-email",
+        "files@box.kg",
+        "--owner-password",
+        "password-files",
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
