@@ -51,10 +51,11 @@ pub enum Heavy {
 impl App {
     /// Opens (creating if needed) the data dir and file, and loads or generates the keys.
     pub fn open(config: Config, clock: Arc<dyn Clock>) -> Result<App> {
-        std::fs::create_dir_all(&config.data).map_err(|e| Error::Internal(format!("cannot create {}: {e}", config.data.display())))?;
+        crate::storage::private::create_dir(&config.data)
+            .map_err(|e| Error::Internal(format!("cannot create {}: {e}", config.data.display())))?;
         let db = Db::open(&config.db_path(), config.cache_mb << 20)?;
         crate::pos::daily::ensure_built(&db)?;
-        let keys = Keys::load_or_create(&db, config.jwt_secret.as_deref())?;
+        let keys = Keys::load_or_create(&db, &config.data.join(crate::auth::KEY_FILE), config.jwt_secret.as_deref())?;
         let hasher = Hasher::new(config.argon2_m_kib, config.argon2_t)?;
         let started = clock.now();
         let search = Search::open(&config.data.join("search")).map_err(Error::from)?;

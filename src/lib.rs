@@ -63,6 +63,9 @@ pub mod seed;
 pub mod metrics;
 pub mod workers;
 
+pub mod memory;
+pub use memory::release_memory;
+
 pub mod app;
 pub mod control;
 pub mod http;

@@ -130,6 +130,13 @@ enum CompanyAction {
 }
 
 fn main() -> ExitCode {
+    // Whatever the process creates — data file, backups, key, search index, whichever library
+    // creates it — is for its own OS user only (files 0600, directories 0700).
+    #[cfg(target_os = "linux")]
+    // SAFETY: umask only sets the process's file mode creation mask; it cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
     let cli = Cli::parse();
     let data = match &cli.command {
         None => None,
@@ -170,11 +177,31 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.trim().is_empty() => {
+            eprintln!("error: the command failed without a message (exit code 1)");
+            ExitCode::FAILURE
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error with every cause under it: `message: cause: cause…`, leaving out a cause whose
+/// text the message already quotes.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = cause.source();
+    }
+    out
 }
 
 fn init_logging(format: &str) {
@@ -200,22 +227,44 @@ fn serve(mut config: Config, listen: Option<String>) -> Result<(), String> {
         config.listen = l.parse().map_err(|_| format!("--listen: cannot parse {l:?} (expected ip:port)"))?;
     }
     let rt = runtime()?;
-    rt.block_on(async move {
+    let served = rt.block_on(async move {
         // Every connection is a file descriptor: take the hard limit, not the soft default.
         match dukan::http::server::raise_fd_limit() {
             Some((before, after)) => tracing::info!(before, after, "open file limit"),
             None => tracing::warn!("open file limit unknown"),
         }
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let app = App::open(config, clock).map_err(|e| e.to_string())?;
+        let app = App::open(config, clock).map_err(|e| chain(&e))?;
         let listener =
             tokio::net::TcpListener::bind(app.config.listen).await.map_err(|e| format!("cannot listen on {}: {e}", app.config.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         dukan::control::serve(app.clone()).await.map_err(|e| format!("control socket: {e}"))?;
         dukan::workers::start(&app);
         print_urls(&app, addr);
-        dukan::http::serve(app, listener, shutdown_signal()).await.map_err(|e| e.to_string())
-    })
+        let db = app.db.clone();
+        tokio::select! {
+            served = dukan::http::serve(app, listener, shutdown_signal()) => served.map_err(|e| e.to_string()),
+            why = storage_failed(db) => Err(why),
+        }
+    });
+    // A backup or a blocking write may still be running; do not wait on it forever.
+    rt.shutdown_timeout(std::time::Duration::from_secs(5));
+    served
+}
+
+/// Resolves once the data file takes no more writes until reopened (redb after a failed write:
+/// a full disk). The server then stops with a non-zero exit code, so its supervisor (systemd
+/// `Restart=on-failure`) starts it again and the file is reopened — after space is freed,
+/// writes work again. Meanwhile `/healthz` answers 503; a second passes first, so the health
+/// probe and the requests in flight get their answers.
+async fn storage_failed(db: dukan::storage::Db) -> String {
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        if let Some(why) = db.broken() {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            return format!("the data file takes no more writes until it is reopened ({why}); exiting so the server is restarted");
+        }
+    }
 }
 
 /// Prints where to open the app: this machine, and every LAN address when bound to all.
@@ -267,15 +316,15 @@ fn backup(config: &Config, out: &Path) -> Result<(), String> {
             None => Err(reply.trim_start_matches("err ").to_string()),
         };
     }
-    let db = dukan::storage::Db::open(&config.db_path(), 64 << 20).map_err(|e| e.to_string())?;
-    let v = dukan::backup::take(&db, &dukan::schema::all_tables(), &out).map_err(|e| e.to_string())?;
+    let db = dukan::storage::Db::open(&config.db_path(), 64 << 20).map_err(|e| format!("{}: {}", config.db_path().display(), chain(&e)))?;
+    let v = dukan::backup::take(&db, &dukan::schema::all_tables(), &out).map_err(|e| chain(&e))?;
     println!("backup verified: {} ({} bytes, {} rows)", out.display(), v.bytes, v.rows);
     Ok(())
 }
 
 fn restore(config: &Config, file: &Path) -> Result<(), String> {
     let now = SystemClock.now();
-    let (v, aside) = dukan::backup::restore(&config.data, file, &dukan::schema::all_tables(), now).map_err(|e| e.to_string())?;
+    let (v, aside) = dukan::backup::restore(&config.data, file, &dukan::schema::all_tables(), now).map_err(|e| chain(&e))?;
     println!("restored {} rows from {}", v.rows, file.display());
     for (table, rows) in &v.tables {
         println!("  {table}: {rows}");
@@ -455,7 +504,7 @@ fn company_create(
     let parsed = draft.parse().map_err(|e| describe(&e))?;
     let hasher = dukan::auth::password::Hasher::new(config.argon2_m_kib, config.argon2_t).map_err(|e| e.to_string())?;
     let hash = hasher.hash_blocking(&parsed.owner_password).map_err(|e| e.to_string())?;
-    std::fs::create_dir_all(&config.data).map_err(|e| e.to_string())?;
+    dukan::storage::private::create_dir(&config.data).map_err(|e| format!("{}: {e}", config.data.display()))?;
     let db = dukan::storage::Db::open(&config.db_path(), 16 << 20).map_err(|e| e.to_string())?;
     let now = SystemClock.now();
     let (company, _) = db
@@ -466,6 +515,10 @@ fn company_create(
 }
 
 fn describe(e: &dukan::error::Error) -> String {
+    // The opaque "internal error" shown to web users says nothing on a command line.
+    if e.status() >= 500 {
+        return chain(e);
+    }
     let mut s = e.message(dukan::i18n::Lang::En);
     for f in e.fields() {
         s.push_str(&format!("\n  {}: {}", f.field, f.message(dukan::i18n::Lang::En)));
@@ -474,7 +527,7 @@ fn describe(e: &dukan::error::Error) -> String {
 }
 
 fn bench_seed(config: Config, records: u64, companies: u64) -> Result<(), String> {
-    std::fs::create_dir_all(&config.data).map_err(|e| e.to_string())?;
+    dukan::storage::private::create_dir(&config.data).map_err(|e| format!("{}: {e}", config.data.display()))?;
     let db = dukan::storage::Db::open(&config.db_path(), 256 << 20).map_err(|e| e.to_string())?;
     let now = SystemClock.now();
     let hasher = dukan::auth::password::Hasher::new(config.argon2_m_kib, config.argon2_t).map_err(|e| e.to_string())?;
@@ -494,7 +547,7 @@ fn demo(config: Config, size: &str) -> Result<(), String> {
         "large" => true,
         other => return Err(format!("--size must be small or large, not {other:?}")),
     };
-    std::fs::create_dir_all(&config.data).map_err(|e| e.to_string())?;
+    dukan::storage::private::create_dir(&config.data).map_err(|e| format!("{}: {e}", config.data.display()))?;
     let db = dukan::storage::Db::open(&config.db_path(), config.cache_mb << 20).map_err(|e| e.to_string())?;
     let hasher = dukan::auth::password::Hasher::new(config.argon2_m_kib, config.argon2_t).map_err(|e| e.to_string())?;
     let bar = indicatif::ProgressBar::new(if large { 300_000 + 19 * 130 } else { 130 });

@@ -16,6 +16,8 @@ pub mod limiter;
 pub mod password;
 pub mod store;
 
+use std::path::Path;
+
 use base64::Engine;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -25,7 +27,7 @@ use crate::audit;
 use crate::clock::Ts;
 use crate::error::{Error, Result};
 use crate::ids::{BranchId, CompanyId, UserId};
-use crate::storage::{Db, ReadTx, StorageError, WriteTx};
+use crate::storage::{Db, ReadTx, WriteTx};
 use crate::tenancy::model::User;
 use crate::tenancy::store as tstore;
 use actor::{Actor, BranchScope};
@@ -33,33 +35,89 @@ use store::{
     BrowserSession, FAMILIES, INVITES, Invite, REFRESH, RefreshFamily, SECRETS, SESSIONS, Secret, USED, USED_KEEP_DAYS, UsedToken,
 };
 
-/// Token signing keys (HS256). The secret comes from config or is generated into the data
-/// file on first start; it never appears in the repository.
+/// Token signing keys (HS256). The secret comes from config (`jwt_secret`) or from the key
+/// file [`KEY_FILE`] beside the data file (`0600`, base64 of 32 random bytes, generated on
+/// first start); it never appears in the repository, and never in the data file, so backups
+/// carry no key. Data files from before kept the key in `SECRETS` under "jwt", and every
+/// backup made then holds it: [`Keys::load_or_create`] deletes that row and starts a new key
+/// (see [`retire_key_in_data_file`]). The key signs only the 15-minute access tokens —
+/// browser sessions and refresh tokens are random tokens stored hashed in the data file — so
+/// a new key (after that upgrade, or a backup restored on another box) costs API clients one
+/// refresh and ends no session.
 pub struct Keys {
     enc: jsonwebtoken::EncodingKey,
     dec: jsonwebtoken::DecodingKey,
 }
 
+/// Name of the token key file in the data directory.
+pub const KEY_FILE: &str = "jwt.key";
+
 impl Keys {
-    pub fn load_or_create(db: &Db, configured: Option<&str>) -> Result<Keys> {
+    pub fn load_or_create(db: &Db, key_file: &Path, configured: Option<&str>) -> Result<Keys> {
+        retire_key_in_data_file(db)?;
+        let invalid = |what: &str| Error::Internal(format!("{what} must be base64 of at least 32 bytes"));
         let secret = match configured {
-            Some(b64) => base64::engine::general_purpose::STANDARD
-                .decode(b64.trim())
-                .ok()
-                .filter(|s| s.len() >= 32)
-                .ok_or_else(|| Error::Internal("DUKAN_JWT_SECRET must be base64 of at least 32 bytes".into()))?,
-            None => db.write_blocking(|tx| -> Result<Vec<u8>, StorageError> {
-                if let Some(s) = tx.get(SECRETS, "jwt")? {
-                    return Ok(s.bytes);
-                }
+            Some(b64) => decode_key(b64).ok_or_else(|| invalid("DUKAN_JWT_SECRET"))?,
+            None if key_file.exists() => {
+                let text = read_key_file(key_file).map_err(|e| Error::Internal(format!("{}: {e}", key_file.display())))?;
+                decode_key(&text).ok_or_else(|| invalid(&key_file.display().to_string()))?
+            }
+            None => {
                 let mut bytes = vec![0u8; 32];
                 rand::rng().fill_bytes(&mut bytes);
-                tx.insert(SECRETS, "jwt", &Secret { bytes: bytes.clone() })?;
-                Ok(bytes)
-            })?,
+                write_key_file(key_file, &bytes).map_err(|e| Error::Internal(format!("{}: {e}", key_file.display())))?;
+                bytes
+            }
         };
         Ok(Keys { enc: jsonwebtoken::EncodingKey::from_secret(&secret), dec: jsonwebtoken::DecodingKey::from_secret(&secret) })
     }
+}
+
+fn decode_key(b64: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok().filter(|s| s.len() >= 32)
+}
+
+fn read_key_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    // Opening through `private` tightens a key file someone made readable to others.
+    crate::storage::private::open_file(path)?.read_to_string(&mut text)?;
+    Ok(text)
+}
+
+/// Writes the key file `0600` whole or not at all (a temporary file, fsynced, renamed).
+fn write_key_file(path: &Path, key: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("key.tmp");
+    let mut f = crate::storage::private::create_file(&tmp)?;
+    writeln!(f, "{}", base64::engine::general_purpose::STANDARD.encode(key))?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Named upgrade step `jwt_key_out_of_data_file`: deletes the signing key an older data file
+/// holds (`SECRETS` "jwt"). The key is not carried over to the key file on purpose: every
+/// backup made with it holds it (and they were readable by other local users), so keeping it
+/// would let anyone with an old backup forge access tokens forever. The price is one refresh
+/// per API client (see [`Keys`]).
+pub fn retire_key_in_data_file(db: &Db) -> Result<()> {
+    if db.read()?.get(SECRETS, "jwt")?.is_none() {
+        return Ok(());
+    }
+    db.write_blocking(|tx| tx.remove(SECRETS, "jwt").map(drop).map_err(Error::from))?;
+    tracing::info!(step = "jwt_key_out_of_data_file", "retired the token signing key stored in the data file; a new key is in jwt.key");
+    Ok(())
+}
+
+/// Stores `key` as the data file's signing key the way versions before the key file did.
+/// For upgrade tests only.
+#[doc(hidden)]
+pub fn store_key_in_data_file(db: &Db, key: &[u8]) -> Result<()> {
+    db.write_blocking(|tx| tx.insert(SECRETS, "jwt", &Secret { bytes: key.to_vec() }).map_err(Error::from))
 }
 
 #[derive(Debug, Serialize, Deserialize)]

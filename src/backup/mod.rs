@@ -5,6 +5,13 @@
 //! source snapshot and run through `check`; only then is it renamed into place and reported
 //! good. Requests travel through the outbox, so a backup asked for before a restart still
 //! happens. Backups hold every company of the box, so only the platform operator sees them.
+//!
+//! Files: the backup directory is `0700` and every file in it `0600`; the token signing key
+//! is not in the data file (see `auth::Keys`), so no backup carries it. One backup runs at a
+//! time in a process; the `.partial` file of a backup killed midway (and the `.verify` scratch
+//! copy older versions made) is removed when the server starts and before each backup.
+
+use std::sync::Mutex;
 
 use std::path::{Path, PathBuf};
 
@@ -101,14 +108,47 @@ pub struct Verified {
     pub tables: Vec<(&'static str, u64)>,
 }
 
-/// Writes a verified copy of the data file to `out`. The file appears under its final name
-/// only after verification.
+/// Held while a backup is written, so the clean-up of leftovers never removes the `.partial`
+/// file of a backup still running (the scheduler and the control socket may start one each).
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Removes the `.partial` and `.verify` files a killed backup left in `dir` (only names this
+/// module makes: `dukan-*.partial`, `dukan-*.verify`). Returns how many it removed.
+pub fn remove_leftovers(dir: &Path) -> usize {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    remove_leftovers_locked(dir)
+}
+
+fn remove_leftovers_locked(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let leftover = name.starts_with("dukan-") && (name.ends_with(".partial") || name.ends_with(".verify"));
+        if leftover && std::fs::remove_file(entry.path()).is_ok() {
+            tracing::info!(file = %entry.path().display(), "removed the leftover of an interrupted backup");
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// Writes a verified copy of the data file to `out` (`0600`). The file appears under its
+/// final name only after verification.
 pub fn take(db: &Db, tables: &[TableInfo], out: &Path) -> Result<Verified> {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    take_locked(db, tables, out)
+}
+
+fn take_locked(db: &Db, tables: &[TableInfo], out: &Path) -> Result<Verified> {
     let partial = out.with_extension("partial");
     let _ = std::fs::remove_file(&partial);
     let result = (|| {
-        let counts = db.snapshot_to(&partial, tables)?;
-        let verified = verify_copy(&partial, tables)?;
+        let counts = db.snapshot_to(&partial, tables).map_err(|e| Error::Backup(format!("{}: {e}", partial.display())))?;
+        let verified = verify_in_place(&partial, tables)?;
         if verified.tables != counts {
             return Err(Error::Backup(format!("row counts differ after copy: {:?} vs {:?}", verified.tables, counts)));
         }
@@ -122,21 +162,22 @@ pub fn take(db: &Db, tables: &[TableInfo], out: &Path) -> Result<Verified> {
     result
 }
 
-/// Opens a backup file and proves it usable: redb integrity, schema version, row counts and
-/// every invariant `check` knows. The file itself is not modified (a scratch copy is opened).
-pub fn verify_copy(path: &Path, tables: &[TableInfo]) -> Result<Verified> {
+/// Opens a copy this process just wrote and proves it usable: redb integrity, schema version,
+/// row counts and every invariant `check` knows. Opening it may write to it (the schema stamp),
+/// so callers pass only their own fresh copy (`.partial`, `.restoring`), never the user's
+/// file. Both opens use a small page cache ([`crate::storage::SCRATCH_CACHE`]): verifying
+/// streams through the file instead of holding a second copy of the server's cache.
+pub fn verify_in_place(path: &Path, tables: &[TableInfo]) -> Result<Verified> {
     let counts = Db::verify_file(path, tables).map_err(|e| Error::Backup(e.to_string()))?;
-    let scratch = path.with_extension("verify");
-    std::fs::copy(path, &scratch).map_err(|e| Error::Backup(format!("copy for verification: {e}")))?;
     let outcome = (|| {
-        let db = Db::open(&scratch, 16 << 20).map_err(|e| Error::Backup(e.to_string()))?;
+        let db = Db::open(path, crate::storage::SCRATCH_CACHE).map_err(|e| Error::Backup(e.to_string()))?;
         let problems = crate::check::run(&db)?;
         if !problems.is_empty() {
             return Err(Error::Backup(format!("check found {} problems: {}", problems.len(), problems.join("; "))));
         }
         Ok(())
     })();
-    let _ = std::fs::remove_file(&scratch);
+    crate::release_memory();
     outcome?;
     let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     Ok(Verified { bytes, rows: counts.iter().map(|c| c.1).sum(), tables: counts })
@@ -159,9 +200,13 @@ pub fn file_name(id: BackupId, now: Ts) -> String {
 /// Runs one requested backup and records its outcome. Returns the outcome for the worker.
 pub fn run(db: &Db, tables: &[TableInfo], dir: &Path, id: BackupId, now: impl Fn() -> Ts, keep: usize) -> Result<State> {
     let name = file_name(id, now());
-    let taken = std::fs::create_dir_all(dir)
+    let taken = crate::storage::private::create_dir(dir)
         .map_err(|e| Error::Backup(format!("cannot create {}: {e}", dir.display())))
-        .and_then(|()| take(db, tables, &dir.join(&name)));
+        .and_then(|()| {
+            let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+            remove_leftovers_locked(dir);
+            take_locked(db, tables, &dir.join(&name))
+        });
     let state = match taken {
         Ok(v) => State::Good { file: name, bytes: v.bytes, rows: v.rows, finished: now() },
         Err(e) => State::Failed { error: e.to_string(), finished: now() },
@@ -239,11 +284,16 @@ pub fn restore(data_dir: &Path, file: &Path, tables: &[TableInfo], now: Ts) -> R
             Err(e) => tracing::warn!("current data file does not open ({e}); restoring over it"),
         }
     }
-    let verified = verify_copy(file, tables)?;
-    std::fs::create_dir_all(data_dir).map_err(|e| Error::Backup(e.to_string()))?;
+    crate::storage::private::create_dir(data_dir).map_err(|e| Error::Backup(e.to_string()))?;
     let incoming = data_dir.join("dukan.redb.restoring");
-    std::fs::copy(file, &incoming).map_err(|e| Error::Backup(format!("copy: {e}")))?;
-    std::fs::File::open(&incoming).and_then(|f| f.sync_all()).map_err(|e| Error::Backup(e.to_string()))?;
+    crate::storage::private::copy_file(file, &incoming).map_err(|e| Error::Backup(format!("copy: {e}")))?;
+    let verified = match verify_in_place(&incoming, tables) {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = std::fs::remove_file(&incoming);
+            return Err(e);
+        }
+    };
     let aside = if target.exists() {
         let stamp = now.to_jiff().strftime("%Y%m%d-%H%M%S");
         let aside = data_dir.join(format!("dukan.redb.before-restore-{stamp}"));

@@ -131,6 +131,11 @@ async fn localize(req: Request, next: Next) -> Response {
     if carried.is_none() && (status.is_success() || status.is_redirection() || status == StatusCode::NOT_MODIFIED) {
         return resp;
     }
+    // A handler answers 503 on purpose, with its own problem (`/healthz` when storage cannot
+    // write): a supervisor or load balancer must see that 503 and its code, not a generic 500.
+    if carried.is_none() && status == StatusCode::SERVICE_UNAVAILABLE {
+        return resp;
+    }
     let error = match &carried {
         Some(c) => c.0.clone(),
         None if resp.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html")) => return resp,
@@ -243,11 +248,19 @@ pub struct Health {
 pub async fn healthz(State(app): State<App>) -> Response {
     let now = app.now();
     let db = app.db.clone();
-    let ok = tokio::task::spawn_blocking(move || db.write_volatile(|tx| tx.set_meta("health_probe", now.0 as u64))).await;
+    let probe = db.clone();
+    let ok = tokio::task::spawn_blocking(move || probe.write_volatile(|tx| tx.set_meta("health_probe", now.0 as u64))).await;
     match ok {
-        Ok(Ok(())) => Json(Health { status: "ok".into() }).into_response(),
+        Ok(Ok(())) if db.broken().is_none() => Json(Health { status: "ok".into() }).into_response(),
         _ => {
-            let mut r = problem_response(&Error::Internal("storage not writable".into()), Lang::En);
+            // 503, kept by `localize`: the server cannot write and (when the file needs to be
+            // reopened) is about to exit for its supervisor to restart it.
+            let unavailable = Error::refused(
+                "storage_unavailable",
+                "Хранилище недоступно для записи, сервер перезапускается",
+                "Storage is not writable; the server is restarting",
+            );
+            let mut r = problem_response(&unavailable, Lang::En);
             *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
             r
         }

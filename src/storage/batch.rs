@@ -205,6 +205,7 @@ fn run_batch(db: &redb::Database, group: &Group, mut ops: Vec<Box<dyn Queued>>) 
         let mut tx = match WriteTx::begin(db, redb::Durability::Immediate) {
             Ok(tx) => tx,
             Err(e) => {
+                group.note(&e);
                 let why = e.to_string();
                 done.extend(ops.into_iter().map(|op| (op, Some(why.clone()))));
                 break;
@@ -217,7 +218,10 @@ fn run_batch(db: &redb::Database, group: &Group, mut ops: Vec<Box<dyn Queued>>) 
             }
             None => {
                 let t0 = std::time::Instant::now();
-                let why = tx.commit().err().map(|e| e.to_string());
+                let why = tx.commit().err().map(|e| {
+                    group.note(&e);
+                    e.to_string()
+                });
                 took = Some(t0.elapsed());
                 if why.is_none() {
                     group.mark_durable(target);

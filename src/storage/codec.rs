@@ -97,7 +97,7 @@ pub(super) fn decode<V: Record>(table: &'static str, bytes: &[u8]) -> Result<V, 
     postcard::from_bytes(bytes).map_err(|source| StorageError::Decode { table, source })
 }
 
-type CopyFn = fn(&'static str, &redb::ReadTransaction, &redb::WriteTransaction) -> Result<u64, StorageError>;
+type CopyFn = fn(&'static str, &redb::ReadTransaction, &redb::Database) -> Result<u64, StorageError>;
 type CountFn = fn(&'static str, &redb::ReadTransaction) -> Result<u64, StorageError>;
 
 /// One row of the table registry (rendered to `schema/keyspace.txt`).
@@ -112,7 +112,7 @@ pub struct TableInfo {
 }
 
 impl TableInfo {
-    pub(super) fn copy(&self, src: &redb::ReadTransaction, dst: &redb::WriteTransaction) -> Result<u64, StorageError> {
+    pub(super) fn copy(&self, src: &redb::ReadTransaction, dst: &redb::Database) -> Result<u64, StorageError> {
         (self.copy)(self.name, src, dst)
     }
 
@@ -121,26 +121,47 @@ impl TableInfo {
     }
 }
 
+/// Rows a backup copies per (non-durable) commit of the new file, so its dirty pages never
+/// pile up in memory.
+pub(super) const COPY_CHUNK: u64 = 20_000;
+
 fn copy_rows<K: redb::Key + 'static, V: Record>(
     name: &'static str,
     src: &redb::ReadTransaction,
-    dst: &redb::WriteTransaction,
+    dst: &redb::Database,
 ) -> Result<u64, StorageError> {
     use redb::ReadableTable;
     let def = Table::<K, V>::new(name).def();
-    let mut out = dst.open_table(def)?;
     let source = match src.open_table(def) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(0),
+        Ok(t) => Some(t),
+        Err(redb::TableError::TableDoesNotExist(_)) => None,
         Err(e) => return Err(e.into()),
     };
+    let mut rows_in = source.as_ref().map(|t| t.iter()).transpose()?;
     let mut rows = 0;
-    for row in source.iter()? {
-        let (k, v) = row?;
-        out.insert(k.value(), v.value())?;
-        rows += 1;
+    loop {
+        let mut wtx = dst.begin_write()?;
+        wtx.set_durability(redb::Durability::None)?;
+        let mut more = false;
+        {
+            let mut out = wtx.open_table(def)?;
+            if let Some(iter) = rows_in.as_mut() {
+                for row in iter.by_ref() {
+                    let (k, v) = row?;
+                    out.insert(k.value(), v.value())?;
+                    rows += 1;
+                    if rows % COPY_CHUNK == 0 {
+                        more = true;
+                        break;
+                    }
+                }
+            }
+        }
+        wtx.commit()?;
+        if !more {
+            return Ok(rows);
+        }
     }
-    Ok(rows)
 }
 
 fn count_rows<K: redb::Key + 'static, V: Record>(name: &'static str, src: &redb::ReadTransaction) -> Result<u64, StorageError> {

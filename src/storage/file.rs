@@ -5,6 +5,8 @@
 use std::fs::File;
 use std::io;
 use std::ops::Bound;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -45,18 +47,40 @@ pub struct FileTimes {
     pub resize: Timings,
 }
 
+/// The timings, plus a switch that makes writes fail as on a full disk — for tests only:
+/// flipped in-process by `Db::inject_disk_full`, or for the real binary by creating the file
+/// named in the `DUKAN_TEST_DISK_FULL_WHEN` environment variable (unset in production, where
+/// this costs one branch per write).
 #[derive(Debug, Default)]
-pub(super) struct Recorder(Mutex<FileTimes>);
+pub(super) struct Recorder {
+    times: Mutex<FileTimes>,
+    disk_full: AtomicBool,
+    disk_full_when: Option<PathBuf>,
+}
 
 impl Recorder {
+    pub(super) fn from_env() -> Recorder {
+        Recorder { disk_full_when: std::env::var_os("DUKAN_TEST_DISK_FULL_WHEN").map(PathBuf::from), ..Recorder::default() }
+    }
+
+    pub(super) fn inject_disk_full(&self, on: bool) {
+        self.disk_full.store(on, Ordering::Release);
+    }
+
+    /// The injected failure, when one is switched on.
+    fn fault(&self) -> Result<(), io::Error> {
+        let on = self.disk_full.load(Ordering::Acquire) || self.disk_full_when.as_ref().is_some_and(|p| p.exists());
+        if on { Err(io::Error::new(io::ErrorKind::StorageFull, "No space left on device (injected)")) } else { Ok(()) }
+    }
+
     pub(super) fn snapshot(&self) -> FileTimes {
-        self.0.lock().map(|t| *t).unwrap_or_default()
+        self.times.lock().map(|t| *t).unwrap_or_default()
     }
 
     fn timed<T>(&self, pick: fn(&mut FileTimes) -> &mut Timings, f: impl FnOnce() -> T) -> T {
         let start = Instant::now();
         let out = f();
-        if let Ok(mut t) = self.0.lock() {
+        if let Ok(mut t) = self.times.lock() {
             pick(&mut t).add(start.elapsed());
         }
         out
@@ -86,14 +110,17 @@ impl StorageBackend for TimedFile {
     }
 
     fn set_len(&self, len: u64) -> Result<(), io::Error> {
+        self.times.fault()?;
         self.times.timed(|t| &mut t.resize, || self.inner.set_len(len))
     }
 
     fn sync_data(&self) -> Result<(), io::Error> {
+        self.times.fault()?;
         self.times.timed(|t| &mut t.sync, || self.inner.sync_data())
     }
 
     fn write(&self, offset: u64, data: &[u8]) -> Result<(), io::Error> {
+        self.times.fault()?;
         self.times.timed(|t| &mut t.write, || self.inner.write(offset, data))
     }
 

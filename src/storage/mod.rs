@@ -18,6 +18,7 @@ mod codec;
 mod file;
 mod migrate;
 pub mod outbox;
+pub mod private;
 mod tx;
 
 pub use codec::{Record, Table, TableInfo};
@@ -50,6 +51,15 @@ pub enum StorageError {
     Panicked,
     #[error("the batch transaction failed: {0}")]
     BatchFailed(String),
+}
+
+impl StorageError {
+    /// Whether the data file can take no more writes until it is reopened: redb latches
+    /// after a failed page write or sync (a full disk, say) and answers `PreviousIo` from then
+    /// on, even once space is freed.
+    pub fn needs_reopen(&self) -> bool {
+        matches!(self, StorageError::Db(redb::Error::PreviousIo | redb::Error::Io(_)))
+    }
 }
 
 macro_rules! from_redb {
@@ -94,9 +104,25 @@ pub struct Db {
 struct Group {
     state: Mutex<GroupState>,
     flushed: Condvar,
+    /// Set once a write failed in a way that needs the file reopened (see
+    /// [`StorageError::needs_reopen`]); the cause, for logs and `/healthz`.
+    broken: Mutex<Option<String>>,
 }
 
 impl Group {
+    /// Remembers a write failure that leaves the file unwritable until reopened.
+    fn note(&self, e: &StorageError) {
+        if !e.needs_reopen() {
+            return;
+        }
+        if let Ok(mut b) = self.broken.lock()
+            && b.is_none()
+        {
+            tracing::error!("the data file needs to be reopened after a failed write: {e}");
+            *b = Some(e.to_string());
+        }
+    }
+
     /// Records that a durable commit made after commit number `target` finished, releasing the
     /// writers waiting for a flush that covers them.
     fn mark_durable(&self, target: u64) {
@@ -121,9 +147,10 @@ impl Db {
     pub fn open(path: &Path, cache_bytes: usize) -> Result<Db, StorageError> {
         let mut builder = redb::Database::builder();
         builder.set_cache_size(cache_bytes);
-        let times = Arc::<file::Recorder>::default();
+        let times = Arc::new(file::Recorder::from_env());
         // Opened as redb's own `Builder::create` opens it: an existing file is kept as it is.
-        let f = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?;
+        // Created (or tightened to) 0600 before redb writes a byte.
+        let f = private::open_file(path)?;
         let inner = builder.create_with_backend(file::TimedFile::new(f, times.clone())?)?;
         let db =
             Db { inner: Arc::new(inner), path: Arc::new(path.to_path_buf()), group: Arc::default(), batch: Arc::default(), file: times };
@@ -163,11 +190,11 @@ impl Db {
         E: From<StorageError>,
         F: FnOnce(&mut WriteTx) -> Result<T, E>,
     {
-        let mut tx = WriteTx::begin(&self.inner, redb::Durability::None).map_err(E::from)?;
+        let mut tx = self.noted(WriteTx::begin(&self.inner, redb::Durability::None)).map_err(E::from)?;
         match f(&mut tx) {
             Ok(value) => {
-                tx.commit().map_err(E::from)?;
-                self.await_durable().map_err(E::from)?;
+                self.noted(tx.commit()).map_err(E::from)?;
+                self.noted(self.await_durable()).map_err(E::from)?;
                 Ok(value)
             }
             Err(e) => {
@@ -207,6 +234,28 @@ impl Db {
         }
     }
 
+    /// Passes `r` through, remembering a failure that needs the file reopened.
+    fn noted<T>(&self, r: Result<T, StorageError>) -> Result<T, StorageError> {
+        if let Err(e) = &r {
+            self.group.note(e);
+        }
+        r
+    }
+
+    /// Why the data file takes no more writes, once a write failed in a way only reopening it
+    /// repairs (a full disk). The server answers 503 on `/healthz` and exits non-zero, so its
+    /// supervisor restarts it (see `main.rs`).
+    pub fn broken(&self) -> Option<String> {
+        self.group.broken.lock().ok().and_then(|b| b.clone())
+    }
+
+    /// Makes every later page write, sync and resize of the data file fail as on a full disk
+    /// (or stop failing). For tests of the full-disk path only.
+    #[doc(hidden)]
+    pub fn inject_disk_full(&self, on: bool) {
+        self.file.inject_disk_full(on);
+    }
+
     /// One durable commit: persists every earlier commit made without an fsync.
     fn flush(&self) -> Result<(), StorageError> {
         let tx = WriteTx::begin(&self.inner, redb::Durability::Immediate)?;
@@ -231,24 +280,29 @@ impl Db {
     /// A write that is not fsynced on its own (it becomes durable with the next durable
     /// commit). Used only by the health probe, which must not cost an fsync per call.
     pub fn write_volatile(&self, f: impl FnOnce(&mut WriteTx) -> Result<(), StorageError>) -> Result<(), StorageError> {
-        let mut tx = WriteTx::begin(&self.inner, redb::Durability::None)?;
-        f(&mut tx)?;
-        tx.commit()
+        let mut tx = self.noted(WriteTx::begin(&self.inner, redb::Durability::None))?;
+        self.noted(f(&mut tx))?;
+        self.noted(tx.commit())
     }
 
-    /// Copies every registered table, as seen by one read transaction, into a new data file at
-    /// `out`, then fsyncs it. Writers keep running meanwhile (MVCC). Returns rows per table as
-    /// counted in the source snapshot.
+    /// Copies every registered table, as seen by one read transaction, into a new `0600` data
+    /// file at `out`, then fsyncs it. Writers keep running meanwhile (MVCC). Returns rows per
+    /// table as counted in the source snapshot. Memory stays bounded: the copy has a
+    /// [`SCRATCH_CACHE`] cache and commits every [`codec::COPY_CHUNK`] rows (without fsync; one
+    /// durable commit at the end), so a large file streams through instead of being held.
     pub fn snapshot_to(&self, out: &Path, tables: &[TableInfo]) -> Result<Vec<(&'static str, u64)>, StorageError> {
         use redb::ReadableDatabase;
         let src = self.inner.begin_read()?;
-        let dst = redb::Database::builder().create(out)?;
+        let file = private::create_file(out)?;
+        let mut builder = redb::Database::builder();
+        builder.set_cache_size(SCRATCH_CACHE);
+        let dst = builder.create_with_backend(redb::backends::FileBackend::new(file)?)?;
         let mut counts = Vec::with_capacity(tables.len());
+        for info in tables {
+            counts.push((info.name, info.copy(&src, &dst)?));
+        }
         let mut wtx = dst.begin_write()?;
         wtx.set_durability(redb::Durability::Immediate)?;
-        for info in tables {
-            counts.push((info.name, info.copy(&src, &wtx)?));
-        }
         wtx.commit()?;
         drop(dst);
         std::fs::File::open(out)?.sync_all()?;
@@ -265,7 +319,7 @@ impl Db {
     /// checks redb's own integrity, and counts rows per registered table.
     pub fn verify_file(path: &Path, tables: &[TableInfo]) -> Result<Vec<(&'static str, u64)>, StorageError> {
         use redb::ReadableDatabase;
-        let mut db = redb::Database::builder().open(path)?;
+        let mut db = redb::Database::builder().set_cache_size(SCRATCH_CACHE).open(path)?;
         if !db.check_integrity().map_err(StorageError::from)? {
             return Err(StorageError::Db(redb::Error::Corrupted("integrity check repaired the file".into())));
         }
@@ -291,6 +345,10 @@ impl Db {
         std::fs::metadata(self.path.as_path()).map(|m| m.len()).unwrap_or(0)
     }
 }
+
+/// Page cache of the files a backup writes and verifies: enough to stream through them, far
+/// below a second copy of the server's cache.
+pub const SCRATCH_CACHE: usize = 16 << 20;
 
 /// Registry entries of the tables storage itself owns.
 pub fn meta_tables() -> Vec<TableInfo> {

@@ -48,6 +48,8 @@ impl Board {
 
 /// Starts every worker on the runtime. They stop when the process does.
 pub fn start(app: &App) {
+    // A backup killed with the server left its `.partial` file behind.
+    backup::remove_leftovers(&app.config.backup_dir());
     spawn(app.clone(), "backup", Duration::from_secs(30), |app| Box::pin(backup_once(app)));
     spawn(app.clone(), "sweeper", Duration::from_secs(3600), |app| Box::pin(sweep_once(app)));
     spawn(app.clone(), "search", Duration::from_secs(5), |app| Box::pin(search_once(app)));
@@ -82,7 +84,8 @@ fn spawn(app: App, name: &'static str, idle: Duration, step: Step) {
 pub async fn backup_once(app: App) -> Result<bool> {
     let now = app.clock.now();
     let cfg = &app.config.backup;
-    if !cfg.daily_at.trim().is_empty() {
+    let up_long_enough = now.0 - app.started.0 >= cfg.start_delay_minutes * 60_000;
+    if !cfg.daily_at.trim().is_empty() && up_long_enough {
         let due = backup::scheduled_due(&app.db.read()?, &cfg.daily_at, &cfg.timezone, now)?;
         if due {
             app.db.write(move |tx| backup::request(tx, "schedule", backup::Trigger::Scheduled, now)).await?;

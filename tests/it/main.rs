@@ -13,6 +13,7 @@ mod browser_stock;
 mod cli;
 mod clients;
 mod edge;
+mod files;
 pub mod images;
 mod import;
 mod input;

@@ -25,7 +25,13 @@ pub struct Server {
 impl Server {
     /// Starts `dukan serve` on 127.0.0.1:0 and waits for it to say where it listens.
     pub fn start(data: &Path) -> Server {
+        Self::start_with_env(data, &[])
+    }
+
+    /// `start` with extra environment variables for the server.
+    pub fn start_with_env(data: &Path, env: &[(&str, &str)]) -> Server {
         let mut child = dukan()
+            .envs(env.iter().copied())
             .args(["serve", "--data", data.to_str().expect("path"), "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
