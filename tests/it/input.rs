@@ -46,7 +46,7 @@ async fn money_is_plain_decimal_notation_in_the_api_and_in_forms() {
     assert_eq!((s.as_u16(), p["price"].as_str()), (201, Some("1000.50")), "{p}");
 
     let form = crate::browser::Plain::new(&t);
-    let r = form.post("/login", &[("email", "owner@notation.kg"), ("password", "secret-pass-1"), ("next", "/products")]).await;
+    let r = form.submit("/login", &[("email", "owner@notation.kg"), ("password", "secret-pass-1"), ("next", "/products")]).await;
     assert_eq!(r.status().as_u16(), 303);
     let csrf = crate::browser::csrf_of(&form.get("/products").await.text().await.expect("body"));
     for price in ["1e5", "1_000"] {
