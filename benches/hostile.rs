@@ -283,7 +283,10 @@ fn slow_clients(port: u16, n: usize, secs: u64) -> String {
         std::thread::sleep(Duration::from_secs(1));
     }
     let open = socks.iter().filter(|s| s.is_some()).count();
-    format!("{n} slow clients: {refused} refused at connect, {} dropped by the server, {open} still open after {secs} s", n - refused - open)
+    format!(
+        "{n} slow clients: {refused} refused at connect, {} dropped by the server, {open} still open after {secs} s",
+        n - refused - open
+    )
 }
 
 #[tokio::main]
@@ -295,10 +298,7 @@ async fn main() {
     let slow_secs = env("DUKAN_BENCH_SLOW_SECS", 30) as u64;
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let data = dir.path().join("data");
-    let demo = dukan()
-        .args(["demo", "--data", data.to_str().unwrap_or(".")])
-        .output()
-        .unwrap_or_else(|e| panic!("dukan demo: {e}"));
+    let demo = dukan().args(["demo", "--data", data.to_str().unwrap_or(".")]).output().unwrap_or_else(|e| panic!("dukan demo: {e}"));
     let out = String::from_utf8_lossy(&demo.stdout);
     let field = |name: &str| out.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.trim().to_string()).unwrap_or_default();
     let (email, password) = (field("email:"), field("password:"));
@@ -360,7 +360,13 @@ async fn main() {
 
     let mut rows = Vec::new();
     let idle = rss_mb(pid);
-    rows.push(phase("idle (demo shop)", pid, port, async { tokio::time::sleep(Duration::from_secs(3)).await; String::new() }).await);
+    rows.push(
+        phase("idle (demo shop)", pid, port, async {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            String::new()
+        })
+        .await,
+    );
 
     let imports = (0..4).map(|_| ("/api/v1/imports?file_name=big.csv".to_string(), csv.clone())).collect();
     rows.push(phase("4 users upload the largest import at once", pid, port, four_at_once(&http, &base, &tokens, imports)).await);
@@ -379,7 +385,13 @@ async fn main() {
 
     let slowly = async move { tokio::task::spawn_blocking(move || slow_clients(port, slow, slow_secs)).await.unwrap_or_default() };
     rows.push(phase(&format!("{slow} slow clients for {slow_secs} s"), pid, port, slowly).await);
-    rows.push(phase("idle after", pid, port, async { tokio::time::sleep(Duration::from_secs(3)).await; String::new() }).await);
+    rows.push(
+        phase("idle after", pid, port, async {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            String::new()
+        })
+        .await,
+    );
 
     let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
     let _ = child.wait();
