@@ -352,7 +352,10 @@ pub(crate) mod tests {
 
     /// BIFF8 DIMENSIONS: rows `first..end`, columns `first_col..end_col` (the ends exclusive).
     pub(crate) fn dimensions(first: u32, end: u32, first_col: u16, end_col: u16) -> Vec<u8> {
-        record(DIMENSIONS, &[first.to_le_bytes().as_slice(), &end.to_le_bytes(), &first_col.to_le_bytes(), &end_col.to_le_bytes(), &[0, 0]].concat())
+        record(
+            DIMENSIONS,
+            &[first.to_le_bytes().as_slice(), &end.to_le_bytes(), &first_col.to_le_bytes(), &end_col.to_le_bytes(), &[0, 0]].concat(),
+        )
     }
 
     /// A BIFF8 workbook stream: globals naming one sheet per body, then each sheet's BOF, body
@@ -435,7 +438,10 @@ pub(crate) mod tests {
         let sheet = [dimensions(0, 2, 0, 3), label(0, 0, "name"), label(0, 2, "price"), label(1, 0, "Milk"), number(1, 2, 12.5)].concat();
         let bytes = ole(&workbook(&[sheet]));
         assert_eq!(prescan(&bytes, &LIMITS), Ok(()));
-        let want = Sheet { rows: vec![vec!["name".into(), "".into(), "price".into()], vec!["Milk".into(), "".into(), "12.5".into()]], format: "XLS".into() };
+        let want = Sheet {
+            rows: vec![vec!["name".into(), "".into(), "price".into()], vec!["Milk".into(), "".into(), "12.5".into()]],
+            format: "XLS".into(),
+        };
         assert_eq!(read_with(&bytes, &LIMITS), Ok(want));
     }
 

@@ -64,7 +64,9 @@ fn xls(cells: &[(u16, u16, &str)]) -> Vec<u8> {
     }
     let bof = |kind: u16| record(0x0809, &[0x0600u16.to_le_bytes().as_slice(), &kind.to_le_bytes(), &[0; 12]].concat());
     let sheet_at = (bof(5).len() + 4 + 10 + 4) as u32;
-    let mut stream = [bof(5), record(0x0085, &[sheet_at.to_le_bytes().as_slice(), &[0, 0, 2, 0], b"S1"].concat()), record(0x000A, &[]), bof(0x10)].concat();
+    let mut stream =
+        [bof(5), record(0x0085, &[sheet_at.to_le_bytes().as_slice(), &[0, 0, 2, 0], b"S1"].concat()), record(0x000A, &[]), bof(0x10)]
+            .concat();
     for (row, col, text) in cells {
         let utf16: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
         let head = [row.to_le_bytes().as_slice(), &col.to_le_bytes(), &[0, 0], &(utf16.len() as u16 / 2).to_le_bytes(), &[1]].concat();
@@ -174,7 +176,9 @@ async fn oversized_and_sparse_spreadsheets_are_refused_and_the_server_stays_up()
     let (s, _, p) = send(&t, &c, reqwest::Method::POST, "/api/v1/imports?file_name=ok.ods", ods(3, 1)).await;
     assert_eq!(s, StatusCode::CREATED, "{p}");
     assert_eq!((p["format"].as_str(), p["rows"].as_u64()), (Some("ODS"), Some(3)), "{p}");
-    let (s, _, p) = send(&t, &c, reqwest::Method::POST, "/api/v1/imports?file_name=ok.xls", xls(&[(0, 0, "Название"), (1, 0, "Чай"), (2, 0, "Сахар")])).await;
+    let (s, _, p) =
+        send(&t, &c, reqwest::Method::POST, "/api/v1/imports?file_name=ok.xls", xls(&[(0, 0, "Название"), (1, 0, "Чай"), (2, 0, "Сахар")]))
+            .await;
     assert_eq!(s, StatusCode::CREATED, "{p}");
     assert_eq!((p["format"].as_str(), p["rows"].as_u64()), (Some("XLS"), Some(2)), "{p}");
     t.assert_consistent();
