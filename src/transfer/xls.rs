@@ -378,43 +378,63 @@ pub(crate) mod tests {
     /// sector 0 the FAT, sector 1 the directory, then the stream, padded to 4096 bytes so it
     /// does not go to the mini stream (the padding is never walked: it follows the last EOF).
     pub(crate) fn ole(stream: &[u8]) -> Vec<u8> {
-        let mut stream = stream.to_vec();
-        stream.resize(stream.len().max(MINI_CUTOFF), 0);
-        let count = stream.len().div_ceil(512);
-        assert!(count + 2 <= 128, "one FAT sector");
+        compound(stream, false)
+    }
+
+    /// With `mini`, a stream shorter than 4096 bytes stays short and lives in the mini stream:
+    /// sector 2 is the mini FAT, sectors from 3 the mini stream (the root entry's chain).
+    fn compound(stream: &[u8], mini: bool) -> Vec<u8> {
+        let len = if mini { stream.len() } else { stream.len().max(MINI_CUTOFF) };
+        assert!(!mini || len < MINI_CUTOFF);
+        let mut data = stream.to_vec();
+        data.resize(len.next_multiple_of(MINI_SECTOR), 0);
+        let (first, minis) = if mini { (3, data.len() / MINI_SECTOR) } else { (2, 0) };
+        let count = data.len().div_ceil(512);
+        assert!(count + first <= 128 && minis <= 128, "one FAT sector, one mini FAT sector");
         let mut header = vec![0u8; 512];
         header[..8].copy_from_slice(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
         for (at, value) in [(24, 0x3Eu16), (26, 3), (28, 0xFFFE), (30, 9), (32, 6)] {
             header[at..at + 2].copy_from_slice(&value.to_le_bytes());
         }
-        for (at, value) in [(44, 1u32), (48, 1), (56, 4096), (60, ENDOFCHAIN), (64, 0), (68, ENDOFCHAIN), (72, 0), (76, 0)] {
+        let (mini_fat_start, mini_fat_len) = if mini { (2, 1) } else { (ENDOFCHAIN, 0) };
+        for (at, value) in [(44, 1u32), (48, 1), (56, 4096), (60, mini_fat_start), (64, mini_fat_len), (68, ENDOFCHAIN), (72, 0), (76, 0)] {
             header[at..at + 4].copy_from_slice(&value.to_le_bytes());
         }
         for i in 1..109 {
             header[76 + 4 * i..80 + 4 * i].copy_from_slice(&u32::MAX.to_le_bytes());
         }
+        let chain_of = |table: &mut [u32], from: usize, n: usize| {
+            for i in 0..n {
+                table[from + i] = if i + 1 == n { ENDOFCHAIN } else { (from + i + 1) as u32 };
+            }
+        };
         let mut fat = vec![u32::MAX; 128];
         fat[0] = 0xFFFF_FFFD;
         fat[1] = ENDOFCHAIN;
-        for i in 0..count {
-            fat[2 + i] = if i + 1 == count { ENDOFCHAIN } else { (3 + i) as u32 };
-        }
-        let entry = |name: &str, kind: u8, child: u32, start: u32, len: u32| {
+        fat[2] = ENDOFCHAIN;
+        chain_of(&mut fat, first, count);
+        let mut mini_fat = vec![u32::MAX; 128];
+        chain_of(&mut mini_fat, 0, minis);
+        let entry = |name: &str, kind: u8, child: u32, start: u32, len: usize| {
             let mut e = vec![0u8; 128];
             let utf16: Vec<u8> = name.encode_utf16().chain([0]).flat_map(u16::to_le_bytes).collect();
             e[..utf16.len()].copy_from_slice(&utf16);
             e[64..66].copy_from_slice(&(utf16.len() as u16).to_le_bytes());
             e[66] = kind;
             e[67] = 1;
-            for (at, value) in [(68, u32::MAX), (72, u32::MAX), (76, child), (116, start), (120, len)] {
+            for (at, value) in [(68, u32::MAX), (72, u32::MAX), (76, child), (116, start), (120, len as u32)] {
                 e[at..at + 4].copy_from_slice(&value.to_le_bytes());
             }
             e
         };
-        let mut directory = [entry("Root Entry", 5, 1, ENDOFCHAIN, 0), entry("Workbook", 2, u32::MAX, 2, stream.len() as u32)].concat();
+        let (root_start, stream_start) = if mini { (3, 0) } else { (ENDOFCHAIN, 2) };
+        let mut directory =
+            [entry("Root Entry", 5, 1, root_start, minis * MINI_SECTOR), entry("Workbook", 2, u32::MAX, stream_start, len)].concat();
         directory.resize(512, 0);
-        stream.resize(count * 512, 0);
-        [header, fat.iter().flat_map(|v| v.to_le_bytes()).collect(), directory, stream].concat()
+        data.resize(count * 512, 0);
+        let table = |t: &[u32]| t.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>();
+        let mini_fat = if mini { table(&mini_fat) } else { Vec::new() };
+        [header, table(&fat), directory, mini_fat, data].concat()
     }
 
     fn refused(bytes: &[u8], bound: Bound) {
@@ -443,6 +463,32 @@ pub(crate) mod tests {
             format: "XLS".into(),
         };
         assert_eq!(read_with(&bytes, &LIMITS), Ok(want));
+    }
+
+    #[test]
+    fn files_written_by_another_tool_still_import() {
+        // Written by Python's xlwt (BIFF8, shared strings, two sheets; see tests/golden).
+        let products = include_bytes!("../../tests/golden/xlwt-products.xls");
+        let rows: Vec<Vec<String>> = [["Название", "Цена", "Штрихкод"], ["Хлеб", "45.5", "4600000000013"], ["Молоко", "", "4600000000020"]]
+            .iter()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect();
+        assert_eq!(read_with(products, &LIMITS), Ok(Sheet { rows, format: "XLS".into() }));
+        refused(include_bytes!("../../tests/golden/xlwt-sparse.xls"), Bound::Cells);
+    }
+
+    #[test]
+    fn a_short_stream_is_read_from_the_mini_stream() {
+        let bytes = compound(&workbook(&[[label(0, 0, "name"), number(1, 0, 2.0)].concat()]), true);
+        assert_eq!(read_with(&bytes, &LIMITS), Ok(Sheet { rows: vec![vec!["name".into()], vec!["2".into()]], format: "XLS".into() }));
+        refused(&compound(&workbook(&[[label(0, 0, "name"), number(65_535, 255, 1.0)].concat()]), true), Bound::Cells);
+        // The mini FAT (sector 2, at byte 1536): mini sector 0 leads to itself, or past the
+        // mini stream.
+        for next in [0u32, 5] {
+            let mut damaged = bytes.clone();
+            damaged[1536..1540].copy_from_slice(&next.to_le_bytes());
+            unreadable(&damaged);
+        }
     }
 
     #[test]
