@@ -146,14 +146,15 @@ fn workbook_stream(bytes: &[u8]) -> Result<Vec<u8>, ReadError> {
         difat.extend(sector.chunks_exact(4).map(|b| u32_at(b, 0)));
         id = difat.pop().unwrap_or(ENDOFCHAIN);
     }
-    // The FAT: each sector once, so the table is at most as large as the file.
+    // The FAT, in calamine's order. Some writers fill the header's unused DIFAT slots with 0
+    // instead of FREESECT, so a sector may be listed more than once; the table stays within
+    // the file's sector count plus those 109 slots, whatever the DIFAT chain repeats.
+    let fat_ids: Vec<u32> = difat.into_iter().filter(|id| *id < DIFSECT).collect();
+    if fat_ids.len() > max_id as usize + 1 + 109 {
+        return Err(damaged("more FAT sectors listed than the file holds"));
+    }
     let mut fat = Vec::new();
-    let mut in_fat = vec![false; max_id as usize + 1];
-    for id in difat.into_iter().filter(|id| *id < DIFSECT) {
-        match in_fat.get_mut(id as usize) {
-            Some(s) if !*s => *s = true,
-            _ => return Err(damaged("a FAT sector is listed twice or lies outside the file")),
-        }
+    for id in fat_ids {
         fat.extend(sectors.get(id)?.chunks_exact(4).map(|b| u32_at(b, 0)));
     }
 
@@ -462,7 +463,11 @@ pub(crate) mod tests {
             rows: vec![vec!["name".into(), "".into(), "price".into()], vec!["Milk".into(), "".into(), "12.5".into()]],
             format: "XLS".into(),
         };
-        assert_eq!(read_with(&bytes, &LIMITS), Ok(want));
+        assert_eq!(read_with(&bytes, &LIMITS), Ok(want.clone()));
+        // Unused header DIFAT slots written as 0 rather than FREESECT list sector 0 again.
+        let mut zeroed = bytes.clone();
+        zeroed[80..512].fill(0);
+        assert_eq!(read_with(&zeroed, &LIMITS), Ok(want));
     }
 
     #[test]
