@@ -21,6 +21,7 @@ pub mod model;
 mod ods;
 pub mod read;
 pub mod store;
+mod xls;
 
 use std::collections::HashMap;
 

@@ -211,9 +211,11 @@ fn zipped(bytes: &[u8], limits: &Limits) -> Result<Sheet, ReadError> {
     Ok(Sheet { rows: grid.rows, format: format.to_string() })
 }
 
-/// XLS (BIFF in an OLE container): calamine parses every sheet when it opens the file; the
-/// cells it keeps are bounded by the file size (`import_limit_kb`), and the grid by `Limits`.
+/// XLS (BIFF in an OLE container): calamine parses every sheet when it opens the file, so
+/// `xls::prescan` first bounds what it will allocate (every sheet's declared and used area
+/// against `limits.cells`) and refuses sector chains that leave the file or loop.
 fn xls(bytes: &[u8], limits: &Limits) -> Result<Sheet, ReadError> {
+    super::xls::prescan(bytes, limits)?;
     let mut book = calamine::Xls::new(Cursor::new(bytes)).map_err(|e| ReadError::Spreadsheet(e.to_string()))?;
     let range = match book.worksheet_range_at(0) {
         Some(r) => r.map_err(|e| ReadError::Spreadsheet(e.to_string()))?,

@@ -55,6 +55,61 @@ fn ods(rows: u32, cols: u32) -> Vec<u8> {
     zip_of(&[("mimetype", b"application/vnd.oasis.opendocument.spreadsheet"), ("content.xml", content.as_bytes())])
 }
 
+/// An XLS (BIFF8 in a version-3 compound file) whose one sheet holds only the given (row,
+/// column, text) cells as LABEL records: the globals (BOF, BOUNDSHEET, EOF), the sheet (BOF,
+/// cells, EOF), padded to 4096 bytes so the stream sits in regular sectors.
+fn xls(cells: &[(u16, u16, &str)]) -> Vec<u8> {
+    fn record(kind: u16, data: &[u8]) -> Vec<u8> {
+        [kind.to_le_bytes().as_slice(), &(data.len() as u16).to_le_bytes(), data].concat()
+    }
+    let bof = |kind: u16| record(0x0809, &[0x0600u16.to_le_bytes().as_slice(), &kind.to_le_bytes(), &[0; 12]].concat());
+    let sheet_at = (bof(5).len() + 4 + 10 + 4) as u32;
+    let mut stream =
+        [bof(5), record(0x0085, &[sheet_at.to_le_bytes().as_slice(), &[0, 0, 2, 0], b"S1"].concat()), record(0x000A, &[]), bof(0x10)]
+            .concat();
+    for (row, col, text) in cells {
+        let utf16: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let head = [row.to_le_bytes().as_slice(), &col.to_le_bytes(), &[0, 0], &(utf16.len() as u16 / 2).to_le_bytes(), &[1]].concat();
+        stream.extend(record(0x0204, &[head, utf16].concat()));
+    }
+    stream.extend(record(0x000A, &[]));
+    stream.resize(stream.len().max(4096).next_multiple_of(512), 0);
+    let sectors = stream.len() / 512;
+    assert!(sectors + 2 <= 128, "one FAT sector");
+    let mut header = vec![0u8; 512];
+    header[..8].copy_from_slice(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
+    for (at, value) in [(24, 0x3Eu16), (26, 3), (28, 0xFFFE), (30, 9), (32, 6)] {
+        header[at..at + 2].copy_from_slice(&value.to_le_bytes());
+    }
+    for (at, value) in [(44, 1u32), (48, 1), (56, 4096), (60, 0xFFFF_FFFE), (68, 0xFFFF_FFFE), (76, 0)] {
+        header[at..at + 4].copy_from_slice(&value.to_le_bytes());
+    }
+    for i in 1..109 {
+        header[76 + 4 * i..80 + 4 * i].copy_from_slice(&u32::MAX.to_le_bytes());
+    }
+    // Sector 0 is the FAT, sector 1 the directory, then the stream's chain.
+    let mut fat = vec![u32::MAX; 128];
+    fat[0] = 0xFFFF_FFFD;
+    fat[1] = 0xFFFF_FFFE;
+    for i in 0..sectors {
+        fat[2 + i] = if i + 1 == sectors { 0xFFFF_FFFE } else { (3 + i) as u32 };
+    }
+    let entry = |name: &str, kind: u8, child: u32, start: u32, len: u32| {
+        let mut e = vec![0u8; 128];
+        let utf16: Vec<u8> = name.encode_utf16().chain([0]).flat_map(u16::to_le_bytes).collect();
+        e[..utf16.len()].copy_from_slice(&utf16);
+        e[64..66].copy_from_slice(&(utf16.len() as u16).to_le_bytes());
+        (e[66], e[67]) = (kind, 1);
+        for (at, value) in [(68, u32::MAX), (72, u32::MAX), (76, child), (116, start), (120, len)] {
+            e[at..at + 4].copy_from_slice(&value.to_le_bytes());
+        }
+        e
+    };
+    let mut directory = [entry("Root Entry", 5, 1, 0xFFFF_FFFE, 0), entry("Workbook", 2, u32::MAX, 2, stream.len() as u32)].concat();
+    directory.resize(512, 0);
+    [header, fat.iter().flat_map(|v| v.to_le_bytes()).collect(), directory, stream].concat()
+}
+
 /// A PNG whose header claims `width` × `height` RGB pixels over no real data.
 fn png_header(width: u32, height: u32) -> Vec<u8> {
     fn crc32(bytes: &[u8]) -> u32 {
@@ -105,6 +160,8 @@ async fn oversized_and_sparse_spreadsheets_are_refused_and_the_server_stays_up()
         ("bomb.xlsx", bomb, "распакованном"),
         ("rows.ods", ods(1_048_575, 1), "строк"),
         ("cols.ods", ods(1, 16_384), "колонок"),
+        // Old Excel: calamine would allocate the 65,536 × 256 range of these two cells.
+        ("sparse.xls", xls(&[(0, 0, "Название"), (65_535, 255, "x")]), "ячеек"),
     ];
     for (name, bytes, limit) in cases {
         let started = std::time::Instant::now();
@@ -119,6 +176,11 @@ async fn oversized_and_sparse_spreadsheets_are_refused_and_the_server_stays_up()
     let (s, _, p) = send(&t, &c, reqwest::Method::POST, "/api/v1/imports?file_name=ok.ods", ods(3, 1)).await;
     assert_eq!(s, StatusCode::CREATED, "{p}");
     assert_eq!((p["format"].as_str(), p["rows"].as_u64()), (Some("ODS"), Some(3)), "{p}");
+    let (s, _, p) =
+        send(&t, &c, reqwest::Method::POST, "/api/v1/imports?file_name=ok.xls", xls(&[(0, 0, "Название"), (1, 0, "Чай"), (2, 0, "Сахар")]))
+            .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    assert_eq!((p["format"].as_str(), p["rows"].as_u64()), (Some("XLS"), Some(2)), "{p}");
     t.assert_consistent();
 }
 
@@ -190,6 +252,12 @@ async fn fuzzing_uploads_with_oversized_and_sparse_files_never_yields_a_server_e
             let mut all: Vec<(u32, u16, &str)> = vec![(0, 0, h.as_str())];
             all.extend(cells.iter().map(|(r, c, v)| (*r, *c, v.as_str())));
             ("xlsx", xlsx(&all))
+        }),
+        // XLS with a header and a few cells anywhere in the sheet.
+        (header.clone(), prop::collection::vec((0u16..=65_535, 0u16..=255, "[0-9a-zа-я]{1,8}"), 0..4)).prop_map(|(h, cells)| {
+            let mut all: Vec<(u16, u16, &str)> = vec![(0, 0, h.as_str())];
+            all.extend(cells.iter().map(|(r, c, v)| (*r, *c, v.as_str())));
+            ("xls", xls(&all))
         }),
         // ODS with repeated rows and cells.
         (0u32..2_000_000, 0u32..20_000).prop_map(|(rows, cols)| ("ods", ods(rows, cols.max(1)))),
