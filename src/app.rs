@@ -39,6 +39,45 @@ pub struct App {
     /// `heavy_jobs` of each box-wide, so a burst of uploads cannot multiply their memory.
     pub sheet_slots: Arc<tokio::sync::Semaphore>,
     pub image_slots: Arc<tokio::sync::Semaphore>,
+    /// The storage probe behind `/healthz`.
+    pub liveness: Arc<Liveness>,
+}
+
+/// The storage write probe of `/healthz`: one at a time, and when did one last succeed. A
+/// long write (an import's preview) holds the single writer for a second or more; meanwhile a
+/// probe that succeeded within [`Liveness::FRESH`] still counts, so a supervisor gets its
+/// answer in milliseconds, while a writer stuck for longer turns `/healthz` into 503.
+pub struct Liveness {
+    in_flight: std::sync::atomic::AtomicBool,
+    last_ok: std::sync::Mutex<std::time::Instant>,
+}
+
+impl Liveness {
+    /// How long a successful probe vouches for the writer.
+    pub const FRESH: std::time::Duration = std::time::Duration::from_secs(30);
+
+    fn new() -> Liveness {
+        // Opening the data file wrote to it (schema stamp, migrations): that was a probe.
+        Liveness { in_flight: std::sync::atomic::AtomicBool::new(false), last_ok: std::sync::Mutex::new(std::time::Instant::now()) }
+    }
+
+    /// Claims the probe; `false` when one is already running.
+    pub fn begin(&self) -> bool {
+        !self.in_flight.swap(true, std::sync::atomic::Ordering::AcqRel)
+    }
+
+    /// Ends the claimed probe with its outcome.
+    pub fn end(&self, ok: bool) {
+        if ok && let Ok(mut last) = self.last_ok.lock() {
+            *last = std::time::Instant::now();
+        }
+        self.in_flight.store(false, std::sync::atomic::Ordering::Release);
+    }
+
+    /// A probe succeeded within [`Liveness::FRESH`].
+    pub fn fresh(&self) -> bool {
+        self.last_ok.lock().map(|last| last.elapsed() < Self::FRESH).unwrap_or(false)
+    }
 }
 
 /// Which kind of heavy parse a job is, each with its own slots.
@@ -72,6 +111,7 @@ impl App {
                 .map_err(|e| Error::Internal(format!("http client: {e}")))?,
             tables: Arc::new(crate::schema::all_tables()),
             sheet_slots: Arc::new(tokio::sync::Semaphore::new(config.heavy_jobs.max(1))),
+            liveness: Arc::new(Liveness::new()),
             image_slots: Arc::new(tokio::sync::Semaphore::new(config.heavy_jobs.max(1))),
             config: Arc::new(config),
             clock,

@@ -243,15 +243,32 @@ pub struct Health {
     pub status: String,
 }
 
-/// Liveness plus a write through the storage engine (not fsynced on its own).
+/// Liveness plus a write through the storage engine (not fsynced on its own), answered within
+/// about 50 ms even while a long write holds the writer (see [`crate::app::Liveness`]).
 #[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, body = Health), (status = 503, body = problem::Problem)))]
 pub async fn healthz(State(app): State<App>) -> Response {
     let now = app.now();
     let db = app.db.clone();
-    let probe = db.clone();
-    let ok = tokio::task::spawn_blocking(move || probe.write_volatile(|tx| tx.set_meta("health_probe", now.0 as u64))).await;
+    // A write probe, unless one is already running; its answer is awaited at most 50 ms.
+    // Meanwhile (a long import preview holds the writer) a recent successful probe counts.
+    let probed = match app.liveness.begin() {
+        true => {
+            let (probe, liveness) = (db.clone(), app.liveness.clone());
+            let run = tokio::task::spawn_blocking(move || {
+                let ok = probe.write_volatile(|tx| tx.set_meta("health_probe", now.0 as u64)).is_ok();
+                liveness.end(ok);
+                ok
+            });
+            tokio::time::timeout(std::time::Duration::from_millis(50), run).await.ok().map(|r| r.unwrap_or(false))
+        }
+        false => None,
+    };
+    let ok = match probed {
+        Some(ok) => ok,
+        None => app.liveness.fresh(),
+    };
     match ok {
-        Ok(Ok(())) if db.broken().is_none() => Json(Health { status: "ok".into() }).into_response(),
+        true if db.broken().is_none() => Json(Health { status: "ok".into() }).into_response(),
         _ => {
             // 503, kept by `localize`: the server cannot write and (when the file needs to be
             // reopened) is about to exit for its supervisor to restart it.

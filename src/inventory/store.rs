@@ -343,9 +343,9 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
                 Ok(true)
             },
         )?;
-        for item in &moved {
-            if !items.contains(item) {
-                problems.push(format!("stock {cid}/{}/{}: movements without a balance", item.0, item.1));
+        for (wh, p) in &moved {
+            if tx.get(BALANCES, (cid, *wh, *p))?.is_none() {
+                problems.push(format!("stock {cid}/{wh}/{p}: movements without a balance"));
             }
         }
         for (wh, p) in items {
@@ -406,29 +406,27 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
 fn verify_projections(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
     let mut problems = Vec::new();
     for (cid, _) in tx.list(crate::tenancy::store::COMPANIES, 0, u64::MAX, usize::MAX)? {
-        let mut expected = std::collections::BTreeMap::new();
+        // Row by row with lookups, never both tables in memory: a 300,000-product company
+        // would otherwise hold two maps of every stock row at once.
         let mut totals: std::collections::BTreeMap<u64, StockTotal> = std::collections::BTreeMap::new();
-        for ((_, wh, p), bal) in tx.list(BALANCES, (cid, 0, 0), (cid, u64::MAX, u64::MAX), usize::MAX)? {
+        tx.range(BALANCES, (cid, 0, 0), (cid, u64::MAX, u64::MAX), false, usize::MAX, |(_, wh, p), bal| {
             let row = stock_row(&bal, tx.get(PRODUCTS, (cid, p))?.as_ref());
             let t = totals.entry(wh).or_default();
             t.items += 1;
             t.value += row.value;
             t.sale_value += round_money(row.qty * row.price);
-            expected.insert((wh, p), row);
-        }
-        let stored: std::collections::BTreeMap<(u64, u64), StockRow> = tx
-            .list(STOCK_ROWS, (cid, 0, 0), (cid, u64::MAX, u64::MAX), usize::MAX)?
-            .into_iter()
-            .map(|((_, wh, p), r)| ((wh, p), r))
-            .collect();
-        for (k, row) in &expected {
-            if stored.get(k) != Some(row) {
-                problems.push(format!("stock row {cid}/{}/{}: stored {:?}, expected {row:?}", k.0, k.1, stored.get(k)));
+            let stored = tx.get(STOCK_ROWS, (cid, wh, p))?;
+            if stored.as_ref() != Some(&row) {
+                problems.push(format!("stock row {cid}/{wh}/{p}: stored {stored:?}, expected {row:?}"));
             }
-        }
-        for k in stored.keys().filter(|k| !expected.contains_key(k)) {
-            problems.push(format!("stock row {cid}/{}/{}: no balance behind it", k.0, k.1));
-        }
+            Ok(true)
+        })?;
+        tx.range(STOCK_ROWS, (cid, 0, 0), (cid, u64::MAX, u64::MAX), false, usize::MAX, |(_, wh, p), _: StockRow| {
+            if tx.get(BALANCES, (cid, wh, p))?.is_none() {
+                problems.push(format!("stock row {cid}/{wh}/{p}: no balance behind it"));
+            }
+            Ok(true)
+        })?;
         let stored_totals: std::collections::BTreeMap<u64, StockTotal> =
             tx.list(STOCK_TOTALS, (cid, 0), (cid, u64::MAX), usize::MAX)?.into_iter().map(|((_, wh), t)| (wh, t)).collect();
         if stored_totals != totals {
