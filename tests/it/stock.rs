@@ -252,3 +252,36 @@ async fn barcodes_plu_and_deletion_rules() {
     );
     t.assert_consistent();
 }
+
+/// `check` compares every stock row with the balance behind it, and finds rows with none.
+#[tokio::test]
+async fn check_finds_a_tampered_and_an_orphan_stock_row() {
+    use dukan::inventory::store::STOCK_ROWS;
+    let t = TestApp::spawn().await;
+    let s = shop(&t, "owner@tamper.kg").await;
+    let (st, r) = doc(
+        &t,
+        &s.c,
+        json!({"kind": "receipt", "warehouse": s.main, "lines": [{"product": s.milk, "qty": "5", "cost": "85"}], "post": true}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{r}");
+    t.assert_consistent();
+    let rows = t.app.db.read().expect("read").list(STOCK_ROWS, (0, 0, 0), (u64::MAX, u64::MAX, u64::MAX), 10).expect("rows");
+    assert_eq!(rows.len(), 1, "one item has stock");
+    let ((cid, wh, p), row) = rows[0].clone();
+    t.app
+        .db
+        .write(move |tx| {
+            let mut changed = row.clone();
+            changed.qty += rust_decimal::Decimal::ONE;
+            tx.insert(STOCK_ROWS, (cid, wh, p), &changed)?;
+            tx.insert(STOCK_ROWS, (cid, wh, p + 1_000_000), &row)?;
+            Ok::<(), dukan::error::Error>(())
+        })
+        .await
+        .expect("tamper");
+    let problems = dukan::check::run(&t.app.db).expect("check runs");
+    let about = |needle: &str| problems.iter().filter(|p| p.contains(needle)).count();
+    assert_eq!((about(&format!("stock row {cid}/{wh}/{p}: stored")), about("no balance behind it")), (1, 1), "{problems:#?}");
+}
