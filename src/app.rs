@@ -147,7 +147,10 @@ impl App {
         };
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            job()
+            let done = job();
+            // A decode or parse touches up to a few hundred megabytes; hand what it freed back.
+            crate::release_memory();
+            done
         })
         .await
         .map_err(|e| Error::Internal(format!("{kind:?} job: {e}")))?
