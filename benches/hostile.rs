@@ -13,25 +13,15 @@
 //! Knobs: `DUKAN_BENCH_IMPORT_ROWS` (default 100000), `DUKAN_BENCH_IMAGE_W`/`_H` (default
 //! 6000 × 4000), `DUKAN_BENCH_SLOW` (default 1000 clients), `DUKAN_BENCH_SLOW_SECS` (default 30).
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn dukan() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_dukan"));
-    c.env("DUKAN_BACKUP_DAILY_AT", "").env("DUKAN_LOG", "warn");
-    c
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(18_083)
 }
 
 /// Lets this process hold a thousand sockets (the soft limit is often 1,024).
@@ -47,89 +37,24 @@ fn raise_fd_limit() -> u64 {
     lim.rlim_cur
 }
 
-fn proc_kb(pid: u32, field: &str) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .unwrap_or(0.0)
-}
-
 fn rss_mb(pid: u32) -> f64 {
-    proc_kb(pid, "VmRSS:") / 1024.0
+    common::status_mb(pid, "VmRSS:").unwrap_or(0.0)
 }
 
 /// The peak RSS since the last `reset_peak` (VmHWM).
 fn peak_mb(pid: u32) -> f64 {
-    proc_kb(pid, "VmHWM:") / 1024.0
+    common::status_mb(pid, "VmHWM:").unwrap_or(0.0)
 }
 
 fn reset_peak(pid: u32) {
     let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
 }
 
-fn healthz_once(port: u16) -> Result<Duration, String> {
-    let t0 = Instant::now();
-    let mut s = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2)).map_err(|e| e.to_string())?;
-    s.set_read_timeout(Some(Duration::from_secs(2))).map_err(|e| e.to_string())?;
-    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").map_err(|e| e.to_string())?;
-    let mut buf = [0u8; 16];
-    let n = s.read(&mut buf).map_err(|e| e.to_string())?;
-    match buf[..n].starts_with(b"HTTP/1.1 200") {
-        true => Ok(t0.elapsed()),
-        false => Err(String::from_utf8_lossy(&buf[..n]).into_owned()),
-    }
-}
-
-/// Samples `/healthz` every 50 ms until stopped.
-struct Sampler {
-    stop: Arc<AtomicBool>,
-    samples: Arc<Mutex<(Vec<Duration>, usize)>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Sampler {
-    fn start(port: u16) -> Sampler {
-        let stop = Arc::new(AtomicBool::new(false));
-        let samples = Arc::new(Mutex::new((Vec::new(), 0usize)));
-        let (s, out) = (stop.clone(), samples.clone());
-        let thread = std::thread::spawn(move || {
-            while !s.load(Ordering::Relaxed) {
-                let r = healthz_once(port);
-                if let Ok(mut o) = out.lock() {
-                    match r {
-                        Ok(d) => o.0.push(d),
-                        Err(_) => o.1 += 1,
-                    }
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        });
-        Sampler { stop, samples, thread: Some(thread) }
-    }
-
-    /// (samples, p99 ms, max ms, failures)
-    fn finish(mut self) -> (usize, f64, f64, usize) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-        let (mut lat, failures) = self.samples.lock().map(|o| o.clone()).unwrap_or_default();
-        lat.sort();
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        let p99 = lat.get(((lat.len() as f64 - 1.0) * 0.99).round() as usize).copied().map(ms).unwrap_or(0.0);
-        let max = lat.last().copied().map(ms).unwrap_or(0.0);
-        (lat.len(), p99, max, failures)
-    }
-}
-
 struct Row {
     phase: String,
     peak: f64,
     after: f64,
-    health: (usize, f64, f64, usize),
+    health: common::Health,
     outcome: String,
 }
 
@@ -139,7 +64,7 @@ fn print_rows(rows: &[Row]) {
     for r in rows {
         println!(
             "| {} | {:.0} MB | {:.0} MB | {} | {:.1} ms | {:.1} ms | {} | {} |",
-            r.phase, r.peak, r.after, r.health.0, r.health.1, r.health.2, r.health.3, r.outcome
+            r.phase, r.peak, r.after, r.health.samples, r.health.p99_ms, r.health.max_ms, r.health.failed, r.outcome
         );
     }
 }
@@ -147,7 +72,7 @@ fn print_rows(rows: &[Row]) {
 /// Runs `work` as one phase: resets the peak, samples health, reports.
 async fn phase<F: std::future::Future<Output = String>>(name: &str, pid: u32, port: u16, work: F) -> Row {
     reset_peak(pid);
-    let sampler = Sampler::start(port);
+    let sampler = common::Sampler::start(port);
     let outcome = work.await;
     // Let the server settle and the sampler see the aftermath.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -298,14 +223,15 @@ async fn main() {
     let slow_secs = env("DUKAN_BENCH_SLOW_SECS", 30) as u64;
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let data = dir.path().join("data");
-    let demo = dukan().args(["demo", "--data", data.to_str().unwrap_or(".")]).output().unwrap_or_else(|e| panic!("dukan demo: {e}"));
+    let demo =
+        common::dukan().args(["demo", "--data", data.to_str().unwrap_or(".")]).output().unwrap_or_else(|e| panic!("dukan demo: {e}"));
     let out = String::from_utf8_lossy(&demo.stdout);
     let field = |name: &str| out.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.trim().to_string()).unwrap_or_default();
     let (email, password) = (field("email:"), field("password:"));
     assert!(!email.is_empty(), "demo printed no login: {out}");
 
-    let port = free_port();
-    let mut child: Child = dukan()
+    let port = common::free_port();
+    let mut child: Child = common::dukan()
         .args(["serve", "--data", data.to_str().unwrap_or("."), "--listen", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -313,7 +239,7 @@ async fn main() {
         .unwrap_or_else(|e| panic!("spawn dukan: {e}"));
     let pid = child.id();
     let t0 = Instant::now();
-    while healthz_once(port).is_err() {
+    while common::healthz(port).is_none() {
         assert!(t0.elapsed() < Duration::from_secs(60), "server did not become healthy");
         std::thread::sleep(Duration::from_millis(20));
     }
