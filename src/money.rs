@@ -107,6 +107,113 @@ pub mod compact {
     }
 }
 
+/// How people read numbers and money: the one formatting used by pages, receipts and
+/// documents. Russian groups thousands with a no-break space and uses a decimal comma
+/// (`108 914,01 сом`); English groups with commas and a decimal point (`108,914.01 KGS`).
+/// The wire format (JSON, CSV, XLSX) stays plain `108914.01`: see [`round_money`].
+pub mod display {
+    use rust_decimal::Decimal;
+
+    use super::{MONEY_DP, round_money};
+    use crate::country::Currency;
+    use crate::i18n::Lang;
+
+    /// The thousands separator of Russian text: a no-break space, so an amount never wraps.
+    pub const RU_GROUP: char = '\u{a0}';
+
+    /// `d` with exactly `places` decimals (half-up), grouped for `lang`.
+    pub fn number(lang: Lang, d: Decimal, places: u32) -> String {
+        let rounded = d.round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        let plain = format!("{:.*}", places as usize, rounded.abs());
+        let (whole, fraction) = plain.split_once('.').unwrap_or((&plain, ""));
+        let (group, point) = match lang {
+            Lang::Ru => (RU_GROUP, ','),
+            Lang::En => (',', '.'),
+        };
+        let mut out = String::with_capacity(plain.len() + whole.len() / 3 + 1);
+        if rounded.is_sign_negative() && !rounded.is_zero() {
+            out.push('-');
+        }
+        for (i, c) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i) % 3 == 0 {
+                out.push(group);
+            }
+            out.push(c);
+        }
+        if !fraction.is_empty() {
+            out.push(point);
+            out.push_str(fraction);
+        }
+        out
+    }
+
+    /// An amount with its two places, grouped, without a currency: table cells.
+    pub fn amount(lang: Lang, d: Decimal) -> String {
+        number(lang, round_money(d), MONEY_DP)
+    }
+
+    /// A quantity without trailing zeros ("3", "0,125" in Russian).
+    pub fn qty(lang: Lang, d: Decimal) -> String {
+        let n = d.normalize();
+        number(lang, n, n.scale())
+    }
+
+    /// The currency as a reader names it: `сом`/`₽` in Russian, the ISO code in English.
+    pub fn currency(lang: Lang, currency: Currency) -> &'static str {
+        match (lang, currency) {
+            (Lang::Ru, Currency::KGS) => "сом",
+            (Lang::Ru, Currency::RUB) => "₽",
+            (Lang::En, c) => c.code(),
+        }
+    }
+
+    /// An amount with its currency: `108 914,01 сом`, `108,914.01 KGS`.
+    pub fn money(lang: Lang, d: Decimal, c: Currency) -> String {
+        format!(
+            "{}{}{}",
+            amount(lang, d),
+            match lang {
+                Lang::Ru => RU_GROUP,
+                Lang::En => ' ',
+            },
+            currency(lang, c)
+        )
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn d(s: &str) -> Decimal {
+            s.parse().expect("decimal")
+        }
+
+        #[test]
+        fn amounts_read_the_way_each_language_writes_them() {
+            let nb = RU_GROUP;
+            for (lang, value, expected) in [
+                (Lang::Ru, "108914.005", format!("108{nb}914,01{nb}сом")),
+                (Lang::En, "108914.005", "108,914.01 KGS".to_string()),
+                (Lang::Ru, "0", format!("0,00{nb}сом")),
+                (Lang::En, "-1234567.5", "-1,234,567.50 KGS".to_string()),
+                (Lang::En, "999.999", "1,000.00 KGS".to_string()),
+                (Lang::Ru, "-0.001", format!("0,00{nb}сом")),
+            ] {
+                assert_eq!(money(lang, d(value), Currency::KGS), expected, "{lang:?} {value}");
+            }
+            assert_eq!(money(Lang::Ru, d("5"), Currency::RUB), format!("5,00{nb}₽"));
+            assert_eq!(money(Lang::En, d("5"), Currency::RUB), "5.00 RUB");
+        }
+
+        #[test]
+        fn quantities_drop_trailing_zeros() {
+            assert_eq!(qty(Lang::Ru, d("0.1250")), "0,125");
+            assert_eq!(qty(Lang::En, d("12000.000")), "12,000");
+            assert_eq!(amount(Lang::En, d("12.5")), "12.50");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

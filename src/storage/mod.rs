@@ -24,7 +24,7 @@ mod tx;
 pub use codec::{Record, Table, TableInfo};
 pub use file::{FileTimes, Timings};
 pub use migrate::SCHEMA_VERSION;
-pub use tx::{ReadTx, TableMut, WriteTx};
+pub use tx::{Read, ReadTx, TableMut, WriteTx};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};

@@ -91,6 +91,79 @@ fn list_in<K: OwnedKey, V: Record, T: ReadableTable<K, Pc<V>>>(
     Ok(out)
 }
 
+/// Reads that work the same in both transaction kinds. A query written once over
+/// `tx: &impl Read` serves a page (inside a read transaction) and a command (inside its write
+/// transaction, seeing its own uncommitted rows); nothing needs a `_w` twin.
+pub trait Read {
+    fn get<'k, K: redb::Key + 'static, V: Record>(
+        &self,
+        table: Table<K, V>,
+        key: impl Borrow<K::SelfType<'k>>,
+    ) -> Result<Option<V>, StorageError>;
+
+    /// Calls `f` for each row with `lo <= key <= hi`, ascending (or descending), at most
+    /// `limit` rows, until `f` returns `false`.
+    fn range<K: OwnedKey, V: Record>(
+        &self,
+        table: Table<K, V>,
+        lo: K,
+        hi: K,
+        reverse: bool,
+        limit: usize,
+        f: impl FnMut(K, V) -> Result<bool, StorageError>,
+    ) -> Result<(), StorageError>;
+
+    /// Collects up to `limit` rows of `lo..=hi`.
+    fn list<K: OwnedKey, V: Record>(&self, table: Table<K, V>, lo: K, hi: K, limit: usize) -> Result<Vec<(K, V)>, StorageError>;
+
+    /// Rows in the table.
+    fn len<K: redb::Key + 'static, V: Record>(&self, table: Table<K, V>) -> Result<u64, StorageError>;
+
+    /// A box-level meta value.
+    fn meta(&self, key: &str) -> Result<Option<u64>, StorageError>;
+}
+
+macro_rules! read_by_inherent {
+    ($tx:ty) => {
+        impl Read for $tx {
+            fn get<'k, K: redb::Key + 'static, V: Record>(
+                &self,
+                table: Table<K, V>,
+                key: impl Borrow<K::SelfType<'k>>,
+            ) -> Result<Option<V>, StorageError> {
+                <$tx>::get(self, table, key)
+            }
+
+            fn range<K: OwnedKey, V: Record>(
+                &self,
+                table: Table<K, V>,
+                lo: K,
+                hi: K,
+                reverse: bool,
+                limit: usize,
+                f: impl FnMut(K, V) -> Result<bool, StorageError>,
+            ) -> Result<(), StorageError> {
+                <$tx>::range(self, table, lo, hi, reverse, limit, f)
+            }
+
+            fn list<K: OwnedKey, V: Record>(&self, table: Table<K, V>, lo: K, hi: K, limit: usize) -> Result<Vec<(K, V)>, StorageError> {
+                <$tx>::list(self, table, lo, hi, limit)
+            }
+
+            fn len<K: redb::Key + 'static, V: Record>(&self, table: Table<K, V>) -> Result<u64, StorageError> {
+                <$tx>::len(self, table)
+            }
+
+            fn meta(&self, key: &str) -> Result<Option<u64>, StorageError> {
+                <$tx>::meta(self, key)
+            }
+        }
+    };
+}
+
+read_by_inherent!(ReadTx);
+read_by_inherent!(WriteTx);
+
 impl ReadTx {
     pub(super) fn new(tx: redb::ReadTransaction) -> ReadTx {
         ReadTx { tx }
@@ -218,6 +291,10 @@ impl WriteTx {
 
     pub fn list<K: OwnedKey, V: Record>(&self, table: Table<K, V>, lo: K, hi: K, limit: usize) -> Result<Vec<(K, V)>, StorageError> {
         list_in(&self.tx.open_table(table.def())?, table.name, lo, hi, limit)
+    }
+
+    pub fn len<K: redb::Key + 'static, V: Record>(&self, table: Table<K, V>) -> Result<u64, StorageError> {
+        Ok(self.tx.open_table(table.def())?.len()?)
     }
 
     /// A fresh id, unique across the whole box and increasing.

@@ -32,7 +32,7 @@ use crate::country::Country;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::i18n::Lang;
 use crate::ids::{BranchId, CompanyId, PlanId, RoleId, UserId};
-use crate::storage::{ReadTx, WriteTx};
+use crate::storage::{Read, ReadTx, WriteTx};
 use model::{Branch, Company, Legal, Plan, Role, SystemRole, User};
 use store::{BRANCHES, COMPANIES, LOGINS, PLANS, ROLES};
 
@@ -81,6 +81,16 @@ pub enum Creator<'a> {
     FirstRun { ip: &'a str },
     Platform(&'a Actor),
     Cli,
+}
+
+/// The company's time zone (an IANA name such as `Asia/Bishkek`): every "today", every day
+/// boundary of a report and every printed time is taken in it. A company that does not exist
+/// is an error, never a silent fall back to UTC.
+pub fn timezone(tx: &impl Read, company: CompanyId) -> Result<String> {
+    match store::company(tx, company)? {
+        Some(c) => Ok(c.timezone),
+        None => Err(Error::NotFound),
+    }
 }
 
 pub fn is_set_up(tx: &ReadTx) -> Result<bool> {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{Branch, Company, Plan, Role, SystemRole, User};
 use crate::ids::{CompanyId, UserId};
-use crate::storage::{ReadTx, Record, StorageError, Table, TableInfo, WriteTx};
+use crate::storage::{Read, ReadTx, Record, StorageError, Table, TableInfo, WriteTx};
 
 pub const COMPANIES: Table<u64, Company> = Table::new("companyid_company");
 pub const BRANCHES: Table<(u64, u64), Branch> = Table::new("company_branchid_branch");
@@ -51,23 +51,23 @@ pub fn put_user(tx: &mut WriteTx, company: CompanyId, old: Option<&User>, new: &
     tx.insert(USERS, (company.0, new.id.0), new)
 }
 
-pub fn company(tx: &ReadTx, id: CompanyId) -> Result<Option<Company>, StorageError> {
+pub fn company(tx: &impl Read, id: CompanyId) -> Result<Option<Company>, StorageError> {
     tx.get(COMPANIES, id.0)
 }
 
-pub fn users(tx: &ReadTx, company: CompanyId) -> Result<Vec<User>, StorageError> {
+pub fn users(tx: &impl Read, company: CompanyId) -> Result<Vec<User>, StorageError> {
     Ok(tx.list(USERS, (company.0, 0), (company.0, u64::MAX), usize::MAX)?.into_iter().map(|(_, u)| u).collect())
 }
 
-pub fn branches(tx: &ReadTx, company: CompanyId) -> Result<Vec<Branch>, StorageError> {
+pub fn branches(tx: &impl Read, company: CompanyId) -> Result<Vec<Branch>, StorageError> {
     Ok(tx.list(BRANCHES, (company.0, 0), (company.0, u64::MAX), usize::MAX)?.into_iter().map(|(_, b)| b).collect())
 }
 
-pub fn roles(tx: &ReadTx, company: CompanyId) -> Result<Vec<Role>, StorageError> {
+pub fn roles(tx: &impl Read, company: CompanyId) -> Result<Vec<Role>, StorageError> {
     Ok(tx.list(ROLES, (company.0, 0), (company.0, u64::MAX), usize::MAX)?.into_iter().map(|(_, r)| r).collect())
 }
 
-pub fn plans(tx: &ReadTx) -> Result<Vec<Plan>, StorageError> {
+pub fn plans(tx: &impl Read) -> Result<Vec<Plan>, StorageError> {
     Ok(tx.list(PLANS, 0, u64::MAX, usize::MAX)?.into_iter().map(|(_, p)| p).collect())
 }
 
