@@ -11,8 +11,8 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use crate::ids::{
-    BackupId, BranchId, BrandId, CashBoxId, CategoryId, ClientId, CompanyId, DocumentId, ImageId, ImportId, PlanId, PrinterId,
-    ProductId, RoleId, SaleId, ShiftId, UserId, WarehouseId,
+    BackupId, BranchId, BrandId, CashBoxId, CategoryId, ClientId, CompanyId, DocumentId, ImageId, ImportId, PlanId, PrinterId, ProductId,
+    RoleId, SaleId, ShiftId, UserId, WarehouseId,
 };
 
 macro_rules! u64_key {
@@ -85,15 +85,14 @@ u64_key!(
 
 #[cfg(test)]
 mod tests {
-    use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+    use redb::{ReadableDatabase, TableDefinition};
 
     use super::*;
 
     const RAW: TableDefinition<(u64, u64), u64> = TableDefinition::new("company_productid_n");
     const TYPED: TableDefinition<(CompanyId, ProductId), u64> = TableDefinition::new("company_productid_n");
     const RAW_LONG: TableDefinition<(u64, u64, u64, u64), u64> = TableDefinition::new("company_wh_product_date_n");
-    const TYPED_LONG: TableDefinition<(CompanyId, WarehouseId, ProductId, u64), u64> =
-        TableDefinition::new("company_wh_product_date_n");
+    const TYPED_LONG: TableDefinition<(CompanyId, WarehouseId, ProductId, u64), u64> = TableDefinition::new("company_wh_product_date_n");
 
     #[test]
     fn ids_encode_name_and_sort_as_the_u64_they_wrap() {
@@ -137,10 +136,7 @@ mod tests {
             .collect();
         assert_eq!(rows, vec![((CompanyId(7), ProductId(2)), 2), ((CompanyId(7), ProductId(300)), 1)]);
         let long = r.open_table(TYPED_LONG).expect("long typed table");
-        assert_eq!(
-            long.get((CompanyId(7), WarehouseId(1), ProductId(2), 1_700_000_000_000)).expect("get").map(|v| v.value()),
-            Some(4)
-        );
+        assert_eq!(long.get((CompanyId(7), WarehouseId(1), ProductId(2), 1_700_000_000_000)).expect("get").map(|v| v.value()), Some(4));
         drop((t, long, r));
 
         // And a table created with typed keys is still a `u64` table to an older binary.
