@@ -289,7 +289,7 @@ pub fn demo_pos(db: &Db, now: Ts, a: &Actor, products: &[(ProductId, bool)], mai
     use crate::tenancy::{branches, users};
 
     let c = a.company;
-    let tz = db.read()?.get(crate::tenancy::store::COMPANIES, c.0)?.map(|co| co.timezone).unwrap_or_default();
+    let tz = crate::tenancy::timezone(&db.read()?, c)?;
     let first_branch = crate::tenancy::store::branches(&db.read()?, c)?.first().map(|b| b.id);
     let (cashiers, boxes) = db.write_blocking(|tx| -> Result<_> {
         let draft = branches::BranchDraft { name: "Ошский рынок".into(), active: true, ..branches::BranchDraft::default() };

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod model;
 pub mod report;
 pub mod store;
+pub mod take;
 
 use std::collections::BTreeMap;
 
@@ -26,7 +27,7 @@ use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result, Shortage};
 use crate::ids::{BranchId, CompanyId, DocumentId, ProductId, WarehouseId};
 use crate::money::{parse_money, parse_qty, round_money};
-use crate::storage::WriteTx;
+use crate::storage::{Read, WriteTx};
 use crate::tenancy::model::parse_name;
 use crate::tenancy::perms::Perm;
 use engine::{Policy, Refusal};
@@ -275,8 +276,8 @@ pub fn post(tx: &mut WriteTx, actor: &Actor, now: Ts, id: DocumentId) -> Result<
     if doc.status != DocStatus::Draft {
         return Err(Error::WrongState { state: if doc.status == DocStatus::Posted { "posted" } else { "cancelled" } });
     }
-    let settings = tx.get(SETTINGS, c.0)?.unwrap_or_default();
-    let tz = tx.get(crate::tenancy::store::COMPANIES, c.0)?.map(|co| co.timezone).unwrap_or_default();
+    let settings = store::settings(tx, c)?;
+    let tz = crate::tenancy::timezone(tx, c)?;
     check_period(&settings, doc.date, &tz)?;
     for w in std::iter::once(doc.warehouse).chain(doc.to_warehouse) {
         if !tx.get(WAREHOUSES, (c.0, w.0))?.is_some_and(|w| w.active) {
@@ -345,8 +346,8 @@ pub fn cancel(tx: &mut WriteTx, actor: &Actor, now: Ts, id: DocumentId) -> Resul
     if doc.status != DocStatus::Posted {
         return Err(Error::WrongState { state: if doc.status == DocStatus::Draft { "draft" } else { "cancelled" } });
     }
-    let settings = tx.get(SETTINGS, c.0)?.unwrap_or_default();
-    let tz = tx.get(crate::tenancy::store::COMPANIES, c.0)?.map(|co| co.timezone).unwrap_or_default();
+    let settings = store::settings(tx, c)?;
+    let tz = crate::tenancy::timezone(tx, c)?;
     check_period(&settings, doc.date, &tz)?;
     let mut starts: BTreeMap<(u64, u64), (i64, u64, u64)> = BTreeMap::new();
     let mut reversals = Vec::new();
@@ -454,7 +455,7 @@ pub(crate) fn blank_move(id: u64, doc: DocumentId, kind: MoveKind, intent: Inten
 }
 
 /// Stock on hand just before `date` (movements dated earlier, and those of the same instant).
-fn qty_before(tx: &WriteTx, c: CompanyId, wh: WarehouseId, p: ProductId, date: i64) -> Result<Decimal> {
+fn qty_before(tx: &impl Read, c: CompanyId, wh: WarehouseId, p: ProductId, date: i64) -> Result<Decimal> {
     let mut q = Decimal::ZERO;
     tx.range(MOVES, (c.0, wh.0, p.0, 0, 0, 0), (c.0, wh.0, p.0, store::date_key(date), u64::MAX, u64::MAX), true, 1, |_, m| {
         q = m.qty_after;
@@ -465,8 +466,8 @@ fn qty_before(tx: &WriteTx, c: CompanyId, wh: WarehouseId, p: ProductId, date: i
 
 /// The unit cost a count surplus enters at: the average of what is on hand, else the purchase
 /// price.
-fn unit_cost(tx: &WriteTx, c: CompanyId, wh: WarehouseId, p: ProductId) -> Result<Decimal> {
-    let bal = tx.get(BALANCES, (c.0, wh.0, p.0))?.unwrap_or_default();
+fn unit_cost(tx: &impl Read, c: CompanyId, wh: WarehouseId, p: ProductId) -> Result<Decimal> {
+    let bal = store::balance(tx, c, wh, p)?;
     if bal.qty > Decimal::ZERO && bal.value > Decimal::ZERO {
         return Ok(bal.value / bal.qty);
     }
@@ -475,8 +476,20 @@ fn unit_cost(tx: &WriteTx, c: CompanyId, wh: WarehouseId, p: ProductId) -> Resul
 
 /// Re-costs items from their earliest touched movement, following transfer partners whose
 /// cost changed, until nothing changes. A refusal names the product and warehouse.
-pub fn recost_items(tx: &mut WriteTx, c: CompanyId, mut work: BTreeMap<(u64, u64), (i64, u64, u64)>, settings: &Settings) -> Result<()> {
+pub fn recost_items(tx: &mut WriteTx, c: CompanyId, work: BTreeMap<(u64, u64), (i64, u64, u64)>, settings: &Settings) -> Result<()> {
     let mut l = store::Ledger::open(tx, c)?;
+    recost_with(tx, &mut l, work, settings)
+}
+
+/// [`recost_items`] through a ledger the caller already holds open (`tx` only names the
+/// warehouse of a refusal).
+pub(crate) fn recost_with(
+    tx: &WriteTx,
+    l: &mut store::Ledger<'_>,
+    mut work: BTreeMap<(u64, u64), (i64, u64, u64)>,
+    settings: &Settings,
+) -> Result<()> {
+    let c = l.c;
     let mut rounds = 0usize;
     while let Some((&(wh, p), &from)) = work.iter().next() {
         work.remove(&(wh, p));
@@ -486,7 +499,7 @@ pub fn recost_items(tx: &mut WriteTx, c: CompanyId, mut work: BTreeMap<(u64, u64
         }
         let purchase = l.products.get((c.0, p))?.map(|p| p.purchase_price).unwrap_or_default();
         let policy = Policy { allow_negative: settings.allow_negative, fallback_unit_cost: purchase };
-        match store::recost(&mut l, WarehouseId(wh), ProductId(p), from, policy)? {
+        match store::recost(l, WarehouseId(wh), ProductId(p), from, policy)? {
             Ok(changes) => {
                 for ch in changes {
                     let k = move_key(c, &ch.partner);
@@ -503,7 +516,6 @@ pub fn recost_items(tx: &mut WriteTx, c: CompanyId, mut work: BTreeMap<(u64, u64
             }
             Err(Refusal::Short { available, needed, .. }) => {
                 let product = l.products.get((c.0, p))?.map(|p| p.name).unwrap_or_default();
-                drop(l);
                 let warehouse = tx.get(WAREHOUSES, (c.0, wh))?.map(|w| w.name).unwrap_or_default();
                 return Err(Error::OutOfStock(vec![Shortage { product, warehouse, available, needed }]));
             }

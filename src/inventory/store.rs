@@ -9,7 +9,7 @@ use crate::catalog::model::Product;
 use crate::catalog::store::PRODUCTS;
 use crate::ids::{CompanyId, ProductId, WarehouseId};
 use crate::money::round_money;
-use crate::storage::{ReadTx, StorageError, Table, TableInfo, TableMut, WriteTx};
+use crate::storage::{Read, ReadTx, StorageError, Table, TableInfo, TableMut, WriteTx};
 
 pub const WAREHOUSES: Table<(u64, u64), Warehouse> = Table::new("company_warehouseid_warehouse");
 pub const DOCUMENTS: Table<(u64, u64), Document> = Table::new("company_documentid_document");
@@ -309,11 +309,11 @@ pub fn build_projections(tx: &mut WriteTx) -> Result<(), StorageError> {
     Ok(())
 }
 
-pub fn balance(tx: &ReadTx, c: CompanyId, wh: WarehouseId, p: ProductId) -> Result<Balance, StorageError> {
+pub fn balance(tx: &impl Read, c: CompanyId, wh: WarehouseId, p: ProductId) -> Result<Balance, StorageError> {
     Ok(tx.get(BALANCES, (c.0, wh.0, p.0))?.unwrap_or_default())
 }
 
-pub fn settings(tx: &ReadTx, c: CompanyId) -> Result<Settings, StorageError> {
+pub fn settings(tx: &impl Read, c: CompanyId) -> Result<Settings, StorageError> {
     Ok(tx.get(SETTINGS, c.0)?.unwrap_or_default())
 }
 

@@ -14,7 +14,7 @@ use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::ids::{CashBoxId, ClientId, ProductId};
 use crate::money::{parse_money, parse_percent, parse_qty, round_money, round_qty};
-use crate::storage::WriteTx;
+use crate::storage::{Read, WriteTx};
 use crate::tenancy::model::parse_name;
 
 /// The open cart of the actor at a box (created on first use).
@@ -116,7 +116,7 @@ pub fn scan(tx: &mut WriteTx, actor: &Actor, now: Ts, b: CashBoxId, code: &str) 
     Ok(Scanned { cart, product: p.id, qty, weighed })
 }
 
-pub(super) fn product_by_plu(tx: &WriteTx, c: crate::ids::CompanyId, plu: u32) -> Result<Option<Product>> {
+pub(super) fn product_by_plu(tx: &impl Read, c: crate::ids::CompanyId, plu: u32) -> Result<Option<Product>> {
     match tx.get(crate::catalog::store::PLUS, (c.0, u64::from(plu)))? {
         Some(pid) => Ok(tx.get(PRODUCTS, (c.0, pid))?),
         None => Ok(None),
@@ -201,13 +201,13 @@ pub fn update_line(tx: &mut WriteTx, actor: &Actor, now: Ts, b: CashBoxId, index
 
 /// The seed's rules for one line: the discount fits the line, and without a line discount the
 /// price does not fall below the purchase price.
-pub(super) fn check_line(tx: &WriteTx, actor: &Actor, l: &CartLine, i: usize) -> Result<()> {
+pub(super) fn check_line(tx: &impl Read, actor: &Actor, l: &CartLine, i: usize) -> Result<()> {
     let mut p = Problems::default();
     line_problems(tx, actor, l, i, &mut p)?;
     p.finish()
 }
 
-pub(super) fn line_problems(tx: &WriteTx, actor: &Actor, l: &CartLine, i: usize, p: &mut Problems) -> Result<()> {
+pub(super) fn line_problems(tx: &impl Read, actor: &Actor, l: &CartLine, i: usize, p: &mut Problems) -> Result<()> {
     if l.discount > round_money(l.unit_price * l.qty) {
         p.push(FieldError::new(
             &format!("lines[{i}].discount"),

@@ -12,15 +12,13 @@ use super::store::*;
 use super::*;
 use crate::audit;
 use crate::auth::actor::Actor;
-use crate::catalog::model::Kind;
 use crate::catalog::store::PRODUCTS;
 use crate::clock::Ts;
-use crate::error::{Error, FieldError, Problems, Result, Shortage};
-use crate::ids::{CashBoxId, ClientId, ProductId, SaleId};
-use crate::inventory::model::{Intent, MoveKey, MoveKind};
-use crate::inventory::store::{BALANCES, MOVES, SETTINGS, WAREHOUSES, move_key};
-use crate::money::{parse_money, parse_qty, round_money, round_qty};
-use crate::storage::WriteTx;
+use crate::error::{Error, FieldError, Problems, Result};
+use crate::ids::{CashBoxId, ClientId, DocumentId, ProductId, SaleId};
+use crate::inventory::take::SaleItem;
+use crate::money::{parse_money, parse_qty, round_money};
+use crate::storage::{Read, WriteTx};
 use crate::tenancy::model::parse_name;
 
 /// A sale line sent by an API client (a till without a server cart).
@@ -74,7 +72,7 @@ pub(super) fn check_key(key: &str) -> Result<()> {
 }
 
 /// A key seen before: the same request gets its earlier result; another request is refused.
-pub(super) fn replay(tx: &WriteTx, actor: &Actor, key: &str, print: [u8; 32]) -> Result<Option<String>> {
+pub(super) fn replay(tx: &impl Read, actor: &Actor, key: &str, print: [u8; 32]) -> Result<Option<String>> {
     match tx.get(IDEMPOTENCY, (actor.company.0, key))? {
         Some(seen) if seen.fingerprint == print => Ok(Some(seen.result)),
         Some(_) => Err(Error::refused(
@@ -87,7 +85,8 @@ pub(super) fn replay(tx: &WriteTx, actor: &Actor, key: &str, print: [u8; 32]) ->
 }
 
 /// Checks out: one transaction writes the sale, its stock movements (FIFO), the shift's running
-/// totals and cash row, and the audit row. Idempotent by `d.key`.
+/// totals and cash row, and the audit row. Idempotent by `d.key`. Reads as its four steps:
+/// parse the order, price its lines, take the stock, record the sale.
 pub fn checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &CheckoutDraft) -> Result<Sale> {
     cashier(actor)?;
     let c = actor.company;
@@ -101,13 +100,48 @@ pub fn checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &CheckoutDraft) -> 
             .ok_or_else(|| Error::Internal(format!("idempotency result {result}")))?;
         return tx.get(SALES, (c.0, id))?.ok_or_else(|| Error::Internal(format!("sale {id} of an idempotency key is missing")));
     }
+    let order = parse(tx, actor, now, d, Idempotency { key: key.to_string(), print })?;
+    let mut lines = price(&order);
+    let id = SaleId(tx.next_id()?);
+    let items: Vec<SaleItem> = order.lines.iter().map(|l| SaleItem { product: l.product, qty: l.qty }).collect();
+    let taken = crate::inventory::take::take_for_sale(tx, c, order.cash_box.warehouse, DocumentId(id.0), &items, now)?;
+    for (line, t) in lines.iter_mut().zip(taken) {
+        line.cost = t.cost;
+        line.moves = t.moves;
+    }
+    record(tx, actor, now, id, order, lines)
+}
+
+/// A checkout request made sense of: the box and its open shift, the lines (the request's or
+/// the open cart's), the client, the totals and the payments against them.
+struct Order {
+    idempotency: Idempotency,
+    box_id: CashBoxId,
+    cash_box: CashBox,
+    shift: Shift,
+    /// The open cart the lines came from, emptied once the sale is recorded.
+    cart: Option<Cart>,
+    lines: Vec<CartLine>,
+    client: Option<ClientId>,
+    totals: Totals,
+    payments: Vec<Payment>,
+    cash_received: Decimal,
+    change: Decimal,
+}
+
+/// The request's idempotency key and the fingerprint a retry must match.
+struct Idempotency {
+    key: String,
+    print: [u8; 32],
+}
+
+/// Parses the request, reporting every problem of its lines, client and payments at once.
+fn parse(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &CheckoutDraft, idempotency: Idempotency) -> Result<Order> {
     let b = d.cash_box.ok_or_else(|| Error::field("cash_box", "required", "Выберите кассу", "Choose a cash box"))?;
     let cb = cash_box(tx, actor, b)?;
-    let mut shift = require_open_shift(tx, actor, b)?;
-    let pos = settings(tx, c)?;
+    let shift = require_open_shift(tx, actor, b)?;
+    let pos = settings(tx, actor.company)?;
     let mut p = Problems::default();
-
-    // The lines: the request's, or the open cart's.
     let mut cart_used = None;
     let (lines, discount, client) = match &d.lines {
         Some(drafts) => {
@@ -146,99 +180,19 @@ pub fn checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &CheckoutDraft) -> 
     let payments = parse_payments(&d.payments, &pos.wallets, totals.total, client, &mut p);
     p.finish()?;
     let (payments, cash_received, change) = payments.ok_or_else(|| Error::Internal("payments parsed with problems".into()))?;
+    Ok(Order { idempotency, box_id: b, cash_box: cb, shift, cart: cart_used, lines, client, totals, payments, cash_received, change })
+}
 
-    // Stock: what each line takes, checked all at once so every short line is named.
-    let warehouse = cb.warehouse;
-    let mut takes: Vec<Vec<(ProductId, Decimal)>> = Vec::with_capacity(lines.len());
-    let mut needed: BTreeMap<u64, Decimal> = BTreeMap::new();
-    let products = tx.open(PRODUCTS)?;
-    for l in &lines {
-        let mut t = Vec::new();
-        if let Some(pid) = l.product
-            && let Some(prod) = products.get((c.0, pid.0))?
-        {
-            match prod.kind {
-                Kind::Goods => t.push((pid, l.qty)),
-                Kind::Bundle => t.extend(prod.components.iter().map(|comp| (comp.product, round_qty(comp.qty * l.qty)))),
-                Kind::Service => {}
-            }
-        }
-        for (pid, q) in &t {
-            *needed.entry(pid.0).or_default() += *q;
-        }
-        takes.push(t);
-    }
-    drop(products);
-    let inv = tx.get(SETTINGS, c.0)?.unwrap_or_default();
-    if !needed.is_empty() {
-        let Some(wh) = warehouse else {
-            return Err(Error::refused(
-                "no_warehouse",
-                "У кассы не указан склад для списания товара",
-                "The cash box has no warehouse to take goods from",
-            ));
-        };
-        if let Some(until) = inv.locked_until
-            && now <= until
-        {
-            return Err(Error::PeriodClosed { until: until.rfc3339() });
-        }
-        if !inv.allow_negative {
-            let balances = tx.open(BALANCES)?;
-            let mut short = Vec::new();
-            for (pid, need) in &needed {
-                let have = balances.get((c.0, wh.0, *pid))?.map(|b| b.qty).unwrap_or_default();
-                if have < *need {
-                    short.push((*pid, have, *need));
-                }
-            }
-            drop(balances);
-            if !short.is_empty() {
-                let wname = tx.get(WAREHOUSES, (c.0, wh.0))?.map(|w| w.name).unwrap_or_default();
-                let mut named = Vec::with_capacity(short.len());
-                for (pid, available, needed) in short {
-                    let product = tx.get(PRODUCTS, (c.0, pid))?.map(|p| p.name).unwrap_or_default();
-                    named.push(Shortage { product, warehouse: wname.clone(), available, needed });
-                }
-                return Err(Error::OutOfStock(named));
-            }
-        }
-    }
-
-    let id = SaleId(tx.next_id()?);
-    let mut starts: BTreeMap<(u64, u64), (i64, u64, u64)> = BTreeMap::new();
-    let mut line_moves: Vec<Vec<MoveKey>> = Vec::with_capacity(lines.len());
-    let mut new_moves = Vec::new();
-    for t in &takes {
-        let mut keys = Vec::new();
-        if let Some(wh) = warehouse {
-            for (pid, q) in t {
-                let mid = tx.next_id()?;
-                let key = MoveKey { warehouse: wh, product: *pid, date: now.0, order: mid, id: mid };
-                new_moves.push((
-                    key,
-                    crate::inventory::blank_move(mid, crate::ids::DocumentId(id.0), MoveKind::Sale, Intent::Out { qty: *q }, None),
-                ));
-                starts.entry((wh.0, pid.0)).or_insert((now.0, mid, mid));
-                keys.push(key);
-            }
-        }
-        line_moves.push(keys);
-    }
-    crate::inventory::store::put_new_moves(tx, c, &new_moves)?;
-    crate::inventory::recost_items(tx, c, starts, &inv)?;
-
+/// The sale lines at their final amounts: each line's own discount plus its share of the
+/// order discount. Cost and movements are filled in once stock is taken.
+fn price(order: &Order) -> Vec<SaleLine> {
+    let totals = &order.totals;
     let shares = allocate(totals.order_discount, &totals.line_amounts);
-    let mut sale_lines = Vec::with_capacity(lines.len());
-    let moves = tx.open(MOVES)?;
-    for (i, (l, keys)) in lines.iter().zip(line_moves).enumerate() {
-        let mut cost = Decimal::ZERO;
-        for k in &keys {
-            cost -= moves.get(move_key(c, k))?.map(|m| m.value).unwrap_or_default();
-        }
+    let mut lines = Vec::with_capacity(order.lines.len());
+    for (i, l) in order.lines.iter().enumerate() {
         let base = round_money(l.list_price * l.qty);
         let actual = totals.line_amounts[i];
-        sale_lines.push(SaleLine {
+        lines.push(SaleLine {
             product: l.product,
             name: l.name.clone(),
             barcode: l.barcode.clone(),
@@ -247,13 +201,33 @@ pub fn checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &CheckoutDraft) -> 
             unit_price: l.unit_price,
             discount: (base - actual).max(Decimal::ZERO) + shares[i],
             amount: actual - shares[i],
-            cost,
-            moves: keys,
+            cost: Decimal::ZERO,
+            moves: Vec::new(),
             returned_qty: Decimal::ZERO,
             returned_amount: Decimal::ZERO,
         });
     }
-    drop(moves);
+    lines
+}
+
+/// Writes the sale with everything that moves with it: the shift's running totals and cash
+/// row, the daily projection, the client's side, the idempotency key, the emptied cart, the
+/// audit row and the receipt.
+fn record(tx: &mut WriteTx, actor: &Actor, now: Ts, id: SaleId, order: Order, lines: Vec<SaleLine>) -> Result<Sale> {
+    let c = actor.company;
+    let Order {
+        idempotency: Idempotency { key, print },
+        box_id: b,
+        cash_box: cb,
+        mut shift,
+        cart: cart_used,
+        client,
+        totals,
+        payments,
+        cash_received,
+        change,
+        ..
+    } = order;
     let n = tx.next_counter(c.0, "sale")?;
     let debt = payments.iter().any(|p| p.method == Method::Debt);
     let sale = Sale {
@@ -264,10 +238,10 @@ pub fn checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &CheckoutDraft) -> 
         cash_box: b,
         shift: shift.id,
         branch: cb.branch,
-        warehouse,
+        warehouse: cb.warehouse,
         cashier: actor.user,
         client,
-        lines: sale_lines,
+        lines,
         subtotal: totals.subtotal,
         discount: totals.discount_total,
         total: totals.total,
@@ -276,10 +250,9 @@ pub fn checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &CheckoutDraft) -> 
         change,
         returned: Decimal::ZERO,
         returns: Vec::new(),
-        idempotency_key: key.to_string(),
+        idempotency_key: key.clone(),
     };
 
-    // The shift's running totals and its cash row.
     let t = &mut shift.totals;
     t.sales += 1;
     t.sales_amount += sale.total;
@@ -295,7 +268,7 @@ pub fn checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &CheckoutDraft) -> 
     tx.insert(SHIFT_SALES, (c.0, shift.id.0, id.0), &id.0)?;
     daily::record_sale(tx, c, &sale)?;
     crate::clients::on_checkout(tx, actor, now, &sale)?;
-    tx.insert(IDEMPOTENCY, (c.0, key), &Idempotent { fingerprint: print, result: format!("sale:{id}"), at: now })?;
+    tx.insert(IDEMPOTENCY, (c.0, key.as_str()), &Idempotent { fingerprint: print, result: format!("sale:{id}"), at: now })?;
     if let Some(mut cart) = cart_used {
         cart.lines.clear();
         cart.discount = OrderDiscount::None;
@@ -308,7 +281,7 @@ pub fn checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &CheckoutDraft) -> 
     Ok(sale)
 }
 
-pub(super) fn parse_line(tx: &WriteTx, actor: &Actor, l: &LineDraft, i: usize, p: &mut Problems) -> Result<Option<CartLine>> {
+pub(super) fn parse_line(tx: &impl Read, actor: &Actor, l: &LineDraft, i: usize, p: &mut Problems) -> Result<Option<CartLine>> {
     let f = |name: &str| format!("lines[{i}].{name}");
     let qty = if l.qty.trim().is_empty() { Some(Decimal::ONE) } else { p.take(parse_qty(&f("qty"), &l.qty)) };
     let price = if l.price.trim().is_empty() { None } else { p.take(parse_money(&f("price"), &l.price, false)).map(Some).unwrap_or(None) };

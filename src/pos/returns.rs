@@ -1,8 +1,6 @@
 //! Returns: full or partial, stock back at the sale's FIFO cost, refund from the current
 //! shift, idempotent by key.
 
-use std::collections::BTreeMap;
-
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -13,10 +11,9 @@ use crate::audit;
 use crate::auth::actor::Actor;
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
-use crate::ids::{CashBoxId, SaleId};
-use crate::inventory::model::{Intent, MoveKey, MoveKind};
-use crate::inventory::store::{MOVES, SETTINGS, move_key};
-use crate::money::{parse_qty, round_money, round_qty};
+use crate::ids::{CashBoxId, DocumentId, SaleId};
+use crate::inventory::take::ReturnItem;
+use crate::money::{parse_qty, round_money};
 use crate::storage::WriteTx;
 use crate::tenancy::perms::Perm;
 
@@ -115,54 +112,23 @@ pub fn return_sale(tx: &mut WriteTx, actor: &Actor, now: Ts, sale_id: SaleId, d:
     p.finish()?;
     let method = method.ok_or_else(|| Error::Internal("refund method".into()))?;
 
-    let inv = tx.get(SETTINGS, c.0)?.unwrap_or_default();
-    if let Some(until) = inv.locked_until
-        && now <= until
-    {
-        return Err(Error::PeriodClosed { until: until.rfc3339() });
-    }
     let rid = tx.next_id()?;
-    let mut starts: BTreeMap<(u64, u64), (i64, u64, u64)> = BTreeMap::new();
+    let items: Vec<ReturnItem<'_>> =
+        wanted.iter().map(|&(i, q)| ReturnItem { moves: &sale.lines[i].moves, qty: q, of: sale.lines[i].qty }).collect();
+    let back = crate::inventory::take::put_back_for_return(tx, c, DocumentId(sale.id.0), &items, now)?;
     let mut rlines = Vec::with_capacity(wanted.len());
     let mut amount = Decimal::ZERO;
     let mut cost = Decimal::ZERO;
-    for (i, q) in wanted {
-        let line = &sale.lines[i];
-        let full = q == line.qty - line.returned_qty;
-        let line_amount = if full { line.amount - line.returned_amount } else { round_money(line.amount * q / line.qty) };
-        let mut keys = Vec::new();
-        let mut line_cost = Decimal::ZERO;
-        for k in &line.moves {
-            let Some(orig) = tx.get(MOVES, move_key(c, k))? else { continue };
-            let Intent::Out { qty: out_qty } = orig.intent else { continue };
-            let back_qty = round_qty(out_qty * q / line.qty);
-            let back_amount = round_money(-orig.value * q / line.qty);
-            let mid = tx.next_id()?;
-            let key = MoveKey { warehouse: k.warehouse, product: k.product, date: now.0, order: mid, id: mid };
-            crate::inventory::store::put_new_move(
-                tx,
-                c,
-                &key,
-                &crate::inventory::blank_move(
-                    mid,
-                    crate::ids::DocumentId(sale.id.0),
-                    MoveKind::SaleReturn,
-                    Intent::In { qty: back_qty, amount: back_amount },
-                    None,
-                ),
-            )?;
-            starts.entry((k.warehouse.0, k.product.0)).or_insert((now.0, mid, mid));
-            keys.push(key);
-            line_cost += back_amount;
-        }
+    for ((i, q), taken) in wanted.into_iter().zip(back) {
         let l = &mut sale.lines[i];
+        let full = q == l.qty - l.returned_qty;
+        let line_amount = if full { l.amount - l.returned_amount } else { round_money(l.amount * q / l.qty) };
         l.returned_qty += q;
         l.returned_amount += line_amount;
         amount += line_amount;
-        cost += line_cost;
-        rlines.push(ReturnLine { line: i, qty: q, amount: line_amount, cost: line_cost, moves: keys });
+        cost += taken.cost;
+        rlines.push(ReturnLine { line: i, qty: q, amount: line_amount, cost: taken.cost, moves: taken.moves });
     }
-    crate::inventory::recost_items(tx, c, starts, &inv)?;
     if method == Method::Cash && amount > shift.expected_cash() {
         return Err(not_enough_cash(shift.expected_cash()));
     }

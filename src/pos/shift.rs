@@ -12,11 +12,11 @@ use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::ids::{CashBoxId, ShiftId};
 use crate::money::parse_money;
-use crate::storage::WriteTx;
+use crate::storage::{Read, WriteTx};
 use crate::tenancy::model::parse_name;
 use crate::tenancy::perms::Perm;
 
-pub(super) fn open_shift_of(tx: &WriteTx, actor: &Actor, b: CashBoxId) -> Result<Option<Shift>> {
+pub(super) fn open_shift_of(tx: &impl Read, actor: &Actor, b: CashBoxId) -> Result<Option<Shift>> {
     let c = actor.company.0;
     match tx.get(OPEN_SHIFTS, (c, b.0, actor.user.0))? {
         Some(id) => Ok(tx.get(SHIFTS, (c, id))?),
@@ -24,7 +24,7 @@ pub(super) fn open_shift_of(tx: &WriteTx, actor: &Actor, b: CashBoxId) -> Result
     }
 }
 
-pub(super) fn require_open_shift(tx: &WriteTx, actor: &Actor, b: CashBoxId) -> Result<Shift> {
+pub(super) fn require_open_shift(tx: &impl Read, actor: &Actor, b: CashBoxId) -> Result<Shift> {
     open_shift_of(tx, actor, b)?.ok_or_else(|| {
         Error::refused("shift_not_open", "Смена не открыта: откройте смену на этой кассе", "No open shift: open a shift at this cash box")
     })

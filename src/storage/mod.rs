@@ -16,6 +16,7 @@
 mod batch;
 mod codec;
 mod file;
+mod keys;
 mod migrate;
 pub mod outbox;
 pub mod private;
