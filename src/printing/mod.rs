@@ -439,16 +439,22 @@ pub fn fan_out(tx: &mut WriteTx) -> Result<usize> {
     let pending = fan_out_pending(tx)?;
     for (id, job) in &pending {
         let (c, at) = (CompanyId(job.company), Ts(job.created_ms));
+        // Ids come from the box-wide counter in commit order: a printer numbered above the
+        // row was added after the sale or close, so it does not print it (as when the job was
+        // queued in the checkout itself).
+        let existed = |p: &Printer| p.id.0 < *id;
         match job.kind {
             outbox::JobKind::Receipt { sale } => match tx.get(crate::pos::store::SALES, (c.0, sale))? {
                 Some(sale) => {
-                    enqueue_sale(tx, c, &sale, at, false)?;
+                    let printers: Vec<Printer> = assigned(tx, c, sale.cash_box)?.into_iter().filter(existed).collect();
+                    queue_sale(tx, c, &sale, at, false, &printers)?;
                 }
                 None => tracing::error!(company = c.0, sale, "the sale of a queued receipt is missing"),
             },
             outbox::JobKind::ZReport { shift } => match tx.get(crate::pos::store::SHIFTS, (c.0, shift))? {
                 Some(shift) => {
-                    enqueue_z_report(tx, c, &shift, at)?;
+                    let printers: Vec<Printer> = assigned(tx, c, shift.cash_box)?.into_iter().filter(existed).collect();
+                    queue_z_report(tx, c, &shift, at, &printers)?;
                 }
                 None => tracing::error!(company = c.0, shift, "the shift of a queued Z report is missing"),
             },
@@ -459,13 +465,17 @@ pub fn fan_out(tx: &mut WriteTx) -> Result<usize> {
     Ok(pending.len())
 }
 
-/// Queues the sale's receipt on every active printer of its cash box (the fan-out of a
-/// checkout's `Receipt` row, or a re-print). Only the job rows are written here; the worker lays the receipt out for
-/// each printer's profile and encodes it when it sends the job. Returns how many jobs were
-/// queued.
+/// Queues the sale's receipt on every active printer of its cash box now (a re-print).
 pub fn enqueue_sale(tx: &mut WriteTx, c: CompanyId, sale: &Sale, now: Ts, copy: bool) -> Result<usize> {
     let printers = assigned(tx, c, sale.cash_box)?;
-    for p in &printers {
+    queue_sale(tx, c, sale, now, copy, &printers)
+}
+
+/// Queues the sale's receipt on `printers`. Only the job rows are written here; the worker lays
+/// the receipt out for each printer's profile and encodes it when it sends the job. Returns how
+/// many jobs were queued.
+fn queue_sale(tx: &mut WriteTx, c: CompanyId, sale: &Sale, now: Ts, copy: bool, printers: &[Printer]) -> Result<usize> {
+    for p in printers {
         let title = if copy { format!("Копия чека {}", sale.number) } else { format!("Чек {}", sale.number) };
         let job = enqueue(tx, c, p.id, title, Vec::new(), now)?;
         tx.insert(SALE_RECEIPTS, (c.0, p.id.0, job), &SaleReceipt { sale: sale.id.0, copy })?;
@@ -559,10 +569,9 @@ fn method_label(code: &str) -> String {
     }
 }
 
-/// Queues the Z report of a closed shift on its cash box's printers (the fan-out of a shift
-/// close's `ZReport` row).
-fn enqueue_z_report(tx: &mut WriteTx, c: CompanyId, shift: &Shift, now: Ts) -> Result<usize> {
-    let printers = assigned(tx, c, shift.cash_box)?;
+/// Queues the Z report of a closed shift on `printers` (the fan-out of a shift close's
+/// `ZReport` row), encoded for each printer's profile.
+fn queue_z_report(tx: &mut WriteTx, c: CompanyId, shift: &Shift, now: Ts, printers: &[Printer]) -> Result<usize> {
     if printers.is_empty() {
         return Ok(0);
     }
@@ -570,7 +579,7 @@ fn enqueue_z_report(tx: &mut WriteTx, c: CompanyId, shift: &Shift, now: Ts) -> R
     let cashier = tx.get(crate::tenancy::store::USERS, (c.0, shift.cashier.0))?.map_or_else(|| shift.cashier.to_string(), |u| u.name);
     let cash_box = tx.get(crate::pos::store::CASH_BOXES, (c.0, shift.cash_box.0))?.map_or_else(|| shift.cash_box.to_string(), |b| b.name);
     let report = report_of(shift, true, company.as_ref(), &cashier, &cash_box);
-    for p in &printers {
+    for p in printers {
         let bytes = escpos::encode(&report.layout(p.profile.width.chars()), &p.profile);
         enqueue(tx, c, p.id, format!("Z-отчёт {}", shift.number), bytes, now)?;
     }
