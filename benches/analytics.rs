@@ -15,7 +15,6 @@ use dukan::clock::Ts;
 use dukan::i18n::Lang;
 use dukan::ids::{CashBoxId, ProductId};
 use dukan::pos::{self, CashBoxDraft, CheckoutDraft, LineDraft, PaymentDraft};
-use dukan::storage::Db;
 use dukan::tenancy::model::{Access, SystemRole, all_features};
 use dukan::tenancy::perms::PermSet;
 use dukan::tenancy::{Creator, ParsedCompany};
@@ -48,7 +47,7 @@ fn main() {
     let sales = env("DUKAN_BENCH_SALES", 100_000);
     let days = env("DUKAN_BENCH_DAYS", 90).max(31) as i64;
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = Db::open(&dir.path().join("dukan.redb"), 256 << 20).expect("open");
+    let db = dukan::schema::open(&dir.path().join("dukan.redb"), 256 << 20).expect("open");
     // 2026-09-04 00:00 in Bishkek, then `days` days of trading.
     let start = Ts(1_788_458_400_000);
     let parsed = ParsedCompany {

@@ -10,7 +10,6 @@ use dukan::clients::model::{Client, ClientKind, ClientLegal};
 use dukan::clients::store::put_client;
 use dukan::clock::Ts;
 use dukan::ids::{ClientId, CompanyId, UserId};
-use dukan::storage::Db;
 
 const SURNAMES: &[&str] = &[
     "Иванов",
@@ -52,7 +51,7 @@ fn main() {
     let clients = env("DUKAN_BENCH_CLIENTS", 100_000);
     let lookups = env("DUKAN_BENCH_LOOKUPS", 20_000) as usize;
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = Db::open(&dir.path().join("bench.redb"), 256 << 20).expect("open");
+    let db = dukan::schema::open(&dir.path().join("bench.redb"), 256 << 20).expect("open");
     let company = CompanyId(1);
     let t0 = Instant::now();
     let mut next = 0u64;

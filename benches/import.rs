@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 use dukan::catalog::barcode::ean13_with_check;
 use dukan::clock::Ts;
 use dukan::ids::ImportId;
-use dukan::storage::Db;
 use dukan::tenancy::{self, Creator, ParsedCompany};
 use dukan::transfer;
 
@@ -50,7 +49,7 @@ fn ms(d: Duration) -> String {
 fn main() {
     let rows = env("DUKAN_BENCH_ROWS", 50_000);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    let db = Db::open(&dir.path().join("dukan.redb"), 256 << 20).unwrap_or_else(|e| panic!("open: {e}"));
+    let db = dukan::schema::open(&dir.path().join("dukan.redb"), 256 << 20).unwrap_or_else(|e| panic!("open: {e}"));
     let now = Ts(1_772_355_600_000);
     let parsed = ParsedCompany {
         name: "Бенч".into(),

@@ -140,7 +140,7 @@ async fn me_load(port: u16, secs: u64, conns: usize) -> (f64, f64, f64, usize, u
 
 /// Single-row durable commits, one writer, for `secs`: (commits per second, p50 ms, p99 ms).
 fn redb_commit_rate(dir: &Path, secs: u64) -> (f64, f64, f64) {
-    let db = dukan::storage::Db::open(&dir.join("commit-rate.redb"), 16 << 20).unwrap_or_else(|e| panic!("open: {e}"));
+    let db = dukan::schema::open(&dir.join("commit-rate.redb"), 16 << 20).unwrap_or_else(|e| panic!("open: {e}"));
     let deadline = Instant::now() + Duration::from_secs(secs);
     let mut lat = Vec::new();
     let mut n = 0u64;

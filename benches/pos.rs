@@ -391,7 +391,7 @@ fn main() {
     let check_ok = check.as_ref().is_ok_and(|o| o.status.success());
 
     // The raw limit, same machine, same run: one durable redb commit per write, one writer.
-    let db = dukan::storage::Db::open(&tmp.path().join("raw.redb"), 16 << 20).unwrap_or_else(|e| panic!("open: {e}"));
+    let db = dukan::schema::open(&tmp.path().join("raw.redb"), 16 << 20).unwrap_or_else(|e| panic!("open: {e}"));
     let mut raw = Vec::new();
     let t_raw = Instant::now();
     let mut i = 0u64;

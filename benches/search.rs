@@ -185,7 +185,7 @@ fn main() {
     let big: u64 = std::env::var("DUKAN_BENCH_PRODUCTS").ok().and_then(|v| v.parse().ok()).unwrap_or(300_000);
     let small: u64 = 500;
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    let db = Db::open(&tmp.path().join("dukan.redb"), 256 << 20).unwrap_or_else(|e| panic!("open: {e}"));
+    let db = dukan::schema::open(&tmp.path().join("dukan.redb"), 256 << 20).unwrap_or_else(|e| panic!("open: {e}"));
     let hasher = dukan::auth::password::Hasher::new(1024, 1).unwrap_or_else(|e| panic!("hasher: {e}"));
     dukan::seed::bench(&db, &hasher, Ts(0), 0, 20, |_| {}).unwrap_or_else(|e| panic!("companies: {e}"));
     let companies: Vec<CompanyId> = db

@@ -65,7 +65,7 @@ fn main() {
     let n_products = env("DUKAN_BENCH_PRODUCTS", 50_000);
     let n_moves = env("DUKAN_BENCH_MOVES", 5_000_000);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    let db = Db::open(&dir.path().join("dukan.redb"), 512 << 20).unwrap_or_else(|e| panic!("open: {e}"));
+    let db = dukan::schema::open(&dir.path().join("dukan.redb"), 512 << 20).unwrap_or_else(|e| panic!("open: {e}"));
     let mut now = Ts(1_772_355_600_000);
     let parsed = ParsedCompany {
         name: "Бенч".into(),

@@ -14,8 +14,8 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
 use crate::search::Search;
-use crate::storage::{Db, TableInfo};
-use crate::workers::Board;
+use crate::storage::{Db, Schema};
+use crate::workers::{Board, Ctx};
 
 #[derive(Clone)]
 pub struct App {
@@ -31,9 +31,12 @@ pub struct App {
     pub search: Arc<Search>,
     /// Outgoing HTTP (webhooks): 10-second timeout, no redirects, resolved addresses vetted.
     pub http: reqwest::Client,
-    /// Notified after a transaction that queued outbox work.
+    /// No longer awaited by anyone: the data file wakes the workers after every durable commit
+    /// that pushed outbox rows (`Db::outbox_wakeups`). Kept only until the hand-written
+    /// `wake.notify_waiters()` calls left in `http` are removed.
     pub wake: Arc<Notify>,
-    pub tables: Arc<Vec<TableInfo>>,
+    /// Every table and migration: what a backup copies and how it is verified.
+    pub schema: Arc<Schema>,
     pub started: Ts,
     /// Slots for spreadsheet parses (`Heavy::Sheet`) and image decodes (`Heavy::Image`):
     /// `heavy_jobs` of each box-wide, so a burst of uploads cannot multiply their memory.
@@ -87,13 +90,28 @@ pub enum Heavy {
     Image,
 }
 
+/// What the workers get of the app: they sit below it and never see `App` itself.
+impl From<App> for Ctx {
+    fn from(app: App) -> Ctx {
+        Ctx {
+            db: app.db,
+            clock: app.clock,
+            config: app.config,
+            schema: app.schema,
+            search: app.search,
+            http: app.http,
+            board: app.workers,
+            started: app.started,
+        }
+    }
+}
+
 impl App {
     /// Opens (creating if needed) the data dir and file, and loads or generates the keys.
     pub fn open(config: Config, clock: Arc<dyn Clock>) -> Result<App> {
         crate::storage::private::create_dir(&config.data)
             .map_err(|e| Error::Internal(format!("cannot create {}: {e}", config.data.display())))?;
-        let db = Db::open(&config.db_path(), config.cache_mb << 20)?;
-        crate::pos::daily::ensure_built(&db)?;
+        let db = crate::schema::open(&config.db_path(), config.cache_mb << 20)?;
         let keys = Keys::load_or_create(&db, &config.data.join(crate::auth::KEY_FILE), config.jwt_secret.as_deref())?;
         let hasher = Hasher::new(config.argon2_m_kib, config.argon2_t)?;
         let started = clock.now();
@@ -109,7 +127,7 @@ impl App {
             wake: Arc::new(Notify::new()),
             http: crate::webhooks::guard::client(crate::webhooks::guard::Policy::of(&config))
                 .map_err(|e| Error::Internal(format!("http client: {e}")))?,
-            tables: Arc::new(crate::schema::all_tables()),
+            schema: Arc::new(crate::schema::current()),
             sheet_slots: Arc::new(tokio::sync::Semaphore::new(config.heavy_jobs.max(1))),
             liveness: Arc::new(Liveness::new()),
             image_slots: Arc::new(tokio::sync::Semaphore::new(config.heavy_jobs.max(1))),

@@ -57,7 +57,7 @@ async fn handle(app: &App, line: &str) -> String {
         "backup" => {
             let out = PathBuf::from(arg);
             let a = app.clone();
-            match tokio::task::spawn_blocking(move || crate::backup::take(&a.db, &a.tables, &out)).await {
+            match tokio::task::spawn_blocking(move || crate::backup::take(&a.db, &a.schema, &out)).await {
                 Ok(Ok(v)) => format!("ok {} {}\n", v.bytes, v.rows),
                 Ok(Err(e)) => format!("err {e}\n"),
                 Err(e) => format!("err {e}\n"),
@@ -82,11 +82,9 @@ async fn handle(app: &App, line: &str) -> String {
         }
         "import-preview" | "import-confirm" | "import-status" => {
             let (a, cmd, arg) = (app.clone(), cmd.to_string(), arg.to_string());
+            // A confirmed import's outbox row wakes the import worker by itself.
             match tokio::task::spawn_blocking(move || import_command(&a, &cmd, &arg)).await {
-                Ok(reply) => {
-                    app.wake.notify_waiters();
-                    reply
-                }
+                Ok(reply) => reply,
                 Err(e) => format!("err {e}\n"),
             }
         }

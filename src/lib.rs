@@ -5,13 +5,17 @@
 //!   `money` (decimals, compact stored form); `xlsx`: the only importer of rust_xlsxwriter.
 //! - `storage`: the only module that imports redb — data file, transactions, tables,
 //!   migrations, outbox.
-//! - `tenancy`: companies, branches, users, roles, permission flags, plans.
-//! - `auth`: passwords, sessions, tokens, and the `Actor` every domain call receives.
+//! - `tenancy`: companies, branches, users, roles, permission flags, plans, and the `Actor`
+//!   every domain call receives.
+//! - `auth`: passwords, sessions, tokens; `auth::resolve` builds the `Actor`.
 //! - `audit`: the append-only log every write appends to in its own transaction.
 //! - `pos`: tills, shifts, checkout, returns and the daily sales projection; `analytics`: the
 //!   sales report read from that projection.
 //! - `backup`, `check`: verified one-file backups and restore; the consistency checker.
-//! - `demo`: the demo shop of `dukan demo`; `seed`: synthetic benchmark data. `schema`: the registry of every table, rendered to `schema/keyspace.txt`.
+//! - `demo`: the demo shop of `dukan demo`; `seed`: synthetic benchmark data. `schema`: the
+//!   registry of every table (rendered to `schema/keyspace.txt`) and the named migrations;
+//!   `wiring`: every cross-domain reaction (a product write refreshes stock rows, a new time
+//!   zone rebuilds daily totals, …), registered in one table the data file carries.
 //! - `clients`: clients, the debt ledger wired into `pos`, installment deals, the reconciliation statement.
 //! - `transfer`: product import (CSV/XLSX/XLS/ODS → preview → confirmed, chunked apply) and
 //!   export (CSV, XLSX).
@@ -19,7 +23,8 @@
 //!   per-printer queues.
 //! - `search`: the only module that imports tantivy — per-company product indexes derived from
 //!   the catalog, fed from the outbox, rebuildable.
-//! - `workers`, `metrics`: background loops over the outbox; Prometheus text.
+//! - `workers`, `metrics`: background loops over the outbox, woken by the data file after a
+//!   commit that queued work, and their status board; Prometheus text.
 //! - `app`: the `App` state handed to HTTP handlers and workers; `control`: the local socket
 //!   `dukan backup`/`check` use while a server holds the data file.
 //! - `http`: the only module that imports axum, askama and rust-embed: API, pages, assets.
@@ -59,6 +64,7 @@ pub mod check;
 pub mod demo;
 pub mod schema;
 pub mod seed;
+pub mod wiring;
 
 pub mod metrics;
 pub mod workers;

@@ -239,7 +239,7 @@ fn serve(mut config: Config, listen: Option<String>) -> Result<(), String> {
             tokio::net::TcpListener::bind(app.config.listen).await.map_err(|e| format!("cannot listen on {}: {e}", app.config.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         dukan::control::serve(app.clone()).await.map_err(|e| format!("control socket: {e}"))?;
-        dukan::workers::start(&app);
+        dukan::workers::start(app.clone().into());
         print_urls(&app, addr);
         let db = app.db.clone();
         tokio::select! {
@@ -316,15 +316,15 @@ fn backup(config: &Config, out: &Path) -> Result<(), String> {
             None => Err(reply.trim_start_matches("err ").to_string()),
         };
     }
-    let db = dukan::storage::Db::open(&config.db_path(), 64 << 20).map_err(|e| format!("{}: {}", config.db_path().display(), chain(&e)))?;
-    let v = dukan::backup::take(&db, &dukan::schema::all_tables(), &out).map_err(|e| chain(&e))?;
+    let db = dukan::schema::open(&config.db_path(), 64 << 20).map_err(|e| format!("{}: {}", config.db_path().display(), chain(&e)))?;
+    let v = dukan::backup::take(&db, &dukan::schema::current(), &out).map_err(|e| chain(&e))?;
     println!("backup verified: {} ({} bytes, {} rows)", out.display(), v.bytes, v.rows);
     Ok(())
 }
 
 fn restore(config: &Config, file: &Path) -> Result<(), String> {
     let now = SystemClock.now();
-    let (v, aside) = dukan::backup::restore(&config.data, file, &dukan::schema::all_tables(), now).map_err(|e| chain(&e))?;
+    let (v, aside) = dukan::backup::restore(&config.data, file, &dukan::schema::current(), now).map_err(|e| chain(&e))?;
     println!("restored {} rows from {}", v.rows, file.display());
     for (table, rows) in &v.tables {
         println!("  {table}: {rows}");
@@ -356,9 +356,8 @@ fn check(config: Config) -> ExitCode {
             eprintln!("error: talking to the running server: {e}");
             return ExitCode::from(2);
         }
-        None => match dukan::storage::Db::open(&config.db_path(), 64 << 20)
+        None => match dukan::schema::open(&config.db_path(), 64 << 20)
             .map_err(|e| e.to_string())
-            .and_then(|db| dukan::pos::daily::ensure_built(&db).map(|()| db).map_err(|e| e.to_string()))
             .and_then(|db| dukan::check::run(&db).map_err(|e| e.to_string()))
         {
             Ok(p) => p,
@@ -381,7 +380,7 @@ fn check(config: Config) -> ExitCode {
 }
 
 fn reindex(config: &Config, company: Option<u64>) -> Result<(), String> {
-    let db = dukan::storage::Db::open(&config.db_path(), 256 << 20).map_err(|e| e.to_string())?;
+    let db = dukan::schema::open(&config.db_path(), 256 << 20).map_err(|e| e.to_string())?;
     let search = dukan::search::Search::open(&config.data.join("search")).map_err(|e| e.to_string())?;
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
@@ -463,7 +462,7 @@ fn import(config: &Config, who: &str, file: &Path, dry_run: bool, skip_invalid: 
             std::thread::sleep(std::time::Duration::from_millis(300));
         }
     }
-    let db = dukan::storage::Db::open(&config.db_path(), config.cache_mb << 20).map_err(|e| e.to_string())?;
+    let db = dukan::schema::open(&config.db_path(), config.cache_mb << 20).map_err(|e| e.to_string())?;
     let preview = cli::preview(&db, who, &path, SystemClock.now()).map_err(|e| describe(&e))?;
     let company = cli::actor(&db.read().map_err(|e| e.to_string())?, who, SystemClock.now()).map_err(|e| describe(&e))?.company;
     let problems =
@@ -505,7 +504,7 @@ fn company_create(
     let hasher = dukan::auth::password::Hasher::new(config.argon2_m_kib, config.argon2_t).map_err(|e| e.to_string())?;
     let hash = hasher.hash_blocking(&parsed.owner_password).map_err(|e| e.to_string())?;
     dukan::storage::private::create_dir(&config.data).map_err(|e| format!("{}: {e}", config.data.display()))?;
-    let db = dukan::storage::Db::open(&config.db_path(), 16 << 20).map_err(|e| e.to_string())?;
+    let db = dukan::schema::open(&config.db_path(), 16 << 20).map_err(|e| e.to_string())?;
     let now = SystemClock.now();
     let (company, _) = db
         .write_blocking(|tx| dukan::tenancy::create_company(tx, now, &parsed, hash, dukan::tenancy::Creator::Cli))
@@ -528,7 +527,7 @@ fn describe(e: &dukan::error::Error) -> String {
 
 fn bench_seed(config: Config, records: u64, companies: u64) -> Result<(), String> {
     dukan::storage::private::create_dir(&config.data).map_err(|e| format!("{}: {e}", config.data.display()))?;
-    let db = dukan::storage::Db::open(&config.db_path(), 256 << 20).map_err(|e| e.to_string())?;
+    let db = dukan::schema::open(&config.db_path(), 256 << 20).map_err(|e| e.to_string())?;
     let now = SystemClock.now();
     let hasher = dukan::auth::password::Hasher::new(config.argon2_m_kib, config.argon2_t).map_err(|e| e.to_string())?;
     let bar = indicatif::ProgressBar::new(records);
@@ -548,7 +547,7 @@ fn demo(config: Config, size: &str) -> Result<(), String> {
         other => return Err(format!("--size must be small or large, not {other:?}")),
     };
     dukan::storage::private::create_dir(&config.data).map_err(|e| format!("{}: {e}", config.data.display()))?;
-    let db = dukan::storage::Db::open(&config.db_path(), config.cache_mb << 20).map_err(|e| e.to_string())?;
+    let db = dukan::schema::open(&config.db_path(), config.cache_mb << 20).map_err(|e| e.to_string())?;
     let hasher = dukan::auth::password::Hasher::new(config.argon2_m_kib, config.argon2_t).map_err(|e| e.to_string())?;
     let bar = indicatif::ProgressBar::new(if large { 300_000 + 19 * 130 } else { 130 });
     let login = dukan::demo::run(&db, &hasher, SystemClock.now(), large, &|n| bar.inc(n)).map_err(|e| describe(&e))?;

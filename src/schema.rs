@@ -1,8 +1,38 @@
-//! The table registry: every table of every domain, in one list. Backups copy exactly these,
-//! `check` counts them, and a test renders them to `schema/keyspace.txt` so that a change to
-//! the keyspace is a reviewed diff, never an accident.
+//! The schema of the data file: every table of every domain in one list, and the named
+//! migrations that upgrade an older file. Backups copy exactly these tables, `check` counts
+//! them, and a test renders them to `schema/keyspace.txt` so that a change to the keyspace is
+//! a reviewed diff, never an accident. Storage runs the migrations but never names them: every
+//! data file is opened through [`open`], which also hands storage the reactions of
+//! `crate::wiring`.
 
-use crate::storage::TableInfo;
+use std::path::Path;
+
+use crate::storage::{Db, Migration, Schema, StorageError, TableInfo};
+
+/// Upgrade steps, oldest first: `MIGRATIONS[i]` takes a file from version `i + 1` to `i + 2`.
+/// Append only; a released step never changes.
+pub const MIGRATIONS: &[Migration] = &[
+    // Version 2: the stock-report rows, warehouse totals and the movement journal index, built
+    // from the ledger.
+    Migration { name: "stock_rows_and_journal_index", run: crate::inventory::store::build_projections },
+    // Version 3: the daily sales projection, built from sales and returns (releases before it
+    // built it on open behind a meta flag; the step skips a file that has that flag).
+    Migration { name: "daily_sales_projection", run: crate::pos::daily::build_all },
+];
+
+/// The layout this binary writes.
+pub const SCHEMA_VERSION: u64 = crate::storage::version_after(MIGRATIONS);
+
+/// Opens (or creates) a data file, upgrading an older one with [`MIGRATIONS`]; its write
+/// transactions carry the cross-domain reactions of [`crate::wiring::hooks`].
+pub fn open(path: &Path, cache_bytes: usize) -> Result<Db, StorageError> {
+    Db::open(path, cache_bytes, MIGRATIONS, crate::wiring::hooks())
+}
+
+/// The tables, migrations and hooks together, for backups and their verification.
+pub fn current() -> Schema {
+    Schema { tables: all_tables(), migrations: MIGRATIONS, hooks: crate::wiring::hooks() }
+}
 
 pub fn all_tables() -> Vec<TableInfo> {
     let mut t = vec![crate::storage::outbox::OUTBOX.info("u64 job id", "side effects waiting for their worker (box level)")];

@@ -4,7 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::auth::actor::Actor;
 use crate::clock::Ts;
 use crate::ids::{CompanyId, UserId};
 use crate::storage::{ReadTx, Record, StorageError, Table, TableInfo, WriteTx};
@@ -36,11 +35,40 @@ impl Record for Entry {
     const TYPE: &'static str = "audit.v1";
 }
 
+/// Who wrote, in the plain ids an audit row stores. The audit log sits below tenancy and auth,
+/// so it never sees their `Actor`; tenancy implements this for it (`tenancy::actor`), and any
+/// other caller can too.
+pub trait Author {
+    /// The company the author signed in to (the platform operator may act on another one).
+    fn company(&self) -> CompanyId;
+    fn user(&self) -> UserId;
+    fn name(&self) -> &str;
+    fn ip(&self) -> &str;
+}
+
+impl<T: Author> Author for &T {
+    fn company(&self) -> CompanyId {
+        (*self).company()
+    }
+
+    fn user(&self) -> UserId {
+        (*self).user()
+    }
+
+    fn name(&self) -> &str {
+        (*self).name()
+    }
+
+    fn ip(&self) -> &str {
+        (*self).ip()
+    }
+}
+
 /// Appends an audit row for a write by `actor` on `company` (usually the actor's own).
 pub fn record(
     tx: &mut WriteTx,
     company: CompanyId,
-    actor: &Actor,
+    actor: &impl Author,
     now: Ts,
     action: &str,
     target: String,
@@ -49,10 +77,10 @@ pub fn record(
     let id = tx.next_id()?;
     let entry = Entry {
         at: now,
-        actor_company: actor.company,
-        actor_user: Some(actor.user),
-        actor_name: actor.user_name.clone(),
-        ip: actor.ip.clone(),
+        actor_company: actor.company(),
+        actor_user: Some(actor.user()),
+        actor_name: actor.name().to_string(),
+        ip: actor.ip().to_string(),
         action: action.to_string(),
         target,
         detail,

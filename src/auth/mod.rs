@@ -11,7 +11,11 @@
 //! change and logout take effect on the next request. The company is never taken from the
 //! request.
 
-pub mod actor;
+/// `Actor` moved to `tenancy::actor`; this shim keeps `auth::actor::Actor` paths compiling until
+/// the callers are renamed.
+pub mod actor {
+    pub use crate::tenancy::actor::*;
+}
 pub mod limiter;
 pub mod password;
 pub mod store;
@@ -30,7 +34,7 @@ use crate::ids::{BranchId, CompanyId, UserId};
 use crate::storage::{Db, ReadTx, WriteTx};
 use crate::tenancy::model::User;
 use crate::tenancy::store as tstore;
-use actor::{Actor, BranchScope};
+pub use crate::tenancy::actor::{Actor, BranchScope};
 use store::{
     BrowserSession, FAMILIES, INVITES, Invite, REFRESH, RefreshFamily, SECRETS, SESSIONS, Secret, USED, USED_KEEP_DAYS, UsedToken,
 };

@@ -21,7 +21,7 @@ use crate::auth::actor::Actor;
 use crate::clock::Ts;
 use crate::error::{Error, Result};
 use crate::ids::BackupId;
-use crate::storage::{Db, ReadTx, Record, StorageError, Table, TableInfo, WriteTx, outbox};
+use crate::storage::{Db, ReadTx, Record, Schema, StorageError, Table, TableInfo, WriteTx, outbox};
 
 pub const BACKUPS: Table<u64, Backup> = Table::new("backupid_backup");
 
@@ -138,17 +138,17 @@ fn remove_leftovers_locked(dir: &Path) -> usize {
 
 /// Writes a verified copy of the data file to `out` (`0600`). The file appears under its
 /// final name only after verification.
-pub fn take(db: &Db, tables: &[TableInfo], out: &Path) -> Result<Verified> {
+pub fn take(db: &Db, schema: &Schema, out: &Path) -> Result<Verified> {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    take_locked(db, tables, out)
+    take_locked(db, schema, out)
 }
 
-fn take_locked(db: &Db, tables: &[TableInfo], out: &Path) -> Result<Verified> {
+fn take_locked(db: &Db, schema: &Schema, out: &Path) -> Result<Verified> {
     let partial = out.with_extension("partial");
     let _ = std::fs::remove_file(&partial);
     let result = (|| {
-        let counts = db.snapshot_to(&partial, tables).map_err(|e| Error::Backup(format!("{}: {e}", partial.display())))?;
-        let verified = verify_in_place(&partial, tables)?;
+        let counts = db.snapshot_to(&partial, &schema.tables).map_err(|e| Error::Backup(format!("{}: {e}", partial.display())))?;
+        let verified = verify_in_place(&partial, schema)?;
         if verified.tables != counts {
             return Err(Error::Backup(format!("row counts differ after copy: {:?} vs {:?}", verified.tables, counts)));
         }
@@ -167,10 +167,10 @@ fn take_locked(db: &Db, tables: &[TableInfo], out: &Path) -> Result<Verified> {
 /// so callers pass only their own fresh copy (`.partial`, `.restoring`), never the user's
 /// file. Both opens use a small page cache ([`crate::storage::SCRATCH_CACHE`]): verifying
 /// streams through the file instead of holding a second copy of the server's cache.
-pub fn verify_in_place(path: &Path, tables: &[TableInfo]) -> Result<Verified> {
-    let counts = Db::verify_file(path, tables).map_err(|e| Error::Backup(e.to_string()))?;
+pub fn verify_in_place(path: &Path, schema: &Schema) -> Result<Verified> {
+    let counts = Db::verify_file(path, schema).map_err(|e| Error::Backup(e.to_string()))?;
     let outcome = (|| {
-        let db = Db::open(path, crate::storage::SCRATCH_CACHE).map_err(|e| Error::Backup(e.to_string()))?;
+        let db = Db::open(path, crate::storage::SCRATCH_CACHE, schema.migrations, schema.hooks.clone()).map_err(|e| Error::Backup(e.to_string()))?;
         let problems = crate::check::run(&db)?;
         if !problems.is_empty() {
             return Err(Error::Backup(format!("check found {} problems: {}", problems.len(), problems.join("; "))));
@@ -198,14 +198,14 @@ pub fn file_name(id: BackupId, now: Ts) -> String {
 }
 
 /// Runs one requested backup and records its outcome. Returns the outcome for the worker.
-pub fn run(db: &Db, tables: &[TableInfo], dir: &Path, id: BackupId, now: impl Fn() -> Ts, keep: usize) -> Result<State> {
+pub fn run(db: &Db, schema: &Schema, dir: &Path, id: BackupId, now: impl Fn() -> Ts, keep: usize) -> Result<State> {
     let name = file_name(id, now());
     let taken = crate::storage::private::create_dir(dir)
         .map_err(|e| Error::Backup(format!("cannot create {}: {e}", dir.display())))
         .and_then(|()| {
             let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
             remove_leftovers_locked(dir);
-            take_locked(db, tables, &dir.join(&name))
+            take_locked(db, schema, &dir.join(&name))
         });
     let state = match taken {
         Ok(v) => State::Good { file: name, bytes: v.bytes, rows: v.rows, finished: now() },
@@ -274,11 +274,11 @@ pub fn scheduled_due(tx: &ReadTx, daily_at: &str, tz: &str, now: Ts) -> Result<b
 
 /// Restores `file` into `data_dir` with the server stopped: verifies the file first, keeps
 /// the current data file aside as `dukan.redb.before-restore-<stamp>`, and swaps by rename.
-pub fn restore(data_dir: &Path, file: &Path, tables: &[TableInfo], now: Ts) -> Result<(Verified, Option<PathBuf>)> {
+pub fn restore(data_dir: &Path, file: &Path, schema: &Schema, now: Ts) -> Result<(Verified, Option<PathBuf>)> {
     let target = data_dir.join("dukan.redb");
     if target.exists() {
         // Opening takes redb's exclusive lock: a running server makes this fail.
-        match Db::open(&target, 1 << 20) {
+        match Db::open(&target, 1 << 20, schema.migrations, schema.hooks.clone()) {
             Ok(db) => drop(db),
             Err(StorageError::Locked) => return Err(Error::Backup("the data file is in use: stop the server first".into())),
             Err(e) => tracing::warn!("current data file does not open ({e}); restoring over it"),
@@ -287,7 +287,7 @@ pub fn restore(data_dir: &Path, file: &Path, tables: &[TableInfo], now: Ts) -> R
     crate::storage::private::create_dir(data_dir).map_err(|e| Error::Backup(e.to_string()))?;
     let incoming = data_dir.join("dukan.redb.restoring");
     crate::storage::private::copy_file(file, &incoming).map_err(|e| Error::Backup(format!("copy: {e}")))?;
-    let verified = match verify_in_place(&incoming, tables) {
+    let verified = match verify_in_place(&incoming, schema) {
         Ok(v) => v,
         Err(e) => {
             let _ = std::fs::remove_file(&incoming);

@@ -23,6 +23,10 @@ pub fn tables() -> Vec<TableInfo> {
     ]
 }
 
+/// A reaction to a product write (`old` is `None` for a new product), run in the same
+/// transaction before the product row is stored; registered in `wiring`.
+pub type ProductChanged = fn(&mut WriteTx, CompanyId, Option<&Product>, &Product) -> Result<(), StorageError>;
+
 /// The one write path for products.
 pub fn put_product(tx: &mut WriteTx, company: CompanyId, old: Option<&Product>, new: &Product) -> Result<(), StorageError> {
     let c = company.0;
@@ -43,8 +47,10 @@ pub fn put_product(tx: &mut WriteTx, company: CompanyId, old: Option<&Product>, 
         tx.insert(PLUS, (c, u64::from(p)), &new.id.0)?;
     }
     crate::storage::outbox::push(tx, c, crate::storage::outbox::JobKind::IndexProduct { product: new.id.0 }, new.updated.0)?;
-    // The stock report's rows copy the product's name, price, category and threshold.
-    crate::inventory::store::product_changed(tx, company, old, new)?;
+    // Other domains keep copies of product fields (inventory's stock rows): `wiring`.
+    for hook in tx.hooks().of::<ProductChanged>() {
+        hook(tx, company, old, new)?;
+    }
     tx.insert(PRODUCTS, (c, new.id.0), new)
 }
 

@@ -33,9 +33,8 @@ use crate::auth::actor::Actor;
 use crate::clock::Ts;
 use crate::country::Country;
 use crate::error::{Error, FieldError, Problems, Result};
-use crate::ids::{CashBoxId, ClientId, CompanyId, SaleId};
+use crate::ids::{CashBoxId, ClientId, CompanyId, SaleId, ShiftId};
 use crate::money::parse_money;
-use crate::pos::model::Sale;
 use crate::storage::{ReadTx, WriteTx};
 use crate::tenancy::model::{parse_name, parse_optional_text};
 use crate::tenancy::perms::Perm;
@@ -400,21 +399,6 @@ pub fn list(tx: &ReadTx, c: CompanyId, after: u64, limit: usize, archived: bool)
     Ok(out)
 }
 
-/// The client's sales, newest first.
-pub fn purchases(tx: &ReadTx, c: CompanyId, client: ClientId, limit: usize) -> Result<Vec<Sale>> {
-    let mut ids = Vec::new();
-    tx.range(CLIENT_SALES, (c.0, client.0, 0), (c.0, client.0, u64::MAX), true, limit, |(_, _, id), _| {
-        ids.push(id);
-        Ok(true)
-    })?;
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        if let Some(s) = tx.get(crate::pos::store::SALES, (c.0, id))? {
-            out.push(s);
-        }
-    }
-    Ok(out)
-}
 
 // ---- the debt ledger ----
 
@@ -434,13 +418,29 @@ pub fn check_sale_client(tx: &WriteTx, actor: &Actor, client: ClientId, p: &mut 
     Ok(())
 }
 
+/// What the client ledger needs of a sale. Sales belong to pos, which sits above clients and
+/// implements this for its `Sale`.
+pub trait ClientSale {
+    fn id(&self) -> SaleId;
+    fn client(&self) -> Option<ClientId>;
+    fn shift(&self) -> ShiftId;
+    fn number(&self) -> &str;
+    /// The part paid as debt.
+    fn debt(&self) -> Decimal;
+}
+
+/// The reaction that takes a debt repaid in cash into a till: puts `amount` into the
+/// cashier's open shift at the cash box and answers with that shift. Registered in
+/// `wiring` (pos owns shifts).
+pub type DebtCashTaken = fn(&mut WriteTx, &Actor, Ts, CashBoxId, Decimal, String) -> Result<ShiftId>;
+
 /// Called by checkout in its transaction: the purchase index and, for a debt sale, the
 /// receivable.
-pub fn on_checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, sale: &Sale) -> Result<()> {
-    let Some(client) = sale.client else { return Ok(()) };
+pub fn on_checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, sale: &impl ClientSale) -> Result<()> {
+    let Some(client) = sale.client() else { return Ok(()) };
     let c = actor.company;
     tx.get(CLIENTS, (c.0, client.0))?.ok_or_else(|| Error::field("client", "unknown_client", "Нет такого клиента", "No such client"))?;
-    tx.insert(CLIENT_SALES, (c.0, client.0, sale.id.0), &sale.id.0)?;
+    tx.insert(CLIENT_SALES, (c.0, client.0, sale.id().0), &sale.id().0)?;
     let debt = sale.debt();
     if !debt.is_zero() {
         let entry = DebtEntry {
@@ -448,10 +448,10 @@ pub fn on_checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, sale: &Sale) -> Res
             amount: debt,
             at: now,
             user: actor.user,
-            sale: Some(sale.id),
-            shift: Some(sale.shift),
+            sale: Some(sale.id()),
+            shift: Some(sale.shift()),
             method: String::new(),
-            note: sale.number.clone(),
+            note: sale.number().to_string(),
             due: None,
         };
         append_debt(tx, c, client, &entry)?;
@@ -589,7 +589,10 @@ pub fn pay_debt(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ClientId, d: &Debt
     p.finish()?;
     let amount = amount.ok_or_else(|| Error::Internal("amount parsed with problems".into()))?;
     let shift = match (method.as_str(), d.cash_box) {
-        ("cash", Some(b)) => Some(crate::pos::take_debt_cash(tx, actor, now, b, amount, format!("debt:{id}:{}", bal.rows))?),
+        ("cash", Some(b)) => {
+            let take = tx.hooks().of::<DebtCashTaken>().next().ok_or_else(|| Error::Internal("no till takes debt cash".into()))?;
+            Some(take(tx, actor, now, b, amount, format!("debt:{id}:{}", bal.rows))?)
+        }
         _ => None,
     };
     let entry = DebtEntry {

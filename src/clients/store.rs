@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::model::{Client, DealKind, DebtBalance, DebtEntry, DebtKind, KeyUse};
 use crate::ids::{ClientId, CompanyId};
-use crate::pos::store::SALES;
+use super::ClientSale;
 use crate::storage::{ReadTx, StorageError, Table, TableInfo, WriteTx};
 
 pub const CLIENTS: Table<(u64, u64), Client> = Table::new("company_clientid_client");
@@ -141,7 +141,11 @@ pub fn append_debt(tx: &mut WriteTx, company: CompanyId, client: ClientId, entry
 }
 
 /// Recomputes every clients index and projection and lists each difference.
-pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
+/// Every sale of the box, handed to a visitor as `(company, sale id, sale)` (pos owns sales; the
+/// caller, `check`, walks them). The visitor returns `false` to stop.
+pub type SaleVisitor<'a> = dyn FnMut(u64, u64, &dyn ClientSale) -> Result<bool, StorageError> + 'a;
+
+pub fn verify(tx: &ReadTx, each_sale: &mut dyn FnMut(&mut SaleVisitor) -> Result<(), StorageError>) -> Result<Vec<String>, StorageError> {
     let mut problems = Vec::new();
     let all = (0u64, 0u64);
     let top = (u64::MAX, u64::MAX);
@@ -174,18 +178,18 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
     // Sales with a client: the history index and Σ debt sales per client.
     let mut want_sales = BTreeSet::new();
     let mut sale_debt: BTreeMap<(u64, u64), Decimal> = BTreeMap::new();
-    tx.range(SALES, all, top, false, usize::MAX, |(c, id), sale| {
-        if let Some(client) = sale.client {
+    each_sale(&mut |c, id, sale| {
+        if let Some(client) = sale.client() {
             want_sales.insert((c, client.0, id));
             if tx.get(CLIENTS, (c, client.0))?.is_none() {
-                problems.push(format!("sale {} of company {c}: client {client} does not exist", sale.number));
+                problems.push(format!("sale {} of company {c}: client {client} does not exist", sale.number()));
             }
             let debt = sale.debt();
             if !debt.is_zero() {
                 *sale_debt.entry((c, client.0)).or_default() += debt;
             }
         } else if !sale.debt().is_zero() {
-            problems.push(format!("sale {} of company {c}: a debt sale without a client", sale.number));
+            problems.push(format!("sale {} of company {c}: a debt sale without a client", sale.number()));
         }
         Ok(true)
     })?;

@@ -277,7 +277,7 @@ fn record(tx: &mut WriteTx, actor: &Actor, now: Ts, id: SaleId, order: Order, li
         save_cart(tx, actor, now, cart)?;
     }
     audit::record(tx, c, actor, now, "sale.checkout", format!("sale:{id}"), format!("{} {}", sale.number, sale.total))?;
-    crate::printing::enqueue_sale(tx, c, &sale, now, false)?;
+    crate::storage::outbox::push(tx, c.0, crate::storage::outbox::JobKind::Receipt { sale: id.0 }, now.0)?;
     Ok(sale)
 }
 

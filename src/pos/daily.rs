@@ -5,8 +5,9 @@
 //! Days are the company's local calendar days (`YYYYMMDD` as a number). A return counts on the
 //! day it is made, under its sale's branch, cash box and cashier, at the cost it took back.
 //! The projection is derived: `verify` recomputes it from sales and returns, `rebuild_company`
-//! rewrites one company's rows (after a time-zone change), `ensure_built` fills it once for a
-//! data file written before it existed.
+//! rewrites one company's rows (after a time-zone change, wired in `wiring`), and
+//! `build_all` fills it for a data file written before it existed (the schema's upgrade to
+//! version 3, see `schema::MIGRATIONS`).
 
 use std::collections::BTreeMap;
 
@@ -17,7 +18,7 @@ use super::model::{Sale, SaleReturn, decimal_map};
 use super::store::{RETURNS, SALES};
 use crate::clock::Ts;
 use crate::ids::CompanyId;
-use crate::storage::{Db, ReadTx, Record, StorageError, Table, TableInfo, WriteTx};
+use crate::storage::{ReadTx, Record, StorageError, Table, TableInfo, WriteTx};
 use crate::tenancy::store::COMPANIES;
 
 /// (company, day, branch or 0, cash box, cashier).
@@ -28,7 +29,8 @@ pub type ProductKey = (u64, u64, u64, u64, u64, u64);
 pub const SALES_DAYS: Table<DayKey, SalesDay> = Table::new("company_day_branch_cashbox_cashier_salesday");
 pub const PRODUCT_DAYS: Table<ProductKey, ProductDay> = Table::new("company_day_branch_cashbox_cashier_product_productday");
 
-/// The meta key set once the projection covers every stored sale.
+/// The meta key releases before schema version 3 set once they had built the projection on
+/// open. A file carrying it already has the projection, so the upgrade step skips it.
 const BUILT: &str = "sales_days_v1";
 
 pub fn tables() -> Vec<TableInfo> {
@@ -254,22 +256,22 @@ pub fn rebuild_company(tx: &mut WriteTx, c: CompanyId) -> Result<(), StorageErro
     p.store(tx)
 }
 
-/// Builds the projection once for a data file whose sales predate it; a no-op afterwards.
-pub fn ensure_built(db: &Db) -> Result<(), StorageError> {
-    if db.read()?.meta(BUILT)?.is_some() {
+/// Builds the projection for every company of a data file whose sales predate it (the upgrade
+/// to schema version 3). A file that earlier releases already built it in (their meta flag
+/// [`BUILT`]) is left as it is; rebuilding it would be harmless, only slow on a large file.
+pub fn build_all(tx: &mut WriteTx) -> Result<(), StorageError> {
+    if tx.meta(BUILT)?.is_some() {
         return Ok(());
     }
-    db.write_blocking(|tx| {
-        let mut companies = Vec::new();
-        tx.range(COMPANIES, 0, u64::MAX, false, usize::MAX, |id, _| {
-            companies.push(CompanyId(id));
-            Ok(true)
-        })?;
-        for c in companies {
-            rebuild_company(tx, c)?;
-        }
-        tx.set_meta(BUILT, 1)
-    })
+    let mut companies = Vec::new();
+    tx.range(COMPANIES, 0, u64::MAX, false, usize::MAX, |id, _| {
+        companies.push(CompanyId(id));
+        Ok(true)
+    })?;
+    for c in companies {
+        rebuild_company(tx, c)?;
+    }
+    Ok(())
 }
 
 /// Recomputes every company's projection from its sales and returns and lists each difference.

@@ -185,3 +185,42 @@ pub fn save_cash_box(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<CashBo
     audit::record(tx, actor.company, actor, now, "cash_box.save", format!("cash_box:{bid}"), name)?;
     Ok(bid)
 }
+
+/// The client ledger reads a sale through this (clients sits below pos).
+impl crate::clients::ClientSale for Sale {
+    fn id(&self) -> crate::ids::SaleId {
+        self.id
+    }
+
+    fn client(&self) -> Option<crate::ids::ClientId> {
+        self.client
+    }
+
+    fn shift(&self) -> crate::ids::ShiftId {
+        self.shift
+    }
+
+    fn number(&self) -> &str {
+        &self.number
+    }
+
+    fn debt(&self) -> rust_decimal::Decimal {
+        Sale::debt(self)
+    }
+}
+
+/// A client's sales, newest first (the purchase index is kept by `clients::on_checkout`).
+pub fn client_purchases(tx: &impl crate::storage::Read, c: crate::ids::CompanyId, client: crate::ids::ClientId, limit: usize) -> Result<Vec<Sale>> {
+    let mut ids = Vec::new();
+    tx.range(crate::clients::store::CLIENT_SALES, (c.0, client.0, 0), (c.0, client.0, u64::MAX), true, limit, |(_, _, id), _| {
+        ids.push(id);
+        Ok(true)
+    })?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(s) = tx.get(SALES, (c.0, id))? {
+            out.push(s);
+        }
+    }
+    Ok(out)
+}

@@ -159,7 +159,7 @@ pub fn close_shift(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ShiftId, counte
         format!("shift:{id}"),
         format!("{} counted {counted} difference {diff}", shift.number),
     )?;
-    crate::printing::enqueue_z_report(tx, actor.company, &shift, now)?;
+    crate::storage::outbox::push(tx, actor.company.0, crate::storage::outbox::JobKind::ZReport { shift: id.0 }, now.0)?;
     Ok(shift)
 }
 

@@ -3,8 +3,12 @@
 //! per-printer persisted queue and the transports that send it (`transport`).
 //!
 //! Invariants:
-//! - a print job is queued in the same write transaction as the business change that causes
-//!   it (checkout, shift close, re-print, test page): an outbox `Print` row plus the job's bytes;
+//! - pos never calls printing: a checkout pushes one outbox `Receipt { sale }` row and a shift
+//!   close one `ZReport { shift }` row in their own transaction; the print worker fans each out
+//!   ([`fan_out`]) into one job per active printer of the cash box, removing the row in the
+//!   same transaction, so a retried fan-out never queues a job twice;
+//! - a print job (fanned out, a re-print, a test page) is an outbox `Print` row plus the job
+//!   row, written in one transaction;
 //! - each printer's queue is strictly ordered: the worker only ever sends a printer's oldest
 //!   job, one at a time, so jobs never interleave; a failed job (unreachable, paper out) blocks
 //!   its printer's later jobs until it prints, and survives restarts;
@@ -26,7 +30,7 @@ use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::ids::{CashBoxId, CompanyId, PrinterId, SaleId};
 use crate::pos::model::{Method, Sale, Shift};
-use crate::storage::{ReadTx, Record, StorageError, WriteTx, outbox};
+use crate::storage::{Read, ReadTx, Record, StorageError, WriteTx, outbox};
 use crate::tenancy::model::parse_name;
 use crate::tenancy::perms::Perm;
 use codepage::CodePage;
@@ -415,13 +419,63 @@ pub fn sale_reference(sale: &Sale) -> String {
     format!("DUKAN:{}:{}", sale.number, sale.id)
 }
 
-/// Queues the sale's receipt on every active printer of its cash box (called by checkout in
-/// its transaction). Only the job rows are written here; the worker lays the receipt out for
-/// each printer's profile and encodes it when it sends the job. Returns how many jobs were
-/// queued.
+/// Receipt and Z-report rows pos pushed that wait for their fan-out, oldest first.
+pub fn fan_out_pending(tx: &impl Read) -> Result<Vec<(u64, outbox::Job)>> {
+    let mut out = Vec::new();
+    tx.range(outbox::OUTBOX, 0, u64::MAX, false, usize::MAX, |id, job| {
+        if matches!(job.kind, outbox::JobKind::Receipt { .. } | outbox::JobKind::ZReport { .. }) {
+            out.push((id, job));
+        }
+        Ok(true)
+    })?;
+    Ok(out)
+}
+
+/// Fans every pending receipt and Z report out into one print job per active printer of its
+/// cash box (none when the box has no printer), each job dated when its sale or close was.
+/// Each outbox row leaves in this same transaction, so a fan-out that fails or is retried
+/// queues nothing twice. Returns how many rows it took.
+pub fn fan_out(tx: &mut WriteTx) -> Result<usize> {
+    let pending = fan_out_pending(tx)?;
+    for (id, job) in &pending {
+        let (c, at) = (CompanyId(job.company), Ts(job.created_ms));
+        // Ids come from the box-wide counter in commit order: a printer numbered above the
+        // row was added after the sale or close, so it does not print it (as when the job was
+        // queued in the checkout itself).
+        let existed = |p: &Printer| p.id.0 < *id;
+        match job.kind {
+            outbox::JobKind::Receipt { sale } => match tx.get(crate::pos::store::SALES, (c.0, sale))? {
+                Some(sale) => {
+                    let printers: Vec<Printer> = assigned(tx, c, sale.cash_box)?.into_iter().filter(existed).collect();
+                    queue_sale(tx, c, &sale, at, false, &printers)?;
+                }
+                None => tracing::error!(company = c.0, sale, "the sale of a queued receipt is missing"),
+            },
+            outbox::JobKind::ZReport { shift } => match tx.get(crate::pos::store::SHIFTS, (c.0, shift))? {
+                Some(shift) => {
+                    let printers: Vec<Printer> = assigned(tx, c, shift.cash_box)?.into_iter().filter(existed).collect();
+                    queue_z_report(tx, c, &shift, at, &printers)?;
+                }
+                None => tracing::error!(company = c.0, shift, "the shift of a queued Z report is missing"),
+            },
+            _ => continue,
+        }
+        outbox::done(tx, *id)?;
+    }
+    Ok(pending.len())
+}
+
+/// Queues the sale's receipt on every active printer of its cash box now (a re-print).
 pub fn enqueue_sale(tx: &mut WriteTx, c: CompanyId, sale: &Sale, now: Ts, copy: bool) -> Result<usize> {
     let printers = assigned(tx, c, sale.cash_box)?;
-    for p in &printers {
+    queue_sale(tx, c, sale, now, copy, &printers)
+}
+
+/// Queues the sale's receipt on `printers`. Only the job rows are written here; the worker lays
+/// the receipt out for each printer's profile and encodes it when it sends the job. Returns how
+/// many jobs were queued.
+fn queue_sale(tx: &mut WriteTx, c: CompanyId, sale: &Sale, now: Ts, copy: bool, printers: &[Printer]) -> Result<usize> {
+    for p in printers {
         let title = if copy { format!("Копия чека {}", sale.number) } else { format!("Чек {}", sale.number) };
         let job = enqueue(tx, c, p.id, title, Vec::new(), now)?;
         tx.insert(SALE_RECEIPTS, (c.0, p.id.0, job), &SaleReceipt { sale: sale.id.0, copy })?;
@@ -515,9 +569,9 @@ fn method_label(code: &str) -> String {
     }
 }
 
-/// Queues the Z report of a closed shift on its cash box's printers (called by `close_shift`).
-pub fn enqueue_z_report(tx: &mut WriteTx, c: CompanyId, shift: &Shift, now: Ts) -> Result<usize> {
-    let printers = assigned(tx, c, shift.cash_box)?;
+/// Queues the Z report of a closed shift on `printers` (the fan-out of a shift close's
+/// `ZReport` row), encoded for each printer's profile.
+fn queue_z_report(tx: &mut WriteTx, c: CompanyId, shift: &Shift, now: Ts, printers: &[Printer]) -> Result<usize> {
     if printers.is_empty() {
         return Ok(0);
     }
@@ -525,7 +579,7 @@ pub fn enqueue_z_report(tx: &mut WriteTx, c: CompanyId, shift: &Shift, now: Ts) 
     let cashier = tx.get(crate::tenancy::store::USERS, (c.0, shift.cashier.0))?.map_or_else(|| shift.cashier.to_string(), |u| u.name);
     let cash_box = tx.get(crate::pos::store::CASH_BOXES, (c.0, shift.cash_box.0))?.map_or_else(|| shift.cash_box.to_string(), |b| b.name);
     let report = report_of(shift, true, company.as_ref(), &cashier, &cash_box);
-    for p in &printers {
+    for p in printers {
         let bytes = escpos::encode(&report.layout(p.profile.width.chars()), &p.profile);
         enqueue(tx, c, p.id, format!("Z-отчёт {}", shift.number), bytes, now)?;
     }

@@ -18,7 +18,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::Duration;
 
-use super::{Db, Group, StorageError, Timings, WriteTx};
+use super::{Db, Group, Hooks, StorageError, Timings, WriteTx};
 
 /// The most operations one batch transaction takes; more wait for the next batch.
 const MAX_BATCH: usize = 128;
@@ -90,6 +90,8 @@ pub(super) struct Writer {
     db: Weak<redb::Database>,
     group: Weak<Group>,
     queue: Weak<Queue>,
+    wake: Weak<tokio::sync::watch::Sender<u64>>,
+    hooks: Hooks,
 }
 
 impl Writer {
@@ -97,7 +99,13 @@ impl Writer {
     /// thread's scheduling priority (the server lowers its runtime threads below it; see
     /// `main.rs`), not a runtime thread's.
     pub(super) fn spawn(db: &Db) -> Result<(), StorageError> {
-        let w = Writer { db: Arc::downgrade(&db.inner), group: Arc::downgrade(&db.group), queue: Arc::downgrade(&db.batch) };
+        let w = Writer {
+            db: Arc::downgrade(&db.inner),
+            group: Arc::downgrade(&db.group),
+            queue: Arc::downgrade(&db.batch),
+            wake: Arc::downgrade(&db.wake),
+            hooks: db.hooks.clone(),
+        };
         Ok(w.start()?)
     }
 
@@ -111,7 +119,10 @@ impl Writer {
         let _respawn = Respawn(self.clone());
         while let Some(ops) = self.next_ops() {
             let (Some(inner), Some(group)) = (self.db.upgrade(), self.group.upgrade()) else { break };
-            let (done, commit) = run_batch(&inner, &group, ops);
+            let (done, commit, pushed) = run_batch(&inner, &group, &self.hooks, ops);
+            if let (true, Some(wake)) = (pushed, self.wake.upgrade()) {
+                super::wake_workers(&wake);
+            }
             if let (Some(d), Some(queue)) = (commit, self.queue.upgrade())
                 && let Ok(mut st) = queue.state.lock()
             {
@@ -189,20 +200,22 @@ impl Db {
 }
 
 /// What a batch leaves to answer: each operation with the commit failure to answer it with
-/// (`None`: its own result stands), and how long the commit took when there was one.
-type Done = (Vec<(Box<dyn Queued>, Option<String>)>, Option<Duration>);
+/// (`None`: its own result stands), how long the commit took when there was one, and whether
+/// the committed batch pushed outbox rows (the workers are woken).
+type Done = (Vec<(Box<dyn Queued>, Option<String>)>, Option<Duration>, bool);
 
 /// Commits `ops` in one durable transaction, dropping each operation that fails and
 /// re-running the rest without it. Answering is left to the caller, after it has let go of the
 /// database.
-fn run_batch(db: &redb::Database, group: &Group, mut ops: Vec<Box<dyn Queued>>) -> Done {
+fn run_batch(db: &redb::Database, group: &Group, hooks: &Hooks, mut ops: Vec<Box<dyn Queued>>) -> Done {
     let mut done = Vec::with_capacity(ops.len());
     let mut took = None;
+    let mut pushed = false;
     while !ops.is_empty() {
         // Every commit counted before the transaction begins is persisted by its durable
         // commit, so plain group-committed writers waiting on a flush are released too.
         let target = group.state.lock().map(|st| st.committed).unwrap_or(0);
-        let mut tx = match WriteTx::begin(db, redb::Durability::Immediate) {
+        let mut tx = match WriteTx::begin(db, redb::Durability::Immediate, hooks) {
             Ok(tx) => tx,
             Err(e) => {
                 group.note(&e);
@@ -217,6 +230,7 @@ fn run_batch(db: &redb::Database, group: &Group, mut ops: Vec<Box<dyn Queued>>) 
                 done.push((ops.remove(failed), None));
             }
             None => {
+                let pushed_outbox = tx.pushed_outbox;
                 let t0 = std::time::Instant::now();
                 let why = tx.commit().err().map(|e| {
                     group.note(&e);
@@ -225,13 +239,14 @@ fn run_batch(db: &redb::Database, group: &Group, mut ops: Vec<Box<dyn Queued>>) 
                 took = Some(t0.elapsed());
                 if why.is_none() {
                     group.mark_durable(target);
+                    pushed = pushed_outbox;
                 }
                 done.extend(ops.into_iter().map(|op| (op, why.clone())));
                 break;
             }
         }
     }
-    (done, took)
+    (done, took, pushed)
 }
 
 #[cfg(test)]
@@ -243,7 +258,7 @@ mod tests {
 
     fn db() -> (tempfile::TempDir, Db) {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("t.redb"), 1 << 20).unwrap();
+        let db = Db::open(&dir.path().join("t.redb"), 1 << 20, &[], Hooks::default()).unwrap();
         (dir, db)
     }
 
@@ -306,7 +321,7 @@ mod tests {
         drop(db);
         // The writer holds the database only while it runs a batch, so the file reopens at once
         // (redb refuses a second open of a file still held).
-        let db = Db::open(&path, 1 << 20).unwrap();
+        let db = Db::open(&path, 1 << 20, &[], Hooks::default()).unwrap();
         db.write_batched(|tx| tx.insert(ROWS, 2, &2)).await.unwrap();
         let rtx = db.read().unwrap();
         assert_eq!(rtx.get(ROWS, 1u64).unwrap(), Some(1));

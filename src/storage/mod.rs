@@ -1,6 +1,6 @@
 //! Storage: the only module that imports redb. It owns the database handle, the
 //! transaction wrappers every domain writes through, the table type, the id allocator,
-//! the migration step and the outbox.
+//! the migration mechanism (the steps belong to `schema`) and the outbox.
 //!
 //! Invariants kept here:
 //! - every business operation is one write transaction, and its caller hears of success only
@@ -17,6 +17,7 @@ mod batch;
 mod codec;
 mod file;
 mod keys;
+mod hooks;
 mod migrate;
 pub mod outbox;
 pub mod private;
@@ -24,7 +25,8 @@ mod tx;
 
 pub use codec::{Record, Table, TableInfo};
 pub use file::{FileTimes, Timings};
-pub use migrate::SCHEMA_VERSION;
+pub use hooks::{Hooks, HooksBuilder};
+pub use migrate::{Migration, Schema, version_after};
 pub use tx::{Read, ReadTx, TableMut, WriteTx};
 
 use std::path::{Path, PathBuf};
@@ -96,6 +98,10 @@ pub struct Db {
     group: Arc<Group>,
     batch: Arc<batch::Queue>,
     file: Arc<file::Recorder>,
+    /// Every write transaction carries these (see `storage::hooks`).
+    hooks: Hooks,
+    /// Bumped after each durable commit that pushed outbox rows; workers wait on it.
+    wake: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 /// Group commit bookkeeping: commits are numbered as they finish; a flush makes every commit
@@ -144,8 +150,12 @@ struct GroupState {
 
 impl Db {
     /// Opens (or creates) the data file, refusing a file from a newer version and upgrading an
-    /// older one step by step inside one write transaction.
-    pub fn open(path: &Path, cache_bytes: usize) -> Result<Db, StorageError> {
+    /// older one with `migrations` (the list `schema` owns; `schema::open` passes it),
+    /// step by step inside one write transaction. A new file is stamped with the version after
+    /// the last step.
+    /// `hooks` are the cross-domain reactions (`wiring::hooks`); every write
+    /// transaction carries them, the migrations' too.
+    pub fn open(path: &Path, cache_bytes: usize, migrations: &[Migration], hooks: Hooks) -> Result<Db, StorageError> {
         let mut builder = redb::Database::builder();
         builder.set_cache_size(cache_bytes);
         let times = Arc::new(file::Recorder::from_env());
@@ -153,9 +163,16 @@ impl Db {
         // Created (or tightened to) 0600 before redb writes a byte.
         let f = private::open_file(path)?;
         let inner = builder.create_with_backend(file::TimedFile::new(f, times.clone())?)?;
-        let db =
-            Db { inner: Arc::new(inner), path: Arc::new(path.to_path_buf()), group: Arc::default(), batch: Arc::default(), file: times };
-        migrate::run(&db)?;
+        let db = Db {
+            inner: Arc::new(inner),
+            path: Arc::new(path.to_path_buf()),
+            group: Arc::default(),
+            batch: Arc::default(),
+            file: times,
+            hooks,
+            wake: Arc::new(tokio::sync::watch::Sender::new(0)),
+        };
+        migrate::run(&db, migrations)?;
         batch::Writer::spawn(&db)?;
         Ok(db)
     }
@@ -191,11 +208,15 @@ impl Db {
         E: From<StorageError>,
         F: FnOnce(&mut WriteTx) -> Result<T, E>,
     {
-        let mut tx = self.noted(WriteTx::begin(&self.inner, redb::Durability::None)).map_err(E::from)?;
+        let mut tx = self.noted(WriteTx::begin(&self.inner, redb::Durability::None, &self.hooks)).map_err(E::from)?;
         match f(&mut tx) {
             Ok(value) => {
+                let pushed = tx.pushed_outbox;
                 self.noted(tx.commit()).map_err(E::from)?;
                 self.noted(self.await_durable()).map_err(E::from)?;
+                if pushed {
+                    wake_workers(&self.wake);
+                }
                 Ok(value)
             }
             Err(e) => {
@@ -243,6 +264,14 @@ impl Db {
         r
     }
 
+    /// A receiver that sees a new value after every durable commit that pushed outbox rows
+    /// (`outbox::push`), from `Db::write` and `write_batched` alike: workers wait on it instead
+    /// of being woken by hand after each write. A commit made while a worker was busy is still
+    /// seen when it next waits.
+    pub fn outbox_wakeups(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.wake.subscribe()
+    }
+
     /// Why the data file takes no more writes, once a write failed in a way only reopening it
     /// repairs (a full disk). The server answers 503 on `/healthz` and exits non-zero, so its
     /// supervisor restarts it (see `main.rs`).
@@ -259,7 +288,7 @@ impl Db {
 
     /// One durable commit: persists every earlier commit made without an fsync.
     fn flush(&self) -> Result<(), StorageError> {
-        let tx = WriteTx::begin(&self.inner, redb::Durability::Immediate)?;
+        let tx = WriteTx::begin(&self.inner, redb::Durability::Immediate, &self.hooks)?;
         tx.commit()
     }
 
@@ -267,7 +296,7 @@ impl Db {
     /// single-commit rate that group commit is compared against.
     #[doc(hidden)]
     pub fn write_unbatched(&self, f: impl FnOnce(&mut WriteTx) -> Result<(), StorageError>) -> Result<(), StorageError> {
-        let mut tx = WriteTx::begin(&self.inner, redb::Durability::Immediate)?;
+        let mut tx = WriteTx::begin(&self.inner, redb::Durability::Immediate, &self.hooks)?;
         f(&mut tx)?;
         tx.commit()
     }
@@ -281,7 +310,7 @@ impl Db {
     /// A write that is not fsynced on its own (it becomes durable with the next durable
     /// commit). Used only by the health probe, which must not cost an fsync per call.
     pub fn write_volatile(&self, f: impl FnOnce(&mut WriteTx) -> Result<(), StorageError>) -> Result<(), StorageError> {
-        let mut tx = self.noted(WriteTx::begin(&self.inner, redb::Durability::None))?;
+        let mut tx = self.noted(WriteTx::begin(&self.inner, redb::Durability::None, &self.hooks))?;
         self.noted(f(&mut tx))?;
         self.noted(tx.commit())
     }
@@ -317,20 +346,21 @@ impl Db {
     }
 
     /// Opens a data file read-only-in-spirit (nothing is written unless it must be migrated),
-    /// checks redb's own integrity, and counts rows per registered table.
-    pub fn verify_file(path: &Path, tables: &[TableInfo]) -> Result<Vec<(&'static str, u64)>, StorageError> {
+    /// checks redb's own integrity, refuses a file newer than `schema`, and counts rows per
+    /// registered table.
+    pub fn verify_file(path: &Path, schema: &Schema) -> Result<Vec<(&'static str, u64)>, StorageError> {
         use redb::ReadableDatabase;
         let mut db = redb::Database::builder().set_cache_size(SCRATCH_CACHE).open(path)?;
         if !db.check_integrity().map_err(StorageError::from)? {
             return Err(StorageError::Db(redb::Error::Corrupted("integrity check repaired the file".into())));
         }
         let found = migrate::schema_version_of(&db)?;
-        if found > SCHEMA_VERSION {
-            return Err(StorageError::TooNew { found, known: SCHEMA_VERSION });
+        if found > schema.version() {
+            return Err(StorageError::TooNew { found, known: schema.version() });
         }
         let rtx = db.begin_read()?;
-        let mut counts = Vec::with_capacity(tables.len());
-        for info in tables {
+        let mut counts = Vec::with_capacity(schema.tables.len());
+        for info in &schema.tables {
             counts.push((info.name, info.count(&rtx)?));
         }
         Ok(counts)
@@ -345,6 +375,11 @@ impl Db {
     pub fn file_bytes(&self) -> u64 {
         std::fs::metadata(self.path.as_path()).map(|m| m.len()).unwrap_or(0)
     }
+}
+
+/// Tells the workers waiting in [`Db::outbox_wakeups`] that durable outbox rows arrived.
+fn wake_workers(wake: &tokio::sync::watch::Sender<u64>) {
+    wake.send_modify(|n| *n = n.wrapping_add(1));
 }
 
 /// Page cache of the files a backup writes and verifies: enough to stream through them, far

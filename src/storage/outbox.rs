@@ -1,4 +1,4 @@
-//! The outbox: side effects (backups on request, later printing, messages, search indexing,
+//! The outbox: side effects (backups on request, printing, messages, search indexing,
 //! webhooks) are appended as rows in the same write transaction as the business change and
 //! drained by workers, which delete a row only after its effect is done.
 
@@ -37,6 +37,11 @@ pub enum JobKind {
     ImportApply { import: u64 },
     /// Send a queued print job (`printing::store::PRINT_JOBS`) to its printer.
     Print { printer: u64, job: u64 },
+    /// Queue a checked-out sale's receipt on every printer of its cash box (pushed by checkout;
+    /// the print worker fans it out into `Print` jobs, see `printing::fan_out`).
+    Receipt { sale: u64 },
+    /// Queue a closed shift's Z report on every printer of its cash box (pushed by the close).
+    ZReport { shift: u64 },
 }
 
 impl JobKind {
@@ -46,12 +51,14 @@ impl JobKind {
             JobKind::IndexProduct { .. } => "search",
             JobKind::Webhook { .. } => "webhook",
             JobKind::ImportApply { .. } => "import",
-            JobKind::Print { .. } => "print",
+            JobKind::Print { .. } | JobKind::Receipt { .. } | JobKind::ZReport { .. } => "print",
         }
     }
 }
 
+/// Appends a job. Once the transaction is durable, `Db` wakes the workers by itself.
 pub fn push(tx: &mut WriteTx, company: u64, kind: JobKind, now_ms: i64) -> Result<u64, StorageError> {
+    tx.pushed_outbox = true;
     let id = tx.next_id()?;
     let job = Job { company, kind, created_ms: now_ms, attempts: 0, not_before_ms: now_ms, last_error: None };
     tx.insert(OUTBOX, id, &job)?;
@@ -89,4 +96,55 @@ pub fn failed(tx: &mut WriteTx, id: u64, error: String, now_ms: i64) -> Result<(
 pub fn done(tx: &mut WriteTx, id: u64) -> Result<(), StorageError> {
     tx.remove(OUTBOX, id)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::storage::{Db, Hooks, Table};
+
+    const ROWS: Table<u64, u64> = Table::new("outbox_test_rows");
+
+    /// Waits for the next wake-up, or fails after a generous timeout.
+    async fn woken(rx: &mut tokio::sync::watch::Receiver<u64>) -> bool {
+        tokio::time::timeout(Duration::from_secs(10), rx.changed()).await.is_ok_and(|r| r.is_ok())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_durable_write_that_pushes_a_job_wakes_a_waiting_worker_by_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.redb"), 1 << 20, &[], Hooks::default()).unwrap();
+        let mut rx = db.outbox_wakeups();
+
+        // A write without outbox rows wakes nobody.
+        db.write(|tx| tx.insert(ROWS, 1, &1)).await.unwrap();
+        assert!(!rx.has_changed().unwrap(), "no outbox row, no wake-up");
+
+        // A worker already waiting when the job is pushed (group commit path).
+        let waiter = {
+            let mut rx = rx.clone();
+            tokio::spawn(async move { woken(&mut rx).await })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        db.write(|tx| push(tx, 7, JobKind::IndexProduct { product: 1 }, 0)).await.unwrap();
+        assert!(waiter.await.unwrap(), "the waiting worker woke");
+        assert!(woken(&mut rx).await, "a worker that was busy sees it at its next wait");
+
+        // The batched path (checkouts) wakes them too.
+        db.write_batched(|tx| push(tx, 7, JobKind::Receipt { sale: 2 }, 0)).await.unwrap();
+        assert!(woken(&mut rx).await);
+
+        // A refused operation's job is never committed, so it wakes nobody.
+        let refused = db
+            .write_batched(|tx| -> Result<(), StorageError> {
+                push(tx, 7, JobKind::Receipt { sale: 3 }, 0)?;
+                Err(StorageError::BatchFailed("refused".into()))
+            })
+            .await;
+        assert!(refused.is_err());
+        assert!(!rx.has_changed().unwrap());
+        assert_eq!(pending(&db.read().unwrap()).unwrap(), 2);
+    }
 }

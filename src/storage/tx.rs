@@ -27,6 +27,10 @@ pub struct WriteTx {
     tx: redb::WriteTransaction,
     /// The next free id, loaded on first use and written back on commit.
     next_id: Option<u64>,
+    /// The data file's hook table (see `storage::hooks`).
+    hooks: super::Hooks,
+    /// Set by `outbox::push`: after its durable commit, `Db` wakes the workers.
+    pub(super) pushed_outbox: bool,
 }
 
 fn get_in<'k, K: redb::Key + 'static, V: Record, T: ReadableTable<K, Pc<V>>>(
@@ -224,10 +228,15 @@ impl ReadTx {
 }
 
 impl WriteTx {
-    pub(super) fn begin(db: &redb::Database, durability: redb::Durability) -> Result<WriteTx, StorageError> {
+    pub(super) fn begin(db: &redb::Database, durability: redb::Durability, hooks: &super::Hooks) -> Result<WriteTx, StorageError> {
         let mut tx = db.begin_write()?;
         tx.set_durability(durability)?;
-        Ok(WriteTx { tx, next_id: None })
+        Ok(WriteTx { tx, next_id: None, hooks: hooks.clone(), pushed_outbox: false })
+    }
+
+    /// The hooks other domains registered for changes made in this transaction.
+    pub fn hooks(&self) -> super::Hooks {
+        self.hooks.clone()
     }
 
     pub(super) fn commit(mut self) -> Result<(), StorageError> {

@@ -5,7 +5,7 @@ use super::model::{self, Branch};
 use super::perms::Perm;
 use super::store::{self, BRANCHES, COMPANIES};
 use crate::audit;
-use crate::auth::actor::Actor;
+use super::actor::Actor;
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::ids::{BranchId, PlanId};

@@ -15,6 +15,7 @@
 //! Use-case functions take the write transaction, the `Actor` and the clock's `now`; the
 //! HTTP layer hashes passwords before it opens the transaction (argon2 is slow).
 
+pub mod actor;
 pub mod branches;
 pub mod model;
 pub mod perms;
@@ -26,7 +27,7 @@ pub mod users;
 use rust_decimal::Decimal;
 
 use crate::audit;
-use crate::auth::actor::Actor;
+use actor::Actor;
 use crate::clock::Ts;
 use crate::country::Country;
 use crate::error::{Error, FieldError, Problems, Result};
@@ -213,6 +214,23 @@ pub(crate) fn email_taken(field: &str, email: &str) -> FieldError {
     FieldError::new(field, "email_taken", format!("E-mail {email} уже занят"), format!("E-mail {email} is already taken"))
 }
 
+/// A reaction to a company's settings changing, run in the same transaction (registered in
+/// `wiring`: a new time zone rebuilds the daily sales totals).
+pub type CompanyChanged = fn(&mut WriteTx, &Company, &Company) -> std::result::Result<(), crate::storage::StorageError>;
+
+/// A reaction to users whose rights changed or who left (deactivated, demoted, their role
+/// edited), run in the same transaction; registered in `wiring` (auth drops the
+/// invitation links they hold).
+pub type UsersRightsChanged = fn(&mut WriteTx, CompanyId, &[UserId]) -> Result<()>;
+
+/// Runs the [`UsersRightsChanged`] reactions.
+pub(crate) fn rights_changed(tx: &mut WriteTx, company: CompanyId, users: &[UserId]) -> Result<()> {
+    for hook in tx.hooks().of::<UsersRightsChanged>() {
+        hook(tx, company, users)?;
+    }
+    Ok(())
+}
+
 /// Company settings as typed into the settings form.
 #[derive(Debug, Clone, Default)]
 pub struct SettingsDraft {
@@ -253,18 +271,16 @@ pub fn update_settings(tx: &mut WriteTx, actor: &Actor, now: Ts, draft: &Setting
         address: p.take(model::parse_optional_text("address", &draft.address, 500)).unwrap_or_default(),
     };
     p.finish()?;
-    let mut rezoned = false;
+    let before = company.clone();
     if let (Some(name), Some(timezone)) = (name, timezone) {
         company.name = name;
-        rezoned = company.timezone != timezone;
         company.timezone = timezone;
     }
     company.phones = phones;
     company.legal = legal;
     tx.insert(COMPANIES, company.id.0, &company)?;
-    if rezoned {
-        // The sales projection is keyed by local day: another zone moves sales between days.
-        crate::pos::daily::rebuild_company(tx, company.id)?;
+    for hook in tx.hooks().of::<CompanyChanged>() {
+        hook(tx, &before, &company)?;
     }
     audit::record(tx, actor.company, actor, now, "company.update", format!("company:{}", company.id), String::new())?;
     Ok(company)

@@ -24,7 +24,7 @@
 use super::model::{SystemRole, User};
 use super::perms::PermSet;
 use super::store::{ROLES, USERS};
-use crate::auth::actor::Actor;
+use super::actor::Actor;
 use crate::error::{Error, FieldError, Result};
 use crate::ids::{BranchId, CompanyId, RoleId};
 use crate::storage::WriteTx;

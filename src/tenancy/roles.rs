@@ -6,7 +6,7 @@ use super::perms::{Perm, PermSet};
 use super::rights::{self, Rights};
 use super::store::{self, ROLES};
 use crate::audit;
-use crate::auth::actor::Actor;
+use super::actor::Actor;
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::ids::RoleId;
@@ -82,7 +82,7 @@ pub fn save(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<RoleId>, draft:
             .filter(|(_, u)| u.custom_role == Some(role_id))
             .map(|(_, u)| u.id)
             .collect();
-        crate::auth::drop_invites(tx, actor.company, &holders)?;
+        super::rights_changed(tx, actor.company, &holders)?;
     }
     tx.insert(ROLES, (actor.company.0, role_id.0), &role)?;
     let action = if existing.is_some() { "role.update" } else { "role.create" };

@@ -7,7 +7,7 @@ use super::perms::Perm;
 use super::rights::{self, Rights};
 use super::store::{self, BRANCHES, LOGINS, ROLES, USERS};
 use crate::audit;
-use crate::auth::actor::Actor;
+use super::actor::Actor;
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::i18n::Lang;
@@ -184,7 +184,7 @@ pub fn update(tx: &mut WriteTx, actor: &Actor, now: Ts, id: UserId, draft: &User
         new.token_version += 1;
     }
     if (new.role, new.custom_role, &new.branches) != (old.role, old.custom_role, &old.branches) {
-        crate::auth::drop_invites(tx, actor.company, &[id])?;
+        super::rights_changed(tx, actor.company, &[id])?;
     }
     store::put_user(tx, actor.company, Some(&old), &new)?;
     audit::record(tx, actor.company, actor, now, "user.update", format!("user:{id}"), new.email.clone())?;
@@ -209,7 +209,7 @@ pub fn set_active(tx: &mut WriteTx, actor: &Actor, now: Ts, id: UserId, active: 
     } else {
         new.deactivated = Some(now);
         new.token_version += 1;
-        crate::auth::drop_invites(tx, actor.company, &[id])?;
+        super::rights_changed(tx, actor.company, &[id])?;
     }
     store::put_user(tx, actor.company, Some(&old), &new)?;
     let action = if active { "user.activate" } else { "user.deactivate" };

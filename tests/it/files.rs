@@ -114,7 +114,7 @@ async fn the_signing_key_is_a_file_and_no_backup_holds_it() {
     let old_key = [7u8; 32];
     {
         // A data file as versions before the key file left it.
-        let db = dukan::storage::Db::open(&dir.path().join("dukan.redb"), 1 << 20).expect("open");
+        let db = dukan::schema::open(&dir.path().join("dukan.redb"), 1 << 20).expect("open");
         dukan::auth::store_key_in_data_file(&db, &old_key).expect("old key");
     }
     let t = TestApp::spawn_in(dir).await;
@@ -129,7 +129,7 @@ async fn the_signing_key_is_a_file_and_no_backup_holds_it() {
     assert_eq!(s, StatusCode::UNAUTHORIZED, "a token forged with the old in-file key is refused");
 
     let backup = t.dir.path().join("scan.redb");
-    dukan::backup::take(&t.app.db, &t.app.tables, &backup).expect("backup");
+    dukan::backup::take(&t.app.db, &t.app.schema, &backup).expect("backup");
     let bytes = std::fs::read(&backup).expect("read backup");
     let data = std::fs::read(t.app.config.db_path()).expect("read data");
     for (name, file) in [("backup", &bytes), ("data file", &data)] {

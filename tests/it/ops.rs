@@ -129,7 +129,7 @@ async fn backup_through_the_api_restores_onto_a_fresh_machine() {
     std::fs::write(&file, &bytes).expect("write");
 
     let fresh = tempfile::tempdir().expect("dir");
-    let (verified, aside) = dukan::backup::restore(fresh.path(), &file, &dukan::schema::all_tables(), t.app.now()).expect("restore");
+    let (verified, aside) = dukan::backup::restore(fresh.path(), &file, &dukan::schema::current(), t.app.now()).expect("restore");
     assert!(aside.is_none() && verified.rows > 10);
     let restored = TestApp::spawn_in(fresh).await;
     let op2 = restored.login("op@box.kg", "password-op").await;
@@ -151,16 +151,16 @@ async fn restore_refuses_a_broken_file_and_keeps_the_old_one_aside() {
     let t = TestApp::spawn().await;
     t.company("Нур", "owner@nur.kg", "password-123").await;
     let good = t.dir.path().join("good.redb");
-    dukan::backup::take(&t.app.db, &t.app.tables, &good).expect("backup");
+    dukan::backup::take(&t.app.db, &t.app.schema, &good).expect("backup");
     let broken = t.dir.path().join("broken.redb");
     let mut bytes = std::fs::read(&good).expect("read");
     bytes.truncate(bytes.len() / 3);
     std::fs::write(&broken, bytes).expect("write");
     let target = tempfile::tempdir().expect("dir");
-    dukan::backup::restore(target.path(), &good, &t.app.tables, t.app.now()).expect("first restore");
-    let err = dukan::backup::restore(target.path(), &broken, &t.app.tables, t.app.now()).expect_err("broken file refused");
+    dukan::backup::restore(target.path(), &good, &t.app.schema, t.app.now()).expect("first restore");
+    let err = dukan::backup::restore(target.path(), &broken, &t.app.schema, t.app.now()).expect_err("broken file refused");
     assert!(err.to_string().contains("Backup") || err.code() == "backup_failed", "{err}");
-    let (_, aside) = dukan::backup::restore(target.path(), &good, &t.app.tables, t.app.now()).expect("second restore");
+    let (_, aside) = dukan::backup::restore(target.path(), &good, &t.app.schema, t.app.now()).expect("second restore");
     assert!(aside.is_some_and(|p| p.exists()), "the previous data file is kept aside");
 }
 
@@ -183,7 +183,7 @@ async fn backup_under_write_load_is_consistent() {
         })
     };
     tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-    let (db, tables, out) = (t.app.db.clone(), t.app.tables.clone(), t.dir.path().join("live.redb"));
+    let (db, tables, out) = (t.app.db.clone(), t.app.schema.clone(), t.dir.path().join("live.redb"));
     let verified =
         tokio::task::spawn_blocking(move || dukan::backup::take(&db, &tables, &out)).await.expect("join").expect("backup under load");
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -200,7 +200,7 @@ async fn scheduled_backups_run_daily_and_keep_the_newest() {
     let t = TestApp::spawn().await;
     t.company("Нур", "owner@nur.kg", "password-123").await;
     let dir = tempfile::tempdir().expect("dir");
-    let tables = dukan::schema::all_tables();
+    let tables = dukan::schema::current();
     for day in 0..4 {
         let now = t.app.now();
         let due = dukan::backup::scheduled_due(&t.app.db.read().expect("read"), "03:00", "Asia/Bishkek", now).expect("due");
@@ -235,7 +235,7 @@ async fn a_failing_backup_is_recorded_not_silent() {
     std::fs::write(&blocker, b"a file where the backup folder should be").expect("write");
     let now = t.app.now();
     let id = t.app.db.write(move |tx| dukan::backup::request(tx, "test", dukan::backup::Trigger::Manual, now)).await.expect("request");
-    let state = dukan::backup::run(&t.app.db, &t.app.tables, &blocker.join("sub"), id, || now, 7).expect("outcome recorded");
+    let state = dukan::backup::run(&t.app.db, &t.app.schema, &blocker.join("sub"), id, || now, 7).expect("outcome recorded");
     assert!(matches!(state, dukan::backup::State::Failed { .. }), "{state:?}");
     let read = t.app.db.read().expect("read");
     let b = dukan::backup::get(&read, id).expect("backup row");

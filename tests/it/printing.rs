@@ -166,6 +166,8 @@ async fn a_queued_receipt_prints_with_the_printers_profile_when_it_is_sent() {
     let address = format!("127.0.0.1:{}", fake.port);
     let printer = add_printer(&t, &f, json!({"address": address, "code_page": "pc866"})).await;
     let sale = sell(&t, &f, "late-1", "100").await;
+    // The print worker's first half: the checkout's receipt row becomes a job per printer.
+    t.app.db.write(dukan::printing::fan_out).await.expect("fan out");
     {
         let tx = t.app.db.read().expect("read");
         let all = (0, 0, 0)..=(u64::MAX, u64::MAX, u64::MAX);

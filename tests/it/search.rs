@@ -168,9 +168,9 @@ async fn a_lost_index_is_rebuilt_on_start() {
 
     // A backup restored onto a fresh machine gets its search back the same way.
     let backup = t.dir.path().join("copy.redb");
-    dukan::backup::take(&t.app.db, &t.app.tables, &backup).expect("backup");
+    dukan::backup::take(&t.app.db, &t.app.schema, &backup).expect("backup");
     let fresh = tempfile::tempdir().expect("tempdir");
-    dukan::backup::restore(fresh.path(), &backup, &dukan::schema::all_tables(), t.app.now()).expect("restore");
+    dukan::backup::restore(fresh.path(), &backup, &dukan::schema::current(), t.app.now()).expect("restore");
     let restored = TestApp::spawn_in(fresh).await;
     drain(&restored).await;
     let c = restored.login("a@romashka.kg", "пароль-ромашки-1").await;

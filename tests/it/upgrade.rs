@@ -28,7 +28,7 @@ async fn a_version_1_data_file_opens_and_serves() {
     assert!(branches.as_array().expect("list").iter().any(|b| b["name"] == "Склад на Ошском"), "{branches}");
     let (_, roles) = t.get(&c, "/api/v1/roles").await;
     assert!(roles.as_array().expect("list").iter().any(|r| r["name"] == "Кассир смены" && r["permissions"] == json!(["sale", "shifts"])));
-    assert_eq!(t.app.db.read().expect("read").meta("schema_version").expect("meta"), Some(dukan::storage::SCHEMA_VERSION));
+    assert_eq!(t.app.db.read().expect("read").meta("schema_version").expect("meta"), Some(dukan::schema::SCHEMA_VERSION));
 }
 
 #[tokio::test]
@@ -37,12 +37,12 @@ async fn a_file_from_a_newer_version_is_refused() {
     let now = t.app.now();
     t.app
         .db
-        .write(move |tx| tx.set_meta("schema_version", dukan::storage::SCHEMA_VERSION + 1).map(|_| now))
+        .write(move |tx| tx.set_meta("schema_version", dukan::schema::SCHEMA_VERSION + 1).map(|_| now))
         .await
         .map_err(|e: dukan::storage::StorageError| e)
         .expect("bump");
     let dir = t.stop().await;
-    let err = dukan::storage::Db::open(&dir.path().join("dukan.redb"), 1 << 20).err().expect("refused");
+    let err = dukan::schema::open(&dir.path().join("dukan.redb"), 1 << 20).err().expect("refused");
     assert!(err.to_string().contains("newer"), "{err}");
 }
 

@@ -207,7 +207,7 @@ pub async fn sales(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Resu
     clients::require_read(&a.actor)?;
     let tx = app.db.read()?;
     let c = clients::read_client(&tx, &a.actor, ClientId(id))?;
-    Ok(Json(clients::purchases(&tx, a.actor.company, c.id, 200)?.iter().map(SaleDto::from).collect()))
+    Ok(Json(crate::pos::client_purchases(&tx, a.actor.company, c.id, 200)?.iter().map(SaleDto::from).collect()))
 }
 
 // ---- debts ----

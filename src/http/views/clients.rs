@@ -210,7 +210,7 @@ fn card_for(app: &App, ui: &Ui, uri: &Uri, id: u64, draft: Option<ClientDraft>, 
             note: if e.method.is_empty() { e.note.clone() } else { format!("{} {}", e.method, e.note) },
         })
         .collect();
-    let sales = clients::purchases(&tx, actor.company, c.id, 100)?
+    let sales = crate::pos::client_purchases(&tx, actor.company, c.id, 100)?
         .iter()
         .map(|s| SaleRow {
             id: s.id.0,

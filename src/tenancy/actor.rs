@@ -1,12 +1,13 @@
-//! `Actor`: who is acting, for which company and branch, with which effective rights. It is
-//! built only by `auth::resolve` from a verified session or token, so the tenant of every
+//! `Actor`: who is acting, for which company and branch, with which effective rights. It lives
+//! with tenancy (companies, users, roles, plans are what it is made of) and is built only by
+//! `auth::resolve` from a verified session or token, so the tenant of every
 //! domain call comes from authentication, never from a URL or a body.
 
 use crate::error::{Error, Result};
 use crate::i18n::Lang;
 use crate::ids::{BranchId, CompanyId, UserId};
-use crate::tenancy::model::{Access, SystemRole};
-use crate::tenancy::perms::{Perm, PermSet};
+use super::model::{Access, SystemRole};
+use super::perms::{Perm, PermSet};
 
 /// Where branch-scoped records are read and written: one branch, or the company-wide rows
 /// (spec A2: a NULL branch means a company-wide record).
@@ -68,5 +69,24 @@ impl Actor {
             Access::ReadOnly => Err(Error::ReadOnly),
             _ => Ok(()),
         }
+    }
+}
+
+/// The audit log records an actor by its plain ids.
+impl crate::audit::Author for Actor {
+    fn company(&self) -> CompanyId {
+        self.company
+    }
+
+    fn user(&self) -> UserId {
+        self.user
+    }
+
+    fn name(&self) -> &str {
+        &self.user_name
+    }
+
+    fn ip(&self) -> &str {
+        &self.ip
     }
 }

@@ -1,0 +1,70 @@
+//! Wiring: every cross-domain reaction, in one place. A domain never calls a domain above it;
+//! when a change in one must update another, the lower domain declares a hook type (a plain
+//! `fn` pointer type over its own types) and calls whatever is registered for it, inside its
+//! own write transaction, and [`hooks`] below registers who reacts. `crate::schema::open`
+//! hands the table to the data file, so every write transaction carries it.
+//!
+//! The reactions, trigger → effect (all in the trigger's write transaction, so the effect is
+//! atomic with the change):
+//! - **product written** (`catalog::store::ProductChanged`, from `catalog::store::put_product`)
+//!   → inventory refreshes the product's stock-report rows in every warehouse when a field they
+//!   copy changed (`inventory::store::product_changed`: name, price, category, reorder level).
+//! - **company settings saved** (`tenancy::CompanyChanged`, from `tenancy::update_settings`)
+//!   → when the time zone changed, pos rebuilds the company's daily sales totals, which are
+//!   keyed by local day (`pos::daily::rebuild_company`).
+//! - **debt repaid in cash at a till** (`clients::DebtCashTaken`, from `clients::pay_debt`)
+//!   → pos puts the cash into the cashier's open shift at that cash box and answers with the
+//!   shift (`pos::take_debt_cash`).
+//! - **users' rights changed or they left** (`tenancy::UsersRightsChanged`, from
+//!   `tenancy::users` and `tenancy::roles`: deactivation, a new role or branches, a custom role
+//!   edited) → auth drops the invitation links they hold (`auth::drop_invites`), so a link made
+//!   under fewer rights never signs anyone in with more.
+//!
+//! Reactions that travel as outbox jobs instead (drained by a worker after the commit, see
+//! `storage::outbox::JobKind`): a product write queues its search indexing (`IndexProduct`);
+//! a checkout queues its receipt (`Receipt`) and a shift close its Z report (`ZReport`), which
+//! the print worker fans out to the cash box's printers (`printing::fan_out`); stock and
+//! catalog events queue webhook deliveries (`Webhook`).
+//!
+//! Calls that go downward need no wiring and stay direct: checkout records a client's purchase
+//! and debt (`clients::on_checkout`, `clients::reverse_sale_debt`); every write appends its
+//! audit row (`audit::record`).
+
+use crate::storage::Hooks;
+
+/// The one table of cross-domain reactions (see the module notes).
+pub fn hooks() -> Hooks {
+    Hooks::builder()
+        .on::<crate::catalog::store::ProductChanged>(crate::inventory::store::product_changed)
+        .on::<crate::tenancy::CompanyChanged>(company_changed)
+        .on::<crate::clients::DebtCashTaken>(crate::pos::take_debt_cash)
+        .on::<crate::tenancy::UsersRightsChanged>(crate::auth::drop_invites)
+        .build()
+}
+
+/// A new time zone moves sales between local days: the daily totals are rebuilt.
+fn company_changed(
+    tx: &mut crate::storage::WriteTx,
+    old: &crate::tenancy::model::Company,
+    new: &crate::tenancy::model::Company,
+) -> Result<(), crate::storage::StorageError> {
+    if old.timezone == new.timezone {
+        return Ok(());
+    }
+    crate::pos::daily::rebuild_company(tx, new.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reaction_is_registered_once() {
+        let h = hooks();
+        assert_eq!(h.of::<crate::catalog::store::ProductChanged>().count(), 1);
+        assert_eq!(h.of::<crate::tenancy::CompanyChanged>().count(), 1);
+        assert_eq!(h.of::<crate::clients::DebtCashTaken>().count(), 1);
+        assert_eq!(h.of::<crate::tenancy::UsersRightsChanged>().count(), 1);
+        assert_eq!(h.len(), 4);
+    }
+}
