@@ -18,6 +18,7 @@
 pub mod branches;
 pub mod model;
 pub mod perms;
+pub mod query;
 pub mod rights;
 pub mod roles;
 pub mod store;
