@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::Limits;
 use crate::app::App;
 use crate::auth::actor::Actor;
 use crate::error::{Error, Result};
@@ -17,6 +18,8 @@ use crate::pos::model::{Cart, CashBox, CashFlow, OrderDiscount, Shift, ShiftStat
 use crate::pos::query::{self, ShiftFilter};
 use crate::pos::{self, CashBoxDraft};
 use crate::tenancy::perms::Perm;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub(super) fn require_pos(actor: &Actor) -> Result<()> {
     actor.require_feature("pos")?;
@@ -586,4 +589,24 @@ pub fn cash_boxes(tx: &crate::storage::ReadTx, actor: &Actor) -> Result<Vec<Cash
 /// only for `views/analytics.rs`, like [`cash_boxes`].
 pub fn user_names(tx: &crate::storage::ReadTx, actor: &Actor) -> Result<std::collections::BTreeMap<u64, String>> {
     Ok(crate::tenancy::query::user_names(tx, actor.company)?.into_iter().map(|(id, name)| (id.0, name)).collect())
+}
+
+/// This file's routes for a signed-in caller; each handler's `#[utoipa::path]` is its
+/// OpenAPI entry, so a route and its documentation are one declaration.
+pub fn routes(_limits: &Limits) -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(list_cash_boxes, create_cash_box))
+        .routes(routes!(put_cash_box))
+        .routes(routes!(get_settings, put_settings))
+        .routes(routes!(list_shifts, open_shift))
+        .routes(routes!(get_shift))
+        .routes(routes!(close_shift))
+        .routes(routes!(shift_cash))
+        .routes(routes!(list_flows, create_flow))
+        .routes(routes!(approve_flow))
+        .routes(routes!(reject_flow))
+        .routes(routes!(get_cart, put_cart, clear_cart))
+        .routes(routes!(scan))
+        .routes(routes!(add_item))
+        .routes(routes!(put_line))
 }

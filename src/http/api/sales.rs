@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::Limits;
 use super::pos::require_pos;
 use crate::app::App;
 use crate::error::Result;
@@ -14,6 +15,8 @@ use crate::ids::{CashBoxId, ClientId, ProductId, SaleId, ShiftId, UserId};
 use crate::pos::model::{Sale, SaleReturn};
 use crate::pos::query::{self, SaleFilter};
 use crate::pos::{self, CheckoutDraft, LineDraft, PaymentDraft, ReturnDraft};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Serialize, ToSchema)]
 pub struct SaleLineDto {
@@ -294,4 +297,10 @@ pub async fn list_returns(State(app): State<App>, a: Auth, Path(id): Path<u64>) 
     let tx = app.db.read()?;
     let sale = query::readable_sale(&tx, &a.actor, SaleId(id))?;
     Ok(Json(query::sale_returns(&tx, &a.actor, &sale)?.iter().map(ReturnDto::from).collect()))
+}
+
+/// This file's routes for a signed-in caller; each handler's `#[utoipa::path]` is its
+/// OpenAPI entry, so a route and its documentation are one declaration.
+pub fn routes(_limits: &Limits) -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(list_sales, checkout)).routes(routes!(get_sale)).routes(routes!(list_returns, return_sale))
 }

@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::Limits;
 use crate::app::App;
 use crate::auth::actor::Actor;
 use crate::catalog::store::PRODUCTS;
@@ -22,6 +23,8 @@ use crate::inventory::store::{BALANCES, DOCUMENTS, MOVES, WAREHOUSES};
 use crate::inventory::{self, DocDraft, LineDraft};
 use crate::storage::ReadTx;
 use crate::tenancy::perms::Perm;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Serialize, ToSchema)]
 pub struct WarehouseDto {
@@ -592,4 +595,19 @@ pub fn card(tx: &ReadTx, company: CompanyId, product: ProductId, limit: usize) -
         });
     }
     Ok(Card { balances, moves: out })
+}
+
+/// This file's routes for a signed-in caller; each handler's `#[utoipa::path]` is its
+/// OpenAPI entry, so a route and its documentation are one declaration.
+pub fn routes(_limits: &Limits) -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(stock_card))
+        .routes(routes!(list_warehouses, create_warehouse))
+        .routes(routes!(put_warehouse))
+        .routes(routes!(get_settings, put_settings))
+        .routes(routes!(list_documents, create_document))
+        .routes(routes!(get_document, put_document, delete_document))
+        .routes(routes!(post_document))
+        .routes(routes!(cancel_document))
+        .routes(routes!(stock))
 }

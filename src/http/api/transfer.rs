@@ -7,7 +7,9 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::Limits;
 use super::catalog::{ListFilter, list_page, require_catalog_read};
+use super::limited;
 use crate::app::App;
 use crate::auth::actor::Actor;
 use crate::catalog::model::Kind;
@@ -20,6 +22,8 @@ use crate::ids::{BrandId, CategoryId, CompanyId, ImportId};
 use crate::storage::ReadTx;
 use crate::tenancy::perms::Perm;
 use crate::transfer::{self, export, model::Import, model::ImportRow, store};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Serialize, ToSchema)]
 pub struct ImportDto {
@@ -273,4 +277,15 @@ pub async fn export(State(app): State<App>, a: Auth, Query(q): Query<ExportQuery
     require_catalog_read(&a.actor)?;
     let tx = app.db.read()?;
     export_file(&tx, a.actor.company, &q, a.actor.lang, crate::http::api::catalog::can_see_costs(&a.actor))
+}
+
+/// This file's routes for a signed-in caller; each handler's `#[utoipa::path]` is its
+/// OpenAPI entry, so a route and its documentation are one declaration.
+pub fn routes(limits: &Limits) -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(export))
+        .routes(limited(routes!(list, upload), limits.import))
+        .routes(routes!(get, discard))
+        .routes(routes!(rows))
+        .routes(routes!(confirm))
 }
