@@ -100,6 +100,30 @@ pub fn latest(tx: &ReadTx) -> Result<(Option<Backup>, Option<Backup>)> {
     Ok((good, failed))
 }
 
+/// What `/metrics` reports of the box's background work: outbox jobs waiting, and the finish
+/// times of the newest good backup and of a failed one newer than it. A part that cannot be
+/// read is left empty (its gauge reads 0): a scrape never fails on it.
+#[derive(Debug, Clone, Default)]
+pub struct BoxStatus {
+    pub outbox_pending: u64,
+    pub last_good: Option<Ts>,
+    pub last_failed: Option<Ts>,
+}
+
+pub fn box_status(tx: &ReadTx) -> BoxStatus {
+    let finished = |b: Option<Backup>| match b.map(|b| b.state) {
+        Some(State::Good { finished, .. }) | Some(State::Failed { finished, .. }) => Some(finished),
+        _ => None,
+    };
+    let (good, failed) = latest(tx).unwrap_or((None, None));
+    BoxStatus { outbox_pending: outbox::pending(tx).unwrap_or(0), last_good: finished(good), last_failed: finished(failed) }
+}
+
+/// The write of the health probe: a box-level meta value, written without a durable flush.
+pub fn probe_write(tx: &mut WriteTx, now: Ts) -> Result<(), StorageError> {
+    tx.set_meta("health_probe", now.0 as u64)
+}
+
 /// Summary of a verified backup file.
 #[derive(Debug, Clone)]
 pub struct Verified {

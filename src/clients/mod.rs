@@ -97,6 +97,25 @@ pub struct ClientDraft {
     pub notes: String,
 }
 
+impl ClientDraft {
+    /// The draft that edits `c`: its stored fields as a form shows them.
+    pub fn of(c: &Client) -> ClientDraft {
+        ClientDraft {
+            kind: c.kind.code().into(),
+            name: c.name.clone(),
+            phone: c.phone.clone().unwrap_or_default(),
+            email: c.email.clone().unwrap_or_default(),
+            inn: c.legal.inn.clone(),
+            okpo: c.legal.okpo.clone(),
+            bank: c.legal.bank.clone(),
+            bik: c.legal.bik.clone(),
+            account: c.legal.account.clone(),
+            address: c.legal.address.clone(),
+            notes: c.notes.clone(),
+        }
+    }
+}
+
 fn parse_email(raw: &str) -> std::result::Result<Option<String>, FieldError> {
     let s = raw.trim().to_lowercase();
     if s.is_empty() {

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod multipart;
 pub mod problem;
 pub mod server;
+pub mod shared;
 pub mod views;
 
 use std::time::Instant;
@@ -267,7 +268,7 @@ pub async fn healthz(State(app): State<App>) -> Response {
         true => {
             let (probe, liveness) = (db.clone(), app.liveness.clone());
             let run = tokio::task::spawn_blocking(move || {
-                let ok = probe.write_volatile(|tx| tx.set_meta("health_probe", now.0 as u64)).is_ok();
+                let ok = probe.write_volatile(|tx| crate::backup::probe_write(tx, now)).is_ok();
                 liveness.end(ok);
                 ok
             });
@@ -316,16 +317,10 @@ async fn metrics(State(app): State<App>, ip: extract::ClientIp, headers: axum::h
     let now = app.now();
     let (pending, last_good, last_failed, companies) = match app.db.read() {
         Ok(tx) => {
-            let pending = crate::storage::outbox::pending(&tx).unwrap_or(0);
-            let (good, failed) = crate::backup::latest(&tx).unwrap_or((None, None));
-            let finished = |b: Option<crate::backup::Backup>| match b.map(|b| b.state) {
-                Some(crate::backup::State::Good { finished, .. }) | Some(crate::backup::State::Failed { finished, .. }) => {
-                    finished.0 as f64 / 1000.0
-                }
-                _ => 0.0,
-            };
-            let companies = tx.len(crate::tenancy::store::COMPANIES).unwrap_or(0);
-            (pending, finished(good), finished(failed), companies)
+            let status = crate::backup::box_status(&tx);
+            let seconds = |t: Option<crate::clock::Ts>| t.map_or(0.0, |t| t.0 as f64 / 1000.0);
+            let companies = crate::tenancy::query::company_count(&tx).unwrap_or(0);
+            (status.outbox_pending, seconds(status.last_good), seconds(status.last_failed), companies)
         }
         Err(_) => (0, 0.0, 0.0, 0),
     };

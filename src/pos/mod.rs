@@ -14,6 +14,7 @@ mod cart;
 mod checkout;
 pub mod daily;
 pub mod model;
+pub mod query;
 mod returns;
 mod shift;
 pub mod store;
@@ -58,7 +59,7 @@ pub fn cash_box(tx: &WriteTx, actor: &Actor, id: CashBoxId) -> Result<CashBox> {
     }
 }
 
-pub fn settings(tx: &WriteTx, c: crate::ids::CompanyId) -> Result<PosSettings> {
+pub fn settings(tx: &impl crate::storage::Read, c: crate::ids::CompanyId) -> Result<PosSettings> {
     Ok(tx.get(POS_SETTINGS, c.0)?.unwrap_or_default())
 }
 

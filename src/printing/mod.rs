@@ -18,6 +18,7 @@ pub mod codepage;
 pub mod escpos;
 pub mod font;
 pub mod png;
+pub mod query;
 pub mod receipt;
 pub mod store;
 pub mod transport;

@@ -19,6 +19,7 @@ pub mod actor;
 pub mod branches;
 pub mod model;
 pub mod perms;
+pub mod query;
 pub mod rights;
 pub mod roles;
 pub mod store;

@@ -238,3 +238,15 @@ pub fn set_lang(tx: &mut WriteTx, company: CompanyId, id: UserId, lang: Lang) ->
     store::put_user(tx, company, Some(&old), &new)?;
     Ok(())
 }
+
+/// Records a successful sign-in (last login and audit row) in the transaction that also
+/// creates the session or token family.
+pub fn record_login(tx: &mut WriteTx, company: CompanyId, user: &User, ip: &str, now: Ts, how: &str) -> Result<()> {
+    if let Some(old) = tx.get(USERS, (company.0, user.id.0))? {
+        let mut new = old.clone();
+        new.last_login = Some(now);
+        store::put_user(tx, company, Some(&old), &new)?;
+    }
+    audit::record_system(tx, company, (Some(user.id), &user.name), ip, now, how, format!("user:{}", user.id))?;
+    Ok(())
+}

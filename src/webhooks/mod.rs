@@ -154,6 +154,27 @@ pub fn delete(tx: &mut WriteTx, actor: &Actor, now: Ts, id: u64) -> Result<()> {
     Ok(())
 }
 
+/// The company's webhooks, oldest first.
+pub fn hooks(tx: &impl crate::storage::Read, company: CompanyId) -> Result<Vec<Webhook>> {
+    Ok(tx.list(HOOKS, (company.0, 0), (company.0, u64::MAX), usize::MAX)?.into_iter().map(|(_, h)| h).collect())
+}
+
+pub fn hook(tx: &impl crate::storage::Read, company: CompanyId, id: u64) -> Result<Webhook> {
+    tx.get(HOOKS, (company.0, id))?.ok_or(Error::NotFound)
+}
+
+/// The newest `limit` deliveries of one webhook, newest first.
+pub fn deliveries(tx: &impl crate::storage::Read, company: CompanyId, webhook: u64, limit: usize) -> Result<Vec<Delivery>> {
+    let mut out = Vec::new();
+    tx.range(DELIVERIES, (company.0, 0), (company.0, u64::MAX), true, usize::MAX, |_, d| {
+        if d.webhook == webhook {
+            out.push(d);
+        }
+        Ok(out.len() < limit)
+    })?;
+    Ok(out)
+}
+
 /// Queues `event` with `payload` to every active webhook of the company subscribed to it.
 pub fn emit(tx: &mut WriteTx, company: CompanyId, event: &str, payload: &serde_json::Value, now: Ts) -> Result<(), StorageError> {
     let hooks = tx.list(HOOKS, (company.0, 0), (company.0, u64::MAX), usize::MAX)?;

@@ -42,12 +42,12 @@ async fn flow(c: &Client, t: &TestApp) -> R {
     c.goto(&format!("{}/clients?q=айбек", t.base)).await?;
     wait_xpath(c, "//table[@id='client-list']//a[text()='Айбек Садыров']").await?.click().await?;
     wait_for(c, "main[data-page=client] #balance").await?;
-    assert_eq!(c.find(Locator::Css("#balance")).await?.text().await?, "102.00");
+    assert_eq!(c.find(Locator::Css("#balance")).await?.text().await?, "102,00");
     let phone_line = c.find(Locator::Css("main p.muted")).await?.text().await?;
     assert!(phone_line.contains("+996555777888"), "{phone_line}");
     fill(c, "#debt-pay-form #f-amount", "50").await?;
     click(c, "#debt-pay").await?;
-    wait_xpath(c, "//span[@id='balance' and text()='52.00']").await?;
+    wait_xpath(c, "//span[@id='balance' and text()='52,00']").await?;
     screenshot(c, "clients-card").await?;
     let (_, shift) = t.get(&k.s.c, &format!("/api/v1/shifts/{}", k.shift)).await;
     assert_eq!(shift["debt_cash"], "50.00", "{shift}");

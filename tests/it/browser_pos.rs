@@ -30,8 +30,9 @@ async fn scanner(c: &Client, text: &str) -> R {
     Ok(())
 }
 
+/// The element's text; amounts group thousands with a no-break space, read here as a space.
 async fn text_of(c: &Client, css: &str) -> R<String> {
-    Ok(wait_for(c, css).await?.text().await?)
+    Ok(wait_for(c, css).await?.text().await?.replace('\u{a0}', " "))
 }
 
 async fn till_flow(c: &Client, t: &TestApp) -> R {
@@ -60,18 +61,18 @@ async fn till_flow(c: &Client, t: &TestApp) -> R {
     wait_xpath(c, "//table[@id='cart']//div[contains(., 'Молоко')]").await?;
     fill(c, "#scan", "4600682000358").await?;
     click(c, "#scan-form button[type=submit]").await?;
-    wait_xpath(c, "//table[@id='cart']//tr[td[contains(., 'Молоко')] and td[.='204.00']]").await?;
+    wait_xpath(c, "//table[@id='cart']//tr[td[contains(., 'Молоко')] and td[.='204,00']]").await?;
     scanner(c, &weighed(15, 1250)).await?;
     wait_xpath(c, "//table[@id='cart']//div[contains(., 'Сыр Гауда')]").await?;
-    assert_eq!(text_of(c, "#total").await?, "1204.00", "2 × 102 + 1.250 kg × 800");
+    assert_eq!(text_of(c, "#total").await?, "1 204,00", "2 × 102 + 1.250 kg × 800");
 
     // Mixed payment: 600 by card, 1000 in cash → 396 change.
     fill(c, "#pay-form #f-pay_card", "600").await?;
     fill(c, "#pay-form #f-pay_cash", "1000").await?;
     click(c, "#checkout").await?;
     wait_for(c, "main[data-page=sale] #receipt").await?;
-    assert_eq!(text_of(c, "#receipt-total").await?, "1204.00");
-    assert_eq!(text_of(c, "#change").await?, "396.00");
+    assert_eq!(text_of(c, "#receipt-total").await?, "1 204,00");
+    assert_eq!(text_of(c, "#change").await?, "396,00");
     let receipt = text_of(c, "#receipt").await?;
     assert!(receipt.contains("Молоко") && receipt.contains("1.250"), "the preview lists both lines: {receipt}");
 
@@ -81,18 +82,18 @@ async fn till_flow(c: &Client, t: &TestApp) -> R {
     fill(c, "#return-form #f-reason", "Брак").await?;
     click(c, "#return-form button[type=submit]").await?;
     let returns = text_of(c, "#returns").await?;
-    assert!(returns.contains("102.00"), "the return is listed: {returns}");
+    assert!(returns.contains("102,00"), "the return is listed: {returns}");
 
     // Close the shift: 1000 + 1000 − 396 − 102 = 1502 expected, 1502 counted.
     click(c, "#nav a[href='/pos']").await?;
     wait_for(c, "#shift-link").await?.click().await?;
     wait_for(c, "#close-form").await?;
-    assert_eq!(text_of(c, "#expected").await?, "1502.00");
+    assert_eq!(text_of(c, "#expected").await?, "1 502,00");
     fill(c, "#close-form #f-closing_cash", "1502").await?;
     click(c, "#close-form button[type=submit]").await?;
     wait_for(c, "#difference").await?;
     let heading = wait_xpath(c, "//h2[contains(., 'Z-отчёт')]").await?.text().await?;
     assert_eq!(heading, "Z-отчёт");
-    assert_eq!(text_of(c, "#difference").await?, "0.00");
+    assert_eq!(text_of(c, "#difference").await?, "0,00");
     Ok(())
 }

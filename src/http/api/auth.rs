@@ -9,14 +9,13 @@ use super::Limits;
 use super::dto::{BranchDto, CompanyDto, MeDto, UserDto, scope_id};
 use super::public;
 use crate::app::App;
-use crate::auth::limiter::{Pace, SLOW_DOWN};
 use crate::auth::{self, Refreshed};
 use crate::error::{Error, Result};
 use crate::http::extract::{Auth, ClientIp, Json, Via};
 use crate::http::problem::Problem;
-use crate::ids::CompanyId;
-use crate::tenancy::model::{self, Access, User};
-use crate::tenancy::{store, users};
+use crate::http::shared;
+use crate::tenancy::model::Access;
+use crate::tenancy::{query, users};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -59,72 +58,20 @@ pub struct PasswordRequest {
     pub new_password: String,
 }
 
-/// Checks e-mail and password under the sign-in limits; the same path serves the API and the
-/// sign-in page.
-pub async fn authenticate(app: &App, ip: &str, email: &str, password: &str) -> Result<(CompanyId, User)> {
-    let now = app.now();
-    let email = email.trim().to_lowercase();
-    if email.is_empty() || password.is_empty() || email.len() > 254 || password.len() > 1024 {
-        return Err(Error::BadCredentials);
-    }
-    let pace = app.limiter.attempt(ip, &email, now).map_err(|retry_after_s| Error::RateLimited { retry_after_s })?;
-    if pace == Pace::Slow {
-        tokio::time::sleep(SLOW_DOWN).await;
-    }
-    let found = auth::lookup_login(&app.db.read()?, &email)?;
-    let hash = found.as_ref().and_then(|(_, u)| u.password.clone());
-    let ok = app.hasher.verify(password.to_string(), hash).await?;
-    match found {
-        Some((company, user)) if ok => {
-            app.limiter.succeeded(ip, &email);
-            app.metrics.logins_ok.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let c = store::company(&app.db.read()?, company)?.ok_or(Error::BadCredentials)?;
-            if !c.active && !user.platform_admin {
-                return Err(Error::CompanyInactive);
-            }
-            Ok((company, user))
-        }
-        _ => {
-            app.limiter.failed(ip, &email, now);
-            app.metrics.logins_failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            Err(Error::BadCredentials)
-        }
-    }
-}
-
-/// Records a successful sign-in (last login and audit row) in the transaction that also
-/// creates the session or token family.
-pub fn record_login(
-    tx: &mut crate::storage::WriteTx,
-    company: CompanyId,
-    user: &User,
-    ip: &str,
-    now: crate::clock::Ts,
-    how: &str,
-) -> Result<()> {
-    if let Some(old) = tx.get(store::USERS, (company.0, user.id.0))? {
-        let mut new = old.clone();
-        new.last_login = Some(now);
-        store::put_user(tx, company, Some(&old), &new)?;
-    }
-    crate::audit::record_system(tx, company, (Some(user.id), &user.name), ip, now, how, format!("user:{}", user.id))?;
-    Ok(())
-}
-
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = Problem), (status = 429, body = Problem)))]
 pub async fn login(State(app): State<App>, ClientIp(ip): ClientIp, Json(req): Json<LoginRequest>) -> Result<Json<LoginResponse>> {
-    let (company, user) = authenticate(&app, &ip, &req.email, &req.password).await?;
+    let (company, user) = shared::authenticate(&app, &ip, &req.email, &req.password).await?;
     let now = app.now();
     let life = app.lifetimes();
     let a = app.clone();
     let (tokens, company_rec) = app
         .db
         .write(move |tx| {
-            record_login(tx, company, &user, &ip, now, "auth.login_api")?;
+            users::record_login(tx, company, &user, &ip, now, "auth.login_api")?;
             let tokens = auth::issue_tokens(tx, &a.keys, now, life, company, &user)?;
-            let c = tx.get(store::COMPANIES, company.0)?.ok_or(Error::NotFound)?;
-            let u = tx.get(store::USERS, (company.0, user.id.0))?.ok_or(Error::NotFound)?;
+            let c = query::company(tx, company)?;
+            let u = query::user(tx, company, user.id)?;
             Ok::<_, Error>(((tokens, u), c))
         })
         .await?;
@@ -174,26 +121,8 @@ pub async fn logout(State(app): State<App>, a: Auth) -> Result<StatusCode> {
 #[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", security(("bearer" = [])), request_body = PasswordRequest,
     responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub async fn change_password(State(app): State<App>, a: Auth, Json(req): Json<PasswordRequest>) -> Result<StatusCode> {
-    change_password_inner(&app, &a, &req.current_password, &req.new_password).await?;
+    shared::change_password(&app, &a.actor, &req.current_password, &req.new_password).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-pub async fn change_password_inner(app: &App, a: &Auth, current: &str, new: &str) -> Result<()> {
-    let new = model::parse_password("new_password", new).map_err(|e| Error::Validation(vec![e]))?;
-    let user = app.db.read()?.get(store::USERS, (a.actor.company.0, a.actor.user.0))?.ok_or(Error::NotFound)?;
-    // Guessing the current password is limited like signing in.
-    let now = app.now();
-    let pace = app.limiter.attempt(&a.actor.ip, &user.email, now).map_err(|retry_after_s| Error::RateLimited { retry_after_s })?;
-    if pace == Pace::Slow {
-        tokio::time::sleep(SLOW_DOWN).await;
-    }
-    if !app.hasher.verify(current.to_string(), user.password.clone()).await? {
-        app.limiter.failed(&a.actor.ip, &user.email, now);
-        return Err(Error::field("current_password", "wrong_password", "Неверный текущий пароль", "The current password is wrong"));
-    }
-    let hash = app.hasher.hash(new).await?;
-    let (company, uid, ip, now) = (a.actor.company, a.actor.user, a.actor.ip.clone(), app.now());
-    app.db.write(move |tx| users::set_password(tx, company, uid, hash, now, &ip)).await
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
@@ -204,9 +133,9 @@ pub async fn me(State(app): State<App>, a: Auth) -> Result<Json<MeDto>> {
 
 pub fn me_dto(app: &App, a: &Auth) -> Result<MeDto> {
     let tx = app.db.read()?;
-    let user = tx.get(store::USERS, (a.actor.company.0, a.actor.user.0))?.ok_or(Error::NotFound)?;
-    let company = store::company(&tx, a.actor.company)?.ok_or(Error::NotFound)?;
-    let branches = store::branches(&tx, a.actor.company)?
+    let user = query::user(&tx, a.actor.company, a.actor.user)?;
+    let company = query::company(&tx, a.actor.company)?;
+    let branches = query::branches(&tx, a.actor.company)?
         .iter()
         .filter(|b| b.active && (a.actor.owner_like() || user.branches.contains(&b.id)))
         .map(BranchDto::from)

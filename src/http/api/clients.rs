@@ -330,7 +330,7 @@ pub struct DebtorDto {
 pub async fn debtors(State(app): State<App>, a: Auth) -> Result<Json<Vec<DebtorDto>>> {
     clients::require_read(&a.actor)?;
     let tx = app.db.read()?;
-    let tz = tx.get(crate::tenancy::store::COMPANIES, a.actor.company.0)?.map(|c| c.timezone).unwrap_or_default();
+    let tz = crate::tenancy::timezone(&tx, a.actor.company)?;
     let today = app.now().date_local(&tz);
     let rows = clients::debtors(&tx, a.actor.company, &today)?;
     Ok(Json(

@@ -1,24 +1,22 @@
 //! The audit log, backups and platform administration (companies, plans, subscriptions).
 //! Backups and platform routes act on the whole box and require the platform operator.
 
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::Limits;
 use super::dto::{CompanyDto, PlanDto};
 use crate::app::App;
-use crate::audit;
 use crate::backup::{self, State as BState};
-use crate::clock::Ts;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::http::extract::{Auth, Json, Path, Query};
 use crate::http::problem::Problem;
+use crate::http::shared::{self, AuditAsk};
 use crate::ids::{BackupId, CompanyId, PlanId, UserId};
-use crate::tenancy::{self as ten, CompanyDraft, Creator, PlanDraft, Subscription, store};
+use crate::tenancy::{self as ten, CompanyDraft, PlanDraft, query};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -57,34 +55,13 @@ pub struct AuditPage {
     pub next_before: Option<u64>,
 }
 
-pub fn audit_filter(q: &AuditQuery, tz: &str) -> Result<audit::Filter> {
-    let date = |field: &str, v: &Option<String>| -> Result<Option<Ts>> {
-        match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            None => Ok(None),
-            Some(s) => Ts::parse_date(s, tz)
-                .map(Some)
-                .ok_or_else(|| Error::field(field, "date", "Дата в формате ГГГГ-ММ-ДД", "Date as YYYY-MM-DD")),
-        }
-    };
-    Ok(audit::Filter {
-        user: q.user.map(UserId),
-        action: q.action.clone().filter(|s| !s.is_empty()),
-        from: date("from", &q.from)?,
-        to: date("to", &q.to)?.map(|t| t.plus_days(1)),
-    })
-}
-
-pub fn audit_page(app: &App, a: &Auth, q: &AuditQuery) -> Result<AuditPage> {
-    a.actor.require_owner_like()?;
-    let tx = app.db.read()?;
-    let company = store::company(&tx, a.actor.company)?.ok_or(Error::NotFound)?;
-    let filter = audit_filter(q, &company.timezone)?;
-    let limit = q.limit.unwrap_or(50).clamp(1, 500);
-    let rows = audit::list(&tx, a.actor.company, &filter, q.before, limit + 1)?;
-    let more = rows.len() > limit;
-    let items: Vec<AuditEntryDto> = rows
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", security(("bearer" = [])), params(AuditQuery),
+    responses((status = 200, body = AuditPage), (status = 403, body = Problem)))]
+pub async fn list_audit(State(app): State<App>, a: Auth, Query(q): Query<AuditQuery>) -> Result<Json<AuditPage>> {
+    let ask = AuditAsk { user: q.user.map(UserId), action: q.action, from: q.from, to: q.to, before: q.before, limit: q.limit };
+    let (rows, next_before) = shared::audit_page(&app, &a.actor, &ask)?;
+    let items = rows
         .into_iter()
-        .take(limit)
         .map(|(id, e)| AuditEntryDto {
             id,
             at: e.at.rfc3339(),
@@ -96,14 +73,7 @@ pub fn audit_page(app: &App, a: &Auth, q: &AuditQuery) -> Result<AuditPage> {
             detail: e.detail,
         })
         .collect();
-    let next_before = if more { items.last().map(|i| i.id) } else { None };
-    Ok(AuditPage { items, next_before })
-}
-
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", security(("bearer" = [])), params(AuditQuery),
-    responses((status = 200, body = AuditPage), (status = 403, body = Problem)))]
-pub async fn list_audit(State(app): State<App>, a: Auth, Query(q): Query<AuditQuery>) -> Result<Json<AuditPage>> {
-    Ok(Json(audit_page(&app, &a, &q)?))
+    Ok(Json(AuditPage { items, next_before }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -176,48 +146,7 @@ pub async fn create_backup(State(app): State<App>, a: Auth) -> Result<(StatusCod
 #[utoipa::path(get, path = "/api/v1/backups/{id}/download", tag = "backups", security(("bearer" = [])), params(("id" = u64, Path)),
     responses((status = 200, description = "the backup file", content_type = "application/octet-stream"), (status = 404, body = Problem)))]
 pub async fn download_backup(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Response> {
-    download(&app, &a, BackupId(id)).await
-}
-
-/// Streams a good backup file from the backup folder (never a path from the request).
-pub async fn download(app: &App, a: &Auth, id: BackupId) -> Result<Response> {
-    a.actor.require_platform_admin()?;
-    let b = backup::get(&app.db.read()?, id)?;
-    let BState::Good { file, bytes, .. } = b.state else {
-        return Err(Error::NotFound);
-    };
-    if b.pruned {
-        return Err(Error::NotFound);
-    }
-    let path = app.config.backup_dir().join(&file);
-    let f = tokio::fs::File::open(&path).await.map_err(|_| Error::NotFound)?;
-    let stream = tokio_util_stream(f);
-    Ok((
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
-            (header::CONTENT_LENGTH, bytes.to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
-        ],
-        Body::from_stream(stream),
-    )
-        .into_response())
-}
-
-/// Reads a file as a stream of 64 KiB chunks.
-fn tokio_util_stream(file: tokio::fs::File) -> impl futures_core::Stream<Item = std::io::Result<Vec<u8>>> {
-    use tokio::io::AsyncReadExt;
-    futures_util::stream::unfold(file, |mut f| async move {
-        let mut buf = vec![0u8; 64 * 1024];
-        match f.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok(buf), f))
-            }
-            Err(e) => Some((Err(e), f)),
-        }
-    })
+    shared::download_backup(&app, &a.actor, BackupId(id)).await
 }
 
 #[derive(Serialize, ToSchema)]
@@ -236,8 +165,8 @@ pub async fn list_companies(State(app): State<App>, a: Auth) -> Result<Json<Vec<
     let tx = app.db.read()?;
     let now = app.now();
     let mut out = Vec::new();
-    for (_, c) in tx.list(store::COMPANIES, 0, u64::MAX, usize::MAX)? {
-        let users = store::users(&tx, c.id)?;
+    for c in query::companies(&tx)? {
+        let users = query::users(&tx, c.id)?;
         let owner_email = users.iter().find(|u| u.id == c.owner).map(|u| u.email.clone()).unwrap_or_default();
         let access = match c.access(now) {
             ten::model::Access::Full => "full",
@@ -273,28 +202,6 @@ pub struct CreatedCompany {
     pub owner_id: u64,
 }
 
-pub async fn create_company_inner(
-    app: &App,
-    creator_actor: Option<&crate::auth::actor::Actor>,
-    ip: &str,
-    draft: CompanyDraft,
-) -> Result<(CompanyId, UserId)> {
-    let parsed = draft.parse()?;
-    let hash = app.hasher.hash(parsed.owner_password.clone()).await?;
-    let now = app.now();
-    let actor = creator_actor.cloned();
-    let ip = ip.to_string();
-    app.db
-        .write(move |tx| {
-            let creator = match &actor {
-                Some(a) => Creator::Platform(a),
-                None => Creator::FirstRun { ip: &ip },
-            };
-            ten::create_company(tx, now, &parsed, hash, creator)
-        })
-        .await
-}
-
 #[utoipa::path(post, path = "/api/v1/platform/companies", tag = "platform", security(("bearer" = [])), request_body = NewCompanyInput,
     responses((status = 201, body = CreatedCompany), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn create_company(State(app): State<App>, a: Auth, Json(i): Json<NewCompanyInput>) -> Result<(StatusCode, Json<CreatedCompany>)> {
@@ -307,7 +214,7 @@ pub async fn create_company(State(app): State<App>, a: Auth, Json(i): Json<NewCo
         owner_password: i.owner_password,
         plan: i.plan.map(PlanId),
     };
-    let (c, u) = create_company_inner(&app, Some(&a.actor), &a.actor.ip, draft).await?;
+    let (c, u) = shared::create_company(&app, Some(&a.actor), &a.actor.ip, draft).await?;
     Ok((StatusCode::CREATED, Json(CreatedCompany { company_id: c.0, owner_id: u.0 })))
 }
 
@@ -329,32 +236,14 @@ pub async fn put_subscription(
     Path(id): Path<u64>,
     Json(i): Json<SubscriptionInput>,
 ) -> Result<StatusCode> {
-    set_subscription_inner(&app, &a, CompanyId(id), i).await?;
+    shared::set_subscription(&app, &a.actor, CompanyId(id), PlanId(i.plan), i.end.as_deref(), i.grace_days, i.active).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-pub async fn set_subscription_inner(app: &App, a: &Auth, company: CompanyId, i: SubscriptionInput) -> Result<()> {
-    a.actor.require_platform_admin()?;
-    let tz = store::company(&app.db.read()?, company)?.ok_or(Error::NotFound)?.timezone;
-    let end = match i.end.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        // The paid period covers the whole last day.
-        Some(s) => Some(
-            Ts::parse_date(s, &tz)
-                .ok_or_else(|| Error::field("end", "date", "Дата в формате ГГГГ-ММ-ДД", "Date as YYYY-MM-DD"))?
-                .plus_days(1)
-                .plus_ms(-1),
-        ),
-    };
-    let terms = Subscription { plan: PlanId(i.plan), end, grace_days: i.grace_days, active: i.active };
-    let (now, actor) = (app.now(), a.actor.clone());
-    app.db.write(move |tx| ten::set_subscription(tx, &actor, now, company, &terms)).await
 }
 
 #[utoipa::path(get, path = "/api/v1/platform/plans", tag = "platform", security(("bearer" = [])), responses((status = 200, body = Vec<PlanDto>)))]
 pub async fn list_plans(State(app): State<App>, a: Auth) -> Result<Json<Vec<PlanDto>>> {
     a.actor.require_platform_admin()?;
-    Ok(Json(store::plans(&app.db.read()?)?.iter().map(PlanDto::from).collect()))
+    Ok(Json(query::plans(&app.db.read()?)?.iter().map(PlanDto::from).collect()))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -385,7 +274,7 @@ async fn save_plan(app: App, a: Auth, id: Option<PlanId>, i: PlanInput) -> Resul
         .db
         .write(move |tx| {
             let id = ten::save_plan(tx, &a.actor, now, id, &draft)?;
-            tx.get(store::PLANS, id.0)?.ok_or(Error::NotFound)
+            query::plan(tx, id)
         })
         .await?;
     Ok(PlanDto::from(&p))

@@ -12,7 +12,6 @@ use crate::error::{Error, Result};
 use crate::http::extract::{Auth, Json, Path};
 use crate::http::problem::Problem;
 use crate::ids::{CashBoxId, PrinterId, SaleId};
-use crate::printing::escpos::{Align, Block};
 use crate::printing::{self, Printer, PrinterDraft, Transport};
 use crate::tenancy::perms::Perm;
 use utoipa_axum::router::OpenApiRouter;
@@ -248,21 +247,13 @@ pub struct PreviewLine {
     responses((status = 200, body = Vec<PreviewLine>), (status = 404, body = Problem)))]
 pub async fn receipt(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<Vec<PreviewLine>>> {
     require_view(&a.actor)?;
-    let doc = printing::preview(&app.db.read()?, &a.actor, SaleId(id))?;
-    Ok(Json(doc.blocks.into_iter().map(preview_line).collect()))
-}
-
-pub fn preview_line(b: Block) -> PreviewLine {
-    let align = |a: Align| match a {
-        Align::Left => "left",
-        Align::Center => "center",
-        Align::Right => "right",
-    };
-    match b {
-        Block::Line { text, align: a, bold, big } => PreviewLine { kind: "text".into(), text, align: align(a).into(), bold, big },
-        Block::Qr(text) => PreviewLine { kind: "qr".into(), text, align: "center".into(), bold: false, big: false },
-        Block::Feed(n) => PreviewLine { kind: "feed".into(), text: n.to_string(), align: "left".into(), bold: false, big: false },
-    }
+    let lines = printing::query::preview_lines(&app.db.read()?, &a.actor, SaleId(id))?;
+    Ok(Json(
+        lines
+            .into_iter()
+            .map(|l| PreviewLine { kind: l.kind.into(), text: l.text, align: l.align.into(), bold: l.bold, big: l.big })
+            .collect(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/sales/{id}/receipt.png", tag = "printing", security(("bearer" = [])), params(("id" = u64, Path)),

@@ -6,18 +6,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::Limits;
-use super::pos::{in_scope, require_pos};
+use super::pos::require_pos;
 use crate::app::App;
-use crate::auth::actor::Actor;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::http::extract::{Auth, Json, Path, Query};
 use crate::http::problem::Problem;
-use crate::ids::{CashBoxId, ClientId, ProductId, SaleId};
+use crate::ids::{CashBoxId, ClientId, ProductId, SaleId, ShiftId, UserId};
 use crate::pos::model::{Sale, SaleReturn};
-use crate::pos::store::{RETURNS, SALES};
+use crate::pos::query::{self, SaleFilter};
 use crate::pos::{self, CheckoutDraft, LineDraft, PaymentDraft, ReturnDraft};
-use crate::storage::ReadTx;
-use crate::tenancy::perms::Perm;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -190,87 +187,34 @@ pub struct SaleQuery {
     pub limit: Option<usize>,
 }
 
-pub fn list_sales_in(tx: &ReadTx, actor: &Actor, q: &SaleQuery) -> Result<Vec<Sale>> {
-    let c = actor.company.0;
-    let tz = crate::tenancy::store::company(tx, actor.company)?.map(|c| c.timezone).unwrap_or_default();
-    let day = |raw: &Option<String>, field: &str| -> Result<Option<crate::clock::Ts>> {
-        match raw.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            None => Ok(None),
-            Some(s) => crate::clock::Ts::parse_date(s, &tz)
-                .map(Some)
-                .ok_or_else(|| Error::field(field, "date", "Дата в формате ГГГГ-ММ-ДД", "Date as YYYY-MM-DD")),
+impl From<SaleQuery> for SaleFilter {
+    fn from(q: SaleQuery) -> Self {
+        SaleFilter {
+            status: q.status,
+            cashier: q.cashier.map(UserId),
+            shift: q.shift.map(ShiftId),
+            cash_box: q.cash_box.map(CashBoxId),
+            method: q.method,
+            from: q.from,
+            to: q.to,
+            before: q.before.map(SaleId),
+            limit: q.limit,
         }
-    };
-    let from = day(&q.from, "from")?;
-    let to = day(&q.to, "to")?.map(|t| t.plus_days(1));
-    if let Some(st) = q.status.as_deref()
-        && !["paid", "debt", "returned"].contains(&st)
-    {
-        return Err(Error::field("status", "status", "Статус: paid, debt, returned", "Status: paid, debt, returned"));
     }
-    let own_only = !(actor.can(Perm::SALES) || actor.can(Perm::CASHBOX));
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let hi = q.before.map(|b| b.saturating_sub(1)).unwrap_or(u64::MAX);
-    let mut out = Vec::new();
-    let range: Box<dyn Iterator<Item = u64>> = match q.shift {
-        Some(s) => {
-            let mut ids = Vec::new();
-            tx.range(crate::pos::store::SHIFT_SALES, (c, s, 0), (c, s, hi), true, usize::MAX, |(_, _, id), _| {
-                ids.push(id);
-                Ok(true)
-            })?;
-            Box::new(ids.into_iter())
-        }
-        None => Box::new(std::iter::empty()),
-    };
-    let mut consider = |s: Sale| {
-        let ok = in_scope(actor, s.branch)
-            && (!own_only || s.cashier == actor.user)
-            && q.status.as_deref().is_none_or(|st| st == s.status.code())
-            && q.cashier.is_none_or(|u| u == s.cashier.0)
-            && q.cash_box.is_none_or(|b| b == s.cash_box.0)
-            && q.method.as_deref().is_none_or(|m| s.payments.iter().any(|p| p.method.code() == m))
-            && from.is_none_or(|f| s.at >= f)
-            && to.is_none_or(|t| s.at < t);
-        if ok {
-            out.push(s);
-        }
-        out.len() < limit
-    };
-    if q.shift.is_some() {
-        for id in range {
-            if let Some(s) = tx.get(SALES, (c, id))?
-                && !consider(s)
-            {
-                break;
-            }
-        }
-    } else {
-        tx.range(SALES, (c, 0), (c, hi), true, usize::MAX, |_, s| Ok(consider(s)))?;
-    }
-    Ok(out)
 }
 
 #[utoipa::path(get, path = "/api/v1/sales", tag = "pos", security(("bearer" = [])), params(SaleQuery),
     responses((status = 200, body = Vec<SaleDto>), (status = 422, body = Problem)))]
 pub async fn list_sales(State(app): State<App>, a: Auth, Query(q): Query<SaleQuery>) -> Result<Json<Vec<SaleDto>>> {
     require_pos(&a.actor)?;
-    Ok(Json(list_sales_in(&app.db.read()?, &a.actor, &q)?.iter().map(SaleDto::from).collect()))
-}
-
-/// A sale the actor may read: in their branch scope; cashiers without the sales right see their own.
-pub fn readable_sale(tx: &ReadTx, actor: &Actor, id: SaleId) -> Result<Sale> {
-    match tx.get(SALES, (actor.company.0, id.0))? {
-        Some(s) if in_scope(actor, s.branch) && (s.cashier == actor.user || actor.can(Perm::SALES) || actor.can(Perm::CASHBOX)) => Ok(s),
-        _ => Err(Error::NotFound),
-    }
+    Ok(Json(query::sales(&app.db.read()?, &a.actor, &q.into())?.iter().map(SaleDto::from).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/sales/{id}", tag = "pos", security(("bearer" = [])), params(("id" = u64, Path)),
     responses((status = 200, body = SaleDto), (status = 404, body = Problem)))]
 pub async fn get_sale(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<SaleDto>> {
     require_pos(&a.actor)?;
-    Ok(Json(SaleDto::from(&readable_sale(&app.db.read()?, &a.actor, SaleId(id))?)))
+    Ok(Json(SaleDto::from(&query::readable_sale(&app.db.read()?, &a.actor, SaleId(id))?)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -351,14 +295,8 @@ pub async fn return_sale(
 pub async fn list_returns(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<Vec<ReturnDto>>> {
     require_pos(&a.actor)?;
     let tx = app.db.read()?;
-    let sale = readable_sale(&tx, &a.actor, SaleId(id))?;
-    let mut out = Vec::new();
-    for r in &sale.returns {
-        if let Some(ret) = tx.get(RETURNS, (a.actor.company.0, *r))? {
-            out.push(ReturnDto::from(&ret));
-        }
-    }
-    Ok(Json(out))
+    let sale = query::readable_sale(&tx, &a.actor, SaleId(id))?;
+    Ok(Json(query::sale_returns(&tx, &a.actor, &sale)?.iter().map(ReturnDto::from).collect()))
 }
 
 /// This file's routes for a signed-in caller; each handler's `#[utoipa::path]` is its

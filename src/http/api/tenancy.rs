@@ -18,13 +18,13 @@ use crate::tenancy::branches::{self, BranchDraft};
 use crate::tenancy::perms::{self, Perm};
 use crate::tenancy::roles::{self, RoleDraft};
 use crate::tenancy::users::{self, UserDraft};
-use crate::tenancy::{self as ten, SettingsDraft, store};
+use crate::tenancy::{self as ten, SettingsDraft, query};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 #[utoipa::path(get, path = "/api/v1/company", tag = "company", security(("bearer" = [])), responses((status = 200, body = CompanyDto)))]
 pub async fn get_company(State(app): State<App>, a: Auth) -> Result<Json<CompanyDto>> {
-    let c = store::company(&app.db.read()?, a.actor.company)?.ok_or(Error::NotFound)?;
+    let c = query::company(&app.db.read()?, a.actor.company)?;
     Ok(Json(CompanyDto::from(&c)))
 }
 
@@ -61,14 +61,14 @@ pub async fn put_company(State(app): State<App>, a: Auth, Json(input): Json<Comp
 #[utoipa::path(get, path = "/api/v1/branches", tag = "branches", security(("bearer" = [])), responses((status = 200, body = Vec<BranchDto>)))]
 pub async fn list_branches(State(app): State<App>, a: Auth) -> Result<Json<Vec<BranchDto>>> {
     a.actor.require(Perm::BRANCH)?;
-    Ok(Json(store::branches(&app.db.read()?, a.actor.company)?.iter().map(BranchDto::from).collect()))
+    Ok(Json(query::branches(&app.db.read()?, a.actor.company)?.iter().map(BranchDto::from).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/branches/{id}", tag = "branches", security(("bearer" = [])), params(("id" = u64, Path)),
     responses((status = 200, body = BranchDto), (status = 404, body = Problem)))]
 pub async fn get_branch(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<BranchDto>> {
     a.actor.require(Perm::BRANCH)?;
-    let b = app.db.read()?.get(store::BRANCHES, (a.actor.company.0, id))?.ok_or(Error::NotFound)?;
+    let b = query::branch(&app.db.read()?, a.actor.company, BranchId(id))?;
     Ok(Json(BranchDto::from(&b)))
 }
 
@@ -118,7 +118,7 @@ pub async fn create_branch(State(app): State<App>, a: Auth, Json(input): Json<Br
         .db
         .write(move |tx| {
             let id = branches::save(tx, &a.actor, now, None, &draft)?;
-            tx.get(store::BRANCHES, (company.0, id.0))?.ok_or(Error::NotFound)
+            query::branch(tx, company, id)
         })
         .await?;
     Ok((StatusCode::CREATED, Json(BranchDto::from(&b))))
@@ -132,7 +132,7 @@ pub async fn put_branch(State(app): State<App>, a: Auth, Path(id): Path<u64>, Js
         .db
         .write(move |tx| {
             let id = branches::save(tx, &a.actor, now, Some(BranchId(id)), &draft)?;
-            tx.get(store::BRANCHES, (company.0, id.0))?.ok_or(Error::NotFound)
+            query::branch(tx, company, id)
         })
         .await?;
     Ok(Json(BranchDto::from(&b)))
@@ -141,14 +141,14 @@ pub async fn put_branch(State(app): State<App>, a: Auth, Path(id): Path<u64>, Js
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])), responses((status = 200, body = Vec<UserDto>)))]
 pub async fn list_users(State(app): State<App>, a: Auth) -> Result<Json<Vec<UserDto>>> {
     a.actor.require(Perm::EMPLOYEES)?;
-    Ok(Json(store::users(&app.db.read()?, a.actor.company)?.iter().map(UserDto::from).collect()))
+    Ok(Json(query::users(&app.db.read()?, a.actor.company)?.iter().map(UserDto::from).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = u64, Path)),
     responses((status = 200, body = UserDto), (status = 404, body = Problem)))]
 pub async fn get_user(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<UserDto>> {
     a.actor.require(Perm::EMPLOYEES)?;
-    let u = app.db.read()?.get(store::USERS, (a.actor.company.0, id))?.ok_or(Error::NotFound)?;
+    let u = query::user(&app.db.read()?, a.actor.company, UserId(id))?;
     Ok(Json(UserDto::from(&u)))
 }
 
@@ -193,35 +193,10 @@ pub struct CreatedUser {
     pub invite_path: Option<String>,
 }
 
-/// Creates a user, hashing an admin-set password before the transaction.
-pub async fn create_user_inner(
-    app: &App,
-    a: &Auth,
-    draft: UserDraft,
-    password: Option<String>,
-) -> Result<(crate::tenancy::model::User, Option<String>)> {
-    let hash = match password.filter(|p| !p.is_empty()) {
-        Some(p) => {
-            Some(app.hasher.hash(crate::tenancy::model::parse_password("password", &p).map_err(|e| Error::Validation(vec![e]))?).await?)
-        }
-        None => None,
-    };
-    let (now, actor) = (app.now(), a.actor.clone());
-    app.db
-        .write(move |tx| {
-            let invite = hash.is_none();
-            let id = users::create(tx, &actor, now, &draft, hash)?;
-            let link = if invite { Some(format!("/invite/{}", crate::auth::create_invite(tx, actor.company, id, now)?)) } else { None };
-            let u = tx.get(store::USERS, (actor.company.0, id.0))?.ok_or(Error::NotFound)?;
-            Ok((u, link))
-        })
-        .await
-}
-
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", security(("bearer" = [])), request_body = UserInput,
     responses((status = 201, body = CreatedUser), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create_user(State(app): State<App>, a: Auth, Json(input): Json<UserInput>) -> Result<(StatusCode, Json<CreatedUser>)> {
-    let (user, invite_path) = create_user_inner(&app, &a, input.draft(), input.password.clone()).await?;
+    let (user, invite_path) = crate::http::shared::create_user(&app, &a.actor, input.draft(), input.password.clone()).await?;
     Ok((StatusCode::CREATED, Json(CreatedUser { user: UserDto::from(&user), invite_path })))
 }
 
@@ -241,7 +216,7 @@ pub async fn put_user(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json
         .db
         .write(move |tx| {
             users::update(tx, &a.actor, now, UserId(id), &draft)?;
-            tx.get(store::USERS, (company.0, id))?.ok_or(Error::NotFound)
+            query::user(tx, company, UserId(id))
         })
         .await?;
     Ok(Json(UserDto::from(&u)))
@@ -275,31 +250,20 @@ pub struct InviteDto {
 #[utoipa::path(post, path = "/api/v1/users/{id}/invite", tag = "users", security(("bearer" = [])), params(("id" = u64, Path)),
     responses((status = 200, body = InviteDto), (status = 404, body = Problem)))]
 pub async fn invite_user(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<InviteDto>> {
-    Ok(Json(InviteDto { invite_path: invite_inner(&app, &a, UserId(id)).await? }))
-}
-
-pub async fn invite_inner(app: &App, a: &Auth, id: UserId) -> Result<String> {
-    let (now, actor) = (app.now(), a.actor.clone());
-    app.db
-        .write(move |tx| {
-            users::authorize_reset(tx, &actor, now, id)?;
-            let token = crate::auth::create_invite(tx, actor.company, id, now)?;
-            Ok(format!("/invite/{token}"))
-        })
-        .await
+    Ok(Json(InviteDto { invite_path: crate::http::shared::invite(&app, &a.actor, UserId(id)).await? }))
 }
 
 #[utoipa::path(get, path = "/api/v1/roles", tag = "roles", security(("bearer" = [])), responses((status = 200, body = Vec<RoleDto>)))]
 pub async fn list_roles(State(app): State<App>, a: Auth) -> Result<Json<Vec<RoleDto>>> {
     a.actor.require(Perm::EMPLOYEES)?;
-    Ok(Json(store::roles(&app.db.read()?, a.actor.company)?.iter().map(RoleDto::from).collect()))
+    Ok(Json(query::roles(&app.db.read()?, a.actor.company)?.iter().map(RoleDto::from).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/roles/{id}", tag = "roles", security(("bearer" = [])), params(("id" = u64, Path)),
     responses((status = 200, body = RoleDto), (status = 404, body = Problem)))]
 pub async fn get_role(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<RoleDto>> {
     a.actor.require(Perm::EMPLOYEES)?;
-    let r = app.db.read()?.get(store::ROLES, (a.actor.company.0, id))?.ok_or(Error::NotFound)?;
+    let r = query::role(&app.db.read()?, a.actor.company, RoleId(id))?;
     Ok(Json(RoleDto::from(&r)))
 }
 
@@ -331,7 +295,7 @@ async fn save_role(app: App, a: Auth, id: Option<RoleId>, input: RoleInput) -> R
         .db
         .write(move |tx| {
             let id = roles::save(tx, &a.actor, now, id, &draft)?;
-            tx.get(store::ROLES, (company.0, id.0))?.ok_or(Error::NotFound)
+            query::role(tx, company, id)
         })
         .await?;
     Ok(RoleDto::from(&r))
@@ -394,7 +358,7 @@ pub async fn delete_logo(State(app): State<App>, a: Auth) -> Result<StatusCode> 
     responses((status = 200, description = "the logo image"), (status = 404, body = Problem)))]
 pub async fn get_logo(State(app): State<App>, a: Auth) -> Result<axum::response::Response> {
     use axum::response::IntoResponse;
-    let c = store::company(&app.db.read()?, a.actor.company)?.ok_or(Error::NotFound)?;
+    let c = query::company(&app.db.read()?, a.actor.company)?;
     let logo = c.logo.ok_or(Error::NotFound)?;
     Ok(([(axum::http::header::CONTENT_TYPE, logo.mime), (axum::http::header::CACHE_CONTROL, "private, no-cache".to_string())], logo.bytes)
         .into_response())

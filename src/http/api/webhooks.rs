@@ -10,7 +10,7 @@ use crate::app::App;
 use crate::error::{Error, Result};
 use crate::http::extract::{Auth, Json, Path};
 use crate::http::problem::Problem;
-use crate::webhooks::{self, DELIVERIES, DeliveryState, HOOKS, WebhookDraft};
+use crate::webhooks::{self, DeliveryState, WebhookDraft};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -45,12 +45,11 @@ fn dto(h: webhooks::Webhook) -> WebhookDto {
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", security(("bearer" = [])), responses((status = 200, body = Vec<WebhookDto>)))]
 pub async fn list(State(app): State<App>, a: Auth) -> Result<Json<Vec<WebhookDto>>> {
     a.actor.require_owner_like()?;
-    let c = a.actor.company.0;
-    Ok(Json(app.db.read()?.list(HOOKS, (c, 0), (c, u64::MAX), usize::MAX)?.into_iter().map(|(_, h)| dto(h)).collect()))
+    Ok(Json(webhooks::hooks(&app.db.read()?, a.actor.company)?.into_iter().map(dto).collect()))
 }
 
 async fn save(app: App, a: Auth, id: Option<u64>, i: WebhookInput) -> Result<WebhookDto> {
-    let (now, c) = (app.now(), a.actor.company.0);
+    let (now, c) = (app.now(), a.actor.company);
     let policy = webhooks::guard::Policy::of(&app.config);
     // A host name is resolved before the transaction (never inside it); delivery vets the
     // addresses again when it connects.
@@ -62,7 +61,7 @@ async fn save(app: App, a: Auth, id: Option<u64>, i: WebhookInput) -> Result<Web
         .db
         .write(move |tx| {
             let id = webhooks::save(tx, &a.actor, now, id, &draft, policy)?;
-            tx.get(HOOKS, (c, id))?.ok_or(Error::NotFound)
+            webhooks::hook(tx, c, id)
         })
         .await?;
     Ok(dto(h))
@@ -107,18 +106,17 @@ pub struct DeliveryDto {
     responses((status = 200, body = Vec<DeliveryDto>), (status = 404, body = Problem)))]
 pub async fn deliveries(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<Vec<DeliveryDto>>> {
     a.actor.require_owner_like()?;
-    let c = a.actor.company.0;
     let tx = app.db.read()?;
-    tx.get(HOOKS, (c, id))?.ok_or(Error::NotFound)?;
-    let mut out = Vec::new();
-    tx.range(DELIVERIES, (c, 0), (c, u64::MAX), true, usize::MAX, |_, d| {
-        if d.webhook == id {
+    webhooks::hook(&tx, a.actor.company, id)?;
+    let out = webhooks::deliveries(&tx, a.actor.company, id, 100)?
+        .into_iter()
+        .map(|d| {
             let (state, status) = match d.state {
                 DeliveryState::Pending => ("pending", None),
                 DeliveryState::Delivered { status, .. } => ("delivered", Some(status)),
                 DeliveryState::Failed { .. } => ("failed", None),
             };
-            out.push(DeliveryDto {
+            DeliveryDto {
                 id: d.id,
                 event: d.event,
                 created: d.created.rfc3339(),
@@ -127,10 +125,9 @@ pub async fn deliveries(State(app): State<App>, a: Auth, Path(id): Path<u64>) ->
                 status,
                 last_error: d.last_error,
                 body: d.body,
-            });
-        }
-        Ok(out.len() < 100)
-    })?;
+            }
+        })
+        .collect();
     Ok(Json(out))
 }
 

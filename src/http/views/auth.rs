@@ -12,9 +12,11 @@
 //! cookie). The JSON API's sign-in takes no cookie and needs no token.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::Response;
+use axum::routing::{get, post};
 
 use super::{
     Errors, Fields, PublicAssets, Shell, Ui, cookie, flash_key, flash_text, is_https, rejected, render, safe_local, see_other, with_cookies,
@@ -22,14 +24,24 @@ use super::{
 use crate::app::App;
 use crate::auth::{self, actor::BranchScope};
 use crate::error::{Error, FieldError, Problems, Result};
-use crate::http::api::auth::{authenticate, change_password_inner, record_login};
-use crate::http::api::ops::create_company_inner;
 use crate::http::extract::{Auth, ClientIp, LANG_COOKIE, Path, SESSION_COOKIE, Via, check_origin_headers, header_cookie};
 use crate::http::request_lang;
+use crate::http::shared;
 use crate::i18n::Lang;
 use crate::ids::{BranchId, CompanyId, UserId};
 use crate::tenancy::model::{SystemRole, parse_password};
-use crate::tenancy::{self, CompanyDraft, store, users};
+use crate::tenancy::{self, CompanyDraft, query, users};
+
+pub fn routes(public_limit: usize) -> Router<App> {
+    Router::new()
+        .route("/setup", crate::http::public(get(setup_page).post(setup), public_limit))
+        .route("/login", crate::http::public(get(login_page).post(login), public_limit))
+        .route("/logout", post(logout))
+        .route("/invite/{token}", crate::http::public(get(invite_page).post(invite), public_limit))
+        .route("/lang", crate::http::public(post(set_lang), public_limit))
+        .route("/branch", post(choose_branch))
+        .route("/account", get(account_page).post(change_password))
+}
 
 const YEAR_S: i64 = 365 * 24 * 3600;
 
@@ -106,7 +118,7 @@ pub async fn setup(State(app): State<App>, headers: HeaderMap, ClientIp(ip): Cli
         owner_password: f.get("owner_password"),
         plan: None,
     };
-    match create_company_inner(&app, None, &ip, draft.clone()).await {
+    match shared::create_company(&app, None, &ip, draft.clone()).await {
         Ok((company, owner)) => {
             let (now, life) = (app.now(), app.lifetimes());
             // The owner keeps the language the setup page was shown in.
@@ -114,7 +126,7 @@ pub async fn setup(State(app): State<App>, headers: HeaderMap, ClientIp(ip): Cli
                 .db
                 .write(move |tx| {
                     users::set_lang(tx, company, owner, lang)?;
-                    let user = tx.get(store::USERS, (company.0, owner.0))?.ok_or(Error::NotFound)?;
+                    let user = query::user(tx, company, owner)?;
                     auth::create_session(tx, now, life, company, &user, &ip)
                 })
                 .await?;
@@ -188,7 +200,7 @@ pub async fn login(State(app): State<App>, headers: HeaderMap, ClientIp(ip): Cli
     if let Err(e) = missing.finish() {
         return form(StatusCode::UNPROCESSABLE_ENTITY, Errors::new(e.fields(), lang, &["email", "password"]));
     }
-    let (company, user) = match authenticate(&app, &ip, &email, &password).await {
+    let (company, user) = match shared::authenticate(&app, &ip, &email, &password).await {
         Ok(found) => found,
         Err(e @ (Error::BadCredentials | Error::RateLimited { .. } | Error::CompanyInactive)) => {
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
@@ -206,7 +218,7 @@ pub async fn login(State(app): State<App>, headers: HeaderMap, ClientIp(ip): Cli
     let token = app
         .db
         .write(move |tx| {
-            record_login(tx, company, &user, &ip, now, "auth.login")?;
+            users::record_login(tx, company, &user, &ip, now, "auth.login")?;
             auth::create_session(tx, now, life, company, &user, &ip)
         })
         .await?;
@@ -246,7 +258,12 @@ fn invited(app: &App, token: &str) -> Result<Option<(CompanyId, UserId, String)>
         Err(Error::NotFound) => return Ok(None),
         Err(e) => return Err(e),
     };
-    Ok(tx.get(store::USERS, (inv.company.0, inv.user.0))?.filter(|u| u.active).map(|u| (inv.company, inv.user, u.email)))
+    let user = match query::user(&tx, inv.company, inv.user) {
+        Ok(u) => Some(u),
+        Err(Error::NotFound) => None,
+        Err(e) => return Err(e),
+    };
+    Ok(user.filter(|u| u.active).map(|u| (inv.company, inv.user, u.email)))
 }
 
 pub async fn invite_page(State(app): State<App>, headers: HeaderMap, Path(token): Path<String>) -> Result<Response> {
@@ -353,7 +370,7 @@ const PASSWORD_FIELDS: &[&str] = &["current_password", "new_password", "new_pass
 
 fn account(app: &App, ui: &Ui, errs: Errors) -> Result<AccountPage> {
     let shell = Shell::load(app, ui)?;
-    let user = app.db.read()?.get(store::USERS, (ui.actor().company.0, ui.actor().user.0))?.ok_or(Error::NotFound)?;
+    let user = query::user(&app.db.read()?, ui.actor().company, ui.actor().user)?;
     let role = match user.role {
         SystemRole::Owner => ui.lang.t("role.owner"),
         SystemRole::Admin => ui.lang.t("role.admin"),
@@ -376,7 +393,7 @@ pub async fn change_password(State(app): State<App>, headers: HeaderMap, ui: Ui,
     let outcome = if new != again {
         Err(Error::Validation(vec![field_error("new_password2", "mismatch", "form.passwords_differ")]))
     } else {
-        change_password_inner(&app, &ui.auth, &current, &new).await
+        shared::change_password(&app, ui.actor(), &current, &new).await
     };
     match outcome {
         Ok(()) => {

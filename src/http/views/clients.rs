@@ -9,7 +9,6 @@ use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{get, post};
 
-use super::stock::money;
 use super::{Choice, Errors, Fields, Shell, Ui, flash_text, render, see_other};
 use crate::app::App;
 use crate::clients::deals::{self, DealDraft, DealPayDraft};
@@ -19,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::http::extract::Path;
 use crate::i18n::Lang;
 use crate::ids::{CashBoxId, ClientId};
+use crate::money::display;
 use crate::tenancy::perms::Perm;
 
 pub fn routes() -> Router<App> {
@@ -199,14 +199,14 @@ fn card_for(app: &App, ui: &Ui, uri: &Uri, id: u64, draft: Option<ClientDraft>, 
     let tz = shell.timezone.clone();
     let lang = ui.lang;
     let duplicates = clients::duplicates_read(&tx, actor.company, &c)?.iter().map(|d| row(lang, d)).collect();
-    let balance = money(clients::balance(&tx, actor.company, c.id)?.owed);
+    let balance = display::amount(lang, clients::balance(&tx, actor.company, c.id)?.owed);
     let ledger = clients::ledger(&tx, actor.company, c.id)?
         .iter()
         .rev()
         .map(|(_, e)| LedgerRow {
             at: e.at.format_local(&tz),
             kind: lang.t(&format!("clients.debt_{}", e.kind.code())),
-            amount: money(e.amount),
+            amount: display::amount(lang, e.amount),
             note: if e.method.is_empty() { e.note.clone() } else { format!("{} {}", e.method, e.note) },
         })
         .collect();
@@ -216,7 +216,7 @@ fn card_for(app: &App, ui: &Ui, uri: &Uri, id: u64, draft: Option<ClientDraft>, 
             id: s.id.0,
             number: s.number.clone(),
             at: s.at.format_local(&tz),
-            total: money(s.total),
+            total: display::amount(lang, s.total),
             status: lang.t(&format!("pos.status_{}", s.status.code())).to_string(),
         })
         .collect();
@@ -226,30 +226,17 @@ fn card_for(app: &App, ui: &Ui, uri: &Uri, id: u64, draft: Option<ClientDraft>, 
             id: d.id,
             title: d.title.clone(),
             kind: lang.t(&format!("clients.deal_{}", d.kind.code())),
-            amount: money(d.amount),
-            remaining: money(d.remaining()),
+            amount: display::amount(lang, d.amount),
+            remaining: display::amount(lang, d.remaining()),
         })
         .collect();
-    let c0 = actor.company.0;
     let mut boxes = Vec::new();
-    for b in crate::http::api::pos::cash_boxes(&tx, actor)? {
-        if b.active && tx.get(crate::pos::store::OPEN_SHIFTS, (c0, b.id.0, actor.user.0))?.is_some() {
+    for b in crate::pos::query::cash_boxes(&tx, actor)? {
+        if b.active && crate::pos::query::open_shift(&tx, actor, b.id)?.is_some() {
             boxes.push(Choice { value: b.id.0.to_string(), label: b.name, selected: boxes.is_empty() });
         }
     }
-    let draft = draft.unwrap_or_else(|| ClientDraft {
-        kind: c.kind.code().into(),
-        name: c.name.clone(),
-        phone: c.phone.clone().unwrap_or_default(),
-        email: c.email.clone().unwrap_or_default(),
-        inn: c.legal.inn.clone(),
-        okpo: c.legal.okpo.clone(),
-        bank: c.legal.bank.clone(),
-        bik: c.legal.bik.clone(),
-        account: c.legal.account.clone(),
-        address: c.legal.address.clone(),
-        notes: c.notes.clone(),
-    });
+    let draft = draft.unwrap_or_else(|| ClientDraft::of(&c));
     let deal_kinds = DealKind::ALL
         .iter()
         .map(|k| Choice {
@@ -405,11 +392,11 @@ fn deal_for(app: &App, ui: &Ui, uri: &Uri, id: u64, errs: Errors) -> Result<Deal
         client: row(lang, &c),
         title: d.title.clone(),
         kind: lang.t(&format!("clients.deal_{}", d.kind.code())),
-        amount: money(d.amount),
-        prepayment: money(d.prepayment),
-        debt: money(d.debt()),
-        paid: money(d.paid()),
-        remaining: money(d.remaining()),
+        amount: display::amount(lang, d.amount),
+        prepayment: display::amount(lang, d.prepayment),
+        debt: display::amount(lang, d.debt()),
+        paid: display::amount(lang, d.paid()),
+        remaining: display::amount(lang, d.remaining()),
         frozen: d.frozen(),
         installments: d
             .installments
@@ -417,10 +404,10 @@ fn deal_for(app: &App, ui: &Ui, uri: &Uri, id: u64, errs: Errors) -> Result<Deal
             .map(|i| InstallmentRow {
                 number: i.number,
                 due: i.due.clone(),
-                amount: money(i.amount),
-                paid: money(i.paid),
+                amount: display::amount(lang, i.amount),
+                paid: display::amount(lang, i.paid),
                 paid_on: i.paid_on.clone().unwrap_or_default(),
-                balance_after: money(i.balance_after),
+                balance_after: display::amount(lang, i.balance_after),
                 overdue: i.paid_on.is_none() && i.due < today,
             })
             .collect(),
@@ -431,7 +418,7 @@ fn deal_for(app: &App, ui: &Ui, uri: &Uri, id: u64, errs: Errors) -> Result<Deal
                 date: p.date.clone(),
                 kind: if p.kind == DealPaymentKind::Pay { lang.t("clients.deal_pay") } else { lang.t("clients.deal_refund") },
                 installment: p.installment,
-                amount: money(p.amount),
+                amount: display::amount(lang, p.amount),
             })
             .collect(),
         key: new_key(),
@@ -494,10 +481,10 @@ pub async fn debtors_page(State(app): State<App>, ui: Ui) -> Result<Response> {
             id: d.client.id.0,
             name: d.client.name.clone(),
             phone: d.client.phone.clone().unwrap_or_default(),
-            debts: money(d.debts),
-            deals: money(d.deals),
-            overdue: money(d.overdue),
-            total: money(d.total()),
+            debts: display::amount(ui.lang, d.debts),
+            deals: display::amount(ui.lang, d.deals),
+            overdue: display::amount(ui.lang, d.overdue),
+            total: display::amount(ui.lang, d.total()),
         })
         .collect();
     render(StatusCode::OK, &DebtorsPage { lang: ui.lang, shell, rows })

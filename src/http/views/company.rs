@@ -5,9 +5,11 @@
 //! re-encoded as PNG (`catalog::images::prepare_logo`).
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 
 use super::{Errors, Fields, Shell, TIMEZONES, Ui, rejected, render, see_other};
 use crate::app::App;
@@ -18,7 +20,16 @@ use crate::ids::BranchId;
 use crate::tenancy::branches::{self, BranchDraft};
 use crate::tenancy::model::{Branch, Logo};
 use crate::tenancy::perms::Perm;
-use crate::tenancy::{self, SettingsDraft, store};
+use crate::tenancy::{self, SettingsDraft, query};
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/settings", get(settings_page).post(save_settings))
+        .route("/settings/logo", get(logo).post(upload_logo))
+        .route("/settings/logo/delete", post(delete_logo))
+        .route("/branches", get(branches_page).post(create_branch))
+        .route("/branches/{id}", get(branch_page).post(save_branch))
+}
 
 #[derive(Template)]
 #[template(path = "settings.html")]
@@ -39,7 +50,7 @@ const SETTINGS_FIELDS: &[&str] = &["name", "timezone", "phones", "inn", "okpo", 
 fn settings(app: &App, ui: &Ui, draft: Option<SettingsDraft>, errs: Errors, logo_errs: Errors) -> Result<SettingsPage> {
     ui.actor().require(Perm::SETTINGS)?;
     let shell = Shell::load(app, ui)?;
-    let c = store::company(&app.db.read()?, ui.actor().company)?.ok_or(Error::NotFound)?;
+    let c = query::company(&app.db.read()?, ui.actor().company)?;
     let draft = draft.unwrap_or_else(|| SettingsDraft {
         name: c.name.clone(),
         timezone: c.timezone.clone(),
@@ -136,7 +147,7 @@ pub async fn delete_logo(State(app): State<App>, ui: Ui) -> Result<Response> {
 /// The company's logo for its signed-in users. An SVG opened directly cannot run scripts:
 /// the response is sandboxed.
 pub async fn logo(State(app): State<App>, ui: Ui) -> Result<Response> {
-    let c = store::company(&app.db.read()?, ui.actor().company)?.ok_or(Error::NotFound)?;
+    let c = query::company(&app.db.read()?, ui.actor().company)?;
     let logo = c.logo.ok_or(Error::NotFound)?;
     let headers = [
         (header::CONTENT_TYPE, logo.mime),
@@ -174,7 +185,7 @@ fn branch_draft(f: &Fields, active: bool) -> BranchDraft {
 fn branches_page_for(app: &App, ui: &Ui, draft: BranchDraft, errs: Errors) -> Result<BranchesPage> {
     ui.actor().require(Perm::BRANCH)?;
     let shell = Shell::load(app, ui)?;
-    let mut branches = store::branches(&app.db.read()?, ui.actor().company)?;
+    let mut branches = query::branches(&app.db.read()?, ui.actor().company)?;
     branches.sort_by_key(|b| (!b.active, b.code.clone()));
     Ok(BranchesPage { lang: ui.lang, shell, branches, draft, timezones: TIMEZONES, errs })
 }
@@ -209,7 +220,7 @@ struct BranchPage {
 
 pub async fn branch_page(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
     ui.actor().require(Perm::BRANCH)?;
-    let b = app.db.read()?.get(store::BRANCHES, (ui.actor().company.0, id))?.ok_or(Error::NotFound)?;
+    let b = query::branch(&app.db.read()?, ui.actor().company, BranchId(id))?;
     let draft = BranchDraft {
         name: b.name,
         code: b.code,
@@ -230,7 +241,11 @@ pub async fn save_branch(State(app): State<App>, ui: Ui, Path(id): Path<u64>, f:
         .db
         .write(move |tx| {
             // The page does not show the branch's own plan; it keeps the stored one.
-            saving.plan = tx.get(store::BRANCHES, (actor.company.0, id))?.and_then(|b| b.plan);
+            saving.plan = match query::branch(tx, actor.company, BranchId(id)) {
+                Ok(b) => b.plan,
+                Err(Error::NotFound) => None,
+                Err(e) => return Err(e),
+            };
             branches::save(tx, &actor, now, Some(BranchId(id)), &saving)
         })
         .await;

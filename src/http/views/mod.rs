@@ -10,6 +10,7 @@
 
 mod analytics;
 mod auth;
+mod cashier;
 mod catalog;
 mod clients;
 mod company;
@@ -32,7 +33,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 
 use crate::app::App;
 use crate::auth::actor::{Actor, BranchScope};
@@ -47,42 +48,18 @@ use crate::tenancy::store;
 pub fn routes(app: &App) -> Router<App> {
     let public_limit = app.config.public_body_limit_kb * 1024;
     Router::new()
-        .route("/setup", crate::http::public(get(auth::setup_page).post(auth::setup), public_limit))
-        .route("/login", crate::http::public(get(auth::login_page).post(auth::login), public_limit))
-        .route("/logout", post(auth::logout))
-        .route("/invite/{token}", crate::http::public(get(auth::invite_page).post(auth::invite), public_limit))
-        .route("/lang", crate::http::public(post(auth::set_lang), public_limit))
-        .route("/branch", post(auth::choose_branch))
-        .route("/account", get(auth::account_page).post(auth::change_password))
         .route("/", get(home::dashboard))
-        .route("/settings", get(company::settings_page).post(company::save_settings))
-        .route("/settings/logo", get(company::logo).post(company::upload_logo))
-        .route("/settings/logo/delete", post(company::delete_logo))
-        .route("/branches", get(company::branches_page).post(company::create_branch))
-        .route("/branches/{id}", get(company::branch_page).post(company::save_branch))
-        .route("/users", get(people::users_page).post(people::create_user))
-        .route("/users/{id}", get(people::user_page).post(people::save_user))
-        .route("/users/{id}/deactivate", post(people::deactivate))
-        .route("/users/{id}/activate", post(people::activate))
-        .route("/users/{id}/invite", post(people::invite))
-        .route("/roles", get(people::roles_page).post(people::create_role))
-        .route("/roles/new", get(people::new_role_page))
-        .route("/roles/{id}", get(people::role_page).post(people::save_role))
-        .route("/roles/{id}/delete", post(people::delete_role))
-        .route("/audit", get(ops::audit_page))
-        .route("/backups", get(ops::backups_page).post(ops::request_backup))
-        .route("/backups/{id}/download", get(ops::download))
-        .route("/platform", get(platform::page))
-        .route("/platform/companies", post(platform::create_company))
-        .route("/platform/companies/{id}", get(platform::company_page).post(platform::save_subscription))
-        .route("/platform/plans", post(platform::create_plan))
-        .route("/platform/plans/new", get(platform::new_plan_page))
-        .route("/platform/plans/{id}", get(platform::plan_page).post(platform::save_plan))
         .route("/analytics", get(analytics::page))
         .merge(stock::routes())
         .merge(pos::routes())
+        .merge(sales::routes())
         .merge(clients::routes())
         .merge(printing::routes())
+        .merge(auth::routes(public_limit))
+        .merge(company::routes())
+        .merge(people::routes())
+        .merge(ops::routes())
+        .merge(platform::routes())
 }
 
 // ---- errors: the full error page and the htmx flash fragment ----
@@ -412,7 +389,7 @@ impl Shell {
         let lang = ui.lang;
         let tx = app.db.read()?;
         let company = store::company(&tx, actor.company)?.ok_or(Error::NotFound)?;
-        let user = tx.get(store::USERS, (actor.company.0, actor.user.0))?.ok_or(Error::NotFound)?;
+        let user = crate::tenancy::query::user(&tx, actor.company, actor.user)?;
         let mut branches: Vec<Choice> = store::branches(&tx, actor.company)?
             .into_iter()
             .filter(|b| b.active && (actor.owner_like() || user.branches.contains(&b.id)))

@@ -1,20 +1,28 @@
 //! The audit log (owners and admins) and backups (the platform operator).
 
 use askama::Template;
+use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
+use axum::routing::get;
 
 use super::{Choice, Errors, Fields, Shell, Ui, rejected, render, see_other};
 use crate::app::App;
 use crate::backup::{self, State as BState, Trigger};
-use crate::clock::Ts;
 use crate::error::Result;
-use crate::http::api::ops::{AuditQuery, audit_page as audit_rows, download as download_backup};
 use crate::http::extract::Path;
+use crate::http::shared::{self, AuditAsk};
 use crate::i18n::Lang;
-use crate::ids::BackupId;
-use crate::tenancy::store;
+use crate::ids::{BackupId, UserId};
+use crate::tenancy::query;
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/audit", get(audit_page))
+        .route("/backups", get(backups_page).post(request_backup))
+        .route("/backups/{id}/download", get(download))
+}
 
 pub struct AuditRow {
     pub at: String,
@@ -44,29 +52,28 @@ pub async fn audit_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Resp
     ui.actor().require_owner_like()?;
     let shell = Shell::load(&app, &ui)?;
     let f = Fields::parse(uri.query().unwrap_or("").as_bytes());
-    let q = AuditQuery {
-        user: f.id("user"),
+    let q = AuditAsk {
+        user: f.id("user").map(UserId),
         action: Some(f.get("action").trim().to_string()),
         from: Some(f.get("from")),
         to: Some(f.get("to")),
         before: f.id("before"),
         limit: None,
     };
-    let (rows, older, errs) = match audit_rows(&app, &ui.auth, &q) {
-        Ok(page) => {
-            let rows = page
-                .items
+    let (rows, older, errs) = match shared::audit_page(&app, ui.actor(), &q) {
+        Ok((entries, next_before)) => {
+            let rows = entries
                 .into_iter()
-                .map(|e| AuditRow {
-                    at: e.at.parse::<jiff::Timestamp>().map(|t| Ts(t.as_millisecond()).format_local(&shell.timezone)).unwrap_or(e.at),
-                    user: e.user_name,
+                .map(|(_, e)| AuditRow {
+                    at: e.at.format_local(&shell.timezone),
+                    user: e.actor_name,
                     ip: e.ip,
                     action: e.action,
                     target: e.target,
                     detail: e.detail,
                 })
                 .collect();
-            let older = page.next_before.map(|before| {
+            let older = next_before.map(|before| {
                 let mut pairs: Vec<(&str, String)> = vec![("before", before.to_string())];
                 for key in ["user", "action", "from", "to"] {
                     if !f.get(key).is_empty() {
@@ -80,9 +87,9 @@ pub async fn audit_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Resp
         Err(e) => (Vec::new(), None, Errors::new(&rejected(e)?, ui.lang, &["from", "to"])),
     };
     let mut users = vec![Choice { value: String::new(), label: ui.lang.t("audit.all_users").into(), selected: q.user.is_none() }];
-    users.extend(store::users(&app.db.read()?, ui.actor().company)?.into_iter().map(|u| Choice {
+    users.extend(query::users(&app.db.read()?, ui.actor().company)?.into_iter().map(|u| Choice {
         value: u.id.0.to_string(),
-        selected: q.user == Some(u.id.0),
+        selected: q.user == Some(u.id),
         label: u.name,
     }));
     let status = if errs.any() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
@@ -184,7 +191,7 @@ pub async fn request_backup(State(app): State<App>, ui: Ui) -> Result<Response> 
 }
 
 pub async fn download(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
-    download_backup(&app, &ui.auth, BackupId(id)).await
+    shared::download_backup(&app, ui.actor(), BackupId(id)).await
 }
 
 #[cfg(test)]

@@ -2,22 +2,37 @@
 //! should change it) or gets a one-time invite link, shown once on the page that created it.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use axum::routing::{get, post};
 
 use super::{Choice, Errors, Fields, Shell, Ui, flash_text, rejected, render, see_other};
 use crate::app::App;
 use crate::error::{Error, FieldError, Result};
-use crate::http::api::tenancy::{create_user_inner, invite_inner};
 use crate::http::extract::Path;
+use crate::http::shared;
 use crate::i18n::Lang;
 use crate::ids::{BranchId, RoleId, UserId};
 use crate::tenancy::model::{SystemRole, User};
 use crate::tenancy::perms::{self, Perm};
+use crate::tenancy::query;
 use crate::tenancy::roles::{self, RoleDraft};
-use crate::tenancy::store;
 use crate::tenancy::users::{self, UserDraft};
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/users", get(users_page).post(create_user))
+        .route("/users/{id}", get(user_page).post(save_user))
+        .route("/users/{id}/deactivate", post(deactivate))
+        .route("/users/{id}/activate", post(activate))
+        .route("/users/{id}/invite", post(invite))
+        .route("/roles", get(roles_page).post(create_role))
+        .route("/roles/new", get(new_role_page))
+        .route("/roles/{id}", get(role_page).post(save_role))
+        .route("/roles/{id}/delete", post(delete_role))
+}
 
 fn role_label(lang: Lang, role: SystemRole) -> &'static str {
     match role {
@@ -48,11 +63,11 @@ fn user_form(app: &App, ui: &Ui, draft: &UserDraft, owner: bool, access: String)
     let lang = ui.lang;
     let tx = app.db.read()?;
     let company = ui.actor().company;
-    let branches = store::branches(&tx, company)?.into_iter().filter(|b| b.active).collect::<Vec<_>>();
+    let branches = query::branches(&tx, company)?.into_iter().filter(|b| b.active).collect::<Vec<_>>();
     let choice = |value: String, label: String, selected: bool| Choice { value, label, selected };
     let mut custom_roles = vec![choice(String::new(), lang.t("users.no_custom_role").into(), draft.custom_role.is_none())];
     custom_roles
-        .extend(store::roles(&tx, company)?.into_iter().map(|r| choice(r.id.0.to_string(), r.name, draft.custom_role == Some(r.id))));
+        .extend(query::roles(&tx, company)?.into_iter().map(|r| choice(r.id.0.to_string(), r.name, draft.custom_role == Some(r.id))));
     let mut primary = vec![choice(String::new(), lang.t("users.primary_auto").into(), draft.primary_branch.is_none())];
     primary.extend(branches.iter().map(|b| choice(b.id.0.to_string(), b.name.clone(), draft.primary_branch == Some(b.id))));
     Ok(UserForm {
@@ -112,10 +127,10 @@ fn users_page_for(app: &App, ui: &Ui, draft: &UserDraft, access: String, errs: E
     let shell = Shell::load(app, ui)?;
     let tx = app.db.read()?;
     let company = ui.actor().company;
-    let branches = store::branches(&tx, company)?;
-    let roles = store::roles(&tx, company)?;
+    let branches = query::branches(&tx, company)?;
+    let roles = query::roles(&tx, company)?;
     let (mut active, mut inactive) = (Vec::new(), Vec::new());
-    for u in store::users(&tx, company)? {
+    for u in query::users(&tx, company)? {
         let custom = u.custom_role.and_then(|r| roles.iter().find(|x| x.id == r)).map(|r| format!(" · {}", r.name)).unwrap_or_default();
         let row = UserRow {
             id: u.id.0,
@@ -152,7 +167,7 @@ pub async fn create_user(State(app): State<App>, ui: Ui, f: Fields) -> Result<Re
     let password = (access == "password").then(|| f.get("password"));
     let created = match &password {
         Some(p) if p.is_empty() => Err(Error::Validation(vec![FieldError::required("password")])),
-        _ => create_user_inner(&app, &ui.auth, draft.clone(), password).await,
+        _ => shared::create_user(&app, ui.actor(), draft.clone(), password).await,
     };
     match created {
         Ok((user, None)) => Ok(see_other(&format!("/users?ok=user_created#user-{}", user.id))),
@@ -225,7 +240,7 @@ fn user_page_for(
 }
 
 fn load_user(app: &App, ui: &Ui, id: u64) -> Result<User> {
-    app.db.read()?.get(store::USERS, (ui.actor().company.0, id))?.ok_or(Error::NotFound)
+    query::user(&app.db.read()?, ui.actor().company, UserId(id))
 }
 
 pub async fn user_page(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
@@ -264,7 +279,7 @@ pub async fn activate(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Re
 
 /// A new one-time password link, shown once on the employee's page.
 pub async fn invite(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
-    let link = invite_inner(&app, &ui.auth, UserId(id)).await?;
+    let link = shared::invite(&app, ui.actor(), UserId(id)).await?;
     let user = load_user(&app, &ui, id)?;
     let invite_url = format!("{}{link}", ui.origin);
     render(StatusCode::OK, &user_page_for(&app, &ui, &user, None, Errors::default(), Some(invite_url), None)?)
@@ -289,8 +304,8 @@ pub async fn roles_page(State(app): State<App>, ui: Ui) -> Result<Response> {
     ui.actor().require(Perm::EMPLOYEES)?;
     let shell = Shell::load(&app, &ui)?;
     let tx = app.db.read()?;
-    let users = store::users(&tx, ui.actor().company)?;
-    let roles = store::roles(&tx, ui.actor().company)?
+    let users = query::users(&tx, ui.actor().company)?;
+    let roles = query::roles(&tx, ui.actor().company)?
         .into_iter()
         .map(|r| RoleRow {
             id: r.id.0,
@@ -354,7 +369,7 @@ pub async fn new_role_page(State(app): State<App>, ui: Ui) -> Result<Response> {
 
 pub async fn role_page(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
     ui.actor().require(Perm::EMPLOYEES)?;
-    let role = app.db.read()?.get(store::ROLES, (ui.actor().company.0, id))?.ok_or(Error::NotFound)?;
+    let role = query::role(&app.db.read()?, ui.actor().company, RoleId(id))?;
     let draft = RoleDraft { name: role.name, permissions: role.perms.codes().into_iter().map(String::from).collect() };
     render(StatusCode::OK, &role_page_for(&app, &ui, Some(id), draft, Errors::default())?)
 }

@@ -2,19 +2,31 @@
 //! companies with their owner, and the plans that switch modules on.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use axum::routing::{get, post};
 
 use super::{Choice, Errors, Fields, Shell, Ui, rejected, render, see_other};
 use crate::app::App;
 use crate::error::{Error, FieldError, Result};
-use crate::http::api::ops::{SubscriptionInput, create_company_inner, set_subscription_inner};
 use crate::http::extract::Path;
+use crate::http::shared;
 use crate::i18n::Lang;
 use crate::ids::{CompanyId, PlanId};
 use crate::tenancy::model::{Access, FEATURES, Plan};
-use crate::tenancy::{self, CompanyDraft, PlanDraft, store};
+use crate::tenancy::{self, CompanyDraft, PlanDraft, query};
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/platform", get(page))
+        .route("/platform/companies", post(create_company))
+        .route("/platform/companies/{id}", get(company_page).post(save_subscription))
+        .route("/platform/plans", post(create_plan))
+        .route("/platform/plans/new", get(new_plan_page))
+        .route("/platform/plans/{id}", get(plan_page).post(save_plan))
+}
 
 pub struct CompanyRow {
     pub id: u64,
@@ -63,10 +75,10 @@ fn platform_page_for(app: &App, ui: &Ui, draft: CompanyDraft, errs: Errors) -> R
     let shell = Shell::load(app, ui)?;
     let lang = ui.lang;
     let (tx, now) = (app.db.read()?, app.now());
-    let plans = store::plans(&tx)?;
+    let plans = query::plans(&tx)?;
     let mut companies = Vec::new();
-    for (_, c) in tx.list(store::COMPANIES, 0, u64::MAX, usize::MAX)? {
-        let users = store::users(&tx, c.id)?;
+    for c in query::companies(&tx)? {
+        let users = query::users(&tx, c.id)?;
         let access = match (c.active, c.access(now)) {
             (false, _) => "inactive",
             (true, Access::Full) => "full",
@@ -113,7 +125,7 @@ pub async fn create_company(State(app): State<App>, ui: Ui, f: Fields) -> Result
         owner_password: f.get("owner_password"),
         plan: f.id("plan").map(PlanId),
     };
-    match create_company_inner(&app, Some(ui.actor()), &ui.actor().ip, draft.clone()).await {
+    match shared::create_company(&app, Some(ui.actor()), &ui.actor().ip, draft.clone()).await {
         Ok(_) => Ok(see_other("/platform?ok=company_created")),
         Err(e) => {
             let errs = Errors::new(&rejected(e)?, ui.lang, COMPANY_FIELDS);
@@ -143,12 +155,12 @@ const SUBSCRIPTION_FIELDS: &[&str] = &["plan", "end", "grace_days", "active"];
 pub async fn company_page(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
     ui.actor().require_platform_admin()?;
     let tx = app.db.read()?;
-    let c = store::company(&tx, CompanyId(id))?.ok_or(Error::NotFound)?;
+    let c = query::company(&tx, CompanyId(id))?;
     let page = CompanyPage {
         lang: ui.lang,
         shell: Shell::load(&app, &ui)?,
         id,
-        plans: plan_choices(&store::plans(&tx)?, Some(c.plan)),
+        plans: plan_choices(&query::plans(&tx)?, Some(c.plan)),
         end: c.subscription_end.map(|t| t.date_local(&c.timezone)).unwrap_or_default(),
         grace_days: c.grace_days.to_string(),
         active: c.active,
@@ -164,12 +176,14 @@ pub async fn save_subscription(State(app): State<App>, ui: Ui, Path(id): Path<u6
     ui.actor().require_platform_admin()?;
     let number = |field: &str, key: &str| FieldError::new(field, "number", Lang::Ru.t(key), Lang::En.t(key));
     let input = match (f.id("plan"), f.get("grace_days").trim().parse::<u32>()) {
-        (Some(plan), Ok(grace_days)) => Ok(SubscriptionInput { plan, end: Some(f.get("end")), grace_days, active: f.has("active") }),
+        (Some(plan), Ok(grace_days)) => Ok((PlanId(plan), grace_days)),
         (None, _) => Err(Error::Validation(vec![FieldError::required("plan")])),
         (_, Err(_)) => Err(Error::Validation(vec![number("grace_days", "platform.grace_number")])),
     };
     let saved = match input {
-        Ok(input) => set_subscription_inner(&app, &ui.auth, CompanyId(id), input).await,
+        Ok((plan, grace_days)) => {
+            shared::set_subscription(&app, ui.actor(), CompanyId(id), plan, Some(&f.get("end")), grace_days, f.has("active")).await
+        }
         Err(e) => Err(e),
     };
     match saved {
@@ -177,14 +191,14 @@ pub async fn save_subscription(State(app): State<App>, ui: Ui, Path(id): Path<u6
         Err(e) => {
             let errs = Errors::new(&rejected(e)?, ui.lang, SUBSCRIPTION_FIELDS);
             let tx = app.db.read()?;
-            let c = store::company(&tx, CompanyId(id))?.ok_or(Error::NotFound)?;
+            let c = query::company(&tx, CompanyId(id))?;
             let page = CompanyPage {
                 lang: ui.lang,
                 shell: Shell::load(&app, &ui)?,
                 id,
                 name: c.name,
                 timezone: c.timezone,
-                plans: plan_choices(&store::plans(&tx)?, f.id("plan").map(PlanId)),
+                plans: plan_choices(&query::plans(&tx)?, f.id("plan").map(PlanId)),
                 end: f.get("end"),
                 grace_days: f.get("grace_days"),
                 active: f.has("active"),
@@ -227,7 +241,7 @@ pub async fn new_plan_page(State(app): State<App>, ui: Ui) -> Result<Response> {
 
 pub async fn plan_page(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
     ui.actor().require_platform_admin()?;
-    let p = app.db.read()?.get(store::PLANS, id)?.ok_or(Error::NotFound)?;
+    let p = query::plan(&app.db.read()?, PlanId(id))?;
     let draft = PlanDraft { name: p.name, monthly_price: p.monthly_price.to_string(), features: p.features };
     render(StatusCode::OK, &plan_page_for(&app, &ui, Some(id), draft, Errors::default())?)
 }

@@ -9,19 +9,18 @@ use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{get, post};
-use rust_decimal::Decimal;
 
-use super::sales;
-use super::stock::{money, qty};
-use super::{Choice, Errors, Fields, Shell, Ui, flash_text, render, see_other};
+use super::cashier::{flash, line_qty, method_label, new_key, printer_states, problem};
+use super::{Choice, Errors, Fields, Shell, Ui, render, see_other};
 use crate::app::App;
 use crate::error::{Error, Result};
-use crate::http::api::pos::{ShiftQuery, cash_boxes, list_shifts_in, readable_shift, user_names};
 use crate::http::extract::Path;
 use crate::i18n::Lang;
 use crate::ids::{BranchId, CashBoxId, ShiftId, WarehouseId};
+use crate::money::display;
+use crate::money::round_money;
 use crate::pos::model::{CashKind, OrderDiscount, Shift, ShiftStatus, recalc};
-use crate::pos::store::{CASH_LEDGER, OPEN_SHIFTS, POS_SETTINGS};
+use crate::pos::query::{self, ShiftFilter};
 use crate::pos::{self, CashBoxDraft, CheckoutDraft, LineEdit, PaymentDraft};
 use crate::tenancy::perms::Perm;
 
@@ -39,9 +38,6 @@ pub fn routes() -> Router<App> {
         .route("/pos/checkout", post(checkout))
         .route("/pos/client", post(set_client))
         .route("/pos/client/new", post(quick_client))
-        .route("/sales", get(sales::sales_page))
-        .route("/sales/{id}", get(sales::sale_page))
-        .route("/sales/{id}/return", post(sales::return_sale))
         .route("/shifts", get(shifts_page))
         .route("/shifts/{id}", get(shift_page))
         .route("/shifts/{id}/close", post(close_shift))
@@ -49,44 +45,7 @@ pub fn routes() -> Router<App> {
         .route("/cash-boxes", get(boxes_page).post(create_box))
 }
 
-const FLASHES: &[&str] = &["shift_opened", "sold", "returned", "shift_closed", "flow_saved", "cash_box_saved", "reprinted"];
-
-pub(super) fn flash(shell: &mut Shell, lang: Lang, uri: &Uri) {
-    let ok = Fields::parse(uri.query().unwrap_or("").as_bytes()).get("ok");
-    if let Some(key) = FLASHES.iter().find(|k| **k == ok) {
-        shell.flash = Some(flash_text(lang, &format!("pos_{key}")));
-    }
-}
-
-/// What a rejected till form shows: field messages and business refusals in one list.
-pub(super) fn problem(e: Error, lang: Lang) -> Result<Errors> {
-    match e {
-        Error::Validation(list) => Ok(Errors::new(&list, lang, &[])),
-        e @ (Error::OutOfStock(_) | Error::PeriodClosed { .. } | Error::Refused { .. } | Error::WrongState { .. }) => {
-            Ok(Errors::form(e.message(lang)))
-        }
-        other => Err(other),
-    }
-}
-
-pub(super) fn method_label(lang: Lang, code: &str) -> String {
-    match code {
-        "cash" | "card" | "transfer" | "debt" => lang.t(&format!("pos.method_{code}")).to_string(),
-        other => other.strip_prefix("wallet:").unwrap_or(other).to_string(),
-    }
-}
-
-pub(super) fn new_key() -> String {
-    let bytes: [u8; 16] = rand::random();
-    hex::encode(bytes)
-}
-
 // ---- the till ----
-
-/// A line's quantity as the till and the receipt show it: weighed goods (kg) to the gram.
-pub(super) fn line_qty(q: Decimal, unit: &str) -> String {
-    if unit == "kg" { format!("{:.3}", q.round_dp(3)) } else { qty(q) }
-}
 
 pub struct CartRow {
     pub index: usize,
@@ -157,7 +116,7 @@ async fn hits(app: &App, ui: &Ui, q: &str) -> Result<Vec<Hit>> {
         .map(|p| Hit {
             id: p.id.0,
             unit: ui.lang.t(&format!("units.{}", p.unit.code())).to_string(),
-            price: money(p.price),
+            price: display::amount(ui.lang, p.price),
             code: p.code,
             name: p.name,
         })
@@ -171,7 +130,7 @@ async fn till(app: &App, ui: &Ui, uri: &Uri, chosen: Option<u64>, errs: Errors) 
     let mut shell = Shell::load(app, ui)?;
     flash(&mut shell, ui.lang, uri);
     let tx = app.db.read()?;
-    let boxes: Vec<_> = cash_boxes(&tx, actor)?.into_iter().filter(|b| b.active && !b.expense_only).collect();
+    let boxes: Vec<_> = query::cash_boxes(&tx, actor)?.into_iter().filter(|b| b.active && !b.expense_only).collect();
     let Some(first) = boxes.first().map(|b| b.id.0) else {
         return Err(Error::refused(
             "no_cash_box",
@@ -181,11 +140,8 @@ async fn till(app: &App, ui: &Ui, uri: &Uri, chosen: Option<u64>, errs: Errors) 
     };
     let cash_box = chosen.filter(|c| boxes.iter().any(|b| b.id.0 == *c)).unwrap_or(first);
     let q = Fields::parse(uri.query().unwrap_or("").as_bytes()).get("q");
-    let shift = match tx.get(OPEN_SHIFTS, (actor.company.0, cash_box, actor.user.0))? {
-        Some(id) => tx.get(crate::pos::store::SHIFTS, (actor.company.0, id))?.map(|s| (s.id.0, s.number)),
-        None => None,
-    };
-    let settings = tx.get(POS_SETTINGS, actor.company.0)?.unwrap_or_default();
+    let shift = query::open_shift(&tx, actor, CashBoxId(cash_box))?.map(|s| (s.id.0, s.number));
+    let settings = pos::settings(&tx, actor.company)?;
     let printers = printer_states(&tx, ui, CashBoxId(cash_box))?;
     drop(tx);
     let (now, a) = (app.now(), actor.clone());
@@ -194,7 +150,7 @@ async fn till(app: &App, ui: &Ui, uri: &Uri, chosen: Option<u64>, errs: Errors) 
     let client_q = Fields::parse(uri.query().unwrap_or("").as_bytes()).get("client_q");
     let tx = app.db.read()?;
     let client = match cart.client {
-        Some(id) => tx.get(crate::clients::store::CLIENTS, (actor.company.0, id.0))?.map(|c| (c.id.0, c.name)),
+        Some(id) => crate::clients::read_client_unchecked(&tx, actor.company, id)?.map(|c| (c.id.0, c.name)),
         None => None,
     };
     let picks = if client_q.trim().is_empty() {
@@ -216,14 +172,15 @@ async fn till(app: &App, ui: &Ui, uri: &Uri, chosen: Option<u64>, errs: Errors) 
             name: l.name.clone(),
             qty: line_qty(l.qty, &l.unit),
             unit: ui.lang.t(&format!("units.{}", l.unit)).to_string(),
-            price: money(l.unit_price),
-            discount: if l.discount.is_zero() { String::new() } else { money(l.discount) },
-            amount: money(*amount),
+            price: display::amount(ui.lang, l.unit_price),
+            discount: if l.discount.is_zero() { String::new() } else { display::amount(ui.lang, l.discount) },
+            amount: display::amount(ui.lang, *amount),
         })
         .collect();
     let (discount_percent, discount_amount) = match cart.discount {
         OrderDiscount::Percent(p) => (p.to_string(), String::new()),
-        OrderDiscount::Amount(a) => (String::new(), money(a)),
+        // A form field: the plain number the parser reads back.
+        OrderDiscount::Amount(a) => (String::new(), round_money(a).to_string()),
         OrderDiscount::None => (String::new(), String::new()),
     };
     Ok(TillPage {
@@ -233,9 +190,9 @@ async fn till(app: &App, ui: &Ui, uri: &Uri, chosen: Option<u64>, errs: Errors) 
         carried: cart.carried_from.is_some(),
         shift,
         rows,
-        subtotal: money(t.subtotal),
-        discount_total: money(t.discount_total),
-        total: money(t.total),
+        subtotal: display::amount(ui.lang, t.subtotal),
+        discount_total: display::amount(ui.lang, t.discount_total),
+        total: display::amount(ui.lang, t.total),
         discount_percent,
         discount_amount,
         wallets: settings.wallets,
@@ -362,7 +319,9 @@ pub async fn checkout(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Re
     // The form's key was made when the till was shown: a double submit is one sale.
     let d = CheckoutDraft { key: f.get("key"), cash_box: Some(CashBoxId(b)), payments, ..CheckoutDraft::default() };
     let (now, actor) = (app.now(), ui.actor().clone());
-    match app.db.write(move |tx| pos::checkout(tx, &actor, now, &d)).await {
+    // The same batched path as the API's checkout: checkout is a pure function of the
+    // transaction, so a batch may re-run it when a neighbour fails.
+    match app.db.write_batched(move |tx| pos::checkout(tx, &actor, now, &d)).await {
         Ok(sale) => {
             app.wake.notify_waiters();
             Ok(see_other(&format!("/sales/{}?ok=sold", sale.id)))
@@ -372,17 +331,6 @@ pub async fn checkout(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Re
             render(StatusCode::UNPROCESSABLE_ENTITY, &till(&app, &ui, &uri, Some(b), errs).await?)
         }
     }
-}
-
-/// (name, status code, status words) of the active printers of a cash box.
-pub fn printer_states(tx: &crate::storage::ReadTx, ui: &Ui, b: CashBoxId) -> Result<Vec<(String, String, String)>> {
-    Ok(crate::printing::for_cash_box(tx, ui.actor().company, b)?
-        .into_iter()
-        .map(|(p, s)| {
-            let code = s.map(|s| s.health.code());
-            (p.name, code.unwrap_or("none").to_string(), super::printing::status_label(ui.lang, code))
-        })
-        .collect())
 }
 
 // ---- shifts ----
@@ -409,20 +357,20 @@ struct ShiftsPage {
 pub async fn shifts_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> {
     ui.actor().require_feature("pos")?;
     let tx = app.db.read()?;
-    let shifts = list_shifts_in(&tx, ui.actor(), &ShiftQuery { status: None, cash_box: None, cashier: None, limit: Some(200) })?;
-    let names = user_names(&tx, ui.actor())?;
-    let tz = crate::tenancy::store::company(&tx, ui.actor().company)?.map(|c| c.timezone).unwrap_or_default();
+    let shifts = query::shifts(&tx, ui.actor(), &ShiftFilter { limit: Some(200), ..ShiftFilter::default() })?;
+    let names = crate::tenancy::query::user_names(&tx, ui.actor().company)?;
+    let tz = crate::tenancy::timezone(&tx, ui.actor().company)?;
     let rows = shifts
         .iter()
         .map(|s| ShiftRow {
             id: s.id.0,
             number: s.number.clone(),
-            cashier: names.get(&s.cashier.0).cloned().unwrap_or_default(),
+            cashier: names.get(&s.cashier).cloned().unwrap_or_default(),
             opened: s.opened.format_local(&tz),
             open: s.status == ShiftStatus::Open,
             sales: s.totals.sales,
-            amount: money(s.totals.sales_amount),
-            difference: s.difference().map(money).unwrap_or_default(),
+            amount: display::amount(ui.lang, s.totals.sales_amount),
+            difference: s.difference().map(|d| display::amount(ui.lang, d)).unwrap_or_default(),
         })
         .collect();
     let mut shell = Shell::load(&app, &ui)?;
@@ -452,31 +400,29 @@ struct ShiftPage {
 fn shift_page_for(app: &App, ui: &Ui, uri: &Uri, s: &Shift, errs: Errors) -> Result<ShiftPage> {
     let lang = ui.lang;
     let tx = app.db.read()?;
-    let c = ui.actor().company.0;
-    let tz = crate::tenancy::store::company(&tx, ui.actor().company)?.map(|c| c.timezone).unwrap_or_default();
-    let names = user_names(&tx, ui.actor())?;
+    let tz = crate::tenancy::timezone(&tx, ui.actor().company)?;
+    let names = crate::tenancy::query::user_names(&tx, ui.actor().company)?;
     let t = &s.totals;
     let mut report = vec![
-        (lang.t("pos.opening_cash").to_string(), money(s.opening_cash)),
+        (lang.t("pos.opening_cash").to_string(), display::amount(lang, s.opening_cash)),
         (lang.t("pos.sales_count").to_string(), t.sales.to_string()),
-        (lang.t("pos.sales_amount").to_string(), money(t.sales_amount)),
-        (lang.t("pos.discounts").to_string(), money(t.discounts)),
+        (lang.t("pos.sales_amount").to_string(), display::amount(lang, t.sales_amount)),
+        (lang.t("pos.discounts").to_string(), display::amount(lang, t.discounts)),
     ];
     for (m, a) in &t.paid {
-        report.push((format!("{}: {}", lang.t("pos.paid_by"), method_label(lang, m)), money(*a)));
+        report.push((format!("{}: {}", lang.t("pos.paid_by"), method_label(lang, m)), display::amount(lang, *a)));
     }
-    report.push((lang.t("pos.returns").to_string(), format!("{} / {}", t.returns, money(t.returns_amount))));
+    report.push((lang.t("pos.returns").to_string(), format!("{} / {}", t.returns, display::amount(lang, t.returns_amount))));
     for (m, a) in &t.refunded {
-        report.push((format!("{}: {}", lang.t("pos.refunded_by"), method_label(lang, m)), money(*a)));
+        report.push((format!("{}: {}", lang.t("pos.refunded_by"), method_label(lang, m)), display::amount(lang, *a)));
     }
-    report.push((lang.t("pos.cash_in").to_string(), money(t.cash_in)));
-    report.push((lang.t("pos.cash_out").to_string(), money(t.cash_out)));
-    report.push((lang.t("pos.cogs").to_string(), money(t.cogs)));
-    report.push((lang.t("pos.margin").to_string(), money(t.sales_amount - t.returns_amount - t.cogs)));
-    let cash = tx
-        .list(CASH_LEDGER, (c, s.id.0, 0), (c, s.id.0, u64::MAX), 2000)?
+    report.push((lang.t("pos.cash_in").to_string(), display::amount(lang, t.cash_in)));
+    report.push((lang.t("pos.cash_out").to_string(), display::amount(lang, t.cash_out)));
+    report.push((lang.t("pos.cogs").to_string(), display::amount(lang, t.cogs)));
+    report.push((lang.t("pos.margin").to_string(), display::amount(lang, t.sales_amount - t.returns_amount - t.cogs)));
+    let cash = query::cash_ledger(&tx, ui.actor(), s, 2000)?
         .into_iter()
-        .map(|(_, e)| {
+        .map(|e| {
             let kind = match e.kind {
                 CashKind::Opening => "opening",
                 CashKind::Sale => "sale",
@@ -485,7 +431,7 @@ fn shift_page_for(app: &App, ui: &Ui, uri: &Uri, s: &Shift, errs: Errors) -> Res
                 CashKind::CashOut => "cash_out",
                 CashKind::DebtPayment => "debt_payment",
             };
-            (e.at.format_local(&tz), lang.t(&format!("pos.cash_{kind}")).to_string(), e.reference, money(e.amount))
+            (e.at.format_local(&tz), lang.t(&format!("pos.cash_{kind}")).to_string(), e.reference, display::amount(lang, e.amount))
         })
         .collect();
     let mut shell = Shell::load(app, ui)?;
@@ -495,14 +441,14 @@ fn shift_page_for(app: &App, ui: &Ui, uri: &Uri, s: &Shift, errs: Errors) -> Res
         shell,
         id: s.id.0,
         number: s.number.clone(),
-        cashier: names.get(&s.cashier.0).cloned().unwrap_or_default(),
+        cashier: names.get(&s.cashier).cloned().unwrap_or_default(),
         open: s.status == ShiftStatus::Open,
         opened: s.opened.format_local(&tz),
         closed: s.closed.map(|t| t.format_local(&tz)).unwrap_or_default(),
         report,
-        expected: money(s.expected_cash()),
-        counted: s.closing_cash.map(money).unwrap_or_default(),
-        difference: s.difference().map(money).unwrap_or_default(),
+        expected: display::amount(lang, s.expected_cash()),
+        counted: s.closing_cash.map(|d| display::amount(lang, d)).unwrap_or_default(),
+        difference: s.difference().map(|d| display::amount(lang, d)).unwrap_or_default(),
         cash,
         errs,
     })
@@ -510,7 +456,7 @@ fn shift_page_for(app: &App, ui: &Ui, uri: &Uri, s: &Shift, errs: Errors) -> Res
 
 pub async fn shift_page(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>) -> Result<Response> {
     ui.actor().require_feature("pos")?;
-    let s = readable_shift(&app.db.read()?, ui.actor(), ShiftId(id))?;
+    let s = query::readable_shift(&app.db.read()?, ui.actor(), ShiftId(id))?;
     render(StatusCode::OK, &shift_page_for(&app, &ui, &uri, &s, Errors::default())?)
 }
 
@@ -524,14 +470,14 @@ pub async fn close_shift(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Pat
         }
         Err(e) => {
             let errs = problem(e, ui.lang)?;
-            let s = readable_shift(&app.db.read()?, ui.actor(), ShiftId(id))?;
+            let s = query::readable_shift(&app.db.read()?, ui.actor(), ShiftId(id))?;
             render(StatusCode::UNPROCESSABLE_ENTITY, &shift_page_for(&app, &ui, &uri, &s, errs)?)
         }
     }
 }
 
 pub async fn cash_flow(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>, f: Fields) -> Result<Response> {
-    let s = readable_shift(&app.db.read()?, ui.actor(), ShiftId(id))?;
+    let s = query::readable_shift(&app.db.read()?, ui.actor(), ShiftId(id))?;
     let (income, amount, reason) = (f.get("kind") == "in", f.get("amount"), f.get("reason"));
     let (now, actor, b) = (app.now(), ui.actor().clone(), s.cash_box);
     match app.db.write(move |tx| pos::cash_flow(tx, &actor, now, b, income, &amount, &reason)).await {
@@ -570,15 +516,10 @@ fn boxes_page_for(app: &App, ui: &Ui, uri: &Uri, name: String, errs: Errors) -> 
     actor.require_feature("pos")?;
     actor.require(Perm::CASHBOX)?;
     let tx = app.db.read()?;
-    let c = actor.company.0;
     let whs = super::stock::warehouses(app, actor)?;
     let mut rows = Vec::new();
-    for b in cash_boxes(&tx, actor)? {
-        let mut open_shifts = 0;
-        tx.range(OPEN_SHIFTS, (c, b.id.0, 0), (c, b.id.0, u64::MAX), false, usize::MAX, |_, _| {
-            open_shifts += 1;
-            Ok(true)
-        })?;
+    for b in query::cash_boxes(&tx, actor)? {
+        let open_shifts = query::open_shift_count(&tx, actor, b.id)?;
         rows.push(BoxRow {
             id: b.id.0,
             warehouse: b.warehouse.and_then(|w| whs.iter().find(|x| x.id == w)).map(|w| w.name.clone()).unwrap_or_default(),
@@ -588,7 +529,7 @@ fn boxes_page_for(app: &App, ui: &Ui, uri: &Uri, name: String, errs: Errors) -> 
         });
     }
     let mut branches = vec![Choice { value: String::new(), label: ui.lang.t("warehouses.company_wide").into(), selected: true }];
-    for b in crate::tenancy::store::branches(&tx, actor.company)? {
+    for b in crate::tenancy::query::branches(&tx, actor.company)? {
         if b.active {
             branches.push(Choice { value: b.id.0.to_string(), label: b.name, selected: false });
         }

@@ -4,14 +4,13 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, Uri};
-use axum::response::Response;
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use super::{Choice, Errors, Fields, Shell, Ui, flash_text, render, see_other};
 use crate::app::App;
 use crate::error::{Error, Result};
-use crate::http::api::pos::cash_boxes;
 use crate::http::extract::Path;
 use crate::i18n::Lang;
 use crate::ids::{CashBoxId, PrinterId, SaleId};
@@ -82,7 +81,7 @@ fn form(app: &App, ui: &Ui, d: &PrinterDraft) -> Result<Form> {
     let lang = ui.lang;
     let t = |k: &str| lang.t(k).to_string();
     let tx = app.db.read()?;
-    let boxes = cash_boxes(&tx, ui.actor())?
+    let boxes = crate::pos::query::cash_boxes(&tx, ui.actor())?
         .into_iter()
         .map(|b| Choice { value: b.id.0.to_string(), label: b.name, selected: d.cash_boxes.contains(&b.id) })
         .collect();
@@ -143,7 +142,7 @@ fn manage(ui: &Ui) -> Result<()> {
 fn rows(app: &App, ui: &Ui) -> Result<Vec<Row>> {
     let tx = app.db.read()?;
     let c = ui.actor().company;
-    let names: Vec<(CashBoxId, String)> = cash_boxes(&tx, ui.actor())?.into_iter().map(|b| (b.id, b.name)).collect();
+    let names: Vec<(CashBoxId, String)> = crate::pos::query::cash_boxes(&tx, ui.actor())?.into_iter().map(|b| (b.id, b.name)).collect();
     let mut out = Vec::new();
     for p in printing::printers(&tx, c)? {
         let s = printing::status(&tx, c, p.id)?;
@@ -247,7 +246,7 @@ fn edit_page_for(app: &App, ui: &Ui, uri: &Uri, id: PrinterId, draft: Option<Pri
         cash_boxes: p.cash_boxes.clone(),
         active: p.active,
     });
-    let tz = crate::tenancy::store::company(&tx, c)?.map(|co| co.timezone).unwrap_or_default();
+    let tz = crate::tenancy::timezone(&tx, c)?;
     let queue = printing::queue(&tx, c, id)?
         .into_iter()
         .map(|j| QueueRow {
@@ -304,5 +303,5 @@ pub async fn reprint(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Res
 pub async fn receipt_png(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
     ui.actor().require_feature("pos")?;
     let png = printing::preview_png(&app.db.read()?, ui.actor(), SaleId(id))?;
-    Ok(crate::http::api::printing::png_response(png))
+    Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "private, no-store")], png).into_response())
 }

@@ -2,24 +2,30 @@
 //! returns.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
+use axum::routing::{get, post};
 use rust_decimal::Decimal;
 
-use super::pos::{flash, line_qty, method_label, new_key, printer_states, problem};
-use super::stock::{money, qty};
+use super::cashier::{flash, line_qty, method_label, new_key, printer_states, problem};
+use super::stock::qty;
 use super::{Choice, Errors, Fields, Shell, Ui, render, see_other};
 use crate::app::App;
-use crate::error::{Error, Result};
-use crate::http::api::pos::{cash_boxes, user_names};
-use crate::http::api::sales::{SaleQuery, list_sales_in, readable_sale};
+use crate::error::Result;
 use crate::http::extract::Path;
 use crate::i18n::Lang;
-use crate::ids::SaleId;
+use crate::ids::{CashBoxId, SaleId, ShiftId, UserId};
+use crate::money::display;
 use crate::pos::model::Sale;
-use crate::pos::store::{POS_SETTINGS, RETURNS};
+use crate::pos::query::{self, SaleFilter};
 use crate::pos::{self, ReturnDraft};
+use crate::printing::query::PreviewLine;
+
+pub fn routes() -> Router<App> {
+    Router::new().route("/sales", get(sales_page)).route("/sales/{id}", get(sale_page)).route("/sales/{id}/return", post(return_sale))
+}
 
 pub struct SaleRow {
     pub id: u64,
@@ -59,21 +65,21 @@ pub async fn sales_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Resp
     ui.actor().require_feature("pos")?;
     let f = Fields::parse(uri.query().unwrap_or("").as_bytes());
     let text = |name: &str| Some(f.get(name)).filter(|s| !s.trim().is_empty());
-    let q = SaleQuery {
+    let q = SaleFilter {
         status: text("status"),
-        cashier: f.id("cashier"),
-        shift: f.id("shift"),
-        cash_box: f.id("cash_box"),
+        cashier: f.id("cashier").map(UserId),
+        shift: f.id("shift").map(ShiftId),
+        cash_box: f.id("cash_box").map(CashBoxId),
         method: text("method"),
         from: text("from"),
         to: text("to"),
-        before: f.id("before"),
+        before: f.id("before").map(SaleId),
         limit: Some(100),
     };
     let tx = app.db.read()?;
-    let sales = list_sales_in(&tx, ui.actor(), &q)?;
-    let names = user_names(&tx, ui.actor())?;
-    let tz = crate::tenancy::store::company(&tx, ui.actor().company)?.map(|c| c.timezone).unwrap_or_default();
+    let sales = query::sales(&tx, ui.actor(), &q)?;
+    let names = crate::tenancy::query::user_names(&tx, ui.actor().company)?;
+    let tz = crate::tenancy::timezone(&tx, ui.actor().company)?;
     let more = (sales.len() == 100).then(|| sales.last().map(|s| s.id.0)).flatten();
     let rows = sales
         .iter()
@@ -82,22 +88,22 @@ pub async fn sales_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Resp
             number: s.number.clone(),
             at: s.at.format_local(&tz),
             status: status_label(ui.lang, s.status.code()),
-            cashier: names.get(&s.cashier.0).cloned().unwrap_or_default(),
-            total: money(s.total),
+            cashier: names.get(&s.cashier).cloned().unwrap_or_default(),
+            total: display::amount(ui.lang, s.total),
             methods: s.payments.iter().map(|p| method_label(ui.lang, &p.method.code())).collect::<Vec<_>>().join(", "),
         })
         .collect();
     let chosen = |name: &str, value: &str| f.get(name).trim() == value;
     let cashiers = names
         .iter()
-        .map(|(id, n)| Choice { value: id.to_string(), label: n.clone(), selected: chosen("cashier", &id.to_string()) })
+        .map(|(id, n)| Choice { value: id.0.to_string(), label: n.clone(), selected: chosen("cashier", &id.0.to_string()) })
         .collect();
-    let boxes = cash_boxes(&tx, ui.actor())?
+    let boxes = query::cash_boxes(&tx, ui.actor())?
         .into_iter()
         .filter(|b| !b.expense_only)
         .map(|b| Choice { value: b.id.0.to_string(), label: b.name, selected: chosen("cash_box", &b.id.0.to_string()) })
         .collect();
-    let wallets = tx.get(POS_SETTINGS, ui.actor().company.0)?.unwrap_or_default().wallets;
+    let wallets = pos::settings(&tx, ui.actor().company)?.wallets;
     let methods = ["cash", "card", "transfer", "debt"]
         .iter()
         .map(|m| m.to_string())
@@ -175,15 +181,15 @@ struct SalePage {
     key: String,
     errs: Errors,
     /// The receipt as the printer gets it (same layout), and the box's printers with status.
-    printed: Vec<crate::http::api::printing::PreviewLine>,
+    printed: Vec<PreviewLine>,
     printers: Vec<(String, String, String)>,
 }
 
 fn sale_page_for(app: &App, ui: &Ui, uri: &Uri, sale: &Sale, errs: Errors) -> Result<SalePage> {
     let tx = app.db.read()?;
     let c = ui.actor().company;
-    let company = crate::tenancy::store::company(&tx, c)?.ok_or(Error::NotFound)?;
-    let names = user_names(&tx, ui.actor())?;
+    let company = crate::tenancy::query::company(&tx, c)?;
+    let names = crate::tenancy::query::user_names(&tx, c)?;
     let lines: Vec<SaleLineRow> = sale
         .lines
         .iter()
@@ -193,22 +199,19 @@ fn sale_page_for(app: &App, ui: &Ui, uri: &Uri, sale: &Sale, errs: Errors) -> Re
             name: l.name.clone(),
             qty: line_qty(l.qty, &l.unit),
             unit: ui.lang.t(&format!("units.{}", l.unit)).to_string(),
-            price: money(l.unit_price),
-            discount: if l.discount.is_zero() { String::new() } else { money(l.discount) },
-            amount: money(l.amount),
+            price: display::amount(ui.lang, l.unit_price),
+            discount: if l.discount.is_zero() { String::new() } else { display::amount(ui.lang, l.discount) },
+            amount: display::amount(ui.lang, l.amount),
             returned: if l.returned_qty.is_zero() { String::new() } else { qty(l.returned_qty) },
             returnable: qty(l.qty - l.returned_qty),
         })
         .collect();
-    let mut returns = Vec::new();
-    for r in &sale.returns {
-        if let Some(ret) = tx.get(RETURNS, (c.0, *r))? {
-            returns.push((ret.number, ret.at.format_local(&company.timezone), money(ret.amount)));
-        }
-    }
-    let settings = tx.get(POS_SETTINGS, c.0)?.unwrap_or_default();
-    let printed =
-        crate::printing::preview(&tx, ui.actor(), sale.id)?.blocks.into_iter().map(crate::http::api::printing::preview_line).collect();
+    let returns = query::sale_returns(&tx, ui.actor(), sale)?
+        .into_iter()
+        .map(|ret| (ret.number, ret.at.format_local(&company.timezone), display::amount(ui.lang, ret.amount)))
+        .collect();
+    let settings = pos::settings(&tx, c)?;
+    let printed = crate::printing::query::preview_lines(&tx, ui.actor(), sale.id)?;
     let printers = printer_states(&tx, ui, sale.cash_box)?;
     let mut shell = Shell::load(app, ui)?;
     flash(&mut shell, ui.lang, uri);
@@ -224,15 +227,15 @@ fn sale_page_for(app: &App, ui: &Ui, uri: &Uri, sale: &Sale, errs: Errors) -> Re
             company: company.name,
             number: sale.number.clone(),
             at: sale.at.format_local(&company.timezone),
-            cashier: names.get(&sale.cashier.0).cloned().unwrap_or_default(),
+            cashier: names.get(&sale.cashier).cloned().unwrap_or_default(),
             lines,
-            subtotal: money(sale.subtotal),
-            discount: money(sale.discount),
-            total: money(sale.total),
-            payments: sale.payments.iter().map(|p| (method_label(ui.lang, &p.method.code()), money(p.amount))).collect(),
-            change: money(sale.change),
+            subtotal: display::amount(ui.lang, sale.subtotal),
+            discount: display::amount(ui.lang, sale.discount),
+            total: display::amount(ui.lang, sale.total),
+            payments: sale.payments.iter().map(|p| (method_label(ui.lang, &p.method.code()), display::amount(ui.lang, p.amount))).collect(),
+            change: display::amount(ui.lang, sale.change),
         },
-        cost: money(sale.cost()),
+        cost: display::amount(ui.lang, sale.cost()),
         returns,
         wallets: settings.wallets,
         key: new_key(),
@@ -242,13 +245,13 @@ fn sale_page_for(app: &App, ui: &Ui, uri: &Uri, sale: &Sale, errs: Errors) -> Re
 
 pub async fn sale_page(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>) -> Result<Response> {
     ui.actor().require_feature("pos")?;
-    let sale = readable_sale(&app.db.read()?, ui.actor(), SaleId(id))?;
+    let sale = query::readable_sale(&app.db.read()?, ui.actor(), SaleId(id))?;
     render(StatusCode::OK, &sale_page_for(&app, &ui, &uri, &sale, Errors::default())?)
 }
 
 pub async fn return_sale(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>, f: Fields) -> Result<Response> {
     ui.actor().require_feature("pos")?;
-    let sale = readable_sale(&app.db.read()?, ui.actor(), SaleId(id))?;
+    let sale = query::readable_sale(&app.db.read()?, ui.actor(), SaleId(id))?;
     let lines: Vec<(usize, String)> = (0..sale.lines.len())
         .filter_map(|i| {
             let v = f.get(&format!("qty_{i}"));

@@ -123,7 +123,7 @@ impl TestApp {
                 owner_password: password.into(),
                 plan: None,
             };
-            let r = dukan::http::api::ops::create_company_inner(&self.app, None, "127.0.0.1", draft).await;
+            let r = dukan::http::shared::create_company(&self.app, None, "127.0.0.1", draft).await;
             (r.is_ok(), format!("{r:?}"))
         };
         assert!(status, "first run: {body}");

@@ -1,0 +1,228 @@
+//! What an API handler and a page both run and that needs more of the app than one
+//! transaction: the password hasher and the sign-in limiter (signing in, changing a password,
+//! creating users and companies), invite links (tenancy below auth cannot make them), the
+//! audit log's day filter in the company's time zone, subscription terms, and the backup
+//! folder. A leaf of `http`: `api` and `views` call it, it calls neither.
+
+use axum::body::Body;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::app::App;
+use crate::audit;
+use crate::auth::actor::Actor;
+use crate::auth::limiter::{Pace, SLOW_DOWN};
+use crate::backup::{self, State as BState};
+use crate::clock::Ts;
+use crate::error::{Error, Result};
+use crate::ids::{BackupId, CompanyId, PlanId, UserId};
+use crate::tenancy::model::{self, User};
+use crate::tenancy::users::{self, UserDraft};
+use crate::tenancy::{self as ten, CompanyDraft, Creator, Subscription, query};
+
+/// Checks e-mail and password under the sign-in limits; the same path serves the API and the
+/// sign-in page.
+pub async fn authenticate(app: &App, ip: &str, email: &str, password: &str) -> Result<(CompanyId, User)> {
+    let now = app.now();
+    let email = email.trim().to_lowercase();
+    if email.is_empty() || password.is_empty() || email.len() > 254 || password.len() > 1024 {
+        return Err(Error::BadCredentials);
+    }
+    let pace = app.limiter.attempt(ip, &email, now).map_err(|retry_after_s| Error::RateLimited { retry_after_s })?;
+    if pace == Pace::Slow {
+        tokio::time::sleep(SLOW_DOWN).await;
+    }
+    let found = crate::auth::lookup_login(&app.db.read()?, &email)?;
+    let hash = found.as_ref().and_then(|(_, u)| u.password.clone());
+    let ok = app.hasher.verify(password.to_string(), hash).await?;
+    match found {
+        Some((company, user)) if ok => {
+            app.limiter.succeeded(ip, &email);
+            app.metrics.logins_ok.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let c = query::company(&app.db.read()?, company).map_err(|e| match e {
+                Error::NotFound => Error::BadCredentials,
+                other => other,
+            })?;
+            if !c.active && !user.platform_admin {
+                return Err(Error::CompanyInactive);
+            }
+            Ok((company, user))
+        }
+        _ => {
+            app.limiter.failed(ip, &email, now);
+            app.metrics.logins_failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Err(Error::BadCredentials)
+        }
+    }
+}
+
+/// Changes the actor's own password; every other session and token of theirs ends.
+pub async fn change_password(app: &App, actor: &Actor, current: &str, new: &str) -> Result<()> {
+    let new = model::parse_password("new_password", new).map_err(|e| Error::Validation(vec![e]))?;
+    let user = query::user(&app.db.read()?, actor.company, actor.user)?;
+    // Guessing the current password is limited like signing in.
+    let now = app.now();
+    let pace = app.limiter.attempt(&actor.ip, &user.email, now).map_err(|retry_after_s| Error::RateLimited { retry_after_s })?;
+    if pace == Pace::Slow {
+        tokio::time::sleep(SLOW_DOWN).await;
+    }
+    if !app.hasher.verify(current.to_string(), user.password.clone()).await? {
+        app.limiter.failed(&actor.ip, &user.email, now);
+        return Err(Error::field("current_password", "wrong_password", "Неверный текущий пароль", "The current password is wrong"));
+    }
+    let hash = app.hasher.hash(new).await?;
+    let (company, uid, ip, now) = (actor.company, actor.user, actor.ip.clone(), app.now());
+    app.db.write(move |tx| users::set_password(tx, company, uid, hash, now, &ip)).await
+}
+
+/// Creates a user, hashing an admin-set password before the transaction; without a password
+/// the user gets a one-time invite link (its path is returned).
+pub async fn create_user(app: &App, actor: &Actor, draft: UserDraft, password: Option<String>) -> Result<(User, Option<String>)> {
+    let hash = match password.filter(|p| !p.is_empty()) {
+        Some(p) => Some(app.hasher.hash(model::parse_password("password", &p).map_err(|e| Error::Validation(vec![e]))?).await?),
+        None => None,
+    };
+    let (now, actor) = (app.now(), actor.clone());
+    app.db
+        .write(move |tx| {
+            let invite = hash.is_none();
+            let id = users::create(tx, &actor, now, &draft, hash)?;
+            let link = if invite { Some(format!("/invite/{}", crate::auth::create_invite(tx, actor.company, id, now)?)) } else { None };
+            Ok((query::user(tx, actor.company, id)?, link))
+        })
+        .await
+}
+
+/// A new one-time password link for a user (for a forgotten password); the old password keeps
+/// working until the link is used.
+pub async fn invite(app: &App, actor: &Actor, id: UserId) -> Result<String> {
+    let (now, actor) = (app.now(), actor.clone());
+    app.db
+        .write(move |tx| {
+            users::authorize_reset(tx, &actor, now, id)?;
+            let token = crate::auth::create_invite(tx, actor.company, id, now)?;
+            Ok(format!("/invite/{token}"))
+        })
+        .await
+}
+
+/// Creates a company with its owner: by the platform operator (`creator`), or at first run.
+pub async fn create_company(app: &App, creator: Option<&Actor>, ip: &str, draft: CompanyDraft) -> Result<(CompanyId, UserId)> {
+    let parsed = draft.parse()?;
+    let hash = app.hasher.hash(parsed.owner_password.clone()).await?;
+    let now = app.now();
+    let actor = creator.cloned();
+    let ip = ip.to_string();
+    app.db
+        .write(move |tx| {
+            let creator = match &actor {
+                Some(a) => Creator::Platform(a),
+                None => Creator::FirstRun { ip: &ip },
+            };
+            ten::create_company(tx, now, &parsed, hash, creator)
+        })
+        .await
+}
+
+/// A day typed by a person (YYYY-MM-DD) in the company's time zone; empty is no day.
+fn day(field: &str, raw: Option<&str>, tz: &str) -> Result<Option<Ts>> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => {
+            Ts::parse_date(s, tz).map(Some).ok_or_else(|| Error::field(field, "date", "Дата в формате ГГГГ-ММ-ДД", "Date as YYYY-MM-DD"))
+        }
+    }
+}
+
+/// Sets a company's plan and paid period (the platform operator); `end` is the last paid day,
+/// in the company's time zone, or none for no end.
+pub async fn set_subscription(
+    app: &App,
+    actor: &Actor,
+    company: CompanyId,
+    plan: PlanId,
+    end: Option<&str>,
+    grace_days: u32,
+    active: bool,
+) -> Result<()> {
+    actor.require_platform_admin()?;
+    let tz = ten::timezone(&app.db.read()?, company)?;
+    // The paid period covers the whole last day.
+    let end = day("end", end, &tz)?.map(|t| t.plus_days(1).plus_ms(-1));
+    let terms = Subscription { plan, end, grace_days, active };
+    let (now, actor) = (app.now(), actor.clone());
+    app.db.write(move |tx| ten::set_subscription(tx, &actor, now, company, &terms)).await
+}
+
+/// What the audit log shows: one user's actions, actions starting with a text, and days
+/// (inclusive, in the company's time zone).
+#[derive(Debug, Clone, Default)]
+pub struct AuditAsk {
+    pub user: Option<UserId>,
+    pub action: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Entries older than this id (the page cursor).
+    pub before: Option<u64>,
+    /// Default 50, 1..=500.
+    pub limit: Option<usize>,
+}
+
+/// A page of the audit log (owners and admins), newest first, and the cursor of the next page.
+pub fn audit_page(app: &App, actor: &Actor, ask: &AuditAsk) -> Result<(Vec<(u64, audit::Entry)>, Option<u64>)> {
+    actor.require_owner_like()?;
+    let tx = app.db.read()?;
+    let tz = ten::timezone(&tx, actor.company)?;
+    let filter = audit::Filter {
+        user: ask.user,
+        action: ask.action.clone().filter(|s| !s.is_empty()),
+        from: day("from", ask.from.as_deref(), &tz)?,
+        to: day("to", ask.to.as_deref(), &tz)?.map(|t| t.plus_days(1)),
+    };
+    let limit = ask.limit.unwrap_or(50).clamp(1, 500);
+    let mut rows = audit::list(&tx, actor.company, &filter, ask.before, limit + 1)?;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next_before = if more { rows.last().map(|(id, _)| *id) } else { None };
+    Ok((rows, next_before))
+}
+
+/// Streams a good backup file from the backup folder (never a path from the request).
+pub async fn download_backup(app: &App, actor: &Actor, id: BackupId) -> Result<Response> {
+    actor.require_platform_admin()?;
+    let b = backup::get(&app.db.read()?, id)?;
+    let BState::Good { file, bytes, .. } = b.state else {
+        return Err(Error::NotFound);
+    };
+    if b.pruned {
+        return Err(Error::NotFound);
+    }
+    let path = app.config.backup_dir().join(&file);
+    let f = tokio::fs::File::open(&path).await.map_err(|_| Error::NotFound)?;
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (header::CONTENT_LENGTH, bytes.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
+        ],
+        Body::from_stream(chunks(f)),
+    )
+        .into_response())
+}
+
+/// Reads a file as a stream of 64 KiB chunks.
+fn chunks(file: tokio::fs::File) -> impl futures_core::Stream<Item = std::io::Result<Vec<u8>>> {
+    use tokio::io::AsyncReadExt;
+    futures_util::stream::unfold(file, |mut f| async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        match f.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(buf), f))
+            }
+            Err(e) => Some((Err(e), f)),
+        }
+    })
+}
