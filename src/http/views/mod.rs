@@ -14,6 +14,8 @@ mod catalog;
 mod clients;
 mod company;
 mod documents;
+mod fmt;
+mod form;
 mod home;
 mod ops;
 mod people;
@@ -78,8 +80,13 @@ pub fn routes(app: &App) -> Router<App> {
         .route("/platform/plans", post(platform::create_plan))
         .route("/platform/plans/new", get(platform::new_plan_page))
         .route("/platform/plans/{id}", get(platform::plan_page).post(platform::save_plan))
-        .route("/analytics", get(analytics::page))
+        .merge(analytics::routes())
+        .merge(products::routes())
+        .merge(transfer::routes())
+        .merge(catalog::routes())
         .merge(stock::routes())
+        .merge(reports::routes())
+        .merge(documents::routes())
         .merge(pos::routes())
         .merge(clients::routes())
         .merge(printing::routes())

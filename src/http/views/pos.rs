@@ -11,8 +11,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use rust_decimal::Decimal;
 
+use super::fmt::{money, qty};
 use super::sales;
-use super::stock::{money, qty};
 use super::{Choice, Errors, Fields, Shell, Ui, flash_text, render, see_other};
 use crate::app::App;
 use crate::error::{Error, Result};
@@ -571,7 +571,7 @@ fn boxes_page_for(app: &App, ui: &Ui, uri: &Uri, name: String, errs: Errors) -> 
     actor.require(Perm::CASHBOX)?;
     let tx = app.db.read()?;
     let c = actor.company.0;
-    let whs = super::stock::warehouses(app, actor)?;
+    let whs = crate::inventory::query::warehouses(&tx, actor.company)?;
     let mut rows = Vec::new();
     for b in cash_boxes(&tx, actor)? {
         let mut open_shifts = 0;

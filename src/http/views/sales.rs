@@ -7,8 +7,8 @@ use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use rust_decimal::Decimal;
 
+use super::fmt::{money, qty};
 use super::pos::{flash, line_qty, method_label, new_key, printer_states, problem};
-use super::stock::{money, qty};
 use super::{Choice, Errors, Fields, Shell, Ui, render, see_other};
 use crate::app::App;
 use crate::error::{Error, Result};
