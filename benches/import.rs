@@ -108,9 +108,8 @@ fn main() {
 
     let tx = db.read().unwrap_or_else(|e| panic!("read: {e}"));
     let t = Instant::now();
-    let filter = dukan::http::api::catalog::ListFilter::default();
-    let (products, _) =
-        dukan::http::api::catalog::list_page(&tx, company, &filter, None, usize::MAX).unwrap_or_else(|e| panic!("list: {e}"));
+    let filter = dukan::catalog::query::ListFilter::default();
+    let (products, _) = dukan::catalog::query::list_page(&tx, company, &filter, None, usize::MAX).unwrap_or_else(|e| panic!("list: {e}"));
     let names = transfer::export::Names { categories: Default::default(), brands: Default::default() };
     let listed = t.elapsed();
     let t = Instant::now();

@@ -20,7 +20,7 @@ use crate::money::round_money;
 use crate::pos::daily::{PRODUCT_DAYS, ProductDay, SALES_DAYS, SalesDay, day_of, day_text};
 use crate::pos::model::ShiftStatus;
 use crate::pos::store::{CASH_BOXES, SHIFTS};
-use crate::storage::ReadTx;
+use crate::storage::{Read, ReadTx};
 use crate::tenancy::perms::Perm;
 
 /// The longest period one report covers.
@@ -188,7 +188,7 @@ pub fn sales_report(tx: &ReadTx, actor: &Actor, now: Ts, q: &Query) -> Result<Re
     actor.require(Perm::ANALYTICS)?;
     actor.require_feature("analytics")?;
     let c = actor.company.0;
-    let tz = crate::tenancy::store::company(tx, actor.company)?.map(|c| c.timezone).unwrap_or_default();
+    let tz = crate::tenancy::timezone(tx, actor.company)?;
     let visible = |branch: u64| match actor.branch {
         BranchScope::Company => true,
         BranchScope::Branch(b) => branch == 0 || branch == b.0,
@@ -337,4 +337,30 @@ pub fn sales_report(tx: &ReadTx, actor: &Actor, now: Ts, q: &Query) -> Result<Re
         days,
         discrepancies,
     })
+}
+
+/// What the report may be narrowed to, as an actor sees it: the branches in their scope, the
+/// cash boxes there that take sales (a box with no branch belongs to every branch), and the
+/// company's people by name.
+pub struct Choices {
+    pub branches: Vec<crate::tenancy::model::Branch>,
+    pub cash_boxes: Vec<crate::pos::model::CashBox>,
+    pub cashiers: BTreeMap<UserId, String>,
+}
+
+pub fn choices(tx: &impl Read, actor: &Actor) -> Result<Choices> {
+    let c = actor.company;
+    let in_scope = |branch: Option<BranchId>| match (actor.branch, branch) {
+        (BranchScope::Company, _) | (_, None) => true,
+        (BranchScope::Branch(b), Some(x)) => b == x,
+    };
+    let branches = crate::tenancy::store::branches(tx, c)?.into_iter().filter(|b| in_scope(Some(b.id))).collect();
+    let cash_boxes = tx
+        .list(CASH_BOXES, (c.0, 0), (c.0, u64::MAX), usize::MAX)?
+        .into_iter()
+        .map(|(_, b)| b)
+        .filter(|b| in_scope(b.branch) && !b.expense_only)
+        .collect();
+    let cashiers = crate::tenancy::store::users(tx, c)?.into_iter().map(|u| (u.id, u.name)).collect();
+    Ok(Choices { branches, cash_boxes, cashiers })
 }

@@ -16,7 +16,7 @@ use crate::auth::actor::Actor;
 use crate::clock::Ts;
 use crate::error::{Error, Result};
 use crate::ids::{CompanyId, ImageId, ProductId};
-use crate::storage::{ReadTx, Record, StorageError, Table, TableInfo, WriteTx};
+use crate::storage::{Read, ReadTx, Record, StorageError, Table, TableInfo, WriteTx};
 use crate::tenancy::perms::Perm;
 
 /// Longest side, in pixels, of each stored size; also the size tag in URLs and keys.
@@ -179,6 +179,20 @@ pub fn prepare_logo(bytes: &[u8]) -> Result<(String, Vec<u8>)> {
     let mut out = Vec::new();
     rgba.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png).map_err(|_| not_an_image("logo"))?;
     Ok(("image/png".to_string(), out))
+}
+
+/// Whether `actor` may add an image to `product`: checked before an upload's body is read, so
+/// a refused upload costs no bytes. A missing or foreign product is a 404.
+pub fn may_add(tx: &impl Read, actor: &Actor, product: ProductId) -> Result<()> {
+    actor.require(Perm::PRODUCTS)?;
+    actor.require_writable()?;
+    super::query::product(tx, actor.company, product)?;
+    Ok(())
+}
+
+/// One image of a company's product; another company's is as missing as an unknown one.
+pub fn image(tx: &impl Read, company: CompanyId, product: ProductId, image: ImageId) -> Result<ImageMeta> {
+    tx.get(IMAGES, (company.0, product.0, image.0))?.ok_or(Error::NotFound)
 }
 
 /// Stores a prepared image as the product's last one.

@@ -11,6 +11,7 @@
 pub mod barcode;
 pub mod images;
 pub mod model;
+pub mod query;
 pub mod store;
 
 use rust_decimal::Decimal;
@@ -21,7 +22,7 @@ use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::ids::{BrandId, CategoryId, ProductId};
 use crate::money;
-use crate::storage::{ReadTx, WriteTx};
+use crate::storage::WriteTx;
 use crate::tenancy::model::{parse_name, parse_optional_text};
 use crate::tenancy::perms::Perm;
 use model::{Brand, Category, Characteristics, Component, Kind, Package, Product, Unit, price_from_markup};
@@ -98,6 +99,22 @@ fn money_or_zero(p: &mut Problems, field: &str, raw: &str) -> Decimal {
 pub fn save_product(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<ProductId>, d: &ProductDraft) -> Result<ProductId> {
     let checked = check_product(tx, actor, id, d)?;
     save_checked(tx, actor, now, checked)
+}
+
+/// The product save of the form and the API: every rule, the write, then the product's
+/// barcodes taught to the shared catalogue; returns the stored record.
+pub fn save_product_shared(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<ProductId>, d: &ProductDraft) -> Result<Product> {
+    let checked = check_product(tx, actor, id, d)?;
+    let id = save_shared(tx, actor, now, checked)?;
+    query::product(tx, actor.company, id)
+}
+
+/// Stores a checked product and teaches its barcodes to the shared catalogue: the one write
+/// of a product a person made (the form, the API, an import row).
+pub fn save_shared(tx: &mut WriteTx, actor: &Actor, now: Ts, checked: CheckedProduct) -> Result<ProductId> {
+    let id = save_checked(tx, actor, now, checked)?;
+    share_barcodes(tx, actor, id)?;
+    Ok(id)
 }
 
 /// A draft that passed every product rule against the data as of the check; `save_checked`
@@ -429,10 +446,7 @@ pub fn brand_named(tx: &mut WriteTx, actor: &Actor, now: Ts, name: &str) -> Resu
     if name.is_empty() {
         return Ok(None);
     }
-    let c = actor.company.0;
-    if let Some((_, b)) =
-        tx.list(BRANDS, (c, 0), (c, u64::MAX), usize::MAX)?.into_iter().find(|(_, b)| b.name.to_lowercase() == name.to_lowercase())
-    {
+    if let Some(b) = query::brand_named(tx, actor.company, name)? {
         return Ok(Some(b.id));
     }
     save_brand(tx, actor, now, None, name).map(Some)
@@ -444,12 +458,7 @@ pub fn category_named(tx: &mut WriteTx, actor: &Actor, now: Ts, name: &str) -> R
     if name.is_empty() {
         return Ok(None);
     }
-    let c = actor.company.0;
-    let found = tx
-        .list(CATEGORIES, (c, 0), (c, u64::MAX), usize::MAX)?
-        .into_iter()
-        .find(|(_, cat)| cat.parent.is_none() && cat.name.to_lowercase() == name.to_lowercase());
-    if let Some((_, cat)) = found {
+    if let Some(cat) = query::top_category_named(tx, actor.company, name)? {
         return Ok(Some(cat.id));
     }
     save_category(tx, actor, now, None, name, None).map(Some)
@@ -496,11 +505,6 @@ pub fn category_path(tx: &mut WriteTx, actor: &Actor, now: Ts, path: &str) -> Re
         });
     }
     Ok(parent)
-}
-
-/// Looks a barcode up in the shared catalogue.
-pub fn global_item(tx: &ReadTx, barcode: &str) -> Result<Option<model::GlobalItem>> {
-    Ok(tx.get(GLOBAL, barcode)?)
 }
 
 /// Spec A5 "create-by-barcode": copies name, brand and category from the shared catalogue,

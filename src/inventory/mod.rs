@@ -11,6 +11,7 @@
 
 pub mod engine;
 pub mod model;
+pub mod query;
 pub mod report;
 pub mod store;
 pub mod take;

@@ -7,10 +7,12 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use super::model::{Move, MoveKind, MoveRef, StockTotal};
-use super::store::{MOVES, MOVES_BY_DATE, STOCK_ROWS, STOCK_TOTALS, WAREHOUSES, date_key};
+use super::store::{DOCUMENTS, MOVES, MOVES_BY_DATE, STOCK_ROWS, STOCK_TOTALS, WAREHOUSES, date_key};
+use crate::clock::Ts;
+use crate::error::{Error, FieldError, Problems, Result};
 use crate::ids::{CategoryId, CompanyId, DocumentId, ProductId, WarehouseId};
 use crate::money::round_money;
-use crate::storage::{ReadTx, StorageError};
+use crate::storage::{Read, ReadTx, StorageError};
 
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -336,4 +338,168 @@ pub fn turnover(
         out.rows.push(r);
     }
     Ok(out)
+}
+
+/// A period of whole local days, `from` and `to` inclusive ("YYYY-MM-DD"), as `[start, end)`
+/// in ms. A missing end is open; a missing start is the beginning.
+pub fn parse_period(from: &str, to: &str, tz: &str) -> Result<(Option<i64>, Option<i64>)> {
+    let mut p = Problems::default();
+    let mut day = |field: &str, raw: &str, next: bool| {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return None;
+        }
+        match Ts::parse_date(raw, tz) {
+            Some(t) if t.0 >= 0 => Some(if next { Ts::parse_date(&next_day(raw)?, tz)?.0 } else { t.0 }),
+            _ => {
+                p.push(FieldError::new(field, "date", "Дата: ГГГГ-ММ-ДД", "Date as YYYY-MM-DD"));
+                None
+            }
+        }
+    };
+    let start = day("from", from, false);
+    let end = day("to", to, true);
+    if let (Some(s), Some(e)) = (start, end)
+        && e <= s
+    {
+        p.push(FieldError::new("to", "period", "Конец периода раньше начала", "The period ends before it starts"));
+    }
+    p.finish()?;
+    Ok((start, end))
+}
+
+fn next_day(date: &str) -> Option<String> {
+    let d: jiff::civil::Date = date.trim().parse().ok()?;
+    d.tomorrow().ok().map(|d| d.to_string())
+}
+
+/// The company's warehouse `id` when one is asked for: another company's is a 404 like a
+/// missing one.
+fn chosen_warehouse(tx: &impl Read, c: CompanyId, id: Option<u64>) -> Result<Option<WarehouseId>> {
+    match id {
+        Some(w) => Ok(Some(super::query::warehouse(tx, c, WarehouseId(w))?.id)),
+        None => Ok(None),
+    }
+}
+
+fn chosen_category(tx: &impl Read, c: CompanyId, id: Option<u64>) -> Result<Option<CategoryId>> {
+    match id {
+        Some(k) => Ok(Some(crate::catalog::query::category(tx, c, CategoryId(k))?.id)),
+        None => Ok(None),
+    }
+}
+
+/// The journal's filters as typed into the page or the API's query: ids are checked against
+/// the company, days read in its time zone, kinds comma-separated codes, `after` the `next`
+/// of the previous page.
+#[derive(Debug, Clone, Default)]
+pub struct JournalAsk {
+    pub warehouse: Option<u64>,
+    pub product: Option<u64>,
+    pub kinds: String,
+    pub from: String,
+    pub to: String,
+    pub after: String,
+}
+
+pub fn journal_filter(tx: &ReadTx, c: CompanyId, ask: &JournalAsk) -> Result<(JournalFilter, Option<JournalCursor>)> {
+    let tz = crate::tenancy::timezone(tx, c)?;
+    let (from, to) = parse_period(&ask.from, &ask.to, &tz)?;
+    let mut kinds = Vec::new();
+    for k in ask.kinds.split(',').filter(|k| !k.trim().is_empty()) {
+        match MoveKind::parse(k) {
+            Some(k) => kinds.push(k),
+            None => {
+                return Err(Error::field(
+                    "kind",
+                    "kind",
+                    "Вид движения: receipt, write_off, transfer_out, transfer_in, count_gain, count_loss, supplier_return, sale, sale_return",
+                    "Movement kind: receipt, write_off, transfer_out, transfer_in, count_gain, count_loss, supplier_return, sale, sale_return",
+                ));
+            }
+        }
+    }
+    let after = match Some(ask.after.trim()).filter(|s| !s.is_empty()) {
+        Some(s) => {
+            Some(JournalCursor::parse(s).ok_or_else(|| Error::field("after", "cursor", "Неверная позиция страницы", "Bad page cursor"))?)
+        }
+        None => None,
+    };
+    let product = match ask.product {
+        Some(p) => Some(crate::catalog::query::product(tx, c, ProductId(p))?.id),
+        None => None,
+    };
+    Ok((JournalFilter { warehouse: chosen_warehouse(tx, c, ask.warehouse)?, product, kinds, from, to }, after))
+}
+
+/// A journal row with what a reader needs besides the ids: names and the source's number.
+#[derive(Debug, Clone)]
+pub struct NamedRow {
+    pub row: JournalRow,
+    pub warehouse_name: String,
+    pub product_name: String,
+    /// The row comes from a sale or its return (`doc` is the sale), not a stock document.
+    pub sale: bool,
+    /// The document's or sale's number.
+    pub number: String,
+}
+
+/// Journal rows with their names and numbers (looked up once per page). Sales belong to a
+/// domain above this one, so their numbers come from `sale_number`.
+pub fn named_rows(
+    tx: &impl Read,
+    c: CompanyId,
+    rows: Vec<JournalRow>,
+    sale_number: &dyn Fn(DocumentId) -> Result<Option<String>>,
+) -> Result<Vec<NamedRow>> {
+    let warehouses: BTreeMap<WarehouseId, String> = super::query::warehouses(tx, c)?.into_iter().map(|w| (w.id, w.name)).collect();
+    let mut products: BTreeMap<ProductId, String> = BTreeMap::new();
+    let mut sources: BTreeMap<DocumentId, String> = BTreeMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let sale = r.kind.from_sale();
+        if let std::collections::btree_map::Entry::Vacant(e) = products.entry(r.product) {
+            e.insert(crate::catalog::query::find_product(tx, c, r.product)?.map(|p| p.name).unwrap_or_default());
+        }
+        if let std::collections::btree_map::Entry::Vacant(e) = sources.entry(r.doc) {
+            let number = if sale { sale_number(r.doc)? } else { tx.get(DOCUMENTS, (c.0, r.doc.0))?.map(|d| d.number) };
+            e.insert(number.unwrap_or_default());
+        }
+        out.push(NamedRow {
+            warehouse_name: warehouses.get(&r.warehouse).cloned().unwrap_or_default(),
+            product_name: products.get(&r.product).cloned().unwrap_or_default(),
+            number: sources.get(&r.doc).cloned().unwrap_or_default(),
+            sale,
+            row: r,
+        });
+    }
+    Ok(out)
+}
+
+/// Turnover as asked on the page or the API: a required period of local days, one warehouse
+/// or all, one category or all (ids checked against the company).
+pub fn turnover_for(tx: &ReadTx, c: CompanyId, warehouse: Option<u64>, category: Option<u64>, from: &str, to: &str) -> Result<Turnover> {
+    let tz = crate::tenancy::timezone(tx, c)?;
+    let (from, to) = parse_period(from, to, &tz)?;
+    let (Some(from), Some(to)) = (from, to) else {
+        return Err(Error::field("from", "required", "Укажите период: с какого и по какое число", "Enter the period: from and to"));
+    };
+    turnover(tx, c, chosen_warehouse(tx, c, warehouse)?, chosen_category(tx, c, category)?, from, to).map_err(Error::from)
+}
+
+/// Stock on hand (or the low-stock list) of one warehouse of the company, with the category
+/// checked against it: what the stock export holds.
+pub fn on_hand_of(
+    tx: &ReadTx,
+    c: CompanyId,
+    warehouse: u64,
+    category: Option<u64>,
+    low: bool,
+    after: Option<u64>,
+    limit: usize,
+) -> Result<(super::model::Warehouse, OnHand)> {
+    let wh = super::query::warehouse(tx, c, WarehouseId(warehouse))?;
+    let filter = OnHandFilter { category: chosen_category(tx, c, category)?, low };
+    let r = on_hand(tx, c, wh.id, after, filter, limit)?;
+    Ok((wh, r))
 }

@@ -40,6 +40,11 @@ pub fn tables() -> Vec<TableInfo> {
 }
 
 /// Recomputes what the POS projections must be and lists every difference.
+/// A sale's number, for the stock journal's links; `None` when the company has no such sale.
+pub fn sale_number(tx: &impl crate::storage::Read, company: crate::ids::CompanyId, sale: u64) -> Result<Option<String>, StorageError> {
+    Ok(tx.get(SALES, (company.0, sale))?.map(|s| s.number))
+}
+
 pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
     let mut problems = Vec::new();
     let mut open = std::collections::BTreeSet::new();

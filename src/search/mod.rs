@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use tantivy::collector::TopDocs;
 use tantivy::{IndexWriter, Term};
 
-use crate::catalog::model::Kind;
+use crate::catalog::model::{Kind, Product};
 use crate::catalog::store::PRODUCTS;
 use crate::ids::{BrandId, CategoryId, CompanyId, ProductId};
 use crate::storage::outbox::{self, JobKind};
@@ -173,6 +173,28 @@ impl Search {
         }
         ids.truncate(limit);
         Ok(ids.into_iter().map(ProductId).collect())
+    }
+
+    /// The products matching `text`, best first, as stored now: the index may lag a moment
+    /// behind the data file, so hits are re-read and checked against `filters` again. What the
+    /// till's and the catalog's typeahead show.
+    pub fn products(&self, db: &Db, company: CompanyId, text: &str, filters: &Filters, limit: usize) -> Result<Vec<Product>, SearchError> {
+        let ids = self.search(company, text, filters, limit)?;
+        let tx = db.read()?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some(p) = tx.get(PRODUCTS, (company.0, id.0))? else {
+                continue;
+            };
+            let keep = (filters.include_archived || !p.archived)
+                && filters.category.is_none_or(|c| p.category == Some(c))
+                && filters.brand.is_none_or(|b| p.brand == Some(b))
+                && filters.kind.is_none_or(|k| p.kind == k);
+            if keep {
+                out.push(p);
+            }
+        }
+        Ok(out)
     }
 
     /// Documents in the company's index (archived products included).

@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use super::model::{Import, State};
-use super::store;
 use crate::auth::actor::Actor;
 use crate::clock::Ts;
 use crate::error::{Error, Result};
@@ -32,7 +31,7 @@ pub fn actor(tx: &ReadTx, who: &str, now: Ts) -> Result<Actor> {
 /// One line per problem: "row 4, Штрихкод: Barcode 123: wrong check digit".
 pub fn problems(tx: &ReadTx, company: CompanyId, id: ImportId, lang: Lang) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    for row in store::rows(tx, company, id, 0, usize::MAX, true)? {
+    for row in super::rows(tx, company, id, 0, usize::MAX, true)? {
         for e in &row.errors {
             let column = if e.column.is_empty() { String::new() } else { format!(", {}", e.column) };
             out.push(format!("row {}{column}: {}", row.line, e.message(lang)));
@@ -59,7 +58,7 @@ pub fn confirm(db: &Db, who: &str, id: ImportId, skip_invalid: bool, now: Ts) ->
 pub fn status(db: &Db, who: &str, id: ImportId, now: Ts) -> Result<Import> {
     let tx = db.read()?;
     let actor = actor(&tx, who, now)?;
-    store::import(&tx, actor.company, id)?.ok_or(Error::NotFound)
+    super::import(&tx, actor.company, id)
 }
 
 /// Applies a confirmed import to the end without a server: the same chunks and outbox job
@@ -80,7 +79,7 @@ pub fn apply_all(db: &Db, id: ImportId, company: CompanyId, now: &dyn Fn() -> Ts
             }
         }
     }
-    let import = store::import(&db.read()?, company, id)?.ok_or(Error::NotFound)?;
+    let import = super::import(&db.read()?, company, id)?;
     progress(import.next_row, import.rows);
     Ok(import)
 }

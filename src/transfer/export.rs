@@ -11,10 +11,12 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
 use super::columns::Column;
-use crate::catalog::model::Product;
+use crate::catalog::model::{Kind, Product};
+use crate::catalog::query::{self, ListFilter};
 use crate::error::{Error, Result};
 use crate::i18n::Lang;
-use crate::ids::{BrandId, CategoryId};
+use crate::ids::{BrandId, CategoryId, CompanyId};
+use crate::storage::Read;
 
 /// Category paths and brand names by id, for the category and brand columns.
 pub struct Names {
@@ -215,5 +217,52 @@ mod tests {
         let values = book.worksheet_range(&sheet).expect("range");
         let name_col = Column::ALL.iter().position(|c| *c == Column::Name).expect("name") as u32;
         assert_eq!(values.get_value((1, name_col)).map(|v| v.to_string()), Some("=1+1".to_string()));
+    }
+}
+
+/// An export as asked on the products page or the API: the list's filters (the same as the
+/// product list's) and the format.
+#[derive(Debug, Clone, Default)]
+pub struct ExportAsk {
+    /// csv or xlsx.
+    pub format: String,
+    pub category: Option<CategoryId>,
+    pub brand: Option<BrandId>,
+    /// goods, service or bundle; empty for all.
+    pub kind: String,
+    pub archived: bool,
+}
+
+/// A finished export file: its bytes, MIME type and file extension.
+pub struct ExportFile {
+    pub bytes: Vec<u8>,
+    pub mime: &'static str,
+    pub ext: &'static str,
+}
+
+/// The file of an export: the products passing the list's filters, with the columns the
+/// importer reads (so the file imports back unchanged). `costs`: whether the caller may see
+/// purchase prices (`catalog::query::can_see_costs`).
+pub fn file(tx: &impl Read, company: CompanyId, ask: &ExportAsk, lang: Lang, costs: bool) -> Result<ExportFile> {
+    let kind = match Some(ask.kind.trim()).filter(|k| !k.is_empty()) {
+        Some(k) => Some(
+            Kind::parse(k).ok_or_else(|| Error::field("kind", "kind", "Тип: goods, service, bundle", "Kind: goods, service, bundle"))?,
+        ),
+        None => None,
+    };
+    let filter = ListFilter { category: ask.category, brand: ask.brand, kind, archived: ask.archived };
+    let (products, _) = query::list_page(tx, company, &filter, None, usize::MAX)?;
+    let names = Names {
+        categories: crate::catalog::category_paths(query::categories(tx, company)?),
+        brands: query::brands(tx, company)?.into_iter().map(|b| (b.id, b.name)).collect(),
+    };
+    match ask.format.as_str() {
+        "csv" => Ok(ExportFile { bytes: csv(&products, &names, lang, costs)?, mime: "text/csv; charset=utf-8", ext: "csv" }),
+        "xlsx" => Ok(ExportFile {
+            bytes: xlsx(&products, &names, lang, costs)?,
+            mime: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ext: "xlsx",
+        }),
+        _ => Err(Error::field("format", "format", "Формат: csv или xlsx", "Format: csv or xlsx")),
     }
 }

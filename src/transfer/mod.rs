@@ -348,6 +348,41 @@ pub fn preview(tx: &mut WriteTx, actor: &Actor, now: Ts, file_name: &str, sheet:
     Ok(import)
 }
 
+/// The company's import `id`; another company's is as missing as an unknown one.
+pub fn import(tx: &impl crate::storage::Read, company: CompanyId, id: ImportId) -> Result<Import> {
+    tx.get(store::IMPORTS, (company.0, id.0))?.ok_or(Error::NotFound)
+}
+
+/// The company's imports, newest first.
+pub fn imports(tx: &impl crate::storage::Read, company: CompanyId, limit: usize) -> Result<Vec<Import>> {
+    let mut out = Vec::new();
+    tx.range(store::IMPORTS, (company.0, 0), (company.0, u64::MAX), true, limit, |_, i| {
+        out.push(i);
+        Ok(true)
+    })?;
+    Ok(out)
+}
+
+/// Up to `limit` rows of an import from index `from`, only those with problems when
+/// `errors_only`.
+pub fn rows(
+    tx: &impl crate::storage::Read,
+    company: CompanyId,
+    id: ImportId,
+    from: u64,
+    limit: usize,
+    errors_only: bool,
+) -> Result<Vec<ImportRow>> {
+    let mut out = Vec::new();
+    tx.range(store::ROWS, (company.0, id.0, from), (company.0, id.0, u64::MAX), false, usize::MAX, |_, row| {
+        if !errors_only || !row.errors.is_empty() {
+            out.push(row);
+        }
+        Ok(out.len() < limit)
+    })?;
+    Ok(out)
+}
+
 /// Starts applying a previewed import. With problems it is refused unless `skip_invalid`
 /// (then the rows with problems are skipped and counted as failed).
 pub fn confirm(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ImportId, skip_invalid: bool) -> Result<Import> {
@@ -449,8 +484,7 @@ pub fn apply_chunk(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ImportId, chunk
         match outcome {
             Ok(checked) => {
                 let update = checked.is_update();
-                let pid = catalog::save_checked(tx, actor, now, checked)?;
-                catalog::share_barcodes(tx, actor, pid)?;
+                let pid = catalog::save_shared(tx, actor, now, checked)?;
                 row.applied = Some(pid);
                 if update {
                     import.updated_count += 1;

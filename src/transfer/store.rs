@@ -18,32 +18,3 @@ pub fn tables() -> Vec<TableInfo> {
 pub fn import(tx: &ReadTx, company: CompanyId, id: ImportId) -> Result<Option<Import>, StorageError> {
     tx.get(IMPORTS, (company.0, id.0))
 }
-
-/// Up to `limit` rows from index `from`, only those with problems when `errors_only`.
-pub fn rows(
-    tx: &ReadTx,
-    company: CompanyId,
-    id: ImportId,
-    from: u64,
-    limit: usize,
-    errors_only: bool,
-) -> Result<Vec<ImportRow>, StorageError> {
-    let mut out = Vec::new();
-    tx.range(ROWS, (company.0, id.0, from), (company.0, id.0, u64::MAX), false, usize::MAX, |_, row| {
-        if !errors_only || !row.errors.is_empty() {
-            out.push(row);
-        }
-        Ok(out.len() < limit)
-    })?;
-    Ok(out)
-}
-
-/// The company's imports, newest first.
-pub fn list(tx: &ReadTx, company: CompanyId, limit: usize) -> Result<Vec<Import>, StorageError> {
-    let mut out = Vec::new();
-    tx.range(IMPORTS, (company.0, 0), (company.0, u64::MAX), true, limit, |_, i| {
-        out.push(i);
-        Ok(true)
-    })?;
-    Ok(out)
-}

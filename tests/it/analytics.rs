@@ -232,8 +232,8 @@ async fn analytics_flow(b: &Browser, t: &TestApp) -> R {
     wait_for(b, "main[data-page=analytics] #figures").await?;
     b.goto(&format!("{}/analytics?from=2026-03-01&to=2026-03-02", t.base)).await?;
     let revenue = wait_for(b, "#fig-revenue .tile-value").await?.text().await?;
-    assert_eq!(revenue, "1362.00");
-    assert_eq!(b.find(Locator::Css("#fig-average .tile-value")).await?.text().await?, "292.80");
+    assert_eq!(revenue.replace('\u{a0}', " "), "1 362,00");
+    assert_eq!(b.find(Locator::Css("#fig-average .tile-value")).await?.text().await?, "292,80");
     assert_eq!(b.find(Locator::Css("#fig-margin-percent .tile-value")).await?.text().await?, "17.8 %");
     let bars = b.find_all(Locator::Css("#chart-days rect.chart-bar")).await?;
     assert_eq!(bars.len(), 2, "a bar per day");
@@ -241,9 +241,9 @@ async fn analytics_flow(b: &Browser, t: &TestApp) -> R {
     assert_eq!(line.split(' ').count(), 2, "a profit point per day: {line}");
     assert_eq!(b.find_all(Locator::Css("#chart-methods rect")).await?.len(), 3);
     let top = b.find(Locator::Css("#top-revenue tbody tr:first-child")).await?.text().await?;
-    assert!(top.contains("Сыр Гауда весовой") && top.contains("750.00"), "{top}");
+    assert!(top.contains("Сыр Гауда весовой") && top.contains("750,00"), "{top}");
     let gap = b.find(Locator::Css("#discrepancies tbody tr:first-child")).await?.text().await?;
-    assert!(gap.contains("-10.00"), "{gap}");
+    assert!(gap.contains("-10,00"), "{gap}");
     // On a phone the charts fit the screen: nothing scrolls sideways.
     b.set_window_size(390, 844).await?;
     b.refresh().await?;

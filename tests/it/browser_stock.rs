@@ -109,7 +109,7 @@ async fn stock_flow(c: &Client, t: &TestApp) -> R {
     wait_for(c, "main[data-page=product] #product-facts").await?;
     let card_url = c.current_url().await?;
     let facts = c.find(Locator::Css("#product-facts")).await?.text().await?;
-    assert!(facts.contains("4600682000358") && facts.contains("102.00") && facts.contains("0001"), "{facts}");
+    assert!(facts.contains("4600682000358") && facts.contains("102,00") && facts.contains("0001"), "{facts}");
 
     // The same barcode on a second product names the product that has it.
     click(c, "#nav a[href='/products']").await?;
@@ -131,7 +131,7 @@ async fn stock_flow(c: &Client, t: &TestApp) -> R {
     screenshot(c, "stock-receipt").await?;
     let title = post_document(c).await?;
     assert!(title.contains("ПР-000001"), "{title}");
-    assert_eq!(c.find(Locator::Css("#doc-total")).await?.text().await?, "425.00");
+    assert_eq!(c.find(Locator::Css("#doc-total")).await?.text().await?, "425,00");
 
     new_document(c, "receipt", "4600682000358", "пять").await?;
     fill(c, "#lines tr:first-child input[name=line_cost]", "90").await?;
@@ -158,12 +158,12 @@ async fn stock_flow(c: &Client, t: &TestApp) -> R {
     c.goto(card_url.as_str()).await?;
     wait_for(c, "#card-moves").await?;
     assert_eq!(c.find(Locator::Css("#card-total-qty")).await?.text().await?, "3 шт");
-    assert_eq!(c.find(Locator::Css("#card-total-value")).await?.text().await?, "270.00");
+    assert_eq!(c.find(Locator::Css("#card-total-value")).await?.text().await?, "270,00");
     let write_off = wait_xpath(c, "//table[@id='card-moves']//tr[.//a[text()='СП-000001']]").await?.text().await?;
-    for layer in ["5 из ПР-000001 по 85.00", "2 из ПР-000002 по 90.00"] {
+    for layer in ["5 из ПР-000001 по 85,00", "2 из ПР-000002 по 90,00"] {
         assert!(write_off.contains(layer), "{layer} in {write_off}");
     }
-    assert!(write_off.contains("-605.00"), "{write_off}");
+    assert!(write_off.contains("-605,00"), "{write_off}");
     screenshot(c, "stock-card").await?;
 
     // A product with movements cannot be deleted: the card says why.
@@ -175,7 +175,7 @@ async fn stock_flow(c: &Client, t: &TestApp) -> R {
     click(c, "#nav a[href='/stock']").await?;
     wait_for(c, "main[data-page=stock] .stock-table").await?;
     let report = c.find(Locator::Css(".stock-section")).await?.text().await?;
-    assert!(report.contains("270.00") && report.contains("306.00") && report.contains("мало"), "{report}");
+    assert!(report.contains("270,00") && report.contains("306,00") && report.contains("мало"), "{report}");
     screenshot(c, "stock-report").await?;
 
     // The search box: another product first, so the typeahead visibly narrows the list.
@@ -286,7 +286,7 @@ async fn stock_pages_work_without_javascript() {
     let r = p.post("/products", &product).await;
     assert_eq!(r.status(), 303);
     let milk = id_after(location(&r), "/products/").to_string();
-    assert!(p.get(&format!("/products/{milk}")).await.text().await.expect("body").contains("110.00"), "manual price kept at zero markup");
+    assert!(p.get(&format!("/products/{milk}")).await.text().await.expect("body").contains("110,00"), "manual price kept at zero markup");
 
     // A document's lines: a bad quantity and an unknown product are reported on their rows.
     let doc = |lines: &[(&'static str, &'static str, &'static str)], action: &'static str| {
@@ -320,7 +320,7 @@ async fn stock_pages_work_without_javascript() {
     let draft = id_after(location(&r), "/documents/").to_string();
     assert!(location(&r).ends_with("?ok=document_saved"), "{}", location(&r));
     let page = p.get(&format!("/documents/{draft}")).await.text().await.expect("body");
-    assert!(page.contains("Черновик") && page.contains("425.00"), "a draft with its total");
+    assert!(page.contains("Черновик") && page.contains("425,00"), "a draft with its total");
     let r = p.post(&format!("/documents/{draft}/post"), &[("_csrf", csrf)]).await;
     assert_eq!(location(&r), format!("/documents/{draft}?ok=document_posted"));
 

@@ -280,7 +280,7 @@ async fn the_journal_and_turnover_pages_show_filters_rows_links_and_exports() {
     let r = p.get(&format!("/stock/turnover?warehouse={}&from=2026-02-01&to=2026-02-28", d.s.main)).await;
     assert_eq!(r.status(), 200);
     let html = r.text().await.expect("body");
-    assert!(html.contains("Хлеб белый") && html.contains("1135.00") && html.contains("turnover-export"), "rows, totals, export");
+    assert!(html.contains("Хлеб белый") && html.contains("1\u{a0}135,00") && html.contains("turnover-export"), "rows, totals, export");
 
     // The exports work with the browser session too.
     let r = p.get(&format!("/api/v1/stock/export.xlsx?warehouse={}", d.s.main)).await;

@@ -9,16 +9,14 @@ use utoipa::{IntoParams, ToSchema};
 use super::Limits;
 use crate::app::App;
 use crate::auth::actor::Actor;
-use crate::catalog::model::{GlobalItem, Kind, Product};
-use crate::catalog::{self, ProductDraft, store};
-use crate::clock::Ts;
+use crate::catalog::model::{Kind, Product};
+use crate::catalog::query::{self, ListFilter, can_see_costs, require_read as require_catalog_read};
+use crate::catalog::{self, ProductDraft};
 use crate::error::{Error, Result};
 use crate::http::extract::{Auth, Json, Path, Query};
 use crate::http::problem::Problem;
-use crate::ids::{BrandId, CategoryId, CompanyId, ProductId};
+use crate::ids::{BrandId, CategoryId, ProductId};
 use crate::inventory;
-use crate::storage::{ReadTx, WriteTx};
-use crate::tenancy::perms::Perm;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -144,45 +142,39 @@ pub struct ProductInput {
     pub reorder_level: String,
 }
 
-impl ProductInput {
-    fn draft(self) -> ProductDraft {
+/// The wire shape is the form's draft field by field (the form builds the same draft from its
+/// fields); only ids and the default unit are filled in here.
+impl From<ProductInput> for ProductDraft {
+    fn from(i: ProductInput) -> ProductDraft {
         ProductDraft {
-            kind: self.kind,
-            name: self.name,
-            article: self.article,
-            barcodes: self.barcodes,
-            unit: if self.unit.is_empty() { "pcs".into() } else { self.unit },
-            weighed: self.weighed,
-            plu: self.plu,
-            brand: self.brand.map(BrandId),
-            category: self.category.map(CategoryId),
-            purchase_price: self.purchase_price,
-            markup: self.markup,
-            price: self.price,
-            discount: self.discount,
-            country: self.country,
-            expiry: self.expiry,
-            packages: self.packages.into_iter().map(|p| (p.name, p.qty)).collect(),
-            dimensions: self.dimensions,
-            weight: self.weight,
-            components: self.components.into_iter().map(|c| (ProductId(c.product), c.qty)).collect(),
-            recipe: self.recipe.into_iter().map(|c| (ProductId(c.product), c.qty)).collect(),
-            reorder_level: self.reorder_level,
+            kind: i.kind,
+            name: i.name,
+            article: i.article,
+            barcodes: i.barcodes,
+            unit: if i.unit.is_empty() { "pcs".into() } else { i.unit },
+            weighed: i.weighed,
+            plu: i.plu,
+            brand: i.brand.map(BrandId),
+            category: i.category.map(CategoryId),
+            purchase_price: i.purchase_price,
+            markup: i.markup,
+            price: i.price,
+            discount: i.discount,
+            country: i.country,
+            expiry: i.expiry,
+            packages: i.packages.into_iter().map(|p| (p.name, p.qty)).collect(),
+            dimensions: i.dimensions,
+            weight: i.weight,
+            components: i.components.into_iter().map(|c| (ProductId(c.product), c.qty)).collect(),
+            recipe: i.recipe.into_iter().map(|c| (ProductId(c.product), c.qty)).collect(),
+            reorder_level: i.reorder_level,
         }
     }
 }
 
-/// The write of a product save, shared with the product form: the product, then its barcodes
-/// taught to the shared catalogue; returns the stored record.
-pub fn save_product_tx(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<ProductId>, draft: &ProductDraft) -> Result<Product> {
-    let id = catalog::save_product(tx, actor, now, id, draft)?;
-    catalog::share_barcodes(tx, actor, id)?;
-    tx.get(store::PRODUCTS, (actor.company.0, id.0))?.ok_or(Error::NotFound)
-}
-
 async fn save(app: &App, a: Auth, id: Option<ProductId>, input: ProductInput) -> Result<ProductDto> {
-    let (now, draft) = (app.now(), input.draft());
-    let p = app.db.write(move |tx| save_product_tx(tx, &a.actor, now, id, &draft)).await?;
+    let (now, draft) = (app.now(), ProductDraft::from(input));
+    let p = app.db.write(move |tx| catalog::save_product_shared(tx, &a.actor, now, id, &draft)).await?;
     app.wake.notify_waiters();
     Ok(ProductDto::from(&p))
 }
@@ -208,24 +200,8 @@ pub async fn put_product(
     responses((status = 200, body = ProductDto), (status = 404, body = Problem)))]
 pub async fn get_product(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<ProductDto>> {
     require_catalog_read(&a.actor)?;
-    let p = store::product(&app.db.read()?, a.actor.company, ProductId(id))?.ok_or(Error::NotFound)?;
+    let p = query::product(&app.db.read()?, a.actor.company, ProductId(id))?;
     Ok(Json(ProductDto::seen_by(&p, &a.actor)))
-}
-
-/// Reading the catalog: whoever manages products, sells, or keeps stock documents.
-pub fn require_catalog_read(actor: &Actor) -> Result<()> {
-    if actor.can(Perm::PRODUCTS) || actor.can(Perm::SALE) || actor.can(Perm::CASHIER) || actor.can(Perm::DOCUMENT) {
-        Ok(())
-    } else {
-        Err(Error::Forbidden { permission: "products" })
-    }
-}
-
-/// Purchase prices and markups (which give them away) are for those who work with stock:
-/// the rule of the stock reports (`stock::require_stock_read`). A till-only role sells at
-/// the price and never sees what the goods cost.
-pub fn can_see_costs(actor: &Actor) -> bool {
-    actor.can(Perm::PRODUCTS) || actor.can(Perm::DOCUMENT)
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -247,45 +223,6 @@ pub struct ProductPage {
     pub next_after: Option<u64>,
 }
 
-/// Which products a list shows; archived ones only when asked, and then only those.
-#[derive(Debug, Clone, Default)]
-pub struct ListFilter {
-    pub category: Option<CategoryId>,
-    pub brand: Option<BrandId>,
-    pub kind: Option<Kind>,
-    pub archived: bool,
-}
-
-/// Up to `limit` products after the `after` cursor (by id) that pass `filter`, and the cursor
-/// of the next page when there may be one.
-pub fn list_page(
-    tx: &ReadTx,
-    company: CompanyId,
-    filter: &ListFilter,
-    after: Option<u64>,
-    limit: usize,
-) -> Result<(Vec<Product>, Option<u64>)> {
-    let c = company.0;
-    let mut items = Vec::new();
-    let mut last = None;
-    tx.range(store::PRODUCTS, (c, after.map(|a| a.saturating_add(1)).unwrap_or(0)), (c, u64::MAX), false, usize::MAX, |(_, id), p| {
-        let keep = p.archived == filter.archived
-            && filter.category.is_none_or(|cat| p.category == Some(cat))
-            && filter.brand.is_none_or(|b| p.brand == Some(b))
-            && filter.kind.is_none_or(|k| p.kind == k);
-        if keep {
-            if items.len() == limit {
-                return Ok(false);
-            }
-            items.push(p);
-            last = Some(id);
-        }
-        Ok(true)
-    })?;
-    let next_after = if items.len() == limit { last } else { None };
-    Ok((items, next_after))
-}
-
 #[utoipa::path(get, path = "/api/v1/products", tag = "catalog", security(("bearer" = [])), params(ProductQuery),
     responses((status = 200, body = ProductPage)))]
 pub async fn list_products(State(app): State<App>, a: Auth, Query(q): Query<ProductQuery>) -> Result<Json<ProductPage>> {
@@ -299,7 +236,7 @@ pub async fn list_products(State(app): State<App>, a: Auth, Query(q): Query<Prod
     };
     let filter =
         ListFilter { category: q.category.map(CategoryId), brand: q.brand.map(BrandId), kind, archived: q.archived.unwrap_or(false) };
-    let (items, next_after) = list_page(&app.db.read()?, a.actor.company, &filter, q.after, limit)?;
+    let (items, next_after) = query::list_page(&app.db.read()?, a.actor.company, &filter, q.after, limit)?;
     Ok(Json(ProductPage { items: items.iter().map(|p| ProductDto::seen_by(p, &a.actor)).collect(), next_after }))
 }
 
@@ -350,19 +287,9 @@ pub struct GlobalDto {
     responses((status = 200, body = BarcodeLookup)))]
 pub async fn lookup_barcode(State(app): State<App>, a: Auth, Path(code): Path<String>) -> Result<Json<BarcodeLookup>> {
     require_catalog_read(&a.actor)?;
-    let (product, global) = barcode_lookup(&app.db.read()?, a.actor.company, &code)?;
+    let (product, global) = query::barcode_lookup(&app.db.read()?, a.actor.company, &code)?;
     let global = global.map(|g| GlobalDto { name: g.name, brand: g.brand, category: g.category, unit: g.unit.code().into() });
     Ok(Json(BarcodeLookup { product: product.as_ref().map(|p| ProductDto::seen_by(p, &a.actor)), global }))
-}
-
-/// What a scanned barcode is: the company's own product, else what the shared catalogue knows.
-pub fn barcode_lookup(tx: &ReadTx, company: CompanyId, code: &str) -> Result<(Option<Product>, Option<GlobalItem>)> {
-    let product = store::by_barcode(tx, company, code.trim())?;
-    let global = match product {
-        Some(_) => None,
-        None => catalog::global_item(tx, code.trim())?,
-    };
-    Ok((product, global))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -382,7 +309,7 @@ pub async fn create_by_barcode(State(app): State<App>, a: Auth, Json(i): Json<By
         .db
         .write(move |tx| {
             let id = catalog::create_by_barcode(tx, &a.actor, now, &i.barcode, &i.price)?;
-            tx.get(store::PRODUCTS, (company.0, id.0))?.ok_or(Error::NotFound)
+            query::product(tx, company, id)
         })
         .await?;
     app.wake.notify_waiters();
@@ -407,9 +334,8 @@ pub struct NamedInput {
 #[utoipa::path(get, path = "/api/v1/categories", tag = "catalog", security(("bearer" = [])), responses((status = 200, body = Vec<NamedDto>)))]
 pub async fn list_categories(State(app): State<App>, a: Auth) -> Result<Json<Vec<NamedDto>>> {
     require_catalog_read(&a.actor)?;
-    let c = a.actor.company.0;
-    let rows = app.db.read()?.list(store::CATEGORIES, (c, 0), (c, u64::MAX), usize::MAX)?;
-    Ok(Json(rows.into_iter().map(|(_, x)| NamedDto { id: x.id.0, name: x.name, parent: x.parent.map(|p| p.0) }).collect()))
+    let rows = query::categories(&app.db.read()?, a.actor.company)?;
+    Ok(Json(rows.into_iter().map(|x| NamedDto { id: x.id.0, name: x.name, parent: x.parent.map(|p| p.0) }).collect()))
 }
 
 #[utoipa::path(post, path = "/api/v1/categories", tag = "catalog", security(("bearer" = [])), request_body = NamedInput,
@@ -435,9 +361,8 @@ async fn save_category(app: App, a: Auth, id: Option<CategoryId>, i: NamedInput)
 #[utoipa::path(get, path = "/api/v1/brands", tag = "catalog", security(("bearer" = [])), responses((status = 200, body = Vec<NamedDto>)))]
 pub async fn list_brands(State(app): State<App>, a: Auth) -> Result<Json<Vec<NamedDto>>> {
     require_catalog_read(&a.actor)?;
-    let c = a.actor.company.0;
-    let rows = app.db.read()?.list(store::BRANDS, (c, 0), (c, u64::MAX), usize::MAX)?;
-    Ok(Json(rows.into_iter().map(|(_, x)| NamedDto { id: x.id.0, name: x.name, parent: None }).collect()))
+    let rows = query::brands(&app.db.read()?, a.actor.company)?;
+    Ok(Json(rows.into_iter().map(|x| NamedDto { id: x.id.0, name: x.name, parent: None }).collect()))
 }
 
 #[utoipa::path(post, path = "/api/v1/brands", tag = "catalog", security(("bearer" = [])), request_body = NamedInput,

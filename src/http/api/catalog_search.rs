@@ -9,12 +9,11 @@ use super::Limits;
 use crate::app::App;
 use crate::auth::actor::Actor;
 use crate::catalog::model::Product;
-use crate::catalog::store;
+use crate::catalog::query::require_read as require_catalog_read;
 use crate::error::{Error, Result};
 use crate::http::extract::{Auth, Json, Query};
 use crate::http::problem::Problem;
 use crate::search::Filters;
-use crate::tenancy::perms::Perm;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -68,35 +67,15 @@ pub async fn search_products(State(app): State<App>, a: Auth, Query(q): Query<Se
     ))
 }
 
-/// The products matching `text`, best first, as stored now (the index may lag a moment behind
-/// the data file, so hits are re-read and re-checked against `filters`). Shared with the
-/// pages' typeahead.
+/// The products matching `text`, best first, as stored now (`Search::products` re-reads the
+/// hits, since the index may lag a moment behind the data file). Off the runtime: the index
+/// reads files. The till's page still calls this one.
 pub async fn search(app: &App, actor: &Actor, text: String, filters: Filters, limit: usize) -> Result<Vec<Product>> {
-    if !(actor.can(Perm::PRODUCTS) || actor.can(Perm::SALE) || actor.can(Perm::CASHIER) || actor.can(Perm::DOCUMENT)) {
-        return Err(Error::Forbidden { permission: "products" });
-    }
-    let company = actor.company;
-    let app = app.clone();
-    tokio::task::spawn_blocking(move || -> Result<Vec<Product>> {
-        let ids = app.search.search(company, &text, &filters, limit)?;
-        let tx = app.db.read()?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            let Some(p) = store::product(&tx, company, id)? else {
-                continue;
-            };
-            let keep = (filters.include_archived || !p.archived)
-                && filters.category.is_none_or(|c| p.category == Some(c))
-                && filters.brand.is_none_or(|b| p.brand == Some(b))
-                && filters.kind.is_none_or(|k| p.kind == k);
-            if keep {
-                out.push(p);
-            }
-        }
-        Ok(out)
-    })
-    .await
-    .map_err(|e| Error::Internal(format!("search task: {e}")))?
+    require_catalog_read(actor)?;
+    let (app, company) = (app.clone(), actor.company);
+    tokio::task::spawn_blocking(move || Ok::<_, Error>(app.search.products(&app.db, company, &text, &filters, limit)?))
+        .await
+        .map_err(|e| Error::Internal(format!("search task: {e}")))?
 }
 
 /// This file's routes for a signed-in caller; each handler's `#[utoipa::path]` is its

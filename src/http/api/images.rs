@@ -9,10 +9,9 @@ use utoipa::ToSchema;
 use super::Limits;
 use super::limited;
 use crate::app::App;
-use crate::auth::actor::Actor;
 use crate::catalog::images::{self, ImageMeta};
+use crate::catalog::query::{self, require_read as require_catalog_read};
 use crate::error::{Error, Result};
-use crate::http::api::catalog::require_catalog_read;
 use crate::http::extract::{Auth, Json, Path};
 use crate::http::problem::Problem;
 use crate::ids::{ImageId, ProductId};
@@ -78,7 +77,7 @@ pub struct ImageMoveInput {
 pub async fn list(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<Vec<ImageDto>>> {
     require_catalog_read(&a.actor)?;
     let tx = app.db.read()?;
-    crate::catalog::store::product(&tx, a.actor.company, ProductId(id))?.ok_or(Error::NotFound)?;
+    query::product(&tx, a.actor.company, ProductId(id))?;
     Ok(Json(images::images(&tx, a.actor.company, ProductId(id))?.iter().map(ImageDto::from).collect()))
 }
 
@@ -93,32 +92,18 @@ pub async fn upload(
     Path(id): Path<u64>,
     req: axum::extract::Request,
 ) -> Result<(StatusCode, Json<ImageDto>)> {
-    may_upload(&app, &a.actor, ProductId(id))?;
+    let product = ProductId(id);
+    // The right and the product are checked before the body is read.
+    images::may_add(&app.db.read()?, &a.actor, product)?;
     let (parts, body) = req.into_parts();
-    let body = crate::http::extract::read_body(&parts.headers, body, app.config.image_limit_kb * 1024).await?;
-    let meta = store_upload(&app, a.actor, ProductId(id), body.to_vec()).await?;
-    Ok((StatusCode::CREATED, Json(ImageDto::from(&meta))))
-}
-
-/// Whether `actor` may add an image to `product`: checked before the upload's body is read.
-/// A missing or foreign product answers 404.
-pub fn may_upload(app: &App, actor: &Actor, product: ProductId) -> Result<()> {
-    actor.require(crate::tenancy::perms::Perm::PRODUCTS)?;
-    actor.require_writable()?;
-    crate::catalog::store::product(&app.db.read()?, actor.company, product)?.ok_or(Error::NotFound)?;
-    Ok(())
-}
-
-/// The upload shared with the product card: decode and resize off the runtime, then one write.
-pub async fn store_upload(app: &App, actor: Actor, product: ProductId, bytes: Vec<u8>) -> Result<ImageMeta> {
-    may_upload(app, &actor, product)?;
     let limit = app.config.image_limit_kb * 1024;
+    let bytes = crate::http::extract::read_body(&parts.headers, body, limit).await?.to_vec();
+    // Decoded and resized off the runtime, then stored in one write.
     let prepared = app.heavy(crate::app::Heavy::Image, move || images::prepare_image(&bytes, limit)).await?;
-    let now = app.now();
-    let company = actor.company;
+    let (now, actor) = (app.now(), a.actor.clone());
     let image = app.db.write(move |tx| images::add_image(tx, &actor, now, product, prepared)).await?;
-    let tx = app.db.read()?;
-    images::images(&tx, company, product)?.into_iter().find(|m| m.id == image).ok_or(Error::NotFound)
+    let meta = images::image(&app.db.read()?, a.actor.company, product, image)?;
+    Ok((StatusCode::CREATED, Json(ImageDto::from(&meta))))
 }
 
 #[utoipa::path(delete, path = "/api/v1/products/{id}/images/{image}", tag = "catalog", security(("bearer" = [])),

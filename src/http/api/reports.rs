@@ -1,8 +1,6 @@
 //! Stock reports over the API: the movement journal, turnover for a period, and XLSX exports
 //! of stock on hand, low stock, the journal and turnover (headers in the caller's language).
-//! The page handlers in `views/reports.rs` reuse the parsing and row building here.
-
-use std::collections::BTreeMap;
+//! Filters are read and rows named by `inventory::report`, which the pages use too.
 
 use axum::extract::State;
 use axum::http::header;
@@ -12,17 +10,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::Limits;
-use super::stock::require_stock_read;
 use crate::app::App;
-use crate::catalog::store::{CATEGORIES, PRODUCTS};
 use crate::clock::Ts;
-use crate::error::{Error, Problems, Result};
+use crate::error::Result;
 use crate::http::extract::{Auth, Json, Query};
 use crate::i18n::Lang;
-use crate::ids::{CategoryId, CompanyId, ProductId, WarehouseId};
-use crate::inventory::model::MoveKind;
-use crate::inventory::report::{self, JournalCursor, JournalFilter, OnHandFilter};
-use crate::inventory::store::{DOCUMENTS, WAREHOUSES};
+use crate::ids::CompanyId;
+use crate::inventory::query::require_read as require_stock_read;
+use crate::inventory::report::{self, JournalAsk, JournalCursor};
 use crate::storage::ReadTx;
 use crate::xlsx::{self, Cell};
 use utoipa_axum::router::OpenApiRouter;
@@ -30,58 +25,6 @@ use utoipa_axum::routes;
 
 /// The most rows one export or one turnover report holds.
 pub const EXPORT_ROWS: usize = 100_000;
-
-/// The company's time zone: report dates are its local calendar days.
-pub fn timezone(tx: &ReadTx, c: CompanyId) -> Result<String> {
-    Ok(crate::tenancy::store::company(tx, c)?.map(|co| co.timezone).unwrap_or_default())
-}
-
-/// A period of whole local days, `from` and `to` inclusive ("YYYY-MM-DD"), as `[start, end)`
-/// in ms. A missing end is open; a missing start is the beginning.
-pub fn parse_period(from: &str, to: &str, tz: &str) -> Result<(Option<i64>, Option<i64>)> {
-    let mut p = Problems::default();
-    let mut day = |field: &str, raw: &str, next: bool| {
-        let raw = raw.trim();
-        if raw.is_empty() {
-            return None;
-        }
-        match Ts::parse_date(raw, tz) {
-            Some(t) if t.0 >= 0 => Some(if next { Ts::parse_date(&next_day(raw)?, tz)?.0 } else { t.0 }),
-            _ => {
-                p.push(crate::error::FieldError::new(field, "date", "Дата: ГГГГ-ММ-ДД", "Date as YYYY-MM-DD"));
-                None
-            }
-        }
-    };
-    let start = day("from", from, false);
-    let end = day("to", to, true);
-    if let (Some(s), Some(e)) = (start, end)
-        && e <= s
-    {
-        p.push(crate::error::FieldError::new("to", "period", "Конец периода раньше начала", "The period ends before it starts"));
-    }
-    p.finish()?;
-    Ok((start, end))
-}
-
-fn next_day(date: &str) -> Option<String> {
-    let d: jiff::civil::Date = date.trim().parse().ok()?;
-    d.tomorrow().ok().map(|d| d.to_string())
-}
-
-fn warehouse(tx: &ReadTx, c: CompanyId, id: Option<u64>) -> Result<Option<WarehouseId>> {
-    match id {
-        Some(w) => tx.get(WAREHOUSES, (c.0, w))?.map(|_| Some(WarehouseId(w))).ok_or(Error::NotFound),
-        None => Ok(None),
-    }
-}
-
-fn category(tx: &ReadTx, c: CompanyId, id: Option<u64>) -> Result<Option<CategoryId>> {
-    match id {
-        Some(k) => tx.get(CATEGORIES, (c.0, k))?.map(|_| Some(CategoryId(k))).ok_or(Error::NotFound),
-        None => Ok(None),
-    }
-}
 
 /// The journal's filters as typed (ids are checked against the caller's company: another
 /// company's id is a 404 like a missing one).
@@ -102,34 +45,17 @@ pub struct JournalQuery {
     pub limit: Option<usize>,
 }
 
-pub fn journal_filter(tx: &ReadTx, c: CompanyId, q: &JournalQuery) -> Result<(JournalFilter, Option<JournalCursor>)> {
-    let tz = timezone(tx, c)?;
-    let (from, to) = parse_period(q.from.as_deref().unwrap_or(""), q.to.as_deref().unwrap_or(""), &tz)?;
-    let mut kinds = Vec::new();
-    for k in q.kind.as_deref().unwrap_or("").split(',').filter(|k| !k.trim().is_empty()) {
-        match MoveKind::parse(k) {
-            Some(k) => kinds.push(k),
-            None => {
-                return Err(Error::field(
-                    "kind",
-                    "kind",
-                    "Вид движения: receipt, write_off, transfer_out, transfer_in, count_gain, count_loss, supplier_return, sale, sale_return",
-                    "Movement kind: receipt, write_off, transfer_out, transfer_in, count_gain, count_loss, supplier_return, sale, sale_return",
-                ));
-            }
+impl From<&JournalQuery> for JournalAsk {
+    fn from(q: &JournalQuery) -> JournalAsk {
+        JournalAsk {
+            warehouse: q.warehouse,
+            product: q.product,
+            kinds: q.kind.clone().unwrap_or_default(),
+            from: q.from.clone().unwrap_or_default(),
+            to: q.to.clone().unwrap_or_default(),
+            after: q.after.clone().unwrap_or_default(),
         }
     }
-    let after = match q.after.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => {
-            Some(JournalCursor::parse(s).ok_or_else(|| Error::field("after", "cursor", "Неверная позиция страницы", "Bad page cursor"))?)
-        }
-        None => None,
-    };
-    let product = match q.product {
-        Some(p) => Some(tx.get(PRODUCTS, (c.0, p))?.map(|_| ProductId(p)).ok_or(Error::NotFound)?),
-        None => None,
-    };
-    Ok((JournalFilter { warehouse: warehouse(tx, c, q.warehouse)?, product, kinds, from, to }, after))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -161,46 +87,32 @@ pub struct JournalDto {
     pub next: Option<String>,
 }
 
-/// Journal rows with the names and numbers a reader needs (looked up per page, cached).
-pub fn journal_rows(tx: &ReadTx, c: CompanyId, rows: Vec<report::JournalRow>) -> Result<Vec<JournalRowDto>> {
-    let tz = timezone(tx, c)?;
-    let warehouses: BTreeMap<u64, String> =
-        tx.list(WAREHOUSES, (c.0, 0), (c.0, u64::MAX), usize::MAX)?.into_iter().map(|((_, w), x)| (w, x.name)).collect();
-    let mut products: BTreeMap<u64, String> = BTreeMap::new();
-    let mut sources: BTreeMap<u64, String> = BTreeMap::new();
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let sale = r.kind.from_sale();
-        if let std::collections::btree_map::Entry::Vacant(e) = products.entry(r.product.0) {
-            e.insert(tx.get(PRODUCTS, (c.0, r.product.0))?.map(|p| p.name).unwrap_or_default());
-        }
-        if let std::collections::btree_map::Entry::Vacant(e) = sources.entry(r.doc.0) {
-            let number = if sale {
-                tx.get(crate::pos::store::SALES, (c.0, r.doc.0))?.map(|s| s.number)
-            } else {
-                tx.get(DOCUMENTS, (c.0, r.doc.0))?.map(|d| d.number)
-            };
-            e.insert(number.unwrap_or_default());
-        }
-        out.push(JournalRowDto {
-            id: r.id,
-            date: Ts(r.date).format_local(&tz),
-            warehouse: r.warehouse.0,
-            warehouse_name: warehouses.get(&r.warehouse.0).cloned().unwrap_or_default(),
-            product: r.product.0,
-            product_name: products.get(&r.product.0).cloned().unwrap_or_default(),
-            kind: r.kind.code().into(),
+/// Journal rows with the names and numbers a reader needs, sales' numbers included.
+fn named(tx: &ReadTx, c: CompanyId, rows: Vec<report::JournalRow>) -> Result<Vec<report::NamedRow>> {
+    report::named_rows(tx, c, rows, &|sale| Ok(crate::pos::store::sale_number(tx, c, sale.0)?))
+}
+
+impl JournalRowDto {
+    fn new(r: report::NamedRow, tz: &str) -> JournalRowDto {
+        let (sale, doc) = (r.sale, r.row.doc.0);
+        JournalRowDto {
+            id: r.row.id,
+            date: Ts(r.row.date).format_local(tz),
+            warehouse: r.row.warehouse.0,
+            warehouse_name: r.warehouse_name,
+            product: r.row.product.0,
+            product_name: r.product_name,
+            kind: r.row.kind.code().into(),
             source: if sale { "sale" } else { "document" }.into(),
-            source_id: r.doc.0,
-            number: sources.get(&r.doc.0).cloned().unwrap_or_default(),
-            href: if sale { format!("/sales/{}", r.doc.0) } else { format!("/documents/{}", r.doc.0) },
-            qty: r.qty.to_string(),
-            value: r.value.to_string(),
-            qty_after: r.qty_after.to_string(),
-            value_after: r.value_after.to_string(),
-        });
+            source_id: doc,
+            number: r.number,
+            href: if sale { format!("/sales/{doc}") } else { format!("/documents/{doc}") },
+            qty: r.row.qty.to_string(),
+            value: r.row.value.to_string(),
+            qty_after: r.row.qty_after.to_string(),
+            value_after: r.row.value_after.to_string(),
+        }
     }
-    Ok(out)
 }
 
 /// The movement journal: filtered by warehouse, product, kind and period, in ledger order,
@@ -211,9 +123,11 @@ pub async fn journal(State(app): State<App>, a: Auth, Query(q): Query<JournalQue
     require_stock_read(&a.actor)?;
     let c = a.actor.company;
     let tx = app.db.read()?;
-    let (filter, after) = journal_filter(&tx, c, &q)?;
+    let (filter, after) = report::journal_filter(&tx, c, &JournalAsk::from(&q))?;
     let j = report::journal(&tx, c, &filter, after, q.limit.unwrap_or(100).clamp(1, 1000))?;
-    Ok(Json(JournalDto { rows: journal_rows(&tx, c, j.rows)?, next: j.next.map(JournalCursor::render) }))
+    let tz = crate::tenancy::timezone(&tx, c)?;
+    let rows = named(&tx, c, j.rows)?.into_iter().map(|r| JournalRowDto::new(r, &tz)).collect();
+    Ok(Json(JournalDto { rows, next: j.next.map(JournalCursor::render) }))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -263,13 +177,8 @@ fn turnover_dto(r: &report::TurnoverRow) -> TurnoverRowDto {
     }
 }
 
-pub fn run_turnover(tx: &ReadTx, c: CompanyId, q: &TurnoverQuery) -> Result<report::Turnover> {
-    let tz = timezone(tx, c)?;
-    let (from, to) = parse_period(&q.from, &q.to, &tz)?;
-    let (Some(from), Some(to)) = (from, to) else {
-        return Err(Error::field("from", "required", "Укажите период: с какого и по какое число", "Enter the period: from and to"));
-    };
-    report::turnover(tx, c, warehouse(tx, c, q.warehouse)?, category(tx, c, q.category)?, from, to).map_err(Error::from)
+fn run_turnover(tx: &ReadTx, c: CompanyId, q: &TurnoverQuery) -> Result<report::Turnover> {
+    report::turnover_for(tx, c, q.warehouse, q.category, &q.from, &q.to)
 }
 
 /// Turnover for a period: opening balance, in, out and closing balance per product (quantity
@@ -309,10 +218,8 @@ pub struct OnHandExportQuery {
 pub async fn stock_xlsx(State(app): State<App>, a: Auth, Query(q): Query<OnHandExportQuery>) -> Result<Response> {
     require_stock_read(&a.actor)?;
     let (c, lang) = (a.actor.company, a.actor.lang);
-    let tx = app.db.read()?;
-    let wh = tx.get(WAREHOUSES, (c.0, q.warehouse))?.ok_or(Error::NotFound)?;
-    let filter = OnHandFilter { category: category(&tx, c, q.category)?, low: q.low == Some(true) };
-    let r = report::on_hand(&tx, c, wh.id, None, filter, EXPORT_ROWS)?;
+    let low = q.low == Some(true);
+    let (wh, r) = report::on_hand_of(&app.db.read()?, c, q.warehouse, q.category, low, None, EXPORT_ROWS)?;
     let headers = [lang.t("products.name"), lang.t("card.qty"), lang.t("stock.value"), lang.t("stock.sale_value"), lang.t("stock.reorder")];
     let mut rows: Vec<Vec<Cell>> = r
         .rows
@@ -326,9 +233,9 @@ pub async fn stock_xlsx(State(app): State<App>, a: Auth, Query(q): Query<OnHandE
         Cell::Money(r.total_sale_value),
         Cell::Text(String::new()),
     ]);
-    let title = format!("{} — {}", lang.t(if filter.low { "reports.low_stock" } else { "nav.stock" }), wh.name);
+    let title = format!("{} — {}", lang.t(if low { "reports.low_stock" } else { "nav.stock" }), wh.name);
     let bytes = xlsx::workbook(&title, &headers, &rows)?;
-    Ok(xlsx_response(if filter.low { "low-stock" } else { "stock" }, bytes))
+    Ok(xlsx_response(if low { "low-stock" } else { "stock" }, bytes))
 }
 
 /// The movement journal (the same filters, up to 100,000 rows) as XLSX.
@@ -338,8 +245,9 @@ pub async fn journal_xlsx(State(app): State<App>, a: Auth, Query(q): Query<Journ
     require_stock_read(&a.actor)?;
     let (c, lang) = (a.actor.company, a.actor.lang);
     let tx = app.db.read()?;
-    let (filter, after) = journal_filter(&tx, c, &q)?;
+    let (filter, after) = report::journal_filter(&tx, c, &JournalAsk::from(&q))?;
     let j = report::journal(&tx, c, &filter, after, EXPORT_ROWS)?;
+    let tz = crate::tenancy::timezone(&tx, c)?;
     let headers = [
         lang.t("documents.date"),
         lang.t("stock.warehouse"),
@@ -351,19 +259,19 @@ pub async fn journal_xlsx(State(app): State<App>, a: Auth, Query(q): Query<Journ
         lang.t("reports.qty_after"),
         lang.t("reports.value_after"),
     ];
-    let rows: Vec<Vec<Cell>> = journal_rows(&tx, c, j.rows)?
+    let rows: Vec<Vec<Cell>> = named(&tx, c, j.rows)?
         .into_iter()
         .map(|r| {
             vec![
-                Cell::Text(r.date),
+                Cell::Text(Ts(r.row.date).format_local(&tz)),
                 Cell::Text(r.warehouse_name),
                 Cell::Text(r.product_name),
-                Cell::Text(lang.t(&format!("moves.{}", r.kind)).into()),
+                Cell::Text(lang.t(&format!("moves.{}", r.row.kind.code())).into()),
                 Cell::Text(r.number),
-                Cell::Qty(r.qty.parse().unwrap_or_default()),
-                Cell::Money(r.value.parse().unwrap_or_default()),
-                Cell::Qty(r.qty_after.parse().unwrap_or_default()),
-                Cell::Money(r.value_after.parse().unwrap_or_default()),
+                Cell::Qty(r.row.qty),
+                Cell::Money(r.row.value),
+                Cell::Qty(r.row.qty_after),
+                Cell::Money(r.row.value_after),
             ]
         })
         .collect();

@@ -1,8 +1,6 @@
 //! Warehouses, inventory settings, stock documents, the stock report and a product's stock
 //! card (balances per warehouse and movements with the cost layers they consumed).
 
-use std::collections::BTreeMap;
-
 use axum::extract::State;
 use axum::http::StatusCode;
 use rust_decimal::Decimal;
@@ -12,17 +10,14 @@ use utoipa::{IntoParams, ToSchema};
 use super::Limits;
 use crate::app::App;
 use crate::auth::actor::Actor;
-use crate::catalog::store::PRODUCTS;
 use crate::clock::Ts;
 use crate::error::{Error, Result};
 use crate::http::extract::{Auth, Json, Path, Query};
 use crate::http::problem::Problem;
-use crate::ids::{BranchId, CompanyId, DocumentId, ProductId, WarehouseId};
-use crate::inventory::model::{Balance, DocStatus, Document, MoveKind, Settings, Warehouse};
-use crate::inventory::store::{BALANCES, DOCUMENTS, MOVES, WAREHOUSES};
+use crate::ids::{BranchId, DocumentId, ProductId, WarehouseId};
+use crate::inventory::model::{Document, Settings, Warehouse};
+use crate::inventory::query::{self, card, parse_locked_until, require_read as require_stock_read, status_code};
 use crate::inventory::{self, DocDraft, LineDraft};
-use crate::storage::ReadTx;
-use crate::tenancy::perms::Perm;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -48,19 +43,17 @@ fn yes() -> bool {
     true
 }
 
-/// Reading stock: whoever keeps stock documents or manages products.
-pub fn require_stock_read(actor: &Actor) -> Result<()> {
-    if actor.can(Perm::DOCUMENT) || actor.can(Perm::PRODUCTS) { Ok(()) } else { Err(Error::Forbidden { permission: "document" }) }
-}
-
 #[utoipa::path(get, path = "/api/v1/warehouses", tag = "stock", security(("bearer" = [])), responses((status = 200, body = Vec<WarehouseDto>)))]
 pub async fn list_warehouses(State(app): State<App>, a: Auth) -> Result<Json<Vec<WarehouseDto>>> {
     require_stock_read(&a.actor)?;
-    let c = a.actor.company.0;
-    let rows = app.db.read()?.list(WAREHOUSES, (c, 0), (c, u64::MAX), usize::MAX)?;
-    Ok(Json(
-        rows.into_iter().map(|(_, w)| WarehouseDto { id: w.id.0, name: w.name, branch: w.branch.map(|b| b.0), active: w.active }).collect(),
-    ))
+    let rows = query::warehouses(&app.db.read()?, a.actor.company)?;
+    Ok(Json(rows.iter().map(WarehouseDto::from).collect()))
+}
+
+impl From<&Warehouse> for WarehouseDto {
+    fn from(w: &Warehouse) -> WarehouseDto {
+        WarehouseDto { id: w.id.0, name: w.name.clone(), branch: w.branch.map(|b| b.0), active: w.active }
+    }
 }
 
 #[utoipa::path(post, path = "/api/v1/warehouses", tag = "stock", security(("bearer" = [])), request_body = WarehouseInput,
@@ -82,15 +75,14 @@ pub async fn put_warehouse(
 
 async fn save_warehouse(app: App, a: Auth, id: Option<WarehouseId>, i: WarehouseInput) -> Result<WarehouseDto> {
     let now = app.now();
-    let c = a.actor.company.0;
     let w = app
         .db
         .write(move |tx| {
             let id = inventory::save_warehouse(tx, &a.actor, now, id, &i.name, i.branch.map(BranchId), i.active)?;
-            tx.get(WAREHOUSES, (c, id.0))?.ok_or(Error::NotFound)
+            query::warehouse(tx, a.actor.company, id)
         })
         .await?;
-    Ok(WarehouseDto { id: w.id.0, name: w.name, branch: w.branch.map(|b| b.0), active: w.active })
+    Ok(WarehouseDto::from(&w))
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -105,33 +97,19 @@ pub struct SettingsDto {
 pub async fn get_settings(State(app): State<App>, a: Auth) -> Result<Json<SettingsDto>> {
     require_stock_read(&a.actor)?;
     let tx = app.db.read()?;
-    let s = inventory::store::settings(&tx, a.actor.company)?;
-    let tz = crate::tenancy::store::company(&tx, a.actor.company)?.map(|c| c.timezone).unwrap_or_default();
+    let s = query::settings(&tx, a.actor.company)?;
+    let tz = crate::tenancy::timezone(&tx, a.actor.company)?;
     Ok(Json(SettingsDto { allow_negative: s.allow_negative, locked_until: s.locked_until.map(|t| t.date_local(&tz)) }))
 }
 
 #[utoipa::path(put, path = "/api/v1/inventory/settings", tag = "stock", security(("bearer" = [])), request_body = SettingsDto,
     responses((status = 204), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn put_settings(State(app): State<App>, a: Auth, Json(i): Json<SettingsDto>) -> Result<StatusCode> {
-    let tz = crate::tenancy::store::company(&app.db.read()?, a.actor.company)?.map(|c| c.timezone).unwrap_or_default();
+    let tz = crate::tenancy::timezone(&app.db.read()?, a.actor.company)?;
     let locked_until = parse_locked_until(i.locked_until.as_deref(), &tz)?;
     let now = app.now();
     app.db.write(move |tx| inventory::set_settings(tx, &a.actor, now, Settings { allow_negative: i.allow_negative, locked_until })).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// The last closed day "YYYY-MM-DD" (company time zone) as the last instant of that day;
-/// empty is no closed period.
-pub fn parse_locked_until(raw: Option<&str>, tz: &str) -> Result<Option<Ts>> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) => Ok(Some(
-            Ts::parse_date(s, tz)
-                .ok_or_else(|| Error::field("locked_until", "date", "Дата в формате ГГГГ-ММ-ДД", "Date as YYYY-MM-DD"))?
-                .plus_days(1)
-                .plus_ms(-1),
-        )),
-    }
 }
 
 #[derive(Serialize, Deserialize, ToSchema, Default)]
@@ -245,27 +223,11 @@ fn draft(i: &DocumentInput, tz: &str) -> Result<DocDraft> {
 }
 
 async fn save_document(app: App, a: Auth, id: Option<DocumentId>, i: DocumentInput) -> Result<DocumentDto> {
-    let tz = crate::tenancy::store::company(&app.db.read()?, a.actor.company)?.map(|c| c.timezone).unwrap_or_default();
-    let d = draft(&i, &tz)?;
-    Ok(DocumentDto::from(&save_draft(&app, a.actor, id, d, i.post).await?))
-}
-
-/// Saves a draft and, when `post`, posts it in the same transaction (a refused posting keeps
-/// nothing). Shared with the document editor.
-pub async fn save_draft(app: &App, actor: Actor, id: Option<DocumentId>, d: DocDraft, post: bool) -> Result<Document> {
-    let (now, c) = (app.now(), actor.company.0);
-    let doc = app
-        .db
-        .write(move |tx| {
-            let id = inventory::save_draft(tx, &actor, now, id, &d)?;
-            if post {
-                return inventory::post(tx, &actor, now, id);
-            }
-            tx.get(DOCUMENTS, (c, id.0))?.ok_or(Error::NotFound)
-        })
-        .await?;
+    let tz = crate::tenancy::timezone(&app.db.read()?, a.actor.company)?;
+    let (d, post, now) = (draft(&i, &tz)?, i.post, app.now());
+    let doc = app.db.write(move |tx| query::save_document(tx, &a.actor, now, id, &d, post)).await?;
     app.wake.notify_waiters();
-    Ok(doc)
+    Ok(DocumentDto::from(&doc))
 }
 
 #[utoipa::path(post, path = "/api/v1/documents", tag = "stock", security(("bearer" = [])), request_body = DocumentInput,
@@ -284,7 +246,7 @@ pub async fn put_document(State(app): State<App>, a: Auth, Path(id): Path<u64>, 
     responses((status = 200, body = DocumentDto), (status = 404, body = Problem)))]
 pub async fn get_document(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<DocumentDto>> {
     require_stock_read(&a.actor)?;
-    let d = app.db.read()?.get(DOCUMENTS, (a.actor.company.0, id))?.ok_or(Error::NotFound)?;
+    let d = query::document(&app.db.read()?, a.actor.company, DocumentId(id))?;
     Ok(Json(DocumentDto::from(&d)))
 }
 
@@ -302,43 +264,12 @@ pub struct DocumentQuery {
 pub async fn list_documents(State(app): State<App>, a: Auth, Query(q): Query<DocumentQuery>) -> Result<Json<Vec<DocumentDto>>> {
     require_stock_read(&a.actor)?;
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
-    let docs = documents_page(&app.db.read()?, a.actor.company, q.kind.as_deref(), q.status.as_deref(), q.before, limit)?;
+    let docs = query::documents_page(&app.db.read()?, a.actor.company, q.kind.as_deref(), q.status.as_deref(), q.before, limit)?;
     Ok(Json(docs.iter().map(DocumentDto::from).collect()))
 }
 
-/// The wire name of a document status: draft, posted, cancelled.
-pub fn status_code(s: DocStatus) -> &'static str {
-    match s {
-        DocStatus::Draft => "draft",
-        DocStatus::Posted => "posted",
-        DocStatus::Cancelled => "cancelled",
-    }
-}
-
-/// Up to `limit` documents with an id below `before`, newest first, of the given kind and
-/// status codes (any when `None`).
-pub fn documents_page(
-    tx: &ReadTx,
-    company: CompanyId,
-    kind: Option<&str>,
-    status: Option<&str>,
-    before: Option<u64>,
-    limit: usize,
-) -> Result<Vec<Document>> {
-    let c = company.0;
-    let hi = before.map(|b| b.saturating_sub(1)).unwrap_or(u64::MAX);
-    let mut out = Vec::new();
-    tx.range(DOCUMENTS, (c, 0), (c, hi), true, usize::MAX, |_, d| {
-        if kind.is_none_or(|k| k == d.kind.code()) && status.is_none_or(|s| s == status_code(d.status)) {
-            out.push(d);
-        }
-        Ok(out.len() < limit)
-    })?;
-    Ok(out)
-}
-
-/// Posts (or, with `cancel`, cancels) a document. Shared with the document pages.
-pub async fn transition(app: &App, actor: Actor, id: DocumentId, cancel: bool) -> Result<Document> {
+/// Posts (or, with `cancel`, cancels) a document.
+async fn transition(app: &App, actor: Actor, id: DocumentId, cancel: bool) -> Result<Document> {
     let now = app.now();
     let doc =
         app.db.write(move |tx| if cancel { inventory::cancel(tx, &actor, now, id) } else { inventory::post(tx, &actor, now, id) }).await?;
@@ -404,16 +335,9 @@ pub struct StockReport {
 #[utoipa::path(get, path = "/api/v1/stock", tag = "stock", security(("bearer" = [])), params(StockQuery), responses((status = 200, body = StockReport)))]
 pub async fn stock(State(app): State<App>, a: Auth, Query(q): Query<StockQuery>) -> Result<Json<StockReport>> {
     require_stock_read(&a.actor)?;
-    let c = a.actor.company.0;
-    let tx = app.db.read()?;
-    tx.get(WAREHOUSES, (c, q.warehouse))?.ok_or(Error::NotFound)?;
     let limit = q.limit.unwrap_or(500).clamp(1, 100_000);
-    let category = match q.category {
-        Some(k) => Some(tx.get(crate::catalog::store::CATEGORIES, (c, k))?.map(|_| crate::ids::CategoryId(k)).ok_or(Error::NotFound)?),
-        None => None,
-    };
-    let filter = inventory::report::OnHandFilter { category, low: q.low == Some(true) };
-    let r = inventory::report::on_hand(&tx, a.actor.company, WarehouseId(q.warehouse), q.after, filter, limit)?;
+    let (_, r) =
+        inventory::report::on_hand_of(&app.db.read()?, a.actor.company, q.warehouse, q.category, q.low == Some(true), q.after, limit)?;
     let rows = r
         .rows
         .into_iter()
@@ -507,94 +431,6 @@ pub async fn stock_card(State(app): State<App>, a: Auth, Path(id): Path<u64>) ->
         })
         .collect();
     Ok(Json(StockCard { product: id, warehouses, moves }))
-}
-
-/// A product's stock card: balances by warehouse and the newest `limit` movements.
-pub struct Card {
-    pub balances: Vec<(Warehouse, Balance)>,
-    pub moves: Vec<CardMove>,
-}
-
-pub struct CardMove {
-    pub id: u64,
-    pub date: Ts,
-    pub warehouse: WarehouseId,
-    pub kind: MoveKind,
-    pub doc: DocumentId,
-    /// The document's number ("ПР-000012").
-    pub number: String,
-    pub qty: Decimal,
-    pub value: Decimal,
-    pub qty_after: Decimal,
-    pub value_after: Decimal,
-    /// For outbound movements: the receipts' layers consumed, oldest first.
-    pub layers: Vec<CardLayer>,
-}
-
-/// `qty` units taken from the layer a document's receipt created, costing `amount` in all.
-pub struct CardLayer {
-    pub doc: DocumentId,
-    pub number: String,
-    pub qty: Decimal,
-    pub amount: Decimal,
-}
-
-pub fn card(tx: &ReadTx, company: CompanyId, product: ProductId, limit: usize) -> Result<Card> {
-    let (c, id) = (company.0, product.0);
-    tx.get(PRODUCTS, (c, id))?.ok_or(Error::NotFound)?;
-    let mut balances = Vec::new();
-    let mut moves = Vec::new();
-    let mut doc_numbers: BTreeMap<u64, String> = BTreeMap::new();
-    let mut layer_docs: BTreeMap<u64, u64> = BTreeMap::new();
-    for (_, w) in tx.list(WAREHOUSES, (c, 0), (c, u64::MAX), usize::MAX)? {
-        if let Some(b) = tx.get(BALANCES, (c, w.id.0, id))? {
-            balances.push((w.clone(), b));
-        }
-        tx.range(
-            MOVES,
-            (c, w.id.0, id, 0, 0, 0),
-            (c, w.id.0, id, u64::MAX, u64::MAX, u64::MAX),
-            false,
-            usize::MAX,
-            |(_, wh, _, date, _, _), m| {
-                layer_docs.insert(m.id, m.doc.0);
-                moves.push((wh, date, m));
-                Ok(true)
-            },
-        )?;
-    }
-    let mut number = |doc: u64| -> Result<String> {
-        if let Some(n) = doc_numbers.get(&doc) {
-            return Ok(n.clone());
-        }
-        let n = tx.get(DOCUMENTS, (c, doc))?.map(|d| d.number).unwrap_or_default();
-        doc_numbers.insert(doc, n.clone());
-        Ok(n)
-    };
-    // Newest first across warehouses: by date, then by id (ids come from one counter).
-    moves.sort_by_key(|(_, date, m)| (*date, m.id));
-    let mut out = Vec::new();
-    for (wh, date, m) in moves.iter().rev().take(limit) {
-        let mut layers = Vec::new();
-        for e in m.effects.iter().filter(|e| e.dq < Decimal::ZERO && e.layer != m.id) {
-            let doc = layer_docs.get(&e.layer).copied().unwrap_or(0);
-            layers.push(CardLayer { doc: DocumentId(doc), number: number(doc)?, qty: -e.dq, amount: -e.da });
-        }
-        out.push(CardMove {
-            id: m.id,
-            date: Ts(*date as i64),
-            warehouse: WarehouseId(*wh),
-            kind: m.kind,
-            doc: m.doc,
-            number: number(m.doc.0)?,
-            qty: m.qty,
-            value: m.value,
-            qty_after: m.qty_after,
-            value_after: m.value_after,
-            layers,
-        });
-    }
-    Ok(Card { balances, moves: out })
 }
 
 /// This file's routes for a signed-in caller; each handler's `#[utoipa::path]` is its

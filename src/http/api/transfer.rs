@@ -8,20 +8,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::Limits;
-use super::catalog::{ListFilter, list_page, require_catalog_read};
 use super::limited;
 use crate::app::App;
-use crate::auth::actor::Actor;
-use crate::catalog::model::Kind;
-use crate::catalog::store::{BRANDS, CATEGORIES};
-use crate::error::{Error, Result};
+use crate::catalog::query::{can_see_costs, require_read as require_catalog_read};
+use crate::error::Result;
 use crate::http::extract::{Auth, Json, Path, Query};
 use crate::http::problem::Problem;
 use crate::i18n::Lang;
-use crate::ids::{BrandId, CategoryId, CompanyId, ImportId};
-use crate::storage::ReadTx;
+use crate::ids::{BrandId, CategoryId, ImportId};
 use crate::tenancy::perms::Perm;
-use crate::transfer::{self, export, model::Import, model::ImportRow, store};
+use crate::transfer::{self, export, model::Import, model::ImportRow};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -128,20 +124,13 @@ pub async fn upload(State(app): State<App>, a: Auth, Query(q): Query<UploadQuery
     a.actor.require_feature("catalog")?;
     a.actor.require_writable()?;
     let (parts, body) = req.into_parts();
-    let body = crate::http::extract::read_body(&parts.headers, body, app.config.import_limit_kb * 1024).await?;
-    let import = start(&app, a.actor, q.file_name.unwrap_or_default(), body.to_vec()).await?;
-    Ok((StatusCode::CREATED, Json(ImportDto::from(&import))))
-}
-
-/// The upload shared with the import page.
-pub async fn start(app: &App, actor: Actor, file_name: String, bytes: Vec<u8>) -> Result<Import> {
-    if bytes.len() > app.config.import_limit_kb * 1024 {
-        return Err(Error::PayloadTooLarge);
-    }
+    let bytes = crate::http::extract::read_body(&parts.headers, body, app.config.import_limit_kb * 1024).await?.to_vec();
+    // The file is read off the runtime, within the spreadsheet slots; only its preview is written.
     let limits = transfer::read::Limits { unpacked_bytes: app.config.import_unpacked_mb << 20, ..transfer::read::LIMITS };
     let sheet = app.heavy(crate::app::Heavy::Sheet, move || transfer::read_file(&bytes, &limits)).await?;
-    let now = app.now();
-    app.db.write(move |tx| transfer::preview(tx, &actor, now, &file_name, &sheet)).await
+    let (now, actor, file_name) = (app.now(), a.actor, q.file_name.unwrap_or_default());
+    let import = app.db.write(move |tx| transfer::preview(tx, &actor, now, &file_name, &sheet)).await?;
+    Ok((StatusCode::CREATED, Json(ImportDto::from(&import))))
 }
 
 fn require_import(a: &Auth) -> Result<()> {
@@ -152,7 +141,7 @@ fn require_import(a: &Auth) -> Result<()> {
     responses((status = 200, body = Vec<ImportDto>)))]
 pub async fn list(State(app): State<App>, a: Auth) -> Result<Json<Vec<ImportDto>>> {
     require_import(&a)?;
-    let imports = store::list(&app.db.read()?, a.actor.company, 50)?;
+    let imports = transfer::imports(&app.db.read()?, a.actor.company, 50)?;
     Ok(Json(imports.iter().map(ImportDto::from).collect()))
 }
 
@@ -160,7 +149,7 @@ pub async fn list(State(app): State<App>, a: Auth) -> Result<Json<Vec<ImportDto>
     responses((status = 200, body = ImportDto), (status = 404, body = Problem)))]
 pub async fn get(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<ImportDto>> {
     require_import(&a)?;
-    let import = store::import(&app.db.read()?, a.actor.company, ImportId(id))?.ok_or(Error::NotFound)?;
+    let import = transfer::import(&app.db.read()?, a.actor.company, ImportId(id))?;
     Ok(Json(ImportDto::from(&import)))
 }
 
@@ -184,9 +173,9 @@ pub struct RowsPage {
 pub async fn rows(State(app): State<App>, a: Auth, Path(id): Path<u64>, Query(q): Query<RowsQuery>) -> Result<Json<RowsPage>> {
     require_import(&a)?;
     let tx = app.db.read()?;
-    let import = store::import(&tx, a.actor.company, ImportId(id))?.ok_or(Error::NotFound)?;
+    let import = transfer::import(&tx, a.actor.company, ImportId(id))?;
     let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
-    let rows = store::rows(&tx, a.actor.company, import.id, q.from.unwrap_or(0), limit, q.errors_only.unwrap_or(false))?;
+    let rows = transfer::rows(&tx, a.actor.company, import.id, q.from.unwrap_or(0), limit, q.errors_only.unwrap_or(false))?;
     Ok(Json(RowsPage { items: rows.iter().map(|r| row_dto(&import, r, a.actor.lang)).collect() }))
 }
 
@@ -209,15 +198,10 @@ pub async fn confirm(
     Path(id): Path<u64>,
     Json(i): Json<ConfirmInput>,
 ) -> Result<(StatusCode, Json<ImportDto>)> {
-    let import = confirm_import(&app, a.actor, ImportId(id), i.skip_invalid).await?;
-    Ok((StatusCode::ACCEPTED, Json(ImportDto::from(&import))))
-}
-
-pub async fn confirm_import(app: &App, actor: Actor, id: ImportId, skip_invalid: bool) -> Result<Import> {
-    let now = app.now();
-    let import = app.db.write(move |tx| transfer::confirm(tx, &actor, now, id, skip_invalid)).await?;
+    let (now, skip_invalid) = (app.now(), i.skip_invalid);
+    let import = app.db.write(move |tx| transfer::confirm(tx, &a.actor, now, ImportId(id), skip_invalid)).await?;
     app.wake.notify_waiters();
-    Ok(import)
+    Ok((StatusCode::ACCEPTED, Json(ImportDto::from(&import))))
 }
 
 /// Discards an import that was not confirmed.
@@ -240,43 +224,30 @@ pub struct ExportQuery {
     pub archived: Option<bool>,
 }
 
-/// The file of an export: the products passing the list's filters, with the columns the
-/// importer reads (so the file imports back unchanged).
-/// `costs`: whether the caller may see purchase prices (`catalog::can_see_costs`).
-pub fn export_file(tx: &ReadTx, company: CompanyId, q: &ExportQuery, lang: Lang, costs: bool) -> Result<Response> {
-    let kind = match q.kind.as_deref().filter(|k| !k.is_empty()) {
-        Some(k) => Some(
-            Kind::parse(k).ok_or_else(|| Error::field("kind", "kind", "Тип: goods, service, bundle", "Kind: goods, service, bundle"))?,
-        ),
-        None => None,
-    };
-    let filter =
-        ListFilter { category: q.category.map(CategoryId), brand: q.brand.map(BrandId), kind, archived: q.archived.unwrap_or(false) };
-    let (products, _) = list_page(tx, company, &filter, None, usize::MAX)?;
-    let c = company.0;
-    let names = export::Names {
-        categories: crate::catalog::category_paths(
-            tx.list(CATEGORIES, (c, 0), (c, u64::MAX), usize::MAX)?.into_iter().map(|(_, cat)| cat).collect(),
-        ),
-        brands: tx.list(BRANDS, (c, 0), (c, u64::MAX), usize::MAX)?.into_iter().map(|(_, b)| (b.id, b.name)).collect(),
-    };
-    let (bytes, mime, ext) = match q.format.as_deref().unwrap_or("csv") {
-        "csv" => (export::csv(&products, &names, lang, costs)?, "text/csv; charset=utf-8", "csv"),
-        "xlsx" => {
-            (export::xlsx(&products, &names, lang, costs)?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
+impl From<&ExportQuery> for export::ExportAsk {
+    fn from(q: &ExportQuery) -> export::ExportAsk {
+        export::ExportAsk {
+            format: q.format.clone().unwrap_or_else(|| "csv".into()),
+            category: q.category.map(CategoryId),
+            brand: q.brand.map(BrandId),
+            kind: q.kind.clone().unwrap_or_default(),
+            archived: q.archived.unwrap_or(false),
         }
-        _ => return Err(Error::field("format", "format", "Формат: csv или xlsx", "Format: csv or xlsx")),
-    };
-    let disposition = format!("attachment; filename=\"products.{ext}\"");
-    Ok(([(header::CONTENT_TYPE, mime.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+    }
+}
+
+/// An export file as a download.
+fn download(f: export::ExportFile) -> Response {
+    let disposition = format!("attachment; filename=\"products.{}\"", f.ext);
+    ([(header::CONTENT_TYPE, f.mime.to_string()), (header::CONTENT_DISPOSITION, disposition)], f.bytes).into_response()
 }
 
 #[utoipa::path(get, path = "/api/v1/products/export", tag = "catalog", security(("bearer" = [])), params(ExportQuery),
     responses((status = 200, description = "the CSV (UTF-8 with BOM, `;`) or XLSX file"), (status = 422, body = Problem)))]
 pub async fn export(State(app): State<App>, a: Auth, Query(q): Query<ExportQuery>) -> Result<Response> {
     require_catalog_read(&a.actor)?;
-    let tx = app.db.read()?;
-    export_file(&tx, a.actor.company, &q, a.actor.lang, crate::http::api::catalog::can_see_costs(&a.actor))
+    let file = export::file(&app.db.read()?, a.actor.company, &export::ExportAsk::from(&q), a.actor.lang, can_see_costs(&a.actor))?;
+    Ok(download(file))
 }
 
 /// This file's routes for a signed-in caller; each handler's `#[utoipa::path]` is its

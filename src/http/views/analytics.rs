@@ -3,20 +3,25 @@
 //! payment split, per cashier) that scale to a phone's width — no chart library, no JS.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
+use axum::routing::get;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
-use super::stock::{money, qty};
+use super::fmt::{amount, quantity};
 use super::{Choice, Fields, Shell, Ui, render};
 use crate::analytics::{self, Report};
 use crate::app::App;
 use crate::error::{Error, Result};
-use crate::http::api::pos::{cash_boxes, user_names};
 use crate::i18n::Lang;
 use crate::ids::{BranchId, CashBoxId, UserId};
+
+pub fn routes() -> Router<App> {
+    Router::new().route("/analytics", get(page))
+}
 
 const W: f64 = 640.0;
 const H: f64 = 240.0;
@@ -139,12 +144,12 @@ fn method_label(lang: Lang, code: &str) -> String {
 }
 
 /// Horizontal bars scaled to the largest value (negative values draw as empty bars).
-fn shares(rows: &[(String, Decimal)]) -> Vec<Share> {
+fn shares(lang: Lang, rows: &[(String, Decimal)]) -> Vec<Share> {
     let max = rows.iter().map(|(_, v)| f(*v)).fold(0.0, f64::max);
     rows.iter()
         .map(|(label, v)| {
             let pct = if max > 0.0 { (f(*v) / max * 100.0).clamp(0.0, 100.0) } else { 0.0 };
-            Share { label: label.clone(), value: money(*v), percent: num(pct) }
+            Share { label: label.clone(), value: amount(lang, *v), percent: num(pct) }
         })
         .collect()
 }
@@ -153,9 +158,9 @@ fn product_lines(rows: &[analytics::ProductRow], lang: Lang) -> Vec<ProductLine>
     rows.iter()
         .map(|p| ProductLine {
             name: if p.product.is_none() { lang.t("analytics.custom_items").to_string() } else { p.name.clone() },
-            qty: qty(p.qty),
-            revenue: money(p.revenue),
-            margin: money(p.margin),
+            qty: quantity(lang, p.qty),
+            revenue: amount(lang, p.revenue),
+            margin: amount(lang, p.margin),
         })
         .collect()
 }
@@ -169,7 +174,7 @@ struct Chart {
 }
 
 /// Revenue bars and a gross-profit polyline over the days of the period.
-fn day_chart(r: &Report) -> Chart {
+fn day_chart(lang: Lang, r: &Report) -> Chart {
     let n = r.days.len().max(1) as f64;
     let hi = r.days.iter().map(|d| f(d.revenue).max(f(d.margin))).fold(0.0, f64::max);
     let lo = r.days.iter().map(|d| f(d.revenue).min(f(d.margin))).fold(0.0, f64::min);
@@ -192,7 +197,7 @@ fn day_chart(r: &Report) -> Chart {
             y: num(y0),
             w: num(bar_w),
             h: num((y1 - y0).max(0.0)),
-            title: format!("{}: {} / {}", d.day, money(d.revenue), money(d.margin)),
+            title: format!("{}: {} / {}", d.day, amount(lang, d.revenue), amount(lang, d.margin)),
         });
         points.push(format!("{},{}", num(x + bar_w / 2.0), num(y_of(f(d.margin)))));
         if i % label_every == 0 {
@@ -228,7 +233,7 @@ pub async fn page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> 
         Err(Error::Validation(list)) => (None, Some(list.iter().map(|e| e.message(lang)).collect::<Vec<_>>().join("; "))),
         Err(e) => return Err(e),
     };
-    let tz = crate::tenancy::store::company(&tx, ui.actor().company)?.map(|c| c.timezone).unwrap_or_default();
+    let tz = crate::tenancy::timezone(&tx, ui.actor().company)?;
     let today: jiff::civil::Date = now.date_local(&tz).parse().map_err(|e| Error::Internal(format!("today: {e}")))?;
     let back = |days: i64| today.checked_sub(jiff::Span::new().days(days)).map(|d| d.to_string()).unwrap_or_default();
     let quick = vec![
@@ -237,22 +242,20 @@ pub async fn page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> 
         (format!("from={}&to={today}", today.first_of_month()), "analytics.this_month"),
     ];
     let chosen = |name: &str, v: u64| fields.id(name) == Some(v);
-    let branches = crate::tenancy::store::branches(&tx, ui.actor().company)?
+    let choices = analytics::choices(&tx, ui.actor())?;
+    let branches = choices
+        .branches
         .into_iter()
-        .filter(|b| match ui.actor().branch {
-            crate::auth::actor::BranchScope::Company => true,
-            crate::auth::actor::BranchScope::Branch(x) => x == b.id,
-        })
         .map(|b| Choice { value: b.id.0.to_string(), selected: chosen("branch", b.id.0), label: b.name })
         .collect();
-    let boxes = cash_boxes(&tx, ui.actor())?
+    let boxes = choices
+        .cash_boxes
         .into_iter()
-        .filter(|b| !b.expense_only)
         .map(|b| Choice { value: b.id.0.to_string(), selected: chosen("cash_box", b.id.0), label: b.name })
         .collect();
-    let names = user_names(&tx, ui.actor())?;
+    let names = choices.cashiers;
     let cashiers =
-        names.iter().map(|(id, n)| Choice { value: id.to_string(), selected: chosen("cashier", *id), label: n.clone() }).collect();
+        names.iter().map(|(id, n)| Choice { value: id.0.to_string(), selected: chosen("cashier", id.0), label: n.clone() }).collect();
     let shell = Shell::load(&app, &ui)?;
     let (from, to) = match &report {
         Some(r) => (r.from.clone(), r.to.clone()),
@@ -287,20 +290,20 @@ pub async fn page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> 
         let s = &r.summary;
         page.has_data = s.sales > 0 || s.returns > 0;
         page.figures = vec![
-            Figure { key: "analytics.revenue", value: money(s.revenue), id: "fig-revenue" },
+            Figure { key: "analytics.revenue", value: amount(lang, s.revenue), id: "fig-revenue" },
             Figure { key: "analytics.sales", value: s.sales.to_string(), id: "fig-sales" },
-            Figure { key: "analytics.average_check", value: money(s.average_check), id: "fig-average" },
-            Figure { key: "analytics.cogs", value: money(s.cogs), id: "fig-cogs" },
-            Figure { key: "analytics.margin", value: money(s.margin), id: "fig-margin" },
+            Figure { key: "analytics.average_check", value: amount(lang, s.average_check), id: "fig-average" },
+            Figure { key: "analytics.cogs", value: amount(lang, s.cogs), id: "fig-cogs" },
+            Figure { key: "analytics.margin", value: amount(lang, s.margin), id: "fig-margin" },
             Figure {
                 key: "analytics.margin_percent",
                 value: s.margin_percent.map(|p| format!("{p} %")).unwrap_or_else(|| "—".into()),
                 id: "fig-margin-percent",
             },
-            Figure { key: "analytics.discounts", value: money(s.discounts), id: "fig-discounts" },
-            Figure { key: "analytics.returned", value: format!("{} ({})", money(s.returned), s.returns), id: "fig-returned" },
+            Figure { key: "analytics.discounts", value: amount(lang, s.discounts), id: "fig-discounts" },
+            Figure { key: "analytics.returned", value: format!("{} ({})", amount(lang, s.returned), s.returns), id: "fig-returned" },
         ];
-        let chart = day_chart(r);
+        let chart = day_chart(lang, r);
         page.bars = chart.bars;
         page.line = chart.line;
         page.ticks = chart.ticks;
@@ -311,12 +314,12 @@ pub async fn page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> 
             .iter()
             .map(|m| MethodLine {
                 label: method_label(lang, &m.method),
-                paid: money(m.paid),
-                refunded: money(m.refunded),
-                net: money(m.net),
+                paid: amount(lang, m.paid),
+                refunded: amount(lang, m.refunded),
+                net: amount(lang, m.net),
             })
             .collect();
-        page.method_bars = shares(&r.methods.iter().map(|m| (method_label(lang, &m.method), m.net)).collect::<Vec<_>>());
+        page.method_bars = shares(lang, &r.methods.iter().map(|m| (method_label(lang, &m.method), m.net)).collect::<Vec<_>>());
         page.top_revenue = product_lines(&r.top_by_revenue, lang);
         page.top_margin = product_lines(&r.top_by_margin, lang);
         page.cashier_lines = r
@@ -325,12 +328,12 @@ pub async fn page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> 
             .map(|c| CashierLine {
                 name: c.name.clone(),
                 sales: c.summary.sales,
-                revenue: money(c.summary.revenue),
-                average: money(c.summary.average_check),
-                margin: money(c.summary.margin),
+                revenue: amount(lang, c.summary.revenue),
+                average: amount(lang, c.summary.average_check),
+                margin: amount(lang, c.summary.margin),
             })
             .collect();
-        page.cashier_bars = shares(&r.cashiers.iter().map(|c| (c.name.clone(), c.summary.revenue)).collect::<Vec<_>>());
+        page.cashier_bars = shares(lang, &r.cashiers.iter().map(|c| (c.name.clone(), c.summary.revenue)).collect::<Vec<_>>());
         page.gaps = r
             .discrepancies
             .iter()
@@ -339,9 +342,9 @@ pub async fn page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> 
                 number: d.number.clone(),
                 cashier: d.cashier_name.clone(),
                 closed: d.closed.format_local(&tz),
-                expected: money(d.expected),
-                counted: money(d.counted),
-                difference: money(d.difference),
+                expected: amount(lang, d.expected),
+                counted: amount(lang, d.counted),
+                difference: amount(lang, d.difference),
                 shortage: d.difference < Decimal::ZERO,
             })
             .collect();

@@ -5,7 +5,7 @@
 use axum::http::Uri;
 use rust_decimal::Decimal;
 
-use super::stock::qty;
+use super::fmt::qty;
 use super::{Errors, Fields, Shell, Ui, flash_text};
 use crate::error::{Error, Result};
 use crate::i18n::Lang;

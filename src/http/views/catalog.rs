@@ -1,52 +1,37 @@
 //! Categories (a tree: create under a parent, rename, move) and brands (create, rename), with
 //! how many products each holds.
 
-use std::collections::HashMap;
-
 use askama::Template;
+use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
+use axum::routing::get;
 
-use super::stock::{flash, refused, require_module};
+use super::form::{refused, stock_flash as flash};
 use super::{Choice, Errors, Fields, Shell, Ui, render, see_other};
 use crate::app::App;
 use crate::catalog;
-use crate::catalog::model::{Brand, Category};
-use crate::catalog::store::{BRANDS, CATEGORIES, PRODUCTS};
-use crate::error::{Error, Result};
-use crate::http::api::catalog::require_catalog_read;
+use crate::catalog::query::{self, require_module};
+use crate::error::Result;
 use crate::http::extract::Path;
 use crate::i18n::Lang;
 use crate::ids::{BrandId, CategoryId, CompanyId};
-use crate::storage::ReadTx;
+use crate::storage::Read;
 use crate::tenancy::perms::Perm;
 
-/// The category tree in display order (each parent before its children, siblings by name)
-/// with each category's depth.
-pub fn category_tree(tx: &ReadTx, company: CompanyId) -> Result<Vec<(Category, usize)>> {
-    let c = company.0;
-    let mut all: Vec<Category> = tx.list(CATEGORIES, (c, 0), (c, u64::MAX), usize::MAX)?.into_iter().map(|(_, x)| x).collect();
-    all.sort_by_key(|x| x.name.to_lowercase());
-    let mut out = Vec::with_capacity(all.len());
-    // Depth-first from the roots; a category whose parent is missing counts as a root.
-    let known: Vec<CategoryId> = all.iter().map(|x| x.id).collect();
-    let mut stack: Vec<(Category, usize)> =
-        all.iter().filter(|x| x.parent.is_none_or(|p| !known.contains(&p))).rev().map(|x| (x.clone(), 0)).collect();
-    while let Some((cat, depth)) = stack.pop() {
-        if out.len() > all.len() {
-            break;
-        }
-        stack.extend(all.iter().filter(|x| x.parent == Some(cat.id)).rev().map(|x| (x.clone(), depth + 1)));
-        out.push((cat, depth));
-    }
-    Ok(out)
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/categories", get(categories_page).post(create_category))
+        .route("/categories/{id}", get(category_page).post(save_category))
+        .route("/brands", get(brands_page).post(create_brand))
+        .route("/brands/{id}", get(brand_page).post(save_brand))
 }
 
 /// Category choices for a select, indented by depth, with a first "none" choice.
-pub fn category_choices(tx: &ReadTx, company: CompanyId, none: &str, chosen: Option<CategoryId>) -> Result<Vec<Choice>> {
+pub fn category_choices(tx: &impl Read, company: CompanyId, none: &str, chosen: Option<CategoryId>) -> Result<Vec<Choice>> {
     let mut out = vec![Choice { value: String::new(), label: none.to_string(), selected: chosen.is_none() }];
-    for (cat, depth) in category_tree(tx, company)? {
+    for (cat, depth) in query::category_tree(tx, company)? {
         out.push(Choice {
             value: cat.id.0.to_string(),
             label: format!("{}{}", "— ".repeat(depth), cat.name),
@@ -56,30 +41,8 @@ pub fn category_choices(tx: &ReadTx, company: CompanyId, none: &str, chosen: Opt
     Ok(out)
 }
 
-pub fn brands(tx: &ReadTx, company: CompanyId) -> Result<Vec<Brand>> {
-    let c = company.0;
-    let mut list: Vec<Brand> = tx.list(BRANDS, (c, 0), (c, u64::MAX), usize::MAX)?.into_iter().map(|(_, b)| b).collect();
-    list.sort_by_key(|b| b.name.to_lowercase());
-    Ok(list)
-}
-
-/// Products per category and per brand (archived ones included).
-fn counts(tx: &ReadTx, company: CompanyId) -> Result<(HashMap<u64, usize>, HashMap<u64, usize>)> {
-    let (mut by_category, mut by_brand) = (HashMap::new(), HashMap::new());
-    tx.range(PRODUCTS, (company.0, 0), (company.0, u64::MAX), false, usize::MAX, |_, p| {
-        if let Some(c) = p.category {
-            *by_category.entry(c.0).or_insert(0) += 1;
-        }
-        if let Some(b) = p.brand {
-            *by_brand.entry(b.0).or_insert(0) += 1;
-        }
-        Ok(true)
-    })?;
-    Ok((by_category, by_brand))
-}
-
 fn require_read(ui: &Ui) -> Result<()> {
-    require_catalog_read(ui.actor())?;
+    query::require_read(ui.actor())?;
     require_module(ui.actor())
 }
 
@@ -112,10 +75,10 @@ fn categories_page_for(app: &App, ui: &Ui, uri: &Uri, name: String, parent: Opti
     flash(&mut shell, ui.lang, uri);
     let company = ui.actor().company;
     let tx = app.db.read()?;
-    let (by_category, _) = counts(&tx, company)?;
-    let rows = category_tree(&tx, company)?
+    let (by_category, _) = query::product_counts(&tx, company)?;
+    let rows = query::category_tree(&tx, company)?
         .into_iter()
-        .map(|(c, depth)| CategoryRow { id: c.id.0, products: by_category.get(&c.id.0).copied().unwrap_or(0), name: c.name, depth })
+        .map(|(c, depth)| CategoryRow { id: c.id.0, products: by_category.get(&c.id).copied().unwrap_or(0), name: c.name, depth })
         .collect();
     let parents = category_choices(&tx, company, ui.lang.t("categories.top_level"), parent)?;
     Ok(CategoriesPage { lang: ui.lang, shell, rows, can_edit: ui.actor().can(Perm::BRAND_CATEGORY), name, parents, errs })
@@ -161,7 +124,7 @@ fn category_page_for(app: &App, ui: &Ui, id: u64, name: String, parent: Option<C
 
 pub async fn category_page(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
     ui.actor().require(Perm::BRAND_CATEGORY)?;
-    let cat = app.db.read()?.get(CATEGORIES, (ui.actor().company.0, id))?.ok_or(Error::NotFound)?;
+    let cat = query::category(&app.db.read()?, ui.actor().company, CategoryId(id))?;
     render(StatusCode::OK, &category_page_for(&app, &ui, id, cat.name, cat.parent, Errors::default())?)
 }
 
@@ -202,10 +165,10 @@ fn brands_page_for(app: &App, ui: &Ui, uri: &Uri, name: String, errs: Errors) ->
     flash(&mut shell, ui.lang, uri);
     let company = ui.actor().company;
     let tx = app.db.read()?;
-    let (_, by_brand) = counts(&tx, company)?;
-    let rows = brands(&tx, company)?
+    let (_, by_brand) = query::product_counts(&tx, company)?;
+    let rows = query::brands_by_name(&tx, company)?
         .into_iter()
-        .map(|b| BrandRow { id: b.id.0, products: by_brand.get(&b.id.0).copied().unwrap_or(0), name: b.name })
+        .map(|b| BrandRow { id: b.id.0, products: by_brand.get(&b.id).copied().unwrap_or(0), name: b.name })
         .collect();
     Ok(BrandsPage { lang: ui.lang, shell, rows, can_edit: ui.actor().can(Perm::BRAND_CATEGORY), name, errs })
 }
@@ -239,7 +202,7 @@ struct BrandPage {
 pub async fn brand_page(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
     ui.actor().require(Perm::BRAND_CATEGORY)?;
     require_module(ui.actor())?;
-    let b = app.db.read()?.get(BRANDS, (ui.actor().company.0, id))?.ok_or(Error::NotFound)?;
+    let b = query::brand(&app.db.read()?, ui.actor().company, BrandId(id))?;
     render(StatusCode::OK, &BrandPage { lang: ui.lang, shell: Shell::load(&app, &ui)?, id, name: b.name, errs: Errors::default() })
 }
 

@@ -10,28 +10,41 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
+use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
+use axum::routing::{get, post};
 use rust_decimal::Decimal;
 
-use super::stock::{flash, merged, money, qty, refused, require_module, unit_label, warehouses};
+use super::fmt::{amount, money, qty, quantity, signed_quantity, unit_label};
+use super::form::{merged, refused, stock_flash as flash};
 use super::{Choice, Errors, Fields, Shell, Ui, render, see_other};
 use crate::app::App;
 use crate::auth::actor::BranchScope;
-use crate::catalog::store::PRODUCTS;
+use crate::catalog::query::{find_product, require_module};
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Result};
-use crate::http::api::stock::{documents_page, require_stock_read, save_draft, status_code, transition};
 use crate::http::extract::Path;
 use crate::i18n::Lang;
 use crate::ids::{DocumentId, ProductId, WarehouseId};
 use crate::inventory::model::{DocKind, DocStatus, Document, Warehouse};
-use crate::inventory::store::{BALANCES, DOCUMENTS};
+use crate::inventory::query::{self, documents_page, require_read as require_stock_read, status_code};
 use crate::inventory::{self, DocDraft, LineDraft};
 use crate::money::round_money;
 use crate::tenancy::perms::Perm;
 use crate::tenancy::store as tenancy_store;
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/documents", get(list_page).post(create))
+        .route("/documents/new", get(new_page))
+        .route("/documents/{id}", get(view_page))
+        .route("/documents/{id}/edit", get(edit_page).post(save))
+        .route("/documents/{id}/post", post(post_page))
+        .route("/documents/{id}/cancel", post(cancel))
+        .route("/documents/{id}/delete", post(delete))
+}
 
 /// Documents per page of the list.
 const PAGE: usize = 50;
@@ -55,7 +68,7 @@ fn status_label(lang: Lang, status: DocStatus) -> &'static str {
 }
 
 fn timezone(app: &App, ui: &Ui) -> Result<String> {
-    Ok(tenancy_store::company(&app.db.read()?, ui.actor().company)?.map(|c| c.timezone).unwrap_or_default())
+    crate::tenancy::timezone(&app.db.read()?, ui.actor().company)
 }
 
 // ---- the list ----
@@ -93,8 +106,9 @@ pub async fn list_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Respo
     let f = Fields::parse(uri.query().unwrap_or("").as_bytes());
     let kind = DocKind::parse(&f.get("kind")).map(|k| k.code());
     let status = [DocStatus::Draft, DocStatus::Posted, DocStatus::Cancelled].into_iter().map(status_code).find(|s| *s == f.get("status"));
-    let names: BTreeMap<u64, String> = warehouses(&app, ui.actor())?.into_iter().map(|w| (w.id.0, w.name)).collect();
-    let docs = documents_page(&app.db.read()?, ui.actor().company, kind, status, f.id("before"), PAGE)?;
+    let tx = app.db.read()?;
+    let names: BTreeMap<u64, String> = query::warehouses(&tx, ui.actor().company)?.into_iter().map(|w| (w.id.0, w.name)).collect();
+    let docs = documents_page(&tx, ui.actor().company, kind, status, f.id("before"), PAGE)?;
     let older = (docs.len() == PAGE).then(|| docs.last().map(|d| d.id.0)).flatten().map(|before| {
         let mut pairs = vec![("before", before.to_string())];
         pairs.extend(kind.map(|k| ("kind", k.to_string())));
@@ -114,7 +128,7 @@ pub async fn list_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Respo
                 None => name(d.warehouse),
             },
             counterparty: [d.supplier.as_str(), d.reason.as_str()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · "),
-            total: if d.kind == DocKind::Receipt { money(d.lines.iter().map(|l| l.amount).sum()) } else { String::new() },
+            total: if d.kind == DocKind::Receipt { amount(lang, d.lines.iter().map(|l| l.amount).sum()) } else { String::new() },
             status: status_code(d.status),
             status_label: status_label(lang, d.status),
         })
@@ -197,10 +211,9 @@ fn doc_input(f: &Fields, kind: DocKind) -> DocInput {
 
 fn input_of(app: &App, ui: &Ui, d: &Document, tz: &str) -> Result<DocInput> {
     let tx = app.db.read()?;
-    let c = ui.actor().company.0;
     let mut lines = Vec::with_capacity(d.lines.len());
     for l in &d.lines {
-        let name = tx.get(PRODUCTS, (c, l.product.0))?.map(|p| p.name).unwrap_or_default();
+        let name = find_product(&tx, ui.actor().company, l.product)?.map(|p| p.name).unwrap_or_default();
         // A receipt line shows its unit cost when that gives back the stored total exactly,
         // else the total itself.
         let unit = if l.qty.is_zero() { Decimal::ZERO } else { round_money(l.amount / l.qty) };
@@ -315,12 +328,11 @@ fn editor(
     require_edit(ui)?;
     let lang = ui.lang;
     let tx = app.db.read()?;
-    let c = ui.actor().company.0;
-    let all = warehouses(app, ui.actor())?;
+    let all = query::warehouses(&tx, ui.actor().company)?;
     let mut rows = Vec::with_capacity(input.lines.len() + 1);
     for (index, l) in input.lines.iter().enumerate() {
         let product = match l.product {
-            Some(p) => tx.get(PRODUCTS, (c, p))?,
+            Some(p) => find_product(&tx, ui.actor().company, ProductId(p))?,
             None => None,
         };
         let err = |field: &str| line_errs.get(&(index, field.to_string())).cloned().unwrap_or_default();
@@ -377,7 +389,7 @@ pub async fn new_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Respon
     require_edit(&ui)?;
     let f = Fields::parse(uri.query().unwrap_or("").as_bytes());
     let kind = DocKind::parse(&f.get("kind")).unwrap_or(DocKind::Receipt);
-    let all = warehouses(&app, ui.actor())?;
+    let all = query::warehouses(&app.db.read()?, ui.actor().company)?;
     let active: Vec<&Warehouse> = all.iter().filter(|w| w.active).collect();
     // A new document starts in the warehouse of the branch the user works in.
     let here = match ui.actor().branch {
@@ -398,7 +410,7 @@ pub async fn new_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Respon
 }
 
 fn load(app: &App, ui: &Ui, id: u64) -> Result<Document> {
-    app.db.read()?.get(DOCUMENTS, (ui.actor().company.0, id))?.ok_or(Error::NotFound)
+    query::document(&app.db.read()?, ui.actor().company, DocumentId(id))
 }
 
 pub async fn edit_page(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
@@ -426,7 +438,14 @@ async fn save_editor(app: App, ui: Ui, id: Option<u64>, f: Fields) -> Result<Res
     let input = doc_input(&f, kind);
     let post = f.get("action") == "post";
     let saved = match to_draft(&input, app.now(), &timezone(&app, &ui)?) {
-        Ok(draft) => save_draft(&app, ui.actor().clone(), id.map(DocumentId), draft, post).await,
+        Ok(draft) => {
+            let (now, actor) = (app.now(), ui.actor().clone());
+            let saved = app.db.write(move |tx| query::save_document(tx, &actor, now, id.map(DocumentId), &draft, post)).await;
+            if saved.is_ok() {
+                app.wake.notify_waiters();
+            }
+            saved
+        }
         Err(e) => Err(e),
     };
     let e = match saved {
@@ -510,33 +529,33 @@ fn view(app: &App, ui: &Ui, uri: &Uri, id: u64, errs: Errors) -> Result<ViewPage
     let d = load(app, ui, id)?;
     let company = ui.actor().company;
     let tx = app.db.read()?;
-    let all = warehouses(app, ui.actor())?;
+    let all = query::warehouses(&tx, company)?;
     let name = |w: WarehouseId| all.iter().find(|x| x.id == w).map(|x| x.name.clone()).unwrap_or_default();
+    let users = tenancy_store::users(&tx, company)?;
     let who = |at: Option<(Ts, crate::ids::UserId)>| -> Result<String> {
         let Some((t, u)) = at else { return Ok(String::new()) };
-        let user = tx.get(tenancy_store::USERS, (company.0, u.0))?.map(|u| u.name).unwrap_or_default();
+        let user = users.iter().find(|x| x.id == u).map(|x| x.name.clone()).unwrap_or_default();
         Ok(format!("{} · {user}", t.format_local(&shell.timezone)))
     };
     let (posted_by, cancelled_by) = (who(d.posted)?, who(d.cancelled)?);
     let mut lines = Vec::with_capacity(d.lines.len());
     for l in &d.lines {
-        let product = tx.get(PRODUCTS, (company.0, l.product.0))?;
+        let product = find_product(&tx, company, l.product)?;
         // A draft count is compared with what is on hand now; a posted one with what was
         // expected when it was posted.
         let expected = match d.status {
-            DocStatus::Draft => tx.get(BALANCES, (company.0, d.warehouse.0, l.product.0))?.map(|b| b.qty).unwrap_or_default(),
+            DocStatus::Draft => query::balance(&tx, company, d.warehouse, l.product)?.qty,
             _ => l.expected,
         };
-        let diff = l.qty - expected;
         lines.push(ViewLine {
             product: l.product.0,
             name: product.as_ref().map(|p| p.name.clone()).unwrap_or_else(|| format!("#{}", l.product.0)),
             unit: product.map(|p| unit_label(lang, p.unit)).unwrap_or(""),
-            qty: qty(l.qty),
-            cost: if l.qty.is_zero() { String::new() } else { money(l.amount / l.qty) },
-            amount: money(l.amount),
-            expected: qty(expected),
-            diff: if diff > Decimal::ZERO { format!("+{}", qty(diff)) } else { qty(diff) },
+            qty: quantity(lang, l.qty),
+            cost: if l.qty.is_zero() { String::new() } else { amount(lang, l.amount / l.qty) },
+            amount: amount(lang, l.amount),
+            expected: quantity(lang, expected),
+            diff: signed_quantity(lang, l.qty - expected),
         });
     }
     let date = d.date.format_local(&shell.timezone);
@@ -555,7 +574,7 @@ fn view(app: &App, ui: &Ui, uri: &Uri, id: u64, errs: Errors) -> Result<ViewPage
         reason: d.reason.clone(),
         note: d.note.clone(),
         lines,
-        total: money(d.lines.iter().map(|l| l.amount).sum()),
+        total: amount(lang, d.lines.iter().map(|l| l.amount).sum()),
         receipt: d.kind == DocKind::Receipt,
         count: d.kind == DocKind::Count,
         draft: d.status == DocStatus::Draft,
@@ -574,7 +593,17 @@ pub async fn view_page(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<
 /// Posts or cancels from the document's page; a refusal (out of stock, closed period) is
 /// shown on the page.
 async fn change(app: App, ui: Ui, uri: Uri, id: u64, cancel: bool) -> Result<Response> {
-    match transition(&app, ui.actor().clone(), DocumentId(id), cancel).await {
+    let (now, actor) = (app.now(), ui.actor().clone());
+    let changed =
+        app.db
+            .write(move |tx| {
+                if cancel { inventory::cancel(tx, &actor, now, DocumentId(id)) } else { inventory::post(tx, &actor, now, DocumentId(id)) }
+            })
+            .await;
+    if changed.is_ok() {
+        app.wake.notify_waiters();
+    }
+    match changed {
         Ok(_) => Ok(see_other(&format!("/documents/{id}?ok={}", if cancel { "document_cancelled" } else { "document_posted" }))),
         Err(e) => {
             let (status, errs) = refused(e, ui.lang, &[])?;
@@ -583,7 +612,7 @@ async fn change(app: App, ui: Ui, uri: Uri, id: u64, cancel: bool) -> Result<Res
     }
 }
 
-pub async fn post(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>) -> Result<Response> {
+pub async fn post_page(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>) -> Result<Response> {
     change(app, ui, uri, id, false).await
 }
 

@@ -15,6 +15,8 @@ mod catalog;
 mod clients;
 mod company;
 mod documents;
+mod fmt;
+mod form;
 mod home;
 mod ops;
 mod people;
@@ -50,7 +52,13 @@ pub fn routes(app: &App) -> Router<App> {
     Router::new()
         .route("/", get(home::dashboard))
         .route("/analytics", get(analytics::page))
+        .merge(analytics::routes())
+        .merge(products::routes())
+        .merge(transfer::routes())
+        .merge(catalog::routes())
         .merge(stock::routes())
+        .merge(reports::routes())
+        .merge(documents::routes())
         .merge(pos::routes())
         .merge(sales::routes())
         .merge(clients::routes())

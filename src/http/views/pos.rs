@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 
 use super::cashier::{flash, line_qty, method_label, new_key, printer_states, problem};
 use super::{Choice, Errors, Fields, Shell, Ui, render, see_other};
+use super::fmt::{money, qty};
 use crate::app::App;
 use crate::error::{Error, Result};
 use crate::http::extract::Path;
@@ -516,7 +517,7 @@ fn boxes_page_for(app: &App, ui: &Ui, uri: &Uri, name: String, errs: Errors) -> 
     actor.require_feature("pos")?;
     actor.require(Perm::CASHBOX)?;
     let tx = app.db.read()?;
-    let whs = super::stock::warehouses(app, actor)?;
+    let whs = crate::inventory::query::warehouses(&tx, actor.company)?;
     let mut rows = Vec::new();
     for b in query::cash_boxes(&tx, actor)? {
         let open_shifts = query::open_shift_count(&tx, actor, b.id)?;

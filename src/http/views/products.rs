@@ -5,28 +5,43 @@
 pub mod card;
 
 use askama::Template;
+use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
+use axum::routing::{get, post};
 use rust_decimal::Decimal;
 
-use super::catalog::{brands, category_choices};
-use super::stock::{flash, money, qty, refused, require_module, unit_label};
+use super::catalog::category_choices;
+use super::fmt::{amount, money, qty, quantity, unit_label, zero_blank};
+use super::form::{refused, stock_flash as flash};
 use super::{Choice, Errors, Fields, Shell, Ui, render, see_other};
 use crate::app::App;
 use crate::catalog::model::{Component, Kind, Product, Unit};
-use crate::catalog::store::{BRANDS, CATEGORIES, PRODUCTS};
+use crate::catalog::query::{self, ListFilter, require_module};
 use crate::catalog::{self, ProductDraft, barcode};
 use crate::error::{Error, Result};
-use crate::http::api::catalog::{ListFilter, barcode_lookup, list_page as product_list, require_catalog_read, save_product_tx};
-use crate::http::api::catalog_search::search;
 use crate::http::extract::Path;
 use crate::i18n::Lang;
 use crate::ids::{BrandId, CategoryId, CompanyId, ProductId};
-use crate::inventory::store::{BALANCES, WAREHOUSES};
 use crate::search::Filters;
 use crate::storage::ReadTx;
 use crate::tenancy::perms::Perm;
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/products", get(list_page).post(create))
+        .route("/products/search", get(search_partial))
+        .route("/products/pick", get(pick_partial))
+        .route("/products/new", get(new_page))
+        .route("/products/{id}", get(card::card_page))
+        .route("/products/{id}/edit", get(edit_page).post(save))
+        .route("/products/{id}/archive", post(card::archive))
+        .route("/products/{id}/restore", post(card::restore))
+        .route("/products/{id}/delete", post(card::delete))
+        .route("/products/{id}/images", post(card::upload_image))
+        .route("/products/{id}/images/{image}/delete", post(card::delete_image))
+}
 
 /// Products per page of the list, and hits shown by the search box.
 const PAGE: usize = 50;
@@ -34,7 +49,7 @@ const PAGE: usize = 50;
 const PICKS: usize = 8;
 
 fn require_read(ui: &Ui) -> Result<()> {
-    require_catalog_read(ui.actor())?;
+    query::require_read(ui.actor())?;
     require_module(ui.actor())
 }
 
@@ -64,23 +79,18 @@ pub struct ProductRow {
 }
 
 fn product_rows(tx: &ReadTx, company: CompanyId, lang: Lang, products: Vec<Product>) -> Result<Vec<ProductRow>> {
-    let c = company.0;
-    let warehouses: Vec<u64> = tx.list(WAREHOUSES, (c, 0), (c, u64::MAX), usize::MAX)?.into_iter().map(|((_, w), _)| w).collect();
+    let stocked: Vec<ProductId> = products.iter().filter(|p| p.kind.stocked()).map(|p| p.id).collect();
+    let totals = crate::inventory::query::on_hand_totals(tx, company, &stocked)?;
     let mut rows = Vec::with_capacity(products.len());
     for p in products {
-        let mut total = Decimal::ZERO;
-        if p.kind.stocked() {
-            for w in &warehouses {
-                total += tx.get(BALANCES, (c, *w, p.id.0))?.map(|b| b.qty).unwrap_or_default();
-            }
-        }
+        let total = totals.get(&p.id).copied().unwrap_or_default();
         rows.push(ProductRow {
             id: p.id.0,
             code: p.code,
             barcodes: p.barcodes.join(", "),
             unit: unit_label(lang, p.unit),
-            price: money(p.price),
-            stock: if p.kind.stocked() { qty(total) } else { String::new() },
+            price: amount(lang, p.price),
+            stock: if p.kind.stocked() { quantity(lang, total) } else { String::new() },
             kind: kind_label(lang, p.kind),
             stocked: p.kind.stocked(),
             archived: p.archived,
@@ -131,18 +141,29 @@ fn export_query(f: &ListFilter) -> String {
     serde_urlencoded::to_string(pairs).unwrap_or_default()
 }
 
+/// The products matching `text`, best first, as stored now (the search index may lag a moment
+/// behind the data file; `Search::products` re-reads its hits). Off the runtime: the index
+/// reads files.
+async fn search(app: &App, ui: &Ui, text: String, filters: Filters, limit: usize) -> Result<Vec<Product>> {
+    query::require_read(ui.actor())?;
+    let (app, company) = (app.clone(), ui.actor().company);
+    tokio::task::spawn_blocking(move || Ok::<_, Error>(app.search.products(&app.db, company, &text, &filters, limit)?))
+        .await
+        .map_err(|e| Error::Internal(format!("search task: {e}")))?
+}
+
 /// The rows a list query asks for, and the link to the next page (none while searching).
 async fn results(app: &App, ui: &Ui, lq: &ListQuery) -> Result<(Vec<ProductRow>, Option<String>)> {
     let company = ui.actor().company;
     if !lq.q.is_empty() {
         let filters =
             Filters { include_archived: lq.filter.archived, category: lq.filter.category, brand: lq.filter.brand, kind: lq.filter.kind };
-        let mut hits = search(app, ui.actor(), lq.q.clone(), filters, PAGE).await?;
+        let mut hits = search(app, ui, lq.q.clone(), filters, PAGE).await?;
         hits.retain(|p| p.archived == lq.filter.archived);
         return Ok((product_rows(&app.db.read()?, company, ui.lang, hits)?, None));
     }
     let tx = app.db.read()?;
-    let (items, next_after) = product_list(&tx, company, &lq.filter, lq.after, PAGE)?;
+    let (items, next_after) = query::list_page(&tx, company, &lq.filter, lq.after, PAGE)?;
     let next = next_after.map(|after| {
         let mut pairs = vec![("after", after.to_string())];
         if let Some(c) = lq.filter.category {
@@ -191,7 +212,7 @@ pub async fn list_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Respo
     let lang = ui.lang;
     let mut brand_choices =
         vec![Choice { value: String::new(), label: lang.t("products.all").into(), selected: lq.filter.brand.is_none() }];
-    brand_choices.extend(brands(&tx, company)?.into_iter().map(|b| Choice {
+    brand_choices.extend(query::brands_by_name(&tx, company)?.into_iter().map(|b| Choice {
         value: b.id.0.to_string(),
         selected: lq.filter.brand == Some(b.id),
         label: b.name,
@@ -263,7 +284,7 @@ pub async fn pick_partial(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Re
         Vec::new()
     } else {
         let filters = Filters { kind: Some(Kind::Goods), ..Filters::default() };
-        search(&app, ui.actor(), text.clone(), filters, PICKS).await?
+        search(&app, &ui, text.clone(), filters, PICKS).await?
     };
     let hits = hits
         .into_iter()
@@ -322,10 +343,6 @@ fn form_input(f: &Fields) -> FormInput {
     let new_brand = if f.get("brand") == "new" { f.get("new_brand") } else { String::new() };
     let new_category = if f.get("category") == "new" { f.get("new_category") } else { String::new() };
     FormInput { draft, new_brand, new_category }
-}
-
-fn zero_blank(d: Decimal) -> String {
-    if d.is_zero() { String::new() } else { d.normalize().to_string() }
 }
 
 fn input_of(p: &Product) -> FormInput {
@@ -403,7 +420,7 @@ fn product_form(app: &App, ui: &Ui, id: Option<u64>, input: &FormInput) -> Resul
         brand_choices.push(Choice { value: "new".into(), label, selected: d.brand.is_none() });
         brand_choices[0].selected = false;
     }
-    brand_choices.extend(brands(&tx, company)?.into_iter().map(|b| Choice {
+    brand_choices.extend(query::brands_by_name(&tx, company)?.into_iter().map(|b| Choice {
         value: b.id.0.to_string(),
         selected: d.brand == Some(b.id),
         label: b.name,
@@ -414,14 +431,10 @@ fn product_form(app: &App, ui: &Ui, id: Option<u64>, input: &FormInput) -> Resul
         categories[0].selected = false;
         categories.insert(1, Choice { value: "new".into(), label, selected: d.category.is_none() });
     }
-    let c = company.0;
-    let mut goods_list: Vec<(u64, String)> = Vec::new();
-    tx.range(PRODUCTS, (c, 0), (c, u64::MAX), false, usize::MAX, |(_, pid), p| {
-        if p.kind == Kind::Goods && !p.archived && Some(pid) != id {
-            goods_list.push((pid, format!("{} · {}", p.name, p.code)));
-        }
-        Ok(goods_list.len() < 2000)
-    })?;
+    let mut goods_list: Vec<(u64, String)> = query::active_goods(&tx, company, id.map(ProductId), 2000)?
+        .into_iter()
+        .map(|p| (p.id.0, format!("{} · {}", p.name, p.code)))
+        .collect();
     goods_list.sort_by_key(|(_, n)| n.to_lowercase());
     let goods_choices = |chosen: Option<ProductId>| {
         let mut out = vec![Choice { value: String::new(), label: lang.t("products.choose_goods").into(), selected: chosen.is_none() }];
@@ -545,7 +558,7 @@ fn fill_from_barcode(tx: &ReadTx, ui: &Ui, code: &str) -> Result<(FormInput, Loo
         lookup.message = lang.t(if why == "check_digit" { "products.barcode_check_digit" } else { "products.barcode_invalid" }).into();
         return Ok((input, lookup));
     }
-    let (own, global) = barcode_lookup(tx, company, code)?;
+    let (own, global) = query::barcode_lookup(tx, company, code)?;
     if let Some(p) = own {
         lookup.message = lang.t("products.barcode_taken").replace("{name}", &p.name);
         lookup.existing = Some((p.id.0, p.name));
@@ -557,24 +570,17 @@ fn fill_from_barcode(tx: &ReadTx, ui: &Ui, code: &str) -> Result<(FormInput, Loo
         lookup.message = lang.t("products.barcode_unknown").into();
         return Ok((input, lookup));
     };
-    let c = company.0;
-    let same = |a: &str, b: &str| a.trim().to_lowercase() == b.trim().to_lowercase();
     input.draft.name = g.name;
     input.draft.unit = g.unit.code().into();
     if !g.brand.trim().is_empty() {
-        let found = tx.list(BRANDS, (c, 0), (c, u64::MAX), usize::MAX)?.into_iter().find(|(_, b)| same(&b.name, &g.brand));
-        match found {
-            Some((_, b)) => input.draft.brand = Some(b.id),
+        match query::brand_named(tx, company, &g.brand)? {
+            Some(b) => input.draft.brand = Some(b.id),
             None => input.new_brand = g.brand,
         }
     }
     if !g.category.trim().is_empty() {
-        let found = tx
-            .list(CATEGORIES, (c, 0), (c, u64::MAX), usize::MAX)?
-            .into_iter()
-            .find(|(_, x)| x.parent.is_none() && same(&x.name, &g.category));
-        match found {
-            Some((_, x)) => input.draft.category = Some(x.id),
+        match query::top_category_named(tx, company, &g.category)? {
+            Some(x) => input.draft.category = Some(x.id),
             None => input.new_category = g.category,
         }
     }
@@ -598,7 +604,7 @@ pub async fn new_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Respon
 
 pub async fn edit_page(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
     require_edit(&ui)?;
-    let p = app.db.read()?.get(PRODUCTS, (ui.actor().company.0, id))?.ok_or(Error::NotFound)?;
+    let p = query::product(&app.db.read()?, ui.actor().company, ProductId(id))?;
     render(StatusCode::OK, &form_page(&app, &ui, Some(id), &input_of(&p), Lookup::default(), Errors::default())?)
 }
 
@@ -617,7 +623,7 @@ async fn save_form(app: App, ui: Ui, id: Option<u64>, f: Fields) -> Result<Respo
             if d.category.is_none() && !saving.new_category.trim().is_empty() {
                 d.category = catalog::category_named(tx, &actor, now, &saving.new_category)?;
             }
-            save_product_tx(tx, &actor, now, id.map(ProductId), &d)
+            catalog::save_product_shared(tx, &actor, now, id.map(ProductId), &d)
         })
         .await;
     match saved {

@@ -1,22 +1,28 @@
 //! Stock report pages: the movement journal (filters, pages, links to documents and sales)
-//! and turnover for a period. Both parse their filters and build rows through
-//! `api::reports`, and link to the same query as an XLSX download.
+//! and turnover for a period. Both read their filters and rows through `inventory::report`,
+//! as the API does, and link to the same query as an XLSX download.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
+use axum::routing::get;
 
-use super::stock::{money, qty, require_module, warehouses};
+use super::fmt::{amount, quantity};
 use super::{Choice, Fields, Shell, Ui, render};
 use crate::app::App;
-use crate::catalog::store::{CATEGORIES, PRODUCTS};
+use crate::catalog::query::{self as catalog_query, require_module};
 use crate::error::Result;
-use crate::http::api::reports::{JournalQuery, TurnoverQuery, journal_filter, journal_rows, run_turnover};
-use crate::http::api::stock::require_stock_read;
 use crate::i18n::Lang;
+use crate::ids::{CategoryId, ProductId};
 use crate::inventory::model::MoveKind;
-use crate::inventory::report::{self, JournalCursor};
+use crate::inventory::query::{require_read as require_stock_read, warehouses};
+use crate::inventory::report::{self, JournalAsk, JournalCursor};
+
+pub fn routes() -> Router<App> {
+    Router::new().route("/stock/journal", get(journal_page)).route("/stock/turnover", get(turnover_page))
+}
 
 /// Rows per journal page.
 const JOURNAL_PAGE: usize = 100;
@@ -49,10 +55,6 @@ struct JournalPage {
     export: String,
 }
 
-fn opt(s: String) -> Option<String> {
-    if s.trim().is_empty() { None } else { Some(s) }
-}
-
 /// The query string of the filters (without the page cursor), for the next page and export.
 fn query_of(pairs: &[(&str, String)]) -> String {
     let kept: Vec<(&str, &str)> = pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, v.as_str())).collect();
@@ -64,53 +66,56 @@ pub async fn journal_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Re
     require_module(ui.actor())?;
     let shell = Shell::load(&app, &ui)?;
     let f = Fields::parse(uri.query().unwrap_or("").as_bytes());
-    let q = JournalQuery {
+    let q = JournalAsk {
         warehouse: f.id("warehouse"),
         product: f.id("product"),
-        kind: opt(f.get("kind")),
-        from: opt(f.get("from")),
-        to: opt(f.get("to")),
-        after: opt(f.get("after")),
-        limit: None,
+        kinds: f.get("kind"),
+        from: f.get("from"),
+        to: f.get("to"),
+        after: f.get("after"),
     };
-    let company = ui.actor().company;
+    let (company, lang) = (ui.actor().company, ui.lang);
     let tx = app.db.read()?;
-    let (filter, after) = journal_filter(&tx, company, &q)?;
+    let (filter, after) = report::journal_filter(&tx, company, &q)?;
     let j = report::journal(&tx, company, &filter, after, JOURNAL_PAGE)?;
-    let rows = journal_rows(&tx, company, j.rows)?
+    let tz = crate::tenancy::timezone(&tx, company)?;
+    let rows = report::named_rows(&tx, company, j.rows, &|sale| Ok(crate::pos::store::sale_number(&tx, company, sale.0)?))?
         .into_iter()
-        .map(|r| JournalLine {
-            date: r.date,
-            warehouse: r.warehouse_name,
-            product: r.product,
-            product_name: r.product_name,
-            kind: ui.lang.t(&format!("moves.{}", r.kind)),
-            number: r.number,
-            href: r.href,
-            qty: qty(r.qty.parse().unwrap_or_default()),
-            value: money(r.value.parse().unwrap_or_default()),
-            qty_after: qty(r.qty_after.parse().unwrap_or_default()),
+        .map(|r| {
+            let doc = r.row.doc.0;
+            JournalLine {
+                date: crate::clock::Ts(r.row.date).format_local(&tz),
+                warehouse: r.warehouse_name,
+                product: r.row.product.0,
+                product_name: r.product_name,
+                kind: lang.t(&format!("moves.{}", r.row.kind.code())),
+                number: r.number,
+                href: if r.sale { format!("/sales/{doc}") } else { format!("/documents/{doc}") },
+                qty: quantity(lang, r.row.qty),
+                value: amount(lang, r.row.value),
+                qty_after: quantity(lang, r.row.qty_after),
+            }
         })
         .collect();
     let filters = query_of(&[
         ("warehouse", q.warehouse.map(|w| w.to_string()).unwrap_or_default()),
         ("product", q.product.map(|p| p.to_string()).unwrap_or_default()),
-        ("kind", q.kind.clone().unwrap_or_default()),
-        ("from", q.from.clone().unwrap_or_default()),
-        ("to", q.to.clone().unwrap_or_default()),
+        ("kind", q.kinds.clone()),
+        ("from", q.from.clone()),
+        ("to", q.to.clone()),
     ]);
     let product = match q.product {
-        Some(p) => tx.get(PRODUCTS, (company.0, p))?.map(|x| (p, x.name)),
+        Some(p) => catalog_query::find_product(&tx, company, ProductId(p))?.map(|x| (p, x.name)),
         None => None,
     };
     let mut wh_choices =
         vec![Choice { value: String::new(), label: ui.lang.t("stock.all_warehouses").into(), selected: q.warehouse.is_none() }];
-    wh_choices.extend(warehouses(&app, ui.actor())?.into_iter().map(|w| Choice {
+    wh_choices.extend(warehouses(&tx, company)?.into_iter().map(|w| Choice {
         value: w.id.0.to_string(),
         selected: q.warehouse == Some(w.id.0),
         label: w.name,
     }));
-    let kind = q.kind.clone().unwrap_or_default();
+    let kind = q.kinds.clone();
     let mut kinds = vec![Choice { value: String::new(), label: ui.lang.t("reports.all_kinds").into(), selected: kind.is_empty() }];
     kinds.extend(MoveKind::ALL.iter().map(|k| Choice {
         value: k.code().into(),
@@ -123,8 +128,8 @@ pub async fn journal_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Re
         warehouses: wh_choices,
         kinds,
         product,
-        from: q.from.unwrap_or_default(),
-        to: q.to.unwrap_or_default(),
+        from: q.from,
+        to: q.to,
         rows,
         more: j
             .next
@@ -155,16 +160,16 @@ struct TurnoverPage {
     export: String,
 }
 
-fn cells(r: &report::TurnoverRow) -> Vec<String> {
+fn cells(lang: Lang, r: &report::TurnoverRow) -> Vec<String> {
     vec![
-        qty(r.opening_qty),
-        money(r.opening_value),
-        qty(r.in_qty),
-        money(r.in_value),
-        qty(r.out_qty),
-        money(r.out_value),
-        qty(r.closing_qty),
-        money(r.closing_value),
+        quantity(lang, r.opening_qty),
+        amount(lang, r.opening_value),
+        quantity(lang, r.in_qty),
+        amount(lang, r.in_value),
+        quantity(lang, r.out_qty),
+        amount(lang, r.out_value),
+        quantity(lang, r.closing_qty),
+        amount(lang, r.closing_value),
     ]
 }
 
@@ -173,43 +178,43 @@ pub async fn turnover_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<R
     require_module(ui.actor())?;
     let shell = Shell::load(&app, &ui)?;
     let f = Fields::parse(uri.query().unwrap_or("").as_bytes());
-    let q = TurnoverQuery { warehouse: f.id("warehouse"), category: f.id("category"), from: f.get("from"), to: f.get("to") };
-    let company = ui.actor().company;
+    let (warehouse, category, from, to) = (f.id("warehouse"), f.id("category"), f.get("from"), f.get("to"));
+    let (company, lang) = (ui.actor().company, ui.lang);
     let tx = app.db.read()?;
-    let (rows, total) = if q.from.trim().is_empty() && q.to.trim().is_empty() {
+    let (rows, total) = if from.trim().is_empty() && to.trim().is_empty() {
         (None, Vec::new())
     } else {
-        let t = run_turnover(&tx, company, &q)?;
-        let rows = t.rows.iter().map(|r| TurnoverLine { product: r.product.0, name: r.name.clone(), cells: cells(r) }).collect();
-        (Some(rows), cells(&t.total))
+        let t = report::turnover_for(&tx, company, warehouse, category, &from, &to)?;
+        let rows = t.rows.iter().map(|r| TurnoverLine { product: r.product.0, name: r.name.clone(), cells: cells(lang, r) }).collect();
+        (Some(rows), cells(lang, &t.total))
     };
     let mut wh_choices =
-        vec![Choice { value: String::new(), label: ui.lang.t("stock.all_warehouses").into(), selected: q.warehouse.is_none() }];
-    wh_choices.extend(warehouses(&app, ui.actor())?.into_iter().map(|w| Choice {
+        vec![Choice { value: String::new(), label: ui.lang.t("stock.all_warehouses").into(), selected: warehouse.is_none() }];
+    wh_choices.extend(warehouses(&tx, company)?.into_iter().map(|w| Choice {
         value: w.id.0.to_string(),
-        selected: q.warehouse == Some(w.id.0),
+        selected: warehouse == Some(w.id.0),
         label: w.name,
     }));
     let mut categories =
-        vec![Choice { value: String::new(), label: ui.lang.t("reports.all_categories").into(), selected: q.category.is_none() }];
-    categories.extend(tx.list(CATEGORIES, (company.0, 0), (company.0, u64::MAX), usize::MAX)?.into_iter().map(|((_, id), c)| Choice {
-        value: id.to_string(),
-        selected: q.category == Some(id),
+        vec![Choice { value: String::new(), label: ui.lang.t("reports.all_categories").into(), selected: category.is_none() }];
+    categories.extend(catalog_query::categories(&tx, company)?.into_iter().map(|c| Choice {
+        value: c.id.0.to_string(),
+        selected: category.map(CategoryId) == Some(c.id),
         label: c.name,
     }));
     let filters = query_of(&[
-        ("warehouse", q.warehouse.map(|w| w.to_string()).unwrap_or_default()),
-        ("category", q.category.map(|c| c.to_string()).unwrap_or_default()),
-        ("from", q.from.clone()),
-        ("to", q.to.clone()),
+        ("warehouse", warehouse.map(|w| w.to_string()).unwrap_or_default()),
+        ("category", category.map(|c| c.to_string()).unwrap_or_default()),
+        ("from", from.clone()),
+        ("to", to.clone()),
     ]);
     let page = TurnoverPage {
         lang: ui.lang,
         shell,
         warehouses: wh_choices,
         categories,
-        from: q.from,
-        to: q.to,
+        from,
+        to,
         rows,
         total,
         export: format!("/api/v1/stock/turnover.xlsx?{filters}"),

@@ -4,21 +4,32 @@
 //! Export downloads of the product list (CSV, XLSX) keep the list's filters.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, Uri};
-use axum::response::Response;
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 
-use super::stock::require_module;
 use super::{Errors, Fields, Shell, Ui, render, see_other};
 use crate::app::App;
+use crate::catalog::query::{can_see_costs, require_module, require_read as require_catalog_read};
 use crate::error::{Error, FieldError, Result};
-use crate::http::api::transfer::{ExportQuery, confirm_import, export_file, start};
 use crate::http::extract::Path;
 use crate::i18n::Lang;
-use crate::ids::ImportId;
+use crate::ids::{BrandId, CategoryId, ImportId};
 use crate::tenancy::perms::Perm;
 use crate::transfer::model::{Import, ImportRow, State as ImportState};
-use crate::transfer::store;
+use crate::transfer::{self, export};
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/products/export", get(export))
+        .route("/products/import", get(upload_form).post(upload))
+        .route("/products/import/{id}", get(view))
+        .route("/products/import/{id}/progress", get(progress_partial))
+        .route("/products/import/{id}/confirm", post(confirm))
+        .route("/products/import/{id}/discard", post(discard))
+}
 
 /// Rows shown in the preview table; problems are listed in full (up to `MAX_PROBLEMS`).
 const SAMPLE: usize = 20;
@@ -52,7 +63,7 @@ fn state_label(lang: Lang, s: ImportState) -> &'static str {
 }
 
 fn upload_page(app: &App, ui: &Ui, errs: Errors) -> Result<UploadPage> {
-    let imports = store::list(&app.db.read()?, ui.actor().company, 20)?
+    let imports = transfer::imports(&app.db.read()?, ui.actor().company, 20)?
         .into_iter()
         .map(|i| ImportLine {
             id: i.id.0,
@@ -80,7 +91,7 @@ pub async fn upload(State(app): State<App>, ui: Ui, req: Request) -> Result<Resp
         .map(|p| (p.file_name.unwrap_or_default(), p.bytes));
     let outcome = match file {
         None => Err(Error::Validation(vec![FieldError::new("file", "required", "Выберите файл", "Choose a file")])),
-        Some((name, bytes)) => start(&app, ui.actor().clone(), name, bytes).await,
+        Some((name, bytes)) => start(&app, &ui, name, bytes).await,
     };
     match outcome {
         Ok(import) => Ok(see_other(&format!("/products/import/{}", import.id))),
@@ -93,6 +104,17 @@ pub async fn upload(State(app): State<App>, ui: Ui, req: Request) -> Result<Resp
         }
         Err(e) => Err(e),
     }
+}
+
+/// Reads the file off the runtime (within the spreadsheet slots) and stores its preview.
+async fn start(app: &App, ui: &Ui, file_name: String, bytes: Vec<u8>) -> Result<Import> {
+    if bytes.len() > app.config.import_limit_kb * 1024 {
+        return Err(Error::PayloadTooLarge);
+    }
+    let limits = transfer::read::Limits { unpacked_bytes: app.config.import_unpacked_mb << 20, ..transfer::read::LIMITS };
+    let sheet = app.heavy(crate::app::Heavy::Sheet, move || transfer::read_file(&bytes, &limits)).await?;
+    let (now, actor) = (app.now(), ui.actor().clone());
+    app.db.write(move |tx| transfer::preview(tx, &actor, now, &file_name, &sheet)).await
 }
 
 pub struct ProblemLine {
@@ -185,10 +207,10 @@ pub async fn view(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result
     let lang = ui.lang;
     let company = ui.actor().company;
     let tx = app.db.read()?;
-    let import = store::import(&tx, company, ImportId(id))?.ok_or(Error::NotFound)?;
+    let import = transfer::import(&tx, company, ImportId(id))?;
     let preview = import.state == ImportState::Preview;
-    let sample = store::rows(&tx, company, import.id, 0, SAMPLE, false)?.iter().map(|r| sample_row(r, &import.columns, lang)).collect();
-    let bad = store::rows(&tx, company, import.id, 0, MAX_PROBLEMS + 1, true)?;
+    let sample = transfer::rows(&tx, company, import.id, 0, SAMPLE, false)?.iter().map(|r| sample_row(r, &import.columns, lang)).collect();
+    let bad = transfer::rows(&tx, company, import.id, 0, MAX_PROBLEMS + 1, true)?;
     let more_problems = bad.len() > MAX_PROBLEMS;
     let problems = bad
         .iter()
@@ -219,14 +241,16 @@ pub async fn view(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result
 
 pub async fn progress_partial(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
     require_import(&ui)?;
-    let import = store::import(&app.db.read()?, ui.actor().company, ImportId(id))?.ok_or(Error::NotFound)?;
+    let import = transfer::import(&app.db.read()?, ui.actor().company, ImportId(id))?;
     render(StatusCode::OK, &progress(ui.lang, &import))
 }
 
 pub async fn confirm(State(app): State<App>, ui: Ui, Path(id): Path<u64>, body: axum::body::Bytes) -> Result<Response> {
     require_import(&ui)?;
     let skip = Fields::parse(&body).get("skip_invalid") == "1";
-    confirm_import(&app, ui.actor().clone(), ImportId(id), skip).await?;
+    let (now, actor) = (app.now(), ui.actor().clone());
+    app.db.write(move |tx| transfer::confirm(tx, &actor, now, ImportId(id), skip)).await?;
+    app.wake.notify_waiters();
     Ok(see_other(&format!("/products/import/{id}")))
 }
 
@@ -240,15 +264,18 @@ pub async fn discard(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Res
 /// `/products/export?format=csv|xlsx&category=…&brand=…&kind=…&archived=1`: the list's
 /// filters as the products page writes them.
 pub async fn export(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> {
-    crate::http::api::catalog::require_catalog_read(ui.actor())?;
+    require_catalog_read(ui.actor())?;
     require_module(ui.actor())?;
     let f = Fields::parse(uri.query().unwrap_or("").as_bytes());
-    let q = ExportQuery {
-        format: Some(f.get("format")).filter(|s| !s.is_empty()),
-        category: f.id("category"),
-        brand: f.id("brand"),
-        kind: Some(f.get("kind")).filter(|s| !s.is_empty()),
-        archived: Some(f.get("archived") == "1"),
+    let format = f.get("format");
+    let ask = export::ExportAsk {
+        format: if format.is_empty() { "csv".into() } else { format },
+        category: f.id("category").map(CategoryId),
+        brand: f.id("brand").map(BrandId),
+        kind: f.get("kind"),
+        archived: f.get("archived") == "1",
     };
-    export_file(&app.db.read()?, ui.actor().company, &q, ui.lang, crate::http::api::catalog::can_see_costs(ui.actor()))
+    let file = export::file(&app.db.read()?, ui.actor().company, &ask, ui.lang, can_see_costs(ui.actor()))?;
+    let disposition = format!("attachment; filename=\"products.{}\"", file.ext);
+    Ok(([(header::CONTENT_TYPE, file.mime.to_string()), (header::CONTENT_DISPOSITION, disposition)], file.bytes).into_response())
 }

@@ -8,19 +8,20 @@ use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use rust_decimal::Decimal;
 
-use super::{kind_label, zero_blank};
+use super::kind_label;
 use crate::app::App;
 use crate::catalog;
+use crate::catalog::images;
 use crate::catalog::model::{Component, Product};
-use crate::catalog::store::{BRANDS, CATEGORIES, PRODUCTS};
+use crate::catalog::query::{self, require_module};
 use crate::error::{Error, Result};
-use crate::http::api::catalog::require_catalog_read;
-use crate::http::api::stock::{card, require_stock_read};
 use crate::http::extract::Path;
-use crate::http::views::stock::{flash, money, qty, refused, require_module, unit_label};
+use crate::http::views::fmt::{amount, quantity, unit_label, zero_blank};
+use crate::http::views::form::{refused, stock_flash as flash};
 use crate::http::views::{Errors, Shell, Ui, render, see_other};
 use crate::i18n::Lang;
-use crate::ids::{CompanyId, ProductId};
+use crate::ids::{CompanyId, ImageId, ProductId};
+use crate::inventory::query::{card, require_read as require_stock_read};
 use crate::storage::ReadTx;
 use crate::tenancy::perms::Perm;
 
@@ -72,13 +73,12 @@ struct CardPage {
 
 /// The product's details as (label, value), leaving out what is empty.
 fn facts(tx: &ReadTx, lang: Lang, company: CompanyId, p: &Product) -> Result<Vec<(&'static str, String)>> {
-    let c = company.0;
     let name_of =
-        |id: ProductId| -> Result<String> { Ok(tx.get(PRODUCTS, (c, id.0))?.map(|x| x.name).unwrap_or_else(|| format!("#{id}"))) };
+        |id: ProductId| -> Result<String> { Ok(query::find_product(tx, company, id)?.map(|x| x.name).unwrap_or_else(|| format!("#{id}"))) };
     let list = |comps: &[Component]| -> Result<String> {
         let mut parts = Vec::new();
         for x in comps {
-            parts.push(format!("{} × {}", name_of(x.product)?, qty(x.qty)));
+            parts.push(format!("{} × {}", name_of(x.product)?, quantity(lang, x.qty)));
         }
         Ok(parts.join("; "))
     };
@@ -89,18 +89,18 @@ fn facts(tx: &ReadTx, lang: Lang, company: CompanyId, p: &Product) -> Result<Vec
         (lang.t("products.barcodes"), p.barcodes.join(", ")),
         (lang.t("products.unit"), unit_label(lang, p.unit).to_string()),
         (lang.t("products.plu"), p.plu.map(|n| n.to_string()).unwrap_or_default()),
-        (lang.t("products.brand"), p.brand.and_then(|b| tx.get(BRANDS, (c, b.0)).ok().flatten()).map(|b| b.name).unwrap_or_default()),
-        (
-            lang.t("products.category"),
-            p.category.and_then(|x| tx.get(CATEGORIES, (c, x.0)).ok().flatten()).map(|x| x.name).unwrap_or_default(),
-        ),
-        (lang.t("products.purchase_price"), money(p.purchase_price)),
+        (lang.t("products.brand"), p.brand.and_then(|b| query::brand(tx, company, b).ok()).map(|b| b.name).unwrap_or_default()),
+        (lang.t("products.category"), p.category.and_then(|x| query::category(tx, company, x).ok()).map(|x| x.name).unwrap_or_default()),
+        (lang.t("products.purchase_price"), amount(lang, p.purchase_price)),
         (lang.t("products.markup"), zero_blank(p.markup)),
-        (lang.t("products.price"), money(p.price)),
+        (lang.t("products.price"), amount(lang, p.price)),
         (lang.t("products.discount"), zero_blank(p.discount)),
         (lang.t("products.country"), p.country.clone()),
         (lang.t("products.expiry"), p.expiry.clone()),
-        (lang.t("products.packages"), p.packages.iter().map(|k| format!("{} = {}", k.name, qty(k.qty))).collect::<Vec<_>>().join("; ")),
+        (
+            lang.t("products.packages"),
+            p.packages.iter().map(|k| format!("{} = {}", k.name, quantity(lang, k.qty))).collect::<Vec<_>>().join("; "),
+        ),
         (lang.t("products.dimensions"), p.characteristics.dimensions.clone()),
         (lang.t("products.weight"), p.characteristics.weight.clone()),
         (lang.t("products.components"), list(&p.components)?),
@@ -115,14 +115,14 @@ fn facts(tx: &ReadTx, lang: Lang, company: CompanyId, p: &Product) -> Result<Vec
 }
 
 fn card_page_for(app: &App, ui: &Ui, uri: &Uri, id: u64, errs: Errors) -> Result<CardPage> {
-    require_catalog_read(ui.actor())?;
+    query::require_read(ui.actor())?;
     require_module(ui.actor())?;
     let mut shell = Shell::load(app, ui)?;
     flash(&mut shell, ui.lang, uri);
     let lang = ui.lang;
     let company = ui.actor().company;
     let tx = app.db.read()?;
-    let p = tx.get(PRODUCTS, (company.0, id))?.ok_or(Error::NotFound)?;
+    let p = query::product(&tx, company, ProductId(id))?;
     let stock = match require_stock_read(ui.actor()) {
         Ok(()) if p.kind.stocked() => {
             let card = card(&tx, company, ProductId(id), 200)?;
@@ -138,16 +138,19 @@ fn card_page_for(app: &App, ui: &Ui, uri: &Uri, id: u64, errs: Errors) -> Result
                     kind: lang.t(&format!("moves.{}", m.kind.code())),
                     doc: m.doc.0,
                     number: m.number,
-                    qty: qty(m.qty),
-                    value: money(m.value),
-                    qty_after: qty(m.qty_after),
-                    value_after: money(m.value_after),
+                    qty: quantity(lang, m.qty),
+                    value: amount(lang, m.value),
+                    qty_after: quantity(lang, m.qty_after),
+                    value_after: amount(lang, m.value_after),
                     layers: m
                         .layers
                         .iter()
                         .map(|l| {
                             let unit = if l.qty.is_zero() { Decimal::ZERO } else { l.amount / l.qty };
-                            lang.t("card.layer").replace("{qty}", &qty(l.qty)).replace("{doc}", &l.number).replace("{price}", &money(unit))
+                            lang.t("card.layer")
+                                .replace("{qty}", &quantity(lang, l.qty))
+                                .replace("{doc}", &l.number)
+                                .replace("{price}", &amount(lang, unit))
                         })
                         .collect(),
                 })
@@ -156,10 +159,10 @@ fn card_page_for(app: &App, ui: &Ui, uri: &Uri, id: u64, errs: Errors) -> Result
                 balances: card
                     .balances
                     .into_iter()
-                    .map(|(w, b)| BalanceRow { name: w.name, qty: qty(b.qty), value: money(b.value) })
+                    .map(|(w, b)| BalanceRow { name: w.name, qty: quantity(lang, b.qty), value: amount(lang, b.value) })
                     .collect(),
-                total_qty: qty(total_qty),
-                total_value: money(total_value),
+                total_qty: quantity(lang, total_qty),
+                total_value: amount(lang, total_value),
                 moves,
             })
         }
@@ -176,7 +179,7 @@ fn card_page_for(app: &App, ui: &Ui, uri: &Uri, id: u64, errs: Errors) -> Result
         archived: p.archived,
         stock,
         can_edit: ui.actor().can(Perm::PRODUCTS),
-        images: catalog::images::images(&tx, company, ProductId(id))?
+        images: images::images(&tx, company, ProductId(id))?
             .iter()
             .map(|m| {
                 let (w, h) = m.sizes.iter().find(|z| z.0 == 320).map(|z| (z.1, z.2)).unwrap_or((320, 320));
@@ -225,14 +228,14 @@ pub async fn delete(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64
 
 pub async fn upload_image(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>, req: axum::extract::Request) -> Result<Response> {
     // The right and the product are checked before the body is read.
-    crate::http::api::images::may_upload(&app, ui.actor(), ProductId(id))?;
+    images::may_add(&app.db.read()?, ui.actor(), ProductId(id))?;
     let limit = app.config.image_limit_kb * 1024 + 16 * 1024;
     let bytes = crate::http::extract::multipart_part(req, limit, "image")
         .await?
         .filter(|p| p.file_name.is_some())
         .map(|p| p.bytes)
         .unwrap_or_default();
-    match crate::http::api::images::store_upload(&app, ui.actor().clone(), ProductId(id), bytes).await {
+    match store_upload(&app, &ui, ProductId(id), bytes).await {
         Ok(_) => Ok(see_other(&format!("/products/{id}?ok=image_saved"))),
         Err(Error::PayloadTooLarge) => {
             let kb = app.config.image_limit_kb.to_string();
@@ -248,8 +251,16 @@ pub async fn upload_image(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Pa
     }
 }
 
+/// Decodes and resizes off the runtime, then stores the image in one write.
+async fn store_upload(app: &App, ui: &Ui, product: ProductId, bytes: Vec<u8>) -> Result<ImageId> {
+    let limit = app.config.image_limit_kb * 1024;
+    let prepared = app.heavy(crate::app::Heavy::Image, move || images::prepare_image(&bytes, limit)).await?;
+    let (now, actor) = (app.now(), ui.actor().clone());
+    app.db.write(move |tx| images::add_image(tx, &actor, now, product, prepared)).await
+}
+
 pub async fn delete_image(State(app): State<App>, ui: Ui, Path((id, image)): Path<(u64, u64)>) -> Result<Response> {
     let (now, actor) = (app.now(), ui.actor().clone());
-    app.db.write(move |tx| catalog::images::remove_image(tx, &actor, now, ProductId(id), crate::ids::ImageId(image))).await?;
+    app.db.write(move |tx| images::remove_image(tx, &actor, now, ProductId(id), ImageId(image))).await?;
     Ok(see_other(&format!("/products/{id}?ok=image_removed")))
 }
