@@ -32,9 +32,9 @@ use crate::clock::Ts;
 use crate::error::{Error, Result};
 use crate::ids::{BranchId, CompanyId, UserId};
 use crate::storage::{Db, ReadTx, WriteTx};
+pub use crate::tenancy::actor::{Actor, BranchScope};
 use crate::tenancy::model::User;
 use crate::tenancy::store as tstore;
-pub use crate::tenancy::actor::{Actor, BranchScope};
 use store::{
     BrowserSession, FAMILIES, INVITES, Invite, REFRESH, RefreshFamily, SECRETS, SESSIONS, Secret, USED, USED_KEEP_DAYS, UsedToken,
 };

@@ -418,7 +418,6 @@ pub fn list(tx: &ReadTx, c: CompanyId, after: u64, limit: usize, archived: bool)
     Ok(out)
 }
 
-
 // ---- the debt ledger ----
 
 pub fn balance(tx: &ReadTx, c: CompanyId, client: ClientId) -> Result<DebtBalance> {

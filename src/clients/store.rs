@@ -10,9 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
+use super::ClientSale;
 use super::model::{Client, DealKind, DebtBalance, DebtEntry, DebtKind, KeyUse};
 use crate::ids::{ClientId, CompanyId};
-use super::ClientSale;
 use crate::storage::{ReadTx, StorageError, Table, TableInfo, WriteTx};
 
 pub const CLIENTS: Table<(u64, u64), Client> = Table::new("company_clientid_client");

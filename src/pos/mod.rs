@@ -211,7 +211,12 @@ impl crate::clients::ClientSale for Sale {
 }
 
 /// A client's sales, newest first (the purchase index is kept by `clients::on_checkout`).
-pub fn client_purchases(tx: &impl crate::storage::Read, c: crate::ids::CompanyId, client: crate::ids::ClientId, limit: usize) -> Result<Vec<Sale>> {
+pub fn client_purchases(
+    tx: &impl crate::storage::Read,
+    c: crate::ids::CompanyId,
+    client: crate::ids::ClientId,
+    limit: usize,
+) -> Result<Vec<Sale>> {
     let mut ids = Vec::new();
     tx.range(crate::clients::store::CLIENT_SALES, (c.0, client.0, 0), (c.0, client.0, u64::MAX), true, limit, |(_, _, id), _| {
         ids.push(id);

@@ -64,11 +64,7 @@ mod tests {
 
     #[test]
     fn hooks_are_found_by_their_type_in_registration_order() {
-        let hooks = Hooks::builder()
-            .on::<Doubled>(|n| n * 2)
-            .on::<Named>(|| "a")
-            .on::<Doubled>(|n| n * 20)
-            .build();
+        let hooks = Hooks::builder().on::<Doubled>(|n| n * 2).on::<Named>(|| "a").on::<Doubled>(|n| n * 20).build();
         assert_eq!(hooks.of::<Doubled>().map(|h| h(1)).collect::<Vec<_>>(), vec![2, 20]);
         assert_eq!(hooks.of::<Named>().map(|h| h()).collect::<Vec<_>>(), vec!["a"]);
         assert_eq!(Hooks::default().of::<Doubled>().count(), 0);

@@ -3,11 +3,11 @@
 //! `auth::resolve` from a verified session or token, so the tenant of every
 //! domain call comes from authentication, never from a URL or a body.
 
+use super::model::{Access, SystemRole};
+use super::perms::{Perm, PermSet};
 use crate::error::{Error, Result};
 use crate::i18n::Lang;
 use crate::ids::{BranchId, CompanyId, UserId};
-use super::model::{Access, SystemRole};
-use super::perms::{Perm, PermSet};
 
 /// Where branch-scoped records are read and written: one branch, or the company-wide rows
 /// (spec A2: a NULL branch means a company-wide record).

@@ -1,11 +1,11 @@
 //! Branches: create, edit, deactivate. Names and codes are unique per company; a branch is
 //! never deleted (records and history point at it), only deactivated.
 
+use super::actor::Actor;
 use super::model::{self, Branch};
 use super::perms::Perm;
 use super::store::{self, BRANCHES, COMPANIES};
 use crate::audit;
-use super::actor::Actor;
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::ids::{BranchId, PlanId};

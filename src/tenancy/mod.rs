@@ -28,13 +28,13 @@ pub mod users;
 use rust_decimal::Decimal;
 
 use crate::audit;
-use actor::Actor;
 use crate::clock::Ts;
 use crate::country::Country;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::i18n::Lang;
 use crate::ids::{BranchId, CompanyId, PlanId, RoleId, UserId};
 use crate::storage::{Read, ReadTx, WriteTx};
+use actor::Actor;
 use model::{Branch, Company, Legal, Plan, Role, SystemRole, User};
 use store::{BRANCHES, COMPANIES, LOGINS, PLANS, ROLES};
 

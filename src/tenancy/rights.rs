@@ -21,10 +21,10 @@
 //! A role is handled like the users holding it: it can be edited or deleted only by someone
 //! holding every permission it has, and may only be given permissions the editor holds.
 
+use super::actor::Actor;
 use super::model::{SystemRole, User};
 use super::perms::PermSet;
 use super::store::{ROLES, USERS};
-use super::actor::Actor;
 use crate::error::{Error, FieldError, Result};
 use crate::ids::{BranchId, CompanyId, RoleId};
 use crate::storage::WriteTx;

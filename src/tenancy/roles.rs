@@ -1,12 +1,12 @@
 //! Custom roles: a named permission set per company. A role in use cannot be deleted; a role
 //! is edited or deleted only by someone holding all its rights (`rights`).
 
+use super::actor::Actor;
 use super::model::{self, Role};
 use super::perms::{Perm, PermSet};
 use super::rights::{self, Rights};
 use super::store::{self, ROLES};
 use crate::audit;
-use super::actor::Actor;
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::ids::RoleId;

@@ -2,12 +2,12 @@
 //! used), edit, deactivate (soft: history is kept and the e-mail becomes free), reactivate,
 //! change password. Passwords never appear in a response, a log or an e-mail.
 
+use super::actor::Actor;
 use super::model::{self, SystemRole, User};
 use super::perms::Perm;
 use super::rights::{self, Rights};
 use super::store::{self, BRANCHES, LOGINS, ROLES, USERS};
 use crate::audit;
-use super::actor::Actor;
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::i18n::Lang;

@@ -189,17 +189,16 @@ pub async fn webhook_once(w: impl Into<Ctx>) -> Result<bool> {
             }
         };
         let at = w.clock.now();
-        w.db
-            .write(move |tx| -> Result<()> {
-                let finished = found.is_none() || crate::webhooks::record_attempt(tx, company, delivery, outcome.clone(), at)?;
-                if finished {
-                    outbox::done(tx, job_id)?;
-                } else {
-                    outbox::failed(tx, job_id, outcome.err().unwrap_or_else(|| "non-2xx".into()), at.0)?;
-                }
-                Ok(())
-            })
-            .await?;
+        w.db.write(move |tx| -> Result<()> {
+            let finished = found.is_none() || crate::webhooks::record_attempt(tx, company, delivery, outcome.clone(), at)?;
+            if finished {
+                outbox::done(tx, job_id)?;
+            } else {
+                outbox::failed(tx, job_id, outcome.err().unwrap_or_else(|| "non-2xx".into()), at.0)?;
+            }
+            Ok(())
+        })
+        .await?;
     }
     Ok(true)
 }
