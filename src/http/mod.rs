@@ -21,26 +21,38 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use axum::{Json, Router};
 use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::App;
 use crate::error::Error;
 use crate::i18n::Lang;
 use problem::{Carried, error_for_status, problem_response};
 
+/// The whole HTTP surface in three guard groups: what anyone may call (health, metrics,
+/// assets, sign-in and first run: small bodies, no multipart), what a signed-in company user
+/// calls (the `Auth`/`Page` extractors refuse anyone else before a byte of the body is read),
+/// and the platform operator's pages and API. Each `api/<x>.rs` and `views/<x>.rs` declares
+/// its own routes; an API route and its OpenAPI entry are one declaration (utoipa-axum).
 pub fn router(app: App) -> Router {
     let body_limit = app.config.body_limit_kb * 1024;
-    Router::new()
-        .route("/healthz", get(healthz))
+    let limits = api::Limits::from_config(&app.config);
+    let (api_routes, mut doc) = OpenApiRouter::with_openapi(api::ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .merge(api::public_routes(&limits))
+        .merge(api::signed_in_routes(&limits))
+        .merge(api::platform_routes())
+        .split_for_parts();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+    let doc = std::sync::Arc::new(doc);
+    let public = Router::new()
         .route("/metrics", get(metrics))
-        .route("/api/openapi.json", get(openapi))
+        .route("/api/openapi.json", get(move || openapi(doc.clone())))
         .route("/api/docs", get(api_docs))
-        .route("/static/{*path}", get(assets::serve))
-        .merge(api::routes(
-            app.config.upload_limit_kb * 1024,
-            app.config.import_limit_kb * 1024,
-            app.config.image_limit_kb * 1024,
-            app.config.public_body_limit_kb * 1024,
-        ))
+        .route("/static/{*path}", get(assets::serve));
+    Router::new()
+        .merge(public)
+        .merge(api_routes)
         .merge(views::routes(&app))
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -362,10 +374,8 @@ async fn metrics(State(app): State<App>, ip: extract::ClientIp, headers: axum::h
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render(&gauges)).into_response())
 }
 
-async fn openapi() -> Response {
-    let mut doc = api::ApiDoc::openapi();
-    doc.info.version = env!("CARGO_PKG_VERSION").to_string();
-    Json(doc).into_response()
+async fn openapi(doc: std::sync::Arc<utoipa::openapi::OpenApi>) -> Response {
+    Json(doc.as_ref()).into_response()
 }
 
 async fn api_docs() -> Html<String> {

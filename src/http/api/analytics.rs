@@ -5,12 +5,15 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::Limits;
 use crate::analytics::{self, Report, Summary};
 use crate::app::App;
 use crate::error::Result;
 use crate::http::extract::{Auth, Json, Query};
 use crate::http::problem::Problem;
 use crate::ids::{BranchId, CashBoxId, UserId};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Two places always ("0.00", never "0").
 fn money(d: rust_decimal::Decimal) -> String {
@@ -201,4 +204,10 @@ impl From<&Report> for SalesReportDto {
 pub async fn sales(State(app): State<App>, a: Auth, Query(q): Query<AnalyticsQuery>) -> Result<Json<SalesReportDto>> {
     let report = analytics::sales_report(&app.db.read()?, &a.actor, app.now(), &q.domain())?;
     Ok(Json(SalesReportDto::from(&report)))
+}
+
+/// This file's routes for a signed-in caller; each handler's `#[utoipa::path]` is its
+/// OpenAPI entry, so a route and its documentation are one declaration.
+pub fn routes(_limits: &Limits) -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(sales))
 }

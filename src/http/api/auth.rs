@@ -5,7 +5,9 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::Limits;
 use super::dto::{BranchDto, CompanyDto, MeDto, UserDto, scope_id};
+use super::public;
 use crate::app::App;
 use crate::auth::limiter::{Pace, SLOW_DOWN};
 use crate::auth::{self, Refreshed};
@@ -15,6 +17,8 @@ use crate::http::problem::Problem;
 use crate::ids::CompanyId;
 use crate::tenancy::model::{self, Access, User};
 use crate::tenancy::{store, users};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -222,4 +226,15 @@ pub fn me_dto(app: &App, a: &Auth) -> Result<MeDto> {
         }
         .into(),
     })
+}
+
+/// The routes anyone may call, small bodies only (see [`crate::http::public`]).
+pub fn public_routes(limits: &Limits) -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(public(routes!(login), limits.public)).routes(public(routes!(refresh), limits.public))
+}
+
+/// This file's routes for a signed-in caller; each handler's `#[utoipa::path]` is its
+/// OpenAPI entry, so a route and its documentation are one declaration.
+pub fn routes(_limits: &Limits) -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(logout)).routes(routes!(change_password)).routes(routes!(me))
 }

@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::Limits;
 use crate::app::App;
 use crate::auth::actor::Actor;
 use crate::catalog::model::{Kind, Product};
@@ -16,6 +17,8 @@ use crate::http::extract::{Auth, Json, Path, Query};
 use crate::http::problem::Problem;
 use crate::ids::{BrandId, CategoryId, ProductId};
 use crate::inventory;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -383,4 +386,20 @@ pub async fn put_brand(State(app): State<App>, a: Auth, Path(id): Path<u64>, Jso
 /// Decimal fields on the wire are strings; helpers for the stock DTOs.
 pub fn dec(d: Decimal) -> String {
     d.to_string()
+}
+
+/// This file's routes for a signed-in caller; each handler's `#[utoipa::path]` is its
+/// OpenAPI entry, so a route and its documentation are one declaration.
+pub fn routes(_limits: &Limits) -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(list_products, create_product))
+        .routes(routes!(create_by_barcode))
+        .routes(routes!(get_product, put_product, delete_product))
+        .routes(routes!(archive_product))
+        .routes(routes!(restore_product))
+        .routes(routes!(lookup_barcode))
+        .routes(routes!(list_categories, create_category))
+        .routes(routes!(put_category))
+        .routes(routes!(list_brands, create_brand))
+        .routes(routes!(put_brand))
 }

@@ -5,6 +5,7 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::Limits;
 use crate::app::App;
 use crate::auth::actor::Actor;
 use crate::catalog::model::Product;
@@ -13,6 +14,8 @@ use crate::error::{Error, Result};
 use crate::http::extract::{Auth, Json, Query};
 use crate::http::problem::Problem;
 use crate::search::Filters;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 const DEFAULT_LIMIT: usize = 20;
 const MAX_LIMIT: usize = 100;
@@ -73,4 +76,10 @@ pub async fn search(app: &App, actor: &Actor, text: String, filters: Filters, li
     tokio::task::spawn_blocking(move || Ok::<_, Error>(app.search.products(&app.db, company, &text, &filters, limit)?))
         .await
         .map_err(|e| Error::Internal(format!("search task: {e}")))?
+}
+
+/// This file's routes for a signed-in caller; each handler's `#[utoipa::path]` is its
+/// OpenAPI entry, so a route and its documentation are one declaration.
+pub fn routes(_limits: &Limits) -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(search_products))
 }

@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::Limits;
 use crate::app::App;
 use crate::clients::deals::{self, DealDraft, DealPayDraft};
 use crate::clients::model::{Client, Deal, DealPaymentKind, DebtBalance, DebtEntry};
@@ -17,6 +18,8 @@ use crate::http::api::sales::SaleDto;
 use crate::http::extract::{Auth, Json, Path, Query};
 use crate::http::problem::Problem;
 use crate::ids::{CashBoxId, ClientId};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Serialize, ToSchema)]
 pub struct ClientLegalDto {
@@ -605,4 +608,24 @@ pub fn pdf_response(s: &statement::Statement) -> Result<Response> {
         bytes,
     )
         .into_response())
+}
+
+/// This file's routes for a signed-in caller; each handler's `#[utoipa::path]` is its
+/// OpenAPI entry, so a route and its documentation are one declaration.
+pub fn routes(_limits: &Limits) -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get, put, delete))
+        .routes(routes!(archive))
+        .routes(routes!(restore))
+        .routes(routes!(sales))
+        .routes(routes!(debts, add_debt))
+        .routes(routes!(pay_debt))
+        .routes(routes!(client_deals, create_deal))
+        .routes(routes!(statement_json))
+        .routes(routes!(statement_pdf))
+        .routes(routes!(debtors))
+        .routes(routes!(get_deal, put_deal))
+        .routes(routes!(pay_deal))
+        .routes(routes!(refund_deal))
 }

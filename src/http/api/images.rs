@@ -6,6 +6,8 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::Limits;
+use super::limited;
 use crate::app::App;
 use crate::catalog::images::{self, ImageMeta};
 use crate::catalog::query::{self, require_read as require_catalog_read};
@@ -13,6 +15,8 @@ use crate::error::{Error, Result};
 use crate::http::extract::{Auth, Json, Path};
 use crate::http::problem::Problem;
 use crate::ids::{ImageId, ProductId};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Serialize, ToSchema)]
 pub struct ImageSizeDto {
@@ -147,4 +151,14 @@ pub async fn bytes(
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag), cache]).into_response());
     }
     Ok(([(header::CONTENT_TYPE, "image/jpeg".to_string()), (header::ETAG, etag), cache], jpeg).into_response())
+}
+
+/// This file's routes for a signed-in caller; each handler's `#[utoipa::path]` is its
+/// OpenAPI entry, so a route and its documentation are one declaration.
+pub fn routes(limits: &Limits) -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(limited(routes!(list, upload), limits.image))
+        .routes(routes!(delete))
+        .routes(routes!(move_to))
+        .routes(routes!(bytes))
 }

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::Limits;
 use super::dto::{CompanyDto, PlanDto};
 use crate::app::App;
 use crate::audit;
@@ -18,6 +19,8 @@ use crate::http::extract::{Auth, Json, Path, Query};
 use crate::http::problem::Problem;
 use crate::ids::{BackupId, CompanyId, PlanId, UserId};
 use crate::tenancy::{self as ten, CompanyDraft, Creator, PlanDraft, Subscription, store};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -386,4 +389,19 @@ async fn save_plan(app: App, a: Auth, id: Option<PlanId>, i: PlanInput) -> Resul
         })
         .await?;
     Ok(PlanDto::from(&p))
+}
+
+/// This file's routes for a signed-in caller; each handler's `#[utoipa::path]` is its
+/// OpenAPI entry, so a route and its documentation are one declaration.
+pub fn routes(_limits: &Limits) -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(list_audit)).routes(routes!(list_backups, create_backup)).routes(routes!(download_backup))
+}
+
+/// The platform operator's routes (companies, plans).
+pub fn platform_routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(list_companies, create_company))
+        .routes(routes!(put_subscription))
+        .routes(routes!(list_plans, create_plan))
+        .routes(routes!(put_plan))
 }

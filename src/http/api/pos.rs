@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::Limits;
 use crate::app::App;
 use crate::auth::actor::{Actor, BranchScope};
 use crate::error::{Error, Result};
@@ -18,6 +19,8 @@ use crate::pos::store::{CASH_BOXES, CASH_FLOWS, CASH_LEDGER, SHIFTS};
 use crate::pos::{self, CashBoxDraft};
 use crate::storage::ReadTx;
 use crate::tenancy::perms::Perm;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub(super) fn in_scope(actor: &Actor, branch: Option<BranchId>) -> bool {
     match (actor.branch, branch) {
@@ -635,4 +638,24 @@ pub async fn clear_cart(State(app): State<App>, a: Auth, Query(q): Query<BoxQuer
 pub fn user_names(tx: &ReadTx, actor: &Actor) -> Result<std::collections::BTreeMap<u64, String>> {
     let c = actor.company.0;
     Ok(tx.list(crate::tenancy::store::USERS, (c, 0), (c, u64::MAX), usize::MAX)?.into_iter().map(|((_, id), u)| (id, u.name)).collect())
+}
+
+/// This file's routes for a signed-in caller; each handler's `#[utoipa::path]` is its
+/// OpenAPI entry, so a route and its documentation are one declaration.
+pub fn routes(_limits: &Limits) -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(list_cash_boxes, create_cash_box))
+        .routes(routes!(put_cash_box))
+        .routes(routes!(get_settings, put_settings))
+        .routes(routes!(list_shifts, open_shift))
+        .routes(routes!(get_shift))
+        .routes(routes!(close_shift))
+        .routes(routes!(shift_cash))
+        .routes(routes!(list_flows, create_flow))
+        .routes(routes!(approve_flow))
+        .routes(routes!(reject_flow))
+        .routes(routes!(get_cart, put_cart, clear_cart))
+        .routes(routes!(scan))
+        .routes(routes!(add_item))
+        .routes(routes!(put_line))
 }

@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::Limits;
 use crate::app::App;
 use crate::auth::actor::Actor;
 use crate::error::{Error, Result};
@@ -14,6 +15,8 @@ use crate::ids::{CashBoxId, PrinterId, SaleId};
 use crate::printing::escpos::{Align, Block};
 use crate::printing::{self, Printer, PrinterDraft, Transport};
 use crate::tenancy::perms::Perm;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 fn require_view(actor: &Actor) -> Result<()> {
     actor.require_feature("pos")?;
@@ -273,4 +276,17 @@ pub async fn receipt_png(State(app): State<App>, a: Auth, Path(id): Path<u64>) -
 pub fn png_response(png: Vec<u8>) -> axum::response::Response {
     use axum::response::IntoResponse;
     ([(axum::http::header::CONTENT_TYPE, "image/png"), (axum::http::header::CACHE_CONTROL, "private, no-store")], png).into_response()
+}
+
+/// This file's routes for a signed-in caller; each handler's `#[utoipa::path]` is its
+/// OpenAPI entry, so a route and its documentation are one declaration.
+pub fn routes(_limits: &Limits) -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(reprint))
+        .routes(routes!(receipt))
+        .routes(routes!(receipt_png))
+        .routes(routes!(list, create))
+        .routes(routes!(get, put))
+        .routes(routes!(test))
+        .routes(routes!(queue, clear_queue))
 }

@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::Limits;
 use crate::app::App;
 use crate::clock::Ts;
 use crate::error::Result;
@@ -19,6 +20,8 @@ use crate::inventory::query::require_read as require_stock_read;
 use crate::inventory::report::{self, JournalAsk, JournalCursor};
 use crate::storage::ReadTx;
 use crate::xlsx::{self, Cell};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The most rows one export or one turnover report holds.
 pub const EXPORT_ROWS: usize = 100_000;
@@ -318,4 +321,15 @@ pub async fn turnover_xlsx(State(app): State<App>, a: Auth, Query(q): Query<Turn
     ];
     let bytes = xlsx::workbook(lang.t("reports.turnover"), &headers, &turnover_cells(lang, &t))?;
     Ok(xlsx_response("turnover", bytes))
+}
+
+/// This file's routes for a signed-in caller; each handler's `#[utoipa::path]` is its
+/// OpenAPI entry, so a route and its documentation are one declaration.
+pub fn routes(_limits: &Limits) -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(stock_xlsx))
+        .routes(routes!(journal))
+        .routes(routes!(journal_xlsx))
+        .routes(routes!(turnover))
+        .routes(routes!(turnover_xlsx))
 }

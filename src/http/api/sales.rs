@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::Limits;
 use super::pos::{in_scope, require_pos};
 use crate::app::App;
 use crate::auth::actor::Actor;
@@ -17,6 +18,8 @@ use crate::pos::store::{RETURNS, SALES};
 use crate::pos::{self, CheckoutDraft, LineDraft, PaymentDraft, ReturnDraft};
 use crate::storage::ReadTx;
 use crate::tenancy::perms::Perm;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Serialize, ToSchema)]
 pub struct SaleLineDto {
@@ -356,4 +359,10 @@ pub async fn list_returns(State(app): State<App>, a: Auth, Path(id): Path<u64>) 
         }
     }
     Ok(Json(out))
+}
+
+/// This file's routes for a signed-in caller; each handler's `#[utoipa::path]` is its
+/// OpenAPI entry, so a route and its documentation are one declaration.
+pub fn routes(_limits: &Limits) -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(list_sales, checkout)).routes(routes!(get_sale)).routes(routes!(list_returns, return_sale))
 }

@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::Limits;
 use crate::app::App;
 use crate::auth::actor::Actor;
 use crate::clock::Ts;
@@ -17,6 +18,8 @@ use crate::ids::{BranchId, DocumentId, ProductId, WarehouseId};
 use crate::inventory::model::{Document, Settings, Warehouse};
 use crate::inventory::query::{self, card, parse_locked_until, require_read as require_stock_read, status_code};
 use crate::inventory::{self, DocDraft, LineDraft};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Serialize, ToSchema)]
 pub struct WarehouseDto {
@@ -428,4 +431,19 @@ pub async fn stock_card(State(app): State<App>, a: Auth, Path(id): Path<u64>) ->
         })
         .collect();
     Ok(Json(StockCard { product: id, warehouses, moves }))
+}
+
+/// This file's routes for a signed-in caller; each handler's `#[utoipa::path]` is its
+/// OpenAPI entry, so a route and its documentation are one declaration.
+pub fn routes(_limits: &Limits) -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(stock_card))
+        .routes(routes!(list_warehouses, create_warehouse))
+        .routes(routes!(put_warehouse))
+        .routes(routes!(get_settings, put_settings))
+        .routes(routes!(list_documents, create_document))
+        .routes(routes!(get_document, put_document, delete_document))
+        .routes(routes!(post_document))
+        .routes(routes!(cancel_document))
+        .routes(routes!(stock))
 }

@@ -6,7 +6,9 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::Limits;
 use super::dto::{BranchDto, CompanyDto, LegalDto, RoleDto, UserDto};
+use super::limited;
 use crate::app::App;
 use crate::error::{Error, Result};
 use crate::http::extract::{Auth, Json, Path};
@@ -17,6 +19,8 @@ use crate::tenancy::perms::{self, Perm};
 use crate::tenancy::roles::{self, RoleDraft};
 use crate::tenancy::users::{self, UserDraft};
 use crate::tenancy::{self as ten, SettingsDraft, store};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[utoipa::path(get, path = "/api/v1/company", tag = "company", security(("bearer" = [])), responses((status = 200, body = CompanyDto)))]
 pub async fn get_company(State(app): State<App>, a: Auth) -> Result<Json<CompanyDto>> {
@@ -394,4 +398,22 @@ pub async fn get_logo(State(app): State<App>, a: Auth) -> Result<axum::response:
     let logo = c.logo.ok_or(Error::NotFound)?;
     Ok(([(axum::http::header::CONTENT_TYPE, logo.mime), (axum::http::header::CACHE_CONTROL, "private, no-cache".to_string())], logo.bytes)
         .into_response())
+}
+
+/// This file's routes for a signed-in caller; each handler's `#[utoipa::path]` is its
+/// OpenAPI entry, so a route and its documentation are one declaration.
+pub fn routes(limits: &Limits) -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(get_company, put_company))
+        .routes(limited(routes!(get_logo, put_logo, delete_logo), limits.upload))
+        .routes(routes!(list_branches, create_branch))
+        .routes(routes!(get_branch, put_branch))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(get_user, put_user))
+        .routes(routes!(deactivate_user))
+        .routes(routes!(activate_user))
+        .routes(routes!(invite_user))
+        .routes(routes!(list_roles, create_role))
+        .routes(routes!(get_role, put_role, delete_role))
+        .routes(routes!(list_permissions))
 }

@@ -7,6 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::Limits;
+use super::limited;
 use crate::app::App;
 use crate::catalog::query::{can_see_costs, require_read as require_catalog_read};
 use crate::error::Result;
@@ -16,6 +18,8 @@ use crate::i18n::Lang;
 use crate::ids::{BrandId, CategoryId, ImportId};
 use crate::tenancy::perms::Perm;
 use crate::transfer::{self, export, model::Import, model::ImportRow};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Serialize, ToSchema)]
 pub struct ImportDto {
@@ -244,4 +248,15 @@ pub async fn export(State(app): State<App>, a: Auth, Query(q): Query<ExportQuery
     require_catalog_read(&a.actor)?;
     let file = export::file(&app.db.read()?, a.actor.company, &export::ExportAsk::from(&q), a.actor.lang, can_see_costs(&a.actor))?;
     Ok(download(file))
+}
+
+/// This file's routes for a signed-in caller; each handler's `#[utoipa::path]` is its
+/// OpenAPI entry, so a route and its documentation are one declaration.
+pub fn routes(limits: &Limits) -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(export))
+        .routes(limited(routes!(list, upload), limits.import))
+        .routes(routes!(get, discard))
+        .routes(routes!(rows))
+        .routes(routes!(confirm))
 }

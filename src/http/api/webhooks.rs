@@ -5,11 +5,14 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::Limits;
 use crate::app::App;
 use crate::error::{Error, Result};
 use crate::http::extract::{Auth, Json, Path};
 use crate::http::problem::Problem;
 use crate::webhooks::{self, DELIVERIES, DeliveryState, HOOKS, WebhookDraft};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Serialize, ToSchema)]
 pub struct WebhookDto {
@@ -129,4 +132,10 @@ pub async fn deliveries(State(app): State<App>, a: Auth, Path(id): Path<u64>) ->
         Ok(out.len() < 100)
     })?;
     Ok(Json(out))
+}
+
+/// This file's routes for a signed-in caller; each handler's `#[utoipa::path]` is its
+/// OpenAPI entry, so a route and its documentation are one declaration.
+pub fn routes(_limits: &Limits) -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(put, delete)).routes(routes!(deliveries))
 }
