@@ -312,7 +312,7 @@ pub async fn shift_cash(State(app): State<App>, a: Auth, Path(id): Path<u64>) ->
     let tx = app.db.read()?;
     let s = readable_shift(&tx, &a.actor, ShiftId(id))?;
     let c = a.actor.company.0;
-    let rows = tx.list(CASH_LEDGER, (c, s.id.0, 0), (c, s.id.0, u64::MAX), 10_000)?;
+    let rows = tx.list(CASH_LEDGER, (crate::ids::CompanyId(c), s.id, 0), (crate::ids::CompanyId(c), s.id, u64::MAX), 10_000)?;
     Ok(Json(
         rows.into_iter()
             .map(|(_, e)| CashEntryDto {
@@ -392,7 +392,7 @@ pub fn flows(tx: &ReadTx, actor: &Actor, status: Option<&str>) -> Result<Vec<Cas
     let boxes: Vec<u64> = cash_boxes(tx, actor)?.iter().map(|b| b.id.0).collect();
     let manager = actor.can(Perm::CASHBOX);
     let mut out = Vec::new();
-    tx.range(CASH_FLOWS, (c, 0), (c, u64::MAX), true, usize::MAX, |_, f| {
+    tx.range(CASH_FLOWS, (crate::ids::CompanyId(c), 0), (crate::ids::CompanyId(c), u64::MAX), true, usize::MAX, |_, f| {
         let st = match f.status {
             FlowStatus::Pending => "pending",
             FlowStatus::Approved => "approved",

@@ -68,7 +68,7 @@ fn next_day(date: &str) -> Option<String> {
 
 fn warehouse(tx: &ReadTx, c: CompanyId, id: Option<u64>) -> Result<Option<WarehouseId>> {
     match id {
-        Some(w) => tx.get(WAREHOUSES, (c.0, w))?.map(|_| Some(WarehouseId(w))).ok_or(Error::NotFound),
+        Some(w) => tx.get(WAREHOUSES, (c, WarehouseId(w)))?.map(|_| Some(WarehouseId(w))).ok_or(Error::NotFound),
         None => Ok(None),
     }
 }
@@ -161,8 +161,11 @@ pub struct JournalDto {
 /// Journal rows with the names and numbers a reader needs (looked up per page, cached).
 pub fn journal_rows(tx: &ReadTx, c: CompanyId, rows: Vec<report::JournalRow>) -> Result<Vec<JournalRowDto>> {
     let tz = timezone(tx, c)?;
-    let warehouses: BTreeMap<u64, String> =
-        tx.list(WAREHOUSES, (c.0, 0), (c.0, u64::MAX), usize::MAX)?.into_iter().map(|((_, w), x)| (w, x.name)).collect();
+    let warehouses: BTreeMap<u64, String> = tx
+        .list(WAREHOUSES, (c, WarehouseId::MIN), (c, WarehouseId::MAX), usize::MAX)?
+        .into_iter()
+        .map(|((_, w), x)| (w.0, x.name))
+        .collect();
     let mut products: BTreeMap<u64, String> = BTreeMap::new();
     let mut sources: BTreeMap<u64, String> = BTreeMap::new();
     let mut out = Vec::with_capacity(rows.len());
@@ -175,7 +178,7 @@ pub fn journal_rows(tx: &ReadTx, c: CompanyId, rows: Vec<report::JournalRow>) ->
             let number = if sale {
                 tx.get(crate::pos::store::SALES, (c.0, r.doc.0))?.map(|s| s.number)
             } else {
-                tx.get(DOCUMENTS, (c.0, r.doc.0))?.map(|d| d.number)
+                tx.get(DOCUMENTS, (c, r.doc))?.map(|d| d.number)
             };
             e.insert(number.unwrap_or_default());
         }
@@ -307,7 +310,7 @@ pub async fn stock_xlsx(State(app): State<App>, a: Auth, Query(q): Query<OnHandE
     require_stock_read(&a.actor)?;
     let (c, lang) = (a.actor.company, a.actor.lang);
     let tx = app.db.read()?;
-    let wh = tx.get(WAREHOUSES, (c.0, q.warehouse))?.ok_or(Error::NotFound)?;
+    let wh = tx.get(WAREHOUSES, (c, WarehouseId(q.warehouse)))?.ok_or(Error::NotFound)?;
     let filter = OnHandFilter { category: category(&tx, c, q.category)?, low: q.low == Some(true) };
     let r = report::on_hand(&tx, c, wh.id, None, filter, EXPORT_ROWS)?;
     let headers = [lang.t("products.name"), lang.t("card.qty"), lang.t("stock.value"), lang.t("stock.sale_value"), lang.t("stock.reorder")];

@@ -53,8 +53,8 @@ pub fn require_stock_read(actor: &Actor) -> Result<()> {
 #[utoipa::path(get, path = "/api/v1/warehouses", tag = "stock", security(("bearer" = [])), responses((status = 200, body = Vec<WarehouseDto>)))]
 pub async fn list_warehouses(State(app): State<App>, a: Auth) -> Result<Json<Vec<WarehouseDto>>> {
     require_stock_read(&a.actor)?;
-    let c = a.actor.company.0;
-    let rows = app.db.read()?.list(WAREHOUSES, (c, 0), (c, u64::MAX), usize::MAX)?;
+    let c = a.actor.company;
+    let rows = app.db.read()?.list(WAREHOUSES, (c, WarehouseId::MIN), (c, WarehouseId::MAX), usize::MAX)?;
     Ok(Json(
         rows.into_iter().map(|(_, w)| WarehouseDto { id: w.id.0, name: w.name, branch: w.branch.map(|b| b.0), active: w.active }).collect(),
     ))
@@ -79,12 +79,11 @@ pub async fn put_warehouse(
 
 async fn save_warehouse(app: App, a: Auth, id: Option<WarehouseId>, i: WarehouseInput) -> Result<WarehouseDto> {
     let now = app.now();
-    let c = a.actor.company.0;
     let w = app
         .db
         .write(move |tx| {
             let id = inventory::save_warehouse(tx, &a.actor, now, id, &i.name, i.branch.map(BranchId), i.active)?;
-            tx.get(WAREHOUSES, (c, id.0))?.ok_or(Error::NotFound)
+            tx.get(WAREHOUSES, (a.actor.company, id))?.ok_or(Error::NotFound)
         })
         .await?;
     Ok(WarehouseDto { id: w.id.0, name: w.name, branch: w.branch.map(|b| b.0), active: w.active })
@@ -250,7 +249,7 @@ async fn save_document(app: App, a: Auth, id: Option<DocumentId>, i: DocumentInp
 /// Saves a draft and, when `post`, posts it in the same transaction (a refused posting keeps
 /// nothing). Shared with the document editor.
 pub async fn save_draft(app: &App, actor: Actor, id: Option<DocumentId>, d: DocDraft, post: bool) -> Result<Document> {
-    let (now, c) = (app.now(), actor.company.0);
+    let now = app.now();
     let doc = app
         .db
         .write(move |tx| {
@@ -258,7 +257,7 @@ pub async fn save_draft(app: &App, actor: Actor, id: Option<DocumentId>, d: DocD
             if post {
                 return inventory::post(tx, &actor, now, id);
             }
-            tx.get(DOCUMENTS, (c, id.0))?.ok_or(Error::NotFound)
+            tx.get(DOCUMENTS, (actor.company, id))?.ok_or(Error::NotFound)
         })
         .await?;
     app.wake.notify_waiters();
@@ -281,7 +280,7 @@ pub async fn put_document(State(app): State<App>, a: Auth, Path(id): Path<u64>, 
     responses((status = 200, body = DocumentDto), (status = 404, body = Problem)))]
 pub async fn get_document(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<DocumentDto>> {
     require_stock_read(&a.actor)?;
-    let d = app.db.read()?.get(DOCUMENTS, (a.actor.company.0, id))?.ok_or(Error::NotFound)?;
+    let d = app.db.read()?.get(DOCUMENTS, (a.actor.company, DocumentId(id)))?.ok_or(Error::NotFound)?;
     Ok(Json(DocumentDto::from(&d)))
 }
 
@@ -322,10 +321,9 @@ pub fn documents_page(
     before: Option<u64>,
     limit: usize,
 ) -> Result<Vec<Document>> {
-    let c = company.0;
     let hi = before.map(|b| b.saturating_sub(1)).unwrap_or(u64::MAX);
     let mut out = Vec::new();
-    tx.range(DOCUMENTS, (c, 0), (c, hi), true, usize::MAX, |_, d| {
+    tx.range(DOCUMENTS, (company, DocumentId(0)), (company, DocumentId(hi)), true, usize::MAX, |_, d| {
         if kind.is_none_or(|k| k == d.kind.code()) && status.is_none_or(|s| s == status_code(d.status)) {
             out.push(d);
         }
@@ -403,7 +401,7 @@ pub async fn stock(State(app): State<App>, a: Auth, Query(q): Query<StockQuery>)
     require_stock_read(&a.actor)?;
     let c = a.actor.company.0;
     let tx = app.db.read()?;
-    tx.get(WAREHOUSES, (c, q.warehouse))?.ok_or(Error::NotFound)?;
+    tx.get(WAREHOUSES, (a.actor.company, WarehouseId(q.warehouse)))?.ok_or(Error::NotFound)?;
     let limit = q.limit.unwrap_or(500).clamp(1, 100_000);
     let category = match q.category {
         Some(k) => Some(tx.get(crate::catalog::store::CATEGORIES, (c, k))?.map(|_| crate::ids::CategoryId(k)).ok_or(Error::NotFound)?),
@@ -543,19 +541,19 @@ pub fn card(tx: &ReadTx, company: CompanyId, product: ProductId, limit: usize) -
     let mut moves = Vec::new();
     let mut doc_numbers: BTreeMap<u64, String> = BTreeMap::new();
     let mut layer_docs: BTreeMap<u64, u64> = BTreeMap::new();
-    for (_, w) in tx.list(WAREHOUSES, (c, 0), (c, u64::MAX), usize::MAX)? {
-        if let Some(b) = tx.get(BALANCES, (c, w.id.0, id))? {
+    for (_, w) in tx.list(WAREHOUSES, (company, WarehouseId::MIN), (company, WarehouseId::MAX), usize::MAX)? {
+        if let Some(b) = tx.get(BALANCES, (company, w.id, product))? {
             balances.push((w.clone(), b));
         }
         tx.range(
             MOVES,
-            (c, w.id.0, id, 0, 0, 0),
-            (c, w.id.0, id, u64::MAX, u64::MAX, u64::MAX),
+            (company, w.id, product, 0, 0, 0),
+            (company, w.id, product, u64::MAX, u64::MAX, u64::MAX),
             false,
             usize::MAX,
             |(_, wh, _, date, _, _), m| {
                 layer_docs.insert(m.id, m.doc.0);
-                moves.push((wh, date, m));
+                moves.push((wh.0, date, m));
                 Ok(true)
             },
         )?;
@@ -564,7 +562,7 @@ pub fn card(tx: &ReadTx, company: CompanyId, product: ProductId, limit: usize) -
         if let Some(n) = doc_numbers.get(&doc) {
             return Ok(n.clone());
         }
-        let n = tx.get(DOCUMENTS, (c, doc))?.map(|d| d.number).unwrap_or_default();
+        let n = tx.get(DOCUMENTS, (company, DocumentId(doc)))?.map(|d| d.number).unwrap_or_default();
         doc_numbers.insert(doc, n.clone());
         Ok(n)
     };

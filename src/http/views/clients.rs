@@ -230,10 +230,9 @@ fn card_for(app: &App, ui: &Ui, uri: &Uri, id: u64, draft: Option<ClientDraft>, 
             remaining: money(d.remaining()),
         })
         .collect();
-    let c0 = actor.company.0;
     let mut boxes = Vec::new();
     for b in crate::http::api::pos::cash_boxes(&tx, actor)? {
-        if b.active && tx.get(crate::pos::store::OPEN_SHIFTS, (c0, b.id.0, actor.user.0))?.is_some() {
+        if b.active && tx.get(crate::pos::store::OPEN_SHIFTS, (actor.company, b.id, actor.user))?.is_some() {
             boxes.push(Choice { value: b.id.0.to_string(), label: b.name, selected: boxes.is_empty() });
         }
     }

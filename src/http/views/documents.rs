@@ -398,7 +398,7 @@ pub async fn new_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Respon
 }
 
 fn load(app: &App, ui: &Ui, id: u64) -> Result<Document> {
-    app.db.read()?.get(DOCUMENTS, (ui.actor().company.0, id))?.ok_or(Error::NotFound)
+    app.db.read()?.get(DOCUMENTS, (ui.actor().company, DocumentId(id)))?.ok_or(Error::NotFound)
 }
 
 pub async fn edit_page(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
@@ -524,7 +524,7 @@ fn view(app: &App, ui: &Ui, uri: &Uri, id: u64, errs: Errors) -> Result<ViewPage
         // A draft count is compared with what is on hand now; a posted one with what was
         // expected when it was posted.
         let expected = match d.status {
-            DocStatus::Draft => tx.get(BALANCES, (company.0, d.warehouse.0, l.product.0))?.map(|b| b.qty).unwrap_or_default(),
+            DocStatus::Draft => tx.get(BALANCES, (company, d.warehouse, l.product))?.map(|b| b.qty).unwrap_or_default(),
             _ => l.expected,
         };
         let diff = l.qty - expected;

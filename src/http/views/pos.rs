@@ -181,7 +181,7 @@ async fn till(app: &App, ui: &Ui, uri: &Uri, chosen: Option<u64>, errs: Errors) 
     };
     let cash_box = chosen.filter(|c| boxes.iter().any(|b| b.id.0 == *c)).unwrap_or(first);
     let q = Fields::parse(uri.query().unwrap_or("").as_bytes()).get("q");
-    let shift = match tx.get(OPEN_SHIFTS, (actor.company.0, cash_box, actor.user.0))? {
+    let shift = match tx.get(OPEN_SHIFTS, (actor.company, CashBoxId(cash_box), actor.user))? {
         Some(id) => tx.get(crate::pos::store::SHIFTS, (actor.company.0, id))?.map(|s| (s.id.0, s.number)),
         None => None,
     };
@@ -474,7 +474,7 @@ fn shift_page_for(app: &App, ui: &Ui, uri: &Uri, s: &Shift, errs: Errors) -> Res
     report.push((lang.t("pos.cogs").to_string(), money(t.cogs)));
     report.push((lang.t("pos.margin").to_string(), money(t.sales_amount - t.returns_amount - t.cogs)));
     let cash = tx
-        .list(CASH_LEDGER, (c, s.id.0, 0), (c, s.id.0, u64::MAX), 2000)?
+        .list(CASH_LEDGER, (crate::ids::CompanyId(c), s.id, 0), (crate::ids::CompanyId(c), s.id, u64::MAX), 2000)?
         .into_iter()
         .map(|(_, e)| {
             let kind = match e.kind {
@@ -575,10 +575,17 @@ fn boxes_page_for(app: &App, ui: &Ui, uri: &Uri, name: String, errs: Errors) -> 
     let mut rows = Vec::new();
     for b in cash_boxes(&tx, actor)? {
         let mut open_shifts = 0;
-        tx.range(OPEN_SHIFTS, (c, b.id.0, 0), (c, b.id.0, u64::MAX), false, usize::MAX, |_, _| {
-            open_shifts += 1;
-            Ok(true)
-        })?;
+        tx.range(
+            OPEN_SHIFTS,
+            (crate::ids::CompanyId(c), b.id, crate::ids::UserId::MIN),
+            (crate::ids::CompanyId(c), b.id, crate::ids::UserId::MAX),
+            false,
+            usize::MAX,
+            |_, _| {
+                open_shifts += 1;
+                Ok(true)
+            },
+        )?;
         rows.push(BoxRow {
             id: b.id.0,
             warehouse: b.warehouse.and_then(|w| whs.iter().find(|x| x.id == w)).map(|w| w.name.clone()).unwrap_or_default(),

@@ -64,14 +64,17 @@ pub struct ProductRow {
 }
 
 fn product_rows(tx: &ReadTx, company: CompanyId, lang: Lang, products: Vec<Product>) -> Result<Vec<ProductRow>> {
-    let c = company.0;
-    let warehouses: Vec<u64> = tx.list(WAREHOUSES, (c, 0), (c, u64::MAX), usize::MAX)?.into_iter().map(|((_, w), _)| w).collect();
+    let warehouses: Vec<u64> = tx
+        .list(WAREHOUSES, (company, crate::ids::WarehouseId::MIN), (company, crate::ids::WarehouseId::MAX), usize::MAX)?
+        .into_iter()
+        .map(|((_, w), _)| w.0)
+        .collect();
     let mut rows = Vec::with_capacity(products.len());
     for p in products {
         let mut total = Decimal::ZERO;
         if p.kind.stocked() {
             for w in &warehouses {
-                total += tx.get(BALANCES, (c, *w, p.id.0))?.map(|b| b.qty).unwrap_or_default();
+                total += tx.get(BALANCES, (company, crate::ids::WarehouseId(*w), p.id))?.map(|b| b.qty).unwrap_or_default();
             }
         }
         rows.push(ProductRow {

@@ -144,8 +144,8 @@ pub fn unit_label(lang: Lang, unit: Unit) -> &'static str {
 }
 
 pub fn warehouses(app: &App, actor: &Actor) -> Result<Vec<Warehouse>> {
-    let c = actor.company.0;
-    Ok(app.db.read()?.list(WAREHOUSES, (c, 0), (c, u64::MAX), usize::MAX)?.into_iter().map(|(_, w)| w).collect())
+    let c = actor.company;
+    Ok(app.db.read()?.list(WAREHOUSES, (c, WarehouseId::MIN), (c, WarehouseId::MAX), usize::MAX)?.into_iter().map(|(_, w)| w).collect())
 }
 
 // ---- warehouses ----
@@ -235,7 +235,7 @@ struct WarehousePage {
 pub async fn warehouse_page(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
     ui.actor().require(crate::tenancy::perms::Perm::DOCUMENT)?;
     require_module(ui.actor())?;
-    let w = app.db.read()?.get(WAREHOUSES, (ui.actor().company.0, id))?.ok_or(Error::NotFound)?;
+    let w = app.db.read()?.get(WAREHOUSES, (ui.actor().company, WarehouseId(id)))?.ok_or(Error::NotFound)?;
     let page = WarehousePage {
         lang: ui.lang,
         shell: Shell::load(&app, &ui)?,
