@@ -10,6 +10,12 @@ macro_rules! id_type {
         #[serde(transparent)]
         pub struct $name(pub u64);
 
+        impl $name {
+            /// The lowest and highest ids, the bounds of a range scan over "every id".
+            pub const MIN: $name = $name(0);
+            pub const MAX: $name = $name(u64::MAX);
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 self.0.fmt(f)

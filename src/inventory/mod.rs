@@ -47,22 +47,22 @@ pub fn save_warehouse(
     actor.require(Perm::DOCUMENT)?;
     actor.require_feature("catalog")?;
     actor.require_writable()?;
-    let c = actor.company.0;
+    let c = actor.company;
     if let Some(id) = id
-        && tx.get(WAREHOUSES, (c, id.0))?.is_none()
+        && tx.get(WAREHOUSES, (c, id))?.is_none()
     {
         return Err(Error::NotFound);
     }
     let mut p = Problems::default();
     let name = p.take(parse_name("name", name, 100));
     if let Some(b) = branch
-        && tx.get(crate::tenancy::store::BRANCHES, (c, b.0))?.is_none()
+        && tx.get(crate::tenancy::store::BRANCHES, (c.0, b.0))?.is_none()
     {
         p.push(FieldError::new("branch", "unknown_branch", "Нет такого филиала", "No such branch"));
     }
     if let Some(n) = &name {
         let clash = tx
-            .list(WAREHOUSES, (c, 0), (c, u64::MAX), usize::MAX)?
+            .list(WAREHOUSES, (c, WarehouseId::MIN), (c, WarehouseId::MAX), usize::MAX)?
             .iter()
             .any(|(_, w)| Some(w.id) != id && w.name.to_lowercase() == n.to_lowercase());
         if clash {
@@ -72,7 +72,7 @@ pub fn save_warehouse(
     p.finish()?;
     let name = name.ok_or_else(|| Error::Internal("warehouse name missing".into()))?;
     let wid = id.unwrap_or(WarehouseId(tx.next_id()?));
-    tx.insert(WAREHOUSES, (c, wid.0), &Warehouse { id: wid, name: name.clone(), branch, active })?;
+    tx.insert(WAREHOUSES, (c, wid), &Warehouse { id: wid, name: name.clone(), branch, active })?;
     audit::record(tx, actor.company, actor, now, "warehouse.save", format!("warehouse:{wid}"), name)?;
     Ok(wid)
 }
@@ -81,7 +81,7 @@ pub fn set_settings(tx: &mut WriteTx, actor: &Actor, now: Ts, settings: Settings
     actor.require_owner_like()?;
     actor.require_writable()?;
     let detail = format!("negative={} locked_until={:?}", settings.allow_negative, settings.locked_until.map(|t| t.rfc3339()));
-    tx.insert(SETTINGS, actor.company.0, &settings)?;
+    tx.insert(SETTINGS, actor.company, &settings)?;
     audit::record(tx, actor.company, actor, now, "inventory.settings", format!("company:{}", actor.company), detail)?;
     Ok(())
 }
@@ -116,10 +116,10 @@ pub fn save_draft(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<DocumentI
     actor.require(Perm::DOCUMENT)?;
     actor.require_feature("catalog")?;
     actor.require_writable()?;
-    let c = actor.company.0;
+    let c = actor.company;
     let existing = match id {
         Some(id) => {
-            let doc = tx.get(DOCUMENTS, (c, id.0))?.ok_or(Error::NotFound)?;
+            let doc = tx.get(DOCUMENTS, (c, id))?.ok_or(Error::NotFound)?;
             if doc.status != DocStatus::Draft {
                 return Err(Error::WrongState { state: "posted" });
             }
@@ -142,14 +142,14 @@ pub fn save_draft(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<DocumentI
         p.push(FieldError::new("date", "date", "Дата документа вне допустимого диапазона", "The document date is out of range"));
     }
     let warehouse = match d.warehouse {
-        Some(w) if tx.get(WAREHOUSES, (c, w.0))?.is_some_and(|w| w.active) => Some(w),
+        Some(w) if tx.get(WAREHOUSES, (c, w))?.is_some_and(|w| w.active) => Some(w),
         _ => {
             p.push(FieldError::new("warehouse", "unknown_warehouse", "Выберите активный склад", "Choose an active warehouse"));
             None
         }
     };
     let to_warehouse = match (kind, d.to_warehouse) {
-        (Some(DocKind::Transfer), Some(w)) if Some(w) != warehouse && tx.get(WAREHOUSES, (c, w.0))?.is_some_and(|w| w.active) => Some(w),
+        (Some(DocKind::Transfer), Some(w)) if Some(w) != warehouse && tx.get(WAREHOUSES, (c, w))?.is_some_and(|w| w.active) => Some(w),
         (Some(DocKind::Transfer), _) => {
             p.push(FieldError::new(
                 "to_warehouse",
@@ -171,7 +171,7 @@ pub fn save_draft(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<DocumentI
         let product = match l.product {
             Some(pid) => match products.get(&pid.0) {
                 Some(known) => Some((pid, known.1)),
-                None => match tx.get(PRODUCTS, (c, pid.0))? {
+                None => match tx.get(PRODUCTS, (c.0, pid.0))? {
                     Some(prod) => {
                         products.insert(pid.0, (prod.name.clone(), prod.kind));
                         Some((pid, prod.kind))
@@ -250,7 +250,7 @@ pub fn save_draft(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<DocumentI
         cancelled: None,
         moves: Vec::new(),
     };
-    tx.insert(DOCUMENTS, (c, doc_id.0), &doc)?;
+    tx.insert(DOCUMENTS, (c, doc_id), &doc)?;
     audit::record(tx, actor.company, actor, now, "document.save", format!("document:{doc_id}"), kind.code().into())?;
     Ok(doc_id)
 }
@@ -273,7 +273,7 @@ pub fn post(tx: &mut WriteTx, actor: &Actor, now: Ts, id: DocumentId) -> Result<
     actor.require(Perm::DOCUMENT)?;
     actor.require_writable()?;
     let c = actor.company;
-    let mut doc = tx.get(DOCUMENTS, (c.0, id.0))?.ok_or(Error::NotFound)?;
+    let mut doc = tx.get(DOCUMENTS, (c, id))?.ok_or(Error::NotFound)?;
     if doc.status != DocStatus::Draft {
         return Err(Error::WrongState { state: if doc.status == DocStatus::Posted { "posted" } else { "cancelled" } });
     }
@@ -281,12 +281,12 @@ pub fn post(tx: &mut WriteTx, actor: &Actor, now: Ts, id: DocumentId) -> Result<
     let tz = crate::tenancy::timezone(tx, c)?;
     check_period(&settings, doc.date, &tz)?;
     for w in std::iter::once(doc.warehouse).chain(doc.to_warehouse) {
-        if !tx.get(WAREHOUSES, (c.0, w.0))?.is_some_and(|w| w.active) {
+        if !tx.get(WAREHOUSES, (c, w))?.is_some_and(|w| w.active) {
             return Err(Error::field("warehouse", "unknown_warehouse", "Склад отключён", "The warehouse is deactivated"));
         }
     }
     let date = doc.date.0;
-    let mut starts: BTreeMap<(u64, u64), (i64, u64, u64)> = BTreeMap::new();
+    let mut starts: BTreeMap<(WarehouseId, ProductId), (i64, u64, u64)> = BTreeMap::new();
     let mut new_moves = Vec::new();
     for line in doc.lines.iter_mut() {
         let wh = doc.warehouse;
@@ -319,12 +319,12 @@ pub fn post(tx: &mut WriteTx, actor: &Actor, now: Ts, id: DocumentId) -> Result<
             let partner = blank_move(pid, doc.id, MoveKind::TransferIn, Intent::In { qty: line.qty, amount: Decimal::ZERO }, Some(key));
             store::put_new_move(tx, c, &pkey, &partner)?;
             new_moves.push(pkey);
-            starts.entry((to.0, line.product.0)).or_insert((date, pid, pid));
+            starts.entry((to, line.product)).or_insert((date, pid, pid));
             pair = Some(pkey);
         }
         store::put_new_move(tx, c, &key, &blank_move(mid, doc.id, kind, intent, pair))?;
         new_moves.push(key);
-        starts.entry((wh.0, line.product.0)).or_insert((date, mid, mid));
+        starts.entry((wh, line.product)).or_insert((date, mid, mid));
     }
     recost_items(tx, c, starts, &settings)?;
     let n = tx.next_counter(c.0, &format!("document.{}", doc.kind.code()))?;
@@ -332,7 +332,7 @@ pub fn post(tx: &mut WriteTx, actor: &Actor, now: Ts, id: DocumentId) -> Result<
     doc.status = DocStatus::Posted;
     doc.posted = Some((now, actor.user));
     doc.moves = new_moves;
-    tx.insert(DOCUMENTS, (c.0, id.0), &doc)?;
+    tx.insert(DOCUMENTS, (c, id), &doc)?;
     audit::record(tx, c, actor, now, "document.post", format!("document:{id}"), doc.number.clone())?;
     stock_event(tx, c, &doc, now)?;
     Ok(doc)
@@ -343,14 +343,14 @@ pub fn cancel(tx: &mut WriteTx, actor: &Actor, now: Ts, id: DocumentId) -> Resul
     actor.require(Perm::DOCUMENT)?;
     actor.require_writable()?;
     let c = actor.company;
-    let mut doc = tx.get(DOCUMENTS, (c.0, id.0))?.ok_or(Error::NotFound)?;
+    let mut doc = tx.get(DOCUMENTS, (c, id))?.ok_or(Error::NotFound)?;
     if doc.status != DocStatus::Posted {
         return Err(Error::WrongState { state: if doc.status == DocStatus::Draft { "draft" } else { "cancelled" } });
     }
     let settings = store::settings(tx, c)?;
     let tz = crate::tenancy::timezone(tx, c)?;
     check_period(&settings, doc.date, &tz)?;
-    let mut starts: BTreeMap<(u64, u64), (i64, u64, u64)> = BTreeMap::new();
+    let mut starts: BTreeMap<(WarehouseId, ProductId), (i64, u64, u64)> = BTreeMap::new();
     let mut reversals = Vec::new();
     let originals = doc.moves.clone();
     let mut pairs: BTreeMap<u64, MoveKey> = BTreeMap::new();
@@ -365,14 +365,14 @@ pub fn cancel(tx: &mut WriteTx, actor: &Actor, now: Ts, id: DocumentId) -> Resul
         let pair = orig.pair.and_then(|p| pairs.get(&p.id).copied());
         store::put_new_move(tx, c, &rkey, &blank_move(rkey.id, doc.id, orig.kind, Intent::Reverse { of: k.id }, pair))?;
         reversals.push(rkey);
-        let start = starts.entry((k.warehouse.0, k.product.0)).or_insert((rkey.date, rkey.order, rkey.id));
+        let start = starts.entry((k.warehouse, k.product)).or_insert((rkey.date, rkey.order, rkey.id));
         *start = (*start).min((rkey.date, rkey.order, rkey.id));
     }
     recost_items(tx, c, starts, &settings)?;
     doc.status = DocStatus::Cancelled;
     doc.cancelled = Some((now, actor.user));
     doc.moves.extend(reversals);
-    tx.insert(DOCUMENTS, (c.0, id.0), &doc)?;
+    tx.insert(DOCUMENTS, (c, id), &doc)?;
     audit::record(tx, c, actor, now, "document.cancel", format!("document:{id}"), doc.number.clone())?;
     stock_event(tx, c, &doc, now)?;
     Ok(doc)
@@ -381,11 +381,11 @@ pub fn cancel(tx: &mut WriteTx, actor: &Actor, now: Ts, id: DocumentId) -> Resul
 pub fn delete_draft(tx: &mut WriteTx, actor: &Actor, now: Ts, id: DocumentId) -> Result<()> {
     actor.require(Perm::DOCUMENT)?;
     actor.require_writable()?;
-    let doc = tx.get(DOCUMENTS, (actor.company.0, id.0))?.ok_or(Error::NotFound)?;
+    let doc = tx.get(DOCUMENTS, (actor.company, id))?.ok_or(Error::NotFound)?;
     if doc.status != DocStatus::Draft {
         return Err(Error::WrongState { state: "posted" });
     }
-    tx.remove(DOCUMENTS, (actor.company.0, id.0))?;
+    tx.remove(DOCUMENTS, (actor.company, id))?;
     audit::record(tx, actor.company, actor, now, "document.delete_draft", format!("document:{id}"), String::new())?;
     Ok(())
 }
@@ -394,11 +394,11 @@ pub fn delete_draft(tx: &mut WriteTx, actor: &Actor, now: Ts, id: DocumentId) ->
 pub fn delete_product(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ProductId) -> Result<()> {
     actor.require(Perm::PRODUCTS)?;
     actor.require_writable()?;
-    let c = actor.company.0;
-    let product = tx.get(PRODUCTS, (c, id.0))?.ok_or(Error::NotFound)?;
-    for (wid, _) in tx.list(WAREHOUSES, (c, 0), (c, u64::MAX), usize::MAX)? {
+    let c = actor.company;
+    let product = tx.get(PRODUCTS, (c.0, id.0))?.ok_or(Error::NotFound)?;
+    for ((_, wh), _) in tx.list(WAREHOUSES, (c, WarehouseId::MIN), (c, WarehouseId::MAX), usize::MAX)? {
         let mut moved = false;
-        tx.range(MOVES, (c, wid.1, id.0, 0, 0, 0), (c, wid.1, id.0, u64::MAX, u64::MAX, u64::MAX), false, 1, |_, _| {
+        tx.range(MOVES, (c, wh, id, 0, 0, 0), (c, wh, id, u64::MAX, u64::MAX, u64::MAX), false, 1, |_, _| {
             moved = true;
             Ok(false)
         })?;
@@ -411,7 +411,7 @@ pub fn delete_product(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ProductId) -
     old.plu = None;
     // Drop the indexes through the single write path, then the row.
     crate::catalog::store::put_product(tx, actor.company, Some(&product), &old)?;
-    tx.remove(PRODUCTS, (c, id.0))?;
+    tx.remove(PRODUCTS, (c.0, id.0))?;
     crate::catalog::images::remove_all(tx, actor.company, id)?;
     audit::record(tx, actor.company, actor, now, "product.delete", format!("product:{id}"), product.name)?;
     Ok(())
@@ -419,12 +419,12 @@ pub fn delete_product(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ProductId) -
 
 /// Tells webhooks which balances a document changed (in its own transaction, via the outbox).
 fn stock_event(tx: &mut WriteTx, c: CompanyId, doc: &Document, now: Ts) -> Result<()> {
-    let mut items: Vec<(u64, u64)> = doc.moves.iter().map(|k| (k.warehouse.0, k.product.0)).collect();
+    let mut items: Vec<(WarehouseId, ProductId)> = doc.moves.iter().map(|k| (k.warehouse, k.product)).collect();
     items.sort_unstable();
     items.dedup();
     let mut rows = Vec::with_capacity(items.len());
     for (wh, p) in items {
-        let b = tx.get(BALANCES, (c.0, wh, p))?.unwrap_or_default();
+        let b = tx.get(BALANCES, (c, wh, p))?.unwrap_or_default();
         rows.push(serde_json::json!({"warehouse": wh, "product": p, "qty": b.qty.to_string(), "value": b.value.to_string()}));
     }
     let status = match doc.status {
@@ -458,7 +458,7 @@ pub(crate) fn blank_move(id: u64, doc: DocumentId, kind: MoveKind, intent: Inten
 /// Stock on hand just before `date` (movements dated earlier, and those of the same instant).
 fn qty_before(tx: &impl Read, c: CompanyId, wh: WarehouseId, p: ProductId, date: i64) -> Result<Decimal> {
     let mut q = Decimal::ZERO;
-    tx.range(MOVES, (c.0, wh.0, p.0, 0, 0, 0), (c.0, wh.0, p.0, store::date_key(date), u64::MAX, u64::MAX), true, 1, |_, m| {
+    tx.range(MOVES, (c, wh, p, 0, 0, 0), (c, wh, p, store::date_key(date), u64::MAX, u64::MAX), true, 1, |_, m| {
         q = m.qty_after;
         Ok(false)
     })?;
@@ -477,7 +477,12 @@ fn unit_cost(tx: &impl Read, c: CompanyId, wh: WarehouseId, p: ProductId) -> Res
 
 /// Re-costs items from their earliest touched movement, following transfer partners whose
 /// cost changed, until nothing changes. A refusal names the product and warehouse.
-pub fn recost_items(tx: &mut WriteTx, c: CompanyId, work: BTreeMap<(u64, u64), (i64, u64, u64)>, settings: &Settings) -> Result<()> {
+pub fn recost_items(
+    tx: &mut WriteTx,
+    c: CompanyId,
+    work: BTreeMap<(WarehouseId, ProductId), (i64, u64, u64)>,
+    settings: &Settings,
+) -> Result<()> {
     let mut l = store::Ledger::open(tx, c)?;
     recost_with(tx, &mut l, work, settings)
 }
@@ -487,7 +492,7 @@ pub fn recost_items(tx: &mut WriteTx, c: CompanyId, work: BTreeMap<(u64, u64), (
 pub(crate) fn recost_with(
     tx: &WriteTx,
     l: &mut store::Ledger<'_>,
-    mut work: BTreeMap<(u64, u64), (i64, u64, u64)>,
+    mut work: BTreeMap<(WarehouseId, ProductId), (i64, u64, u64)>,
     settings: &Settings,
 ) -> Result<()> {
     let c = l.c;
@@ -498,9 +503,9 @@ pub(crate) fn recost_with(
         if rounds > 100_000 {
             return Err(Error::Internal("re-costing did not settle".into()));
         }
-        let purchase = l.products.get((c.0, p))?.map(|p| p.purchase_price).unwrap_or_default();
+        let purchase = l.products.get((c.0, p.0))?.map(|p| p.purchase_price).unwrap_or_default();
         let policy = Policy { allow_negative: settings.allow_negative, fallback_unit_cost: purchase };
-        match store::recost(l, WarehouseId(wh), ProductId(p), from, policy)? {
+        match store::recost(l, wh, p, from, policy)? {
             Ok(changes) => {
                 for ch in changes {
                     let k = move_key(c, &ch.partner);
@@ -510,14 +515,14 @@ pub(crate) fn recost_with(
                         }
                         l.moves.insert(k, &partner)?;
                         let start = (ch.partner.date, ch.partner.order, ch.partner.id);
-                        let e = work.entry((ch.partner.warehouse.0, ch.partner.product.0)).or_insert(start);
+                        let e = work.entry((ch.partner.warehouse, ch.partner.product)).or_insert(start);
                         *e = (*e).min(start);
                     }
                 }
             }
             Err(Refusal::Short { available, needed, .. }) => {
-                let product = l.products.get((c.0, p))?.map(|p| p.name).unwrap_or_default();
-                let warehouse = tx.get(WAREHOUSES, (c.0, wh))?.map(|w| w.name).unwrap_or_default();
+                let product = l.products.get((c.0, p.0))?.map(|p| p.name).unwrap_or_default();
+                let warehouse = tx.get(WAREHOUSES, (c, wh))?.map(|w| w.name).unwrap_or_default();
                 return Err(Error::OutOfStock(vec![Shortage { product, warehouse, available, needed }]));
             }
             Err(Refusal::Orphan { move_id }) => return Err(Error::Internal(format!("reversal {move_id} without its original"))),

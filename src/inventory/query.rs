@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use super::model::{Balance, DocStatus, Document, MoveKind, Settings, Warehouse};
-use super::store::{BALANCES, DOCUMENTS, MOVES, SETTINGS, WAREHOUSES};
+use super::store::{BALANCES, DOCUMENTS, MOVES, WAREHOUSES};
 use super::{DocDraft, post, save_draft};
 use crate::auth::actor::Actor;
 use crate::catalog::store::PRODUCTS;
@@ -24,17 +24,16 @@ pub fn require_read(actor: &Actor) -> Result<()> {
 
 /// The company's warehouses in id order (closed ones too).
 pub fn warehouses(tx: &impl Read, company: CompanyId) -> Result<Vec<Warehouse>> {
-    let c = company.0;
-    Ok(tx.list(WAREHOUSES, (c, 0), (c, u64::MAX), usize::MAX)?.into_iter().map(|(_, w)| w).collect())
+    Ok(tx.list(WAREHOUSES, (company, WarehouseId::MIN), (company, WarehouseId::MAX), usize::MAX)?.into_iter().map(|(_, w)| w).collect())
 }
 
 /// The company's warehouse `id`; another company's is as missing as an unknown one.
 pub fn warehouse(tx: &impl Read, company: CompanyId, id: WarehouseId) -> Result<Warehouse> {
-    tx.get(WAREHOUSES, (company.0, id.0))?.ok_or(Error::NotFound)
+    tx.get(WAREHOUSES, (company, id))?.ok_or(Error::NotFound)
 }
 
 pub fn document(tx: &impl Read, company: CompanyId, id: DocumentId) -> Result<Document> {
-    tx.get(DOCUMENTS, (company.0, id.0))?.ok_or(Error::NotFound)
+    tx.get(DOCUMENTS, (company, id))?.ok_or(Error::NotFound)
 }
 
 /// The wire name of a document status: draft, posted, cancelled.
@@ -56,10 +55,9 @@ pub fn documents_page(
     before: Option<u64>,
     limit: usize,
 ) -> Result<Vec<Document>> {
-    let c = company.0;
-    let hi = before.map(|b| b.saturating_sub(1)).unwrap_or(u64::MAX);
+    let hi = DocumentId(before.map(|b| b.saturating_sub(1)).unwrap_or(u64::MAX));
     let mut out = Vec::new();
-    tx.range(DOCUMENTS, (c, 0), (c, hi), true, usize::MAX, |_, d| {
+    tx.range(DOCUMENTS, (company, DocumentId::MIN), (company, hi), true, usize::MAX, |_, d| {
         if kind.is_none_or(|k| k == d.kind.code()) && status.is_none_or(|s| s == status_code(d.status)) {
             out.push(d);
         }
@@ -80,7 +78,7 @@ pub fn save_document(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<Docume
 
 /// What is on hand of `product` in one warehouse (zero when it never moved there).
 pub fn balance(tx: &impl Read, company: CompanyId, warehouse: WarehouseId, product: ProductId) -> Result<Balance> {
-    Ok(tx.get(BALANCES, (company.0, warehouse.0, product.0))?.unwrap_or_default())
+    Ok(super::store::balance(tx, company, warehouse, product)?)
 }
 
 /// Σ on hand of each product over every warehouse of the company, by product.
@@ -99,7 +97,7 @@ pub fn on_hand_totals(tx: &impl Read, company: CompanyId, products: &[ProductId]
 
 /// The company's inventory settings (defaults when never set).
 pub fn settings(tx: &impl Read, company: CompanyId) -> Result<Settings> {
-    Ok(tx.get(SETTINGS, company.0)?.unwrap_or_default())
+    Ok(super::store::settings(tx, company)?)
 }
 
 /// The last closed day "YYYY-MM-DD" (company time zone) as the last instant of that day;
@@ -154,13 +152,13 @@ pub fn card(tx: &impl Read, company: CompanyId, product: ProductId, limit: usize
     let mut doc_numbers: BTreeMap<u64, String> = BTreeMap::new();
     let mut layer_docs: BTreeMap<u64, u64> = BTreeMap::new();
     for w in warehouses(tx, company)? {
-        if let Some(b) = tx.get(BALANCES, (c, w.id.0, id))? {
+        if let Some(b) = tx.get(BALANCES, (company, w.id, product))? {
             balances.push((w.clone(), b));
         }
         tx.range(
             MOVES,
-            (c, w.id.0, id, 0, 0, 0),
-            (c, w.id.0, id, u64::MAX, u64::MAX, u64::MAX),
+            (company, w.id, product, 0, 0, 0),
+            (company, w.id, product, u64::MAX, u64::MAX, u64::MAX),
             false,
             usize::MAX,
             |(_, wh, _, date, _, _), m| {
@@ -174,7 +172,7 @@ pub fn card(tx: &impl Read, company: CompanyId, product: ProductId, limit: usize
         if let Some(n) = doc_numbers.get(&doc) {
             return Ok(n.clone());
         }
-        let n = tx.get(DOCUMENTS, (c, doc))?.map(|d| d.number).unwrap_or_default();
+        let n = tx.get(DOCUMENTS, (company, DocumentId(doc)))?.map(|d| d.number).unwrap_or_default();
         doc_numbers.insert(doc, n.clone());
         Ok(n)
     };
@@ -190,7 +188,7 @@ pub fn card(tx: &impl Read, company: CompanyId, product: ProductId, limit: usize
         out.push(CardMove {
             id: m.id,
             date: Ts(*date as i64),
-            warehouse: WarehouseId(*wh),
+            warehouse: *wh,
             kind: m.kind,
             doc: m.doc,
             number: number(m.doc.0)?,

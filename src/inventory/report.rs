@@ -54,10 +54,10 @@ pub fn on_hand(
     filter: OnHandFilter,
     limit: usize,
 ) -> Result<OnHand, StorageError> {
-    let mut out = OnHand { warehouse: tx.get(STOCK_TOTALS, (c.0, wh.0))?.unwrap_or_default(), ..OnHand::default() };
+    let mut out = OnHand { warehouse: tx.get(STOCK_TOTALS, (c, wh))?.unwrap_or_default(), ..OnHand::default() };
     let lo = after.map(|a| a.saturating_add(1)).unwrap_or(0);
     let mut last = None;
-    tx.range(STOCK_ROWS, (c.0, wh.0, lo), (c.0, wh.0, u64::MAX), false, usize::MAX, |(_, _, pid), r| {
+    tx.range(STOCK_ROWS, (c, wh, ProductId(lo)), (c, wh, ProductId::MAX), false, usize::MAX, |(_, _, ProductId(pid)), r| {
         if filter.category.is_some() && r.category != filter.category {
             return Ok(true);
         }
@@ -171,14 +171,18 @@ pub fn journal(tx: &ReadTx, c: CompanyId, f: &JournalFilter, after: Option<Journ
         Some(p) => {
             let warehouses: Vec<u64> = match f.warehouse {
                 Some(w) => vec![w.0],
-                None => tx.list(WAREHOUSES, (c.0, 0), (c.0, u64::MAX), usize::MAX)?.into_iter().map(|((_, w), _)| w).collect(),
+                None => tx
+                    .list(WAREHOUSES, (c, WarehouseId::MIN), (c, WarehouseId::MAX), usize::MAX)?
+                    .into_iter()
+                    .map(|((_, w), _)| w.0)
+                    .collect(),
             };
             for wh in warehouses {
                 let mut taken = 0;
                 tx.range(
                     MOVES,
-                    (c.0, wh, p.0, lo.date, lo.order, lo.id),
-                    (c.0, wh, p.0, hi_date, u64::MAX, u64::MAX),
+                    (c, WarehouseId(wh), p, lo.date, lo.order, lo.id),
+                    (c, WarehouseId(wh), p, hi_date, u64::MAX, u64::MAX),
                     false,
                     usize::MAX,
                     |(_, _, _, date, order, id), m| {
@@ -197,8 +201,8 @@ pub fn journal(tx: &ReadTx, c: CompanyId, f: &JournalFilter, after: Option<Journ
             let mut refs: Vec<(JournalCursor, MoveRef)> = Vec::new();
             tx.range(
                 MOVES_BY_DATE,
-                (c.0, lo.date, lo.order, lo.id),
-                (c.0, hi_date, u64::MAX, u64::MAX),
+                (c, lo.date, lo.order, lo.id),
+                (c, hi_date, u64::MAX, u64::MAX),
                 false,
                 usize::MAX,
                 |(_, date, order, id), r| {
@@ -209,7 +213,7 @@ pub fn journal(tx: &ReadTx, c: CompanyId, f: &JournalFilter, after: Option<Journ
                 },
             )?;
             for (k, r) in refs {
-                if let Some(m) = tx.get(MOVES, (c.0, r.warehouse.0, r.product.0, k.date, k.order, k.id))? {
+                if let Some(m) = tx.get(MOVES, (c, r.warehouse, r.product, k.date, k.order, k.id))? {
                     found.push((k, row(r.warehouse.0, r.product.0, k, m)));
                 }
             }
@@ -277,38 +281,59 @@ pub fn turnover(
 ) -> Result<Turnover, StorageError> {
     let warehouses: Vec<u64> = match wh {
         Some(w) => vec![w.0],
-        None => tx.list(WAREHOUSES, (c.0, 0), (c.0, u64::MAX), usize::MAX)?.into_iter().map(|((_, w), _)| w).collect(),
+        None => tx.list(WAREHOUSES, (c, WarehouseId::MIN), (c, WarehouseId::MAX), usize::MAX)?.into_iter().map(|((_, w), _)| w.0).collect(),
     };
     let (from_key, last_key) = (date_key(from), date_key(to.saturating_sub(1)));
     let mut rows: BTreeMap<u64, TurnoverRow> = BTreeMap::new();
     for w in warehouses {
         let mut items = Vec::new();
-        tx.range(STOCK_ROWS, (c.0, w, 0), (c.0, w, u64::MAX), false, usize::MAX, |(_, _, p), r| {
-            if category.is_none() || r.category == category {
-                items.push((p, r.name));
-            }
-            Ok(true)
-        })?;
+        tx.range(
+            STOCK_ROWS,
+            (c, WarehouseId(w), ProductId::MIN),
+            (c, WarehouseId(w), ProductId::MAX),
+            false,
+            usize::MAX,
+            |(_, _, ProductId(p)), r| {
+                if category.is_none() || r.category == category {
+                    items.push((p, r.name));
+                }
+                Ok(true)
+            },
+        )?;
         for (p, name) in items {
             let mut t = TurnoverRow::empty(ProductId(p), String::new());
             if from_key > 0 {
-                tx.range(MOVES, (c.0, w, p, 0, 0, 0), (c.0, w, p, from_key - 1, u64::MAX, u64::MAX), true, 1, |_, m| {
-                    t.opening_qty = m.qty_after;
-                    t.opening_value = m.value_after;
-                    Ok(false)
-                })?;
+                tx.range(
+                    MOVES,
+                    (c, WarehouseId(w), ProductId(p), 0, 0, 0),
+                    (c, WarehouseId(w), ProductId(p), from_key - 1, u64::MAX, u64::MAX),
+                    true,
+                    1,
+                    |_, m| {
+                        t.opening_qty = m.qty_after;
+                        t.opening_value = m.value_after;
+                        Ok(false)
+                    },
+                )?;
             }
             if to > from {
-                tx.range(MOVES, (c.0, w, p, from_key, 0, 0), (c.0, w, p, last_key, u64::MAX, u64::MAX), false, usize::MAX, |_, m| {
-                    if m.qty > Decimal::ZERO || (m.qty.is_zero() && m.value > Decimal::ZERO) {
-                        t.in_qty += m.qty;
-                        t.in_value += m.value;
-                    } else {
-                        t.out_qty -= m.qty;
-                        t.out_value -= m.value;
-                    }
-                    Ok(true)
-                })?;
+                tx.range(
+                    MOVES,
+                    (c, WarehouseId(w), ProductId(p), from_key, 0, 0),
+                    (c, WarehouseId(w), ProductId(p), last_key, u64::MAX, u64::MAX),
+                    false,
+                    usize::MAX,
+                    |_, m| {
+                        if m.qty > Decimal::ZERO || (m.qty.is_zero() && m.value > Decimal::ZERO) {
+                            t.in_qty += m.qty;
+                            t.in_value += m.value;
+                        } else {
+                            t.out_qty -= m.qty;
+                            t.out_value -= m.value;
+                        }
+                        Ok(true)
+                    },
+                )?;
             }
             if t == TurnoverRow::empty(ProductId(p), String::new()) {
                 continue;
@@ -462,7 +487,7 @@ pub fn named_rows(
             e.insert(crate::catalog::query::find_product(tx, c, r.product)?.map(|p| p.name).unwrap_or_default());
         }
         if let std::collections::btree_map::Entry::Vacant(e) = sources.entry(r.doc) {
-            let number = if sale { sale_number(r.doc)? } else { tx.get(DOCUMENTS, (c.0, r.doc.0))?.map(|d| d.number) };
+            let number = if sale { sale_number(r.doc)? } else { tx.get(DOCUMENTS, (c, r.doc))?.map(|d| d.number) };
             e.insert(number.unwrap_or_default());
         }
         out.push(NamedRow {

@@ -7,19 +7,26 @@ use super::engine::{self, Failure, Layers, Policy, Refusal};
 use super::model::{Balance, Document, Intent, Layer, Move, MoveKey, MoveKind, MoveRef, Settings, StockRow, StockTotal, Warehouse};
 use crate::catalog::model::Product;
 use crate::catalog::store::PRODUCTS;
-use crate::ids::{CompanyId, ProductId, WarehouseId};
+use crate::ids::{CompanyId, DocumentId, ProductId, WarehouseId};
 use crate::money::round_money;
 use crate::storage::{Read, ReadTx, StorageError, Table, TableInfo, TableMut, WriteTx};
 
-pub const WAREHOUSES: Table<(u64, u64), Warehouse> = Table::new("company_warehouseid_warehouse");
-pub const DOCUMENTS: Table<(u64, u64), Document> = Table::new("company_documentid_document");
-pub const MOVES: Table<(u64, u64, u64, u64, u64, u64), Move> = Table::new("company_wh_product_date_order_id_move");
-pub const LAYERS: Table<(u64, u64, u64, u64, u64), Layer> = Table::new("company_wh_product_date_id_layer");
-pub const BALANCES: Table<(u64, u64, u64), Balance> = Table::new("company_wh_product_balance");
-pub const SETTINGS: Table<u64, Settings> = Table::new("companyid_inventorysettings");
-pub const STOCK_ROWS: Table<(u64, u64, u64), StockRow> = Table::new("company_wh_product_stockrow");
-pub const STOCK_TOTALS: Table<(u64, u64), StockTotal> = Table::new("company_wh_stocktotal");
-pub const MOVES_BY_DATE: Table<(u64, u64, u64, u64), MoveRef> = Table::new("company_date_order_id_moveref");
+/// A movement's key: company, warehouse, product, date (ms), order, move id.
+pub type MoveRow = (CompanyId, WarehouseId, ProductId, u64, u64, u64);
+/// An open layer's key: company, warehouse, product, date (ms), layer id.
+pub type LayerRow = (CompanyId, WarehouseId, ProductId, u64, u64);
+/// A journal index key: company, date (ms), order, move id.
+pub type JournalRow = (CompanyId, u64, u64, u64);
+
+pub const WAREHOUSES: Table<(CompanyId, WarehouseId), Warehouse> = Table::new("company_warehouseid_warehouse");
+pub const DOCUMENTS: Table<(CompanyId, DocumentId), Document> = Table::new("company_documentid_document");
+pub const MOVES: Table<MoveRow, Move> = Table::new("company_wh_product_date_order_id_move");
+pub const LAYERS: Table<LayerRow, Layer> = Table::new("company_wh_product_date_id_layer");
+pub const BALANCES: Table<(CompanyId, WarehouseId, ProductId), Balance> = Table::new("company_wh_product_balance");
+pub const SETTINGS: Table<CompanyId, Settings> = Table::new("companyid_inventorysettings");
+pub const STOCK_ROWS: Table<(CompanyId, WarehouseId, ProductId), StockRow> = Table::new("company_wh_product_stockrow");
+pub const STOCK_TOTALS: Table<(CompanyId, WarehouseId), StockTotal> = Table::new("company_wh_stocktotal");
+pub const MOVES_BY_DATE: Table<JournalRow, MoveRef> = Table::new("company_date_order_id_moveref");
 
 pub fn tables() -> Vec<TableInfo> {
     vec![
@@ -46,16 +53,26 @@ pub fn date_key(date_ms: i64) -> u64 {
     date_ms.max(0) as u64
 }
 
-pub fn move_key(c: CompanyId, k: &MoveKey) -> (u64, u64, u64, u64, u64, u64) {
-    (c.0, k.warehouse.0, k.product.0, date_key(k.date), k.order, k.id)
+pub fn move_key(c: CompanyId, k: &MoveKey) -> MoveRow {
+    (c, k.warehouse, k.product, date_key(k.date), k.order, k.id)
+}
+
+/// The first and last possible movement keys of a company: the bounds of a scan over its
+/// whole ledger.
+pub fn first_move(c: CompanyId) -> MoveRow {
+    (c, WarehouseId::MIN, ProductId::MIN, 0, 0, 0)
+}
+
+pub fn last_move(c: CompanyId) -> MoveRow {
+    (c, WarehouseId::MAX, ProductId::MAX, u64::MAX, u64::MAX, u64::MAX)
 }
 
 /// The layers of one item in the data file (through the ledger's open layers table).
 pub struct StoredLayers<'a, 't> {
-    pub t: &'a mut TableMut<'t, (u64, u64, u64, u64, u64), Layer>,
-    pub c: u64,
-    pub wh: u64,
-    pub p: u64,
+    pub t: &'a mut TableMut<'t, LayerRow, Layer>,
+    pub c: CompanyId,
+    pub wh: WarehouseId,
+    pub p: ProductId,
 }
 
 impl Layers for StoredLayers<'_, '_> {
@@ -86,13 +103,13 @@ impl Layers for StoredLayers<'_, '_> {
 /// through it (redb refuses to open a table twice).
 pub struct Ledger<'t> {
     pub c: CompanyId,
-    pub moves: TableMut<'t, (u64, u64, u64, u64, u64, u64), Move>,
-    pub by_date: TableMut<'t, (u64, u64, u64, u64), MoveRef>,
-    pub layers: TableMut<'t, (u64, u64, u64, u64, u64), Layer>,
-    pub balances: TableMut<'t, (u64, u64, u64), Balance>,
+    pub moves: TableMut<'t, MoveRow, Move>,
+    pub by_date: TableMut<'t, JournalRow, MoveRef>,
+    pub layers: TableMut<'t, LayerRow, Layer>,
+    pub balances: TableMut<'t, (CompanyId, WarehouseId, ProductId), Balance>,
     pub products: TableMut<'t, (u64, u64), Product>,
-    pub rows: TableMut<'t, (u64, u64, u64), StockRow>,
-    pub totals: TableMut<'t, (u64, u64), StockTotal>,
+    pub rows: TableMut<'t, (CompanyId, WarehouseId, ProductId), StockRow>,
+    pub totals: TableMut<'t, (CompanyId, WarehouseId), StockTotal>,
 }
 
 impl<'t> Ledger<'t> {
@@ -122,30 +139,30 @@ impl<'t> Ledger<'t> {
 }
 
 fn put_new_move_in(
-    moves: &mut TableMut<'_, (u64, u64, u64, u64, u64, u64), Move>,
-    by_date: &mut TableMut<'_, (u64, u64, u64, u64), MoveRef>,
+    moves: &mut TableMut<'_, MoveRow, Move>,
+    by_date: &mut TableMut<'_, JournalRow, MoveRef>,
     c: CompanyId,
     key: &MoveKey,
     m: &Move,
 ) -> Result<(), StorageError> {
     moves.insert(move_key(c, key), m)?;
     let r = MoveRef { warehouse: key.warehouse, product: key.product, kind: m.kind, doc: m.doc };
-    by_date.insert((c.0, date_key(key.date), key.order, key.id), &r)
+    by_date.insert((c, date_key(key.date), key.order, key.id), &r)
 }
 
 fn put_stock_row_in(
-    rows: &mut TableMut<'_, (u64, u64, u64), StockRow>,
-    totals: &mut TableMut<'_, (u64, u64), StockTotal>,
+    rows: &mut TableMut<'_, (CompanyId, WarehouseId, ProductId), StockRow>,
+    totals: &mut TableMut<'_, (CompanyId, WarehouseId), StockTotal>,
     c: CompanyId,
     wh: WarehouseId,
     p: ProductId,
     new: Option<StockRow>,
 ) -> Result<(), StorageError> {
-    let old = rows.get((c.0, wh.0, p.0))?;
+    let old = rows.get((c, wh, p))?;
     if old == new {
         return Ok(());
     }
-    let mut total = totals.get((c.0, wh.0))?.unwrap_or_default();
+    let mut total = totals.get((c, wh))?.unwrap_or_default();
     if let Some(o) = &old {
         total.items -= 1;
         total.value -= o.value;
@@ -156,13 +173,13 @@ fn put_stock_row_in(
             total.items += 1;
             total.value += n.value;
             total.sale_value += round_money(n.qty * n.price);
-            rows.insert((c.0, wh.0, p.0), n)?;
+            rows.insert((c, wh, p), n)?;
         }
         None => {
-            rows.remove((c.0, wh.0, p.0))?;
+            rows.remove((c, wh, p))?;
         }
     }
-    if total.items == 0 { totals.remove((c.0, wh.0)).map(|_| ()) } else { totals.insert((c.0, wh.0), &total) }
+    if total.items == 0 { totals.remove((c, wh)).map(|_| ()) } else { totals.insert((c, wh), &total) }
 }
 
 /// A transfer-out whose cost changed: its partner transfer-in must take the new amount.
@@ -181,11 +198,11 @@ pub fn recost(
     policy: Policy,
 ) -> Result<Result<Vec<PartnerChange>, Refusal>, StorageError> {
     let c = l.c;
-    let lo = (c.0, wh.0, p.0, date_key(from.0), from.1, from.2);
-    let hi = (c.0, wh.0, p.0, u64::MAX, u64::MAX, u64::MAX);
+    let lo = (c, wh, p, date_key(from.0), from.1, from.2);
+    let hi = (c, wh, p, u64::MAX, u64::MAX, u64::MAX);
     let mut moves = l.moves.list(lo, hi, usize::MAX)?;
     let mut prev: Option<Move> = None;
-    l.moves.range((c.0, wh.0, p.0, 0, 0, 0), lo, true, 2, |k, m| {
+    l.moves.range((c, wh, p, 0, 0, 0), lo, true, 2, |k, m| {
         if k != lo && prev.is_none() {
             prev = Some(m);
             return Ok(false);
@@ -193,7 +210,7 @@ pub fn recost(
         Ok(true)
     })?;
     let old_values: Vec<Decimal> = moves.iter().map(|(_, m)| m.value).collect();
-    let mut layers = StoredLayers { t: &mut l.layers, c: c.0, wh: wh.0, p: p.0 };
+    let mut layers = StoredLayers { t: &mut l.layers, c, wh, p };
     for (_, m) in moves.iter().rev() {
         engine::undo(&mut layers, m)?;
     }
@@ -226,11 +243,11 @@ pub fn recost(
         l.moves.insert(*k, m)?;
     }
     if moves.is_empty() && prev.is_none() {
-        l.balances.remove((c.0, wh.0, p.0))?;
+        l.balances.remove((c, wh, p))?;
         l.put_stock_row(wh, p, None)?;
     } else {
         let bal = Balance { qty: q, value: v };
-        l.balances.insert((c.0, wh.0, p.0), &bal)?;
+        l.balances.insert((c, wh, p), &bal)?;
         let product = l.products.get((c.0, p.0))?;
         l.put_stock_row(wh, p, Some(stock_row(&bal, product.as_ref())))?;
     }
@@ -273,9 +290,9 @@ pub fn product_changed(tx: &mut WriteTx, c: CompanyId, old: Option<&Product>, ne
     if old.name == new.name && old.price == new.price && old.category == new.category && old.reorder_level == new.reorder_level {
         return Ok(());
     }
-    for ((_, wh), _) in tx.list(WAREHOUSES, (c.0, 0), (c.0, u64::MAX), usize::MAX)? {
-        if let Some(bal) = tx.get(BALANCES, (c.0, wh, new.id.0))? {
-            put_stock_row(tx, c, WarehouseId(wh), new.id, Some(stock_row(&bal, Some(new))))?;
+    for ((_, wh), _) in tx.list(WAREHOUSES, (c, WarehouseId::MIN), (c, WarehouseId::MAX), usize::MAX)? {
+        if let Some(bal) = tx.get(BALANCES, (c, wh, new.id))? {
+            put_stock_row(tx, c, wh, new.id, Some(stock_row(&bal, Some(new))))?;
         }
     }
     Ok(())
@@ -285,23 +302,17 @@ pub fn product_changed(tx: &mut WriteTx, c: CompanyId, old: Option<&Product>, ne
 /// movements (the upgrade to schema version 2).
 pub fn build_projections(tx: &mut WriteTx) -> Result<(), StorageError> {
     for (cid, _) in tx.list(crate::tenancy::store::COMPANIES, 0, u64::MAX, usize::MAX)? {
-        let balances = tx.list(BALANCES, (cid, 0, 0), (cid, u64::MAX, u64::MAX), usize::MAX)?;
+        let c = CompanyId(cid);
+        let balances = tx.list(BALANCES, (c, WarehouseId::MIN, ProductId::MIN), (c, WarehouseId::MAX, ProductId::MAX), usize::MAX)?;
         for ((_, wh, p), bal) in balances {
-            let product = tx.get(PRODUCTS, (cid, p))?;
-            put_stock_row(tx, CompanyId(cid), WarehouseId(wh), ProductId(p), Some(stock_row(&bal, product.as_ref())))?;
+            let product = tx.get(PRODUCTS, (cid, p.0))?;
+            put_stock_row(tx, c, wh, p, Some(stock_row(&bal, product.as_ref())))?;
         }
         let mut refs = Vec::new();
-        tx.range(
-            MOVES,
-            (cid, 0, 0, 0, 0, 0),
-            (cid, u64::MAX, u64::MAX, u64::MAX, u64::MAX, u64::MAX),
-            false,
-            usize::MAX,
-            |(_, wh, p, d, order, id), m| {
-                refs.push(((cid, d, order, id), MoveRef { warehouse: WarehouseId(wh), product: ProductId(p), kind: m.kind, doc: m.doc }));
-                Ok(true)
-            },
-        )?;
+        tx.range(MOVES, first_move(c), last_move(c), false, usize::MAX, |(_, wh, p, d, order, id), m| {
+            refs.push(((c, d, order, id), MoveRef { warehouse: wh, product: p, kind: m.kind, doc: m.doc }));
+            Ok(true)
+        })?;
         for (k, r) in refs {
             tx.insert(MOVES_BY_DATE, k, &r)?;
         }
@@ -310,11 +321,11 @@ pub fn build_projections(tx: &mut WriteTx) -> Result<(), StorageError> {
 }
 
 pub fn balance(tx: &impl Read, c: CompanyId, wh: WarehouseId, p: ProductId) -> Result<Balance, StorageError> {
-    Ok(tx.get(BALANCES, (c.0, wh.0, p.0))?.unwrap_or_default())
+    Ok(tx.get(BALANCES, (c, wh, p))?.unwrap_or_default())
 }
 
 pub fn settings(tx: &impl Read, c: CompanyId) -> Result<Settings, StorageError> {
-    Ok(tx.get(SETTINGS, c.0)?.unwrap_or_default())
+    Ok(tx.get(SETTINGS, c)?.unwrap_or_default())
 }
 
 /// Replays every item from scratch and compares movements, layers and balances with what is
@@ -323,33 +334,34 @@ pub fn settings(tx: &impl Read, c: CompanyId) -> Result<Settings, StorageError> 
 pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
     let mut problems = verify_projections(tx)?;
     for (cid, _) in tx.list(crate::tenancy::store::COMPANIES, 0, u64::MAX, usize::MAX)? {
-        let allow_negative = settings(tx, CompanyId(cid))?.allow_negative;
-        let mut items: Vec<(u64, u64)> = Vec::new();
-        tx.range(BALANCES, (cid, 0, 0), (cid, u64::MAX, u64::MAX), false, usize::MAX, |(_, wh, p), _| {
-            items.push((wh, p));
-            Ok(true)
-        })?;
-        let mut moved: Vec<(u64, u64)> = Vec::new();
+        let c = CompanyId(cid);
+        let allow_negative = settings(tx, c)?.allow_negative;
+        let mut items: Vec<(WarehouseId, ProductId)> = Vec::new();
         tx.range(
-            MOVES,
-            (cid, 0, 0, 0, 0, 0),
-            (cid, u64::MAX, u64::MAX, u64::MAX, u64::MAX, u64::MAX),
+            BALANCES,
+            (c, WarehouseId::MIN, ProductId::MIN),
+            (c, WarehouseId::MAX, ProductId::MAX),
             false,
             usize::MAX,
-            |(_, wh, p, _, _, _), _| {
-                if moved.last() != Some(&(wh, p)) {
-                    moved.push((wh, p));
-                }
+            |(_, wh, p), _| {
+                items.push((wh, p));
                 Ok(true)
             },
         )?;
+        let mut moved: Vec<(WarehouseId, ProductId)> = Vec::new();
+        tx.range(MOVES, first_move(c), last_move(c), false, usize::MAX, |(_, wh, p, _, _, _), _| {
+            if moved.last() != Some(&(wh, p)) {
+                moved.push((wh, p));
+            }
+            Ok(true)
+        })?;
         for (wh, p) in &moved {
-            if tx.get(BALANCES, (cid, *wh, *p))?.is_none() {
+            if tx.get(BALANCES, (c, *wh, *p))?.is_none() {
                 problems.push(format!("stock {cid}/{wh}/{p}: movements without a balance"));
             }
         }
         for (wh, p) in items {
-            let stored = tx.list(MOVES, (cid, wh, p, 0, 0, 0), (cid, wh, p, u64::MAX, u64::MAX, u64::MAX), usize::MAX)?;
+            let stored = tx.list(MOVES, (c, wh, p, 0, 0, 0), (c, wh, p, u64::MAX, u64::MAX, u64::MAX), usize::MAX)?;
             let mut fresh: Vec<(i64, Move)> = stored
                 .iter()
                 .map(|((_, _, _, d, _, _), m)| {
@@ -377,13 +389,13 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
                     }
                 }
             }
-            let bal = tx.get(BALANCES, (cid, wh, p))?.unwrap_or_default();
+            let bal = tx.get(BALANCES, (c, wh, p))?.unwrap_or_default();
             let sum_q: Decimal = stored.iter().map(|(_, m)| m.qty).sum();
             let sum_v: Decimal = stored.iter().map(|(_, m)| m.value).sum();
             if bal.qty != sum_q || bal.value != sum_v {
                 problems.push(format!("stock {cid}/{wh}/{p}: balance {}/{} but movements sum to {sum_q}/{sum_v}", bal.qty, bal.value));
             }
-            let open = tx.list(LAYERS, (cid, wh, p, 0, 0), (cid, wh, p, u64::MAX, u64::MAX), usize::MAX)?;
+            let open = tx.list(LAYERS, (c, wh, p, 0, 0), (c, wh, p, u64::MAX, u64::MAX), usize::MAX)?;
             let (lq, la): (Decimal, Decimal) =
                 open.iter().fold((Decimal::ZERO, Decimal::ZERO), |acc, (_, l)| (acc.0 + l.qty, acc.1 + l.amount));
             if lq != bal.qty || la != bal.value {
@@ -408,41 +420,59 @@ fn verify_projections(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
     for (cid, _) in tx.list(crate::tenancy::store::COMPANIES, 0, u64::MAX, usize::MAX)? {
         // Row by row with lookups, never both tables in memory: a 300,000-product company
         // would otherwise hold two maps of every stock row at once.
-        let mut totals: std::collections::BTreeMap<u64, StockTotal> = std::collections::BTreeMap::new();
-        tx.range(BALANCES, (cid, 0, 0), (cid, u64::MAX, u64::MAX), false, usize::MAX, |(_, wh, p), bal| {
-            let row = stock_row(&bal, tx.get(PRODUCTS, (cid, p))?.as_ref());
-            let t = totals.entry(wh).or_default();
-            t.items += 1;
-            t.value += row.value;
-            t.sale_value += round_money(row.qty * row.price);
-            let stored = tx.get(STOCK_ROWS, (cid, wh, p))?;
-            if stored.as_ref() != Some(&row) {
-                problems.push(format!("stock row {cid}/{wh}/{p}: stored {stored:?}, expected {row:?}"));
-            }
-            Ok(true)
-        })?;
-        tx.range(STOCK_ROWS, (cid, 0, 0), (cid, u64::MAX, u64::MAX), false, usize::MAX, |(_, wh, p), _: StockRow| {
-            if tx.get(BALANCES, (cid, wh, p))?.is_none() {
-                problems.push(format!("stock row {cid}/{wh}/{p}: no balance behind it"));
-            }
-            Ok(true)
-        })?;
-        let stored_totals: std::collections::BTreeMap<u64, StockTotal> =
-            tx.list(STOCK_TOTALS, (cid, 0), (cid, u64::MAX), usize::MAX)?.into_iter().map(|((_, wh), t)| (wh, t)).collect();
+        let c = CompanyId(cid);
+        let mut totals: std::collections::BTreeMap<WarehouseId, StockTotal> = std::collections::BTreeMap::new();
+        tx.range(
+            BALANCES,
+            (c, WarehouseId::MIN, ProductId::MIN),
+            (c, WarehouseId::MAX, ProductId::MAX),
+            false,
+            usize::MAX,
+            |(_, wh, p), bal| {
+                let row = stock_row(&bal, tx.get(PRODUCTS, (cid, p.0))?.as_ref());
+                let t = totals.entry(wh).or_default();
+                t.items += 1;
+                t.value += row.value;
+                t.sale_value += round_money(row.qty * row.price);
+                let stored = tx.get(STOCK_ROWS, (c, wh, p))?;
+                if stored.as_ref() != Some(&row) {
+                    problems.push(format!("stock row {cid}/{wh}/{p}: stored {stored:?}, expected {row:?}"));
+                }
+                Ok(true)
+            },
+        )?;
+        tx.range(
+            STOCK_ROWS,
+            (c, WarehouseId::MIN, ProductId::MIN),
+            (c, WarehouseId::MAX, ProductId::MAX),
+            false,
+            usize::MAX,
+            |(_, wh, p), _: StockRow| {
+                if tx.get(BALANCES, (c, wh, p))?.is_none() {
+                    problems.push(format!("stock row {cid}/{wh}/{p}: no balance behind it"));
+                }
+                Ok(true)
+            },
+        )?;
+        let stored_totals: std::collections::BTreeMap<WarehouseId, StockTotal> = tx
+            .list(STOCK_TOTALS, (c, WarehouseId::MIN), (c, WarehouseId::MAX), usize::MAX)?
+            .into_iter()
+            .map(|((_, wh), t)| (wh, t))
+            .collect();
         if stored_totals != totals {
             problems.push(format!("stock totals of company {cid}: stored {stored_totals:?}, expected {totals:?}"));
         }
         // Every index entry names a stored movement of that kind and document, and there are
         // as many entries as movements (lookups, so memory stays flat on a big ledger).
         let mut moves = 0usize;
-        tx.range(MOVES, (cid, 0, 0, 0, 0, 0), (cid, u64::MAX, u64::MAX, u64::MAX, u64::MAX, u64::MAX), false, usize::MAX, |_, _: Move| {
+        tx.range(MOVES, first_move(c), last_move(c), false, usize::MAX, |_, _: Move| {
             moves += 1;
             Ok(true)
         })?;
         let mut entries = 0usize;
-        tx.range(MOVES_BY_DATE, (cid, 0, 0, 0), (cid, u64::MAX, u64::MAX, u64::MAX), false, usize::MAX, |(_, d, order, id), r| {
+        tx.range(MOVES_BY_DATE, (c, 0, 0, 0), (c, u64::MAX, u64::MAX, u64::MAX), false, usize::MAX, |(_, d, order, id), r| {
             entries += 1;
-            match tx.get(MOVES, (cid, r.warehouse.0, r.product.0, d, order, id))? {
+            match tx.get(MOVES, (c, r.warehouse, r.product, d, order, id))? {
                 Some(m) if m.kind == r.kind && m.doc == r.doc => {}
                 _ => problems.push(format!("journal index {cid}/{d}/{order}/{id}: points to no such movement")),
             }

@@ -80,13 +80,13 @@ pub fn take_for_sale(
     if !settings.allow_negative && !needed.is_empty() {
         let mut short = Vec::new();
         for (pid, need) in &needed {
-            let have = l.balances.get((c.0, wh.0, pid.0))?.map(|b| b.qty).unwrap_or_default();
+            let have = l.balances.get((c, wh, *pid))?.map(|b| b.qty).unwrap_or_default();
             if have < *need {
                 short.push((*pid, have, *need));
             }
         }
         if !short.is_empty() {
-            let warehouse = tx.get(WAREHOUSES, (c.0, wh.0))?.map(|w| w.name).unwrap_or_default();
+            let warehouse = tx.get(WAREHOUSES, (c, wh))?.map(|w| w.name).unwrap_or_default();
             let mut named = Vec::with_capacity(short.len());
             for (pid, available, needed) in short {
                 let product = l.products.get((c.0, pid.0))?.map(|p| p.name).unwrap_or_default();
@@ -95,10 +95,10 @@ pub fn take_for_sale(
             return Err(Error::OutOfStock(named));
         }
     }
-    let mut starts: BTreeMap<(u64, u64), (i64, u64, u64)> = BTreeMap::new();
+    let mut starts: BTreeMap<(WarehouseId, ProductId), (i64, u64, u64)> = BTreeMap::new();
     for (key, q) in new_moves.iter().flatten() {
         l.put_new_move(key, &blank_move(key.id, doc, MoveKind::Sale, Intent::Out { qty: *q }, None))?;
-        starts.entry((key.warehouse.0, key.product.0)).or_insert((key.date, key.order, key.id));
+        starts.entry((key.warehouse, key.product)).or_insert((key.date, key.order, key.id));
     }
     recost_with(tx, &mut l, starts, &settings)?;
     let mut out = Vec::with_capacity(new_moves.len());
@@ -180,13 +180,13 @@ pub fn put_back_for_return(tx: &mut WriteTx, c: CompanyId, doc: DocumentId, item
         }
     }
     let mut l = Ledger::open(tx, c)?;
-    let mut starts: BTreeMap<(u64, u64), (i64, u64, u64)> = BTreeMap::new();
+    let mut starts: BTreeMap<(WarehouseId, ProductId), (i64, u64, u64)> = BTreeMap::new();
     let mut out = Vec::with_capacity(backs.len());
     for line in backs {
         let mut taken = Taken::default();
         for (key, qty, amount) in line {
             l.put_new_move(&key, &blank_move(key.id, doc, MoveKind::SaleReturn, Intent::In { qty, amount }, None))?;
-            starts.entry((key.warehouse.0, key.product.0)).or_insert((key.date, key.order, key.id));
+            starts.entry((key.warehouse, key.product)).or_insert((key.date, key.order, key.id));
             taken.moves.push(key);
             taken.cost += amount;
         }

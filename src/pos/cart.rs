@@ -20,9 +20,9 @@ use crate::tenancy::model::parse_name;
 /// The open cart of the actor at a box (created on first use).
 pub fn cart(tx: &mut WriteTx, actor: &Actor, now: Ts, b: CashBoxId) -> Result<Cart> {
     cashier(actor)?;
-    let c = actor.company.0;
+    let c = actor.company;
     cash_box(tx, actor, b)?;
-    if let Some(id) = tx.get(ACTIVE_CARTS, (c, actor.user.0, b.0))?
+    if let Some(id) = tx.get(ACTIVE_CARTS, (c, actor.user, b))?
         && let Some(cart) = tx.get(CARTS, (c, id))?
     {
         return Ok(cart);
@@ -40,13 +40,13 @@ pub fn cart(tx: &mut WriteTx, actor: &Actor, now: Ts, b: CashBoxId) -> Result<Ca
         updated: now,
     };
     tx.insert(CARTS, (c, cart.id), &cart)?;
-    tx.insert(ACTIVE_CARTS, (c, actor.user.0, b.0), &cart.id)?;
+    tx.insert(ACTIVE_CARTS, (c, actor.user, b), &cart.id)?;
     Ok(cart)
 }
 
 pub(super) fn save_cart(tx: &mut WriteTx, actor: &Actor, now: Ts, mut cart: Cart) -> Result<Cart> {
     cart.updated = now;
-    tx.insert(CARTS, (actor.company.0, cart.id), &cart)?;
+    tx.insert(CARTS, (actor.company, cart.id), &cart)?;
     Ok(cart)
 }
 

@@ -73,7 +73,7 @@ pub(super) fn check_key(key: &str) -> Result<()> {
 
 /// A key seen before: the same request gets its earlier result; another request is refused.
 pub(super) fn replay(tx: &impl Read, actor: &Actor, key: &str, print: [u8; 32]) -> Result<Option<String>> {
-    match tx.get(IDEMPOTENCY, (actor.company.0, key))? {
+    match tx.get(IDEMPOTENCY, (actor.company, key))? {
         Some(seen) if seen.fingerprint == print => Ok(Some(seen.result)),
         Some(_) => Err(Error::refused(
             "idempotency_conflict",
@@ -268,7 +268,7 @@ fn record(tx: &mut WriteTx, actor: &Actor, now: Ts, id: SaleId, order: Order, li
     tx.insert(SHIFT_SALES, (c.0, shift.id.0, id.0), &id.0)?;
     daily::record_sale(tx, c, &sale)?;
     crate::clients::on_checkout(tx, actor, now, &sale)?;
-    tx.insert(IDEMPOTENCY, (c.0, key.as_str()), &Idempotent { fingerprint: print, result: format!("sale:{id}"), at: now })?;
+    tx.insert(IDEMPOTENCY, (c, key.as_str()), &Idempotent { fingerprint: print, result: format!("sale:{id}"), at: now })?;
     if let Some(mut cart) = cart_used {
         cart.lines.clear();
         cart.discount = OrderDiscount::None;

@@ -163,7 +163,7 @@ pub fn save_cash_box(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<CashBo
         p.push(FieldError::new("branch", "branch_scope", "Выберите свой филиал", "Choose your branch"));
     }
     if let Some(w) = d.warehouse
-        && !tx.get(WAREHOUSES, (c, w.0))?.is_some_and(|w| w.active)
+        && !tx.get(WAREHOUSES, (actor.company, w))?.is_some_and(|w| w.active)
     {
         p.push(FieldError::new("warehouse", "unknown_warehouse", "Выберите активный склад", "Choose an active warehouse"));
     }

@@ -22,7 +22,7 @@ pub fn cash_boxes(tx: &impl Read, actor: &Actor) -> Result<Vec<CashBox>> {
 /// The actor's own open shift at a cash box, if any.
 pub fn open_shift(tx: &impl Read, actor: &Actor, cash_box: CashBoxId) -> Result<Option<Shift>> {
     let c = actor.company.0;
-    match tx.get(OPEN_SHIFTS, (c, cash_box.0, actor.user.0))? {
+    match tx.get(OPEN_SHIFTS, (actor.company, cash_box, actor.user))? {
         Some(id) => Ok(tx.get(SHIFTS, (c, id))?),
         None => Ok(None),
     }
@@ -30,9 +30,9 @@ pub fn open_shift(tx: &impl Read, actor: &Actor, cash_box: CashBoxId) -> Result<
 
 /// How many shifts (of any cashier) are open at a cash box.
 pub fn open_shift_count(tx: &impl Read, actor: &Actor, cash_box: CashBoxId) -> Result<usize> {
-    let c = actor.company.0;
+    let c = actor.company;
     let mut open = 0;
-    tx.range(OPEN_SHIFTS, (c, cash_box.0, 0), (c, cash_box.0, u64::MAX), false, usize::MAX, |_, _| {
+    tx.range(OPEN_SHIFTS, (c, cash_box, UserId::MIN), (c, cash_box, UserId::MAX), false, usize::MAX, |_, _| {
         open += 1;
         Ok(true)
     })?;
@@ -80,7 +80,7 @@ pub fn shifts(tx: &impl Read, actor: &Actor, f: &ShiftFilter) -> Result<Vec<Shif
 
 /// The shift's cash ledger, oldest first: every change of the drawer (at most `limit` rows).
 pub fn cash_ledger(tx: &impl Read, actor: &Actor, shift: &Shift, limit: usize) -> Result<Vec<CashEntry>> {
-    let (c, s) = (actor.company.0, shift.id.0);
+    let (c, s) = (actor.company, shift.id);
     Ok(tx.list(CASH_LEDGER, (c, s, 0), (c, s, u64::MAX), limit)?.into_iter().map(|(_, e)| e).collect())
 }
 
@@ -96,7 +96,7 @@ pub fn flow_status_code(status: FlowStatus) -> &'static str {
 /// Cash in/out of the boxes the actor sees, newest first (at most 500): managers see all,
 /// cashiers their own; `status` filters by [`flow_status_code`].
 pub fn flows(tx: &impl Read, actor: &Actor, status: Option<&str>) -> Result<Vec<CashFlow>> {
-    let c = actor.company.0;
+    let c = actor.company;
     let boxes: Vec<CashBoxId> = cash_boxes(tx, actor)?.iter().map(|b| b.id).collect();
     let manager = actor.can(Perm::CASHBOX);
     let mut out = Vec::new();

@@ -175,7 +175,7 @@ pub fn return_sale(tx: &mut WriteTx, actor: &Actor, now: Ts, sale_id: SaleId, d:
     tx.insert(SALES, (c.0, sale.id.0), &sale)?;
     tx.insert(RETURNS, (c.0, rid), &ret)?;
     daily::record_return(tx, c, &sale, &ret)?;
-    tx.insert(IDEMPOTENCY, (c.0, key), &Idempotent { fingerprint: print, result: format!("return:{rid}"), at: now })?;
+    tx.insert(IDEMPOTENCY, (c, key), &Idempotent { fingerprint: print, result: format!("return:{rid}"), at: now })?;
     audit::record(tx, c, actor, now, "sale.return", format!("sale:{}", sale.id), format!("{} {} {}", ret.number, sale.number, amount))?;
     Ok(ret)
 }

@@ -17,9 +17,8 @@ use crate::tenancy::model::parse_name;
 use crate::tenancy::perms::Perm;
 
 pub(super) fn open_shift_of(tx: &impl Read, actor: &Actor, b: CashBoxId) -> Result<Option<Shift>> {
-    let c = actor.company.0;
-    match tx.get(OPEN_SHIFTS, (c, b.0, actor.user.0))? {
-        Some(id) => Ok(tx.get(SHIFTS, (c, id))?),
+    match tx.get(OPEN_SHIFTS, (actor.company, b, actor.user))? {
+        Some(id) => Ok(tx.get(SHIFTS, (actor.company.0, id))?),
         None => Ok(None),
     }
 }
@@ -45,7 +44,7 @@ pub(super) fn cash_row(
     }
     let seq = shift.cash_rows;
     shift.cash_rows += 1;
-    tx.insert(CASH_LEDGER, (actor.company.0, shift.id.0, seq), &CashEntry { kind, amount, reference, at: now, user: actor.user })?;
+    tx.insert(CASH_LEDGER, (actor.company, shift.id, seq), &CashEntry { kind, amount, reference, at: now, user: actor.user })?;
     Ok(())
 }
 
@@ -106,16 +105,16 @@ pub fn open_shift(tx: &mut WriteTx, actor: &Actor, now: Ts, b: CashBoxId, openin
     };
     cash_row(tx, actor, now, &mut shift, CashKind::Opening, opening, format!("shift:{id}"))?;
     tx.insert(SHIFTS, (c, id.0), &shift)?;
-    tx.insert(OPEN_SHIFTS, (c, b.0, actor.user.0), &id.0)?;
+    tx.insert(OPEN_SHIFTS, (actor.company, b, actor.user), &id.0)?;
     // An open cart of an earlier shift carries over, flagged, never dropped.
-    if let Some(cart_id) = tx.get(ACTIVE_CARTS, (c, actor.user.0, b.0))?
-        && let Some(mut cart) = tx.get(CARTS, (c, cart_id))?
+    if let Some(cart_id) = tx.get(ACTIVE_CARTS, (actor.company, actor.user, b))?
+        && let Some(mut cart) = tx.get(CARTS, (actor.company, cart_id))?
     {
         if cart.shift.is_some_and(|s| s != id) && !cart.lines.is_empty() {
             cart.carried_from = cart.shift;
         }
         cart.shift = Some(id);
-        tx.insert(CARTS, (c, cart_id), &cart)?;
+        tx.insert(CARTS, (actor.company, cart_id), &cart)?;
     }
     audit::record(tx, actor.company, actor, now, "shift.open", format!("shift:{id}"), format!("{} opening {opening}", shift.number))?;
     Ok(shift)
@@ -148,7 +147,7 @@ pub fn close_shift(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ShiftId, counte
     shift.closed = Some(now);
     shift.closing_cash = Some(counted);
     tx.insert(SHIFTS, (c, id.0), &shift)?;
-    tx.remove(OPEN_SHIFTS, (c, shift.cash_box.0, shift.cashier.0))?;
+    tx.remove(OPEN_SHIFTS, (actor.company, shift.cash_box, shift.cashier))?;
     let diff = shift.difference().unwrap_or_default();
     audit::record(
         tx,
@@ -171,7 +170,6 @@ pub fn cash_flow(tx: &mut WriteTx, actor: &Actor, now: Ts, b: CashBoxId, income:
     if !(actor.can(Perm::CASHIER) || actor.can(Perm::CASHBOX)) {
         return Err(Error::Forbidden { permission: "cashier" });
     }
-    let c = actor.company.0;
     let cb = cash_box(tx, actor, b)?;
     let mut p = Problems::default();
     let amount = p.take(parse_money("amount", amount, false));
@@ -198,7 +196,7 @@ pub fn cash_flow(tx: &mut WriteTx, actor: &Actor, now: Ts, b: CashBoxId, income:
     if approved {
         apply_flow(tx, actor, now, &mut flow)?;
     }
-    tx.insert(CASH_FLOWS, (c, flow.id), &flow)?;
+    tx.insert(CASH_FLOWS, (actor.company, flow.id), &flow)?;
     audit::record(
         tx,
         actor.company,
@@ -215,8 +213,7 @@ pub fn decide_flow(tx: &mut WriteTx, actor: &Actor, now: Ts, id: u64, approve: b
     actor.require(Perm::CASHBOX)?;
     actor.require_feature(FEATURE)?;
     actor.require_writable()?;
-    let c = actor.company.0;
-    let mut flow = tx.get(CASH_FLOWS, (c, id))?.ok_or(Error::NotFound)?;
+    let mut flow = tx.get(CASH_FLOWS, (actor.company, id))?.ok_or(Error::NotFound)?;
     cash_box(tx, actor, flow.cash_box)?;
     if flow.status != FlowStatus::Pending {
         return Err(Error::refused("flow_decided", "Решение по этой операции уже принято", "This cash operation is already decided"));
@@ -227,7 +224,7 @@ pub fn decide_flow(tx: &mut WriteTx, actor: &Actor, now: Ts, id: u64, approve: b
         flow.status = FlowStatus::Rejected;
         flow.decided = Some((now, actor.user));
     }
-    tx.insert(CASH_FLOWS, (c, id), &flow)?;
+    tx.insert(CASH_FLOWS, (actor.company, id), &flow)?;
     audit::record(
         tx,
         actor.company,

@@ -4,22 +4,23 @@
 use rust_decimal::Decimal;
 
 use super::model::{Cart, CashBox, CashEntry, CashFlow, Idempotent, Method, PosSettings, Sale, SaleReturn, SaleStatus, Shift, ShiftStatus};
+use crate::ids::{CashBoxId, CompanyId, ShiftId, UserId};
 use crate::storage::{ReadTx, StorageError, Table, TableInfo};
 
 pub const CASH_BOXES: Table<(u64, u64), CashBox> = Table::new("company_cashboxid_cashbox");
 pub const SHIFTS: Table<(u64, u64), Shift> = Table::new("company_shiftid_shift");
 /// The open shift of a cashier at a box: at most one (spec A7).
-pub const OPEN_SHIFTS: Table<(u64, u64, u64), u64> = Table::new("company_cashbox_cashier_openshiftid");
-pub const CASH_LEDGER: Table<(u64, u64, u64), CashEntry> = Table::new("company_shift_seq_cashentry");
-pub const CASH_FLOWS: Table<(u64, u64), CashFlow> = Table::new("company_flowid_cashflow");
-pub const CARTS: Table<(u64, u64), Cart> = Table::new("company_cartid_cart");
+pub const OPEN_SHIFTS: Table<(CompanyId, CashBoxId, UserId), u64> = Table::new("company_cashbox_cashier_openshiftid");
+pub const CASH_LEDGER: Table<(CompanyId, ShiftId, u64), CashEntry> = Table::new("company_shift_seq_cashentry");
+pub const CASH_FLOWS: Table<(CompanyId, u64), CashFlow> = Table::new("company_flowid_cashflow");
+pub const CARTS: Table<(CompanyId, u64), Cart> = Table::new("company_cartid_cart");
 /// The open cart of a user at a box.
-pub const ACTIVE_CARTS: Table<(u64, u64, u64), u64> = Table::new("company_user_cashbox_cartid");
+pub const ACTIVE_CARTS: Table<(CompanyId, UserId, CashBoxId), u64> = Table::new("company_user_cashbox_cartid");
 pub const SALES: Table<(u64, u64), Sale> = Table::new("company_saleid_sale");
 /// Sales by shift, for the shift's sale list.
 pub const SHIFT_SALES: Table<(u64, u64, u64), u64> = Table::new("company_shift_saleid_unit");
 pub const RETURNS: Table<(u64, u64), SaleReturn> = Table::new("company_returnid_salereturn");
-pub const IDEMPOTENCY: Table<(u64, &'static str), Idempotent> = Table::new("company_key_idempotency");
+pub const IDEMPOTENCY: Table<(CompanyId, &'static str), Idempotent> = Table::new("company_key_idempotency");
 pub const POS_SETTINGS: Table<u64, PosSettings> = Table::new("companyid_possettings");
 
 pub fn tables() -> Vec<TableInfo> {
@@ -51,7 +52,7 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
     tx.range(SHIFTS, (0, 0), (u64::MAX, u64::MAX), false, usize::MAX, |(c, id), shift| {
         let mut sum = Decimal::ZERO;
         let mut rows = 0u64;
-        tx.range(CASH_LEDGER, (c, id, 0), (c, id, u64::MAX), false, usize::MAX, |_, e| {
+        tx.range(CASH_LEDGER, (CompanyId(c), ShiftId(id), 0), (CompanyId(c), ShiftId(id), u64::MAX), false, usize::MAX, |_, e| {
             sum += e.amount;
             rows += 1;
             Ok(true)
@@ -68,10 +69,17 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
         Ok(true)
     })?;
     let mut indexed = std::collections::BTreeSet::new();
-    tx.range(OPEN_SHIFTS, (0, 0, 0), (u64::MAX, u64::MAX, u64::MAX), false, usize::MAX, |(c, b, u), id| {
-        indexed.insert((c, b, u, id));
-        Ok(true)
-    })?;
+    tx.range(
+        OPEN_SHIFTS,
+        (CompanyId::MIN, CashBoxId::MIN, UserId::MIN),
+        (CompanyId::MAX, CashBoxId::MAX, UserId::MAX),
+        false,
+        usize::MAX,
+        |(CompanyId(c), CashBoxId(b), UserId(u)), id| {
+            indexed.insert((c, b, u, id));
+            Ok(true)
+        },
+    )?;
     for missing in open.symmetric_difference(&indexed) {
         problems.push(format!("open-shift index disagrees with shifts at {missing:?}"));
     }

@@ -256,6 +256,7 @@ async fn barcodes_plu_and_deletion_rules() {
 /// `check` compares every stock row with the balance behind it, and finds rows with none.
 #[tokio::test]
 async fn check_finds_a_tampered_and_an_orphan_stock_row() {
+    use dukan::ids::{CompanyId, ProductId, WarehouseId};
     use dukan::inventory::store::STOCK_ROWS;
     let t = TestApp::spawn().await;
     let s = shop(&t, "owner@tamper.kg").await;
@@ -267,7 +268,13 @@ async fn check_finds_a_tampered_and_an_orphan_stock_row() {
     .await;
     assert_eq!(st, StatusCode::CREATED, "{r}");
     t.assert_consistent();
-    let rows = t.app.db.read().expect("read").list(STOCK_ROWS, (0, 0, 0), (u64::MAX, u64::MAX, u64::MAX), 10).expect("rows");
+    let rows = t
+        .app
+        .db
+        .read()
+        .expect("read")
+        .list(STOCK_ROWS, (CompanyId::MIN, WarehouseId::MIN, ProductId::MIN), (CompanyId::MAX, WarehouseId::MAX, ProductId::MAX), 10)
+        .expect("rows");
     assert_eq!(rows.len(), 1, "one item has stock");
     let ((cid, wh, p), row) = rows[0].clone();
     t.app
@@ -276,7 +283,7 @@ async fn check_finds_a_tampered_and_an_orphan_stock_row() {
             let mut changed = row.clone();
             changed.qty += rust_decimal::Decimal::ONE;
             tx.insert(STOCK_ROWS, (cid, wh, p), &changed)?;
-            tx.insert(STOCK_ROWS, (cid, wh, p + 1_000_000), &row)?;
+            tx.insert(STOCK_ROWS, (cid, wh, ProductId(p.0 + 1_000_000)), &row)?;
             Ok::<(), dukan::error::Error>(())
         })
         .await

@@ -50,6 +50,7 @@ async fn a_file_from_a_newer_version_is_refused() {
 /// live file) gets its stock rows, warehouse totals and journal index built on open.
 #[tokio::test]
 async fn a_version_1_file_with_stock_gets_its_report_projections_built() {
+    use dukan::ids::{CompanyId, ProductId, WarehouseId};
     use dukan::inventory::store::{MOVES_BY_DATE, STOCK_ROWS, STOCK_TOTALS};
     let t = TestApp::spawn().await;
     let s = crate::stock::shop(&t, "upgrade@shop.kg").await;
@@ -66,13 +67,18 @@ async fn a_version_1_file_with_stock_gets_its_report_projections_built() {
     t.app
         .db
         .write(move |tx| {
-            for (k, _) in tx.list(STOCK_ROWS, (0, 0, 0), (u64::MAX, u64::MAX, u64::MAX), usize::MAX)? {
+            for (k, _) in tx.list(
+                STOCK_ROWS,
+                (CompanyId::MIN, WarehouseId::MIN, ProductId::MIN),
+                (CompanyId::MAX, WarehouseId::MAX, ProductId::MAX),
+                usize::MAX,
+            )? {
                 tx.remove(STOCK_ROWS, k)?;
             }
-            for (k, _) in tx.list(STOCK_TOTALS, (0, 0), (u64::MAX, u64::MAX), usize::MAX)? {
+            for (k, _) in tx.list(STOCK_TOTALS, (CompanyId::MIN, WarehouseId::MIN), (CompanyId::MAX, WarehouseId::MAX), usize::MAX)? {
                 tx.remove(STOCK_TOTALS, k)?;
             }
-            for (k, _) in tx.list(MOVES_BY_DATE, (0, 0, 0, 0), (u64::MAX, u64::MAX, u64::MAX, u64::MAX), usize::MAX)? {
+            for (k, _) in tx.list(MOVES_BY_DATE, (CompanyId::MIN, 0, 0, 0), (CompanyId::MAX, u64::MAX, u64::MAX, u64::MAX), usize::MAX)? {
                 tx.remove(MOVES_BY_DATE, k)?;
             }
             tx.set_meta("schema_version", 1).map(|_| now)

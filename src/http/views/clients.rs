@@ -9,7 +9,6 @@ use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{get, post};
 
-use super::fmt::money;
 use super::{Choice, Errors, Fields, Shell, Ui, flash_text, render, see_other};
 use crate::app::App;
 use crate::clients::deals::{self, DealDraft, DealPayDraft};

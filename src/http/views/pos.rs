@@ -12,7 +12,6 @@ use axum::routing::{get, post};
 
 use super::cashier::{flash, line_qty, method_label, new_key, printer_states, problem};
 use super::{Choice, Errors, Fields, Shell, Ui, render, see_other};
-use super::fmt::{money, qty};
 use crate::app::App;
 use crate::error::{Error, Result};
 use crate::http::extract::Path;

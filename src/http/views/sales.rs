@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use rust_decimal::Decimal;
 
 use super::cashier::{flash, line_qty, method_label, new_key, printer_states, problem};
-use super::fmt::{money, qty};
+use super::fmt::qty;
 use super::{Choice, Errors, Fields, Shell, Ui, render, see_other};
 use crate::app::App;
 use crate::error::Result;
