@@ -168,8 +168,14 @@ pub struct AuditAsk {
     pub limit: Option<usize>,
 }
 
-/// A page of the audit log (owners and admins), newest first, and the cursor of the next page.
-pub fn audit_page(app: &App, actor: &Actor, ask: &AuditAsk) -> Result<(Vec<(u64, audit::Entry)>, Option<u64>)> {
+/// One page of the audit log: entries by id, newest first, and the cursor of the next page.
+pub struct AuditRows {
+    pub entries: Vec<(u64, audit::Entry)>,
+    pub next_before: Option<u64>,
+}
+
+/// A page of the audit log (owners and admins).
+pub fn audit_page(app: &App, actor: &Actor, ask: &AuditAsk) -> Result<AuditRows> {
     actor.require_owner_like()?;
     let tx = app.db.read()?;
     let tz = ten::timezone(&tx, actor.company)?;
@@ -184,7 +190,7 @@ pub fn audit_page(app: &App, actor: &Actor, ask: &AuditAsk) -> Result<(Vec<(u64,
     let more = rows.len() > limit;
     rows.truncate(limit);
     let next_before = if more { rows.last().map(|(id, _)| *id) } else { None };
-    Ok((rows, next_before))
+    Ok(AuditRows { entries: rows, next_before })
 }
 
 /// Streams a good backup file from the backup folder (never a path from the request).

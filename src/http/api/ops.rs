@@ -59,8 +59,9 @@ pub struct AuditPage {
     responses((status = 200, body = AuditPage), (status = 403, body = Problem)))]
 pub async fn list_audit(State(app): State<App>, a: Auth, Query(q): Query<AuditQuery>) -> Result<Json<AuditPage>> {
     let ask = AuditAsk { user: q.user.map(UserId), action: q.action, from: q.from, to: q.to, before: q.before, limit: q.limit };
-    let (rows, next_before) = shared::audit_page(&app, &a.actor, &ask)?;
-    let items = rows
+    let page = shared::audit_page(&app, &a.actor, &ask)?;
+    let items = page
+        .entries
         .into_iter()
         .map(|(id, e)| AuditEntryDto {
             id,
@@ -73,7 +74,7 @@ pub async fn list_audit(State(app): State<App>, a: Auth, Query(q): Query<AuditQu
             detail: e.detail,
         })
         .collect();
-    Ok(Json(AuditPage { items, next_before }))
+    Ok(Json(AuditPage { items, next_before: page.next_before }))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -61,8 +61,9 @@ pub async fn audit_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Resp
         limit: None,
     };
     let (rows, older, errs) = match shared::audit_page(&app, ui.actor(), &q) {
-        Ok((entries, next_before)) => {
-            let rows = entries
+        Ok(page) => {
+            let rows = page
+                .entries
                 .into_iter()
                 .map(|(_, e)| AuditRow {
                     at: e.at.format_local(&shell.timezone),
@@ -73,7 +74,7 @@ pub async fn audit_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Resp
                     detail: e.detail,
                 })
                 .collect();
-            let older = next_before.map(|before| {
+            let older = page.next_before.map(|before| {
                 let mut pairs: Vec<(&str, String)> = vec![("before", before.to_string())];
                 for key in ["user", "action", "from", "to"] {
                     if !f.get(key).is_empty() {
