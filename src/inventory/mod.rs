@@ -77,6 +77,12 @@ pub fn save_warehouse(
     Ok(wid)
 }
 
+/// Whether `w` is an active warehouse of the company: the only kind a document, or a cash box
+/// selling from it, may name.
+pub fn warehouse_active(tx: &impl Read, c: CompanyId, w: WarehouseId) -> Result<bool> {
+    Ok(tx.get(WAREHOUSES, (c, w))?.is_some_and(|w| w.active))
+}
+
 pub fn set_settings(tx: &mut WriteTx, actor: &Actor, now: Ts, settings: Settings) -> Result<()> {
     actor.require_owner_like()?;
     actor.require_writable()?;
@@ -142,14 +148,14 @@ pub fn save_draft(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<DocumentI
         p.push(FieldError::new("date", "date", "Дата документа вне допустимого диапазона", "The document date is out of range"));
     }
     let warehouse = match d.warehouse {
-        Some(w) if tx.get(WAREHOUSES, (c, w))?.is_some_and(|w| w.active) => Some(w),
+        Some(w) if warehouse_active(tx, c, w)? => Some(w),
         _ => {
             p.push(FieldError::new("warehouse", "unknown_warehouse", "Выберите активный склад", "Choose an active warehouse"));
             None
         }
     };
     let to_warehouse = match (kind, d.to_warehouse) {
-        (Some(DocKind::Transfer), Some(w)) if Some(w) != warehouse && tx.get(WAREHOUSES, (c, w))?.is_some_and(|w| w.active) => Some(w),
+        (Some(DocKind::Transfer), Some(w)) if Some(w) != warehouse && warehouse_active(tx, c, w)? => Some(w),
         (Some(DocKind::Transfer), _) => {
             p.push(FieldError::new(
                 "to_warehouse",
@@ -281,7 +287,7 @@ pub fn post(tx: &mut WriteTx, actor: &Actor, now: Ts, id: DocumentId) -> Result<
     let tz = crate::tenancy::timezone(tx, c)?;
     check_period(&settings, doc.date, &tz)?;
     for w in std::iter::once(doc.warehouse).chain(doc.to_warehouse) {
-        if !tx.get(WAREHOUSES, (c, w))?.is_some_and(|w| w.active) {
+        if !warehouse_active(tx, c, w)? {
             return Err(Error::field("warehouse", "unknown_warehouse", "Склад отключён", "The warehouse is deactivated"));
         }
     }

@@ -29,7 +29,6 @@ use crate::auth::actor::{Actor, BranchScope};
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::ids::{BranchId, CashBoxId, WarehouseId};
-use crate::inventory::store::WAREHOUSES;
 use crate::storage::WriteTx;
 use crate::tenancy::model::parse_name;
 use crate::tenancy::perms::Perm;
@@ -163,7 +162,7 @@ pub fn save_cash_box(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<CashBo
         p.push(FieldError::new("branch", "branch_scope", "Выберите свой филиал", "Choose your branch"));
     }
     if let Some(w) = d.warehouse
-        && !tx.get(WAREHOUSES, (actor.company, w))?.is_some_and(|w| w.active)
+        && !crate::inventory::warehouse_active(tx, actor.company, w)?
     {
         p.push(FieldError::new("warehouse", "unknown_warehouse", "Выберите активный склад", "Choose an active warehouse"));
     }
