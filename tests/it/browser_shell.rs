@@ -120,9 +120,11 @@ async fn cashier_flow(c: &Client, t: &TestApp) -> R {
         let (st, s) = t.post(owner, "/api/v1/sales", body).await;
         assert_eq!(st, StatusCode::CREATED, "{s}");
     }
-    let (st, role) = t.post(owner, "/api/v1/roles", json!({"name": "Кассир", "permissions": ["dashboard", "cashier"]})).await;
+    let (st, role) = t.post(owner, "/api/v1/roles", json!({"name": "Кассир на день", "permissions": ["dashboard", "cashier"]})).await;
     assert_eq!(st, StatusCode::CREATED, "{role}");
-    let user = json!({"email": "cashier@today.kg", "name": "Кассир", "role": "staff", "custom_role": role["id"], "branches": [], "password": "password-456"});
+    let (_, branches) = t.get(owner, "/api/v1/branches").await;
+    let user = json!({"email": "cashier@today.kg", "name": "Кассир", "role": "staff", "custom_role": role["id"],
+        "branches": [branches[0]["id"]], "password": "password-456"});
     let (st, u) = t.post(owner, "/api/v1/users", user).await;
     assert_eq!(st, StatusCode::CREATED, "{u}");
 

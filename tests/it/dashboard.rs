@@ -46,14 +46,15 @@ async fn sell(t: &TestApp, k: &Till, key: &str, qty: &str, cash: &str) {
 async fn client(t: &TestApp, c: &Client, name: &str) -> u64 {
     let (st, x) = t.post(c, "/api/v1/clients", json!({"name": name})).await;
     assert_eq!(st, StatusCode::CREATED, "{x}");
-    x["id"].as_u64().expect("client id")
+    x["client"]["id"].as_u64().expect("client id")
 }
 
 /// A staff member of `owner`'s company holding `perms`.
 async fn staff(t: &TestApp, owner: &Client, email: &str, perms: Value) -> Client {
     let (st, role) = t.post(owner, "/api/v1/roles", json!({"name": email, "permissions": perms})).await;
     assert_eq!(st, StatusCode::CREATED, "{role}");
-    let user = json!({"email": email, "name": "Сотрудник", "role": "staff", "custom_role": role["id"], "branches": [], "password": "password-456"});
+    let (_, branches) = t.get(owner, "/api/v1/branches").await;
+    let user = json!({"email": email, "name": "Сотрудник", "role": "staff", "custom_role": role["id"], "branches": [branches[0]["id"]], "password": "password-456"});
     let (st, u) = t.post(owner, "/api/v1/users", user).await;
     assert_eq!(st, StatusCode::CREATED, "{u}");
     t.login(email, "password-456").await
