@@ -1,11 +1,12 @@
 //! The navigation model of the page shell: every page a person can open from the sidebar,
 //! grouped by module, each with the rule that decides whether this actor sees it.
 //!
-//! The rule of an item is the check its page handler makes (plan feature, then any of the
-//! permissions, then owner or platform operator), written here once beside the item, so the
-//! sidebar never offers a page that answers 403. Two items are stricter than their handler:
-//! the sales and shift lists admit every user of the till's plan and filter the rows to the
-//! user's own, so the menu offers them only to those with a till or sales right (as before).
+//! The rule of an item is written once, beside it, and never offers a page its handler would
+//! refuse (plan feature, any of the permissions, then owner or platform operator). Several
+//! are stricter than their handler, as the menu always was: the sales and shift lists admit
+//! every user of the till's plan and show them their own rows; products, categories, stock
+//! and documents can be read by more roles than the menu offers them to (a cashier looks a
+//! product up from the till, not from the catalog).
 //! A new module adds its group and items to [`GROUPS`]; nothing else changes.
 
 use crate::auth::actor::Actor;
@@ -65,10 +66,8 @@ const fn item(href: &'static str, label: &'static str, features: &'static [&'sta
 const POS: &[&str] = &["pos"];
 const CATALOG: &[&str] = &["catalog"];
 const NONE: &[&str] = &[];
-/// `catalog::require_catalog_read`: whoever sells or keeps stock may look products up.
-const CATALOG_READ: &[Perm] = &[Perm::PRODUCTS, Perm::SALE, Perm::CASHIER, Perm::DOCUMENT];
-/// `require_stock_read`: balances, documents and stock reports.
-const STOCK_READ: &[Perm] = &[Perm::DOCUMENT, Perm::PRODUCTS];
+const STOCK: &[Perm] = &[Perm::DOCUMENT];
+const CLIENTS: &[Perm] = &[Perm::CLIENTS, Perm::DEBTS];
 
 /// The dashboard, outside the groups: every signed-in user has it.
 const HOME: ItemDef = item("/", "nav.home", NONE, &[], Who::Anyone);
@@ -88,22 +87,21 @@ static GROUPS: &[GroupDef] = &[
         id: "stock",
         label: "nav.group_stock",
         items: &[
-            item("/products", "nav.products", CATALOG, CATALOG_READ, Who::Anyone),
-            item("/documents", "nav.documents", CATALOG, STOCK_READ, Who::Anyone),
-            item("/stock", "nav.stock", CATALOG, STOCK_READ, Who::Anyone),
-            item("/warehouses", "nav.warehouses", CATALOG, &[Perm::DOCUMENT], Who::Anyone),
-            item("/categories", "nav.categories", CATALOG, CATALOG_READ, Who::Anyone),
-            item("/brands", "nav.brands", CATALOG, CATALOG_READ, Who::Anyone),
+            item("/products", "nav.products", CATALOG, &[Perm::PRODUCTS], Who::Anyone),
+            item("/documents", "nav.documents", CATALOG, STOCK, Who::Anyone),
+            item("/stock", "nav.stock", CATALOG, STOCK, Who::Anyone),
+            item("/warehouses", "nav.warehouses", CATALOG, STOCK, Who::Anyone),
+            item("/categories", "nav.categories", CATALOG, &[Perm::BRAND_CATEGORY], Who::Anyone),
+            item("/brands", "nav.brands", CATALOG, &[Perm::BRAND_CATEGORY], Who::Anyone),
             item("/products/import", "nav.import", CATALOG, &[Perm::PRODUCTS], Who::Anyone),
         ],
     },
     GroupDef {
         id: "clients",
         label: "nav.group_clients",
-        // `clients::require_read`: the clients module or the till's, and a client-facing right.
         items: &[
-            item("/clients", "nav.clients", &["clients", "pos"], &[Perm::CLIENTS, Perm::DEBTS, Perm::CASHIER, Perm::SALES], Who::Anyone),
-            item("/debtors", "nav.debtors", &["clients", "pos"], &[Perm::CLIENTS, Perm::DEBTS, Perm::CASHIER, Perm::SALES], Who::Anyone),
+            item("/clients", "nav.clients", &["clients"], CLIENTS, Who::Anyone),
+            item("/debtors", "nav.debtors", &["clients"], CLIENTS, Who::Anyone),
         ],
     },
     GroupDef {
@@ -111,8 +109,8 @@ static GROUPS: &[GroupDef] = &[
         label: "nav.group_reports",
         items: &[
             item("/analytics", "nav.analytics", &["analytics"], &[Perm::ANALYTICS], Who::Anyone),
-            item("/stock/journal", "nav.journal", CATALOG, STOCK_READ, Who::Anyone),
-            item("/stock/turnover", "nav.turnover", CATALOG, STOCK_READ, Who::Anyone),
+            item("/stock/journal", "nav.journal", CATALOG, STOCK, Who::Anyone),
+            item("/stock/turnover", "nav.turnover", CATALOG, STOCK, Who::Anyone),
         ],
     },
     GroupDef {
@@ -221,17 +219,10 @@ mod tests {
     }
 
     #[test]
-    fn a_cashier_sees_the_till_and_products_but_no_settings_or_platform() {
+    fn a_cashier_sees_the_till_but_no_settings_or_platform() {
         let cashier = actor(SystemRole::Staff, &[Perm::CASHIER, Perm::DASHBOARD], &["pos", "catalog", "clients", "analytics"], false);
         let groups = seen(&cashier, "/pos");
-        assert_eq!(
-            groups,
-            vec![
-                ("sales", vec!["/pos", "/sales", "/shifts"]),
-                ("stock", vec!["/products", "/categories", "/brands"]),
-                ("clients", vec!["/clients", "/debtors"]),
-            ]
-        );
+        assert_eq!(groups, vec![("sales", vec!["/pos", "/sales", "/shifts"])]);
     }
 
     #[test]
