@@ -1,4 +1,4 @@
-// Dukan UI behaviour, kept small: htmx settings, the menu button on narrow screens,
+// Dukan UI behaviour, kept small: htmx settings, the navigation's groups and drawer,
 // selects that submit on change, closing flash messages and copying invite links; for the
 // catalog and stock pages, repeated form rows, the document lines' product picker and the
 // price that follows the markup; the till's barcode scanner.
@@ -32,11 +32,16 @@
     if (menu) {
       var nav = document.getElementById("nav");
       if (nav) {
+        var bar = menu.closest(".topbar");
+        if (bar) nav.style.top = Math.max(0, bar.getBoundingClientRect().bottom) + "px";
         var open = nav.classList.toggle("open");
         menu.setAttribute("aria-expanded", open ? "true" : "false");
       }
       return;
     }
+    // A tap outside the open drawer closes it.
+    var drawer = document.querySelector("#nav.open");
+    if (drawer && !drawer.contains(target)) closeDrawer();
     var close = target.closest(".flash-close");
     if (close) {
       var flash = close.closest(".flash");
@@ -52,6 +57,32 @@
         else document.execCommand("copy");
       }
     }
+  });
+
+  // ---- the navigation: every group open in the sidebar; in the narrow drawer only the
+  // current page's group, so the list fits a phone. The server renders them all open (the
+  // page without JavaScript), and a boosted page change swaps in a fresh navigation, folded
+  // here in the same task as the swap, before it is painted.
+  var narrow = window.matchMedia ? window.matchMedia("(max-width: 760px)") : null;
+  function foldNav() {
+    var wide = !narrow || !narrow.matches;
+    document.querySelectorAll("#nav details.nav-group").forEach(function (d) {
+      d.open = wide || d.hasAttribute("data-current");
+    });
+  }
+  function closeDrawer() {
+    var nav = document.getElementById("nav");
+    if (nav) nav.classList.remove("open");
+    var menu = document.querySelector(".menu-btn");
+    if (menu) menu.setAttribute("aria-expanded", "false");
+  }
+  foldNav();
+  if (narrow && narrow.addEventListener) narrow.addEventListener("change", foldNav);
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target instanceof Element && event.target.querySelector("#nav")) foldNav();
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && document.querySelector("#nav.open")) closeDrawer();
   });
 
   document.addEventListener("change", function (event) {

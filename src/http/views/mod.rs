@@ -5,7 +5,8 @@
 //! become the localized error page or, for htmx requests, a flash message (`flash_error`).
 //!
 //! Files by page group: `auth` (setup, sign-in, invites, account, language and branch
-//! switches), `home` (dashboard), `company` (settings, logo, branches), `people` (users,
+//! switches), `home` (dashboard), `nav` (the shell's grouped navigation and who sees each
+//! page), `company` (settings, logo, branches), `people` (users,
 //! roles), `ops` (audit, backups), `platform` (companies, plans).
 
 mod analytics;
@@ -18,6 +19,7 @@ mod documents;
 mod fmt;
 mod form;
 mod home;
+pub mod nav;
 mod ops;
 mod people;
 mod platform;
@@ -39,13 +41,14 @@ use axum::routing::get;
 
 use crate::app::App;
 use crate::auth::actor::{Actor, BranchScope};
+use crate::country::Currency;
 use crate::error::{Error, FieldError, Result};
 use crate::http::assets;
 use crate::http::extract::{Auth, Page, PageRejection, Via};
 use crate::i18n::Lang;
 use crate::tenancy::model::Access;
-use crate::tenancy::perms::Perm;
 use crate::tenancy::store;
+use nav::Nav;
 
 pub fn routes(app: &App) -> Router<App> {
     let public_limit = app.config.public_body_limit_kb * 1024;
@@ -366,12 +369,6 @@ pub struct Choice {
     pub selected: bool,
 }
 
-pub struct NavItem {
-    pub href: &'static str,
-    pub label: &'static str,
-    pub active: bool,
-}
-
 /// What `base.html` shows around a page: company, branch switcher, navigation, banners.
 pub struct Shell {
     pub csrf: String,
@@ -380,7 +377,9 @@ pub struct Shell {
     pub user_name: String,
     pub branches: Vec<Choice>,
     pub branch_name: String,
-    pub nav: Vec<NavItem>,
+    /// The company's currency, for amounts the shell's pages show.
+    pub currency: Currency,
+    pub nav: Nav,
     /// ("warn" | "error", message) for the subscription state.
     pub banner: Option<(&'static str, String)>,
     /// A success message from the previous step.
@@ -414,45 +413,7 @@ impl Shell {
             );
         }
         let branch_name = branches.iter().find(|c| c.selected).map(|c| c.label.clone()).unwrap_or_default();
-        let catalog = actor.has_feature("catalog");
-        let pos = actor.has_feature("pos");
-        let clients_module = actor.has_feature("clients") && (actor.can(Perm::CLIENTS) || actor.can(Perm::DEBTS));
-        let items = [
-            ("/", "nav.home", true),
-            ("/pos", "nav.pos", pos && actor.can(Perm::CASHIER)),
-            ("/sales", "nav.sales", pos && (actor.can(Perm::SALES) || actor.can(Perm::CASHIER))),
-            ("/shifts", "nav.shifts", pos && (actor.can(Perm::SHIFTS) || actor.can(Perm::CASHBOX) || actor.can(Perm::CASHIER))),
-            ("/cash-boxes", "nav.cash_boxes", pos && actor.can(Perm::CASHBOX)),
-            ("/analytics", "nav.analytics", actor.has_feature("analytics") && actor.can(Perm::ANALYTICS)),
-            ("/clients", "nav.clients", clients_module),
-            ("/debtors", "nav.debtors", clients_module),
-            ("/printers", "nav.printers", pos && actor.can(Perm::CASHBOX)),
-            ("/products", "nav.products", catalog && actor.can(Perm::PRODUCTS)),
-            ("/products/import", "nav.import", catalog && actor.can(Perm::PRODUCTS)),
-            ("/categories", "nav.categories", catalog && actor.can(Perm::BRAND_CATEGORY)),
-            ("/brands", "nav.brands", catalog && actor.can(Perm::BRAND_CATEGORY)),
-            ("/documents", "nav.documents", catalog && actor.can(Perm::DOCUMENT)),
-            ("/stock", "nav.stock", catalog && actor.can(Perm::DOCUMENT)),
-            ("/stock/journal", "nav.journal", catalog && actor.can(Perm::DOCUMENT)),
-            ("/stock/turnover", "nav.turnover", catalog && actor.can(Perm::DOCUMENT)),
-            ("/warehouses", "nav.warehouses", catalog && actor.can(Perm::DOCUMENT)),
-            ("/settings", "nav.settings", actor.can(Perm::SETTINGS)),
-            ("/branches", "nav.branches", actor.can(Perm::BRANCH)),
-            ("/users", "nav.users", actor.can(Perm::EMPLOYEES)),
-            ("/roles", "nav.roles", actor.can(Perm::EMPLOYEES)),
-            ("/audit", "nav.audit", actor.owner_like()),
-            ("/backups", "nav.backups", actor.platform_admin),
-            ("/platform", "nav.platform", actor.platform_admin),
-        ];
-        let nav = items
-            .into_iter()
-            .filter(|(_, _, visible)| *visible)
-            .map(|(href, key, _)| NavItem {
-                href,
-                label: lang.t(key),
-                active: ui.path == href || (href != "/" && ui.path.starts_with(&format!("{href}/"))),
-            })
-            .collect();
+        let nav = Nav::build(actor, lang, &ui.path);
         let banner = match actor.access {
             Access::Full => None,
             Access::Grace { ends } => Some(("warn", lang.t("shell.grace").replace("{date}", &ends.date_local(&company.timezone)))),
@@ -469,6 +430,7 @@ impl Shell {
             user_name: user.name,
             branches,
             branch_name,
+            currency: company.country.currency(),
             nav,
             banner,
             flash: ui.ok.map(|k| flash_text(lang, k)),
