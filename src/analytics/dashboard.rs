@@ -16,7 +16,6 @@ use crate::clock::Ts;
 use crate::error::{Error, Result};
 use crate::ids::{ClientId, PrinterId, ProductId, ShiftId};
 use crate::inventory::report::{OnHandFilter, on_hand};
-use crate::inventory::store::WAREHOUSES;
 use crate::pos::model::ShiftStatus;
 use crate::pos::store::{CASH_BOXES, SHIFTS};
 use crate::printing;
@@ -175,9 +174,8 @@ fn low_stock(tx: &ReadTx, actor: &Actor) -> Result<Option<Rows<LowStock>>> {
     if !(actor.has_feature("catalog") && (actor.can(Perm::DOCUMENT) || actor.can(Perm::PRODUCTS))) {
         return Ok(None);
     }
-    let c = actor.company.0;
     let mut rows = Vec::new();
-    for (_, w) in tx.list(WAREHOUSES, (c, 0), (c, u64::MAX), usize::MAX)? {
+    for w in crate::inventory::query::warehouses(tx, actor.company)? {
         if !w.active {
             continue;
         }
