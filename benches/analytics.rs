@@ -10,11 +10,11 @@
 
 use std::time::{Duration, Instant};
 
-use dukan::auth::actor::{Actor, BranchScope};
 use dukan::clock::Ts;
 use dukan::i18n::Lang;
 use dukan::ids::{CashBoxId, ProductId};
 use dukan::pos::{self, CashBoxDraft, CheckoutDraft, LineDraft, PaymentDraft};
+use dukan::tenancy::actor::{Actor, BranchScope};
 use dukan::tenancy::model::{Access, SystemRole, all_features};
 use dukan::tenancy::perms::PermSet;
 use dukan::tenancy::{Creator, ParsedCompany};

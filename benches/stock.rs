@@ -9,13 +9,13 @@
 
 use std::time::Instant;
 
-use dukan::auth::actor::{Actor, BranchScope};
 use dukan::catalog::{self, ProductDraft};
 use dukan::clock::Ts;
 use dukan::i18n::Lang;
 use dukan::ids::{CompanyId, ProductId, UserId, WarehouseId};
 use dukan::inventory::{self, DocDraft, LineDraft};
 use dukan::storage::Db;
+use dukan::tenancy::actor::{Actor, BranchScope};
 use dukan::tenancy::model::{Access, SystemRole, all_features};
 use dukan::tenancy::perms::PermSet;
 use dukan::tenancy::{self, Creator, ParsedCompany};

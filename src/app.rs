@@ -4,8 +4,6 @@
 
 use std::sync::Arc;
 
-use tokio::sync::Notify;
-
 use crate::auth::limiter::Limiter;
 use crate::auth::password::Hasher;
 use crate::auth::{Keys, Lifetimes};
@@ -31,10 +29,6 @@ pub struct App {
     pub search: Arc<Search>,
     /// Outgoing HTTP (webhooks): 10-second timeout, no redirects, resolved addresses vetted.
     pub http: reqwest::Client,
-    /// No longer awaited by anyone: the data file wakes the workers after every durable commit
-    /// that pushed outbox rows (`Db::outbox_wakeups`). Kept only until the hand-written
-    /// `wake.notify_waiters()` calls left in `http` are removed.
-    pub wake: Arc<Notify>,
     /// Every table and migration: what a backup copies and how it is verified.
     pub schema: Arc<Schema>,
     pub started: Ts,
@@ -124,7 +118,6 @@ impl App {
             metrics: Arc::new(Metrics::default()),
             workers: Arc::new(Board::default()),
             search: Arc::new(search),
-            wake: Arc::new(Notify::new()),
             http: crate::webhooks::guard::client(crate::webhooks::guard::Policy::of(&config))
                 .map_err(|e| Error::Internal(format!("http client: {e}")))?,
             schema: Arc::new(crate::schema::current()),

@@ -6,7 +6,6 @@
 
 use rust_decimal::Decimal;
 
-use crate::auth::actor::{Actor, BranchScope};
 use crate::auth::password::Hasher;
 use crate::catalog::barcode::ean13_with_check;
 use crate::catalog::{self, ProductDraft};
@@ -16,6 +15,7 @@ use crate::i18n::Lang;
 use crate::ids::{CompanyId, ProductId, UserId, WarehouseId};
 use crate::inventory::{self, DocDraft, LineDraft};
 use crate::storage::Db;
+use crate::tenancy::actor::{Actor, BranchScope};
 use crate::tenancy::model::{Access, SystemRole, all_features};
 use crate::tenancy::perms::PermSet;
 use crate::tenancy::{self, Creator, ParsedCompany};

@@ -1,33 +1,25 @@
 //! Dukan: one executable that runs a small business — many companies in one redb file.
 //!
-//! Codemap, in reading order (see README.md for the bird's-eye view and invariants):
-//! - `clock`, `ids`, `error`, `i18n`, `country`, `config`: the vocabulary every module shares;
-//!   `money` (decimals, compact stored form); `xlsx`: the only importer of rust_xlsxwriter.
-//! - `storage`: the only module that imports redb — data file, transactions, tables,
-//!   migrations, outbox.
+//! Codemap, in reading order (see README.md for the bird's-eye view, the layer list that
+//! `tidy` checks, and the invariants):
+//! - `clock`, `ids`, `i18n`, `config`, `memory`, `metrics`: the vocabulary every module shares.
+//! - `storage`: the only module that imports redb — data file, transactions, the `Read` trait,
+//!   typed keys, tables, the migration mechanism, hooks, outbox.
+//! - `error`, `country`, `money` (decimals, `display` for people), `xlsx`, `documents` (PDF).
+//! - `audit`: the append-only log every write appends to in its own transaction.
 //! - `tenancy`: companies, branches, users, roles, permission flags, plans, and the `Actor`
 //!   every domain call receives.
-//! - `auth`: passwords, sessions, tokens; `auth::resolve` builds the `Actor`.
-//! - `audit`: the append-only log every write appends to in its own transaction.
-//! - `pos`: tills, shifts, checkout, returns and the daily sales projection; `analytics`: the
-//!   sales report read from that projection.
-//! - `backup`, `check`: verified one-file backups and restore; the consistency checker.
-//! - `demo`: the demo shop of `dukan demo`; `seed`: synthetic benchmark data. `schema`: the
-//!   registry of every table (rendered to `schema/keyspace.txt`) and the named migrations;
-//!   `wiring`: every cross-domain reaction (a product write refreshes stock rows, a new time
-//!   zone rebuilds daily totals, …), registered in one table the data file carries.
-//! - `clients`: clients, the debt ledger wired into `pos`, installment deals, the reconciliation statement.
-//! - `transfer`: product import (CSV/XLSX/XLS/ODS → preview → confirmed, chunked apply) and
-//!   export (CSV, XLSX).
-//! - `pos`, `printing`: cash boxes, shifts, checkout; receipts on ESC/POS printers and their
-//!   per-printer queues.
-//! - `search`: the only module that imports tantivy — per-company product indexes derived from
-//!   the catalog, fed from the outbox, rebuildable.
-//! - `workers`, `metrics`: background loops over the outbox, woken by the data file after a
-//!   commit that queued work, and their status board; Prometheus text.
-//! - `app`: the `App` state handed to HTTP handlers and workers; `control`: the local socket
-//!   `dukan backup`/`check` use while a server holds the data file.
-//! - `http`: the only module that imports axum, askama and rust-embed: API, pages, assets.
+//! - `auth`: passwords, sessions, tokens; builds the `Actor`.
+//! - `webhooks`, `catalog`, `inventory` (stock ledger, FIFO, `take_for_sale`), `search`.
+//! - `clients`: clients, the debt ledger, installment deals, the reconciliation statement.
+//! - `pos`: cash boxes, shifts, checkout, returns and the daily sales projection; `printing`:
+//!   receipts on ESC/POS printers, fanned out from the outbox.
+//! - `analytics` (sales report, dashboard), `transfer` (product import and export), `check`.
+//! - `backup`: verified one-file backups and restore.
+//! - `schema`: every table and the named migrations; `wiring`: every cross-domain reaction.
+//! - `workers`: background loops over the outbox; `app`: the `App` state; `http`: the only
+//!   module that imports axum, askama and rust-embed.
+//! - `control`, `demo`, `seed`: the local control socket, the demo shop, benchmark data.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
@@ -75,3 +67,5 @@ pub use memory::release_memory;
 pub mod app;
 pub mod control;
 pub mod http;
+#[cfg(test)]
+mod tidy;

@@ -9,7 +9,6 @@
 use rust_decimal::Decimal;
 
 use super::{Query, sales_report};
-use crate::auth::actor::{Actor, BranchScope};
 use crate::clients;
 use crate::clients::model::DebtKind;
 use crate::clock::Ts;
@@ -20,6 +19,7 @@ use crate::pos::model::ShiftStatus;
 use crate::pos::store::{CASH_BOXES, SHIFTS};
 use crate::printing;
 use crate::storage::{Read, ReadTx};
+use crate::tenancy::actor::{Actor, BranchScope};
 use crate::tenancy::perms::Perm;
 use crate::tenancy::store as tenancy_store;
 

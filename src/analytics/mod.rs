@@ -14,7 +14,6 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
-use crate::auth::actor::{Actor, BranchScope};
 use crate::clock::Ts;
 use crate::error::{Error, Result};
 use crate::ids::{BranchId, CashBoxId, ProductId, ShiftId, UserId};
@@ -23,6 +22,7 @@ use crate::pos::daily::{PRODUCT_DAYS, ProductDay, SALES_DAYS, SalesDay, day_of, 
 use crate::pos::model::ShiftStatus;
 use crate::pos::store::{CASH_BOXES, SHIFTS};
 use crate::storage::{Read, ReadTx};
+use crate::tenancy::actor::{Actor, BranchScope};
 use crate::tenancy::perms::Perm;
 
 /// The longest period one report covers.

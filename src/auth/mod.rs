@@ -11,11 +11,8 @@
 //! change and logout take effect on the next request. The company is never taken from the
 //! request.
 
-/// `Actor` moved to `tenancy::actor`; this shim keeps `auth::actor::Actor` paths compiling until
-/// the callers are renamed.
-pub mod actor {
-    pub use crate::tenancy::actor::*;
-}
+use crate::tenancy::actor::{Actor, BranchScope};
+
 pub mod limiter;
 pub mod password;
 pub mod store;
@@ -32,7 +29,6 @@ use crate::clock::Ts;
 use crate::error::{Error, Result};
 use crate::ids::{BranchId, CompanyId, UserId};
 use crate::storage::{Db, ReadTx, WriteTx};
-pub use crate::tenancy::actor::{Actor, BranchScope};
 use crate::tenancy::model::User;
 use crate::tenancy::store as tstore;
 use store::{

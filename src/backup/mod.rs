@@ -17,11 +17,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::auth::actor::Actor;
 use crate::clock::Ts;
 use crate::error::{Error, Result};
 use crate::ids::BackupId;
 use crate::storage::{Db, ReadTx, Record, Schema, StorageError, Table, TableInfo, WriteTx, outbox};
+use crate::tenancy::actor::Actor;
 
 pub const BACKUPS: Table<u64, Backup> = Table::new("backupid_backup");
 

@@ -12,11 +12,11 @@ use sha2::{Digest, Sha256};
 
 use super::store::PRODUCTS;
 use crate::audit;
-use crate::auth::actor::Actor;
 use crate::clock::Ts;
 use crate::error::{Error, Result};
 use crate::ids::{CompanyId, ImageId, ProductId};
 use crate::storage::{Read, ReadTx, Record, StorageError, Table, TableInfo, WriteTx};
+use crate::tenancy::actor::Actor;
 use crate::tenancy::perms::Perm;
 
 /// Longest side, in pixels, of each stored size; also the size tag in URLs and keys.

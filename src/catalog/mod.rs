@@ -17,12 +17,12 @@ pub mod store;
 use rust_decimal::Decimal;
 
 use crate::audit;
-use crate::auth::actor::Actor;
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::ids::{BrandId, CategoryId, ProductId};
 use crate::money;
 use crate::storage::WriteTx;
+use crate::tenancy::actor::Actor;
 use crate::tenancy::model::{parse_name, parse_optional_text};
 use crate::tenancy::perms::Perm;
 use model::{Brand, Category, Characteristics, Component, Kind, Package, Product, Unit, price_from_markup};

@@ -6,10 +6,10 @@ use std::collections::HashMap;
 
 use super::model::{Brand, Category, GlobalItem, Kind, Product};
 use super::store::{BARCODES, BRANDS, CATEGORIES, GLOBAL, PRODUCTS};
-use crate::auth::actor::Actor;
 use crate::error::{Error, Result};
 use crate::ids::{BrandId, CategoryId, CompanyId, ProductId};
 use crate::storage::Read;
+use crate::tenancy::actor::Actor;
 use crate::tenancy::perms::Perm;
 
 /// Reading the catalog: whoever manages products, sells, or keeps stock documents.

@@ -16,12 +16,12 @@ use super::model::{Deal, DealKind, DealPayment, DealPaymentKind, Installment, Ke
 use super::store::{CLIENT_DEALS, CLIENT_KEYS, DEALS};
 use super::{check_key, client, country_of, fingerprint, replay, require_write};
 use crate::audit;
-use crate::auth::actor::Actor;
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::ids::{ClientId, CompanyId};
 use crate::money::{parse_money, round_money};
 use crate::storage::{ReadTx, WriteTx};
+use crate::tenancy::actor::Actor;
 use crate::tenancy::model::parse_optional_text;
 use crate::tenancy::perms::Perm;
 

@@ -29,13 +29,13 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::audit;
-use crate::auth::actor::Actor;
 use crate::clock::Ts;
 use crate::country::Country;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::ids::{CashBoxId, ClientId, CompanyId, SaleId, ShiftId};
 use crate::money::parse_money;
 use crate::storage::{ReadTx, WriteTx};
+use crate::tenancy::actor::Actor;
 use crate::tenancy::model::{parse_name, parse_optional_text};
 use crate::tenancy::perms::Perm;
 use model::*;

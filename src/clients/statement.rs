@@ -11,12 +11,12 @@ use rust_decimal::Decimal;
 use super::deals::{client_deals, parse_date};
 use super::model::{Client, DealKind, DealPaymentKind, DebtKind};
 use super::{ledger, read_client};
-use crate::auth::actor::Actor;
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::ids::ClientId;
 use crate::money::round_money;
 use crate::storage::ReadTx;
+use crate::tenancy::actor::Actor;
 
 #[derive(Debug, Clone)]
 pub struct StatementRow {

@@ -10,11 +10,11 @@ use super::deals::schedule;
 use super::model::{Client, ClientKind, ClientLegal};
 use super::store::{self, pack};
 use super::*;
-use crate::auth::actor::{Actor, BranchScope};
 use crate::i18n::Lang;
 use crate::ids::{CashBoxId, ClientId, CompanyId, SaleId, ShiftId, UserId};
 use crate::pos::model::{Method, Payment, Sale, SaleStatus};
 use crate::storage::Db;
+use crate::tenancy::actor::{Actor, BranchScope};
 use crate::tenancy::model::{Access, SystemRole};
 use crate::tenancy::perms::PermSet;
 

@@ -12,10 +12,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::de::DeserializeOwned;
 
 use crate::app::App;
-use crate::auth::actor::Actor;
 use crate::auth::{self, Presented};
 use crate::error::Error;
 use crate::ids::BranchId;
+use crate::tenancy::actor::Actor;
 
 pub const SESSION_COOKIE: &str = "dukan_session";
 pub const LANG_COOKIE: &str = "dukan_lang";

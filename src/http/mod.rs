@@ -38,23 +38,27 @@ use problem::{Carried, error_for_status, problem_response};
 pub fn router(app: App) -> Router {
     let body_limit = app.config.body_limit_kb * 1024;
     let limits = api::Limits::from_config(&app.config);
-    let (api_routes, mut doc) = OpenApiRouter::with_openapi(api::ApiDoc::openapi())
-        .routes(routes!(healthz))
-        .merge(api::public_routes(&limits))
-        .merge(api::signed_in_routes(&limits))
-        .merge(api::platform_routes())
-        .split_for_parts();
+    let (public_api, mut doc) =
+        OpenApiRouter::with_openapi(api::ApiDoc::openapi()).routes(routes!(healthz)).merge(api::public_routes(&limits)).split_for_parts();
+    let (signed_in_api, signed_in_doc) = api::signed_in_routes(&limits).split_for_parts();
+    let (platform_api, platform_doc) = api::platform_routes().split_for_parts();
+    doc.merge(signed_in_doc);
+    doc.merge(platform_doc);
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     let doc = std::sync::Arc::new(doc);
     let public = Router::new()
         .route("/metrics", get(metrics))
         .route("/api/openapi.json", get(move || openapi(doc.clone())))
         .route("/api/docs", get(api_docs))
-        .route("/static/{*path}", get(assets::serve));
+        .route("/static/{*path}", get(assets::serve))
+        .merge(public_api)
+        .merge(views::public_routes(&app));
+    let signed_in = Router::new().merge(signed_in_api).merge(views::routes());
+    let platform = Router::new().merge(platform_api).merge(views::platform_routes());
     Router::new()
         .merge(public)
-        .merge(api_routes)
-        .merge(views::routes(&app))
+        .merge(signed_in)
+        .merge(platform)
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn_with_state(app.clone(), csrf_form_field))

@@ -10,12 +10,12 @@ use axum::response::{IntoResponse, Response};
 
 use crate::app::App;
 use crate::audit;
-use crate::auth::actor::Actor;
 use crate::auth::limiter::{Pace, SLOW_DOWN};
 use crate::backup::{self, State as BState};
 use crate::clock::Ts;
 use crate::error::{Error, Result};
 use crate::ids::{BackupId, CompanyId, PlanId, UserId};
+use crate::tenancy::actor::Actor;
 use crate::tenancy::model::{self, User};
 use crate::tenancy::users::{self, UserDraft};
 use crate::tenancy::{self as ten, CompanyDraft, Creator, Subscription, query};
@@ -231,4 +231,21 @@ fn chunks(file: tokio::fs::File) -> impl futures_core::Stream<Item = std::io::Re
             Err(e) => Some((Err(e), f)),
         }
     })
+}
+
+/// The products matching `text`, best first, as stored now (the search index may lag a moment
+/// behind the data file; `Search::products` re-reads its hits). Off the runtime: the index
+/// reads files. The API's search, the product list and the till's picker all ask this.
+pub async fn search_products(
+    app: &App,
+    actor: &Actor,
+    text: String,
+    filters: crate::search::Filters,
+    limit: usize,
+) -> Result<Vec<crate::catalog::model::Product>> {
+    crate::catalog::query::require_read(actor)?;
+    let (app, company) = (app.clone(), actor.company);
+    tokio::task::spawn_blocking(move || Ok::<_, Error>(app.search.products(&app.db, company, &text, &filters, limit)?))
+        .await
+        .map_err(|e| Error::Internal(format!("search task: {e}")))?
 }

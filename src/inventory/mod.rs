@@ -21,7 +21,6 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use crate::audit;
-use crate::auth::actor::Actor;
 use crate::catalog::model::Kind;
 use crate::catalog::store::PRODUCTS;
 use crate::clock::Ts;
@@ -29,6 +28,7 @@ use crate::error::{Error, FieldError, Problems, Result, Shortage};
 use crate::ids::{BranchId, CompanyId, DocumentId, ProductId, WarehouseId};
 use crate::money::{parse_money, parse_qty, round_money};
 use crate::storage::{Read, WriteTx};
+use crate::tenancy::actor::Actor;
 use crate::tenancy::model::parse_name;
 use crate::tenancy::perms::Perm;
 use engine::{Policy, Refusal};

@@ -9,12 +9,12 @@ use rust_decimal::Decimal;
 use super::model::{Balance, DocStatus, Document, MoveKind, Settings, Warehouse};
 use super::store::{BALANCES, DOCUMENTS, MOVES, WAREHOUSES};
 use super::{DocDraft, post, save_draft};
-use crate::auth::actor::Actor;
 use crate::catalog::store::PRODUCTS;
 use crate::clock::Ts;
 use crate::error::{Error, Result};
 use crate::ids::{CompanyId, DocumentId, ProductId, WarehouseId};
 use crate::storage::{Read, WriteTx};
+use crate::tenancy::actor::Actor;
 use crate::tenancy::perms::Perm;
 
 /// Reading stock: whoever keeps stock documents or manages products.

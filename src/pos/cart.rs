@@ -7,7 +7,6 @@ use serde::Serialize;
 use super::model::*;
 use super::store::*;
 use super::*;
-use crate::auth::actor::Actor;
 use crate::catalog::model::Product;
 use crate::catalog::store::PRODUCTS;
 use crate::clock::Ts;
@@ -15,6 +14,7 @@ use crate::error::{Error, FieldError, Problems, Result};
 use crate::ids::{CashBoxId, ClientId, ProductId};
 use crate::money::{parse_money, parse_percent, parse_qty, round_money, round_qty};
 use crate::storage::{Read, WriteTx};
+use crate::tenancy::actor::Actor;
 use crate::tenancy::model::parse_name;
 
 /// The open cart of the actor at a box (created on first use).

@@ -11,7 +11,6 @@ use super::model::*;
 use super::store::*;
 use super::*;
 use crate::audit;
-use crate::auth::actor::Actor;
 use crate::catalog::store::PRODUCTS;
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
@@ -19,6 +18,7 @@ use crate::ids::{CashBoxId, ClientId, DocumentId, ProductId, SaleId};
 use crate::inventory::take::SaleItem;
 use crate::money::{parse_money, parse_qty, round_money};
 use crate::storage::{Read, WriteTx};
+use crate::tenancy::actor::Actor;
 use crate::tenancy::model::parse_name;
 
 /// A sale line sent by an API client (a till without a server cart).

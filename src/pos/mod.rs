@@ -25,11 +25,11 @@ pub use returns::*;
 pub use shift::*;
 
 use crate::audit;
-use crate::auth::actor::{Actor, BranchScope};
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::ids::{BranchId, CashBoxId, WarehouseId};
 use crate::storage::WriteTx;
+use crate::tenancy::actor::{Actor, BranchScope};
 use crate::tenancy::model::parse_name;
 use crate::tenancy::perms::Perm;
 use model::*;

@@ -6,11 +6,11 @@
 use super::in_scope;
 use super::model::{CashBox, CashEntry, CashFlow, FlowStatus, Sale, SaleReturn, Shift, ShiftStatus};
 use super::store::{CASH_BOXES, CASH_FLOWS, CASH_LEDGER, OPEN_SHIFTS, RETURNS, SALES, SHIFT_SALES, SHIFTS};
-use crate::auth::actor::Actor;
 use crate::clock::Ts;
 use crate::error::{Error, Result};
 use crate::ids::{CashBoxId, SaleId, ShiftId, UserId};
 use crate::storage::Read;
+use crate::tenancy::actor::Actor;
 use crate::tenancy::perms::Perm;
 
 /// The cash boxes the actor may see (their branch's and the company-wide ones).
@@ -205,4 +205,9 @@ pub fn sale_returns(tx: &impl Read, actor: &Actor, sale: &Sale) -> Result<Vec<Sa
         }
     }
     Ok(out)
+}
+
+/// A sale's number (for the stock journal's links), `None` when the company has no such sale.
+pub fn sale_number(tx: &impl Read, company: crate::ids::CompanyId, sale: SaleId) -> Result<Option<String>> {
+    Ok(super::store::sale_number(tx, company, sale.0)?)
 }

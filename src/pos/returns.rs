@@ -8,13 +8,13 @@ use super::model::*;
 use super::store::*;
 use super::*;
 use crate::audit;
-use crate::auth::actor::Actor;
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::ids::{CashBoxId, DocumentId, SaleId};
 use crate::inventory::take::ReturnItem;
 use crate::money::{parse_qty, round_money};
 use crate::storage::WriteTx;
+use crate::tenancy::actor::Actor;
 use crate::tenancy::perms::Perm;
 
 #[derive(Debug, Clone, Default, Serialize)]

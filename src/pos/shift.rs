@@ -7,12 +7,12 @@ use super::model::*;
 use super::store::*;
 use super::*;
 use crate::audit;
-use crate::auth::actor::Actor;
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::ids::{CashBoxId, ShiftId};
 use crate::money::parse_money;
 use crate::storage::{Read, WriteTx};
+use crate::tenancy::actor::Actor;
 use crate::tenancy::model::parse_name;
 use crate::tenancy::perms::Perm;
 

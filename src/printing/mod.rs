@@ -26,12 +26,12 @@ pub mod transport;
 use serde::{Deserialize, Serialize};
 
 use crate::audit;
-use crate::auth::actor::Actor;
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::ids::{CashBoxId, CompanyId, PrinterId, SaleId};
 use crate::pos::model::{Method, Sale, Shift};
 use crate::storage::{Read, ReadTx, Record, StorageError, WriteTx, outbox};
+use crate::tenancy::actor::Actor;
 use crate::tenancy::model::parse_name;
 use crate::tenancy::perms::Perm;
 use codepage::CodePage;
@@ -509,7 +509,7 @@ pub fn reprint(tx: &mut WriteTx, actor: &Actor, now: Ts, sale: SaleId) -> Result
     let c = actor.company;
     let sale = tx.get(crate::pos::store::SALES, (c.0, sale.0))?.ok_or(Error::NotFound)?;
     if !actor.owner_like()
-        && let crate::auth::actor::BranchScope::Branch(b) = actor.branch
+        && let crate::tenancy::actor::BranchScope::Branch(b) = actor.branch
         && sale.branch.is_some_and(|x| x != b)
     {
         return Err(Error::NotFound);
@@ -721,7 +721,7 @@ fn preview_at(tx: &ReadTx, actor: &Actor, sale: SaleId) -> Result<(escpos::Doc, 
     let c = actor.company;
     let sale = tx.get(crate::pos::store::SALES, (c.0, sale.0))?.ok_or(Error::NotFound)?;
     if !actor.owner_like()
-        && let crate::auth::actor::BranchScope::Branch(b) = actor.branch
+        && let crate::tenancy::actor::BranchScope::Branch(b) = actor.branch
         && sale.branch.is_some_and(|x| x != b)
     {
         return Err(Error::NotFound);

@@ -2,10 +2,10 @@
 //! same layout the printer gets.
 
 use super::escpos::{Align, Block};
-use crate::auth::actor::Actor;
 use crate::error::Result;
 use crate::ids::SaleId;
 use crate::storage::ReadTx;
+use crate::tenancy::actor::Actor;
 
 /// One line of a receipt preview.
 #[derive(Debug, Clone, PartialEq, Eq)]

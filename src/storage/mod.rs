@@ -16,8 +16,8 @@
 mod batch;
 mod codec;
 mod file;
-mod keys;
 mod hooks;
+mod keys;
 mod migrate;
 pub mod outbox;
 pub mod private;

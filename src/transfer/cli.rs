@@ -5,12 +5,12 @@
 use std::path::Path;
 
 use super::model::{Import, State};
-use crate::auth::actor::Actor;
 use crate::clock::Ts;
 use crate::error::{Error, Result};
 use crate::i18n::Lang;
 use crate::ids::{CompanyId, ImportId};
 use crate::storage::{Db, ReadTx, outbox};
+use crate::tenancy::actor::Actor;
 
 /// The actor `who` names: a company id (its owner) or a user's e-mail.
 pub fn actor(tx: &ReadTx, who: &str, now: Ts) -> Result<Actor> {

@@ -26,7 +26,6 @@ mod xls;
 use std::collections::HashMap;
 
 use crate::audit;
-use crate::auth::actor::Actor;
 use crate::catalog::model::Product;
 use crate::catalog::store::{BARCODES, BRANDS, CATEGORIES, PRODUCTS};
 use crate::catalog::{self, ProductDraft};
@@ -35,6 +34,7 @@ use crate::error::{Error, FieldError, Result};
 use crate::ids::{BrandId, CategoryId, CompanyId, ImportId, ProductId};
 use crate::storage::outbox::{self, JobKind};
 use crate::storage::{ReadTx, WriteTx};
+use crate::tenancy::actor::Actor;
 use crate::tenancy::perms::Perm;
 use columns::{Column, Header};
 use model::{Import, ImportRow, RowError, State};

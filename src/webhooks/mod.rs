@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::audit;
-use crate::auth::actor::Actor;
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::ids::CompanyId;
 use crate::storage::{Record, StorageError, Table, TableInfo, WriteTx, outbox};
+use crate::tenancy::actor::Actor;
 
 pub const HOOKS: Table<(u64, u64), Webhook> = Table::new("company_webhookid_webhook");
 pub const DELIVERIES: Table<(u64, u64), Delivery> = Table::new("company_deliveryid_delivery");

@@ -3,9 +3,9 @@
 //! exact barcodes and PLUs, archived products, tenant isolation, and automatic rebuilds after
 //! a lost index directory or a backup restored onto a fresh machine.
 
-use dukan::auth::actor::Actor;
 use dukan::catalog::ProductDraft;
 use dukan::ids::{CompanyId, ProductId};
+use dukan::tenancy::actor::Actor;
 use reqwest::StatusCode;
 use serde_json::Value;
 

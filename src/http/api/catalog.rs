@@ -8,7 +8,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::Limits;
 use crate::app::App;
-use crate::auth::actor::Actor;
 use crate::catalog::model::{Kind, Product};
 use crate::catalog::query::{self, ListFilter, can_see_costs, require_read as require_catalog_read};
 use crate::catalog::{self, ProductDraft};
@@ -17,6 +16,7 @@ use crate::http::extract::{Auth, Json, Path, Query};
 use crate::http::problem::Problem;
 use crate::ids::{BrandId, CategoryId, ProductId};
 use crate::inventory;
+use crate::tenancy::actor::Actor;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -175,7 +175,6 @@ impl From<ProductInput> for ProductDraft {
 async fn save(app: &App, a: Auth, id: Option<ProductId>, input: ProductInput) -> Result<ProductDto> {
     let (now, draft) = (app.now(), ProductDraft::from(input));
     let p = app.db.write(move |tx| catalog::save_product_shared(tx, &a.actor, now, id, &draft)).await?;
-    app.wake.notify_waiters();
     Ok(ProductDto::from(&p))
 }
 
@@ -245,7 +244,6 @@ pub async fn list_products(State(app): State<App>, a: Auth, Query(q): Query<Prod
 pub async fn archive_product(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<StatusCode> {
     let now = app.now();
     app.db.write(move |tx| catalog::set_archived(tx, &a.actor, now, ProductId(id), true)).await?;
-    app.wake.notify_waiters();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -254,7 +252,6 @@ pub async fn archive_product(State(app): State<App>, a: Auth, Path(id): Path<u64
 pub async fn restore_product(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<StatusCode> {
     let now = app.now();
     app.db.write(move |tx| catalog::set_archived(tx, &a.actor, now, ProductId(id), false)).await?;
-    app.wake.notify_waiters();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -312,7 +309,6 @@ pub async fn create_by_barcode(State(app): State<App>, a: Auth, Json(i): Json<By
             query::product(tx, company, id)
         })
         .await?;
-    app.wake.notify_waiters();
     Ok((StatusCode::CREATED, Json(ProductDto::from(&p))))
 }
 

@@ -7,10 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::Limits;
 use crate::app::App;
-use crate::auth::actor::Actor;
-use crate::catalog::model::Product;
-use crate::catalog::query::require_read as require_catalog_read;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::http::extract::{Auth, Json, Query};
 use crate::http::problem::Problem;
 use crate::search::Filters;
@@ -52,7 +49,7 @@ pub struct ProductHitDto {
 pub async fn search_products(State(app): State<App>, a: Auth, Query(q): Query<SearchQuery>) -> Result<Json<Vec<ProductHitDto>>> {
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
     let filters = Filters { include_archived: q.include_archived, ..Filters::default() };
-    let hits = search(&app, &a.actor, q.q, filters, limit).await?;
+    let hits = crate::http::shared::search_products(&app, &a.actor, q.q, filters, limit).await?;
     Ok(Json(
         hits.into_iter()
             .map(|p| ProductHitDto {
@@ -65,17 +62,6 @@ pub async fn search_products(State(app): State<App>, a: Auth, Query(q): Query<Se
             })
             .collect(),
     ))
-}
-
-/// The products matching `text`, best first, as stored now (`Search::products` re-reads the
-/// hits, since the index may lag a moment behind the data file). Off the runtime: the index
-/// reads files. The till's page still calls this one.
-pub async fn search(app: &App, actor: &Actor, text: String, filters: Filters, limit: usize) -> Result<Vec<Product>> {
-    require_catalog_read(actor)?;
-    let (app, company) = (app.clone(), actor.company);
-    tokio::task::spawn_blocking(move || Ok::<_, Error>(app.search.products(&app.db, company, &text, &filters, limit)?))
-        .await
-        .map_err(|e| Error::Internal(format!("search task: {e}")))?
 }
 
 /// This file's routes for a signed-in caller; each handler's `#[utoipa::path]` is its

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::actor::{Actor, BranchScope};
+use crate::tenancy::actor::{Actor, BranchScope};
 use crate::tenancy::model::{Branch, Company, Plan, Role, User};
 
 #[derive(Serialize, ToSchema)]

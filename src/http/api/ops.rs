@@ -140,7 +140,6 @@ pub struct BackupRequested {
 pub async fn create_backup(State(app): State<App>, a: Auth) -> Result<(StatusCode, Json<BackupRequested>)> {
     let now = app.now();
     let id = app.db.write(move |tx| backup::request_manual(tx, &a.actor, now)).await?;
-    app.wake.notify_waiters();
     Ok((StatusCode::ACCEPTED, Json(BackupRequested { id: id.0 })))
 }
 

@@ -9,7 +9,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::Limits;
 use crate::app::App;
-use crate::auth::actor::Actor;
 use crate::error::{Error, Result};
 use crate::http::extract::{Auth, Json, Path, Query};
 use crate::http::problem::Problem;
@@ -17,6 +16,7 @@ use crate::ids::{BranchId, CashBoxId, ClientId, ProductId, ShiftId, UserId, Ware
 use crate::pos::model::{Cart, CashBox, CashFlow, OrderDiscount, Shift, ShiftStatus, recalc};
 use crate::pos::query::{self, ShiftFilter};
 use crate::pos::{self, CashBoxDraft};
+use crate::tenancy::actor::Actor;
 use crate::tenancy::perms::Perm;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -263,7 +263,6 @@ pub async fn get_shift(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> 
 pub async fn close_shift(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<CloseShiftInput>) -> Result<Json<ShiftDto>> {
     let now = app.now();
     let s = app.db.write(move |tx| pos::close_shift(tx, &a.actor, now, ShiftId(id), &i.closing_cash)).await?;
-    app.wake.notify_waiters();
     Ok(Json(ShiftDto::from(&s)))
 }
 

@@ -7,12 +7,12 @@ use utoipa::ToSchema;
 
 use super::Limits;
 use crate::app::App;
-use crate::auth::actor::Actor;
 use crate::error::{Error, Result};
 use crate::http::extract::{Auth, Json, Path};
 use crate::http::problem::Problem;
 use crate::ids::{CashBoxId, PrinterId, SaleId};
 use crate::printing::{self, Printer, PrinterDraft, Transport};
+use crate::tenancy::actor::Actor;
 use crate::tenancy::perms::Perm;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -190,7 +190,6 @@ pub struct Queued {
 pub async fn test(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<(StatusCode, Json<Queued>)> {
     let now = app.now();
     app.db.write(move |tx| printing::test_print(tx, &a.actor, now, PrinterId(id))).await?;
-    app.wake.notify_waiters();
     Ok((StatusCode::ACCEPTED, Json(Queued { jobs: 1 })))
 }
 
@@ -228,7 +227,6 @@ pub async fn clear_queue(State(app): State<App>, a: Auth, Path(id): Path<u64>) -
 pub async fn reprint(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<(StatusCode, Json<Queued>)> {
     let now = app.now();
     let jobs = app.db.write(move |tx| printing::reprint(tx, &a.actor, now, SaleId(id))).await?;
-    app.wake.notify_waiters();
     Ok((StatusCode::ACCEPTED, Json(Queued { jobs })))
 }
 

@@ -89,7 +89,7 @@ pub struct JournalDto {
 
 /// Journal rows with the names and numbers a reader needs, sales' numbers included.
 fn named(tx: &ReadTx, c: CompanyId, rows: Vec<report::JournalRow>) -> Result<Vec<report::NamedRow>> {
-    report::named_rows(tx, c, rows, &|sale| Ok(crate::pos::store::sale_number(tx, c, sale.0)?))
+    report::named_rows(tx, c, rows, &|sale| crate::pos::query::sale_number(tx, c, crate::ids::SaleId(sale.0)))
 }
 
 impl JournalRowDto {

@@ -163,8 +163,6 @@ pub async fn checkout(State(app): State<App>, a: Auth, Json(i): Json<CheckoutInp
     // Checkouts are the hot path: they share batch transactions (checkout is a pure function of
     // the transaction, so it may be re-run if a neighbour in its batch fails).
     let sale = app.db.write_batched(move |tx| pos::checkout(tx, &a.actor, now, &d)).await?;
-    app.wake.notify_one();
-    app.wake.notify_waiters();
     Ok((StatusCode::CREATED, Json(SaleDto::from(&sale))))
 }
 

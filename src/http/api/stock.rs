@@ -9,7 +9,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::Limits;
 use crate::app::App;
-use crate::auth::actor::Actor;
 use crate::clock::Ts;
 use crate::error::{Error, Result};
 use crate::http::extract::{Auth, Json, Path, Query};
@@ -18,6 +17,7 @@ use crate::ids::{BranchId, DocumentId, ProductId, WarehouseId};
 use crate::inventory::model::{Document, Settings, Warehouse};
 use crate::inventory::query::{self, card, parse_locked_until, require_read as require_stock_read, status_code};
 use crate::inventory::{self, DocDraft, LineDraft};
+use crate::tenancy::actor::Actor;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -226,7 +226,6 @@ async fn save_document(app: App, a: Auth, id: Option<DocumentId>, i: DocumentInp
     let tz = crate::tenancy::timezone(&app.db.read()?, a.actor.company)?;
     let (d, post, now) = (draft(&i, &tz)?, i.post, app.now());
     let doc = app.db.write(move |tx| query::save_document(tx, &a.actor, now, id, &d, post)).await?;
-    app.wake.notify_waiters();
     Ok(DocumentDto::from(&doc))
 }
 
@@ -273,7 +272,6 @@ async fn transition(app: &App, actor: Actor, id: DocumentId, cancel: bool) -> Re
     let now = app.now();
     let doc =
         app.db.write(move |tx| if cancel { inventory::cancel(tx, &actor, now, id) } else { inventory::post(tx, &actor, now, id) }).await?;
-    app.wake.notify_waiters();
     Ok(doc)
 }
 

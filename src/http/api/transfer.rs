@@ -200,7 +200,6 @@ pub async fn confirm(
 ) -> Result<(StatusCode, Json<ImportDto>)> {
     let (now, skip_invalid) = (app.now(), i.skip_invalid);
     let import = app.db.write(move |tx| transfer::confirm(tx, &a.actor, now, ImportId(id), skip_invalid)).await?;
-    app.wake.notify_waiters();
     Ok((StatusCode::ACCEPTED, Json(ImportDto::from(&import))))
 }
 

@@ -22,23 +22,30 @@ use super::{
     Errors, Fields, PublicAssets, Shell, Ui, cookie, flash_key, flash_text, is_https, rejected, render, safe_local, see_other, with_cookies,
 };
 use crate::app::App;
-use crate::auth::{self, actor::BranchScope};
+use crate::auth;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::http::extract::{Auth, ClientIp, LANG_COOKIE, Path, SESSION_COOKIE, Via, check_origin_headers, header_cookie};
 use crate::http::request_lang;
 use crate::http::shared;
 use crate::i18n::Lang;
 use crate::ids::{BranchId, CompanyId, UserId};
+use crate::tenancy::actor::BranchScope;
 use crate::tenancy::model::{SystemRole, parse_password};
 use crate::tenancy::{self, CompanyDraft, query, users};
 
-pub fn routes(public_limit: usize) -> Router<App> {
+/// The pages anyone may open: first run, sign-in, invite acceptance, the language switch.
+pub fn public_routes(public_limit: usize) -> Router<App> {
     Router::new()
         .route("/setup", crate::http::public(get(setup_page).post(setup), public_limit))
         .route("/login", crate::http::public(get(login_page).post(login), public_limit))
-        .route("/logout", post(logout))
         .route("/invite/{token}", crate::http::public(get(invite_page).post(invite), public_limit))
         .route("/lang", crate::http::public(post(set_lang), public_limit))
+}
+
+/// A signed-in user's own session: sign out, branch switch, account and password.
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/logout", post(logout))
         .route("/branch", post(choose_branch))
         .route("/account", get(account_page).post(change_password))
 }

@@ -21,7 +21,6 @@ use super::fmt::{amount, money, qty, quantity, signed_quantity, unit_label};
 use super::form::{merged, refused, stock_flash as flash};
 use super::{Choice, Errors, Fields, Shell, Ui, render, see_other};
 use crate::app::App;
-use crate::auth::actor::BranchScope;
 use crate::catalog::query::{find_product, require_module};
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Result};
@@ -32,6 +31,7 @@ use crate::inventory::model::{DocKind, DocStatus, Document, Warehouse};
 use crate::inventory::query::{self, documents_page, require_read as require_stock_read, status_code};
 use crate::inventory::{self, DocDraft, LineDraft};
 use crate::money::round_money;
+use crate::tenancy::actor::BranchScope;
 use crate::tenancy::perms::Perm;
 use crate::tenancy::store as tenancy_store;
 
@@ -440,11 +440,7 @@ async fn save_editor(app: App, ui: Ui, id: Option<u64>, f: Fields) -> Result<Res
     let saved = match to_draft(&input, app.now(), &timezone(&app, &ui)?) {
         Ok(draft) => {
             let (now, actor) = (app.now(), ui.actor().clone());
-            let saved = app.db.write(move |tx| query::save_document(tx, &actor, now, id.map(DocumentId), &draft, post)).await;
-            if saved.is_ok() {
-                app.wake.notify_waiters();
-            }
-            saved
+            app.db.write(move |tx| query::save_document(tx, &actor, now, id.map(DocumentId), &draft, post)).await
         }
         Err(e) => Err(e),
     };
@@ -600,9 +596,6 @@ async fn change(app: App, ui: Ui, uri: Uri, id: u64, cancel: bool) -> Result<Res
                 if cancel { inventory::cancel(tx, &actor, now, DocumentId(id)) } else { inventory::post(tx, &actor, now, DocumentId(id)) }
             })
             .await;
-    if changed.is_ok() {
-        app.wake.notify_waiters();
-    }
     match changed {
         Ok(_) => Ok(see_other(&format!("/documents/{id}?ok={}", if cancel { "document_cancelled" } else { "document_posted" }))),
         Err(e) => {

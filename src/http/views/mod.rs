@@ -40,21 +40,26 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 
 use crate::app::App;
-use crate::auth::actor::{Actor, BranchScope};
 use crate::country::Currency;
 use crate::error::{Error, FieldError, Result};
 use crate::http::assets;
 use crate::http::extract::{Auth, Page, PageRejection, Via};
 use crate::i18n::Lang;
+use crate::tenancy::actor::{Actor, BranchScope};
 use crate::tenancy::model::Access;
 use crate::tenancy::store;
 use nav::Nav;
 
-pub fn routes(app: &App) -> Router<App> {
-    let public_limit = app.config.public_body_limit_kb * 1024;
+/// The pages anyone may open (small bodies, no multipart: see [`crate::http::public`]).
+pub fn public_routes(app: &App) -> Router<App> {
+    auth::public_routes(app.config.public_body_limit_kb * 1024)
+}
+
+/// A signed-in company user's pages; each file declares its own.
+pub fn routes() -> Router<App> {
     Router::new()
         .route("/", get(home::dashboard))
-        .route("/analytics", get(analytics::page))
+        .merge(auth::routes())
         .merge(analytics::routes())
         .merge(products::routes())
         .merge(transfer::routes())
@@ -66,11 +71,14 @@ pub fn routes(app: &App) -> Router<App> {
         .merge(sales::routes())
         .merge(clients::routes())
         .merge(printing::routes())
-        .merge(auth::routes(public_limit))
         .merge(company::routes())
         .merge(people::routes())
         .merge(ops::routes())
-        .merge(platform::routes())
+}
+
+/// The platform operator's pages (companies, plans).
+pub fn platform_routes() -> Router<App> {
+    platform::routes()
 }
 
 // ---- errors: the full error page and the htmx flash fragment ----

@@ -9,8 +9,8 @@
 //! product up from the till, not from the catalog).
 //! A new module adds its group and items to [`GROUPS`]; nothing else changes.
 
-use crate::auth::actor::Actor;
 use crate::i18n::Lang;
+use crate::tenancy::actor::Actor;
 use crate::tenancy::perms::Perm;
 
 /// Who may see an item, beyond features and permissions.
@@ -183,8 +183,8 @@ impl Nav {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::actor::BranchScope;
     use crate::ids::{CompanyId, UserId};
+    use crate::tenancy::actor::BranchScope;
     use crate::tenancy::model::{Access, SystemRole};
     use crate::tenancy::perms::PermSet;
 

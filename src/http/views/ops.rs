@@ -187,7 +187,6 @@ pub async fn backups_page(State(app): State<App>, ui: Ui) -> Result<Response> {
 pub async fn request_backup(State(app): State<App>, ui: Ui) -> Result<Response> {
     let (now, actor) = (app.now(), ui.actor().clone());
     app.db.write(move |tx| backup::request_manual(tx, &actor, now)).await?;
-    app.wake.notify_waiters();
     Ok(see_other("/backups?ok=backup_requested"))
 }
 

@@ -156,8 +156,8 @@ pub async fn users_page(State(app): State<App>, ui: Ui) -> Result<Response> {
 /// A new employee starts in the branch the admin is working in.
 fn scope_branch(ui: &Ui) -> Vec<BranchId> {
     match ui.actor().branch {
-        crate::auth::actor::BranchScope::Branch(b) => vec![b],
-        crate::auth::actor::BranchScope::Company => Vec::new(),
+        crate::tenancy::actor::BranchScope::Branch(b) => vec![b],
+        crate::tenancy::actor::BranchScope::Company => Vec::new(),
     }
 }
 

@@ -110,7 +110,7 @@ async fn hits(app: &App, ui: &Ui, q: &str) -> Result<Vec<Hit>> {
     if q.trim().is_empty() {
         return Ok(Vec::new());
     }
-    let found = crate::http::api::catalog_search::search(app, ui.actor(), q.to_string(), crate::search::Filters::default(), 12).await?;
+    let found = crate::http::shared::search_products(app, ui.actor(), q.to_string(), crate::search::Filters::default(), 12).await?;
     Ok(found
         .into_iter()
         .map(|p| Hit {
@@ -216,7 +216,7 @@ pub async fn till_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Respo
 /// Runs a till action; success goes back to the till, a refusal re-renders it with the message.
 async fn till_action<F>(app: App, ui: Ui, uri: Uri, cash_box: u64, ok: &str, f: F) -> Result<Response>
 where
-    F: FnOnce(&mut crate::storage::WriteTx, &crate::auth::actor::Actor, crate::clock::Ts, CashBoxId) -> Result<()> + Send + 'static,
+    F: FnOnce(&mut crate::storage::WriteTx, &crate::tenancy::actor::Actor, crate::clock::Ts, CashBoxId) -> Result<()> + Send + 'static,
 {
     let (now, actor) = (app.now(), ui.actor().clone());
     match app.db.write(move |tx| f(tx, &actor, now, CashBoxId(cash_box))).await {
@@ -322,10 +322,7 @@ pub async fn checkout(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Re
     // The same batched path as the API's checkout: checkout is a pure function of the
     // transaction, so a batch may re-run it when a neighbour fails.
     match app.db.write_batched(move |tx| pos::checkout(tx, &actor, now, &d)).await {
-        Ok(sale) => {
-            app.wake.notify_waiters();
-            Ok(see_other(&format!("/sales/{}?ok=sold", sale.id)))
-        }
+        Ok(sale) => Ok(see_other(&format!("/sales/{}?ok=sold", sale.id))),
         Err(e) => {
             let errs = problem(e, ui.lang)?;
             render(StatusCode::UNPROCESSABLE_ENTITY, &till(&app, &ui, &uri, Some(b), errs).await?)
@@ -464,10 +461,7 @@ pub async fn close_shift(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Pat
     let counted = f.get("closing_cash");
     let (now, actor) = (app.now(), ui.actor().clone());
     match app.db.write(move |tx| pos::close_shift(tx, &actor, now, ShiftId(id), &counted)).await {
-        Ok(_) => {
-            app.wake.notify_waiters();
-            Ok(see_other(&format!("/shifts/{id}?ok=shift_closed")))
-        }
+        Ok(_) => Ok(see_other(&format!("/shifts/{id}?ok=shift_closed"))),
         Err(e) => {
             let errs = problem(e, ui.lang)?;
             let s = query::readable_shift(&app.db.read()?, ui.actor(), ShiftId(id))?;

@@ -283,7 +283,6 @@ pub async fn save(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>,
 pub async fn test(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
     let (now, actor) = (app.now(), ui.actor().clone());
     app.db.write(move |tx| printing::test_print(tx, &actor, now, PrinterId(id))).await?;
-    app.wake.notify_waiters();
     Ok(see_other(&format!("/printers/{id}?ok=test")))
 }
 
@@ -296,7 +295,6 @@ pub async fn clear(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Resul
 pub async fn reprint(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
     let (now, actor) = (app.now(), ui.actor().clone());
     app.db.write(move |tx| printing::reprint(tx, &actor, now, SaleId(id))).await?;
-    app.wake.notify_waiters();
     Ok(see_other(&format!("/sales/{id}?ok=reprinted")))
 }
 

@@ -20,7 +20,7 @@ use crate::app::App;
 use crate::catalog::model::{Component, Kind, Product, Unit};
 use crate::catalog::query::{self, ListFilter, require_module};
 use crate::catalog::{self, ProductDraft, barcode};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::http::extract::Path;
 use crate::i18n::Lang;
 use crate::ids::{BrandId, CategoryId, CompanyId, ProductId};
@@ -141,24 +141,13 @@ fn export_query(f: &ListFilter) -> String {
     serde_urlencoded::to_string(pairs).unwrap_or_default()
 }
 
-/// The products matching `text`, best first, as stored now (the search index may lag a moment
-/// behind the data file; `Search::products` re-reads its hits). Off the runtime: the index
-/// reads files.
-async fn search(app: &App, ui: &Ui, text: String, filters: Filters, limit: usize) -> Result<Vec<Product>> {
-    query::require_read(ui.actor())?;
-    let (app, company) = (app.clone(), ui.actor().company);
-    tokio::task::spawn_blocking(move || Ok::<_, Error>(app.search.products(&app.db, company, &text, &filters, limit)?))
-        .await
-        .map_err(|e| Error::Internal(format!("search task: {e}")))?
-}
-
 /// The rows a list query asks for, and the link to the next page (none while searching).
 async fn results(app: &App, ui: &Ui, lq: &ListQuery) -> Result<(Vec<ProductRow>, Option<String>)> {
     let company = ui.actor().company;
     if !lq.q.is_empty() {
         let filters =
             Filters { include_archived: lq.filter.archived, category: lq.filter.category, brand: lq.filter.brand, kind: lq.filter.kind };
-        let mut hits = search(app, ui, lq.q.clone(), filters, PAGE).await?;
+        let mut hits = crate::http::shared::search_products(app, ui.actor(), lq.q.clone(), filters, PAGE).await?;
         hits.retain(|p| p.archived == lq.filter.archived);
         return Ok((product_rows(&app.db.read()?, company, ui.lang, hits)?, None));
     }
@@ -284,7 +273,7 @@ pub async fn pick_partial(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Re
         Vec::new()
     } else {
         let filters = Filters { kind: Some(Kind::Goods), ..Filters::default() };
-        search(&app, &ui, text.clone(), filters, PICKS).await?
+        crate::http::shared::search_products(&app, ui.actor(), text.clone(), filters, PICKS).await?
     };
     let hits = hits
         .into_iter()
@@ -627,10 +616,7 @@ async fn save_form(app: App, ui: Ui, id: Option<u64>, f: Fields) -> Result<Respo
         })
         .await;
     match saved {
-        Ok(p) => {
-            app.wake.notify_waiters();
-            Ok(see_other(&format!("/products/{}?ok=product_saved", p.id.0)))
-        }
+        Ok(p) => Ok(see_other(&format!("/products/{}?ok=product_saved", p.id.0))),
         Err(e) => {
             let (status, errs) = refused(e, ui.lang, PRODUCT_FIELDS)?;
             render(status, &form_page(&app, &ui, id, &input, Lookup::default(), errs)?)

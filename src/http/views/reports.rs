@@ -79,7 +79,7 @@ pub async fn journal_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Re
     let (filter, after) = report::journal_filter(&tx, company, &q)?;
     let j = report::journal(&tx, company, &filter, after, JOURNAL_PAGE)?;
     let tz = crate::tenancy::timezone(&tx, company)?;
-    let rows = report::named_rows(&tx, company, j.rows, &|sale| Ok(crate::pos::store::sale_number(&tx, company, sale.0)?))?
+    let rows = report::named_rows(&tx, company, j.rows, &|sale| crate::pos::query::sale_number(&tx, company, crate::ids::SaleId(sale.0)))?
         .into_iter()
         .map(|r| {
             let doc = r.row.doc.0;

@@ -250,7 +250,6 @@ pub async fn confirm(State(app): State<App>, ui: Ui, Path(id): Path<u64>, body: 
     let skip = Fields::parse(&body).get("skip_invalid") == "1";
     let (now, actor) = (app.now(), ui.actor().clone());
     app.db.write(move |tx| transfer::confirm(tx, &actor, now, ImportId(id), skip)).await?;
-    app.wake.notify_waiters();
     Ok(see_other(&format!("/products/import/{id}")))
 }
 

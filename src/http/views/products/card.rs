@@ -198,7 +198,6 @@ pub async fn card_page(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<
 async fn set_archived(app: App, ui: Ui, id: u64, archived: bool) -> Result<Response> {
     let (now, actor) = (app.now(), ui.actor().clone());
     app.db.write(move |tx| catalog::set_archived(tx, &actor, now, ProductId(id), archived)).await?;
-    app.wake.notify_waiters();
     let ok = if archived { "product_archived" } else { "product_restored" };
     Ok(see_other(&format!("/products/{id}?ok={ok}")))
 }
@@ -215,10 +214,7 @@ pub async fn restore(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Res
 pub async fn delete(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>) -> Result<Response> {
     let (now, actor) = (app.now(), ui.actor().clone());
     match app.db.write(move |tx| crate::inventory::delete_product(tx, &actor, now, ProductId(id))).await {
-        Ok(()) => {
-            app.wake.notify_waiters();
-            Ok(see_other("/products?ok=product_deleted"))
-        }
+        Ok(()) => Ok(see_other("/products?ok=product_deleted")),
         Err(e) => {
             let (status, errs) = refused(e, ui.lang, &[])?;
             render(status, &card_page_for(&app, &ui, &uri, id, errs)?)
