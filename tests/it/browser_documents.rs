@@ -52,7 +52,8 @@ async fn flow(c: &Client, t: &TestApp) -> R {
     }
     let cookies = c.get_all_cookies().await?;
     let cookie = cookies.iter().map(|k| format!("{}={}", k.name(), k.value())).collect::<Vec<_>>().join("; ");
-    let resp = t.http.get(t.url(&action)).query(&query).header("cookie", cookie).send().await?;
+    let url = format!("{}?{}", t.url(&action), serde_urlencoded::to_string(&query)?);
+    let resp = t.http.get(url).header("cookie", cookie).send().await?;
     assert_eq!(resp.status().as_u16(), 200);
     let disposition = resp.headers().get("content-disposition").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     assert!(disposition.starts_with("attachment; filename=\"akt-sverki-"), "{disposition}");
