@@ -36,7 +36,10 @@ fn a_long_table_breaks_across_pages_repeating_its_header_and_numbering_every_pag
     let n = pages.len();
     for (i, page) in pages.iter().enumerate() {
         let texts = page.texts();
-        assert_eq!(texts.iter().filter(|t| **t == "Документ").count(), 1, "page {} repeats the header row once", i + 1);
+        // Every page the table reaches repeats its header row once; the signatures may sit
+        // alone on a last page.
+        let reached = texts.iter().any(|t| t.starts_with("Строка") || *t == "Итого");
+        assert_eq!(texts.iter().filter(|t| **t == "Документ").count(), usize::from(reached), "page {} repeats the header row once", i + 1);
         assert_eq!(texts.last().copied(), Some(format!("Страница {} из {n}", i + 1).as_str()));
     }
     // The company header is on the first page only; every row is on exactly one page.
