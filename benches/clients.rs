@@ -133,6 +133,8 @@ fn main() {
         from: "2026-01-01".into(),
         to: "2026-12-03".into(),
         currency: "KGS",
+        currency_unit: dukan::country::Currency::KGS,
+        header: dukan::documents::CompanyHeader { name: "Демо-магазин «Береке»".into(), ..Default::default() },
         opening: rust_decimal::Decimal::ZERO,
         rows,
         debit: rust_decimal::Decimal::new(3_463_350, 2),

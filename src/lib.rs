@@ -26,6 +26,7 @@
 pub mod clock;
 pub mod config;
 pub mod country;
+pub mod documents;
 pub mod error;
 pub mod i18n;
 pub mod ids;

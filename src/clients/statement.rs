@@ -1,10 +1,8 @@
 //! The reconciliation statement (акт сверки) of a client for a period: opening balance, every
 //! debit (sales on credit, debts written by hand, installment debts, refunded installments) and
 //! credit (repayments, returns to the debt, installments paid), turnovers and the closing
-//! balance; as data for JSON and as a PDF with an embedded, subsetted DejaVu Sans Mono.
-
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
+//! balance; as data for JSON and as a PDF drawn by `crate::documents` under the company's
+//! header (name, legal details, logo).
 
 use rust_decimal::Decimal;
 
@@ -12,9 +10,12 @@ use super::deals::{client_deals, parse_date};
 use super::model::{Client, DealKind, DealPaymentKind, DebtKind};
 use super::{ledger, read_client};
 use crate::clock::Ts;
+use crate::country::Currency;
+use crate::documents::{self, Align, Block, Column, CompanyHeader, ImageKind, Logo, Row, Table};
 use crate::error::{Error, FieldError, Problems, Result};
+use crate::i18n::Lang;
 use crate::ids::ClientId;
-use crate::money::round_money;
+use crate::money::{display, round_money};
 use crate::storage::ReadTx;
 use crate::tenancy::actor::Actor;
 
@@ -34,6 +35,10 @@ pub struct Statement {
     pub from: String,
     pub to: String,
     pub currency: &'static str,
+    /// The same currency, for amounts written for people.
+    pub currency_unit: Currency,
+    /// The company as the document's header shows it.
+    pub header: CompanyHeader,
     pub opening: Decimal,
     pub rows: Vec<StatementRow>,
     pub debit: Decimal,
@@ -108,12 +113,15 @@ pub fn build(tx: &ReadTx, actor: &Actor, now: Ts, id: ClientId, from: &str, to: 
         }
     }
     let closing = round_money(opening + debit - credit);
+    let header = company_header(&company);
     Ok(Statement {
         company: company.name,
         client,
         from,
         to,
         currency: company.country.currency().code(),
+        currency_unit: company.country.currency(),
+        header,
         opening: round_money(opening),
         rows,
         debit: round_money(debit),
@@ -122,187 +130,91 @@ pub fn build(tx: &ReadTx, actor: &Actor, now: Ts, id: ClientId, from: &str, to: 
     })
 }
 
+/// The company's name, legal details and logo as a document header; empty details are left
+/// out, and a logo a PDF cannot carry (SVG) is not drawn.
+fn company_header(c: &crate::tenancy::model::Company) -> CompanyHeader {
+    let l = &c.legal;
+    let labelled = |label: &str, value: &str| if value.trim().is_empty() { String::new() } else { format!("{label} {value}") };
+    let bank = [labelled("Р/с", &l.bank_account), labelled("в", &l.bank_name), labelled("БИК", &l.bik)]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let phones = c.phones.iter().filter(|p| !p.trim().is_empty()).cloned().collect::<Vec<_>>().join(", ");
+    CompanyHeader {
+        name: c.name.clone(),
+        details: vec![
+            [labelled("ИНН", &l.inn), labelled("ОКПО", &l.okpo)].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(", "),
+            l.address.clone(),
+            labelled("Тел.:", &phones),
+            bank,
+        ],
+        logo: c.logo.as_ref().and_then(|logo| ImageKind::from_mime(&logo.mime).map(|kind| Logo { kind, bytes: logo.bytes.clone() })),
+    }
+}
+
 // ---- PDF ----
 
-static FONT: &[u8] = include_bytes!("../../web/fonts/DejaVuSansMono.ttf");
-
-const PAGE_W: f32 = 595.0;
-const PAGE_H: f32 = 842.0;
-const MARGIN: f32 = 40.0;
-const SIZE: f32 = 9.0;
-const LEADING: f32 = 12.0;
-/// Characters per line at 9 pt (DejaVu Sans Mono advances 0.602 em).
-const COLUMNS: usize = 94;
-
-fn money(d: Decimal) -> String {
-    if d.is_zero() { String::new() } else { round_money(d).to_string() }
+/// An amount cell: empty for zero, as the paper form leaves it.
+fn cell(d: Decimal) -> String {
+    if d.is_zero() { String::new() } else { display::amount(Lang::Ru, d) }
 }
 
-fn fit(s: &str, width: usize) -> String {
-    let n = s.chars().count();
-    if n <= width { format!("{s}{}", " ".repeat(width - n)) } else { s.chars().take(width.saturating_sub(1)).chain(['…']).collect() }
+/// A balance split into its debit and credit cells.
+fn balance(d: Decimal) -> (String, String) {
+    if d >= Decimal::ZERO { (cell(d), String::new()) } else { (String::new(), cell(-d)) }
 }
 
-fn right(s: &str, width: usize) -> String {
-    format!("{}{s}", " ".repeat(width.saturating_sub(s.chars().count())))
-}
-
-fn row(date: &str, doc: &str, debit: &str, credit: &str) -> String {
-    format!("{} {} {} {}", fit(date, 10), fit(doc, 52), right(debit, 15), right(credit, 15))
-}
-
-/// The statement's text lines (also what the PDF shows).
-pub fn lines(s: &Statement) -> Vec<(f32, String)> {
-    let mut out = vec![
-        (12.0, "АКТ СВЕРКИ ВЗАИМНЫХ РАСЧЁТОВ".to_string()),
-        (SIZE, format!("за период с {} по {}", s.from, s.to)),
-        (SIZE, format!("между {} и {}", s.company, s.client.name)),
-    ];
+/// The statement as a document: header, title, the period and parties, one table (opening
+/// balance, every movement, turnovers, closing balance), the closing sentence and the two
+/// signature lines.
+pub fn document(s: &Statement) -> documents::Document {
+    let mut subtitle = vec![format!("за период с {} по {}", s.from, s.to), format!("между {} и {}", s.company, s.client.name)];
     if !s.client.legal.inn.is_empty() {
-        out.push((SIZE, format!("ИНН контрагента: {}", s.client.legal.inn)));
+        subtitle.push(format!("ИНН контрагента: {}", s.client.legal.inn));
     }
-    out.push((SIZE, format!("Валюта: {}", s.currency)));
-    out.push((SIZE, String::new()));
-    out.push((SIZE, row("Дата", "Документ", "Дебет", "Кредит")));
-    out.push((SIZE, "-".repeat(COLUMNS)));
-    let (od, oc) = if s.opening >= Decimal::ZERO { (money(s.opening), String::new()) } else { (String::new(), money(-s.opening)) };
-    out.push((SIZE, row(&s.from, "Сальдо на начало периода", &od, &oc)));
+    subtitle.push(format!("Валюта: {}", s.currency));
+    let column = |title: &str, width: f32, align: Align| Column { title: title.into(), width, align };
+    let (od, oc) = balance(s.opening);
+    let mut rows = vec![Row::body(vec![s.from.clone(), "Сальдо на начало периода".into(), od, oc])];
     for r in &s.rows {
-        out.push((SIZE, row(&r.date, &r.document, &money(r.debit), &money(r.credit))));
+        rows.push(Row::body(vec![r.date.clone(), r.document.clone(), cell(r.debit), cell(r.credit)]));
     }
-    out.push((SIZE, "-".repeat(COLUMNS)));
-    out.push((SIZE, row("", "Обороты за период", &money(s.debit), &money(s.credit))));
-    let (cd, cc) = if s.closing >= Decimal::ZERO { (money(s.closing), String::new()) } else { (String::new(), money(-s.closing)) };
-    out.push((SIZE, row(&s.to, "Сальдо на конец периода", &cd, &cc)));
-    out.push((SIZE, String::new()));
-    let closing = round_money(s.closing.abs());
-    out.push((
-        SIZE,
-        if s.closing > Decimal::ZERO {
-            format!("На {} задолженность {} перед {}: {closing} {}", s.to, s.client.name, s.company, s.currency)
-        } else if s.closing < Decimal::ZERO {
-            format!("На {} задолженность {} перед {}: {closing} {}", s.to, s.company, s.client.name, s.currency)
-        } else {
-            format!("На {} задолженности нет.", s.to)
-        },
-    ));
-    out.push((SIZE, String::new()));
-    out.push((SIZE, format!("{}  ____________________      {}  ____________________", fit(&s.company, 20), fit(&s.client.name, 20))));
-    out
+    rows.push(Row::total(vec![String::new(), "Обороты за период".into(), cell(s.debit), cell(s.credit)]));
+    let (cd, cc) = balance(s.closing);
+    rows.push(Row::total(vec![s.to.clone(), "Сальдо на конец периода".into(), cd, cc]));
+    let owed = display::money(Lang::Ru, s.closing.abs(), s.currency_unit);
+    let sentence = if s.closing > Decimal::ZERO {
+        format!("На {} задолженность {} перед {}: {owed}", s.to, s.client.name, s.company)
+    } else if s.closing < Decimal::ZERO {
+        format!("На {} задолженность {} перед {}: {owed}", s.to, s.company, s.client.name)
+    } else {
+        format!("На {} задолженности нет.", s.to)
+    };
+    documents::Document {
+        header: s.header.clone(),
+        title: "АКТ СВЕРКИ ВЗАИМНЫХ РАСЧЁТОВ".into(),
+        subtitle,
+        blocks: vec![
+            Block::Table(Table {
+                columns: vec![
+                    column("Дата", 14.0, Align::Left),
+                    column("Документ", 50.0, Align::Left),
+                    column("Дебет", 18.0, Align::Right),
+                    column("Кредит", 18.0, Align::Right),
+                ],
+                rows,
+            }),
+            Block::Paragraph { text: sentence, bold: false },
+            Block::Space(12.0),
+            Block::Signatures(vec![s.company.clone(), s.client.name.clone()]),
+        ],
+        page_label: documents::PAGE_RU.into(),
+        metadata_title: format!("Акт сверки: {}", s.client.name),
+    }
 }
 
-/// Renders the statement as a PDF 1.7 document: A4 pages, one Type0/CIDFontType2 font whose
-/// program is subsetted to the glyphs used, Identity-H encoding, a ToUnicode map so the text
-/// can be copied and searched.
+/// The statement as an A4 PDF.
 pub fn pdf(s: &Statement) -> Result<Vec<u8>> {
-    let face = ttf_parser::Face::parse(FONT, 0).map_err(|e| Error::Internal(format!("font: {e}")))?;
-    let upem = f32::from(face.units_per_em());
-    let text = lines(s);
-    let mut remap = subsetter::GlyphRemapper::new();
-    let mut unicode: BTreeMap<u16, char> = BTreeMap::new();
-    let mut encode = |line: &str| -> String {
-        let mut hex = String::with_capacity(line.len() * 4);
-        for ch in line.chars() {
-            let gid = face.glyph_index(ch).or_else(|| face.glyph_index('?')).map_or(0, |g| g.0);
-            let new = remap.remap(gid);
-            unicode.entry(new).or_insert(ch);
-            let _ = write!(hex, "{new:04X}");
-        }
-        hex
-    };
-    // Pages: content streams.
-    let per_page = ((PAGE_H - 2.0 * MARGIN) / LEADING) as usize;
-    let mut pages: Vec<String> = Vec::new();
-    for chunk in text.chunks(per_page.max(1)) {
-        let mut content = String::from("BT\n");
-        let mut y = PAGE_H - MARGIN;
-        for (size, line) in chunk {
-            y -= LEADING;
-            let _ = writeln!(content, "/F1 {size} Tf 1 0 0 1 {MARGIN} {y} Tm <{}> Tj", encode(line));
-        }
-        content.push_str("ET\n");
-        pages.push(content);
-    }
-    let program = subsetter::subset(FONT, 0, &remap).map_err(|e| Error::Internal(format!("font subset: {e:?}")))?;
-    // Widths of the new glyph ids, in 1/1000 em.
-    let mut widths = String::new();
-    for old in remap.remapped_gids() {
-        let adv = face.glyph_hor_advance(ttf_parser::GlyphId(old)).unwrap_or(0);
-        let _ = write!(widths, "{} ", (f32::from(adv) * 1000.0 / upem).round() as i32);
-    }
-    let mut cmap = String::from(
-        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n",
-    );
-    let pairs: Vec<(u16, char)> = unicode.into_iter().collect();
-    for chunk in pairs.chunks(100) {
-        let _ = writeln!(cmap, "{} beginbfchar", chunk.len());
-        for (gid, ch) in chunk {
-            let mut units = [0u16; 2];
-            let hex: String = ch.encode_utf16(&mut units).iter().map(|u| format!("{u:04X}")).collect();
-            let _ = writeln!(cmap, "<{gid:04X}> <{hex}>");
-        }
-        cmap.push_str("endbfchar\n");
-    }
-    cmap.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
-
-    let bbox = face.global_bounding_box();
-    let scale = |v: i16| (f32::from(v) * 1000.0 / upem).round() as i32;
-    let n_pages = pages.len();
-    // Objects: 1 catalog, 2 pages, 3 font, 4 cid font, 5 descriptor, 6 program, 7 tounicode,
-    // then (page, content) pairs.
-    let mut objects: Vec<Vec<u8>> = Vec::new();
-    objects.push(b"<< /Type /Catalog /Pages 2 0 R >>".to_vec());
-    let kids: Vec<String> = (0..n_pages).map(|i| format!("{} 0 R", 8 + 2 * i)).collect();
-    objects.push(format!("<< /Type /Pages /Kids [{}] /Count {n_pages} >>", kids.join(" ")).into_bytes());
-    objects.push(b"<< /Type /Font /Subtype /Type0 /BaseFont /DKNAAA+DejaVuSansMono /Encoding /Identity-H /DescendantFonts [4 0 R] /ToUnicode 7 0 R >>".to_vec());
-    objects.push(
-        format!(
-            "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /DKNAAA+DejaVuSansMono /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor 5 0 R /CIDToGIDMap /Identity /W [0 [{widths}]] >>"
-        )
-        .into_bytes(),
-    );
-    objects.push(
-        format!(
-            "<< /Type /FontDescriptor /FontName /DKNAAA+DejaVuSansMono /Flags 5 /FontBBox [{} {} {} {}] /ItalicAngle 0 /Ascent {} /Descent {} /CapHeight {} /StemV 80 /FontFile2 6 0 R >>",
-            scale(bbox.x_min),
-            scale(bbox.y_min),
-            scale(bbox.x_max),
-            scale(bbox.y_max),
-            scale(face.ascender()),
-            scale(face.descender()),
-            scale(face.capital_height().unwrap_or(face.ascender())),
-        )
-        .into_bytes(),
-    );
-    let mut stream = format!("<< /Length {} /Length1 {} >>\nstream\n", program.len(), program.len()).into_bytes();
-    stream.extend_from_slice(&program);
-    stream.extend_from_slice(b"\nendstream");
-    objects.push(stream);
-    objects.push(format!("<< /Length {} >>\nstream\n{cmap}\nendstream", cmap.len() + 1).into_bytes());
-    for (i, content) in pages.iter().enumerate() {
-        objects.push(
-            format!(
-                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_W} {PAGE_H}] /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
-                9 + 2 * i
-            )
-            .into_bytes(),
-        );
-        objects.push(format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len() + 1).into_bytes());
-    }
-    let mut out: Vec<u8> = b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n".to_vec();
-    let mut offsets = Vec::with_capacity(objects.len());
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-        out.extend_from_slice(body);
-        out.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = out.len();
-    let mut table = format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
-    for off in offsets {
-        let _ = writeln!(table, "{off:010} 00000 n ");
-    }
-    let _ = write!(table, "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1);
-    out.extend_from_slice(table.as_bytes());
-    Ok(out)
+    documents::render(&document(s)).map_err(|e| Error::Internal(e.to_string()))
 }

@@ -6,18 +6,26 @@
 //! Kanji mode after every init), then `ESC t n` with the model's number for the code page.
 //! A line with a character the code page lacks is printed as a `GS v 0` raster image drawn
 //! with the embedded font, in the same 12×24 cells as the printer's font A.
+//!
+//! The command bytes come from the `escpos` crate's constants wherever they are the bytes we
+//! send (init, code table, alignment, emphasis, character size, feed, drawer pin, the QR
+//! function codes, status query); the crate's `Printer` writes through an I/O driver and
+//! encodes text with its own tables, so we use its vocabulary only. Ours are the rest: `FS .`,
+//! the feed-and-cut `GS V 66 n`, the drawer pulse times, the raster command, the code pages
+//! (KZ-1048 above all), the raster glyphs and the decoder (README, "Printing").
 
+use escpos_rs::utils::{
+    DLE, EOT, ESC, ESC_CASH_DRAWER_2, ESC_CHARACTER_PAGE_CODE, ESC_HARDWARE_INIT, ESC_PAPER_FEED, ESC_TEXT_EMPHASIS_OFF,
+    ESC_TEXT_EMPHASIS_ON, ESC_TEXT_JUSTIFY_CENTER, ESC_TEXT_JUSTIFY_LEFT, ESC_TEXT_JUSTIFY_RIGHT, GS, GS_2D, GS_2D_QRCODE_CORRECTION_LEVEL,
+    GS_2D_QRCODE_MODEL, GS_2D_QRCODE_PRINT_SYMBOL_DATA, GS_2D_QRCODE_SIZE, GS_TEXT_SIZE_SELECT, LF,
+};
 use serde::{Deserialize, Serialize};
 
 use super::codepage::CodePage;
 use super::font;
 
-const ESC: u8 = 0x1B;
-const GS: u8 = 0x1D;
+/// File separator: `FS .` cancels Kanji mode; the crate has no FS commands.
 const FS: u8 = 0x1C;
-const DLE: u8 = 0x10;
-const EOT: u8 = 0x04;
-const LF: u8 = 0x0A;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Width {
@@ -139,11 +147,18 @@ const CELL_H: usize = 24;
 
 /// The start of every job: init, Kanji off when asked, code table.
 pub fn init(p: &Profile) -> Vec<u8> {
-    let mut out = vec![ESC, b'@'];
+    let mut out = ESC_HARDWARE_INIT.to_vec();
     if p.cancel_kanji {
         out.extend([FS, b'.']);
     }
-    out.extend([ESC, b't', p.table]);
+    out.extend(select_table(p.table));
+    out
+}
+
+/// `ESC t n`: selects character code table `n` (numbers differ per model, see `Model::table`).
+pub fn select_table(n: u8) -> Vec<u8> {
+    let mut out = ESC_CHARACTER_PAGE_CODE.to_vec();
+    out.push(n);
     out
 }
 
@@ -153,25 +168,39 @@ pub fn encode(doc: &Doc, p: &Profile) -> Vec<u8> {
         match block {
             Block::Line { text, align, bold, big } => line(&mut out, p, text, *align, *bold, *big),
             Block::Qr(data) => qr(&mut out, data),
-            Block::Feed(n) => out.extend([ESC, b'd', *n]),
+            Block::Feed(n) => {
+                out.extend_from_slice(ESC_PAPER_FEED);
+                out.push(*n);
+            }
         }
     }
     if doc.cut {
-        // Feed 3 lines past the tear bar and cut partially (GS V 66 n).
+        // Feed 3 lines past the tear bar and cut partially (GS V 66 n): ours, the crate's
+        // cut (`GS V 65 1`) does not feed first.
         out.extend([GS, b'V', 66, 3]);
     }
     if doc.drawer {
-        out.extend([ESC, b'p', 0, 25, 250]);
+        // Pin 2, on for 50 ms, off for 500 ms (the pulse times are ours).
+        out.extend_from_slice(ESC_CASH_DRAWER_2);
+        out.extend([25, 250]);
     }
     out
 }
 
-fn align_byte(a: Align) -> u8 {
+/// `ESC a n`.
+fn justify(a: Align) -> &'static [u8] {
     match a {
-        Align::Left => 0,
-        Align::Center => 1,
-        Align::Right => 2,
+        Align::Left => ESC_TEXT_JUSTIFY_LEFT,
+        Align::Center => ESC_TEXT_JUSTIFY_CENTER,
+        Align::Right => ESC_TEXT_JUSTIFY_RIGHT,
     }
+}
+
+/// `GS ! n`: character size, `0x11` = double width and height, `0` = normal.
+fn size(n: u8) -> Vec<u8> {
+    let mut out = GS_TEXT_SIZE_SELECT.to_vec();
+    out.push(n);
+    out
 }
 
 fn line(out: &mut Vec<u8>, p: &Profile, text: &str, align: Align, bold: bool, big: bool) {
@@ -180,20 +209,20 @@ fn line(out: &mut Vec<u8>, p: &Profile, text: &str, align: Align, bold: bool, bi
         raster_line(out, p, text, align, big);
         return;
     };
-    out.extend([ESC, b'a', align_byte(align)]);
+    out.extend_from_slice(justify(align));
     if bold {
-        out.extend([ESC, b'E', 1]);
+        out.extend_from_slice(ESC_TEXT_EMPHASIS_ON);
     }
     if big {
-        out.extend([GS, b'!', 0x11]);
+        out.extend(size(0x11));
     }
     out.extend(bytes);
     out.push(LF);
     if big {
-        out.extend([GS, b'!', 0]);
+        out.extend(size(0));
     }
     if bold {
-        out.extend([ESC, b'E', 0]);
+        out.extend_from_slice(ESC_TEXT_EMPHASIS_OFF);
     }
 }
 
@@ -201,7 +230,9 @@ fn line(out: &mut Vec<u8>, p: &Profile, text: &str, align: Align, bold: bool, bi
 /// aligned to whole cells so that the decoder can read it back.
 fn raster_line(out: &mut Vec<u8>, p: &Profile, text: &str, align: Align, big: bool) {
     let (row_bytes, rows, bits) = raster(p.width, text, align, big);
-    out.extend([ESC, b'a', 0]);
+    out.extend_from_slice(ESC_TEXT_JUSTIFY_LEFT);
+    // `GS v 0 m`, m = 0: normal density. Ours: the crate has this prefix only behind its
+    // `graphics` feature, which brings the whole `image` crate with default formats.
     out.extend([GS, b'v', b'0', 0]);
     out.extend(u16_le(row_bytes));
     out.extend(u16_le(rows));
@@ -248,19 +279,24 @@ fn u16_le(n: usize) -> [u8; 2] {
 
 /// `GS ( k`: QR model 2, module size 6, error correction M, store, print — centred.
 fn qr(out: &mut Vec<u8>, data: &str) {
-    out.extend([ESC, b'a', 1]);
-    out.extend([GS, b'(', b'k', 4, 0, 49, 65, 50, 0]);
-    out.extend([GS, b'(', b'k', 3, 0, 49, 67, 6]);
-    out.extend([GS, b'(', b'k', 3, 0, 49, 69, 49]);
-    out.extend([GS, b'(', b'k']);
+    out.extend_from_slice(ESC_TEXT_JUSTIFY_CENTER);
+    out.extend_from_slice(GS_2D_QRCODE_MODEL);
+    out.extend([50, 0]);
+    out.extend_from_slice(GS_2D_QRCODE_SIZE);
+    out.push(6);
+    out.extend_from_slice(GS_2D_QRCODE_CORRECTION_LEVEL);
+    out.push(49);
+    // Store the data: function 180 (`49 80 48`), length counted with those three bytes.
+    out.extend_from_slice(GS_2D);
     out.extend(u16_le(data.len() + 3));
     out.extend([49, 80, 48]);
     out.extend(data.as_bytes());
-    out.extend([GS, b'(', b'k', 3, 0, 49, 81, 48]);
-    out.extend([ESC, b'a', 0]);
+    out.extend_from_slice(GS_2D_QRCODE_PRINT_SYMBOL_DATA);
+    out.extend_from_slice(ESC_TEXT_JUSTIFY_LEFT);
 }
 
-/// The real-time status queries sent before a job: printer, offline cause, paper sensor.
+/// The real-time status queries sent before a job (`DLE EOT n`): printer, offline cause,
+/// paper sensor.
 pub const STATUS_QUERY: [u8; 9] = [DLE, EOT, 1, DLE, EOT, 2, DLE, EOT, 4];
 
 /// What the printer said about itself (`DLE EOT` answers), or that nobody answered.

@@ -5,7 +5,7 @@
 use rust_decimal::Decimal;
 
 use super::codepage::CodePage;
-use super::escpos::{Align, Block, Doc, Model};
+use super::escpos::{Align, Block, Doc, Model, select_table};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceiptLine {
@@ -213,13 +213,13 @@ pub fn test_page(printer: &str, model: Model, table: u8, profile: &super::escpos
         candidates.push((profile.code_page, table));
     }
     for (page, n) in candidates {
-        out.extend([0x1B, b't', 0]);
+        out.extend(select_table(0));
         out.extend(format!("ESC t {n}: {}\n", page.label()).bytes());
-        out.extend([0x1B, b't', n]);
+        out.extend(select_table(n));
         out.extend(SAMPLE.chars().map(|c| page.encode(c).unwrap_or(b'?')));
-        out.push(0x0A);
+        out.push(b'\n');
     }
-    out.extend([0x1B, b't', table]);
+    out.extend(select_table(table));
     let mut tail = Doc { cut: true, ..Doc::default() };
     rule(&mut tail, width);
     tail.line(format!("{} / ESC t {table}", profile.code_page.label()), Align::Left);
