@@ -46,4 +46,18 @@ id_type!(
     ImportId,
     /// A product image (its sizes share the id).
     ImageId,
+    /// A money account: a bank account (cash boxes are accounts under their own `CashBoxId`).
+    AccountId,
+    /// A money document: income, expense or a transfer between accounts.
+    MoneyDocId,
+    /// A company's category of money documents (rent, salary, utilities, …).
+    MoneyCategoryId,
+    /// A consignment lot: goods transferred from a warehouse to a field agent.
+    LotId,
+    /// Goods an agent hands back, pending the owner's decision.
+    AgentReturnId,
+    /// An agent's request cart.
+    AgentRequestId,
+    /// A promo gift rule (spec A5 PromoRule).
+    PromoRuleId,
 );

@@ -11,8 +11,8 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use crate::ids::{
-    BackupId, BranchId, BrandId, CashBoxId, CategoryId, ClientId, CompanyId, DocumentId, ImageId, ImportId, PlanId, PrinterId, ProductId,
-    RoleId, SaleId, ShiftId, UserId, WarehouseId,
+    AccountId, AgentRequestId, AgentReturnId, BackupId, BranchId, BrandId, CashBoxId, CategoryId, ClientId, CompanyId, DocumentId, ImageId,
+    ImportId, LotId, MoneyCategoryId, MoneyDocId, PlanId, PrinterId, ProductId, PromoRuleId, RoleId, SaleId, ShiftId, UserId, WarehouseId,
 };
 
 macro_rules! u64_key {
@@ -81,6 +81,13 @@ u64_key!(
     PrinterId,
     ImportId,
     ImageId,
+    AccountId,
+    MoneyDocId,
+    MoneyCategoryId,
+    LotId,
+    AgentReturnId,
+    AgentRequestId,
+    PromoRuleId,
 );
 
 #[cfg(test)]
