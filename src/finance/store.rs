@@ -198,3 +198,74 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
     }
     Ok(problems)
 }
+
+/// Builds every company's cash-box accounts from what pos stored before finance existed (the
+/// schema's upgrade to version 4): each shift's drawer rows except the opening count, the
+/// counted difference of each closed shift, and approved flows on expense-only boxes — the
+/// same rows `pos::CashMoved` writes today. A file whose ledger already has rows is left as is.
+pub fn build_all(tx: &mut WriteTx) -> Result<(), StorageError> {
+    use crate::pos::model::{CashKind, FlowStatus, ShiftStatus};
+    use crate::pos::store::{CASH_FLOWS, CASH_LEDGER, SHIFTS};
+    if tx.len(ACCOUNT_LEDGER)? > 0 {
+        return Ok(());
+    }
+    let mut rows: Vec<(CompanyId, AccountRef, AccountRow)> = Vec::new();
+    tx.range(SHIFTS, (0, 0), (u64::MAX, u64::MAX), false, usize::MAX, |(c, id), shift| {
+        let c = CompanyId(c);
+        let account = AccountRef::CashBox(shift.cash_box);
+        tx.range(CASH_LEDGER, (c, shift.id, 0), (c, shift.id, u64::MAX), false, usize::MAX, |_, e| {
+            if e.kind != CashKind::Opening {
+                let kind = RowKind::parse(e.kind.code()).unwrap_or(RowKind::CashIn);
+                let row = AccountRow {
+                    at: e.at,
+                    amount: e.amount,
+                    kind,
+                    category: kind.code().to_string(),
+                    reference: e.reference,
+                    counterparty: None,
+                    user: e.user,
+                };
+                rows.push((c, account, row));
+            }
+            Ok(true)
+        })?;
+        if shift.status == ShiftStatus::Closed
+            && let (Some(diff), Some(at)) = (shift.difference(), shift.closed)
+        {
+            let kind = RowKind::ShiftDifference;
+            let row = AccountRow {
+                at,
+                amount: diff,
+                kind,
+                category: kind.code().to_string(),
+                reference: format!("shift:{id}"),
+                counterparty: None,
+                user: shift.cashier,
+            };
+            rows.push((c, account, row));
+        }
+        Ok(true)
+    })?;
+    tx.range(CASH_FLOWS, (CompanyId::MIN, 0), (CompanyId::MAX, u64::MAX), false, usize::MAX, |(c, id), f| {
+        if f.shift.is_none() && f.status == FlowStatus::Approved {
+            let (kind, amount) = if f.income { (RowKind::CashIn, f.amount) } else { (RowKind::CashOut, -f.amount) };
+            let (at, user) = f.decided.unwrap_or((f.created, f.created_by));
+            let row = AccountRow {
+                at,
+                amount,
+                kind,
+                category: kind.code().to_string(),
+                reference: format!("flow:{id}"),
+                counterparty: None,
+                user,
+            };
+            rows.push((c, AccountRef::CashBox(f.cash_box), row));
+        }
+        Ok(true)
+    })?;
+    rows.sort_by_key(|(c, a, r)| (*c, *a, r.at));
+    for (c, account, row) in rows {
+        append_row(tx, c, account, &row)?;
+    }
+    Ok(())
+}
