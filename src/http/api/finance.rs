@@ -55,8 +55,8 @@ pub async fn accounts(State(app): State<App>, a: Auth, Query(q): Query<MoneyAcco
                 name: v.name,
                 branch: v.branch.map(|b| b.0),
                 active: v.active,
-                balance: v.balance.to_string(),
-                balance_at: v.balance_at.map(|b| b.to_string()),
+                balance: format!("{:.2}", v.balance),
+                balance_at: v.balance_at.map(|b| format!("{b:.2}")),
             })
             .collect(),
     ))
@@ -612,7 +612,7 @@ pub async fn cash_box_summary(
     Ok(Json(MoneyCashBoxSummaryDto {
         cash_box: s.cash_box.0,
         name: s.name,
-        balance: s.balance.to_string(),
+        balance: format!("{:.2}", s.balance),
         flows: s
             .flows
             .iter()
