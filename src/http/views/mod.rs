@@ -16,6 +16,7 @@ mod catalog;
 mod clients;
 mod company;
 mod documents;
+mod finance;
 mod fmt;
 mod form;
 mod home;
@@ -70,6 +71,7 @@ pub fn routes() -> Router<App> {
         .merge(pos::routes())
         .merge(sales::routes())
         .merge(clients::routes())
+        .merge(finance::routes())
         .merge(printing::routes())
         .merge(company::routes())
         .merge(people::routes())
