@@ -56,5 +56,25 @@ async fn flow(c: &Client, t: &TestApp) -> R {
     let text = cell.text().await?;
     assert!(text.starts_with("7 000,00") || text.starts_with("7\u{a0}000,00"), "{text}");
     screenshot(c, "finance-accounts").await?;
+
+    // Every money page opens, and none scrolls sideways on a phone.
+    c.set_window_size(390, 844).await?;
+    for (path, page) in [
+        ("/money".to_string(), "money-accounts"),
+        (format!("/money/ledger?account={bank}"), "money-ledger"),
+        ("/money/docs".to_string(), "money-docs"),
+        ("/money/docs/new".to_string(), "money-doc-form"),
+        ("/money/categories".to_string(), "money-categories"),
+        ("/money/journal?kind=expense".to_string(), "money-journal"),
+    ] {
+        c.goto(&format!("{}{path}", t.base)).await?;
+        wait_for(c, &format!("main[data-page={page}]")).await?;
+        let v = c.execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![]).await?;
+        let (scroll, inner) = (v[0].as_i64().unwrap_or(i64::MAX), v[1].as_i64().unwrap_or(0));
+        assert!(scroll <= inner, "{path} scrolls sideways at 390 px ({scroll} > {inner})");
+    }
+    let journal = c.find(Locator::Css("#money-journal")).await?.text().await?;
+    assert!(journal.contains("Аренда") || journal.contains("Rent"), "{journal}");
+    screenshot(c, "finance-journal-phone").await?;
     Ok(())
 }
