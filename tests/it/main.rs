@@ -2,6 +2,7 @@
 
 mod common;
 
+pub mod agents;
 mod analytics;
 mod auth;
 mod browser;
