@@ -140,7 +140,15 @@ pub fn checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &CheckoutDraft) -> 
             return Err(Error::field("key", "idempotency_key", "Ключ идемпотентности: 1–100 печатных ASCII-символов", "Idempotency key: 1–100 printable ASCII characters"));
         }
         if let Some(id) = tx.get(SALE_KEYS, (c, key))? {
-            return tx.get(SALES, (c, SaleId(id)))?.ok_or_else(|| Error::Internal(format!("agent sale {id} of a key is missing")));
+            let seen = tx.get(SALES, (c, SaleId(id)))?.ok_or_else(|| Error::Internal(format!("agent sale {id} of a key is missing")))?;
+            if seen.agent != agent {
+                return Err(Error::refused(
+                    "idempotency_conflict",
+                    "Этот ключ идемпотентности уже использован для другого запроса",
+                    "This idempotency key was already used for a different request",
+                ));
+            }
+            return Ok(seen);
         }
     }
     let mut p = Problems::default();

@@ -38,7 +38,7 @@ pub async fn staff(t: &TestApp, owner: &Client, email: &str, perms: Value) -> (C
     let user = json!({"email": email, "name": format!("Агент {email}"), "role": "staff", "custom_role": role["id"], "branches": [branches[0]["id"]], "password": "password-456"});
     let (st, u) = t.post(owner, "/api/v1/users", user).await;
     assert_eq!(st, StatusCode::CREATED, "{u}");
-    (t.login(email, "password-456").await, u["id"].as_u64().expect("user id"))
+    (t.login(email, "password-456").await, u["user"]["id"].as_u64().expect("user id"))
 }
 
 async fn transfer(t: &TestApp, f: &Field, qty: &str, accept: bool) -> Value {
@@ -77,7 +77,7 @@ async fn transfer_accept_sell_across_lots_return_and_decide() {
     let (st, lot) = t.post(agent, &format!("/api/v1/agents/lots/{}/accept", first["id"]), json!({"qty": "4"})).await;
     assert_eq!((st, lot["accepted"].as_str()), (StatusCode::OK, Some("4")), "{lot}");
     let (st, e) = t.post(agent, &format!("/api/v1/agents/lots/{}/accept", first["id"]), json!({"qty": "3"})).await;
-    assert_eq!((st, e["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("exceeds_remaining")), "{e}");
+    assert_eq!((st, e["errors"][0]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("exceeds_remaining")), "{e}");
     let second = transfer(&t, &f, "4", true).await;
     assert_eq!(second["status"], "closed");
     assert_eq!(on_hand(&t, agent, milk).await, "8");
@@ -102,7 +102,8 @@ async fn transfer_accept_sell_across_lots_return_and_decide() {
     let (st, r) = t.post(agent, "/api/v1/agents/returns", json!({"product": milk, "qty": "1"})).await;
     assert_eq!((st, r["lot"].clone()), (StatusCode::CREATED, second["id"].clone()), "{r}");
     let (st, e) = t.post(agent, "/api/v1/agents/returns", json!({"product": milk, "qty": "1"})).await;
-    assert_eq!((st, e["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("not_on_hand")), "{e}");
+    assert_eq!((st, e["errors"][0]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("not_on_hand")), "{e}");
+    assert_eq!(e["errors"][0]["message"], "На руках 0");
     let (st, e) = t.post(agent, &format!("/api/v1/agents/returns/{}/approve", r["id"]), json!({})).await;
     assert_eq!(st, StatusCode::FORBIDDEN, "{e}");
     let (st, ok) = t.post(owner, &format!("/api/v1/agents/returns/{}/approve", r["id"]), json!({})).await;
@@ -146,7 +147,7 @@ async fn bad_input_is_refused_with_stable_codes() {
         (json!({"agent": f.agent_id, "warehouse": f.s.main, "items": [{"product": 999_999, "qty": "1"}]}), StatusCode::UNPROCESSABLE_ENTITY),
         (json!({"agent": 1, "warehouse": f.s.main, "items": [{"product": milk, "qty": "1"}]}), StatusCode::UNPROCESSABLE_ENTITY),
         (json!({"agent": f.agent_id, "warehouse": f.s.main, "items": [{"product": milk, "qty": "abc"}]}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"agent": "x"}), StatusCode::UNPROCESSABLE_ENTITY),
+        (json!({"agent": "x"}), StatusCode::BAD_REQUEST),
     ];
     for (body, want) in cases {
         let (st, e) = t.post(owner, "/api/v1/agents/transfers", body.clone()).await;

@@ -6,6 +6,7 @@ pub mod agents;
 mod analytics;
 mod auth;
 mod browser;
+mod browser_agents;
 mod browser_clients;
 mod browser_documents;
 mod browser_import;
