@@ -82,6 +82,7 @@ fn allocation(dir: &Path) -> (f64, f64, f64) {
                     returned: Decimal::ZERO,
                     sold: Decimal::ZERO,
                     reserved: Decimal::ZERO,
+                    cancelled: Decimal::ZERO,
                     unit_cost: Decimal::new(50, 0),
                     price: Decimal::new(80, 0),
                     external_ref: None,

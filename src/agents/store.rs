@@ -63,12 +63,14 @@ pub fn put_lot(tx: &mut WriteTx, c: CompanyId, old: Option<&Lot>, new: &Lot) -> 
         h.returned -= o.returned;
         h.sold -= o.sold;
         h.reserved -= o.reserved;
+        h.cancelled -= o.cancelled;
     }
     h.transferred += new.transferred;
     h.accepted += new.accepted;
     h.returned += new.returned;
     h.sold += new.sold;
     h.reserved += new.reserved;
+    h.cancelled += new.cancelled;
     h.last_movement = h.last_movement.max(Some(new.last_movement));
     tx.insert(HOLDINGS, hk, &h)?;
     tx.insert(LOTS, (c, new.id), new)
@@ -116,7 +118,7 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
                 free += 1;
             }
             let zero = Decimal::ZERO;
-            if !(l.returned <= l.accepted && l.accepted <= l.transferred && l.sold >= zero && l.reserved >= zero && l.free() >= zero) {
+            if !(l.returned <= l.accepted && l.accepted + l.cancelled <= l.transferred && l.cancelled >= zero && l.sold >= zero && l.reserved >= zero && l.free() >= zero) {
                 problems.push(format!("agent lot {cid}/{}: counters break returned ≤ accepted ≤ transferred, free ≥ 0: {l:?}", l.id));
             }
             match tx.get(LOCATIONS, (c, l.agent))? {

@@ -223,6 +223,12 @@ fn the_seed_scenario_transfer_accept_return_sell() {
     assert_eq!(fx.warehouse(tea), (d("2"), d("200.00")));
     let lot = &fx.lots(tea)[0];
     assert_eq!((lot.transferred, lot.accepted, lot.returned, lot.sold, lot.reserved), (d("10"), d("7"), d("2"), d("4"), d("0")));
+    // The 3 never accepted go back to the warehouse at the lot's cost; the lot closes.
+    assert!(fx.db.write_blocking(|tx| cancel_remainder(tx, &fx.agent, now, lot.id)).is_err(), "owners only");
+    let lot = fx.db.write_blocking(|tx| cancel_remainder(tx, &fx.owner, now, lot.id)).expect("cancel");
+    assert!(lot.closed() && lot.cancelled == d("3"));
+    assert_eq!(fx.warehouse(tea), (d("5"), d("500.00")));
+    assert_eq!(message(&fx.accept(lot.id, Some("1")).expect_err("closed")), "Партия уже принята полностью");
     assert_eq!(fx.problems(), Vec::<String>::new());
 }
 
@@ -302,6 +308,7 @@ enum Op {
     Decide(usize, bool),
     Sell(usize, u8),
     SaleReturn(usize, u8),
+    Cancel(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -313,6 +320,7 @@ fn op() -> impl Strategy<Value = Op> {
         (0usize..8, any::<bool>()).prop_map(|(r, a)| Op::Decide(r, a)),
         (0usize..2, 1u8..6).prop_map(|(p, q)| Op::Sell(p, q)),
         (0usize..8, 1u8..4).prop_map(|(s, q)| Op::SaleReturn(s, q)),
+        (0usize..8).prop_map(Op::Cancel),
     ]
 }
 
@@ -365,6 +373,13 @@ proptest! {
                         sold.push(s);
                     }
                 }
+                Op::Cancel(l) => {
+                    let all: Vec<Lot> = fx.lots(fx.products[0]).into_iter().chain(fx.lots(fx.products[1])).collect();
+                    if let Some(lot) = all.get(*l) {
+                        let now = fx.now();
+                        let _ = fx.db.write_blocking(|tx| cancel_remainder(tx, &fx.owner, now, lot.id));
+                    }
+                }
                 Op::SaleReturn(s, q) => {
                     if let Some(s) = sold.get(*s) {
                         let now = fx.now();
@@ -377,7 +392,7 @@ proptest! {
             for (i, p) in fx.products.iter().enumerate() {
                 let lots = fx.lots(*p);
                 for l in &lots {
-                    prop_assert!(l.returned <= l.accepted && l.accepted <= l.transferred);
+                    prop_assert!(l.returned <= l.accepted && l.accepted + l.cancelled <= l.transferred);
                     prop_assert!(l.sold + l.reserved <= l.accepted - l.returned);
                     prop_assert!(l.free() >= Decimal::ZERO);
                 }

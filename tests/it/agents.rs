@@ -124,6 +124,13 @@ async fn transfer_accept_sell_across_lots_return_and_decide() {
     let (_, rs) = t.get(owner, "/api/v1/agents/returns").await;
     assert_eq!((rs["pending_count"].as_u64(), rs["returns"].as_array().map(|a| a.len())), (Some(0), Some(1)));
 
+    // An unaccepted remainder goes back to the warehouse at the lot's cost (owners only).
+    let third = transfer(&t, &f, "1", false).await;
+    assert_eq!(t.post(agent, &format!("/api/v1/agents/lots/{}/cancel", third["id"]), json!({})).await.0, StatusCode::FORBIDDEN);
+    let (st, c3) = t.post(owner, &format!("/api/v1/agents/lots/{}/cancel", third["id"]), json!({})).await;
+    assert_eq!((st, c3["cancelled"].as_str(), c3["status"].as_str()), (StatusCode::OK, Some("1"), Some("closed")), "{c3}");
+    assert_eq!(warehouse_qty(&t, owner, milk, f.s.main).await, "1");
+
     // External references make transfers idempotent.
     let body = json!({"agent": f.agent_id, "warehouse": f.s.main, "items": [{"product": milk, "qty": "1"}], "external_ref": "req-7"});
     let (_, a) = t.post(owner, "/api/v1/agents/transfers", body.clone()).await;
@@ -248,6 +255,7 @@ async fn every_agents_route_is_isolated_between_companies() {
         let tries: Vec<(Method, String, Option<Value>)> = vec![
             (Method::GET, format!("/api/v1/agents/lots/{lot}"), None),
             (Method::POST, format!("/api/v1/agents/lots/{lot}/accept"), Some(json!({}))),
+            (Method::POST, format!("/api/v1/agents/lots/{lot}/cancel"), None),
             (Method::POST, format!("/api/v1/agents/returns/{ret}/approve"), Some(json!({}))),
             (Method::POST, format!("/api/v1/agents/returns/{ret}/reject"), None),
             (Method::GET, format!("/api/v1/agents/sales/{sale}"), None),

@@ -53,6 +53,8 @@ pub struct LotDto {
     pub returned: String,
     pub sold: String,
     pub reserved: String,
+    /// The unaccepted remainder taken back into the warehouse.
+    pub cancelled: String,
     pub on_hand: String,
     /// open (something left to accept) or closed
     pub status: String,
@@ -75,6 +77,7 @@ impl From<&Lot> for LotDto {
             returned: l.returned.to_string(),
             sold: l.sold.to_string(),
             reserved: l.reserved.to_string(),
+            cancelled: l.cancelled.to_string(),
             on_hand: l.free().to_string(),
             status: if l.closed() { "closed" } else { "open" }.into(),
             unit_cost: l.unit_cost.to_string(),
@@ -168,6 +171,14 @@ pub async fn accept_lot(State(app): State<App>, a: Auth, Path(id): Path<u64>, Js
     let now = app.now();
     let q = i.qty.as_deref().map(|s| qty("qty", s)).transpose()?;
     let lot = app.db.write(move |tx| agents::accept(tx, &a.actor, now, LotId(id), q)).await?;
+    Ok(Json(LotDto::from(&lot)))
+}
+
+#[utoipa::path(post, path = "/api/v1/agents/lots/{id}/cancel", tag = "agents", security(("bearer" = [])), params(("id" = u64, Path)),
+    responses((status = 200, body = LotDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn cancel_lot(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<LotDto>> {
+    let now = app.now();
+    let lot = app.db.write(move |tx| agents::cancel_remainder(tx, &a.actor, now, LotId(id))).await?;
     Ok(Json(LotDto::from(&lot)))
 }
 
@@ -501,6 +512,7 @@ pub fn routes(_limits: &Limits) -> OpenApiRouter<App> {
         .routes(routes!(create_transfer))
         .routes(routes!(get_lot))
         .routes(routes!(accept_lot))
+        .routes(routes!(cancel_lot))
         .routes(routes!(list_goods))
         .routes(routes!(list_returns, create_return))
         .routes(routes!(approve_return))

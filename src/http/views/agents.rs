@@ -30,6 +30,7 @@ pub fn routes() -> Router<App> {
     Router::new()
         .route("/agents/goods", get(goods_page))
         .route("/agents/lots/{id}/accept", post(accept))
+        .route("/agents/lots/{id}/cancel", post(cancel))
         .route("/agents/returns", get(returns_page).post(create_return))
         .route("/agents/returns/{id}/approve", post(approve))
         .route("/agents/returns/{id}/reject", post(reject))
@@ -38,7 +39,7 @@ pub fn routes() -> Router<App> {
 }
 
 /// Success messages the agents' redirects may ask for (`flash.agents_<key>`).
-const FLASHES: &[&str] = &["accepted", "returned", "decided", "sold", "transferred"];
+const FLASHES: &[&str] = &["accepted", "cancelled", "returned", "decided", "sold", "transferred"];
 
 fn gate(actor: &Actor) -> Result<()> {
     actor.require_feature("agents")?;
@@ -166,6 +167,15 @@ pub async fn accept(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64
     let (now, actor) = (app.now(), ui.actor().clone());
     match app.db.write(move |tx| agents::accept(tx, &actor, now, LotId(id), qty)).await {
         Ok(_) => Ok(see_other("/agents/goods?ok=accepted")),
+        Err(e) => goods_refused(&app, &ui, &uri, e).await,
+    }
+}
+
+pub async fn cancel(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>) -> Result<Response> {
+    gate(ui.actor())?;
+    let (now, actor) = (app.now(), ui.actor().clone());
+    match app.db.write(move |tx| agents::cancel_remainder(tx, &actor, now, LotId(id))).await {
+        Ok(_) => Ok(see_other("/agents/goods?ok=cancelled")),
         Err(e) => goods_refused(&app, &ui, &uri, e).await,
     }
 }
