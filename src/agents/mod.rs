@@ -97,7 +97,7 @@ pub fn agents(tx: &impl Read, c: CompanyId) -> Result<Vec<(UserId, String)>> {
             out.push((u.id, u.name));
         }
     }
-    out.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    out.sort_by_key(|a| a.1.to_lowercase());
     Ok(out)
 }
 
@@ -162,7 +162,12 @@ pub fn transfer(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &TransferDraft) -> 
     let external_ref = d.external_ref.as_deref().map(str::trim).filter(|r| !r.is_empty());
     if let Some(r) = external_ref {
         if r.len() > 100 {
-            return Err(Error::field("external_ref", "too_long", "Внешний номер: не длиннее 100 символов", "External reference: at most 100 characters"));
+            return Err(Error::field(
+                "external_ref",
+                "too_long",
+                "Внешний номер: не длиннее 100 символов",
+                "External reference: at most 100 characters",
+            ));
         }
         if let Some(seen) = tx.get(REFS, (c, r))? {
             if seen.agent != d.agent {
@@ -202,7 +207,12 @@ pub fn transfer(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &TransferDraft) -> 
         }
         p.take(whole(&format!("items[{i}].qty"), it.qty));
         if it.price < Decimal::ZERO {
-            p.push(FieldError::new(&format!("items[{i}].price"), "negative", "Цена не может быть отрицательной", "The price cannot be negative"));
+            p.push(FieldError::new(
+                &format!("items[{i}].price"),
+                "negative",
+                "Цена не может быть отрицательной",
+                "The price cannot be negative",
+            ));
         }
     }
     p.finish()?;

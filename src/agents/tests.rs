@@ -95,11 +95,18 @@ impl Fx {
                     };
                     products.push(crate::catalog::save_product(tx, &owner, now, None, &pd)?);
                 }
-                crate::pos::save_cash_box(tx, &owner, now, None, &CashBoxDraft { name: "Касса".into(), branch: None, expense_only: false, warehouse: None, active: true })?;
+                crate::pos::save_cash_box(
+                    tx,
+                    &owner,
+                    now,
+                    None,
+                    &CashBoxDraft { name: "Касса".into(), branch: None, expense_only: false, warehouse: None, active: true },
+                )?;
                 Ok((agent, perms, wh, products))
             })
             .expect("setup");
-        let agent = Actor { user: agent_id, user_name: "Агент Бек".into(), role: SystemRole::Staff, perms: role_perms, ..owner.clone() };
+        let agent =
+            Actor { user: agent_id, user_name: "Агент Бек".into(), role: SystemRole::Staff, perms: role_perms, ..owner.clone() };
         Fx { _dir: dir, db, owner, agent, wh, products, clock: std::cell::Cell::new(now.0) }
     }
 
@@ -156,7 +163,8 @@ impl Fx {
 
     fn sell(&self, p: ProductId, qty: &str) -> crate::error::Result<AgentSale> {
         let now = self.now();
-        let draft = CheckoutDraft { lines: vec![LineDraft { product: Some(p), qty: qty.into(), ..Default::default() }], ..Default::default() };
+        let draft =
+            CheckoutDraft { lines: vec![LineDraft { product: Some(p), qty: qty.into(), ..Default::default() }], ..Default::default() };
         self.db.write_blocking(|tx| sales::checkout(tx, &self.agent, now, &draft))
     }
 
@@ -170,12 +178,12 @@ impl Fx {
 
     fn problems(&self) -> Vec<String> {
         self.r(|tx| {
-                let mut p = crate::inventory::store::verify(tx)?;
-                p.extend(store::verify(tx)?);
-                p.extend(daily::verify(tx)?);
-                Ok::<_, crate::error::Error>(p)
-            })
-            .expect("verify")
+            let mut p = crate::inventory::store::verify(tx)?;
+            p.extend(store::verify(tx)?);
+            p.extend(daily::verify(tx)?);
+            Ok::<_, crate::error::Error>(p)
+        })
+        .expect("verify")
     }
 
     fn warehouse(&self, p: ProductId) -> (Decimal, Decimal) {
@@ -254,10 +262,7 @@ fn a_return_attaches_to_the_newest_single_lot_and_sales_go_fifo_across_lots() {
     assert_eq!(message(&fx.give_back(tea, "2").expect_err("split")), "На руках 1");
     // Returning 5 of the sale gives back the newest allocation first: 2 to the second lot, 3 to the first.
     let now = fx.now();
-    let back = fx
-        .db
-        .write_blocking(|tx| sales::return_lines(tx, &fx.agent, now, sale.id, &[(0, d("5"))], "cash"))
-        .expect("sale return");
+    let back = fx.db.write_blocking(|tx| sales::return_lines(tx, &fx.agent, now, sale.id, &[(0, d("5"))], "cash")).expect("sale return");
     assert_eq!(back.returns[0].lines[0].cost, d("233.33") + d("300.00"));
     let lots = fx.lots(tea);
     assert_eq!((lots[0].sold, lots[1].sold), (d("1"), d("0")));

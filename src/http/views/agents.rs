@@ -260,7 +260,11 @@ async fn decide(app: App, ui: Ui, uri: Uri, id: u64, approve: bool, warehouse: O
     let result = app
         .db
         .write(move |tx| {
-            if approve { returns::approve(tx, &actor, now, AgentReturnId(id), warehouse) } else { returns::reject(tx, &actor, now, AgentReturnId(id)) }
+            if approve {
+                returns::approve(tx, &actor, now, AgentReturnId(id), warehouse)
+            } else {
+                returns::reject(tx, &actor, now, AgentReturnId(id))
+            }
         })
         .await;
     match result {
@@ -389,10 +393,7 @@ pub async fn sell(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Result
         payments: vec![PaymentDraft { method: if method.is_empty() { "cash".into() } else { method }, amount: String::new() }],
     };
     let (now, actor) = (app.now(), ui.actor().clone());
-    let result = app
-        .db
-        .write_batched(move |tx| sales::checkout(tx, &actor, now, &d))
-        .await;
+    let result = app.db.write_batched(move |tx| sales::checkout(tx, &actor, now, &d)).await;
     let back = agent.map(|a| format!("&agent={a}")).unwrap_or_default();
     match result {
         Ok(_) => Ok(see_other(&format!("/agents/sell?ok=sold{back}"))),
