@@ -2,9 +2,11 @@
 
 mod common;
 
+pub mod agents;
 mod analytics;
 mod auth;
 mod browser;
+mod browser_agents;
 mod browser_clients;
 mod browser_documents;
 mod browser_finance;

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1/`, and its OpenAPI 3.1 description.
 
+pub mod agents;
 pub mod analytics;
 pub mod auth;
 pub mod catalog;
@@ -77,6 +78,7 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(webhooks::routes(limits))
         .merge(pos::routes(limits))
         .merge(sales::routes(limits))
+        .merge(agents::routes(limits))
         .merge(analytics::routes(limits))
         .merge(clients::routes(limits))
         .merge(finance::routes(limits))

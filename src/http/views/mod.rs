@@ -9,6 +9,7 @@
 //! page), `company` (settings, logo, branches), `people` (users,
 //! roles), `ops` (audit, backups), `platform` (companies, plans).
 
+mod agents;
 mod analytics;
 mod auth;
 mod cashier;
@@ -70,6 +71,7 @@ pub fn routes() -> Router<App> {
         .merge(documents::routes())
         .merge(pos::routes())
         .merge(sales::routes())
+        .merge(agents::routes())
         .merge(clients::routes())
         .merge(finance::routes())
         .merge(printing::routes())
