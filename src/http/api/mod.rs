@@ -10,6 +10,7 @@ pub mod images;
 pub mod ops;
 pub mod pos;
 pub mod printing;
+pub mod promo;
 pub mod reports;
 pub mod sales;
 pub mod stock;
@@ -69,6 +70,7 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(catalog_search::routes(limits))
         .merge(ops::routes(limits))
         .merge(catalog::routes(limits))
+        .merge(promo::routes(limits))
         .merge(transfer::routes(limits))
         .merge(images::routes(limits))
         .merge(stock::routes(limits))

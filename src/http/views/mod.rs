@@ -26,6 +26,7 @@ mod platform;
 mod pos;
 mod printing;
 mod products;
+mod promo;
 mod reports;
 mod sales;
 mod stock;
@@ -64,6 +65,7 @@ pub fn routes() -> Router<App> {
         .merge(products::routes())
         .merge(transfer::routes())
         .merge(catalog::routes())
+        .merge(promo::routes())
         .merge(stock::routes())
         .merge(reports::routes())
         .merge(documents::routes())
