@@ -11,7 +11,8 @@
 //!   copy changed (`inventory::store::product_changed`: name, price, category, reorder level).
 //! - **company settings saved** (`tenancy::CompanyChanged`, from `tenancy::update_settings`)
 //!   → when the time zone changed, pos rebuilds the company's daily sales totals, which are
-//!   keyed by local day (`pos::daily::rebuild_company`).
+//!   keyed by local day (`pos::daily::rebuild_company`), and agents rebuild theirs
+//!   (`agents::daily::rebuild_company`).
 //! - **debt repaid in cash at a till** (`clients::DebtCashTaken`, from `clients::pay_debt`)
 //!   → pos puts the cash into the cashier's open shift at that cash box and answers with the
 //!   shift (`pos::take_debt_cash`).
@@ -51,7 +52,8 @@ fn company_changed(
     if old.timezone == new.timezone {
         return Ok(());
     }
-    crate::pos::daily::rebuild_company(tx, new.id)
+    crate::pos::daily::rebuild_company(tx, new.id)?;
+    crate::agents::daily::rebuild_company(tx, new.id)
 }
 
 #[cfg(test)]

@@ -22,6 +22,8 @@ pub type OpenLayers = Vec<((i64, u64), Layer)>;
 pub trait Layers {
     type Err;
     fn open(&self) -> Result<OpenLayers, Self::Err>;
+    /// One layer by its key (a `Take` names its layers; it never lists them all).
+    fn get(&self, key: (i64, u64)) -> Result<Option<Layer>, Self::Err>;
     /// Adds `(dq, da)` to a layer, creating it at zero if missing and deleting it when both
     /// reach zero.
     fn adjust(&mut self, key: (i64, u64), dq: Decimal, da: Decimal) -> Result<(), Self::Err>;
@@ -35,6 +37,10 @@ impl Layers for MemLayers {
 
     fn open(&self) -> Result<OpenLayers, Self::Err> {
         Ok(self.0.iter().map(|(k, l)| (*k, l.clone())).collect())
+    }
+
+    fn get(&self, key: (i64, u64)) -> Result<Option<Layer>, Self::Err> {
+        Ok(self.0.get(&key).cloned())
     }
 
     fn adjust(&mut self, key: (i64, u64), dq: Decimal, da: Decimal) -> Result<(), Self::Err> {
@@ -137,6 +143,28 @@ pub fn redo<L: Layers>(layers: &mut L, m: &mut Move, date: i64, prev: Option<&Mo
                 effects.push(Effect { layer_date: date, layer: m.id, dq: -need, da: -round_money(need * unit) });
             }
             -*qty
+        }
+        Intent::Take { picks } => {
+            let mut total = Decimal::ZERO;
+            for p in picks {
+                let l = layers.get((p.layer_date, p.layer))?.unwrap_or(Layer { qty: Decimal::ZERO, amount: Decimal::ZERO });
+                if p.qty <= Decimal::ZERO || l.qty < p.qty {
+                    return Err(Failure::Refused(Refusal::Short { available: l.qty.max(Decimal::ZERO), needed: p.qty, date, move_id: m.id }));
+                }
+                let amount = if p.qty == l.qty { l.amount } else { round_money(l.amount * p.qty / l.qty) };
+                effects.push(Effect { layer_date: p.layer_date, layer: p.layer, dq: -p.qty, da: -amount });
+                // A layer named twice is taken from as it stands after the first pick.
+                layers.adjust((p.layer_date, p.layer), -p.qty, -amount)?;
+                total += p.qty;
+            }
+            for e in &effects {
+                layers.adjust((e.layer_date, e.layer), -e.dq, -e.da)?;
+            }
+            -total
+        }
+        Intent::Restore { picks } => {
+            effects = picks.iter().map(|p| Effect { layer_date: p.layer_date, layer: p.layer, dq: p.qty, da: p.amount }).collect();
+            picks.iter().map(|p| p.qty).sum()
         }
         Intent::Reverse { of } => {
             let Some(orig) = prev.filter(|p| p.id == *of) else {

@@ -9,6 +9,7 @@
 //!   re-costs the later movements of its items (and transfers' partners) in the same
 //!   transaction; negative stock is refused unless the company allows it.
 
+pub mod consign;
 pub mod engine;
 pub mod model;
 pub mod query;

@@ -146,10 +146,22 @@ pub enum MoveKind {
     SupplierReturn,
     Sale,
     SaleReturn,
+    /// Out of a warehouse to a field agent's location (paired with `AgentIn`).
+    ToAgent,
+    /// Into an agent's location: the layer it creates is the agent's lot.
+    AgentIn,
+    /// Out of an agent's lot back to a warehouse (an approved return; paired with `AgentReturnIn`).
+    FromAgent,
+    /// Into a warehouse from an agent's lot, at the lot's cost.
+    AgentReturnIn,
+    /// Out of an agent's lots, sold in the field.
+    AgentSale,
+    /// Back into the agent's lots an agent sale took from.
+    AgentSaleReturn,
 }
 
 impl MoveKind {
-    pub const ALL: [MoveKind; 9] = [
+    pub const ALL: [MoveKind; 15] = [
         MoveKind::Receipt,
         MoveKind::WriteOff,
         MoveKind::TransferOut,
@@ -159,6 +171,12 @@ impl MoveKind {
         MoveKind::SupplierReturn,
         MoveKind::Sale,
         MoveKind::SaleReturn,
+        MoveKind::ToAgent,
+        MoveKind::AgentIn,
+        MoveKind::FromAgent,
+        MoveKind::AgentReturnIn,
+        MoveKind::AgentSale,
+        MoveKind::AgentSaleReturn,
     ];
 
     pub fn parse(s: &str) -> Option<MoveKind> {
@@ -181,7 +199,19 @@ impl MoveKind {
             MoveKind::SupplierReturn => "supplier_return",
             MoveKind::Sale => "sale",
             MoveKind::SaleReturn => "sale_return",
+            MoveKind::ToAgent => "to_agent",
+            MoveKind::AgentIn => "agent_in",
+            MoveKind::FromAgent => "from_agent",
+            MoveKind::AgentReturnIn => "agent_return_in",
+            MoveKind::AgentSale => "agent_sale",
+            MoveKind::AgentSaleReturn => "agent_sale_return",
         }
+    }
+
+    /// An outbound movement whose cost its paired inbound movement takes over: when re-costing
+    /// changes it, the partner's amount follows.
+    pub fn passes_cost(self) -> bool {
+        matches!(self, MoveKind::TransferOut | MoveKind::ToAgent | MoveKind::FromAgent)
     }
 }
 
@@ -203,6 +233,23 @@ pub enum Intent {
     },
     /// Reverses the movement sorted right before it (same warehouse and product).
     Reverse { of: u64 },
+    /// Goods go out of the named layers (a field agent's lots), each at its layer's average
+    /// cost; refused when a layer holds less than picked, whatever the negative-stock setting.
+    Take { picks: Vec<Pick> },
+    /// Goods come back into the named layers at the given amounts (an agent sale's return).
+    Restore { picks: Vec<Pick> },
+}
+
+/// One layer named by a `Take` or `Restore`: its key, the quantity, and for a restore the
+/// amount put back (ignored by a take, which computes it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pick {
+    pub layer_date: i64,
+    pub layer: u64,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub qty: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
 }
 
 /// One change a movement made to one cost layer: `(dq, da)` added to the layer's quantity and

@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 
 use super::engine::{self, Failure, Layers, Policy, Refusal};
-use super::model::{Balance, Document, Intent, Layer, Move, MoveKey, MoveKind, MoveRef, Settings, StockRow, StockTotal, Warehouse};
+use super::model::{Balance, Document, Intent, Layer, Move, MoveKey, MoveRef, Settings, StockRow, StockTotal, Warehouse};
 use crate::catalog::model::Product;
 use crate::catalog::store::PRODUCTS;
 use crate::ids::{CompanyId, DocumentId, ProductId, WarehouseId};
@@ -81,6 +81,10 @@ impl Layers for StoredLayers<'_, '_> {
     fn open(&self) -> Result<engine::OpenLayers, StorageError> {
         let rows = self.t.list((self.c, self.wh, self.p, 0, 0), (self.c, self.wh, self.p, u64::MAX, u64::MAX), usize::MAX)?;
         Ok(rows.into_iter().map(|((_, _, _, d, id), l)| ((d as i64, id), l)).collect())
+    }
+
+    fn get(&self, key: (i64, u64)) -> Result<Option<Layer>, StorageError> {
+        self.t.get((self.c, self.wh, self.p, date_key(key.0), key.1))
     }
 
     fn adjust(&mut self, key: (i64, u64), dq: Decimal, da: Decimal) -> Result<(), StorageError> {
@@ -231,8 +235,8 @@ pub fn recost(
         v += m.value;
         m.qty_after = q;
         m.value_after = v;
-        if m.kind == MoveKind::TransferOut
-            && matches!(m.intent, Intent::Out { .. })
+        if m.kind.passes_cost()
+            && matches!(m.intent, Intent::Out { .. } | Intent::Take { .. })
             && m.value != old_values[i]
             && let Some(partner) = m.pair
         {

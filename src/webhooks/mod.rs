@@ -28,7 +28,7 @@ pub fn tables() -> Vec<TableInfo> {
 }
 
 /// Events a webhook can subscribe to.
-pub const EVENTS: &[&str] = &["stock.changed"];
+pub const EVENTS: &[&str] = &["stock.changed", "agent.transfer"];
 
 /// Attempts before a delivery is given up.
 pub const MAX_ATTEMPTS: u32 = 8;

@@ -1,0 +1,206 @@
+//! The agents' daily projection: one `AgentDay` row per (company, local day, agent, product),
+//! added to by transfers, acceptances, approved returns, agent sales and their returns in
+//! their own transactions, so agent analytics read days, not every sale.
+//!
+//! Days are the company's local calendar days (`YYYYMMDD`, as `pos::daily`). A transfer counts
+//! on the day it is made, an acceptance and an approved return on theirs; a sale counts once
+//! in the row of each product it sold (so `sales` per agent and day is not Σ over products);
+//! a sale return takes its quantity, amount and cost off the day it is made. `verify`
+//! recomputes everything from lots, acceptances, returns and sales; `rebuild_company` rewrites
+//! a company's rows after its time zone changed (wired in `wiring`).
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::model::{AgentReturn, AgentSale, Lot, ReturnStatus, SaleReturn};
+use super::store::{ACCEPTANCES, LOTS, RETURNS, SALES};
+use crate::clock::Ts;
+use crate::ids::{AgentReturnId, CompanyId, LotId, ProductId, SaleId, UserId};
+use crate::pos::daily::day_of;
+use crate::storage::{Read, ReadTx, Record, StorageError, Table, TableInfo, WriteTx};
+use crate::tenancy::store::COMPANIES;
+
+/// (company, day YYYYMMDD, agent, product).
+pub type DayKey = (u64, u64, u64, u64);
+
+pub const AGENT_DAYS: Table<DayKey, AgentDay> = Table::new("company_day_agent_product_agentday");
+
+pub fn tables() -> Vec<TableInfo> {
+    vec![AGENT_DAYS.info(
+        "(CompanyId, local day YYYYMMDD, agent UserId, ProductId)",
+        "agents' daily projection: transfers, acceptances, returns, sales at amount and cost",
+    )]
+}
+
+/// What one agent did with one product on one local day.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentDay {
+    pub transfers: u64,
+    #[serde(with = "crate::money::compact")]
+    pub qty_transferred: Decimal,
+    /// At the cost that left the warehouse.
+    #[serde(with = "crate::money::compact")]
+    pub value_transferred: Decimal,
+    #[serde(with = "crate::money::compact")]
+    pub qty_accepted: Decimal,
+    /// Approved returns.
+    #[serde(with = "crate::money::compact")]
+    pub qty_returned: Decimal,
+    pub sales: u64,
+    /// Net of sale returns made that day.
+    #[serde(with = "crate::money::compact")]
+    pub qty_sold: Decimal,
+    #[serde(with = "crate::money::compact")]
+    pub amount: Decimal,
+    /// Σ allocation costs.
+    #[serde(with = "crate::money::compact")]
+    pub cost: Decimal,
+}
+
+impl Record for AgentDay {
+    const TYPE: &'static str = "agent_day.v1";
+}
+
+impl AgentDay {
+    pub fn merge(&mut self, o: &AgentDay) {
+        self.transfers += o.transfers;
+        self.qty_transferred += o.qty_transferred;
+        self.value_transferred += o.value_transferred;
+        self.qty_accepted += o.qty_accepted;
+        self.qty_returned += o.qty_returned;
+        self.sales += o.sales;
+        self.qty_sold += o.qty_sold;
+        self.amount += o.amount;
+        self.cost += o.cost;
+    }
+}
+
+/// Rows being summed: what one operation adds, or everything recomputed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Projection {
+    pub rows: BTreeMap<DayKey, AgentDay>,
+}
+
+impl Projection {
+    fn row(&mut self, c: CompanyId, tz: &str, at: Ts, agent: UserId, product: ProductId) -> &mut AgentDay {
+        self.rows.entry((c.0, day_of(at, tz), agent.0, product.0)).or_default()
+    }
+
+    pub fn transfer(&mut self, c: CompanyId, tz: &str, lot: &Lot) {
+        let r = self.row(c, tz, lot.created, lot.agent, lot.product);
+        r.transfers += 1;
+        r.qty_transferred += lot.transferred;
+        r.value_transferred += lot.cost;
+    }
+
+    pub fn accept(&mut self, c: CompanyId, tz: &str, lot: &Lot, at: Ts, qty: Decimal) {
+        self.row(c, tz, at, lot.agent, lot.product).qty_accepted += qty;
+    }
+
+    pub fn returned(&mut self, c: CompanyId, tz: &str, r: &AgentReturn) {
+        if let (ReturnStatus::Approved, Some((at, _))) = (r.status, r.decided) {
+            self.row(c, tz, at, r.agent, r.product).qty_returned += r.qty;
+        }
+    }
+
+    pub fn sale(&mut self, c: CompanyId, tz: &str, s: &AgentSale) {
+        let mut seen: Vec<ProductId> = Vec::new();
+        for l in &s.lines {
+            let r = self.row(c, tz, s.at, s.agent, l.product);
+            if !seen.contains(&l.product) {
+                r.sales += 1;
+                seen.push(l.product);
+            }
+            r.qty_sold += l.qty;
+            r.amount += l.amount;
+            r.cost += l.cost;
+        }
+    }
+
+    pub fn sale_return(&mut self, c: CompanyId, tz: &str, s: &AgentSale, ret: &SaleReturn) {
+        for rl in &ret.lines {
+            let Some(line) = s.lines.get(rl.line as usize) else { continue };
+            let r = self.row(c, tz, ret.at, s.agent, line.product);
+            r.qty_sold -= rl.qty;
+            r.amount -= rl.amount;
+            r.cost -= rl.cost;
+        }
+    }
+
+    /// Adds these rows to the stored ones (a row summing to zero is kept: it says the day
+    /// had activity that cancelled out).
+    pub fn store(&self, tx: &mut WriteTx) -> Result<(), StorageError> {
+        let mut t = tx.open(AGENT_DAYS)?;
+        for (k, add) in &self.rows {
+            let mut row = t.get(*k)?.unwrap_or_default();
+            row.merge(add);
+            t.insert(*k, &row)?;
+        }
+        Ok(())
+    }
+}
+
+/// Rows for days `from..=to` (YYYYMMDD), in (day, agent, product) order.
+pub fn days(tx: &impl Read, c: CompanyId, from: u64, to: u64) -> crate::error::Result<Vec<(u64, UserId, ProductId, AgentDay)>> {
+    let rows = tx.list(AGENT_DAYS, (c.0, from, 0, 0), (c.0, to, u64::MAX, u64::MAX), usize::MAX)?;
+    Ok(rows.into_iter().map(|((_, d, a, p), r)| (d, UserId(a), ProductId(p), r)).collect())
+}
+
+/// Everything of one company recomputed from its primary records.
+fn recompute(tx: &impl Read, c: CompanyId, tz: &str) -> Result<Projection, StorageError> {
+    let mut p = Projection::default();
+    let lots = tx.list(LOTS, (c, LotId::MIN), (c, LotId::MAX), usize::MAX)?;
+    for (_, lot) in &lots {
+        p.transfer(c, tz, lot);
+        for (_, a) in tx.list(ACCEPTANCES, (c, lot.id, 0), (c, lot.id, u64::MAX), usize::MAX)? {
+            p.accept(c, tz, lot, a.at, a.qty);
+        }
+    }
+    for (_, r) in tx.list(RETURNS, (c, AgentReturnId::MIN), (c, AgentReturnId::MAX), usize::MAX)? {
+        p.returned(c, tz, &r);
+    }
+    let mut sales = Vec::new();
+    tx.range(SALES, (c, SaleId::MIN), (c, SaleId::MAX), false, usize::MAX, |_, s| {
+        sales.push(s);
+        Ok(true)
+    })?;
+    for s in &sales {
+        p.sale(c, tz, s);
+        for r in &s.returns {
+            p.sale_return(c, tz, s, r);
+        }
+    }
+    Ok(p)
+}
+
+fn stored(tx: &impl Read, c: CompanyId) -> Result<BTreeMap<DayKey, AgentDay>, StorageError> {
+    Ok(tx.list(AGENT_DAYS, (c.0, 0, 0, 0), (c.0, u64::MAX, u64::MAX, u64::MAX), usize::MAX)?.into_iter().collect())
+}
+
+/// Rewrites one company's rows (after its time zone changed).
+pub fn rebuild_company(tx: &mut WriteTx, c: CompanyId) -> Result<(), StorageError> {
+    let tz = tx.get(COMPANIES, c.0)?.map(|c| c.timezone).unwrap_or_default();
+    for k in stored(tx, c)?.into_keys() {
+        tx.remove(AGENT_DAYS, k)?;
+    }
+    recompute(tx, c, &tz)?.store(tx)
+}
+
+/// Recomputes every company's rows and lists each difference.
+pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
+    let mut problems = Vec::new();
+    for (cid, co) in tx.list(COMPANIES, 0, u64::MAX, usize::MAX)? {
+        let c = CompanyId(cid);
+        let want = recompute(tx, c, &co.timezone)?.rows;
+        let have = stored(tx, c)?;
+        for k in want.keys().chain(have.keys()).collect::<std::collections::BTreeSet<_>>() {
+            let (w, h) = (want.get(k), have.get(k));
+            if w != h {
+                problems.push(format!("agent projection of company {cid} at {k:?}: recomputed {w:?}, stored {h:?}"));
+            }
+        }
+    }
+    Ok(problems)
+}
