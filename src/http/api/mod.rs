@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1/`, and its OpenAPI 3.1 description.
 
+pub mod agent_requests;
 pub mod analytics;
 pub mod auth;
 pub mod catalog;
@@ -71,6 +72,7 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(ops::routes(limits))
         .merge(catalog::routes(limits))
         .merge(promo::routes(limits))
+        .merge(agent_requests::routes(limits))
         .merge(transfer::routes(limits))
         .merge(images::routes(limits))
         .merge(stock::routes(limits))
