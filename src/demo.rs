@@ -258,6 +258,7 @@ pub fn company(db: &Db, hasher: &Hasher, now: Ts, name: &str, email: &str, produ
     }
     demo_pos(db, now, &a, &made, main, market)?;
     demo_clients(db, now, &a)?;
+    demo_agents(db, now, &a, &made, main)?;
     Ok(Login { email: email.into(), password, company })
 }
 
@@ -549,4 +550,71 @@ pub fn demo_clients(db: &Db, now: Ts, a: &Actor) -> Result<()> {
         deals::create_deal(tx, a, now, ids[1], &tv)?;
         Ok(())
     })
+}
+
+/// Two field agents with lots from the main warehouse (one accepted in full, one in part),
+/// sales across their lots, and a return awaiting the owner's decision. Goods short in the
+/// warehouse are skipped rather than failing the demo.
+pub fn demo_agents(db: &Db, now: Ts, a: &Actor, products: &[(ProductId, bool)], main: WarehouseId) -> Result<()> {
+    use crate::agents::{self, TransferDraft, TransferItem, returns, sales};
+    use crate::tenancy::{roles, users};
+
+    let c = a.company;
+    let first_branch = crate::tenancy::store::branches(&db.read()?, c)?.first().map(|b| b.id);
+    let agent_ids = db.write_blocking(|tx| -> Result<Vec<UserId>> {
+        let draft = roles::RoleDraft { name: "Торговый агент".into(), permissions: vec!["agent".into(), "dashboard".into()] };
+        let role = roles::save(tx, a, now, None, &draft)?;
+        let mut out = Vec::new();
+        for (name, email) in [("Эрлан Садыков", "erlan"), ("Айгуль Мамытова", "aigul")] {
+            let d = users::UserDraft {
+                email: format!("{email}.{}@dukan.kg", c.0),
+                name: name.into(),
+                role: "staff".into(),
+                custom_role: Some(role),
+                branches: first_branch.into_iter().collect(),
+                primary_branch: first_branch,
+                ..users::UserDraft::default()
+            };
+            out.push(users::create(tx, a, now, &d, None)?);
+        }
+        Ok(out)
+    })?;
+    let goods: Vec<ProductId> = products.iter().filter(|(_, weighed)| !weighed).map(|(p, _)| *p).skip(45).take(6).collect();
+    for (n, agent) in agent_ids.iter().enumerate() {
+        let mine: Vec<ProductId> = goods.iter().skip(n * 3).take(3).copied().collect();
+        for (k, qty) in [(0, 4), (1, 3)] {
+            let made = db.write_blocking(|tx| {
+                let mut items = Vec::new();
+                for p in &mine {
+                    let price = catalog::query::find_product(tx, c, *p)?.map(|p| p.price).unwrap_or_default();
+                    items.push(TransferItem { product: *p, qty: Decimal::from(qty), price, accept: k == 0 });
+                }
+                let d = TransferDraft { agent: *agent, warehouse: main, items, external_ref: Some(format!("demo-{}-{n}-{k}", c.0)), source: String::new() };
+                agents::transfer(tx, a, now, &d)
+            });
+            let Ok(lots) = made else { continue };
+            if k == 1
+                && let Some(lot) = lots.first()
+            {
+                db.write_blocking(|tx| agents::accept(tx, a, now, lot.id, Some(Decimal::from(2))))?;
+            }
+        }
+        let Some(first) = mine.first().copied() else { continue };
+        let d = sales::CheckoutDraft {
+            agent: Some(*agent),
+            lines: vec![sales::LineDraft { product: Some(first), qty: "5".into(), ..Default::default() }],
+            ..Default::default()
+        };
+        let _ = db.write_blocking(|tx| sales::checkout(tx, a, now, &d));
+        if let Some(second) = mine.get(1).copied() {
+            let d = sales::CheckoutDraft {
+                agent: Some(*agent),
+                lines: vec![sales::LineDraft { product: Some(second), qty: "2".into(), ..Default::default() }],
+                ..Default::default()
+            };
+            let _ = db.write_blocking(|tx| sales::checkout(tx, a, now, &d));
+            let _ = db.write_blocking(|tx| returns::create(tx, a, now, *agent, second, Decimal::ONE));
+        }
+    }
+    Ok(())
 }

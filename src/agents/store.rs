@@ -3,7 +3,7 @@
 
 use rust_decimal::Decimal;
 
-use super::model::{Acceptance, AgentReturn, AgentSale, Holding, Location, Lot, RefLots};
+use super::model::{Acceptance, AgentReturn, AgentSale, Holding, Location, Lot, RefLots, ReturnStatus};
 use crate::ids::{AgentReturnId, CompanyId, LotId, ProductId, SaleId, UserId};
 use crate::storage::{Read, ReadTx, StorageError, Table, TableInfo, WriteTx};
 
@@ -145,12 +145,46 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
         if stored != holdings {
             problems.push(format!("agent holdings of company {cid}: stored {stored:?}, recomputed {holdings:?}"));
         }
+        // Each lot's counters against what recorded them: sold = Σ allocations net of sale
+        // returns, reserved = Σ pending returns, returned = Σ approved, accepted = Σ acceptances.
+        let mut sold: BTreeMap<LotId, Decimal> = BTreeMap::new();
         tx.range(SALES, (c, SaleId::MIN), (c, SaleId::MAX), false, usize::MAX, |_, s| {
             for (i, line) in s.lines.iter().enumerate() {
                 let sum: Decimal = line.allocations.iter().map(|a| a.qty).sum();
                 if sum != line.qty {
                     problems.push(format!("agent sale {cid}/{} line {i}: allocations sum to {sum}, the line is {}", s.id, line.qty));
                 }
+                let back: Decimal = line.allocations.iter().map(|a| a.returned).sum();
+                if back != line.returned_qty {
+                    problems.push(format!("agent sale {cid}/{} line {i}: allocations took back {back}, the line says {}", s.id, line.returned_qty));
+                }
+                for a in &line.allocations {
+                    *sold.entry(a.lot).or_default() += a.qty - a.returned;
+                }
+            }
+            Ok(true)
+        })?;
+        let mut reserved: BTreeMap<LotId, Decimal> = BTreeMap::new();
+        let mut returned: BTreeMap<LotId, Decimal> = BTreeMap::new();
+        tx.range(RETURNS, (c, AgentReturnId::MIN), (c, AgentReturnId::MAX), false, usize::MAX, |_, r| {
+            match r.status {
+                ReturnStatus::Pending => *reserved.entry(r.lot).or_default() += r.qty,
+                ReturnStatus::Approved => *returned.entry(r.lot).or_default() += r.qty,
+                ReturnStatus::Rejected => {}
+            }
+            Ok(true)
+        })?;
+        tx.range(LOTS, (c, LotId::MIN), (c, LotId::MAX), false, usize::MAX, |_, l| {
+            let accepted: Decimal =
+                tx.list(ACCEPTANCES, (c, l.id, 0), (c, l.id, u64::MAX), usize::MAX)?.into_iter().map(|(_, a)| a.qty).sum();
+            let want = (
+                sold.get(&l.id).copied().unwrap_or_default(),
+                reserved.get(&l.id).copied().unwrap_or_default(),
+                returned.get(&l.id).copied().unwrap_or_default(),
+                accepted,
+            );
+            if want != (l.sold, l.reserved, l.returned, l.accepted) {
+                problems.push(format!("agent lot {cid}/{}: sold/reserved/returned/accepted recorded as {want:?}, the lot says {:?}", l.id, (l.sold, l.reserved, l.returned, l.accepted)));
             }
             Ok(true)
         })?;

@@ -441,7 +441,8 @@ pub fn check_sale_client(tx: &WriteTx, actor: &Actor, client: ClientId, p: &mut 
 pub trait ClientSale {
     fn id(&self) -> SaleId;
     fn client(&self) -> Option<ClientId>;
-    fn shift(&self) -> ShiftId;
+    /// The till shift it was sold in; `None` for a sale without one (a field agent's).
+    fn shift(&self) -> Option<ShiftId>;
     fn number(&self) -> &str;
     /// The part paid as debt.
     fn debt(&self) -> Decimal;
@@ -467,7 +468,7 @@ pub fn on_checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, sale: &impl ClientS
             at: now,
             user: actor.user,
             sale: Some(sale.id()),
-            shift: Some(sale.shift()),
+            shift: sale.shift(),
             method: String::new(),
             note: sale.number().to_string(),
             due: None,

@@ -347,7 +347,7 @@ pub(super) fn parse_line(tx: &impl Read, actor: &Actor, l: &LineDraft, i: usize,
 
 /// Payments against `total`: amounts by method; cash may exceed what is due (change); a debt
 /// part needs a client. Returns (payments as applied, cash received, change).
-pub(super) fn parse_payments(
+pub(crate) fn parse_payments(
     drafts: &[PaymentDraft],
     wallets: &[String],
     total: Decimal,

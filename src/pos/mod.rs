@@ -196,8 +196,8 @@ impl crate::clients::ClientSale for Sale {
         self.client
     }
 
-    fn shift(&self) -> crate::ids::ShiftId {
-        self.shift
+    fn shift(&self) -> Option<crate::ids::ShiftId> {
+        Some(self.shift)
     }
 
     fn number(&self) -> &str {

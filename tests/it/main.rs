@@ -2,9 +2,12 @@
 
 mod common;
 
+mod agent_requests;
+pub mod agents;
 mod analytics;
 mod auth;
 mod browser;
+mod browser_agents;
 mod browser_clients;
 mod browser_documents;
 mod browser_import;

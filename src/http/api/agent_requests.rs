@@ -80,7 +80,7 @@ impl From<AgentRequest> for RequestDto {
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct ListQuery {
+pub struct RequestListQuery {
     /// Only requests of this status.
     pub status: Option<String>,
 }
@@ -93,7 +93,7 @@ pub struct NewRequest {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ItemInput {
+pub struct RequestItemInput {
     pub product: u64,
     /// Whole units ≥ 1, a string or a number.
     #[schema(value_type = String)]
@@ -102,27 +102,27 @@ pub struct ItemInput {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct QtyInput {
+pub struct RequestQtyInput {
     #[schema(value_type = String)]
     pub qty: serde_json::Value,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ClientInput {
+pub struct RequestClientInput {
     pub client: Option<u64>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ApproveInput {
+pub struct RequestApproveInput {
     /// The warehouse the goods leave.
     pub warehouse: u64,
 }
 
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields, default)]
-pub struct RejectInput {
+pub struct RequestRejectInput {
     pub reason: String,
 }
 
@@ -136,9 +136,9 @@ fn qty(v: &serde_json::Value) -> Result<Decimal> {
     text.parse::<Decimal>().map_err(|_| Error::field("qty", "whole_qty", "Количество — целое число больше нуля", "The quantity is a whole number above zero"))
 }
 
-#[utoipa::path(get, path = "/api/v1/agents/requests", tag = "agents", security(("bearer" = [])), params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/agents/requests", tag = "agents", security(("bearer" = [])), params(RequestListQuery),
     responses((status = 200, body = Vec<RequestDto>), (status = 403, body = Problem)))]
-pub async fn list(State(app): State<App>, a: Auth, Query(q): Query<ListQuery>) -> Result<Json<Vec<RequestDto>>> {
+pub async fn list(State(app): State<App>, a: Auth, Query(q): Query<RequestListQuery>) -> Result<Json<Vec<RequestDto>>> {
     let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(RequestStatus::parse(s).ok_or_else(|| Error::field("status", "unknown", "Нет такого состояния", "No such status"))?),
@@ -168,16 +168,16 @@ async fn edit(app: App, a: Auth, id: u64, e: Edit) -> Result<Json<RequestDto>> {
 }
 
 #[utoipa::path(post, path = "/api/v1/agents/requests/{id}/items", tag = "agents", security(("bearer" = [])), params(("id" = u64, Path)),
-    request_body = ItemInput, responses((status = 200, body = RequestDto), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn add_item(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<ItemInput>) -> Result<Json<RequestDto>> {
+    request_body = RequestItemInput, responses((status = 200, body = RequestDto), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn add_item(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<RequestItemInput>) -> Result<Json<RequestDto>> {
     let e = Edit::Add { product: ProductId(i.product), qty: qty(&i.qty)? };
     edit(app, a, id, e).await
 }
 
 #[utoipa::path(put, path = "/api/v1/agents/requests/{id}/items/{product}", tag = "agents", security(("bearer" = [])),
-    params(("id" = u64, Path), ("product" = u64, Path)), request_body = QtyInput,
+    params(("id" = u64, Path), ("product" = u64, Path)), request_body = RequestQtyInput,
     responses((status = 200, body = RequestDto), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn set_item(State(app): State<App>, a: Auth, Path((id, product)): Path<(u64, u64)>, Json(i): Json<QtyInput>) -> Result<Json<RequestDto>> {
+pub async fn set_item(State(app): State<App>, a: Auth, Path((id, product)): Path<(u64, u64)>, Json(i): Json<RequestQtyInput>) -> Result<Json<RequestDto>> {
     let e = Edit::Set { product: ProductId(product), qty: qty(&i.qty)? };
     edit(app, a, id, e).await
 }
@@ -190,8 +190,8 @@ pub async fn remove_item(State(app): State<App>, a: Auth, Path((id, product)): P
 }
 
 #[utoipa::path(put, path = "/api/v1/agents/requests/{id}/client", tag = "agents", security(("bearer" = [])), params(("id" = u64, Path)),
-    request_body = ClientInput, responses((status = 200, body = RequestDto), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn set_client(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<ClientInput>) -> Result<Json<RequestDto>> {
+    request_body = RequestClientInput, responses((status = 200, body = RequestDto), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn set_client(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<RequestClientInput>) -> Result<Json<RequestDto>> {
     edit(app, a, id, Edit::Client(i.client.map(ClientId))).await
 }
 
@@ -204,17 +204,17 @@ pub async fn submit(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Res
 }
 
 #[utoipa::path(post, path = "/api/v1/agents/requests/{id}/approve", tag = "agents", security(("bearer" = [])), params(("id" = u64, Path)),
-    request_body = ApproveInput,
+    request_body = RequestApproveInput,
     responses((status = 200, body = RequestDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn approve(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<ApproveInput>) -> Result<Json<RequestDto>> {
+pub async fn approve(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<RequestApproveInput>) -> Result<Json<RequestDto>> {
     let now = app.now();
     let r = app.db.write(move |tx| requests::approve(tx, &a.actor, now, AgentRequestId(id), WarehouseId(i.warehouse))).await?;
     Ok(Json(r.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/agents/requests/{id}/reject", tag = "agents", security(("bearer" = [])), params(("id" = u64, Path)),
-    request_body = RejectInput, responses((status = 200, body = RequestDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn reject(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<RejectInput>) -> Result<Json<RequestDto>> {
+    request_body = RequestRejectInput, responses((status = 200, body = RequestDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn reject(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<RequestRejectInput>) -> Result<Json<RequestDto>> {
     let now = app.now();
     let r = app.db.write(move |tx| requests::reject(tx, &a.actor, now, AgentRequestId(id), &i.reason)).await?;
     Ok(Json(r.into()))

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1/`, and its OpenAPI 3.1 description.
 
 pub mod agent_requests;
+pub mod agents;
 pub mod analytics;
 pub mod auth;
 pub mod catalog;
@@ -80,6 +81,7 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(webhooks::routes(limits))
         .merge(pos::routes(limits))
         .merge(sales::routes(limits))
+        .merge(agents::routes(limits))
         .merge(analytics::routes(limits))
         .merge(clients::routes(limits))
         .merge(printing::routes(limits))

@@ -9,6 +9,7 @@
 //! page), `company` (settings, logo, branches), `people` (users,
 //! roles), `ops` (audit, backups), `platform` (companies, plans).
 
+mod agents;
 mod analytics;
 mod auth;
 mod cashier;
@@ -71,6 +72,7 @@ pub fn routes() -> Router<App> {
         .merge(documents::routes())
         .merge(pos::routes())
         .merge(sales::routes())
+        .merge(agents::routes())
         .merge(clients::routes())
         .merge(printing::routes())
         .merge(company::routes())

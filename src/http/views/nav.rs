@@ -66,6 +66,7 @@ const fn item(href: &'static str, label: &'static str, features: &'static [&'sta
 const POS: &[&str] = &["pos"];
 const CATALOG: &[&str] = &["catalog"];
 const NONE: &[&str] = &[];
+const AGENTS: &[&str] = &["agents"];
 const STOCK: &[Perm] = &[Perm::DOCUMENT];
 const CLIENTS: &[Perm] = &[Perm::CLIENTS, Perm::DEBTS];
 
@@ -81,6 +82,16 @@ static GROUPS: &[GroupDef] = &[
             item("/sales", "nav.sales", POS, &[Perm::SALES, Perm::CASHIER], Who::Anyone),
             item("/shifts", "nav.shifts", POS, &[Perm::SHIFTS, Perm::CASHBOX, Perm::CASHIER], Who::Anyone),
             item("/cash-boxes", "nav.cash_boxes", POS, &[Perm::CASHBOX], Who::Anyone),
+        ],
+    },
+    GroupDef {
+        id: "agents",
+        label: "nav.group_agents",
+        items: &[
+            item("/agents/goods", "nav.agents_on_hand", AGENTS, &[Perm::AGENT], Who::Anyone),
+            item("/agents/sell", "nav.agents_sell", AGENTS, &[Perm::AGENT], Who::Anyone),
+            item("/agents/transfer", "nav.agents_transfer", AGENTS, STOCK, Who::Anyone),
+            item("/agents/returns", "nav.agents_returns", AGENTS, &[Perm::AGENT], Who::Anyone),
         ],
     },
     GroupDef {
