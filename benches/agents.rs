@@ -82,6 +82,7 @@ fn allocation(dir: &Path) -> (f64, f64, f64) {
                     returned: Decimal::ZERO,
                     sold: Decimal::ZERO,
                     reserved: Decimal::ZERO,
+                    cancelled: Decimal::ZERO,
                     unit_cost: Decimal::new(50, 0),
                     price: Decimal::new(80, 0),
                     external_ref: None,
@@ -102,7 +103,8 @@ fn allocation(dir: &Path) -> (f64, f64, f64) {
         let mut v = Vec::with_capacity(runs);
         for _ in 0..runs {
             let t0 = Instant::now();
-            let got = dukan::agents::sales::allocate(&tx, c, agent, product, Decimal::from(need)).unwrap_or_else(|e| panic!("allocate: {e}"));
+            let got =
+                dukan::agents::sales::allocate(&tx, c, agent, product, Decimal::from(need)).unwrap_or_else(|e| panic!("allocate: {e}"));
             v.push(t0.elapsed());
             assert!(got.is_ok_and(|lots| lots.len() == need as usize));
         }
@@ -305,7 +307,9 @@ fn main() {
     println!("| FIFO allocation, 10,000 open lots of one product, 1 unit (head lot), p99 of 2,000 | {one:.3} ms | ≤ 1 ms |");
     println!("| FIFO allocation, 10,000 open lots, 10 units across 10 lots, p99 of 2,000 | {ten:.3} ms | ≤ 1 ms |");
     println!("| refused allocation reading all 10,000 free lots | {short:.1} ms | — |");
-    for (what, r) in [("agent checkout, 5-line sale, HTTP, 32 agents", &agents_run), ("till checkout, 5-line sale, HTTP, 32 tills (same run)", &pos_run)] {
+    for (what, r) in
+        [("agent checkout, 5-line sale, HTTP, 32 agents", &agents_run), ("till checkout, 5-line sale, HTTP, 32 tills (same run)", &pos_run)]
+    {
         println!(
             "| {what}, {secs} s closed loop | {:.0} sales/s, p50 {:.1} ms, p99 {:.1} ms ({} sales, {} errors) | beside each other |",
             r.rate, r.p50, r.p99, r.sales, r.errors

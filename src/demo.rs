@@ -589,7 +589,13 @@ pub fn demo_agents(db: &Db, now: Ts, a: &Actor, products: &[(ProductId, bool)], 
                     let price = catalog::query::find_product(tx, c, *p)?.map(|p| p.price).unwrap_or_default();
                     items.push(TransferItem { product: *p, qty: Decimal::from(qty), price, accept: k == 0 });
                 }
-                let d = TransferDraft { agent: *agent, warehouse: main, items, external_ref: Some(format!("demo-{}-{n}-{k}", c.0)), source: String::new() };
+                let d = TransferDraft {
+                    agent: *agent,
+                    warehouse: main,
+                    items,
+                    external_ref: Some(format!("demo-{}-{n}-{k}", c.0)),
+                    source: String::new(),
+                };
                 agents::transfer(tx, a, now, &d)
             });
             let Ok(lots) = made else { continue };

@@ -42,10 +42,10 @@ pub mod tenancy;
 
 pub mod catalog;
 
+pub mod agents;
 pub mod clients;
 pub mod inventory;
 pub mod pos;
-pub mod agents;
 
 pub mod analytics;
 pub mod printing;

@@ -11,9 +11,10 @@
 //!   the `LotId`, and the layer it opens, keyed `(created, id)`, is the lot's. Stock leaves the
 //!   warehouse at transfer, before acceptance (A8 step 3).
 //! - **Counters**: transferred, accepted, returned (approved), sold (net of sale returns),
-//!   reserved (pending returns). Per lot returned ≤ accepted ≤ transferred and
+//!   reserved (pending returns), cancelled (an unaccepted remainder taken back). Per lot
+//!   returned ≤ accepted, accepted + cancelled ≤ transferred, and
 //!   free = accepted − returned − sold − reserved ≥ 0; the lot's layer holds exactly
-//!   transferred − returned − sold. Quantities are whole numbers. Every change is a movement
+//!   transferred − cancelled − returned − sold. Quantities are whole numbers. Every change is a movement
 //!   or a decision; no endpoint sets a counter (A15 #4).
 //! - **FIFO**: lots of one agent and product are ordered (product, created, id) — the queue
 //!   index — and those with free quantity are also in the free-lot index, so an allocation
@@ -98,7 +99,7 @@ pub fn agents(tx: &impl Read, c: CompanyId) -> Result<Vec<(UserId, String)>> {
             out.push((u.id, u.name));
         }
     }
-    out.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    out.sort_by_key(|a| a.1.to_lowercase());
     Ok(out)
 }
 
@@ -163,7 +164,12 @@ pub fn transfer(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &TransferDraft) -> 
     let external_ref = d.external_ref.as_deref().map(str::trim).filter(|r| !r.is_empty());
     if let Some(r) = external_ref {
         if r.len() > 100 {
-            return Err(Error::field("external_ref", "too_long", "Внешний номер: не длиннее 100 символов", "External reference: at most 100 characters"));
+            return Err(Error::field(
+                "external_ref",
+                "too_long",
+                "Внешний номер: не длиннее 100 символов",
+                "External reference: at most 100 characters",
+            ));
         }
         if let Some(seen) = tx.get(REFS, (c, r))? {
             if seen.agent != d.agent {
@@ -203,7 +209,12 @@ pub fn transfer(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &TransferDraft) -> 
         }
         p.take(whole(&format!("items[{i}].qty"), it.qty));
         if it.price < Decimal::ZERO {
-            p.push(FieldError::new(&format!("items[{i}].price"), "negative", "Цена не может быть отрицательной", "The price cannot be negative"));
+            p.push(FieldError::new(
+                &format!("items[{i}].price"),
+                "negative",
+                "Цена не может быть отрицательной",
+                "The price cannot be negative",
+            ));
         }
     }
     p.finish()?;
@@ -226,6 +237,7 @@ pub fn transfer(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &TransferDraft) -> 
             returned: Decimal::ZERO,
             sold: Decimal::ZERO,
             reserved: Decimal::ZERO,
+            cancelled: Decimal::ZERO,
             unit_cost: crate::money::round_money(k.cost / qty),
             price: it.price,
             external_ref: external_ref.map(str::to_string),
@@ -294,6 +306,32 @@ pub fn accept(tx: &mut WriteTx, actor: &Actor, now: Ts, id: LotId, qty: Option<D
     day.accept(c, &tz, &lot, now, qty);
     day.store(tx)?;
     audit::record(tx, c, actor, now, "agent.accept", format!("lot:{id}"), qty.to_string())?;
+    Ok(lot)
+}
+
+/// Takes the unaccepted remainder of a lot back into the warehouse it came from, at the lot's
+/// cost (A15 #4: in the seed it could never be cancelled and was lost). Owner-like users only;
+/// the lot closes for acceptance.
+pub fn cancel_remainder(tx: &mut WriteTx, actor: &Actor, now: Ts, id: LotId) -> Result<Lot> {
+    feature(actor)?;
+    actor.require_owner_like()?;
+    actor.require_writable()?;
+    let c = actor.company;
+    let old = tx.get(LOTS, (c, id))?.ok_or(Error::NotFound)?;
+    let qty = old.remaining();
+    if qty.is_zero() {
+        return Err(Error::refused("lot_closed", "Партия уже принята полностью", "The lot is already fully accepted"));
+    }
+    if !crate::inventory::warehouse_active(tx, c, old.warehouse)? {
+        return Err(Error::refused("warehouse_inactive", "Склад партии отключён", "The lot's warehouse is deactivated"));
+    }
+    let loc = location_of(tx, c, old.agent)?.ok_or_else(|| Error::Internal(format!("agent {} has no location", old.agent)))?;
+    crate::inventory::consign::unconsign(tx, c, loc, old.product, (old.created.0, old.id.0), qty, old.warehouse, DocumentId(id.0), now)?;
+    let mut lot = old.clone();
+    lot.cancelled += qty;
+    lot.last_movement = now;
+    store::put_lot(tx, c, Some(&old), &lot)?;
+    audit::record(tx, c, actor, now, "agent.cancel_remainder", format!("lot:{id}"), qty.to_string())?;
     Ok(lot)
 }
 

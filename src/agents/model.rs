@@ -44,6 +44,9 @@ pub struct Lot {
     /// Pending returns attached to this lot.
     #[serde(with = "rust_decimal::serde::str")]
     pub reserved: Decimal,
+    /// The unaccepted remainder taken back into the warehouse (A15 #4: the seed lost it).
+    #[serde(with = "rust_decimal::serde::str")]
+    pub cancelled: Decimal,
     /// Cost at transfer ÷ quantity (the ledger's layer holds the exact amount).
     #[serde(with = "rust_decimal::serde::str")]
     pub unit_cost: Decimal,
@@ -68,12 +71,12 @@ impl Record for Lot {
 }
 
 impl Lot {
-    /// Transferred but not yet accepted.
+    /// Transferred but neither accepted nor cancelled.
     pub fn remaining(&self) -> Decimal {
-        self.transferred - self.accepted
+        self.transferred - self.accepted - self.cancelled
     }
 
-    /// Fully accepted: closed for acceptance, still read by FIFO.
+    /// Nothing left to accept: closed for acceptance, still read by FIFO.
     pub fn closed(&self) -> bool {
         self.remaining().is_zero()
     }
@@ -83,9 +86,9 @@ impl Lot {
         self.accepted - self.returned - self.sold - self.reserved
     }
 
-    /// What the ledger's layer of this lot holds: transferred − returned − sold.
+    /// What the ledger's layer of this lot holds: transferred − cancelled − returned − sold.
     pub fn in_layer(&self) -> Decimal {
-        self.transferred - self.returned - self.sold
+        self.transferred - self.cancelled - self.returned - self.sold
     }
 }
 
@@ -102,6 +105,8 @@ pub struct Holding {
     pub sold: Decimal,
     #[serde(with = "rust_decimal::serde::str")]
     pub reserved: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub cancelled: Decimal,
     pub last_movement: Option<Ts>,
 }
 
@@ -120,6 +125,7 @@ impl Holding {
         self.returned += l.returned;
         self.sold += l.sold;
         self.reserved += l.reserved;
+        self.cancelled += l.cancelled;
         self.last_movement = self.last_movement.max(Some(l.last_movement));
     }
 }

@@ -92,7 +92,7 @@ pub fn goods(tx: &impl Read, actor: &Actor, agent: Option<UserId>, q: &str) -> R
             });
         }
     }
-    out.sort_by(|x, y| (x.agent_name.to_lowercase(), x.name.to_lowercase()).cmp(&(y.agent_name.to_lowercase(), y.name.to_lowercase())));
+    out.sort_by_key(|x| (x.agent_name.to_lowercase(), x.name.to_lowercase()));
     Ok(out)
 }
 
@@ -131,7 +131,8 @@ pub fn sales(tx: &impl Read, actor: &Actor, agent: Option<UserId>, limit: usize)
     let mut out = Vec::new();
     match agent {
         Some(a) => {
-            for ((_, _, id), _) in tx.list(AGENT_SALES, (c, a, SaleId::MIN), (c, a, SaleId::MAX), usize::MAX)?.into_iter().rev().take(limit) {
+            for ((_, _, id), _) in tx.list(AGENT_SALES, (c, a, SaleId::MIN), (c, a, SaleId::MAX), usize::MAX)?.into_iter().rev().take(limit)
+            {
                 if let Some(s) = tx.get(SALES, (c, id))? {
                     out.push(s);
                 }

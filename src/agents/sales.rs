@@ -72,7 +72,13 @@ impl crate::clients::ClientSale for AgentSale {
 
 /// The FIFO queue of lots with free quantity of one agent and product, read until `need` is
 /// covered: `(lot, take)` in order, and what was free in total if it is not.
-pub fn allocate(tx: &impl Read, c: CompanyId, agent: UserId, product: ProductId, need: Decimal) -> Result<std::result::Result<Vec<(Lot, Decimal)>, Decimal>> {
+pub fn allocate(
+    tx: &impl Read,
+    c: CompanyId,
+    agent: UserId,
+    product: ProductId,
+    need: Decimal,
+) -> Result<std::result::Result<Vec<(Lot, Decimal)>, Decimal>> {
     let mut out = Vec::new();
     let mut left = need;
     let mut free = Decimal::ZERO;
@@ -106,22 +112,24 @@ pub fn allocate(tx: &impl Read, c: CompanyId, agent: UserId, product: ProductId,
 }
 
 /// The cash box of an agent sale (spec A7): the one asked for (active, for sales, in the
-/// caller's scope), else the newest active sales box of the caller's branch, else the newest
-/// company-wide one.
-fn resolve_cash_box(tx: &impl Read, actor: &Actor, asked: Option<CashBoxId>) -> Result<CashBox> {
+/// caller's scope), else the newest active sales box of the caller's branch (for a caller
+/// acting company-wide, the agent's primary branch), else the newest company-wide one.
+fn resolve_cash_box(tx: &impl Read, actor: &Actor, agent: UserId, asked: Option<CashBoxId>) -> Result<CashBox> {
     let boxes: Vec<CashBox> = crate::pos::query::cash_boxes(tx, actor)?.into_iter().filter(|b| b.active && !b.expense_only).collect();
     if let Some(id) = asked {
-        return boxes.into_iter().find(|b| b.id == id).ok_or_else(|| Error::field("cash_box", "unknown_cash_box", "Нет такой кассы", "No such cash box"));
+        return boxes
+            .into_iter()
+            .find(|b| b.id == id)
+            .ok_or_else(|| Error::field("cash_box", "unknown_cash_box", "Нет такой кассы", "No such cash box"));
     }
     let branch = match actor.branch {
         BranchScope::Branch(b) => Some(b),
-        BranchScope::Company => None,
+        BranchScope::Company => tx.get(crate::tenancy::store::USERS, (actor.company.0, agent.0))?.and_then(|u| u.primary_branch),
     };
     let newest = |want: Option<crate::ids::BranchId>| boxes.iter().filter(|b| b.branch == want).max_by_key(|b| b.id.0).cloned();
-    branch
-        .and_then(|b| newest(Some(b)))
-        .or_else(|| newest(None))
-        .ok_or_else(|| Error::refused("no_cash_box", "Нет кассы для продажи агента: создайте кассу", "No cash box for an agent sale: create one"))
+    branch.and_then(|b| newest(Some(b))).or_else(|| newest(None)).ok_or_else(|| {
+        Error::refused("no_cash_box", "Нет кассы для продажи агента: создайте кассу", "No cash box for an agent sale: create one")
+    })
 }
 
 /// Checks out an agent sale in one write (see the module notes). Refused without the
@@ -137,7 +145,12 @@ pub fn checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &CheckoutDraft) -> 
     let key = d.key.trim();
     if !key.is_empty() {
         if key.len() > 100 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(Error::field("key", "idempotency_key", "Ключ идемпотентности: 1–100 печатных ASCII-символов", "Idempotency key: 1–100 printable ASCII characters"));
+            return Err(Error::field(
+                "key",
+                "idempotency_key",
+                "Ключ идемпотентности: 1–100 печатных ASCII-символов",
+                "Idempotency key: 1–100 printable ASCII characters",
+            ));
         }
         if let Some(id) = tx.get(SALE_KEYS, (c, key))? {
             let seen = tx.get(SALES, (c, SaleId(id)))?.ok_or_else(|| Error::Internal(format!("agent sale {id} of a key is missing")))?;
@@ -165,11 +178,17 @@ pub fn checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &CheckoutDraft) -> 
         };
         let product = product.filter(|p| !p.archived);
         if product.is_none() {
-            p.push(FieldError::new(&f("product"), "unknown_product", format!("Строка {}: нет такого товара", i + 1), format!("Line {}: no such product", i + 1)));
+            p.push(FieldError::new(
+                &f("product"),
+                "unknown_product",
+                format!("Строка {}: нет такого товара", i + 1),
+                format!("Line {}: no such product", i + 1),
+            ));
         }
         let qty = if l.qty.trim().is_empty() { Some(Decimal::ONE) } else { p.take(parse_qty(&f("qty"), &l.qty)) };
         let qty = qty.and_then(|q| p.take(whole(&f("qty"), q)));
-        let price = if l.price.trim().is_empty() { product.as_ref().map(|p| p.price) } else { p.take(parse_money(&f("price"), &l.price, false)) };
+        let price =
+            if l.price.trim().is_empty() { product.as_ref().map(|p| p.price) } else { p.take(parse_money(&f("price"), &l.price, false)) };
         if let (Some(prod), Some(q), Some(pr)) = (product, qty, price) {
             lines.push((prod.id, prod.name, q, pr));
         }
@@ -178,7 +197,7 @@ pub fn checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &CheckoutDraft) -> 
         crate::clients::check_sale_client(tx, actor, cl, &mut p)?;
     }
     p.finish()?;
-    let cash_box = resolve_cash_box(tx, actor, d.cash_box)?;
+    let cash_box = resolve_cash_box(tx, actor, agent, d.cash_box)?;
 
     // Source: every product's FIFO queue, checked whole before anything is written.
     let mut need: BTreeMap<ProductId, (String, Decimal)> = BTreeMap::new();
@@ -253,7 +272,16 @@ pub fn checkout(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &CheckoutDraft) -> 
             allocations.push(Allocation { lot: lot.id, qty: take, cost, returned: Decimal::ZERO });
         }
         let cost = allocations.iter().map(|a| a.cost).sum();
-        sale_lines.push(AgentSaleLine { product: pid, name, qty: q, unit_price: pr, amount: round_money(q * pr), cost, allocations, returned_qty: Decimal::ZERO });
+        sale_lines.push(AgentSaleLine {
+            product: pid,
+            name,
+            qty: q,
+            unit_price: pr,
+            amount: round_money(q * pr),
+            cost,
+            allocations,
+            returned_qty: Decimal::ZERO,
+        });
     }
     for (old, new) in lots.values() {
         store::put_lot(tx, c, Some(old), new)?;
@@ -300,9 +328,9 @@ pub fn return_lines(tx: &mut WriteTx, actor: &Actor, now: Ts, id: SaleId, items:
     let mut sale = tx.get(SALES, (c, id))?.ok_or(Error::NotFound)?;
     acting_for(tx, actor, sale.agent)?;
     let wallets = crate::pos::settings(tx, c)?.wallets;
-    let method = Method::parse(method, &wallets)
-        .filter(|m| sale.payments.iter().any(|p| &p.method == m))
-        .ok_or_else(|| Error::field("method", "payment_method", "Верните тем способом, которым платили", "Refund by a method the sale was paid with"))?;
+    let method = Method::parse(method, &wallets).filter(|m| sale.payments.iter().any(|p| &p.method == m)).ok_or_else(|| {
+        Error::field("method", "payment_method", "Верните тем способом, которым платили", "Refund by a method the sale was paid with")
+    })?;
     if items.is_empty() {
         return Err(Error::field("lines", "required", "Выберите, что возвращается", "Choose what comes back"));
     }
@@ -345,7 +373,11 @@ pub fn return_lines(tx: &mut WriteTx, actor: &Actor, now: Ts, id: SaleId, items:
                 continue;
             }
             let lot = tx.get(LOTS, (c, a.lot))?.ok_or_else(|| Error::Internal(format!("lot {} is missing", a.lot)))?;
-            let amount = if give == a.qty - a.returned { a.cost - round_money(a.cost * a.returned / a.qty) } else { round_money(a.cost * give / a.qty) };
+            let amount = if give == a.qty - a.returned {
+                a.cost - round_money(a.cost * a.returned / a.qty)
+            } else {
+                round_money(a.cost * give / a.qty)
+            };
             picks.push(Pick { layer_date: lot.created.0, layer: lot.id.0, qty: give, amount });
             *lot_gives.entry(lot.id).or_default() += give;
             a.returned += give;

@@ -28,7 +28,10 @@ pub fn tables() -> Vec<TableInfo> {
         LOTS.info("(CompanyId, LotId)", "agents' lots (one per transferred item; LotId = the inbound movement, hence the cost layer)"),
         ACCEPTANCES.info("(CompanyId, LotId, id)", "acceptances of each lot (append-only; Σ = the lot's accepted)"),
         LOT_QUEUE.info("(CompanyId, agent, ProductId, created_ms, LotId)", "every lot in its agent's FIFO order → LotId"),
-        FREE_LOTS.info("(CompanyId, agent, ProductId, created_ms, LotId)", "lots with free quantity, FIFO order → LotId (allocation reads it, never scans)"),
+        FREE_LOTS.info(
+            "(CompanyId, agent, ProductId, created_ms, LotId)",
+            "lots with free quantity, FIFO order → LotId (allocation reads it, never scans)",
+        ),
         HOLDINGS.info("(CompanyId, agent, ProductId)", "Σ of the agent's lots of a product (projection kept by put_lot)"),
         REFS.info("(CompanyId, external_ref)", "a transfer's external reference → its agent and lots (unique per company; idempotency)"),
         RETURNS.info("(CompanyId, AgentReturnId)", "agents' returns: pending, approved, rejected"),
@@ -63,12 +66,14 @@ pub fn put_lot(tx: &mut WriteTx, c: CompanyId, old: Option<&Lot>, new: &Lot) -> 
         h.returned -= o.returned;
         h.sold -= o.sold;
         h.reserved -= o.reserved;
+        h.cancelled -= o.cancelled;
     }
     h.transferred += new.transferred;
     h.accepted += new.accepted;
     h.returned += new.returned;
     h.sold += new.sold;
     h.reserved += new.reserved;
+    h.cancelled += new.cancelled;
     h.last_movement = h.last_movement.max(Some(new.last_movement));
     tx.insert(HOLDINGS, hk, &h)?;
     tx.insert(LOTS, (c, new.id), new)
@@ -116,12 +121,19 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
                 free += 1;
             }
             let zero = Decimal::ZERO;
-            if !(l.returned <= l.accepted && l.accepted <= l.transferred && l.sold >= zero && l.reserved >= zero && l.free() >= zero) {
+            if !(l.returned <= l.accepted
+                && l.accepted + l.cancelled <= l.transferred
+                && l.cancelled >= zero
+                && l.sold >= zero
+                && l.reserved >= zero
+                && l.free() >= zero)
+            {
                 problems.push(format!("agent lot {cid}/{}: counters break returned ≤ accepted ≤ transferred, free ≥ 0: {l:?}", l.id));
             }
             match tx.get(LOCATIONS, (c, l.agent))? {
                 Some(loc) => {
-                    let (q, _) = crate::inventory::consign::layer(tx, c, loc.warehouse, l.product, (l.created.0, l.id.0)).unwrap_or_default();
+                    let (q, _) =
+                        crate::inventory::consign::layer(tx, c, loc.warehouse, l.product, (l.created.0, l.id.0)).unwrap_or_default();
                     if q != l.in_layer() {
                         problems.push(format!("agent lot {cid}/{}: its ledger layer holds {q}, the lot says {}", l.id, l.in_layer()));
                     }
@@ -130,7 +142,9 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
             }
             Ok(true)
         })?;
-        let all = |t| tx.list(t, (c, UserId::MIN, ProductId::MIN, 0, LotId::MIN), (c, UserId::MAX, ProductId::MAX, u64::MAX, LotId::MAX), usize::MAX);
+        let all = |t| {
+            tx.list(t, (c, UserId::MIN, ProductId::MIN, 0, LotId::MIN), (c, UserId::MAX, ProductId::MAX, u64::MAX, LotId::MAX), usize::MAX)
+        };
         if all(LOT_QUEUE)?.len() != queue {
             problems.push(format!("agent lot queue of company {cid}: entries without lots"));
         }
@@ -156,7 +170,10 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
                 }
                 let back: Decimal = line.allocations.iter().map(|a| a.returned).sum();
                 if back != line.returned_qty {
-                    problems.push(format!("agent sale {cid}/{} line {i}: allocations took back {back}, the line says {}", s.id, line.returned_qty));
+                    problems.push(format!(
+                        "agent sale {cid}/{} line {i}: allocations took back {back}, the line says {}",
+                        s.id, line.returned_qty
+                    ));
                 }
                 for a in &line.allocations {
                     *sold.entry(a.lot).or_default() += a.qty - a.returned;
@@ -184,7 +201,11 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
                 accepted,
             );
             if want != (l.sold, l.reserved, l.returned, l.accepted) {
-                problems.push(format!("agent lot {cid}/{}: sold/reserved/returned/accepted recorded as {want:?}, the lot says {:?}", l.id, (l.sold, l.reserved, l.returned, l.accepted)));
+                problems.push(format!(
+                    "agent lot {cid}/{}: sold/reserved/returned/accepted recorded as {want:?}, the lot says {:?}",
+                    l.id,
+                    (l.sold, l.reserved, l.returned, l.accepted)
+                ));
             }
             Ok(true)
         })?;

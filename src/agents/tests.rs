@@ -95,11 +95,18 @@ impl Fx {
                     };
                     products.push(crate::catalog::save_product(tx, &owner, now, None, &pd)?);
                 }
-                crate::pos::save_cash_box(tx, &owner, now, None, &CashBoxDraft { name: "Касса".into(), branch: None, expense_only: false, warehouse: None, active: true })?;
+                crate::pos::save_cash_box(
+                    tx,
+                    &owner,
+                    now,
+                    None,
+                    &CashBoxDraft { name: "Касса".into(), branch: None, expense_only: false, warehouse: None, active: true },
+                )?;
                 Ok((agent, perms, wh, products))
             })
             .expect("setup");
-        let agent = Actor { user: agent_id, user_name: "Агент Бек".into(), role: SystemRole::Staff, perms: role_perms, ..owner.clone() };
+        let agent =
+            Actor { user: agent_id, user_name: "Агент Бек".into(), role: SystemRole::Staff, perms: role_perms, ..owner.clone() };
         Fx { _dir: dir, db, owner, agent, wh, products, clock: std::cell::Cell::new(now.0) }
     }
 
@@ -156,7 +163,8 @@ impl Fx {
 
     fn sell(&self, p: ProductId, qty: &str) -> crate::error::Result<AgentSale> {
         let now = self.now();
-        let draft = CheckoutDraft { lines: vec![LineDraft { product: Some(p), qty: qty.into(), ..Default::default() }], ..Default::default() };
+        let draft =
+            CheckoutDraft { lines: vec![LineDraft { product: Some(p), qty: qty.into(), ..Default::default() }], ..Default::default() };
         self.db.write_blocking(|tx| sales::checkout(tx, &self.agent, now, &draft))
     }
 
@@ -170,12 +178,12 @@ impl Fx {
 
     fn problems(&self) -> Vec<String> {
         self.r(|tx| {
-                let mut p = crate::inventory::store::verify(tx)?;
-                p.extend(store::verify(tx)?);
-                p.extend(daily::verify(tx)?);
-                Ok::<_, crate::error::Error>(p)
-            })
-            .expect("verify")
+            let mut p = crate::inventory::store::verify(tx)?;
+            p.extend(store::verify(tx)?);
+            p.extend(daily::verify(tx)?);
+            Ok::<_, crate::error::Error>(p)
+        })
+        .expect("verify")
     }
 
     fn warehouse(&self, p: ProductId) -> (Decimal, Decimal) {
@@ -223,6 +231,12 @@ fn the_seed_scenario_transfer_accept_return_sell() {
     assert_eq!(fx.warehouse(tea), (d("2"), d("200.00")));
     let lot = &fx.lots(tea)[0];
     assert_eq!((lot.transferred, lot.accepted, lot.returned, lot.sold, lot.reserved), (d("10"), d("7"), d("2"), d("4"), d("0")));
+    // The 3 never accepted go back to the warehouse at the lot's cost; the lot closes.
+    assert!(fx.db.write_blocking(|tx| cancel_remainder(tx, &fx.agent, now, lot.id)).is_err(), "owners only");
+    let lot = fx.db.write_blocking(|tx| cancel_remainder(tx, &fx.owner, now, lot.id)).expect("cancel");
+    assert!(lot.closed() && lot.cancelled == d("3"));
+    assert_eq!(fx.warehouse(tea), (d("5"), d("500.00")));
+    assert_eq!(message(&fx.accept(lot.id, Some("1")).expect_err("closed")), "Партия уже принята полностью");
     assert_eq!(fx.problems(), Vec::<String>::new());
 }
 
@@ -248,10 +262,7 @@ fn a_return_attaches_to_the_newest_single_lot_and_sales_go_fifo_across_lots() {
     assert_eq!(message(&fx.give_back(tea, "2").expect_err("split")), "На руках 1");
     // Returning 5 of the sale gives back the newest allocation first: 2 to the second lot, 3 to the first.
     let now = fx.now();
-    let back = fx
-        .db
-        .write_blocking(|tx| sales::return_lines(tx, &fx.agent, now, sale.id, &[(0, d("5"))], "cash"))
-        .expect("sale return");
+    let back = fx.db.write_blocking(|tx| sales::return_lines(tx, &fx.agent, now, sale.id, &[(0, d("5"))], "cash")).expect("sale return");
     assert_eq!(back.returns[0].lines[0].cost, d("233.33") + d("300.00"));
     let lots = fx.lots(tea);
     assert_eq!((lots[0].sold, lots[1].sold), (d("1"), d("0")));
@@ -302,6 +313,7 @@ enum Op {
     Decide(usize, bool),
     Sell(usize, u8),
     SaleReturn(usize, u8),
+    Cancel(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -313,6 +325,7 @@ fn op() -> impl Strategy<Value = Op> {
         (0usize..8, any::<bool>()).prop_map(|(r, a)| Op::Decide(r, a)),
         (0usize..2, 1u8..6).prop_map(|(p, q)| Op::Sell(p, q)),
         (0usize..8, 1u8..4).prop_map(|(s, q)| Op::SaleReturn(s, q)),
+        (0usize..8).prop_map(Op::Cancel),
     ]
 }
 
@@ -365,6 +378,13 @@ proptest! {
                         sold.push(s);
                     }
                 }
+                Op::Cancel(l) => {
+                    let all: Vec<Lot> = fx.lots(fx.products[0]).into_iter().chain(fx.lots(fx.products[1])).collect();
+                    if let Some(lot) = all.get(*l) {
+                        let now = fx.now();
+                        let _ = fx.db.write_blocking(|tx| cancel_remainder(tx, &fx.owner, now, lot.id));
+                    }
+                }
                 Op::SaleReturn(s, q) => {
                     if let Some(s) = sold.get(*s) {
                         let now = fx.now();
@@ -377,7 +397,7 @@ proptest! {
             for (i, p) in fx.products.iter().enumerate() {
                 let lots = fx.lots(*p);
                 for l in &lots {
-                    prop_assert!(l.returned <= l.accepted && l.accepted <= l.transferred);
+                    prop_assert!(l.returned <= l.accepted && l.accepted + l.cancelled <= l.transferred);
                     prop_assert!(l.sold + l.reserved <= l.accepted - l.returned);
                     prop_assert!(l.free() >= Decimal::ZERO);
                 }

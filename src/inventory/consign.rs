@@ -192,7 +192,13 @@ pub fn unconsign(
 }
 
 /// The open layer of a consignee's lot: `(qty, amount)`, zero when drained.
-pub fn layer(tx: &impl crate::storage::Read, c: CompanyId, location: WarehouseId, product: ProductId, key: (i64, u64)) -> Result<(Decimal, Decimal)> {
+pub fn layer(
+    tx: &impl crate::storage::Read,
+    c: CompanyId,
+    location: WarehouseId,
+    product: ProductId,
+    key: (i64, u64),
+) -> Result<(Decimal, Decimal)> {
     let l = tx.get(store::LAYERS, (c, location, product, store::date_key(key.0), key.1))?;
     Ok(l.map(|l| (l.qty, l.amount)).unwrap_or_default())
 }

@@ -149,7 +149,12 @@ pub fn redo<L: Layers>(layers: &mut L, m: &mut Move, date: i64, prev: Option<&Mo
             for p in picks {
                 let l = layers.get((p.layer_date, p.layer))?.unwrap_or(Layer { qty: Decimal::ZERO, amount: Decimal::ZERO });
                 if p.qty <= Decimal::ZERO || l.qty < p.qty {
-                    return Err(Failure::Refused(Refusal::Short { available: l.qty.max(Decimal::ZERO), needed: p.qty, date, move_id: m.id }));
+                    return Err(Failure::Refused(Refusal::Short {
+                        available: l.qty.max(Decimal::ZERO),
+                        needed: p.qty,
+                        date,
+                        move_id: m.id,
+                    }));
                 }
                 let amount = if p.qty == l.qty { l.amount } else { round_money(l.amount * p.qty / l.qty) };
                 effects.push(Effect { layer_date: p.layer_date, layer: p.layer, dq: -p.qty, da: -amount });

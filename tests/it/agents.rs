@@ -51,12 +51,24 @@ async fn transfer(t: &TestApp, f: &Field, qty: &str, accept: bool) -> Value {
 async fn on_hand(t: &TestApp, c: &Client, product: u64) -> String {
     let (st, goods) = t.get(c, "/api/v1/agents/goods").await;
     assert_eq!(st, StatusCode::OK, "{goods}");
-    goods.as_array().expect("goods").iter().find(|g| g["product"] == product).map(|g| g["on_hand"].as_str().unwrap_or("").to_string()).unwrap_or("0".into())
+    goods
+        .as_array()
+        .expect("goods")
+        .iter()
+        .find(|g| g["product"] == product)
+        .map(|g| g["on_hand"].as_str().unwrap_or("").to_string())
+        .unwrap_or("0".into())
 }
 
 async fn warehouse_qty(t: &TestApp, c: &Client, product: u64, warehouse: u64) -> String {
     let (_, card) = t.get(c, &format!("/api/v1/products/{product}/stock")).await;
-    card["warehouses"].as_array().expect("warehouses").iter().find(|w| w["warehouse"] == warehouse).map(|w| w["qty"].as_str().unwrap_or("").to_string()).unwrap_or("0".into())
+    card["warehouses"]
+        .as_array()
+        .expect("warehouses")
+        .iter()
+        .find(|w| w["warehouse"] == warehouse)
+        .map(|w| w["qty"].as_str().unwrap_or("").to_string())
+        .unwrap_or("0".into())
 }
 
 async fn sell(t: &TestApp, c: &Client, product: u64, qty: &str, key: &str) -> (StatusCode, Value) {
@@ -96,7 +108,10 @@ async fn transfer_accept_sell_across_lots_return_and_decide() {
     assert_eq!(again["id"], sale["id"], "a retry returns the same sale");
     let (st, short) = sell(&t, agent, milk, "2", "s2").await;
     assert_eq!((st, short["code"].as_str()), (StatusCode::CONFLICT, Some("agent_short")), "{short}");
-    assert!(short["detail"].as_str().unwrap_or("").contains("Нужно 2, доступно 1") || short.to_string().contains("2 needed, 1 available"), "{short}");
+    assert!(
+        short["detail"].as_str().unwrap_or("").contains("Нужно 2, доступно 1") || short.to_string().contains("2 needed, 1 available"),
+        "{short}"
+    );
 
     // A return attaches to the newest lot that holds it; the owner approves it back into stock.
     let (st, r) = t.post(agent, "/api/v1/agents/returns", json!({"product": milk, "qty": "1"})).await;
@@ -115,7 +130,8 @@ async fn transfer_accept_sell_across_lots_return_and_decide() {
     assert_eq!(warehouse_qty(&t, owner, milk, f.s.main).await, "1");
 
     // Returning 4 of the sale gives back the second lot's 3, then one of the first's.
-    let (st, back) = t.post(agent, &format!("/api/v1/agents/sales/{}/returns", sale["id"]), json!({"lines": [{"line": 0, "qty": "4"}]})).await;
+    let (st, back) =
+        t.post(agent, &format!("/api/v1/agents/sales/{}/returns", sale["id"]), json!({"lines": [{"line": 0, "qty": "4"}]})).await;
     assert_eq!(st, StatusCode::CREATED, "{back}");
     let (_, l1) = t.get(agent, &format!("/api/v1/agents/lots/{}", first["id"])).await;
     let (_, l2) = t.get(agent, &format!("/api/v1/agents/lots/{}", second["id"])).await;
@@ -123,6 +139,13 @@ async fn transfer_accept_sell_across_lots_return_and_decide() {
     assert_eq!(on_hand(&t, agent, milk).await, "4");
     let (_, rs) = t.get(owner, "/api/v1/agents/returns").await;
     assert_eq!((rs["pending_count"].as_u64(), rs["returns"].as_array().map(|a| a.len())), (Some(0), Some(1)));
+
+    // An unaccepted remainder goes back to the warehouse at the lot's cost (owners only).
+    let third = transfer(&t, &f, "1", false).await;
+    assert_eq!(t.post(agent, &format!("/api/v1/agents/lots/{}/cancel", third["id"]), json!({})).await.0, StatusCode::FORBIDDEN);
+    let (st, c3) = t.post(owner, &format!("/api/v1/agents/lots/{}/cancel", third["id"]), json!({})).await;
+    assert_eq!((st, c3["cancelled"].as_str(), c3["status"].as_str()), (StatusCode::OK, Some("1"), Some("closed")), "{c3}");
+    assert_eq!(warehouse_qty(&t, owner, milk, f.s.main).await, "1");
 
     // External references make transfers idempotent.
     let body = json!({"agent": f.agent_id, "warehouse": f.s.main, "items": [{"product": milk, "qty": "1"}], "external_ref": "req-7"});
@@ -144,7 +167,10 @@ async fn bad_input_is_refused_with_stable_codes() {
         (json!({"agent": f.agent_id, "warehouse": f.s.main, "items": [{"product": milk, "qty": "11"}]}), StatusCode::CONFLICT),
         (json!({"agent": f.agent_id, "warehouse": f.s.main, "items": []}), StatusCode::UNPROCESSABLE_ENTITY),
         (json!({"agent": f.agent_id, "warehouse": 999_999, "items": [{"product": milk, "qty": "1"}]}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"agent": f.agent_id, "warehouse": f.s.main, "items": [{"product": 999_999, "qty": "1"}]}), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            json!({"agent": f.agent_id, "warehouse": f.s.main, "items": [{"product": 999_999, "qty": "1"}]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         (json!({"agent": 1, "warehouse": f.s.main, "items": [{"product": milk, "qty": "1"}]}), StatusCode::UNPROCESSABLE_ENTITY),
         (json!({"agent": f.agent_id, "warehouse": f.s.main, "items": [{"product": milk, "qty": "abc"}]}), StatusCode::UNPROCESSABLE_ENTITY),
         (json!({"agent": "x"}), StatusCode::BAD_REQUEST),
@@ -160,8 +186,14 @@ async fn bad_input_is_refused_with_stable_codes() {
         (json!({"lines": [{"product": milk, "qty": "-1"}]}), StatusCode::UNPROCESSABLE_ENTITY),
         (json!({"lines": []}), StatusCode::UNPROCESSABLE_ENTITY),
         (json!({"lines": [{"barcode": "0000"}]}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"lines": [{"product": milk, "qty": "1"}], "payments": [{"method": "bitcoin", "amount": "1"}]}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"lines": [{"product": milk, "qty": "1"}], "payments": [{"method": "debt", "amount": "102"}]}), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            json!({"lines": [{"product": milk, "qty": "1"}], "payments": [{"method": "bitcoin", "amount": "1"}]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"lines": [{"product": milk, "qty": "1"}], "payments": [{"method": "debt", "amount": "102"}]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         (json!({"lines": [{"product": milk, "qty": "1"}], "cash_box": 999_999}), StatusCode::UNPROCESSABLE_ENTITY),
     ] {
         let (st, e) = t.post(agent, "/api/v1/agents/sales", body.clone()).await;
@@ -248,6 +280,7 @@ async fn every_agents_route_is_isolated_between_companies() {
         let tries: Vec<(Method, String, Option<Value>)> = vec![
             (Method::GET, format!("/api/v1/agents/lots/{lot}"), None),
             (Method::POST, format!("/api/v1/agents/lots/{lot}/accept"), Some(json!({}))),
+            (Method::POST, format!("/api/v1/agents/lots/{lot}/cancel"), None),
             (Method::POST, format!("/api/v1/agents/returns/{ret}/approve"), Some(json!({}))),
             (Method::POST, format!("/api/v1/agents/returns/{ret}/reject"), None),
             (Method::GET, format!("/api/v1/agents/sales/{sale}"), None),

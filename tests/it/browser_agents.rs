@@ -76,8 +76,10 @@ async fn agents_flow(c: &Client, t: &TestApp) -> R {
 
     // The allocation went FIFO across the two lots.
     let (_, sales) = t.get(&f.agent, "/api/v1/agents/sales").await;
-    let allocs: Vec<String> =
-        sales[0]["lines"][0]["allocations"].as_array().map(|a| a.iter().map(|x| x["qty"].as_str().unwrap_or("").to_string()).collect()).unwrap_or_default();
+    let allocs: Vec<String> = sales[0]["lines"][0]["allocations"]
+        .as_array()
+        .map(|a| a.iter().map(|x| x["qty"].as_str().unwrap_or("").to_string()).collect())
+        .unwrap_or_default();
     assert_eq!(allocs, vec!["3".to_string(), "2".to_string()]);
     Ok(())
 }

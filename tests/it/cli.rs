@@ -192,6 +192,28 @@ async fn demo_prints_a_login_to_a_live_shop() {
         .await
         .expect("json");
     assert!(stock["rows"].as_array().is_some_and(|r| r.len() > 50), "the demo shop has stock: {stock}");
+    let goods: Value = http
+        .get(format!("{}/api/v1/agents/goods", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("goods")
+        .json()
+        .await
+        .expect("json");
+    let agents: std::collections::BTreeSet<u64> =
+        goods.as_array().map(|g| g.iter().filter_map(|r| r["agent"].as_u64()).collect()).unwrap_or_default();
+    assert_eq!(agents.len(), 2, "two demo agents hold goods: {goods}");
+    let sales: Value = http
+        .get(format!("{}/api/v1/agents/sales", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("sales")
+        .json()
+        .await
+        .expect("json");
+    assert!(sales.as_array().is_some_and(|s| s.len() >= 2), "the demo agents sold: {sales}");
     let products: Value = http
         .get(format!("{}/api/v1/products?limit=1000", server.base))
         .bearer_auth(&token)

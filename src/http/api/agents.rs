@@ -53,6 +53,8 @@ pub struct LotDto {
     pub returned: String,
     pub sold: String,
     pub reserved: String,
+    /// The unaccepted remainder taken back into the warehouse.
+    pub cancelled: String,
     pub on_hand: String,
     /// open (something left to accept) or closed
     pub status: String,
@@ -75,6 +77,7 @@ impl From<&Lot> for LotDto {
             returned: l.returned.to_string(),
             sold: l.sold.to_string(),
             reserved: l.reserved.to_string(),
+            cancelled: l.cancelled.to_string(),
             on_hand: l.free().to_string(),
             status: if l.closed() { "closed" } else { "open" }.into(),
             unit_cost: l.unit_cost.to_string(),
@@ -168,6 +171,14 @@ pub async fn accept_lot(State(app): State<App>, a: Auth, Path(id): Path<u64>, Js
     let now = app.now();
     let q = i.qty.as_deref().map(|s| qty("qty", s)).transpose()?;
     let lot = app.db.write(move |tx| agents::accept(tx, &a.actor, now, LotId(id), q)).await?;
+    Ok(Json(LotDto::from(&lot)))
+}
+
+#[utoipa::path(post, path = "/api/v1/agents/lots/{id}/cancel", tag = "agents", security(("bearer" = [])), params(("id" = u64, Path)),
+    responses((status = 200, body = LotDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn cancel_lot(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<LotDto>> {
+    let now = app.now();
+    let lot = app.db.write(move |tx| agents::cancel_remainder(tx, &a.actor, now, LotId(id))).await?;
     Ok(Json(LotDto::from(&lot)))
 }
 
@@ -298,7 +309,9 @@ pub async fn list_returns(State(app): State<App>, a: Auth, Query(q): Query<Retur
         Some("pending") => Some(ReturnStatus::Pending),
         Some("approved") => Some(ReturnStatus::Approved),
         Some("rejected") => Some(ReturnStatus::Rejected),
-        Some(_) => return Err(Error::field("status", "status", "Статус: pending, approved, rejected", "Status: pending, approved, rejected")),
+        Some(_) => {
+            return Err(Error::field("status", "status", "Статус: pending, approved, rejected", "Status: pending, approved, rejected"));
+        }
     };
     let list = query::returns(&app.db.read()?, &a.actor, whose(&a.actor, q.agent), status)?;
     let (n, qty) = query::returns_summary(&list);
@@ -314,7 +327,12 @@ pub struct ApproveInput {
 
 #[utoipa::path(post, path = "/api/v1/agents/returns/{id}/approve", tag = "agents", security(("bearer" = [])), params(("id" = u64, Path)), request_body = ApproveInput,
     responses((status = 200, body = AgentReturnDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn approve_return(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<ApproveInput>) -> Result<Json<AgentReturnDto>> {
+pub async fn approve_return(
+    State(app): State<App>,
+    a: Auth,
+    Path(id): Path<u64>,
+    Json(i): Json<ApproveInput>,
+) -> Result<Json<AgentReturnDto>> {
     let now = app.now();
     let r = app.db.write(move |tx| returns::approve(tx, &a.actor, now, AgentReturnId(id), i.warehouse.map(WarehouseId))).await?;
     Ok(Json(AgentReturnDto::from(&r)))
@@ -379,7 +397,11 @@ impl From<&AgentSale> for AgentSaleDto {
             status: s.status.code().into(),
             total: s.total.to_string(),
             cost: s.cost().to_string(),
-            payments: s.payments.iter().map(|p| super::sales::PaymentDto { method: p.method.code(), amount: p.amount.to_string() }).collect(),
+            payments: s
+                .payments
+                .iter()
+                .map(|p| super::sales::PaymentDto { method: p.method.code(), amount: p.amount.to_string() })
+                .collect(),
             lines: s
                 .lines
                 .iter()
@@ -394,7 +416,12 @@ impl From<&AgentSale> for AgentSaleDto {
                     allocations: l
                         .allocations
                         .iter()
-                        .map(|a| AllocationDto { lot: a.lot.0, qty: a.qty.to_string(), cost: a.cost.to_string(), returned: a.returned.to_string() })
+                        .map(|a| AllocationDto {
+                            lot: a.lot.0,
+                            qty: a.qty.to_string(),
+                            cost: a.cost.to_string(),
+                            returned: a.returned.to_string(),
+                        })
                         .collect(),
                 })
                 .collect(),
@@ -443,7 +470,11 @@ pub async fn checkout(State(app): State<App>, a: Auth, Json(i): Json<AgentChecko
         key: i.idempotency_key,
         agent: i.agent.map(UserId),
         cash_box: i.cash_box.map(CashBoxId),
-        lines: i.lines.into_iter().map(|l| LineDraft { product: l.product.map(ProductId), barcode: l.barcode, qty: l.qty, price: l.price }).collect(),
+        lines: i
+            .lines
+            .into_iter()
+            .map(|l| LineDraft { product: l.product.map(ProductId), barcode: l.barcode, qty: l.qty, price: l.price })
+            .collect(),
         client: i.client.map(ClientId),
         payments: i.payments.into_iter().map(|p| PaymentDraft { method: p.method, amount: p.amount }).collect(),
     };
@@ -483,7 +514,12 @@ pub struct SaleReturnInput {
 
 #[utoipa::path(post, path = "/api/v1/agents/sales/{id}/returns", tag = "agents", security(("bearer" = [])), params(("id" = u64, Path)), request_body = SaleReturnInput,
     responses((status = 201, body = AgentSaleDto), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn return_sale(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<SaleReturnInput>) -> Result<(StatusCode, Json<AgentSaleDto>)> {
+pub async fn return_sale(
+    State(app): State<App>,
+    a: Auth,
+    Path(id): Path<u64>,
+    Json(i): Json<SaleReturnInput>,
+) -> Result<(StatusCode, Json<AgentSaleDto>)> {
     let now = app.now();
     let mut lines = Vec::with_capacity(i.lines.len());
     for (n, l) in i.lines.iter().enumerate() {
@@ -501,6 +537,7 @@ pub fn routes(_limits: &Limits) -> OpenApiRouter<App> {
         .routes(routes!(create_transfer))
         .routes(routes!(get_lot))
         .routes(routes!(accept_lot))
+        .routes(routes!(cancel_lot))
         .routes(routes!(list_goods))
         .routes(routes!(list_returns, create_return))
         .routes(routes!(approve_return))

@@ -30,6 +30,7 @@ pub fn routes() -> Router<App> {
     Router::new()
         .route("/agents/goods", get(goods_page))
         .route("/agents/lots/{id}/accept", post(accept))
+        .route("/agents/lots/{id}/cancel", post(cancel))
         .route("/agents/returns", get(returns_page).post(create_return))
         .route("/agents/returns/{id}/approve", post(approve))
         .route("/agents/returns/{id}/reject", post(reject))
@@ -38,7 +39,7 @@ pub fn routes() -> Router<App> {
 }
 
 /// Success messages the agents' redirects may ask for (`flash.agents_<key>`).
-const FLASHES: &[&str] = &["accepted", "returned", "decided", "sold", "transferred"];
+const FLASHES: &[&str] = &["accepted", "cancelled", "returned", "decided", "sold", "transferred"];
 
 fn gate(actor: &Actor) -> Result<()> {
     actor.require_feature("agents")?;
@@ -170,6 +171,15 @@ pub async fn accept(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64
     }
 }
 
+pub async fn cancel(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>) -> Result<Response> {
+    gate(ui.actor())?;
+    let (now, actor) = (app.now(), ui.actor().clone());
+    match app.db.write(move |tx| agents::cancel_remainder(tx, &actor, now, LotId(id))).await {
+        Ok(_) => Ok(see_other("/agents/goods?ok=cancelled")),
+        Err(e) => goods_refused(&app, &ui, &uri, e).await,
+    }
+}
+
 pub async fn create_return(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Result<Response> {
     gate(ui.actor())?;
     let product = ProductId(f.id("product").unwrap_or(0));
@@ -250,7 +260,11 @@ async fn decide(app: App, ui: Ui, uri: Uri, id: u64, approve: bool, warehouse: O
     let result = app
         .db
         .write(move |tx| {
-            if approve { returns::approve(tx, &actor, now, AgentReturnId(id), warehouse) } else { returns::reject(tx, &actor, now, AgentReturnId(id)) }
+            if approve {
+                returns::approve(tx, &actor, now, AgentReturnId(id), warehouse)
+            } else {
+                returns::reject(tx, &actor, now, AgentReturnId(id))
+            }
         })
         .await;
     match result {
@@ -379,10 +393,7 @@ pub async fn sell(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Result
         payments: vec![PaymentDraft { method: if method.is_empty() { "cash".into() } else { method }, amount: String::new() }],
     };
     let (now, actor) = (app.now(), ui.actor().clone());
-    let result = app
-        .db
-        .write_batched(move |tx| sales::checkout(tx, &actor, now, &d))
-        .await;
+    let result = app.db.write_batched(move |tx| sales::checkout(tx, &actor, now, &d)).await;
     let back = agent.map(|a| format!("&agent={a}")).unwrap_or_default();
     match result {
         Ok(_) => Ok(see_other(&format!("/agents/sell?ok=sold{back}"))),
