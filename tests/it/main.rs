@@ -2,6 +2,7 @@
 
 mod common;
 
+mod agent_analytics;
 mod agent_requests;
 pub mod agents;
 mod analytics;

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1/`, and its OpenAPI 3.1 description.
 
+pub mod agent_analytics;
 pub mod agent_requests;
 pub mod agents;
 pub mod analytics;
@@ -74,6 +75,7 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(catalog::routes(limits))
         .merge(promo::routes(limits))
         .merge(agent_requests::routes(limits))
+        .merge(agent_analytics::routes(limits))
         .merge(transfer::routes(limits))
         .merge(images::routes(limits))
         .merge(stock::routes(limits))
