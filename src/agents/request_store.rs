@@ -16,7 +16,10 @@ pub const AGENT_REQUESTS: Table<(CompanyId, UserId, AgentRequestId), u64> = Tabl
 
 pub fn tables() -> Vec<TableInfo> {
     vec![
-        REQUESTS.info("(CompanyId, AgentRequestId)", "agents' request carts: draft → submitted → approved | rejected, items with gifts and lots"),
+        REQUESTS.info(
+            "(CompanyId, AgentRequestId)",
+            "agents' request carts: draft → submitted → approved | rejected, items with gifts and lots",
+        ),
         AGENT_REQUESTS.info("(CompanyId, agent UserId, AgentRequestId)", "an agent's request carts → AgentRequestId (kept by put_request)"),
     ]
 }
@@ -40,7 +43,9 @@ impl RequestStatus {
     }
 
     pub fn parse(s: &str) -> Option<RequestStatus> {
-        [RequestStatus::Draft, RequestStatus::Submitted, RequestStatus::Approved, RequestStatus::Rejected].into_iter().find(|x| x.code() == s)
+        [RequestStatus::Draft, RequestStatus::Submitted, RequestStatus::Approved, RequestStatus::Rejected]
+            .into_iter()
+            .find(|x| x.code() == s)
     }
 }
 
@@ -135,7 +140,12 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
                     }
                 }
                 if held != Decimal::from(it.total()) {
-                    problems.push(format!("agent request {cid}/{} product {}: lots hold {held}, the item's total is {}", r.id, it.product, it.total()));
+                    problems.push(format!(
+                        "agent request {cid}/{} product {}: lots hold {held}, the item's total is {}",
+                        r.id,
+                        it.product,
+                        it.total()
+                    ));
                 }
             }
             Ok(true)

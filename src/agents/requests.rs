@@ -86,7 +86,8 @@ pub fn list(tx: &impl Read, actor: &Actor, status: Option<RequestStatus>, limit:
         return Ok(out);
     }
     require_agent(tx, actor)?;
-    let ids = tx.list(request_store::AGENT_REQUESTS, (c, actor.user, AgentRequestId::MIN), (c, actor.user, AgentRequestId::MAX), usize::MAX)?;
+    let ids =
+        tx.list(request_store::AGENT_REQUESTS, (c, actor.user, AgentRequestId::MIN), (c, actor.user, AgentRequestId::MAX), usize::MAX)?;
     for ((_, _, id), _) in ids.into_iter().rev() {
         if let Some(r) = request_store::request(tx, c, id)?
             && status.is_none_or(|s| s == r.status)
@@ -142,18 +143,27 @@ pub fn create(tx: &mut WriteTx, actor: &Actor, now: Ts, client: Option<ClientId>
 #[derive(Debug, Clone)]
 pub enum Edit {
     /// Adds units of a product (a new line, or more on its line).
-    Add { product: ProductId, qty: Decimal },
+    Add {
+        product: ProductId,
+        qty: Decimal,
+    },
     /// Sets a product's line to this quantity.
-    Set { product: ProductId, qty: Decimal },
-    Remove { product: ProductId },
+    Set {
+        product: ProductId,
+        qty: Decimal,
+    },
+    Remove {
+        product: ProductId,
+    },
     Client(Option<ClientId>),
 }
 
 fn whole(qty: Decimal) -> Result<u64> {
     let q = super::whole("qty", qty).map_err(|e| Error::Validation(vec![e]))?;
-    u64::try_from(q.mantissa()).ok().filter(|n| *n <= 1_000_000 && q.scale() == 0).ok_or_else(|| {
-        Error::field("qty", "whole_qty", "Не больше 1 000 000 штук", "At most 1,000,000 units")
-    })
+    u64::try_from(q.mantissa())
+        .ok()
+        .filter(|n| *n <= 1_000_000 && q.scale() == 0)
+        .ok_or_else(|| Error::field("qty", "whole_qty", "Не больше 1 000 000 штук", "At most 1,000,000 units"))
 }
 
 fn check_product(tx: &impl Read, c: CompanyId, product: ProductId) -> Result<()> {
@@ -247,7 +257,15 @@ pub fn submit(tx: &mut WriteTx, actor: &Actor, now: Ts, id: AgentRequestId) -> R
     r.updated = now;
     put_request(tx, c, &r)?;
     let gifts: u64 = r.items.iter().map(|i| i.gift).sum();
-    audit::record(tx, c, actor, now, "agent_request.submit", format!("agent_request:{id}"), format!("{} items, {gifts} gift units", r.items.len()))?;
+    audit::record(
+        tx,
+        c,
+        actor,
+        now,
+        "agent_request.submit",
+        format!("agent_request:{id}"),
+        format!("{} items, {gifts} gift units", r.items.len()),
+    )?;
     Ok(r)
 }
 

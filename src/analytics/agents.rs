@@ -153,7 +153,9 @@ pub fn period(q: &AgentQuery, tz: &str, now: Ts) -> Result<(u64, u64)> {
             let to = date(&q.to, "to")?.unwrap_or(today);
             let from = match date(&q.from, "from")? {
                 Some(d) => d,
-                None => to.checked_sub(jiff::Span::new().days(29)).map_err(|_| Error::field("to", "date", "Дата вне диапазона", "Date out of range"))?,
+                None => to
+                    .checked_sub(jiff::Span::new().days(29))
+                    .map_err(|_| Error::field("to", "date", "Дата вне диапазона", "Date out of range"))?,
             };
             (from, to)
         }
@@ -165,7 +167,12 @@ pub fn period(q: &AgentQuery, tz: &str, now: Ts) -> Result<(u64, u64)> {
         return Err(Error::field("to", "period_order", "Конец периода раньше начала", "The period ends before it starts"));
     }
     if i64::from(len) >= MAX_DAYS {
-        return Err(Error::field("from", "period_too_long", format!("Период не длиннее {MAX_DAYS} дней"), format!("A period of at most {MAX_DAYS} days")));
+        return Err(Error::field(
+            "from",
+            "period_too_long",
+            format!("Период не длиннее {MAX_DAYS} дней"),
+            format!("A period of at most {MAX_DAYS} days"),
+        ));
     }
     Ok((number(from), number(to)))
 }
@@ -192,7 +199,12 @@ fn scope(tx: &impl Read, actor: &Actor, asked: Option<UserId>) -> Result<Option<
     Err(Error::Forbidden { permission: Perm::ANALYTICS.code() })
 }
 
-fn product_name(tx: &impl Read, c: CompanyId, p: ProductId, cache: &mut BTreeMap<ProductId, (String, Decimal)>) -> Result<(String, Decimal)> {
+fn product_name(
+    tx: &impl Read,
+    c: CompanyId,
+    p: ProductId,
+    cache: &mut BTreeMap<ProductId, (String, Decimal)>,
+) -> Result<(String, Decimal)> {
     if let Some(v) = cache.get(&p) {
         return Ok(v.clone());
     }

@@ -30,14 +30,18 @@ async fn agent_and_owner_analytics_match_the_hand_computed_scenario() {
     let o = &f.s.c;
     transfer(&t, &f, "5").await;
     transfer(&t, &f, "5").await;
-    let (st, sale) = t.post(&f.agent, "/api/v1/agents/sales", json!({"idempotency_key": "a-1", "lines": [{"product": f.s.milk, "qty": "7"}]})).await;
+    let (st, sale) =
+        t.post(&f.agent, "/api/v1/agents/sales", json!({"idempotency_key": "a-1", "lines": [{"product": f.s.milk, "qty": "7"}]})).await;
     assert_eq!(st, StatusCode::CREATED, "{sale}");
 
     let want = ["2", "10", "875.00", "10", "1", "7", "714.00", "605.00", "109.00"].map(String::from).to_vec();
     let (st, own) = t.get(&f.agent, "/api/v1/agents/analytics").await;
     assert_eq!(st, StatusCode::OK, "{own}");
     assert_eq!(summary(&own), want, "{own}");
-    assert_eq!((own["on_hand_qty"].as_str(), own["on_hand_value"].as_str(), own["agent"].as_u64()), (Some("3"), Some("306.00"), Some(f.agent_id)));
+    assert_eq!(
+        (own["on_hand_qty"].as_str(), own["on_hand_value"].as_str(), own["agent"].as_u64()),
+        (Some("3"), Some("306.00"), Some(f.agent_id))
+    );
     assert_eq!(own["days"].as_array().map(Vec::len), Some(1), "{own}");
     assert_eq!(own["products"][0]["share"].as_str(), Some("100"));
     assert_eq!(own["top_transferred"][0]["totals"]["qty_transferred"].as_str(), Some("10"));
@@ -47,7 +51,10 @@ async fn agent_and_owner_analytics_match_the_hand_computed_scenario() {
     let (st, all) = t.get(o, "/api/v1/agents/analytics?period=week").await;
     assert_eq!(st, StatusCode::OK, "{all}");
     assert_eq!(summary(&all), want);
-    assert_eq!((all["agents"][0]["agent"].as_u64(), all["agents"][0]["totals"]["gross_profit"].as_str()), (Some(f.agent_id), Some("109.00")));
+    assert_eq!(
+        (all["agents"][0]["agent"].as_u64(), all["agents"][0]["totals"]["gross_profit"].as_str()),
+        (Some(f.agent_id), Some("109.00"))
+    );
     let (_, one) = t.get(o, &format!("/api/v1/agents/analytics?agent={}&period=day", f.agent_id)).await;
     assert_eq!(summary(&one), want, "today only: {one}");
     let (_, old) = t.get(o, "/api/v1/agents/analytics?period=custom&from=2020-01-01&to=2020-01-31").await;

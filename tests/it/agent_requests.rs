@@ -10,7 +10,13 @@ use crate::common::{Client, TestApp};
 
 async fn warehouse_qty(t: &TestApp, c: &Client, product: u64, warehouse: u64) -> String {
     let (_, card) = t.get(c, &format!("/api/v1/products/{product}/stock")).await;
-    card["warehouses"].as_array().expect("warehouses").iter().find(|w| w["warehouse"] == warehouse).map(|w| w["qty"].as_str().unwrap_or("").to_string()).unwrap_or("0".into())
+    card["warehouses"]
+        .as_array()
+        .expect("warehouses")
+        .iter()
+        .find(|w| w["warehouse"] == warehouse)
+        .map(|w| w["qty"].as_str().unwrap_or("").to_string())
+        .unwrap_or("0".into())
 }
 
 async fn draft(t: &TestApp, f: &Field, items: &[(u64, &str)]) -> u64 {
@@ -33,13 +39,18 @@ async fn a_request_goes_from_draft_to_lots_with_its_gift() {
     let t = TestApp::spawn().await;
     let f = field(&t, "owner@requests.kg").await;
     let (o, milk, main) = (&f.s.c, f.s.milk, f.s.main);
-    let (s, rule) = t.post(o, "/api/v1/promo-rules", json!({"name": "4+1", "scope": "product", "target": milk, "min_qty": 4, "gift_qty": 1})).await;
+    let (s, rule) =
+        t.post(o, "/api/v1/promo-rules", json!({"name": "4+1", "scope": "product", "target": milk, "min_qty": 4, "gift_qty": 1})).await;
     assert_eq!(s, StatusCode::CREATED, "{rule}");
 
     let id = draft(&t, &f, &[(milk, "3"), (milk, "2")]).await;
     let path = format!("/api/v1/agents/requests/{id}");
     let (_, r) = t.get(&f.agent, &path).await;
-    assert_eq!((r["items"][0]["qty"].as_u64(), r["items"].as_array().map(Vec::len)), (Some(5), Some(1)), "adding again adds to the line: {r}");
+    assert_eq!(
+        (r["items"][0]["qty"].as_u64(), r["items"].as_array().map(Vec::len)),
+        (Some(5), Some(1)),
+        "adding again adds to the line: {r}"
+    );
     let (s, r) = t.put(&f.agent, &format!("{path}/items/{milk}"), json!({"qty": 4})).await;
     assert_eq!((s, r["items"][0]["qty"].as_u64()), (StatusCode::OK, Some(4)), "{r}");
 
@@ -72,7 +83,11 @@ async fn a_request_goes_from_draft_to_lots_with_its_gift() {
     let (s, r) = t.post(&f.agent, &format!("{path}/submit"), json!({})).await;
     assert_eq!(s, StatusCode::OK, "{r}");
     let item = &r["items"][0];
-    assert_eq!((r["status"].as_str(), item["qty"].as_u64(), item["gift"].as_u64(), item["total"].as_u64(), item["price"].as_str()), (Some("submitted"), Some(4), Some(1), Some(5), Some("102.00")), "{r}");
+    assert_eq!(
+        (r["status"].as_str(), item["qty"].as_u64(), item["gift"].as_u64(), item["total"].as_u64(), item["price"].as_str()),
+        (Some("submitted"), Some(4), Some(1), Some(5), Some("102.00")),
+        "{r}"
+    );
     let (s, e) = t.post(&f.agent, &format!("{path}/items"), json!({"product": milk, "qty": 1})).await;
     assert_eq!((s, code(&e)), (StatusCode::CONFLICT, Some("wrong_state")), "items change only in a draft: {e}");
     assert_eq!(t.post(&f.agent, &format!("{path}/submit"), json!({})).await.0, StatusCode::CONFLICT);
@@ -91,8 +106,16 @@ async fn a_request_goes_from_draft_to_lots_with_its_gift() {
     assert_eq!(lots.len(), 2, "{r}");
     let (_, paid) = t.get(o, &format!("/api/v1/agents/lots/{}", lots[0])).await;
     let (_, gift) = t.get(o, &format!("/api/v1/agents/lots/{}", lots[1])).await;
-    assert_eq!((paid["transferred"].as_str(), paid["accepted"].as_str(), paid["price"].as_str(), paid["unit_cost"].as_str()), (Some("4"), Some("4"), Some("102.00"), Some("85.00")), "{paid}");
-    assert_eq!((gift["transferred"].as_str(), gift["accepted"].as_str(), gift["price"].as_str(), gift["unit_cost"].as_str()), (Some("1"), Some("1"), Some("0"), Some("85.00")), "{gift}");
+    assert_eq!(
+        (paid["transferred"].as_str(), paid["accepted"].as_str(), paid["price"].as_str(), paid["unit_cost"].as_str()),
+        (Some("4"), Some("4"), Some("102.00"), Some("85.00")),
+        "{paid}"
+    );
+    assert_eq!(
+        (gift["transferred"].as_str(), gift["accepted"].as_str(), gift["price"].as_str(), gift["unit_cost"].as_str()),
+        (Some("1"), Some("1"), Some("0"), Some("85.00")),
+        "{gift}"
+    );
     assert_eq!(paid["source"].as_str(), Some(format!("request:{id}").as_str()));
     assert_eq!(warehouse_qty(&t, o, milk, main).await, "5");
 

@@ -130,7 +130,12 @@ pub struct AgentReportDto {
 }
 
 fn dto(r: AgentReport) -> AgentReportDto {
-    let product = |l: &agents::ProductLine| AgentProductDto { product: l.product.0, name: l.name.clone(), totals: totals(&l.t), share: l.share.to_string() };
+    let product = |l: &agents::ProductLine| AgentProductDto {
+        product: l.product.0,
+        name: l.name.clone(),
+        totals: totals(&l.t),
+        share: l.share.to_string(),
+    };
     AgentReportDto {
         from: r.from,
         to: r.to,
@@ -142,7 +147,16 @@ fn dto(r: AgentReport) -> AgentReportDto {
         products: r.products.iter().map(product).collect(),
         top_transferred: r.top_transferred.iter().map(product).collect(),
         agents: r.agents.iter().map(|a| AgentLineDto { agent: a.agent.0, name: a.name.clone(), totals: totals(&a.t) }).collect(),
-        on_hand: r.on_hand.iter().map(|s| AgentStockDto { product: s.product.0, name: s.name.clone(), qty: s.qty.normalize().to_string(), value: s.value.to_string() }).collect(),
+        on_hand: r
+            .on_hand
+            .iter()
+            .map(|s| AgentStockDto {
+                product: s.product.0,
+                name: s.name.clone(),
+                qty: s.qty.normalize().to_string(),
+                value: s.value.to_string(),
+            })
+            .collect(),
         transfers: r
             .transfers
             .iter()

@@ -133,7 +133,8 @@ fn qty(v: &serde_json::Value) -> Result<Decimal> {
         serde_json::Value::Number(n) => n.to_string(),
         _ => String::new(),
     };
-    text.parse::<Decimal>().map_err(|_| Error::field("qty", "whole_qty", "Количество — целое число больше нуля", "The quantity is a whole number above zero"))
+    text.parse::<Decimal>()
+        .map_err(|_| Error::field("qty", "whole_qty", "Количество — целое число больше нуля", "The quantity is a whole number above zero"))
 }
 
 #[utoipa::path(get, path = "/api/v1/agents/requests", tag = "agents", security(("bearer" = [])), params(RequestListQuery),
@@ -141,7 +142,9 @@ fn qty(v: &serde_json::Value) -> Result<Decimal> {
 pub async fn list(State(app): State<App>, a: Auth, Query(q): Query<RequestListQuery>) -> Result<Json<Vec<RequestDto>>> {
     let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
-        Some(s) => Some(RequestStatus::parse(s).ok_or_else(|| Error::field("status", "unknown", "Нет такого состояния", "No such status"))?),
+        Some(s) => {
+            Some(RequestStatus::parse(s).ok_or_else(|| Error::field("status", "unknown", "Нет такого состояния", "No such status"))?)
+        }
     };
     let rows = requests::list(&app.db.read()?, &a.actor, status, 500)?;
     Ok(Json(rows.into_iter().map(RequestDto::from).collect()))
@@ -177,7 +180,12 @@ pub async fn add_item(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json
 #[utoipa::path(put, path = "/api/v1/agents/requests/{id}/items/{product}", tag = "agents", security(("bearer" = [])),
     params(("id" = u64, Path), ("product" = u64, Path)), request_body = RequestQtyInput,
     responses((status = 200, body = RequestDto), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn set_item(State(app): State<App>, a: Auth, Path((id, product)): Path<(u64, u64)>, Json(i): Json<RequestQtyInput>) -> Result<Json<RequestDto>> {
+pub async fn set_item(
+    State(app): State<App>,
+    a: Auth,
+    Path((id, product)): Path<(u64, u64)>,
+    Json(i): Json<RequestQtyInput>,
+) -> Result<Json<RequestDto>> {
     let e = Edit::Set { product: ProductId(product), qty: qty(&i.qty)? };
     edit(app, a, id, e).await
 }
@@ -191,7 +199,12 @@ pub async fn remove_item(State(app): State<App>, a: Auth, Path((id, product)): P
 
 #[utoipa::path(put, path = "/api/v1/agents/requests/{id}/client", tag = "agents", security(("bearer" = [])), params(("id" = u64, Path)),
     request_body = RequestClientInput, responses((status = 200, body = RequestDto), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn set_client(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<RequestClientInput>) -> Result<Json<RequestDto>> {
+pub async fn set_client(
+    State(app): State<App>,
+    a: Auth,
+    Path(id): Path<u64>,
+    Json(i): Json<RequestClientInput>,
+) -> Result<Json<RequestDto>> {
     edit(app, a, id, Edit::Client(i.client.map(ClientId))).await
 }
 
