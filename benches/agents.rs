@@ -99,7 +99,7 @@ fn allocation(dir: &Path) -> (f64, f64, f64) {
         .unwrap_or_else(|e| panic!("lots: {e}"));
     }
     let tx = db.read().unwrap_or_else(|e| panic!("read: {e}"));
-    let mut time = |need: i64, runs: usize| {
+    let time = |need: i64, runs: usize| {
         let mut v = Vec::with_capacity(runs);
         for _ in 0..runs {
             let t0 = Instant::now();
@@ -172,6 +172,9 @@ impl Api {
     }
 }
 
+/// Makes the JSON body of a sender's `n`-th request.
+type Body = Arc<dyn Fn(u64) -> String + Send + Sync>;
+
 struct Run {
     rate: f64,
     p50: f64,
@@ -181,7 +184,7 @@ struct Run {
 }
 
 /// Closed loop for `secs`: each (token, body maker) sends as fast as its answers come.
-async fn run(api: &Arc<Api>, senders: Vec<(String, Arc<dyn Fn(u64) -> String + Send + Sync>)>, path: &'static str, secs: u64) -> Run {
+async fn run(api: &Arc<Api>, senders: Vec<(String, Body)>, path: &'static str, secs: u64) -> Run {
     let start = Instant::now();
     let deadline = start + Duration::from_secs(secs);
     let mut tasks = Vec::new();
@@ -269,22 +272,22 @@ fn main() {
         let lines = |products: &[u64], n: u64| -> String {
             (0..5).map(|i| format!(r#"{{"product":{},"qty":"1"}}"#, products[((n + i) as usize) % products.len()])).collect::<Vec<_>>().join(",")
         };
-        let senders: Vec<(String, Arc<dyn Fn(u64) -> String + Send + Sync>)> = agents
+        let senders: Vec<(String, Body)> = agents
             .iter()
             .enumerate()
             .map(|(a, token)| {
                 let products = products.clone();
-                let f: Arc<dyn Fn(u64) -> String + Send + Sync> =
+                let f: Body =
                     Arc::new(move |n| format!(r#"{{"idempotency_key":"a-{a}-{n}","lines":[{}]}}"#, lines(&products, n)));
                 (token.clone(), f)
             })
             .collect();
         let agents_run = run(&api, senders, "/api/v1/agents/sales", secs).await;
-        let senders: Vec<(String, Arc<dyn Fn(u64) -> String + Send + Sync>)> = tills
+        let senders: Vec<(String, Body)> = tills
             .iter()
             .map(|b| {
                 let (products, b) = (products.clone(), *b);
-                let f: Arc<dyn Fn(u64) -> String + Send + Sync> = Arc::new(move |n| {
+                let f: Body = Arc::new(move |n| {
                     format!(
                         r#"{{"idempotency_key":"p-{b}-{n}","cash_box":{b},"lines":[{}],"payments":[{{"method":"cash","amount":"10000"}}]}}"#,
                         lines(&products, n)
