@@ -14,6 +14,7 @@ pub fn run(db: &Db) -> Result<Vec<String>> {
     problems.extend(crate::pos::daily::verify(&tx)?);
     problems.extend(crate::agents::store::verify(&tx)?);
     problems.extend(crate::agents::daily::verify(&tx)?);
+    problems.extend(crate::agents::request_store::verify(&tx)?);
     // Clients sit below pos: their check is handed pos's sales.
     problems.extend(crate::clients::store::verify(&tx, &mut |visit| {
         tx.range(crate::pos::store::SALES, (0, 0), (u64::MAX, u64::MAX), false, usize::MAX, |(c, id), sale| visit(c, id, &sale))

@@ -50,6 +50,7 @@ pub fn all_tables() -> Vec<TableInfo> {
     t.extend(crate::pos::daily::tables());
     t.extend(crate::agents::store::tables());
     t.extend(crate::agents::daily::tables());
+    t.extend(crate::agents::request_store::tables());
     t.extend(crate::clients::store::tables());
     t.extend(crate::finance::store::tables());
     t.extend(crate::transfer::store::tables());

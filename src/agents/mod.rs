@@ -34,6 +34,8 @@
 pub mod daily;
 pub mod model;
 pub mod query;
+pub mod request_store;
+pub mod requests;
 pub mod returns;
 pub mod sales;
 pub mod store;

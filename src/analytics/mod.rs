@@ -8,6 +8,7 @@
 //! sales too (revenue is earned when goods leave), takes cost only from the snapshot taken at
 //! the sale (never the current purchase price), subtracts partial returns, and is never stale.
 
+pub mod agents;
 pub mod dashboard;
 
 use std::collections::BTreeMap;

@@ -1,5 +1,5 @@
-//! Catalog: products (goods, services, bundles), barcodes, PLUs, categories, brands, and the
-//! box-wide barcode catalogue.
+//! Catalog: products (goods, services, bundles), barcodes, PLUs, categories, brands, the
+//! box-wide barcode catalogue, and promo gift rules (`promo`).
 //!
 //! Invariants:
 //! - a barcode and a PLU each name at most one product of a company (indexes maintained only by
@@ -11,6 +11,7 @@
 pub mod barcode;
 pub mod images;
 pub mod model;
+pub mod promo;
 pub mod query;
 pub mod store;
 

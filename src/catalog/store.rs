@@ -2,6 +2,7 @@
 //! the barcode and PLU indexes by diffing the old and new record; `verify` checks both ways.
 
 use super::model::{Brand, Category, GlobalItem, Product};
+use super::promo::PromoRule;
 use crate::ids::{CompanyId, ProductId};
 use crate::storage::{ReadTx, StorageError, Table, TableInfo, WriteTx};
 
@@ -11,6 +12,8 @@ pub const PLUS: Table<(u64, u64), u64> = Table::new("company_plu_productid");
 pub const CATEGORIES: Table<(u64, u64), Category> = Table::new("company_categoryid_category");
 pub const BRANDS: Table<(u64, u64), Brand> = Table::new("company_brandid_brand");
 pub const GLOBAL: Table<&'static str, GlobalItem> = Table::new("barcode_globalitem");
+/// (company, rule) → promo gift rule; `catalog::promo` reads them all per cart.
+pub const PROMO_RULES: Table<(u64, u64), PromoRule> = Table::new("company_promoruleid_promorule");
 
 pub fn tables() -> Vec<TableInfo> {
     vec![
@@ -20,6 +23,7 @@ pub fn tables() -> Vec<TableInfo> {
         CATEGORIES.info("(CompanyId, CategoryId)", "category tree (parent links)"),
         BRANDS.info("(CompanyId, BrandId)", "brands"),
         GLOBAL.info("&str barcode", "the shared barcode catalogue of the box (no company data)"),
+        PROMO_RULES.info("(CompanyId, PromoRuleId)", "promo gift rules: scope, threshold, gift, priority, dates, branch"),
     ]
 }
 

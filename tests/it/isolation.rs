@@ -30,6 +30,7 @@ pub enum Kind {
     Printer,
     /// A product image; `{product}` in the path is the other company's product.
     Image,
+    PromoRule,
 }
 
 pub struct Route {
@@ -108,6 +109,10 @@ fn printer_body() -> Option<Value> {
     Some(
         json!({"name": "Чужой принтер", "transport": "tcp", "address": "127.0.0.1:9", "model": "epson", "code_page": "pc866", "width": "58"}),
     )
+}
+
+fn promo_body() -> Option<Value> {
+    Some(json!({"name": "Чужая акция", "min_qty": 1, "gift_qty": 1}))
 }
 
 fn return_body() -> Option<Value> {
@@ -212,6 +217,9 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::POST, path: "/api/v1/printers/{id}/test", kind: Kind::Printer, body: none },
     Route { method: Method::GET, path: "/api/v1/printers/{id}/queue", kind: Kind::Printer, body: none },
     Route { method: Method::DELETE, path: "/api/v1/printers/{id}/queue", kind: Kind::Printer, body: none },
+    Route { method: Method::GET, path: "/api/v1/promo-rules/{id}", kind: Kind::PromoRule, body: none },
+    Route { method: Method::PUT, path: "/api/v1/promo-rules/{id}", kind: Kind::PromoRule, body: promo_body },
+    Route { method: Method::DELETE, path: "/api/v1/promo-rules/{id}", kind: Kind::PromoRule, body: none },
 ];
 
 /// Records of one company, created through the API.
@@ -235,6 +243,7 @@ pub struct Fixture {
     pub import: u64,
     pub printer: u64,
     pub image: u64,
+    pub promo: u64,
 }
 
 pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
@@ -312,8 +321,13 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
         .expect("upload image");
     assert_eq!(upload.status(), StatusCode::CREATED);
     let image: Value = upload.json().await.expect("image json");
+    let (s, promo) = t
+        .post(&client, "/api/v1/promo-rules", json!({"name": "5+1", "scope": "product", "target": p["id"], "min_qty": 5, "gift_qty": 1}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{promo}");
     let id = |v: &Value| v["id"].as_u64().expect("id");
     Fixture {
+        promo: id(&promo),
         image: id(&image),
         customer,
         deal: id(&deal),
@@ -349,6 +363,7 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
             Kind::Document => b.document,
             Kind::Category => b.category,
             Kind::Brand => b.brand,
+            Kind::PromoRule => b.promo,
             Kind::Webhook => b.webhook,
             Kind::CashBox => b.cash_box,
             Kind::Shift => b.shift,
@@ -386,11 +401,26 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
         ("/api/v1/clients?q=асель", b.customer),
         ("/api/v1/imports", b.import),
         ("/api/v1/printers", b.printer),
+        ("/api/v1/promo-rules", b.promo),
     ] {
         let (_, items) = t.get(&a.client, list).await;
         let items = if items.get("items").is_some() { items["items"].clone() } else { items };
         let ids: Vec<u64> = items.as_array().expect("list").iter().filter_map(|i| i["id"].as_u64()).collect();
         assert!(!ids.contains(&id), "{list} of one company shows another's record {id}");
+    }
+    for scope in ["product", "brand", "category"] {
+        let target = match scope {
+            "product" => b.product,
+            "brand" => b.brand,
+            _ => b.category,
+        };
+        let body = json!({"name": "Чужой охват", "scope": scope, "target": target, "min_qty": 1, "gift_qty": 1});
+        let (s, e) = t.post(&a.client, "/api/v1/promo-rules", body).await;
+        assert_eq!(
+            (s, e["errors"][0]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown")),
+            "a promo rule on another company's {scope}: {e}"
+        );
     }
     let (s, u) = t.get(&b.client, &format!("/api/v1/users/{}", b.user)).await;
     assert_eq!(s, StatusCode::OK);

@@ -2,6 +2,8 @@
 
 mod common;
 
+mod agent_analytics;
+mod agent_requests;
 pub mod agents;
 mod analytics;
 mod auth;
@@ -30,6 +32,7 @@ mod limits;
 mod ops;
 mod pos;
 pub mod printing;
+mod promo;
 mod reports;
 mod rights;
 mod search;

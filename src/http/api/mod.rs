@@ -1,5 +1,7 @@
 //! The JSON API under `/api/v1/`, and its OpenAPI 3.1 description.
 
+pub mod agent_analytics;
+pub mod agent_requests;
 pub mod agents;
 pub mod analytics;
 pub mod auth;
@@ -12,6 +14,7 @@ pub mod images;
 pub mod ops;
 pub mod pos;
 pub mod printing;
+pub mod promo;
 pub mod reports;
 pub mod sales;
 pub mod stock;
@@ -71,6 +74,9 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(catalog_search::routes(limits))
         .merge(ops::routes(limits))
         .merge(catalog::routes(limits))
+        .merge(promo::routes(limits))
+        .merge(agent_requests::routes(limits))
+        .merge(agent_analytics::routes(limits))
         .merge(transfer::routes(limits))
         .merge(images::routes(limits))
         .merge(stock::routes(limits))

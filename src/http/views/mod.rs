@@ -28,6 +28,7 @@ mod platform;
 mod pos;
 mod printing;
 mod products;
+mod promo;
 mod reports;
 mod sales;
 mod stock;
@@ -66,6 +67,7 @@ pub fn routes() -> Router<App> {
         .merge(products::routes())
         .merge(transfer::routes())
         .merge(catalog::routes())
+        .merge(promo::routes())
         .merge(stock::routes())
         .merge(reports::routes())
         .merge(documents::routes())

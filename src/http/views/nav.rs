@@ -104,6 +104,7 @@ static GROUPS: &[GroupDef] = &[
             item("/warehouses", "nav.warehouses", CATALOG, STOCK, Who::Anyone),
             item("/categories", "nav.categories", CATALOG, &[Perm::BRAND_CATEGORY], Who::Anyone),
             item("/brands", "nav.brands", CATALOG, &[Perm::BRAND_CATEGORY], Who::Anyone),
+            item("/promo-rules", "nav.promo_rules", &["agents"], &[Perm::BRAND_CATEGORY], Who::Anyone),
             item("/products/import", "nav.import", CATALOG, &[Perm::PRODUCTS], Who::Anyone),
         ],
     },
