@@ -3,6 +3,7 @@
 mod common;
 
 mod analytics;
+mod analytics_tabs;
 mod auth;
 mod browser;
 mod browser_clients;

@@ -10,6 +10,7 @@
 //! roles), `ops` (audit, backups), `platform` (companies, plans).
 
 mod analytics;
+mod analytics_tabs;
 mod auth;
 mod cashier;
 mod catalog;
@@ -61,6 +62,7 @@ pub fn routes() -> Router<App> {
         .route("/", get(home::dashboard))
         .merge(auth::routes())
         .merge(analytics::routes())
+        .merge(analytics_tabs::routes())
         .merge(products::routes())
         .merge(transfer::routes())
         .merge(catalog::routes())
