@@ -14,6 +14,8 @@
 //! - `clients`: clients, the debt ledger, installment deals, the reconciliation statement.
 //! - `pos`: cash boxes, shifts, checkout, returns and the daily sales projection; `printing`:
 //!   receipts on ESC/POS printers, fanned out from the outbox.
+//! - `finance`: money accounts (cash boxes, bank accounts) and their ledgers, money documents,
+//!   the money journal and the daily money projection.
 //! - `analytics` (sales report, dashboard), `transfer` (product import and export), `check`.
 //! - `backup`: verified one-file backups and restore.
 //! - `schema`: every table and the named migrations; `wiring`: every cross-domain reaction.
@@ -44,6 +46,8 @@ pub mod catalog;
 pub mod clients;
 pub mod inventory;
 pub mod pos;
+
+pub mod finance;
 
 pub mod analytics;
 pub mod printing;

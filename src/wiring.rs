@@ -19,6 +19,11 @@
 //!   `tenancy::users` and `tenancy::roles`: deactivation, a new role or branches, a custom role
 //!   edited) → auth drops the invitation links they hold (`auth::drop_invites`), so a link made
 //!   under fewer rights never signs anyone in with more.
+//! - **cash moved in a cash box** (`pos::CashMoved`, from pos's one cash-row writer, flows on
+//!   expense-only boxes and a shift's counted difference at close) → finance appends the row to
+//!   the box's account (`finance::cash_moved`); rows a money document made are its own.
+//! - **company time zone changed** also → finance rebuilds its per-day account totals and the
+//!   daily money projection (`finance::store::rebuild_company`).
 //!
 //! Reactions that travel as outbox jobs instead (drained by a worker after the commit, see
 //! `storage::outbox::JobKind`): a product write queues its search indexing (`IndexProduct`);
@@ -39,6 +44,7 @@ pub fn hooks() -> Hooks {
         .on::<crate::tenancy::CompanyChanged>(company_changed)
         .on::<crate::clients::DebtCashTaken>(crate::pos::take_debt_cash)
         .on::<crate::tenancy::UsersRightsChanged>(crate::auth::drop_invites)
+        .on::<crate::pos::CashMoved>(crate::finance::cash_moved)
         .build()
 }
 
@@ -51,7 +57,8 @@ fn company_changed(
     if old.timezone == new.timezone {
         return Ok(());
     }
-    crate::pos::daily::rebuild_company(tx, new.id)
+    crate::pos::daily::rebuild_company(tx, new.id)?;
+    crate::finance::store::rebuild_company(tx, new.id)
 }
 
 #[cfg(test)]
@@ -65,6 +72,7 @@ mod tests {
         assert_eq!(h.of::<crate::tenancy::CompanyChanged>().count(), 1);
         assert_eq!(h.of::<crate::clients::DebtCashTaken>().count(), 1);
         assert_eq!(h.of::<crate::tenancy::UsersRightsChanged>().count(), 1);
-        assert_eq!(h.len(), 4);
+        assert_eq!(h.of::<crate::pos::CashMoved>().count(), 1);
+        assert_eq!(h.len(), 5);
     }
 }
