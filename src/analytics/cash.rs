@@ -1,9 +1,7 @@
 //! The cash boxes tab (spec A11 market "cashboxes", A7 summary): per box, what it took over
 //! the period by payment method (from pos's daily projection), its approved cash in and out,
-//! its open shifts and the cash in them now (their expected cash).
-//!
-//! Until money accounts exist, a box's balance is the cash its open shifts expect to hold;
-//! closed shifts hand their cash on outside Dukan's books.
+//! its open shifts and the cash they expect to hold now, and its balance as a money account
+//! (`finance::balance`: Σ the account's ledger, kept by every cash movement's transaction).
 
 use std::collections::BTreeMap;
 
@@ -29,6 +27,7 @@ struct BoxRow {
     cash_in: Decimal,
     cash_out: Decimal,
     open_shifts: u64,
+    in_shifts: Decimal,
     balance: Decimal,
 }
 
@@ -80,13 +79,16 @@ pub fn report(tx: &impl Read, actor: &Actor, now: Ts, q: &Query) -> Result<TabRe
             && let Some(r) = rows.get_mut(&s.cash_box.0)
         {
             r.open_shifts += 1;
-            r.balance += s.expected_cash();
+            r.in_shifts += s.expected_cash();
         }
         Ok(true)
     })?;
 
+    for (id, r) in rows.iter_mut() {
+        r.balance = crate::finance::balance(tx, actor.company, crate::finance::model::AccountRef::CashBox(CashBoxId(*id)))?;
+    }
     let names: BTreeMap<CashBoxId, String> = boxes.iter().map(|b| (b.id, b.name.clone())).collect();
-    let mut table = Table::new("boxes", &["cash_box", "name", "sales", "revenue", "cash", "non_cash", "cash_in", "cash_out", "open_shifts", "balance"])
+    let mut table = Table::new("boxes", &["cash_box", "name", "sales", "revenue", "cash", "non_cash", "cash_in", "cash_out", "open_shifts", "in_shifts", "balance"])
         .chart(Chart::Bars { label: 1, value: 3 });
     let mut t = BoxRow::default();
     for (id, r) in &rows {
@@ -95,6 +97,7 @@ pub fn report(tx: &impl Read, actor: &Actor, now: Ts, q: &Query) -> Result<TabRe
         t.cash_in += r.cash_in;
         t.cash_out += r.cash_out;
         t.open_shifts += r.open_shifts;
+        t.in_shifts += r.in_shifts;
         t.balance += r.balance;
         table.rows.push(vec![
             Cell::Id(Some(*id)),
@@ -106,6 +109,7 @@ pub fn report(tx: &impl Read, actor: &Actor, now: Ts, q: &Query) -> Result<TabRe
             Cell::money(r.cash_in),
             Cell::money(r.cash_out),
             Cell::Count(r.open_shifts),
+            Cell::money(r.in_shifts),
             Cell::money(r.balance),
         ]);
     }
@@ -121,6 +125,7 @@ pub fn report(tx: &impl Read, actor: &Actor, now: Ts, q: &Query) -> Result<TabRe
             fig("cash_in", Cell::money(t.cash_in)),
             fig("cash_out", Cell::money(t.cash_out)),
             fig("open_shifts", Cell::Count(t.open_shifts)),
+            fig("in_shifts", Cell::money(t.in_shifts)),
         ],
         tables: vec![table],
     })

@@ -10,6 +10,7 @@
 
 pub mod cash;
 pub mod dashboard;
+pub mod finance;
 pub mod products;
 pub mod shifts;
 pub mod stock;

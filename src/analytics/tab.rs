@@ -166,7 +166,7 @@ pub fn report(tx: &crate::storage::ReadTx, actor: &crate::tenancy::actor::Actor,
         Tab::Shifts => super::shifts::report(tx, actor, now, q),
         Tab::Products => super::products::report(tx, actor, now, q),
         Tab::Users => super::users::report(tx, actor, now, q),
-        Tab::Finance => Err(crate::error::Error::NotFound),
+        Tab::Finance => super::finance::report(tx, actor, now, q),
     }
 }
 

@@ -8,6 +8,14 @@ use calamine::{DataType, Reader};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use dukan::finance::MoneyDocDraft;
+use dukan::finance::model::{AccountRef, MoneyDocKind};
+use dukan::i18n::Lang;
+use dukan::ids::{CashBoxId, CompanyId, UserId};
+use dukan::tenancy::actor::{Actor, BranchScope};
+use dukan::tenancy::model::{Access, SystemRole, all_features};
+use dukan::tenancy::perms::PermSet;
+
 use crate::analytics::{row, scripted, texts};
 use crate::common::{Client, TestApp};
 use crate::reports::download;
@@ -27,6 +35,45 @@ fn strs(cells: &[&str]) -> Vec<String> {
 }
 
 const PERIOD: &str = "from=2026-03-01&to=2026-03-02";
+/// The box as a money account after the scripted shift: cash taken 306 + 102 + 50 (the
+/// change never entered it), 102 refunded, 10 short at the close; the opening cash and the
+/// new shift's 500 are the drawer's, not movements.
+const BOX_BALANCE: &str = "346.00";
+
+/// The shop's owner as the domain sees them, to write money documents (money has no HTTP
+/// route of its own on this branch).
+fn owner(company: u64, user: u64) -> Actor {
+    Actor {
+        company: CompanyId(company),
+        user: UserId(user),
+        user_name: "Владелец".into(),
+        role: SystemRole::Owner,
+        perms: PermSet::all(),
+        branch: BranchScope::Company,
+        ip: String::new(),
+        lang: Lang::Ru,
+        platform_admin: false,
+        access: Access::Full,
+        features: all_features(),
+    }
+}
+
+fn money_doc(t: &TestApp, a: &Actor, kind: MoneyDocKind, cash_box: u64, category: &str, amount: &str) {
+    let d = MoneyDocDraft {
+        kind,
+        account: AccountRef::CashBox(CashBoxId(cash_box)),
+        to_account: None,
+        amount: amount.parse().expect("amount"),
+        category: category.into(),
+        counterparty: None,
+        reference: String::new(),
+        memo: String::new(),
+        date: None,
+    };
+    let now = t.app.now();
+    let doc = t.app.db.write_blocking(|tx| dukan::finance::create_money_doc(tx, a, now, &d)).expect("money document");
+    assert_eq!(doc.status.code(), "approved");
+}
 
 /// The scripted shop after the period: milk 4 on hand (3 at 90 and the returned one at 85 =
 /// 355, reorder level 5 → low), cheese 4 kg at 600 = 2400; a second shift opened with 500.
@@ -63,13 +110,13 @@ async fn each_tab_adds_up_to_the_hand_computed_scenario() {
     // Cash boxes: cash 458 paid − 102 refunded; card 802 + MBank 204; the new shift's 500.
     let b = tab(&t, c, "cash_boxes", PERIOD).await;
     assert_eq!(
-        figures(&b, &["balance", "revenue", "sales", "cash_in", "cash_out", "open_shifts"]),
-        strs(&["500.00", "1362.00", "5", "0.00", "0.00", "1"]),
+        figures(&b, &["balance", "in_shifts", "revenue", "sales", "cash_in", "cash_out", "open_shifts"]),
+        strs(&[BOX_BALANCE, "500.00", "1362.00", "5", "0.00", "0.00", "1"]),
         "{b}"
     );
     assert_eq!(
-        texts(&b["tables"]["boxes"], &["cash_box", "sales", "revenue", "cash", "non_cash", "open_shifts", "balance"]),
-        vec![strs(&[&k.cash_box.to_string(), "5", "1362.00", "356.00", "1006.00", "1", "500.00"])]
+        texts(&b["tables"]["boxes"], &["cash_box", "sales", "revenue", "cash", "non_cash", "open_shifts", "in_shifts", "balance"]),
+        vec![strs(&[&k.cash_box.to_string(), "5", "1362.00", "356.00", "1006.00", "1", "500.00", BOX_BALANCE])]
     );
 
     // Shifts: the closed one took 1464 − 102 and closed 10 short; the new one is live.
@@ -224,5 +271,81 @@ async fn bad_input_rights_and_unknown_tabs_are_refused() {
     assert!(html.contains("href=\"/analytics/users\"") && !html.contains("href=\"/analytics/finance\""), "{html}");
     let (_, page) = t.call(reqwest::Method::GET, "/analytics/stock", Some(&c.token), None).await;
     assert!(page.as_str().unwrap_or_default().contains("href=\"/analytics/finance\""), "the owner has the finance right");
+    t.assert_consistent();
+}
+
+/// Finance over the scripted period: gross profit 1362 − 1120 = 242; rent 300 and salary 150
+/// are operating expenses, the supplier payment 200 is not (stock, through COGS) → net −208.
+#[tokio::test]
+async fn the_finance_tab_subtracts_operating_expenses_from_gross_profit() {
+    let t = TestApp::spawn().await;
+    let k = scripted(&t, "finance@tabs.kg").await;
+    let c = &k.s.c;
+    let u = tab(&t, c, "users", PERIOD).await;
+    let a = owner(c.company_id(), u["tables"]["cashiers"][0]["user"].as_u64().expect("owner"));
+    money_doc(&t, &a, MoneyDocKind::Expense, k.cash_box, "rent", "300");
+    money_doc(&t, &a, MoneyDocKind::Expense, k.cash_box, "salary", "150");
+    money_doc(&t, &a, MoneyDocKind::Expense, k.cash_box, "supplier", "200");
+    money_doc(&t, &a, MoneyDocKind::Income, k.cash_box, "other", "40");
+    let f = tab(&t, c, "finance", PERIOD).await;
+    assert_eq!(
+        figures(&f, &["revenue", "cogs", "gross_profit", "operating_expense", "net_profit", "supplier_payments"]),
+        strs(&["1362.00", "1120.00", "242.00", "450.00", "-208.00", "200.00"]),
+        "{f}"
+    );
+    assert_eq!(
+        texts(&f["tables"]["months"], &["month", "revenue", "cogs", "gross_profit", "operating_expense", "net_profit"]),
+        vec![strs(&["2026-03", "1362.00", "1120.00", "242.00", "450.00", "-208.00"])]
+    );
+    assert_eq!(
+        texts(&f["tables"]["expenses"], &["code", "name", "amount", "share"]),
+        vec![strs(&["rent", "Аренда", "300.00", "66.7"]), strs(&["salary", "Зарплата", "150.00", "33.3"])]
+    );
+    let other = texts(&f["tables"]["other_expenses"], &["code", "amount"]);
+    assert!(other.contains(&strs(&["supplier", "200.00"])), "{other:?}");
+    let income = texts(&f["tables"]["income"], &["code", "amount"]);
+    assert!(income.contains(&strs(&["other", "40.00"])), "{income:?}");
+    // A month before: nothing, and the months table still has its row.
+    let feb = tab(&t, c, "finance", "from=2026-02-01&to=2026-02-28").await;
+    assert_eq!(figures(&feb, &["net_profit", "operating_expense"]), strs(&["0.00", "0.00"]));
+    assert_eq!(texts(&feb["tables"]["months"], &["month"]), vec![strs(&["2026-02"])]);
+    // Two months: February and March each have a row.
+    let two = tab(&t, c, "finance", "from=2026-02-15&to=2026-03-02").await;
+    assert_eq!(texts(&two["tables"]["months"], &["month", "net_profit"]), vec![strs(&["2026-02", "0.00"]), strs(&["2026-03", "-208.00"])]);
+    // Another cash box's money is not this one's.
+    let (_, other_box) = t.post(c, "/api/v1/cash-boxes", json!({"name": "Касса 2"})).await;
+    let boxed = tab(&t, c, "finance", &format!("{PERIOD}&cash_box={}", other_box["id"])).await;
+    assert_eq!(figures(&boxed, &["revenue", "operating_expense"]), strs(&["0.00", "0.00"]));
+    let (st, _, bytes) = download(&t, c, &format!("/api/v1/analytics/finance/export.xlsx?{PERIOD}")).await;
+    assert_eq!(st, StatusCode::OK);
+    let book = calamine::Xlsx::new(Cursor::new(bytes)).expect("an xlsx");
+    assert_eq!(book.sheet_names().len(), 5);
+    let (st, page) = t.call(reqwest::Method::GET, &format!("/analytics/finance?{PERIOD}"), Some(&c.token), None).await;
+    let html = page.as_str().unwrap_or_default();
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("id=\"chart-months\"") && html.contains("-208,00"), "{html}");
+
+    // The finance tab needs the finance right as well as analytics.
+    let (_, branches) = t.get(c, "/api/v1/branches").await;
+    let (_, role) = t.post(c, "/api/v1/roles", json!({"name": "Аналитик", "permissions": ["analytics"]})).await;
+    let (st, e) = t
+        .post(
+            c,
+            "/api/v1/users",
+            json!({"email": "analyst@tabs.kg", "name": "Бакыт", "role": "staff", "custom_role": role["id"], "branches": [branches[0]["id"]], "password": "password-456"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{e}");
+    let analyst = t.login("analyst@tabs.kg", "password-456").await;
+    let (st, e) = t.get(&analyst, "/api/v1/analytics/finance").await;
+    assert_eq!((st, e["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{e}");
+    let (st, _) = t.call(reqwest::Method::GET, "/analytics/finance", Some(&analyst.token), None).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = t.get(&analyst, "/api/v1/analytics/stock").await;
+    assert_eq!(st, StatusCode::OK, "the other tabs stay open");
+    let (st, _) = t.put(c, &format!("/api/v1/roles/{}", role["id"]), json!({"name": "Аналитик", "permissions": ["analytics", "finance"]})).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, f2) = t.get(&analyst, &format!("/api/v1/analytics/finance?{PERIOD}")).await;
+    assert_eq!((st, f2["figures"]["net_profit"].as_str()), (StatusCode::OK, Some("-208.00")));
     t.assert_consistent();
 }

@@ -184,7 +184,10 @@ fn series(lang: Lang, labels: &[String], bars: &[Decimal], line: &[Decimal]) -> 
 }
 
 fn table_view(lang: Lang, t: &analytics::tab::Table) -> TableView {
-    let keep: Vec<usize> = (0..t.columns.len()).filter(|i| !t.rows.iter().any(|r| matches!(r.get(*i), Some(Cell::Id(_))))).collect();
+    // Ids and codes are for the API; people read the names beside them.
+    let keep: Vec<usize> = (0..t.columns.len())
+        .filter(|i| t.columns[*i] != "code" && !t.rows.iter().any(|r| matches!(r.get(*i), Some(Cell::Id(_)))))
+        .collect();
     let numeric = |i: usize| t.rows.first().map(|r| !matches!(r.get(i), Some(Cell::Text(_)))).unwrap_or(false);
     let headers = keep.iter().map(|i| (lang.t(&format!("tabs.col.{}", t.columns[*i])).to_string(), numeric(*i))).collect();
     let rows = t.rows.iter().map(|r| keep.iter().map(|i| text(lang, t.columns[*i], &r[*i])).collect()).collect();
