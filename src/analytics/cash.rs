@@ -88,8 +88,11 @@ pub fn report(tx: &impl Read, actor: &Actor, now: Ts, q: &Query) -> Result<TabRe
         r.balance = crate::finance::balance(tx, actor.company, crate::finance::model::AccountRef::CashBox(CashBoxId(*id)))?;
     }
     let names: BTreeMap<CashBoxId, String> = boxes.iter().map(|b| (b.id, b.name.clone())).collect();
-    let mut table = Table::new("boxes", &["cash_box", "name", "sales", "revenue", "cash", "non_cash", "cash_in", "cash_out", "open_shifts", "in_shifts", "balance"])
-        .chart(Chart::Bars { label: 1, value: 3 });
+    let mut table = Table::new(
+        "boxes",
+        &["cash_box", "name", "sales", "revenue", "cash", "non_cash", "cash_in", "cash_out", "open_shifts", "in_shifts", "balance"],
+    )
+    .chart(Chart::Bars { label: 1, value: 3 });
     let mut t = BoxRow::default();
     for (id, r) in &rows {
         t.sales += r.sales;

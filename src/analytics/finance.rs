@@ -54,9 +54,7 @@ pub fn report(tx: &impl Read, actor: &Actor, now: Ts, q: &Query) -> Result<TabRe
         .into_iter()
         .filter(|a| {
             let b = a.branch.map_or(0, |b| b.0);
-            sc.visible(b)
-                && q.branch.is_none_or(|x| x.0 == b)
-                && q.cash_box.is_none_or(|x| a.account == AccountRef::CashBox(x))
+            sc.visible(b) && q.branch.is_none_or(|x| x.0 == b) && q.cash_box.is_none_or(|x| a.account == AccountRef::CashBox(x))
         })
         .map(|a| (a.account.key(), a.account))
         .collect();
@@ -107,11 +105,9 @@ pub fn report(tx: &impl Read, actor: &Actor, now: Ts, q: &Query) -> Result<TabRe
         None => code.to_string(),
     };
     let mut t = Month::default();
-    let mut by_month = Table::new(
-        "months",
-        &["month", "revenue", "cogs", "gross_profit", "operating_expense", "net_profit", "money_in", "money_out"],
-    )
-    .chart(Chart::Series { label: 0, bars: 3, line: Some(5) });
+    let mut by_month =
+        Table::new("months", &["month", "revenue", "cogs", "gross_profit", "operating_expense", "net_profit", "money_in", "money_out"])
+            .chart(Chart::Series { label: 0, bars: 3, line: Some(5) });
     for (m, v) in &months {
         t.revenue += v.revenue;
         t.cogs += v.cogs;
@@ -135,7 +131,12 @@ pub fn report(tx: &impl Read, actor: &Actor, now: Ts, q: &Query) -> Result<TabRe
     let mut other = Table::new("other_expenses", &["code", "name", "amount"]);
     for (code, amount) in &expense {
         if is_operating(code) {
-            expenses.rows.push(vec![Cell::Text(code.clone()), Cell::Text(name(code)), Cell::money(*amount), Cell::share(*amount, operating_total)]);
+            expenses.rows.push(vec![
+                Cell::Text(code.clone()),
+                Cell::Text(name(code)),
+                Cell::money(*amount),
+                Cell::share(*amount, operating_total),
+            ]);
         } else {
             other.rows.push(vec![Cell::Text(code.clone()), Cell::Text(name(code)), Cell::money(*amount)]);
         }

@@ -249,12 +249,19 @@ impl Scope {
     pub fn sales_total(&self, tx: &impl Read) -> Result<SalesDay> {
         let mut total = SalesDay::default();
         let c = self.c;
-        tx.range(SALES_DAYS, (c, self.lo, 0, 0, 0), (c, self.hi, u64::MAX, u64::MAX, u64::MAX), false, usize::MAX, |(_, _, b, cb, u), row| {
-            if self.wanted(b, cb, u) {
-                total.merge(&row);
-            }
-            Ok(true)
-        })?;
+        tx.range(
+            SALES_DAYS,
+            (c, self.lo, 0, 0, 0),
+            (c, self.hi, u64::MAX, u64::MAX, u64::MAX),
+            false,
+            usize::MAX,
+            |(_, _, b, cb, u), row| {
+                if self.wanted(b, cb, u) {
+                    total.merge(&row);
+                }
+                Ok(true)
+            },
+        )?;
         Ok(total)
     }
 }

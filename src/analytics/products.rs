@@ -35,7 +35,8 @@ impl Sums {
 }
 
 fn group_table(id: &'static str, rows: BTreeMap<u64, Sums>, name: impl Fn(u64) -> Result<String>, total: Decimal) -> Result<Table> {
-    let mut t = Table::new(id, &["id", "name", "products", "qty", "revenue", "cogs", "profit", "share"]).chart(Chart::Bars { label: 1, value: 4 });
+    let mut t =
+        Table::new(id, &["id", "name", "products", "qty", "revenue", "cogs", "profit", "share"]).chart(Chart::Bars { label: 1, value: 4 });
     for (id, s) in rows {
         t.rows.push(vec![
             Cell::Id((id != 0).then_some(id)),
@@ -113,10 +114,18 @@ pub fn report(tx: &impl Read, actor: &Actor, now: Ts, q: &Query) -> Result<TabRe
     let by_qty = top("top_qty", 2);
     let by_profit = top("top_profit", 5);
     let category_name = |id: u64| -> Result<String> {
-        Ok(if id == 0 { actor.lang.t("tabs.no_category").to_string() } else { tx.get(CATEGORIES, (c, id))?.map(|x| x.name).unwrap_or_else(|| format!("#{id}")) })
+        Ok(if id == 0 {
+            actor.lang.t("tabs.no_category").to_string()
+        } else {
+            tx.get(CATEGORIES, (c, id))?.map(|x| x.name).unwrap_or_else(|| format!("#{id}"))
+        })
     };
     let brand_name = |id: u64| -> Result<String> {
-        Ok(if id == 0 { actor.lang.t("tabs.no_brand").to_string() } else { tx.get(BRANDS, (c, id))?.map(|x| x.name).unwrap_or_else(|| format!("#{id}")) })
+        Ok(if id == 0 {
+            actor.lang.t("tabs.no_brand").to_string()
+        } else {
+            tx.get(BRANDS, (c, id))?.map(|x| x.name).unwrap_or_else(|| format!("#{id}"))
+        })
     };
     let cats = group_table("categories", categories, category_name, total.revenue)?;
     let brs = group_table("brands", brands, brand_name, total.revenue)?;

@@ -25,7 +25,8 @@ pub fn report(tx: &impl Read, actor: &Actor, now: Ts, q: &Query) -> Result<TabRe
     let sc = scope(tx, actor, now, q)?;
     let c = sc.c;
     let users: BTreeMap<u64, String> = crate::tenancy::store::users(tx, actor.company)?.into_iter().map(|u| (u.id.0, u.name)).collect();
-    let boxes: BTreeMap<u64, String> = tx.list(CASH_BOXES, (c, 0), (c, u64::MAX), usize::MAX)?.into_iter().map(|((_, id), b)| (id, b.name)).collect();
+    let boxes: BTreeMap<u64, String> =
+        tx.list(CASH_BOXES, (c, 0), (c, u64::MAX), usize::MAX)?.into_iter().map(|((_, id), b)| (id, b.name)).collect();
     let user = |id: u64| users.get(&id).cloned().unwrap_or_default();
 
     let mut open = Table::new("open_shifts", &["shift", "number", "cash_box", "cashier", "opened", "sales", "revenue", "expected"]);
@@ -68,7 +69,11 @@ pub fn report(tx: &impl Read, actor: &Actor, now: Ts, q: &Query) -> Result<TabRe
                 if let (Some(counted), Some(diff)) = (s.closing_cash, s.difference())
                     && !diff.is_zero()
                 {
-                    if diff < Decimal::ZERO { shortage -= diff } else { surplus += diff }
+                    if diff < Decimal::ZERO {
+                        shortage -= diff
+                    } else {
+                        surplus += diff
+                    }
                     gaps.rows.push(vec![
                         Cell::Id(Some(s.id.0)),
                         Cell::Text(s.number.clone()),
@@ -86,7 +91,8 @@ pub fn report(tx: &impl Read, actor: &Actor, now: Ts, q: &Query) -> Result<TabRe
     // Newest first (shift numbers grow with time).
     gaps.rows.reverse();
 
-    let mut best = Table::new("best_cashiers", &["cashier", "name", "shifts", "sales", "revenue", "per_shift"]).chart(Chart::Bars { label: 1, value: 5 });
+    let mut best = Table::new("best_cashiers", &["cashier", "name", "shifts", "sales", "revenue", "per_shift"])
+        .chart(Chart::Bars { label: 1, value: 5 });
     for (u, (n, sales, revenue)) in cashiers {
         best.rows.push(vec![
             Cell::Id(Some(u)),

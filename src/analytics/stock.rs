@@ -131,13 +131,21 @@ pub fn report(tx: &impl Read, actor: &Actor, now: Ts, q: &Query) -> Result<TabRe
     sort_desc(&mut by_value.rows, 3);
     by_value.rows.truncate(TOP);
 
-    let mut cats = Table::new("categories", &["category", "name", "items", "qty", "value", "share"]).chart(Chart::Bars { label: 1, value: 4 });
+    let mut cats =
+        Table::new("categories", &["category", "name", "items", "qty", "value", "share"]).chart(Chart::Bars { label: 1, value: 4 });
     for (id, (qty, v, n)) in categories {
         let name = match id {
             0 => actor.lang.t("tabs.no_category").to_string(),
             id => tx.get(CATEGORIES, (c, id))?.map(|c| c.name).unwrap_or_else(|| format!("#{id}")),
         };
-        cats.rows.push(vec![Cell::Id((id != 0).then_some(id)), Cell::Text(name), Cell::Count(n), Cell::Qty(qty), Cell::money(v), Cell::share(v, value)]);
+        cats.rows.push(vec![
+            Cell::Id((id != 0).then_some(id)),
+            Cell::Text(name),
+            Cell::Count(n),
+            Cell::Qty(qty),
+            Cell::money(v),
+            Cell::share(v, value),
+        ]);
     }
     sort_desc(&mut cats.rows, 4);
 

@@ -159,7 +159,13 @@ pub(crate) fn sort_desc(rows: &mut [Vec<Cell>], col: usize) {
 }
 
 /// Runs `f` with the tab's report for `tab` (the dispatch the API and the pages share).
-pub fn report(tx: &crate::storage::ReadTx, actor: &crate::tenancy::actor::Actor, now: crate::clock::Ts, tab: Tab, q: &super::Query) -> crate::error::Result<TabReport> {
+pub fn report(
+    tx: &crate::storage::ReadTx,
+    actor: &crate::tenancy::actor::Actor,
+    now: crate::clock::Ts,
+    tab: Tab,
+    q: &super::Query,
+) -> crate::error::Result<TabReport> {
     match tab {
         Tab::Stock => super::stock::report(tx, actor, now, q),
         Tab::CashBoxes => super::cash::report(tx, actor, now, q),
@@ -188,7 +194,8 @@ pub fn workbook(lang: crate::i18n::Lang, r: &TabReport) -> crate::error::Result<
     for t in &r.tables {
         let keep: Vec<usize> =
             (0..t.columns.len()).filter(|i| !t.rows.iter().any(|row| matches!(row.get(*i), Some(Cell::Id(_))))).collect();
-        let headers: Vec<String> = keep.iter().filter_map(|i| t.columns.get(*i)).map(|c| lang.t(&format!("tabs.col.{c}")).to_string()).collect();
+        let headers: Vec<String> =
+            keep.iter().filter_map(|i| t.columns.get(*i)).map(|c| lang.t(&format!("tabs.col.{c}")).to_string()).collect();
         let rows: Vec<Vec<crate::xlsx::Cell>> = t.rows.iter().map(|row| keep.iter().filter_map(|i| row.get(*i)).map(x).collect()).collect();
         tables.push((lang.t(&format!("tabs.table.{}", t.id)).to_string(), headers, rows));
     }

@@ -80,7 +80,10 @@ pub fn report(tx: &impl Read, actor: &Actor, now: Ts, q: &Query) -> Result<TabRe
             fig("cashiers", Cell::Count(t.rows.len() as u64)),
             fig("revenue", Cell::money(total_revenue)),
             fig("sales", Cell::Count(total.sales)),
-            fig("average_check", Cell::money(if total.sales == 0 { Decimal::ZERO } else { round_money(total.gross / Decimal::from(total.sales)) })),
+            fig(
+                "average_check",
+                Cell::money(if total.sales == 0 { Decimal::ZERO } else { round_money(total.gross / Decimal::from(total.sales)) }),
+            ),
         ],
         tables: vec![t],
     })

@@ -145,14 +145,20 @@ async fn each_tab_adds_up_to_the_hand_computed_scenario() {
     assert_eq!(texts(&p["tables"]["top_qty"], &fields), vec![mk.clone(), ch.clone()]);
     assert_eq!(texts(&p["tables"]["top_profit"], &fields), vec![ch, mk]);
     let group = ["name", "products", "qty", "revenue", "cogs", "profit", "share"];
-    assert_eq!(texts(&p["tables"]["categories"], &group), vec![strs(&["Без категории", "2", "7", "1362.00", "1120.00", "242.00", "100.0"])]);
+    assert_eq!(
+        texts(&p["tables"]["categories"], &group),
+        vec![strs(&["Без категории", "2", "7", "1362.00", "1120.00", "242.00", "100.0"])]
+    );
     assert_eq!(texts(&p["tables"]["brands"], &group), vec![strs(&["Без бренда", "2", "7", "1362.00", "1120.00", "242.00", "100.0"])]);
 
     // Users: 1464 ÷ 5 = 292.80 a check.
     let u = tab(&t, c, "users", PERIOD).await;
     assert_eq!(figures(&u, &["cashiers", "revenue", "sales", "average_check"]), strs(&["1", "1362.00", "5", "292.80"]));
     assert_eq!(
-        texts(&u["tables"]["cashiers"], &["name", "sales", "returns", "revenue", "average_check", "profit", "share", "discrepancies", "difference"]),
+        texts(
+            &u["tables"]["cashiers"],
+            &["name", "sales", "returns", "revenue", "average_check", "profit", "share", "discrepancies", "difference"]
+        ),
         vec![strs(&["Владелец Магазин", "5", "1", "1362.00", "292.80", "242.00", "100.0", "1", "-10.00"])]
     );
 
@@ -196,13 +202,19 @@ async fn each_tab_adds_up_to_the_hand_computed_scenario() {
     }
 
     // The pages: every tab renders its tables, and the tab bar links them with the filters.
-    for (t2, table) in [("stock", "low_stock"), ("cash_boxes", "boxes"), ("shifts", "discrepancies"), ("products", "top_revenue"), ("users", "cashiers")] {
+    for (t2, table) in
+        [("stock", "low_stock"), ("cash_boxes", "boxes"), ("shifts", "discrepancies"), ("products", "top_revenue"), ("users", "cashiers")]
+    {
         let (st, page) = t.call(reqwest::Method::GET, &format!("/analytics/{t2}?{PERIOD}"), Some(&c.token), None).await;
         let html = page.as_str().unwrap_or_default();
         assert_eq!(st, StatusCode::OK, "{t2}");
         assert!(html.contains(&format!("id=\"{table}\"")), "{t2}: {html}");
         let period = PERIOD.replace('&', "&#38;");
-        assert!(html.contains(&format!("/analytics/users?{period}")), "{t2}: the tab bar keeps the period: {}", html.get(html.find("analytics-tabs").unwrap_or(0)..).unwrap_or("").get(..600).unwrap_or(""));
+        assert!(
+            html.contains(&format!("/analytics/users?{period}")),
+            "{t2}: the tab bar keeps the period: {}",
+            html.get(html.find("analytics-tabs").unwrap_or(0)..).unwrap_or("").get(..600).unwrap_or("")
+        );
         assert!(html.contains(&format!("/api/v1/analytics/{t2}/export.xlsx?{period}")), "{t2}: export link");
     }
     let (_, page) = t.call(reqwest::Method::GET, &format!("/analytics/stock?{PERIOD}"), Some(&c.token), None).await;
@@ -262,8 +274,13 @@ async fn bad_input_rights_and_unknown_tabs_are_refused() {
         let (st, _) = t.call(reqwest::Method::GET, &format!("/analytics/{tab}"), Some(&cashier.token), None).await;
         assert_eq!(st, StatusCode::FORBIDDEN, "{tab} page");
     }
-    let (st, _) =
-        t.put(c, &format!("/api/v1/roles/{}", role["id"]), json!({"name": "Кассир без аналитики", "permissions": ["sale", "dashboard", "analytics"]})).await;
+    let (st, _) = t
+        .put(
+            c,
+            &format!("/api/v1/roles/{}", role["id"]),
+            json!({"name": "Кассир без аналитики", "permissions": ["sale", "dashboard", "analytics"]}),
+        )
+        .await;
     assert_eq!(st, StatusCode::OK);
     let (st, page) = t.call(reqwest::Method::GET, "/analytics/stock", Some(&cashier.token), None).await;
     let html = page.as_str().unwrap_or_default();
@@ -343,7 +360,8 @@ async fn the_finance_tab_subtracts_operating_expenses_from_gross_profit() {
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (st, _) = t.get(&analyst, "/api/v1/analytics/stock").await;
     assert_eq!(st, StatusCode::OK, "the other tabs stay open");
-    let (st, _) = t.put(c, &format!("/api/v1/roles/{}", role["id"]), json!({"name": "Аналитик", "permissions": ["analytics", "finance"]})).await;
+    let (st, _) =
+        t.put(c, &format!("/api/v1/roles/{}", role["id"]), json!({"name": "Аналитик", "permissions": ["analytics", "finance"]})).await;
     assert_eq!(st, StatusCode::OK);
     let (st, f2) = t.get(&analyst, &format!("/api/v1/analytics/finance?{PERIOD}")).await;
     assert_eq!((st, f2["figures"]["net_profit"].as_str()), (StatusCode::OK, Some("-208.00")));

@@ -11,8 +11,8 @@ use axum::response::Response;
 
 use crate::analytics::tab::{Cell, Tab, TabReport};
 use crate::analytics::{self, Report, Summary};
-use crate::error::Error;
 use crate::app::App;
+use crate::error::Error;
 use crate::error::Result;
 use crate::http::extract::{Auth, Json, Query};
 use crate::http::problem::Problem;

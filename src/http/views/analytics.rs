@@ -266,10 +266,11 @@ pub async fn page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> 
         None => (fields.get("from"), fields.get("to")),
     };
     let period = fields.get("period");
-    let periods = [("custom", "tabs.period_custom"), ("day", "tabs.period_day"), ("week", "tabs.period_week"), ("month", "tabs.period_month")]
-        .into_iter()
-        .map(|(v, k)| (v, k, period == v || (v == "custom" && period.is_empty())))
-        .collect();
+    let periods =
+        [("custom", "tabs.period_custom"), ("day", "tabs.period_day"), ("week", "tabs.period_week"), ("month", "tabs.period_month")]
+            .into_iter()
+            .map(|(v, k)| (v, k, period == v || (v == "custom" && period.is_empty())))
+            .collect();
     let mut page = AnalyticsPage {
         lang,
         tabs: super::analytics_tabs::tab_links(ui.actor(), None, &super::analytics_tabs::carried_query(&fields)),

@@ -233,8 +233,11 @@ pub async fn page(State(app): State<App>, ui: Ui, uri: Uri, Path(tab): Path<Stri
     };
     let chosen = |name: &str, v: u64| fields.id(name) == Some(v);
     let choices = analytics::choices(&tx, actor)?;
-    let branches =
-        choices.branches.into_iter().map(|b| Choice { value: b.id.0.to_string(), selected: chosen("branch", b.id.0), label: b.name }).collect();
+    let branches = choices
+        .branches
+        .into_iter()
+        .map(|b| Choice { value: b.id.0.to_string(), selected: chosen("branch", b.id.0), label: b.name })
+        .collect();
     let boxes = choices
         .cash_boxes
         .into_iter()
@@ -255,10 +258,11 @@ pub async fn page(State(app): State<App>, ui: Ui, uri: Uri, Path(tab): Path<Stri
     };
     drop(tx);
     let period = fields.get("period");
-    let periods = [("custom", "tabs.period_custom"), ("day", "tabs.period_day"), ("week", "tabs.period_week"), ("month", "tabs.period_month")]
-        .into_iter()
-        .map(|(v, k)| (v, k, period == v || (v == "custom" && period.is_empty())))
-        .collect();
+    let periods =
+        [("custom", "tabs.period_custom"), ("day", "tabs.period_day"), ("week", "tabs.period_week"), ("month", "tabs.period_month")]
+            .into_iter()
+            .map(|(v, k)| (v, k, period == v || (v == "custom" && period.is_empty())))
+            .collect();
     let (from, to) = match &report {
         Some(r) => (r.from.clone(), r.to.clone()),
         None => (fields.get("from"), fields.get("to")),
@@ -294,7 +298,11 @@ pub async fn page(State(app): State<App>, ui: Ui, uri: Uri, Path(tab): Path<Stri
             })
             .unwrap_or_default(),
         tables: report.as_ref().map(|r| r.tables.iter().map(|t| table_view(lang, t)).collect()).unwrap_or_default(),
-        export: format!("/api/v1/analytics/{}/export.xlsx{}", tab.code(), if export_q.is_empty() { String::new() } else { format!("?{export_q}") }),
+        export: format!(
+            "/api/v1/analytics/{}/export.xlsx{}",
+            tab.code(),
+            if export_q.is_empty() { String::new() } else { format!("?{export_q}") }
+        ),
         error,
     };
     render(if page.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK }, &page)
