@@ -17,6 +17,7 @@ mod catalog;
 mod clients;
 mod company;
 mod documents;
+mod finance;
 mod fmt;
 mod form;
 mod home;
@@ -72,6 +73,7 @@ pub fn routes() -> Router<App> {
         .merge(pos::routes())
         .merge(sales::routes())
         .merge(clients::routes())
+        .merge(finance::routes())
         .merge(printing::routes())
         .merge(company::routes())
         .merge(people::routes())
