@@ -10,6 +10,7 @@ pub mod images;
 pub mod ops;
 pub mod pos;
 pub mod printing;
+pub mod purchases;
 pub mod reports;
 pub mod sales;
 pub mod stock;
@@ -78,6 +79,7 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(sales::routes(limits))
         .merge(analytics::routes(limits))
         .merge(clients::routes(limits))
+        .merge(purchases::routes(limits))
         .merge(printing::routes(limits))
 }
 
