@@ -15,6 +15,8 @@
 //! - `pos`: cash boxes, shifts, checkout, returns and the daily sales projection;
 //!   `purchasing`: suppliers, purchases in cash or on credit, payables, the supplier act; `printing`:
 //!   receipts on ESC/POS printers, fanned out from the outbox.
+//! - `finance`: money accounts (cash boxes, bank accounts) and their ledgers, money documents,
+//!   the money journal and the daily money projection.
 //! - `analytics` (sales report, dashboard), `transfer` (product import and export), `check`.
 //! - `backup`: verified one-file backups and restore.
 //! - `schema`: every table and the named migrations; `wiring`: every cross-domain reaction.
@@ -46,6 +48,8 @@ pub mod clients;
 pub mod inventory;
 pub mod pos;
 pub mod purchasing;
+
+pub mod finance;
 
 pub mod analytics;
 pub mod printing;

@@ -18,6 +18,9 @@ pub const MIGRATIONS: &[Migration] = &[
     // Version 3: the daily sales projection, built from sales and returns (releases before it
     // built it on open behind a meta flag; the step skips a file that has that flag).
     Migration { name: "daily_sales_projection", run: crate::pos::daily::build_all },
+    // Version 4: cash-box accounts, built from shifts' drawer rows, closed shifts' counted
+    // differences and flows on expense-only boxes, with the money projections.
+    Migration { name: "money_accounts_from_shifts", run: crate::finance::store::build_all },
 ];
 
 /// The layout this binary writes.
@@ -46,6 +49,7 @@ pub fn all_tables() -> Vec<TableInfo> {
     t.extend(crate::pos::store::tables());
     t.extend(crate::pos::daily::tables());
     t.extend(crate::clients::store::tables());
+    t.extend(crate::finance::store::tables());
     t.extend(crate::purchasing::store::tables());
     t.extend(crate::transfer::store::tables());
     t.extend(crate::printing::store::tables());

@@ -44,8 +44,71 @@ pub(super) fn cash_row(
     }
     let seq = shift.cash_rows;
     shift.cash_rows += 1;
-    tx.insert(CASH_LEDGER, (actor.company, shift.id, seq), &CashEntry { kind, amount, reference, at: now, user: actor.user })?;
+    tx.insert(
+        CASH_LEDGER,
+        (actor.company, shift.id, seq),
+        &CashEntry { kind, amount, reference: reference.clone(), at: now, user: actor.user },
+    )?;
+    // The opening count is cash the box already holds, not a movement of its account.
+    if kind != CashKind::Opening {
+        cash_moved(tx, actor, now, &CashMove { cash_box: shift.cash_box, kind: kind.code(), amount, reference })?;
+    }
     Ok(())
+}
+
+/// Cash that entered (+) or left (−) a cash box: a drawer row, a flow on an expense-only box,
+/// or a shift's counted difference at close (`kind` "shift_difference").
+#[derive(Debug, Clone)]
+pub struct CashMove {
+    pub cash_box: CashBoxId,
+    /// A `CashKind` code, or "shift_difference".
+    pub kind: &'static str,
+    pub amount: Decimal,
+    pub reference: String,
+}
+
+/// Told of every cash movement of a box, in its transaction (finance keeps the box's account).
+pub type CashMoved = fn(&mut WriteTx, &Actor, Ts, &CashMove) -> Result<()>;
+
+fn cash_moved(tx: &mut WriteTx, actor: &Actor, now: Ts, m: &CashMove) -> Result<()> {
+    for hook in tx.hooks().of::<CashMoved>() {
+        hook(tx, actor, now, m)?;
+    }
+    Ok(())
+}
+
+/// Money a money document moves on cash box `b`: when the document's `author` has a shift open
+/// at the box, the shift's drawer takes it (a cash-in or cash-out row and its running totals;
+/// refused when the drawer lacks the cash) and the shift is returned; otherwise nothing is
+/// written here. Called by finance in its transaction.
+pub fn money_doc_cash(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    now: Ts,
+    b: CashBoxId,
+    author: crate::ids::UserId,
+    amount: Decimal,
+    reference: String,
+) -> Result<Option<ShiftId>> {
+    let c = actor.company;
+    let Some(id) = tx.get(OPEN_SHIFTS, (c, b, author))? else { return Ok(None) };
+    let Some(mut shift) = tx.get(SHIFTS, (c.0, id))? else { return Ok(None) };
+    if shift.status != ShiftStatus::Open || amount.is_zero() {
+        return Ok(None);
+    }
+    if amount < Decimal::ZERO && -amount > shift.expected_cash() {
+        return Err(not_enough_cash(shift.expected_cash()));
+    }
+    let kind = if amount > Decimal::ZERO {
+        shift.totals.cash_in += amount;
+        CashKind::CashIn
+    } else {
+        shift.totals.cash_out -= amount;
+        CashKind::CashOut
+    };
+    cash_row(tx, actor, now, &mut shift, kind, amount, reference)?;
+    tx.insert(SHIFTS, (c.0, id), &shift)?;
+    Ok(Some(shift.id))
 }
 
 /// A debt repaid in cash at a till: the cash goes into the cashier's open shift at box `b`
@@ -149,6 +212,12 @@ pub fn close_shift(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ShiftId, counte
     tx.insert(SHIFTS, (c, id.0), &shift)?;
     tx.remove(OPEN_SHIFTS, (actor.company, shift.cash_box, shift.cashier))?;
     let diff = shift.difference().unwrap_or_default();
+    cash_moved(
+        tx,
+        actor,
+        now,
+        &CashMove { cash_box: shift.cash_box, kind: "shift_difference", amount: diff, reference: format!("shift:{id}") },
+    )?;
     audit::record(
         tx,
         actor.company,
@@ -259,6 +328,15 @@ pub(super) fn apply_flow(tx: &mut WriteTx, actor: &Actor, now: Ts, flow: &mut Ca
             shift.totals.cash_out += flow.amount;
         }
         tx.insert(SHIFTS, (c, sid.0), &shift)?;
+    } else {
+        // A flow on an expense-only box moves the box's cash without a drawer.
+        let (kind, signed) = if flow.income { (CashKind::CashIn, flow.amount) } else { (CashKind::CashOut, -flow.amount) };
+        cash_moved(
+            tx,
+            actor,
+            now,
+            &CashMove { cash_box: flow.cash_box, kind: kind.code(), amount: signed, reference: format!("flow:{}", flow.id) },
+        )?;
     }
     flow.status = FlowStatus::Approved;
     flow.decided = Some((now, actor.user));

@@ -31,7 +31,8 @@ use crate::audit;
 use crate::clients::model::{Client, ClientKind};
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
-use crate::ids::{ClientId, CompanyId, DocumentId, MoneyDocId, ProductId, PurchaseId, PurchaseReturnId, SupplierPaymentId, WarehouseId};
+use crate::ids::{ClientId, CompanyId, DocumentId, ProductId, PurchaseId, PurchaseReturnId, SupplierPaymentId, WarehouseId};
+use crate::finance::model::{MoneyDoc, MoneyDocStatus};
 use crate::inventory::model::DocStatus;
 use crate::inventory::{self, DocDraft, LineDraft};
 use crate::money::{parse_money, parse_qty, round_money};
@@ -380,14 +381,16 @@ pub fn cancel_purchase(tx: &mut WriteTx, actor: &Actor, now: Ts, id: PurchaseId)
             };
             append_payable(tx, c, p.supplier, &entry)?;
         }
-        Terms::Cash => {
-            let doc = p.money_doc.ok_or_else(|| Error::Internal(format!("cash purchase {id} has no money document")))?;
-            cash::reverse(tx, actor, now, doc)?;
-        }
+        Terms::Cash => {}
     }
     p.status = PurchaseStatus::Cancelled;
     p.cancelled = Some((now, actor.user));
     put_purchase(tx, c, Some(&old), &p)?;
+    if p.terms == Terms::Cash {
+        // After the purchase says cancelled, so finance's reaction sees a reversal it asked for.
+        let doc = p.money_doc.ok_or_else(|| Error::Internal(format!("cash purchase {id} has no money document")))?;
+        cash::reverse(tx, actor, now, doc)?;
+    }
     audit::record(tx, c, actor, now, "purchase.cancel", format!("purchase:{id}"), p.number.clone())?;
     Ok(p)
 }
@@ -687,12 +690,15 @@ fn apply_payment(tx: &mut WriteTx, actor: &Actor, now: Ts, pay: &mut SupplierPay
     Ok(())
 }
 
-/// Finance decided a money document purchasing asked for (`reference` says which):
-/// a cash purchase is posted or rejected; a pending supplier payment is applied or rejected;
-/// a refund the supplier did not pay becomes a `Return` row, so the supplier owes it.
-pub fn money_decided(tx: &mut WriteTx, actor: &Actor, now: Ts, reference: &str, doc: MoneyDocId, approved: bool) -> Result<()> {
+/// Finance decided (or reversed) a money document purchasing asked for; its `reference` says
+/// which: a cash purchase waiting for its expense is posted (approved) or rejected; a pending
+/// supplier payment is applied or rejected, an applied one reversed outside purchasing grows
+/// the payable back; a cash refund the supplier's income document did not bring (rejected or
+/// reversed) becomes a `Return` row, so the supplier owes it. A cash purchase's expense is
+/// reversed only by cancelling the purchase.
+pub fn money_doc_decided(tx: &mut WriteTx, actor: &Actor, now: Ts, doc: &MoneyDoc) -> Result<()> {
     let c = actor.company;
-    let Some((kind, id)) = reference.split_once(':') else {
+    let Some((kind, id)) = doc.reference.split_once(':') else {
         return Ok(());
     };
     let Ok(id) = id.parse::<u64>() else {
@@ -703,22 +709,37 @@ pub fn money_decided(tx: &mut WriteTx, actor: &Actor, now: Ts, reference: &str, 
             let Some(old) = tx.get(PURCHASES, (c, PurchaseId(id)))? else {
                 return Ok(());
             };
-            if old.status != PurchaseStatus::CashPending || old.money_doc != Some(doc) {
+            if old.money_doc != Some(doc.id) {
+                return Ok(());
+            }
+            if doc.status == MoneyDocStatus::Reversed {
+                if old.status == PurchaseStatus::Posted {
+                    return Err(Error::refused(
+                        "cancel_the_purchase",
+                        format!("Это оплата закупки {}: отмените закупку", old.number),
+                        format!("This pays purchase {}: cancel the purchase instead", old.number),
+                    ));
+                }
+                return Ok(());
+            }
+            if old.status != PurchaseStatus::CashPending {
                 return Ok(());
             }
             let mut p = old.clone();
-            if approved {
-                post_stock(tx, actor, now, &mut p)?;
-            } else {
-                p.status = PurchaseStatus::Rejected;
-                if let Some(d) = p.document {
-                    // The receipt never posts: the draft goes with the rejected purchase.
-                    if tx.get(crate::inventory::store::DOCUMENTS, (c, d))?.is_some_and(|d| d.status == DocStatus::Draft) {
-                        tx.remove(crate::inventory::store::DOCUMENTS, (c, d))?;
-                        tx.remove(DOC_SUPPLIERS, (c, d))?;
+            match doc.status {
+                MoneyDocStatus::Approved => post_stock(tx, actor, now, &mut p)?,
+                MoneyDocStatus::Rejected => {
+                    p.status = PurchaseStatus::Rejected;
+                    if let Some(d) = p.document {
+                        // The receipt never posts: the draft goes with the rejected purchase.
+                        if tx.get(crate::inventory::store::DOCUMENTS, (c, d))?.is_some_and(|d| d.status == DocStatus::Draft) {
+                            tx.remove(crate::inventory::store::DOCUMENTS, (c, d))?;
+                            tx.remove(DOC_SUPPLIERS, (c, d))?;
+                        }
+                        p.document = None;
                     }
-                    p.document = None;
                 }
+                MoneyDocStatus::Pending | MoneyDocStatus::Reversed => return Ok(()),
             }
             put_purchase(tx, c, Some(&old), &p)?;
             audit::record(tx, c, actor, now, "purchase.cash_decided", format!("purchase:{id}"), p.status.code().into())?;
@@ -727,13 +748,27 @@ pub fn money_decided(tx: &mut WriteTx, actor: &Actor, now: Ts, reference: &str, 
             let Some(mut pay) = tx.get(PAYMENTS, (c, SupplierPaymentId(id)))? else {
                 return Ok(());
             };
-            if pay.status != PaymentStatus::Pending || pay.money_doc != doc {
+            if pay.money_doc != doc.id {
                 return Ok(());
             }
-            if approved {
-                apply_payment(tx, actor, now, &mut pay)?;
-            } else {
-                pay.status = PaymentStatus::Rejected;
+            match (pay.status, doc.status) {
+                (PaymentStatus::Pending, MoneyDocStatus::Approved) => apply_payment(tx, actor, now, &mut pay)?,
+                (PaymentStatus::Pending, MoneyDocStatus::Rejected) => pay.status = PaymentStatus::Rejected,
+                (PaymentStatus::Applied, MoneyDocStatus::Reversed) => {
+                    let entry = PayableEntry {
+                        kind: PayableKind::PaymentReversed,
+                        amount: pay.amount,
+                        at: now,
+                        user: actor.user,
+                        purchase: pay.purchase,
+                        payment: Some(pay.id),
+                        purchase_return: None,
+                        note: doc.number.clone(),
+                    };
+                    append_payable(tx, c, pay.supplier, &entry)?;
+                    pay.status = PaymentStatus::Reversed;
+                }
+                _ => return Ok(()),
             }
             put_payment(tx, c, &pay)?;
             audit::record(tx, c, actor, now, "supplier.payment_decided", format!("client:{}", pay.supplier), pay.status.code().into())?;
@@ -742,7 +777,7 @@ pub fn money_decided(tx: &mut WriteTx, actor: &Actor, now: Ts, reference: &str, 
             let Some(ret) = tx.get(PURCHASE_RETURNS, (c, PurchaseReturnId(id)))? else {
                 return Ok(());
             };
-            if approved || ret.money_doc != Some(doc) {
+            if ret.money_doc != Some(doc.id) || !matches!(doc.status, MoneyDocStatus::Rejected | MoneyDocStatus::Reversed) {
                 return Ok(());
             }
             let entry = PayableEntry {
@@ -753,7 +788,7 @@ pub fn money_decided(tx: &mut WriteTx, actor: &Actor, now: Ts, reference: &str, 
                 purchase: Some(ret.purchase),
                 payment: None,
                 purchase_return: Some(ret.id),
-                note: "refund rejected".into(),
+                note: doc.number.clone(),
             };
             append_payable(tx, c, ret.supplier, &entry)?;
         }
