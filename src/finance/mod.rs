@@ -522,3 +522,78 @@ pub fn save_category(tx: &mut WriteTx, actor: &Actor, now: Ts, code: &str, name:
     audit::record(tx, c, actor, now, "money_category.save", format!("money_category:{}", cat.code), cat.name.clone())?;
     Ok(cat)
 }
+
+/// A money document as a form or the API sends it: text fields, parsed by [`MoneyDocForm::parse`].
+#[derive(Debug, Clone, Default)]
+pub struct MoneyDocForm {
+    pub kind: String,
+    pub account: String,
+    pub to_account: String,
+    pub amount: String,
+    pub category: String,
+    pub counterparty: Option<u64>,
+    pub memo: String,
+    /// "YYYY-MM-DD" in the company's zone (noon of that day), empty = now.
+    pub date: String,
+}
+
+impl MoneyDocForm {
+    /// Every field's problem at once, or the draft (rights and records are checked by
+    /// [`create_money_doc`]).
+    pub fn parse(&self, tx: &impl Read, c: CompanyId) -> Result<MoneyDocDraft> {
+        let mut p = Problems::default();
+        let kind = MoneyDocKind::parse(&self.kind);
+        if kind.is_none() {
+            p.push(FieldError::new("kind", "kind", "Вид: income, expense или transfer", "Kind: income, expense or transfer"));
+        }
+        let account = AccountRef::parse(&self.account);
+        if account.is_none() {
+            p.push(FieldError::new("account", "unknown_account", "Выберите счёт", "Choose an account"));
+        }
+        let to_account = match self.to_account.trim() {
+            "" => None,
+            code => {
+                let a = AccountRef::parse(code);
+                if a.is_none() {
+                    p.push(FieldError::new("to_account", "unknown_account", "Выберите счёт", "Choose an account"));
+                }
+                a
+            }
+        };
+        let amount = p.take(crate::money::parse_money("amount", &self.amount, false));
+        let date = match self.date.trim() {
+            "" => None,
+            raw => {
+                let tz = timezone(tx, c)?;
+                match Ts::parse_date(raw, &tz) {
+                    Some(t) => Some(t.plus_ms(12 * 3_600_000)),
+                    None => {
+                        p.push(FieldError::new("date", "date", "Дата: ГГГГ-ММ-ДД", "Date as YYYY-MM-DD"));
+                        None
+                    }
+                }
+            }
+        };
+        p.finish()?;
+        let (Some(kind), Some(account), Some(amount)) = (kind, account, amount) else {
+            return Err(Error::Internal("money document parsed without its fields".into()));
+        };
+        Ok(MoneyDocDraft {
+            kind,
+            account,
+            to_account,
+            amount,
+            category: self.category.trim().to_string(),
+            counterparty: self.counterparty.map(ClientId),
+            reference: String::new(),
+            memo: self.memo.clone(),
+            date,
+        })
+    }
+}
+
+/// The local day (YYYYMMDD) of "YYYY-MM-DD", for the balance at a date.
+pub fn parse_day(raw: &str) -> Result<u64> {
+    let d: jiff::civil::Date = raw.trim().parse().map_err(|_| Error::field("at", "date", "Дата: ГГГГ-ММ-ДД", "Date as YYYY-MM-DD"))?;
+    Ok(u64::try_from(d.year()).unwrap_or(0) * 10000 + u64::try_from(d.month()).unwrap_or(0) * 100 + u64::try_from(d.day()).unwrap_or(0))
+}

@@ -343,3 +343,51 @@ pub fn today_and_back(tx: &impl Read, c: CompanyId, now: Ts, days: i64) -> Resul
     let tz = timezone(tx, c)?;
     Ok((day_of(now.plus_days(-days), &tz), day_of(now, &tz)))
 }
+
+/// A journal request as text (query string or form).
+#[derive(Debug, Clone, Default)]
+pub struct JournalAsk {
+    pub from: String,
+    pub to: String,
+    pub account: String,
+    pub kind: String,
+    pub category: String,
+    pub counterparty: Option<u64>,
+    pub author: Option<u64>,
+    pub status: String,
+    pub offset: usize,
+    pub limit: Option<usize>,
+}
+
+impl JournalAsk {
+    /// The filter, or every malformed field as a problem.
+    pub fn parse(&self, tx: &impl Read, c: CompanyId) -> Result<JournalFilter> {
+        let tz = timezone(tx, c)?;
+        let (from, to) = crate::inventory::report::parse_period(&self.from, &self.to, &tz)?;
+        let mut p = crate::error::Problems::default();
+        let mut pick = |field: &'static str, raw: &str, ok: bool| {
+            if !raw.trim().is_empty() && !ok {
+                p.push(crate::error::FieldError::new(field, field, "Неизвестное значение", "Unknown value"));
+            }
+        };
+        let account = AccountRef::parse(&self.account);
+        pick("account", &self.account, account.is_some());
+        let kind = RowKind::parse(&self.kind);
+        pick("kind", &self.kind, kind.is_some());
+        let status = MoneyDocStatus::parse(&self.status);
+        pick("status", &self.status, status.is_some());
+        p.finish()?;
+        Ok(JournalFilter {
+            from: from.map(Ts),
+            to: to.map(|t| Ts(t - 1)),
+            account,
+            kind,
+            category: Some(self.category.trim().to_string()).filter(|s| !s.is_empty()),
+            counterparty: self.counterparty.map(ClientId),
+            author: self.author.map(UserId),
+            status,
+            offset: self.offset,
+            limit: self.limit,
+        })
+    }
+}

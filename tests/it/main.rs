@@ -18,6 +18,7 @@ mod dashboard;
 mod documents;
 mod edge;
 mod files;
+mod finance;
 pub mod images;
 mod import;
 mod input;

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod catalog_search;
 pub mod clients;
 pub mod dto;
+pub mod finance;
 pub mod images;
 pub mod ops;
 pub mod pos;
@@ -79,6 +80,7 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(sales::routes(limits))
         .merge(analytics::routes(limits))
         .merge(clients::routes(limits))
+        .merge(finance::routes(limits))
         .merge(purchases::routes(limits))
         .merge(printing::routes(limits))
 }
