@@ -80,7 +80,8 @@ pub fn ledger(tx: &impl Read, c: CompanyId, supplier: ClientId) -> Result<Vec<(u
 ///   credit purchase has exactly one `Purchase` row of its total, every cancelled one a
 ///   `Cancel` row, every applied payment one `Payment`/`Prepayment` row of its amount, and no
 ///   row names a purchase or payment that does not say so;
-/// - a posted purchase's receipt is posted (a cancelled one's cancelled), and its returns are
+/// - a posted purchase's receipt is posted (a cancelled one's cancelled, a draft's or one
+///   waiting for cash a draft, a rejected one's gone), and its returns are
 ///   Σ its lines' returned quantities;
 /// - the supplier indexes match the records.
 pub fn verify(tx: &impl Read) -> Result<Vec<String>, StorageError> {
@@ -140,7 +141,9 @@ pub fn verify(tx: &impl Read) -> Result<Vec<String>, StorageError> {
         let want_doc = match p.status {
             PurchaseStatus::Posted => Some(crate::inventory::model::DocStatus::Posted),
             PurchaseStatus::Cancelled => Some(crate::inventory::model::DocStatus::Cancelled),
-            _ => Some(crate::inventory::model::DocStatus::Draft),
+            PurchaseStatus::Draft | PurchaseStatus::CashPending => Some(crate::inventory::model::DocStatus::Draft),
+            // A rejected purchase's draft receipt was removed with the rejection.
+            PurchaseStatus::Rejected => None,
         };
         let doc = match p.document {
             Some(d) => tx.get(crate::inventory::store::DOCUMENTS, (c, d))?.map(|d| d.status),
