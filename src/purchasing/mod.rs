@@ -31,8 +31,8 @@ use crate::audit;
 use crate::clients::model::{Client, ClientKind};
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
-use crate::ids::{ClientId, CompanyId, DocumentId, ProductId, PurchaseId, PurchaseReturnId, SupplierPaymentId, WarehouseId};
 use crate::finance::model::{MoneyDoc, MoneyDocStatus};
+use crate::ids::{ClientId, CompanyId, DocumentId, ProductId, PurchaseId, PurchaseReturnId, SupplierPaymentId, WarehouseId};
 use crate::inventory::model::DocStatus;
 use crate::inventory::{self, DocDraft, LineDraft};
 use crate::money::{parse_money, parse_qty, round_money};
@@ -41,8 +41,8 @@ use crate::tenancy::actor::Actor;
 use crate::tenancy::perms::Perm;
 use cash::{Cash, CashRequest};
 use model::{
-    PayFrom, PayableEntry, PayableKind, PaymentStatus, Purchase, PurchaseKey, PurchaseLine, PurchaseReturn, PurchaseStatus, Refund, ReturnLine,
-    SupplierLink, SupplierPayment, Terms,
+    PayFrom, PayableEntry, PayableKind, PaymentStatus, Purchase, PurchaseKey, PurchaseLine, PurchaseReturn, PurchaseStatus, Refund,
+    ReturnLine, SupplierLink, SupplierPayment, Terms,
 };
 use store::{DOC_SUPPLIERS, PAYMENTS, PURCHASE_KEYS, PURCHASE_RETURNS, PURCHASES, append_payable, put_payment, put_purchase};
 
@@ -166,7 +166,12 @@ pub fn save_purchase(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<Purcha
     }
     let total: Decimal = lines.iter().map(|l| l.amount).sum();
     if paid_now > total && !lines.is_empty() {
-        p.push(FieldError::new("paid_now", "paid_now", "Оплата сразу больше суммы закупки", "Paid at once is more than the purchase total"));
+        p.push(FieldError::new(
+            "paid_now",
+            "paid_now",
+            "Оплата сразу больше суммы закупки",
+            "Paid at once is more than the purchase total",
+        ));
     }
     let note: String = d.note.trim().chars().take(1000).collect();
     p.finish()?;
@@ -475,7 +480,10 @@ pub fn return_goods(tx: &mut WriteTx, actor: &Actor, now: Ts, id: PurchaseId, d:
         supplier: sup.name.clone(),
         reason: format!("Возврат по закупке {}", purchase.number),
         note: d.note.trim().chars().take(1000).collect(),
-        lines: lines.iter().map(|l| LineDraft { product: Some(l.product), qty: l.qty.to_string(), cost: String::new(), amount: String::new() }).collect(),
+        lines: lines
+            .iter()
+            .map(|l| LineDraft { product: Some(l.product), qty: l.qty.to_string(), cost: String::new(), amount: String::new() })
+            .collect(),
     };
     let doc = inventory::write_draft(tx, actor, now, None, &draft)?;
     inventory::post_document(tx, actor, now, doc)?;
@@ -488,7 +496,15 @@ pub fn return_goods(tx: &mut WriteTx, actor: &Actor, now: Ts, id: PurchaseId, d:
                 tx,
                 actor,
                 now,
-                &CashRequest { income: true, account, amount, supplier: sup.id, reference: format!("purchase_return:{rid}"), memo: &memo, date: now },
+                &CashRequest {
+                    income: true,
+                    account,
+                    amount,
+                    supplier: sup.id,
+                    reference: format!("purchase_return:{rid}"),
+                    memo: &memo,
+                    date: now,
+                },
             )?;
             (Refund::Cash(account), Some(cash.doc))
         }
@@ -575,7 +591,9 @@ pub fn pay_supplier(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ClientId, d: &
     let print = fingerprint(&format!("supplierpay:{id}"), d)?;
     match tx.get(PURCHASE_KEYS, (c, scoped.as_str()))? {
         Some(k) if k.fingerprint == print => {
-            return tx.get(PAYMENTS, (c, SupplierPaymentId(k.result)))?.ok_or_else(|| Error::Internal(format!("payment {} missing", k.result)));
+            return tx
+                .get(PAYMENTS, (c, SupplierPaymentId(k.result)))?
+                .ok_or_else(|| Error::Internal(format!("payment {} missing", k.result)));
         }
         Some(_) => {
             return Err(Error::refused(
@@ -595,12 +613,9 @@ pub fn pay_supplier(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ClientId, d: &
 pub fn payable_room(tx: &impl Read, c: CompanyId, supplier: ClientId) -> Result<Decimal> {
     let owed = store::balance(tx, c, supplier)?.owed;
     let mut pending = Decimal::ZERO;
-    for ((_, _, pid), _) in tx.list(
-        store::SUPPLIER_PAYMENTS,
-        (c, supplier, SupplierPaymentId::MIN),
-        (c, supplier, SupplierPaymentId::MAX),
-        usize::MAX,
-    )? {
+    for ((_, _, pid), _) in
+        tx.list(store::SUPPLIER_PAYMENTS, (c, supplier, SupplierPaymentId::MIN), (c, supplier, SupplierPaymentId::MAX), usize::MAX)?
+    {
         if let Some(p) = tx.get(PAYMENTS, (c, pid))?
             && p.status == PaymentStatus::Pending
             && !p.prepayment
@@ -611,7 +626,14 @@ pub fn payable_room(tx: &impl Read, c: CompanyId, supplier: ClientId) -> Result<
     Ok(owed - pending)
 }
 
-fn make_payment(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ClientId, d: &PaymentDraft, purchase: Option<PurchaseId>) -> Result<SupplierPayment> {
+fn make_payment(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    now: Ts,
+    id: ClientId,
+    d: &PaymentDraft,
+    purchase: Option<PurchaseId>,
+) -> Result<SupplierPayment> {
     let c = actor.company;
     let mut p = Problems::default();
     let amount = p.take(parse_money("amount", &d.amount, false));
@@ -635,7 +657,11 @@ fn make_payment(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ClientId, d: &Paym
     };
     let pid = SupplierPaymentId(tx.next_id()?);
     let note: String = d.note.trim().chars().take(200).collect();
-    let memo = if note.is_empty() { "Оплата поставщику".to_string() } else { format!("Оплата поставщику: {note}") };
+    let memo = if note.is_empty() {
+        "Оплата поставщику".to_string()
+    } else {
+        format!("Оплата поставщику: {note}")
+    };
     let Cash { doc, approved } = cash::request(
         tx,
         actor,
@@ -829,7 +855,9 @@ pub fn match_name(tx: &mut WriteTx, actor: &Actor, now: Ts, name: &str, supplier
         return Err(Error::field("name", "required", "Укажите название поставщика", "Enter the supplier name"));
     }
     let sid = match supplier_id {
-        Some(id) => supplier(tx, c, id)?.ok_or_else(|| Error::field("supplier", "unknown_supplier", "Выберите поставщика", "Choose a supplier"))?.id,
+        Some(id) => {
+            supplier(tx, c, id)?.ok_or_else(|| Error::field("supplier", "unknown_supplier", "Выберите поставщика", "Choose a supplier"))?.id
+        }
         None => {
             let draft = crate::clients::ClientDraft { kind: "supplier".into(), name: name.into(), ..Default::default() };
             crate::clients::save_client(tx, actor, now, None, &draft)?.0.id
@@ -861,7 +889,11 @@ pub fn link_document(tx: &mut WriteTx, actor: &Actor, now: Ts, doc: DocumentId, 
     let c = actor.company;
     let d = tx.get(crate::inventory::store::DOCUMENTS, (c, doc))?.ok_or(Error::NotFound)?;
     if !matches!(d.kind, crate::inventory::model::DocKind::Receipt | crate::inventory::model::DocKind::SupplierReturn) {
-        return Err(Error::refused("not_a_supplier_document", "Поставщика указывают у прихода или возврата", "Only receipts and returns name a supplier"));
+        return Err(Error::refused(
+            "not_a_supplier_document",
+            "Поставщика указывают у прихода или возврата",
+            "Only receipts and returns name a supplier",
+        ));
     }
     if supplier(tx, c, supplier_id)?.is_none() {
         return Err(Error::field("supplier", "unknown_supplier", "Выберите поставщика", "Choose a supplier"));

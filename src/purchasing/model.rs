@@ -6,7 +6,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Ts;
-use crate::ids::{AccountId, CashBoxId, ClientId, DocumentId, MoneyDocId, ProductId, PurchaseId, PurchaseReturnId, SupplierPaymentId, UserId, WarehouseId};
+use crate::ids::{
+    AccountId, CashBoxId, ClientId, DocumentId, MoneyDocId, ProductId, PurchaseId, PurchaseReturnId, SupplierPaymentId, UserId, WarehouseId,
+};
 use crate::storage::Record;
 
 /// Where money for a supplier leaves from (or comes back to): a cash box or a bank account.

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use super::model::{
-    PayableBalance, PayableEntry, PayableKind, PaymentStatus, Purchase, PurchaseKey, PurchaseReturn, PurchaseStatus, SupplierLink, SupplierPayment,
-    Terms,
+    PayableBalance, PayableEntry, PayableKind, PaymentStatus, Purchase, PurchaseKey, PurchaseReturn, PurchaseStatus, SupplierLink,
+    SupplierPayment, Terms,
 };
 use crate::ids::{ClientId, CompanyId, DocumentId, PurchaseId, PurchaseReturnId, SupplierPaymentId};
 use crate::storage::{Read, StorageError, Table, TableInfo, WriteTx};
@@ -37,7 +37,12 @@ pub fn tables() -> Vec<TableInfo> {
 }
 
 /// Appends one row to a supplier's ledger and moves the balance with it.
-pub fn append_payable(tx: &mut WriteTx, c: CompanyId, supplier: ClientId, entry: &PayableEntry) -> Result<(u64, PayableBalance), StorageError> {
+pub fn append_payable(
+    tx: &mut WriteTx,
+    c: CompanyId,
+    supplier: ClientId,
+    entry: &PayableEntry,
+) -> Result<(u64, PayableBalance), StorageError> {
     let mut bal = tx.get(PAYABLE_BALANCES, (c, supplier))?.unwrap_or_default();
     let seq = bal.rows;
     bal.rows += 1;
@@ -90,25 +95,32 @@ pub fn verify(tx: &impl Read) -> Result<Vec<String>, StorageError> {
     // (company, purchase) → (Σ Purchase rows, Σ Cancel rows); (company, payment) → Σ payment rows.
     let mut by_purchase: BTreeMap<(CompanyId, PurchaseId), (Decimal, Decimal, u32)> = BTreeMap::new();
     let mut by_payment: BTreeMap<(CompanyId, SupplierPaymentId), Decimal> = BTreeMap::new();
-    tx.range(PAYABLE_LEDGER, (CompanyId::MIN, ClientId::MIN, 0), (CompanyId::MAX, ClientId::MAX, u64::MAX), false, usize::MAX, |(c, s, _), e| {
-        let slot = sums.entry((c, s)).or_default();
-        slot.0 += e.amount;
-        slot.1 += 1;
-        match (e.kind, e.purchase, e.payment) {
-            (PayableKind::Purchase, Some(p), _) => {
-                let x = by_purchase.entry((c, p)).or_default();
-                x.0 += e.amount;
-                x.2 += 1;
+    tx.range(
+        PAYABLE_LEDGER,
+        (CompanyId::MIN, ClientId::MIN, 0),
+        (CompanyId::MAX, ClientId::MAX, u64::MAX),
+        false,
+        usize::MAX,
+        |(c, s, _), e| {
+            let slot = sums.entry((c, s)).or_default();
+            slot.0 += e.amount;
+            slot.1 += 1;
+            match (e.kind, e.purchase, e.payment) {
+                (PayableKind::Purchase, Some(p), _) => {
+                    let x = by_purchase.entry((c, p)).or_default();
+                    x.0 += e.amount;
+                    x.2 += 1;
+                }
+                (PayableKind::Cancel, Some(p), _) => by_purchase.entry((c, p)).or_default().1 += e.amount,
+                (PayableKind::Payment | PayableKind::Prepayment | PayableKind::PaymentReversed, _, Some(pay)) => {
+                    *by_payment.entry((c, pay)).or_default() += e.amount
+                }
+                (PayableKind::Return, _, _) => {}
+                (kind, _, _) => problems.push(format!("payable row of kind {} at company {c} supplier {s} names nothing", kind.code())),
             }
-            (PayableKind::Cancel, Some(p), _) => by_purchase.entry((c, p)).or_default().1 += e.amount,
-            (PayableKind::Payment | PayableKind::Prepayment | PayableKind::PaymentReversed, _, Some(pay)) => {
-                *by_payment.entry((c, pay)).or_default() += e.amount
-            }
-            (PayableKind::Return, _, _) => {}
-            (kind, _, _) => problems.push(format!("payable row of kind {} at company {c} supplier {s} names nothing", kind.code())),
-        }
-        Ok(true)
-    })?;
+            Ok(true)
+        },
+    )?;
     let mut have = BTreeMap::new();
     tx.range(PAYABLE_BALANCES, (CompanyId::MIN, ClientId::MIN), (CompanyId::MAX, ClientId::MAX), false, usize::MAX, |k, b| {
         have.insert(k, (b.owed, b.rows));
@@ -116,7 +128,13 @@ pub fn verify(tx: &impl Read) -> Result<Vec<String>, StorageError> {
     })?;
     for (k, want) in &sums {
         if have.get(k) != Some(want) {
-            problems.push(format!("payable balance of supplier {} at company {} is {:?}, its ledger says {:?}", k.1, k.0, have.get(k), want));
+            problems.push(format!(
+                "payable balance of supplier {} at company {} is {:?}, its ledger says {:?}",
+                k.1,
+                k.0,
+                have.get(k),
+                want
+            ));
         }
     }
     for (k, h) in &have {
@@ -162,12 +180,19 @@ pub fn verify(tx: &impl Read) -> Result<Vec<String>, StorageError> {
         problems.push(format!("payable rows name purchase {p} at company {c}, which does not exist"));
     }
     let mut returned: BTreeMap<(CompanyId, PurchaseId, u32), Decimal> = BTreeMap::new();
-    tx.range(PURCHASE_RETURNS, (CompanyId::MIN, PurchaseReturnId::MIN), (CompanyId::MAX, PurchaseReturnId::MAX), false, usize::MAX, |(c, _), r| {
-        for l in &r.lines {
-            *returned.entry((c, r.purchase, l.line)).or_default() += l.qty;
-        }
-        Ok(true)
-    })?;
+    tx.range(
+        PURCHASE_RETURNS,
+        (CompanyId::MIN, PurchaseReturnId::MIN),
+        (CompanyId::MAX, PurchaseReturnId::MAX),
+        false,
+        usize::MAX,
+        |(c, _), r| {
+            for l in &r.lines {
+                *returned.entry((c, r.purchase, l.line)).or_default() += l.qty;
+            }
+            Ok(true)
+        },
+    )?;
     tx.range(PURCHASES, (CompanyId::MIN, PurchaseId::MIN), (CompanyId::MAX, PurchaseId::MAX), false, usize::MAX, |(c, id), p| {
         for (i, l) in p.lines.iter().enumerate() {
             let r = returned.get(&(c, id, i as u32)).copied().unwrap_or_default();
@@ -195,18 +220,25 @@ pub fn verify(tx: &impl Read) -> Result<Vec<String>, StorageError> {
     }
 
     let mut pay_index = Vec::new();
-    tx.range(PAYMENTS, (CompanyId::MIN, SupplierPaymentId::MIN), (CompanyId::MAX, SupplierPaymentId::MAX), false, usize::MAX, |(c, id), p| {
-        pay_index.push((c, p.supplier, id));
-        let rows = by_payment.remove(&(c, id)).unwrap_or_default();
-        let want = match p.status {
-            PaymentStatus::Applied => -p.amount,
-            PaymentStatus::Pending | PaymentStatus::Rejected | PaymentStatus::Reversed => Decimal::ZERO,
-        };
-        if rows != want {
-            problems.push(format!("supplier payment {id} at company {c} is {} but its payable rows sum to {rows}", p.status.code()));
-        }
-        Ok(true)
-    })?;
+    tx.range(
+        PAYMENTS,
+        (CompanyId::MIN, SupplierPaymentId::MIN),
+        (CompanyId::MAX, SupplierPaymentId::MAX),
+        false,
+        usize::MAX,
+        |(c, id), p| {
+            pay_index.push((c, p.supplier, id));
+            let rows = by_payment.remove(&(c, id)).unwrap_or_default();
+            let want = match p.status {
+                PaymentStatus::Applied => -p.amount,
+                PaymentStatus::Pending | PaymentStatus::Rejected | PaymentStatus::Reversed => Decimal::ZERO,
+            };
+            if rows != want {
+                problems.push(format!("supplier payment {id} at company {c} is {} but its payable rows sum to {rows}", p.status.code()));
+            }
+            Ok(true)
+        },
+    )?;
     for ((c, p), _) in by_payment {
         problems.push(format!("payable rows name supplier payment {p} at company {c}, which does not exist"));
     }

@@ -12,8 +12,8 @@ use crate::clients::model::ClientLegal;
 use crate::clock::Ts;
 use crate::ids::{ClientId, ProductId, UserId, WarehouseId};
 use crate::storage::Db;
-use crate::tenancy::actor::{Actor, BranchScope};
 use crate::tenancy::ParsedCompany;
+use crate::tenancy::actor::{Actor, BranchScope};
 use crate::tenancy::model::{Access, SystemRole, all_features};
 use crate::tenancy::perms::PermSet;
 
@@ -39,14 +39,14 @@ pub(super) fn world() -> World {
         owner_password: String::new(),
         plan: None,
     };
-    let (company, owner) = db
-        .write_blocking(|tx| crate::tenancy::create_company(tx, T0, &parsed, "x".into(), crate::tenancy::Creator::Cli))
-        .expect("company");
+    let (company, owner) =
+        db.write_blocking(|tx| crate::tenancy::create_company(tx, T0, &parsed, "x".into(), crate::tenancy::Creator::Cli)).expect("company");
     let actor = owner_actor(company, owner);
     let (supplier, warehouse, products) = db
         .write_blocking(|tx| -> Result<_> {
             let wh = inventory::save_warehouse(tx, &actor, T0, None, "Склад", None, true)?;
-            let draft = crate::clients::ClientDraft { kind: "supplier".into(), name: "ОсОО Поставщик".into(), ..Default::default() };
+            let draft =
+                crate::clients::ClientDraft { kind: "supplier".into(), name: "ОсОО Поставщик".into(), ..Default::default() };
             let (sup, _) = crate::clients::save_client(tx, &actor, T0, None, &draft)?;
             let mut products = Vec::new();
             for name in ["Чай", "Сахар", "Мука"] {
@@ -113,13 +113,32 @@ fn assert_identities(w: &World, expected: Decimal) -> std::result::Result<(), Te
 #[derive(Debug, Clone)]
 enum Op {
     /// A purchase on credit, or in cash from the bank account (its expense pending or not).
-    Buy { product: usize, qty: i64, cents: i64, cash: bool, pending: bool },
+    Buy {
+        product: usize,
+        qty: i64,
+        cents: i64,
+        cash: bool,
+        pending: bool,
+    },
     /// A return of the purchase's line: against the payable (credit) or refunded in cash.
-    Return { purchase: usize, qty: i64, pending: bool },
-    Cancel { purchase: usize },
-    Pay { cents: i64, prepayment: bool, pending: bool },
+    Return {
+        purchase: usize,
+        qty: i64,
+        pending: bool,
+    },
+    Cancel {
+        purchase: usize,
+    },
+    Pay {
+        cents: i64,
+        prepayment: bool,
+        pending: bool,
+    },
     /// Approve or reject the n-th money document still pending.
-    Decide { which: usize, approve: bool },
+    Decide {
+        which: usize,
+        approve: bool,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -285,7 +304,12 @@ proptest! {
 fn a_draft_reports_every_bad_field_at_once_and_writes_nothing() {
     let w = world();
     let a = w.actor.clone();
-    let d = PurchaseDraft { supplier: Some(ClientId(999_999)), terms: "barter".into(), lines: vec![PurchaseLineDraft { product: None, qty: "-1".into(), price: "x".into() }], ..Default::default() };
+    let d = PurchaseDraft {
+        supplier: Some(ClientId(999_999)),
+        terms: "barter".into(),
+        lines: vec![PurchaseLineDraft { product: None, qty: "-1".into(), price: "x".into() }],
+        ..Default::default()
+    };
     let err = w.db.write_blocking(|tx| save_purchase(tx, &a, T0, None, &d)).expect_err("refused");
     let fields: Vec<&str> = err.fields().iter().map(|f| f.field.as_str()).collect();
     for f in ["supplier", "terms", "lines[0].qty", "lines[0].price"] {

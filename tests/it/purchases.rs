@@ -21,7 +21,11 @@ pub async fn supplier(t: &TestApp, c: &Client, name: &str) -> u64 {
 
 pub async fn buy_on_credit(t: &TestApp, s: &Shop, supplier: u64, lines: Value) -> Value {
     let (st, p) = t
-        .post(&s.c, "/api/v1/purchases", json!({"supplier": supplier, "warehouse": s.main, "terms": "credit", "due_days": "5", "lines": lines, "post": true}))
+        .post(
+            &s.c,
+            "/api/v1/purchases",
+            json!({"supplier": supplier, "warehouse": s.main, "terms": "credit", "due_days": "5", "lines": lines, "post": true}),
+        )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{p}");
     assert_eq!(p["status"], "posted", "{p}");
@@ -99,16 +103,27 @@ async fn cancel_reverses_stock_and_payable_and_states_are_kept() {
     let s = shop(&t, "owner@cancel.kg").await;
     let sup = supplier(&t, &s.c, "ИП Асанов").await;
     let (st, draft) = t
-        .post(&s.c, "/api/v1/purchases", json!({"supplier": sup, "warehouse": s.main, "lines": [{"product": s.milk, "qty": "3", "price": "90.50"}]}))
+        .post(
+            &s.c,
+            "/api/v1/purchases",
+            json!({"supplier": sup, "warehouse": s.main, "lines": [{"product": s.milk, "qty": "3", "price": "90.50"}]}),
+        )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{draft}");
-    assert_eq!((draft["status"].as_str(), draft["terms"].as_str(), draft["total"].as_str()), (Some("draft"), Some("credit"), Some("271.50")));
+    assert_eq!(
+        (draft["status"].as_str(), draft["terms"].as_str(), draft["total"].as_str()),
+        (Some("draft"), Some("credit"), Some("271.50"))
+    );
     let id = draft["id"].as_u64().expect("id");
     assert_eq!(on_hand(&t, &s.c, s.milk, s.main).await.0, "0", "a draft moves nothing");
     assert_eq!(payable(&t, &s.c, sup).await, "0.00");
     // A draft is edited and then posted.
     let (st, edited) = t
-        .put(&s.c, &format!("/api/v1/purchases/{id}"), json!({"supplier": sup, "warehouse": s.main, "lines": [{"product": s.milk, "qty": "4", "price": "90.50"}]}))
+        .put(
+            &s.c,
+            &format!("/api/v1/purchases/{id}"),
+            json!({"supplier": sup, "warehouse": s.main, "lines": [{"product": s.milk, "qty": "4", "price": "90.50"}]}),
+        )
         .await;
     assert_eq!((st, edited["total"].as_str()), (StatusCode::OK, Some("362.00")), "{edited}");
     let (st, posted) = t.post(&s.c, &format!("/api/v1/purchases/{id}/post"), json!({})).await;
@@ -132,7 +147,11 @@ async fn cancel_reverses_stock_and_payable_and_states_are_kept() {
 
     // A draft is deleted with its receipt.
     let (_, d2) = t
-        .post(&s.c, "/api/v1/purchases", json!({"supplier": sup, "warehouse": s.main, "lines": [{"product": s.milk, "qty": "1", "price": "1"}]}))
+        .post(
+            &s.c,
+            "/api/v1/purchases",
+            json!({"supplier": sup, "warehouse": s.main, "lines": [{"product": s.milk, "qty": "1", "price": "1"}]}),
+        )
         .await;
     let (st, _) = t.call(Method::DELETE, &format!("/api/v1/purchases/{}", d2["id"]), Some(&s.c.token), None).await;
     assert_eq!(st, StatusCode::NO_CONTENT);
@@ -142,7 +161,11 @@ async fn cancel_reverses_stock_and_payable_and_states_are_kept() {
     // The act: the purchase and its cancel, nothing owed.
     let (st, act) = t.get(&s.c, &format!("/api/v1/suppliers/{sup}/act")).await;
     assert_eq!(st, StatusCode::OK, "{act}");
-    assert_eq!((act["credit"].as_str(), act["debit"].as_str(), act["closing"].as_str()), (Some("362.00"), Some("362.00"), Some("0.00")), "{act}");
+    assert_eq!(
+        (act["credit"].as_str(), act["debit"].as_str(), act["closing"].as_str()),
+        (Some("362.00"), Some("362.00"), Some("0.00")),
+        "{act}"
+    );
     let resp = t.http.get(t.url(&format!("/api/v1/suppliers/{sup}/act.pdf"))).bearer_auth(&s.c.token).send().await.expect("pdf");
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.headers()[reqwest::header::CONTENT_TYPE], "application/pdf");
@@ -170,11 +193,23 @@ async fn bad_purchases_list_every_problem_with_stable_codes() {
         assert!(codes.contains(&code.to_string()), "{code} in {codes:?}");
     }
     let sup = supplier(&t, &s.c, "Поставщик").await;
-    let (st, e) = t.post(&s.c, "/api/v1/purchases", json!({"supplier": sup, "warehouse": s.main, "terms": "cash", "lines": [{"product": s.milk, "qty": "1", "price": "1"}]})).await;
+    let (st, e) = t
+        .post(
+            &s.c,
+            "/api/v1/purchases",
+            json!({"supplier": sup, "warehouse": s.main, "terms": "cash", "lines": [{"product": s.milk, "qty": "1", "price": "1"}]}),
+        )
+        .await;
     assert_eq!((st, field_codes(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["required".to_string()]), "cash needs an account: {e}");
     let (st, e) = t.post(&s.c, "/api/v1/purchases", json!({"supplier": sup, "warehouse": s.main, "lines": []})).await;
     assert_eq!((st, field_codes(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["required".to_string()]), "{e}");
-    let (st, e) = t.post(&s.c, "/api/v1/purchases", json!({"supplier": sup, "warehouse": 999999, "lines": [{"product": 999999, "qty": "1", "price": "1"}]})).await;
+    let (st, e) = t
+        .post(
+            &s.c,
+            "/api/v1/purchases",
+            json!({"supplier": sup, "warehouse": 999999, "lines": [{"product": 999999, "qty": "1", "price": "1"}]}),
+        )
+        .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     let codes = field_codes(&e);
     assert!(codes.contains(&"unknown_warehouse".to_string()) && codes.contains(&"unknown_product".to_string()), "{codes:?}");
@@ -185,9 +220,13 @@ async fn bad_purchases_list_every_problem_with_stable_codes() {
     // Payments: a key is required, and more than owed only as a stated prepayment.
     let (st, e) = t.post(&s.c, &format!("/api/v1/suppliers/{sup}/payments"), json!({"amount": "10", "account": "box:1"})).await;
     assert_eq!((st, field_codes(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["idempotency_key".to_string()]), "{e}");
-    let (st, e) = t.post(&s.c, &format!("/api/v1/suppliers/{sup}/payments"), json!({"idempotency_key": "p1", "amount": "10", "account": "box:1"})).await;
+    let (st, e) = t
+        .post(&s.c, &format!("/api/v1/suppliers/{sup}/payments"), json!({"idempotency_key": "p1", "amount": "10", "account": "box:1"}))
+        .await;
     assert_eq!((st, field_codes(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["payment_exceeds_payable".to_string()]), "{e}");
-    let (st, e) = t.post(&s.c, &format!("/api/v1/suppliers/{sup}/payments"), json!({"idempotency_key": "p2", "amount": "10", "account": "safe"})).await;
+    let (st, e) = t
+        .post(&s.c, &format!("/api/v1/suppliers/{sup}/payments"), json!({"idempotency_key": "p2", "amount": "10", "account": "safe"}))
+        .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert!(field_codes(&e).contains(&"unknown_account".to_string()), "{e}");
     // A customer is not a supplier.
@@ -253,7 +292,11 @@ async fn without_the_purchases_right_every_route_is_forbidden() {
         (Method::GET, "/api/v1/purchases/due".to_string(), None),
         (Method::GET, "/api/v1/suppliers".to_string(), None),
         (Method::GET, format!("/api/v1/suppliers/{sup}"), None),
-        (Method::POST, format!("/api/v1/suppliers/{sup}/payments"), Some(json!({"idempotency_key": "x", "amount": "1", "account": "box:1"}))),
+        (
+            Method::POST,
+            format!("/api/v1/suppliers/{sup}/payments"),
+            Some(json!({"idempotency_key": "x", "amount": "1", "account": "box:1"})),
+        ),
         (Method::GET, format!("/api/v1/suppliers/{sup}/act"), None),
         (Method::GET, format!("/api/v1/suppliers/{sup}/act.pdf"), None),
         (Method::GET, "/api/v1/suppliers/matching".to_string(), None),
@@ -263,5 +306,141 @@ async fn without_the_purchases_right_every_route_is_forbidden() {
         assert_eq!((st, e["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{method} {path}: {e}");
     }
     assert_eq!(payable(&t, &s.c, sup).await, "100.00");
+    t.assert_consistent();
+}
+
+async fn staff(t: &TestApp, owner: &Client, email: &str, permissions: Value) -> Client {
+    let (_, branches) = t.get(owner, "/api/v1/branches").await;
+    let (st, r) = t.post(owner, "/api/v1/roles", json!({"name": format!("Роль {email}"), "permissions": permissions})).await;
+    assert_eq!(st, StatusCode::CREATED, "{r}");
+    let (st, u) = t
+        .post(owner, "/api/v1/users", json!({"email": email, "name": "Сотрудник", "role": "staff", "custom_role": r["id"], "branches": [branches[0]["id"]], "password": "password-456"}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{u}");
+    t.login(email, "password-456").await
+}
+
+async fn money_doc(t: &TestApp, c: &Client, id: &Value) -> Value {
+    let (st, d) = t.get(c, &format!("/api/v1/finance/docs/{id}")).await;
+    assert_eq!(st, StatusCode::OK, "{d}");
+    d
+}
+
+#[tokio::test]
+async fn cash_purchases_wait_for_approval_and_supplier_payments_are_idempotent() {
+    let t = TestApp::spawn().await;
+    let s = shop(&t, "owner@cash.kg").await;
+    let sup = supplier(&t, &s.c, "ОсОО Нан").await;
+    let (st, bank) = t.post(&s.c, "/api/v1/finance/bank-accounts", json!({"name": "Расчётный счёт"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{bank}");
+    let account = format!("bank:{}", bank["id"]);
+    let buyer = staff(&t, &s.c, "buyer@cash.kg", json!(["purchases", "products"])).await;
+    let cash = |qty: &str| json!({"supplier": sup, "warehouse": s.main, "terms": "cash", "account": account, "lines": [{"product": s.milk, "qty": qty, "price": "50"}], "post": true});
+
+    // A buyer who may not approve: the expense waits, and so does the stock.
+    let (st, p) = t.post(&buyer, "/api/v1/purchases", cash("10")).await;
+    assert_eq!((st, p["status"].as_str()), (StatusCode::CREATED, Some("cash_pending")), "{p}");
+    assert_eq!(on_hand(&t, &s.c, s.milk, s.main).await.0, "0");
+    let doc = &p["money_doc"];
+    let d = money_doc(&t, &s.c, doc).await;
+    assert_eq!(
+        (d["status"].as_str(), d["kind"].as_str(), d["category"].as_str(), d["counterparty"].as_u64(), d["reference"].as_str()),
+        (Some("pending"), Some("expense"), Some("supplier"), Some(sup), Some(format!("purchase:{}", p["id"]).as_str()))
+    );
+    let (st, e) = t.post(&buyer, &format!("/api/v1/finance/docs/{doc}/approve"), json!({})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "a buyer does not approve: {e}");
+    let (st, e) = t.post(&buyer, &format!("/api/v1/purchases/{}/cancel", p["id"]), json!({})).await;
+    assert_eq!((st, e["code"].as_str()), (StatusCode::CONFLICT, Some("wrong_state")), "{e}");
+    let (st, _) = t.post(&s.c, &format!("/api/v1/finance/docs/{doc}/approve"), json!({})).await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, card) = t.get(&s.c, &format!("/api/v1/purchases/{}", p["id"])).await;
+    assert_eq!(card["purchase"]["status"], "posted", "{card}");
+    assert_eq!(on_hand(&t, &s.c, s.milk, s.main).await, ("10".into(), "500.00".into()));
+
+    // Rejected: nothing moves.
+    let (_, p2) = t.post(&buyer, "/api/v1/purchases", cash("3")).await;
+    let (st, _) = t.post(&s.c, &format!("/api/v1/finance/docs/{}/reject", p2["money_doc"]), json!({})).await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, card) = t.get(&s.c, &format!("/api/v1/purchases/{}", p2["id"])).await;
+    assert_eq!(card["purchase"]["status"], "rejected", "{card}");
+    assert_eq!(on_hand(&t, &s.c, s.milk, s.main).await.0, "10");
+    assert_eq!(payable(&t, &s.c, sup).await, "0.00", "cash purchases never touch the payable");
+
+    // The owner may approve: posted at once; cancelled, the expense is reversed.
+    let (_, p3) = t.post(&s.c, "/api/v1/purchases", cash("2")).await;
+    assert_eq!(p3["status"], "posted", "{p3}");
+    let (st, e) = t.post(&s.c, &format!("/api/v1/finance/docs/{}/reverse", p3["money_doc"]), json!({})).await;
+    assert_eq!((st, e["code"].as_str()), (StatusCode::CONFLICT, Some("cancel_the_purchase")), "{e}");
+    let (st, c3) = t.post(&s.c, &format!("/api/v1/purchases/{}/cancel", p3["id"]), json!({})).await;
+    assert_eq!((st, c3["status"].as_str()), (StatusCode::OK, Some("cancelled")), "{c3}");
+    assert_eq!(money_doc(&t, &s.c, &p3["money_doc"]).await["status"], "reversed");
+    assert_eq!(on_hand(&t, &s.c, s.milk, s.main).await.0, "10");
+
+    // On credit, then paid by the buyer: pending until approved, idempotent by key.
+    let (st, credit) = t
+        .post(
+            &buyer,
+            "/api/v1/purchases",
+            json!({"supplier": sup, "warehouse": s.main, "lines": [{"product": s.milk, "qty": "20", "price": "50"}], "post": true}),
+        )
+        .await;
+    assert_eq!((st, credit["status"].as_str()), (StatusCode::CREATED, Some("posted")), "{credit}");
+    assert_eq!(payable(&t, &s.c, sup).await, "1000.00");
+    let pay = json!({"idempotency_key": "pay-1", "amount": "400", "account": account});
+    let (st, p1) = t.post(&buyer, &format!("/api/v1/suppliers/{sup}/payments"), pay.clone()).await;
+    assert_eq!((st, p1["status"].as_str()), (StatusCode::OK, Some("pending")), "{p1}");
+    let (_, again) = t.post(&buyer, &format!("/api/v1/suppliers/{sup}/payments"), pay).await;
+    assert_eq!(again["id"], p1["id"], "a replay returns the first payment");
+    let (st, e) = t
+        .post(&buyer, &format!("/api/v1/suppliers/{sup}/payments"), json!({"idempotency_key": "pay-1", "amount": "5", "account": account}))
+        .await;
+    assert_eq!((st, e["code"].as_str()), (StatusCode::CONFLICT, Some("idempotency_key_reused")), "{e}");
+    assert_eq!(payable(&t, &s.c, sup).await, "1000.00", "a pending payment does not reduce the payable");
+    let (st, e) = t
+        .post(
+            &buyer,
+            &format!("/api/v1/suppliers/{sup}/payments"),
+            json!({"idempotency_key": "pay-2", "amount": "700", "account": account}),
+        )
+        .await;
+    assert_eq!(
+        (st, field_codes(&e)),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["payment_exceeds_payable".to_string()]),
+        "600 left after the pending 400: {e}"
+    );
+    let (st, _) = t.post(&s.c, &format!("/api/v1/finance/docs/{}/approve", p1["money_doc"]), json!({})).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(payable(&t, &s.c, sup).await, "600.00");
+    let (_, card) = t.get(&s.c, &format!("/api/v1/suppliers/{sup}")).await;
+    assert_eq!(card["payments"][0]["status"], "applied", "{card}");
+
+    // A stated prepayment may take the payable below zero; a plain payment may not.
+    let (st, pre) = t
+        .post(
+            &s.c,
+            &format!("/api/v1/suppliers/{sup}/payments"),
+            json!({"idempotency_key": "pay-3", "amount": "800", "account": account, "prepayment": true}),
+        )
+        .await;
+    assert_eq!((st, pre["status"].as_str()), (StatusCode::OK, Some("applied")), "{pre}");
+    assert_eq!(payable(&t, &s.c, sup).await, "-200.00");
+
+    // A cash refund of a return comes into the account; the payable stays.
+    let (st, r) = t
+        .post(
+            &s.c,
+            &format!("/api/v1/purchases/{}/returns", credit["id"]),
+            json!({"lines": [{"line": 0, "qty": "2"}], "refund": "cash", "account": account}),
+        )
+        .await;
+    assert_eq!((st, r["refund"].as_str()), (StatusCode::CREATED, Some(account.as_str())), "{r}");
+    assert_eq!(money_doc(&t, &s.c, &r["money_doc"]).await["kind"], "income");
+    assert_eq!(payable(&t, &s.c, sup).await, "-200.00");
+    let (_, act) = t.get(&s.c, &format!("/api/v1/suppliers/{sup}/act")).await;
+    assert_eq!(
+        (act["credit"].as_str(), act["debit"].as_str(), act["closing"].as_str()),
+        (Some("1000.00"), Some("1200.00"), Some("-200.00")),
+        "{act}"
+    );
     t.assert_consistent();
 }

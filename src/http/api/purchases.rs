@@ -396,7 +396,8 @@ pub async fn return_goods(
 ) -> Result<(StatusCode, Json<PurchaseReturnDto>)> {
     purchasing::require_read(&a.actor)?;
     let now = app.now();
-    let d = ReturnDraft { lines: i.lines.into_iter().map(|l| (l.line, l.qty)).collect(), refund: i.refund, account: i.account, note: i.note };
+    let d =
+        ReturnDraft { lines: i.lines.into_iter().map(|l| (l.line, l.qty)).collect(), refund: i.refund, account: i.account, note: i.note };
     let r = app.db.write(move |tx| purchasing::return_goods(tx, &a.actor, now, PurchaseId(id), &d)).await?;
     Ok((StatusCode::CREATED, Json(PurchaseReturnDto::from(&r))))
 }
@@ -421,7 +422,11 @@ pub async fn due(State(app): State<App>, a: Auth, Query(q): Query<DueQuery>) -> 
     let rows = query::to_pay(&app.db.read()?, &a.actor, app.now(), q.days.unwrap_or(7).clamp(0, 3650))?;
     Ok(Json(
         rows.iter()
-            .map(|d| DueDto { purchase: PurchaseDto::from(&d.purchase), supplier: d.supplier.name.clone(), outstanding: d.outstanding.to_string() })
+            .map(|d| DueDto {
+                purchase: PurchaseDto::from(&d.purchase),
+                supplier: d.supplier.name.clone(),
+                outstanding: d.outstanding.to_string(),
+            })
             .collect(),
     ))
 }
@@ -445,7 +450,11 @@ pub struct SupplierQuery {
     responses((status = 200, body = Vec<SupplierRowDto>), (status = 403, body = Problem)))]
 pub async fn suppliers(State(app): State<App>, a: Auth, Query(q): Query<SupplierQuery>) -> Result<Json<Vec<SupplierRowDto>>> {
     let rows = query::suppliers(&app.db.read()?, &a.actor, q.archived.unwrap_or(false))?;
-    Ok(Json(rows.iter().map(|r| SupplierRowDto { supplier: ClientDto::from(&r.client), balance: round_money(r.balance.owed).to_string() }).collect()))
+    Ok(Json(
+        rows.iter()
+            .map(|r| SupplierRowDto { supplier: ClientDto::from(&r.client), balance: round_money(r.balance.owed).to_string() })
+            .collect(),
+    ))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -568,7 +577,12 @@ pub async fn act_json(State(app): State<App>, a: Auth, Path(id): Path<u64>, Quer
         rows: s
             .rows
             .iter()
-            .map(|r| ActRowDto { date: r.date.clone(), document: r.document.clone(), debit: r.debit.to_string(), credit: r.credit.to_string() })
+            .map(|r| ActRowDto {
+                date: r.date.clone(),
+                document: r.document.clone(),
+                debit: r.debit.to_string(),
+                credit: r.credit.to_string(),
+            })
             .collect(),
         debit: s.debit.to_string(),
         credit: s.credit.to_string(),
