@@ -12,7 +12,8 @@
 //! - `auth`: passwords, sessions, tokens; builds the `Actor`.
 //! - `webhooks`, `catalog`, `inventory` (stock ledger, FIFO, `take_for_sale`), `search`.
 //! - `clients`: clients, the debt ledger, installment deals, the reconciliation statement.
-//! - `pos`: cash boxes, shifts, checkout, returns and the daily sales projection; `printing`:
+//! - `pos`: cash boxes, shifts, checkout, returns and the daily sales projection;
+//!   `purchasing`: suppliers, purchases in cash or on credit, payables, the supplier act; `printing`:
 //!   receipts on ESC/POS printers, fanned out from the outbox.
 //! - `finance`: money accounts (cash boxes, bank accounts) and their ledgers, money documents,
 //!   the money journal and the daily money projection.
@@ -46,6 +47,7 @@ pub mod catalog;
 pub mod clients;
 pub mod inventory;
 pub mod pos;
+pub mod purchasing;
 
 pub mod finance;
 

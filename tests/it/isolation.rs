@@ -30,6 +30,10 @@ pub enum Kind {
     Printer,
     /// A product image; `{product}` in the path is the other company's product.
     Image,
+    /// A purchase (purchasing module).
+    Purchase,
+    /// A client of the supplier kind.
+    Supplier,
 }
 
 pub struct Route {
@@ -112,6 +116,22 @@ fn printer_body() -> Option<Value> {
 
 fn return_body() -> Option<Value> {
     Some(json!({"idempotency_key": "isolation"}))
+}
+
+fn purchase_body() -> Option<Value> {
+    Some(json!({"supplier": 1, "warehouse": 1, "lines": []}))
+}
+
+fn purchase_return_body() -> Option<Value> {
+    Some(json!({"lines": [{"line": 0, "qty": "1"}]}))
+}
+
+fn supplier_payment_body() -> Option<Value> {
+    Some(json!({"idempotency_key": "isolation", "amount": "1", "account": "box:1"}))
+}
+
+fn link_body() -> Option<Value> {
+    Some(json!({"document": 1}))
 }
 
 pub const ROUTES: &[Route] = &[
@@ -237,6 +257,17 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::POST, path: "/api/v1/printers/{id}/test", kind: Kind::Printer, body: none },
     Route { method: Method::GET, path: "/api/v1/printers/{id}/queue", kind: Kind::Printer, body: none },
     Route { method: Method::DELETE, path: "/api/v1/printers/{id}/queue", kind: Kind::Printer, body: none },
+    Route { method: Method::GET, path: "/api/v1/purchases/{id}", kind: Kind::Purchase, body: none },
+    Route { method: Method::PUT, path: "/api/v1/purchases/{id}", kind: Kind::Purchase, body: purchase_body },
+    Route { method: Method::DELETE, path: "/api/v1/purchases/{id}", kind: Kind::Purchase, body: none },
+    Route { method: Method::POST, path: "/api/v1/purchases/{id}/post", kind: Kind::Purchase, body: none },
+    Route { method: Method::POST, path: "/api/v1/purchases/{id}/cancel", kind: Kind::Purchase, body: none },
+    Route { method: Method::POST, path: "/api/v1/purchases/{id}/returns", kind: Kind::Purchase, body: purchase_return_body },
+    Route { method: Method::GET, path: "/api/v1/suppliers/{id}", kind: Kind::Supplier, body: none },
+    Route { method: Method::POST, path: "/api/v1/suppliers/{id}/payments", kind: Kind::Supplier, body: supplier_payment_body },
+    Route { method: Method::GET, path: "/api/v1/suppliers/{id}/act", kind: Kind::Supplier, body: none },
+    Route { method: Method::GET, path: "/api/v1/suppliers/{id}/act.pdf", kind: Kind::Supplier, body: none },
+    Route { method: Method::POST, path: "/api/v1/suppliers/{id}/documents", kind: Kind::Supplier, body: link_body },
 ];
 
 /// Records of one company, created through the API.
@@ -260,6 +291,8 @@ pub struct Fixture {
     pub import: u64,
     pub printer: u64,
     pub image: u64,
+    pub purchase: u64,
+    pub supplier: u64,
 }
 
 pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
@@ -337,8 +370,21 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
         .expect("upload image");
     assert_eq!(upload.status(), StatusCode::CREATED);
     let image: Value = upload.json().await.expect("image json");
+    let (s, sup) = t.post(&client, "/api/v1/clients", json!({"kind": "supplier", "name": "Поставщик молока"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{sup}");
+    let supplier = sup["client"]["id"].as_u64().expect("id");
+    let (s, purchase) = t
+        .post(
+            &client,
+            "/api/v1/purchases",
+            json!({"supplier": supplier, "warehouse": w["id"], "lines": [{"product": p["id"], "qty": "2", "price": "40"}], "post": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{purchase}");
     let id = |v: &Value| v["id"].as_u64().expect("id");
     Fixture {
+        purchase: id(&purchase),
+        supplier,
         image: id(&image),
         customer,
         deal: id(&deal),
@@ -384,6 +430,8 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
             Kind::Import => b.import,
             Kind::Printer => b.printer,
             Kind::Image => b.image,
+            Kind::Purchase => b.purchase,
+            Kind::Supplier => b.supplier,
         };
         let path = route.path.replace("{id}", &id.to_string()).replace("{product}", &b.product.to_string());
         let (status, body) = t.call(route.method.clone(), &path, Some(&a.client.token), (route.body)()).await;
@@ -411,6 +459,7 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
         ("/api/v1/clients?q=асель", b.customer),
         ("/api/v1/imports", b.import),
         ("/api/v1/printers", b.printer),
+        ("/api/v1/purchases", b.purchase),
     ] {
         let (_, items) = t.get(&a.client, list).await;
         let items = if items.get("items").is_some() { items["items"].clone() } else { items };

@@ -29,6 +29,7 @@ mod limits;
 mod ops;
 mod pos;
 pub mod printing;
+mod purchases;
 mod reports;
 mod rights;
 mod search;
