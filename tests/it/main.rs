@@ -10,6 +10,7 @@ mod browser_clients;
 mod browser_documents;
 mod browser_finance;
 mod browser_import;
+mod browser_money;
 mod browser_pos;
 mod browser_print;
 mod browser_shell;
