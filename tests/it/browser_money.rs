@@ -57,7 +57,11 @@ async fn flow(b: &Browser, t: &TestApp) -> R {
 
     // Half the purchase paid from the cash box; one line partly returned.
     let (st, pay) = t
-        .post(c, &format!("/api/v1/suppliers/{sup}/payments"), json!({"idempotency_key": "e2e-pay", "amount": "400", "account": format!("box:{cash_box}")}))
+        .post(
+            c,
+            &format!("/api/v1/suppliers/{sup}/payments"),
+            json!({"idempotency_key": "e2e-pay", "amount": "400", "account": format!("box:{cash_box}")}),
+        )
         .await;
     assert!(st.is_success(), "{st}: {pay}");
     let (st, r) = t.post(c, &format!("/api/v1/purchases/{purchase}/returns"), json!({"lines": [{"line": 0, "qty": "2"}]})).await;
