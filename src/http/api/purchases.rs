@@ -521,7 +521,12 @@ pub struct SupplierPaymentInput {
 
 #[utoipa::path(post, path = "/api/v1/suppliers/{id}/payments", tag = "purchases", security(("bearer" = [])), params(("id" = u64, Path)), request_body = SupplierPaymentInput,
     responses((status = 200, body = SupplierPaymentDto), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn pay(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<SupplierPaymentInput>) -> Result<Json<SupplierPaymentDto>> {
+pub async fn pay(
+    State(app): State<App>,
+    a: Auth,
+    Path(id): Path<u64>,
+    Json(i): Json<SupplierPaymentInput>,
+) -> Result<Json<SupplierPaymentDto>> {
     purchasing::require_read(&a.actor)?;
     let now = app.now();
     let d = PaymentDraft { key: i.idempotency_key, amount: i.amount, account: i.account, prepayment: i.prepayment, note: i.note };
