@@ -20,6 +20,7 @@ pub fn run(db: &Db) -> Result<Vec<String>> {
         tx.range(crate::pos::store::SALES, (0, 0), (u64::MAX, u64::MAX), false, usize::MAX, |(c, id), sale| visit(c, id, &sale))
     })?);
     problems.extend(crate::finance::store::verify(&tx)?);
+    problems.extend(crate::purchasing::store::verify(&tx)?);
     problems.extend(crate::printing::verify(&tx)?);
     problems.extend(ids_below_counter(&tx)?);
     Ok(problems)

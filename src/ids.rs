@@ -60,4 +60,10 @@ id_type!(
     AgentRequestId,
     /// A promo gift rule (spec A5 PromoRule).
     PromoRuleId,
+    /// A purchase: goods bought from a supplier, paid in cash or on credit.
+    PurchaseId,
+    /// A return of goods of one purchase to its supplier.
+    PurchaseReturnId,
+    /// A payment to a supplier (or a prepayment), through a money document.
+    SupplierPaymentId,
 );

@@ -13,7 +13,8 @@
 //! - `webhooks`, `catalog`, `inventory` (stock ledger, FIFO, `take_for_sale`), `search`.
 //! - `clients`: clients, the debt ledger, installment deals, the reconciliation statement.
 //! - `pos`: cash boxes, shifts, checkout, returns and the daily sales projection; `agents`:
-//!   field agents' lots on the stock ledger, their returns and sales; `printing`:
+//!   field agents' lots on the stock ledger, their returns and sales; `purchasing`: suppliers,
+//!   purchases in cash or on credit, payables, the supplier act; `printing`:
 //!   receipts on ESC/POS printers, fanned out from the outbox.
 //! - `finance`: money accounts (cash boxes, bank accounts) and their ledgers, money documents,
 //!   the money journal and the daily money projection.
@@ -48,6 +49,7 @@ pub mod agents;
 pub mod clients;
 pub mod inventory;
 pub mod pos;
+pub mod purchasing;
 
 pub mod finance;
 

@@ -53,6 +53,7 @@ pub fn all_tables() -> Vec<TableInfo> {
     t.extend(crate::agents::request_store::tables());
     t.extend(crate::clients::store::tables());
     t.extend(crate::finance::store::tables());
+    t.extend(crate::purchasing::store::tables());
     t.extend(crate::transfer::store::tables());
     t.extend(crate::printing::store::tables());
     t.extend(crate::webhooks::tables());

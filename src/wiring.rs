@@ -25,6 +25,12 @@
 //!   the box's account (`finance::cash_moved`); rows a money document made are its own.
 //! - **company time zone changed** also → finance rebuilds its per-day account totals and the
 //!   daily money projection (`finance::store::rebuild_company`).
+//! - **a money document decided or reversed** (`finance::MoneyDocDecided`, from
+//!   `finance::decide` and `finance::reverse`) → purchasing follows the documents it asked
+//!   for by their reference (`purchasing::money_doc_decided`): a cash purchase waiting for its
+//!   expense is posted or rejected, a pending supplier payment is applied to the payable or
+//!   rejected, a refund not brought becomes a payable row, a cash purchase's expense is
+//!   reversed only by cancelling the purchase.
 //!
 //! Reactions that travel as outbox jobs instead (drained by a worker after the commit, see
 //! `storage::outbox::JobKind`): a product write queues its search indexing (`IndexProduct`);
@@ -46,6 +52,7 @@ pub fn hooks() -> Hooks {
         .on::<crate::clients::DebtCashTaken>(crate::pos::take_debt_cash)
         .on::<crate::tenancy::UsersRightsChanged>(crate::auth::drop_invites)
         .on::<crate::pos::CashMoved>(crate::finance::cash_moved)
+        .on::<crate::finance::MoneyDocDecided>(crate::purchasing::money_doc_decided)
         .build()
 }
 
@@ -75,6 +82,7 @@ mod tests {
         assert_eq!(h.of::<crate::clients::DebtCashTaken>().count(), 1);
         assert_eq!(h.of::<crate::tenancy::UsersRightsChanged>().count(), 1);
         assert_eq!(h.of::<crate::pos::CashMoved>().count(), 1);
-        assert_eq!(h.len(), 5);
+        assert_eq!(h.of::<crate::finance::MoneyDocDecided>().count(), 1);
+        assert_eq!(h.len(), 6);
     }
 }

@@ -9,7 +9,14 @@
 //! the sale (never the current purchase price), subtracts partial returns, and is never stale.
 
 pub mod agents;
+pub mod cash;
 pub mod dashboard;
+pub mod finance;
+pub mod products;
+pub mod shifts;
+pub mod stock;
+pub mod tab;
+pub mod users;
 
 use std::collections::BTreeMap;
 
@@ -17,7 +24,7 @@ use rust_decimal::Decimal;
 
 use crate::clock::Ts;
 use crate::error::{Error, Result};
-use crate::ids::{BranchId, CashBoxId, ProductId, ShiftId, UserId};
+use crate::ids::{BranchId, CashBoxId, ProductId, ShiftId, UserId, WarehouseId};
 use crate::money::round_money;
 use crate::pos::daily::{PRODUCT_DAYS, ProductDay, SALES_DAYS, SalesDay, day_of, day_text};
 use crate::pos::model::ShiftStatus;
@@ -31,14 +38,18 @@ pub const MAX_DAYS: i64 = 366;
 const TOP: usize = 10;
 
 /// What to report on, as typed: days "YYYY-MM-DD" in the company's time zone (both
-/// inclusive; empty = the last 30 days through today) and optional filters.
+/// inclusive; empty = the last 30 days through today), or a named `period` ending on `to`
+/// (today when empty): "day", "week" (7 days), "month" (from the 1st), "custom" or "" (from–to);
+/// and optional filters. `warehouse` narrows only the stock tab.
 #[derive(Debug, Clone, Default)]
 pub struct Query {
+    pub period: String,
     pub from: String,
     pub to: String,
     pub branch: Option<BranchId>,
     pub cash_box: Option<CashBoxId>,
     pub cashier: Option<UserId>,
+    pub warehouse: Option<WarehouseId>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -159,11 +170,26 @@ fn period(q: &Query, tz: &str, now: Ts) -> Result<(jiff::civil::Date, jiff::civi
     let today: jiff::civil::Date =
         now.date_local(tz).parse().map_err(|e| Error::Internal(format!("local date of {}: {e}", now.rfc3339())))?;
     let to = parse(&q.to, "to")?.unwrap_or(today);
-    let from = match parse(&q.from, "from")? {
-        Some(d) => d,
-        None => to
-            .checked_sub(jiff::Span::new().days(29))
-            .map_err(|_| Error::field("to", "date", "Дата вне допустимого диапазона", "The date is out of range"))?,
+    let back = |days: i64| {
+        to.checked_sub(jiff::Span::new().days(days))
+            .map_err(|_| Error::field("to", "date", "Дата вне допустимого диапазона", "The date is out of range"))
+    };
+    let from = match q.period.trim() {
+        "day" => to,
+        "week" => back(6)?,
+        "month" => to.first_of_month(),
+        "" | "custom" => match parse(&q.from, "from")? {
+            Some(d) => d,
+            None => back(29)?,
+        },
+        _ => {
+            return Err(Error::field(
+                "period",
+                "period",
+                "Период: day, week, month или custom",
+                "The period is day, week, month or custom",
+            ));
+        }
     };
     let len = from.until(to).map(|s| s.get_days()).unwrap_or(i32::MAX);
     if len < 0 {
@@ -180,14 +206,70 @@ fn period(q: &Query, tz: &str, now: Ts) -> Result<(jiff::civil::Date, jiff::civi
     Ok((from, to))
 }
 
-fn number(d: jiff::civil::Date) -> u64 {
+pub(crate) fn number(d: jiff::civil::Date) -> u64 {
     u64::try_from(i64::from(d.year()) * 10000 + i64::from(d.month()) * 100 + i64::from(d.day())).unwrap_or(0)
 }
 
-/// The sales report of `q` as the actor may see it: analytics right, the plan's analytics
-/// module, and the actor's branch scope (their branch plus company-wide boxes, as the sales
-/// list shows). A filter naming another company's (or another branch's) record is "not found".
-pub fn sales_report(tx: &ReadTx, actor: &Actor, now: Ts, q: &Query) -> Result<Report> {
+/// A checked request: the company, its time zone, the period as local days and the filters,
+/// each filter known to exist in the company and to lie in the actor's branch scope.
+pub(crate) struct Scope {
+    pub c: u64,
+    pub tz: String,
+    pub from: jiff::civil::Date,
+    pub to: jiff::civil::Date,
+    /// `from` and `to` as `YYYYMMDD`.
+    pub lo: u64,
+    pub hi: u64,
+    pub branch_scope: BranchScope,
+    pub q: Query,
+}
+
+impl Scope {
+    /// Whether the actor may see records of `branch` (0 = company-wide, seen from every branch).
+    pub fn visible(&self, branch: u64) -> bool {
+        match self.branch_scope {
+            BranchScope::Company => true,
+            BranchScope::Branch(b) => branch == 0 || branch == b.0,
+        }
+    }
+
+    /// Whether a projection row of (branch, cash box, cashier) passes the filters.
+    pub fn wanted(&self, branch: u64, cash_box: u64, cashier: u64) -> bool {
+        self.visible(branch)
+            && self.q.branch.is_none_or(|b| b.0 == branch)
+            && self.q.cash_box.is_none_or(|b| b.0 == cash_box)
+            && self.q.cashier.is_none_or(|u| u.0 == cashier)
+    }
+
+    /// Days in the period (at least 1).
+    pub fn days(&self) -> i64 {
+        i64::from(self.from.until(self.to).map(|s| s.get_days()).unwrap_or(0)).max(0) + 1
+    }
+
+    /// Σ the daily sales rows of the period that pass the filters.
+    pub fn sales_total(&self, tx: &impl Read) -> Result<SalesDay> {
+        let mut total = SalesDay::default();
+        let c = self.c;
+        tx.range(
+            SALES_DAYS,
+            (c, self.lo, 0, 0, 0),
+            (c, self.hi, u64::MAX, u64::MAX, u64::MAX),
+            false,
+            usize::MAX,
+            |(_, _, b, cb, u), row| {
+                if self.wanted(b, cb, u) {
+                    total.merge(&row);
+                }
+                Ok(true)
+            },
+        )?;
+        Ok(total)
+    }
+}
+
+/// Checks the actor's analytics right and plan, the filters and the period of `q`. A filter
+/// naming another company's (or another branch's) record is "not found".
+pub(crate) fn scope(tx: &impl Read, actor: &Actor, now: Ts, q: &Query) -> Result<Scope> {
     actor.require(Perm::ANALYTICS)?;
     actor.require_feature("analytics")?;
     let c = actor.company.0;
@@ -212,14 +294,23 @@ pub fn sales_report(tx: &ReadTx, actor: &Actor, now: Ts, q: &Query) -> Result<Re
     {
         return Err(Error::NotFound);
     }
+    if let Some(w) = q.warehouse {
+        match tx.get(crate::inventory::store::WAREHOUSES, (actor.company, w))? {
+            Some(wh) if visible(wh.branch.map_or(0, |x| x.0)) => {}
+            _ => return Err(Error::NotFound),
+        }
+    }
     let (from, to) = period(q, &tz, now)?;
-    let (lo, hi) = (number(from), number(to));
-    let wanted = |branch: u64, cash_box: u64, cashier: u64| {
-        visible(branch)
-            && q.branch.is_none_or(|b| b.0 == branch)
-            && q.cash_box.is_none_or(|b| b.0 == cash_box)
-            && q.cashier.is_none_or(|u| u.0 == cashier)
-    };
+    Ok(Scope { c, tz, from, to, lo: number(from), hi: number(to), branch_scope: actor.branch, q: q.clone() })
+}
+
+/// The sales report of `q` as the actor may see it: analytics right, the plan's analytics
+/// module, and the actor's branch scope (their branch plus company-wide boxes, as the sales
+/// list shows). A filter naming another company's (or another branch's) record is "not found".
+pub fn sales_report(tx: &ReadTx, actor: &Actor, now: Ts, q: &Query) -> Result<Report> {
+    let sc = scope(tx, actor, now, q)?;
+    let (c, tz, from, to, lo, hi) = (sc.c, sc.tz.clone(), sc.from, sc.to, sc.lo, sc.hi);
+    let wanted = |branch: u64, cash_box: u64, cashier: u64| sc.wanted(branch, cash_box, cashier);
 
     let mut total = SalesDay::default();
     let mut by_day: BTreeMap<u64, SalesDay> = BTreeMap::new();
@@ -366,4 +457,13 @@ pub fn choices(tx: &impl Read, actor: &Actor) -> Result<Choices> {
         .collect();
     let cashiers = crate::tenancy::store::users(tx, c)?.into_iter().map(|u| (u.id, u.name)).collect();
     Ok(Choices { branches, cash_boxes, cashiers })
+}
+
+/// The warehouses the stock tab may be narrowed to: those in the actor's branch scope.
+pub fn warehouse_choices(tx: &impl Read, actor: &Actor) -> Result<Vec<(WarehouseId, String)>> {
+    let in_scope = |branch: Option<BranchId>| match (actor.branch, branch) {
+        (BranchScope::Company, _) | (_, None) => true,
+        (BranchScope::Branch(b), Some(x)) => b == x,
+    };
+    Ok(crate::inventory::query::warehouses(tx, actor.company)?.into_iter().filter(|w| in_scope(w.branch)).map(|w| (w.id, w.name)).collect())
 }

@@ -132,7 +132,7 @@ pub fn build(tx: &ReadTx, actor: &Actor, now: Ts, id: ClientId, from: &str, to: 
 
 /// The company's name, legal details and logo as a document header; empty details are left
 /// out, and a logo a PDF cannot carry (SVG) is not drawn.
-fn company_header(c: &crate::tenancy::model::Company) -> CompanyHeader {
+pub fn company_header(c: &crate::tenancy::model::Company) -> CompanyHeader {
     let l = &c.legal;
     let labelled = |label: &str, value: &str| if value.trim().is_empty() { String::new() } else { format!("{label} {value}") };
     let bank = [labelled("Р/с", &l.bank_account), labelled("в", &l.bank_name), labelled("БИК", &l.bik)]

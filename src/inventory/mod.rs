@@ -123,6 +123,12 @@ pub fn save_draft(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<DocumentI
     actor.require(Perm::DOCUMENT)?;
     actor.require_feature("catalog")?;
     actor.require_writable()?;
+    write_draft(tx, actor, now, id, d)
+}
+
+/// [`save_draft`] for a domain above that checked its own right first (purchasing checks
+/// `Perm::PURCHASES`: a buyer records a purchase's receipt without the stock-document right).
+pub fn write_draft(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<DocumentId>, d: &DocDraft) -> Result<DocumentId> {
     let c = actor.company;
     let existing = match id {
         Some(id) => {
@@ -279,6 +285,11 @@ fn check_period(settings: &Settings, date: Ts, tz: &str) -> Result<()> {
 pub fn post(tx: &mut WriteTx, actor: &Actor, now: Ts, id: DocumentId) -> Result<Document> {
     actor.require(Perm::DOCUMENT)?;
     actor.require_writable()?;
+    post_document(tx, actor, now, id)
+}
+
+/// [`post`] for a domain above that checked its own right first (see [`write_draft`]).
+pub fn post_document(tx: &mut WriteTx, actor: &Actor, now: Ts, id: DocumentId) -> Result<Document> {
     let c = actor.company;
     let mut doc = tx.get(DOCUMENTS, (c, id))?.ok_or(Error::NotFound)?;
     if doc.status != DocStatus::Draft {
@@ -349,6 +360,11 @@ pub fn post(tx: &mut WriteTx, actor: &Actor, now: Ts, id: DocumentId) -> Result<
 pub fn cancel(tx: &mut WriteTx, actor: &Actor, now: Ts, id: DocumentId) -> Result<Document> {
     actor.require(Perm::DOCUMENT)?;
     actor.require_writable()?;
+    cancel_document(tx, actor, now, id)
+}
+
+/// [`cancel`] for a domain above that checked its own right first (see [`write_draft`]).
+pub fn cancel_document(tx: &mut WriteTx, actor: &Actor, now: Ts, id: DocumentId) -> Result<Document> {
     let c = actor.company;
     let mut doc = tx.get(DOCUMENTS, (c, id))?.ok_or(Error::NotFound)?;
     if doc.status != DocStatus::Posted {

@@ -12,7 +12,8 @@ use std::cmp::Ordering;
 
 use crate::ids::{
     AccountId, AgentRequestId, AgentReturnId, BackupId, BranchId, BrandId, CashBoxId, CategoryId, ClientId, CompanyId, DocumentId, ImageId,
-    ImportId, LotId, MoneyCategoryId, MoneyDocId, PlanId, PrinterId, ProductId, PromoRuleId, RoleId, SaleId, ShiftId, UserId, WarehouseId,
+    ImportId, LotId, MoneyCategoryId, MoneyDocId, PlanId, PrinterId, ProductId, PromoRuleId, PurchaseId, PurchaseReturnId, RoleId, SaleId,
+    ShiftId, SupplierPaymentId, UserId, WarehouseId,
 };
 
 macro_rules! u64_key {
@@ -88,6 +89,9 @@ u64_key!(
     AgentReturnId,
     AgentRequestId,
     PromoRuleId,
+    PurchaseId,
+    PurchaseReturnId,
+    SupplierPaymentId,
 );
 
 #[cfg(test)]

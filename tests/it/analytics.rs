@@ -21,7 +21,7 @@ const HOUR: i64 = 3_600_000;
 /// - 00:30 local on 2 March (still 1 March in UTC): 1 milk, 50 cash + 52 card (cost 90), and
 ///   one milk of the first sale comes back in cash (102, cost 85);
 /// - 09:00 local on 2 March the shift closes 10 short of the expected 1356.
-async fn scripted(t: &TestApp, email: &str) -> Till {
+pub(crate) async fn scripted(t: &TestApp, email: &str) -> Till {
     let mut k = till(t, email).await;
     let (cash_box, milk_id, cheese) = (k.cash_box, k.s.milk, k.cheese);
     let sell = async |c: &Client, key: &str, lines: Value, extra: Value| {
@@ -67,7 +67,7 @@ async fn report(t: &TestApp, c: &Client, query: &str) -> Value {
     r
 }
 
-fn texts(rows: &Value, fields: &[&str]) -> Vec<Vec<String>> {
+pub(crate) fn texts(rows: &Value, fields: &[&str]) -> Vec<Vec<String>> {
     rows.as_array()
         .expect("rows")
         .iter()
@@ -75,7 +75,7 @@ fn texts(rows: &Value, fields: &[&str]) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn row(cells: &[&str]) -> Vec<String> {
+pub(crate) fn row(cells: &[&str]) -> Vec<String> {
     cells.iter().map(|s| s.to_string()).collect()
 }
 

@@ -31,6 +31,10 @@ pub enum Kind {
     /// A product image; `{product}` in the path is the other company's product.
     Image,
     PromoRule,
+    /// A purchase (purchasing module).
+    Purchase,
+    /// A client of the supplier kind.
+    Supplier,
 }
 
 pub struct Route {
@@ -119,6 +123,22 @@ fn return_body() -> Option<Value> {
     Some(json!({"idempotency_key": "isolation"}))
 }
 
+fn purchase_body() -> Option<Value> {
+    Some(json!({"supplier": 1, "warehouse": 1, "lines": []}))
+}
+
+fn purchase_return_body() -> Option<Value> {
+    Some(json!({"lines": [{"line": 0, "qty": "1"}]}))
+}
+
+fn supplier_payment_body() -> Option<Value> {
+    Some(json!({"idempotency_key": "isolation", "amount": "1", "account": "box:1"}))
+}
+
+fn link_body() -> Option<Value> {
+    Some(json!({"document": 1}))
+}
+
 pub const ROUTES: &[Route] = &[
     Route { method: Method::GET, path: "/api/v1/branches/{id}", kind: Kind::Branch, body: none },
     Route { method: Method::PUT, path: "/api/v1/branches/{id}", kind: Kind::Branch, body: branch_body },
@@ -188,6 +208,31 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::GET, path: "/api/v1/analytics/sales?cash_box={id}", kind: Kind::CashBox, body: none },
     Route { method: Method::GET, path: "/api/v1/analytics/sales?branch={id}", kind: Kind::Branch, body: none },
     Route { method: Method::GET, path: "/api/v1/analytics/sales?cashier={id}", kind: Kind::User, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/stock?cash_box={id}", kind: Kind::CashBox, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/stock?branch={id}", kind: Kind::Branch, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/stock?cashier={id}", kind: Kind::User, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/stock/export.xlsx?cash_box={id}", kind: Kind::CashBox, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/cash_boxes?cash_box={id}", kind: Kind::CashBox, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/cash_boxes?branch={id}", kind: Kind::Branch, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/cash_boxes?cashier={id}", kind: Kind::User, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/cash_boxes/export.xlsx?cash_box={id}", kind: Kind::CashBox, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/shifts?cash_box={id}", kind: Kind::CashBox, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/shifts?branch={id}", kind: Kind::Branch, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/shifts?cashier={id}", kind: Kind::User, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/shifts/export.xlsx?cash_box={id}", kind: Kind::CashBox, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/products?cash_box={id}", kind: Kind::CashBox, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/products?branch={id}", kind: Kind::Branch, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/products?cashier={id}", kind: Kind::User, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/products/export.xlsx?cash_box={id}", kind: Kind::CashBox, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/users?cash_box={id}", kind: Kind::CashBox, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/users?branch={id}", kind: Kind::Branch, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/users?cashier={id}", kind: Kind::User, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/users/export.xlsx?cash_box={id}", kind: Kind::CashBox, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/finance?cash_box={id}", kind: Kind::CashBox, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/finance?branch={id}", kind: Kind::Branch, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/finance/export.xlsx?cash_box={id}", kind: Kind::CashBox, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/stock?warehouse={id}", kind: Kind::Warehouse, body: none },
+    Route { method: Method::GET, path: "/api/v1/analytics/stock/export.xlsx?warehouse={id}", kind: Kind::Warehouse, body: none },
     Route { method: Method::GET, path: "/api/v1/clients/{id}", kind: Kind::Customer, body: none },
     Route { method: Method::PUT, path: "/api/v1/clients/{id}", kind: Kind::Customer, body: customer_body },
     Route { method: Method::DELETE, path: "/api/v1/clients/{id}", kind: Kind::Customer, body: none },
@@ -220,6 +265,17 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::GET, path: "/api/v1/promo-rules/{id}", kind: Kind::PromoRule, body: none },
     Route { method: Method::PUT, path: "/api/v1/promo-rules/{id}", kind: Kind::PromoRule, body: promo_body },
     Route { method: Method::DELETE, path: "/api/v1/promo-rules/{id}", kind: Kind::PromoRule, body: none },
+    Route { method: Method::GET, path: "/api/v1/purchases/{id}", kind: Kind::Purchase, body: none },
+    Route { method: Method::PUT, path: "/api/v1/purchases/{id}", kind: Kind::Purchase, body: purchase_body },
+    Route { method: Method::DELETE, path: "/api/v1/purchases/{id}", kind: Kind::Purchase, body: none },
+    Route { method: Method::POST, path: "/api/v1/purchases/{id}/post", kind: Kind::Purchase, body: none },
+    Route { method: Method::POST, path: "/api/v1/purchases/{id}/cancel", kind: Kind::Purchase, body: none },
+    Route { method: Method::POST, path: "/api/v1/purchases/{id}/returns", kind: Kind::Purchase, body: purchase_return_body },
+    Route { method: Method::GET, path: "/api/v1/suppliers/{id}", kind: Kind::Supplier, body: none },
+    Route { method: Method::POST, path: "/api/v1/suppliers/{id}/payments", kind: Kind::Supplier, body: supplier_payment_body },
+    Route { method: Method::GET, path: "/api/v1/suppliers/{id}/act", kind: Kind::Supplier, body: none },
+    Route { method: Method::GET, path: "/api/v1/suppliers/{id}/act.pdf", kind: Kind::Supplier, body: none },
+    Route { method: Method::POST, path: "/api/v1/suppliers/{id}/documents", kind: Kind::Supplier, body: link_body },
 ];
 
 /// Records of one company, created through the API.
@@ -244,6 +300,8 @@ pub struct Fixture {
     pub printer: u64,
     pub image: u64,
     pub promo: u64,
+    pub purchase: u64,
+    pub supplier: u64,
 }
 
 pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
@@ -325,8 +383,21 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
         .post(&client, "/api/v1/promo-rules", json!({"name": "5+1", "scope": "product", "target": p["id"], "min_qty": 5, "gift_qty": 1}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{promo}");
+    let (s, sup) = t.post(&client, "/api/v1/clients", json!({"kind": "supplier", "name": "Поставщик молока"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{sup}");
+    let supplier = sup["client"]["id"].as_u64().expect("id");
+    let (s, purchase) = t
+        .post(
+            &client,
+            "/api/v1/purchases",
+            json!({"supplier": supplier, "warehouse": w["id"], "lines": [{"product": p["id"], "qty": "2", "price": "40"}], "post": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{purchase}");
     let id = |v: &Value| v["id"].as_u64().expect("id");
     Fixture {
+        purchase: id(&purchase),
+        supplier,
         promo: id(&promo),
         image: id(&image),
         customer,
@@ -374,6 +445,8 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
             Kind::Import => b.import,
             Kind::Printer => b.printer,
             Kind::Image => b.image,
+            Kind::Purchase => b.purchase,
+            Kind::Supplier => b.supplier,
         };
         let path = route.path.replace("{id}", &id.to_string()).replace("{product}", &b.product.to_string());
         let (status, body) = t.call(route.method.clone(), &path, Some(&a.client.token), (route.body)()).await;
@@ -402,6 +475,7 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
         ("/api/v1/imports", b.import),
         ("/api/v1/printers", b.printer),
         ("/api/v1/promo-rules", b.promo),
+        ("/api/v1/purchases", b.purchase),
     ] {
         let (_, items) = t.get(&a.client, list).await;
         let items = if items.get("items").is_some() { items["items"].clone() } else { items };

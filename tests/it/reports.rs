@@ -175,7 +175,7 @@ async fn turnover_shows_opening_in_out_and_closing_per_product() {
     t.assert_consistent();
 }
 
-async fn download(t: &TestApp, c: &Client, path: &str) -> (StatusCode, String, Vec<u8>) {
+pub(crate) async fn download(t: &TestApp, c: &Client, path: &str) -> (StatusCode, String, Vec<u8>) {
     let resp = t.http.get(t.url(path)).bearer_auth(&c.token).send().await.expect("request");
     let status = resp.status();
     let ct = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();

@@ -6,12 +6,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::Limits;
+use axum::extract::Path;
+use axum::response::Response;
+
+use crate::analytics::tab::{Cell, Tab, TabReport};
 use crate::analytics::{self, Report, Summary};
 use crate::app::App;
+use crate::error::Error;
 use crate::error::Result;
 use crate::http::extract::{Auth, Json, Query};
 use crate::http::problem::Problem;
-use crate::ids::{BranchId, CashBoxId, UserId};
+use crate::ids::{BranchId, CashBoxId, UserId, WarehouseId};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -23,6 +28,9 @@ fn money(d: rust_decimal::Decimal) -> String {
 #[derive(Deserialize, IntoParams, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct AnalyticsQuery {
+    /// day (the `to` day alone), week (7 days to `to`), month (from the 1st of `to`'s month),
+    /// custom or empty (from–to).
+    pub period: Option<String>,
     /// First day, YYYY-MM-DD in the company's time zone (default: 29 days before `to`).
     pub from: Option<String>,
     /// Last day, inclusive (default: today). At most 366 days in all.
@@ -30,11 +38,15 @@ pub struct AnalyticsQuery {
     pub branch: Option<u64>,
     pub cash_box: Option<u64>,
     pub cashier: Option<u64>,
+    /// Stock tab only: one warehouse.
+    pub warehouse: Option<u64>,
 }
 
 impl AnalyticsQuery {
     pub fn domain(&self) -> analytics::Query {
         analytics::Query {
+            period: self.period.clone().unwrap_or_default(),
+            warehouse: self.warehouse.map(WarehouseId),
             from: self.from.clone().unwrap_or_default(),
             to: self.to.clone().unwrap_or_default(),
             branch: self.branch.map(BranchId),
@@ -206,8 +218,83 @@ pub async fn sales(State(app): State<App>, a: Auth, Query(q): Query<AnalyticsQue
     Ok(Json(SalesReportDto::from(&report)))
 }
 
+/// One analytics tab: figures by key, and tables by id, each a list of rows keyed by column.
+/// Money is a decimal string with two places, quantities and ratios decimal strings, counts
+/// and ids numbers; a ratio without a basis (nothing sold) is null.
+#[derive(Serialize, ToSchema)]
+pub struct TabDto {
+    pub tab: String,
+    pub from: String,
+    pub to: String,
+    #[schema(value_type = Object)]
+    pub figures: serde_json::Map<String, serde_json::Value>,
+    #[schema(value_type = Object)]
+    pub tables: serde_json::Map<String, serde_json::Value>,
+}
+
+fn cell_json(c: &Cell) -> serde_json::Value {
+    match c {
+        Cell::Count(n) => serde_json::Value::from(*n),
+        Cell::Id(id) => id.map(serde_json::Value::from).unwrap_or(serde_json::Value::Null),
+        other => other.plain().map(serde_json::Value::from).unwrap_or(serde_json::Value::Null),
+    }
+}
+
+impl From<&TabReport> for TabDto {
+    fn from(r: &TabReport) -> Self {
+        TabDto {
+            tab: r.tab.code().to_string(),
+            from: r.from.clone(),
+            to: r.to.clone(),
+            figures: r.figures.iter().map(|f| (f.key.to_string(), cell_json(&f.value))).collect(),
+            tables: r
+                .tables
+                .iter()
+                .map(|t| {
+                    let rows = t
+                        .rows
+                        .iter()
+                        .map(|row| {
+                            serde_json::Value::Object(t.columns.iter().zip(row).map(|(k, c)| (k.to_string(), cell_json(c))).collect())
+                        })
+                        .collect();
+                    (t.id.to_string(), serde_json::Value::Array(rows))
+                })
+                .collect(),
+        }
+    }
+}
+
+fn tab_of(raw: &str) -> Result<Tab> {
+    Tab::parse(raw).ok_or(Error::NotFound)
+}
+
+/// An analytics tab beside sales: stock, cash_boxes, shifts, products, users or finance (the
+/// last also needs the finance right). Read from projections and shift records, never sales.
+#[utoipa::path(get, path = "/api/v1/analytics/{tab}", tag = "analytics", security(("bearer" = [])),
+    params(("tab" = String, Path, description = "stock | cash_boxes | shifts | products | users | finance"), AnalyticsQuery),
+    responses((status = 200, body = TabDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn tab(State(app): State<App>, a: Auth, Path(tab): Path<String>, Query(q): Query<AnalyticsQuery>) -> Result<Json<TabDto>> {
+    let tab = tab_of(&tab)?;
+    let report = analytics::tab::report(&app.db.read()?, &a.actor, app.now(), tab, &q.domain())?;
+    Ok(Json(TabDto::from(&report)))
+}
+
+/// The tab as an XLSX workbook: a sheet of figures, then a sheet per table (headers in the
+/// caller's language, record ids left out).
+#[utoipa::path(get, path = "/api/v1/analytics/{tab}/export.xlsx", tag = "analytics", security(("bearer" = [])),
+    params(("tab" = String, Path, description = "stock | cash_boxes | shifts | products | users | finance"), AnalyticsQuery),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn tab_xlsx(State(app): State<App>, a: Auth, Path(tab): Path<String>, Query(q): Query<AnalyticsQuery>) -> Result<Response> {
+    let tab = tab_of(&tab)?;
+    let report = analytics::tab::report(&app.db.read()?, &a.actor, app.now(), tab, &q.domain())?;
+    let bytes = analytics::tab::workbook(a.actor.lang, &report)?;
+    Ok(super::reports::xlsx_response(&format!("{}-{}-{}", tab.code(), report.from, report.to), bytes))
+}
+
 /// This file's routes for a signed-in caller; each handler's `#[utoipa::path]` is its
 /// OpenAPI entry, so a route and its documentation are one declaration.
 pub fn routes(_limits: &Limits) -> OpenApiRouter<App> {
-    OpenApiRouter::new().routes(routes!(sales))
+    OpenApiRouter::new().routes(routes!(sales)).routes(routes!(tab)).routes(routes!(tab_xlsx))
 }

@@ -15,6 +15,7 @@ pub mod ops;
 pub mod pos;
 pub mod printing;
 pub mod promo;
+pub mod purchases;
 pub mod reports;
 pub mod sales;
 pub mod stock;
@@ -88,6 +89,7 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(analytics::routes(limits))
         .merge(clients::routes(limits))
         .merge(finance::routes(limits))
+        .merge(purchases::routes(limits))
         .merge(printing::routes(limits))
 }
 

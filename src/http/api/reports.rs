@@ -191,7 +191,7 @@ pub async fn turnover(State(app): State<App>, a: Auth, Query(q): Query<TurnoverQ
     Ok(Json(TurnoverDto { rows: t.rows.iter().map(turnover_dto).collect(), total: turnover_dto(&t.total) }))
 }
 
-fn xlsx_response(name: &str, bytes: Vec<u8>) -> Response {
+pub(crate) fn xlsx_response(name: &str, bytes: Vec<u8>) -> Response {
     (
         [
             (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),

@@ -95,6 +95,8 @@ pub struct GapLine {
 struct AnalyticsPage {
     lang: Lang,
     shell: Shell,
+    tabs: Vec<super::analytics_tabs::TabLink>,
+    periods: Vec<(&'static str, &'static str, bool)>,
     from: String,
     to: String,
     quick: Vec<(String, &'static str)>,
@@ -119,16 +121,16 @@ struct AnalyticsPage {
 }
 
 /// Chart geometry only: amounts become floats for pixel positions, never for arithmetic.
-fn f(d: Decimal) -> f64 {
+pub(super) fn f(d: Decimal) -> f64 {
     d.to_f64().unwrap_or(0.0)
 }
 
-fn num(x: f64) -> String {
+pub(super) fn num(x: f64) -> String {
     format!("{x:.1}")
 }
 
 /// A round axis maximum at or above `max`: 1, 2 or 5 times a power of ten.
-fn nice(max: f64) -> f64 {
+pub(super) fn nice(max: f64) -> f64 {
     if max <= 0.0 {
         return 1.0;
     }
@@ -144,7 +146,7 @@ fn method_label(lang: Lang, code: &str) -> String {
 }
 
 /// Horizontal bars scaled to the largest value (negative values draw as empty bars).
-fn shares(lang: Lang, rows: &[(String, Decimal)]) -> Vec<Share> {
+pub(super) fn shares(lang: Lang, rows: &[(String, Decimal)]) -> Vec<Share> {
     let max = rows.iter().map(|(_, v)| f(*v)).fold(0.0, f64::max);
     rows.iter()
         .map(|(label, v)| {
@@ -219,6 +221,8 @@ fn day_chart(lang: Lang, r: &Report) -> Chart {
 pub async fn page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> {
     let fields = Fields::parse(uri.query().unwrap_or("").as_bytes());
     let q = analytics::Query {
+        period: fields.get("period"),
+        warehouse: None,
         from: fields.get("from"),
         to: fields.get("to"),
         branch: fields.id("branch").map(BranchId),
@@ -261,8 +265,16 @@ pub async fn page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> 
         Some(r) => (r.from.clone(), r.to.clone()),
         None => (fields.get("from"), fields.get("to")),
     };
+    let period = fields.get("period");
+    let periods =
+        [("custom", "tabs.period_custom"), ("day", "tabs.period_day"), ("week", "tabs.period_week"), ("month", "tabs.period_month")]
+            .into_iter()
+            .map(|(v, k)| (v, k, period == v || (v == "custom" && period.is_empty())))
+            .collect();
     let mut page = AnalyticsPage {
         lang,
+        tabs: super::analytics_tabs::tab_links(ui.actor(), None, &super::analytics_tabs::carried_query(&fields)),
+        periods,
         shell,
         from,
         to,

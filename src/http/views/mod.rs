@@ -11,6 +11,7 @@
 
 mod agents;
 mod analytics;
+mod analytics_tabs;
 mod auth;
 mod cashier;
 mod catalog;
@@ -64,6 +65,7 @@ pub fn routes() -> Router<App> {
         .route("/", get(home::dashboard))
         .merge(auth::routes())
         .merge(analytics::routes())
+        .merge(analytics_tabs::routes())
         .merge(products::routes())
         .merge(transfer::routes())
         .merge(catalog::routes())

@@ -1,0 +1,251 @@
+//! Analytics tabs benchmark (`cargo bench --bench tabs`; numbers go to BENCHMARKS.md): one
+//! company with 1,000,000 sales over a year at two cash boxes, written through `pos::checkout`
+//! (so pos's daily projection and the boxes' money accounts are kept as in production), and
+//! 50,000 money documents (expenses under rent, salary, utilities, taxes, supplier; some
+//! income) through `finance::create_money_doc`, spread over the same year; then
+//! - the stock tab over the year (`analytics::stock::report`: stock rows, the year's cost of
+//!   sales and units per product);
+//! - the finance tab over the year (`analytics::finance::report`: pos's and finance's daily
+//!   projections);
+//! - the other tabs over the year, for the record.
+//!
+//! `DUKAN_BENCH_SALES` (default 1000000), `DUKAN_BENCH_DAYS` (default 365) and
+//! `DUKAN_BENCH_MONEY_DOCS` (default 50000) scale it.
+
+use std::time::{Duration, Instant};
+
+use dukan::analytics::tab::Tab;
+use dukan::clock::Ts;
+use dukan::finance::MoneyDocDraft;
+use dukan::finance::model::{AccountRef, MoneyDocKind};
+use dukan::i18n::Lang;
+use dukan::ids::{CashBoxId, ProductId};
+use dukan::pos::{self, CashBoxDraft, CheckoutDraft, LineDraft, PaymentDraft};
+use dukan::tenancy::actor::{Actor, BranchScope};
+use dukan::tenancy::model::{Access, SystemRole, all_features};
+use dukan::tenancy::perms::PermSet;
+use dukan::tenancy::{Creator, ParsedCompany};
+use rust_decimal::Decimal;
+
+const PRODUCTS: usize = 300;
+const LIMIT_MS: f64 = 100.0;
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Runs `f` `n` times and returns (min, median) in milliseconds.
+fn timed<T>(n: usize, mut f: impl FnMut() -> T) -> (f64, f64) {
+    let mut runs: Vec<f64> = (0..n)
+        .map(|_| {
+            let t0 = Instant::now();
+            std::hint::black_box(f());
+            ms(t0.elapsed())
+        })
+        .collect();
+    runs.sort_by(f64::total_cmp);
+    (runs[0], runs[runs.len() / 2])
+}
+
+fn main() {
+    let sales = env("DUKAN_BENCH_SALES", 1_000_000);
+    let days = env("DUKAN_BENCH_DAYS", 365).clamp(31, 365) as i64;
+    let docs = env("DUKAN_BENCH_MONEY_DOCS", 50_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dukan::schema::open(&dir.path().join("dukan.redb"), 1 << 30).expect("open");
+    // 2026-09-04 00:00 in Bishkek, then `days` days of trading.
+    let start = Ts(1_788_458_400_000);
+    let parsed = ParsedCompany {
+        name: "Бенчмарк".into(),
+        country: dukan::country::Country::KG,
+        owner_name: "Владелец".into(),
+        owner_email: "bench@tabs.kg".into(),
+        owner_password: String::new(),
+        plan: None,
+    };
+    let (company, owner) =
+        db.write_blocking(|tx| dukan::tenancy::create_company(tx, start, &parsed, "not-a-hash".into(), Creator::Cli)).expect("company");
+    let a = Actor {
+        company,
+        user: owner,
+        user_name: "bench".into(),
+        role: SystemRole::Owner,
+        perms: PermSet::all(),
+        branch: BranchScope::Company,
+        ip: String::new(),
+        lang: Lang::Ru,
+        platform_admin: false,
+        access: Access::Full,
+        features: all_features(),
+    };
+    let (products, boxes) = db
+        .write_blocking(|tx| -> dukan::error::Result<(Vec<ProductId>, Vec<CashBoxId>)> {
+            let wh = dukan::inventory::save_warehouse(tx, &a, start, None, "Склад", None, true)?;
+            let mut products = Vec::new();
+            for i in 0..PRODUCTS {
+                let d = dukan::catalog::ProductDraft {
+                    name: format!("Товар {i}"),
+                    unit: "pcs".into(),
+                    purchase_price: format!("{}", 40 + i % 50),
+                    markup: "25".into(),
+                    ..dukan::catalog::ProductDraft::default()
+                };
+                products.push(dukan::catalog::save_product(tx, &a, start, None, &d)?);
+            }
+            let lines = products
+                .iter()
+                .map(|p| dukan::inventory::LineDraft { product: Some(*p), qty: "1000000".into(), cost: "50".into(), amount: String::new() })
+                .collect();
+            let d = dukan::inventory::DocDraft {
+                kind: "receipt".into(),
+                date: Some(start),
+                warehouse: Some(wh),
+                supplier: "Поставщик".into(),
+                lines,
+                ..dukan::inventory::DocDraft::default()
+            };
+            let id = dukan::inventory::save_draft(tx, &a, start, None, &d)?;
+            dukan::inventory::post(tx, &a, start, id)?;
+            let mut boxes = Vec::new();
+            for name in ["Касса 1", "Касса 2"] {
+                let d = CashBoxDraft { name: name.into(), branch: None, expense_only: false, warehouse: Some(wh), active: true };
+                boxes.push(pos::save_cash_box(tx, &a, start, None, &d)?);
+            }
+            Ok((products, boxes))
+        })
+        .expect("catalogue");
+
+    // Sales: evenly over the days, 08:00–20:00 local, alternating boxes, 1–4 lines each.
+    let per_day = sales.div_ceil(days as u64);
+    let t0 = Instant::now();
+    let mut n = 0u64;
+    let hour = 3_600_000i64;
+    for day in 0..days {
+        let open = Ts(start.0 + day * Ts::MS_PER_DAY + 2 * hour);
+        let shifts: Vec<_> = db
+            .write_blocking(|tx| boxes.iter().map(|b| pos::open_shift(tx, &a, open, *b, "0")).collect::<dukan::error::Result<Vec<_>>>())
+            .expect("open shifts");
+        let today = per_day.min(sales - n);
+        for chunk in (0..today).collect::<Vec<_>>().chunks(1000) {
+            db.write_blocking(|tx| -> dukan::error::Result<()> {
+                for i in chunk {
+                    let k = n + i;
+                    let at = Ts(open.0 + 12 * hour * (*i as i64) / today.max(1) as i64);
+                    let lines: Vec<LineDraft> = (0..1 + k % 4)
+                        .map(|j| LineDraft {
+                            product: Some(products[((k * 7 + j * 13) % PRODUCTS as u64) as usize]),
+                            qty: (1 + (k + j) % 3).to_string(),
+                            price: "100".into(),
+                            ..LineDraft::default()
+                        })
+                        .collect();
+                    let total: u64 = (0..1 + k % 4).map(|j| 100 * (1 + (k + j) % 3)).sum();
+                    let method = ["cash", "card", "wallet:MBank", "transfer"][(k % 4) as usize];
+                    let d = CheckoutDraft {
+                        key: format!("s{k}"),
+                        cash_box: Some(boxes[(k % 2) as usize]),
+                        lines: Some(lines),
+                        payments: vec![PaymentDraft { method: method.into(), amount: total.to_string() }],
+                        ..CheckoutDraft::default()
+                    };
+                    pos::checkout(tx, &a, at, &d)?;
+                }
+                Ok(())
+            })
+            .expect("checkout");
+        }
+        n += today;
+        let close = Ts(open.0 + 13 * hour);
+        db.write_blocking(|tx| -> dukan::error::Result<()> {
+            for s in &shifts {
+                let expected = tx.get(dukan::pos::store::SHIFTS, (company.0, s.id.0))?.map(|s| s.expected_cash()).unwrap_or_default();
+                pos::close_shift(tx, &a, close, s.id, &expected.to_string())?;
+            }
+            Ok(())
+        })
+        .expect("close shifts");
+        if n >= sales {
+            break;
+        }
+    }
+    let seeding = t0.elapsed();
+
+    // Money documents: evenly over the same days, in commits of 1,000.
+    let t1 = Instant::now();
+    let categories = ["rent", "salary", "utilities", "taxes", "supplier", "other"];
+    let mut k = 0u64;
+    while k < docs {
+        let upto = (k + 1000).min(docs);
+        db.write_blocking(|tx| -> dukan::error::Result<()> {
+            for i in k..upto {
+                let day = (i * days as u64 / docs.max(1)) as i64;
+                let at = Ts(start.0 + day * Ts::MS_PER_DAY + 21 * hour);
+                let income = i % 10 == 9;
+                let d = MoneyDocDraft {
+                    kind: if income { MoneyDocKind::Income } else { MoneyDocKind::Expense },
+                    account: AccountRef::CashBox(boxes[(i % 2) as usize]),
+                    to_account: None,
+                    amount: Decimal::from(10 + i % 90),
+                    category: if income { "other".into() } else { categories[(i % 6) as usize].into() },
+                    counterparty: None,
+                    reference: String::new(),
+                    memo: String::new(),
+                    date: Some(at),
+                };
+                dukan::finance::create_money_doc(tx, &a, at, &d)?;
+            }
+            Ok(())
+        })
+        .expect("money documents");
+        k = upto;
+    }
+    let money_seeding = t1.elapsed();
+
+    let rx = db.read().expect("read");
+    let rows = rx.len(dukan::pos::daily::SALES_DAYS).expect("len");
+    let product_rows = rx.len(dukan::pos::daily::PRODUCT_DAYS).expect("len");
+    let money_rows = rx.len(dukan::finance::daily::MONEY_DAYS).expect("len");
+    let file = std::fs::metadata(dir.path().join("dukan.redb")).map(|m| m.len()).unwrap_or(0);
+
+    // The whole year of trading (the longest period a tab takes is 366 days).
+    let now = Ts(start.0 + (days - 1) * Ts::MS_PER_DAY + 22 * hour);
+    let to = now.date_local("Asia/Bishkek");
+    let from = start.date_local("Asia/Bishkek");
+    let q = dukan::analytics::Query { from: from.clone(), to: to.clone(), ..Default::default() };
+    println!(
+        "tabs bench: {n} sales over {days} days at 2 boxes, {PRODUCTS} products (seeded in {:.1} s, {:.0} checkouts/s batched 1000 per commit); {docs} money documents in {:.1} s",
+        seeding.as_secs_f64(),
+        n as f64 / seeding.as_secs_f64(),
+        money_seeding.as_secs_f64()
+    );
+    println!(
+        "projections: {rows} sales-day rows, {product_rows} product-day rows, {money_rows} money-day rows; data file {:.1} MiB",
+        file as f64 / 1_048_576.0
+    );
+    println!("period {from}..{to}; limit {LIMIT_MS} ms for stock and finance");
+    let mut over = Vec::new();
+    for tab in [Tab::Stock, Tab::Finance, Tab::CashBoxes, Tab::Shifts, Tab::Products, Tab::Users] {
+        let r = dukan::analytics::tab::report(&rx, &a, now, tab, &q).expect("tab");
+        let (min, med) = timed(10, || dukan::analytics::tab::report(&rx, &a, now, tab, &q).expect("tab"));
+        let shown: Vec<String> =
+            r.figures.iter().take(5).map(|f| format!("{}={}", f.key, f.value.plain().unwrap_or_else(|| "—".into()))).collect();
+        println!("  {:<10} min {min:7.2} ms, median {med:7.2} ms   {}", tab.code(), shown.join(" "));
+        if matches!(tab, Tab::Stock | Tab::Finance) && med > LIMIT_MS {
+            over.push(tab.code());
+        }
+    }
+    let sales_report = dukan::analytics::sales_report(&rx, &a, now, &q).expect("sales");
+    let finance = dukan::analytics::tab::report(&rx, &a, now, Tab::Finance, &q).expect("finance");
+    assert_eq!(
+        finance.figure("revenue").and_then(|c| c.plain()),
+        Some(dukan::money::round_money(sales_report.summary.revenue).to_string()),
+        "the finance tab's revenue is the sales report's"
+    );
+    if !over.is_empty() {
+        println!("OVER THE LIMIT: {over:?}");
+    }
+}
