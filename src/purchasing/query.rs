@@ -227,3 +227,22 @@ pub fn to_pay(tx: &impl Read, actor: &Actor, now: Ts, days: i64) -> Result<Vec<D
     out.sort_by(|a, b| a.purchase.due.cmp(&b.purchase.due).then(a.purchase.id.cmp(&b.purchase.id)));
     Ok(out)
 }
+
+/// The accounts a purchase or payment may name, for pickers: the active cash boxes and bank
+/// accounts the actor sees (without the finance right, which lists balances too).
+pub fn accounts(tx: &impl Read, actor: &Actor) -> Result<Vec<(super::model::PayFrom, String)>> {
+    require_read(actor)?;
+    let c = actor.company;
+    let mut out = Vec::new();
+    for b in crate::pos::query::cash_boxes(tx, actor)? {
+        if b.active {
+            out.push((super::model::PayFrom::CashBox(b.id), b.name));
+        }
+    }
+    for (_, a) in tx.list(crate::finance::store::BANK_ACCOUNTS, (c, crate::ids::AccountId::MIN), (c, crate::ids::AccountId::MAX), usize::MAX)? {
+        if a.active && crate::finance::account_of(tx, actor, crate::finance::model::AccountRef::Bank(a.id))?.is_some() {
+            out.push((super::model::PayFrom::Bank(a.id), a.name));
+        }
+    }
+    Ok(out)
+}

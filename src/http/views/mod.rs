@@ -25,6 +25,7 @@ mod people;
 mod platform;
 mod pos;
 mod printing;
+mod purchases;
 mod products;
 mod reports;
 mod sales;
@@ -70,6 +71,7 @@ pub fn routes() -> Router<App> {
         .merge(pos::routes())
         .merge(sales::routes())
         .merge(clients::routes())
+        .merge(purchases::routes())
         .merge(printing::routes())
         .merge(company::routes())
         .merge(people::routes())
