@@ -258,6 +258,7 @@ pub fn company(db: &Db, hasher: &Hasher, now: Ts, name: &str, email: &str, produ
     }
     demo_pos(db, now, &a, &made, main, market)?;
     demo_clients(db, now, &a)?;
+    demo_money(db, now, &a)?;
     Ok(Login { email: email.into(), password, company })
 }
 
@@ -547,6 +548,71 @@ pub fn demo_clients(db: &Db, now: Ts, a: &Actor) -> Result<()> {
             first_due: String::new(),
         };
         deals::create_deal(tx, a, now, ids[1], &tv)?;
+        Ok(())
+    })
+}
+
+/// The demo shop's money: a bank account with the owner's capital, a category of its own, a
+/// month of approved expenses (rent, salaries, utilities, a tax, advertising), a transfer to
+/// the bank and two expenses waiting for approval (the company then asks for approval).
+pub fn demo_money(db: &Db, now: Ts, a: &Actor) -> Result<()> {
+    use crate::finance::model::{AccountRef, MoneyDocKind};
+    use crate::finance::{self, BankAccountDraft, MoneyDocDraft};
+    db.write_blocking(|tx| -> Result<()> {
+        let bank = finance::save_bank_account(
+            tx,
+            a,
+            now,
+            None,
+            &BankAccountDraft {
+                name: "Расчётный счёт, Оптима Банк".into(),
+                details: "1091820000001234".into(),
+                active: true,
+                ..Default::default()
+            },
+        )?;
+        let bank = AccountRef::Bank(bank.id);
+        let ads = finance::save_category(tx, a, now, "", "Реклама", false)?;
+        let box_id = crate::pos::query::cash_boxes(tx, a)?.into_iter().next().map(|b| AccountRef::CashBox(b.id));
+        let day = |d: i64| now.plus_days(-d);
+        let doc = |kind, account, to_account, amount: &str, category: &str, memo: &str, date| MoneyDocDraft {
+            kind,
+            account,
+            to_account,
+            amount: amount.parse().unwrap_or_default(),
+            category: category.into(),
+            counterparty: None,
+            reference: String::new(),
+            memo: memo.into(),
+            date: Some(date),
+        };
+        let approved = [
+            doc(MoneyDocKind::Income, bank, None, "500000", "other", "Вклад владельца", day(30)),
+            doc(MoneyDocKind::Expense, bank, None, "45000", "rent", "Аренда магазина за месяц", day(28)),
+            doc(MoneyDocKind::Expense, bank, None, "38000", "salary", "Зарплата кассиров, первая половина", day(21)),
+            doc(MoneyDocKind::Expense, bank, None, "6200.50", "utilities", "Электричество и вода", day(15)),
+            doc(MoneyDocKind::Expense, bank, None, "38000", "salary", "Зарплата кассиров, вторая половина", day(7)),
+            doc(MoneyDocKind::Expense, bank, None, "12400", "taxes", "Единый налог", day(5)),
+            doc(MoneyDocKind::Expense, bank, None, "3500", &ads.code, "Листовки у рынка", day(3)),
+        ];
+        for d in &approved {
+            finance::create_money_doc(tx, a, now, d)?;
+        }
+        if let Some(cash) = box_id {
+            finance::create_money_doc(
+                tx,
+                a,
+                now,
+                &doc(MoneyDocKind::Transfer, bank, Some(cash), "5000", "", "Размен в кассу расходов", day(2)),
+            )?;
+        }
+        finance::set_settings(tx, a, now, true)?;
+        for d in [
+            doc(MoneyDocKind::Expense, bank, None, "2800", "utilities", "Интернет и телефон", day(1)),
+            doc(MoneyDocKind::Expense, bank, None, "1500", "other", "Хозтовары", day(0)),
+        ] {
+            finance::create_money_doc(tx, a, now, &d)?;
+        }
         Ok(())
     })
 }

@@ -166,7 +166,7 @@ fn the_balance_at_a_date_leaves_out_later_days() {
         .write_blocking(|tx| -> crate::error::Result<AccountRef> {
             let acc = save_bank_account(tx, &a, now, None, &BankAccountDraft { name: "Банк".into(), active: true, ..Default::default() })?;
             let acc = AccountRef::Bank(acc.id);
-            for (back, cents) in [(10, 100_00), (5, 50_00), (0, 7_00)] {
+            for (back, cents) in [(10, 10000), (5, 5000), (0, 700)] {
                 let d = MoneyDocDraft {
                     kind: MoneyDocKind::Income,
                     account: acc,
@@ -185,9 +185,9 @@ fn the_balance_at_a_date_leaves_out_later_days() {
         .expect("write");
     let tx = db.read().expect("read");
     let day = |back: i64| crate::pos::daily::day_of(now.plus_days(-back), "");
-    assert_eq!(balance(&tx, a.company, bank).expect("b"), Decimal::new(157_00, 2));
-    assert_eq!(balance_at(&tx, a.company, bank, day(0)).expect("b"), Decimal::new(157_00, 2));
-    assert_eq!(balance_at(&tx, a.company, bank, day(1)).expect("b"), Decimal::new(150_00, 2));
-    assert_eq!(balance_at(&tx, a.company, bank, day(7)).expect("b"), Decimal::new(100_00, 2));
+    assert_eq!(balance(&tx, a.company, bank).expect("b"), Decimal::new(15700, 2));
+    assert_eq!(balance_at(&tx, a.company, bank, day(0)).expect("b"), Decimal::new(15700, 2));
+    assert_eq!(balance_at(&tx, a.company, bank, day(1)).expect("b"), Decimal::new(15000, 2));
+    assert_eq!(balance_at(&tx, a.company, bank, day(7)).expect("b"), Decimal::new(10000, 2));
     assert_eq!(balance_at(&tx, a.company, bank, day(11)).expect("b"), Decimal::ZERO);
 }

@@ -58,7 +58,10 @@ async fn nav_flow(c: &Client, t: &TestApp) -> R {
     c.set_window_size(1366, 900).await?;
     sign_in(c, t, "operator@shell.kg", "password-123").await?;
     let all = groups(c).await?;
-    assert_eq!(all, ["nav-sales", "nav-stock", "nav-clients", "nav-reports", "nav-settings", "nav-platform"].map(String::from));
+    assert_eq!(
+        all,
+        ["nav-sales", "nav-stock", "nav-clients", "nav-money", "nav-purchases", "nav-reports", "nav-settings", "nav-platform"].map(String::from)
+    );
     // The sidebar: every group open, the dashboard marked.
     for id in &all {
         assert!(is_open(c, &format!("#{id}")).await?, "{id} open in the sidebar");

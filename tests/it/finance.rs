@@ -285,3 +285,75 @@ async fn another_companys_money_is_not_found_on_every_finance_route() {
     assert_eq!(balance_of(&t, &b, &bank_b).await, "100.00");
     t.assert_consistent();
 }
+
+/// A version 3 file (built here by stripping the finance ledger from a live one) gets its
+/// cash-box accounts built from shifts and flows on open: the same balances and ledgers; a new
+/// time zone then rebuilds the per-day totals and `check` still agrees.
+#[tokio::test]
+async fn a_version_3_file_gets_its_cash_box_accounts_built_from_shifts_and_flows() {
+    use dukan::finance::daily::MONEY_DAYS;
+    use dukan::finance::store::{ACCOUNT_BALANCES, ACCOUNT_DAYS, ACCOUNT_LEDGER, MONEY_JOURNAL};
+    use dukan::ids::CompanyId;
+    let t = TestApp::spawn().await;
+    let k = till(&t, "v3@shop.kg").await;
+    let c = &k.s.c;
+    let (st, s) = t
+        .post(
+            c,
+            "/api/v1/sales",
+            json!({"idempotency_key": "s-1", "cash_box": k.cash_box, "lines": [{"product": k.s.milk, "qty": "2"}], "payments": [{"method": "cash", "amount": "204"}]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{s}");
+    let (st, f) =
+        t.post(c, "/api/v1/cash-flows", json!({"cash_box": k.cash_box, "kind": "out", "amount": "100", "reason": "Инкассация"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{f}");
+    let (st, b) = t.post(c, "/api/v1/cash-boxes", json!({"name": "Расходы", "expense_only": true})).await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    let spend = b["id"].as_u64().expect("id");
+    let (st, f) = t.post(c, "/api/v1/cash-flows", json!({"cash_box": spend, "kind": "in", "amount": "300", "reason": "Размен"})).await;
+    assert_eq!((st, f["status"].as_str()), (StatusCode::CREATED, Some("approved")), "{f}");
+    let (st, _) = t.post(c, &format!("/api/v1/shifts/{}/close", k.shift), json!({"closing_cash": "1100"})).await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, before) = t.get(c, "/api/v1/finance/accounts").await;
+    let (_, ledger_before) = t.get(c, &format!("/api/v1/finance/ledger?account=box:{}", k.cash_box)).await;
+    assert_eq!(balance_of(&t, c, &format!("box:{}", k.cash_box)).await, "100.00", "204 sold − 100 out − 4 short");
+    assert_eq!(balance_of(&t, c, &format!("box:{spend}")).await, "300.00");
+    let now = t.app.now();
+    t.app
+        .db
+        .write(move |tx| {
+            let (lo, hi) = (CompanyId::MIN, CompanyId::MAX);
+            for (k, _) in tx.list(ACCOUNT_LEDGER, (lo, 0, 0), (hi, u64::MAX, u64::MAX), usize::MAX)? {
+                tx.remove(ACCOUNT_LEDGER, k)?;
+            }
+            for (k, _) in tx.list(ACCOUNT_BALANCES, (lo, 0), (hi, u64::MAX), usize::MAX)? {
+                tx.remove(ACCOUNT_BALANCES, k)?;
+            }
+            for (k, _) in tx.list(ACCOUNT_DAYS, (lo, 0, 0), (hi, u64::MAX, u64::MAX), usize::MAX)? {
+                tx.remove(ACCOUNT_DAYS, k)?;
+            }
+            for (k, _) in tx.list(MONEY_JOURNAL, (lo, 0, 0, 0), (hi, u64::MAX, u64::MAX, u64::MAX), usize::MAX)? {
+                tx.remove(MONEY_JOURNAL, k)?;
+            }
+            for (k, _) in tx.list(MONEY_DAYS, (lo, 0, 0, String::new()), (hi, u64::MAX, u64::MAX, "\u{10FFFF}".to_string()), usize::MAX)? {
+                tx.remove(MONEY_DAYS, &k)?;
+            }
+            tx.set_meta("schema_version", 3).map(|_| now)
+        })
+        .await
+        .map_err(|e: dukan::storage::StorageError| e)
+        .expect("strip to version 3");
+    let dir = t.stop().await;
+    let t = TestApp::spawn_in(dir).await;
+    t.assert_consistent();
+    let c = t.login("v3@shop.kg", "password-123").await;
+    let (_, after) = t.get(&c, "/api/v1/finance/accounts").await;
+    assert_eq!(after, before);
+    let (_, ledger_after) = t.get(&c, &format!("/api/v1/finance/ledger?account=box:{}", k.cash_box)).await;
+    let kinds = |v: &Value| v.as_array().map(|a| a.iter().map(|r| (r["kind"].clone(), r["amount"].clone())).collect::<Vec<_>>());
+    assert_eq!(kinds(&ledger_after), kinds(&ledger_before));
+    let (st, co) = t.put(&c, "/api/v1/company", json!({"name": "Магазин", "timezone": "Europe/Moscow"})).await;
+    assert_eq!(st, StatusCode::OK, "{co}");
+    t.assert_consistent();
+}

@@ -7,6 +7,7 @@ mod auth;
 mod browser;
 mod browser_clients;
 mod browser_documents;
+mod browser_finance;
 mod browser_import;
 mod browser_pos;
 mod browser_print;

@@ -16,6 +16,7 @@ mod catalog;
 mod clients;
 mod company;
 mod documents;
+mod finance;
 mod fmt;
 mod form;
 mod home;
@@ -71,6 +72,7 @@ pub fn routes() -> Router<App> {
         .merge(pos::routes())
         .merge(sales::routes())
         .merge(clients::routes())
+        .merge(finance::routes())
         .merge(purchases::routes())
         .merge(printing::routes())
         .merge(company::routes())

@@ -104,6 +104,18 @@ static GROUPS: &[GroupDef] = &[
             item("/debtors", "nav.debtors", &["clients"], CLIENTS, Who::Anyone),
         ],
     },
+    // Money is read with the finance right; the menu offers it where the till's plan is on,
+    // since every cash box is an account (the pages themselves need no plan feature).
+    GroupDef {
+        id: "money",
+        label: "nav.group_money",
+        items: &[
+            item("/money", "nav.money_accounts", POS, &[Perm::FINANCE], Who::Anyone),
+            item("/money/docs", "nav.money_docs", POS, &[Perm::FINANCE], Who::Anyone),
+            item("/money/journal", "nav.money_journal", POS, &[Perm::FINANCE], Who::Anyone),
+            item("/money/categories", "nav.money_categories", POS, &[Perm::FINANCE], Who::Anyone),
+        ],
+    },
     GroupDef {
         id: "purchases",
         label: "nav.group_purchases",
@@ -186,6 +198,11 @@ impl Nav {
             })
             .collect();
         Nav { home: make(&HOME), groups }
+    }
+
+    /// Whether the actor's menu offers `href` (a page links to another only when it does).
+    pub fn has(&self, href: &str) -> bool {
+        self.groups.iter().flat_map(|g| g.items.iter()).any(|i| i.href == href)
     }
 }
 
