@@ -239,7 +239,9 @@ pub fn accounts(tx: &impl Read, actor: &Actor) -> Result<Vec<(super::model::PayF
             out.push((super::model::PayFrom::CashBox(b.id), b.name));
         }
     }
-    for (_, a) in tx.list(crate::finance::store::BANK_ACCOUNTS, (c, crate::ids::AccountId::MIN), (c, crate::ids::AccountId::MAX), usize::MAX)? {
+    for (_, a) in
+        tx.list(crate::finance::store::BANK_ACCOUNTS, (c, crate::ids::AccountId::MIN), (c, crate::ids::AccountId::MAX), usize::MAX)?
+    {
         if a.active && crate::finance::account_of(tx, actor, crate::finance::model::AccountRef::Bank(a.id))?.is_some() {
             out.push((super::model::PayFrom::Bank(a.id), a.name));
         }

@@ -30,12 +30,33 @@ async fn receive_on_credit_pay_half_from_the_cash_box_return_a_line_and_download
     let (sup_s, wh, milk) = (sup.to_string(), s.main.to_string(), s.milk.to_string());
 
     // A bad line is shown again with its message; nothing is saved.
-    let bad = [("_csrf", csrf.as_str()), ("supplier", sup_s.as_str()), ("warehouse", wh.as_str()), ("terms", "credit"), ("line_product", milk.as_str()), ("line_name", "Молоко"), ("line_qty", "x"), ("line_cost", "60"), ("action", "post")];
+    let bad = [
+        ("_csrf", csrf.as_str()),
+        ("supplier", sup_s.as_str()),
+        ("warehouse", wh.as_str()),
+        ("terms", "credit"),
+        ("line_product", milk.as_str()),
+        ("line_name", "Молоко"),
+        ("line_qty", "x"),
+        ("line_cost", "60"),
+        ("action", "post"),
+    ];
     let r = p.post("/purchases", &bad).await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.expect("body").contains("value=\"Молоко\""), "the typed line stays");
 
-    let good = [("_csrf", csrf.as_str()), ("supplier", sup_s.as_str()), ("warehouse", wh.as_str()), ("terms", "credit"), ("due_days", "3"), ("line_product", milk.as_str()), ("line_name", "Молоко"), ("line_qty", "10"), ("line_cost", "60"), ("action", "post")];
+    let good = [
+        ("_csrf", csrf.as_str()),
+        ("supplier", sup_s.as_str()),
+        ("warehouse", wh.as_str()),
+        ("terms", "credit"),
+        ("due_days", "3"),
+        ("line_product", milk.as_str()),
+        ("line_name", "Молоко"),
+        ("line_qty", "10"),
+        ("line_cost", "60"),
+        ("action", "post"),
+    ];
     let r = p.post("/purchases", &good).await;
     assert_eq!(r.status(), 303);
     let to = location(&r).to_string();

@@ -239,7 +239,13 @@ pub async fn supplier_page(State(app): State<App>, ui: Ui, uri: Uri, Path(id): P
 }
 
 pub async fn pay(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>, f: Fields) -> Result<Response> {
-    let d = PaymentDraft { key: f.get("key"), amount: f.get("amount"), account: f.get("account"), prepayment: f.has("prepayment"), note: f.get("note") };
+    let d = PaymentDraft {
+        key: f.get("key"),
+        amount: f.get("amount"),
+        account: f.get("account"),
+        prepayment: f.has("prepayment"),
+        note: f.get("note"),
+    };
     let (now, actor, paying) = (app.now(), ui.actor().clone(), d.clone());
     match app.db.write(move |tx| purchasing::pay_supplier(tx, &actor, now, ClientId(id), &paying)).await {
         Ok(_) => Ok(see_other(&format!("/suppliers/{id}?ok=paid"))),
@@ -283,7 +289,11 @@ pub async fn list_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Respo
     let status = PurchaseStatus::parse(&f.get("status"));
     let supplier = f.id("supplier");
     let mut statuses = vec![Choice { value: String::new(), label: lang.t("purchases.all").into(), selected: status.is_none() }];
-    statuses.extend(PurchaseStatus::ALL.map(|s| Choice { value: s.code().into(), label: status_label(lang, s).into(), selected: Some(s) == status }));
+    statuses.extend(PurchaseStatus::ALL.map(|s| Choice {
+        value: s.code().into(),
+        label: status_label(lang, s).into(),
+        selected: Some(s) == status,
+    }));
     let suppliers = supplier_choices(&app, &ui, supplier, lang.t("purchases.all"))?;
     let mut shell = Shell::load(&app, &ui)?;
     flash(&mut shell, lang, &uri);
@@ -375,7 +385,11 @@ fn form_for(app: &App, ui: &Ui, t: Typed, errs: Errors) -> Result<FormPage> {
     }
     let terms = [Terms::Credit, Terms::Cash]
         .into_iter()
-        .map(|k| Choice { value: k.code().into(), label: terms_label(lang, k).into(), selected: t.terms == k.code() || (t.terms.is_empty() && k == Terms::Credit) })
+        .map(|k| Choice {
+            value: k.code().into(),
+            label: terms_label(lang, k).into(),
+            selected: t.terms == k.code() || (t.terms.is_empty() && k == Terms::Credit),
+        })
         .collect();
     let mut lines = t.lines;
     if lines.is_empty() {
@@ -426,7 +440,11 @@ pub async fn create(State(app): State<App>, ui: Ui, f: Fields) -> Result<Respons
         lines: t
             .lines
             .iter()
-            .map(|l| PurchaseLineDraft { product: l.product.trim().parse().ok().map(ProductId), qty: l.qty.clone(), price: l.price.clone() })
+            .map(|l| PurchaseLineDraft {
+                product: l.product.trim().parse().ok().map(ProductId),
+                qty: l.qty.clone(),
+                price: l.price.clone(),
+            })
             .collect(),
     };
     let post_it = f.get("action") == "post";
