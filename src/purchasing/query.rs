@@ -113,9 +113,8 @@ pub fn purchase(tx: &impl Read, actor: &Actor, id: PurchaseId) -> Result<Purchas
     let warehouse = tx.get(crate::inventory::store::WAREHOUSES, (c, purchase.warehouse))?.map(|w| w.name).unwrap_or_default();
     let mut products = BTreeMap::new();
     for l in &purchase.lines {
-        if !products.contains_key(&l.product) {
-            let name = tx.get(crate::catalog::store::PRODUCTS, (c.0, l.product.0))?.map(|p| p.name).unwrap_or_default();
-            products.insert(l.product, name);
+        if let std::collections::btree_map::Entry::Vacant(slot) = products.entry(l.product) {
+            slot.insert(tx.get(crate::catalog::store::PRODUCTS, (c.0, l.product.0))?.map(|p| p.name).unwrap_or_default());
         }
     }
     let mut returns = Vec::new();
@@ -206,7 +205,7 @@ pub fn to_pay(tx: &impl Read, actor: &Actor, now: Ts, days: i64) -> Result<Vec<D
         let Some(client) = supplier(tx, c, sid)? else {
             continue;
         };
-        list.sort_by(|a, b| (b.date, b.id).cmp(&(a.date, a.id)));
+        list.sort_by_key(|p| std::cmp::Reverse((p.date, p.id)));
         let mut owing = Vec::new();
         for p in list {
             if left <= Decimal::ZERO {
