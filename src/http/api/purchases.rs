@@ -233,7 +233,7 @@ async fn save(app: App, a: Auth, id: Option<PurchaseId>, i: PurchaseInput) -> Re
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ReturnLineDto {
+pub struct PurchaseReturnLineDto {
     pub line: u32,
     pub product: u64,
     pub qty: String,
@@ -245,7 +245,7 @@ pub struct PurchaseReturnDto {
     pub id: u64,
     pub purchase: u64,
     pub supplier: u64,
-    pub lines: Vec<ReturnLineDto>,
+    pub lines: Vec<PurchaseReturnLineDto>,
     pub amount: String,
     /// payable, or box:ID / bank:ID for a cash refund
     pub refund: String,
@@ -263,7 +263,7 @@ impl From<&PurchaseReturn> for PurchaseReturnDto {
             lines: r
                 .lines
                 .iter()
-                .map(|l| ReturnLineDto { line: l.line, product: l.product.0, qty: l.qty.to_string(), amount: l.amount.to_string() })
+                .map(|l| PurchaseReturnLineDto { line: l.line, product: l.product.0, qty: l.qty.to_string(), amount: l.amount.to_string() })
                 .collect(),
             amount: r.amount.to_string(),
             refund: match r.refund {
@@ -278,7 +278,7 @@ impl From<&PurchaseReturn> for PurchaseReturnDto {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct PaymentDto {
+pub struct SupplierPaymentDto {
     pub id: u64,
     pub supplier: u64,
     pub amount: String,
@@ -292,9 +292,9 @@ pub struct PaymentDto {
     pub note: String,
 }
 
-impl From<&SupplierPayment> for PaymentDto {
+impl From<&SupplierPayment> for SupplierPaymentDto {
     fn from(p: &SupplierPayment) -> Self {
-        PaymentDto {
+        SupplierPaymentDto {
             id: p.id.0,
             supplier: p.supplier.0,
             amount: p.amount.to_string(),
@@ -323,7 +323,7 @@ pub struct PurchaseCardDto {
     /// The names of the purchase's products.
     pub products: Vec<ProductNameDto>,
     pub returns: Vec<PurchaseReturnDto>,
-    pub payment: Option<PaymentDto>,
+    pub payment: Option<SupplierPaymentDto>,
     /// The inventory receipt's number once posted.
     pub receipt: String,
 }
@@ -338,7 +338,7 @@ pub async fn get(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result
         warehouse: card.warehouse,
         products: card.products.into_iter().map(|(id, name)| ProductNameDto { id: id.0, name }).collect(),
         returns: card.returns.iter().map(PurchaseReturnDto::from).collect(),
-        payment: card.payment.as_ref().map(PaymentDto::from),
+        payment: card.payment.as_ref().map(SupplierPaymentDto::from),
         receipt: card.receipt,
     }))
 }
@@ -369,7 +369,7 @@ pub async fn cancel(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Res
 
 #[derive(Serialize, Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields, default)]
-pub struct ReturnLineInput {
+pub struct PurchaseReturnLineInput {
     /// Index of the purchase line (0-based).
     pub line: usize,
     pub qty: String,
@@ -377,8 +377,8 @@ pub struct ReturnLineInput {
 
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields, default)]
-pub struct ReturnInput {
-    pub lines: Vec<ReturnLineInput>,
+pub struct PurchaseReturnInput {
+    pub lines: Vec<PurchaseReturnLineInput>,
     /// payable (default) or cash
     pub refund: String,
     /// box:ID or bank:ID for a cash refund
@@ -386,13 +386,13 @@ pub struct ReturnInput {
     pub note: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/purchases/{id}/returns", tag = "purchases", security(("bearer" = [])), params(("id" = u64, Path)), request_body = ReturnInput,
+#[utoipa::path(post, path = "/api/v1/purchases/{id}/returns", tag = "purchases", security(("bearer" = [])), params(("id" = u64, Path)), request_body = PurchaseReturnInput,
     responses((status = 201, body = PurchaseReturnDto), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn return_goods(
     State(app): State<App>,
     a: Auth,
     Path(id): Path<u64>,
-    Json(i): Json<ReturnInput>,
+    Json(i): Json<PurchaseReturnInput>,
 ) -> Result<(StatusCode, Json<PurchaseReturnDto>)> {
     purchasing::require_read(&a.actor)?;
     let now = app.now();
@@ -490,7 +490,7 @@ pub struct SupplierCardDto {
     pub balance: String,
     pub ledger: Vec<PayableEntryDto>,
     pub purchases: Vec<PurchaseDto>,
-    pub payments: Vec<PaymentDto>,
+    pub payments: Vec<SupplierPaymentDto>,
 }
 
 #[utoipa::path(get, path = "/api/v1/suppliers/{id}", tag = "purchases", security(("bearer" = [])), params(("id" = u64, Path)),
@@ -502,13 +502,13 @@ pub async fn supplier(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> R
         balance: round_money(card.balance.owed).to_string(),
         ledger: card.ledger.iter().map(|(s, e)| entry_dto(*s, e)).collect(),
         purchases: card.purchases.iter().map(PurchaseDto::from).collect(),
-        payments: card.payments.iter().map(PaymentDto::from).collect(),
+        payments: card.payments.iter().map(SupplierPaymentDto::from).collect(),
     }))
 }
 
 #[derive(Deserialize, ToSchema, Default, Clone)]
 #[serde(deny_unknown_fields, default)]
-pub struct PaymentInput {
+pub struct SupplierPaymentInput {
     /// Required: a retry with the same key and body returns the first payment.
     pub idempotency_key: String,
     pub amount: String,
@@ -519,14 +519,19 @@ pub struct PaymentInput {
     pub note: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/suppliers/{id}/payments", tag = "purchases", security(("bearer" = [])), params(("id" = u64, Path)), request_body = PaymentInput,
-    responses((status = 200, body = PaymentDto), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn pay(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<PaymentInput>) -> Result<Json<PaymentDto>> {
+#[utoipa::path(post, path = "/api/v1/suppliers/{id}/payments", tag = "purchases", security(("bearer" = [])), params(("id" = u64, Path)), request_body = SupplierPaymentInput,
+    responses((status = 200, body = SupplierPaymentDto), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn pay(
+    State(app): State<App>,
+    a: Auth,
+    Path(id): Path<u64>,
+    Json(i): Json<SupplierPaymentInput>,
+) -> Result<Json<SupplierPaymentDto>> {
     purchasing::require_read(&a.actor)?;
     let now = app.now();
     let d = PaymentDraft { key: i.idempotency_key, amount: i.amount, account: i.account, prepayment: i.prepayment, note: i.note };
     let p = app.db.write(move |tx| purchasing::pay_supplier(tx, &a.actor, now, ClientId(id), &d)).await?;
-    Ok(Json(PaymentDto::from(&p)))
+    Ok(Json(SupplierPaymentDto::from(&p)))
 }
 
 #[derive(Deserialize, IntoParams, Default)]
