@@ -113,9 +113,8 @@ pub fn purchase(tx: &impl Read, actor: &Actor, id: PurchaseId) -> Result<Purchas
     let warehouse = tx.get(crate::inventory::store::WAREHOUSES, (c, purchase.warehouse))?.map(|w| w.name).unwrap_or_default();
     let mut products = BTreeMap::new();
     for l in &purchase.lines {
-        if let std::collections::btree_map::Entry::Vacant(e) = products.entry(l.product) {
-            let name = tx.get(crate::catalog::store::PRODUCTS, (c.0, l.product.0))?.map(|p| p.name).unwrap_or_default();
-            e.insert(name);
+        if let std::collections::btree_map::Entry::Vacant(slot) = products.entry(l.product) {
+            slot.insert(tx.get(crate::catalog::store::PRODUCTS, (c.0, l.product.0))?.map(|p| p.name).unwrap_or_default());
         }
     }
     let mut returns = Vec::new();
@@ -225,5 +224,26 @@ pub fn to_pay(tx: &impl Read, actor: &Actor, now: Ts, days: i64) -> Result<Vec<D
         }
     }
     out.sort_by(|a, b| a.purchase.due.cmp(&b.purchase.due).then(a.purchase.id.cmp(&b.purchase.id)));
+    Ok(out)
+}
+
+/// The accounts a purchase or payment may name, for pickers: the active cash boxes and bank
+/// accounts the actor sees (without the finance right, which lists balances too).
+pub fn accounts(tx: &impl Read, actor: &Actor) -> Result<Vec<(super::model::PayFrom, String)>> {
+    require_read(actor)?;
+    let c = actor.company;
+    let mut out = Vec::new();
+    for b in crate::pos::query::cash_boxes(tx, actor)? {
+        if b.active {
+            out.push((super::model::PayFrom::CashBox(b.id), b.name));
+        }
+    }
+    for (_, a) in
+        tx.list(crate::finance::store::BANK_ACCOUNTS, (c, crate::ids::AccountId::MIN), (c, crate::ids::AccountId::MAX), usize::MAX)?
+    {
+        if a.active && crate::finance::account_of(tx, actor, crate::finance::model::AccountRef::Bank(a.id))?.is_some() {
+            out.push((super::model::PayFrom::Bank(a.id), a.name));
+        }
+    }
     Ok(out)
 }

@@ -233,7 +233,7 @@ async fn save(app: App, a: Auth, id: Option<PurchaseId>, i: PurchaseInput) -> Re
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ReturnLineDto {
+pub struct PurchaseReturnLineDto {
     pub line: u32,
     pub product: u64,
     pub qty: String,
@@ -245,7 +245,7 @@ pub struct PurchaseReturnDto {
     pub id: u64,
     pub purchase: u64,
     pub supplier: u64,
-    pub lines: Vec<ReturnLineDto>,
+    pub lines: Vec<PurchaseReturnLineDto>,
     pub amount: String,
     /// payable, or box:ID / bank:ID for a cash refund
     pub refund: String,
@@ -263,7 +263,7 @@ impl From<&PurchaseReturn> for PurchaseReturnDto {
             lines: r
                 .lines
                 .iter()
-                .map(|l| ReturnLineDto { line: l.line, product: l.product.0, qty: l.qty.to_string(), amount: l.amount.to_string() })
+                .map(|l| PurchaseReturnLineDto { line: l.line, product: l.product.0, qty: l.qty.to_string(), amount: l.amount.to_string() })
                 .collect(),
             amount: r.amount.to_string(),
             refund: match r.refund {

@@ -30,6 +30,7 @@ mod pos;
 mod printing;
 mod products;
 mod promo;
+mod purchases;
 mod reports;
 mod sales;
 mod stock;
@@ -78,6 +79,7 @@ pub fn routes() -> Router<App> {
         .merge(agents::routes())
         .merge(clients::routes())
         .merge(finance::routes())
+        .merge(purchases::routes())
         .merge(printing::routes())
         .merge(company::routes())
         .merge(people::routes())

@@ -129,6 +129,15 @@ static GROUPS: &[GroupDef] = &[
         ],
     },
     GroupDef {
+        id: "purchases",
+        label: "nav.group_purchases",
+        items: &[
+            item("/purchases", "nav.purchases", CATALOG, &[Perm::PURCHASES], Who::Anyone),
+            item("/suppliers", "nav.suppliers", CATALOG, &[Perm::PURCHASES], Who::Anyone),
+            item("/purchases/due", "nav.to_pay", CATALOG, &[Perm::PURCHASES], Who::Anyone),
+        ],
+    },
+    GroupDef {
         id: "reports",
         label: "nav.group_reports",
         items: &[
