@@ -60,8 +60,18 @@ async fn nav_flow(c: &Client, t: &TestApp) -> R {
     let all = groups(c).await?;
     assert_eq!(
         all,
-        ["nav-sales", "nav-agents", "nav-stock", "nav-clients", "nav-money", "nav-purchases", "nav-reports", "nav-settings", "nav-platform"]
-            .map(String::from)
+        [
+            "nav-sales",
+            "nav-agents",
+            "nav-stock",
+            "nav-clients",
+            "nav-money",
+            "nav-purchases",
+            "nav-reports",
+            "nav-settings",
+            "nav-platform"
+        ]
+        .map(String::from)
     );
     // The sidebar: every group open, the dashboard marked.
     for id in &all {
