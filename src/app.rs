@@ -38,6 +38,8 @@ pub struct App {
     pub image_slots: Arc<tokio::sync::Semaphore>,
     /// The storage probe behind `/healthz`.
     pub liveness: Arc<Liveness>,
+    /// Live updates for open pages (`live::Hub`, followed through `http::live`).
+    pub live: Arc<crate::live::Hub>,
 }
 
 /// The storage write probe of `/healthz`: one at a time, and when did one last succeed. A
@@ -96,6 +98,7 @@ impl From<App> for Ctx {
             http: app.http,
             board: app.workers,
             started: app.started,
+            live: app.live,
         }
     }
 }
@@ -123,6 +126,7 @@ impl App {
             schema: Arc::new(crate::schema::current()),
             sheet_slots: Arc::new(tokio::sync::Semaphore::new(config.heavy_jobs.max(1))),
             liveness: Arc::new(Liveness::new()),
+            live: Arc::new(crate::live::Hub::new()),
             image_slots: Arc::new(tokio::sync::Semaphore::new(config.heavy_jobs.max(1))),
             config: Arc::new(config),
             clock,

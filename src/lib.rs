@@ -70,6 +70,7 @@ pub mod wiring;
 pub mod metrics;
 pub mod workers;
 
+pub mod live;
 pub mod memory;
 pub use memory::release_memory;
 

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod assets;
 pub mod extract;
+pub mod live;
 pub mod multipart;
 pub mod problem;
 pub mod server;

@@ -35,6 +35,8 @@ pub struct Ctx {
     pub board: Arc<Board>,
     /// When the server started (the first scheduled backup waits a while after it).
     pub started: Ts,
+    /// Live updates for open pages: workers publish what they changed after it commits.
+    pub live: Arc<crate::live::Hub>,
 }
 
 /// Starts every worker on the runtime. They stop when the process does.
