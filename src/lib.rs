@@ -55,6 +55,7 @@ pub mod finance;
 
 pub mod analytics;
 pub mod printing;
+pub mod messaging;
 pub mod transfer;
 pub mod webhooks;
 
