@@ -54,8 +54,8 @@ pub mod purchasing;
 pub mod finance;
 
 pub mod analytics;
-pub mod printing;
 pub mod messaging;
+pub mod printing;
 pub mod transfer;
 pub mod webhooks;
 

@@ -66,7 +66,15 @@ pub fn apply(tx: &mut WriteTx, c: CompanyId, ch: &Channel, item: Inbound, receiv
             if conv.assignee.is_none() && first_unread {
                 let who = if conv.name.is_empty() { conv.phone.clone() } else { conv.name.clone() };
                 let text = format!("{who}: {}", conv.preview);
-                live.extend(notify::notify(tx, c, notify::Target::Perm(Perm::INBOX), "inbox.message", &text, &format!("/inbox/{}", conv.id), now)?);
+                live.extend(notify::notify(
+                    tx,
+                    c,
+                    notify::Target::Perm(Perm::INBOX),
+                    "inbox.message",
+                    &text,
+                    &format!("/inbox/{}", conv.id),
+                    now,
+                )?);
             }
         }
         Inbound::Reaction { target, emoji, .. } => {
@@ -314,12 +322,28 @@ pub fn assign(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ConversationId, user
         }
         if u != actor.user {
             let text = format!("{}: {}", if conv.name.is_empty() { &conv.phone } else { &conv.name }, conv.preview);
-            live.extend(notify::notify(tx, actor.company, notify::Target::User(u), "inbox.assigned", &text, &format!("/inbox/{}", conv.id), now)?);
+            live.extend(notify::notify(
+                tx,
+                actor.company,
+                notify::Target::User(u),
+                "inbox.assigned",
+                &text,
+                &format!("/inbox/{}", conv.id),
+                now,
+            )?);
         }
     }
     conv.assignee = user;
     put_conversation(tx, actor.company, &conv)?;
-    audit::record(tx, actor.company, actor, now, "messaging.assign", format!("conversation:{}", conv.id), user.map(|u| u.to_string()).unwrap_or_default())?;
+    audit::record(
+        tx,
+        actor.company,
+        actor,
+        now,
+        "messaging.assign",
+        format!("conversation:{}", conv.id),
+        user.map(|u| u.to_string()).unwrap_or_default(),
+    )?;
     live.extend(conv_live(&conv, None));
     Ok((conv, live))
 }
@@ -343,7 +367,15 @@ pub fn link_client(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ConversationId,
     }
     conv.client = client;
     put_conversation(tx, actor.company, &conv)?;
-    audit::record(tx, actor.company, actor, now, "messaging.link_client", format!("conversation:{}", conv.id), client.map(|c| c.to_string()).unwrap_or_default())?;
+    audit::record(
+        tx,
+        actor.company,
+        actor,
+        now,
+        "messaging.link_client",
+        format!("conversation:{}", conv.id),
+        client.map(|c| c.to_string()).unwrap_or_default(),
+    )?;
     Ok(conv)
 }
 
@@ -371,7 +403,15 @@ pub fn send_job(tx: &impl Read, c: CompanyId, conv: ConversationId, message: Mes
 
 /// Records a send attempt: sent (with Meta's id), failed for good, or failed for now (the
 /// outbox retries with backoff until `MAX_SEND_ATTEMPTS`, then it is failed for good).
-pub fn record_send(tx: &mut WriteTx, c: CompanyId, job: u64, conv: ConversationId, message: MessageId, outcome: SendOutcome, now: Ts) -> Result<Vec<Live>> {
+pub fn record_send(
+    tx: &mut WriteTx,
+    c: CompanyId,
+    job: u64,
+    conv: ConversationId,
+    message: MessageId,
+    outcome: SendOutcome,
+    now: Ts,
+) -> Result<Vec<Live>> {
     let attempts = tx.get(outbox::OUTBOX, job)?.map_or(0, |j| j.attempts) + 1;
     let Some(mut m) = tx.get(MESSAGES, (c.0, conv.0, message.0))? else {
         outbox::done(tx, job)?;

@@ -11,10 +11,26 @@ use super::model::{Delivery, TemplateSend};
 /// What one webhook body says, item by item, for one phone number id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Inbound {
-    Message { wamid: String, from: String, name: String, kind: String, text: String, at_s: i64 },
+    Message {
+        wamid: String,
+        from: String,
+        name: String,
+        kind: String,
+        text: String,
+        at_s: i64,
+    },
     /// The contact reacted to one of the conversation's messages (empty emoji: removed).
-    Reaction { wamid: String, from: String, name: String, target: String, emoji: String },
-    Status { wamid: String, state: Delivery },
+    Reaction {
+        wamid: String,
+        from: String,
+        name: String,
+        target: String,
+        emoji: String,
+    },
+    Status {
+        wamid: String,
+        state: Delivery,
+    },
 }
 
 #[derive(Deserialize)]
@@ -54,11 +70,7 @@ pub fn parse_webhook(body: &[u8], phone_number_id: &str) -> Result<Vec<Inbound>,
         }
         let names: Vec<(String, String)> = v["contacts"]
             .as_array()
-            .map(|cs| {
-                cs.iter()
-                    .map(|c| (str_of(&c["wa_id"]), str_of(&c["profile"]["name"])))
-                    .collect()
-            })
+            .map(|cs| cs.iter().map(|c| (str_of(&c["wa_id"]), str_of(&c["profile"]["name"]))).collect())
             .unwrap_or_default();
         let name_of = |wa: &str| names.iter().find(|(w, _)| w == wa).map(|(_, n)| n.clone()).unwrap_or_default();
         for m in v["messages"].as_array().into_iter().flatten() {
@@ -174,13 +186,7 @@ pub fn read_send_answer(status: u16, body: &[u8]) -> SendOutcome {
 /// Sends one message. `client` is the box's guarded outgoing client (`webhooks::guard`).
 pub async fn send(client: &reqwest::Client, base: &str, phone_number_id: &str, token: &str, body: &Value) -> SendOutcome {
     let url = format!("{}/{}/messages", base.trim_end_matches('/'), phone_number_id);
-    let sent = client
-        .post(url)
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await;
+    let sent = client.post(url).bearer_auth(token).header("content-type", "application/json").body(body.to_string()).send().await;
     match sent {
         Ok(r) => {
             let status = r.status().as_u16();
@@ -238,7 +244,10 @@ mod tests {
     #[test]
     fn send_answers() {
         assert_eq!(
-            read_send_answer(200, br#"{"messaging_product":"whatsapp","contacts":[{"input":"1","wa_id":"1"}],"messages":[{"id":"wamid.X"}]}"#),
+            read_send_answer(
+                200,
+                br#"{"messaging_product":"whatsapp","contacts":[{"input":"1","wa_id":"1"}],"messages":[{"id":"wamid.X"}]}"#
+            ),
             SendOutcome::Sent("wamid.X".into())
         );
         assert_eq!(

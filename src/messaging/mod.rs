@@ -160,7 +160,15 @@ fn ct_eq(a: &str, b: &str) -> bool {
 
 /// Meta's subscription check: the challenge back only for `hub.mode=subscribe` with the
 /// channel's verify token; 403 otherwise, 404 for an unknown or inactive channel.
-pub fn verify_subscription(tx: &impl Read, key: &BoxKey, c: CompanyId, id: ChannelId, mode: &str, token: &str, challenge: &str) -> Result<String> {
+pub fn verify_subscription(
+    tx: &impl Read,
+    key: &BoxKey,
+    c: CompanyId,
+    id: ChannelId,
+    mode: &str,
+    token: &str,
+    challenge: &str,
+) -> Result<String> {
     let ch = channel(tx, c, id)?;
     if !ch.active {
         return Err(Error::NotFound);

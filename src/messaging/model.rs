@@ -88,7 +88,9 @@ pub enum Delivery {
     Sent,
     Delivered,
     Read,
-    Failed { error: String },
+    Failed {
+        error: String,
+    },
 }
 
 impl Delivery {

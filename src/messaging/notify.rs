@@ -51,7 +51,14 @@ pub fn notify(tx: &mut WriteTx, c: CompanyId, to: Target, kind: &str, text: &str
     let text: String = text.chars().take(300).collect();
     let mut live = Vec::new();
     for u in users {
-        let n = Notification { id: NotificationId(tx.next_id()?), kind: kind.into(), text: text.clone(), link: link.into(), read: false, at: now };
+        let n = Notification {
+            id: NotificationId(tx.next_id()?),
+            kind: kind.into(),
+            text: text.clone(),
+            link: link.into(),
+            read: false,
+            at: now,
+        };
         put_notification(tx, c, u, None, &n)?;
         live.push((topic(u), Event::new("notification", unread(tx, c, u)?.to_string())));
     }

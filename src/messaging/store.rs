@@ -64,7 +64,13 @@ pub fn put_message(tx: &mut WriteTx, c: CompanyId, m: &Message) -> Result<(), St
 }
 
 /// The one write path of a notification: keeps the user's unread counter.
-pub fn put_notification(tx: &mut WriteTx, c: CompanyId, user: UserId, old: Option<&Notification>, new: &Notification) -> Result<(), StorageError> {
+pub fn put_notification(
+    tx: &mut WriteTx,
+    c: CompanyId,
+    user: UserId,
+    old: Option<&Notification>,
+    new: &Notification,
+) -> Result<(), StorageError> {
     let was = old.is_some_and(|o| !o.read);
     if was != !new.read {
         let n = tx.get(UNREAD, (c.0, user.0))?.unwrap_or(0);

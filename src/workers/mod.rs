@@ -277,9 +277,8 @@ pub async fn messaging_once(w: impl Into<Ctx>) -> Result<bool> {
         match job.kind {
             outbox::JobKind::MessagingInbound { event } => {
                 let at = w.clock.now();
-                let live = w
-                    .db
-                    .write(move |tx| {
+                let live =
+                    w.db.write(move |tx| {
                         let live = messaging::process(tx, company, event, at)?;
                         outbox::done(tx, job_id)?;
                         Ok::<_, crate::error::Error>(live)

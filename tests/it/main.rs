@@ -46,5 +46,5 @@ mod upgrade;
 mod webhooks;
 
 // Messaging (issue 16).
-pub mod messaging;
 mod browser_messaging;
+pub mod messaging;

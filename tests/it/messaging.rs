@@ -59,7 +59,10 @@ pub async fn fake_meta(answer: fn(usize) -> (u16, Value)) -> FakeMeta {
 
 /// Meta's success answer, with a message id per call.
 pub fn accepted(n: usize) -> (u16, Value) {
-    (200, json!({"messaging_product": "whatsapp", "contacts": [{"input": "996555123456", "wa_id": "996555123456"}], "messages": [{"id": format!("wamid.OUT{n}")}]}))
+    (
+        200,
+        json!({"messaging_product": "whatsapp", "contacts": [{"input": "996555123456", "wa_id": "996555123456"}], "messages": [{"id": format!("wamid.OUT{n}")}]}),
+    )
 }
 
 /// A server whose Cloud API base is the fake's, allowed to reach it on loopback.
@@ -202,9 +205,17 @@ async fn the_verification_challenge_answers_only_subscribe_with_the_right_token(
         let (st, body) = get(q.clone()).await;
         assert_eq!(st, StatusCode::FORBIDDEN, "{q}: {body}");
     }
-    let other = t.url(&format!("/api/v1/messaging/webhooks/{}/{}?hub.mode=subscribe&hub.verify_token={VERIFY}&hub.challenge=5", c.company_id() + 1000, id));
+    let other = t.url(&format!(
+        "/api/v1/messaging/webhooks/{}/{}?hub.mode=subscribe&hub.verify_token={VERIFY}&hub.challenge=5",
+        c.company_id() + 1000,
+        id
+    ));
     assert_eq!(t.http.get(other).send().await.expect("get").status(), StatusCode::NOT_FOUND);
-    let other = t.url(&format!("/api/v1/messaging/webhooks/{}/{}?hub.mode=subscribe&hub.verify_token={VERIFY}&hub.challenge=5", c.company_id(), id + 1000));
+    let other = t.url(&format!(
+        "/api/v1/messaging/webhooks/{}/{}?hub.mode=subscribe&hub.verify_token={VERIFY}&hub.challenge=5",
+        c.company_id(),
+        id + 1000
+    ));
     assert_eq!(t.http.get(other).send().await.expect("get").status(), StatusCode::NOT_FOUND);
 }
 
@@ -332,7 +343,11 @@ async fn the_24_hour_window_at_its_edges_and_templates_outside_it() {
     assert_eq!((st, code(&e).as_str()), (StatusCode::CONFLICT, "window_closed"), "{e}");
 
     let (st, tpl) = t
-        .post(&c, "/api/v1/messaging/templates", json!({"name": "payment_due", "language": "ru", "body": "Здравствуйте, {{1}}! Платёж {{2}} завтра."}))
+        .post(
+            &c,
+            "/api/v1/messaging/templates",
+            json!({"name": "payment_due", "language": "ru", "body": "Здравствуйте, {{1}}! Платёж {{2}} завтра."}),
+        )
         .await;
     assert_eq!((st, tpl["params"].as_u64()), (StatusCode::CREATED, Some(2)), "{tpl}");
     let (st, e) = t.post(&c, &send, json!({"template": tpl["id"], "params": ["Айгуль"]})).await;
@@ -437,7 +452,10 @@ async fn notes_assignment_notifications_and_the_client_link() {
 
     // Read one, then all.
     let first = n["items"][0]["id"].as_u64().expect("id");
-    assert_eq!(t.call(Method::POST, &format!("/api/v1/messaging/notifications/{first}/read"), Some(&agent.token), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(
+        t.call(Method::POST, &format!("/api/v1/messaging/notifications/{first}/read"), Some(&agent.token), None).await.0,
+        StatusCode::NO_CONTENT
+    );
     let (_, n) = t.get(&agent, "/api/v1/messaging/notifications").await;
     assert_eq!(n["unread"], 1);
     assert_eq!(t.call(Method::POST, "/api/v1/messaging/notifications/read", Some(&agent.token), None).await.0, StatusCode::NO_CONTENT);
@@ -446,12 +464,18 @@ async fn notes_assignment_notifications_and_the_client_link() {
     // Another user's notification is not found.
     let (_, owner_n) = t.get(&c, "/api/v1/messaging/notifications").await;
     let theirs = owner_n["items"][0]["id"].as_u64().expect("id");
-    assert_eq!(t.call(Method::POST, &format!("/api/v1/messaging/notifications/{theirs}/read"), Some(&agent.token), None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        t.call(Method::POST, &format!("/api/v1/messaging/notifications/{theirs}/read"), Some(&agent.token), None).await.0,
+        StatusCode::NOT_FOUND
+    );
 
     // Notes stay in the box; opening marks read.
     let (st, note) = t.post(&agent, &format!("/api/v1/messaging/conversations/{id}/notes"), json!({"text": "Постоянный клиент"})).await;
     assert_eq!((st, note["direction"].as_str()), (StatusCode::CREATED, Some("note")), "{note}");
-    assert_eq!(t.call(Method::POST, &format!("/api/v1/messaging/conversations/{id}/read"), Some(&agent.token), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(
+        t.call(Method::POST, &format!("/api/v1/messaging/conversations/{id}/read"), Some(&agent.token), None).await.0,
+        StatusCode::NO_CONTENT
+    );
     let (_, v) = t.get(&agent, &format!("/api/v1/messaging/conversations/{id}")).await;
     assert_eq!(v["unread"], 0);
     drain(&t).await;
@@ -460,7 +484,8 @@ async fn notes_assignment_notifications_and_the_client_link() {
     // Unlink, then create a client from the conversation.
     let (st, v) = t.post(&agent, &format!("/api/v1/messaging/conversations/{id}/client"), json!({"client": null})).await;
     assert_eq!((st, v["client"].is_null()), (StatusCode::OK, true), "{v}");
-    let (st, v) = t.post(&agent, &format!("/api/v1/messaging/conversations/{id}/client"), json!({"create_name": "Айгуль (WhatsApp)"})).await;
+    let (st, v) =
+        t.post(&agent, &format!("/api/v1/messaging/conversations/{id}/client"), json!({"create_name": "Айгуль (WhatsApp)"})).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     let (_, card) = t.get(&agent, &format!("/api/v1/clients/{}", v["client"])).await;
     assert_eq!(card["client"]["phone"], "+996555123456", "{card}");
@@ -498,12 +523,19 @@ async fn rights_and_bad_input() {
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     let (chan, path) = channel(&t, &c, "1065403522").await;
     // Editing keeps secrets left empty.
-    let (st, ch) = t.put(&c, &format!("/api/v1/messaging/channels/{chan}"), json!({"name": "Новое имя", "phone_number_id": "1065403522"})).await;
+    let (st, ch) =
+        t.put(&c, &format!("/api/v1/messaging/channels/{chan}"), json!({"name": "Новое имя", "phone_number_id": "1065403522"})).await;
     assert_eq!((st, ch["secrets_ok"].as_bool()), (StatusCode::OK, Some(true)), "{ch}");
     deliver(&t, &path, &text_body("1065403522", "996555123456", "wamid.IN1", "Салам!", now_s(&t))).await;
     let id = first_conversation(&t, &c).await["id"].as_u64().expect("id");
     let send = format!("/api/v1/messaging/conversations/{id}/messages");
-    for body in [json!({}), json!({"text": "a", "template": 1}), json!({"text": "   "}), json!({"text": "x".repeat(4097)}), json!({"template": 123})] {
+    for body in [
+        json!({}),
+        json!({"text": "a", "template": 1}),
+        json!({"text": "   "}),
+        json!({"text": "x".repeat(4097)}),
+        json!({"template": 123}),
+    ] {
         let (st, e) = t.post(&agent, &send, body.clone()).await;
         assert!(st.is_client_error(), "{body}: {st} {e}");
     }

@@ -276,7 +276,12 @@ pub struct SendInput {
 
 #[utoipa::path(post, path = "/api/v1/messaging/conversations/{id}/messages", tag = "messaging", security(("bearer" = [])), params(("id" = u64, Path)),
     request_body = SendInput, responses((status = 202, body = MessageDto), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn send(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<SendInput>) -> Result<(StatusCode, Json<MessageDto>)> {
+pub async fn send(
+    State(app): State<App>,
+    a: Auth,
+    Path(id): Path<u64>,
+    Json(i): Json<SendInput>,
+) -> Result<(StatusCode, Json<MessageDto>)> {
     messaging::require_inbox(&a.actor)?;
     let (now, c, conv) = (app.now(), a.actor.company, ConversationId(id));
     let (m, live) = app
@@ -299,7 +304,12 @@ pub struct NoteInput {
 
 #[utoipa::path(post, path = "/api/v1/messaging/conversations/{id}/notes", tag = "messaging", security(("bearer" = [])), params(("id" = u64, Path)),
     request_body = NoteInput, responses((status = 201, body = MessageDto), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn note(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<NoteInput>) -> Result<(StatusCode, Json<MessageDto>)> {
+pub async fn note(
+    State(app): State<App>,
+    a: Auth,
+    Path(id): Path<u64>,
+    Json(i): Json<NoteInput>,
+) -> Result<(StatusCode, Json<MessageDto>)> {
     messaging::require_inbox(&a.actor)?;
     let (now, c) = (app.now(), a.actor.company);
     let (m, live) = app.db.write(move |tx| inbox::add_note(tx, &a.actor, now, ConversationId(id), &i.text)).await?;
@@ -347,7 +357,12 @@ pub struct ClientLinkInput {
 
 #[utoipa::path(post, path = "/api/v1/messaging/conversations/{id}/client", tag = "messaging", security(("bearer" = [])), params(("id" = u64, Path)),
     request_body = ClientLinkInput, responses((status = 200, body = ConversationDto), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn link_client(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<ClientLinkInput>) -> Result<Json<ConversationDto>> {
+pub async fn link_client(
+    State(app): State<App>,
+    a: Auth,
+    Path(id): Path<u64>,
+    Json(i): Json<ClientLinkInput>,
+) -> Result<Json<ConversationDto>> {
     messaging::require_inbox(&a.actor)?;
     let now = app.now();
     let v = app
@@ -422,8 +437,20 @@ pub struct Challenge {
 #[utoipa::path(get, path = "/api/v1/messaging/webhooks/{company}/{channel}", tag = "messaging",
     params(("company" = u64, Path), ("channel" = u64, Path), Challenge),
     responses((status = 200, body = String, content_type = "text/plain"), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn webhook_verify(State(app): State<App>, Path((company, channel)): Path<(u64, u64)>, Query(q): Query<Challenge>) -> Result<String> {
-    messaging::verify_subscription(&app.db.read()?, &app.box_key, CompanyId(company), ChannelId(channel), &q.mode, &q.verify_token, &q.challenge)
+pub async fn webhook_verify(
+    State(app): State<App>,
+    Path((company, channel)): Path<(u64, u64)>,
+    Query(q): Query<Challenge>,
+) -> Result<String> {
+    messaging::verify_subscription(
+        &app.db.read()?,
+        &app.box_key,
+        CompanyId(company),
+        ChannelId(channel),
+        &q.mode,
+        &q.verify_token,
+        &q.challenge,
+    )
 }
 
 /// A WhatsApp webhook: `X-Hub-Signature-256` is checked over the raw body before anything
@@ -432,7 +459,12 @@ pub async fn webhook_verify(State(app): State<App>, Path((company, channel)): Pa
 #[utoipa::path(post, path = "/api/v1/messaging/webhooks/{company}/{channel}", tag = "messaging",
     params(("company" = u64, Path), ("channel" = u64, Path)), request_body(content = String, content_type = "application/json"),
     responses((status = 200), (status = 401, body = Problem), (status = 413, body = Problem)))]
-pub async fn webhook(State(app): State<App>, Path((company, channel)): Path<(u64, u64)>, headers: HeaderMap, body: Bytes) -> Result<StatusCode> {
+pub async fn webhook(
+    State(app): State<App>,
+    Path((company, channel)): Path<(u64, u64)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode> {
     let (c, ch) = (CompanyId(company), ChannelId(channel));
     let signature = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok()).unwrap_or("");
     messaging::check_signature(&app.db.read()?, &app.box_key, c, ch, &body, signature)?;

@@ -11,6 +11,7 @@ pub mod clients;
 pub mod dto;
 pub mod finance;
 pub mod images;
+pub mod messaging;
 pub mod ops;
 pub mod pos;
 pub mod printing;
@@ -22,7 +23,6 @@ pub mod stock;
 pub mod tenancy;
 pub mod transfer;
 pub mod webhooks;
-pub mod messaging;
 
 use axum::extract::DefaultBodyLimit;
 use utoipa::OpenApi;

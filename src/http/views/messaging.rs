@@ -185,7 +185,8 @@ fn conversation_for(app: &App, ui: &Ui, uri: &Uri, id: ConversationId, errs: Err
     let now = app.now();
     let users = crate::tenancy::query::users(&tx, actor.company)?;
     let agents = notify::users_with(&tx, actor.company, Perm::INBOX)?;
-    let mut assignees = vec![Choice { value: String::new(), label: ui.lang.t("messaging.unassigned").into(), selected: v.assignee.is_none() }];
+    let mut assignees =
+        vec![Choice { value: String::new(), label: ui.lang.t("messaging.unassigned").into(), selected: v.assignee.is_none() }];
     assignees.extend(users.iter().filter(|u| agents.contains(&u.id)).map(|u| Choice {
         value: u.id.0.to_string(),
         label: u.name.clone(),
@@ -198,7 +199,14 @@ fn conversation_for(app: &App, ui: &Ui, uri: &Uri, id: ConversationId, errs: Err
     let templates = messaging::templates(&tx, actor.company)?
         .into_iter()
         .filter(|t| t.active)
-        .map(|t| TemplateRow { id: t.id.0, params: (1..=t.params).collect(), name: t.name, language: t.language, body: t.body, active: t.active })
+        .map(|t| TemplateRow {
+            id: t.id.0,
+            params: (1..=t.params).collect(),
+            name: t.name,
+            language: t.language,
+            body: t.body,
+            active: t.active,
+        })
         .collect();
     drop(tx);
     Ok(ConversationPage {
@@ -257,7 +265,9 @@ async fn act<T: Send + 'static>(
     ui: Ui,
     uri: Uri,
     id: ConversationId,
-    op: impl FnOnce(&mut crate::storage::WriteTx, &crate::tenancy::actor::Actor, crate::clock::Ts) -> Result<(T, Vec<messaging::Live>)> + Send + 'static,
+    op: impl FnOnce(&mut crate::storage::WriteTx, &crate::tenancy::actor::Actor, crate::clock::Ts) -> Result<(T, Vec<messaging::Live>)>
+    + Send
+    + 'static,
     ok: &str,
 ) -> Result<Response> {
     let (actor, now, c) = (ui.actor().clone(), app.now(), ui.actor().company);
@@ -359,7 +369,14 @@ fn settings_for(app: &App, ui: &Ui, uri: &Uri, channel: ChannelDraft, template: 
         .collect();
     let templates = messaging::templates(&tx, c)?
         .into_iter()
-        .map(|t| TemplateRow { id: t.id.0, params: (1..=t.params).collect(), name: t.name, language: t.language, body: t.body, active: t.active })
+        .map(|t| TemplateRow {
+            id: t.id.0,
+            params: (1..=t.params).collect(),
+            name: t.name,
+            language: t.language,
+            body: t.body,
+            active: t.active,
+        })
         .collect();
     Ok(SettingsPage { lang: ui.lang, shell, channels, templates, channel, template, errs })
 }

@@ -22,6 +22,7 @@ mod finance;
 mod fmt;
 mod form;
 mod home;
+mod messaging;
 pub mod nav;
 mod ops;
 mod people;
@@ -35,7 +36,6 @@ mod reports;
 mod sales;
 mod stock;
 mod transfer;
-mod messaging;
 
 use askama::Template;
 use axum::Router;
