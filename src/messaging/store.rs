@@ -71,8 +71,8 @@ pub fn put_notification(
     old: Option<&Notification>,
     new: &Notification,
 ) -> Result<(), StorageError> {
-    let was = old.is_some_and(|o| !o.read);
-    if was != !new.read {
+    let (was_unread, is_unread) = (old.is_some_and(|o| !o.read), !new.read);
+    if was_unread != is_unread {
         let n = tx.get(UNREAD, (c.0, user.0))?.unwrap_or(0);
         let n = if new.read { n.saturating_sub(1) } else { n + 1 };
         tx.insert(UNREAD, (c.0, user.0), &n)?;

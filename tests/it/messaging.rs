@@ -196,7 +196,7 @@ async fn the_verification_challenge_answers_only_subscribe_with_the_right_token(
     let (st, body) = get(format!("hub.mode=subscribe&hub.verify_token={VERIFY}&hub.challenge=1158201444")).await;
     assert_eq!((st, body.as_str()), (StatusCode::OK, "1158201444"));
     for q in [
-        format!("hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1"),
+        "hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1".to_string(),
         format!("hub.mode=unsubscribe&hub.verify_token={VERIFY}&hub.challenge=1"),
         format!("hub.verify_token={VERIFY}&hub.challenge=1"),
         format!("hub.mode=subscribe&hub.verify_token={VERIFY}x&hub.challenge=1"),
