@@ -39,11 +39,13 @@ async fn an_inbound_message_appears_live_and_the_reply_reaches_meta_in_a_real_br
         fill(c, "#f-password", "password-123").await?;
         click(c, "main button[type=submit]").await?;
         wait_for(c, "main[data-page=dashboard]").await?;
-        assert_eq!(c.find(Locator::Css("#bell-count")).await?.text().await?, "1", "the bell counts the new conversation");
+        // The bell counts the new conversation (it is a live region too: found by its text).
+        wait_xpath(c, "//span[@id='bell-count' and text()='1']").await?;
 
         click(c, "#nav a[href='/inbox']").await?;
-        wait_for(c, "main[data-page=inbox] #conversations").await?;
-        click(c, &format!("[data-conversation='{id}'] a")).await?;
+        wait_for(c, &format!("main[data-page=inbox] #conversations [data-conversation='{id}']")).await?;
+        // The list is a live region (it reloads when its stream opens): go by address.
+        c.goto(&format!("{}/inbox/{id}", t.base)).await?;
         wait_for(c, "main[data-page=conversation] #messages .msg-in").await?;
 
         // A second message arrives while the page is open: it appears without a reload.
