@@ -40,6 +40,8 @@ pub struct App {
     pub liveness: Arc<Liveness>,
     /// Live updates for open pages (`live::Hub`, followed through `http::live`).
     pub live: Arc<crate::live::Hub>,
+    /// Seals messaging channels' secrets (`DIR/box.key`, outside the data file).
+    pub box_key: Arc<crate::messaging::seal::BoxKey>,
 }
 
 /// The storage write probe of `/healthz`: one at a time, and when did one last succeed. A
@@ -99,6 +101,7 @@ impl From<App> for Ctx {
             board: app.workers,
             started: app.started,
             live: app.live,
+            box_key: app.box_key,
         }
     }
 }
@@ -110,6 +113,7 @@ impl App {
             .map_err(|e| Error::Internal(format!("cannot create {}: {e}", config.data.display())))?;
         let db = crate::schema::open(&config.db_path(), config.cache_mb << 20)?;
         let keys = Keys::load_or_create(&db, &config.data.join(crate::auth::KEY_FILE), config.jwt_secret.as_deref())?;
+        let box_key = crate::messaging::seal::BoxKey::load_or_create(&config.data.join(crate::messaging::seal::KEY_FILE))?;
         let hasher = Hasher::new(config.argon2_m_kib, config.argon2_t)?;
         let started = clock.now();
         let search = Search::open(&config.data.join("search")).map_err(Error::from)?;
@@ -127,6 +131,7 @@ impl App {
             sheet_slots: Arc::new(tokio::sync::Semaphore::new(config.heavy_jobs.max(1))),
             liveness: Arc::new(Liveness::new()),
             live: Arc::new(crate::live::Hub::new()),
+            box_key: Arc::new(box_key),
             image_slots: Arc::new(tokio::sync::Semaphore::new(config.heavy_jobs.max(1))),
             config: Arc::new(config),
             clock,

@@ -60,6 +60,8 @@ pub struct Config {
     pub webhooks_allow_private: bool,
     /// Webhooks may go to this machine (127/8, ::1): for tests with a local receiver only.
     pub webhooks_allow_loopback: bool,
+    /// Base URL of Meta's Graph API (WhatsApp Cloud API); tests point it at a local fake.
+    pub meta_graph_url: String,
     /// Largest total a zip-based import (XLSX, XLSB, ODS) may inflate to, in MiB.
     pub import_unpacked_mb: u64,
     /// Spreadsheet parses, and separately image decodes, running at once box-wide.
@@ -113,6 +115,7 @@ impl Default for Config {
             public_body_limit_kb: 32,
             webhooks_allow_private: true,
             webhooks_allow_loopback: false,
+            meta_graph_url: "https://graph.facebook.com/v21.0".into(),
             import_unpacked_mb: 256,
             heavy_jobs: 2,
             heavy_wait_ms: 30_000,
@@ -189,6 +192,9 @@ impl Config {
         }
         if let Some(v) = var("DUKAN_BACKUP_KEEP") {
             self.backup.keep = parse("DUKAN_BACKUP_KEEP", v)?;
+        }
+        if let Some(v) = var("DUKAN_META_GRAPH_URL") {
+            self.meta_graph_url = v;
         }
         if let Some(v) = var("DUKAN_MAX_CONNECTIONS") {
             self.max_connections = parse("DUKAN_MAX_CONNECTIONS", v)?;

@@ -66,4 +66,14 @@ id_type!(
     PurchaseReturnId,
     /// A payment to a supplier (or a prepayment), through a money document.
     SupplierPaymentId,
+    /// A messaging channel (a WhatsApp Business number).
+    ChannelId,
+    /// A conversation: one channel and one contact's phone.
+    ConversationId,
+    /// A message (in, out, or an internal note) of a conversation.
+    MessageId,
+    /// A company's approved message template.
+    TemplateId,
+    /// A user's in-app notification.
+    NotificationId,
 );

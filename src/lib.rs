@@ -54,6 +54,7 @@ pub mod purchasing;
 pub mod finance;
 
 pub mod analytics;
+pub mod messaging;
 pub mod printing;
 pub mod transfer;
 pub mod webhooks;

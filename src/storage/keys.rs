@@ -15,6 +15,7 @@ use crate::ids::{
     ImportId, LotId, MoneyCategoryId, MoneyDocId, PlanId, PrinterId, ProductId, PromoRuleId, PurchaseId, PurchaseReturnId, RoleId, SaleId,
     ShiftId, SupplierPaymentId, UserId, WarehouseId,
 };
+use crate::ids::{ChannelId, ConversationId, MessageId, NotificationId, TemplateId};
 
 macro_rules! u64_key {
     ($($id:ident),* $(,)?) => {$(
@@ -92,6 +93,11 @@ u64_key!(
     PurchaseId,
     PurchaseReturnId,
     SupplierPaymentId,
+    ChannelId,
+    ConversationId,
+    MessageId,
+    TemplateId,
+    NotificationId,
 );
 
 #[cfg(test)]

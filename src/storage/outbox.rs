@@ -42,6 +42,10 @@ pub enum JobKind {
     Receipt { sale: u64 },
     /// Queue a closed shift's Z report on every printer of its cash box (pushed by the close).
     ZReport { shift: u64 },
+    /// Process a verified WhatsApp webhook body (`messaging::store::INBOUND`).
+    MessagingInbound { event: u64 },
+    /// Send an outbound message through Meta's Cloud API.
+    MessagingSend { conversation: u64, message: u64 },
 }
 
 impl JobKind {
@@ -52,6 +56,7 @@ impl JobKind {
             JobKind::Webhook { .. } => "webhook",
             JobKind::ImportApply { .. } => "import",
             JobKind::Print { .. } | JobKind::Receipt { .. } | JobKind::ZReport { .. } => "print",
+            JobKind::MessagingInbound { .. } | JobKind::MessagingSend { .. } => "messaging",
         }
     }
 }

@@ -37,6 +37,8 @@ pub struct Ctx {
     pub started: Ts,
     /// Live updates for open pages: workers publish what they changed after it commits.
     pub live: Arc<crate::live::Hub>,
+    /// Opens messaging channels' sealed secrets.
+    pub box_key: Arc<crate::messaging::seal::BoxKey>,
 }
 
 /// Starts every worker on the runtime. They stop when the process does.
@@ -48,7 +50,8 @@ pub fn start(ctx: Ctx) {
     spawn(ctx.clone(), "search", Duration::from_secs(5), |w| Box::pin(search_once(w)));
     spawn(ctx.clone(), "webhook", Duration::from_secs(5), |w| Box::pin(webhook_once(w)));
     spawn(ctx.clone(), "import", Duration::from_secs(5), |w| Box::pin(import_once(w)));
-    spawn(ctx, "print", Duration::from_secs(2), |w| Box::pin(print_once(w)));
+    spawn(ctx.clone(), "print", Duration::from_secs(2), |w| Box::pin(print_once(w)));
+    spawn(ctx, "messaging", Duration::from_secs(5), |w| Box::pin(messaging_once(w)));
 }
 
 type Step = fn(Ctx) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<bool>> + Send>>;
@@ -255,4 +258,53 @@ pub async fn print_once(w: impl Into<Ctx>) -> Result<bool> {
         w.db.write(move |tx| crate::printing::record_send(tx, d.company, d.printer.id, &d.job, health, error, at)).await?;
     }
     Ok(printed)
+}
+
+/// One step of the messaging worker: up to 20 due jobs, oldest first — a stored webhook body
+/// becomes messages and statuses (one transaction each, the body removed with it), an
+/// outbound message is POSTed to Meta's Cloud API and its outcome recorded. Live updates
+/// are published after each commit.
+pub async fn messaging_once(w: impl Into<Ctx>) -> Result<bool> {
+    use crate::messaging;
+    let w: Ctx = w.into();
+    let now = w.clock.now();
+    let jobs = outbox::due(&w.db.read()?, "messaging", now.0, 20)?;
+    if jobs.is_empty() {
+        return Ok(false);
+    }
+    for (job_id, job) in jobs {
+        let company = crate::ids::CompanyId(job.company);
+        match job.kind {
+            outbox::JobKind::MessagingInbound { event } => {
+                let at = w.clock.now();
+                let live =
+                    w.db.write(move |tx| {
+                        let live = messaging::process(tx, company, event, at)?;
+                        outbox::done(tx, job_id)?;
+                        Ok::<_, crate::error::Error>(live)
+                    })
+                    .await?;
+                messaging::publish(&w.live, company, live);
+            }
+            outbox::JobKind::MessagingSend { conversation, message } => {
+                let (conv, msg) = (crate::ids::ConversationId(conversation), crate::ids::MessageId(message));
+                let job = messaging::inbox::send_job(&w.db.read()?, company, conv, msg)?;
+                let outcome = match &job {
+                    None => messaging::meta::SendOutcome::Refused("message or channel deleted".into()),
+                    Some(j) => match w.box_key.open(company, "access_token", &j.channel.access_token) {
+                        None => messaging::meta::SendOutcome::Refused("channel secrets missing on this box".into()),
+                        Some(token) => {
+                            let body = messaging::meta::send_body(&j.to, &j.message.text, j.message.template.as_ref());
+                            messaging::meta::send(&w.http, &w.config.meta_graph_url, &j.channel.phone_number_id, &token, &body).await
+                        }
+                    },
+                };
+                let at = w.clock.now();
+                let live = w.db.write(move |tx| messaging::inbox::record_send(tx, company, job_id, conv, msg, outcome, at)).await?;
+                messaging::publish(&w.live, company, live);
+            }
+            _ => continue,
+        }
+    }
+    Ok(true)
 }

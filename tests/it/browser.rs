@@ -148,8 +148,16 @@ pub(crate) async fn run<F>(name: &str, flow: F)
 where
     F: for<'a> AsyncFnOnce(&'a Client, &'a TestApp) -> R,
 {
+    run_with(name, |_| {}, flow).await
+}
+
+/// `run` against a server whose configuration `tweak` changes (a fake service's address).
+pub(crate) async fn run_with<F>(name: &str, tweak: impl FnOnce(&mut dukan::config::Config), flow: F)
+where
+    F: for<'a> AsyncFnOnce(&'a Client, &'a TestApp) -> R,
+{
     let Some(b) = browser().await else { return };
-    let t = TestApp::spawn().await;
+    let t = TestApp::spawn_with(tweak).await;
     let outcome = flow(&b.client, &t).await;
     if let Err(e) = &outcome {
         let _ = screenshot(&b.client, &format!("{name}-failure")).await;

@@ -69,6 +69,7 @@ async fn nav_flow(c: &Client, t: &TestApp) -> R {
             "nav-purchases",
             "nav-reports",
             "nav-settings",
+            "nav-messaging",
             "nav-platform"
         ]
         .map(String::from)

@@ -44,3 +44,7 @@ pub mod stock;
 mod tenancy;
 mod upgrade;
 mod webhooks;
+
+// Messaging (issue 16).
+mod browser_messaging;
+pub mod messaging;

@@ -273,4 +273,37 @@
     field.value = k === "⌫" ? field.value.slice(0, -1) : field.value + k;
     field.focus();
   });
+
+  // ---- live regions: an element with data-live (a server-sent events URL) reloads its
+  // data-live-refresh fragment into itself on every event; streams are reopened after each
+  // boosted navigation and closed with the page that opened them ----
+  var liveSources = [];
+  function connectLive() {
+    liveSources.forEach(function (s) { s.close(); });
+    liveSources = [];
+    if (!window.EventSource) return;
+    document.querySelectorAll("[data-live]").forEach(function (el) {
+      var src = new EventSource(el.getAttribute("data-live"));
+      var refresh = function () {
+        if (!document.body.contains(el)) { src.close(); return; }
+        if (window.htmx) htmx.ajax("GET", el.getAttribute("data-live-refresh"), { target: el, swap: "innerHTML" });
+      };
+      ["message", "conversation", "notification", "resync"].forEach(function (k) { src.addEventListener(k, refresh); });
+      // Whatever changed between rendering the page and the stream's (re)opening was not heard.
+      src.addEventListener("open", refresh);
+      liveSources.push(src);
+    });
+  }
+  function scrollMessages() {
+    var box = document.getElementById("messages");
+    if (box) box.scrollTop = box.scrollHeight;
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { connectLive(); scrollMessages(); });
+  else { connectLive(); scrollMessages(); }
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail && event.detail.target;
+    if (target === document.body) connectLive();
+    if (target === document.body || (target && target.id === "messages")) scrollMessages();
+  });
+  window.addEventListener("pagehide", function () { liveSources.forEach(function (s) { s.close(); }); });
 })();

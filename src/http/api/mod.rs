@@ -11,6 +11,7 @@ pub mod clients;
 pub mod dto;
 pub mod finance;
 pub mod images;
+pub mod messaging;
 pub mod ops;
 pub mod pos;
 pub mod printing;
@@ -64,7 +65,7 @@ fn public(route: UtoipaMethodRouter<App>, limit: usize) -> UtoipaMethodRouter<Ap
 
 /// The API's routes anyone may call (sign-in, token refresh).
 pub fn public_routes(limits: &Limits) -> OpenApiRouter<App> {
-    auth::public_routes(limits)
+    auth::public_routes(limits).merge(messaging::public_routes(limits))
 }
 
 /// The API's routes for a signed-in company user; each file declares its own.
@@ -91,6 +92,7 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(finance::routes(limits))
         .merge(purchases::routes(limits))
         .merge(printing::routes(limits))
+        .merge(messaging::routes(limits))
 }
 
 /// The platform operator's API (companies, plans, subscriptions).

@@ -187,6 +187,8 @@ struct CardPage {
     key: String,
     can_edit: bool,
     errs: Errors,
+    /// The client's WhatsApp conversations (id, preview), for those with the inbox right.
+    conversations: Vec<(u64, String)>,
 }
 
 fn card_for(app: &App, ui: &Ui, uri: &Uri, id: u64, draft: Option<ClientDraft>, errs: Errors) -> Result<CardPage> {
@@ -263,6 +265,10 @@ fn card_for(app: &App, ui: &Ui, uri: &Uri, id: u64, draft: Option<ClientDraft>, 
         key: new_key(),
         can_edit: actor.can(Perm::CLIENTS),
         errs,
+        conversations: crate::messaging::inbox::of_client(&tx, actor, c.id)?
+            .into_iter()
+            .map(|v| (v.id.0, format!("{} · {}", v.phone, v.preview)))
+            .collect(),
     })
 }
 

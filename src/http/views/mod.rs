@@ -22,6 +22,7 @@ mod finance;
 mod fmt;
 mod form;
 mod home;
+mod messaging;
 pub mod nav;
 mod ops;
 mod people;
@@ -84,6 +85,7 @@ pub fn routes() -> Router<App> {
         .merge(company::routes())
         .merge(people::routes())
         .merge(ops::routes())
+        .merge(messaging::routes())
 }
 
 /// The platform operator's pages (companies, plans).
@@ -406,6 +408,8 @@ pub struct Shell {
     pub css: String,
     pub js: String,
     pub htmx: String,
+    /// The user's unread notifications (the bell).
+    pub bell: u64,
 }
 
 impl Shell {
@@ -456,6 +460,7 @@ impl Shell {
             css: assets::url("app.css"),
             js: assets::url("app.js"),
             htmx: assets::url("vendor/htmx-2.0.11.min.js"),
+            bell: crate::messaging::notify::unread(&tx, actor.company, actor.user)?,
         })
     }
 }

@@ -67,6 +67,7 @@ const POS: &[&str] = &["pos"];
 const CATALOG: &[&str] = &["catalog"];
 const NONE: &[&str] = &[];
 const AGENTS: &[&str] = &["agents"];
+const MESSAGING: &[&str] = &["messaging"];
 const STOCK: &[Perm] = &[Perm::DOCUMENT];
 const CLIENTS: &[Perm] = &[Perm::CLIENTS, Perm::DEBTS];
 
@@ -158,6 +159,15 @@ static GROUPS: &[GroupDef] = &[
             item("/stock/settings", "nav.stock_settings", CATALOG, &[], Who::OwnerLike),
             item("/audit", "nav.audit", NONE, &[], Who::OwnerLike),
             item("/backups", "nav.backups", NONE, &[], Who::PlatformAdmin),
+        ],
+    },
+    GroupDef {
+        id: "messaging",
+        label: "messaging.nav_group",
+        items: &[
+            item("/inbox", "messaging.inbox", MESSAGING, &[Perm::INBOX], Who::Anyone),
+            item("/notifications", "messaging.notifications", MESSAGING, &[], Who::Anyone),
+            item("/messaging/settings", "messaging.settings", MESSAGING, &[Perm::INBOX_ADMIN], Who::Anyone),
         ],
     },
     GroupDef { id: "platform", label: "nav.group_platform", items: &[item("/platform", "nav.platform", NONE, &[], Who::PlatformAdmin)] },
