@@ -66,4 +66,12 @@ id_type!(
     PurchaseReturnId,
     /// A payment to a supplier (or a prepayment), through a money document.
     SupplierPaymentId,
+    /// A telecom subscriber: a person or an organisation (spec B2 Customer).
+    SubscriberId,
+    /// A SIM card of the telecom stock.
+    SimId,
+    /// A telecom tariff with its dated revisions.
+    TariffId,
+    /// A telecom contract: subscriber, SIM, tariff and the balance ledger.
+    ContractId,
 );

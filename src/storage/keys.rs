@@ -15,6 +15,7 @@ use crate::ids::{
     ImportId, LotId, MoneyCategoryId, MoneyDocId, PlanId, PrinterId, ProductId, PromoRuleId, PurchaseId, PurchaseReturnId, RoleId, SaleId,
     ShiftId, SupplierPaymentId, UserId, WarehouseId,
 };
+use crate::ids::{ContractId, SimId, SubscriberId, TariffId};
 
 macro_rules! u64_key {
     ($($id:ident),* $(,)?) => {$(
@@ -93,6 +94,8 @@ u64_key!(
     PurchaseReturnId,
     SupplierPaymentId,
 );
+
+u64_key!(SubscriberId, SimId, TariffId, ContractId);
 
 #[cfg(test)]
 mod tests {

@@ -16,6 +16,7 @@ pub mod pos;
 pub mod printing;
 pub mod promo;
 pub mod purchases;
+pub mod telecom;
 pub mod reports;
 pub mod sales;
 pub mod stock;
@@ -91,6 +92,7 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(finance::routes(limits))
         .merge(purchases::routes(limits))
         .merge(printing::routes(limits))
+        .merge(telecom::routes(limits))
 }
 
 /// The platform operator's API (companies, plans, subscriptions).

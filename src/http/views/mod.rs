@@ -34,6 +34,7 @@ mod purchases;
 mod reports;
 mod sales;
 mod stock;
+mod telecom;
 mod transfer;
 
 use askama::Template;
@@ -81,6 +82,7 @@ pub fn routes() -> Router<App> {
         .merge(finance::routes())
         .merge(purchases::routes())
         .merge(printing::routes())
+        .merge(telecom::routes())
         .merge(company::routes())
         .merge(people::routes())
         .merge(ops::routes())
