@@ -11,8 +11,12 @@
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
-use super::model::{Balance, BillingRun, Contract, ContractStatus, Entry, EntryKind, Event, EventKind, Method, PaymentKey, SimStatus, Suspension};
-use super::store::{BALANCES, BILLING_RUNS, CHARGED, CONTRACT_STATUS, CONTRACTS, LEDGER, PAYMENT_KEYS, TARIFFS, append_entry, push_event, put_contract};
+use super::model::{
+    Balance, BillingRun, Contract, ContractStatus, Entry, EntryKind, Event, EventKind, Method, PaymentKey, SimStatus, Suspension,
+};
+use super::store::{
+    BALANCES, BILLING_RUNS, CHARGED, CONTRACT_STATUS, CONTRACTS, LEDGER, PAYMENT_KEYS, TARIFFS, append_entry, push_event, put_contract,
+};
 use super::{contracts, require, settings, validate};
 use crate::audit;
 use crate::clock::Ts;
@@ -181,7 +185,12 @@ pub fn run_billing(tx: &mut WriteTx, actor: &Actor, now: Ts, date: &str) -> Resu
         raw => validate::date("date", raw).map_err(|e| Error::Validation(vec![e]))?,
     };
     if date > desk.today {
-        return Err(Error::field("date", "billing_date_in_future", "Биллинг не запускается на будущую дату", "Billing does not run for a future date"));
+        return Err(Error::field(
+            "date",
+            "billing_date_in_future",
+            "Биллинг не запускается на будущую дату",
+            "Billing does not run for a future date",
+        ));
     }
     let r = bill_day(tx, actor.company, &date, now)?;
     audit::record(tx, actor.company, actor, now, "telecom.billing.run", date, format!("{} charges, {}", r.charges, r.amount))?;
@@ -267,7 +276,12 @@ pub fn pay(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ContractId, d: &Payment
     }
     let txid = d.transaction_id.trim().to_string();
     if txid.chars().count() > 100 || txid.chars().any(char::is_control) {
-        p.push(FieldError::new("transaction_id", "transaction_id", "ID транзакции: до 100 символов", "Transaction id: up to 100 characters"));
+        p.push(FieldError::new(
+            "transaction_id",
+            "transaction_id",
+            "ID транзакции: до 100 символов",
+            "Transaction id: up to 100 characters",
+        ));
     }
     p.finish()?;
     let method = method.unwrap_or(Method::Cash);
@@ -334,7 +348,12 @@ pub fn refund(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ContractId, amount: 
     }
     let bal = balance(tx, c, id)?.balance;
     if amount > bal {
-        return Err(Error::field("amount", "refund_exceeds_balance", format!("Можно вернуть не больше {bal}"), format!("At most {bal} can be refunded")));
+        return Err(Error::field(
+            "amount",
+            "refund_exceeds_balance",
+            format!("Можно вернуть не больше {bal}"),
+            format!("At most {bal} can be refunded"),
+        ));
     }
     let desk = super::desk(tx, c, now)?;
     let mut e = Entry {
@@ -396,11 +415,25 @@ pub fn correct(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ContractId, amount:
     Ok(Posted { contract: id, seq, entry: e, replayed: false })
 }
 
-/// Every company whose last billing run is before `today` in its own zone: what the daily
-/// scheduler bills.
+/// The scheduler's run for a company's `today`, recorded in the audit log as the system's.
+pub fn scheduled_run(tx: &mut WriteTx, company: CompanyId, today: &str, now: Ts) -> Result<BillReport> {
+    let r = bill_day(tx, company, today, now)?;
+    audit::record_system(tx, company, (None, "billing"), "", now, "telecom.billing.run", r.date.clone())?;
+    Ok(r)
+}
+
+/// The local hour from which the scheduler bills a day (spec B4: 02:00).
+const BILLING_HOUR: i8 = 2;
+
+/// Every company with active contracts whose last billing run is before its local `today`,
+/// once it is 02:00 there: what the daily scheduler bills.
 pub fn companies_due(tx: &impl Read, now: Ts) -> Result<Vec<(CompanyId, String)>> {
     let mut out = Vec::new();
     for co in crate::tenancy::query::companies(tx)? {
+        let zone = jiff::tz::TimeZone::get(&co.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        if now.to_jiff().to_zoned_datetime(zone).hour() < BILLING_HOUR {
+            continue;
+        }
         let active = ContractStatus::Active.index();
         if tx.list(CONTRACT_STATUS, (co.id, active, ContractId::MIN), (co.id, active, ContractId::MAX), 1)?.is_empty() {
             continue;

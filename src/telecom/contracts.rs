@@ -4,7 +4,7 @@
 //! terminated, all local dates of the company.
 
 use super::billing;
-use super::model::{Binding, Contract, ContractStatus, Sim, SimStatus, Suspension, SubscriberStatus};
+use super::model::{Binding, Contract, ContractStatus, Sim, SimStatus, SubscriberStatus, Suspension};
 use super::store::{CONTRACTS, SIM_BINDINGS, SIMS, SUBSCRIBERS, TARIFFS, put_contract, put_sim};
 use super::{require, validate};
 use crate::audit;
@@ -127,7 +127,8 @@ pub fn activate(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ContractId, sim: O
     if tx.get(SUBSCRIBERS, (c, old.subscriber))?.is_none_or(|s| s.status != SubscriberStatus::Active) {
         return Err(Error::refused("subscriber_not_active", "Абонент не активен", "The subscriber is not active"));
     }
-    let new = Contract { status: ContractStatus::Active, sim: Some(sim.id), activated: Some(desk.today.clone()), next_period: 1, ..old.clone() };
+    let new =
+        Contract { status: ContractStatus::Active, sim: Some(sim.id), activated: Some(desk.today.clone()), next_period: 1, ..old.clone() };
     let bound = Sim { status: SimStatus::Active, contract: Some(id), ..sim.clone() };
     put_sim(tx, c, Some(&sim), &bound)?;
     tx.insert(SIM_BINDINGS, (c, sim.id, id), &Binding { bound: now, released: None })?;

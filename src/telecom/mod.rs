@@ -175,26 +175,27 @@ fn parse_subscriber(d: &Desk, draft: &SubscriberDraft, base: Subscriber) -> Resu
         p.push(FieldError::new("org_name", "required", "Укажите название организации", "Enter the organisation's name"));
     }
     let has_doc = !(draft.doc_series.trim().is_empty() && draft.doc_number.trim().is_empty());
-    let document = if has_doc {
-        let doc_kind = match draft.doc_kind.trim() {
-            "" => Some(DocKind::Passport),
-            k => DocKind::parse(k),
-        };
-        match doc_kind {
-            None => {
-                p.push(FieldError::new("doc_kind", "doc_kind", "Нет такого вида документа", "No such kind of document"));
-                None
+    let document =
+        if has_doc {
+            let doc_kind = match draft.doc_kind.trim() {
+                "" => Some(DocKind::Passport),
+                k => DocKind::parse(k),
+            };
+            match doc_kind {
+                None => {
+                    p.push(FieldError::new("doc_kind", "doc_kind", "Нет такого вида документа", "No such kind of document"));
+                    None
+                }
+                Some(k) => p
+                    .take(validate::document(d.country, k, &draft.doc_series, &draft.doc_number))
+                    .map(|(series, number)| IdDocument { kind: k, series, number }),
             }
-            Some(k) => p
-                .take(validate::document(d.country, k, &draft.doc_series, &draft.doc_number))
-                .map(|(series, number)| IdDocument { kind: k, series, number }),
-        }
-    } else {
-        if person {
-            p.push(FieldError::new("document", "required", "Укажите документ, удостоверяющий личность", "Enter an identity document"));
-        }
-        None
-    };
+        } else {
+            if person {
+                p.push(FieldError::new("document", "required", "Укажите документ, удостоверяющий личность", "Enter an identity document"));
+            }
+            None
+        };
     let personal_no = match draft.personal_no.trim() {
         "" => None,
         raw => match d.country {

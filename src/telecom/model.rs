@@ -81,9 +81,12 @@ impl Subscriber {
     pub fn display_name(&self) -> String {
         match self.kind {
             SubscriberKind::Organization => self.org_name.clone(),
-            SubscriberKind::Individual => {
-                [&self.last_name, &self.first_name, &self.patronymic].iter().filter(|s| !s.is_empty()).map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
-            }
+            SubscriberKind::Individual => [&self.last_name, &self.first_name, &self.patronymic]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
         }
     }
 }

@@ -142,7 +142,12 @@ pub fn generate(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &GenerateDraft) -> 
     };
     for (field, t) in [("iccid", &d.iccid), ("imsi", &d.imsi), ("msisdn", &d.msisdn)] {
         if fill(t, 0).is_none() {
-            p.push(FieldError::new(field, "template", "Шаблон должен содержать {num} или {num:05}", "The template needs {num} or {num:05}"));
+            p.push(FieldError::new(
+                field,
+                "template",
+                "Шаблон должен содержать {num} или {num:05}",
+                "The template needs {num} or {num:05}",
+            ));
         }
     }
     p.finish()?;
@@ -152,7 +157,9 @@ pub fn generate(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &GenerateDraft) -> 
         let mut p = Problems::default();
         let body = fill(&d.iccid, num).unwrap_or_default();
         let iccid = match (body.len(), validate::luhn_digit(&body)) {
-            (18 | 19, Some(check)) if body.chars().all(|ch| ch.is_ascii_digit()) => p.take(validate::iccid("iccid", &format!("{body}{check}"))),
+            (18 | 19, Some(check)) if body.chars().all(|ch| ch.is_ascii_digit()) => {
+                p.take(validate::iccid("iccid", &format!("{body}{check}")))
+            }
             _ => {
                 p.push(FieldError::new(
                     "iccid",

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
 use super::model::{
-    Balance, Binding, BillingRun, Contract, ContractStatus, Entry, EntryKind, Event, PaymentKey, Settings, Sim, SimStatus, Subscriber,
+    Balance, BillingRun, Binding, Contract, ContractStatus, Entry, EntryKind, Event, PaymentKey, Settings, Sim, SimStatus, Subscriber,
     SubscriberKind, Tariff,
 };
 use crate::ids::{CompanyId, ContractId, SimId, SubscriberId, TariffId};
@@ -53,7 +53,8 @@ pub fn tables() -> Vec<TableInfo> {
         CONTRACT_STATUS.info("(CompanyId, u8 ContractStatus, ContractId)", "contracts by status (the billing run's active list)"),
         LEDGER.info("(CompanyId, ContractId, seq)", "append-only balance ledger: payments, charges, refunds, corrections"),
         BALANCES.info("(CompanyId, ContractId)", "balance = Σ ledger rows, charged = Σ charges"),
-        CHARGED.info("(CompanyId, ContractId, period)", "the ledger row of each charged monthly period: at most one per (contract, period)"),
+        CHARGED
+            .info("(CompanyId, ContractId, period)", "the ledger row of each charged monthly period: at most one per (contract, period)"),
         PAYMENT_KEYS.info("(CompanyId, transaction id)", "idempotent payments: what a transaction id produced"),
         EVENTS.info("(CompanyId, event id)", "the telecom event feed: low balance, suspended, resumed, payment received"),
         SETTINGS.info("CompanyId", "telecom settings: MCC, MNC, low-balance threshold"),
@@ -320,7 +321,8 @@ pub fn verify(tx: &impl Read) -> Result<Vec<String>, StorageError> {
         slot.0 += e.amount;
         slot.2 += 1;
         if slot.0 != e.balance_after {
-            problems.push(format!("telecom ledger of contract {k} (company {c}): row {seq} says {} after, sum is {}", e.balance_after, slot.0));
+            problems
+                .push(format!("telecom ledger of contract {k} (company {c}): row {seq} says {} after, sum is {}", e.balance_after, slot.0));
         }
         if e.kind == EntryKind::Charge {
             slot.1 -= e.amount;

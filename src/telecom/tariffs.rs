@@ -93,7 +93,9 @@ fn parse_name(p: &mut Problems, raw: &str) -> String {
 
 fn check_name(tx: &WriteTx, actor: &Actor, name: &str, own: Option<TariffId>) -> Result<()> {
     match tx.get(TARIFF_NAMES, (actor.company, fold(name).as_str()))? {
-        Some(other) if Some(TariffId(other)) != own => Err(Error::field("name", "name_taken", "Тариф с таким названием уже есть", "A tariff with this name exists")),
+        Some(other) if Some(TariffId(other)) != own => {
+            Err(Error::field("name", "name_taken", "Тариф с таким названием уже есть", "A tariff with this name exists"))
+        }
         _ => Ok(()),
     }
 }

@@ -68,7 +68,12 @@ fn world() -> World {
             let (s, _) = save_subscriber(tx, &actor, T0, None, &d)?;
             let terms = RevisionDraft { monthly_fee: "300".into(), ..Default::default() };
             let t = tariffs::create_tariff(tx, &actor, T0, &TariffDraft { name: "Базовый".into(), terms, ..Default::default() })?;
-            let sd = SimDraft { iccid: "89014103211118510720".into(), imsi: "437010123456789".into(), msisdn: "+996555000001".into(), ..Default::default() };
+            let sd = SimDraft {
+                iccid: "89014103211118510720".into(),
+                imsi: "437010123456789".into(),
+                msisdn: "+996555000001".into(),
+                ..Default::default()
+            };
             let sim = sims::create_sim(tx, &actor, T0, &sd)?;
             let k = contracts::create_contract(
                 tx,

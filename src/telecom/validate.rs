@@ -177,7 +177,14 @@ pub fn document(country: Country, kind: DocKind, series: &str, number: &str) -> 
 /// DDMMYYYY, then 5 digits. Returns the number and the birth date it carries ("YYYY-MM-DD").
 pub fn kg_pin(field: &str, raw: &str) -> Result<(String, String), FieldError> {
     let s = compact(raw);
-    let bad = || FieldError::new(field, "pin", "ПИН: 14 цифр, 1 или 2 и дата рождения ДДММГГГГ", "PIN: 14 digits, 1 or 2 then the birth date DDMMYYYY");
+    let bad = || {
+        FieldError::new(
+            field,
+            "pin",
+            "ПИН: 14 цифр, 1 или 2 и дата рождения ДДММГГГГ",
+            "PIN: 14 digits, 1 or 2 then the birth date DDMMYYYY",
+        )
+    };
     if !(all_digits(&s) && s.len() == 14 && (s.starts_with('1') || s.starts_with('2'))) {
         return Err(bad());
     }
@@ -250,7 +257,9 @@ pub fn date(field: &str, raw: &str) -> Result<String, FieldError> {
 pub fn email(field: &str, raw: &str) -> Result<String, FieldError> {
     let s = raw.trim().to_lowercase();
     let ok = match s.split_once('@') {
-        Some((user, host)) => !user.is_empty() && host.contains('.') && !host.starts_with('.') && !host.ends_with('.') && !host.contains('@'),
+        Some((user, host)) => {
+            !user.is_empty() && host.contains('.') && !host.starts_with('.') && !host.ends_with('.') && !host.contains('@')
+        }
         None => false,
     };
     if ok && !s.chars().any(char::is_whitespace) {
@@ -270,14 +279,14 @@ mod tests {
     #[test]
     fn iccids_need_89_nineteen_or_twenty_digits_and_the_luhn_digit() {
         for (input, want) in [
-            ("89014103211118510720", Some("89014103211118510720")), // a real 20-digit ICCID
-            ("8999601000000000008", Some("8999601000000000008")),    // 19 digits
+            ("89014103211118510720", Some("89014103211118510720")),   // a real 20-digit ICCID
+            ("8999601000000000008", Some("8999601000000000008")),     // 19 digits
             ("8970 1011 2345 6789 019", Some("8970101123456789019")), // typed in groups
-            ("89014103211118510721", None),                         // check digit wrong
-            ("8970101123456789012", None),                          // check digit wrong
-            ("79014103211118510720", None),                         // not telecom
-            ("890141032111185107", None),                           // 18 digits
-            ("890141032111185107201", None),                        // 21 digits
+            ("89014103211118510721", None),                           // check digit wrong
+            ("8970101123456789012", None),                            // check digit wrong
+            ("79014103211118510720", None),                           // not telecom
+            ("890141032111185107", None),                             // 18 digits
+            ("890141032111185107201", None),                          // 21 digits
             ("8901410321111851072A", None),
             ("", None),
         ] {
@@ -334,7 +343,12 @@ mod tests {
         for (input, want) in [("7707083893", Some("7707083893")), ("7707083894", None), ("500100732259", None)] {
             check(org_inn(Country::RU, "inn", input), want.map(String::from), input);
         }
-        for (input, want) in [("01234567891234", Some("01234567891234")), ("21234567891234", Some("21234567891234")), ("91234567891234", None), ("0123456789", None)] {
+        for (input, want) in [
+            ("01234567891234", Some("01234567891234")),
+            ("21234567891234", Some("21234567891234")),
+            ("91234567891234", None),
+            ("0123456789", None),
+        ] {
             check(org_inn(Country::KG, "inn", input), want.map(String::from), input);
         }
     }

@@ -45,4 +45,5 @@ mod tenancy;
 mod upgrade;
 mod webhooks;
 
-mod telecom;
+mod browser_telecom;
+pub mod telecom;

@@ -71,7 +71,8 @@ pub async fn desk(t: &TestApp, email: &str) -> Desk {
 /// A subscriber with an active contract on `sim`; returns (subscriber, contract).
 pub async fn active_contract(t: &TestApp, d: &Desk, doc: &str, phone: &str, sim: u64) -> (u64, u64) {
     let s = person(t, &d.c, "Осмонов", doc, phone).await["subscriber"]["id"].as_u64().expect("id");
-    let (st, k) = t.post(&d.c, "/api/v1/telecom/contracts", json!({"subscriber": s, "tariff": d.tariff, "sim": sim, "activate": true})).await;
+    let (st, k) =
+        t.post(&d.c, "/api/v1/telecom/contracts", json!({"subscriber": s, "tariff": d.tariff, "sim": sim, "activate": true})).await;
     assert_eq!(st, StatusCode::CREATED, "{k}");
     assert_eq!(k["status"], "active");
     (s, k["id"].as_u64().expect("id"))
@@ -112,7 +113,8 @@ async fn subscribers_are_validated_by_country_and_duplicates_are_found() {
     assert_eq!(a["duplicates"], json!([]));
     let first = a["subscriber"]["id"].as_u64().expect("id");
     // The same document (typed differently) is refused; so is the same ПИН.
-    let body = json!({"last_name": "Другой", "first_name": "Человек", "doc_series": "an", "doc_number": "1234567", "phone": "0700 000 001"});
+    let body =
+        json!({"last_name": "Другой", "first_name": "Человек", "doc_series": "an", "doc_number": "1234567", "phone": "0700 000 001"});
     let (s, e) = t.post(&d.c, "/api/v1/telecom/subscribers", body).await;
     assert_eq!((s, codes(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["duplicate_document".to_string()]), "{e}");
     let body = json!({"last_name": "Другой", "first_name": "Человек", "doc_series": "ID", "doc_number": "7654321", "personal_no": "22505199012345", "phone": "0700 000 001"});
@@ -131,9 +133,21 @@ async fn subscribers_are_validated_by_country_and_duplicates_are_found() {
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["duplicates"][0]["reasons"], json!(["phone", "name"]), "{v}");
     // Organisations need their INN.
-    let (s, e) = t.post(&d.c, "/api/v1/telecom/subscribers", json!({"kind": "organization", "org_name": "ОсОО Ала-Тоо", "org_inn": "123", "phone": "0312 000 000"})).await;
+    let (s, e) = t
+        .post(
+            &d.c,
+            "/api/v1/telecom/subscribers",
+            json!({"kind": "organization", "org_name": "ОсОО Ала-Тоо", "org_inn": "123", "phone": "0312 000 000"}),
+        )
+        .await;
     assert_eq!((s, codes(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["org_inn".to_string()]), "{e}");
-    let (s, o) = t.post(&d.c, "/api/v1/telecom/subscribers", json!({"kind": "organization", "org_name": "ОсОО Ала-Тоо", "org_inn": "01234567891234", "phone": "0312 000 000"})).await;
+    let (s, o) = t
+        .post(
+            &d.c,
+            "/api/v1/telecom/subscribers",
+            json!({"kind": "organization", "org_name": "ОсОО Ала-Тоо", "org_inn": "01234567891234", "phone": "0312 000 000"}),
+        )
+        .await;
     assert_eq!((s, o["subscriber"]["name"].as_str()), (StatusCode::CREATED, Some("ОсОО Ала-Тоо")), "{o}");
     // Search by a phone fragment and by the document.
     let (_, found) = t.get(&d.c, "/api/v1/telecom/subscribers?q=111222").await;
@@ -155,10 +169,12 @@ async fn sims_need_valid_numbers_and_generation_skips_what_is_in_stock() {
     let (s, e) = t.post(&d.c, "/api/v1/telecom/sims", json!({"iccid": wrong, "imsi": "250010000000001", "msisdn": "+99670000000"})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert_eq!(codes(&e), vec!["iccid", "imsi", "msisdn"], "{e}");
-    let (s, e) = t.post(&d.c, "/api/v1/telecom/sims", json!({"iccid": iccid(1), "imsi": "437010000000099", "msisdn": "+996700000099"})).await;
+    let (s, e) =
+        t.post(&d.c, "/api/v1/telecom/sims", json!({"iccid": iccid(1), "imsi": "437010000000099", "msisdn": "+996700000099"})).await;
     assert_eq!((s, codes(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["sim_number_taken".to_string()]), "{e}");
     // Generation: 5 SIMs whose 2nd and 3rd overlap the stock's ICCIDs 1 and 2.
-    let body = json!({"count": "5", "start": "0", "iccid": "89996010000000{num:04}", "imsi": "43701999{num:07}", "msisdn": "+996777{num:06}"});
+    let body =
+        json!({"count": "5", "start": "0", "iccid": "89996010000000{num:04}", "imsi": "43701999{num:07}", "msisdn": "+996777{num:06}"});
     let (s, g) = t.post(&d.c, "/api/v1/telecom/sims/generate", body.clone()).await;
     assert_eq!(s, StatusCode::CREATED, "{g}");
     assert_eq!(g["created"], 2, "{g}");
@@ -187,7 +203,8 @@ async fn sims_need_valid_numbers_and_generation_skips_what_is_in_stock() {
     let (s, e) = t.post(&d.c, &format!("/api/v1/telecom/sims/{}/block", d.sims[2]), json!({})).await;
     assert_eq!((s, e["code"].as_str()), (StatusCode::CONFLICT, Some("wrong_state")));
     let s1 = person(&t, &d.c, "Блок", "1111111", "0555 000 001").await["subscriber"]["id"].clone();
-    let (s, e) = t.post(&d.c, "/api/v1/telecom/contracts", json!({"subscriber": s1, "tariff": d.tariff, "sim": d.sims[2], "activate": true})).await;
+    let (s, e) =
+        t.post(&d.c, "/api/v1/telecom/contracts", json!({"subscriber": s1, "tariff": d.tariff, "sim": d.sims[2], "activate": true})).await;
     assert_eq!((s, codes(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["sim_not_free".to_string()]), "{e}");
     let (s, b) = t.post(&d.c, &format!("/api/v1/telecom/sims/{}/unblock", d.sims[2]), json!({})).await;
     assert_eq!((s, b["status"].as_str()), (StatusCode::OK, Some("free")), "{b}");
@@ -196,7 +213,8 @@ async fn sims_need_valid_numbers_and_generation_skips_what_is_in_stock() {
     // Settings: the MCC/MNC the IMSI must carry.
     let (s, v) = t.put(&d.c, "/api/v1/telecom/settings", json!({"mcc": "437", "mnc": "05", "low_balance": "50"})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, e) = t.post(&d.c, "/api/v1/telecom/sims", json!({"iccid": iccid(50), "imsi": "437010000000050", "msisdn": "+996700000050"})).await;
+    let (s, e) =
+        t.post(&d.c, "/api/v1/telecom/sims", json!({"iccid": iccid(50), "imsi": "437010000000050", "msisdn": "+996700000050"})).await;
     assert_eq!((s, codes(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["imsi".to_string()]), "{e}");
     let (s, e) = t.put(&d.c, "/api/v1/telecom/settings", json!({"mcc": "43", "mnc": "05", "low_balance": "50"})).await;
     assert_eq!((s, codes(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["mcc".to_string()]), "{e}");
@@ -300,7 +318,9 @@ async fn tariffs_change_by_revisions_and_archiving_keeps_contracts() {
     let d = desk(&t, "owner@tariffs.kg").await;
     let (s, e) = t.post(&d.c, "/api/v1/telecom/tariffs", json!({"name": "базовый", "terms": {"monthly_fee": "1"}})).await;
     assert_eq!((s, codes(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["name_taken".to_string()]), "{e}");
-    let (s, e) = t.post(&d.c, "/api/v1/telecom/tariffs", json!({"name": "Х", "pay_kind": "later", "terms": {"monthly_fee": "-1", "minutes": "x"}})).await;
+    let (s, e) = t
+        .post(&d.c, "/api/v1/telecom/tariffs", json!({"name": "Х", "pay_kind": "later", "terms": {"monthly_fee": "-1", "minutes": "x"}}))
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert_eq!(codes(&e), vec!["name", "pay_kind", "amount", "whole"], "{e}");
     let rev = format!("/api/v1/telecom/tariffs/{}/revisions", d.tariff);
@@ -347,7 +367,11 @@ async fn payments_are_idempotent_and_billing_charges_each_period_once() {
     let (s, p) = t.post(&d.c, &pay, json!({"amount": "450", "method": "terminal", "transaction_id": "qiwi-1"})).await;
     assert_eq!((s, p["balance"].as_str()), (StatusCode::CREATED, Some("450.00")), "{p}");
     let (s, again) = t.post(&d.c, &pay, json!({"amount": "450", "method": "terminal", "transaction_id": "qiwi-1"})).await;
-    assert_eq!((s, again["replayed"].as_bool(), again["entry"]["seq"].clone()), (StatusCode::OK, Some(true), p["entry"]["seq"].clone()), "{again}");
+    assert_eq!(
+        (s, again["replayed"].as_bool(), again["entry"]["seq"].clone()),
+        (StatusCode::OK, Some(true), p["entry"]["seq"].clone()),
+        "{again}"
+    );
     assert_eq!(balance(&t, &d.c, k).await, "450.00");
     let (s, e) = t.post(&d.c, &pay, json!({"amount": "451", "method": "terminal", "transaction_id": "qiwi-1"})).await;
     assert_eq!((s, e["code"].as_str()), (StatusCode::CONFLICT, Some("transaction_id_reused")), "{e}");
@@ -397,10 +421,11 @@ async fn payments_are_idempotent_and_billing_charges_each_period_once() {
     assert_eq!(periods, vec![1, 2, 3], "{card}");
     assert_eq!(card["contract"]["next_bill"], "2026-07-01");
     assert_eq!(card["charged"], "900.00");
-    // The feed: payment received, low balance, suspended, resumed (newest first).
+    // The feed, newest first: the first payment, May's fee crossing below 100 and the
+    // suspension, the top-up, the resumption, and June's fee crossing below 100 again.
     let (_, events) = t.get(&d.c, "/api/v1/telecom/events").await;
     let kinds: Vec<&str> = events.as_array().expect("events").iter().filter_map(|e| e["kind"].as_str()).collect();
-    assert_eq!(kinds, vec!["resumed", "payment_received", "suspended", "low_balance", "payment_received"], "{events}");
+    assert_eq!(kinds, vec!["low_balance", "resumed", "payment_received", "suspended", "low_balance", "payment_received"], "{events}");
     // Refunds subtract and never below zero; corrections need a reason.
     let refund = format!("/api/v1/telecom/contracts/{k}/refunds");
     let (s, e) = t.post(&d.c, &refund, json!({"amount": "51", "reason": "Ошибка"})).await;
@@ -441,8 +466,10 @@ async fn the_preset_roles_of_spec_b5_decide_who_does_what() {
     let employee = role_user(&t, &d.c, "employee", "emp@roles.kg").await;
     let operator = role_user(&t, &d.c, "operator", "op@roles.kg").await;
     let supervisor = role_user(&t, &d.c, "supervisor", "sup@roles.kg").await;
-    let subscriber = json!({"last_name": "Роль", "first_name": "Тест", "doc_series": "AN", "doc_number": "9990001", "phone": "0555 999 001"});
-    let generate = json!({"count": "1", "iccid": "89996010000000{num:04}", "imsi": "43701888{num:07}", "msisdn": "+996777{num:06}", "start": "20"});
+    let subscriber =
+        json!({"last_name": "Роль", "first_name": "Тест", "doc_series": "AN", "doc_number": "9990001", "phone": "0555 999 001"});
+    let generate =
+        json!({"count": "1", "iccid": "89996010000000{num:04}", "imsi": "43701888{num:07}", "msisdn": "+996777{num:06}", "start": "20"});
     // (who, method, path, body, allowed)
     let cases: Vec<(&Client, Method, String, Option<Value>, bool)> = vec![
         (&employee, Method::GET, "/api/v1/telecom/subscribers".into(), None, true),
@@ -465,7 +492,13 @@ async fn the_preset_roles_of_spec_b5_decide_who_does_what() {
         (&operator, Method::POST, format!("/api/v1/telecom/contracts/{k}/resume"), None, true),
         (&supervisor, Method::POST, "/api/v1/telecom/sims/generate".into(), Some(generate), true),
         (&supervisor, Method::POST, "/api/v1/telecom/tariffs".into(), Some(json!({"name": "Супер", "terms": {"monthly_fee": "1"}})), true),
-        (&supervisor, Method::POST, format!("/api/v1/telecom/contracts/{k}/corrections"), Some(json!({"amount": "1", "reason": "x"})), true),
+        (
+            &supervisor,
+            Method::POST,
+            format!("/api/v1/telecom/contracts/{k}/corrections"),
+            Some(json!({"amount": "1", "reason": "x"})),
+            true,
+        ),
         (&supervisor, Method::POST, "/api/v1/telecom/billing/run".into(), Some(json!({})), true),
         (&operator, Method::POST, format!("/api/v1/telecom/contracts/{k}/terminate"), None, true),
     ];
@@ -520,14 +553,24 @@ async fn every_telecom_id_route_is_isolated_between_companies() {
     t.post(&b.c, &format!("/api/v1/telecom/contracts/{k}/payments"), json!({"amount": "100", "transaction_id": "b-1"})).await;
     let api: Vec<(Method, String, Option<Value>)> = vec![
         (Method::GET, format!("/api/v1/telecom/subscribers/{sub}"), None),
-        (Method::PUT, format!("/api/v1/telecom/subscribers/{sub}"), Some(json!({"last_name": "Чужой", "first_name": "Абонент", "doc_series": "AN", "doc_number": "1313131", "phone": "0555 131 313"}))),
+        (
+            Method::PUT,
+            format!("/api/v1/telecom/subscribers/{sub}"),
+            Some(
+                json!({"last_name": "Чужой", "first_name": "Абонент", "doc_series": "AN", "doc_number": "1313131", "phone": "0555 131 313"}),
+            ),
+        ),
         (Method::POST, format!("/api/v1/telecom/subscribers/{sub}/status"), Some(json!({"status": "blocked"}))),
         (Method::GET, format!("/api/v1/telecom/sims/{sim}"), None),
         (Method::POST, format!("/api/v1/telecom/sims/{sim}/block"), None),
         (Method::POST, format!("/api/v1/telecom/sims/{sim}/unblock"), None),
         (Method::GET, format!("/api/v1/telecom/tariffs/{tariff}"), None),
         (Method::PUT, format!("/api/v1/telecom/tariffs/{tariff}"), Some(json!({"name": "Чужой"}))),
-        (Method::POST, format!("/api/v1/telecom/tariffs/{tariff}/revisions"), Some(json!({"valid_from": "2026-05-01", "monthly_fee": "1"}))),
+        (
+            Method::POST,
+            format!("/api/v1/telecom/tariffs/{tariff}/revisions"),
+            Some(json!({"valid_from": "2026-05-01", "monthly_fee": "1"})),
+        ),
         (Method::POST, format!("/api/v1/telecom/tariffs/{tariff}/archive"), None),
         (Method::POST, format!("/api/v1/telecom/tariffs/{tariff}/restore"), None),
         (Method::GET, format!("/api/v1/telecom/contracts/{k}"), None),
@@ -551,26 +594,47 @@ async fn every_telecom_id_route_is_isolated_between_companies() {
     assert_eq!((s, codes(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["unknown_tariff".to_string(), "unknown_sim".to_string()]), "{e}");
     // A transaction id of another company is another payment, not a replay.
     let (_, k_a) = active_contract(&t, &a, "1515151", "0555 151 515", a.sims[0]).await;
-    let (s, p) = t.post(&a.c, &format!("/api/v1/telecom/contracts/{k_a}/payments"), json!({"amount": "100", "transaction_id": "b-1"})).await;
+    let (s, p) =
+        t.post(&a.c, &format!("/api/v1/telecom/contracts/{k_a}/payments"), json!({"amount": "100", "transaction_id": "b-1"})).await;
     assert_eq!((s, p["replayed"].as_bool()), (StatusCode::CREATED, Some(false)), "{p}");
     // Lists, the duplicate check and the feed never show the other company.
     let (_, subs) = t.get(&a.c, "/api/v1/telecom/subscribers?q=121212").await;
     assert_eq!(subs, json!([]));
-    let (_, same_phone) = t.post(&a.c, "/api/v1/telecom/subscribers", json!({"last_name": "Тот", "first_name": "Же", "doc_series": "AN", "doc_number": "1616161", "phone": "0555 121 212"})).await;
+    let (_, same_phone) = t
+        .post(
+            &a.c,
+            "/api/v1/telecom/subscribers",
+            json!({"last_name": "Тот", "first_name": "Же", "doc_series": "AN", "doc_number": "1616161", "phone": "0555 121 212"}),
+        )
+        .await;
     assert_eq!(same_phone["duplicates"], json!([]), "{same_phone}");
     let (_, sims) = t.get(&a.c, &format!("/api/v1/telecom/sims?number={}", iccid(1))).await;
     assert_eq!(sims[0]["id"].as_u64(), Some(a.sims[0]), "{sims}");
     let (_, events) = t.get(&a.c, "/api/v1/telecom/events").await;
     assert!(events.as_array().expect("events").iter().all(|e| e["contract"].as_u64() == Some(k_a)), "{events}");
     // Pages too.
-    for path in [
-        format!("/telecom/subscribers/{sub}"),
-        format!("/telecom/tariffs/{tariff}"),
-        format!("/telecom/contracts/{k}"),
-    ] {
+    for path in [format!("/telecom/subscribers/{sub}"), format!("/telecom/tariffs/{tariff}"), format!("/telecom/contracts/{k}")] {
         let r = t.http.get(t.url(&path)).bearer_auth(&a.c.token).send().await.expect("page");
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
     }
     assert_eq!(balance(&t, &b.c, k).await, "100.00", "the other company's contract is untouched");
+    t.assert_consistent();
+}
+
+#[tokio::test]
+async fn the_daily_scheduler_bills_each_company_once_a_day() {
+    let t = TestApp::spawn().await;
+    let d = desk(&t, "owner@schedule.kg").await;
+    let (_, k) = active_contract(&t, &d, "1717171", "0555 171 717", d.sims[0]).await;
+    t.post(&d.c, &format!("/api/v1/telecom/contracts/{k}/payments"), json!({"amount": "1000"})).await;
+    dukan::workers::billing_once(t.app.clone()).await.expect("step");
+    assert_eq!(balance(&t, &d.c, k).await, "1000.00", "nothing is due on the day of activation");
+    t.clock.advance_ms(31 * 86_400_000);
+    for _ in 0..3 {
+        dukan::workers::billing_once(t.app.clone()).await.expect("step");
+    }
+    assert_eq!(balance(&t, &d.c, k).await, "700.00");
+    let (_, audit) = t.get(&d.c, "/api/v1/audit?action=telecom.billing").await;
+    assert_eq!(audit["items"].as_array().map(Vec::len), Some(2), "one run per local day: {audit}");
     t.assert_consistent();
 }

@@ -18,7 +18,9 @@ use crate::http::problem::Problem;
 use crate::ids::{BranchId, ContractId, SimId, SubscriberId, TariffId};
 use crate::telecom::billing::{self, BillReport, PaymentDraft, Posted};
 use crate::telecom::contracts::{self, ContractDraft};
-use crate::telecom::model::{Contract, ContractStatus, Entry, Event, Revision, Settings, Sim, SimStatus, Subscriber, SubscriberStatus, Tariff};
+use crate::telecom::model::{
+    Contract, ContractStatus, Entry, Event, Revision, Settings, Sim, SimStatus, Subscriber, SubscriberStatus, Tariff,
+};
 use crate::telecom::query::{self, ContractRow};
 use crate::telecom::sims::{self, GenerateDraft, SimDraft};
 use crate::telecom::tariffs::{self, RevisionDraft, TariffDraft};
@@ -180,7 +182,11 @@ pub async fn subscribers(State(app): State<App>, a: Auth, Query(q): Query<Subscr
 
 #[utoipa::path(post, path = "/api/v1/telecom/subscribers", tag = "telecom", security(("bearer" = [])), request_body = SubscriberInput,
     responses((status = 201, body = SavedSubscriberDto), (status = 403, body = Problem), (status = 422, body = Problem)))]
-pub async fn create_subscriber(State(app): State<App>, a: Auth, Json(i): Json<SubscriberInput>) -> Result<(StatusCode, Json<SavedSubscriberDto>)> {
+pub async fn create_subscriber(
+    State(app): State<App>,
+    a: Auth,
+    Json(i): Json<SubscriberInput>,
+) -> Result<(StatusCode, Json<SavedSubscriberDto>)> {
     Ok((StatusCode::CREATED, Json(save_subscriber(app, a, None, i).await?)))
 }
 
@@ -272,7 +278,12 @@ pub async fn subscriber(State(app): State<App>, a: Auth, Path(id): Path<u64>) ->
 
 #[utoipa::path(put, path = "/api/v1/telecom/subscribers/{id}", tag = "telecom", security(("bearer" = [])), params(("id" = u64, Path)), request_body = SubscriberInput,
     responses((status = 200, body = SavedSubscriberDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn update_subscriber(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<SubscriberInput>) -> Result<Json<SavedSubscriberDto>> {
+pub async fn update_subscriber(
+    State(app): State<App>,
+    a: Auth,
+    Path(id): Path<u64>,
+    Json(i): Json<SubscriberInput>,
+) -> Result<Json<SavedSubscriberDto>> {
     Ok(Json(save_subscriber(app, a, Some(SubscriberId(id)), i).await?))
 }
 
@@ -285,7 +296,12 @@ pub struct StatusInput {
 
 #[utoipa::path(post, path = "/api/v1/telecom/subscribers/{id}/status", tag = "telecom", security(("bearer" = [])), params(("id" = u64, Path)), request_body = StatusInput,
     responses((status = 200, body = SubscriberDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn subscriber_status(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<StatusInput>) -> Result<Json<SubscriberDto>> {
+pub async fn subscriber_status(
+    State(app): State<App>,
+    a: Auth,
+    Path(id): Path<u64>,
+    Json(i): Json<StatusInput>,
+) -> Result<Json<SubscriberDto>> {
     let now = app.now();
     let s = app.db.write(move |tx| telecom::set_subscriber_status(tx, &a.actor, now, SubscriberId(id), &i.status)).await?;
     Ok(Json(SubscriberDto::from(&s)))
@@ -393,7 +409,8 @@ pub struct GeneratedDto {
 pub async fn generate_sims(State(app): State<App>, a: Auth, Json(i): Json<GenerateInput>) -> Result<(StatusCode, Json<GeneratedDto>)> {
     telecom::require(&a.actor, &[crate::tenancy::perms::Perm::TELECOM_SIMS_BULK])?;
     let now = app.now();
-    let d = GenerateDraft { count: i.count, start: i.start, iccid: i.iccid, imsi: i.imsi, msisdn: i.msisdn, branch: i.branch.map(BranchId) };
+    let d =
+        GenerateDraft { count: i.count, start: i.start, iccid: i.iccid, imsi: i.imsi, msisdn: i.msisdn, branch: i.branch.map(BranchId) };
     let g = app.db.write(move |tx| sims::generate(tx, &a.actor, now, &d)).await?;
     Ok((
         StatusCode::CREATED,
@@ -429,7 +446,12 @@ pub async fn sim(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result
         bindings: card
             .bindings
             .iter()
-            .map(|(k, number, b)| BindingDto { contract: k.0, number: number.clone(), bound: b.bound.rfc3339(), released: b.released.map(|r| r.rfc3339()) })
+            .map(|(k, number, b)| BindingDto {
+                contract: k.0,
+                number: number.clone(),
+                bound: b.bound.rfc3339(),
+                released: b.released.map(|r| r.rfc3339()),
+            })
             .collect(),
     }))
 }
@@ -574,7 +596,12 @@ pub struct TariffUpdateInput {
 
 #[utoipa::path(put, path = "/api/v1/telecom/tariffs/{id}", tag = "telecom", security(("bearer" = [])), params(("id" = u64, Path)), request_body = TariffUpdateInput,
     responses((status = 200, body = TariffDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn update_tariff(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<TariffUpdateInput>) -> Result<Json<TariffDto>> {
+pub async fn update_tariff(
+    State(app): State<App>,
+    a: Auth,
+    Path(id): Path<u64>,
+    Json(i): Json<TariffUpdateInput>,
+) -> Result<Json<TariffDto>> {
     let now = app.now();
     let t = app.db.write(move |tx| tariffs::update_tariff(tx, &a.actor, now, TariffId(id), &i.name, &i.priority)).await?;
     Ok(Json(TariffDto::from(&t)))
@@ -582,7 +609,12 @@ pub async fn update_tariff(State(app): State<App>, a: Auth, Path(id): Path<u64>,
 
 #[utoipa::path(post, path = "/api/v1/telecom/tariffs/{id}/revisions", tag = "telecom", security(("bearer" = [])), params(("id" = u64, Path)), request_body = RevisionInput,
     responses((status = 201, body = TariffDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn revise_tariff(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<RevisionInput>) -> Result<(StatusCode, Json<TariffDto>)> {
+pub async fn revise_tariff(
+    State(app): State<App>,
+    a: Auth,
+    Path(id): Path<u64>,
+    Json(i): Json<RevisionInput>,
+) -> Result<(StatusCode, Json<TariffDto>)> {
     telecom::require(&a.actor, &[crate::tenancy::perms::Perm::TELECOM_TARIFFS])?;
     let now = app.now();
     let d = RevisionDraft::from(i);
@@ -781,7 +813,7 @@ fn posted(app: &App, a: &crate::tenancy::actor::Actor, p: &Posted) -> Result<Pos
 
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields, default)]
-pub struct PaymentInput {
+pub struct TopUpInput {
     pub amount: String,
     /// cash (default), card, bank_transfer, mobile_payment, terminal
     pub method: String,
@@ -790,9 +822,9 @@ pub struct PaymentInput {
     pub note: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/telecom/contracts/{id}/payments", tag = "telecom", security(("bearer" = [])), params(("id" = u64, Path)), request_body = PaymentInput,
+#[utoipa::path(post, path = "/api/v1/telecom/contracts/{id}/payments", tag = "telecom", security(("bearer" = [])), params(("id" = u64, Path)), request_body = TopUpInput,
     responses((status = 201, body = PostedDto), (status = 200, body = PostedDto, description = "a replay of the same transaction id"), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn pay(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<PaymentInput>) -> Result<(StatusCode, Json<PostedDto>)> {
+pub async fn pay(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<TopUpInput>) -> Result<(StatusCode, Json<PostedDto>)> {
     telecom::require(&a.actor, &[crate::tenancy::perms::Perm::TELECOM_PAYMENTS])?;
     let now = app.now();
     let actor = a.actor.clone();
@@ -812,7 +844,12 @@ pub struct RefundInput {
 
 #[utoipa::path(post, path = "/api/v1/telecom/contracts/{id}/refunds", tag = "telecom", security(("bearer" = [])), params(("id" = u64, Path)), request_body = RefundInput,
     responses((status = 201, body = PostedDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn refund(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<RefundInput>) -> Result<(StatusCode, Json<PostedDto>)> {
+pub async fn refund(
+    State(app): State<App>,
+    a: Auth,
+    Path(id): Path<u64>,
+    Json(i): Json<RefundInput>,
+) -> Result<(StatusCode, Json<PostedDto>)> {
     telecom::require(&a.actor, &[crate::tenancy::perms::Perm::TELECOM_PAYMENTS])?;
     let now = app.now();
     let actor = a.actor.clone();
@@ -830,7 +867,12 @@ pub struct CorrectionInput {
 
 #[utoipa::path(post, path = "/api/v1/telecom/contracts/{id}/corrections", tag = "telecom", security(("bearer" = [])), params(("id" = u64, Path)), request_body = CorrectionInput,
     responses((status = 201, body = PostedDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn correct(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<CorrectionInput>) -> Result<(StatusCode, Json<PostedDto>)> {
+pub async fn correct(
+    State(app): State<App>,
+    a: Auth,
+    Path(id): Path<u64>,
+    Json(i): Json<CorrectionInput>,
+) -> Result<(StatusCode, Json<PostedDto>)> {
     telecom::require(&a.actor, &[crate::tenancy::perms::Perm::TELECOM_PAYMENTS, crate::tenancy::perms::Perm::TELECOM_TARIFFS])?;
     let now = app.now();
     let actor = a.actor.clone();
@@ -882,7 +924,14 @@ pub struct EventDto {
 }
 
 fn event_dto(id: u64, e: &Event) -> EventDto {
-    EventDto { id, kind: e.kind.code().into(), contract: e.contract.0, subscriber: e.subscriber.0, balance: e.balance.to_string(), at: e.at.rfc3339() }
+    EventDto {
+        id,
+        kind: e.kind.code().into(),
+        contract: e.contract.0,
+        subscriber: e.subscriber.0,
+        balance: e.balance.to_string(),
+        at: e.at.rfc3339(),
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/telecom/events", tag = "telecom", security(("bearer" = [])),
@@ -894,7 +943,7 @@ pub async fn events(State(app): State<App>, a: Auth) -> Result<Json<Vec<EventDto
 
 #[derive(Serialize, Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields, default)]
-pub struct SettingsDto {
+pub struct TelecomSettingsDto {
     /// 3 digits
     pub mcc: String,
     /// 2 or 3 digits
@@ -903,26 +952,26 @@ pub struct SettingsDto {
     pub low_balance: String,
 }
 
-impl From<&Settings> for SettingsDto {
+impl From<&Settings> for TelecomSettingsDto {
     fn from(s: &Settings) -> Self {
-        SettingsDto { mcc: s.mcc.clone(), mnc: s.mnc.clone(), low_balance: s.low_balance.to_string() }
+        TelecomSettingsDto { mcc: s.mcc.clone(), mnc: s.mnc.clone(), low_balance: s.low_balance.to_string() }
     }
 }
 
 #[utoipa::path(get, path = "/api/v1/telecom/settings", tag = "telecom", security(("bearer" = [])),
-    responses((status = 200, body = SettingsDto), (status = 403, body = Problem)))]
-pub async fn get_settings(State(app): State<App>, a: Auth) -> Result<Json<SettingsDto>> {
+    responses((status = 200, body = TelecomSettingsDto), (status = 403, body = Problem)))]
+pub async fn get_settings(State(app): State<App>, a: Auth) -> Result<Json<TelecomSettingsDto>> {
     telecom::require_view(&a.actor)?;
-    Ok(Json(SettingsDto::from(&telecom::settings(&app.db.read()?, a.actor.company)?)))
+    Ok(Json(TelecomSettingsDto::from(&telecom::settings(&app.db.read()?, a.actor.company)?)))
 }
 
-#[utoipa::path(put, path = "/api/v1/telecom/settings", tag = "telecom", security(("bearer" = [])), request_body = SettingsDto,
-    responses((status = 200, body = SettingsDto), (status = 403, body = Problem), (status = 422, body = Problem)))]
-pub async fn put_settings(State(app): State<App>, a: Auth, Json(i): Json<SettingsDto>) -> Result<Json<SettingsDto>> {
+#[utoipa::path(put, path = "/api/v1/telecom/settings", tag = "telecom", security(("bearer" = [])), request_body = TelecomSettingsDto,
+    responses((status = 200, body = TelecomSettingsDto), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn put_settings(State(app): State<App>, a: Auth, Json(i): Json<TelecomSettingsDto>) -> Result<Json<TelecomSettingsDto>> {
     telecom::require(&a.actor, &[crate::tenancy::perms::Perm::TELECOM_SIMS_BULK])?;
     let now = app.now();
     let s = app.db.write(move |tx| telecom::save_settings(tx, &a.actor, now, &i.mcc, &i.mnc, &i.low_balance)).await?;
-    Ok(Json(SettingsDto::from(&s)))
+    Ok(Json(TelecomSettingsDto::from(&s)))
 }
 
 /// This file's routes for a signed-in caller.

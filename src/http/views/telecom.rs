@@ -348,7 +348,15 @@ struct SimsPage {
     can_generate: bool,
 }
 
-fn sims_for(app: &App, ui: &Ui, uri: &Uri, form: Fields, errs: Errors, gen_errs: Errors, generated: Option<(usize, Vec<(String, &'static str)>)>) -> Result<SimsPage> {
+fn sims_for(
+    app: &App,
+    ui: &Ui,
+    uri: &Uri,
+    form: Fields,
+    errs: Errors,
+    gen_errs: Errors,
+    generated: Option<(usize, Vec<(String, &'static str)>)>,
+) -> Result<SimsPage> {
     telecom::require_view(ui.actor())?;
     let lang = ui.lang;
     let q = query_of(uri);
@@ -651,7 +659,9 @@ fn contract_for(app: &App, ui: &Ui, uri: &Uri, id: u64, form: Fields, errs: Erro
             note: match (e.period, &e.transaction_id) {
                 (Some(p), _) => format!("{} {p} · {}", t(lang, "period"), e.date),
                 (None, Some(tid)) => format!("{} · {tid}", t(lang, &format!("method_{}", e.method.code()))),
-                (None, None) => [t(lang, &format!("method_{}", e.method.code())).to_string(), e.reason.clone()].join(" ").trim().to_string(),
+                (None, None) => {
+                    [t(lang, &format!("method_{}", e.method.code())).to_string(), e.reason.clone()].join(" ").trim().to_string()
+                }
             },
         })
         .collect();
@@ -706,7 +716,13 @@ pub async fn contract_page(State(app): State<App>, ui: Ui, uri: Uri, Path(id): P
 }
 
 /// The contract card's forms: activate, suspend, resume, terminate, pay.
-pub async fn contract_action(State(app): State<App>, ui: Ui, uri: Uri, Path((id, action)): Path<(u64, String)>, f: Fields) -> Result<Response> {
+pub async fn contract_action(
+    State(app): State<App>,
+    ui: Ui,
+    uri: Uri,
+    Path((id, action)): Path<(u64, String)>,
+    f: Fields,
+) -> Result<Response> {
     let (now, actor, k) = (app.now(), ui.actor().clone(), ContractId(id));
     let typed = Fields::parse(b"");
     let result = match action.as_str() {
