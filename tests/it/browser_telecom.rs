@@ -56,6 +56,12 @@ async fn flow(c: &Client, t: &TestApp) -> R {
 
     // A month later: billing for 1 April charges the fee once; running it again charges nothing.
     t.clock.advance_ms(31 * 86_400_000);
+    c.goto(&format!("{}/login", t.base)).await?;
+    wait_for(c, "main[data-page=login]").await?;
+    fill(c, "#f-email", "desk@telecom.kg").await?;
+    fill(c, "#f-password", "password-123").await?;
+    click(c, "main button[type=submit]").await?;
+    wait_for(c, "main[data-page=dashboard]").await?;
     c.goto(&format!("{}/telecom/billing", t.base)).await?;
     wait_for(c, "main[data-page=telecom-billing] #billing-form").await?;
     // The form offers today, 1 April.
@@ -69,7 +75,8 @@ async fn flow(c: &Client, t: &TestApp) -> R {
     c.goto(url.as_str()).await?;
     wait_xpath(c, "//dd[@id='contract-balance' and text()='200,00']").await?;
     screenshot(c, "telecom-contract").await?;
-    let (_, contracts) = t.get(&d.c, "/api/v1/telecom/contracts?status=active").await;
+    let owner = t.login("desk@telecom.kg", "password-123").await;
+    let (_, contracts) = t.get(&owner, "/api/v1/telecom/contracts?status=active").await;
     assert_eq!(contracts[0]["balance"], json!("200.00"), "{contracts}");
     t.assert_consistent();
     Ok(())

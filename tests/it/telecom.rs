@@ -15,6 +15,7 @@ pub fn codes(v: &Value) -> Vec<String> {
 }
 
 pub struct Desk {
+    pub email: String,
     pub c: Client,
     pub tariff: u64,
     pub sims: Vec<u64>,
@@ -65,7 +66,13 @@ pub async fn desk(t: &TestApp, email: &str) -> Desk {
     for n in 1..=3 {
         sims.push(add_sim(t, &c, n).await);
     }
-    Desk { c, tariff, sims }
+    Desk { email: email.to_string(), c, tariff, sims }
+}
+
+/// Moves the clock `days` forward and signs in again (access tokens last minutes).
+pub async fn later(t: &TestApp, d: &mut Desk, days: i64) {
+    t.clock.advance_ms(days * 86_400_000);
+    d.c = t.login(&d.email, "password-123").await;
 }
 
 /// A subscriber with an active contract on `sim`; returns (subscriber, contract).
@@ -315,7 +322,7 @@ async fn every_contract_transition_is_allowed_or_refused_by_the_state_machine() 
 #[tokio::test]
 async fn tariffs_change_by_revisions_and_archiving_keeps_contracts() {
     let t = TestApp::spawn().await;
-    let d = desk(&t, "owner@tariffs.kg").await;
+    let mut d = desk(&t, "owner@tariffs.kg").await;
     let (s, e) = t.post(&d.c, "/api/v1/telecom/tariffs", json!({"name": "базовый", "terms": {"monthly_fee": "1"}})).await;
     assert_eq!((s, codes(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["name_taken".to_string()]), "{e}");
     let (s, e) = t
@@ -341,7 +348,7 @@ async fn tariffs_change_by_revisions_and_archiving_keeps_contracts() {
     assert_eq!((s, codes(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["tariff_archived".to_string()]), "{e}");
     // The fee of each period is the revision in force on its due date.
     t.post(&d.c, &format!("/api/v1/telecom/contracts/{k}/payments"), json!({"amount": "2000"})).await;
-    t.clock.advance_ms(70 * 86_400_000);
+    later(&t, &mut d, 70).await;
     let (s, r) = t.post(&d.c, "/api/v1/telecom/billing/run", json!({})).await;
     assert_eq!((s, r["charges"].as_u64()), (StatusCode::OK, Some(2)), "{r}");
     let (_, card) = t.get(&d.c, &format!("/api/v1/telecom/contracts/{k}")).await;
@@ -361,7 +368,7 @@ async fn tariffs_change_by_revisions_and_archiving_keeps_contracts() {
 #[tokio::test]
 async fn payments_are_idempotent_and_billing_charges_each_period_once() {
     let t = TestApp::spawn().await;
-    let d = desk(&t, "owner@billing.kg").await;
+    let mut d = desk(&t, "owner@billing.kg").await;
     let (_, k) = active_contract(&t, &d, "6666666", "0555 666 666", d.sims[0]).await;
     let pay = format!("/api/v1/telecom/contracts/{k}/payments");
     let (s, p) = t.post(&d.c, &pay, json!({"amount": "450", "method": "terminal", "transaction_id": "qiwi-1"})).await;
@@ -386,21 +393,21 @@ async fn payments_are_idempotent_and_billing_charges_each_period_once() {
         assert_eq!((s, codes(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec![code.to_string()]), "{bad} → {e}");
     }
     // Nothing is due before 1 April; a billing date in the future is refused.
-    let (s, r) = t.post(&d.c, "/api/v1/telecom/billing/run", json!({"date": "2026-03-31"})).await;
+    let (s, r) = t.post(&d.c, "/api/v1/telecom/billing/run", json!({"date": "2026-03-01"})).await;
     assert_eq!((s, r["charges"].as_u64()), (StatusCode::OK, Some(0)), "{r}");
     let (s, e) = t.post(&d.c, "/api/v1/telecom/billing/run", json!({"date": "2026-04-01"})).await;
     assert_eq!((s, codes(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["billing_date_in_future".to_string()]), "{e}");
     let (s, e) = t.post(&d.c, "/api/v1/telecom/billing/run", json!({"date": "1 April"})).await;
     assert_eq!((s, codes(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["date".to_string()]), "{e}");
     // 1 April: one charge; the same day again charges nothing.
-    t.clock.advance_ms(31 * 86_400_000);
+    later(&t, &mut d, 31).await;
     let (_, r) = t.post(&d.c, "/api/v1/telecom/billing/run", json!({"date": "2026-04-01"})).await;
     assert_eq!((r["charges"].as_u64(), r["amount"].as_str()), (Some(1), Some("300.00")), "{r}");
     let (_, r) = t.post(&d.c, "/api/v1/telecom/billing/run", json!({"date": "2026-04-01"})).await;
     assert_eq!(r["charges"].as_u64(), Some(0), "{r}");
     assert_eq!(balance(&t, &d.c, k).await, "150.00");
     // 1 May: the fee takes the balance below zero → suspended for the balance.
-    t.clock.advance_ms(30 * 86_400_000);
+    later(&t, &mut d, 30).await;
     let (_, r) = t.post(&d.c, "/api/v1/telecom/billing/run", json!({})).await;
     assert_eq!((r["date"].as_str(), r["charges"].as_u64()), (Some("2026-05-01"), Some(1)), "{r}");
     assert_eq!(balance(&t, &d.c, k).await, "-150.00");
@@ -408,7 +415,7 @@ async fn payments_are_idempotent_and_billing_charges_each_period_once() {
     let (s, e) = t.post(&d.c, &format!("/api/v1/telecom/contracts/{k}/resume"), json!({})).await;
     assert_eq!((s, e["code"].as_str()), (StatusCode::CONFLICT, Some("balance_negative")), "{e}");
     // 1 June passes while suspended: nothing is charged for it then.
-    t.clock.advance_ms(31 * 86_400_000);
+    later(&t, &mut d, 31).await;
     let (_, r) = t.post(&d.c, "/api/v1/telecom/billing/run", json!({})).await;
     assert_eq!(r["charges"].as_u64(), Some(0), "{r}");
     // A top-up above zero resumes it and catches up June's fee while the balance covers it.
@@ -624,12 +631,12 @@ async fn every_telecom_id_route_is_isolated_between_companies() {
 #[tokio::test]
 async fn the_daily_scheduler_bills_each_company_once_a_day() {
     let t = TestApp::spawn().await;
-    let d = desk(&t, "owner@schedule.kg").await;
+    let mut d = desk(&t, "owner@schedule.kg").await;
     let (_, k) = active_contract(&t, &d, "1717171", "0555 171 717", d.sims[0]).await;
     t.post(&d.c, &format!("/api/v1/telecom/contracts/{k}/payments"), json!({"amount": "1000"})).await;
     dukan::workers::billing_once(t.app.clone()).await.expect("step");
     assert_eq!(balance(&t, &d.c, k).await, "1000.00", "nothing is due on the day of activation");
-    t.clock.advance_ms(31 * 86_400_000);
+    later(&t, &mut d, 31).await;
     for _ in 0..3 {
         dukan::workers::billing_once(t.app.clone()).await.expect("step");
     }
