@@ -35,7 +35,7 @@ pub fn iccid(n: u64) -> String {
                 if i % 2 == 1 { if v * 2 > 9 { v * 2 - 9 } else { v * 2 } } else { v }
             })
             .sum();
-        if sum % 10 == 0 {
+        if sum.is_multiple_of(10) {
             return s;
         }
     }

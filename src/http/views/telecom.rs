@@ -63,6 +63,15 @@ fn new_key() -> String {
     hex::encode(bytes)
 }
 
+/// A refused form's fields as typed, for the template to show again.
+pub struct Typed(Fields);
+
+impl Typed {
+    pub fn val(&self, name: &str) -> String {
+        self.0.get(name)
+    }
+}
+
 fn query_of(uri: &Uri) -> Fields {
     Fields::parse(uri.query().unwrap_or("").as_bytes())
 }
@@ -98,7 +107,7 @@ struct SubscribersPage {
     rows: Vec<SubscriberRow>,
     kinds: Vec<Choice>,
     doc_kinds: Vec<Choice>,
-    form: Fields,
+    form: Typed,
     errs: Errors,
     can_edit: bool,
 }
@@ -121,7 +130,7 @@ fn subscribers_for(app: &App, ui: &Ui, uri: &Uri, form: Fields, errs: Errors) ->
         .map(|k| Choice { value: k.into(), label: t(lang, &format!("doc_{k}")).into(), selected: doc_kind == k })
         .collect();
     let can_edit = ui.actor().can(crate::tenancy::perms::Perm::TELECOM_CUSTOMERS);
-    Ok(SubscribersPage { lang, shell, q, rows, kinds, doc_kinds, form, errs, can_edit })
+    Ok(SubscribersPage { lang, shell, q, rows, kinds, doc_kinds, form: Typed(form), errs, can_edit })
 }
 
 pub async fn subscribers_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> {
@@ -340,7 +349,7 @@ struct SimsPage {
     rows: Vec<SimRow>,
     statuses: Vec<Choice>,
     number: String,
-    form: Fields,
+    form: Typed,
     errs: Errors,
     gen_errs: Errors,
     generated: Option<(usize, Vec<(String, &'static str)>)>,
@@ -352,7 +361,7 @@ fn sims_for(
     app: &App,
     ui: &Ui,
     uri: &Uri,
-    form: Fields,
+    form: Typed,
     errs: Errors,
     gen_errs: Errors,
     generated: Option<(usize, Vec<(String, &'static str)>)>,
@@ -387,7 +396,7 @@ fn sims_for(
         rows,
         statuses,
         number,
-        form,
+        form: Typed(form),
         errs,
         gen_errs,
         generated,
@@ -451,7 +460,7 @@ struct TariffsPage {
     lang: Lang,
     shell: Shell,
     rows: Vec<TariffRow>,
-    form: Fields,
+    form: Typed,
     errs: Errors,
     can_edit: bool,
 }
@@ -472,7 +481,7 @@ fn tariffs_for(app: &App, ui: &Ui, uri: &Uri, form: Fields, errs: Errors) -> Res
     let mut shell = Shell::load(app, ui)?;
     flash(&mut shell, lang, uri);
     let can_edit = ui.actor().can(crate::tenancy::perms::Perm::TELECOM_TARIFFS);
-    Ok(TariffsPage { lang, shell, rows, form, errs, can_edit })
+    Ok(TariffsPage { lang, shell, rows, form: Typed(form), errs, can_edit })
 }
 
 pub async fn tariffs_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> {
@@ -523,7 +532,7 @@ struct TariffPage {
     name: String,
     archived: bool,
     revisions: Vec<RevisionRow>,
-    form: Fields,
+    form: Typed,
     errs: Errors,
     can_edit: bool,
 }
@@ -546,7 +555,7 @@ fn tariff_for(app: &App, ui: &Ui, uri: &Uri, id: u64, form: Fields, errs: Errors
     let mut shell = Shell::load(app, ui)?;
     flash(&mut shell, lang, uri);
     let can_edit = ui.actor().can(crate::tenancy::perms::Perm::TELECOM_TARIFFS);
-    Ok(TariffPage { lang, shell, id, name: x.name, archived: x.archived, revisions, form, errs, can_edit })
+    Ok(TariffPage { lang, shell, id, name: x.name, archived: x.archived, revisions, form: Typed(form), errs, can_edit })
 }
 
 pub async fn tariff_page(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>) -> Result<Response> {
@@ -628,7 +637,7 @@ struct ContractPage {
     sims: Vec<Choice>,
     methods: Vec<Choice>,
     key: String,
-    form: Fields,
+    form: Typed,
     errs: Errors,
     can_activate: bool,
     can_suspend: bool,
@@ -700,7 +709,7 @@ fn contract_for(app: &App, ui: &Ui, uri: &Uri, id: u64, form: Fields, errs: Erro
         sims: if k.status == ContractStatus::Draft { free_sim_choices(app, ui, k.sim.map(|s| s.0))? } else { Vec::new() },
         methods,
         key: new_key(),
-        form,
+        form: Typed(form),
         errs,
         can_activate: k.status == ContractStatus::Draft && actor.can(Perm::TELECOM_SIMS),
         can_suspend: k.status == ContractStatus::Active && actor.can(Perm::TELECOM_CUSTOMERS),
