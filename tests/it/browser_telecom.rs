@@ -75,6 +75,20 @@ async fn flow(c: &Client, t: &TestApp) -> R {
     c.goto(url.as_str()).await?;
     wait_xpath(c, "//dd[@id='contract-balance' and text()='200,00']").await?;
     screenshot(c, "telecom-contract").await?;
+    // On a 390 px phone every desk page fits without sideways scrolling.
+    c.set_window_size(390, 844).await?;
+    let pages = [
+        (format!("{}/telecom/subscribers", t.base), "telecom-subscribers"),
+        (url.to_string(), "telecom-contract"),
+        (format!("{}/telecom/sims", t.base), "telecom-sims"),
+        (format!("{}/telecom/billing", t.base), "telecom-billing"),
+    ];
+    for (page, id) in pages {
+        c.goto(&page).await?;
+        wait_for(c, &format!("main[data-page={id}]")).await?;
+        let v = c.execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![]).await?;
+        assert!(v[0].as_i64() <= v[1].as_i64(), "{page} is wider than the screen: {v}");
+    }
     let owner = t.login("desk@telecom.kg", "password-123").await;
     let (_, contracts) = t.get(&owner, "/api/v1/telecom/contracts?status=active").await;
     assert_eq!(contracts[0]["balance"], json!("200.00"), "{contracts}");

@@ -361,7 +361,7 @@ fn sims_for(
     app: &App,
     ui: &Ui,
     uri: &Uri,
-    form: Typed,
+    form: Fields,
     errs: Errors,
     gen_errs: Errors,
     generated: Option<(usize, Vec<(String, &'static str)>)>,
