@@ -23,6 +23,7 @@ pub fn run(db: &Db) -> Result<Vec<String>> {
     problems.extend(crate::purchasing::store::verify(&tx)?);
     problems.extend(crate::printing::verify(&tx)?);
     problems.extend(crate::messaging::store::verify(&tx)?);
+    problems.extend(crate::telecom::store::verify(&tx)?);
     problems.extend(ids_below_counter(&tx)?);
     Ok(problems)
 }

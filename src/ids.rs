@@ -76,4 +76,12 @@ id_type!(
     TemplateId,
     /// A user's in-app notification.
     NotificationId,
+    /// A telecom subscriber: a person or an organisation (spec B2 Customer).
+    SubscriberId,
+    /// A SIM card of the telecom stock.
+    SimId,
+    /// A telecom tariff with its dated revisions.
+    TariffId,
+    /// A telecom contract: subscriber, SIM, tariff and the balance ledger.
+    ContractId,
 );

@@ -59,6 +59,7 @@ pub fn all_tables() -> Vec<TableInfo> {
     t.extend(crate::webhooks::tables());
     t.extend(crate::backup::tables());
     t.extend(crate::messaging::store::tables());
+    t.extend(crate::telecom::store::tables());
     t
 }
 

@@ -16,6 +16,7 @@ use crate::ids::{
     ShiftId, SupplierPaymentId, UserId, WarehouseId,
 };
 use crate::ids::{ChannelId, ConversationId, MessageId, NotificationId, TemplateId};
+use crate::ids::{ContractId, SimId, SubscriberId, TariffId};
 
 macro_rules! u64_key {
     ($($id:ident),* $(,)?) => {$(
@@ -99,6 +100,8 @@ u64_key!(
     TemplateId,
     NotificationId,
 );
+
+u64_key!(SubscriberId, SimId, TariffId, ContractId);
 
 #[cfg(test)]
 mod tests {

@@ -52,6 +52,7 @@ pub fn start(ctx: Ctx) {
     spawn(ctx.clone(), "import", Duration::from_secs(5), |w| Box::pin(import_once(w)));
     spawn(ctx.clone(), "print", Duration::from_secs(2), |w| Box::pin(print_once(w)));
     spawn(ctx, "messaging", Duration::from_secs(5), |w| Box::pin(messaging_once(w)));
+    spawn(ctx, "billing", Duration::from_secs(300), |w| Box::pin(billing_once(w)));
 }
 
 type Step = fn(Ctx) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<bool>> + Send>>;
@@ -307,4 +308,21 @@ pub async fn messaging_once(w: impl Into<Ctx>) -> Result<bool> {
         }
     }
     Ok(true)
+}
+
+/// One step of the telecom billing scheduler: every company with active contracts whose last
+/// billing run is before today (its own zone, from 02:00 on) is billed for today, one company
+/// per transaction. A run repeated for a day charges nothing, so a restart or a second box
+/// clock tick is harmless.
+pub async fn billing_once(w: impl Into<Ctx>) -> Result<bool> {
+    let w: Ctx = w.into();
+    let now = w.clock.now();
+    let due = crate::telecom::billing::companies_due(&w.db.read()?, now)?;
+    for (company, today) in due {
+        let report = w.db.write(move |tx| crate::telecom::billing::scheduled_run(tx, company, &today, now)).await?;
+        if report.charges > 0 {
+            tracing::info!(company = company.0, charges = report.charges, "telecom billing run");
+        }
+    }
+    Ok(false)
 }

@@ -48,3 +48,5 @@ mod webhooks;
 // Messaging (issue 16).
 mod browser_messaging;
 pub mod messaging;
+mod browser_telecom;
+pub mod telecom;

@@ -20,6 +20,7 @@ pub mod purchases;
 pub mod reports;
 pub mod sales;
 pub mod stock;
+pub mod telecom;
 pub mod tenancy;
 pub mod transfer;
 pub mod webhooks;
@@ -93,6 +94,7 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(purchases::routes(limits))
         .merge(printing::routes(limits))
         .merge(messaging::routes(limits))
+        .merge(telecom::routes(limits))
 }
 
 /// The platform operator's API (companies, plans, subscriptions).

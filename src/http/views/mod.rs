@@ -35,6 +35,7 @@ mod purchases;
 mod reports;
 mod sales;
 mod stock;
+mod telecom;
 mod transfer;
 
 use askama::Template;
@@ -82,6 +83,7 @@ pub fn routes() -> Router<App> {
         .merge(finance::routes())
         .merge(purchases::routes())
         .merge(printing::routes())
+        .merge(telecom::routes())
         .merge(company::routes())
         .merge(people::routes())
         .merge(ops::routes())

@@ -70,6 +70,7 @@ const AGENTS: &[&str] = &["agents"];
 const MESSAGING: &[&str] = &["messaging"];
 const STOCK: &[Perm] = &[Perm::DOCUMENT];
 const CLIENTS: &[Perm] = &[Perm::CLIENTS, Perm::DEBTS];
+const TELECOM: &[&str] = &["telecom"];
 
 /// The dashboard, outside the groups: every signed-in user has it.
 const HOME: ItemDef = item("/", "nav.home", NONE, &[], Who::Anyone);
@@ -136,6 +137,17 @@ static GROUPS: &[GroupDef] = &[
             item("/purchases", "nav.purchases", CATALOG, &[Perm::PURCHASES], Who::Anyone),
             item("/suppliers", "nav.suppliers", CATALOG, &[Perm::PURCHASES], Who::Anyone),
             item("/purchases/due", "nav.to_pay", CATALOG, &[Perm::PURCHASES], Who::Anyone),
+        ],
+    },
+    GroupDef {
+        id: "telecom",
+        label: "telecom.nav_group",
+        items: &[
+            item("/telecom/subscribers", "telecom.subscribers", TELECOM, &[Perm::TELECOM_VIEW], Who::Anyone),
+            item("/telecom/contracts", "telecom.contracts", TELECOM, &[Perm::TELECOM_VIEW], Who::Anyone),
+            item("/telecom/sims", "telecom.sims", TELECOM, &[Perm::TELECOM_VIEW], Who::Anyone),
+            item("/telecom/tariffs", "telecom.tariffs", TELECOM, &[Perm::TELECOM_VIEW], Who::Anyone),
+            item("/telecom/billing", "telecom.billing", TELECOM, &[Perm::TELECOM_VIEW], Who::Anyone),
         ],
     },
     GroupDef {
