@@ -40,6 +40,8 @@ pub struct App {
     pub liveness: Arc<Liveness>,
     /// Live updates for open pages (`live::Hub`, followed through `http::live`).
     pub live: Arc<crate::live::Hub>,
+    /// The scale workers and their live readings (`scales::device`).
+    pub scales: Arc<crate::scales::device::Devices>,
 }
 
 /// The storage write probe of `/healthz`: one at a time, and when did one last succeed. A
@@ -99,6 +101,7 @@ impl From<App> for Ctx {
             board: app.workers,
             started: app.started,
             live: app.live,
+            scales: app.scales,
         }
     }
 }
@@ -113,6 +116,8 @@ impl App {
         let hasher = Hasher::new(config.argon2_m_kib, config.argon2_t)?;
         let started = clock.now();
         let search = Search::open(&config.data.join("search")).map_err(Error::from)?;
+        let live = Arc::new(crate::live::Hub::new());
+        let scales = Arc::new(crate::scales::device::Devices::new(live.clone(), clock.clone(), crate::scales::Reach::of(&config)));
         Ok(App {
             db,
             keys: Arc::new(keys),
@@ -126,7 +131,8 @@ impl App {
             schema: Arc::new(crate::schema::current()),
             sheet_slots: Arc::new(tokio::sync::Semaphore::new(config.heavy_jobs.max(1))),
             liveness: Arc::new(Liveness::new()),
-            live: Arc::new(crate::live::Hub::new()),
+            live,
+            scales,
             image_slots: Arc::new(tokio::sync::Semaphore::new(config.heavy_jobs.max(1))),
             config: Arc::new(config),
             clock,

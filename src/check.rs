@@ -22,6 +22,10 @@ pub fn run(db: &Db) -> Result<Vec<String>> {
     problems.extend(crate::finance::store::verify(&tx)?);
     problems.extend(crate::purchasing::store::verify(&tx)?);
     problems.extend(crate::printing::verify(&tx)?);
+    problems.extend(crate::scales::verify(&tx, &mut |c, sale, line| {
+        let sale = tx.get(crate::pos::store::SALES, (c.0, sale.0))?;
+        Ok(sale.and_then(|s| s.lines.get(line as usize).map(|l| (l.product, l.qty))))
+    })?);
     problems.extend(ids_below_counter(&tx)?);
     Ok(problems)
 }

@@ -66,4 +66,6 @@ id_type!(
     PurchaseReturnId,
     /// A payment to a supplier (or a prepayment), through a money document.
     SupplierPaymentId,
+    /// A scale attached to the box (serial or TCP), usually bound to a cash box.
+    ScaleId,
 );

@@ -15,6 +15,7 @@ use crate::ids::{
     ImportId, LotId, MoneyCategoryId, MoneyDocId, PlanId, PrinterId, ProductId, PromoRuleId, PurchaseId, PurchaseReturnId, RoleId, SaleId,
     ShiftId, SupplierPaymentId, UserId, WarehouseId,
 };
+use crate::ids::ScaleId;
 
 macro_rules! u64_key {
     ($($id:ident),* $(,)?) => {$(
@@ -92,6 +93,7 @@ u64_key!(
     PurchaseId,
     PurchaseReturnId,
     SupplierPaymentId,
+    ScaleId,
 );
 
 #[cfg(test)]

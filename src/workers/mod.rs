@@ -37,6 +37,8 @@ pub struct Ctx {
     pub started: Ts,
     /// Live updates for open pages: workers publish what they changed after it commits.
     pub live: Arc<crate::live::Hub>,
+    /// The scale workers, started here with the others.
+    pub scales: Arc<crate::scales::device::Devices>,
 }
 
 /// Starts every worker on the runtime. They stop when the process does.
@@ -48,6 +50,10 @@ pub fn start(ctx: Ctx) {
     spawn(ctx.clone(), "search", Duration::from_secs(5), |w| Box::pin(search_once(w)));
     spawn(ctx.clone(), "webhook", Duration::from_secs(5), |w| Box::pin(webhook_once(w)));
     spawn(ctx.clone(), "import", Duration::from_secs(5), |w| Box::pin(import_once(w)));
+    match ctx.db.read().map_err(crate::error::Error::from).and_then(|tx| crate::scales::all_active(&tx)) {
+        Ok(scales) => ctx.scales.start_all(scales),
+        Err(e) => tracing::warn!("scales not started: {e}"),
+    }
     spawn(ctx, "print", Duration::from_secs(2), |w| Box::pin(print_once(w)));
 }
 

@@ -274,3 +274,29 @@
     field.focus();
   });
 })();
+
+// ---- live scale weight: [data-scale-live] follows its scale's server-sent events ----
+(function () {
+  if (!window.EventSource) return;
+  document.querySelectorAll("[data-scale-live]").forEach(function (box) {
+    var labels = {};
+    try { labels = JSON.parse(box.getAttribute("data-labels") || "{}"); } catch (e) { labels = {}; }
+    var kg = box.querySelector(".scale-kg");
+    var state = box.querySelector(".scale-state");
+    var last = document.querySelector(".scale-last");
+    var source = new EventSource(box.getAttribute("data-src"));
+    source.addEventListener("weight", function (e) {
+      var w;
+      try { w = JSON.parse(e.data); } catch (err) { return; }
+      var grams = Number(w.grams) || 0;
+      if (kg) kg.textContent = (grams / 1000).toFixed(3).replace(".", document.documentElement.lang === "ru" ? "," : ".");
+      box.setAttribute("data-state", w.state);
+      if (state) {
+        state.setAttribute("data-state", w.state);
+        state.textContent = labels[w.state] || w.state;
+      }
+      if (last && w.last_good) last.textContent = new Date(w.last_good).toLocaleTimeString();
+    });
+    source.addEventListener("resync", function () { /* the next event carries the whole state */ });
+  });
+})();

@@ -14,6 +14,7 @@ pub mod images;
 pub mod ops;
 pub mod pos;
 pub mod printing;
+pub mod scales;
 pub mod promo;
 pub mod purchases;
 pub mod reports;
@@ -91,6 +92,7 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(finance::routes(limits))
         .merge(purchases::routes(limits))
         .merge(printing::routes(limits))
+        .merge(scales::routes(limits))
 }
 
 /// The platform operator's API (companies, plans, subscriptions).

@@ -28,6 +28,7 @@ mod people;
 mod platform;
 mod pos;
 mod printing;
+mod scales;
 mod products;
 mod promo;
 mod purchases;
@@ -81,6 +82,7 @@ pub fn routes() -> Router<App> {
         .merge(finance::routes())
         .merge(purchases::routes())
         .merge(printing::routes())
+        .merge(scales::routes())
         .merge(company::routes())
         .merge(people::routes())
         .merge(ops::routes())
