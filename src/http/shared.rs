@@ -276,7 +276,12 @@ pub async fn weigh(
     let (taken, scale) = match manual_kg {
         Some(raw) => (crate::scales::manual(actor, now, &raw)?, None),
         None => {
-            let found = crate::scales::for_cash_box(&app.db.read()?, actor.company, b)?;
+            let tx = app.db.read()?;
+            if !crate::pos::query::cash_boxes(&tx, actor)?.iter().any(|cb| cb.id == b) {
+                return Err(Error::NotFound);
+            }
+            let found = crate::scales::for_cash_box(&tx, actor.company, b)?;
+            drop(tx);
             let scale = found.ok_or_else(|| Error::refused("no_scale", "К этой кассе не подключены весы", "This cash box has no scale"))?;
             (app.scales.take(actor.company, scale.id)?, Some(scale.id))
         }

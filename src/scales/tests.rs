@@ -138,6 +138,7 @@ fn manual_weight_needs_the_right() {
     actor.perms = crate::tenancy::perms::PermSet::of(&[Perm::SCALES_MANUAL]);
     let t = manual(&actor, now, "1,250").expect("manual");
     assert_eq!((t.grams, t.manual, t.scale), (1250, true, None));
-    assert_eq!(manual(&actor, now, "0").map_err(|e| code(&e)), Err("weight_range".into()));
+    assert_eq!(manual(&actor, now, "1001").map_err(|e| code(&e)), Err("weight_range".into()));
+    assert_eq!(manual(&actor, now, "0").map_err(|e| code(&e)), Err("qty".into()));
     assert_eq!(manual(&actor, now, "kg").map_err(|e| code(&e)), Err("qty".into()));
 }

@@ -44,3 +44,5 @@ pub mod stock;
 mod tenancy;
 mod upgrade;
 mod webhooks;
+mod scales;
+mod browser_scales;

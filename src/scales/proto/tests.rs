@@ -132,11 +132,11 @@ fn digi() {
 #[test]
 fn sma() {
     let p = Protocol::Sma;
-    check(p, b"\n 1G      1.234kg \r", Decoded::Frame(weight(d("1.234"), Unit::Kg, State::Stable), 20));
-    check(p, b"\n 1GM     0.400kg \r", Decoded::Frame(weight(d("0.400"), Unit::Kg, State::Unstable), 20));
-    check(p, b"\nZ1G      0.000kg \r", Decoded::Frame(weight(d("0"), Unit::Kg, State::Stable), 20));
+    check(p, b"\n 1G       1.234kg \r", Decoded::Frame(weight(d("1.234"), Unit::Kg, State::Stable), 20));
+    check(p, b"\n 1GM      0.400kg \r", Decoded::Frame(weight(d("0.400"), Unit::Kg, State::Unstable), 20));
+    check(p, b"\nZ1G       0.000kg \r", Decoded::Frame(weight(d("0"), Unit::Kg, State::Stable), 20));
     check(p, b"\nO1G  ----------kg \r", Decoded::Frame(weight(d("0"), Unit::Kg, State::Overload), 20));
-    check(p, b"\nT1G      0.000kg \r", Decoded::Frame(Answer::Refused, 20));
+    check(p, b"\nT1G       0.000kg \r", Decoded::Frame(Answer::Refused, 20));
     check(p, b"\n 1G   ", Decoded::Need);
     check(p, b"\n?\r", Decoded::Skip(3));
 }
