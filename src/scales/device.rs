@@ -27,7 +27,7 @@ pub const POLL: Duration = Duration::from_millis(50);
 /// How long an answer may take.
 const ANSWER: Duration = Duration::from_millis(500);
 /// How long Detect waits for each probe's answer.
-const PROBE: Duration = Duration::from_millis(300);
+const PROBE: Duration = Duration::from_millis(400);
 const CONNECT: Duration = Duration::from_secs(3);
 /// Unanswered polls in a row that make a connected scale `disconnected` (and reconnect).
 const MISSES: u32 = 3;
@@ -174,6 +174,14 @@ impl Devices {
     pub fn stop_all(&self) {
         for (_, e) in lock(&self.entries).drain() {
             e.task.abort();
+        }
+    }
+
+    /// Publishes the scale's current status to its topic: a page that just subscribed gets
+    /// what changed between its render and its subscription.
+    pub fn announce(&self, c: CompanyId, id: ScaleId) {
+        if let Some(st) = self.status(c, id) {
+            self.live.publish(c, &format!("scale:{id}"), st.event(id));
         }
     }
 

@@ -211,7 +211,9 @@ pub async fn protocols(a: Auth) -> Result<Json<Vec<ProtocolDto>>> {
     responses((status = 200, content_type = "text/event-stream", description = "`weight` events: {scale, state, grams, kg, tare_grams, last_good, errors}"), (status = 404, body = Problem)))]
 pub async fn live(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<axum::response::Response> {
     let s = scales::scale(&app.db.read()?, &a.actor, ScaleId(id))?;
-    Ok(crate::http::live::stream(&app, a.actor.company, &format!("scale:{}", s.id)).into_response())
+    let stream = crate::http::live::stream(&app, a.actor.company, &format!("scale:{}", s.id));
+    app.scales.announce(a.actor.company, s.id);
+    Ok(stream.into_response())
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -314,5 +314,7 @@ pub async fn delete(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Resu
 /// The scale's `weight` events for a page (managers, and cashiers at the till).
 pub async fn live(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
     let s = scales::scale(&app.db.read()?, ui.actor(), ScaleId(id))?;
-    Ok(crate::http::live::stream(&app, ui.actor().company, &format!("scale:{}", s.id)).into_response())
+    let stream = crate::http::live::stream(&app, ui.actor().company, &format!("scale:{}", s.id));
+    app.scales.announce(ui.actor().company, s.id);
+    Ok(stream.into_response())
 }
