@@ -146,7 +146,11 @@ pub fn weigh(tx: &mut WriteTx, actor: &Actor, now: Ts, b: CashBoxId, code: &str,
         ));
     };
     if !p.weighed {
-        return Err(Error::refused("not_weighed", format!("«{}» продаётся не на вес", p.name), format!("“{}” is not sold by weight", p.name)));
+        return Err(Error::refused(
+            "not_weighed",
+            format!("«{}» продаётся не на вес", p.name),
+            format!("“{}” is not sold by weight", p.name),
+        ));
     }
     let qty = taken.kg();
     add_to(&mut cart, line_of(&p, qty));

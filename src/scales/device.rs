@@ -89,7 +89,16 @@ pub struct Status {
 
 impl Status {
     fn new() -> Status {
-        Status { state: Condition::Disconnected, grams: 0, tare_grams: 0, last_good: None, errors: 0, detail: "connecting", armed: true, same: 0 }
+        Status {
+            state: Condition::Disconnected,
+            grams: 0,
+            tare_grams: 0,
+            last_good: None,
+            errors: 0,
+            detail: "connecting",
+            armed: true,
+            same: 0,
+        }
     }
 
     pub fn kg(&self) -> rust_decimal::Decimal {
@@ -255,9 +264,7 @@ impl Devices {
 
     /// Prometheus lines: per scale its state and error count.
     pub fn metrics(&self) -> String {
-        let mut out = String::from(
-            "# TYPE dukan_scale_state gauge\n# TYPE dukan_scale_errors_total counter\n",
-        );
+        let mut out = String::from("# TYPE dukan_scale_state gauge\n# TYPE dukan_scale_errors_total counter\n");
         let entries = lock(&self.entries);
         let mut keys: Vec<_> = entries.keys().copied().collect();
         keys.sort();
@@ -453,7 +460,13 @@ pub enum Fault {
 
 /// Sends `cmd` and reads its answer (through the ACK of a two-step exchange). `Ok(None)`: the
 /// protocol has no such command. Stale bytes are dropped before each request.
-pub async fn exchange(port: &mut dyn Port, buf: &mut Vec<u8>, protocol: Protocol, cmd: Command, wait: Duration) -> std::result::Result<Option<Answer>, Fault> {
+pub async fn exchange(
+    port: &mut dyn Port,
+    buf: &mut Vec<u8>,
+    protocol: Protocol,
+    cmd: Command,
+    wait: Duration,
+) -> std::result::Result<Option<Answer>, Fault> {
     let requests = protocol.exchanges(cmd);
     let last = requests.len().saturating_sub(1);
     for (i, req) in requests.iter().enumerate() {
@@ -508,10 +521,22 @@ pub async fn detect(link: &Link, reach: &Reach) -> Option<Found> {
         let lines: Vec<Option<Line>> = match link {
             Link::Tcp { .. } => vec![None],
             Link::Serial { .. } => {
-                let mut l = vec![protocol.line(), Line::new(9600, 8, Parity::None), Line::new(9600, 7, Parity::Even), Line::new(4800, 8, Parity::None)];
+                let mut l = vec![
+                    protocol.line(),
+                    Line::new(9600, 8, Parity::None),
+                    Line::new(9600, 7, Parity::Even),
+                    Line::new(4800, 8, Parity::None),
+                ];
                 l.dedup();
                 let mut seen = Vec::new();
-                l.retain(|x| if seen.contains(x) { false } else { seen.push(*x); true });
+                l.retain(|x| {
+                    if seen.contains(x) {
+                        false
+                    } else {
+                        seen.push(*x);
+                        true
+                    }
+                });
                 l.into_iter().map(Some).collect()
             }
         };

@@ -41,8 +41,14 @@ use store::*;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Link {
     /// A TCP serial server (MT-SICS over Ethernet, a Moxa/USR box), e.g. port 4001.
-    Tcp { host: String, port: u16 },
-    Serial { path: String, line: Line },
+    Tcp {
+        host: String,
+        port: u16,
+    },
+    Serial {
+        path: String,
+        line: Line,
+    },
 }
 
 impl Link {
@@ -225,7 +231,12 @@ pub fn parse_link(p: &mut Problems, kind: &str, address: &str, line: &str, proto
             }
         }
         _ => {
-            p.push(FieldError::new("link", "scale_link", "Выберите подключение: сеть или COM-порт", "Choose a connection: network or serial"));
+            p.push(FieldError::new(
+                "link",
+                "scale_link",
+                "Выберите подключение: сеть или COM-порт",
+                "Choose a connection: network or serial",
+            ));
             None
         }
     }
@@ -283,7 +294,12 @@ pub fn save_scale(
         raw => raw.parse::<u32>().ok().filter(|r| [1, 2, 5, 10, 20, 50].contains(r)),
     };
     if resolution.is_none() {
-        p.push(FieldError::new("resolution_g", "scale_resolution", "Дискретность: 1, 2, 5, 10, 20 или 50 г", "Division: 1, 2, 5, 10, 20 or 50 g"));
+        p.push(FieldError::new(
+            "resolution_g",
+            "scale_resolution",
+            "Дискретность: 1, 2, 5, 10, 20 или 50 г",
+            "Division: 1, 2, 5, 10, 20 or 50 g",
+        ));
     }
     let mut branch = None;
     if let Some(b) = d.cash_box {
@@ -351,9 +367,10 @@ pub fn manual(actor: &Actor, now: Ts, raw_kg: &str) -> Result<Taken> {
     actor.require(Perm::SCALES_MANUAL)?;
     let kg = parse_qty("weight", raw_kg).map_err(|e| Error::Validation(vec![e]))?;
     let grams = (kg * Decimal::from(1000)).trunc();
-    let grams = i64::try_from(grams).ok().filter(|g| *g > 0 && *g <= 1_000_000).ok_or_else(|| {
-        Error::field("weight", "weight_range", "Вес: от 0,001 до 1000 кг", "Weight: 0.001 to 1000 kg")
-    })?;
+    let grams = i64::try_from(grams)
+        .ok()
+        .filter(|g| *g > 0 && *g <= 1_000_000)
+        .ok_or_else(|| Error::field("weight", "weight_range", "Вес: от 0,001 до 1000 кг", "Weight: 0.001 to 1000 kg"))?;
     Ok(Taken { scale: None, grams, tare_grams: 0, at: now, manual: true })
 }
 

@@ -16,6 +16,7 @@ pub fn tables() -> Vec<TableInfo> {
     vec![
         SCALES.info("(CompanyId, ScaleId)", "scales: link (TCP or serial with line settings), protocol, resolution, bound cash box"),
         CART_WEIGHTS.info("(CompanyId, cart id, ProductId)", "scale readings (or manual weights) taken into an open cart, per product"),
-        SALE_WEIGHTS.info("(CompanyId, SaleId, line index)", "the readings a weighed sale line's quantity came from, written by its checkout"),
+        SALE_WEIGHTS
+            .info("(CompanyId, SaleId, line index)", "the readings a weighed sale line's quantity came from, written by its checkout"),
     ]
 }

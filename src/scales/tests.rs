@@ -25,7 +25,10 @@ fn code(e: &Error) -> String {
 #[test]
 fn links_parse_and_respect_the_reach() {
     let mut p = Problems::default();
-    assert_eq!(parse_link(&mut p, "tcp", "192.168.1.60:4001", "", None, &reach()), Some(Link::Tcp { host: "192.168.1.60".into(), port: 4001 }));
+    assert_eq!(
+        parse_link(&mut p, "tcp", "192.168.1.60:4001", "", None, &reach()),
+        Some(Link::Tcp { host: "192.168.1.60".into(), port: 4001 })
+    );
     assert_eq!(
         parse_link(&mut p, "serial", "/dev/ttyUSB0", "", Some(Protocol::Mt8217), &reach()),
         Some(Link::Serial { path: "/dev/ttyUSB0".into(), line: Protocol::Mt8217.line() })

@@ -10,12 +10,12 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
+use crate::ids::ScaleId;
 use crate::ids::{
     AccountId, AgentRequestId, AgentReturnId, BackupId, BranchId, BrandId, CashBoxId, CategoryId, ClientId, CompanyId, DocumentId, ImageId,
     ImportId, LotId, MoneyCategoryId, MoneyDocId, PlanId, PrinterId, ProductId, PromoRuleId, PurchaseId, PurchaseReturnId, RoleId, SaleId,
     ShiftId, SupplierPaymentId, UserId, WarehouseId,
 };
-use crate::ids::ScaleId;
 
 macro_rules! u64_key {
     ($($id:ident),* $(,)?) => {$(

@@ -107,7 +107,14 @@ impl From<ScaleInput> for ScaleDraft {
 #[utoipa::path(get, path = "/api/v1/scales", tag = "scales", security(("bearer" = [])), responses((status = 200, body = Vec<ScaleDto>)))]
 pub async fn list(State(app): State<App>, a: Auth) -> Result<Json<Vec<ScaleDto>>> {
     let all = scales::list(&app.db.read()?, &a.actor)?;
-    Ok(Json(all.into_iter().map(|s| { let st = app.scales.status(a.actor.company, s.id); dto(s, st) }).collect()))
+    Ok(Json(
+        all.into_iter()
+            .map(|s| {
+                let st = app.scales.status(a.actor.company, s.id);
+                dto(s, st)
+            })
+            .collect(),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/scales", tag = "scales", security(("bearer" = [])), request_body = ScaleInput,
@@ -178,7 +185,9 @@ pub struct DetectDto {
     responses((status = 200, body = DetectDto), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn detect(State(app): State<App>, a: Auth, Json(i): Json<DetectInput>) -> Result<Json<DetectDto>> {
     match crate::http::shared::detect_scale(&app, &a.actor, &i.link, &i.address).await? {
-        Some(f) => Ok(Json(DetectDto { protocol: f.protocol.code().into(), label: f.protocol.label().into(), line: f.line.map(|l| l.label()) })),
+        Some(f) => {
+            Ok(Json(DetectDto { protocol: f.protocol.code().into(), label: f.protocol.label().into(), line: f.line.map(|l| l.label()) }))
+        }
         None => Err(Error::refused(
             "scale_not_detected",
             "Весы не ответили ни на один протокол: проверьте кабель, порт и питание",
@@ -276,7 +285,13 @@ pub async fn sale_weights(State(app): State<App>, a: Auth, Path(id): Path<u64>) 
                 readings: w
                     .readings
                     .iter()
-                    .map(|r| ReadingDto { scale: r.scale.map(|s| s.0), grams: r.grams, tare_grams: r.tare_grams, at: r.at.rfc3339(), manual: r.manual })
+                    .map(|r| ReadingDto {
+                        scale: r.scale.map(|s| s.0),
+                        grams: r.grams,
+                        tare_grams: r.tare_grams,
+                        at: r.at.rfc3339(),
+                        manual: r.manual,
+                    })
                     .collect(),
             })
             .collect(),

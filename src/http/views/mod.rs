@@ -28,12 +28,12 @@ mod people;
 mod platform;
 mod pos;
 mod printing;
-mod scales;
 mod products;
 mod promo;
 mod purchases;
 mod reports;
 mod sales;
+mod scales;
 mod stock;
 mod transfer;
 

@@ -94,11 +94,11 @@ fn form(app: &App, ui: &Ui, d: &ScaleDraft) -> Result<Form> {
     let lang = ui.lang;
     let tx = app.db.read()?;
     let mut boxes = vec![Choice { value: String::new(), label: lang.t("scales.no_box").to_string(), selected: d.cash_box.is_none() }];
-    boxes.extend(
-        crate::pos::query::cash_boxes(&tx, ui.actor())?
-            .into_iter()
-            .map(|b| Choice { value: b.id.0.to_string(), label: b.name, selected: d.cash_box == Some(b.id) }),
-    );
+    boxes.extend(crate::pos::query::cash_boxes(&tx, ui.actor())?.into_iter().map(|b| Choice {
+        value: b.id.0.to_string(),
+        label: b.name,
+        selected: d.cash_box == Some(b.id),
+    }));
     let res = if d.resolution_g.is_empty() { "1" } else { d.resolution_g.as_str() };
     Ok(Form {
         name: d.name.clone(),
@@ -227,7 +227,12 @@ pub async fn detect_new(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> 
         Ok(Some(found)) => {
             d.protocol = found.protocol.code().into();
             d.line = found.line.map(|l| l.label()).unwrap_or_default();
-            let text = format!("{} {}{}", ui.lang.t("scales.detected"), found.protocol.label(), found.line.map(|l| format!(", {}", l.label())).unwrap_or_default());
+            let text = format!(
+                "{} {}{}",
+                ui.lang.t("scales.detected"),
+                found.protocol.label(),
+                found.line.map(|l| format!(", {}", l.label())).unwrap_or_default()
+            );
             list_with(&app, &ui, &uri, &d, Errors::default(), text, StatusCode::OK).await
         }
         Ok(None) => {

@@ -276,7 +276,11 @@ pub(crate) fn ascii_decimal(raw: &[u8]) -> Option<Decimal> {
         Some(rest) => (true, rest.trim_start()),
         None => (false, s.strip_prefix('+').unwrap_or(s).trim_start()),
     };
-    if digits.is_empty() || digits.len() > 12 || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'.') || digits.bytes().filter(|b| *b == b'.').count() > 1 {
+    if digits.is_empty()
+        || digits.len() > 12
+        || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        || digits.bytes().filter(|b| *b == b'.').count() > 1
+    {
         return None;
     }
     let d: Decimal = digits.parse().ok()?;
