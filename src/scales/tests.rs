@@ -117,7 +117,7 @@ async fn the_worker_takes_only_a_stable_weight_once_per_return_to_zero() {
     assert_eq!(devices.take(c, id).map_err(|e| code(&e)), Err("scale_offline".into()));
     sim.pull_cable(false);
     wait_for(Condition::Stable, 300).await;
-    assert!(devices.metrics().contains(&format!("dukan_scale_state{{company=\"1\",scale=\"7\",state=\"stable\"}} 1")));
+    assert!(devices.metrics().contains("dukan_scale_state{company=\"1\",scale=\"7\",state=\"stable\"} 1"));
     devices.stop_all();
 }
 
