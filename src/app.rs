@@ -42,6 +42,8 @@ pub struct App {
     pub live: Arc<crate::live::Hub>,
     /// Seals messaging channels' secrets (`DIR/box.key`, outside the data file).
     pub box_key: Arc<crate::messaging::seal::BoxKey>,
+    /// The scale workers and their live readings (`scales::device`).
+    pub scales: Arc<crate::scales::device::Devices>,
 }
 
 /// The storage write probe of `/healthz`: one at a time, and when did one last succeed. A
@@ -102,6 +104,7 @@ impl From<App> for Ctx {
             started: app.started,
             live: app.live,
             box_key: app.box_key,
+            scales: app.scales,
         }
     }
 }
@@ -117,6 +120,8 @@ impl App {
         let hasher = Hasher::new(config.argon2_m_kib, config.argon2_t)?;
         let started = clock.now();
         let search = Search::open(&config.data.join("search")).map_err(Error::from)?;
+        let live = Arc::new(crate::live::Hub::new());
+        let scales = Arc::new(crate::scales::device::Devices::new(live.clone(), clock.clone(), crate::scales::Reach::of(&config)));
         Ok(App {
             db,
             keys: Arc::new(keys),
@@ -130,8 +135,9 @@ impl App {
             schema: Arc::new(crate::schema::current()),
             sheet_slots: Arc::new(tokio::sync::Semaphore::new(config.heavy_jobs.max(1))),
             liveness: Arc::new(Liveness::new()),
-            live: Arc::new(crate::live::Hub::new()),
             box_key: Arc::new(box_key),
+            live,
+            scales,
             image_slots: Arc::new(tokio::sync::Semaphore::new(config.heavy_jobs.max(1))),
             config: Arc::new(config),
             clock,

@@ -84,4 +84,6 @@ id_type!(
     TariffId,
     /// A telecom contract: subscriber, SIM, tariff and the balance ledger.
     ContractId,
+    /// A scale attached to the box (serial or TCP), usually bound to a cash box.
+    ScaleId,
 );

@@ -11,7 +11,8 @@
 //!   every domain call receives.
 //! - `auth`: passwords, sessions, tokens; builds the `Actor`.
 //! - `webhooks`, `catalog`, `inventory` (stock ledger, FIFO, `take_for_sale`), `search`.
-//! - `clients`: clients, the debt ledger, installment deals, the reconciliation statement.
+//! - `clients`: clients, the debt ledger, installment deals, the reconciliation statement;
+//!   `scales`: scale protocols, device workers, live weight and the weights of sale lines.
 //! - `pos`: cash boxes, shifts, checkout, returns and the daily sales projection; `agents`:
 //!   field agents' lots on the stock ledger, their returns and sales; `purchasing`: suppliers,
 //!   purchases in cash or on credit, payables, the supplier act; `printing`:
@@ -52,6 +53,7 @@ pub mod inventory;
 pub mod pos;
 pub mod purchasing;
 pub mod telecom;
+pub mod scales;
 
 pub mod finance;
 

@@ -57,6 +57,7 @@ pub fn all_tables() -> Vec<TableInfo> {
     t.extend(crate::transfer::store::tables());
     t.extend(crate::printing::store::tables());
     t.extend(crate::webhooks::tables());
+    t.extend(crate::scales::store::tables());
     t.extend(crate::backup::tables());
     t.extend(crate::messaging::store::tables());
     t.extend(crate::telecom::store::tables());

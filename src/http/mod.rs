@@ -366,7 +366,9 @@ async fn metrics(State(app): State<App>, ip: extract::ClientIp, headers: axum::h
         ("dukan_storage_file_resizes", "times the data file was extended or trimmed", file.resize.count as f64),
         ("dukan_storage_file_resize_seconds_max", "longest resize of the data file since start", file.resize.max_seconds),
     ];
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render(&gauges)).into_response())
+    // Per scale: its live state and error count (`scales::device::Devices::metrics`).
+    let body = app.metrics.render(&gauges) + &app.scales.metrics();
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response())
 }
 
 /// The API's routes in their three guard groups (public, signed in, platform), each with its

@@ -249,3 +249,95 @@ pub async fn search_products(
         .await
         .map_err(|e| Error::Internal(format!("search task: {e}")))?
 }
+
+/// Whether a till scan of `code` at box `b` is weighed on the box's scale: the plan has
+/// scales, the box has an active scale, and the code names a weighed product by its plain
+/// barcode or PLU.
+pub fn scan_weighs(app: &App, actor: &Actor, b: crate::ids::CashBoxId, code: &str) -> Result<bool> {
+    if !actor.has_feature("scales") {
+        return Ok(false);
+    }
+    let tx = app.db.read()?;
+    Ok(crate::scales::for_cash_box(&tx, actor.company, b)?.is_some() && crate::pos::needs_weighing(&tx, actor.company, code)?)
+}
+
+/// The till weighs a product: the box's scale's stable reading — or a weight typed by a user
+/// allowed to (`manual_kg`), marked manual — goes into the cart in one transaction. A reading
+/// the transaction did not use is given back to the scale (`Devices::untake`).
+pub async fn weigh(
+    app: &App,
+    actor: &Actor,
+    b: crate::ids::CashBoxId,
+    code: String,
+    manual_kg: Option<String>,
+) -> Result<crate::pos::Scanned> {
+    actor.require_feature("scales")?;
+    let now = app.now();
+    let (taken, scale) = match manual_kg {
+        Some(raw) => (crate::scales::manual(actor, now, &raw)?, None),
+        None => {
+            let tx = app.db.read()?;
+            if !crate::pos::query::cash_boxes(&tx, actor)?.iter().any(|cb| cb.id == b) {
+                return Err(Error::NotFound);
+            }
+            let found = crate::scales::for_cash_box(&tx, actor.company, b)?;
+            drop(tx);
+            let scale = found.ok_or_else(|| Error::refused("no_scale", "К этой кассе не подключены весы", "This cash box has no scale"))?;
+            (app.scales.take(actor.company, scale.id)?, Some(scale.id))
+        }
+    };
+    let a = actor.clone();
+    let done = app.db.write(move |tx| crate::pos::weigh(tx, &a, now, b, &code, taken)).await;
+    if done.is_err()
+        && let Some(id) = scale
+    {
+        app.scales.untake(actor.company, id);
+    }
+    done
+}
+
+/// Saves a scale (through pos, which owns the cash boxes) and restarts its worker.
+pub async fn save_scale(
+    app: &App,
+    actor: &Actor,
+    id: Option<crate::ids::ScaleId>,
+    d: crate::scales::ScaleDraft,
+) -> Result<crate::scales::Scale> {
+    let (now, a, reach) = (app.now(), actor.clone(), app.scales.reach().clone());
+    let scale = app.db.write(move |tx| crate::pos::save_scale(tx, &a, now, id, &d, &reach)).await?;
+    app.scales.apply(actor.company, scale.id, Some(scale.clone()));
+    Ok(scale)
+}
+
+pub async fn delete_scale(app: &App, actor: &Actor, id: crate::ids::ScaleId) -> Result<()> {
+    let (now, a) = (app.now(), actor.clone());
+    app.db.write(move |tx| crate::scales::delete_scale(tx, &a, now, id)).await?;
+    app.scales.apply(actor.company, id, None);
+    Ok(())
+}
+
+/// Detect on a link typed in the form: `None` when no protocol answered.
+pub async fn detect_scale(app: &App, actor: &Actor, link: &str, address: &str) -> Result<Option<crate::scales::device::Found>> {
+    crate::scales::manager(actor)?;
+    let mut p = crate::error::Problems::default();
+    let reach = app.scales.reach().clone();
+    let parsed = crate::scales::parse_link(&mut p, link, address, "", Some(crate::scales::proto::Protocol::Sics), &reach);
+    p.finish()?;
+    let Some(parsed) = parsed else { return Err(Error::Internal("link parsed without a value".into())) };
+    // A running worker on the same link would take the answers: pause it meanwhile.
+    let tx = app.db.read()?;
+    let same: Vec<_> = crate::scales::scales(&tx, actor.company)?.into_iter().filter(|s| s.link.address() == parsed.address()).collect();
+    drop(tx);
+    let paused: Vec<_> = same.iter().filter_map(|s| app.scales.pause(actor.company, s.id)).collect();
+    let found = crate::scales::device::detect(&parsed, &reach).await;
+    for s in paused {
+        app.scales.apply(actor.company, s.id, Some(s));
+    }
+    Ok(found)
+}
+
+/// Zero or tare a scale from its page (managers, and cashiers at the box's scale).
+pub async fn scale_order(app: &App, actor: &Actor, id: crate::ids::ScaleId, cmd: crate::scales::proto::Command) -> Result<()> {
+    crate::scales::scale(&app.db.read()?, actor, id)?;
+    app.scales.order(actor.company, id, cmd).await
+}

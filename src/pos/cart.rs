@@ -116,6 +116,65 @@ pub fn scan(tx: &mut WriteTx, actor: &Actor, now: Ts, b: CashBoxId, code: &str) 
     Ok(Scanned { cart, product: p.id, qty, weighed })
 }
 
+/// Whether `code` names a weighed product by its plain barcode or PLU — one the till weighs on
+/// its scale (a weight-embedded code already carries its weight).
+pub fn needs_weighing(tx: &impl Read, c: crate::ids::CompanyId, code: &str) -> Result<bool> {
+    Ok(weighed_product(tx, c, code)?.is_some_and(|p| p.weighed))
+}
+
+fn weighed_product(tx: &impl Read, c: crate::ids::CompanyId, code: &str) -> Result<Option<Product>> {
+    let code = code.trim();
+    if let Some(pid) = tx.get(crate::catalog::store::BARCODES, (c.0, code))? {
+        return Ok(tx.get(PRODUCTS, (c.0, pid))?);
+    }
+    match code.parse::<u32>() {
+        Ok(plu) if code.len() <= 6 => product_by_plu(tx, c, plu),
+        _ => Ok(None),
+    }
+}
+
+/// Adds a weighed product (by barcode or PLU) with the weight `taken` from the box's scale or
+/// typed by hand; the reading is noted for the sale line (`scales::note_cart`).
+pub fn weigh(tx: &mut WriteTx, actor: &Actor, now: Ts, b: CashBoxId, code: &str, taken: crate::scales::Taken) -> Result<Scanned> {
+    let mut cart = cart(tx, actor, now, b)?;
+    let c = actor.company;
+    let Some(p) = weighed_product(tx, c, code)?.filter(|p| !p.archived) else {
+        return Err(Error::refused(
+            "barcode_unknown",
+            format!("Товар со штрихкодом {} не найден", code.trim()),
+            format!("No product with barcode {}", code.trim()),
+        ));
+    };
+    if !p.weighed {
+        return Err(Error::refused(
+            "not_weighed",
+            format!("«{}» продаётся не на вес", p.name),
+            format!("“{}” is not sold by weight", p.name),
+        ));
+    }
+    let qty = taken.kg();
+    add_to(&mut cart, line_of(&p, qty));
+    crate::scales::note_cart(tx, c, cart.id, p.id, taken)?;
+    let cart = save_cart(tx, actor, now, cart)?;
+    Ok(Scanned { cart, product: p.id, qty, weighed: true })
+}
+
+/// Adds or edits a scale bound to one of the company's cash boxes (pos owns the boxes).
+pub fn save_scale(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    now: Ts,
+    id: Option<crate::ids::ScaleId>,
+    d: &crate::scales::ScaleDraft,
+    reach: &crate::scales::Reach,
+) -> Result<crate::scales::Scale> {
+    let found = match d.cash_box {
+        Some(b) => Some(tx.get(CASH_BOXES, (actor.company.0, b.0))?.map(|cb| cb.branch)),
+        None => None,
+    };
+    crate::scales::save_scale(tx, actor, now, id, d, found, reach)
+}
+
 pub(super) fn product_by_plu(tx: &impl Read, c: crate::ids::CompanyId, plu: u32) -> Result<Option<Product>> {
     match tx.get(crate::catalog::store::PLUS, (c.0, u64::from(plu)))? {
         Some(pid) => Ok(tx.get(PRODUCTS, (c.0, pid))?),
@@ -173,6 +232,9 @@ pub fn update_line(tx: &mut WriteTx, actor: &Actor, now: Ts, b: CashBoxId, index
     }
     let mut p = Problems::default();
     if let Some(q) = qty {
+        if let Some(pid) = cart.lines[index].product {
+            crate::scales::forget_cart(tx, actor.company, cart.id, pid)?;
+        }
         if q.trim().parse::<Decimal>().is_ok_and(|d| d.is_zero()) {
             cart.lines.remove(index);
             return save_cart(tx, actor, now, cart);
@@ -269,6 +331,9 @@ pub fn set_client(tx: &mut WriteTx, actor: &Actor, now: Ts, b: CashBoxId, client
 
 pub fn clear_cart(tx: &mut WriteTx, actor: &Actor, now: Ts, b: CashBoxId) -> Result<Cart> {
     let mut cart = cart(tx, actor, now, b)?;
+    for pid in cart.lines.iter().filter_map(|l| l.product) {
+        crate::scales::forget_cart(tx, actor.company, cart.id, pid)?;
+    }
     cart.lines.clear();
     cart.discount = OrderDiscount::None;
     cart.client = None;

@@ -270,6 +270,8 @@ fn record(tx: &mut WriteTx, actor: &Actor, now: Ts, id: SaleId, order: Order, li
     crate::clients::on_checkout(tx, actor, now, &sale)?;
     tx.insert(IDEMPOTENCY, (c, key.as_str()), &Idempotent { fingerprint: print, result: format!("sale:{id}"), at: now })?;
     if let Some(mut cart) = cart_used {
+        let weighed: Vec<_> = sale.lines.iter().map(|l| (l.product, l.qty)).collect();
+        crate::scales::on_checkout(tx, c, cart.id, id, &weighed)?;
         cart.lines.clear();
         cart.discount = OrderDiscount::None;
         cart.client = None;

@@ -211,3 +211,9 @@ pub fn sale_returns(tx: &impl Read, actor: &Actor, sale: &Sale) -> Result<Vec<Sa
 pub fn sale_number(tx: &impl Read, company: crate::ids::CompanyId, sale: SaleId) -> Result<Option<String>> {
     Ok(super::store::sale_number(tx, company, sale.0)?)
 }
+
+/// The weights recorded on a readable sale's lines (`scales::SALE_WEIGHTS`).
+pub fn sale_weights(tx: &impl Read, actor: &Actor, id: SaleId) -> Result<Vec<(u32, crate::scales::SaleWeight)>> {
+    let sale = readable_sale(tx, actor, id)?;
+    crate::scales::sale_weights(tx, actor.company, sale.id)
+}

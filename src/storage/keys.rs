@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
+use crate::ids::ScaleId;
 use crate::ids::{
     AccountId, AgentRequestId, AgentReturnId, BackupId, BranchId, BrandId, CashBoxId, CategoryId, ClientId, CompanyId, DocumentId, ImageId,
     ImportId, LotId, MoneyCategoryId, MoneyDocId, PlanId, PrinterId, ProductId, PromoRuleId, PurchaseId, PurchaseReturnId, RoleId, SaleId,
@@ -99,6 +100,7 @@ u64_key!(
     MessageId,
     TemplateId,
     NotificationId,
+    ScaleId,
 );
 
 u64_key!(SubscriberId, SimId, TariffId, ContractId);

@@ -39,6 +39,8 @@ pub struct Ctx {
     pub live: Arc<crate::live::Hub>,
     /// Opens messaging channels' sealed secrets.
     pub box_key: Arc<crate::messaging::seal::BoxKey>,
+    /// The scale workers, started here with the others.
+    pub scales: Arc<crate::scales::device::Devices>,
 }
 
 /// Starts every worker on the runtime. They stop when the process does.
@@ -50,8 +52,12 @@ pub fn start(ctx: Ctx) {
     spawn(ctx.clone(), "search", Duration::from_secs(5), |w| Box::pin(search_once(w)));
     spawn(ctx.clone(), "webhook", Duration::from_secs(5), |w| Box::pin(webhook_once(w)));
     spawn(ctx.clone(), "import", Duration::from_secs(5), |w| Box::pin(import_once(w)));
+    match ctx.db.read().map_err(crate::error::Error::from).and_then(|tx| crate::scales::all_active(&tx)) {
+        Ok(scales) => ctx.scales.start_all(scales),
+        Err(e) => tracing::warn!("scales not started: {e}"),
+    }
     spawn(ctx.clone(), "print", Duration::from_secs(2), |w| Box::pin(print_once(w)));
-    spawn(ctx, "messaging", Duration::from_secs(5), |w| Box::pin(messaging_once(w)));
+    spawn(ctx.clone(), "messaging", Duration::from_secs(5), |w| Box::pin(messaging_once(w)));
     spawn(ctx, "billing", Duration::from_secs(300), |w| Box::pin(billing_once(w)));
 }
 

@@ -276,6 +276,8 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::GET, path: "/api/v1/suppliers/{id}/act", kind: Kind::Supplier, body: none },
     Route { method: Method::GET, path: "/api/v1/suppliers/{id}/act.pdf", kind: Kind::Supplier, body: none },
     Route { method: Method::POST, path: "/api/v1/suppliers/{id}/documents", kind: Kind::Supplier, body: link_body },
+    // Scales (the scale routes themselves are checked in `scales.rs`, with scales on simulators).
+    Route { method: Method::GET, path: "/api/v1/sales/{id}/weights", kind: Kind::Sale, body: none },
 ];
 
 /// Records of one company, created through the API.

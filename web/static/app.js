@@ -307,3 +307,44 @@
   });
   window.addEventListener("pagehide", function () { liveSources.forEach(function (s) { s.close(); }); });
 })();
+
+// ---- live scale weight: [data-scale-live] follows its scale's server-sent events ----
+// Bound on load and on every htmx swap (boosted forms replace the page without re-running
+// this file); a widget swapped out closes its stream, so streams never pile up.
+(function () {
+  if (!window.EventSource) return;
+  var open = [];
+  function bind(root) {
+    open = open.filter(function (o) {
+      if (document.body.contains(o.box)) return true;
+      o.source.close();
+      return false;
+    });
+    var boxes = root.querySelectorAll ? root.querySelectorAll("[data-scale-live]") : [];
+    Array.prototype.forEach.call(boxes, function (box) {
+      if (box.getAttribute("data-bound")) return;
+      box.setAttribute("data-bound", "1");
+      var labels = {};
+      try { labels = JSON.parse(box.getAttribute("data-labels") || "{}"); } catch (e) { labels = {}; }
+      var kg = box.querySelector(".scale-kg");
+      var state = box.querySelector(".scale-state");
+      var last = document.querySelector(".scale-last");
+      var source = new EventSource(box.getAttribute("data-src"));
+      open.push({ box: box, source: source });
+      source.addEventListener("weight", function (e) {
+        var w;
+        try { w = JSON.parse(e.data); } catch (err) { return; }
+        var grams = Number(w.grams) || 0;
+        if (kg) kg.textContent = (grams / 1000).toFixed(3).replace(".", document.documentElement.lang === "ru" ? "," : ".");
+        box.setAttribute("data-state", w.state);
+        if (state) {
+          state.setAttribute("data-state", w.state);
+          state.textContent = labels[w.state] || w.state;
+        }
+        if (last && w.last_good) last.textContent = new Date(w.last_good).toLocaleTimeString();
+      });
+    });
+  }
+  bind(document);
+  document.addEventListener("htmx:load", function (event) { bind(document); });
+})();

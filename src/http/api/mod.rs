@@ -19,6 +19,7 @@ pub mod promo;
 pub mod purchases;
 pub mod reports;
 pub mod sales;
+pub mod scales;
 pub mod stock;
 pub mod telecom;
 pub mod tenancy;
@@ -95,6 +96,7 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(printing::routes(limits))
         .merge(messaging::routes(limits))
         .merge(telecom::routes(limits))
+        .merge(scales::routes(limits))
 }
 
 /// The platform operator's API (companies, plans, subscriptions).

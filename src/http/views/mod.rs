@@ -34,6 +34,7 @@ mod promo;
 mod purchases;
 mod reports;
 mod sales;
+mod scales;
 mod stock;
 mod telecom;
 mod transfer;
@@ -84,6 +85,7 @@ pub fn routes() -> Router<App> {
         .merge(purchases::routes())
         .merge(printing::routes())
         .merge(telecom::routes())
+        .merge(scales::routes())
         .merge(company::routes())
         .merge(people::routes())
         .merge(ops::routes())

@@ -29,6 +29,7 @@ pub fn routes() -> Router<App> {
         .route("/pos", get(till_page))
         .route("/pos/open", post(open_shift))
         .route("/pos/scan", post(scan))
+        .route("/pos/weigh", post(weigh))
         .route("/pos/find", get(find_partial))
         .route("/pos/add", post(add))
         .route("/pos/custom", post(custom))
@@ -84,6 +85,10 @@ struct TillPage {
     picks: Vec<(u64, String, String)>,
     /// The box's printers: (name, status code, status words).
     printers: Vec<(String, String, String)>,
+    /// The box's scale, its weight followed live.
+    scale: Option<super::scales::Live>,
+    /// The cashier may type a weight by hand (`Perm::SCALES_MANUAL`).
+    manual_weight: bool,
 }
 
 /// A search hit on the till: one tap adds it to the cart.
@@ -143,6 +148,11 @@ async fn till(app: &App, ui: &Ui, uri: &Uri, chosen: Option<u64>, errs: Errors) 
     let shift = query::open_shift(&tx, actor, CashBoxId(cash_box))?.map(|s| (s.id.0, s.number));
     let settings = pos::settings(&tx, actor.company)?;
     let printers = printer_states(&tx, ui, CashBoxId(cash_box))?;
+    let scale = match actor.has_feature("scales") {
+        true => crate::scales::for_cash_box(&tx, actor.company, CashBoxId(cash_box))?
+            .map(|s| super::scales::live_widget(ui.lang, s.id, app.scales.status(actor.company, s.id))),
+        false => None,
+    };
     drop(tx);
     let (now, a) = (app.now(), actor.clone());
     let cart = app.db.write(move |tx| pos::cart(tx, &a, now, CashBoxId(cash_box))).await?;
@@ -205,6 +215,8 @@ async fn till(app: &App, ui: &Ui, uri: &Uri, chosen: Option<u64>, errs: Errors) 
         client_q,
         picks,
         printers,
+        manual_weight: scale.is_some() && actor.can(Perm::SCALES_MANUAL),
+        scale,
     })
 }
 
@@ -235,7 +247,26 @@ pub async fn open_shift(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> 
 
 pub async fn scan(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Result<Response> {
     let (b, code) = (f.id("cash_box").unwrap_or(0), f.get("code"));
+    if crate::http::shared::scan_weighs(&app, ui.actor(), CashBoxId(b), &code)? {
+        return weigh_action(app, ui, uri, b, code, None).await;
+    }
     till_action(app, ui, uri, b, "", move |tx, a, now, b| pos::scan(tx, a, now, b, &code).map(|_| ())).await
+}
+
+/// A weighed product from the box's scale, or by a weight typed by hand (`/pos/weigh`).
+pub async fn weigh(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Result<Response> {
+    let (b, code, kg) = (f.id("cash_box").unwrap_or(0), f.get("code"), f.get("manual_kg"));
+    weigh_action(app, ui, uri, b, code, Some(kg)).await
+}
+
+async fn weigh_action(app: App, ui: Ui, uri: Uri, b: u64, code: String, manual_kg: Option<String>) -> Result<Response> {
+    match crate::http::shared::weigh(&app, ui.actor(), CashBoxId(b), code, manual_kg).await {
+        Ok(_) => Ok(see_other(&format!("/pos?cash_box={b}"))),
+        Err(e) => {
+            let errs = problem(e, ui.lang)?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &till(&app, &ui, &uri, Some(b), errs).await?)
+        }
+    }
 }
 
 /// The till's search box as the cashier types (htmx); without JavaScript the same hits come
