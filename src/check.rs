@@ -22,6 +22,7 @@ pub fn run(db: &Db) -> Result<Vec<String>> {
     problems.extend(crate::finance::store::verify(&tx)?);
     problems.extend(crate::purchasing::store::verify(&tx)?);
     problems.extend(crate::printing::verify(&tx)?);
+    problems.extend(crate::crm::store::verify(&tx)?);
     problems.extend(ids_below_counter(&tx)?);
     Ok(problems)
 }

@@ -66,4 +66,14 @@ id_type!(
     PurchaseReturnId,
     /// A payment to a supplier (or a prepayment), through a money document.
     SupplierPaymentId,
+    /// A person at a client company (CRM contact).
+    ContactId,
+    /// A CRM sales pipeline.
+    PipelineId,
+    /// A stage of a CRM pipeline.
+    StageId,
+    /// A CRM deal (an opportunity on a pipeline; not an installment deal).
+    CrmDealId,
+    /// A CRM task or activity (call, meeting, message, to-do).
+    TaskId,
 );

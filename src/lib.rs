@@ -15,7 +15,8 @@
 //! - `pos`: cash boxes, shifts, checkout, returns and the daily sales projection; `agents`:
 //!   field agents' lots on the stock ledger, their returns and sales; `purchasing`: suppliers,
 //!   purchases in cash or on credit, payables, the supplier act; `printing`:
-//!   receipts on ESC/POS printers, fanned out from the outbox.
+//!   receipts on ESC/POS printers, fanned out from the outbox; `crm`: contacts, pipelines,
+//!   deals on a board, tasks and the client timeline.
 //! - `finance`: money accounts (cash boxes, bank accounts) and their ledgers, money documents,
 //!   the money journal and the daily money projection.
 //! - `analytics` (sales report, dashboard), `transfer` (product import and export), `check`.
@@ -50,6 +51,7 @@ pub mod clients;
 pub mod inventory;
 pub mod pos;
 pub mod purchasing;
+pub mod crm;
 
 pub mod finance;
 

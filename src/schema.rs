@@ -58,6 +58,7 @@ pub fn all_tables() -> Vec<TableInfo> {
     t.extend(crate::printing::store::tables());
     t.extend(crate::webhooks::tables());
     t.extend(crate::backup::tables());
+    t.extend(crate::crm::store::tables());
     t
 }
 

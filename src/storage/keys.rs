@@ -14,6 +14,7 @@ use crate::ids::{
     AccountId, AgentRequestId, AgentReturnId, BackupId, BranchId, BrandId, CashBoxId, CategoryId, ClientId, CompanyId, DocumentId, ImageId,
     ImportId, LotId, MoneyCategoryId, MoneyDocId, PlanId, PrinterId, ProductId, PromoRuleId, PurchaseId, PurchaseReturnId, RoleId, SaleId,
     ShiftId, SupplierPaymentId, UserId, WarehouseId,
+    ContactId, CrmDealId, PipelineId, StageId, TaskId,
 };
 
 macro_rules! u64_key {
@@ -92,6 +93,11 @@ u64_key!(
     PurchaseId,
     PurchaseReturnId,
     SupplierPaymentId,
+    ContactId,
+    PipelineId,
+    StageId,
+    CrmDealId,
+    TaskId,
 );
 
 #[cfg(test)]
