@@ -44,3 +44,5 @@ pub mod stock;
 mod tenancy;
 mod upgrade;
 mod webhooks;
+// CRM (issue 17).
+pub mod crm;
