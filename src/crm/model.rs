@@ -141,6 +141,17 @@ impl Record for Deal {
     const TYPE: &'static str = "crmdeal.v1";
 }
 
+impl Deal {
+    /// open, won or lost: a closed deal with a lost reason was lost (lost needs a reason).
+    pub fn status(&self) -> &'static str {
+        match (self.closed, self.lost_reason.is_empty()) {
+            (None, _) => "open",
+            (Some(_), true) => "won",
+            (Some(_), false) => "lost",
+        }
+    }
+}
+
 /// The board's projection per (pipeline, stage, owner): how many deals and their Σ value.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StageTotal {

@@ -247,21 +247,13 @@ pub struct CrmDealDto {
     pub closed: Option<String>,
 }
 
-pub fn deal_status(d: &Deal) -> &'static str {
-    match (d.closed, d.lost_reason.is_empty()) {
-        (None, _) => "open",
-        (Some(_), true) => "won",
-        (Some(_), false) => "lost",
-    }
-}
-
 impl From<&Deal> for CrmDealDto {
     fn from(d: &Deal) -> Self {
         CrmDealDto {
             id: d.id.0,
             pipeline: d.pipeline.0,
             stage: d.stage.0,
-            status: deal_status(d).into(),
+            status: d.status().into(),
             title: d.title.clone(),
             value: d.value.to_string(),
             client: d.client.map(|c| c.0),

@@ -17,6 +17,7 @@ mod cashier;
 mod catalog;
 mod clients;
 mod company;
+mod crm;
 mod documents;
 mod finance;
 mod fmt;
@@ -81,6 +82,7 @@ pub fn routes() -> Router<App> {
         .merge(finance::routes())
         .merge(purchases::routes())
         .merge(printing::routes())
+        .merge(crm::routes())
         .merge(company::routes())
         .merge(people::routes())
         .merge(ops::routes())

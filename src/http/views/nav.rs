@@ -69,6 +69,7 @@ const NONE: &[&str] = &[];
 const AGENTS: &[&str] = &["agents"];
 const STOCK: &[Perm] = &[Perm::DOCUMENT];
 const CLIENTS: &[Perm] = &[Perm::CLIENTS, Perm::DEBTS];
+const CRM_DEALS: &[Perm] = &[Perm::CRM_DEALS, Perm::CRM_ALL_DEALS];
 
 /// The dashboard, outside the groups: every signed-in user has it.
 const HOME: ItemDef = item("/", "nav.home", NONE, &[], Who::Anyone);
@@ -135,6 +136,15 @@ static GROUPS: &[GroupDef] = &[
             item("/purchases", "nav.purchases", CATALOG, &[Perm::PURCHASES], Who::Anyone),
             item("/suppliers", "nav.suppliers", CATALOG, &[Perm::PURCHASES], Who::Anyone),
             item("/purchases/due", "nav.to_pay", CATALOG, &[Perm::PURCHASES], Who::Anyone),
+        ],
+    },
+    GroupDef {
+        id: "crm",
+        label: "nav.group_crm",
+        items: &[
+            item("/crm", "nav.crm_board", &["crm"], CRM_DEALS, Who::Anyone),
+            item("/crm/deals", "nav.crm_deals", &["crm"], CRM_DEALS, Who::Anyone),
+            item("/crm/tasks", "nav.crm_tasks", &["crm"], &[Perm::CRM_TASKS], Who::Anyone),
         ],
     },
     GroupDef {
