@@ -558,6 +558,9 @@ pub fn list(tx: &impl Read, actor: &Actor, f: &DealFilter) -> Result<Vec<Deal>> 
         (false, _) => Some(actor.user),
     };
     let pipeline = pipeline(tx, actor, PipelineId(f.pipeline.unwrap_or(0)))?;
+    if let Some(cl) = f.client {
+        client_of(tx, actor, ClientId(cl))?;
+    }
     let limit = f.limit.clamp(1, 500);
     let matches = |d: &Deal| {
         d.pipeline == pipeline.id

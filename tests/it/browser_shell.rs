@@ -67,6 +67,7 @@ async fn nav_flow(c: &Client, t: &TestApp) -> R {
             "nav-clients",
             "nav-money",
             "nav-purchases",
+            "nav-crm",
             "nav-reports",
             "nav-settings",
             "nav-platform"

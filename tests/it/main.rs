@@ -46,3 +46,4 @@ mod upgrade;
 mod webhooks;
 // CRM (issue 17).
 pub mod crm;
+mod browser_crm;
