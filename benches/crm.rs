@@ -84,7 +84,9 @@ fn main() {
             .write_blocking(|tx| {
                 let mut out = Vec::new();
                 for i in made..end {
-                    let d = DealDraft { title: format!("Сделка {i}"), value: format!("{}", 1_000 + i % 97 * 100), ..DealDraft::default() };
+                    let d = DealDraft {
+                        title: format!("Сделка {i}"), value: format!("{}", 1_000 + i % 97 * 100), ..DealDraft::default()
+                    };
                     out.push(deals::save_deal(tx, &a, now.plus_ms(i as i64), None, &d)?.id);
                 }
                 Ok::<_, dukan::error::Error>(out)
@@ -124,7 +126,12 @@ fn main() {
         assert_eq!(f.total.count, n_deals as u64);
         board.push(ms(t));
     }
-    println!("board first screen + forecast over {n_deals} deals: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms", pct(board.clone(), 0.5), pct(board.clone(), 0.99), pct(board, 1.0));
+    println!(
+        "board first screen + forecast over {n_deals} deals: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        pct(board.clone(), 0.5),
+        pct(board.clone(), 0.99),
+        pct(board, 1.0)
+    );
 
     // Moving a deal: one durable write transaction each.
     let mut moves = Vec::new();
@@ -135,7 +142,12 @@ fn main() {
         db.write_blocking(|tx| deals::move_deal(tx, &a, now, id, stage, "")).unwrap_or_else(|e| panic!("move: {e}"));
         moves.push(ms(t));
     }
-    println!("move a deal (durable): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms", pct(moves.clone(), 0.5), pct(moves.clone(), 0.99), pct(moves, 1.0));
+    println!(
+        "move a deal (durable): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        pct(moves.clone(), 0.5),
+        pct(moves.clone(), 0.99),
+        pct(moves, 1.0)
+    );
 
     // A client with a long history: tasks created for it, 500 per transaction.
     let t0 = Instant::now();
@@ -144,7 +156,10 @@ fn main() {
         let end = (made + 500).min(n_events);
         db.write_blocking(|tx| {
             for i in made..end {
-                let d = TaskDraft { title: format!("Звонок {i}"), due: "2026-03-05".into(), client: Some(client.0), ..TaskDraft::default() };
+                let d =
+                    TaskDraft {
+                        title: format!("Звонок {i}"), due: "2026-03-05".into(), client: Some(client.0), ..TaskDraft::default()
+                    };
                 tasks::save_task(tx, &a, now.plus_ms(i as i64), None, &d)?;
             }
             Ok::<_, dukan::error::Error>(())

@@ -701,7 +701,9 @@ pub fn demo_crm(db: &Db, now: Ts, a: &Actor) -> Result<()> {
     use crate::crm::tasks::{self, TaskDraft};
     use crate::crm::{self, ContactDraft};
     db.write_blocking(|tx| -> Result<()> {
-        let d = crate::clients::ClientDraft { name: "ОсОО «Ала-Тоо Трейд»".into(), phone: "0312 900 100".into(), ..Default::default() };
+        let d = crate::clients::ClientDraft {
+            name: "ОсОО «Ала-Тоо Трейд»".into(), phone: "0312 900 100".into(), ..Default::default()
+        };
         let client = crate::clients::save_client(tx, a, now, None, &d)?.0.id;
         let buyer = ContactDraft {
             name: "Бакыт Асанов".into(),
@@ -725,7 +727,12 @@ pub fn demo_crm(db: &Db, now: Ts, a: &Actor) -> Result<()> {
         let pipeline = deals::pipeline(tx, a, big.pipeline)?;
         let stage = |i: usize| pipeline.stages.get(i).map(|s| s.id);
         let mut made = vec![big];
-        for (title, value) in [("Кофемашина в офис", "64000"), ("Оптовая бакалея", "92000"), ("Корпоративные подарки", "38000"), ("Сухофрукты к празднику", "21000")] {
+        for (title, value) in [
+            ("Кофемашина в офис", "64000"),
+            ("Оптовая бакалея", "92000"),
+            ("Корпоративные подарки", "38000"),
+            ("Сухофрукты к празднику", "21000"),
+        ] {
             made.push(deals::save_deal(tx, a, now, None, &deal(title, value, false))?);
         }
         let moves = [(0, 2, ""), (1, 1, ""), (2, 3, ""), (3, 4, "Дорого")];

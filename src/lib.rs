@@ -48,10 +48,10 @@ pub mod catalog;
 
 pub mod agents;
 pub mod clients;
+pub mod crm;
 pub mod inventory;
 pub mod pos;
 pub mod purchasing;
-pub mod crm;
 
 pub mod finance;
 

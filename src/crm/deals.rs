@@ -69,8 +69,7 @@ pub fn template() -> Pipeline {
 pub fn pipelines(tx: &impl Read, actor: &Actor) -> Result<Vec<Pipeline>> {
     require_crm(actor)?;
     let c = actor.company;
-    let found: Vec<Pipeline> =
-        tx.list(PIPELINES, (c, PipelineId::MIN), (c, PipelineId::MAX), 100)?.into_iter().map(|(_, p)| p).collect();
+    let found: Vec<Pipeline> = tx.list(PIPELINES, (c, PipelineId::MIN), (c, PipelineId::MAX), 100)?.into_iter().map(|(_, p)| p).collect();
     Ok(if found.is_empty() { vec![template()] } else { found })
 }
 
@@ -255,7 +254,13 @@ fn stage_text(p: &Pipeline, s: StageId) -> String {
 
 fn event(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &Deal, kind: EventKind, text: String) -> Result<()> {
     if let Some(client) = d.client {
-        store::add_event(tx, actor.company, client, now, &Event { kind, user: actor.user, deal: Some(d.id), task: None, contact: None, text })?;
+        store::add_event(
+            tx,
+            actor.company,
+            client,
+            now,
+            &Event { kind, user: actor.user, deal: Some(d.id), task: None, contact: None, text },
+        )?;
     }
     Ok(())
 }
@@ -297,7 +302,12 @@ pub fn save_deal(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<CrmDealId>
         (None, Some(sid)) => match pipeline.stage(StageId(sid)) {
             Some(s) if s.kind == StageKind::Open => Some(s.id),
             Some(_) => {
-                p.push(FieldError::new("stage", "stage_terminal", "Новая сделка начинается на открытом этапе", "A new deal starts on an open stage"));
+                p.push(FieldError::new(
+                    "stage",
+                    "stage_terminal",
+                    "Новая сделка начинается на открытом этапе",
+                    "A new deal starts on an open stage",
+                ));
                 None
             }
             None => {
@@ -420,7 +430,8 @@ pub fn save_deal(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<CrmDealId>
         closed: old.as_ref().and_then(|o| o.closed),
     };
     store::put_deal(tx, c, old.as_ref(), &new)?;
-    let (kind, action) = if old.is_some() { (EventKind::DealEdited, "crm.deal.update") } else { (EventKind::DealCreated, "crm.deal.create") };
+    let (kind, action) =
+        if old.is_some() { (EventKind::DealEdited, "crm.deal.update") } else { (EventKind::DealCreated, "crm.deal.create") };
     event(tx, actor, now, &new, kind, format!("{} · {}", new.title, stage_text(&pipeline, new.stage)))?;
     audit::record(tx, c, actor, now, action, format!("crm_deal:{}", new.id), new.title.clone())?;
     Ok(new)
@@ -447,7 +458,12 @@ pub fn move_deal(tx: &mut WriteTx, actor: &Actor, now: Ts, id: CrmDealId, stage:
     let reason = lost_reason.trim().to_string();
     if to.kind == StageKind::Lost {
         if reason.is_empty() {
-            return Err(Error::field("lost_reason", "lost_reason_required", "Укажите причину проигрыша", "Give the reason the deal was lost"));
+            return Err(Error::field(
+                "lost_reason",
+                "lost_reason_required",
+                "Укажите причину проигрыша",
+                "Give the reason the deal was lost",
+            ));
         }
         if !pipeline.lost_reasons.is_empty() && !pipeline.lost_reasons.contains(&reason) {
             return Err(Error::field("lost_reason", "unknown_lost_reason", "Нет такой причины проигрыша", "No such lost reason"));

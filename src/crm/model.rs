@@ -220,7 +220,9 @@ impl TaskStatus {
     pub fn may_become(self, to: TaskStatus) -> bool {
         matches!(
             (self, to),
-            (TaskStatus::Pending, TaskStatus::InProgress) | (TaskStatus::Pending, TaskStatus::Done) | (TaskStatus::InProgress, TaskStatus::Done)
+            (TaskStatus::Pending, TaskStatus::InProgress)
+                | (TaskStatus::Pending, TaskStatus::Done)
+                | (TaskStatus::InProgress, TaskStatus::Done)
         )
     }
 }

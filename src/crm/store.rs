@@ -16,10 +16,12 @@ pub const CONTACTS: Table<(CompanyId, ContactId), Contact> = Table::new("company
 pub const CLIENT_CONTACTS: Table<(CompanyId, ClientId, ContactId), u64> = Table::new("company_client_contactid_unit");
 pub const PIPELINES: Table<(CompanyId, PipelineId), Pipeline> = Table::new("company_pipelineid_crmpipeline");
 pub const DEALS: Table<(CompanyId, CrmDealId), Deal> = Table::new("company_crmdealid_crmdeal");
-pub const BOARD: Table<(CompanyId, PipelineId, StageId, u64, CrmDealId), u64> = Table::new("company_pipeline_stage_updated_crmdealid_owner");
+pub const BOARD: Table<(CompanyId, PipelineId, StageId, u64, CrmDealId), u64> =
+    Table::new("company_pipeline_stage_updated_crmdealid_owner");
 pub const OWNER_BOARD: Table<(CompanyId, UserId, PipelineId, StageId, u64, CrmDealId), u64> =
     Table::new("company_owner_pipeline_stage_updated_crmdealid_unit");
-pub const STAGE_TOTALS: Table<(CompanyId, PipelineId, StageId, UserId), StageTotal> = Table::new("company_pipeline_stage_owner_crmstagetotal");
+pub const STAGE_TOTALS: Table<(CompanyId, PipelineId, StageId, UserId), StageTotal> =
+    Table::new("company_pipeline_stage_owner_crmstagetotal");
 pub const CLIENT_DEALS: Table<(CompanyId, ClientId, CrmDealId), u64> = Table::new("company_client_crmdealid_unit");
 pub const TASKS: Table<(CompanyId, TaskId), Task> = Table::new("company_taskid_crmtask");
 pub const OPEN_TASKS: Table<(CompanyId, u64, TaskId), u64> = Table::new("company_due_taskid_assignee");
@@ -33,7 +35,10 @@ pub fn tables() -> Vec<TableInfo> {
         CLIENT_CONTACTS.info("(CompanyId, ClientId, ContactId)", "a client's contacts (index kept by put_contact)"),
         PIPELINES.info("(CompanyId, PipelineId)", "CRM pipelines with their ordered stages and lost reasons"),
         DEALS.info("(CompanyId, CrmDealId)", "CRM deals: value, client, contact, owner, stage, product lines"),
-        BOARD.info("(CompanyId, PipelineId, StageId, updated ms, CrmDealId) → owner", "the kanban board: a stage's deals, newest change last"),
+        BOARD.info(
+            "(CompanyId, PipelineId, StageId, updated ms, CrmDealId) → owner",
+            "the kanban board: a stage's deals, newest change last",
+        ),
         OWNER_BOARD.info("(CompanyId, owner UserId, PipelineId, StageId, updated ms, CrmDealId)", "a salesperson's own board"),
         STAGE_TOTALS.info("(CompanyId, PipelineId, StageId, owner UserId)", "count and Σ value of deals per stage and owner (= Σ deals)"),
         CLIENT_DEALS.info("(CompanyId, ClientId, CrmDealId)", "a client's CRM deals"),
@@ -291,15 +296,22 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
 
     // Every timeline row names a client of its company.
     let mut last: Option<(CompanyId, ClientId)> = None;
-    tx.range(TIMELINE, (c0, ClientId::MIN, 0, 0), (cmax, ClientId::MAX, u64::MAX, u64::MAX), false, usize::MAX, |(c, client, _, seq), _| {
-        if last != Some((c, client)) {
-            last = Some((c, client));
-            if tx.get(crate::clients::store::CLIENTS, (c.0, client.0))?.is_none() {
-                problems.push(format!("crm timeline row {seq} (company {c}): client {client} does not exist"));
+    tx.range(
+        TIMELINE,
+        (c0, ClientId::MIN, 0, 0),
+        (cmax, ClientId::MAX, u64::MAX, u64::MAX),
+        false,
+        usize::MAX,
+        |(c, client, _, seq), _| {
+            if last != Some((c, client)) {
+                last = Some((c, client));
+                if tx.get(crate::clients::store::CLIENTS, (c.0, client.0))?.is_none() {
+                    problems.push(format!("crm timeline row {seq} (company {c}): client {client} does not exist"));
+                }
             }
-        }
-        Ok(true)
-    })?;
+            Ok(true)
+        },
+    )?;
     Ok(problems)
 }
 

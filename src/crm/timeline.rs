@@ -48,11 +48,23 @@ impl Cursor {
 pub enum ItemKind {
     Crm(Event),
     /// A sale: number, total, status code.
-    Sale { id: u64, number: String, total: rust_decimal::Decimal, status: &'static str },
+    Sale {
+        id: u64,
+        number: String,
+        total: rust_decimal::Decimal,
+        status: &'static str,
+    },
     /// A debt ledger row: kind code and signed amount.
-    Debt { kind: &'static str, amount: rust_decimal::Decimal },
+    Debt {
+        kind: &'static str,
+        amount: rust_decimal::Decimal,
+    },
     /// An installment deal was opened.
-    Installment { id: u64, title: String, amount: rust_decimal::Decimal },
+    Installment {
+        id: u64,
+        title: String,
+        amount: rust_decimal::Decimal,
+    },
 }
 
 impl ItemKind {
@@ -143,7 +155,13 @@ pub fn page(tx: &impl Read, actor: &Actor, client: ClientId, cursor: Cursor, lim
         more |= ids.len() > limit;
         for id in ids {
             if let Some(d) = tx.get(INSTALLMENTS, (c.0, id))? {
-                rows.push((d.created, 0, id, Pos::Installment(id), Some(ItemKind::Installment { id, title: d.title.clone(), amount: d.amount })));
+                rows.push((
+                    d.created,
+                    0,
+                    id,
+                    Pos::Installment(id),
+                    Some(ItemKind::Installment { id, title: d.title.clone(), amount: d.amount }),
+                ));
             }
         }
     }

@@ -11,10 +11,9 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use crate::ids::{
-    AccountId, AgentRequestId, AgentReturnId, BackupId, BranchId, BrandId, CashBoxId, CategoryId, ClientId, CompanyId, DocumentId, ImageId,
-    ImportId, LotId, MoneyCategoryId, MoneyDocId, PlanId, PrinterId, ProductId, PromoRuleId, PurchaseId, PurchaseReturnId, RoleId, SaleId,
-    ShiftId, SupplierPaymentId, UserId, WarehouseId,
-    ContactId, CrmDealId, PipelineId, StageId, TaskId,
+    AccountId, AgentRequestId, AgentReturnId, BackupId, BranchId, BrandId, CashBoxId, CategoryId, ClientId, CompanyId, ContactId,
+    CrmDealId, DocumentId, ImageId, ImportId, LotId, MoneyCategoryId, MoneyDocId, PipelineId, PlanId, PrinterId, ProductId, PromoRuleId,
+    PurchaseId, PurchaseReturnId, RoleId, SaleId, ShiftId, StageId, SupplierPaymentId, TaskId, UserId, WarehouseId,
 };
 
 macro_rules! u64_key {

@@ -50,7 +50,8 @@ async fn flow(c: &Client, t: &TestApp) -> R {
     // The keyboard path: the card's own select and button.
     let select = format!("#deal-{deal} form.crm-move select[name=stage]");
     c.find(Locator::Css(&select)).await?.select_by_value(&st[1].to_string()).await?;
-    click(c, &format!("#deal-{deal} form.crm-move button[type=submit]")).await?;
+    // Enter on the card's button: the path a keyboard user takes (Tab to it, Enter).
+    c.find(Locator::Css(&format!("#deal-{deal} form.crm-move button[type=submit]"))).await?.send_keys("\u{E007}").await?;
     wait_xpath(c, &format!("//section[@id='stage-{}']//a[text()='Кондиционеры в офис']", st[1])).await?;
 
     // Drag and drop onto the third column: the same form, submitted by the drop.

@@ -64,7 +64,11 @@ async fn deals_move_across_the_board_and_won_and_lost_are_terminal() {
 
     let cl = client(&t, &o, "ОсОО Ала-Тоо Трейд").await;
     let (s, k) = t
-        .post(&o, &format!("/api/v1/crm/clients/{cl}/contacts"), json!({"name": "Бакыт Асанов", "position": "Закупщик", "phones": ["0555 123 456"], "email": "Bakyt@Ala-Too.KG"}))
+        .post(
+            &o,
+            &format!("/api/v1/crm/clients/{cl}/contacts"),
+            json!({"name": "Бакыт Асанов", "position": "Закупщик", "phones": ["0555 123 456"], "email": "Bakyt@Ala-Too.KG"}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{k}");
     assert_eq!((k["phones"][0].as_str(), k["email"].as_str()), (Some("+996555123456"), Some("bakyt@ala-too.kg")), "{k}");
@@ -188,7 +192,10 @@ async fn pipelines_are_edited_and_a_stage_holding_deals_stays() {
         {"id": st[4], "name": "Проиграна", "kind": "lost"}]});
     let (s, p) = t.put(&o, &format!("/api/v1/crm/pipelines/{pid}"), body).await;
     assert_eq!(s, StatusCode::OK, "{p}");
-    assert_eq!((p["name"].as_str(), p["stages"].as_array().map(Vec::len), p["stages"][0]["name"].as_str()), (Some("Опт"), Some(4), Some("Новый лид")));
+    assert_eq!(
+        (p["name"].as_str(), p["stages"].as_array().map(Vec::len), p["stages"][0]["name"].as_str()),
+        (Some("Опт"), Some(4), Some("Новый лид"))
+    );
     let (_, again) = t.get(&o, &format!("/api/v1/crm/deals/{}", d["id"])).await;
     assert_eq!(again["stage"].as_u64(), Some(st[0]));
     // A second pipeline; deals name it explicitly.
@@ -201,7 +208,11 @@ async fn pipelines_are_edited_and_a_stage_holding_deals_stays() {
     let (s, b) = t.get(&o, &format!("/api/v1/crm/board?pipeline={}", p2["id"])).await;
     assert_eq!((s, b["columns"][0]["count"].as_u64()), (StatusCode::OK, Some(1)), "{b}");
     let (s, e) = t.post(&o, &format!("/api/v1/crm/deals/{}/move", d2["id"]), json!({"stage": st[0]})).await;
-    assert_eq!((s, field_codes(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["unknown_stage".to_string()]), "another pipeline's stage: {e}");
+    assert_eq!(
+        (s, field_codes(&e)),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["unknown_stage".to_string()]),
+        "another pipeline's stage: {e}"
+    );
     t.assert_consistent();
 }
 
@@ -212,14 +223,17 @@ async fn tasks_go_pending_in_progress_done_and_fill_the_lists_and_reminders() {
     let cl = client(&t, &o, "Нурлан").await;
     let d = deal(&t, &o, json!({"title": "Поставка", "client": cl, "value": "100"})).await;
     // 2026-03-01 09:00 UTC is 15:00 in Bishkek.
-    let (s, soon) = t.post(&o, "/api/v1/crm/tasks", json!({"kind": "call", "title": "Позвонить", "due": "2026-03-01T15:30", "deal": d["id"]})).await;
+    let (s, soon) =
+        t.post(&o, "/api/v1/crm/tasks", json!({"kind": "call", "title": "Позвонить", "due": "2026-03-01T15:30", "deal": d["id"]})).await;
     assert_eq!(s, StatusCode::CREATED, "{soon}");
     assert_eq!((soon["status"].as_str(), soon["client"].as_u64()), (Some("pending"), Some(cl)), "the deal's client: {soon}");
     let (_, later) = t.post(&o, "/api/v1/crm/tasks", json!({"kind": "meeting", "title": "Встреча", "due": "2026-03-01 20:00"})).await;
     let (_, late) = t.post(&o, "/api/v1/crm/tasks", json!({"title": "Отправить КП", "due": "2026-02-27"})).await;
     let (_, next_week) = t.post(&o, "/api/v1/crm/tasks", json!({"kind": "message", "title": "Напомнить", "due": "2026-03-08T10:00"})).await;
 
-    let ids = |v: &Value| -> Vec<u64> { v.as_array().unwrap_or_else(|| panic!("list: {v}")).iter().map(|x| x["id"].as_u64().expect("id")).collect() };
+    let ids = |v: &Value| -> Vec<u64> {
+        v.as_array().unwrap_or_else(|| panic!("list: {v}")).iter().map(|x| x["id"].as_u64().expect("id")).collect()
+    };
     let (_, r) = t.get(&o, "/api/v1/crm/reminders").await;
     assert_eq!(ids(&r), vec![late["id"].as_u64().unwrap(), soon["id"].as_u64().unwrap()], "overdue and due within the hour: {r}");
     let (_, my) = t.get(&o, "/api/v1/crm/tasks").await;
@@ -306,7 +320,8 @@ async fn salespeople_see_and_move_only_their_own_deals() {
     assert_eq!(board["columns"][0]["count"].as_u64(), Some(2), "{board}");
     let (s, m) = move_to(&t, &boss, &da, st[1], "").await;
     assert_eq!(s, StatusCode::OK, "{m}");
-    let (s, h) = t.put(&boss, &format!("/api/v1/crm/deals/{}", db["id"]), json!({"title": "Сделка Б", "value": "200", "owner": a_id})).await;
+    let (s, h) =
+        t.put(&boss, &format!("/api/v1/crm/deals/{}", db["id"]), json!({"title": "Сделка Б", "value": "200", "owner": a_id})).await;
     assert_eq!((s, h["owner"].as_u64()), (StatusCode::OK, Some(a_id)), "{h}");
     let (s, _) = t.get(&b, &format!("/api/v1/crm/deals/{}", db["id"])).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "handed over");
@@ -345,7 +360,9 @@ async fn the_client_timeline_merges_crm_events_debts_and_installments_page_by_pa
     let (s, debt) = t.post(&o, &format!("/api/v1/clients/{cl}/debts"), json!({"amount": "300"})).await;
     assert_eq!(s, StatusCode::CREATED, "{debt}");
     t.clock.advance_ms(60_000);
-    let (s, inst) = t.post(&o, &format!("/api/v1/clients/{cl}/deals"), json!({"kind": "debt", "title": "Холодильник", "amount": "900", "months": 3})).await;
+    let (s, inst) = t
+        .post(&o, &format!("/api/v1/clients/{cl}/deals"), json!({"kind": "debt", "title": "Холодильник", "amount": "900", "months": 3}))
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{inst}");
     t.clock.advance_ms(60_000);
     t.post(&o, &format!("/api/v1/crm/clients/{cl}/contacts"), json!({"name": "Айпери", "phones": ["+996 700 111 222"]})).await;
@@ -364,15 +381,24 @@ async fn the_client_timeline_merges_crm_events_debts_and_installments_page_by_pa
     assert_eq!(s, StatusCode::OK, "{p1}");
     let items = p1["items"].as_array().expect("items");
     assert_eq!(items.len(), 50);
-    assert_eq!((items[0]["kind"].as_str(), items[0]["target"].as_str()), (Some("deal_won"), Some(format!("crm_deal:{}", d["id"]).as_str())), "{p1}");
+    assert_eq!(
+        (items[0]["kind"].as_str(), items[0]["target"].as_str()),
+        (Some("deal_won"), Some(format!("crm_deal:{}", d["id"]).as_str())),
+        "{p1}"
+    );
     assert_eq!(items[1]["text"].as_str(), Some("Задача 59"));
     let next = p1["next"].as_str().expect("a next page");
     let (s, p2) = t.get(&o, &format!("/api/v1/crm/clients/{cl}/timeline?cursor={next}")).await;
     assert_eq!(s, StatusCode::OK, "{p2}");
     let kinds: Vec<&str> = p2["items"].as_array().expect("items").iter().filter_map(|i| i["kind"].as_str()).collect();
-    assert_eq!(kinds, ["task_created"; 11].iter().copied().chain(["deal_created", "contact_added", "installment", "debt"]).collect::<Vec<_>>(), "{p2}");
+    assert_eq!(
+        kinds,
+        ["task_created"; 11].iter().copied().chain(["deal_created", "contact_added", "installment", "debt"]).collect::<Vec<_>>(),
+        "{p2}"
+    );
     assert!(p2["next"].is_null(), "{p2}");
-    let all: Vec<String> = items.iter().chain(p2["items"].as_array().expect("items")).map(|i| format!("{}{}", i["kind"], i["text"])).collect();
+    let all: Vec<String> =
+        items.iter().chain(p2["items"].as_array().expect("items")).map(|i| format!("{}{}", i["kind"], i["text"])).collect();
     assert!(!all.iter().any(|x| x.contains("Чужая")), "another client's deal is not on this timeline");
 
     let (s, small) = t.get(&o, &format!("/api/v1/crm/clients/{cl}/timeline?limit=500")).await;

@@ -145,7 +145,9 @@ fn link_body() -> Option<Value> {
 }
 
 fn crm_pipeline_body() -> Option<Value> {
-    Some(json!({"name": "Чужая", "stages": [{"name": "А", "probability": 10}, {"name": "Б", "kind": "won"}, {"name": "В", "kind": "lost"}]}))
+    Some(
+        json!({"name": "Чужая", "stages": [{"name": "А", "probability": 10}, {"name": "Б", "kind": "won"}, {"name": "В", "kind": "lost"}]}),
+    )
 }
 
 fn crm_deal_body() -> Option<Value> {
@@ -452,7 +454,8 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
     assert_eq!(s, StatusCode::CREATED, "{crm_contact}");
     let (s, crm_deal) = t.post(&client, "/api/v1/crm/deals", json!({"title": "Сделка", "client": customer, "value": "10"})).await;
     assert_eq!(s, StatusCode::CREATED, "{crm_deal}");
-    let (s, crm_task) = t.post(&client, "/api/v1/crm/tasks", json!({"title": "Позвонить", "due": "2026-03-02", "deal": crm_deal["id"]})).await;
+    let (s, crm_task) =
+        t.post(&client, "/api/v1/crm/tasks", json!({"title": "Позвонить", "due": "2026-03-02", "deal": crm_deal["id"]})).await;
     assert_eq!(s, StatusCode::CREATED, "{crm_task}");
     let id = |v: &Value| v["id"].as_u64().expect("id");
     Fixture {

@@ -45,5 +45,5 @@ mod tenancy;
 mod upgrade;
 mod webhooks;
 // CRM (issue 17).
-pub mod crm;
 mod browser_crm;
+pub mod crm;

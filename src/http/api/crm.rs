@@ -97,7 +97,12 @@ pub async fn get_contact(State(app): State<App>, a: Auth, Path(id): Path<u64>) -
 
 #[utoipa::path(put, path = "/api/v1/crm/contacts/{id}", tag = "crm", security(("bearer" = [])), params(("id" = u64, Path)),
     request_body = CrmContactInput, responses((status = 200, body = CrmContactDto), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn put_contact(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<CrmContactInput>) -> Result<Json<CrmContactDto>> {
+pub async fn put_contact(
+    State(app): State<App>,
+    a: Auth,
+    Path(id): Path<u64>,
+    Json(i): Json<CrmContactInput>,
+) -> Result<Json<CrmContactDto>> {
     let (now, d) = (app.now(), ContactDraft::from(i));
     let k = app.db.write(move |tx| crm::save_contact(tx, &a.actor, now, None, Some(ContactId(id)), &d)).await?;
     Ok(Json(CrmContactDto::from(&k)))
@@ -177,7 +182,12 @@ impl From<CrmPipelineInput> for PipelineDraft {
             stages: i
                 .stages
                 .into_iter()
-                .map(|s| StageDraft { id: s.id, name: s.name, probability: s.probability.map(|p| p.to_string()).unwrap_or_default(), kind: s.kind })
+                .map(|s| StageDraft {
+                    id: s.id,
+                    name: s.name,
+                    probability: s.probability.map(|p| p.to_string()).unwrap_or_default(),
+                    kind: s.kind,
+                })
                 .collect(),
             lost_reasons: i.lost_reasons,
         }
@@ -193,7 +203,11 @@ pub async fn pipelines(State(app): State<App>, a: Auth) -> Result<Json<Vec<CrmPi
 
 #[utoipa::path(post, path = "/api/v1/crm/pipelines", tag = "crm", security(("bearer" = [])), request_body = CrmPipelineInput,
     responses((status = 201, body = CrmPipelineDto), (status = 403, body = Problem), (status = 422, body = Problem)))]
-pub async fn create_pipeline(State(app): State<App>, a: Auth, Json(i): Json<CrmPipelineInput>) -> Result<(StatusCode, Json<CrmPipelineDto>)> {
+pub async fn create_pipeline(
+    State(app): State<App>,
+    a: Auth,
+    Json(i): Json<CrmPipelineInput>,
+) -> Result<(StatusCode, Json<CrmPipelineDto>)> {
     let (now, d) = (app.now(), PipelineDraft::from(i));
     let p = app.db.write(move |tx| deals::save_pipeline(tx, &a.actor, now, None, &d)).await?;
     Ok((StatusCode::CREATED, Json(CrmPipelineDto::from(&p))))
@@ -208,7 +222,12 @@ pub async fn get_pipeline(State(app): State<App>, a: Auth, Path(id): Path<u64>) 
 
 #[utoipa::path(put, path = "/api/v1/crm/pipelines/{id}", tag = "crm", security(("bearer" = [])), params(("id" = u64, Path)),
     request_body = CrmPipelineInput, responses((status = 200, body = CrmPipelineDto), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn put_pipeline(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<CrmPipelineInput>) -> Result<Json<CrmPipelineDto>> {
+pub async fn put_pipeline(
+    State(app): State<App>,
+    a: Auth,
+    Path(id): Path<u64>,
+    Json(i): Json<CrmPipelineInput>,
+) -> Result<Json<CrmPipelineDto>> {
     let (now, d) = (app.now(), PipelineDraft::from(i));
     let p = app.db.write(move |tx| deals::save_pipeline(tx, &a.actor, now, Some(PipelineId(id)), &d)).await?;
     Ok(Json(CrmPipelineDto::from(&p)))
@@ -619,9 +638,15 @@ pub struct CrmTaskStatusInput {
 
 #[utoipa::path(post, path = "/api/v1/crm/tasks/{id}/status", tag = "crm", security(("bearer" = [])), params(("id" = u64, Path)),
     request_body = CrmTaskStatusInput, responses((status = 200, body = CrmTaskDto), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn task_status(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<CrmTaskStatusInput>) -> Result<Json<CrmTaskDto>> {
-    let to = TaskStatus::parse(&i.status)
-        .ok_or_else(|| Error::field("status", "task_status", "Статус: pending, in_progress или done", "Status: pending, in_progress or done"))?;
+pub async fn task_status(
+    State(app): State<App>,
+    a: Auth,
+    Path(id): Path<u64>,
+    Json(i): Json<CrmTaskStatusInput>,
+) -> Result<Json<CrmTaskDto>> {
+    let to = TaskStatus::parse(&i.status).ok_or_else(|| {
+        Error::field("status", "task_status", "Статус: pending, in_progress или done", "Status: pending, in_progress or done")
+    })?;
     let now = app.now();
     let t = app.db.write(move |tx| tasks::set_status(tx, &a.actor, now, TaskId(id), to)).await?;
     Ok(Json(CrmTaskDto::from(&t)))
@@ -671,7 +696,9 @@ pub fn timeline_item(i: &timeline::Item) -> CrmTimelineItemDto {
             None,
             e.deal.map(|d| format!("crm_deal:{d}")).or(e.task.map(|t| format!("task:{t}"))).or(e.contact.map(|k| format!("contact:{k}"))),
         ),
-        ItemKind::Sale { id, number, total, status } => (format!("{number} ({status})"), Some(total.to_string()), Some(format!("sale:{id}"))),
+        ItemKind::Sale { id, number, total, status } => {
+            (format!("{number} ({status})"), Some(total.to_string()), Some(format!("sale:{id}")))
+        }
         ItemKind::Debt { kind, amount } => ((*kind).to_string(), Some(amount.to_string()), None),
         ItemKind::Installment { id, title, amount } => (title.clone(), Some(amount.to_string()), Some(format!("deal:{id}"))),
     };
@@ -680,7 +707,12 @@ pub fn timeline_item(i: &timeline::Item) -> CrmTimelineItemDto {
 
 #[utoipa::path(get, path = "/api/v1/crm/clients/{id}/timeline", tag = "crm", security(("bearer" = [])), params(("id" = u64, Path), CrmTimelineQuery),
     responses((status = 200, body = CrmTimelineDto), (status = 400, body = Problem), (status = 404, body = Problem)))]
-pub async fn client_timeline(State(app): State<App>, a: Auth, Path(id): Path<u64>, Query(q): Query<CrmTimelineQuery>) -> Result<Json<CrmTimelineDto>> {
+pub async fn client_timeline(
+    State(app): State<App>,
+    a: Auth,
+    Path(id): Path<u64>,
+    Query(q): Query<CrmTimelineQuery>,
+) -> Result<Json<CrmTimelineDto>> {
     let cursor = timeline::cursor_from(q.cursor.as_deref())?;
     let tx = app.db.read()?;
     let page = timeline::page(&tx, &a.actor, ClientId(id), cursor, q.limit.unwrap_or(timeline::MAX_PAGE))?;

@@ -326,10 +326,7 @@ pub async fn list_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Respo
         clients: client_choices(&app, &ui, filter.client.map(ClientId))?,
         close_from: filter.close_from.clone(),
         close_to: filter.close_to.clone(),
-        rows: found
-            .iter()
-            .map(|d| (names.card(lang, &p, d), p.stage(d.stage).map(|s| s.name.clone()).unwrap_or_default()))
-            .collect(),
+        rows: found.iter().map(|d| (names.card(lang, &p, d), p.stage(d.stage).map(|s| s.name.clone()).unwrap_or_default())).collect(),
         by_stage: f.by_stage.iter().map(|(s, r)| row(format!("{} · {}%", s.name, s.probability), r)).collect(),
         by_owner: f.by_owner.iter().map(|(u, r)| row(names.users.get(u).cloned().unwrap_or_default(), r)).collect(),
         total: row(lang.t("crm.total").into(), &f.total),
@@ -414,7 +411,11 @@ fn deal_for(app: &App, ui: &Ui, uri: &Uri, id: u64, form: Option<DealForm>, errs
         None => Vec::new(),
     };
     let mut contact_choices = vec![Choice { value: String::new(), label: "—".into(), selected: d.contact.is_none() }];
-    contact_choices.extend(contacts.iter().map(|k| Choice { value: k.id.0.to_string(), label: k.name.clone(), selected: Some(k.id) == d.contact }));
+    contact_choices.extend(contacts.iter().map(|k| Choice {
+        value: k.id.0.to_string(),
+        label: k.name.clone(),
+        selected: Some(k.id) == d.contact,
+    }));
     let can_tasks = tasks::require_tasks(ui.actor()).is_ok();
     let task_list = if can_tasks { tasks::of_deal(&tx, ui.actor(), d.id)? } else { Vec::new() };
     let tasks = task_rows(app, ui, &shell.timezone, &task_list)?;
@@ -541,8 +542,9 @@ pub async fn create_task(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) ->
 }
 
 pub async fn task_status(State(app): State<App>, ui: Ui, Path(id): Path<u64>, f: Fields) -> Result<Response> {
-    let to = TaskStatus::parse(&f.get("status"))
-        .ok_or_else(|| Error::field("status", "task_status", "Статус: pending, in_progress или done", "Status: pending, in_progress or done"))?;
+    let to = TaskStatus::parse(&f.get("status")).ok_or_else(|| {
+        Error::field("status", "task_status", "Статус: pending, in_progress или done", "Status: pending, in_progress or done")
+    })?;
     let (now, actor) = (app.now(), ui.actor().clone());
     match app.db.write(move |tx| tasks::set_status(tx, &actor, now, TaskId(id), to)).await {
         Ok(_) => Ok(see_other(&with_ok(&back(&f, "/crm/tasks"), "task_status"))),
@@ -588,10 +590,18 @@ fn timeline_for(app: &App, ui: &Ui, client: u64, cursor: timeline::Cursor) -> Re
                     (e.text.clone(), String::new(), href)
                 }
                 ItemKind::Sale { id, number, total, .. } => (number.clone(), display::amount(lang, *total), format!("/sales/{id}")),
-                ItemKind::Debt { kind, amount } => (lang.t(&format!("clients.debt_{kind}")).to_string(), display::amount(lang, *amount), String::new()),
+                ItemKind::Debt { kind, amount } => {
+                    (lang.t(&format!("clients.debt_{kind}")).to_string(), display::amount(lang, *amount), String::new())
+                }
                 ItemKind::Installment { id, title, amount } => (title.clone(), display::amount(lang, *amount), format!("/deals/{id}")),
             };
-            TimelineRow { at: i.at.format_local(&tz), kind: lang.t(&format!("crm.event_{}", i.kind.code())).to_string(), text, amount, href }
+            TimelineRow {
+                at: i.at.format_local(&tz),
+                kind: lang.t(&format!("crm.event_{}", i.kind.code())).to_string(),
+                text,
+                amount,
+                href,
+            }
         })
         .collect();
     Ok(TimelineRows { lang, client, rows, next: page.next.map(|c| c.encode()) })
@@ -644,7 +654,13 @@ pub async fn timeline_rows(State(app): State<App>, ui: Ui, uri: Uri, Path(id): P
 }
 
 pub async fn add_contact(State(app): State<App>, ui: Ui, Path(id): Path<u64>, f: Fields) -> Result<Response> {
-    let d = ContactDraft { name: f.get("name"), position: f.get("position"), phones: vec![f.get("phones")], email: f.get("email"), notes: f.get("notes") };
+    let d = ContactDraft {
+        name: f.get("name"),
+        position: f.get("position"),
+        phones: vec![f.get("phones")],
+        email: f.get("email"),
+        notes: f.get("notes"),
+    };
     let (now, actor) = (app.now(), ui.actor().clone());
     match app.db.write(move |tx| crm::save_contact(tx, &actor, now, Some(ClientId(id)), None, &d)).await {
         Ok(_) => Ok(see_other(&format!("/clients/{id}?ok=client_saved"))),
