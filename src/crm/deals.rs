@@ -148,7 +148,7 @@ pub fn save_pipeline(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<Pipeli
         };
         let sid = match s.id {
             Some(sid) => {
-                if !old.as_ref().is_some_and(|o| o.stage(StageId(sid)).is_some()) {
+                if old.as_ref().is_none_or(|o| o.stage(StageId(sid)).is_none()) {
                     p.push(FieldError::new(&field, "unknown_stage", "Нет такого этапа", "No such stage"));
                 }
                 Some(StageId(sid))

@@ -166,7 +166,7 @@ pub fn page(tx: &impl Read, actor: &Actor, client: ClientId, cursor: Cursor, lim
         }
     }
     // Newest first; ties broken by source and id so the order is total and stable.
-    rows.sort_by(|a, b| (b.0, b.1, b.2).cmp(&(a.0, a.1, a.2)));
+    rows.sort_by_key(|r| std::cmp::Reverse((r.0, r.1, r.2)));
     more |= rows.len() > limit;
     let mut next = cursor;
     let mut items = Vec::with_capacity(limit);
