@@ -28,6 +28,7 @@ pub fn run(db: &Db) -> Result<Vec<String>> {
         let sale = tx.get(crate::pos::store::SALES, (c.0, sale.0))?;
         Ok(sale.and_then(|s| s.lines.get(line as usize).map(|l| (l.product, l.qty))))
     })?);
+    problems.extend(crate::crm::store::verify(&tx)?);
     problems.extend(ids_below_counter(&tx)?);
     Ok(problems)
 }

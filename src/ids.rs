@@ -86,4 +86,14 @@ id_type!(
     ContractId,
     /// A scale attached to the box (serial or TCP), usually bound to a cash box.
     ScaleId,
+    /// A person at a client company (CRM contact).
+    ContactId,
+    /// A CRM sales pipeline.
+    PipelineId,
+    /// A stage of a CRM pipeline.
+    StageId,
+    /// A CRM deal (an opportunity on a pipeline; not an installment deal).
+    CrmDealId,
+    /// A CRM task or activity (call, meeting, message, to-do).
+    TaskId,
 );

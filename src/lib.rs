@@ -18,6 +18,7 @@
 //!   purchases in cash or on credit, payables, the supplier act; `printing`:
 //!   receipts on ESC/POS printers, fanned out from the outbox; `telecom`: the operator desk
 //!   (subscribers, SIM stock, tariffs with revisions, contracts, the balance ledger, billing).
+//!   `crm`: contacts, pipelines, deals on a board, tasks and the client timeline.
 //! - `finance`: money accounts (cash boxes, bank accounts) and their ledgers, money documents,
 //!   the money journal and the daily money projection.
 //! - `analytics` (sales report, dashboard), `transfer` (product import and export), `check`.
@@ -49,6 +50,7 @@ pub mod catalog;
 
 pub mod agents;
 pub mod clients;
+pub mod crm;
 pub mod inventory;
 pub mod pos;
 pub mod purchasing;

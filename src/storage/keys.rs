@@ -12,9 +12,9 @@ use std::cmp::Ordering;
 
 use crate::ids::ScaleId;
 use crate::ids::{
-    AccountId, AgentRequestId, AgentReturnId, BackupId, BranchId, BrandId, CashBoxId, CategoryId, ClientId, CompanyId, DocumentId, ImageId,
-    ImportId, LotId, MoneyCategoryId, MoneyDocId, PlanId, PrinterId, ProductId, PromoRuleId, PurchaseId, PurchaseReturnId, RoleId, SaleId,
-    ShiftId, SupplierPaymentId, UserId, WarehouseId,
+    AccountId, AgentRequestId, AgentReturnId, BackupId, BranchId, BrandId, CashBoxId, CategoryId, ClientId, CompanyId, ContactId,
+    CrmDealId, DocumentId, ImageId, ImportId, LotId, MoneyCategoryId, MoneyDocId, PipelineId, PlanId, PrinterId, ProductId, PromoRuleId,
+    PurchaseId, PurchaseReturnId, RoleId, SaleId, ShiftId, StageId, SupplierPaymentId, TaskId, UserId, WarehouseId,
 };
 use crate::ids::{ChannelId, ConversationId, MessageId, NotificationId, TemplateId};
 use crate::ids::{ContractId, SimId, SubscriberId, TariffId};
@@ -101,6 +101,11 @@ u64_key!(
     TemplateId,
     NotificationId,
     ScaleId,
+    ContactId,
+    PipelineId,
+    StageId,
+    CrmDealId,
+    TaskId,
 );
 
 u64_key!(SubscriberId, SimId, TariffId, ContractId);

@@ -100,6 +100,10 @@ perms! {
     73 TELECOM_EMULATORS "telecom_emulators" "telecom" "Эмуляторы трафика" "Traffic emulators";
     74 FINANCE "finance" "finance" "Деньги: счета, расходы, журнал" "Money: accounts, expenses, journal";
     75 PURCHASES "purchases" "finance" "Поставщики и закупки" "Suppliers and purchases";
+    76 CRM_DEALS "crm_deals" "crm" "CRM: свои сделки" "CRM: own deals";
+    77 CRM_ALL_DEALS "crm_all_deals" "crm" "CRM: все сделки" "CRM: everyone's deals";
+    78 CRM_TASKS "crm_tasks" "crm" "CRM: задачи" "CRM: tasks";
+    79 CRM_SETTINGS "crm_settings" "crm" "CRM: воронки и этапы" "CRM: pipelines and stages";
     80 SCALES_MANUAL "scales_manual" "market" "Ручной ввод веса на кассе" "Manual weight entry at the till";
     82 INBOX "inbox" "messaging" "Переписка: чтение и ответы" "Inbox: read and reply";
     83 INBOX_ADMIN "inbox_admin" "messaging" "Переписка: каналы, шаблоны, назначение" "Inbox: channels, templates, assignment";
@@ -117,6 +121,7 @@ pub static GROUPS: &[(&str, &str, &str)] = &[
     ("telecom", "Телеком", "Telecom"),
     ("finance", "Финансы и закупки", "Finance and purchasing"),
     ("messaging", "Сообщения", "Messaging"),
+    ("crm", "CRM", "CRM"),
 ];
 
 impl Perm {

@@ -68,6 +68,7 @@ async fn nav_flow(c: &Client, t: &TestApp) -> R {
             "nav-money",
             "nav-purchases",
             "nav-telecom",
+            "nav-crm",
             "nav-reports",
             "nav-settings",
             "nav-messaging",

@@ -35,6 +35,11 @@ pub enum Kind {
     Purchase,
     /// A client of the supplier kind.
     Supplier,
+    // CRM (issue 17).
+    CrmPipeline,
+    CrmDeal,
+    CrmTask,
+    CrmContact,
 }
 
 pub struct Route {
@@ -137,6 +142,32 @@ fn supplier_payment_body() -> Option<Value> {
 
 fn link_body() -> Option<Value> {
     Some(json!({"document": 1}))
+}
+
+fn crm_pipeline_body() -> Option<Value> {
+    Some(
+        json!({"name": "Чужая", "stages": [{"name": "А", "probability": 10}, {"name": "Б", "kind": "won"}, {"name": "В", "kind": "lost"}]}),
+    )
+}
+
+fn crm_deal_body() -> Option<Value> {
+    Some(json!({"title": "Чужая сделка"}))
+}
+
+fn crm_move_body() -> Option<Value> {
+    Some(json!({"stage": 1}))
+}
+
+fn crm_task_body() -> Option<Value> {
+    Some(json!({"title": "Чужая задача", "due": "2026-03-02"}))
+}
+
+fn crm_status_body() -> Option<Value> {
+    Some(json!({"status": "done"}))
+}
+
+fn crm_contact_body() -> Option<Value> {
+    Some(json!({"name": "Чужой контакт"}))
 }
 
 pub const ROUTES: &[Route] = &[
@@ -278,6 +309,26 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::POST, path: "/api/v1/suppliers/{id}/documents", kind: Kind::Supplier, body: link_body },
     // Scales (the scale routes themselves are checked in `scales.rs`, with scales on simulators).
     Route { method: Method::GET, path: "/api/v1/sales/{id}/weights", kind: Kind::Sale, body: none },
+    // CRM (issue 17).
+    Route { method: Method::GET, path: "/api/v1/crm/pipelines/{id}", kind: Kind::CrmPipeline, body: none },
+    Route { method: Method::PUT, path: "/api/v1/crm/pipelines/{id}", kind: Kind::CrmPipeline, body: crm_pipeline_body },
+    Route { method: Method::GET, path: "/api/v1/crm/board?pipeline={id}", kind: Kind::CrmPipeline, body: none },
+    Route { method: Method::GET, path: "/api/v1/crm/forecast?pipeline={id}", kind: Kind::CrmPipeline, body: none },
+    Route { method: Method::GET, path: "/api/v1/crm/deals?pipeline={id}", kind: Kind::CrmPipeline, body: none },
+    Route { method: Method::GET, path: "/api/v1/crm/deals?client={id}", kind: Kind::Customer, body: none },
+    Route { method: Method::GET, path: "/api/v1/crm/deals/{id}", kind: Kind::CrmDeal, body: none },
+    Route { method: Method::PUT, path: "/api/v1/crm/deals/{id}", kind: Kind::CrmDeal, body: crm_deal_body },
+    Route { method: Method::POST, path: "/api/v1/crm/deals/{id}/move", kind: Kind::CrmDeal, body: crm_move_body },
+    Route { method: Method::GET, path: "/api/v1/crm/deals/{id}/tasks", kind: Kind::CrmDeal, body: none },
+    Route { method: Method::GET, path: "/api/v1/crm/tasks/{id}", kind: Kind::CrmTask, body: none },
+    Route { method: Method::PUT, path: "/api/v1/crm/tasks/{id}", kind: Kind::CrmTask, body: crm_task_body },
+    Route { method: Method::POST, path: "/api/v1/crm/tasks/{id}/status", kind: Kind::CrmTask, body: crm_status_body },
+    Route { method: Method::GET, path: "/api/v1/crm/clients/{id}/contacts", kind: Kind::Customer, body: none },
+    Route { method: Method::POST, path: "/api/v1/crm/clients/{id}/contacts", kind: Kind::Customer, body: crm_contact_body },
+    Route { method: Method::GET, path: "/api/v1/crm/clients/{id}/timeline", kind: Kind::Customer, body: none },
+    Route { method: Method::GET, path: "/api/v1/crm/contacts/{id}", kind: Kind::CrmContact, body: none },
+    Route { method: Method::PUT, path: "/api/v1/crm/contacts/{id}", kind: Kind::CrmContact, body: crm_contact_body },
+    Route { method: Method::DELETE, path: "/api/v1/crm/contacts/{id}", kind: Kind::CrmContact, body: none },
 ];
 
 /// Records of one company, created through the API.
@@ -304,6 +355,11 @@ pub struct Fixture {
     pub promo: u64,
     pub purchase: u64,
     pub supplier: u64,
+    // CRM (issue 17).
+    pub crm_pipeline: u64,
+    pub crm_deal: u64,
+    pub crm_task: u64,
+    pub crm_contact: u64,
 }
 
 pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
@@ -396,8 +452,19 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{purchase}");
+    let (s, crm_contact) = t.post(&client, &format!("/api/v1/crm/clients/{customer}/contacts"), json!({"name": "Бакыт"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{crm_contact}");
+    let (s, crm_deal) = t.post(&client, "/api/v1/crm/deals", json!({"title": "Сделка", "client": customer, "value": "10"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{crm_deal}");
+    let (s, crm_task) =
+        t.post(&client, "/api/v1/crm/tasks", json!({"title": "Позвонить", "due": "2026-03-02", "deal": crm_deal["id"]})).await;
+    assert_eq!(s, StatusCode::CREATED, "{crm_task}");
     let id = |v: &Value| v["id"].as_u64().expect("id");
     Fixture {
+        crm_pipeline: crm_deal["pipeline"].as_u64().expect("pipeline"),
+        crm_deal: id(&crm_deal),
+        crm_task: id(&crm_task),
+        crm_contact: id(&crm_contact),
         purchase: id(&purchase),
         supplier,
         promo: id(&promo),
@@ -449,6 +516,10 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
             Kind::Image => b.image,
             Kind::Purchase => b.purchase,
             Kind::Supplier => b.supplier,
+            Kind::CrmPipeline => b.crm_pipeline,
+            Kind::CrmDeal => b.crm_deal,
+            Kind::CrmTask => b.crm_task,
+            Kind::CrmContact => b.crm_contact,
         };
         let path = route.path.replace("{id}", &id.to_string()).replace("{product}", &b.product.to_string());
         let (status, body) = t.call(route.method.clone(), &path, Some(&a.client.token), (route.body)()).await;
@@ -478,6 +549,8 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
         ("/api/v1/printers", b.printer),
         ("/api/v1/promo-rules", b.promo),
         ("/api/v1/purchases", b.purchase),
+        ("/api/v1/crm/deals", b.crm_deal),
+        ("/api/v1/crm/tasks?list=all", b.crm_task),
     ] {
         let (_, items) = t.get(&a.client, list).await;
         let items = if items.get("items").is_some() { items["items"].clone() } else { items };

@@ -52,3 +52,6 @@ mod browser_messaging;
 pub mod messaging;
 mod browser_telecom;
 pub mod telecom;
+// CRM (issue 17).
+mod browser_crm;
+pub mod crm;

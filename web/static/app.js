@@ -348,3 +348,46 @@
   bind(document);
   document.addEventListener("htmx:load", function (event) { bind(document); });
 })();
+
+// ---- CRM board: dragging a card onto another stage submits the card's own "move to" form,
+// the same request the keyboard path sends, so drag and drop is only a shortcut ----
+(function () {
+  var dragged = null;
+  document.addEventListener("dragstart", function (e) {
+    var card = e.target instanceof Element && e.target.closest(".crm-card[data-deal]");
+    if (!card) return;
+    dragged = card;
+    if (e.dataTransfer) {
+      e.dataTransfer.effectAllowed = "move";
+      e.dataTransfer.setData("text/plain", card.getAttribute("data-deal"));
+    }
+  });
+  document.addEventListener("dragover", function (e) {
+    var col = dragged && e.target instanceof Element && e.target.closest(".crm-column[data-stage]");
+    if (!col) return;
+    e.preventDefault();
+    col.classList.add("crm-drop");
+  });
+  document.addEventListener("dragleave", function (e) {
+    var col = e.target instanceof Element && e.target.closest(".crm-column[data-stage]");
+    if (col) col.classList.remove("crm-drop");
+  });
+  document.addEventListener("drop", function (e) {
+    var col = dragged && e.target instanceof Element && e.target.closest(".crm-column[data-stage]");
+    if (!col) return;
+    e.preventDefault();
+    col.classList.remove("crm-drop");
+    var form = dragged.querySelector("form.crm-move");
+    dragged = null;
+    if (!form) return;
+    var stage = col.getAttribute("data-stage");
+    if (form.elements.stage.value === stage) return;
+    form.elements.stage.value = stage;
+    if (col.classList.contains("crm-lost") && !form.elements.lost_reason.value) {
+      form.elements.lost_reason.focus();
+      return;
+    }
+    if (form.requestSubmit) form.requestSubmit();
+    else form.submit();
+  });
+})();

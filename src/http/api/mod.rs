@@ -8,6 +8,7 @@ pub mod auth;
 pub mod catalog;
 pub mod catalog_search;
 pub mod clients;
+pub mod crm;
 pub mod dto;
 pub mod finance;
 pub mod images;
@@ -97,6 +98,7 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(messaging::routes(limits))
         .merge(telecom::routes(limits))
         .merge(scales::routes(limits))
+        .merge(crm::routes(limits))
 }
 
 /// The platform operator's API (companies, plans, subscriptions).

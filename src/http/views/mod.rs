@@ -17,6 +17,7 @@ mod cashier;
 mod catalog;
 mod clients;
 mod company;
+mod crm;
 mod documents;
 mod finance;
 mod fmt;
@@ -86,6 +87,7 @@ pub fn routes() -> Router<App> {
         .merge(printing::routes())
         .merge(telecom::routes())
         .merge(scales::routes())
+        .merge(crm::routes())
         .merge(company::routes())
         .merge(people::routes())
         .merge(ops::routes())

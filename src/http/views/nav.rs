@@ -71,6 +71,7 @@ const MESSAGING: &[&str] = &["messaging"];
 const STOCK: &[Perm] = &[Perm::DOCUMENT];
 const CLIENTS: &[Perm] = &[Perm::CLIENTS, Perm::DEBTS];
 const TELECOM: &[&str] = &["telecom"];
+const CRM_DEALS: &[Perm] = &[Perm::CRM_DEALS, Perm::CRM_ALL_DEALS];
 
 /// The dashboard, outside the groups: every signed-in user has it.
 const HOME: ItemDef = item("/", "nav.home", NONE, &[], Who::Anyone);
@@ -148,6 +149,15 @@ static GROUPS: &[GroupDef] = &[
             item("/telecom/sims", "telecom.sims", TELECOM, &[Perm::TELECOM_VIEW], Who::Anyone),
             item("/telecom/tariffs", "telecom.tariffs", TELECOM, &[Perm::TELECOM_VIEW], Who::Anyone),
             item("/telecom/billing", "telecom.billing", TELECOM, &[Perm::TELECOM_VIEW], Who::Anyone),
+        ],
+    },
+    GroupDef {
+        id: "crm",
+        label: "nav.group_crm",
+        items: &[
+            item("/crm", "nav.crm_board", &["crm"], CRM_DEALS, Who::Anyone),
+            item("/crm/deals", "nav.crm_deals", &["crm"], CRM_DEALS, Who::Anyone),
+            item("/crm/tasks", "nav.crm_tasks", &["crm"], &[Perm::CRM_TASKS], Who::Anyone),
         ],
     },
     GroupDef {

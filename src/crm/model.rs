@@ -1,0 +1,297 @@
+//! Stored shapes of the CRM: contacts at client companies, pipelines with ordered stages,
+//! deals with product lines, tasks and activities, client timeline events, and the per-stage
+//! totals the board and the forecast read.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Ts;
+use crate::ids::{ClientId, ContactId, CrmDealId, PipelineId, ProductId, StageId, TaskId, UserId};
+use crate::storage::Record;
+
+/// A person at a client company.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub id: ContactId,
+    pub client: ClientId,
+    pub name: String,
+    /// Role or position at the client ("бухгалтер", "director").
+    pub position: String,
+    /// E.164 for the company's country.
+    pub phones: Vec<String>,
+    /// Lower-cased.
+    pub email: Option<String>,
+    pub notes: String,
+    pub created: Ts,
+    pub created_by: UserId,
+}
+
+impl Record for Contact {
+    const TYPE: &'static str = "crmcontact.v1";
+}
+
+/// Where a stage sits in a deal's life: open stages are worked on; won and lost are terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StageKind {
+    Open,
+    Won,
+    Lost,
+}
+
+impl StageKind {
+    pub const ALL: [StageKind; 3] = [StageKind::Open, StageKind::Won, StageKind::Lost];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            StageKind::Open => "open",
+            StageKind::Won => "won",
+            StageKind::Lost => "lost",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<StageKind> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Some(StageKind::Open);
+        }
+        StageKind::ALL.into_iter().find(|k| k.code() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stage {
+    pub id: StageId,
+    pub name: String,
+    /// Win probability in percent, 0–100 (won stages 100, lost 0).
+    pub probability: u8,
+    pub kind: StageKind,
+}
+
+/// A pipeline: stages in board order, and the reasons a deal may be lost for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pipeline {
+    pub id: PipelineId,
+    pub name: String,
+    pub stages: Vec<Stage>,
+    pub lost_reasons: Vec<String>,
+    pub created: Ts,
+}
+
+impl Record for Pipeline {
+    const TYPE: &'static str = "crmpipeline.v1";
+}
+
+impl Pipeline {
+    pub fn stage(&self, id: StageId) -> Option<&Stage> {
+        self.stages.iter().find(|s| s.id == id)
+    }
+
+    /// The stage new deals start in: the first open one.
+    pub fn first_open(&self) -> Option<&Stage> {
+        self.stages.iter().find(|s| s.kind == StageKind::Open)
+    }
+}
+
+/// A product line of a deal, priced when it was added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DealLine {
+    pub product: ProductId,
+    /// The product's name when the line was written.
+    pub name: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub qty: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub price: Decimal,
+}
+
+impl DealLine {
+    pub fn amount(&self) -> Decimal {
+        crate::money::round_money(self.qty * self.price)
+    }
+}
+
+/// An opportunity on a pipeline. `value` is in the company's currency; with product lines it
+/// is their sum.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deal {
+    pub id: CrmDealId,
+    pub pipeline: PipelineId,
+    pub stage: StageId,
+    pub title: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub value: Decimal,
+    pub client: Option<ClientId>,
+    pub contact: Option<ContactId>,
+    pub owner: UserId,
+    /// "YYYY-MM-DD".
+    pub expected_close: Option<String>,
+    pub lines: Vec<DealLine>,
+    /// Set when the deal reached a lost stage.
+    pub lost_reason: String,
+    pub notes: String,
+    pub created: Ts,
+    pub created_by: UserId,
+    /// The last change; the board shows a stage's cards newest change first.
+    pub updated: Ts,
+    /// When the deal reached a won or lost stage.
+    pub closed: Option<Ts>,
+}
+
+impl Record for Deal {
+    const TYPE: &'static str = "crmdeal.v1";
+}
+
+impl Deal {
+    /// open, won or lost: a closed deal with a lost reason was lost (lost needs a reason).
+    pub fn status(&self) -> &'static str {
+        match (self.closed, self.lost_reason.is_empty()) {
+            (None, _) => "open",
+            (Some(_), true) => "won",
+            (Some(_), false) => "lost",
+        }
+    }
+}
+
+/// The board's projection per (pipeline, stage, owner): how many deals and their Σ value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageTotal {
+    pub count: u64,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub value: Decimal,
+}
+
+impl Record for StageTotal {
+    const TYPE: &'static str = "crmstagetotal.v1";
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TaskKind {
+    Call,
+    Meeting,
+    Message,
+    Todo,
+}
+
+impl TaskKind {
+    pub const ALL: [TaskKind; 4] = [TaskKind::Call, TaskKind::Meeting, TaskKind::Message, TaskKind::Todo];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            TaskKind::Call => "call",
+            TaskKind::Meeting => "meeting",
+            TaskKind::Message => "message",
+            TaskKind::Todo => "todo",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TaskKind> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Some(TaskKind::Todo);
+        }
+        TaskKind::ALL.into_iter().find(|k| k.code() == s)
+    }
+}
+
+/// pending → in_progress → done (pending → done directly too); done is final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TaskStatus {
+    Pending,
+    InProgress,
+    Done,
+}
+
+impl TaskStatus {
+    pub const ALL: [TaskStatus; 3] = [TaskStatus::Pending, TaskStatus::InProgress, TaskStatus::Done];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            TaskStatus::Pending => "pending",
+            TaskStatus::InProgress => "in_progress",
+            TaskStatus::Done => "done",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TaskStatus> {
+        TaskStatus::ALL.into_iter().find(|k| k.code() == s.trim())
+    }
+
+    /// Whether a task may go from `self` to `to`.
+    pub fn may_become(self, to: TaskStatus) -> bool {
+        matches!(
+            (self, to),
+            (TaskStatus::Pending, TaskStatus::InProgress)
+                | (TaskStatus::Pending, TaskStatus::Done)
+                | (TaskStatus::InProgress, TaskStatus::Done)
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    pub id: TaskId,
+    pub kind: TaskKind,
+    pub title: String,
+    pub notes: String,
+    pub status: TaskStatus,
+    pub due: Ts,
+    pub assignee: UserId,
+    pub client: Option<ClientId>,
+    pub deal: Option<CrmDealId>,
+    pub created: Ts,
+    pub created_by: UserId,
+    pub done_at: Option<Ts>,
+}
+
+impl Record for Task {
+    const TYPE: &'static str = "crmtask.v1";
+}
+
+/// What happened to a client, as the CRM records it (sales and debts are read from their own
+/// indexes and merged in on read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventKind {
+    ContactAdded,
+    ContactEdited,
+    DealCreated,
+    DealEdited,
+    DealMoved,
+    DealWon,
+    DealLost,
+    TaskCreated,
+    TaskStarted,
+    TaskDone,
+}
+
+impl EventKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            EventKind::ContactAdded => "contact_added",
+            EventKind::ContactEdited => "contact_edited",
+            EventKind::DealCreated => "deal_created",
+            EventKind::DealEdited => "deal_edited",
+            EventKind::DealMoved => "deal_moved",
+            EventKind::DealWon => "deal_won",
+            EventKind::DealLost => "deal_lost",
+            EventKind::TaskCreated => "task_created",
+            EventKind::TaskStarted => "task_started",
+            EventKind::TaskDone => "task_done",
+        }
+    }
+}
+
+/// One row of a client's CRM timeline, written in the transaction of what it records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub kind: EventKind,
+    pub user: UserId,
+    pub deal: Option<CrmDealId>,
+    pub task: Option<TaskId>,
+    pub contact: Option<ContactId>,
+    /// A short description for people: the deal's title and stage, the task's title.
+    pub text: String,
+}
+
+impl Record for Event {
+    const TYPE: &'static str = "crmevent.v1";
+}

@@ -1,0 +1,344 @@
+//! CRM tables, the one write path of each record (`put_contact`, `put_deal`, `put_task`, which
+//! keep their indexes and the board totals by diff), the timeline append, and `verify`.
+//!
+//! The board reads `BOARD` (company, pipeline, stage, updated ms, deal): a stage's first
+//! screen is one reverse range, newest change first; a salesperson's own board reads
+//! `OWNER_BOARD`, the same key behind the owner. `STAGE_TOTALS` per (pipeline, stage, owner)
+//! holds count and Σ value, so column headers and the forecast never walk the deals.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::model::{Contact, Deal, Event, Pipeline, StageTotal, Task, TaskStatus};
+use crate::ids::{ClientId, CompanyId, ContactId, CrmDealId, PipelineId, StageId, TaskId, UserId};
+use crate::storage::{Read, ReadTx, StorageError, Table, TableInfo, WriteTx};
+
+pub const CONTACTS: Table<(CompanyId, ContactId), Contact> = Table::new("company_contactid_crmcontact");
+pub const CLIENT_CONTACTS: Table<(CompanyId, ClientId, ContactId), u64> = Table::new("company_client_contactid_unit");
+pub const PIPELINES: Table<(CompanyId, PipelineId), Pipeline> = Table::new("company_pipelineid_crmpipeline");
+pub const DEALS: Table<(CompanyId, CrmDealId), Deal> = Table::new("company_crmdealid_crmdeal");
+pub const BOARD: Table<(CompanyId, PipelineId, StageId, u64, CrmDealId), u64> =
+    Table::new("company_pipeline_stage_updated_crmdealid_owner");
+pub const OWNER_BOARD: Table<(CompanyId, UserId, PipelineId, StageId, u64, CrmDealId), u64> =
+    Table::new("company_owner_pipeline_stage_updated_crmdealid_unit");
+pub const STAGE_TOTALS: Table<(CompanyId, PipelineId, StageId, UserId), StageTotal> =
+    Table::new("company_pipeline_stage_owner_crmstagetotal");
+pub const CLIENT_DEALS: Table<(CompanyId, ClientId, CrmDealId), u64> = Table::new("company_client_crmdealid_unit");
+pub const TASKS: Table<(CompanyId, TaskId), Task> = Table::new("company_taskid_crmtask");
+pub const OPEN_TASKS: Table<(CompanyId, u64, TaskId), u64> = Table::new("company_due_taskid_assignee");
+pub const MY_TASKS: Table<(CompanyId, UserId, u64, TaskId), u64> = Table::new("company_assignee_due_taskid_unit");
+pub const DEAL_TASKS: Table<(CompanyId, CrmDealId, TaskId), u64> = Table::new("company_crmdeal_taskid_unit");
+pub const TIMELINE: Table<(CompanyId, ClientId, u64, u64), Event> = Table::new("company_client_at_seq_crmevent");
+
+pub fn tables() -> Vec<TableInfo> {
+    vec![
+        CONTACTS.info("(CompanyId, ContactId)", "people at client companies: name, position, E.164 phones, e-mail"),
+        CLIENT_CONTACTS.info("(CompanyId, ClientId, ContactId)", "a client's contacts (index kept by put_contact)"),
+        PIPELINES.info("(CompanyId, PipelineId)", "CRM pipelines with their ordered stages and lost reasons"),
+        DEALS.info("(CompanyId, CrmDealId)", "CRM deals: value, client, contact, owner, stage, product lines"),
+        BOARD.info(
+            "(CompanyId, PipelineId, StageId, updated ms, CrmDealId) → owner",
+            "the kanban board: a stage's deals, newest change last",
+        ),
+        OWNER_BOARD.info("(CompanyId, owner UserId, PipelineId, StageId, updated ms, CrmDealId)", "a salesperson's own board"),
+        STAGE_TOTALS.info("(CompanyId, PipelineId, StageId, owner UserId)", "count and Σ value of deals per stage and owner (= Σ deals)"),
+        CLIENT_DEALS.info("(CompanyId, ClientId, CrmDealId)", "a client's CRM deals"),
+        TASKS.info("(CompanyId, TaskId)", "CRM tasks and activities: call, meeting, message, to-do"),
+        OPEN_TASKS.info("(CompanyId, due ms, TaskId) → assignee", "pending and in-progress tasks by due time"),
+        MY_TASKS.info("(CompanyId, assignee UserId, due ms, TaskId)", "a user's pending and in-progress tasks by due time"),
+        DEAL_TASKS.info("(CompanyId, CrmDealId, TaskId)", "a deal's tasks"),
+        TIMELINE.info("(CompanyId, ClientId, at ms, seq)", "a client's CRM events (append-only), merged on read with sales and debts"),
+    ]
+}
+
+fn ms(t: crate::clock::Ts) -> u64 {
+    u64::try_from(t.0).unwrap_or(0)
+}
+
+/// The one write path of a contact: the record and its client index.
+pub fn put_contact(tx: &mut WriteTx, c: CompanyId, old: Option<&Contact>, new: &Contact) -> Result<(), StorageError> {
+    if let Some(old) = old
+        && old.client != new.client
+    {
+        tx.remove(CLIENT_CONTACTS, (c, old.client, old.id))?;
+    }
+    tx.insert(CLIENT_CONTACTS, (c, new.client, new.id), &0)?;
+    tx.insert(CONTACTS, (c, new.id), new)
+}
+
+pub fn delete_contact(tx: &mut WriteTx, c: CompanyId, old: &Contact) -> Result<(), StorageError> {
+    tx.remove(CLIENT_CONTACTS, (c, old.client, old.id))?;
+    tx.remove(CONTACTS, (c, old.id))?;
+    Ok(())
+}
+
+fn add_total(tx: &mut WriteTx, c: CompanyId, d: &Deal, sign: i64) -> Result<(), StorageError> {
+    let key = (c, d.pipeline, d.stage, d.owner);
+    let mut t = tx.get(STAGE_TOTALS, key)?.unwrap_or_default();
+    if sign > 0 {
+        t.count += 1;
+        t.value += d.value;
+    } else {
+        t.count = t.count.saturating_sub(1);
+        t.value -= d.value;
+    }
+    if t.count == 0 && t.value.is_zero() {
+        tx.remove(STAGE_TOTALS, key)?;
+        Ok(())
+    } else {
+        tx.insert(STAGE_TOTALS, key, &t)
+    }
+}
+
+/// The one write path of a deal: the record, the board and owner-board keys, the client
+/// index and the stage totals, each moved by diff.
+pub fn put_deal(tx: &mut WriteTx, c: CompanyId, old: Option<&Deal>, new: &Deal) -> Result<(), StorageError> {
+    if let Some(o) = old {
+        tx.remove(BOARD, (c, o.pipeline, o.stage, ms(o.updated), o.id))?;
+        tx.remove(OWNER_BOARD, (c, o.owner, o.pipeline, o.stage, ms(o.updated), o.id))?;
+        if o.client != new.client
+            && let Some(client) = o.client
+        {
+            tx.remove(CLIENT_DEALS, (c, client, o.id))?;
+        }
+        if (o.pipeline, o.stage, o.owner, o.value) != (new.pipeline, new.stage, new.owner, new.value) {
+            add_total(tx, c, o, -1)?;
+            add_total(tx, c, new, 1)?;
+        }
+    } else {
+        add_total(tx, c, new, 1)?;
+    }
+    tx.insert(BOARD, (c, new.pipeline, new.stage, ms(new.updated), new.id), &new.owner.0)?;
+    tx.insert(OWNER_BOARD, (c, new.owner, new.pipeline, new.stage, ms(new.updated), new.id), &0)?;
+    if let Some(client) = new.client {
+        tx.insert(CLIENT_DEALS, (c, client, new.id), &0)?;
+    }
+    tx.insert(DEALS, (c, new.id), new)
+}
+
+fn open(t: &Task) -> bool {
+    t.status != TaskStatus::Done
+}
+
+/// The one write path of a task: the record, the open-task indexes (only while it is not
+/// done) and the deal index.
+pub fn put_task(tx: &mut WriteTx, c: CompanyId, old: Option<&Task>, new: &Task) -> Result<(), StorageError> {
+    if let Some(o) = old {
+        if open(o) {
+            tx.remove(OPEN_TASKS, (c, ms(o.due), o.id))?;
+            tx.remove(MY_TASKS, (c, o.assignee, ms(o.due), o.id))?;
+        }
+        if o.deal != new.deal
+            && let Some(deal) = o.deal
+        {
+            tx.remove(DEAL_TASKS, (c, deal, o.id))?;
+        }
+    }
+    if open(new) {
+        tx.insert(OPEN_TASKS, (c, ms(new.due), new.id), &new.assignee.0)?;
+        tx.insert(MY_TASKS, (c, new.assignee, ms(new.due), new.id), &0)?;
+    }
+    if let Some(deal) = new.deal {
+        tx.insert(DEAL_TASKS, (c, deal, new.id), &0)?;
+    }
+    tx.insert(TASKS, (c, new.id), new)
+}
+
+/// Appends an event to a client's timeline (append-only).
+pub fn add_event(tx: &mut WriteTx, c: CompanyId, client: ClientId, at: crate::clock::Ts, e: &Event) -> Result<(), StorageError> {
+    let seq = tx.next_id()?;
+    tx.insert(TIMELINE, (c, client, ms(at), seq), e)
+}
+
+/// Recomputes every CRM index and projection from the records and lists each difference.
+pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
+    let mut problems = Vec::new();
+    let (c0, cmax) = (CompanyId::MIN, CompanyId::MAX);
+
+    let mut want = BTreeSet::new();
+    tx.range(CONTACTS, (c0, ContactId::MIN), (cmax, ContactId::MAX), false, usize::MAX, |(c, id), k| {
+        want.insert((c, k.client, id));
+        Ok(true)
+    })?;
+    let mut have = BTreeSet::new();
+    tx.range(CLIENT_CONTACTS, (c0, ClientId::MIN, ContactId::MIN), (cmax, ClientId::MAX, ContactId::MAX), false, usize::MAX, |k, _| {
+        have.insert(k);
+        Ok(true)
+    })?;
+    for k in want.symmetric_difference(&have) {
+        problems.push(format!("crm contact index disagrees with contacts at company {} contact {}", k.0, k.2));
+    }
+
+    let mut pipelines = BTreeMap::new();
+    tx.range(PIPELINES, (c0, PipelineId::MIN), (cmax, PipelineId::MAX), false, usize::MAX, |(c, id), p| {
+        pipelines.insert((c, id), p);
+        Ok(true)
+    })?;
+    let mut board = BTreeSet::new();
+    let mut owners = BTreeSet::new();
+    let mut clients = BTreeSet::new();
+    let mut totals: BTreeMap<(CompanyId, PipelineId, StageId, UserId), StageTotal> = BTreeMap::new();
+    tx.range(DEALS, (c0, CrmDealId::MIN), (cmax, CrmDealId::MAX), false, usize::MAX, |(c, id), d| {
+        match pipelines.get(&(c, d.pipeline)) {
+            Some(p) if p.stage(d.stage).is_some() => {}
+            _ => problems.push(format!("crm deal {id} (company {c}): stage {} is not on pipeline {}", d.stage, d.pipeline)),
+        }
+        board.insert((c, d.pipeline, d.stage, ms(d.updated), id, d.owner.0));
+        owners.insert((c, d.owner, d.pipeline, d.stage, ms(d.updated), id));
+        if let Some(client) = d.client {
+            clients.insert((c, client, id));
+        }
+        let t = totals.entry((c, d.pipeline, d.stage, d.owner)).or_default();
+        t.count += 1;
+        t.value += d.value;
+        Ok(true)
+    })?;
+    let mut have_board = BTreeSet::new();
+    tx.range(
+        BOARD,
+        (c0, PipelineId::MIN, StageId::MIN, 0, CrmDealId::MIN),
+        (cmax, PipelineId::MAX, StageId::MAX, u64::MAX, CrmDealId::MAX),
+        false,
+        usize::MAX,
+        |(c, p, s, u, id), owner| {
+            have_board.insert((c, p, s, u, id, owner));
+            Ok(true)
+        },
+    )?;
+    for k in board.symmetric_difference(&have_board) {
+        problems.push(format!("crm board index disagrees with deals at company {} deal {}", k.0, k.4));
+    }
+    let mut have_owners = BTreeSet::new();
+    tx.range(
+        OWNER_BOARD,
+        (c0, UserId::MIN, PipelineId::MIN, StageId::MIN, 0, CrmDealId::MIN),
+        (cmax, UserId::MAX, PipelineId::MAX, StageId::MAX, u64::MAX, CrmDealId::MAX),
+        false,
+        usize::MAX,
+        |k, _| {
+            have_owners.insert(k);
+            Ok(true)
+        },
+    )?;
+    for k in owners.symmetric_difference(&have_owners) {
+        problems.push(format!("crm owner board disagrees with deals at company {} deal {}", k.0, k.5));
+    }
+    let mut have_clients = BTreeSet::new();
+    tx.range(CLIENT_DEALS, (c0, ClientId::MIN, CrmDealId::MIN), (cmax, ClientId::MAX, CrmDealId::MAX), false, usize::MAX, |k, _| {
+        have_clients.insert(k);
+        Ok(true)
+    })?;
+    for k in clients.symmetric_difference(&have_clients) {
+        problems.push(format!("crm client deal index disagrees with deals at company {} deal {}", k.0, k.2));
+    }
+    let mut have_totals = BTreeMap::new();
+    tx.range(
+        STAGE_TOTALS,
+        (c0, PipelineId::MIN, StageId::MIN, UserId::MIN),
+        (cmax, PipelineId::MAX, StageId::MAX, UserId::MAX),
+        false,
+        usize::MAX,
+        |k, t| {
+            have_totals.insert(k, t);
+            Ok(true)
+        },
+    )?;
+    let keys: BTreeSet<_> = totals.keys().chain(have_totals.keys()).copied().collect();
+    for k in keys {
+        let (w, h) = (totals.get(&k).cloned().unwrap_or_default(), have_totals.get(&k).cloned().unwrap_or_default());
+        if w != h {
+            problems.push(format!(
+                "crm stage totals of company {} pipeline {} stage {} owner {}: deals add up to {} / {}, the projection says {} / {}",
+                k.0, k.1, k.2, k.3, w.count, w.value, h.count, h.value
+            ));
+        }
+    }
+
+    let mut open_want = BTreeSet::new();
+    let mut my_want = BTreeSet::new();
+    let mut deal_want = BTreeSet::new();
+    tx.range(TASKS, (c0, TaskId::MIN), (cmax, TaskId::MAX), false, usize::MAX, |(c, id), t| {
+        if open(&t) {
+            open_want.insert((c, ms(t.due), id, t.assignee.0));
+            my_want.insert((c, t.assignee, ms(t.due), id));
+        }
+        if let Some(deal) = t.deal {
+            deal_want.insert((c, deal, id));
+            if tx.get(DEALS, (c, deal))?.is_none() {
+                problems.push(format!("crm task {id} (company {c}): deal {deal} does not exist"));
+            }
+        }
+        Ok(true)
+    })?;
+    let mut open_have = BTreeSet::new();
+    tx.range(OPEN_TASKS, (c0, 0, TaskId::MIN), (cmax, u64::MAX, TaskId::MAX), false, usize::MAX, |(c, due, id), a| {
+        open_have.insert((c, due, id, a));
+        Ok(true)
+    })?;
+    for k in open_want.symmetric_difference(&open_have) {
+        problems.push(format!("crm open-task index disagrees with tasks at company {} task {}", k.0, k.2));
+    }
+    let mut my_have = BTreeSet::new();
+    tx.range(MY_TASKS, (c0, UserId::MIN, 0, TaskId::MIN), (cmax, UserId::MAX, u64::MAX, TaskId::MAX), false, usize::MAX, |k, _| {
+        my_have.insert(k);
+        Ok(true)
+    })?;
+    for k in my_want.symmetric_difference(&my_have) {
+        problems.push(format!("crm my-task index disagrees with tasks at company {} task {}", k.0, k.3));
+    }
+    let mut deal_have = BTreeSet::new();
+    tx.range(DEAL_TASKS, (c0, CrmDealId::MIN, TaskId::MIN), (cmax, CrmDealId::MAX, TaskId::MAX), false, usize::MAX, |k, _| {
+        deal_have.insert(k);
+        Ok(true)
+    })?;
+    for k in deal_want.symmetric_difference(&deal_have) {
+        problems.push(format!("crm deal-task index disagrees with tasks at company {} task {}", k.0, k.2));
+    }
+
+    // Every timeline row names a client of its company.
+    let mut last: Option<(CompanyId, ClientId)> = None;
+    tx.range(
+        TIMELINE,
+        (c0, ClientId::MIN, 0, 0),
+        (cmax, ClientId::MAX, u64::MAX, u64::MAX),
+        false,
+        usize::MAX,
+        |(c, client, _, seq), _| {
+            if last != Some((c, client)) {
+                last = Some((c, client));
+                if tx.get(crate::clients::store::CLIENTS, (c.0, client.0))?.is_none() {
+                    problems.push(format!("crm timeline row {seq} (company {c}): client {client} does not exist"));
+                }
+            }
+            Ok(true)
+        },
+    )?;
+    Ok(problems)
+}
+
+/// Σ of the stage totals of one stage (every owner, or one).
+pub fn stage_total(tx: &impl Read, c: CompanyId, p: PipelineId, s: StageId, owner: Option<UserId>) -> Result<StageTotal, StorageError> {
+    let mut out = StageTotal::default();
+    match owner {
+        Some(u) => {
+            if let Some(t) = tx.get(STAGE_TOTALS, (c, p, s, u))? {
+                out = t;
+            }
+        }
+        None => tx.range(STAGE_TOTALS, (c, p, s, UserId::MIN), (c, p, s, UserId::MAX), false, usize::MAX, |_, t| {
+            out.count += t.count;
+            out.value += t.value;
+            Ok(true)
+        })?,
+    }
+    Ok(out)
+}
+
+/// Every (owner, total) row of one stage.
+pub fn stage_owner_totals(tx: &impl Read, c: CompanyId, p: PipelineId, s: StageId) -> Result<Vec<(UserId, StageTotal)>, StorageError> {
+    let mut out = Vec::new();
+    tx.range(STAGE_TOTALS, (c, p, s, UserId::MIN), (c, p, s, UserId::MAX), false, usize::MAX, |(_, _, _, u), t| {
+        out.push((u, t));
+        Ok(true)
+    })?;
+    Ok(out)
+}
