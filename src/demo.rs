@@ -808,6 +808,10 @@ pub fn demo_telecom(db: &Db, now: Ts, a: &Actor) -> Result<()> {
         contracts::activate(tx, a, then, k.id, None)?;
         contracts::terminate(tx, a, now, k.id)?;
         billing::bill_day(tx, a.company, &now.date_local(&tz), now)?;
+        Ok(())
+    })
+}
+
 /// The demo CRM: a wholesale client with two contacts, the default pipeline with deals on
 /// every stage (one won, one lost), and tasks — one overdue, one due within the hour, one
 /// done — so the board, the forecast, the reminders and the client timeline have something
