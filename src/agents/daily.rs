@@ -4,8 +4,9 @@
 //!
 //! Days are the company's local calendar days (`YYYYMMDD`, as `pos::daily`). A transfer counts
 //! on the day it is made, an acceptance and an approved return on theirs; a sale counts once
-//! in the row of each product it sold (so `sales` per agent and day is not Σ over products);
-//! a sale return takes its quantity, amount and cost off the day it is made. `verify`
+//! in the row of each product it sold (so `sales` per agent and day is not Σ over products:
+//! that exact count is the `AgentSales` row per (company, day, agent) beside them); a sale
+//! return takes its quantity, amount and cost off the day it is made. `verify`
 //! recomputes everything from lots, acceptances, returns and sales; `rebuild_company` rewrites
 //! a company's rows after its time zone changed (wired in `wiring`).
 
@@ -27,11 +28,30 @@ pub type DayKey = (u64, u64, u64, u64);
 
 pub const AGENT_DAYS: Table<DayKey, AgentDay> = Table::new("company_day_agent_product_agentday");
 
+/// (company, day YYYYMMDD, agent).
+pub type AgentDayKey = (u64, u64, u64);
+
+pub const AGENT_SALES: Table<AgentDayKey, AgentSales> = Table::new("company_day_agent_agentsales");
+
 pub fn tables() -> Vec<TableInfo> {
-    vec![AGENT_DAYS.info(
-        "(CompanyId, local day YYYYMMDD, agent UserId, ProductId)",
-        "agents' daily projection: transfers, acceptances, returns, sales at amount and cost",
-    )]
+    vec![
+        AGENT_DAYS.info(
+            "(CompanyId, local day YYYYMMDD, agent UserId, ProductId)",
+            "agents' daily projection: transfers, acceptances, returns, sales at amount and cost",
+        ),
+        AGENT_SALES.info("(CompanyId, local day YYYYMMDD, agent UserId)", "agents' daily projection: the number of sales an agent made"),
+    ]
+}
+
+/// How many sales one agent made on one local day (a sale of several products counts once;
+/// a sale return does not take a sale back).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentSales {
+    pub sales: u64,
+}
+
+impl Record for AgentSales {
+    const TYPE: &'static str = "agent_sales.v1";
 }
 
 /// What one agent did with one product on one local day.
@@ -81,6 +101,7 @@ impl AgentDay {
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Projection {
     pub rows: BTreeMap<DayKey, AgentDay>,
+    pub sales: BTreeMap<AgentDayKey, AgentSales>,
 }
 
 impl Projection {
@@ -106,6 +127,7 @@ impl Projection {
     }
 
     pub fn sale(&mut self, c: CompanyId, tz: &str, s: &AgentSale) {
+        self.sales.entry((c.0, day_of(s.at, tz), s.agent.0)).or_default().sales += 1;
         let mut seen: Vec<ProductId> = Vec::new();
         for l in &s.lines {
             let r = self.row(c, tz, s.at, s.agent, l.product);
@@ -138,6 +160,13 @@ impl Projection {
             row.merge(add);
             t.insert(*k, &row)?;
         }
+        drop(t);
+        let mut t = tx.open(AGENT_SALES)?;
+        for (k, add) in &self.sales {
+            let mut row = t.get(*k)?.unwrap_or_default();
+            row.sales += add.sales;
+            t.insert(*k, &row)?;
+        }
         Ok(())
     }
 }
@@ -146,6 +175,18 @@ impl Projection {
 pub fn days(tx: &impl Read, c: CompanyId, from: u64, to: u64) -> crate::error::Result<Vec<(u64, UserId, ProductId, AgentDay)>> {
     let rows = tx.list(AGENT_DAYS, (c.0, from, 0, 0), (c.0, to, u64::MAX, u64::MAX), usize::MAX)?;
     Ok(rows.into_iter().map(|((_, d, a, p), r)| (d, UserId(a), ProductId(p), r)).collect())
+}
+
+/// Per-agent sale counts for days `from..=to`, in (day, agent) order.
+pub fn sale_counts(tx: &impl Read, c: CompanyId, from: u64, to: u64) -> crate::error::Result<Vec<(u64, UserId, u64)>> {
+    let rows = tx.list(AGENT_SALES, (c.0, from, 0), (c.0, to, u64::MAX), usize::MAX)?;
+    Ok(rows.into_iter().map(|((_, d, a), r)| (d, UserId(a), r.sales)).collect())
+}
+
+/// One agent's rows of one day (a seek, not a scan of every agent's day).
+pub fn agent_day(tx: &impl Read, c: CompanyId, day: u64, agent: UserId) -> crate::error::Result<Vec<(ProductId, AgentDay)>> {
+    let rows = tx.list(AGENT_DAYS, (c.0, day, agent.0, 0), (c.0, day, agent.0, u64::MAX), usize::MAX)?;
+    Ok(rows.into_iter().map(|((_, _, _, p), r)| (ProductId(p), r)).collect())
 }
 
 /// Everything of one company recomputed from its primary records.
@@ -179,11 +220,18 @@ fn stored(tx: &impl Read, c: CompanyId) -> Result<BTreeMap<DayKey, AgentDay>, St
     Ok(tx.list(AGENT_DAYS, (c.0, 0, 0, 0), (c.0, u64::MAX, u64::MAX, u64::MAX), usize::MAX)?.into_iter().collect())
 }
 
+fn stored_sales(tx: &impl Read, c: CompanyId) -> Result<BTreeMap<AgentDayKey, AgentSales>, StorageError> {
+    Ok(tx.list(AGENT_SALES, (c.0, 0, 0), (c.0, u64::MAX, u64::MAX), usize::MAX)?.into_iter().collect())
+}
+
 /// Rewrites one company's rows (after its time zone changed).
 pub fn rebuild_company(tx: &mut WriteTx, c: CompanyId) -> Result<(), StorageError> {
     let tz = tx.get(COMPANIES, c.0)?.map(|c| c.timezone).unwrap_or_default();
     for k in stored(tx, c)?.into_keys() {
         tx.remove(AGENT_DAYS, k)?;
+    }
+    for k in stored_sales(tx, c)?.into_keys() {
+        tx.remove(AGENT_SALES, k)?;
     }
     recompute(tx, c, &tz)?.store(tx)
 }
@@ -193,12 +241,19 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
     let mut problems = Vec::new();
     for (cid, co) in tx.list(COMPANIES, 0, u64::MAX, usize::MAX)? {
         let c = CompanyId(cid);
-        let want = recompute(tx, c, &co.timezone)?.rows;
+        let want = recompute(tx, c, &co.timezone)?;
         let have = stored(tx, c)?;
-        for k in want.keys().chain(have.keys()).collect::<std::collections::BTreeSet<_>>() {
-            let (w, h) = (want.get(k), have.get(k));
+        for k in want.rows.keys().chain(have.keys()).collect::<std::collections::BTreeSet<_>>() {
+            let (w, h) = (want.rows.get(k), have.get(k));
             if w != h {
                 problems.push(format!("agent projection of company {cid} at {k:?}: recomputed {w:?}, stored {h:?}"));
+            }
+        }
+        let have = stored_sales(tx, c)?;
+        for k in want.sales.keys().chain(have.keys()).collect::<std::collections::BTreeSet<_>>() {
+            let (w, h) = (want.sales.get(k), have.get(k));
+            if w != h {
+                problems.push(format!("agent sale count of company {cid} at {k:?}: recomputed {w:?}, stored {h:?}"));
             }
         }
     }

@@ -35,6 +35,9 @@ mod reports;
 mod sales;
 mod stock;
 mod transfer;
+// Field agents' request carts and report (issue 12).
+mod agent_analytics;
+mod agent_requests;
 
 use askama::Template;
 use axum::Router;
@@ -84,6 +87,8 @@ pub fn routes() -> Router<App> {
         .merge(company::routes())
         .merge(people::routes())
         .merge(ops::routes())
+        .merge(agent_requests::routes())
+        .merge(agent_analytics::routes())
 }
 
 /// The platform operator's pages (companies, plans).
