@@ -208,6 +208,12 @@ fn analytics(dir: &Path) -> Vec<(String, f64, f64)> {
         access: Access::Full,
         features: all_features(),
     };
+    let branch = db
+        .read()
+        .ok()
+        .and_then(|tx| dukan::tenancy::query::branches(&tx, company).ok())
+        .and_then(|b| b.first().map(|b| b.id))
+        .unwrap_or_else(|| panic!("the company's first branch"));
     let t0 = Instant::now();
     let (products, agents) = db
         .write_blocking(|tx| -> dukan::error::Result<(Vec<ProductId>, Vec<UserId>)> {
@@ -247,6 +253,8 @@ fn analytics(dir: &Path) -> Vec<(String, f64, f64)> {
                     name: format!("Агент {i}"),
                     role: "staff".into(),
                     custom_role: Some(role),
+                    branches: vec![branch],
+                    primary_branch: Some(branch),
                     ..users::UserDraft::default()
                 };
                 let agent = users::create(tx, &a, start, &d, None)?;

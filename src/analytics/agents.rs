@@ -3,8 +3,9 @@
 //! holdings for on hand, and the newest lots for the transfer history — never from sales, so
 //! a month costs a month of day rows whatever the number of sales.
 //!
-//! Sales count: the totals, days and agents count sales from the per-agent `AgentSales` rows
-//! (a sale of two products counts once); a product line counts the sales that sold it.
+//! Sales count: the totals, days and agents count sales from the per-agent rows (a sale of
+//! two products counts once); a product line counts the sales that sold it. The owner's
+//! report reads the per-agent and per-product day rows, never the per (agent, product) ones.
 //! Gross profit = Σ amount − Σ allocation cost. On-hand value is at the product's current
 //! price, as A11 asks. Expense breakdown (the owner's report, for holders of the finance
 //! right): approved operating expenses of the period by category, from finance's daily money
@@ -15,7 +16,7 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
-use crate::agents::daily::{AgentDay, agent_day, days, sale_counts};
+use crate::agents::daily::{AgentDay, agent_day, agent_days, agent_total, product_days};
 use super::tab::{Cell, Chart, Figure, Table, fig};
 use crate::agents::store::{HOLDINGS, LOTS};
 use crate::catalog::store::PRODUCTS;
@@ -230,34 +231,32 @@ pub fn report(tx: &impl Read, actor: &Actor, now: Ts, q: &AgentQuery) -> Result<
     let mut by_day: BTreeMap<u64, Totals> = BTreeMap::new();
     let mut by_product: BTreeMap<ProductId, Totals> = BTreeMap::new();
     let mut by_agent: BTreeMap<UserId, Totals> = BTreeMap::new();
-    let rows = match who {
-        Some(a) => {
-            let mut rows = Vec::new();
-            for day in calendar(from, to) {
-                rows.extend(agent_day(tx, c, day, a)?.into_iter().map(|(p, r)| (day, a, p, r)));
-            }
-            rows
-        }
-        None => days(tx, c, from, to)?,
+    // Days and agents from the per-agent rows (exact sale counts); products from the
+    // per-product rows over every agent, or one agent's own rows seeked day by day.
+    let mut add = |day: u64, agent: UserId, row: &AgentDay| {
+        summary.add(row);
+        by_day.entry(day).or_default().add(row);
+        by_agent.entry(agent).or_default().add(row);
     };
-    for (day, agent, product, row) in rows {
-        summary.add(&row);
-        by_day.entry(day).or_default().add(&row);
-        by_product.entry(product).or_default().add(&row);
-        by_agent.entry(agent).or_default().add(&row);
-    }
-    // Exact sale counts replace the per-product ones on every line but a product's.
-    summary.sales = 0;
-    for t in by_day.values_mut().chain(by_agent.values_mut()) {
-        t.sales = 0;
-    }
-    for (day, agent, n) in sale_counts(tx, c, from, to)? {
-        if who.is_some_and(|w| w != agent) {
-            continue;
+    match who {
+        Some(a) => {
+            for day in calendar(from, to) {
+                if let Some(row) = agent_total(tx, c, day, a)? {
+                    add(day, a, &row);
+                }
+                for (p, row) in agent_day(tx, c, day, a)? {
+                    by_product.entry(p).or_default().add(&row);
+                }
+            }
         }
-        summary.sales += n;
-        by_day.entry(day).or_default().sales += n;
-        by_agent.entry(agent).or_default().sales += n;
+        None => {
+            for (day, agent, row) in agent_days(tx, c, from, to)? {
+                add(day, agent, &row);
+            }
+            for (_, p, row) in product_days(tx, c, from, to)? {
+                by_product.entry(p).or_default().add(&row);
+            }
+        }
     }
     let expenses = match who {
         None if actor.can(Perm::FINANCE) => Some(expenses(tx, actor, from, to)?),
