@@ -243,7 +243,9 @@ fn analytics(dir: &Path) -> Vec<(String, f64, f64)> {
             };
             let id = dukan::inventory::save_draft(tx, &a, start, None, &d)?;
             dukan::inventory::post(tx, &a, start, id)?;
-            let d = dukan::pos::CashBoxDraft { name: "Касса".into(), branch: None, expense_only: false, warehouse: Some(wh), active: true };
+            let d = dukan::pos::CashBoxDraft {
+                name: "Касса".into(), branch: None, expense_only: false, warehouse: Some(wh), active: true
+            };
             dukan::pos::save_cash_box(tx, &a, start, None, &d)?;
             let role = roles::save(tx, &a, start, None, &roles::RoleDraft { name: "Агент".into(), permissions: vec!["agent".into()] })?;
             let mut agents = Vec::new();
@@ -258,8 +260,16 @@ fn analytics(dir: &Path) -> Vec<(String, f64, f64)> {
                     ..users::UserDraft::default()
                 };
                 let agent = users::create(tx, &a, start, &d, None)?;
-                let items = products.iter().map(|p| TransferItem { product: *p, qty: Decimal::from(2000), price: Decimal::from(100), accept: true }).collect();
-                dukan::agents::transfer(tx, &a, start, &TransferDraft { agent, warehouse: wh, items, external_ref: None, source: String::new() })?;
+                let items = products
+                    .iter()
+                    .map(|p| TransferItem { product: *p, qty: Decimal::from(2000), price: Decimal::from(100), accept: true })
+                    .collect();
+                dukan::agents::transfer(
+                    tx,
+                    &a,
+                    start,
+                    &TransferDraft { agent, warehouse: wh, items, external_ref: None, source: String::new() },
+                )?;
                 agents.push(agent);
             }
             Ok((products, agents))

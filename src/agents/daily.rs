@@ -48,8 +48,7 @@ pub fn tables() -> Vec<TableInfo> {
             "(CompanyId, local day YYYYMMDD, agent UserId)",
             "agents' daily projection per agent over every product, with the exact sale count",
         ),
-        PRODUCT_AGENT_DAYS
-            .info("(CompanyId, local day YYYYMMDD, ProductId)", "agents' daily projection per product over every agent"),
+        PRODUCT_AGENT_DAYS.info("(CompanyId, local day YYYYMMDD, ProductId)", "agents' daily projection per product over every agent"),
     ]
 }
 

@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
-use crate::agents::daily::{AgentDay, agent_day, agent_days, agent_total, product_days};
 use super::tab::{Cell, Chart, Figure, Table, fig};
+use crate::agents::daily::{AgentDay, agent_day, agent_days, agent_total, product_days};
 use crate::agents::store::{HOLDINGS, LOTS};
 use crate::catalog::store::PRODUCTS;
 use crate::clock::Ts;
@@ -389,8 +389,11 @@ pub fn tables(r: &AgentReport) -> (Vec<Figure>, Vec<Table>) {
         fig("on_hand_qty", Cell::Qty(r.on_hand_qty)),
         fig("on_hand_value", Cell::money(r.on_hand_value)),
     ];
-    let mut days = Table::new("agent_days", &["day", "sales", "qty", "revenue", "cogs", "gross_profit"])
-        .chart(Chart::Series { label: 0, bars: 3, line: Some(5) });
+    let mut days = Table::new("agent_days", &["day", "sales", "qty", "revenue", "cogs", "gross_profit"]).chart(Chart::Series {
+        label: 0,
+        bars: 3,
+        line: Some(5),
+    });
     let mut moved = Table::new("agent_transfer_days", &["day", "transfers", "qty_transferred", "value", "qty_accepted", "returns"])
         .chart(Chart::Series { label: 0, bars: 2, line: None });
     for d in &r.days {
@@ -428,7 +431,8 @@ pub fn tables(r: &AgentReport) -> (Vec<Figure>, Vec<Table>) {
             Cell::Percent(Some(l.share)),
         ]);
     }
-    let mut top = Table::new("agent_top_transferred", &["product", "id", "qty_transferred", "value"]).chart(Chart::Bars { label: 0, value: 2 });
+    let mut top =
+        Table::new("agent_top_transferred", &["product", "id", "qty_transferred", "value"]).chart(Chart::Bars { label: 0, value: 2 });
     for l in &r.top_transferred {
         top.rows.push(vec![
             Cell::Text(l.name.clone()),

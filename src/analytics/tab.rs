@@ -205,11 +205,8 @@ pub fn workbook_of(lang: crate::i18n::Lang, title: String, figures: &[Figure], t
         let rows: Vec<Vec<crate::xlsx::Cell>> = t.rows.iter().map(|row| keep.iter().filter_map(|i| row.get(*i)).map(x).collect()).collect();
         sheets_of.push((lang.t(&format!("tabs.table.{}", t.id)).to_string(), headers, rows));
     }
-    let mut sheets = vec![Sheet {
-        title,
-        headers: vec![lang.t("tabs.figure").to_string(), lang.t("tabs.value").to_string()],
-        rows: &figures,
-    }];
+    let mut sheets =
+        vec![Sheet { title, headers: vec![lang.t("tabs.figure").to_string(), lang.t("tabs.value").to_string()], rows: &figures }];
     for (title, headers, rows) in &sheets_of {
         sheets.push(Sheet { title: title.clone(), headers: headers.clone(), rows });
     }

@@ -507,8 +507,9 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
     }
     let (s, acc) = t.post(&agent_client, &format!("/api/v1/agents/lots/{}/accept", lots[1]), json!({"qty": "1"})).await;
     assert_eq!(s, StatusCode::OK, "{acc}");
-    let (s, agent_sale) =
-        t.post(&agent_client, "/api/v1/agents/sales", json!({"idempotency_key": "fixture", "lines": [{"product": p["id"], "qty": "1"}]})).await;
+    let (s, agent_sale) = t
+        .post(&agent_client, "/api/v1/agents/sales", json!({"idempotency_key": "fixture", "lines": [{"product": p["id"], "qty": "1"}]}))
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{agent_sale}");
     let (s, agent_return) = t.post(&agent_client, "/api/v1/agents/returns", json!({"product": p["id"], "qty": "1"})).await;
     assert_eq!(s, StatusCode::CREATED, "{agent_return}");

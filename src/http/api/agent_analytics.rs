@@ -178,9 +178,9 @@ fn dto(r: AgentReport) -> AgentReportDto {
                 source: t.source.clone(),
             })
             .collect(),
-        expenses: r.expenses.map(|list| {
-            list.into_iter().map(|(category, amount)| AgentExpenseDto { category, amount: amount.to_string() }).collect()
-        }),
+        expenses: r
+            .expenses
+            .map(|list| list.into_iter().map(|(category, amount)| AgentExpenseDto { category, amount: amount.to_string() }).collect()),
     }
 }
 

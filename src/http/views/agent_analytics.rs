@@ -42,12 +42,8 @@ struct Page {
 pub async fn page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> {
     let query = uri.query().unwrap_or("");
     let fields = Fields::parse(query.as_bytes());
-    let q = AgentQuery {
-        period: fields.get("period"),
-        from: fields.get("from"),
-        to: fields.get("to"),
-        agent: fields.id("agent").map(UserId),
-    };
+    let q =
+        AgentQuery { period: fields.get("period"), from: fields.get("from"), to: fields.get("to"), agent: fields.id("agent").map(UserId) };
     let (lang, actor) = (ui.lang, ui.actor());
     let tx = app.db.read()?;
     let (report, error) = match agents::report(&tx, actor, app.now(), &q) {
@@ -99,7 +95,10 @@ pub async fn page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> 
             })
             .collect(),
         tables: tables.iter().map(|t| table_view(lang, t)).collect(),
-        export: format!("/api/v1/agents/analytics.xlsx{}", if carried.is_empty() { String::new() } else { format!("?{}", carried.join("&")) }),
+        export: format!(
+            "/api/v1/agents/analytics.xlsx{}",
+            if carried.is_empty() { String::new() } else { format!("?{}", carried.join("&")) }
+        ),
         error,
     };
     render(if page.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK }, &page)

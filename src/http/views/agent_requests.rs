@@ -44,11 +44,7 @@ const FLASHES: &[&str] = &["saved", "submitted", "approved", "rejected"];
 
 fn gate(actor: &Actor) -> Result<()> {
     actor.require_feature("agents")?;
-    if requests::manages(actor) || actor.perms.has(Perm::AGENT) {
-        Ok(())
-    } else {
-        Err(Error::Forbidden { permission: Perm::AGENT.code() })
-    }
+    if requests::manages(actor) || actor.perms.has(Perm::AGENT) { Ok(()) } else { Err(Error::Forbidden { permission: Perm::AGENT.code() }) }
 }
 
 fn status_label(lang: Lang, s: RequestStatus) -> &'static str {
