@@ -498,6 +498,10 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
     assert_eq!(s, StatusCode::CREATED, "{au}");
     let agent = au["user"]["id"].as_u64().expect("id");
     let agent_client = t.login(&agent_email, "password-456").await;
+    // Their own 5 units, so the rest of the fixture's stock stays for the tests that use it.
+    let body = json!({"kind": "receipt", "warehouse": w["id"], "lines": [{"product": p["id"], "qty": "5", "cost": "40"}], "post": true});
+    let (s, extra) = t.post(&client, "/api/v1/documents", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{extra}");
     let mut lots = Vec::new();
     for (qty, accept) in [("3", true), ("2", false)] {
         let body = json!({"agent": agent, "warehouse": w["id"], "items": [{"product": p["id"], "qty": qty, "accept": accept}]});
