@@ -3,63 +3,43 @@
 //!   `agents::sales::allocate` (the free-lot index, never a scan), for the head lot and for a
 //!   need spanning 10 lots; goal ≤ 1 ms;
 //! - durable agent checkout over HTTP with 32 agents selling at once (each its own user and
-//!   lots), beside the till's checkout with 32 tills in the same run: throughput, p50, p99.
+//!   lots), beside the till's checkout with 32 tills in the same run: throughput, p50, p99;
+//! - agent and owner analytics (`analytics::agents::report`) over 1,000,000 agent sales by
+//!   100 agents over a year, written through `agents::sales::checkout` (so the daily
+//!   projection is kept as in production); goal ≤ 100 ms per report.
 //!
-//! `DUKAN_BENCH_SECS` (default 10) sets each HTTP run's length; `DUKAN_BENCH_DIR` where the
-//! data dir goes.
+//! `DUKAN_BENCH_SECS` (default 10) sets each HTTP run's length; `DUKAN_BENCH_AGENT_SALES`
+//! (default 1000000) the analytics workload; `DUKAN_BENCH_DIR` where the data dir goes.
+
+mod common;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::till::{Api, env, ms, pct, start};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 const AGENTS: usize = 32;
 const PRODUCTS: usize = 5;
 const LOTS: u64 = 10_000;
-
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
+const LIMIT_MS: f64 = 100.0;
 
 fn dukan() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_dukan"));
+    let mut c = common::dukan();
     // Every sign-in comes from 127.0.0.1; the server trusts `X-Forwarded-For` here so that each
     // of the 64 sign-ins counts against its own address, not the per-address limit of 30.
-    c.env("DUKAN_BACKUP_DAILY_AT", "").env("DUKAN_LOG", "warn").env("DUKAN_TRUSTED_PROXY", "true");
+    c.env("DUKAN_TRUSTED_PROXY", "true");
     c
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(18_083)
-}
-
-fn start(data: &Path, port: u16) -> Child {
-    let child = dukan()
-        .args(["serve", "--data", data.to_str().unwrap_or("."), "--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawn dukan: {e}"));
-    let t0 = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(t0.elapsed() < Duration::from_secs(30), "server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn pct(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    ms(sorted[((sorted.len() as f64 - 1.0) * p).round() as usize])
+/// Signs in as a user of its own forwarded address (see `dukan`).
+async fn login(http: &reqwest::Client, base: &str, email: &str, password: &str) -> Api {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Api::login(http.clone(), base.to_string(), email, password, Some(format!("10.9.{}.{}", n / 250, n % 250 + 1))).await
 }
 
 /// 10,000 accepted one-unit lots of one product for one agent, written through the lots'
@@ -125,67 +105,6 @@ fn allocation(dir: &Path) -> (f64, f64, f64) {
     (pct(&one, 0.99), pct(&ten, 0.99), short)
 }
 
-struct Api {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl Api {
-    async fn call(&self, token: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        match req.send().await {
-            Ok(r) => {
-                let st = r.status().as_u16();
-                (st, r.json().await.unwrap_or(Value::Null))
-            }
-            Err(e) => (0, json!(e.to_string())),
-        }
-    }
-
-    async fn post(&self, token: &str, path: &str, body: Value) -> Value {
-        let (st, v) = self.call(token, reqwest::Method::POST, path, Some(body)).await;
-        assert!((200..300).contains(&st), "POST {path}: {st} {v}");
-        v
-    }
-
-    async fn login(&self, email: &str, password: &str) -> String {
-        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let r = self
-            .http
-            .post(format!("{}/api/v1/auth/login", self.base))
-            .header("x-forwarded-for", format!("10.9.{}.{}", n / 250, n % 250 + 1))
-            .json(&json!({"email": email, "password": password}))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("login: {e}"));
-        let st = r.status().as_u16();
-        let v: Value = r.json().await.unwrap_or(Value::Null);
-        assert!((200..300).contains(&st), "POST /api/v1/auth/login: {st} {v}");
-        v["access_token"].as_str().unwrap_or_default().to_string()
-    }
-
-    async fn post_raw(&self, token: &str, path: &str, body: String) -> u16 {
-        let req = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body);
-        match req.send().await {
-            Ok(r) => {
-                let st = r.status().as_u16();
-                let _ = r.bytes().await;
-                st
-            }
-            Err(_) => 0,
-        }
-    }
-}
-
 /// Makes the JSON body of a sender's `n`-th request.
 type Body = Arc<dyn Fn(u64) -> String + Send + Sync>;
 
@@ -197,18 +116,17 @@ struct Run {
     errors: usize,
 }
 
-/// Closed loop for `secs`: each (token, body maker) sends as fast as its answers come.
-async fn run(api: &Arc<Api>, senders: Vec<(String, Body)>, path: &'static str, secs: u64) -> Run {
+/// Closed loop for `secs`: each (user, body maker) sends as fast as its answers come.
+async fn run(senders: Vec<(Api, Body)>, path: &'static str, secs: u64) -> Run {
     let start = Instant::now();
     let deadline = start + Duration::from_secs(secs);
     let mut tasks = Vec::new();
-    for (token, body) in senders {
-        let api = api.clone();
+    for (api, body) in senders {
         tasks.push(tokio::spawn(async move {
             let (mut lat, mut errors, mut n) = (Vec::new(), 0usize, 0u64);
             while Instant::now() < deadline {
                 let t0 = Instant::now();
-                if api.post_raw(&token, path, body(n)).await == 201 {
+                if api.post_raw(path, body(n)).await == 201 {
                     lat.push(t0.elapsed());
                 } else {
                     errors += 1;
@@ -229,6 +147,197 @@ async fn run(api: &Arc<Api>, senders: Vec<(String, Body)>, path: &'static str, s
     Run { rate: lat.len() as f64 / elapsed, p50: pct(&lat, 0.5), p99: pct(&lat, 0.99), sales: lat.len(), errors }
 }
 
+/// Runs `f` `n` times and returns (min, median) in milliseconds.
+fn timed<T>(n: usize, mut f: impl FnMut() -> T) -> (f64, f64) {
+    let mut runs: Vec<f64> = (0..n)
+        .map(|_| {
+            let t0 = Instant::now();
+            std::hint::black_box(f());
+            ms(t0.elapsed())
+        })
+        .collect();
+    runs.sort_by(f64::total_cmp);
+    (runs[0], runs[runs.len() / 2])
+}
+
+const REPORT_AGENTS: usize = 100;
+const REPORT_PRODUCTS: usize = 30;
+
+/// 100 agents, each handed 2,000 units of each of 30 products on the first day, then
+/// `DUKAN_BENCH_AGENT_SALES` sales (default 1,000,000; 1–3 lines of 1–2 units) spread evenly
+/// over 365 days and the agents, sold by the owner on each agent's behalf through
+/// `agents::sales::checkout` in commits of 1,000; then the owner's report and one agent's,
+/// for the default 30 days and for the whole year. Returns (what, min ms, median ms).
+fn analytics(dir: &Path) -> Vec<(String, f64, f64)> {
+    use dukan::agents::sales::{CheckoutDraft, LineDraft};
+    use dukan::agents::{TransferDraft, TransferItem};
+    use dukan::analytics::agents::{AgentQuery, report};
+    use dukan::clock::Ts;
+    use dukan::ids::{ProductId, UserId};
+    use dukan::tenancy::actor::{Actor, BranchScope};
+    use dukan::tenancy::model::{Access, SystemRole, all_features};
+    use dukan::tenancy::perms::PermSet;
+    use dukan::tenancy::{Creator, ParsedCompany, roles, users};
+
+    let sales = env("DUKAN_BENCH_AGENT_SALES", 1_000_000);
+    let days = 365i64;
+    let db = dukan::schema::open(&dir.join("analytics.redb"), 1 << 30).unwrap_or_else(|e| panic!("open: {e}"));
+    // 2026-01-01 00:00 in Bishkek.
+    let start = Ts(1_767_204_000_000);
+    let parsed = ParsedCompany {
+        name: "Агенты".into(),
+        country: dukan::country::Country::KG,
+        owner_name: "Владелец".into(),
+        owner_email: "bench@agents.kg".into(),
+        owner_password: String::new(),
+        plan: None,
+    };
+    let (company, owner) = db
+        .write_blocking(|tx| dukan::tenancy::create_company(tx, start, &parsed, "not-a-hash".into(), Creator::Cli))
+        .unwrap_or_else(|e| panic!("company: {e}"));
+    let a = Actor {
+        company,
+        user: owner,
+        user_name: "bench".into(),
+        role: SystemRole::Owner,
+        perms: PermSet::all(),
+        branch: BranchScope::Company,
+        ip: String::new(),
+        lang: dukan::i18n::Lang::Ru,
+        platform_admin: false,
+        access: Access::Full,
+        features: all_features(),
+    };
+    let branch = db
+        .read()
+        .ok()
+        .and_then(|tx| dukan::tenancy::query::branches(&tx, company).ok())
+        .and_then(|b| b.first().map(|b| b.id))
+        .unwrap_or_else(|| panic!("the company's first branch"));
+    let t0 = Instant::now();
+    let (products, agents) = db
+        .write_blocking(|tx| -> dukan::error::Result<(Vec<ProductId>, Vec<UserId>)> {
+            let wh = dukan::inventory::save_warehouse(tx, &a, start, None, "Склад", None, true)?;
+            let mut products = Vec::new();
+            for i in 0..REPORT_PRODUCTS {
+                let d = dukan::catalog::ProductDraft {
+                    name: format!("Товар {i}"),
+                    unit: "pcs".into(),
+                    purchase_price: format!("{}", 40 + i),
+                    price: "100".into(),
+                    ..dukan::catalog::ProductDraft::default()
+                };
+                products.push(dukan::catalog::save_product(tx, &a, start, None, &d)?);
+            }
+            let lines = products
+                .iter()
+                .map(|p| dukan::inventory::LineDraft { product: Some(*p), qty: "1000000".into(), cost: "50".into(), amount: String::new() })
+                .collect();
+            let d = dukan::inventory::DocDraft {
+                kind: "receipt".into(),
+                date: Some(start),
+                warehouse: Some(wh),
+                supplier: "Поставщик".into(),
+                lines,
+                ..dukan::inventory::DocDraft::default()
+            };
+            let id = dukan::inventory::save_draft(tx, &a, start, None, &d)?;
+            dukan::inventory::post(tx, &a, start, id)?;
+            let d = dukan::pos::CashBoxDraft {
+                name: "Касса".into(), branch: None, expense_only: false, warehouse: Some(wh), active: true
+            };
+            dukan::pos::save_cash_box(tx, &a, start, None, &d)?;
+            let role = roles::save(tx, &a, start, None, &roles::RoleDraft { name: "Агент".into(), permissions: vec!["agent".into()] })?;
+            let mut agents = Vec::new();
+            for i in 0..REPORT_AGENTS {
+                let d = users::UserDraft {
+                    email: format!("agent{i}@agents.kg"),
+                    name: format!("Агент {i}"),
+                    role: "staff".into(),
+                    custom_role: Some(role),
+                    branches: vec![branch],
+                    primary_branch: Some(branch),
+                    ..users::UserDraft::default()
+                };
+                let agent = users::create(tx, &a, start, &d, None)?;
+                let items = products
+                    .iter()
+                    .map(|p| TransferItem { product: *p, qty: Decimal::from(2000), price: Decimal::from(100), accept: true })
+                    .collect();
+                dukan::agents::transfer(
+                    tx,
+                    &a,
+                    start,
+                    &TransferDraft { agent, warehouse: wh, items, external_ref: None, source: String::new() },
+                )?;
+                agents.push(agent);
+            }
+            Ok((products, agents))
+        })
+        .unwrap_or_else(|e| panic!("setup: {e}"));
+    let per_day = sales.div_ceil(days as u64);
+    let hour = 3_600_000i64;
+    let mut n = 0u64;
+    'days: for day in 0..days {
+        let open = start.0 + day * Ts::MS_PER_DAY + 8 * hour;
+        let today = per_day.min(sales - n);
+        let mut done = 0u64;
+        while done < today {
+            let upto = (done + 1000).min(today);
+            db.write_blocking(|tx| -> dukan::error::Result<()> {
+                for i in done..upto {
+                    let k = n + i;
+                    let (agent, m) = ((k % REPORT_AGENTS as u64) as usize, k / REPORT_AGENTS as u64);
+                    let at = Ts(open + 10 * hour * i as i64 / today.max(1) as i64);
+                    let lines = (0..1 + k % 3)
+                        .map(|j| LineDraft {
+                            product: Some(products[((m * 7 + j * 11 + agent as u64) % REPORT_PRODUCTS as u64) as usize]),
+                            qty: (1 + (k + j) % 2).to_string(),
+                            ..LineDraft::default()
+                        })
+                        .collect();
+                    let d = CheckoutDraft { agent: Some(agents[agent]), lines, ..CheckoutDraft::default() };
+                    dukan::agents::sales::checkout(tx, &a, at, &d)?;
+                }
+                Ok(())
+            })
+            .unwrap_or_else(|e| panic!("agent checkout: {e}"));
+            done = upto;
+        }
+        n += today;
+        if n >= sales {
+            break 'days;
+        }
+    }
+    let seeding = t0.elapsed();
+    let rx = db.read().unwrap_or_else(|e| panic!("read: {e}"));
+    let rows = rx.len(dukan::agents::daily::AGENT_DAYS).unwrap_or(0);
+    let file = std::fs::metadata(dir.join("analytics.redb")).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "agent analytics: {n} sales by {REPORT_AGENTS} agents over {days} days, {REPORT_PRODUCTS} products, seeded in {:.1} s ({:.0} sales/s, 1,000 per commit); {rows} agent-day rows; data file {:.1} MiB",
+        seeding.as_secs_f64(),
+        n as f64 / seeding.as_secs_f64(),
+        file as f64 / 1_048_576.0
+    );
+    let now = Ts(start.0 + (days - 1) * Ts::MS_PER_DAY + 20 * hour);
+    let year = (start.date_local("Asia/Bishkek"), now.date_local("Asia/Bishkek"));
+    let whole = |agent: Option<UserId>| AgentQuery { period: "custom".into(), from: year.0.clone(), to: year.1.clone(), agent };
+    let all = report(&rx, &a, now, &whole(None)).unwrap_or_else(|e| panic!("report: {e}"));
+    assert_eq!(all.summary.sales, n, "the year's report counts every sale once");
+    let mut out = Vec::new();
+    let cases = [
+        ("owner's report, all 100 agents, last 30 days (the default)", AgentQuery::default()),
+        ("one agent's report, last 30 days", AgentQuery { agent: Some(agents[7]), ..AgentQuery::default() }),
+        ("owner's report, all 100 agents, the whole year", whole(None)),
+        ("one agent's report, the whole year", whole(Some(agents[7]))),
+    ];
+    for (what, q) in cases {
+        let (min, med) = timed(10, || report(&rx, &a, now, &q).unwrap_or_else(|e| panic!("report: {e}")));
+        out.push((what.to_string(), min, med));
+    }
+    out
+}
+
 fn main() {
     let secs = env("DUKAN_BENCH_SECS", 10);
     let tmp = match std::env::var_os("DUKAN_BENCH_DIR") {
@@ -237,6 +346,7 @@ fn main() {
     }
     .unwrap_or_else(|e| panic!("tempdir: {e}"));
     let (one, ten, short) = allocation(tmp.path());
+    let reports = analytics(tmp.path());
 
     let data = tmp.path().join("data");
     let created = dukan()
@@ -245,8 +355,8 @@ fn main() {
         .stdout(Stdio::null())
         .status();
     assert!(created.is_ok_and(|s| s.success()), "company create failed");
-    let port = free_port();
-    let child = start(&data, port);
+    let port = common::free_port();
+    let child = start(dukan(), &data, port);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .on_thread_start(dukan::storage::yield_cpu_to_writer)
@@ -255,49 +365,49 @@ fn main() {
         .unwrap_or_else(|e| panic!("runtime: {e}"));
     let (agents_run, pos_run) = rt.block_on(async move {
         let http = reqwest::Client::builder().pool_max_idle_per_host(AGENTS * 2).build().unwrap_or_default();
-        let api = Arc::new(Api { http, base: format!("http://127.0.0.1:{port}") });
-        let owner = api.login("agents@bench.local", "bench-password-1").await;
-        let wh = api.post(&owner, "/api/v1/warehouses", json!({"name": "Склад"})).await["id"].as_u64().unwrap_or(0);
+        let base = format!("http://127.0.0.1:{port}");
+        let api = login(&http, &base, "agents@bench.local", "bench-password-1").await;
+        let wh = api.post("/api/v1/warehouses", json!({"name": "Склад"})).await["id"].as_u64().unwrap_or(0);
         let mut products = Vec::new();
         for i in 0..PRODUCTS {
-            let p = api.post(&owner, "/api/v1/products", json!({"name": format!("Товар {i}"), "purchase_price": "50", "price": "80"})).await;
+            let p = api.post("/api/v1/products", json!({"name": format!("Товар {i}"), "purchase_price": "50", "price": "80"})).await;
             products.push(p["id"].as_u64().unwrap_or(0));
         }
         let lines: Vec<Value> = products.iter().map(|p| json!({"product": p, "qty": "10000000", "cost": "50"})).collect();
-        api.post(&owner, "/api/v1/documents", json!({"kind": "receipt", "warehouse": wh, "lines": lines, "post": true})).await;
-        let role = api.post(&owner, "/api/v1/roles", json!({"name": "Агент", "permissions": ["agent"]})).await;
-        let (_, branches) = api.call(&owner, reqwest::Method::GET, "/api/v1/branches", None).await;
+        api.post("/api/v1/documents", json!({"kind": "receipt", "warehouse": wh, "lines": lines, "post": true})).await;
+        let role = api.post("/api/v1/roles", json!({"name": "Агент", "permissions": ["agent"]})).await;
+        let (_, branches) = api.call(reqwest::Method::GET, "/api/v1/branches", None).await;
         let mut agents = Vec::new();
         for i in 0..AGENTS {
             let email = format!("agent{i}@bench.local");
             let body = json!({"email": email, "name": format!("Агент {i}"), "role": "staff", "custom_role": role["id"], "branches": [branches[0]["id"]], "password": "bench-password-2"});
-            let u = api.post(&owner, "/api/v1/users", body).await;
+            let u = api.post("/api/v1/users", body).await;
             let items: Vec<Value> = products.iter().map(|p| json!({"product": p, "qty": "100000", "accept": true})).collect();
-            api.post(&owner, "/api/v1/agents/transfers", json!({"agent": u["user"]["id"], "warehouse": wh, "items": items})).await;
-            agents.push(api.login(&email, "bench-password-2").await);
+            api.post("/api/v1/agents/transfers", json!({"agent": u["user"]["id"], "warehouse": wh, "items": items})).await;
+            agents.push(login(&http, &base, &email, "bench-password-2").await);
         }
         let mut tills = Vec::new();
         for i in 0..AGENTS {
-            let b = api.post(&owner, "/api/v1/cash-boxes", json!({"name": format!("Касса {i}"), "warehouse": wh})).await["id"].as_u64().unwrap_or(0);
-            api.post(&owner, "/api/v1/shifts", json!({"cash_box": b, "opening_cash": "5000"})).await;
+            let b = api.post("/api/v1/cash-boxes", json!({"name": format!("Касса {i}"), "warehouse": wh})).await["id"].as_u64().unwrap_or(0);
+            api.post("/api/v1/shifts", json!({"cash_box": b, "opening_cash": "5000"})).await;
             tills.push(b);
         }
         let products = Arc::new(products);
         let lines = |products: &[u64], n: u64| -> String {
             (0..5).map(|i| format!(r#"{{"product":{},"qty":"1"}}"#, products[((n + i) as usize) % products.len()])).collect::<Vec<_>>().join(",")
         };
-        let senders: Vec<(String, Body)> = agents
+        let senders: Vec<(Api, Body)> = agents
             .iter()
             .enumerate()
-            .map(|(a, token)| {
+            .map(|(a, user)| {
                 let products = products.clone();
                 let f: Body =
                     Arc::new(move |n| format!(r#"{{"idempotency_key":"a-{a}-{n}","lines":[{}]}}"#, lines(&products, n)));
-                (token.clone(), f)
+                (user.clone(), f)
             })
             .collect();
-        let agents_run = run(&api, senders, "/api/v1/agents/sales", secs).await;
-        let senders: Vec<(String, Body)> = tills
+        let agents_run = run(senders, "/api/v1/agents/sales", secs).await;
+        let senders: Vec<(Api, Body)> = tills
             .iter()
             .map(|b| {
                 let (products, b) = (products.clone(), *b);
@@ -307,10 +417,10 @@ fn main() {
                         lines(&products, n)
                     )
                 });
-                (owner.clone(), f)
+                (api.clone(), f)
             })
             .collect();
-        let pos_run = run(&api, senders, "/api/v1/sales", secs).await;
+        let pos_run = run(senders, "/api/v1/sales", secs).await;
         (agents_run, pos_run)
     });
     let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
@@ -331,6 +441,10 @@ fn main() {
             "| {what}, {secs} s closed loop | {:.0} sales/s, p50 {:.1} ms, p99 {:.1} ms ({} sales, {} errors) | beside each other |",
             r.rate, r.p50, r.p99, r.sales, r.errors
         );
+    }
+    for (what, min, med) in &reports {
+        let over = if *med > LIMIT_MS { " OVER" } else { "" };
+        println!("| {what}, min {min:.2} ms | median {med:.2} ms{over} | ≤ {LIMIT_MS} ms |");
     }
     println!("\n`dukan check` after the run: {}", if check_ok { "clean" } else { "PROBLEMS" });
 }

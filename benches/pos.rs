@@ -12,103 +12,20 @@
 //! `DUKAN_BENCH_DIR` where the data dir goes (default the system temp dir; `/dev/shm` takes the
 //! disk out of the measurement).
 
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use common::till::{Api, env, ms, pct, start};
+use common::{dukan, free_port};
 use serde_json::{Value, json};
 
 const TILLS: usize = 64;
 const PRODUCTS: usize = 200;
-
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn dukan() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_dukan"));
-    c.env("DUKAN_BACKUP_DAILY_AT", "").env("DUKAN_LOG", "warn");
-    c
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(18_082)
-}
-
-fn start(data: &Path, port: u16) -> Child {
-    let child = dukan()
-        .args(["serve", "--data", data.to_str().unwrap_or("."), "--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawn dukan: {e}"));
-    let t0 = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(t0.elapsed() < Duration::from_secs(30), "server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn pct(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    ms(sorted[((sorted.len() as f64 - 1.0) * p).round() as usize])
-}
-
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Api {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        match req.send().await {
-            Ok(r) => {
-                let st = r.status().as_u16();
-                (st, r.json().await.unwrap_or(Value::Null))
-            }
-            Err(e) => (0, json!(e.to_string())),
-        }
-    }
-
-    /// Posts a ready JSON body and drains the answer without parsing it: the load generator
-    /// shares the cores with the server, so it spends as little as it can.
-    async fn post_raw(&self, path: &str, body: String) -> u16 {
-        let req = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body);
-        match req.send().await {
-            Ok(r) => {
-                let st = r.status().as_u16();
-                let _ = r.bytes().await;
-                st
-            }
-            Err(_) => 0,
-        }
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Value {
-        let (st, v) = self.call(reqwest::Method::POST, path, Some(body)).await;
-        assert!((200..300).contains(&st), "POST {path}: {st} {v}");
-        v
-    }
-}
 
 struct Load {
     rate: f64,
@@ -275,7 +192,7 @@ fn main() {
         .status();
     assert!(created.is_ok_and(|s| s.success()), "company create failed");
     let port = free_port();
-    let child = start(&data, port);
+    let child = start(dukan(), &data, port);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(env("DUKAN_BENCH_CLIENT_THREADS", 2) as usize)
         // The tills are other machines in a shop; here they share the server's two cores, so
@@ -289,17 +206,7 @@ fn main() {
     let report = rt.block_on(async move {
         let http = reqwest::Client::builder().pool_max_idle_per_host(TILLS * 2).build().unwrap_or_default();
         let base = format!("http://127.0.0.1:{port}");
-        let login: Value = http
-            .post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({"email": "pos@bench.local", "password": "bench-password-1"}))
-            .send()
-            .await
-            .and_then(|r| r.error_for_status())
-            .unwrap_or_else(|e| panic!("login: {e}"))
-            .json()
-            .await
-            .unwrap_or_default();
-        let api = Arc::new(Api { http, base, token: login["access_token"].as_str().unwrap_or_default().to_string() });
+        let api = Arc::new(Api::login(http, base, "pos@bench.local", "bench-password-1", None).await);
         let wh = api.post("/api/v1/warehouses", json!({"name": "Торговый зал"})).await["id"].as_u64().unwrap_or(0);
         let mut products = Vec::new();
         let mut barcodes = Vec::new();

@@ -690,6 +690,46 @@ pub fn demo_agents(db: &Db, now: Ts, a: &Actor, products: &[(ProductId, bool)], 
             let _ = db.write_blocking(|tx| returns::create(tx, a, now, *agent, second, Decimal::ONE));
         }
     }
+    demo_requests(db, now, a, &agent_ids, &goods, main)
+}
+
+/// A "10 + 1" promo gift on one product, and each agent's request cart for it: the first
+/// approved (its lots made, gift included), the second submitted and waiting for the owner.
+fn demo_requests(db: &Db, now: Ts, a: &Actor, agents: &[UserId], goods: &[ProductId], main: WarehouseId) -> Result<()> {
+    use crate::agents::requests::{self, Edit};
+    use crate::tenancy::perms::{Perm, PermSet};
+
+    let (Some(gifted), Some(plain)) = (goods.first().copied(), goods.get(1).copied()) else { return Ok(()) };
+    db.write_blocking(|tx| {
+        let d = crate::catalog::promo::PromoDraft {
+            name: "10 + 1 в подарок".into(),
+            scope: "product".into(),
+            target: Some(gifted.0),
+            min_qty: "10".into(),
+            gift_qty: "1".into(),
+            active: true,
+            ..Default::default()
+        };
+        crate::catalog::promo::save_rule(tx, a, now, None, &d)
+    })?;
+    for (n, agent) in agents.iter().enumerate() {
+        // The agent builds the cart themself: an actor of their own, holding the agent right.
+        let mut me = a.clone();
+        me.user = *agent;
+        me.role = crate::tenancy::model::SystemRole::Staff;
+        me.perms = PermSet::of(&[Perm::AGENT]);
+        let made = db.write_blocking(|tx| -> Result<crate::agents::request_store::AgentRequest> {
+            let r = requests::create(tx, &me, now, None)?;
+            requests::edit(tx, &me, now, r.id, &Edit::Add { product: gifted, qty: Decimal::from(10) })?;
+            requests::edit(tx, &me, now, r.id, &Edit::Add { product: plain, qty: Decimal::from(2) })?;
+            requests::submit(tx, &me, now, r.id)
+        });
+        let Ok(r) = made else { continue };
+        if n == 0 {
+            // Short stock leaves the request waiting rather than failing the demo.
+            let _ = db.write_blocking(|tx| requests::approve(tx, a, now, r.id, main));
+        }
+    }
     Ok(())
 }
 

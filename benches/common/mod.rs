@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+/// The HTTP checkout benches' server, percentiles and API client.
+pub mod till;
+
 use std::io::{Read, Write};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -42,8 +42,10 @@ fn may_read(tx: &impl Read, actor: &Actor, agent: Option<UserId>) -> Result<Vec<
     feature(actor)?;
     match agent {
         Some(a) => {
+            // A user of no company of the actor's is not found, like any other record.
+            let name = crate::tenancy::query::user(tx, actor.company, a)?.name;
             acting_for(tx, actor, a)?;
-            Ok(vec![(a, crate::tenancy::query::user(tx, actor.company, a)?.name)])
+            Ok(vec![(a, name)])
         }
         None => {
             actor.require_owner_like()?;

@@ -181,6 +181,7 @@ impl Fx {
             let mut p = crate::inventory::store::verify(tx)?;
             p.extend(store::verify(tx)?);
             p.extend(daily::verify(tx)?);
+            p.extend(super::request_store::verify(tx)?);
             Ok::<_, crate::error::Error>(p)
         })
         .expect("verify")
@@ -314,6 +315,9 @@ enum Op {
     Sell(usize, u8),
     SaleReturn(usize, u8),
     Cancel(usize),
+    /// The agent submits a request cart of (product, qty); the owner leaves it (0), approves
+    /// it from the warehouse (1) or rejects it (2).
+    Request(usize, u8, u8),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -326,6 +330,7 @@ fn op() -> impl Strategy<Value = Op> {
         (0usize..2, 1u8..6).prop_map(|(p, q)| Op::Sell(p, q)),
         (0usize..8, 1u8..4).prop_map(|(s, q)| Op::SaleReturn(s, q)),
         (0usize..8).prop_map(Op::Cancel),
+        (0usize..2, 1u8..6, 0u8..3).prop_map(|(p, q, d)| Op::Request(p, q, d)),
     ]
 }
 
@@ -338,6 +343,13 @@ proptest! {
         let mut received = [(Decimal::ZERO, Decimal::ZERO); 2];
         let mut returns: Vec<model::AgentReturn> = Vec::new();
         let mut sold: Vec<AgentSale> = Vec::new();
+        // A "3 + 1" gift on the first product: approved requests of 3 or more move a gift lot too.
+        let rule = crate::catalog::promo::PromoDraft {
+            name: "3+1".into(), scope: "product".into(), target: Some(fx.products[0].0), min_qty: "3".into(), gift_qty: "1".into(),
+            active: true, ..Default::default()
+        };
+        let now = fx.now();
+        fx.db.write_blocking(|tx| crate::catalog::promo::save_rule(tx, &fx.owner, now, None, &rule)).expect("promo rule");
         for op in &ops {
             match op {
                 Op::Receive(p, q, cost) => {
@@ -383,6 +395,23 @@ proptest! {
                     if let Some(lot) = all.get(*l) {
                         let now = fx.now();
                         let _ = fx.db.write_blocking(|tx| cancel_remainder(tx, &fx.owner, now, lot.id));
+                    }
+                }
+                Op::Request(p, q, decision) => {
+                    let now = fx.now();
+                    let product = fx.products[*p];
+                    let made = fx.db.write_blocking(|tx| {
+                        let r = super::requests::create(tx, &fx.agent, now, None)?;
+                        super::requests::edit(tx, &fx.agent, now, r.id, &super::requests::Edit::Add { product, qty: Decimal::from(*q) })?;
+                        super::requests::submit(tx, &fx.agent, now, r.id)
+                    });
+                    if let Ok(r) = made {
+                        prop_assert!(r.items[0].gift <= if *p == 0 { 1 } else { 0 }, "gift {} on {:?}", r.items[0].gift, op);
+                        let _ = match decision {
+                            1 => fx.db.write_blocking(|tx| super::requests::approve(tx, &fx.owner, now, r.id, fx.wh)),
+                            2 => fx.db.write_blocking(|tx| super::requests::reject(tx, &fx.owner, now, r.id, "")),
+                            _ => Ok(r),
+                        };
                     }
                 }
                 Op::SaleReturn(s, q) => {

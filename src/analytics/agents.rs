@@ -3,17 +3,21 @@
 //! holdings for on hand, and the newest lots for the transfer history — never from sales, so
 //! a month costs a month of day rows whatever the number of sales.
 //!
-//! Sales count: the projection counts a sale once in the row of each product it sold, so the
-//! count here is "sales per product" summed (a sale of two products counts twice); the
-//! projection has no per-agent sale count yet. Gross profit = Σ amount − Σ allocation cost.
-//! On-hand value is at the product's current price, as A11 asks. Expenses: finance's expense
-//! cash flows are not available to this module yet, so the report has no expense breakdown.
+//! Sales count: the totals, days and agents count sales from the per-agent rows (a sale of
+//! two products counts once); a product line counts the sales that sold it. The owner's
+//! report reads the per-agent and per-product day rows, never the per (agent, product) ones.
+//! Gross profit = Σ amount − Σ allocation cost. On-hand value is at the product's current
+//! price, as A11 asks. Expense breakdown (the owner's report, for holders of the finance
+//! right): approved operating expenses of the period by category, from finance's daily money
+//! projection (`analytics::finance::is_operating`). One agent's report seeks that agent's
+//! rows day by day instead of reading every agent's.
 
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
-use crate::agents::daily::{AgentDay, days};
+use super::tab::{Cell, Chart, Figure, Table, fig};
+use crate::agents::daily::{AgentDay, agent_day, agent_days, agent_total, product_days};
 use crate::agents::store::{HOLDINGS, LOTS};
 use crate::catalog::store::PRODUCTS;
 use crate::clock::Ts;
@@ -98,6 +102,7 @@ pub struct StockLine {
 pub struct TransferLine {
     pub lot: LotId,
     pub agent: UserId,
+    pub agent_name: String,
     pub product: ProductId,
     pub name: String,
     pub created: Ts,
@@ -126,6 +131,9 @@ pub struct AgentReport {
     pub on_hand: Vec<StockLine>,
     /// The newest 200 lots.
     pub transfers: Vec<TransferLine>,
+    /// Operating expenses by category name, largest first; `None` when the report is one
+    /// agent's or the actor lacks the finance right.
+    pub expenses: Option<Vec<(String, Decimal)>>,
 }
 
 const MAX_DAYS: i64 = 366;
@@ -223,15 +231,37 @@ pub fn report(tx: &impl Read, actor: &Actor, now: Ts, q: &AgentQuery) -> Result<
     let mut by_day: BTreeMap<u64, Totals> = BTreeMap::new();
     let mut by_product: BTreeMap<ProductId, Totals> = BTreeMap::new();
     let mut by_agent: BTreeMap<UserId, Totals> = BTreeMap::new();
-    for (day, agent, product, row) in days(tx, c, from, to)? {
-        if who.is_some_and(|w| w != agent) {
-            continue;
+    // Days and agents from the per-agent rows (exact sale counts); products from the
+    // per-product rows over every agent, or one agent's own rows seeked day by day.
+    let mut add = |day: u64, agent: UserId, row: &AgentDay| {
+        summary.add(row);
+        by_day.entry(day).or_default().add(row);
+        by_agent.entry(agent).or_default().add(row);
+    };
+    match who {
+        Some(a) => {
+            for day in calendar(from, to) {
+                if let Some(row) = agent_total(tx, c, day, a)? {
+                    add(day, a, &row);
+                }
+                for (p, row) in agent_day(tx, c, day, a)? {
+                    by_product.entry(p).or_default().add(&row);
+                }
+            }
         }
-        summary.add(&row);
-        by_day.entry(day).or_default().add(&row);
-        by_product.entry(product).or_default().add(&row);
-        by_agent.entry(agent).or_default().add(&row);
+        None => {
+            for (day, agent, row) in agent_days(tx, c, from, to)? {
+                add(day, agent, &row);
+            }
+            for (_, p, row) in product_days(tx, c, from, to)? {
+                by_product.entry(p).or_default().add(&row);
+            }
+        }
     }
+    let expenses = match who {
+        None if actor.can(Perm::FINANCE) => Some(expenses(tx, actor, from, to)?),
+        _ => None,
+    };
     let mut names = BTreeMap::new();
     let share = |amount: Decimal| {
         if summary.amount.is_zero() { Decimal::ZERO } else { (amount * Decimal::ONE_HUNDRED / summary.amount).round_dp(1) }
@@ -246,10 +276,11 @@ pub fn report(tx: &impl Read, actor: &Actor, now: Ts, q: &AgentQuery) -> Result<
     top_transferred.retain(|l| l.t.qty_transferred > Decimal::ZERO);
     top_transferred.truncate(10);
     products.sort_by(|a, b| b.t.amount.cmp(&a.t.amount).then(a.product.cmp(&b.product)));
+    let user_names = crate::tenancy::query::user_names(tx, c)?;
+    let user_name = |a: UserId| user_names.get(&a).cloned().unwrap_or_default();
     let mut agents = Vec::with_capacity(by_agent.len());
     for (a, t) in by_agent {
-        let name = tx.get(crate::tenancy::store::USERS, (c.0, a.0))?.map(|u| u.name).unwrap_or_default();
-        agents.push(AgentLine { agent: a, name, t });
+        agents.push(AgentLine { agent: a, name: user_name(a), t });
     }
     agents.sort_by(|a, b| b.t.amount.cmp(&a.t.amount).then(a.agent.cmp(&b.agent)));
 
@@ -290,6 +321,7 @@ pub fn report(tx: &impl Read, actor: &Actor, now: Ts, q: &AgentQuery) -> Result<
         transfers.push(TransferLine {
             lot: l.id,
             agent: l.agent,
+            agent_name: user_name(l.agent),
             product: l.product,
             name,
             created: l.created,
@@ -312,7 +344,145 @@ pub fn report(tx: &impl Read, actor: &Actor, now: Ts, q: &AgentQuery) -> Result<
         agents,
         on_hand,
         transfers,
+        expenses,
     })
+}
+
+/// Every local day `from..=to` (YYYYMMDD numbers), at most a period's length.
+fn calendar(from: u64, to: u64) -> Vec<u64> {
+    let parse = |d: u64| day_text(d).parse::<jiff::civil::Date>().ok();
+    let (Some(mut d), Some(last)) = (parse(from), parse(to)) else { return Vec::new() };
+    let mut out = Vec::new();
+    while d <= last && out.len() <= MAX_DAYS as usize {
+        out.push(number(d));
+        let Ok(next) = d.tomorrow() else { break };
+        d = next;
+    }
+    out
+}
+
+/// Approved operating expenses of the period by category name, largest first.
+fn expenses(tx: &impl Read, actor: &Actor, from: u64, to: u64) -> Result<Vec<(String, Decimal)>> {
+    let mut by: BTreeMap<String, Decimal> = BTreeMap::new();
+    for (_, _, category, d) in crate::finance::daily::days(tx, actor.company, from, to)? {
+        if !d.expense.is_zero() && super::finance::is_operating(&category) {
+            *by.entry(category).or_default() += d.expense;
+        }
+    }
+    let names = crate::finance::query::category_names(tx, actor.company, actor.lang)?;
+    let mut out: Vec<(String, Decimal)> = by.into_iter().map(|(code, v)| (names.get(&code).cloned().unwrap_or(code), v)).collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(out)
+}
+
+/// The report as figures and tables in the analytics tabs' shape: the page draws them with
+/// the tabs' charts and the XLSX export writes a sheet per table.
+pub fn tables(r: &AgentReport) -> (Vec<Figure>, Vec<Table>) {
+    let t = &r.summary;
+    let figures = vec![
+        fig("transfers", Cell::Count(t.transfers)),
+        fig("qty_transferred", Cell::Qty(t.qty_transferred)),
+        fig("qty_accepted", Cell::Qty(t.qty_accepted)),
+        fig("sales", Cell::Count(t.sales)),
+        fig("revenue", Cell::money(t.amount)),
+        fig("gross_profit", Cell::money(t.gross_profit)),
+        fig("on_hand_qty", Cell::Qty(r.on_hand_qty)),
+        fig("on_hand_value", Cell::money(r.on_hand_value)),
+    ];
+    let mut days = Table::new("agent_days", &["day", "sales", "qty", "revenue", "cogs", "gross_profit"]).chart(Chart::Series {
+        label: 0,
+        bars: 3,
+        line: Some(5),
+    });
+    let mut moved = Table::new("agent_transfer_days", &["day", "transfers", "qty_transferred", "value", "qty_accepted", "returns"])
+        .chart(Chart::Series { label: 0, bars: 2, line: None });
+    for d in &r.days {
+        if d.t.sales > 0 || !d.t.amount.is_zero() || !d.t.qty_sold.is_zero() {
+            days.rows.push(vec![
+                Cell::Text(d.day.clone()),
+                Cell::Count(d.t.sales),
+                Cell::Qty(d.t.qty_sold),
+                Cell::money(d.t.amount),
+                Cell::money(d.t.cost),
+                Cell::money(d.t.gross_profit),
+            ]);
+        }
+        if d.t.transfers > 0 || !d.t.qty_accepted.is_zero() || !d.t.qty_returned.is_zero() {
+            moved.rows.push(vec![
+                Cell::Text(d.day.clone()),
+                Cell::Count(d.t.transfers),
+                Cell::Qty(d.t.qty_transferred),
+                Cell::money(d.t.value_transferred),
+                Cell::Qty(d.t.qty_accepted),
+                Cell::Qty(d.t.qty_returned),
+            ]);
+        }
+    }
+    let mut products = Table::new("agent_products", &["product", "id", "sales", "qty", "revenue", "gross_profit", "share"])
+        .chart(Chart::Bars { label: 0, value: 4 });
+    for l in r.products.iter().filter(|l| l.t.sales > 0 || !l.t.amount.is_zero()) {
+        products.rows.push(vec![
+            Cell::Text(l.name.clone()),
+            Cell::Id(Some(l.product.0)),
+            Cell::Count(l.t.sales),
+            Cell::Qty(l.t.qty_sold),
+            Cell::money(l.t.amount),
+            Cell::money(l.t.gross_profit),
+            Cell::Percent(Some(l.share)),
+        ]);
+    }
+    let mut top =
+        Table::new("agent_top_transferred", &["product", "id", "qty_transferred", "value"]).chart(Chart::Bars { label: 0, value: 2 });
+    for l in &r.top_transferred {
+        top.rows.push(vec![
+            Cell::Text(l.name.clone()),
+            Cell::Id(Some(l.product.0)),
+            Cell::Qty(l.t.qty_transferred),
+            Cell::money(l.t.value_transferred),
+        ]);
+    }
+    let mut stock = Table::new("agent_on_hand", &["product", "id", "qty", "value"]).chart(Chart::Bars { label: 0, value: 3 });
+    for l in &r.on_hand {
+        stock.rows.push(vec![Cell::Text(l.name.clone()), Cell::Id(Some(l.product.0)), Cell::Qty(l.qty), Cell::money(l.value)]);
+    }
+    let mut out = vec![days, products, moved, top, stock];
+    if r.agent.is_none() {
+        let mut agents = Table::new("agent_agents", &["user", "id", "sales", "qty", "revenue", "gross_profit", "qty_transferred"])
+            .chart(Chart::Bars { label: 0, value: 4 });
+        for a in r.agents.iter().take(10) {
+            agents.rows.push(vec![
+                Cell::Text(a.name.clone()),
+                Cell::Id(Some(a.agent.0)),
+                Cell::Count(a.t.sales),
+                Cell::Qty(a.t.qty_sold),
+                Cell::money(a.t.amount),
+                Cell::money(a.t.gross_profit),
+                Cell::Qty(a.t.qty_transferred),
+            ]);
+        }
+        out.push(agents);
+    }
+    if let Some(list) = &r.expenses {
+        let mut ex = Table::new("agent_expenses", &["category", "amount"]).chart(Chart::Bars { label: 0, value: 1 });
+        for (name, v) in list {
+            ex.rows.push(vec![Cell::Text(name.clone()), Cell::money(*v)]);
+        }
+        out.push(ex);
+    }
+    let mut history = Table::new("agent_transfers", &["lot", "created", "user", "product", "qty", "price", "cogs"]);
+    for l in &r.transfers {
+        history.rows.push(vec![
+            Cell::Count(l.lot.0),
+            Cell::Text(l.created.rfc3339()),
+            Cell::Text(l.agent_name.clone()),
+            Cell::Text(l.name.clone()),
+            Cell::Qty(l.qty),
+            Cell::money(l.price),
+            Cell::money(l.cost),
+        ]);
+    }
+    out.push(history);
+    (figures, out)
 }
 
 #[cfg(test)]

@@ -179,6 +179,12 @@ pub fn report(
 /// The report as an XLSX workbook: a sheet of figures, then a sheet per table, headers and
 /// titles in `lang`; id columns are left out (they mean nothing in a spreadsheet).
 pub fn workbook(lang: crate::i18n::Lang, r: &TabReport) -> crate::error::Result<Vec<u8>> {
+    let title = format!("{} {}…{}", lang.t(&format!("tabs.{}", r.tab.code())), r.from, r.to);
+    workbook_of(lang, title, &r.figures, &r.tables)
+}
+
+/// Figures and tables as a workbook under `title` (the tabs' and the agents' report).
+pub fn workbook_of(lang: crate::i18n::Lang, title: String, figures: &[Figure], tables: &[Table]) -> crate::error::Result<Vec<u8>> {
     use crate::xlsx::{Cell as X, Sheet};
     let x = |c: &Cell| match c {
         Cell::Text(s) => X::Text(s.clone()),
@@ -189,22 +195,19 @@ pub fn workbook(lang: crate::i18n::Lang, r: &TabReport) -> crate::error::Result<
         Cell::Id(id) => X::Text(id.map(|i| i.to_string()).unwrap_or_default()),
     };
     let figures: Vec<Vec<crate::xlsx::Cell>> =
-        r.figures.iter().map(|f| vec![X::Text(lang.t(&format!("tabs.fig.{}", f.key)).to_string()), x(&f.value)]).collect();
-    let mut tables = Vec::new();
-    for t in &r.tables {
+        figures.iter().map(|f| vec![X::Text(lang.t(&format!("tabs.fig.{}", f.key)).to_string()), x(&f.value)]).collect();
+    let mut sheets_of = Vec::new();
+    for t in tables {
         let keep: Vec<usize> =
             (0..t.columns.len()).filter(|i| !t.rows.iter().any(|row| matches!(row.get(*i), Some(Cell::Id(_))))).collect();
         let headers: Vec<String> =
             keep.iter().filter_map(|i| t.columns.get(*i)).map(|c| lang.t(&format!("tabs.col.{c}")).to_string()).collect();
         let rows: Vec<Vec<crate::xlsx::Cell>> = t.rows.iter().map(|row| keep.iter().filter_map(|i| row.get(*i)).map(x).collect()).collect();
-        tables.push((lang.t(&format!("tabs.table.{}", t.id)).to_string(), headers, rows));
+        sheets_of.push((lang.t(&format!("tabs.table.{}", t.id)).to_string(), headers, rows));
     }
-    let mut sheets = vec![Sheet {
-        title: format!("{} {}…{}", lang.t(&format!("tabs.{}", r.tab.code())), r.from, r.to),
-        headers: vec![lang.t("tabs.figure").to_string(), lang.t("tabs.value").to_string()],
-        rows: &figures,
-    }];
-    for (title, headers, rows) in &tables {
+    let mut sheets =
+        vec![Sheet { title, headers: vec![lang.t("tabs.figure").to_string(), lang.t("tabs.value").to_string()], rows: &figures }];
+    for (title, headers, rows) in &sheets_of {
         sheets.push(Sheet { title: title.clone(), headers: headers.clone(), rows });
     }
     crate::xlsx::workbook_sheets(&sheets)

@@ -40,6 +40,14 @@ pub enum Kind {
     CrmDeal,
     CrmTask,
     CrmContact,
+    // Field agents (issue 12).
+    /// A user holding the agent permission.
+    Agent,
+    /// An agent's lot (accepted in part, so it is still open).
+    Lot,
+    AgentReturn,
+    AgentSale,
+    AgentRequest,
 }
 
 pub struct Route {
@@ -329,7 +337,79 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::GET, path: "/api/v1/crm/contacts/{id}", kind: Kind::CrmContact, body: none },
     Route { method: Method::PUT, path: "/api/v1/crm/contacts/{id}", kind: Kind::CrmContact, body: crm_contact_body },
     Route { method: Method::DELETE, path: "/api/v1/crm/contacts/{id}", kind: Kind::CrmContact, body: none },
+    // Field agents (issue 12): what an owner-like user calls.
+    Route { method: Method::GET, path: "/api/v1/agents/goods?agent={id}", kind: Kind::Agent, body: none },
+    Route { method: Method::GET, path: "/api/v1/agents/returns?agent={id}", kind: Kind::Agent, body: none },
+    Route { method: Method::GET, path: "/api/v1/agents/sales?agent={id}", kind: Kind::Agent, body: none },
+    Route { method: Method::GET, path: "/api/v1/agents/analytics?agent={id}", kind: Kind::Agent, body: none },
+    Route { method: Method::GET, path: "/api/v1/agents/analytics.xlsx?agent={id}", kind: Kind::Agent, body: none },
+    Route { method: Method::GET, path: "/api/v1/agents/lots/{id}", kind: Kind::Lot, body: none },
+    Route { method: Method::POST, path: "/api/v1/agents/lots/{id}/accept", kind: Kind::Lot, body: accept_body },
+    Route { method: Method::POST, path: "/api/v1/agents/lots/{id}/cancel", kind: Kind::Lot, body: none },
+    Route { method: Method::POST, path: "/api/v1/agents/returns/{id}/approve", kind: Kind::AgentReturn, body: empty_body },
+    Route { method: Method::POST, path: "/api/v1/agents/returns/{id}/reject", kind: Kind::AgentReturn, body: none },
+    Route { method: Method::GET, path: "/api/v1/agents/sales/{id}", kind: Kind::AgentSale, body: none },
+    Route { method: Method::POST, path: "/api/v1/agents/sales/{id}/returns", kind: Kind::AgentSale, body: agent_sale_return_body },
+    Route { method: Method::GET, path: "/api/v1/agents/requests/{id}", kind: Kind::AgentRequest, body: none },
+    Route { method: Method::POST, path: "/api/v1/agents/requests/{id}/approve", kind: Kind::AgentRequest, body: request_approve_body },
+    Route { method: Method::POST, path: "/api/v1/agents/requests/{id}/reject", kind: Kind::AgentRequest, body: request_reject_body },
 ];
+
+/// Field agents' routes only an agent calls (an owner is refused them whatever the id), tried
+/// by company `a`'s agent with `b`'s ids; `{product}` is `a`'s own product.
+pub const AGENT_ROUTES: &[Route] = &[
+    Route { method: Method::GET, path: "/api/v1/agents/lots/{id}", kind: Kind::Lot, body: none },
+    Route { method: Method::POST, path: "/api/v1/agents/lots/{id}/accept", kind: Kind::Lot, body: accept_body },
+    Route { method: Method::GET, path: "/api/v1/agents/sales/{id}", kind: Kind::AgentSale, body: none },
+    Route { method: Method::GET, path: "/api/v1/agents/requests/{id}", kind: Kind::AgentRequest, body: none },
+    Route { method: Method::POST, path: "/api/v1/agents/requests/{id}/items", kind: Kind::AgentRequest, body: request_item_body },
+    Route { method: Method::PUT, path: "/api/v1/agents/requests/{id}/items/{product}", kind: Kind::AgentRequest, body: request_qty_body },
+    Route { method: Method::DELETE, path: "/api/v1/agents/requests/{id}/items/{product}", kind: Kind::AgentRequest, body: none },
+    Route { method: Method::PUT, path: "/api/v1/agents/requests/{id}/client", kind: Kind::AgentRequest, body: request_client_body },
+    Route { method: Method::POST, path: "/api/v1/agents/requests/{id}/submit", kind: Kind::AgentRequest, body: none },
+    Route { method: Method::GET, path: "/api/v1/agents/analytics?agent={id}", kind: Kind::Agent, body: none },
+    Route { method: Method::GET, path: "/api/v1/agents/goods?agent={id}", kind: Kind::Agent, body: none },
+];
+
+/// Field agents' pages, tried by `a`'s owner with `b`'s ids: the same 404 as a missing record.
+pub const AGENT_PAGES: &[(&str, Kind)] = &[
+    ("/agents/requests/{id}", Kind::AgentRequest),
+    ("/agents/analytics?agent={id}", Kind::Agent),
+    ("/agents/goods?agent={id}", Kind::Agent),
+    ("/agents/sell?agent={id}", Kind::Agent),
+];
+
+fn accept_body() -> Option<Value> {
+    Some(json!({"qty": "1"}))
+}
+
+fn empty_body() -> Option<Value> {
+    Some(json!({}))
+}
+
+fn agent_sale_return_body() -> Option<Value> {
+    Some(json!({"lines": [{"line": 0, "qty": "1"}]}))
+}
+
+fn request_approve_body() -> Option<Value> {
+    Some(json!({"warehouse": 1}))
+}
+
+fn request_reject_body() -> Option<Value> {
+    Some(json!({"reason": ""}))
+}
+
+fn request_item_body() -> Option<Value> {
+    Some(json!({"product": 1, "qty": 1}))
+}
+
+fn request_qty_body() -> Option<Value> {
+    Some(json!({"qty": 2}))
+}
+
+fn request_client_body() -> Option<Value> {
+    Some(json!({"client": null}))
+}
 
 /// Records of one company, created through the API.
 pub struct Fixture {
@@ -360,6 +440,14 @@ pub struct Fixture {
     pub crm_deal: u64,
     pub crm_task: u64,
     pub crm_contact: u64,
+    // Field agents (issue 12).
+    pub email: String,
+    pub agent_client: Client,
+    pub agent: u64,
+    pub lot: u64,
+    pub agent_return: u64,
+    pub agent_sale: u64,
+    pub agent_request: u64,
 }
 
 pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
@@ -460,11 +548,57 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
         t.post(&client, "/api/v1/crm/tasks", json!({"title": "Позвонить", "due": "2026-03-02", "deal": crm_deal["id"]})).await;
     assert_eq!(s, StatusCode::CREATED, "{crm_task}");
     let id = |v: &Value| v["id"].as_u64().expect("id");
+    // Field agents: an agent holding 3 accepted units and an open lot of 2 (1 accepted), a
+    // sale of 1, a pending return of 1, and a draft request.
+    let (s, ar) = t.post(&client, "/api/v1/roles", json!({"name": "Агент", "permissions": ["agent"]})).await;
+    assert_eq!(s, StatusCode::CREATED, "{ar}");
+    let agent_email = format!("agent.{email}");
+    let (s, au) = t
+        .post(
+            &client,
+            "/api/v1/users",
+            json!({"email": agent_email, "name": "Агент", "role": "staff", "custom_role": ar["id"], "branches": [b["id"]], "password": "password-456"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{au}");
+    let agent = au["user"]["id"].as_u64().expect("id");
+    let agent_client = t.login(&agent_email, "password-456").await;
+    // Their own 5 units, so the rest of the fixture's stock stays for the tests that use it.
+    let body = json!({"kind": "receipt", "warehouse": w["id"], "lines": [{"product": p["id"], "qty": "5", "cost": "40"}], "post": true});
+    let (s, extra) = t.post(&client, "/api/v1/documents", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{extra}");
+    let mut lots = Vec::new();
+    for (qty, accept) in [("3", true), ("2", false)] {
+        let body = json!({"agent": agent, "warehouse": w["id"], "items": [{"product": p["id"], "qty": qty, "accept": accept}]});
+        let (s, made) = t.post(&client, "/api/v1/agents/transfers", body).await;
+        assert_eq!(s, StatusCode::CREATED, "{made}");
+        lots.push(id(&made[0]));
+    }
+    let (s, acc) = t.post(&agent_client, &format!("/api/v1/agents/lots/{}/accept", lots[1]), json!({"qty": "1"})).await;
+    assert_eq!(s, StatusCode::OK, "{acc}");
+    let (s, agent_sale) = t
+        .post(&agent_client, "/api/v1/agents/sales", json!({"idempotency_key": "fixture", "lines": [{"product": p["id"], "qty": "1"}]}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{agent_sale}");
+    let (s, agent_return) = t.post(&agent_client, "/api/v1/agents/returns", json!({"product": p["id"], "qty": "1"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{agent_return}");
+    let (s, request) = t.post(&agent_client, "/api/v1/agents/requests", json!({})).await;
+    assert_eq!(s, StatusCode::CREATED, "{request}");
+    let (s, item) =
+        t.post(&agent_client, &format!("/api/v1/agents/requests/{}/items", id(&request)), json!({"product": p["id"], "qty": 2})).await;
+    assert_eq!(s, StatusCode::OK, "{item}");
     Fixture {
         crm_pipeline: crm_deal["pipeline"].as_u64().expect("pipeline"),
         crm_deal: id(&crm_deal),
         crm_task: id(&crm_task),
         crm_contact: id(&crm_contact),
+        email: email.to_string(),
+        agent_client,
+        agent,
+        lot: lots[1],
+        agent_return: id(&agent_return),
+        agent_sale: id(&agent_sale),
+        agent_request: id(&request),
         purchase: id(&purchase),
         supplier,
         promo: id(&promo),
@@ -520,6 +654,11 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
             Kind::CrmDeal => b.crm_deal,
             Kind::CrmTask => b.crm_task,
             Kind::CrmContact => b.crm_contact,
+            Kind::Agent => b.agent,
+            Kind::Lot => b.lot,
+            Kind::AgentReturn => b.agent_return,
+            Kind::AgentSale => b.agent_sale,
+            Kind::AgentRequest => b.agent_request,
         };
         let path = route.path.replace("{id}", &id.to_string()).replace("{product}", &b.product.to_string());
         let (status, body) = t.call(route.method.clone(), &path, Some(&a.client.token), (route.body)()).await;
@@ -571,6 +710,7 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
             "a promo rule on another company's {scope}: {e}"
         );
     }
+    assert_agents_isolated(t, a, b).await;
     let (s, u) = t.get(&b.client, &format!("/api/v1/users/{}", b.user)).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(u["active"], true, "the other company's user was not deactivated");
@@ -578,6 +718,63 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
     let targets: Vec<String> =
         audit["items"].as_array().expect("items").iter().map(|i| i["target"].as_str().unwrap_or("").to_string()).collect();
     assert!(!targets.contains(&format!("user:{}", b.user)), "one company's audit log shows another's records");
+}
+
+fn agent_id(b: &Fixture, kind: Kind) -> u64 {
+    match kind {
+        Kind::Agent => b.agent,
+        Kind::Lot => b.lot,
+        Kind::AgentReturn => b.agent_return,
+        Kind::AgentSale => b.agent_sale,
+        Kind::AgentRequest => b.agent_request,
+        other => panic!("not an agents' kind: {other:?}"),
+    }
+}
+
+/// `a`'s agent on every agent-only route and `a`'s owner on every agents' page, with `b`'s
+/// ids: 404 exactly like a missing record; `a`'s lists show none of `b`'s agent records, and
+/// `b`'s lot, return and request are unchanged.
+async fn assert_agents_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
+    for route in AGENT_ROUTES {
+        let path = route.path.replace("{id}", &agent_id(b, route.kind).to_string()).replace("{product}", &a.product.to_string());
+        let (status, body) = t.call(route.method.clone(), &path, Some(&a.agent_client.token), (route.body)()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{} {path} by an agent with another company's id: {body}", route.method);
+        let missing = route.path.replace("{id}", "999999999").replace("{product}", &a.product.to_string());
+        let (status_missing, _) = t.call(route.method.clone(), &missing, Some(&a.agent_client.token), (route.body)()).await;
+        assert_eq!(status_missing, status, "{} {}: foreign and missing ids must look the same", route.method, route.path);
+    }
+    let owner = crate::browser::Plain::new(t);
+    let r = owner.submit("/login", &[("email", a.email.as_str()), ("password", "password-123")]).await;
+    assert_eq!(r.status().as_u16(), 303, "the owner signs in");
+    for (page, kind) in AGENT_PAGES {
+        for id in [agent_id(b, *kind), 999_999_999] {
+            let path = page.replace("{id}", &id.to_string());
+            let resp = owner.get(&path).await;
+            assert_eq!(resp.status(), StatusCode::NOT_FOUND, "page {path} with another company's or a missing id");
+        }
+    }
+    for (list, id) in [
+        ("/api/v1/agents", b.agent),
+        ("/api/v1/agents/sales", b.agent_sale),
+        ("/api/v1/agents/requests?status=draft", b.agent_request),
+        ("/api/v1/agents/requests", b.agent_request),
+    ] {
+        let (st, items) = t.get(&a.client, list).await;
+        assert_eq!(st, StatusCode::OK, "{list}: {items}");
+        let ids: Vec<u64> = items.as_array().expect("list").iter().filter_map(|i| i["id"].as_u64()).collect();
+        assert!(!ids.contains(&id), "{list} of one company shows another's record {id}");
+    }
+    let (_, returns) = t.get(&a.client, "/api/v1/agents/returns").await;
+    let ids: Vec<u64> = returns["returns"].as_array().expect("returns").iter().filter_map(|i| i["id"].as_u64()).collect();
+    assert!(!ids.contains(&b.agent_return), "another company's agent return is listed");
+    let (_, goods) = t.get(&a.client, "/api/v1/agents/goods").await;
+    assert!(goods.as_array().expect("goods").iter().all(|g| g["agent"] != b.agent), "another company's agent goods are listed");
+    let (_, lot) = t.get(&b.client, &format!("/api/v1/agents/lots/{}", b.lot)).await;
+    assert_eq!((lot["accepted"].as_str(), lot["cancelled"].as_str()), (Some("1"), Some("0")), "{lot}");
+    let (_, ret) = t.get(&b.client, "/api/v1/agents/returns?status=pending").await;
+    assert_eq!(ret["pending_count"], 1, "{ret}");
+    let (_, req) = t.get(&b.client, &format!("/api/v1/agents/requests/{}", b.agent_request)).await;
+    assert_eq!((req["status"].as_str(), req["items"][0]["qty"].as_u64()), (Some("draft"), Some(2)), "{req}");
 }
 
 #[tokio::test]

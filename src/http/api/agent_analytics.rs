@@ -16,7 +16,6 @@ use crate::error::Result;
 use crate::http::extract::{Auth, Json, Query};
 use crate::http::problem::Problem;
 use crate::ids::UserId;
-use crate::xlsx::{self, Cell};
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields, default)]
@@ -44,7 +43,7 @@ pub struct AgentTotalsDto {
     pub value_transferred: String,
     pub qty_accepted: String,
     pub qty_returned: String,
-    /// Sales per product summed (a sale of two products counts twice).
+    /// Sales made (a product line counts the sales that sold that product).
     pub sales: u64,
     pub qty_sold: String,
     pub amount: String,
@@ -111,6 +110,13 @@ pub struct AgentTransferDto {
     pub source: String,
 }
 
+/// Operating expenses of one category in the period.
+#[derive(Serialize, ToSchema)]
+pub struct AgentExpenseDto {
+    pub category: String,
+    pub amount: String,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct AgentReportDto {
     pub from: String,
@@ -125,8 +131,8 @@ pub struct AgentReportDto {
     pub agents: Vec<AgentLineDto>,
     pub on_hand: Vec<AgentStockDto>,
     pub transfers: Vec<AgentTransferDto>,
-    /// Always false for now: finance's expenses are not read by this report yet.
-    pub expenses_available: bool,
+    /// The owner's expense breakdown (null in one agent's report or without the finance right).
+    pub expenses: Option<Vec<AgentExpenseDto>>,
 }
 
 fn dto(r: AgentReport) -> AgentReportDto {
@@ -172,7 +178,9 @@ fn dto(r: AgentReport) -> AgentReportDto {
                 source: t.source.clone(),
             })
             .collect(),
-        expenses_available: false,
+        expenses: r
+            .expenses
+            .map(|list| list.into_iter().map(|(category, amount)| AgentExpenseDto { category, amount: amount.to_string() }).collect()),
     }
 }
 
@@ -183,35 +191,16 @@ pub async fn report(State(app): State<App>, a: Auth, Query(q): Query<AgentAnalyt
     Ok(Json(dto(r)))
 }
 
-/// The report's product lines (sales and transfers per product) as one XLSX sheet.
+/// The report as a workbook: a sheet of figures, then a sheet per table (by day, by product,
+/// transfers, on hand, agents, expenses, the last 200 lots) — what the page shows.
 #[utoipa::path(get, path = "/api/v1/agents/analytics.xlsx", tag = "agents", security(("bearer" = [])), params(AgentAnalyticsQuery),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 403, body = Problem)))]
 pub async fn report_xlsx(State(app): State<App>, a: Auth, Query(q): Query<AgentAnalyticsQuery>) -> Result<Response> {
     let r = agents::report(&app.db.read()?, &a.actor, app.now(), &q.into())?;
-    let ru = a.actor.lang == crate::i18n::Lang::Ru;
-    let headers: Vec<&str> = if ru {
-        vec!["Товар", "Передано, шт", "Стоимость переданного", "Продано, шт", "Выручка", "Себестоимость", "Валовая прибыль", "Доля, %"]
-    } else {
-        vec!["Product", "Transferred, pcs", "Transferred at cost", "Sold, pcs", "Revenue", "Cost", "Gross profit", "Share, %"]
-    };
-    let rows: Vec<Vec<Cell>> = r
-        .products
-        .iter()
-        .map(|l| {
-            vec![
-                Cell::Text(l.name.clone()),
-                Cell::Qty(l.t.qty_transferred),
-                Cell::Money(l.t.value_transferred),
-                Cell::Qty(l.t.qty_sold),
-                Cell::Money(l.t.amount),
-                Cell::Money(l.t.cost),
-                Cell::Money(l.t.gross_profit),
-                Cell::Qty(l.share),
-            ]
-        })
-        .collect();
-    let title = format!("{} {}–{}", if ru { "Агенты" } else { "Agents" }, r.from, r.to);
-    let bytes = xlsx::workbook(&title, &headers, &rows)?;
+    let lang = a.actor.lang;
+    let title = format!("{} {}…{}", lang.t("nav.agents_analytics"), r.from, r.to);
+    let (figures, tables) = agents::tables(&r);
+    let bytes = crate::analytics::tab::workbook_of(lang, title, &figures, &tables)?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),

@@ -60,7 +60,7 @@ pub fn carried_query(fields: &Fields) -> String {
         .join("&")
 }
 
-fn urlencoding(s: &str) -> String {
+pub(super) fn urlencoding(s: &str) -> String {
     serde_urlencoded::to_string([("", s)]).map(|e| e.trim_start_matches('=').to_string()).unwrap_or_default()
 }
 
@@ -110,7 +110,7 @@ struct TabPage {
     export: String,
 }
 
-fn text(lang: Lang, column: &str, c: &Cell) -> (String, bool, bool) {
+pub(super) fn text(lang: Lang, column: &str, c: &Cell) -> (String, bool, bool) {
     match c {
         Cell::Text(s) if column == "level" => (lang.t(&format!("tabs.level_{s}")).to_string(), false, s == "critical"),
         Cell::Text(s) => (s.clone(), false, false),
@@ -183,7 +183,7 @@ fn series(lang: Lang, labels: &[String], bars: &[Decimal], line: &[Decimal]) -> 
     out
 }
 
-fn table_view(lang: Lang, t: &analytics::tab::Table) -> TableView {
+pub(super) fn table_view(lang: Lang, t: &analytics::tab::Table) -> TableView {
     // Ids and codes are for the API; people read the names beside them.
     let keep: Vec<usize> = (0..t.columns.len())
         .filter(|i| t.columns[*i] != "code" && !t.rows.iter().any(|r| matches!(r.get(*i), Some(Cell::Id(_)))))

@@ -39,6 +39,9 @@ mod scales;
 mod stock;
 mod telecom;
 mod transfer;
+// Field agents' request carts and report (issue 12).
+mod agent_analytics;
+mod agent_requests;
 
 use askama::Template;
 use axum::Router;
@@ -92,6 +95,8 @@ pub fn routes() -> Router<App> {
         .merge(people::routes())
         .merge(ops::routes())
         .merge(messaging::routes())
+        .merge(agent_requests::routes())
+        .merge(agent_analytics::routes())
 }
 
 /// The platform operator's pages (companies, plans).

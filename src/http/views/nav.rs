@@ -95,6 +95,8 @@ static GROUPS: &[GroupDef] = &[
             item("/agents/sell", "nav.agents_sell", AGENTS, &[Perm::AGENT], Who::Anyone),
             item("/agents/transfer", "nav.agents_transfer", AGENTS, STOCK, Who::Anyone),
             item("/agents/returns", "nav.agents_returns", AGENTS, &[Perm::AGENT], Who::Anyone),
+            item("/agents/requests", "nav.agents_requests", AGENTS, &[Perm::AGENT, Perm::REQUEST], Who::Anyone),
+            item("/agents/analytics", "nav.agents_analytics", AGENTS, &[Perm::AGENT, Perm::ANALYTICS], Who::Anyone),
         ],
     },
     GroupDef {
