@@ -249,3 +249,13 @@ pub async fn search_products(
         .await
         .map_err(|e| Error::Internal(format!("search task: {e}")))?
 }
+
+/// A PDF handed over as a download named `name` (statements, acts).
+pub fn pdf_download(name: &str, bytes: Vec<u8>) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))],
+        bytes,
+    )
+        .into_response()
+}

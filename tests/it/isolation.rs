@@ -35,6 +35,10 @@ pub enum Kind {
     Purchase,
     /// A client of the supplier kind.
     Supplier,
+    /// A bank account (finance module).
+    BankAccount,
+    /// A money document (finance module).
+    MoneyDoc,
 }
 
 pub struct Route {
@@ -133,6 +137,14 @@ fn purchase_return_body() -> Option<Value> {
 
 fn supplier_payment_body() -> Option<Value> {
     Some(json!({"idempotency_key": "isolation", "amount": "1", "account": "box:1"}))
+}
+
+fn bank_body() -> Option<Value> {
+    Some(json!({"name": "Чужой счёт"}))
+}
+
+fn decide_body() -> Option<Value> {
+    Some(json!({}))
 }
 
 fn link_body() -> Option<Value> {
@@ -276,6 +288,15 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::GET, path: "/api/v1/suppliers/{id}/act", kind: Kind::Supplier, body: none },
     Route { method: Method::GET, path: "/api/v1/suppliers/{id}/act.pdf", kind: Kind::Supplier, body: none },
     Route { method: Method::POST, path: "/api/v1/suppliers/{id}/documents", kind: Kind::Supplier, body: link_body },
+    Route { method: Method::GET, path: "/api/v1/finance/bank-accounts/{id}", kind: Kind::BankAccount, body: none },
+    Route { method: Method::PUT, path: "/api/v1/finance/bank-accounts/{id}", kind: Kind::BankAccount, body: bank_body },
+    Route { method: Method::GET, path: "/api/v1/finance/ledger?account=bank:{id}", kind: Kind::BankAccount, body: none },
+    Route { method: Method::GET, path: "/api/v1/finance/ledger?account=box:{id}", kind: Kind::CashBox, body: none },
+    Route { method: Method::GET, path: "/api/v1/finance/cash-boxes/{id}/summary", kind: Kind::CashBox, body: none },
+    Route { method: Method::GET, path: "/api/v1/finance/docs/{id}", kind: Kind::MoneyDoc, body: none },
+    Route { method: Method::POST, path: "/api/v1/finance/docs/{id}/approve", kind: Kind::MoneyDoc, body: decide_body },
+    Route { method: Method::POST, path: "/api/v1/finance/docs/{id}/reject", kind: Kind::MoneyDoc, body: decide_body },
+    Route { method: Method::POST, path: "/api/v1/finance/docs/{id}/reverse", kind: Kind::MoneyDoc, body: decide_body },
 ];
 
 /// Records of one company, created through the API.
@@ -302,6 +323,8 @@ pub struct Fixture {
     pub promo: u64,
     pub purchase: u64,
     pub supplier: u64,
+    pub bank_account: u64,
+    pub money_doc: u64,
 }
 
 pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
@@ -394,8 +417,20 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{purchase}");
+    let (s, bank) = t.post(&client, "/api/v1/finance/bank-accounts", json!({"name": format!("{name} — банк")})).await;
+    assert_eq!(s, StatusCode::CREATED, "{bank}");
+    let (s, money_doc) = t
+        .post(
+            &client,
+            "/api/v1/finance/docs",
+            json!({"idempotency_key": "fixture", "kind": "income", "account": format!("bank:{}", bank["id"]), "amount": "100", "category": "other"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{money_doc}");
     let id = |v: &Value| v["id"].as_u64().expect("id");
     Fixture {
+        bank_account: id(&bank),
+        money_doc: id(&money_doc),
         purchase: id(&purchase),
         supplier,
         promo: id(&promo),
@@ -447,6 +482,8 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
             Kind::Image => b.image,
             Kind::Purchase => b.purchase,
             Kind::Supplier => b.supplier,
+            Kind::BankAccount => b.bank_account,
+            Kind::MoneyDoc => b.money_doc,
         };
         let path = route.path.replace("{id}", &id.to_string()).replace("{product}", &b.product.to_string());
         let (status, body) = t.call(route.method.clone(), &path, Some(&a.client.token), (route.body)()).await;
