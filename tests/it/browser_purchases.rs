@@ -125,6 +125,7 @@ async fn chromium_flow(b: &Browser, t: &TestApp) -> R {
     assert_eq!(st, StatusCode::CREATED, "{cb}");
     let (st, shift) = t.post(&s.c, "/api/v1/shifts", json!({"cash_box": cb["id"], "opening_cash": "5000"})).await;
     assert_eq!(st, StatusCode::CREATED, "{shift}");
+    crate::browser_stock::drain(t).await;
 
     b.goto(&format!("{}/login", t.base)).await?;
     wait_for(b, "main[data-page=login]").await?;

@@ -558,7 +558,7 @@ async fn a_draft_is_edited_on_its_page() {
     assert_eq!((r.status().as_u16(), location(&r).to_string()), (303, format!("/purchases/{id}?ok=saved")));
     let (_, v) = t.get(&s.c, &format!("/api/v1/purchases/{id}")).await;
     assert_eq!(
-        (v["supplier"].as_u64(), v["warehouse"].as_u64(), v["total"].as_str(), v["due_days"].as_u64(), v["status"].as_str()),
+        (v["purchase"]["supplier"].as_u64(), v["purchase"]["warehouse"].as_u64(), v["purchase"]["total"].as_str(), v["purchase"]["due_days"].as_u64(), v["purchase"]["status"].as_str()),
         (Some(sup2), Some(s.second), Some("330.00"), Some(10), Some("draft")),
         "{v}"
     );
