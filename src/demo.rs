@@ -729,7 +729,7 @@ pub fn demo_purchases(db: &Db, now: Ts, a: &Actor, products: &[(ProductId, bool)
         if let Some(sup) = first {
             let d = PaymentDraft {
                 key: "demo-supplier-pay-1".into(),
-                amount: "7500".into(),
+                amount: "3000".into(),
                 account: bank.clone(),
                 prepayment: false,
                 note: "Оплата по накладной".into(),
