@@ -136,7 +136,11 @@ fn main() {
         pct(receipt.clone(), 0.5),
         pct(receipt, 1.0)
     );
-    println!("| supplier payment from a bank account ({runs} runs) | p50 {:.1} ms, max {:.1} ms | recorded |", pct(pay.clone(), 0.5), pct(pay, 1.0));
+    println!(
+        "| supplier payment from a bank account ({runs} runs) | p50 {:.1} ms, max {:.1} ms | recorded |",
+        pct(pay.clone(), 0.5),
+        pct(pay, 1.0)
+    );
     println!("| \"to pay this week\" ({} purchases listed) | {due_ms:.2} ms | recorded |", due.len());
     println!("| `dukan check` over the file | {check_s:.2} s, 0 problems | recorded |");
     if pct(purchase, 0.5) > LIMIT_MS {

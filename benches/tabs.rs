@@ -55,7 +55,6 @@ fn main() {
     // 2026-09-04 00:00 in Bishkek, then `days` days of trading.
     let start = Ts(1_788_458_400_000);
     let a = common::sales::company(&db, start, "bench@tabs.kg");
-    let company = a.company;
     let (products, boxes, _) = common::sales::catalogue(&db, &a, start, PRODUCTS);
     // Sales: evenly over the days, 08:00–20:00 local, alternating boxes, 1–4 lines each.
     let (n, seeding) = common::sales::checkouts(&db, &a, start, days, sales, &products, &boxes);

@@ -639,11 +639,11 @@ pub fn demo_purchases(db: &Db, now: Ts, a: &Actor, products: &[(ProductId, bool)
             .map(|(acc, _)| acc.code())
             .unwrap_or_default();
         let mut suppliers = Vec::new();
-        for (name, phone, inn) in [
-            ("ОсОО «Бишкек Дистрибьюшн»", "0312 909 090", "02345678912345"),
-            ("ИП Касымов (овощи и фрукты)", "0555 303 404", ""),
-        ] {
-            let d = ClientDraft { kind: "supplier".into(), name: name.into(), phone: phone.into(), inn: inn.into(), ..ClientDraft::default() };
+        for (name, phone, inn) in
+            [("ОсОО «Бишкек Дистрибьюшн»", "0312 909 090", "02345678912345"), ("ИП Касымов (овощи и фрукты)", "0555 303 404", "")]
+        {
+            let d =
+                ClientDraft { kind: "supplier".into(), name: name.into(), phone: phone.into(), inn: inn.into(), ..ClientDraft::default() };
             suppliers.push(clients::save_client(tx, a, now, None, &d)?.0.id);
         }
         if let Some(dairy) = purchasing::query::suppliers(tx, a, false)?.into_iter().find(|s| s.client.name.contains("Ак-Суу")) {
@@ -738,7 +738,8 @@ pub fn demo_purchases(db: &Db, now: Ts, a: &Actor, products: &[(ProductId, bool)
             crate::finance::decide(tx, a, now, pay.money_doc, true)?;
         }
         // One line of the dairy purchase back against the payable.
-        let back = ReturnDraft { lines: vec![(1, "2".into())], note: "Истёк срок годности".into(), ..ReturnDraft::default() };
+        let back =
+            ReturnDraft { lines: vec![(1, "2".into())], note: "Истёк срок годности".into(), ..ReturnDraft::default() };
         purchasing::return_goods(tx, a, now, dairy.id, &back)?;
         // A draft to finish.
         purchasing::save_purchase(
@@ -746,7 +747,13 @@ pub fn demo_purchases(db: &Db, now: Ts, a: &Actor, products: &[(ProductId, bool)
             a,
             now,
             None,
-            &PurchaseDraft { supplier: second, warehouse: Some(main), terms: "credit".into(), lines: lines(25, 3, 90), ..PurchaseDraft::default() },
+            &PurchaseDraft {
+                supplier: second,
+                warehouse: Some(main),
+                terms: "credit".into(),
+                lines: lines(25, 3, 90),
+                ..PurchaseDraft::default()
+            },
         )?;
         Ok(())
     })

@@ -41,10 +41,7 @@ impl Hub {
     /// Follows `topic` of `company` from now on.
     pub fn subscribe(&self, company: CompanyId, topic: &str) -> broadcast::Receiver<Event> {
         let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
-        topics
-            .entry((company, topic.to_string()))
-            .or_insert_with(|| broadcast::channel(BACKLOG).0)
-            .subscribe()
+        topics.entry((company, topic.to_string())).or_insert_with(|| broadcast::channel(BACKLOG).0).subscribe()
     }
 
     /// Tells everyone following `topic` of `company`; returns how many heard it. Never blocks:

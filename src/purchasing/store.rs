@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use super::model::{
-    CreditRow, DueRow, PayableBalance, PayableEntry, PayableKind, PaymentStatus, Purchase, PurchaseKey, PurchaseReturn, PurchaseStatus, SupplierLink,
-    SupplierPayment, Terms,
+    CreditRow, DueRow, PayableBalance, PayableEntry, PayableKind, PaymentStatus, Purchase, PurchaseKey, PurchaseReturn, PurchaseStatus,
+    SupplierLink, SupplierPayment, Terms,
 };
 use crate::ids::{ClientId, CompanyId, DocumentId, PurchaseId, PurchaseReturnId, SupplierPaymentId};
 use crate::storage::{Read, StorageError, Table, TableInfo, WriteTx};
@@ -21,7 +21,8 @@ pub const PAYABLE_LEDGER: Table<(CompanyId, ClientId, u64), PayableEntry> = Tabl
 pub const PAYABLE_BALANCES: Table<(CompanyId, ClientId), PayableBalance> = Table::new("company_supplier_payablebalance");
 pub const PURCHASE_KEYS: Table<(CompanyId, &'static str), PurchaseKey> = Table::new("company_key_purchaseop");
 pub const DOC_SUPPLIERS: Table<(CompanyId, DocumentId), SupplierLink> = Table::new("company_documentid_supplierlink");
-pub const SUPPLIER_CREDITS: Table<(CompanyId, ClientId, u64, PurchaseId), CreditRow> = Table::new("company_supplier_date_purchaseid_creditrow");
+pub const SUPPLIER_CREDITS: Table<(CompanyId, ClientId, u64, PurchaseId), CreditRow> =
+    Table::new("company_supplier_date_purchaseid_creditrow");
 pub const DUE_PURCHASES: Table<(CompanyId, u64, PurchaseId), DueRow> = Table::new("company_due_purchaseid_duerow");
 
 pub fn tables() -> Vec<TableInfo> {
@@ -35,8 +36,14 @@ pub fn tables() -> Vec<TableInfo> {
         PAYABLE_BALANCES.info("(CompanyId, ClientId)", "payable balance = Σ ledger rows (below zero only by prepayments and refunds owed)"),
         PURCHASE_KEYS.info("(CompanyId, scoped idempotency key)", "idempotency keys of supplier payments"),
         DOC_SUPPLIERS.info("(CompanyId, DocumentId)", "stock documents linked to a supplier client (purchases, the matching step)"),
-        SUPPLIER_CREDITS.info("(CompanyId, ClientId, date ms, PurchaseId)", "a supplier's posted credit purchases by date: due date and total less returns"),
-        DUE_PURCHASES.info("(CompanyId, due YYYYMMDD, PurchaseId)", "credit purchases with something left to pay, by due date (\"to pay this week\")"),
+        SUPPLIER_CREDITS.info(
+            "(CompanyId, ClientId, date ms, PurchaseId)",
+            "a supplier's posted credit purchases by date: due date and total less returns",
+        ),
+        DUE_PURCHASES.info(
+            "(CompanyId, due YYYYMMDD, PurchaseId)",
+            "credit purchases with something left to pay, by due date (\"to pay this week\")",
+        ),
     ]
 }
 
@@ -103,23 +110,30 @@ fn settle(tx: &mut WriteTx, c: CompanyId, supplier: ClientId, owed: Decimal) -> 
     // What to change, gathered first: the walk reads the index while the credit rows are open.
     let mut changes: Vec<((CompanyId, u64, PurchaseId), Option<DueRow>)> = Vec::new();
     let mut left = owed;
-    tx.range(SUPPLIER_CREDITS, (c, supplier, 0, PurchaseId::MIN), (c, supplier, u64::MAX, PurchaseId::MAX), true, usize::MAX, |(_, _, _, id), row| {
-        let part = row.net.min(left).max(Decimal::ZERO);
-        left -= part;
-        let key = (c, row.due, id);
-        let had = tx.get(DUE_PURCHASES, key)?;
-        if part > Decimal::ZERO {
-            let want = DueRow { supplier, outstanding: part };
-            if had.as_ref() != Some(&want) {
-                changes.push((key, Some(want)));
+    tx.range(
+        SUPPLIER_CREDITS,
+        (c, supplier, 0, PurchaseId::MIN),
+        (c, supplier, u64::MAX, PurchaseId::MAX),
+        true,
+        usize::MAX,
+        |(_, _, _, id), row| {
+            let part = row.net.min(left).max(Decimal::ZERO);
+            left -= part;
+            let key = (c, row.due, id);
+            let had = tx.get(DUE_PURCHASES, key)?;
+            if part > Decimal::ZERO {
+                let want = DueRow { supplier, outstanding: part };
+                if had.as_ref() != Some(&want) {
+                    changes.push((key, Some(want)));
+                }
+            } else if had.is_some() {
+                changes.push((key, None));
+            } else if left <= Decimal::ZERO {
+                return Ok(false);
             }
-        } else if had.is_some() {
-            changes.push((key, None));
-        } else if left <= Decimal::ZERO {
-            return Ok(false);
-        }
-        Ok(true)
-    })?;
+            Ok(true)
+        },
+    )?;
     for (key, row) in changes {
         match row {
             Some(row) => tx.insert(DUE_PURCHASES, key, &row)?,
@@ -363,10 +377,17 @@ fn verify_due(tx: &impl Read, problems: &mut Vec<String>) -> Result<(), StorageE
         }
     }
     let mut due_have = BTreeMap::new();
-    tx.range(DUE_PURCHASES, (CompanyId::MIN, 0, PurchaseId::MIN), (CompanyId::MAX, u64::MAX, PurchaseId::MAX), false, usize::MAX, |k, row| {
-        due_have.insert(k, row);
-        Ok(true)
-    })?;
+    tx.range(
+        DUE_PURCHASES,
+        (CompanyId::MIN, 0, PurchaseId::MIN),
+        (CompanyId::MAX, u64::MAX, PurchaseId::MAX),
+        false,
+        usize::MAX,
+        |k, row| {
+            due_have.insert(k, row);
+            Ok(true)
+        },
+    )?;
     if due_want != due_have {
         problems.push(format!("the due-date index holds {} purchases, the payables say {}", due_have.len(), due_want.len()));
     }

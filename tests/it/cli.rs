@@ -233,10 +233,8 @@ async fn demo_prints_a_login_to_a_live_shop() {
     };
     let purchases = get("/api/v1/purchases").await;
     let list = purchases.as_array().cloned().or_else(|| purchases["items"].as_array().cloned()).expect("purchases");
-    let states: std::collections::BTreeSet<(String, String)> = list
-        .iter()
-        .map(|p| (p["terms"].as_str().unwrap_or("").to_string(), p["status"].as_str().unwrap_or("").to_string()))
-        .collect();
+    let states: std::collections::BTreeSet<(String, String)> =
+        list.iter().map(|p| (p["terms"].as_str().unwrap_or("").to_string(), p["status"].as_str().unwrap_or("").to_string())).collect();
     for want in [("credit", "posted"), ("cash", "posted"), ("cash", "cash_pending"), ("credit", "draft")] {
         assert!(states.contains(&(want.0.to_string(), want.1.to_string())), "a demo purchase {want:?}: {states:?}");
     }

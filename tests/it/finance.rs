@@ -367,9 +367,7 @@ async fn non_cash_till_payments_land_on_the_chosen_bank_account() {
     let k = till(&t, "noncash@shop.kg").await;
     let c = &k.s.c;
     let acquiring = bank(&t, c, "Эквайринг").await;
-    let sell = |key: &'static str, method: &'static str| {
-        json!({"idempotency_key": key, "cash_box": k.cash_box, "lines": [{"product": k.s.milk, "qty": "2"}], "payments": [{"method": method, "amount": "204"}]})
-    };
+    let sell = |key: &'static str, method: &'static str| json!({"idempotency_key": key, "cash_box": k.cash_box, "lines": [{"product": k.s.milk, "qty": "2"}], "payments": [{"method": method, "amount": "204"}]});
     let (st, s0) = t.post(c, "/api/v1/sales", sell("nc-0", "card")).await;
     assert_eq!(st, StatusCode::CREATED, "{s0}");
     assert_eq!(balance_of(&t, c, &acquiring).await, "0.00", "no account chosen yet: nothing lands");
@@ -406,7 +404,11 @@ async fn non_cash_till_payments_land_on_the_chosen_bank_account() {
     t.company("Чужой", "other@noncash.kg", "password-123").await;
     let other = t.login("other@noncash.kg", "password-123").await;
     let (st, e) = t.call(Method::PUT, "/api/v1/finance/noncash-account", Some(&other.token), Some(json!({"account": id}))).await;
-    assert_eq!((st, field_codes(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["unknown_account".to_string()]), "another company's account: {e}");
+    assert_eq!(
+        (st, field_codes(&e)),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["unknown_account".to_string()]),
+        "another company's account: {e}"
+    );
     let cashier = staff(&t, c, "cashier@noncash.kg", &["sale", "finance"]).await;
     let (st, _) = t.call(Method::PUT, "/api/v1/finance/noncash-account", Some(&cashier.token), Some(json!({"account": null}))).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
@@ -453,7 +455,11 @@ async fn the_journal_filters_by_status() {
     let (_, v) = t.get(&c, "/api/v1/finance/journal?status=rejected").await;
     assert_eq!(rows(&v), vec![("-20.00".to_string(), "rejected".to_string())], "{v}");
     let (_, v) = t.get(&c, "/api/v1/finance/journal?status=approved").await;
-    assert_eq!(rows(&v), vec![("70.00".to_string(), "approved".to_string()), ("500.00".to_string(), "approved".to_string())], "the reversal and the income: {v}");
+    assert_eq!(
+        rows(&v),
+        vec![("70.00".to_string(), "approved".to_string()), ("500.00".to_string(), "approved".to_string())],
+        "the reversal and the income: {v}"
+    );
     let (_, v) = t.get(&c, "/api/v1/finance/journal?status=reversed").await;
     assert_eq!(rows(&v), vec![("-70.00".to_string(), "reversed".to_string())], "{v}");
     let (_, v) = t.get(&c, "/api/v1/finance/journal").await;

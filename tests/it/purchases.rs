@@ -480,9 +480,8 @@ async fn to_pay_this_week_follows_payments_returns_and_cancels() {
     let (st, v) = t.get(&s.c, "/api/v1/purchases/due?days=31").await;
     assert_eq!((st, v.as_array().map(Vec::len)), (StatusCode::OK, Some(3)), "a month ahead lists the later one: {v}");
 
-    let pay = |key: &'static str, amount: &'static str| {
-        json!({"idempotency_key": key, "amount": amount, "account": "", "prepayment": false})
-    };
+    let pay =
+        |key: &'static str, amount: &'static str| json!({"idempotency_key": key, "amount": amount, "account": "", "prepayment": false});
     let bank = {
         let (st, b) = t.post(&s.c, "/api/v1/finance/bank-accounts", json!({"name": "Банк"})).await;
         assert_eq!(st, StatusCode::CREATED, "{b}");
@@ -530,7 +529,10 @@ async fn a_draft_is_edited_on_its_page() {
     assert!(card.contains(&format!("href=\"/purchases/{id}/edit\"")), "a draft's page links to its editor");
     let form = p.get(&format!("/purchases/{id}/edit")).await.text().await.expect("form");
     assert!(form.contains("id=\"purchase-edit-title\"") && form.contains(&format!("action=\"/purchases/{id}/edit\"")), "the editor");
-    assert!(form.contains("value=\"4\"") && form.contains("value=\"60\"") && form.contains(&format!("value=\"{}\"", s.milk)), "lines typed back");
+    assert!(
+        form.contains("value=\"4\"") && form.contains("value=\"60\"") && form.contains(&format!("value=\"{}\"", s.milk)),
+        "lines typed back"
+    );
     let csrf = crate::browser::csrf_of(&form);
     let (sup2_s, wh2, milk) = (sup2.to_string(), s.second.to_string(), s.milk.to_string());
     let fields = |qty: &'static str| {
@@ -558,7 +560,13 @@ async fn a_draft_is_edited_on_its_page() {
     assert_eq!((r.status().as_u16(), location(&r).to_string()), (303, format!("/purchases/{id}?ok=saved")));
     let (_, v) = t.get(&s.c, &format!("/api/v1/purchases/{id}")).await;
     assert_eq!(
-        (v["purchase"]["supplier"].as_u64(), v["purchase"]["warehouse"].as_u64(), v["purchase"]["total"].as_str(), v["purchase"]["due_days"].as_u64(), v["purchase"]["status"].as_str()),
+        (
+            v["purchase"]["supplier"].as_u64(),
+            v["purchase"]["warehouse"].as_u64(),
+            v["purchase"]["total"].as_str(),
+            v["purchase"]["due_days"].as_u64(),
+            v["purchase"]["status"].as_str()
+        ),
         (Some(sup2), Some(s.second), Some("330.00"), Some(10), Some("draft")),
         "{v}"
     );
@@ -573,12 +581,13 @@ async fn a_draft_is_edited_on_its_page() {
     shop(&t, "other@edit.kg").await;
     let q = crate::browser::Plain::new(&t);
     q.submit("/login", &[("email", "other@edit.kg"), ("password", "password-123"), ("next", "/")]).await;
-    for path in [format!("/purchases/{id}"), format!("/purchases/{id}/edit"), format!("/suppliers/{sup}"), format!("/suppliers/{sup}/act.pdf")] {
+    for path in
+        [format!("/purchases/{id}"), format!("/purchases/{id}/edit"), format!("/suppliers/{sup}"), format!("/suppliers/{sup}/act.pdf")]
+    {
         assert_eq!(q.get(&path).await.status(), 404, "{path}");
     }
     let their_csrf = crate::browser::csrf_of(&q.get("/purchases/new").await.text().await.expect("form"));
-    let theirs: Vec<(&str, &str)> =
-        good.iter().map(|(k, v)| if *k == "_csrf" { (*k, their_csrf.as_str()) } else { (*k, *v) }).collect();
+    let theirs: Vec<(&str, &str)> = good.iter().map(|(k, v)| if *k == "_csrf" { (*k, their_csrf.as_str()) } else { (*k, *v) }).collect();
     let r = q.post(&format!("/purchases/{id}/edit"), &theirs).await;
     assert_eq!(r.status(), 404, "another company's draft is not saved over");
     t.assert_consistent();

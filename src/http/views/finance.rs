@@ -121,8 +121,7 @@ fn accounts_for(app: &App, ui: &Ui, uri: &Uri, name: String, errs: Errors) -> Re
         })
         .collect::<Vec<AccountRowView>>();
     let chosen = finance::noncash_account(&tx, ui.actor().company)?.map(|a| AccountRef::Bank(a).code()).unwrap_or_default();
-    let mut noncash =
-        vec![Choice { value: String::new(), label: ui.lang.t("finance.noncash_none").into(), selected: chosen.is_empty() }];
+    let mut noncash = vec![Choice { value: String::new(), label: ui.lang.t("finance.noncash_none").into(), selected: chosen.is_empty() }];
     noncash.extend(rows.iter().filter(|r| r.cash_box.is_none() && r.active).map(|r| Choice {
         value: r.code.clone(),
         label: r.name.clone(),
@@ -510,7 +509,8 @@ pub async fn journal_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Re
         label: kind_label(ui.lang, *k).into(),
         selected: ask.kind == k.code(),
     }));
-    let mut statuses = vec![Choice { value: String::new(), label: ui.lang.t("finance.all_statuses").into(), selected: ask.status.is_empty() }];
+    let mut statuses =
+        vec![Choice { value: String::new(), label: ui.lang.t("finance.all_statuses").into(), selected: ask.status.is_empty() }];
     statuses.extend(["pending", "approved", "rejected", "reversed"].into_iter().map(|code| Choice {
         value: code.into(),
         label: ui.lang.t(&format!("finance.status_{code}")).into(),
