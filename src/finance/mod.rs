@@ -432,17 +432,23 @@ pub fn cash_moved(tx: &mut WriteTx, actor: &Actor, now: Ts, m: &crate::pos::Cash
     if m.reference.starts_with("money_doc:") {
         return Ok(());
     }
-    let kind = RowKind::parse(m.kind).ok_or_else(|| Error::Internal(format!("cash move kind {}", m.kind)))?;
+    till_row(tx, actor, now, AccountRef::CashBox(m.cash_box), m.kind, m.amount, &m.reference)
+}
+
+/// A till's movement (sale, refund, cash in/out…) as a row of `account`, its kind code as
+/// its category.
+fn till_row(tx: &mut WriteTx, actor: &Actor, now: Ts, account: AccountRef, kind: &str, amount: Decimal, reference: &str) -> Result<()> {
+    let kind = RowKind::parse(kind).ok_or_else(|| Error::Internal(format!("till movement kind {kind}")))?;
     let row = AccountRow {
         at: now,
-        amount: m.amount,
+        amount,
         kind,
         category: kind.code().to_string(),
-        reference: m.reference.clone(),
+        reference: reference.to_string(),
         counterparty: None,
         user: actor.user,
     };
-    Ok(append_row(tx, actor.company, AccountRef::CashBox(m.cash_box), &row)?)
+    Ok(append_row(tx, actor.company, account, &row)?)
 }
 
 /// The bank account the company's non-cash till payments land on, if it chose one.
@@ -480,17 +486,7 @@ pub fn non_cash_moved(tx: &mut WriteTx, actor: &Actor, now: Ts, m: &crate::pos::
     let Some(account) = noncash_account(tx, actor.company)? else {
         return Ok(());
     };
-    let kind = RowKind::parse(m.kind).ok_or_else(|| Error::Internal(format!("non-cash move kind {}", m.kind)))?;
-    let row = AccountRow {
-        at: now,
-        amount: m.amount,
-        kind,
-        category: kind.code().to_string(),
-        reference: m.reference.clone(),
-        counterparty: None,
-        user: actor.user,
-    };
-    Ok(append_row(tx, actor.company, AccountRef::Bank(account), &row)?)
+    till_row(tx, actor, now, AccountRef::Bank(account), m.kind, m.amount, &m.reference)
 }
 
 #[derive(Debug, Clone, Default)]

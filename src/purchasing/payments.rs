@@ -3,13 +3,13 @@
 
 use rust_decimal::Decimal;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::cash::{self, CashRequest};
 use super::model::*;
 use super::store::*;
 use super::*;
 use crate::audit;
+use crate::clients::{check_key, fingerprint};
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::finance::model::{MoneyDoc, MoneyDocStatus};
@@ -29,27 +29,6 @@ pub struct PaymentDraft {
     /// Stated as a prepayment: may exceed what is owed.
     pub prepayment: bool,
     pub note: String,
-}
-
-pub(super) fn fingerprint<T: Serialize>(scope: &str, value: &T) -> Result<[u8; 32]> {
-    let json = serde_json::to_vec(value).map_err(|e| Error::Internal(format!("fingerprint: {e}")))?;
-    let mut h = Sha256::new();
-    h.update(scope.as_bytes());
-    h.update(&json);
-    Ok(h.finalize().into())
-}
-
-pub(super) fn check_key(key: &str) -> Result<()> {
-    let k = key.trim();
-    if k.is_empty() || k.len() > 100 || k.chars().any(char::is_control) {
-        return Err(Error::field(
-            "idempotency_key",
-            "idempotency_key",
-            "Нужен ключ идемпотентности (до 100 символов)",
-            "An idempotency key (up to 100 characters) is required",
-        ));
-    }
-    Ok(())
 }
 
 /// Pays a supplier from a cash box or bank account through an expense money document.
