@@ -475,3 +475,49 @@ async fn the_journal_filters_by_status() {
     assert!(html.contains(pending) && !html.contains(income), "only the pending document ({pending}, not {income})");
     t.assert_consistent();
 }
+
+/// Without the finance right the money pages are refused; choosing the non-cash account on
+/// its page is for owner-like users only.
+#[tokio::test]
+async fn money_pages_need_the_finance_right() {
+    let t = TestApp::spawn().await;
+    let k = till(&t, "pages@fin.kg").await;
+    let c = &k.s.c;
+    let acc = bank(&t, c, "Банк").await;
+    staff(&t, c, "seller@fin.kg", &["sale"]).await;
+    staff(&t, c, "accountant@fin.kg", &["finance"]).await;
+    let seller = crate::browser::Plain::new(&t);
+    seller.submit("/login", &[("email", "seller@fin.kg"), ("password", "password-123"), ("next", "/")]).await;
+    for path in [
+        "/money".to_string(),
+        format!("/money/ledger?account={acc}"),
+        "/money/docs".to_string(),
+        "/money/docs/new".to_string(),
+        "/money/journal".to_string(),
+        "/money/categories".to_string(),
+        format!("/money/cash-boxes/{}", k.cash_box),
+    ] {
+        assert_eq!(seller.get(&path).await.status(), 403, "GET {path}");
+    }
+    let accountant = crate::browser::Plain::new(&t);
+    accountant.submit("/login", &[("email", "accountant@fin.kg"), ("password", "password-123"), ("next", "/")]).await;
+    let page = accountant.get("/money").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    assert!(!html.contains("id=\"noncash-form\""), "only approvers see the non-cash choice");
+    let csrf = crate::browser::csrf_of(&html);
+    let r = accountant.post("/money/noncash", &[("_csrf", csrf.as_str()), ("noncash", acc.as_str())]).await;
+    assert_eq!(r.status(), 403, "an accountant does not choose the account");
+    let owner = crate::browser::Plain::new(&t);
+    owner.submit("/login", &[("email", "pages@fin.kg"), ("password", "password-123"), ("next", "/")]).await;
+    let html = owner.get("/money").await.text().await.expect("html");
+    assert!(html.contains("id=\"noncash-form\""), "the owner chooses the non-cash account");
+    let csrf = crate::browser::csrf_of(&html);
+    let r = owner.post("/money/noncash", &[("_csrf", csrf.as_str()), ("noncash", acc.as_str())]).await;
+    assert_eq!((r.status().as_u16(), crate::browser::location(&r)), (303, "/money?ok=noncash_saved"));
+    let html = owner.get("/money?ok=noncash_saved").await.text().await.expect("html");
+    assert!(html.contains(&format!("value=\"{acc}\" selected")), "the choice is shown");
+    let (_, v) = t.get(c, "/api/v1/finance/noncash-account").await;
+    assert_eq!(format!("bank:{}", v["account"]), acc);
+    t.assert_consistent();
+}

@@ -306,6 +306,35 @@ async fn without_the_purchases_right_every_route_is_forbidden() {
         let (st, e) = t.call(method.clone(), &path, Some(&clerk.token), body).await;
         assert_eq!((st, e["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{method} {path}: {e}");
     }
+    // The pages say the same.
+    let pages = crate::browser::Plain::new(&t);
+    pages.submit("/login", &[("email", "store@rights.kg"), ("password", "password-456"), ("next", "/")]).await;
+    let csrf = crate::browser::csrf_of(&pages.get("/products").await.text().await.expect("a page the clerk may open"));
+    for path in [
+        "/purchases".to_string(),
+        "/purchases/new".to_string(),
+        format!("/purchases/{id}"),
+        format!("/purchases/{id}/edit"),
+        "/purchases/due".to_string(),
+        "/suppliers".to_string(),
+        format!("/suppliers/{sup}"),
+        format!("/suppliers/{sup}/act.pdf"),
+        "/suppliers/matching".to_string(),
+    ] {
+        assert_eq!(pages.get(&path).await.status(), 403, "GET {path}");
+    }
+    for path in [
+        "/purchases".to_string(),
+        format!("/purchases/{id}/edit"),
+        format!("/purchases/{id}/post"),
+        format!("/purchases/{id}/cancel"),
+        format!("/purchases/{id}/return"),
+        format!("/suppliers/{sup}/pay"),
+    ] {
+        let r =
+            pages.post(&path, &[("_csrf", csrf.as_str()), ("amount", "1"), ("account", "box:1"), ("key", "k"), ("return_qty", "1")]).await;
+        assert_eq!(r.status(), 403, "POST {path}");
+    }
     assert_eq!(payable(&t, &s.c, sup).await, "100.00");
     t.assert_consistent();
 }
