@@ -343,6 +343,32 @@ pub fn verify(tx: &impl Read) -> Result<Vec<String>, StorageError> {
     Ok(problems)
 }
 
+/// Builds the credit rows and the due-date index of a file written before they existed
+/// (purchases posted on credit, no credit rows): ready to be an upgrade step. A file that
+/// has credit rows already is left as is.
+pub fn build_due(tx: &mut WriteTx) -> Result<(), StorageError> {
+    if tx.len(SUPPLIER_CREDITS)? > 0 {
+        return Ok(());
+    }
+    let mut rows = Vec::new();
+    tx.range(PURCHASES, (CompanyId::MIN, PurchaseId::MIN), (CompanyId::MAX, PurchaseId::MAX), false, usize::MAX, |(c, id), p| {
+        if let Some(row) = credit_row(&p) {
+            rows.push(((c, p.supplier, date_key(&p), id), row));
+        }
+        Ok(true)
+    })?;
+    let mut suppliers = std::collections::BTreeSet::new();
+    for (key, row) in rows {
+        suppliers.insert((key.0, key.1));
+        tx.insert(SUPPLIER_CREDITS, key, &row)?;
+    }
+    for (c, s) in suppliers {
+        let owed = balance(tx, c, s)?.owed;
+        settle(tx, c, s, owed)?;
+    }
+    Ok(())
+}
+
 /// The credit rows are exactly the posted credit purchases, and the due-date index is the
 /// payable spread over each supplier's newest ones.
 fn verify_due(tx: &impl Read, problems: &mut Vec<String>) -> Result<(), StorageError> {
