@@ -8,16 +8,11 @@
 //!
 //! `DUKAN_BENCH_SALES` (default 100000) and `DUKAN_BENCH_DAYS` (default 90) scale it.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use dukan::clock::Ts;
-use dukan::i18n::Lang;
-use dukan::ids::{CashBoxId, ProductId};
-use dukan::pos::{self, CashBoxDraft, CheckoutDraft, LineDraft, PaymentDraft};
-use dukan::tenancy::actor::{Actor, BranchScope};
-use dukan::tenancy::model::{Access, SystemRole, all_features};
-use dukan::tenancy::perms::PermSet;
-use dukan::tenancy::{Creator, ParsedCompany};
 use rust_decimal::Decimal;
 
 const PRODUCTS: usize = 300;
@@ -50,120 +45,12 @@ fn main() {
     let db = dukan::schema::open(&dir.path().join("dukan.redb"), 256 << 20).expect("open");
     // 2026-09-04 00:00 in Bishkek, then `days` days of trading.
     let start = Ts(1_788_458_400_000);
-    let parsed = ParsedCompany {
-        name: "Бенчмарк".into(),
-        country: dukan::country::Country::KG,
-        owner_name: "Владелец".into(),
-        owner_email: "bench@analytics.kg".into(),
-        owner_password: String::new(),
-        plan: None,
-    };
-    let (company, owner) =
-        db.write_blocking(|tx| dukan::tenancy::create_company(tx, start, &parsed, "not-a-hash".into(), Creator::Cli)).expect("company");
-    let a = Actor {
-        company,
-        user: owner,
-        user_name: "bench".into(),
-        role: SystemRole::Owner,
-        perms: PermSet::all(),
-        branch: BranchScope::Company,
-        ip: String::new(),
-        lang: Lang::Ru,
-        platform_admin: false,
-        access: Access::Full,
-        features: all_features(),
-    };
-    let (products, boxes) = db
-        .write_blocking(|tx| -> dukan::error::Result<(Vec<ProductId>, Vec<CashBoxId>)> {
-            let wh = dukan::inventory::save_warehouse(tx, &a, start, None, "Склад", None, true)?;
-            let mut products = Vec::new();
-            for i in 0..PRODUCTS {
-                let d = dukan::catalog::ProductDraft {
-                    name: format!("Товар {i}"),
-                    unit: "pcs".into(),
-                    purchase_price: format!("{}", 40 + i % 50),
-                    markup: "25".into(),
-                    ..dukan::catalog::ProductDraft::default()
-                };
-                products.push(dukan::catalog::save_product(tx, &a, start, None, &d)?);
-            }
-            let lines = products
-                .iter()
-                .map(|p| dukan::inventory::LineDraft { product: Some(*p), qty: "1000000".into(), cost: "50".into(), amount: String::new() })
-                .collect();
-            let d = dukan::inventory::DocDraft {
-                kind: "receipt".into(),
-                date: Some(start),
-                warehouse: Some(wh),
-                supplier: "Поставщик".into(),
-                lines,
-                ..dukan::inventory::DocDraft::default()
-            };
-            let id = dukan::inventory::save_draft(tx, &a, start, None, &d)?;
-            dukan::inventory::post(tx, &a, start, id)?;
-            let mut boxes = Vec::new();
-            for name in ["Касса 1", "Касса 2"] {
-                let d = CashBoxDraft { name: name.into(), branch: None, expense_only: false, warehouse: Some(wh), active: true };
-                boxes.push(pos::save_cash_box(tx, &a, start, None, &d)?);
-            }
-            Ok((products, boxes))
-        })
-        .expect("catalogue");
-
+    let a = common::sales::company(&db, start, "bench@analytics.kg");
+    let company = a.company;
+    let (products, boxes, _) = common::sales::catalogue(&db, &a, start, PRODUCTS);
     // Sales: evenly over the days, 08:00–20:00 local, alternating boxes, 1–4 lines each.
-    let per_day = sales.div_ceil(days as u64);
-    let t0 = Instant::now();
-    let mut n = 0u64;
+    let (n, seeding) = common::sales::checkouts(&db, &a, start, days, sales, &products, &boxes);
     let hour = 3_600_000i64;
-    for day in 0..days {
-        let open = Ts(start.0 + day * Ts::MS_PER_DAY + 2 * hour);
-        let shifts: Vec<_> = db
-            .write_blocking(|tx| boxes.iter().map(|b| pos::open_shift(tx, &a, open, *b, "0")).collect::<dukan::error::Result<Vec<_>>>())
-            .expect("open shifts");
-        let today = per_day.min(sales - n);
-        for chunk in (0..today).collect::<Vec<_>>().chunks(1000) {
-            db.write_blocking(|tx| -> dukan::error::Result<()> {
-                for i in chunk {
-                    let k = n + i;
-                    let at = Ts(open.0 + 12 * hour * (*i as i64) / today.max(1) as i64);
-                    let lines: Vec<LineDraft> = (0..1 + k % 4)
-                        .map(|j| LineDraft {
-                            product: Some(products[((k * 7 + j * 13) % PRODUCTS as u64) as usize]),
-                            qty: (1 + (k + j) % 3).to_string(),
-                            price: "100".into(),
-                            ..LineDraft::default()
-                        })
-                        .collect();
-                    let total: u64 = (0..1 + k % 4).map(|j| 100 * (1 + (k + j) % 3)).sum();
-                    let method = ["cash", "card", "wallet:MBank", "transfer"][(k % 4) as usize];
-                    let d = CheckoutDraft {
-                        key: format!("s{k}"),
-                        cash_box: Some(boxes[(k % 2) as usize]),
-                        lines: Some(lines),
-                        payments: vec![PaymentDraft { method: method.into(), amount: total.to_string() }],
-                        ..CheckoutDraft::default()
-                    };
-                    pos::checkout(tx, &a, at, &d)?;
-                }
-                Ok(())
-            })
-            .expect("checkout");
-        }
-        n += today;
-        let close = Ts(open.0 + 13 * hour);
-        db.write_blocking(|tx| -> dukan::error::Result<()> {
-            for s in &shifts {
-                let expected = tx.get(dukan::pos::store::SHIFTS, (company.0, s.id.0))?.map(|s| s.expected_cash()).unwrap_or_default();
-                pos::close_shift(tx, &a, close, s.id, &expected.to_string())?;
-            }
-            Ok(())
-        })
-        .expect("close shifts");
-        if n >= sales {
-            break;
-        }
-    }
-    let seeding = t0.elapsed();
     let rx = db.read().expect("read");
     let rows = rx.len(dukan::pos::daily::SALES_DAYS).expect("len");
     let product_rows = rx.len(dukan::pos::daily::PRODUCT_DAYS).expect("len");

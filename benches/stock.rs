@@ -7,33 +7,20 @@
 //! Everything runs in-process through the domain functions the API calls. Scale down with
 //! `DUKAN_BENCH_PRODUCTS` (default 50000) and `DUKAN_BENCH_MOVES` (default 5000000).
 
+mod common;
+
 use std::time::Instant;
 
 use dukan::catalog::{self, ProductDraft};
 use dukan::clock::Ts;
-use dukan::i18n::Lang;
 use dukan::ids::{CompanyId, ProductId, UserId, WarehouseId};
 use dukan::inventory::{self, DocDraft, LineDraft};
 use dukan::storage::Db;
-use dukan::tenancy::actor::{Actor, BranchScope};
-use dukan::tenancy::model::{Access, SystemRole, all_features};
-use dukan::tenancy::perms::PermSet;
+use dukan::tenancy::actor::Actor;
 use dukan::tenancy::{self, Creator, ParsedCompany};
 
 fn actor(company: CompanyId, user: UserId) -> Actor {
-    Actor {
-        company,
-        user,
-        user_name: "bench".into(),
-        role: SystemRole::Owner,
-        perms: PermSet::all(),
-        branch: BranchScope::Company,
-        ip: "127.0.0.1".into(),
-        lang: Lang::Ru,
-        platform_admin: true,
-        access: Access::Full,
-        features: all_features(),
-    }
+    Actor { platform_admin: true, ip: "127.0.0.1".into(), ..common::sales::owner(company, user) }
 }
 
 fn env(name: &str, default: usize) -> usize {

@@ -31,6 +31,9 @@
 //!   expense is posted or rejected, a pending supplier payment is applied to the payable or
 //!   rejected, a refund not brought becomes a payable row, a cash purchase's expense is
 //!   reversed only by cancelling the purchase.
+//! - **card, transfer or wallet money taken or refunded at a till** (`pos::NonCashMoved`, from
+//!   `pos::checkout` and `pos::return_sale`) → finance appends it to the bank account the
+//!   company chose for non-cash takings, if any (`finance::non_cash_moved`).
 //!
 //! Reactions that travel as outbox jobs instead (drained by a worker after the commit, see
 //! `storage::outbox::JobKind`): a product write queues its search indexing (`IndexProduct`);
@@ -53,6 +56,7 @@ pub fn hooks() -> Hooks {
         .on::<crate::tenancy::UsersRightsChanged>(crate::auth::drop_invites)
         .on::<crate::pos::CashMoved>(crate::finance::cash_moved)
         .on::<crate::finance::MoneyDocDecided>(crate::purchasing::money_doc_decided)
+        .on::<crate::pos::NonCashMoved>(crate::finance::non_cash_moved)
         .build()
 }
 
@@ -83,6 +87,7 @@ mod tests {
         assert_eq!(h.of::<crate::tenancy::UsersRightsChanged>().count(), 1);
         assert_eq!(h.of::<crate::pos::CashMoved>().count(), 1);
         assert_eq!(h.of::<crate::finance::MoneyDocDecided>().count(), 1);
-        assert_eq!(h.len(), 6);
+        assert_eq!(h.of::<crate::pos::NonCashMoved>().count(), 1);
+        assert_eq!(h.len(), 7);
     }
 }

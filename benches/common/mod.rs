@@ -90,3 +90,4 @@ impl Sampler {
         Health { samples: lat.len(), p99_ms: p99, max_ms: max, failed }
     }
 }
+pub mod sales;

@@ -524,7 +524,8 @@ pub struct DebtPaymentDraft {
     pub note: String,
 }
 
-fn fingerprint<T: Serialize>(scope: &str, value: &T) -> Result<[u8; 32]> {
+/// The request's fingerprint under an idempotency key (also used by purchasing).
+pub(crate) fn fingerprint<T: Serialize>(scope: &str, value: &T) -> Result<[u8; 32]> {
     let json = serde_json::to_vec(value).map_err(|e| Error::Internal(format!("fingerprint: {e}")))?;
     let mut h = Sha256::new();
     h.update(scope.as_bytes());

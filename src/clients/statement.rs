@@ -11,7 +11,8 @@ use super::model::{Client, DealKind, DealPaymentKind, DebtKind};
 use super::{ledger, read_client};
 use crate::clock::Ts;
 use crate::country::Currency;
-use crate::documents::{self, Align, Block, Column, CompanyHeader, ImageKind, Logo, Row, Table};
+use crate::documents::reconciliation::{Movement, Reconciliation};
+use crate::documents::{self, CompanyHeader, ImageKind, Logo};
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::i18n::Lang;
 use crate::ids::ClientId;
@@ -155,63 +156,29 @@ pub fn company_header(c: &crate::tenancy::model::Company) -> CompanyHeader {
 
 // ---- PDF ----
 
-/// An amount cell: empty for zero, as the paper form leaves it.
-fn cell(d: Decimal) -> String {
-    if d.is_zero() { String::new() } else { display::amount(Lang::Ru, d) }
-}
-
-/// A balance split into its debit and credit cells.
-fn balance(d: Decimal) -> (String, String) {
-    if d >= Decimal::ZERO { (cell(d), String::new()) } else { (String::new(), cell(-d)) }
-}
-
-/// The statement as a document: header, title, the period and parties, one table (opening
-/// balance, every movement, turnovers, closing balance), the closing sentence and the two
-/// signature lines.
+/// The statement as a document: the shared reconciliation act, a positive balance being the
+/// client's debt (the debit column).
 pub fn document(s: &Statement) -> documents::Document {
-    let mut subtitle = vec![format!("за период с {} по {}", s.from, s.to), format!("между {} и {}", s.company, s.client.name)];
-    if !s.client.legal.inn.is_empty() {
-        subtitle.push(format!("ИНН контрагента: {}", s.client.legal.inn));
-    }
-    subtitle.push(format!("Валюта: {}", s.currency));
-    let column = |title: &str, width: f32, align: Align| Column { title: title.into(), width, align };
-    let (od, oc) = balance(s.opening);
-    let mut rows = vec![Row::body(vec![s.from.clone(), "Сальдо на начало периода".into(), od, oc])];
-    for r in &s.rows {
-        rows.push(Row::body(vec![r.date.clone(), r.document.clone(), cell(r.debit), cell(r.credit)]));
-    }
-    rows.push(Row::total(vec![String::new(), "Обороты за период".into(), cell(s.debit), cell(s.credit)]));
-    let (cd, cc) = balance(s.closing);
-    rows.push(Row::total(vec![s.to.clone(), "Сальдо на конец периода".into(), cd, cc]));
-    let owed = display::money(Lang::Ru, s.closing.abs(), s.currency_unit);
-    let sentence = if s.closing > Decimal::ZERO {
-        format!("На {} задолженность {} перед {}: {owed}", s.to, s.client.name, s.company)
-    } else if s.closing < Decimal::ZERO {
-        format!("На {} задолженность {} перед {}: {owed}", s.to, s.company, s.client.name)
-    } else {
-        format!("На {} задолженности нет.", s.to)
-    };
-    documents::Document {
+    let rows: Vec<Movement> =
+        s.rows.iter().map(|r| Movement { date: r.date.clone(), document: r.document.clone(), debit: r.debit, credit: r.credit }).collect();
+    documents::reconciliation::reconciliation(&Reconciliation {
         header: s.header.clone(),
-        title: "АКТ СВЕРКИ ВЗАИМНЫХ РАСЧЁТОВ".into(),
-        subtitle,
-        blocks: vec![
-            Block::Table(Table {
-                columns: vec![
-                    column("Дата", 14.0, Align::Left),
-                    column("Документ", 50.0, Align::Left),
-                    column("Дебет", 18.0, Align::Right),
-                    column("Кредит", 18.0, Align::Right),
-                ],
-                rows,
-            }),
-            Block::Paragraph { text: sentence, bold: false },
-            Block::Space(12.0),
-            Block::Signatures(vec![s.company.clone(), s.client.name.clone()]),
-        ],
-        page_label: documents::PAGE_RU.into(),
-        metadata_title: format!("Акт сверки: {}", s.client.name),
-    }
+        title: "АКТ СВЕРКИ ВЗАИМНЫХ РАСЧЁТОВ",
+        company: &s.company,
+        party: &s.client.name,
+        party_inn: ("ИНН контрагента", &s.client.legal.inn),
+        currency: s.currency,
+        from: &s.from,
+        to: &s.to,
+        company_owes: false,
+        opening: s.opening,
+        rows: &rows,
+        debit: s.debit,
+        credit: s.credit,
+        closing: s.closing,
+        amount: &|d| display::amount(Lang::Ru, d),
+        owed: display::money(Lang::Ru, s.closing.abs(), s.currency_unit),
+    })
 }
 
 /// The statement as an A4 PDF.

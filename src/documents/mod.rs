@@ -15,6 +15,7 @@
 
 mod layout;
 mod pdf;
+pub mod reconciliation;
 
 #[cfg(test)]
 mod tests;

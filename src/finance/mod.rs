@@ -432,17 +432,61 @@ pub fn cash_moved(tx: &mut WriteTx, actor: &Actor, now: Ts, m: &crate::pos::Cash
     if m.reference.starts_with("money_doc:") {
         return Ok(());
     }
-    let kind = RowKind::parse(m.kind).ok_or_else(|| Error::Internal(format!("cash move kind {}", m.kind)))?;
+    till_row(tx, actor, now, AccountRef::CashBox(m.cash_box), m.kind, m.amount, &m.reference)
+}
+
+/// A till's movement (sale, refund, cash in/out…) as a row of `account`, its kind code as
+/// its category.
+fn till_row(tx: &mut WriteTx, actor: &Actor, now: Ts, account: AccountRef, kind: &str, amount: Decimal, reference: &str) -> Result<()> {
+    let kind = RowKind::parse(kind).ok_or_else(|| Error::Internal(format!("till movement kind {kind}")))?;
     let row = AccountRow {
         at: now,
-        amount: m.amount,
+        amount,
         kind,
         category: kind.code().to_string(),
-        reference: m.reference.clone(),
+        reference: reference.to_string(),
         counterparty: None,
         user: actor.user,
     };
-    Ok(append_row(tx, actor.company, AccountRef::CashBox(m.cash_box), &row)?)
+    Ok(append_row(tx, actor.company, account, &row)?)
+}
+
+/// The bank account the company's non-cash till payments land on, if it chose one.
+pub fn noncash_account(tx: &impl Read, c: CompanyId) -> Result<Option<AccountId>> {
+    Ok(tx.get(NONCASH_ACCOUNT, c)?.map(|n| n.account))
+}
+
+/// Chooses (or, with `None`, forgets) the bank account for card, transfer and wallet payments
+/// at the tills: an active bank account of the company. Takings before the choice stay where
+/// they were (nowhere); the choice applies from the next sale.
+pub fn set_noncash_account(tx: &mut WriteTx, actor: &Actor, now: Ts, account: Option<AccountId>) -> Result<Option<AccountId>> {
+    actor.require_owner_like()?;
+    actor.require_writable()?;
+    let c = actor.company;
+    match account {
+        Some(id) => {
+            if !tx.get(BANK_ACCOUNTS, (c, id))?.is_some_and(|b| b.active) {
+                return Err(Error::field("account", "unknown_account", "Нет такого счёта", "No such bank account"));
+            }
+            tx.insert(NONCASH_ACCOUNT, c, &NonCashAccount { account: id })?;
+        }
+        None => {
+            tx.remove(NONCASH_ACCOUNT, c)?;
+        }
+    }
+    let detail = account.map_or_else(|| "none".to_string(), |a| format!("bank:{a}"));
+    audit::record(tx, c, actor, now, "finance.noncash_account", format!("company:{c}"), detail)?;
+    Ok(account)
+}
+
+/// The reaction to `pos::NonCashMoved` (registered in `wiring`): a card, transfer or wallet
+/// payment (or its refund) becomes a row of the bank account the company chose; without a
+/// choice nothing is written (the shift totals still count it by method).
+pub fn non_cash_moved(tx: &mut WriteTx, actor: &Actor, now: Ts, m: &crate::pos::NonCashMove) -> Result<()> {
+    let Some(account) = noncash_account(tx, actor.company)? else {
+        return Ok(());
+    };
+    till_row(tx, actor, now, AccountRef::Bank(account), m.kind, m.amount, &m.reference)
 }
 
 #[derive(Debug, Clone, Default)]

@@ -332,3 +332,14 @@ mod tests {
         }
     }
 }
+
+/// The bank account that takes a company's card, transfer and wallet payments at the tills
+/// (and gives back their refunds). None stored: non-cash takings are not put on an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NonCashAccount {
+    pub account: crate::ids::AccountId,
+}
+
+impl Record for NonCashAccount {
+    const TYPE: &'static str = "noncash_account.v1";
+}

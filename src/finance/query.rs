@@ -198,7 +198,8 @@ pub struct JournalPage {
 }
 
 /// The journal: every movement on accounts the actor sees, newest first, read through the
-/// by-date index within the period.
+/// by-date index within the period. Pending and rejected documents moved nothing, so they
+/// have no rows: filtered by those statuses the journal lists the documents themselves.
 pub fn journal(tx: &impl Read, actor: &Actor, f: &JournalFilter) -> Result<JournalPage> {
     actor.require(Perm::FINANCE)?;
     let c = actor.company;
@@ -206,6 +207,9 @@ pub fn journal(tx: &impl Read, actor: &Actor, f: &JournalFilter) -> Result<Journ
     let limit = f.limit.unwrap_or(100).clamp(1, 5000);
     let lo = f.from.map_or(0, ms);
     let hi = f.to.map_or(u64::MAX, ms);
+    if matches!(f.status, Some(MoneyDocStatus::Pending | MoneyDocStatus::Rejected)) {
+        return undecided(tx, c, &visible, f, (lo, hi), limit);
+    }
     let mut page = JournalPage::default();
     let mut skipped = 0usize;
     tx.range(MONEY_JOURNAL, (c, lo, 0, 0), (c, hi, u64::MAX, u64::MAX), true, usize::MAX, |(_, _, a, seq), _| {
@@ -236,6 +240,53 @@ pub fn journal(tx: &impl Read, actor: &Actor, f: &JournalFilter) -> Result<Journ
             return Ok(false);
         }
         page.rows.push(JournalRow { account: bal.account, seq, row, doc });
+        Ok(true)
+    })?;
+    Ok(page)
+}
+
+/// Documents that moved no money (pending or rejected) as journal rows: the amount signed as
+/// it would move the account, sequence 0.
+fn undecided(tx: &impl Read, c: CompanyId, visible: &[u64], f: &JournalFilter, (lo, hi): (u64, u64), limit: usize) -> Result<JournalPage> {
+    let mut page = JournalPage::default();
+    let mut skipped = 0usize;
+    tx.range(MONEY_DOCS, (c, MoneyDocId::MIN), (c, MoneyDocId::MAX), true, usize::MAX, |_, d| {
+        let kind = match d.kind {
+            MoneyDocKind::Income => RowKind::Income,
+            MoneyDocKind::Expense => RowKind::Expense,
+            MoneyDocKind::Transfer => RowKind::TransferOut,
+        };
+        let at = ms(d.date);
+        let keep = Some(d.status) == f.status
+            && (lo..=hi).contains(&at)
+            && visible.contains(&d.account.key())
+            && f.account.is_none_or(|x| x == d.account)
+            && f.kind.is_none_or(|k| k == kind)
+            && f.category.as_ref().is_none_or(|cat| *cat == d.category)
+            && f.counterparty.is_none_or(|cp| Some(cp) == d.counterparty)
+            && f.author.is_none_or(|u| u == d.created_by);
+        if !keep {
+            return Ok(true);
+        }
+        if skipped < f.offset {
+            skipped += 1;
+            return Ok(true);
+        }
+        if page.rows.len() == limit {
+            page.more = true;
+            return Ok(false);
+        }
+        let amount = if kind == RowKind::Income { d.amount } else { -d.amount };
+        let row = AccountRow {
+            at: d.date,
+            amount,
+            kind,
+            category: d.category.clone(),
+            reference: format!("money_doc:{}", d.id),
+            counterparty: d.counterparty,
+            user: d.created_by,
+        };
+        page.rows.push(JournalRow { account: d.account, seq: 0, row, doc: Some((d.id, d.number, d.status)) });
         Ok(true)
     })?;
     Ok(page)

@@ -25,6 +25,7 @@ pub const MONEY_JOURNAL: Table<(CompanyId, u64, u64, u64), u64> = Table::new("co
 pub const MONEY_DOCS: Table<(CompanyId, MoneyDocId), MoneyDoc> = Table::new("company_moneydocid_moneydoc");
 pub const MONEY_CATEGORIES: Table<(CompanyId, MoneyCategoryId), MoneyCategory> = Table::new("company_moneycategoryid_moneycategory");
 pub const FINANCE_SETTINGS: Table<CompanyId, FinanceSettings> = Table::new("companyid_financesettings");
+pub const NONCASH_ACCOUNT: Table<CompanyId, NonCashAccount> = Table::new("companyid_noncashaccount");
 pub const MONEY_KEYS: Table<(CompanyId, &'static str), MoneyKey> = Table::new("company_key_moneykey");
 
 pub fn tables() -> Vec<TableInfo> {
@@ -37,6 +38,7 @@ pub fn tables() -> Vec<TableInfo> {
         MONEY_DOCS.info("(CompanyId, MoneyDocId)", "money documents: income, expense, transfer; pending → approved | rejected; reversals"),
         MONEY_CATEGORIES.info("(CompanyId, MoneyCategoryId)", "company money categories and renamed or archived built-ins"),
         FINANCE_SETTINGS.info("CompanyId", "finance settings: whether every money document waits for approval"),
+        NONCASH_ACCOUNT.info("CompanyId", "the bank account that takes card, transfer and wallet payments at the tills"),
         MONEY_KEYS.info("(CompanyId, client key)", "idempotency keys of money document creation: fingerprint and document"),
     ];
     t.extend(daily::tables());

@@ -263,6 +263,10 @@ fn record(tx: &mut WriteTx, actor: &Actor, now: Ts, id: SaleId, order: Order, li
     }
     let cash: Decimal = sale.payments.iter().filter(|p| p.method == Method::Cash).map(|p| p.amount).sum();
     cash_row(tx, actor, now, &mut shift, CashKind::Sale, cash, format!("sale:{id}"))?;
+    for pay in sale.payments.iter().filter(|p| !matches!(p.method, Method::Cash | Method::Debt)) {
+        let m = NonCashMove { cash_box: b, method: pay.method.code(), kind: "sale", amount: pay.amount, reference: format!("sale:{id}") };
+        non_cash_moved(tx, actor, now, &m)?;
+    }
     tx.insert(SHIFTS, (c.0, shift.id.0), &shift)?;
     tx.insert(SALES, (c.0, id.0), &sale)?;
     tx.insert(SHIFT_SALES, (c.0, shift.id.0, id.0), &id.0)?;

@@ -166,6 +166,15 @@ pub fn return_sale(tx: &mut WriteTx, actor: &Actor, now: Ts, sale_id: SaleId, d:
     *t.refunded.entry(method.code()).or_default() += amount;
     if method == Method::Cash {
         cash_row(tx, actor, now, &mut shift, CashKind::Refund, -amount, format!("return:{rid}"))?;
+    } else if method != Method::Debt {
+        let m = NonCashMove {
+            cash_box: shift.cash_box,
+            method: method.code(),
+            kind: "refund",
+            amount: -amount,
+            reference: format!("return:{rid}"),
+        };
+        non_cash_moved(tx, actor, now, &m)?;
     }
     if method == Method::Debt {
         let client = sale.client.ok_or_else(|| Error::Internal(format!("debt sale {} without a client", sale.number)))?;

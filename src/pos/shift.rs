@@ -70,6 +70,33 @@ pub struct CashMove {
 /// Told of every cash movement of a box, in its transaction (finance keeps the box's account).
 pub type CashMoved = fn(&mut WriteTx, &Actor, Ts, &CashMove) -> Result<()>;
 
+/// Money a sale took (+) or a return gave back (−) by card, transfer or wallet: it never
+/// touches the drawer, and lands where the company keeps its non-cash takings.
+#[derive(Debug, Clone)]
+pub struct NonCashMove {
+    pub cash_box: CashBoxId,
+    /// The payment method's code (`card`, `transfer`, `wallet:NAME`).
+    pub method: String,
+    /// "sale" or "refund".
+    pub kind: &'static str,
+    pub amount: Decimal,
+    pub reference: String,
+}
+
+/// Told of every non-cash payment and refund, in its transaction (finance puts it on the bank
+/// account the company chose for them).
+pub type NonCashMoved = fn(&mut WriteTx, &Actor, Ts, &NonCashMove) -> Result<()>;
+
+pub(super) fn non_cash_moved(tx: &mut WriteTx, actor: &Actor, now: Ts, m: &NonCashMove) -> Result<()> {
+    if m.amount.is_zero() {
+        return Ok(());
+    }
+    for hook in tx.hooks().of::<NonCashMoved>() {
+        hook(tx, actor, now, m)?;
+    }
+    Ok(())
+}
+
 fn cash_moved(tx: &mut WriteTx, actor: &Actor, now: Ts, m: &CashMove) -> Result<()> {
     for hook in tx.hooks().of::<CashMoved>() {
         hook(tx, actor, now, m)?;

@@ -12,7 +12,8 @@ use crate::clients::model::Client;
 use crate::clients::statement::company_header;
 use crate::clock::Ts;
 use crate::country::Currency;
-use crate::documents::{self, Align, Block, Column, CompanyHeader, Row, Table};
+use crate::documents::reconciliation::{Movement, Reconciliation};
+use crate::documents::{self, CompanyHeader};
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::i18n::Lang;
 use crate::ids::ClientId;
@@ -110,62 +111,29 @@ pub fn build(tx: &impl Read, actor: &Actor, now: Ts, id: ClientId, from: &str, t
     })
 }
 
-/// An amount cell: empty for zero, as the paper form leaves it.
-fn cell(d: Decimal) -> String {
-    if d.is_zero() { String::new() } else { display::amount(Lang::Ru, d) }
-}
-
-/// A payable split into its debit and credit cells (owed by the company = credit).
-fn balance(d: Decimal) -> (String, String) {
-    if d >= Decimal::ZERO { (String::new(), cell(d)) } else { (cell(-d), String::new()) }
-}
-
-/// The act as a document: header, title, period and parties, one table (opening balance,
-/// every movement, turnovers, closing balance), the closing sentence, two signature lines.
+/// The act as a document: the shared reconciliation act, a positive balance being the
+/// company's payable (the credit column).
 pub fn document(a: &Act) -> documents::Document {
-    let mut subtitle = vec![format!("за период с {} по {}", a.from, a.to), format!("между {} и {}", a.company, a.supplier.name)];
-    if !a.supplier.legal.inn.is_empty() {
-        subtitle.push(format!("ИНН поставщика: {}", a.supplier.legal.inn));
-    }
-    subtitle.push(format!("Валюта: {}", a.currency));
-    let column = |title: &str, width: f32, align: Align| Column { title: title.into(), width, align };
-    let (od, oc) = balance(a.opening);
-    let mut rows = vec![Row::body(vec![a.from.clone(), "Сальдо на начало периода".into(), od, oc])];
-    for r in &a.rows {
-        rows.push(Row::body(vec![r.date.clone(), r.document.clone(), cell(r.debit), cell(r.credit)]));
-    }
-    rows.push(Row::total(vec![String::new(), "Обороты за период".into(), cell(a.debit), cell(a.credit)]));
-    let (cd, cc) = balance(a.closing);
-    rows.push(Row::total(vec![a.to.clone(), "Сальдо на конец периода".into(), cd, cc]));
-    let owed = display::money(Lang::Ru, a.closing.abs(), a.currency_unit);
-    let sentence = if a.closing > Decimal::ZERO {
-        format!("На {} задолженность {} перед {}: {owed}", a.to, a.company, a.supplier.name)
-    } else if a.closing < Decimal::ZERO {
-        format!("На {} задолженность {} перед {}: {owed}", a.to, a.supplier.name, a.company)
-    } else {
-        format!("На {} задолженности нет.", a.to)
-    };
-    documents::Document {
+    let rows: Vec<Movement> =
+        a.rows.iter().map(|r| Movement { date: r.date.clone(), document: r.document.clone(), debit: r.debit, credit: r.credit }).collect();
+    documents::reconciliation::reconciliation(&Reconciliation {
         header: a.header.clone(),
-        title: "АКТ СВЕРКИ ВЗАИМНЫХ РАСЧЁТОВ С ПОСТАВЩИКОМ".into(),
-        subtitle,
-        blocks: vec![
-            Block::Table(Table {
-                columns: vec![
-                    column("Дата", 14.0, Align::Left),
-                    column("Документ", 50.0, Align::Left),
-                    column("Дебет", 18.0, Align::Right),
-                    column("Кредит", 18.0, Align::Right),
-                ],
-                rows,
-            }),
-            Block::Paragraph { text: sentence, bold: false },
-            Block::Space(12.0),
-            Block::Signatures(vec![a.company.clone(), a.supplier.name.clone()]),
-        ],
-        page_label: documents::PAGE_RU.into(),
-        metadata_title: format!("Акт сверки: {}", a.supplier.name),
-    }
+        title: "АКТ СВЕРКИ ВЗАИМНЫХ РАСЧЁТОВ С ПОСТАВЩИКОМ",
+        company: &a.company,
+        party: &a.supplier.name,
+        party_inn: ("ИНН поставщика", &a.supplier.legal.inn),
+        currency: a.currency,
+        from: &a.from,
+        to: &a.to,
+        company_owes: true,
+        opening: a.opening,
+        rows: &rows,
+        debit: a.debit,
+        credit: a.credit,
+        closing: a.closing,
+        amount: &|d| display::amount(Lang::Ru, d),
+        owed: display::money(Lang::Ru, a.closing.abs(), a.currency_unit),
+    })
 }
 
 /// The act as an A4 PDF.

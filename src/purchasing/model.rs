@@ -329,3 +329,36 @@ pub struct SupplierLink {
 impl Record for SupplierLink {
     const TYPE: &'static str = "supplier_link.v1";
 }
+
+/// A posted credit purchase in its supplier's date order: what settling the payable reads
+/// instead of the purchase itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditRow {
+    /// The due date as YYYYMMDD in the company's zone.
+    pub due: u64,
+    /// The total less what was returned.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub net: Decimal,
+}
+
+impl Record for CreditRow {
+    const TYPE: &'static str = "credit_row.v1";
+}
+
+/// A credit purchase with something left to pay, in the due-date index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DueRow {
+    pub supplier: ClientId,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub outstanding: Decimal,
+}
+
+impl Record for DueRow {
+    const TYPE: &'static str = "due_row.v1";
+}
+
+/// "YYYY-MM-DD" as the number YYYYMMDD (0 for anything else), so due dates sort as keys.
+pub fn day_number(date: &str) -> u64 {
+    let digits: String = date.chars().filter(|c| c.is_ascii_digit()).collect();
+    if digits.len() == 8 { digits.parse().unwrap_or(0) } else { 0 }
+}

@@ -181,49 +181,31 @@ pub struct Due {
 }
 
 /// Credit purchases with something left to pay, due on or before `today + days` ("to pay this
-/// week" with 7), earliest due first. A supplier's payable is spread over its newest posted
-/// credit purchases (payments settle the oldest first), so each purchase's outstanding part
-/// is what the balance still covers of it.
+/// week" with 7), earliest due first, read from the due-date index (`store::DUE_PURCHASES`,
+/// kept with every payable row: a supplier's payable is spread over its newest posted credit
+/// purchases, payments settling the oldest first).
 pub fn to_pay(tx: &impl Read, actor: &Actor, now: Ts, days: i64) -> Result<Vec<Due>> {
     require_read(actor)?;
     let c = actor.company;
     let tz = crate::tenancy::timezone(tx, c)?;
-    let until = now.plus_days(days).date_local(&tz);
-    let mut by_supplier: BTreeMap<ClientId, Vec<Purchase>> = BTreeMap::new();
-    tx.range(PURCHASES, (c, PurchaseId::MIN), (c, PurchaseId::MAX), false, usize::MAX, |_, p| {
-        if p.terms == Terms::Credit && p.status == PurchaseStatus::Posted {
-            by_supplier.entry(p.supplier).or_default().push(p);
-        }
-        Ok(true)
-    })?;
-    let mut out = Vec::new();
-    for (sid, mut list) in by_supplier {
-        let mut left = store::balance(tx, c, sid)?.owed;
-        if left <= Decimal::ZERO {
-            continue;
-        }
-        let Some(client) = supplier(tx, c, sid)? else {
+    let until = super::model::day_number(&now.plus_days(days).date_local(&tz));
+    let rows = tx.list(store::DUE_PURCHASES, (c, 0, PurchaseId::MIN), (c, until, PurchaseId::MAX), usize::MAX)?;
+    let mut clients: BTreeMap<ClientId, Client> = BTreeMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for ((_, _, id), row) in rows {
+        let Some(purchase) = tx.get(PURCHASES, (c, id))? else {
             continue;
         };
-        list.sort_by_key(|p| std::cmp::Reverse((p.date, p.id)));
-        let mut owing = Vec::new();
-        for p in list {
-            if left <= Decimal::ZERO {
-                break;
-            }
-            let part = (p.total - p.returned_amount()).min(left);
-            left -= part;
-            if part > Decimal::ZERO {
-                owing.push((p, part));
-            }
+        if !clients.contains_key(&row.supplier)
+            && let Some(s) = supplier(tx, c, row.supplier)?
+        {
+            clients.insert(row.supplier, s);
         }
-        for (p, part) in owing {
-            if p.due.as_deref().is_some_and(|d| d <= until.as_str()) {
-                out.push(Due { purchase: p, supplier: client.clone(), outstanding: part });
-            }
-        }
+        let Some(client) = clients.get(&row.supplier) else {
+            continue;
+        };
+        out.push(Due { purchase, supplier: client.clone(), outstanding: row.outstanding });
     }
-    out.sort_by(|a, b| a.purchase.due.cmp(&b.purchase.due).then(a.purchase.id.cmp(&b.purchase.id)));
     Ok(out)
 }
 

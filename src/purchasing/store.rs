@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use super::model::{
-    PayableBalance, PayableEntry, PayableKind, PaymentStatus, Purchase, PurchaseKey, PurchaseReturn, PurchaseStatus, SupplierLink,
-    SupplierPayment, Terms,
+    CreditRow, DueRow, PayableBalance, PayableEntry, PayableKind, PaymentStatus, Purchase, PurchaseKey, PurchaseReturn, PurchaseStatus,
+    SupplierLink, SupplierPayment, Terms,
 };
 use crate::ids::{ClientId, CompanyId, DocumentId, PurchaseId, PurchaseReturnId, SupplierPaymentId};
 use crate::storage::{Read, StorageError, Table, TableInfo, WriteTx};
@@ -21,6 +21,9 @@ pub const PAYABLE_LEDGER: Table<(CompanyId, ClientId, u64), PayableEntry> = Tabl
 pub const PAYABLE_BALANCES: Table<(CompanyId, ClientId), PayableBalance> = Table::new("company_supplier_payablebalance");
 pub const PURCHASE_KEYS: Table<(CompanyId, &'static str), PurchaseKey> = Table::new("company_key_purchaseop");
 pub const DOC_SUPPLIERS: Table<(CompanyId, DocumentId), SupplierLink> = Table::new("company_documentid_supplierlink");
+pub const SUPPLIER_CREDITS: Table<(CompanyId, ClientId, u64, PurchaseId), CreditRow> =
+    Table::new("company_supplier_date_purchaseid_creditrow");
+pub const DUE_PURCHASES: Table<(CompanyId, u64, PurchaseId), DueRow> = Table::new("company_due_purchaseid_duerow");
 
 pub fn tables() -> Vec<TableInfo> {
     vec![
@@ -33,6 +36,14 @@ pub fn tables() -> Vec<TableInfo> {
         PAYABLE_BALANCES.info("(CompanyId, ClientId)", "payable balance = Σ ledger rows (below zero only by prepayments and refunds owed)"),
         PURCHASE_KEYS.info("(CompanyId, scoped idempotency key)", "idempotency keys of supplier payments"),
         DOC_SUPPLIERS.info("(CompanyId, DocumentId)", "stock documents linked to a supplier client (purchases, the matching step)"),
+        SUPPLIER_CREDITS.info(
+            "(CompanyId, ClientId, date ms, PurchaseId)",
+            "a supplier's posted credit purchases by date: due date and total less returns",
+        ),
+        DUE_PURCHASES.info(
+            "(CompanyId, due YYYYMMDD, PurchaseId)",
+            "credit purchases with something left to pay, by due date (\"to pay this week\")",
+        ),
     ]
 }
 
@@ -49,18 +60,88 @@ pub fn append_payable(
     bal.owed += entry.amount;
     tx.insert(PAYABLE_LEDGER, (c, supplier, seq), entry)?;
     tx.insert(PAYABLE_BALANCES, (c, supplier), &bal)?;
+    settle(tx, c, supplier, bal.owed)?;
     Ok((seq, bal))
 }
 
-/// The one write path of a purchase: the record and its supplier index.
+/// The one write path of a purchase: the record, its supplier index, and (posted on credit)
+/// its credit row and place in the due-date index.
 pub fn put_purchase(tx: &mut WriteTx, c: CompanyId, old: Option<&Purchase>, new: &Purchase) -> Result<(), StorageError> {
-    if let Some(old) = old
-        && old.supplier != new.supplier
-    {
-        tx.remove(SUPPLIER_PURCHASES, (c, old.supplier, old.id))?;
+    if let Some(old) = old {
+        if old.supplier != new.supplier {
+            tx.remove(SUPPLIER_PURCHASES, (c, old.supplier, old.id))?;
+        }
+        if let Some(row) = credit_row(old) {
+            tx.remove(SUPPLIER_CREDITS, (c, old.supplier, date_key(old), old.id))?;
+            tx.remove(DUE_PURCHASES, (c, row.due, old.id))?;
+        }
     }
     tx.insert(SUPPLIER_PURCHASES, (c, new.supplier, new.id), &0)?;
     tx.insert(PURCHASES, (c, new.id), new)?;
+    let changed = old.map(credit_row) != Some(credit_row(new));
+    if let Some(row) = credit_row(new) {
+        tx.insert(SUPPLIER_CREDITS, (c, new.supplier, date_key(new), new.id), &row)?;
+    }
+    if changed || old.is_some_and(|o| credit_row(o).is_some()) {
+        let owed = balance(tx, c, new.supplier)?.owed;
+        settle(tx, c, new.supplier, owed)?;
+    }
+    Ok(())
+}
+
+/// A purchase's credit row: posted on credit, with a due date.
+fn credit_row(p: &Purchase) -> Option<CreditRow> {
+    if p.terms != Terms::Credit || p.status != PurchaseStatus::Posted {
+        return None;
+    }
+    let due = super::model::day_number(p.due.as_deref()?);
+    Some(CreditRow { due, net: p.total - p.returned_amount() })
+}
+
+fn date_key(p: &Purchase) -> u64 {
+    u64::try_from(p.date.0).unwrap_or(0)
+}
+
+/// Spreads a supplier's payable over its newest posted credit purchases (payments settle the
+/// oldest first) and keeps the due-date index to exactly the purchases with something left.
+/// The indexed purchases are always the newest ones of the supplier, so the walk stops at the
+/// first purchase that owes nothing and was not indexed: every older one is not indexed either.
+fn settle(tx: &mut WriteTx, c: CompanyId, supplier: ClientId, owed: Decimal) -> Result<(), StorageError> {
+    // What to change, gathered first: the walk reads the index while the credit rows are open.
+    let mut changes: Vec<((CompanyId, u64, PurchaseId), Option<DueRow>)> = Vec::new();
+    let mut left = owed;
+    tx.range(
+        SUPPLIER_CREDITS,
+        (c, supplier, 0, PurchaseId::MIN),
+        (c, supplier, u64::MAX, PurchaseId::MAX),
+        true,
+        usize::MAX,
+        |(_, _, _, id), row| {
+            let part = row.net.min(left).max(Decimal::ZERO);
+            left -= part;
+            let key = (c, row.due, id);
+            let had = tx.get(DUE_PURCHASES, key)?;
+            if part > Decimal::ZERO {
+                let want = DueRow { supplier, outstanding: part };
+                if had.as_ref() != Some(&want) {
+                    changes.push((key, Some(want)));
+                }
+            } else if had.is_some() {
+                changes.push((key, None));
+            } else if left <= Decimal::ZERO {
+                return Ok(false);
+            }
+            Ok(true)
+        },
+    )?;
+    for (key, row) in changes {
+        match row {
+            Some(row) => tx.insert(DUE_PURCHASES, key, &row)?,
+            None => {
+                tx.remove(DUE_PURCHASES, key)?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -258,5 +339,83 @@ pub fn verify(tx: &impl Read) -> Result<Vec<String>, StorageError> {
     if pay_index != have_pay_index {
         problems.push("the supplier payments index disagrees with payments".into());
     }
+    verify_due(tx, &mut problems)?;
     Ok(problems)
+}
+
+/// Builds the credit rows and the due-date index of a file written before they existed
+/// (purchases posted on credit, no credit rows): ready to be an upgrade step. A file that
+/// has credit rows already is left as is.
+pub fn build_due(tx: &mut WriteTx) -> Result<(), StorageError> {
+    if tx.len(SUPPLIER_CREDITS)? > 0 {
+        return Ok(());
+    }
+    let mut rows = Vec::new();
+    tx.range(PURCHASES, (CompanyId::MIN, PurchaseId::MIN), (CompanyId::MAX, PurchaseId::MAX), false, usize::MAX, |(c, id), p| {
+        if let Some(row) = credit_row(&p) {
+            rows.push(((c, p.supplier, date_key(&p), id), row));
+        }
+        Ok(true)
+    })?;
+    let mut suppliers = std::collections::BTreeSet::new();
+    for (key, row) in rows {
+        suppliers.insert((key.0, key.1));
+        tx.insert(SUPPLIER_CREDITS, key, &row)?;
+    }
+    for (c, s) in suppliers {
+        let owed = balance(tx, c, s)?.owed;
+        settle(tx, c, s, owed)?;
+    }
+    Ok(())
+}
+
+/// The credit rows are exactly the posted credit purchases, and the due-date index is the
+/// payable spread over each supplier's newest ones.
+fn verify_due(tx: &impl Read, problems: &mut Vec<String>) -> Result<(), StorageError> {
+    let mut want: BTreeMap<(CompanyId, ClientId, u64, PurchaseId), CreditRow> = BTreeMap::new();
+    tx.range(PURCHASES, (CompanyId::MIN, PurchaseId::MIN), (CompanyId::MAX, PurchaseId::MAX), false, usize::MAX, |(c, id), p| {
+        if let Some(row) = credit_row(&p) {
+            want.insert((c, p.supplier, date_key(&p), id), row);
+        }
+        Ok(true)
+    })?;
+    let mut have = BTreeMap::new();
+    let (lo, hi) = ((CompanyId::MIN, ClientId::MIN, 0, PurchaseId::MIN), (CompanyId::MAX, ClientId::MAX, u64::MAX, PurchaseId::MAX));
+    tx.range(SUPPLIER_CREDITS, lo, hi, false, usize::MAX, |k, row| {
+        have.insert(k, row);
+        Ok(true)
+    })?;
+    if want != have {
+        problems.push("the suppliers' credit rows disagree with the posted credit purchases".into());
+    }
+    let mut due_want = BTreeMap::new();
+    let mut left: Option<((CompanyId, ClientId), Decimal)> = None;
+    for ((c, s, _, id), row) in want.iter().rev() {
+        if left.as_ref().is_none_or(|(k, _)| *k != (*c, *s)) {
+            left = Some(((*c, *s), balance(tx, *c, *s)?.owed));
+        }
+        if let Some((_, l)) = left.as_mut() {
+            let part = row.net.min(*l).max(Decimal::ZERO);
+            *l -= part;
+            if part > Decimal::ZERO {
+                due_want.insert((*c, row.due, *id), DueRow { supplier: *s, outstanding: part });
+            }
+        }
+    }
+    let mut due_have = BTreeMap::new();
+    tx.range(
+        DUE_PURCHASES,
+        (CompanyId::MIN, 0, PurchaseId::MIN),
+        (CompanyId::MAX, u64::MAX, PurchaseId::MAX),
+        false,
+        usize::MAX,
+        |k, row| {
+            due_have.insert(k, row);
+            Ok(true)
+        },
+    )?;
+    if due_want != due_have {
+        problems.push(format!("the due-date index holds {} purchases, the payables say {}", due_have.len(), due_want.len()));
+    }
+    Ok(())
 }

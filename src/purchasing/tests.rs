@@ -355,3 +355,46 @@ fn the_matching_step_links_free_text_documents_once() {
     assert_eq!((again, linked), (sid, 0));
     assert!(unmatched_names(&w.db.read().expect("read"), &a).expect("names").is_empty());
 }
+
+/// A file written before the due-date index (credit rows and index removed here) gets both
+/// from `build_due`, and `check` agrees with them; a second run changes nothing.
+#[test]
+fn build_due_fills_the_index_of_an_older_file() {
+    use super::store::{DUE_PURCHASES, SUPPLIER_CREDITS, build_due, verify};
+    let w = world();
+    let a = &w.actor;
+    w.db.write_blocking(|tx| -> Result<()> {
+        for lines in [[(0, 5, 8000)], [(1, 3, 10000)]] {
+            let p = save_purchase(tx, a, T0, None, &credit_draft(&w, &lines))?;
+            post_purchase(tx, a, T0, p.id)?;
+        }
+        Ok(())
+    })
+    .expect("purchases");
+    let due = |w: &World| {
+        w.db.read()
+            .expect("read")
+            .list(DUE_PURCHASES, (w.actor.company, 0, PurchaseId::MIN), (w.actor.company, u64::MAX, PurchaseId::MAX), 100)
+            .expect("due")
+    };
+    let before = due(&w);
+    assert_eq!(before.len(), 2);
+    w.db.write_blocking(|tx| -> Result<()> {
+        let c = a.company;
+        for (k, _) in
+            tx.list(SUPPLIER_CREDITS, (c, ClientId::MIN, 0, PurchaseId::MIN), (c, ClientId::MAX, u64::MAX, PurchaseId::MAX), 100)?
+        {
+            tx.remove(SUPPLIER_CREDITS, k)?;
+        }
+        for (k, _) in tx.list(DUE_PURCHASES, (c, 0, PurchaseId::MIN), (c, u64::MAX, PurchaseId::MAX), 100)? {
+            tx.remove(DUE_PURCHASES, k)?;
+        }
+        Ok(())
+    })
+    .expect("strip");
+    assert!(!verify(&w.db.read().expect("read")).expect("verify").is_empty(), "check notices the missing index");
+    w.db.write_blocking(|tx| build_due(tx).map_err(crate::error::Error::from)).expect("build");
+    w.db.write_blocking(|tx| build_due(tx).map_err(crate::error::Error::from)).expect("again");
+    assert_eq!(due(&w), before);
+    assert_eq!(verify(&w.db.read().expect("read")).expect("verify"), Vec::<String>::new());
+}

@@ -226,6 +226,23 @@ async fn demo_prints_a_login_to_a_live_shop() {
     let items = products["items"].as_array().expect("items");
     assert!(items.iter().any(|p| p["weighed"] == true && p["plu"].as_u64().is_some()), "weighed goods carry a PLU");
     assert!(items.iter().any(|p| p["name"].as_str().is_some_and(|n| n.contains("Молоко"))));
+    // Purchases: on credit and in cash, one waiting for approval, a draft, a return, a payment.
+    let get = |path: &'static str| {
+        let req = http.get(format!("{}{path}", server.base)).bearer_auth(&token);
+        async move { req.send().await.expect(path).json::<Value>().await.expect("json") }
+    };
+    let purchases = get("/api/v1/purchases").await;
+    let list = purchases.as_array().cloned().or_else(|| purchases["items"].as_array().cloned()).expect("purchases");
+    let states: std::collections::BTreeSet<(String, String)> =
+        list.iter().map(|p| (p["terms"].as_str().unwrap_or("").to_string(), p["status"].as_str().unwrap_or("").to_string())).collect();
+    for want in [("credit", "posted"), ("cash", "posted"), ("cash", "cash_pending"), ("credit", "draft")] {
+        assert!(states.contains(&(want.0.to_string(), want.1.to_string())), "a demo purchase {want:?}: {states:?}");
+    }
+    assert!(list.iter().any(|p| p["returns"].as_array().is_some_and(|r| !r.is_empty())), "a demo purchase return: {purchases}");
+    let suppliers = get("/api/v1/suppliers").await;
+    assert!(suppliers.as_array().is_some_and(|s| s.len() >= 3), "demo suppliers: {suppliers}");
+    let due = get("/api/v1/purchases/due").await;
+    assert!(due.as_array().is_some_and(|d| !d.is_empty()), "something to pay this week: {due}");
     server.kill();
 }
 

@@ -357,3 +357,167 @@ async fn a_version_3_file_gets_its_cash_box_accounts_built_from_shifts_and_flows
     assert_eq!(st, StatusCode::OK, "{co}");
     t.assert_consistent();
 }
+
+/// Card, transfer and wallet money at the tills lands on the bank account the owner chose
+/// (refunds leave it); before a choice, nowhere. Only owner-like users choose, and only an
+/// active bank account of their own company.
+#[tokio::test]
+async fn non_cash_till_payments_land_on_the_chosen_bank_account() {
+    let t = TestApp::spawn().await;
+    let k = till(&t, "noncash@shop.kg").await;
+    let c = &k.s.c;
+    let acquiring = bank(&t, c, "Эквайринг").await;
+    let sell = |key: &'static str, method: &'static str| json!({"idempotency_key": key, "cash_box": k.cash_box, "lines": [{"product": k.s.milk, "qty": "2"}], "payments": [{"method": method, "amount": "204"}]});
+    let (st, s0) = t.post(c, "/api/v1/sales", sell("nc-0", "card")).await;
+    assert_eq!(st, StatusCode::CREATED, "{s0}");
+    assert_eq!(balance_of(&t, c, &acquiring).await, "0.00", "no account chosen yet: nothing lands");
+    let (st, v) = t.get(c, "/api/v1/finance/noncash-account").await;
+    assert_eq!((st, v["account"].clone()), (StatusCode::OK, Value::Null), "{v}");
+
+    let id: u64 = acquiring.trim_start_matches("bank:").parse().expect("id");
+    let (st, v) = t.call(Method::PUT, "/api/v1/finance/noncash-account", Some(&c.token), Some(json!({"account": id}))).await;
+    assert_eq!((st, v["account"].as_u64()), (StatusCode::OK, Some(id)), "{v}");
+    let (st, s1) = t.post(c, "/api/v1/sales", sell("nc-1", "card")).await;
+    assert_eq!(st, StatusCode::CREATED, "{s1}");
+    let (st, s2) = t.post(c, "/api/v1/sales", sell("nc-2", "transfer")).await;
+    assert_eq!(st, StatusCode::CREATED, "{s2}");
+    let (st, s3) = t.post(c, "/api/v1/sales", sell("nc-3", "cash")).await;
+    assert_eq!(st, StatusCode::CREATED, "{s3}");
+    assert_eq!(balance_of(&t, c, &acquiring).await, "408.00", "card and transfer, not cash");
+    let (st, r) = t
+        .post(
+            c,
+            &format!("/api/v1/sales/{}/returns", s1["id"]),
+            json!({"idempotency_key": "nc-r", "lines": [{"line": 0, "qty": "1"}], "method": "card"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{r}");
+    assert_eq!(balance_of(&t, c, &acquiring).await, "306.00", "the card refund leaves the account");
+    let (_, ledger) = t.get(c, &format!("/api/v1/finance/ledger?account={acquiring}")).await;
+    let kinds: Vec<&str> = ledger.as_array().expect("rows").iter().filter_map(|r| r["kind"].as_str()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "sale").count(), 2, "{ledger}");
+    assert_eq!(kinds.iter().filter(|k| **k == "refund").count(), 1, "{ledger}");
+
+    // Bad choices and who may choose.
+    let (st, e) = t.call(Method::PUT, "/api/v1/finance/noncash-account", Some(&c.token), Some(json!({"account": 999_999}))).await;
+    assert_eq!((st, field_codes(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["unknown_account".to_string()]), "{e}");
+    t.company("Чужой", "other@noncash.kg", "password-123").await;
+    let other = t.login("other@noncash.kg", "password-123").await;
+    let (st, e) = t.call(Method::PUT, "/api/v1/finance/noncash-account", Some(&other.token), Some(json!({"account": id}))).await;
+    assert_eq!(
+        (st, field_codes(&e)),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["unknown_account".to_string()]),
+        "another company's account: {e}"
+    );
+    let cashier = staff(&t, c, "cashier@noncash.kg", &["sale", "finance"]).await;
+    let (st, _) = t.call(Method::PUT, "/api/v1/finance/noncash-account", Some(&cashier.token), Some(json!({"account": null}))).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, v) = t.call(Method::PUT, "/api/v1/finance/noncash-account", Some(&c.token), Some(json!({"account": null}))).await;
+    assert_eq!((st, v["account"].clone()), (StatusCode::OK, Value::Null));
+    let (st, _) = t.post(c, "/api/v1/sales", sell("nc-4", "card")).await;
+    assert_eq!(st, StatusCode::CREATED);
+    assert_eq!(balance_of(&t, c, &acquiring).await, "306.00", "no account chosen again");
+    t.assert_consistent();
+}
+
+/// The journal's status filter: approved and reversed movements, and the pending and
+/// rejected documents that moved nothing yet; on the API and the page.
+#[tokio::test]
+async fn the_journal_filters_by_status() {
+    let t = TestApp::spawn().await;
+    t.company("Журнал", "journal@fin.kg", "password-123").await;
+    let c = t.login("journal@fin.kg", "password-123").await;
+    let acc = bank(&t, &c, "Банк").await;
+    let (st, a) = doc(&t, &c, "j-1", json!({"kind": "income", "account": acc, "amount": "500", "category": "other"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{a}");
+    let (st, r) = doc(&t, &c, "j-2", json!({"kind": "expense", "account": acc, "amount": "70", "category": "rent"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{r}");
+    let (st, v) = t.post(&c, &format!("/api/v1/finance/docs/{}/reverse", r["id"]), json!({})).await;
+    assert!(st.is_success(), "{v}");
+    let (st, v) = t.call(Method::PUT, "/api/v1/finance/settings", Some(&c.token), Some(json!({"require_approval": true}))).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, p) = doc(&t, &c, "j-3", json!({"kind": "expense", "account": acc, "amount": "30", "category": "utilities"})).await;
+    assert_eq!(p["status"], "pending", "{p}");
+    let (_, x) = doc(&t, &c, "j-4", json!({"kind": "expense", "account": acc, "amount": "20", "category": "other"})).await;
+    let (st, v) = t.post(&c, &format!("/api/v1/finance/docs/{}/reject", x["id"]), json!({})).await;
+    assert!(st.is_success(), "{v}");
+
+    let rows = |v: &Value| -> Vec<(String, String)> {
+        v["rows"]
+            .as_array()
+            .unwrap_or_else(|| panic!("rows in {v}"))
+            .iter()
+            .map(|r| (r["amount"].as_str().unwrap_or("").to_string(), r["status"].as_str().unwrap_or("").to_string()))
+            .collect()
+    };
+    let (st, v) = t.get(&c, "/api/v1/finance/journal?status=pending").await;
+    assert_eq!((st, rows(&v)), (StatusCode::OK, vec![("-30.00".into(), "pending".into())]), "{v}");
+    let (_, v) = t.get(&c, "/api/v1/finance/journal?status=rejected").await;
+    assert_eq!(rows(&v), vec![("-20.00".to_string(), "rejected".to_string())], "{v}");
+    let (_, v) = t.get(&c, "/api/v1/finance/journal?status=approved").await;
+    assert_eq!(
+        rows(&v),
+        vec![("70.00".to_string(), "approved".to_string()), ("500.00".to_string(), "approved".to_string())],
+        "the reversal and the income: {v}"
+    );
+    let (_, v) = t.get(&c, "/api/v1/finance/journal?status=reversed").await;
+    assert_eq!(rows(&v), vec![("-70.00".to_string(), "reversed".to_string())], "{v}");
+    let (_, v) = t.get(&c, "/api/v1/finance/journal").await;
+    assert_eq!(rows(&v).len(), 3, "without a filter: the rows that moved money: {v}");
+    let (st, e) = t.get(&c, "/api/v1/finance/journal?status=maybe").await;
+    assert_eq!((st, field_codes(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["status".to_string()]), "{e}");
+
+    let pages = crate::browser::Plain::new(&t);
+    pages.submit("/login", &[("email", "journal@fin.kg"), ("password", "password-123"), ("next", "/")]).await;
+    let html = pages.get("/money/journal?status=pending").await.text().await.expect("html");
+    assert!(html.contains("id=\"j-status\"") && html.contains("value=\"pending\" selected"), "the status filter on the page");
+    let (pending, income) = (p["number"].as_str().expect("number"), a["number"].as_str().expect("number"));
+    assert!(html.contains(pending) && !html.contains(income), "only the pending document ({pending}, not {income})");
+    t.assert_consistent();
+}
+
+/// Without the finance right the money pages are refused; choosing the non-cash account on
+/// its page is for owner-like users only.
+#[tokio::test]
+async fn money_pages_need_the_finance_right() {
+    let t = TestApp::spawn().await;
+    let k = till(&t, "pages@fin.kg").await;
+    let c = &k.s.c;
+    let acc = bank(&t, c, "Банк").await;
+    staff(&t, c, "seller@fin.kg", &["sale"]).await;
+    staff(&t, c, "accountant@fin.kg", &["finance"]).await;
+    let seller = crate::browser::Plain::new(&t);
+    seller.submit("/login", &[("email", "seller@fin.kg"), ("password", "password-123"), ("next", "/")]).await;
+    for path in [
+        "/money".to_string(),
+        format!("/money/ledger?account={acc}"),
+        "/money/docs".to_string(),
+        "/money/docs/new".to_string(),
+        "/money/journal".to_string(),
+        "/money/categories".to_string(),
+        format!("/money/cash-boxes/{}", k.cash_box),
+    ] {
+        assert_eq!(seller.get(&path).await.status(), 403, "GET {path}");
+    }
+    let accountant = crate::browser::Plain::new(&t);
+    accountant.submit("/login", &[("email", "accountant@fin.kg"), ("password", "password-123"), ("next", "/")]).await;
+    let page = accountant.get("/money").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    assert!(!html.contains("id=\"noncash-form\""), "only approvers see the non-cash choice");
+    let csrf = crate::browser::csrf_of(&html);
+    let r = accountant.post("/money/noncash", &[("_csrf", csrf.as_str()), ("noncash", acc.as_str())]).await;
+    assert_eq!(r.status(), 403, "an accountant does not choose the account");
+    let owner = crate::browser::Plain::new(&t);
+    owner.submit("/login", &[("email", "pages@fin.kg"), ("password", "password-123"), ("next", "/")]).await;
+    let html = owner.get("/money").await.text().await.expect("html");
+    assert!(html.contains("id=\"noncash-form\""), "the owner chooses the non-cash account");
+    let csrf = crate::browser::csrf_of(&html);
+    let r = owner.post("/money/noncash", &[("_csrf", csrf.as_str()), ("noncash", acc.as_str())]).await;
+    assert_eq!((r.status().as_u16(), crate::browser::location(&r)), (303, "/money?ok=noncash_saved"));
+    let html = owner.get("/money?ok=noncash_saved").await.text().await.expect("html");
+    assert!(html.contains(&format!("value=\"{acc}\" selected")), "the choice is shown");
+    let (_, v) = t.get(c, "/api/v1/finance/noncash-account").await;
+    assert_eq!(format!("bank:{}", v["account"]), acc);
+    t.assert_consistent();
+}

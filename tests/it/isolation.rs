@@ -48,6 +48,10 @@ pub enum Kind {
     AgentReturn,
     AgentSale,
     AgentRequest,
+    /// A bank account (finance module).
+    BankAccount,
+    /// A money document (finance module).
+    MoneyDoc,
 }
 
 pub struct Route {
@@ -146,6 +150,14 @@ fn purchase_return_body() -> Option<Value> {
 
 fn supplier_payment_body() -> Option<Value> {
     Some(json!({"idempotency_key": "isolation", "amount": "1", "account": "box:1"}))
+}
+
+fn bank_body() -> Option<Value> {
+    Some(json!({"name": "Чужой счёт"}))
+}
+
+fn decide_body() -> Option<Value> {
+    Some(json!({}))
 }
 
 fn link_body() -> Option<Value> {
@@ -353,6 +365,15 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::GET, path: "/api/v1/agents/requests/{id}", kind: Kind::AgentRequest, body: none },
     Route { method: Method::POST, path: "/api/v1/agents/requests/{id}/approve", kind: Kind::AgentRequest, body: request_approve_body },
     Route { method: Method::POST, path: "/api/v1/agents/requests/{id}/reject", kind: Kind::AgentRequest, body: request_reject_body },
+    Route { method: Method::GET, path: "/api/v1/finance/bank-accounts/{id}", kind: Kind::BankAccount, body: none },
+    Route { method: Method::PUT, path: "/api/v1/finance/bank-accounts/{id}", kind: Kind::BankAccount, body: bank_body },
+    Route { method: Method::GET, path: "/api/v1/finance/ledger?account=bank:{id}", kind: Kind::BankAccount, body: none },
+    Route { method: Method::GET, path: "/api/v1/finance/ledger?account=box:{id}", kind: Kind::CashBox, body: none },
+    Route { method: Method::GET, path: "/api/v1/finance/cash-boxes/{id}/summary", kind: Kind::CashBox, body: none },
+    Route { method: Method::GET, path: "/api/v1/finance/docs/{id}", kind: Kind::MoneyDoc, body: none },
+    Route { method: Method::POST, path: "/api/v1/finance/docs/{id}/approve", kind: Kind::MoneyDoc, body: decide_body },
+    Route { method: Method::POST, path: "/api/v1/finance/docs/{id}/reject", kind: Kind::MoneyDoc, body: decide_body },
+    Route { method: Method::POST, path: "/api/v1/finance/docs/{id}/reverse", kind: Kind::MoneyDoc, body: decide_body },
 ];
 
 /// Field agents' routes only an agent calls (an owner is refused them whatever the id), tried
@@ -448,6 +469,8 @@ pub struct Fixture {
     pub agent_return: u64,
     pub agent_sale: u64,
     pub agent_request: u64,
+    pub bank_account: u64,
+    pub money_doc: u64,
 }
 
 pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
@@ -547,6 +570,16 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
     let (s, crm_task) =
         t.post(&client, "/api/v1/crm/tasks", json!({"title": "Позвонить", "due": "2026-03-02", "deal": crm_deal["id"]})).await;
     assert_eq!(s, StatusCode::CREATED, "{crm_task}");
+    let (s, bank) = t.post(&client, "/api/v1/finance/bank-accounts", json!({"name": format!("{name} — банк")})).await;
+    assert_eq!(s, StatusCode::CREATED, "{bank}");
+    let (s, money_doc) = t
+        .post(
+            &client,
+            "/api/v1/finance/docs",
+            json!({"idempotency_key": "fixture", "kind": "income", "account": format!("bank:{}", bank["id"]), "amount": "100", "category": "other"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{money_doc}");
     let id = |v: &Value| v["id"].as_u64().expect("id");
     // Field agents: an agent holding 3 accepted units and an open lot of 2 (1 accepted), a
     // sale of 1, a pending return of 1, and a draft request.
@@ -599,6 +632,8 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
         agent_return: id(&agent_return),
         agent_sale: id(&agent_sale),
         agent_request: id(&request),
+        bank_account: id(&bank),
+        money_doc: id(&money_doc),
         purchase: id(&purchase),
         supplier,
         promo: id(&promo),
@@ -659,6 +694,8 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
             Kind::AgentReturn => b.agent_return,
             Kind::AgentSale => b.agent_sale,
             Kind::AgentRequest => b.agent_request,
+            Kind::BankAccount => b.bank_account,
+            Kind::MoneyDoc => b.money_doc,
         };
         let path = route.path.replace("{id}", &id.to_string()).replace("{product}", &b.product.to_string());
         let (status, body) = t.call(route.method.clone(), &path, Some(&a.client.token), (route.body)()).await;

@@ -6,6 +6,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::browser::location;
 use crate::common::{Client, TestApp};
 use crate::stock::{Shop, shop};
 
@@ -305,6 +306,35 @@ async fn without_the_purchases_right_every_route_is_forbidden() {
         let (st, e) = t.call(method.clone(), &path, Some(&clerk.token), body).await;
         assert_eq!((st, e["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{method} {path}: {e}");
     }
+    // The pages say the same.
+    let pages = crate::browser::Plain::new(&t);
+    pages.submit("/login", &[("email", "store@rights.kg"), ("password", "password-456"), ("next", "/")]).await;
+    let csrf = crate::browser::csrf_of(&pages.get("/products").await.text().await.expect("a page the clerk may open"));
+    for path in [
+        "/purchases".to_string(),
+        "/purchases/new".to_string(),
+        format!("/purchases/{id}"),
+        format!("/purchases/{id}/edit"),
+        "/purchases/due".to_string(),
+        "/suppliers".to_string(),
+        format!("/suppliers/{sup}"),
+        format!("/suppliers/{sup}/act.pdf"),
+        "/suppliers/matching".to_string(),
+    ] {
+        assert_eq!(pages.get(&path).await.status(), 403, "GET {path}");
+    }
+    for path in [
+        "/purchases".to_string(),
+        format!("/purchases/{id}/edit"),
+        format!("/purchases/{id}/post"),
+        format!("/purchases/{id}/cancel"),
+        format!("/purchases/{id}/return"),
+        format!("/suppliers/{sup}/pay"),
+    ] {
+        let r =
+            pages.post(&path, &[("_csrf", csrf.as_str()), ("amount", "1"), ("account", "box:1"), ("key", "k"), ("return_qty", "1")]).await;
+        assert_eq!(r.status(), 403, "POST {path}");
+    }
     assert_eq!(payable(&t, &s.c, sup).await, "100.00");
     t.assert_consistent();
 }
@@ -442,5 +472,152 @@ async fn cash_purchases_wait_for_approval_and_supplier_payments_are_idempotent()
         (Some("1000.00"), Some("1200.00"), Some("-200.00")),
         "{act}"
     );
+    t.assert_consistent();
+}
+
+async fn due_list(t: &TestApp, c: &Client) -> Vec<(String, String)> {
+    let (st, v) = t.get(c, "/api/v1/purchases/due").await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    v.as_array()
+        .expect("list")
+        .iter()
+        .map(|d| (d["purchase"]["number"].as_str().unwrap_or("").to_string(), d["outstanding"].as_str().unwrap_or("").to_string()))
+        .collect()
+}
+
+/// "To pay this week" follows the payable as payments settle the oldest purchases first,
+/// returns shrink a purchase and a cancel takes it out; purchases due later are not listed.
+#[tokio::test]
+async fn to_pay_this_week_follows_payments_returns_and_cancels() {
+    let t = TestApp::spawn().await;
+    let s = shop(&t, "owner@due.kg").await;
+    let sup = supplier(&t, &s.c, "ОсОО Срок").await;
+    let other = supplier(&t, &s.c, "ОсОО Другой").await;
+    let p1 = buy_on_credit(&t, &s, sup, json!([{"product": s.milk, "qty": "5", "price": "80"}])).await; // 400, due in 5 days
+    let p2 = buy_on_credit(&t, &s, sup, json!([{"product": s.milk, "qty": "3", "price": "100"}])).await; // 300
+    let (st, later) = t
+        .post(
+            &s.c,
+            "/api/v1/purchases",
+            json!({"supplier": other, "warehouse": s.main, "terms": "credit", "due_days": "30", "post": true,
+                   "lines": [{"product": s.milk, "qty": "1", "price": "50"}]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{later}");
+    let n = |p: &Value| p["number"].as_str().expect("number").to_string();
+    assert_eq!(due_list(&t, &s.c).await, vec![(n(&p1), "400.00".into()), (n(&p2), "300.00".into())]);
+    let (st, v) = t.get(&s.c, "/api/v1/purchases/due?days=31").await;
+    assert_eq!((st, v.as_array().map(Vec::len)), (StatusCode::OK, Some(3)), "a month ahead lists the later one: {v}");
+
+    let pay =
+        |key: &'static str, amount: &'static str| json!({"idempotency_key": key, "amount": amount, "account": "", "prepayment": false});
+    let bank = {
+        let (st, b) = t.post(&s.c, "/api/v1/finance/bank-accounts", json!({"name": "Банк"})).await;
+        assert_eq!(st, StatusCode::CREATED, "{b}");
+        format!("bank:{}", b["id"])
+    };
+    let mut body = pay("due-1", "250");
+    body["account"] = json!(bank);
+    let (st, v) = t.post(&s.c, &format!("/api/v1/suppliers/{sup}/payments"), body).await;
+    assert!(st.is_success(), "{v}");
+    assert_eq!(due_list(&t, &s.c).await, vec![(n(&p1), "150.00".into()), (n(&p2), "300.00".into())], "the oldest settles first");
+
+    let (st, r) = t.post(&s.c, &format!("/api/v1/purchases/{}/returns", p2["id"]), json!({"lines": [{"line": 0, "qty": "1"}]})).await;
+    assert_eq!(st, StatusCode::CREATED, "{r}");
+    assert_eq!(due_list(&t, &s.c).await, vec![(n(&p1), "150.00".into()), (n(&p2), "200.00".into())], "a return shrinks the newest");
+
+    let mut body = pay("due-2", "200");
+    body["account"] = json!(bank);
+    let (st, v) = t.post(&s.c, &format!("/api/v1/suppliers/{sup}/payments"), body).await;
+    assert!(st.is_success(), "{v}");
+    assert_eq!(due_list(&t, &s.c).await, vec![(n(&p2), "150.00".into())], "the first purchase is paid off");
+    t.assert_consistent();
+}
+
+/// A draft is edited on its page (supplier, warehouse, lines); a posted one is not; the
+/// pages of another company's purchase are not found.
+#[tokio::test]
+async fn a_draft_is_edited_on_its_page() {
+    let t = TestApp::spawn().await;
+    let s = shop(&t, "owner@edit.kg").await;
+    let sup = supplier(&t, &s.c, "ОсОО Первый").await;
+    let sup2 = supplier(&t, &s.c, "ОсОО Второй").await;
+    let (st, d) = t
+        .post(
+            &s.c,
+            "/api/v1/purchases",
+            json!({"supplier": sup, "warehouse": s.main, "terms": "credit", "lines": [{"product": s.milk, "qty": "4", "price": "60"}]}),
+        )
+        .await;
+    assert_eq!((st, d["status"].as_str()), (StatusCode::CREATED, Some("draft")), "{d}");
+    let id = d["id"].as_u64().expect("id");
+
+    let p = crate::browser::Plain::new(&t);
+    p.submit("/login", &[("email", "owner@edit.kg"), ("password", "password-123"), ("next", "/")]).await;
+    let card = p.get(&format!("/purchases/{id}")).await.text().await.expect("card");
+    assert!(card.contains(&format!("href=\"/purchases/{id}/edit\"")), "a draft's page links to its editor");
+    let form = p.get(&format!("/purchases/{id}/edit")).await.text().await.expect("form");
+    assert!(form.contains("id=\"purchase-edit-title\"") && form.contains(&format!("action=\"/purchases/{id}/edit\"")), "the editor");
+    assert!(
+        form.contains("value=\"4\"") && form.contains("value=\"60\"") && form.contains(&format!("value=\"{}\"", s.milk)),
+        "lines typed back"
+    );
+    let csrf = crate::browser::csrf_of(&form);
+    let (sup2_s, wh2, milk) = (sup2.to_string(), s.second.to_string(), s.milk.to_string());
+    let fields = |qty: &'static str| {
+        vec![
+            ("_csrf", csrf.clone()),
+            ("supplier", sup2_s.clone()),
+            ("warehouse", wh2.clone()),
+            ("terms", "credit".to_string()),
+            ("due_days", "10".to_string()),
+            ("line_product", milk.clone()),
+            ("line_name", "Молоко".to_string()),
+            ("line_qty", qty.to_string()),
+            ("line_cost", "55".to_string()),
+            ("action", "save".to_string()),
+        ]
+    };
+    let bad_fields = fields("много");
+    let bad: Vec<(&str, &str)> = bad_fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = p.post(&format!("/purchases/{id}/edit"), &bad).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("body").contains("value=\"много\""), "the typed line stays");
+    let good_fields = fields("6");
+    let good: Vec<(&str, &str)> = good_fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = p.post(&format!("/purchases/{id}/edit"), &good).await;
+    assert_eq!((r.status().as_u16(), location(&r).to_string()), (303, format!("/purchases/{id}?ok=saved")));
+    let (_, v) = t.get(&s.c, &format!("/api/v1/purchases/{id}")).await;
+    assert_eq!(
+        (
+            v["purchase"]["supplier"].as_u64(),
+            v["purchase"]["warehouse"].as_u64(),
+            v["purchase"]["total"].as_str(),
+            v["purchase"]["due_days"].as_u64(),
+            v["purchase"]["status"].as_str()
+        ),
+        (Some(sup2), Some(s.second), Some("330.00"), Some(10), Some("draft")),
+        "{v}"
+    );
+    let (st, v) = t.post(&s.c, &format!("/api/v1/purchases/{id}/post"), json!({})).await;
+    assert!(st.is_success(), "{v}");
+    let r = p.get(&format!("/purchases/{id}/edit")).await;
+    assert_eq!((r.status().as_u16(), location(&r).to_string()), (303, format!("/purchases/{id}")), "a posted purchase has no editor");
+    let r = p.post(&format!("/purchases/{id}/edit"), &good).await;
+    assert_eq!(r.status(), 409, "nor can it be saved over");
+
+    // Another company's purchase and supplier pages are not found.
+    shop(&t, "other@edit.kg").await;
+    let q = crate::browser::Plain::new(&t);
+    q.submit("/login", &[("email", "other@edit.kg"), ("password", "password-123"), ("next", "/")]).await;
+    for path in
+        [format!("/purchases/{id}"), format!("/purchases/{id}/edit"), format!("/suppliers/{sup}"), format!("/suppliers/{sup}/act.pdf")]
+    {
+        assert_eq!(q.get(&path).await.status(), 404, "{path}");
+    }
+    let their_csrf = crate::browser::csrf_of(&q.get("/purchases/new").await.text().await.expect("form"));
+    let theirs: Vec<(&str, &str)> = good.iter().map(|(k, v)| if *k == "_csrf" { (*k, their_csrf.as_str()) } else { (*k, *v) }).collect();
+    let r = q.post(&format!("/purchases/{id}/edit"), &theirs).await;
+    assert_eq!(r.status(), 404, "another company's draft is not saved over");
     t.assert_consistent();
 }

@@ -2,8 +2,8 @@
 //! reconciliation statement (JSON and PDF).
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -600,14 +600,8 @@ pub async fn statement_pdf(State(app): State<App>, a: Auth, Path(id): Path<u64>,
 }
 
 pub fn pdf_response(s: &statement::Statement) -> Result<Response> {
-    let bytes = statement::pdf(s)?;
     let name = format!("akt-sverki-{}-{}-{}.pdf", s.client.id, s.from, s.to);
-    Ok((
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::http::shared::pdf_download(&name, statement::pdf(s)?))
 }
 
 /// This file's routes for a signed-in caller; each handler's `#[utoipa::path]` is its

@@ -444,6 +444,31 @@ pub async fn put_settings(State(app): State<App>, a: Auth, Json(i): Json<Finance
     Ok(Json(FinanceSettingsDto { require_approval: s.require_approval }))
 }
 
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NonCashAccountDto {
+    /// The bank account id that takes card, transfer and wallet payments at the tills; null:
+    /// they are not put on an account.
+    pub account: Option<u64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/finance/noncash-account", tag = "finance", security(("bearer" = [])),
+    responses((status = 200, body = NonCashAccountDto), (status = 403, body = Problem)))]
+pub async fn get_noncash(State(app): State<App>, a: Auth) -> Result<Json<NonCashAccountDto>> {
+    a.actor.require(crate::tenancy::perms::Perm::FINANCE)?;
+    let account = finance::noncash_account(&app.db.read()?, a.actor.company)?;
+    Ok(Json(NonCashAccountDto { account: account.map(|a| a.0) }))
+}
+
+#[utoipa::path(put, path = "/api/v1/finance/noncash-account", tag = "finance", security(("bearer" = [])), request_body = NonCashAccountDto,
+    responses((status = 200, body = NonCashAccountDto), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn put_noncash(State(app): State<App>, a: Auth, Json(i): Json<NonCashAccountDto>) -> Result<Json<NonCashAccountDto>> {
+    a.actor.require_owner_like()?;
+    let now = app.now();
+    let account = app.db.write(move |tx| finance::set_noncash_account(tx, &a.actor, now, i.account.map(crate::ids::AccountId))).await?;
+    Ok(Json(NonCashAccountDto { account: account.map(|a| a.0) }))
+}
+
 #[derive(Debug, Default, Clone, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct MoneyJournalQuery {
@@ -459,7 +484,8 @@ pub struct MoneyJournalQuery {
     pub category: Option<String>,
     pub counterparty: Option<u64>,
     pub author: Option<u64>,
-    /// The status of the row's document (rows without one count as approved).
+    /// The status of the row's document (rows without one count as approved); `pending` and
+    /// `rejected` list those documents, which moved no money yet.
     pub status: Option<String>,
     pub offset: Option<usize>,
     pub limit: Option<usize>,
@@ -656,6 +682,7 @@ pub fn routes(_limits: &Limits) -> OpenApiRouter<App> {
         .routes(routes!(decide_many))
         .routes(routes!(categories, save_category))
         .routes(routes!(get_settings, put_settings))
+        .routes(routes!(get_noncash, put_noncash))
         .routes(routes!(journal))
         .routes(routes!(journal_xlsx))
         .routes(routes!(cash_box_summary))

@@ -3,8 +3,8 @@
 //! PDF) and the one-time matching of free-text suppliers.
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -604,14 +604,8 @@ pub async fn act_pdf(State(app): State<App>, a: Auth, Path(id): Path<u64>, Query
 
 /// The act as a PDF download (the page's link uses it too).
 pub fn act_response(s: &act::Act) -> Result<Response> {
-    let bytes = act::pdf(s)?;
     let name = format!("akt-sverki-postavshchik-{}-{}-{}.pdf", s.supplier.id, s.from, s.to);
-    Ok((
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::http::shared::pdf_download(&name, act::pdf(s)?))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -27,12 +27,13 @@ use crate::money::display;
 use crate::tenancy::perms::Perm;
 
 /// Success messages the money pages' redirects may ask for (`flash.finance_<key>`).
-pub const FINANCE_FLASHES: &[&str] = &["doc_saved", "docs_decided", "doc_reversed", "bank_saved", "category_saved"];
+pub const FINANCE_FLASHES: &[&str] = &["doc_saved", "docs_decided", "doc_reversed", "bank_saved", "category_saved", "noncash_saved"];
 
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/money", get(accounts_page))
         .route("/money/bank-accounts", post(create_bank))
+        .route("/money/noncash", post(set_noncash))
         .route("/money/ledger", get(ledger_page))
         .route("/money/docs", get(docs_page))
         .route("/money/docs/new", get(new_doc_page).post(create_doc))
@@ -92,6 +93,9 @@ struct AccountsPage {
     approver: bool,
     errs: Errors,
     name: String,
+    /// The bank accounts that may take card, transfer and wallet payments; the chosen one
+    /// selected, a first blank choice for "none".
+    noncash: Vec<Choice>,
 }
 
 fn accounts_for(app: &App, ui: &Ui, uri: &Uri, name: String, errs: Errors) -> Result<AccountsPage> {
@@ -115,8 +119,31 @@ fn accounts_for(app: &App, ui: &Ui, uri: &Uri, name: String, errs: Errors) -> Re
             balance: money(ui.lang, &shell, a.balance),
             balance_at: a.balance_at.map(|b| money(ui.lang, &shell, b)).unwrap_or_default(),
         })
-        .collect();
-    Ok(AccountsPage { lang: ui.lang, shell, rows, at, approver: finance::may_approve(ui.actor()), errs, name })
+        .collect::<Vec<AccountRowView>>();
+    let chosen = finance::noncash_account(&tx, ui.actor().company)?.map(|a| AccountRef::Bank(a).code()).unwrap_or_default();
+    let mut noncash = vec![Choice { value: String::new(), label: ui.lang.t("finance.noncash_none").into(), selected: chosen.is_empty() }];
+    noncash.extend(rows.iter().filter(|r| r.cash_box.is_none() && r.active).map(|r| Choice {
+        value: r.code.clone(),
+        label: r.name.clone(),
+        selected: r.code == chosen,
+    }));
+    Ok(AccountsPage { lang: ui.lang, shell, rows, at, approver: finance::may_approve(ui.actor()), errs, name, noncash })
+}
+
+/// Chooses the bank account for the tills' non-cash payments (owner-like users).
+pub async fn set_noncash(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Result<Response> {
+    let account = match AccountRef::parse(&f.get("noncash")) {
+        Some(AccountRef::Bank(id)) => Some(id),
+        _ => None,
+    };
+    let (now, actor) = (app.now(), ui.actor().clone());
+    match app.db.write(move |tx| finance::set_noncash_account(tx, &actor, now, account)).await {
+        Ok(_) => Ok(see_other("/money?ok=noncash_saved")),
+        Err(e) => {
+            let (status, errs) = refused(e, ui.lang, &["account"])?;
+            render(status, &accounts_for(&app, &ui, &uri, String::new(), errs)?)
+        }
+    }
 }
 
 pub async fn accounts_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> {
@@ -430,6 +457,7 @@ struct JournalPage {
     shell: Shell,
     accounts: Vec<Choice>,
     kinds: Vec<Choice>,
+    statuses: Vec<Choice>,
     from: String,
     to: String,
     rows: Vec<JournalRowView>,
@@ -457,7 +485,7 @@ pub async fn journal_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Re
     let filter = ask.parse(&tx, ui.actor().company)?;
     let page = query::journal(&tx, ui.actor(), &filter)?;
     let cats = query::category_names(&tx, ui.actor().company, ui.lang)?;
-    let filters: String = [("from", &ask.from), ("to", &ask.to), ("account", &ask.account), ("kind", &ask.kind)]
+    let filters: String = [("from", &ask.from), ("to", &ask.to), ("account", &ask.account), ("kind", &ask.kind), ("status", &ask.status)]
         .iter()
         .filter(|(_, v)| !v.is_empty())
         .map(|(k, v)| format!("{k}={}&", urlencode(v)))
@@ -481,10 +509,18 @@ pub async fn journal_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Re
         label: kind_label(ui.lang, *k).into(),
         selected: ask.kind == k.code(),
     }));
+    let mut statuses =
+        vec![Choice { value: String::new(), label: ui.lang.t("finance.all_statuses").into(), selected: ask.status.is_empty() }];
+    statuses.extend(["pending", "approved", "rejected", "reversed"].into_iter().map(|code| Choice {
+        value: code.into(),
+        label: ui.lang.t(&format!("finance.status_{code}")).into(),
+        selected: ask.status == code,
+    }));
     let page = JournalPage {
         lang: ui.lang,
         accounts: account_choices(&names, &ask.account, Some(ui.lang.t("finance.all_accounts"))),
         kinds,
+        statuses,
         from: ask.from.clone(),
         to: ask.to.clone(),
         rows,

@@ -7,8 +7,8 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
 use axum::routing::{get, post};
 use rust_decimal::Decimal;
 
@@ -36,6 +36,7 @@ pub fn routes() -> Router<App> {
         .route("/purchases/new", get(new_page))
         .route("/purchases/due", get(due_page))
         .route("/purchases/{id}", get(purchase_page))
+        .route("/purchases/{id}/edit", get(edit_page).post(update))
         .route("/purchases/{id}/post", post(post_purchase))
         .route("/purchases/{id}/cancel", post(cancel))
         .route("/purchases/{id}/delete", post(delete))
@@ -259,14 +260,8 @@ pub async fn pay(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>, 
 pub async fn act_pdf(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>) -> Result<Response> {
     let f = Fields::parse(uri.query().unwrap_or("").as_bytes());
     let a = act::build(&app.db.read()?, ui.actor(), app.now(), ClientId(id), &f.get("from"), &f.get("to"))?;
-    let bytes = act::pdf(&a)?;
     let name = format!("akt-sverki-postavshchik-{}-{}-{}.pdf", a.supplier.id, a.from, a.to);
-    Ok((
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::http::shared::pdf_download(&name, act::pdf(&a)?))
 }
 
 // ---- purchases ----
@@ -320,6 +315,8 @@ pub struct LineRow {
 struct FormPage {
     lang: Lang,
     shell: Shell,
+    /// The draft being edited; `None` for a new purchase.
+    editing: Option<u64>,
     suppliers: Vec<Choice>,
     warehouses: Vec<Choice>,
     terms: Vec<Choice>,
@@ -371,7 +368,7 @@ fn typed(f: &Fields) -> Typed {
     }
 }
 
-fn form_for(app: &App, ui: &Ui, t: Typed, errs: Errors) -> Result<FormPage> {
+fn form_for(app: &App, ui: &Ui, editing: Option<u64>, t: Typed, errs: Errors) -> Result<FormPage> {
     purchasing::require_read(ui.actor())?;
     let lang = ui.lang;
     let shell = Shell::load(app, ui)?;
@@ -398,6 +395,7 @@ fn form_for(app: &App, ui: &Ui, t: Typed, errs: Errors) -> Result<FormPage> {
     let date = if t.date.is_empty() { app.now().date_local(&shell.timezone) } else { t.date };
     Ok(FormPage {
         lang,
+        editing,
         suppliers: supplier_choices(app, ui, t.supplier, lang.t("purchases.choose_supplier"))?,
         warehouses,
         terms,
@@ -416,12 +414,57 @@ pub async fn new_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Respon
     let f = Fields::parse(uri.query().unwrap_or("").as_bytes());
     let mut t = typed(&Fields::parse(b""));
     t.supplier = f.id("supplier");
-    render(StatusCode::OK, &form_for(&app, &ui, t, Errors::default())?)
+    render(StatusCode::OK, &form_for(&app, &ui, None, t, Errors::default())?)
+}
+
+/// The draft as stored, typed back into the form.
+pub async fn edit_page(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
+    let tx = app.db.read()?;
+    let card = query::purchase(&tx, ui.actor(), PurchaseId(id))?;
+    let p = &card.purchase;
+    if p.status != PurchaseStatus::Draft {
+        return Ok(see_other(&format!("/purchases/{id}")));
+    }
+    let tz = crate::tenancy::timezone(&tx, ui.actor().company)?;
+    let lines = p
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(index, l)| LineRow {
+            index,
+            product: l.product.0.to_string(),
+            name: card.products.get(&l.product).cloned().unwrap_or_default(),
+            qty: qty(l.qty),
+            price: qty(l.price),
+        })
+        .collect();
+    let t = Typed {
+        supplier: Some(p.supplier.0),
+        warehouse: Some(p.warehouse.0),
+        terms: p.terms.code().into(),
+        account: p.account.map(|a| a.code()).unwrap_or_default(),
+        date: p.date.date_local(&tz),
+        paid_now: if p.paid_now.is_zero() { String::new() } else { p.paid_now.to_string() },
+        due_days: p.due_days.to_string(),
+        note: p.note.clone(),
+        lines,
+    };
+    drop(tx);
+    render(StatusCode::OK, &form_for(&app, &ui, Some(id), t, Errors::default())?)
 }
 
 const FORM_FIELDS: &[&str] = &["supplier", "warehouse", "terms", "account", "date", "paid_now", "due_days", "lines"];
 
 pub async fn create(State(app): State<App>, ui: Ui, f: Fields) -> Result<Response> {
+    save(app, ui, None, f).await
+}
+
+pub async fn update(State(app): State<App>, ui: Ui, Path(id): Path<u64>, f: Fields) -> Result<Response> {
+    save(app, ui, Some(id), f).await
+}
+
+/// Saves a new purchase or an edited draft from the form, and posts it when asked.
+async fn save(app: App, ui: Ui, id: Option<u64>, f: Fields) -> Result<Response> {
     let t = typed(&f);
     let tz = crate::tenancy::timezone(&app.db.read()?, ui.actor().company)?;
     let date = match t.date.trim() {
@@ -452,7 +495,7 @@ pub async fn create(State(app): State<App>, ui: Ui, f: Fields) -> Result<Respons
     let saved = app
         .db
         .write(move |tx| {
-            let p = purchasing::save_purchase(tx, &actor, now, None, &d)?;
+            let p = purchasing::save_purchase(tx, &actor, now, id.map(PurchaseId), &d)?;
             if post_it { purchasing::post_purchase(tx, &actor, now, p.id) } else { Ok(p) }
         })
         .await;
@@ -460,7 +503,7 @@ pub async fn create(State(app): State<App>, ui: Ui, f: Fields) -> Result<Respons
         Ok(p) => Ok(see_other(&format!("/purchases/{}?ok={}", p.id, if post_it { "posted" } else { "saved" }))),
         Err(e) => {
             let (status, errs) = refused(e, ui.lang, FORM_FIELDS)?;
-            render(status, &form_for(&app, &ui, t, errs)?)
+            render(status, &form_for(&app, &ui, id, t, errs)?)
         }
     }
 }
