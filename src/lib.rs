@@ -54,8 +54,8 @@ pub mod crm;
 pub mod inventory;
 pub mod pos;
 pub mod purchasing;
-pub mod telecom;
 pub mod scales;
+pub mod telecom;
 
 pub mod finance;
 

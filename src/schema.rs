@@ -21,6 +21,12 @@ pub const MIGRATIONS: &[Migration] = &[
     // Version 4: cash-box accounts, built from shifts' drawer rows, closed shifts' counted
     // differences and flows on expense-only boxes, with the money projections.
     Migration { name: "money_accounts_from_shifts", run: crate::finance::store::build_all },
+    // Version 5: the due-date index of purchases on credit ("to pay this week"), spread over
+    // each supplier's newest posted credit purchases.
+    Migration { name: "purchases_due_index", run: crate::purchasing::store::build_due },
+    // Version 6: the agents' daily totals per agent and per product, beside the agent ×
+    // product rows, rebuilt from the agents' sales.
+    Migration { name: "agent_daily_totals", run: crate::agents::daily::build_totals },
 ];
 
 /// The layout this binary writes.

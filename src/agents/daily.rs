@@ -245,6 +245,20 @@ fn stored_of(tx: &impl Read, table: Table<DayOfKey, AgentDay>, c: CompanyId) -> 
     Ok(tx.list(table, (c.0, 0, 0), (c.0, u64::MAX, u64::MAX), usize::MAX)?.into_iter().collect())
 }
 
+/// Upgrade step: files written before the per-agent and per-product rows existed hold only
+/// the agent × product rows; every company is rebuilt from its sales. A file that already has
+/// the new rows, or has no agent sales at all, is left as it is.
+pub fn build_totals(tx: &mut WriteTx) -> Result<(), StorageError> {
+    if tx.len(AGENT_TOTAL_DAYS)? > 0 || tx.len(AGENT_DAYS)? == 0 {
+        return Ok(());
+    }
+    let companies: Vec<CompanyId> = tx.list(COMPANIES, 0, u64::MAX, usize::MAX)?.into_iter().map(|(id, _)| CompanyId(id)).collect();
+    for c in companies {
+        rebuild_company(tx, c)?;
+    }
+    Ok(())
+}
+
 /// Rewrites one company's rows (after its time zone changed).
 pub fn rebuild_company(tx: &mut WriteTx, c: CompanyId) -> Result<(), StorageError> {
     let tz = tx.get(COMPANIES, c.0)?.map(|c| c.timezone).unwrap_or_default();

@@ -340,6 +340,8 @@ pub async fn detect_scale(app: &App, actor: &Actor, link: &str, address: &str) -
 pub async fn scale_order(app: &App, actor: &Actor, id: crate::ids::ScaleId, cmd: crate::scales::proto::Command) -> Result<()> {
     crate::scales::scale(&app.db.read()?, actor, id)?;
     app.scales.order(actor.company, id, cmd).await
+}
+
 /// A PDF handed over as a download named `name` (statements, acts).
 pub fn pdf_download(name: &str, bytes: Vec<u8>) -> Response {
     (

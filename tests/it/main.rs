@@ -49,8 +49,8 @@ mod webhooks;
 
 // Messaging (issue 16).
 mod browser_messaging;
-pub mod messaging;
 mod browser_telecom;
+pub mod messaging;
 pub mod telecom;
 // CRM (issue 17).
 mod browser_crm;
