@@ -15,14 +15,12 @@
 
 mod common;
 
+use common::measure::env;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 /// Lets this process hold a thousand sockets (the soft limit is often 1,024).
 fn raise_fd_limit() -> u64 {

@@ -9,6 +9,8 @@
 
 mod common;
 
+use common::measure::{pct, since as ms};
+
 use std::time::Instant;
 
 use dukan::clients::ClientDraft;
@@ -18,15 +20,6 @@ use dukan::purchasing::{PaymentDraft, PurchaseDraft, PurchaseLineDraft};
 
 const LINES: usize = 1000;
 const LIMIT_MS: f64 = 200.0;
-
-fn ms(t: Instant) -> f64 {
-    t.elapsed().as_secs_f64() * 1000.0
-}
-
-fn pct(mut v: Vec<f64>, p: f64) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
-}
 
 fn main() {
     let runs: usize = std::env::var("DUKAN_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(20).max(1);

@@ -9,6 +9,8 @@
 
 mod common;
 
+use common::measure::{env, pct, since as ms};
+
 use std::time::Instant;
 
 use dukan::catalog::{self, ProductDraft};
@@ -21,19 +23,6 @@ use dukan::tenancy::{self, Creator, ParsedCompany};
 
 fn actor(company: CompanyId, user: UserId) -> Actor {
     Actor { platform_admin: true, ip: "127.0.0.1".into(), ..common::sales::owner(company, user) }
-}
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn ms(t: Instant) -> f64 {
-    t.elapsed().as_secs_f64() * 1000.0
-}
-
-fn pct(mut v: Vec<f64>, p: f64) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
 fn lines(products: &[ProductId], qty: &str, cost: &str) -> Vec<LineDraft> {

@@ -14,7 +14,9 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use common::measure::{env, timed};
+
+use std::time::Instant;
 
 use dukan::analytics::tab::Tab;
 use dukan::clock::Ts;
@@ -24,27 +26,6 @@ use rust_decimal::Decimal;
 
 const PRODUCTS: usize = 300;
 const LIMIT_MS: f64 = 100.0;
-
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-/// Runs `f` `n` times and returns (min, median) in milliseconds.
-fn timed<T>(n: usize, mut f: impl FnMut() -> T) -> (f64, f64) {
-    let mut runs: Vec<f64> = (0..n)
-        .map(|_| {
-            let t0 = Instant::now();
-            std::hint::black_box(f());
-            ms(t0.elapsed())
-        })
-        .collect();
-    runs.sort_by(f64::total_cmp);
-    (runs[0], runs[runs.len() / 2])
-}
 
 fn main() {
     let sales = env("DUKAN_BENCH_SALES", 1_000_000);

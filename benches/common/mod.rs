@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+/// Knobs, milliseconds, percentiles and repeated timing.
+pub mod measure;
 /// The HTTP checkout benches' server, percentiles and API client.
 pub mod till;
 

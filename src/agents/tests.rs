@@ -346,7 +346,7 @@ proptest! {
         // A "3 + 1" gift on the first product: approved requests of 3 or more move a gift lot too.
         let rule = crate::catalog::promo::PromoDraft {
             name: "3+1".into(), scope: "product".into(), target: Some(fx.products[0].0), min_qty: "3".into(), gift_qty: "1".into(),
-            active: true, ..Default::default()
+            inclusive: true, active: true, ..Default::default()
         };
         let now = fx.now();
         fx.db.write_blocking(|tx| crate::catalog::promo::save_rule(tx, &fx.owner, now, None, &rule)).expect("promo rule");
@@ -406,7 +406,9 @@ proptest! {
                         super::requests::submit(tx, &fx.agent, now, r.id)
                     });
                     if let Ok(r) = made {
-                        prop_assert!(r.items[0].gift <= if *p == 0 { 1 } else { 0 }, "gift {} on {:?}", r.items[0].gift, op);
+                        // Exactly one gift unit from 3 units of the first product up, none otherwise.
+                        let want = u64::from(*p == 0 && *q >= 3);
+                        prop_assert_eq!(r.items[0].gift, want, "gift on {:?}", op);
                         let _ = match decision {
                             1 => fx.db.write_blocking(|tx| super::requests::approve(tx, &fx.owner, now, r.id, fx.wh)),
                             2 => fx.db.write_blocking(|tx| super::requests::reject(tx, &fx.owner, now, r.id, "")),
