@@ -55,3 +55,5 @@ pub mod telecom;
 // CRM (issue 17).
 mod browser_crm;
 pub mod crm;
+// Packaging (issue 18).
+mod packaging;
