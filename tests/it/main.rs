@@ -55,3 +55,4 @@ pub mod telecom;
 // CRM (issue 17).
 mod browser_crm;
 pub mod crm;
+mod crm_orders;
