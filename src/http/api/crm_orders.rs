@@ -68,7 +68,7 @@ impl From<&Order> for CrmOrderDto {
     }
 }
 
-#[derive(Deserialize, ToSchema, Default)]
+#[derive(Serialize, Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct CrmOrderLineInput {
     pub product: u64,
@@ -78,7 +78,7 @@ pub struct CrmOrderLineInput {
     pub price: String,
 }
 
-#[derive(Deserialize, ToSchema, Default)]
+#[derive(Serialize, Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct CrmOrderInput {
     pub client: Option<u64>,
@@ -132,7 +132,7 @@ pub async fn create_order(State(app): State<App>, a: Auth, Json(i): Json<CrmOrde
     Ok((StatusCode::CREATED, Json(CrmOrderDto::from(&o))))
 }
 
-#[derive(Deserialize, ToSchema, Default)]
+#[derive(Serialize, Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct CrmDealOrderInput {
     pub warehouse: Option<u64>,
