@@ -14,6 +14,7 @@ pub mod engine;
 pub mod model;
 pub mod query;
 pub mod report;
+pub mod reserve;
 pub mod store;
 pub mod take;
 

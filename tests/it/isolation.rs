@@ -52,6 +52,8 @@ pub enum Kind {
     BankAccount,
     /// A money document (finance module).
     MoneyDoc,
+    // CRM orders (issue 17, second slice).
+    CrmOrder,
 }
 
 pub struct Route {
@@ -349,6 +351,14 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::GET, path: "/api/v1/crm/contacts/{id}", kind: Kind::CrmContact, body: none },
     Route { method: Method::PUT, path: "/api/v1/crm/contacts/{id}", kind: Kind::CrmContact, body: crm_contact_body },
     Route { method: Method::DELETE, path: "/api/v1/crm/contacts/{id}", kind: Kind::CrmContact, body: none },
+    // CRM orders (issue 17, second slice).
+    Route { method: Method::GET, path: "/api/v1/crm/orders/{id}", kind: Kind::CrmOrder, body: none },
+    Route { method: Method::POST, path: "/api/v1/crm/orders/{id}/confirm", kind: Kind::CrmOrder, body: none },
+    Route { method: Method::POST, path: "/api/v1/crm/orders/{id}/cancel", kind: Kind::CrmOrder, body: none },
+    Route { method: Method::POST, path: "/api/v1/crm/orders/{id}/complete", kind: Kind::CrmOrder, body: crm_complete_body },
+    Route { method: Method::GET, path: "/api/v1/crm/orders?client={id}", kind: Kind::Customer, body: none },
+    Route { method: Method::GET, path: "/api/v1/crm/orders?deal={id}", kind: Kind::CrmDeal, body: none },
+    Route { method: Method::POST, path: "/api/v1/crm/deals/{id}/order", kind: Kind::CrmDeal, body: crm_deal_order_body },
     // Field agents (issue 12): what an owner-like user calls.
     Route { method: Method::GET, path: "/api/v1/agents/goods?agent={id}", kind: Kind::Agent, body: none },
     Route { method: Method::GET, path: "/api/v1/agents/returns?agent={id}", kind: Kind::Agent, body: none },
@@ -399,6 +409,14 @@ pub const AGENT_PAGES: &[(&str, Kind)] = &[
     ("/agents/goods?agent={id}", Kind::Agent),
     ("/agents/sell?agent={id}", Kind::Agent),
 ];
+
+fn crm_complete_body() -> Option<Value> {
+    Some(json!({"idempotency_key": "iso", "cash_box": 1, "payments": [{"method": "cash", "amount": "1"}]}))
+}
+
+fn crm_deal_order_body() -> Option<Value> {
+    Some(json!({"warehouse": 1}))
+}
 
 fn accept_body() -> Option<Value> {
     Some(json!({"qty": "1"}))
@@ -471,6 +489,8 @@ pub struct Fixture {
     pub agent_request: u64,
     pub bank_account: u64,
     pub money_doc: u64,
+    // CRM orders (issue 17, second slice).
+    pub crm_order: u64,
 }
 
 pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
@@ -620,7 +640,15 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
     let (s, item) =
         t.post(&agent_client, &format!("/api/v1/agents/requests/{}/items", id(&request)), json!({"product": p["id"], "qty": 2})).await;
     assert_eq!(s, StatusCode::OK, "{item}");
+    // A CRM order reserving one unit of its own receipt.
+    let body = json!({"kind": "receipt", "warehouse": w["id"], "lines": [{"product": p["id"], "qty": "1", "cost": "40"}], "post": true});
+    let (s, extra) = t.post(&client, "/api/v1/documents", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{extra}");
+    let body = json!({"client": customer, "warehouse": w["id"], "lines": [{"product": p["id"], "qty": "1"}]});
+    let (s, crm_order) = t.post(&client, "/api/v1/crm/orders", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{crm_order}");
     Fixture {
+        crm_order: id(&crm_order),
         crm_pipeline: crm_deal["pipeline"].as_u64().expect("pipeline"),
         crm_deal: id(&crm_deal),
         crm_task: id(&crm_task),
@@ -696,6 +724,7 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
             Kind::AgentRequest => b.agent_request,
             Kind::BankAccount => b.bank_account,
             Kind::MoneyDoc => b.money_doc,
+            Kind::CrmOrder => b.crm_order,
         };
         let path = route.path.replace("{id}", &id.to_string()).replace("{product}", &b.product.to_string());
         let (status, body) = t.call(route.method.clone(), &path, Some(&a.client.token), (route.body)()).await;
@@ -727,6 +756,7 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
         ("/api/v1/purchases", b.purchase),
         ("/api/v1/crm/deals", b.crm_deal),
         ("/api/v1/crm/tasks?list=all", b.crm_task),
+        ("/api/v1/crm/orders", b.crm_order),
     ] {
         let (_, items) = t.get(&a.client, list).await;
         let items = if items.get("items").is_some() { items["items"].clone() } else { items };

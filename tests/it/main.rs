@@ -55,5 +55,6 @@ pub mod telecom;
 // CRM (issue 17).
 mod browser_crm;
 pub mod crm;
+mod crm_orders;
 // Packaging (issue 18).
 mod packaging;

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod catalog_search;
 pub mod clients;
 pub mod crm;
+pub mod crm_orders;
 pub mod dto;
 pub mod finance;
 pub mod images;
@@ -99,6 +100,7 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(telecom::routes(limits))
         .merge(scales::routes(limits))
         .merge(crm::routes(limits))
+        .merge(crm_orders::routes(limits))
 }
 
 /// The platform operator's API (companies, plans, subscriptions).

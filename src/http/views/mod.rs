@@ -18,6 +18,7 @@ mod catalog;
 mod clients;
 mod company;
 mod crm;
+mod crm_orders;
 mod documents;
 mod finance;
 mod fmt;
@@ -91,6 +92,7 @@ pub fn routes() -> Router<App> {
         .merge(telecom::routes())
         .merge(scales::routes())
         .merge(crm::routes())
+        .merge(crm_orders::routes())
         .merge(company::routes())
         .merge(people::routes())
         .merge(ops::routes())

@@ -160,6 +160,7 @@ static GROUPS: &[GroupDef] = &[
             item("/crm", "nav.crm_board", &["crm"], CRM_DEALS, Who::Anyone),
             item("/crm/deals", "nav.crm_deals", &["crm"], CRM_DEALS, Who::Anyone),
             item("/crm/tasks", "nav.crm_tasks", &["crm"], &[Perm::CRM_TASKS], Who::Anyone),
+            item("/crm/orders", "nav.crm_orders", &["crm"], &[Perm::CRM_ORDERS], Who::Anyone),
         ],
     },
     GroupDef {
