@@ -55,3 +55,5 @@ pub mod telecom;
 // CRM (issue 17).
 mod browser_crm;
 pub mod crm;
+// Scales and labels, second slice (issue 15).
+pub mod labels;

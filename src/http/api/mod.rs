@@ -26,6 +26,8 @@ pub mod telecom;
 pub mod tenancy;
 pub mod transfer;
 pub mod webhooks;
+// Issue 15, second slice: labels.
+pub mod labels;
 
 use axum::extract::DefaultBodyLimit;
 use utoipa::OpenApi;
@@ -99,6 +101,7 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(telecom::routes(limits))
         .merge(scales::routes(limits))
         .merge(crm::routes(limits))
+        .merge(labels::routes(limits))
 }
 
 /// The platform operator's API (companies, plans, subscriptions).
