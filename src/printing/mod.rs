@@ -17,11 +17,13 @@
 pub mod codepage;
 pub mod escpos;
 pub mod font;
+pub mod labels;
 pub mod png;
 pub mod query;
 pub mod receipt;
 pub mod store;
 pub mod transport;
+pub mod tspl;
 
 use serde::{Deserialize, Serialize};
 
@@ -352,13 +354,15 @@ fn enqueue(
     Ok(id)
 }
 
+/// The active receipt printers of a cash box (a label printer never prints receipts).
 fn assigned(tx: &WriteTx, c: CompanyId, b: CashBoxId) -> Result<Vec<Printer>> {
-    Ok(tx
-        .list(PRINTERS, (c.0, 0), (c.0, u64::MAX), usize::MAX)?
-        .into_iter()
-        .map(|(_, p)| p)
-        .filter(|p| p.active && p.cash_boxes.contains(&b))
-        .collect())
+    let mut out = Vec::new();
+    for (_, p) in tx.list(PRINTERS, (c.0, 0), (c.0, u64::MAX), usize::MAX)? {
+        if p.active && p.cash_boxes.contains(&b) && tx.get(LABEL_SETUPS, (c, p.id))?.is_none() {
+            out.push(p);
+        }
+    }
+    Ok(out)
 }
 
 /// Everything a receipt prints, looked up by the caller (from a read or a write transaction).
@@ -618,6 +622,8 @@ pub struct Due {
     pub company: CompanyId,
     pub printer: Printer,
     pub job: PrintJob,
+    /// A label printer: not asked for ESC/POS status before the job.
+    pub label: bool,
 }
 
 /// For each printer with queued jobs, its oldest job when that job's backoff has passed. A
@@ -650,7 +656,8 @@ pub fn due(tx: &ReadTx, now: Ts) -> Result<Vec<Due>> {
                 }
             }
         }
-        out.push(Due { company: CompanyId(c), printer, job: pj });
+        let label = tx.get(LABEL_SETUPS, (CompanyId(c), printer.id))?.is_some();
+        out.push(Due { company: CompanyId(c), printer, job: pj, label });
     }
     Ok(out)
 }

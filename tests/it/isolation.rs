@@ -384,7 +384,24 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::POST, path: "/api/v1/finance/docs/{id}/approve", kind: Kind::MoneyDoc, body: decide_body },
     Route { method: Method::POST, path: "/api/v1/finance/docs/{id}/reject", kind: Kind::MoneyDoc, body: decide_body },
     Route { method: Method::POST, path: "/api/v1/finance/docs/{id}/reverse", kind: Kind::MoneyDoc, body: decide_body },
+    // Labels (issue 15, second slice).
+    Route { method: Method::PUT, path: "/api/v1/printers/{id}/label", kind: Kind::Printer, body: label_setup_body },
+    Route { method: Method::DELETE, path: "/api/v1/printers/{id}/label", kind: Kind::Printer, body: none },
+    Route { method: Method::POST, path: "/api/v1/printers/{id}/labels/shelf", kind: Kind::Printer, body: label_shelf_body },
+    Route { method: Method::POST, path: "/api/v1/printers/{id}/labels/weighed", kind: Kind::Printer, body: label_weighed_body },
 ];
+
+fn label_setup_body() -> Option<Value> {
+    Some(json!({"language": "tspl", "size": "58x40"}))
+}
+
+fn label_shelf_body() -> Option<Value> {
+    Some(json!({"changed": true}))
+}
+
+fn label_weighed_body() -> Option<Value> {
+    Some(json!({"product": 1, "weight": "1.000"}))
+}
 
 /// Field agents' routes only an agent calls (an owner is refused them whatever the id), tried
 /// by company `a`'s agent with `b`'s ids; `{product}` is `a`'s own product.

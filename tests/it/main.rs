@@ -58,3 +58,5 @@ pub mod crm;
 mod crm_orders;
 // Packaging (issue 18).
 mod packaging;
+// Scales and labels, second slice (issue 15).
+pub mod labels;

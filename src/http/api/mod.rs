@@ -27,6 +27,8 @@ pub mod telecom;
 pub mod tenancy;
 pub mod transfer;
 pub mod webhooks;
+// Issue 15, second slice: labels.
+pub mod labels;
 
 use axum::extract::DefaultBodyLimit;
 use utoipa::OpenApi;
@@ -101,6 +103,7 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(scales::routes(limits))
         .merge(crm::routes(limits))
         .merge(crm_orders::routes(limits))
+        .merge(labels::routes(limits))
 }
 
 /// The platform operator's API (companies, plans, subscriptions).

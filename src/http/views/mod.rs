@@ -31,6 +31,8 @@ mod people;
 mod platform;
 mod pos;
 mod printing;
+// Issue 15, second slice: labels.
+mod labels;
 mod products;
 mod promo;
 mod purchases;
@@ -89,6 +91,7 @@ pub fn routes() -> Router<App> {
         .merge(finance::routes())
         .merge(purchases::routes())
         .merge(printing::routes())
+        .merge(labels::routes())
         .merge(telecom::routes())
         .merge(scales::routes())
         .merge(crm::routes())
