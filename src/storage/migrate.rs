@@ -100,10 +100,7 @@ pub(super) fn run(db: &Db, migrations: &[Migration], upgrade: Upgrade) -> Result
         progress.step(steps.len() as u64, "committing".to_string());
         tx.set_meta("schema_version", known)
     })?;
-    progress.finish(format!(
-        "data file upgraded from schema v{found} to v{known} in {:.1} s",
-        started.elapsed().as_secs_f64()
-    ));
+    progress.finish(format!("data file upgraded from schema v{found} to v{known} in {:.1} s", started.elapsed().as_secs_f64()));
     Ok(Some(Upgraded { from: found, to: known, backup }))
 }
 
@@ -156,7 +153,8 @@ fn back_up(db: &Db, version: u64) -> Result<PathBuf, StorageError> {
 /// in every table as the original (tables are counted untyped, so a table whose stored shape a
 /// later step replaces still counts).
 fn verify_copy(path: &Path, version: u64, expected: &[(String, u64)]) -> Result<(), String> {
-    let mut copy = redb::Database::builder().set_cache_size(super::SCRATCH_CACHE).open(path).map_err(|e| format!("the copy does not open: {e}"))?;
+    let mut copy =
+        redb::Database::builder().set_cache_size(super::SCRATCH_CACHE).open(path).map_err(|e| format!("the copy does not open: {e}"))?;
     if !copy.check_integrity().map_err(|e| format!("integrity check: {e}"))? {
         return Err("the copy needed repairs".into());
     }
@@ -258,7 +256,10 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777, 0o600);
         let tx = db.read().unwrap();
-        assert_eq!((tx.meta("schema_version").unwrap(), tx.meta("stepped").unwrap(), tx.meta("kept").unwrap()), (Some(2), Some(1), Some(7)));
+        assert_eq!(
+            (tx.meta("schema_version").unwrap(), tx.meta("stepped").unwrap(), tx.meta("kept").unwrap()),
+            (Some(2), Some(1), Some(7))
+        );
         drop(tx);
         drop(db);
         assert!(Db::open(&path, 1 << 20, STEPS, Hooks::default()).unwrap().upgraded().is_none(), "the current version opens as is");

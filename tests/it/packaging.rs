@@ -199,9 +199,13 @@ fn the_tarball_holds_what_its_readme_installs() {
     let tarball = tarball.trim().lines().last().expect("path").to_string();
     assert!(tarball.ends_with("-linux-arm64.tar.gz"), "{tarball}");
     let list = run(Command::new("tar").args(["-tvzf", &tarball]));
-    for (modes, name) in
-        [("-rwxr-xr-x", "/dukan"), ("-rw-r--r--", "/dukan.toml"), ("-rw-r--r--", "/dukan.service"), ("-rw-r--r--", "/60-dukan.rules"), ("-rw-r--r--", "/README")]
-    {
+    for (modes, name) in [
+        ("-rwxr-xr-x", "/dukan"),
+        ("-rw-r--r--", "/dukan.toml"),
+        ("-rw-r--r--", "/dukan.service"),
+        ("-rw-r--r--", "/60-dukan.rules"),
+        ("-rw-r--r--", "/README"),
+    ] {
         assert!(list.lines().any(|l| l.starts_with(modes) && l.ends_with(name)), "{modes} {name} missing: {list}");
     }
 }

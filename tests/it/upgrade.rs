@@ -117,8 +117,14 @@ async fn write_golden_v6(t: &TestApp) {
     assert_eq!(st, StatusCode::CREATED, "{cl}");
     let client = cl["client"]["id"].as_u64().expect("id");
     for (key, body) in [
-        ("g6-cash", json!({"cash_box": k.cash_box, "lines": [{"product": k.s.milk, "qty": "1"}], "payments": [{"method": "cash", "amount": "102"}]})),
-        ("g6-debt", json!({"cash_box": k.cash_box, "client": client, "lines": [{"product": k.s.milk, "qty": "2"}], "payments": [{"method": "debt", "amount": "204"}]})),
+        (
+            "g6-cash",
+            json!({"cash_box": k.cash_box, "lines": [{"product": k.s.milk, "qty": "1"}], "payments": [{"method": "cash", "amount": "102"}]}),
+        ),
+        (
+            "g6-debt",
+            json!({"cash_box": k.cash_box, "client": client, "lines": [{"product": k.s.milk, "qty": "2"}], "payments": [{"method": "debt", "amount": "204"}]}),
+        ),
     ] {
         let mut body = body;
         body["idempotency_key"] = json!(key);
