@@ -55,3 +55,7 @@ pub mod telecom;
 // CRM (issue 17).
 mod browser_crm;
 pub mod crm;
+// Slugs, sign-up and trial, operations, user guide (issue 18).
+mod browser_help;
+mod help;
+mod signup;
