@@ -30,6 +30,7 @@ pub fn run(db: &Db) -> Result<Vec<String>> {
     })?);
     problems.extend(crate::crm::store::verify(&tx)?);
     problems.extend(crate::inventory::reserve::verify(&tx)?);
+    problems.extend(crate::tenancy::slug::verify(&tx)?);
     problems.extend(ids_below_counter(&tx)?);
     Ok(problems)
 }

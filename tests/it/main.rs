@@ -60,3 +60,7 @@ mod crm_orders;
 mod packaging;
 // Scales and labels, second slice (issue 15).
 pub mod labels;
+// Slugs, sign-up and trial, operations, user guide (issue 18).
+mod browser_help;
+mod help;
+mod signup;
