@@ -29,6 +29,7 @@ pub fn run(db: &Db) -> Result<Vec<String>> {
         Ok(sale.and_then(|s| s.lines.get(line as usize).map(|l| (l.product, l.qty))))
     })?);
     problems.extend(crate::crm::store::verify(&tx)?);
+    problems.extend(crate::telecom::store::verify_tickets(&tx)?);
     problems.extend(ids_below_counter(&tx)?);
     Ok(problems)
 }

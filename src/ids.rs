@@ -96,4 +96,6 @@ id_type!(
     CrmDealId,
     /// A CRM task or activity (call, meeting, message, to-do).
     TaskId,
+    /// A telecom support ticket (spec B2 Ticket).
+    TicketId,
 );

@@ -68,6 +68,7 @@ pub fn all_tables() -> Vec<TableInfo> {
     t.extend(crate::messaging::store::tables());
     t.extend(crate::telecom::store::tables());
     t.extend(crate::crm::store::tables());
+    t.extend(crate::telecom::store::ticket_tables());
     t
 }
 

@@ -55,3 +55,8 @@ pub mod telecom;
 // CRM (issue 17).
 mod browser_crm;
 pub mod crm;
+// Telecom slice A (issue 13, tele2).
+mod telecom_gateway;
+mod telecom_merge;
+mod telecom_print;
+pub mod telecom_tickets;

@@ -42,6 +42,11 @@ mod transfer;
 // Field agents' request carts and report (issue 12).
 mod agent_analytics;
 mod agent_requests;
+// Telecom tickets, gateway and documents (issue 13, tele2).
+mod telecom_gateway;
+mod telecom_print;
+mod telecom_subscriber_edit;
+mod telecom_tickets;
 
 use askama::Template;
 use axum::Router;
@@ -97,6 +102,10 @@ pub fn routes() -> Router<App> {
         .merge(messaging::routes())
         .merge(agent_requests::routes())
         .merge(agent_analytics::routes())
+        .merge(telecom_tickets::routes())
+        .merge(telecom_gateway::routes())
+        .merge(telecom_print::routes())
+        .merge(telecom_subscriber_edit::routes())
 }
 
 /// The platform operator's pages (companies, plans).
