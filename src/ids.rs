@@ -98,4 +98,6 @@ id_type!(
     TaskId,
     /// A CRM order (spec A12): items from the catalogue, reserving stock until completed.
     OrderId,
+    /// A telecom support ticket (spec B2 Ticket).
+    TicketId,
 );

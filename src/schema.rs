@@ -74,6 +74,7 @@ pub fn all_tables() -> Vec<TableInfo> {
     t.extend(crate::inventory::reserve::tables());
     t.extend(crate::tenancy::slug::tables());
     t.extend(crate::tenancy::signup::tables());
+    t.extend(crate::telecom::store::ticket_tables());
     t
 }
 

@@ -7,8 +7,8 @@ use crate::tenancy::actor::Actor;
 
 /// The telecom desk of the demo company: three tariffs (one with a price rise ahead), twenty
 /// generated SIMs, subscribers with passports and ПИН, contracts activated 45 days ago with
-/// their top-ups, and today's billing run (one month charged; one contract goes below zero
-/// and is suspended for its balance).
+/// their top-ups, today's billing run (one month charged; one contract goes below zero
+/// and is suspended for its balance), and support tickets in every state.
 pub(super) fn demo_telecom(db: &Db, now: Ts, a: &Actor) -> Result<()> {
     use crate::telecom::billing::{self, PaymentDraft};
     use crate::telecom::contracts::{self, ContractDraft};
@@ -120,6 +120,40 @@ pub(super) fn demo_telecom(db: &Db, now: Ts, a: &Actor) -> Result<()> {
         contracts::activate(tx, a, then, k.id, None)?;
         contracts::terminate(tx, a, now, k.id)?;
         billing::bill_day(tx, a.company, &now.date_local(&tz), now)?;
+        // Tickets in each state: new (one of them past its SLA), in progress, waiting,
+        // resolved and closed.
+        use crate::telecom::tickets::{self, Action, TicketDraft};
+        let me = a.user;
+        let cases: [(usize, &str, &str, &str, i64, Vec<Action>); 6] = [
+            (0, "Нет связи в подъезде", "technical", "high", 2, vec![]),
+            (1, "Списали абонплату дважды?", "billing", "critical", 6, vec![]),
+            (2, "Сменить тариф на «Безлимит»", "tariff", "medium", 3, vec![Action::Assign(Some(me))]),
+            (3, "Потерял SIM-карту", "sim", "high", 20, vec![Action::Assign(Some(me)), Action::Wait]),
+            (
+                4,
+                "Не приходят SMS",
+                "technical",
+                "medium",
+                30,
+                vec![Action::Assign(Some(me)), Action::Resolve("Сбросили настройки SMS-центра".into())],
+            ),
+            (5, "Жалоба на качество связи", "complaint", "low", 60, vec![Action::Close("Абонент не выходит на связь".into())]),
+        ];
+        for (s, subject, category, priority, hours_ago, actions) in cases {
+            let at = now.plus_ms(-hours_ago * 3_600_000);
+            let draft = TicketDraft {
+                subscriber: subs[s].0,
+                contract: None,
+                subject: subject.into(),
+                description: String::new(),
+                category: category.into(),
+                priority: priority.into(),
+            };
+            let ticket = tickets::create(tx, a, at, &draft)?;
+            for action in &actions {
+                tickets::act(tx, a, at.plus_ms(600_000), ticket.id, action)?;
+            }
+        }
         Ok(())
     })
 }

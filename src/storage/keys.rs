@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use crate::ids::ScaleId;
+use crate::ids::TicketId;
 use crate::ids::{
     AccountId, AgentRequestId, AgentReturnId, BackupId, BranchId, BrandId, CashBoxId, CategoryId, ClientId, CompanyId, ContactId,
     CrmDealId, DocumentId, ImageId, ImportId, LotId, MoneyCategoryId, MoneyDocId, OrderId, PipelineId, PlanId, PrinterId, ProductId,
@@ -110,6 +111,7 @@ u64_key!(
 );
 
 u64_key!(SubscriberId, SimId, TariffId, ContractId);
+u64_key!(TicketId);
 
 #[cfg(test)]
 mod tests {

@@ -54,6 +54,12 @@ pub enum Kind {
     MoneyDoc,
     // CRM orders (issue 17, second slice).
     CrmOrder,
+    // Telecom desk (issue 13).
+    TelSubscriber,
+    TelSim,
+    TelTariff,
+    TelContract,
+    TelTicket,
 }
 
 pub struct Route {
@@ -389,7 +395,77 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::DELETE, path: "/api/v1/printers/{id}/label", kind: Kind::Printer, body: none },
     Route { method: Method::POST, path: "/api/v1/printers/{id}/labels/shelf", kind: Kind::Printer, body: label_shelf_body },
     Route { method: Method::POST, path: "/api/v1/printers/{id}/labels/weighed", kind: Kind::Printer, body: label_weighed_body },
+    // Telecom desk (issue 13).
+    Route { method: Method::GET, path: "/api/v1/telecom/subscribers/{id}", kind: Kind::TelSubscriber, body: none },
+    Route { method: Method::PUT, path: "/api/v1/telecom/subscribers/{id}", kind: Kind::TelSubscriber, body: tel_subscriber_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/subscribers/{id}/status", kind: Kind::TelSubscriber, body: tel_status_body },
+    Route { method: Method::GET, path: "/api/v1/telecom/sims/{id}", kind: Kind::TelSim, body: none },
+    Route { method: Method::POST, path: "/api/v1/telecom/sims/{id}/block", kind: Kind::TelSim, body: none },
+    Route { method: Method::POST, path: "/api/v1/telecom/sims/{id}/unblock", kind: Kind::TelSim, body: none },
+    Route { method: Method::GET, path: "/api/v1/telecom/tariffs/{id}", kind: Kind::TelTariff, body: none },
+    Route { method: Method::PUT, path: "/api/v1/telecom/tariffs/{id}", kind: Kind::TelTariff, body: named_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/tariffs/{id}/revisions", kind: Kind::TelTariff, body: tel_revision_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/tariffs/{id}/archive", kind: Kind::TelTariff, body: none },
+    Route { method: Method::POST, path: "/api/v1/telecom/tariffs/{id}/restore", kind: Kind::TelTariff, body: none },
+    Route { method: Method::GET, path: "/api/v1/telecom/contracts/{id}", kind: Kind::TelContract, body: none },
+    Route { method: Method::POST, path: "/api/v1/telecom/contracts/{id}/activate", kind: Kind::TelContract, body: empty_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/contracts/{id}/suspend", kind: Kind::TelContract, body: none },
+    Route { method: Method::POST, path: "/api/v1/telecom/contracts/{id}/resume", kind: Kind::TelContract, body: none },
+    Route { method: Method::POST, path: "/api/v1/telecom/contracts/{id}/terminate", kind: Kind::TelContract, body: none },
+    Route { method: Method::POST, path: "/api/v1/telecom/contracts/{id}/payments", kind: Kind::TelContract, body: tel_pay_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/contracts/{id}/refunds", kind: Kind::TelContract, body: tel_amount_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/contracts/{id}/corrections", kind: Kind::TelContract, body: tel_amount_body },
+    Route { method: Method::GET, path: "/api/v1/telecom/contracts/{id}/contract.pdf", kind: Kind::TelContract, body: none },
+    Route { method: Method::GET, path: "/api/v1/telecom/contracts/{id}/receipts/0", kind: Kind::TelContract, body: none },
+    Route { method: Method::GET, path: "/api/v1/telecom/tickets/{id}", kind: Kind::TelTicket, body: none },
+    Route { method: Method::POST, path: "/api/v1/telecom/tickets/{id}/take", kind: Kind::TelTicket, body: empty_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/tickets/{id}/assign", kind: Kind::TelTicket, body: empty_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/tickets/{id}/start", kind: Kind::TelTicket, body: empty_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/tickets/{id}/wait", kind: Kind::TelTicket, body: empty_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/tickets/{id}/resolve", kind: Kind::TelTicket, body: tel_text_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/tickets/{id}/close", kind: Kind::TelTicket, body: tel_text_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/tickets/{id}/reopen", kind: Kind::TelTicket, body: tel_text_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/tickets/{id}/priority", kind: Kind::TelTicket, body: tel_priority_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/tickets/{id}/comment", kind: Kind::TelTicket, body: tel_text_body },
 ];
+
+/// Telecom pages with an `{id}`, tried by `a`'s owner with `b`'s ids and a missing one.
+pub const TELECOM_PAGES: &[(&str, Kind)] = &[
+    ("/telecom/subscribers/{id}", Kind::TelSubscriber),
+    ("/telecom/tariffs/{id}", Kind::TelTariff),
+    ("/telecom/contracts/{id}", Kind::TelContract),
+    ("/telecom/contracts/{id}/contract.pdf", Kind::TelContract),
+    ("/telecom/tickets/{id}", Kind::TelTicket),
+    ("/telecom/tickets/new?subscriber={id}", Kind::TelSubscriber),
+];
+
+fn tel_subscriber_body() -> Option<Value> {
+    Some(json!({"last_name": "Чужой", "first_name": "Абонент", "doc_series": "AN", "doc_number": "1313131", "phone": "0555 131 313"}))
+}
+
+fn tel_status_body() -> Option<Value> {
+    Some(json!({"status": "blocked"}))
+}
+
+fn tel_revision_body() -> Option<Value> {
+    Some(json!({"valid_from": "2026-05-01", "monthly_fee": "1"}))
+}
+
+fn tel_pay_body() -> Option<Value> {
+    Some(json!({"amount": "5"}))
+}
+
+fn tel_amount_body() -> Option<Value> {
+    Some(json!({"amount": "5", "reason": "x"}))
+}
+
+fn tel_text_body() -> Option<Value> {
+    Some(json!({"text": "x"}))
+}
+
+fn tel_priority_body() -> Option<Value> {
+    Some(json!({"priority": "high"}))
+}
 
 fn label_setup_body() -> Option<Value> {
     Some(json!({"language": "tspl", "size": "58x40"}))
@@ -508,6 +584,12 @@ pub struct Fixture {
     pub money_doc: u64,
     // CRM orders (issue 17, second slice).
     pub crm_order: u64,
+    // Telecom desk (issue 13).
+    pub tel_subscriber: u64,
+    pub tel_sim: u64,
+    pub tel_tariff: u64,
+    pub tel_contract: u64,
+    pub tel_ticket: u64,
 }
 
 pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
@@ -666,6 +748,25 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
     assert_eq!(s, StatusCode::CREATED, "{crm_order}");
     Fixture {
         crm_order: id(&crm_order),
+    // Telecom: a tariff, a SIM, a subscriber with an active, paid contract, an open ticket.
+    let (s, tel_tariff) = t.post(&client, "/api/v1/telecom/tariffs", json!({"name": "Базовый", "terms": {"monthly_fee": "300"}})).await;
+    assert_eq!(s, StatusCode::CREATED, "{tel_tariff}");
+    let tel_sim = crate::telecom::add_sim(t, &client, 1).await;
+    let tel_subscriber =
+        crate::telecom::person(t, &client, "Изолянтов", "3030303", "0555 303 030").await["subscriber"]["id"].as_u64().expect("id");
+    let body = json!({"subscriber": tel_subscriber, "tariff": tel_tariff["id"], "sim": tel_sim, "activate": true});
+    let (s, tel_contract) = t.post(&client, "/api/v1/telecom/contracts", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{tel_contract}");
+    let (s, tel_ticket) = t
+        .post(&client, "/api/v1/telecom/tickets", json!({"subscriber": tel_subscriber, "contract": tel_contract["id"], "subject": "Связь"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{tel_ticket}");
+    Fixture {
+        tel_subscriber,
+        tel_sim,
+        tel_tariff: id(&tel_tariff),
+        tel_contract: id(&tel_contract),
+        tel_ticket: id(&tel_ticket),
         crm_pipeline: crm_deal["pipeline"].as_u64().expect("pipeline"),
         crm_deal: id(&crm_deal),
         crm_task: id(&crm_task),
@@ -742,6 +843,11 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
             Kind::BankAccount => b.bank_account,
             Kind::MoneyDoc => b.money_doc,
             Kind::CrmOrder => b.crm_order,
+            Kind::TelSubscriber => b.tel_subscriber,
+            Kind::TelSim => b.tel_sim,
+            Kind::TelTariff => b.tel_tariff,
+            Kind::TelContract => b.tel_contract,
+            Kind::TelTicket => b.tel_ticket,
         };
         let path = route.path.replace("{id}", &id.to_string()).replace("{product}", &b.product.to_string());
         let (status, body) = t.call(route.method.clone(), &path, Some(&a.client.token), (route.body)()).await;
@@ -795,6 +901,7 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
         );
     }
     assert_agents_isolated(t, a, b).await;
+    assert_telecom_isolated(t, a, b).await;
     let (s, u) = t.get(&b.client, &format!("/api/v1/users/{}", b.user)).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(u["active"], true, "the other company's user was not deactivated");
@@ -898,4 +1005,34 @@ async fn a_user_cannot_join_another_companys_branch_or_role() {
         .await
         .expect("send");
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+}
+
+/// Telecom pages with `b`'s ids answer `a`'s owner 404, and `a`'s lists never show `b`'s records.
+async fn assert_telecom_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
+    let owner = crate::browser::Plain::new(t);
+    let r = owner.submit("/login", &[("email", a.email.as_str()), ("password", "password-123")]).await;
+    assert_eq!(r.status().as_u16(), 303, "the owner signs in");
+    for (page, kind) in TELECOM_PAGES {
+        let theirs = match kind {
+            Kind::TelSubscriber => b.tel_subscriber,
+            Kind::TelTariff => b.tel_tariff,
+            Kind::TelContract => b.tel_contract,
+            _ => b.tel_ticket,
+        };
+        for id in [theirs, 999_999_999] {
+            let path = page.replace("{id}", &id.to_string());
+            assert_eq!(owner.get(&path).await.status(), StatusCode::NOT_FOUND, "page {path} with another company's or a missing id");
+        }
+    }
+    for (list, id) in [
+        ("/api/v1/telecom/subscribers", b.tel_subscriber),
+        ("/api/v1/telecom/sims", b.tel_sim),
+        ("/api/v1/telecom/tariffs", b.tel_tariff),
+        ("/api/v1/telecom/tickets?queue=all", b.tel_ticket),
+        ("/api/v1/telecom/tickets?queue=unassigned", b.tel_ticket),
+    ] {
+        let (_, items) = t.get(&a.client, list).await;
+        let ids: Vec<u64> = items.as_array().expect("list").iter().filter_map(|i| i["id"].as_u64()).collect();
+        assert!(!ids.contains(&id), "{list} of one company shows another's record {id}");
+    }
 }

@@ -64,3 +64,8 @@ pub mod labels;
 mod browser_help;
 mod help;
 mod signup;
+// Telecom slice A (issue 13, tele2).
+mod telecom_gateway;
+mod telecom_merge;
+mod telecom_print;
+pub mod telecom_tickets;

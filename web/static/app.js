@@ -288,7 +288,7 @@
         if (!document.body.contains(el)) { src.close(); return; }
         if (window.htmx) htmx.ajax("GET", el.getAttribute("data-live-refresh"), { target: el, swap: "innerHTML" });
       };
-      ["message", "conversation", "notification", "resync"].forEach(function (k) { src.addEventListener(k, refresh); });
+      ["message", "conversation", "notification", "ticket", "resync"].forEach(function (k) { src.addEventListener(k, refresh); });
       // Whatever changed between rendering the page and the stream's (re)opening was not heard.
       src.addEventListener("open", refresh);
       liveSources.push(src);

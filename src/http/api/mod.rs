@@ -71,7 +71,7 @@ fn public(route: UtoipaMethodRouter<App>, limit: usize) -> UtoipaMethodRouter<Ap
 
 /// The API's routes anyone may call (sign-in, token refresh).
 pub fn public_routes(limits: &Limits) -> OpenApiRouter<App> {
-    auth::public_routes(limits).merge(messaging::public_routes(limits))
+    auth::public_routes(limits).merge(messaging::public_routes(limits)).merge(telecom::gateway::public_routes(limits))
 }
 
 /// The API's routes for a signed-in company user; each file declares its own.

@@ -48,6 +48,11 @@ mod agent_requests;
 // Sign-up and trials, operations, the user guide (issue 18).
 mod help;
 mod signup;
+// Telecom tickets, gateway and documents (issue 13, tele2).
+mod telecom_gateway;
+mod telecom_print;
+mod telecom_subscriber_edit;
+mod telecom_tickets;
 
 use askama::Template;
 use axum::Router;
@@ -106,6 +111,10 @@ pub fn routes() -> Router<App> {
         .merge(agent_requests::routes())
         .merge(agent_analytics::routes())
         .merge(help::routes())
+        .merge(telecom_tickets::routes())
+        .merge(telecom_gateway::routes())
+        .merge(telecom_print::routes())
+        .merge(telecom_subscriber_edit::routes())
 }
 
 /// The platform operator's pages (companies, plans).

@@ -151,6 +151,8 @@ static GROUPS: &[GroupDef] = &[
             item("/telecom/sims", "telecom.sims", TELECOM, &[Perm::TELECOM_VIEW], Who::Anyone),
             item("/telecom/tariffs", "telecom.tariffs", TELECOM, &[Perm::TELECOM_VIEW], Who::Anyone),
             item("/telecom/billing", "telecom.billing", TELECOM, &[Perm::TELECOM_VIEW], Who::Anyone),
+            item("/telecom/tickets", "telecom.tickets", TELECOM, &[Perm::TELECOM_VIEW], Who::Anyone),
+            item("/telecom/gateway", "telecom.gateway", TELECOM, &[Perm::TELECOM_SIMS_BULK], Who::Anyone),
         ],
     },
     GroupDef {
