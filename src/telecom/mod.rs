@@ -28,6 +28,9 @@ pub mod tariffs;
 #[cfg(test)]
 mod tests;
 pub mod validate;
+// Slice B: subscriber search, usage rating.
+pub mod search;
+pub mod usage;
 
 use rust_decimal::Decimal;
 

@@ -55,3 +55,5 @@ pub mod telecom;
 // CRM (issue 17).
 mod browser_crm;
 pub mod crm;
+// Telecom slice B: search, usage rating, reports (issue 13).
+mod telecom_reports;

@@ -23,6 +23,7 @@ pub mod sales;
 pub mod scales;
 pub mod stock;
 pub mod telecom;
+pub mod telecom_reports;
 pub mod tenancy;
 pub mod transfer;
 pub mod webhooks;
@@ -99,6 +100,7 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(telecom::routes(limits))
         .merge(scales::routes(limits))
         .merge(crm::routes(limits))
+        .merge(telecom_reports::routes(limits))
 }
 
 /// The platform operator's API (companies, plans, subscriptions).

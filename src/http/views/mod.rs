@@ -42,6 +42,8 @@ mod transfer;
 // Field agents' request carts and report (issue 12).
 mod agent_analytics;
 mod agent_requests;
+// Telecom reports and usage (issue 13, slice B).
+mod telecom_reports;
 
 use askama::Template;
 use axum::Router;
@@ -97,6 +99,7 @@ pub fn routes() -> Router<App> {
         .merge(messaging::routes())
         .merge(agent_requests::routes())
         .merge(agent_analytics::routes())
+        .merge(telecom_reports::routes())
 }
 
 /// The platform operator's pages (companies, plans).

@@ -151,6 +151,8 @@ static GROUPS: &[GroupDef] = &[
             item("/telecom/sims", "telecom.sims", TELECOM, &[Perm::TELECOM_VIEW], Who::Anyone),
             item("/telecom/tariffs", "telecom.tariffs", TELECOM, &[Perm::TELECOM_VIEW], Who::Anyone),
             item("/telecom/billing", "telecom.billing", TELECOM, &[Perm::TELECOM_VIEW], Who::Anyone),
+            // Slice B: the dashboard and report.
+            item("/telecom/reports", "telecom_reports.nav", TELECOM, &[Perm::TELECOM_PAYMENTS], Who::Anyone),
         ],
     },
     GroupDef {
