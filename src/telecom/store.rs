@@ -70,7 +70,7 @@ pub fn tables() -> Vec<TableInfo> {
         BILLING_RUNS.info("CompanyId", "the last billing run per company (the scheduler's mark)"),
         // Slice B.
         SEARCH_TERMS.info(
-            "(CompanyId, u128+u128 packed term: tag byte n/t/k then UTF-8, SubscriberId)",
+            "(CompanyId, u128+u128 packed term: tag byte n/f/t/k then UTF-8, SubscriberId)",
             "subscriber search: name words, number suffixes, document/ICCID/contract keys → how many sources give the term",
         ),
         USAGE_RECORDS.info("(CompanyId, u128 hash of the record's id or row)", "imported usage records: each counted once"),
