@@ -155,5 +155,108 @@ pub(super) fn demo_telecom(db: &Db, now: Ts, a: &Actor) -> Result<()> {
             }
         }
         Ok(())
-    })
+    })?;
+    demo_telecom_scale(db, now, a, &tz)
+}
+
+// Slice B: the desk at the scale.
+
+/// A few thousand subscribers, SIMs and contracts activated over the last two months, with
+/// top-ups, a month of daily billing runs and a usage file rated against the allowances — what
+/// the search, the report and its charts show. Written in transactions of 500.
+fn demo_telecom_scale(db: &Db, now: Ts, a: &Actor, tz: &str) -> Result<()> {
+    use crate::telecom::billing::{self, PaymentDraft};
+    use crate::telecom::contracts::{self, ContractDraft};
+    use crate::telecom::sims::{self, GenerateDraft};
+    use crate::telecom::{self, SubscriberDraft};
+    const N: usize = 3000;
+    const LAST: [&str; 16] = [
+        "Абдыкадыров",
+        "Бакиев",
+        "Жумабеков",
+        "Исаков",
+        "Касымов",
+        "Маматов",
+        "Осмонов",
+        "Турдуев",
+        "Иванов",
+        "Петров",
+        "Смирнов",
+        "Кузнецов",
+        "Алиев",
+        "Садыков",
+        "Токтогулов",
+        "Эркинбаев",
+    ];
+    const FIRST: [&str; 12] =
+        ["Азамат", "Нурлан", "Бакыт", "Эркин", "Тимур", "Руслан", "Айбек", "Улан", "Данияр", "Эльдар", "Максат", "Адилет"];
+    let tariffs: Vec<_> = crate::telecom::query::tariffs(&db.read()?, a)?.into_iter().filter(|t| !t.archived).map(|t| t.id).collect();
+    let mut sims_made = Vec::new();
+    db.write_blocking(|tx| -> Result<()> {
+        for batch in 0..(N / 1000) as u64 {
+            let g = GenerateDraft {
+                count: "1000".into(),
+                start: (batch * 1000 + 1).to_string(),
+                iccid: "8999601000001{num:05}".into(),
+                imsi: "43701001{num:07}".into(),
+                msisdn: "+996706{num:06}".into(),
+                branch: None,
+            };
+            sims_made.extend(sims::generate(tx, a, now.plus_days(-60), &g)?.created.into_iter().map(|s| s.id));
+        }
+        Ok(())
+    })?;
+    for chunk in 0..N.div_ceil(500) {
+        db.write_blocking(|tx| -> Result<()> {
+            for i in chunk * 500..((chunk + 1) * 500).min(N) {
+                let at = now.plus_days(-((i % 60) as i64) - 1);
+                let female = i % 3 == 0;
+                let last = LAST[i % LAST.len()];
+                let d = SubscriberDraft {
+                    last_name: if female { format!("{last}а") } else { last.to_string() },
+                    first_name: if female {
+                        ["Айгерим", "Асель", "Динара", "Жазгуль"][i % 4].into()
+                    } else {
+                        FIRST[(i / 7) % FIRST.len()].into()
+                    },
+                    doc_series: "AN".into(),
+                    doc_number: format!("{}", 6_000_000 + i),
+                    phone: format!("+996555{:06}", 300_000 + i),
+                    ..Default::default()
+                };
+                let s = telecom::save_subscriber(tx, a, at, None, &d)?.0.id;
+                // Nine in ten sign a contract; every twelfth pays too little and is suspended.
+                if i % 10 == 9 || tariffs.is_empty() {
+                    continue;
+                }
+                let draft = ContractDraft {
+                    subscriber: Some(s),
+                    tariff: Some(tariffs[i % tariffs.len()]),
+                    sim: sims_made.get(i).copied(),
+                    ..Default::default()
+                };
+                let k = contracts::create_contract(tx, a, at, &draft)?;
+                contracts::activate(tx, a, at, k.id, None)?;
+                let amount = if i % 12 == 0 { "100".to_string() } else { format!("{}", 500 + (i % 8) * 250) };
+                let p = PaymentDraft { amount, method: ["cash", "card", "mobile_payment"][i % 3].into(), ..Default::default() };
+                billing::pay(tx, a, at, k.id, &p)?;
+            }
+            Ok(())
+        })?;
+    }
+    // The scheduler's daily runs over the last month.
+    for back in (0..30).rev() {
+        let day = now.plus_days(-back);
+        db.write_blocking(|tx| billing::bill_day(tx, a.company, &day.date_local(tz), day))?;
+    }
+    // Yesterday's usage file: every fifth SIM made calls; every fifteenth went past its minutes.
+    let mut rows = vec![vec!["id".to_string(), "msisdn".into(), "kind".into(), "amount".into()]];
+    for i in (0..N).filter(|i| i % 10 != 9 && i % 5 == 0) {
+        let msisdn = format!("+996706{:06}", i + 1);
+        let minutes = if i % 15 == 0 { 2500 } else { 120 };
+        rows.push(vec![format!("demo-{i}-v"), msisdn.clone(), "voice".into(), minutes.to_string()]);
+        rows.push(vec![format!("demo-{i}-d"), msisdn, "data".into(), "2048".into()]);
+    }
+    db.write_blocking(|tx| crate::telecom::usage::import(tx, a, now, &rows))?;
+    Ok(())
 }

@@ -29,6 +29,9 @@ pub mod tariffs;
 #[cfg(test)]
 mod tests;
 pub mod validate;
+// Slice B: subscriber search, usage rating.
+pub mod search;
+pub mod usage;
 
 // Slice A of issue 13 (tele2).
 pub mod gateway;

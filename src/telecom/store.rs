@@ -36,6 +36,15 @@ pub const EVENTS: Table<(CompanyId, u64), Event> = Table::new("company_eventid_t
 pub const SETTINGS: Table<CompanyId, Settings> = Table::new("company_telecomsettings");
 pub const BILLING_RUNS: Table<CompanyId, BillingRun> = Table::new("company_telecombillingrun");
 
+// Slice B (search, usage rating, reports).
+/// Subscriber search terms (`telecom::search`): (company, packed term, subscriber) → sources.
+pub const SEARCH_TERMS: Table<(CompanyId, u128, u128, SubscriberId), u64> = Table::new("company_termhi_termlo_subscriberid_count");
+/// Imported usage records (`telecom::usage`): (company, record key hash) → what it counted.
+pub const USAGE_RECORDS: Table<(CompanyId, u128), super::usage::UsageRecord> = Table::new("company_recordkey_telecomusage");
+/// Usage per (company, contract, period, kind 0 voice 1 sms 2 data): used and charged so far.
+pub const USAGE_TOTALS: Table<(CompanyId, ContractId, u64, u8), super::usage::UsageTotal> =
+    Table::new("company_contractid_period_kind_telecomusagetotal");
+
 pub fn tables() -> Vec<TableInfo> {
     vec![
         SUBSCRIBERS.info("(CompanyId, SubscriberId)", "telecom subscribers: people and organisations"),
@@ -61,6 +70,16 @@ pub fn tables() -> Vec<TableInfo> {
         EVENTS.info("(CompanyId, event id)", "the telecom event feed: low balance, suspended, resumed, payment received"),
         SETTINGS.info("CompanyId", "telecom settings: MCC, MNC, low-balance threshold"),
         BILLING_RUNS.info("CompanyId", "the last billing run per company (the scheduler's mark)"),
+        // Slice B.
+        SEARCH_TERMS.info(
+            "(CompanyId, u128+u128 packed term: tag byte n/f/t/k then UTF-8, SubscriberId)",
+            "subscriber search: name words, number suffixes, document/ICCID/contract keys → how many sources give the term",
+        ),
+        USAGE_RECORDS.info("(CompanyId, u128 hash of the record's id or row)", "imported usage records: each counted once"),
+        USAGE_TOTALS.info(
+            "(CompanyId, ContractId, period, u8 kind 0 voice 1 sms 2 data)",
+            "usage per contract period and kind: used, and the overage charged so far",
+        ),
     ]
 }
 
@@ -115,6 +134,7 @@ pub fn put_subscriber(tx: &mut WriteTx, c: CompanyId, old: Option<&Subscriber>, 
     for h in after.difference(&before) {
         tx.insert(SUBSCRIBER_MARKS, (c, *h, new.id), &new.id.0)?;
     }
+    super::search::on_subscriber(tx, c, old, new)?;
     tx.insert(SUBSCRIBERS, (c, new.id), new)
 }
 
@@ -153,6 +173,7 @@ pub fn put_tariff(tx: &mut WriteTx, c: CompanyId, old: Option<&Tariff>, new: &Ta
 
 /// The one write path of a contract: the record, its number, subscriber and status indexes.
 pub fn put_contract(tx: &mut WriteTx, c: CompanyId, old: Option<&Contract>, new: &Contract) -> Result<(), StorageError> {
+    super::search::on_contract(tx, c, old, new)?;
     match old {
         Some(o) => {
             tx.remove(CONTRACT_STATUS, (c, o.status.index(), o.id))?;

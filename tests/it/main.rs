@@ -69,3 +69,5 @@ mod telecom_gateway;
 mod telecom_merge;
 mod telecom_print;
 pub mod telecom_tickets;
+// Telecom slice B: search, usage rating, reports (issue 13).
+mod telecom_reports;

@@ -24,6 +24,7 @@ pub mod sales;
 pub mod scales;
 pub mod stock;
 pub mod telecom;
+pub mod telecom_reports;
 pub mod tenancy;
 pub mod transfer;
 pub mod webhooks;
@@ -104,6 +105,7 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(crm::routes(limits))
         .merge(crm_orders::routes(limits))
         .merge(labels::routes(limits))
+        .merge(telecom_reports::routes(limits))
 }
 
 /// The platform operator's API (companies, plans, subscriptions).

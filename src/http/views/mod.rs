@@ -53,6 +53,8 @@ mod telecom_gateway;
 mod telecom_print;
 mod telecom_subscriber_edit;
 mod telecom_tickets;
+// Telecom reports and usage (issue 13, slice B).
+mod telecom_reports;
 
 use askama::Template;
 use axum::Router;
@@ -115,6 +117,7 @@ pub fn routes() -> Router<App> {
         .merge(telecom_gateway::routes())
         .merge(telecom_print::routes())
         .merge(telecom_subscriber_edit::routes())
+        .merge(telecom_reports::routes())
 }
 
 /// The platform operator's pages (companies, plans).

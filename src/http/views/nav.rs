@@ -153,6 +153,8 @@ static GROUPS: &[GroupDef] = &[
             item("/telecom/billing", "telecom.billing", TELECOM, &[Perm::TELECOM_VIEW], Who::Anyone),
             item("/telecom/tickets", "telecom.tickets", TELECOM, &[Perm::TELECOM_VIEW], Who::Anyone),
             item("/telecom/gateway", "telecom.gateway", TELECOM, &[Perm::TELECOM_SIMS_BULK], Who::Anyone),
+            // Slice B: the dashboard and report.
+            item("/telecom/reports", "telecom_reports.nav", TELECOM, &[Perm::TELECOM_PAYMENTS], Who::Anyone),
         ],
     },
     GroupDef {
