@@ -136,6 +136,8 @@ pub fn set_setup(tx: &mut WriteTx, actor: &Actor, now: Ts, printer: PrinterId, d
     };
     let setup = LabelSetup { language, width_mm, height_mm, gap_mm, dpi, text };
     tx.insert(LABEL_SETUPS, (c, printer), &setup)?;
+    // A label printer prints no order tickets either.
+    tx.remove(super::store::STATIONS, (c, printer))?;
     audit::record(tx, c, actor, now, "printer.label_setup", format!("printer:{printer}"), p.name)?;
     Ok(setup)
 }

@@ -379,7 +379,14 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::DELETE, path: "/api/v1/printers/{id}/label", kind: Kind::Printer, body: none },
     Route { method: Method::POST, path: "/api/v1/printers/{id}/labels/shelf", kind: Kind::Printer, body: label_shelf_body },
     Route { method: Method::POST, path: "/api/v1/printers/{id}/labels/weighed", kind: Kind::Printer, body: label_weighed_body },
+    Route { method: Method::GET, path: "/api/v1/printers/{id}/station", kind: Kind::Printer, body: none },
+    Route { method: Method::PUT, path: "/api/v1/printers/{id}/station", kind: Kind::Printer, body: station_body },
+    Route { method: Method::POST, path: "/api/v1/printers/{id}/station/test", kind: Kind::Printer, body: none },
 ];
+
+fn station_body() -> Option<Value> {
+    Some(json!({"station": "kitchen"}))
+}
 
 fn label_setup_body() -> Option<Value> {
     Some(json!({"language": "tspl", "size": "58x40"}))

@@ -27,6 +27,7 @@ pub mod tenancy;
 pub mod transfer;
 pub mod webhooks;
 // Issue 15, second slice: labels.
+pub mod kitchen;
 pub mod labels;
 
 use axum::extract::DefaultBodyLimit;
@@ -102,6 +103,7 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(scales::routes(limits))
         .merge(crm::routes(limits))
         .merge(labels::routes(limits))
+        .merge(kitchen::routes(limits))
 }
 
 /// The platform operator's API (companies, plans, subscriptions).
