@@ -78,7 +78,11 @@ pub fn bind_station(tx: &mut WriteTx, actor: &Actor, now: Ts, printer: PrinterId
     match &code {
         Some(code) => {
             if tx.get(LABEL_SETUPS, (c, printer))?.is_some() {
-                return Err(Error::refused("station_label_printer", "Принтер этикеток не печатает заказы", "A label printer does not print orders"));
+                return Err(Error::refused(
+                    "station_label_printer",
+                    "Принтер этикеток не печатает заказы",
+                    "A label printer does not print orders",
+                ));
             }
             tx.insert(STATIONS, (c, printer), &Station { code: code.clone() })?;
         }
@@ -86,7 +90,15 @@ pub fn bind_station(tx: &mut WriteTx, actor: &Actor, now: Ts, printer: PrinterId
             tx.remove(STATIONS, (c, printer))?;
         }
     }
-    audit::record(tx, c, actor, now, "printer.station", format!("printer:{printer}"), format!("{} → {}", p.name, code.clone().unwrap_or_default()))?;
+    audit::record(
+        tx,
+        c,
+        actor,
+        now,
+        "printer.station",
+        format!("printer:{printer}"),
+        format!("{} → {}", p.name, code.clone().unwrap_or_default()),
+    )?;
     Ok(code)
 }
 
@@ -151,9 +163,9 @@ pub fn test_ticket(tx: &mut WriteTx, actor: &Actor, now: Ts, printer: PrinterId)
     super::manager(actor)?;
     let c = actor.company;
     tx.get(PRINTERS, (c.0, printer.0))?.ok_or(Error::NotFound)?;
-    let station = tx.get(STATIONS, (c, printer))?.ok_or_else(|| {
-        Error::refused("no_station", "Принтер не привязан к станции", "The printer is not bound to a station")
-    })?;
+    let station = tx
+        .get(STATIONS, (c, printer))?
+        .ok_or_else(|| Error::refused("no_station", "Принтер не привязан к станции", "The printer is not bound to a station"))?;
     let ticket = Ticket {
         order: "ТЕСТ".into(),
         table: "1".into(),
@@ -187,7 +199,8 @@ mod tests {
         let p = Profile { model: Model::Epson, code_page: CodePage::Kz1048, table: 53, width: Width::Mm80, cancel_kanji: false };
         let ops = escpos::decode(&escpos::encode(&doc("kitchen", &t, "Asia/Bishkek", 48), &p), &|n| (n == 53).then_some(CodePage::Kz1048));
         let text = escpos::text_of(&ops);
-        for want in ["KITCHEN", "Заказ З-000012 · Стол 5", "1970-01-01 06:00", "2 x Лагман", "  ! острый", "Быстрее"] {
+        for want in ["KITCHEN", "Заказ З-000012 · Стол 5", "1970-01-01 06:00", "2 x Лагман", "  ! острый", "Быстрее"]
+        {
             assert!(text.contains(want), "{want:?} missing from\n{text}");
         }
         assert!(ops.contains(&Op::Cut));

@@ -66,7 +66,8 @@ async fn shop(t: &TestApp, name: &str, email: &str, port: u16) -> Shop {
     t.company(name, email, "password-123").await;
     let owner = t.login(email, "password-123").await;
     let id = |v: &Value| v["id"].as_u64().expect("id");
-    let (s, w) = t.post(&owner, "/api/v1/products", json!({"name": "Яблоки", "unit": "kg", "weighed": true, "plu": "7", "price": "500"})).await;
+    let (s, w) =
+        t.post(&owner, "/api/v1/products", json!({"name": "Яблоки", "unit": "kg", "weighed": true, "plu": "7", "price": "500"})).await;
     assert_eq!(s, StatusCode::CREATED, "{w}");
     let (s, p) = t.post(&owner, "/api/v1/products", json!({"name": "Кефир 1 л", "price": "60", "barcodes": ["4600682000358"]})).await;
     assert_eq!(s, StatusCode::CREATED, "{p}");
@@ -164,7 +165,9 @@ async fn shelf_labels_print_what_changed_since_the_last_print_and_never_receipts
     assert_eq!((st, code(&e)), (StatusCode::CONFLICT, "labels_none".into()), "{e}");
 
     // A price cut: only that product, with its old price struck through.
-    let (st, p) = t.put(&s.owner, &format!("/api/v1/products/{}", s.piece), json!({"name": "Кефир 1 л", "price": "55", "barcodes": ["4600682000358"]})).await;
+    let (st, p) = t
+        .put(&s.owner, &format!("/api/v1/products/{}", s.piece), json!({"name": "Кефир 1 л", "price": "55", "barcodes": ["4600682000358"]}))
+        .await;
     assert_eq!(st, StatusCode::OK, "{p}");
     let (_, changed) = t.get(&s.owner, "/api/v1/labels/changed").await;
     assert_eq!(changed.as_array().map(Vec::len), Some(1), "{changed}");
@@ -264,7 +267,9 @@ async fn a_kitchen_ticket_prints_on_the_stations_printer_through_the_queue() {
     let t = TestApp::spawn().await;
     let f = crate::isolation::fixture(&t, "Чайхана", "owner@chai.kg").await;
     let mut kitchen = crate::printing::fake_tcp().await;
-    let p = crate::printing::add_printer(&t, &f, json!({"name": "Кухня", "address": format!("127.0.0.1:{}", kitchen.port), "cash_boxes": []})).await;
+    let p =
+        crate::printing::add_printer(&t, &f, json!({"name": "Кухня", "address": format!("127.0.0.1:{}", kitchen.port), "cash_boxes": []}))
+            .await;
     let path = format!("/api/v1/printers/{}/station", p["id"]);
     let (st, e) = t.post(&f.client, &format!("{path}/test"), json!(null)).await;
     assert_eq!((st, code(&e)), (StatusCode::CONFLICT, "no_station".into()), "{e}");
