@@ -107,9 +107,10 @@ pub fn set_setup(tx: &mut WriteTx, actor: &Actor, now: Ts, printer: PrinterId, d
     );
     let size = d.size.trim().to_lowercase().replace(['×', 'х'], "x");
     let dims = size.split_once('x').and_then(|(w, h)| Some((w.trim().parse::<u32>().ok()?, h.trim().parse::<u32>().ok()?)));
-    let dims = problems.take(dims.filter(|(w, h)| (20..=120).contains(w) && (15..=200).contains(h)).ok_or_else(|| {
-        FieldError::new("size", "label_size", "Размер этикетки в мм, например 58x40", "Label size in mm, e.g. 58x40")
-    }));
+    let dims = problems.take(
+        dims.filter(|(w, h)| (20..=120).contains(w) && (15..=200).contains(h))
+            .ok_or_else(|| FieldError::new("size", "label_size", "Размер этикетки в мм, например 58x40", "Label size in mm, e.g. 58x40")),
+    );
     let gap = match d.gap.trim() {
         "" => Some(2),
         g => problems.take(
@@ -126,9 +127,10 @@ pub fn set_setup(tx: &mut WriteTx, actor: &Actor, now: Ts, printer: PrinterId, d
     };
     let text = match d.text.trim() {
         "" => Some(TextMode::Bitmap),
-        t => problems.take(TextMode::parse(t).ok_or_else(|| {
-            FieldError::new("text", "label_text", "Текст: кодовая страница или картинка", "Text: code page or bitmap")
-        })),
+        t => problems.take(
+            TextMode::parse(t)
+                .ok_or_else(|| FieldError::new("text", "label_text", "Текст: кодовая страница или картинка", "Text: code page or bitmap")),
+        ),
     };
     problems.finish()?;
     let (Some(language), Some((width_mm, height_mm)), Some(gap_mm), Some(dpi), Some(text)) = (language, dims, gap, dpi, text) else {
@@ -136,6 +138,8 @@ pub fn set_setup(tx: &mut WriteTx, actor: &Actor, now: Ts, printer: PrinterId, d
     };
     let setup = LabelSetup { language, width_mm, height_mm, gap_mm, dpi, text };
     tx.insert(LABEL_SETUPS, (c, printer), &setup)?;
+    // A label printer prints no order tickets either.
+    tx.remove(super::store::STATIONS, (c, printer))?;
     audit::record(tx, c, actor, now, "printer.label_setup", format!("printer:{printer}"), p.name)?;
     Ok(setup)
 }
@@ -198,7 +202,11 @@ fn money(d: Decimal) -> String {
 /// A weighed-goods label: `grams` of `product` packed on `packed`, best before `expiry`.
 pub fn weighed_content(product: &Product, grams: i64, rule: &crate::pos::model::WeightRule, packed: &str, expiry: &str) -> Result<Content> {
     let plu = product.plu.ok_or_else(|| {
-        Error::refused("label_no_plu", "У весового товара нет PLU — сохраните товар заново", "The weighed product has no PLU — save it again")
+        Error::refused(
+            "label_no_plu",
+            "У весового товара нет PLU — сохраните товар заново",
+            "The weighed product has no PLU — save it again",
+        )
     })?;
     let kg = Decimal::new(grams, 3);
     let total = round_money(product.price * kg);
@@ -416,9 +424,12 @@ pub fn print_weighed(tx: &mut WriteTx, actor: &Actor, now: Ts, printer: PrinterI
     let kg = problems.take(crate::money::parse_qty("weight", &d.weight));
     let days = match d.shelf_life_days.trim() {
         "" => None,
-        s => problems.take(s.parse::<i64>().ok().filter(|n| (0..=3650).contains(n)).ok_or_else(|| {
-            FieldError::new("shelf_life_days", "shelf_life", "Срок годности: 0–3650 дней", "Shelf life: 0–3650 days")
-        })),
+        s => problems.take(
+            s.parse::<i64>()
+                .ok()
+                .filter(|n| (0..=3650).contains(n))
+                .ok_or_else(|| FieldError::new("shelf_life_days", "shelf_life", "Срок годности: 0–3650 дней", "Shelf life: 0–3650 days")),
+        ),
     };
     let copies = match d.copies.trim() {
         "" => Some(1),
@@ -456,7 +467,7 @@ pub fn print_weighed(tx: &mut WriteTx, actor: &Actor, now: Ts, printer: PrinterI
 mod tests {
     use super::*;
     use crate::catalog::model::{Characteristics, Unit};
-    use crate::pos::model::{WeightRule, Weighed};
+    use crate::pos::model::{Weighed, WeightRule};
 
     fn product(weighed: bool) -> Product {
         Product {
@@ -510,7 +521,10 @@ mod tests {
     fn weighed_label_says_price_weight_total_and_dates() {
         let c = weighed_content(&product(true), 1234, &WeightRule::default(), "2026-12-07", "2026-12-10").expect("content");
         let text: Vec<&str> = c.lines.iter().map(|l| l.text.as_str()).collect();
-        assert_eq!(text, ["Сыр Өзгөн", "Цена за кг: 450.00", "Вес: 1.234 кг", "Сумма: 555.30", "Упаковано: 2026-12-07", "Годен до: 2026-12-10"]);
+        assert_eq!(
+            text,
+            ["Сыр Өзгөн", "Цена за кг: 450.00", "Вес: 1.234 кг", "Сумма: 555.30", "Упаковано: 2026-12-07", "Годен до: 2026-12-10"]
+        );
         let mut no_plu = product(true);
         no_plu.plu = None;
         assert!(weighed_content(&no_plu, 1000, &WeightRule::default(), "", "").is_err());
@@ -560,8 +574,9 @@ mod tests {
 
     #[test]
     fn two_hundred_labels_encode_quickly_enough_for_a_debug_build() {
-        let contents: Vec<Content> =
-            (1..=200).map(|g| weighed_content(&product(true), g * 10, &WeightRule::default(), "2026-12-07", "").expect("content")).collect();
+        let contents: Vec<Content> = (1..=200)
+            .map(|g| weighed_content(&product(true), g * 10, &WeightRule::default(), "2026-12-07", "").expect("content"))
+            .collect();
         let bytes = bytes(&contents, &printer(), &setup(Language::Tspl));
         assert_eq!(tspl::barcodes(&bytes).len(), 200);
     }

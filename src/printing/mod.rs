@@ -17,6 +17,7 @@
 pub mod codepage;
 pub mod escpos;
 pub mod font;
+pub mod kitchen;
 pub mod labels;
 pub mod png;
 pub mod query;
@@ -286,6 +287,12 @@ fn manager(actor: &Actor) -> Result<()> {
     actor.require(Perm::CASHBOX)?;
     actor.require_feature("pos")?;
     actor.require_writable()
+}
+
+/// Whether `actor` may set printers up (the check every printer change makes first).
+pub fn require_manager(actor: &Actor) -> Result<()> {
+    actor.require(Perm::CASHBOX)?;
+    actor.require_feature("pos")
 }
 
 pub fn printers(tx: &ReadTx, c: CompanyId) -> Result<Vec<Printer>> {
@@ -706,6 +713,21 @@ pub fn verify(tx: &ReadTx) -> std::result::Result<Vec<String>, StorageError> {
         }
         if tx.get(crate::pos::store::SALES, (c, r.sale))?.is_none() {
             problems.push(format!("print job {id} of printer {p}, company {c}: sale {} is missing", r.sale));
+        }
+        Ok(true)
+    })?;
+    // A label setup and a station belong to an existing printer, never both to one.
+    let lo = (CompanyId(0), crate::ids::PrinterId(0));
+    let hi = (CompanyId(u64::MAX), crate::ids::PrinterId(u64::MAX));
+    tx.range(LABEL_SETUPS, lo, hi, false, usize::MAX, |(c, p), _| {
+        if tx.get(PRINTERS, (c.0, p.0))?.is_none() {
+            problems.push(format!("label setup of missing printer {p}, company {c}"));
+        }
+        Ok(true)
+    })?;
+    tx.range(STATIONS, lo, hi, false, usize::MAX, |(c, p), s| {
+        if tx.get(PRINTERS, (c.0, p.0))?.is_none() || tx.get(LABEL_SETUPS, (c, p))?.is_some() {
+            problems.push(format!("station {} of printer {p}, company {c}: no such receipt printer", s.code));
         }
         Ok(true)
     })?;

@@ -3,6 +3,7 @@
 
 use crate::storage::{Table, TableInfo};
 
+use super::kitchen::Station;
 use super::labels::{LabelPrice, LabelSetup};
 use super::{PrintJob, Printer, PrinterStatus, SaleReceipt};
 use crate::ids::{CompanyId, PrinterId, ProductId};
@@ -22,6 +23,9 @@ pub const LABEL_SETUPS: Table<(CompanyId, PrinterId), LabelSetup> = Table::new("
 /// The price each product's last shelf label showed ("prices changed since the last print").
 pub const LABEL_PRICES: Table<(CompanyId, ProductId), LabelPrice> = Table::new("company_productid_labelprice");
 
+/// Kitchen and bar printers: the station whose order tickets a printer prints.
+pub const STATIONS: Table<(CompanyId, PrinterId), Station> = Table::new("company_printerid_station");
+
 pub fn tables() -> Vec<TableInfo> {
     vec![
         PRINTERS.info("(CompanyId, PrinterId)", "receipt printers: transport, ESC/POS profile, assigned cash boxes"),
@@ -33,5 +37,6 @@ pub fn tables() -> Vec<TableInfo> {
         PRINTER_STATUS.info("(CompanyId, PrinterId)", "last status read back from a printer (DLE EOT) and printed count"),
         LABEL_SETUPS.info("(CompanyId, PrinterId)", "label printers: language (TSPL or ESC/POS), label size, gap, dpi, text mode"),
         LABEL_PRICES.info("(CompanyId, ProductId)", "the price a product's last shelf label printed, and when"),
+        STATIONS.info("(CompanyId, PrinterId)", "the station (kitchen, bar, …) whose order tickets a printer prints"),
     ]
 }

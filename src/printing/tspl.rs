@@ -162,7 +162,10 @@ pub enum Cmd {
     Cls,
     /// Text of a `TEXT` command (decoded as Windows-1251) or read back out of a `BITMAP`.
     Text(String),
-    Barcode { kind: String, code: String },
+    Barcode {
+        kind: String,
+        code: String,
+    },
     Bar,
     Print,
     Other(String),

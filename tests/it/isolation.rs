@@ -427,6 +427,9 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::POST, path: "/api/v1/telecom/tickets/{id}/reopen", kind: Kind::TelTicket, body: tel_text_body },
     Route { method: Method::POST, path: "/api/v1/telecom/tickets/{id}/priority", kind: Kind::TelTicket, body: tel_priority_body },
     Route { method: Method::POST, path: "/api/v1/telecom/tickets/{id}/comment", kind: Kind::TelTicket, body: tel_text_body },
+    Route { method: Method::GET, path: "/api/v1/printers/{id}/station", kind: Kind::Printer, body: none },
+    Route { method: Method::PUT, path: "/api/v1/printers/{id}/station", kind: Kind::Printer, body: station_body },
+    Route { method: Method::POST, path: "/api/v1/printers/{id}/station/test", kind: Kind::Printer, body: none },
 ];
 
 /// Telecom pages with an `{id}`, tried by `a`'s owner with `b`'s ids and a missing one.
@@ -465,6 +468,10 @@ fn tel_text_body() -> Option<Value> {
 
 fn tel_priority_body() -> Option<Value> {
     Some(json!({"priority": "high"}))
+}
+
+fn station_body() -> Option<Value> {
+    Some(json!({"station": "kitchen"}))
 }
 
 fn label_setup_body() -> Option<Value> {

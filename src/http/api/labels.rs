@@ -8,11 +8,11 @@ use utoipa::ToSchema;
 
 use super::Limits;
 use crate::app::App;
+use crate::error::Result;
 use crate::http::extract::{Auth, Json, Path};
 use crate::http::problem::Problem;
 use crate::ids::{PrinterId, ProductId};
 use crate::printing::labels::{self, LabelSetup, SetupDraft, WeighedDraft};
-use crate::error::Result;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -111,7 +111,12 @@ pub struct PrintedDto {
 
 #[utoipa::path(post, path = "/api/v1/printers/{id}/labels/shelf", tag = "labels", security(("bearer" = [])), params(("id" = u64, Path)),
     request_body = ShelfInput, responses((status = 202, body = PrintedDto), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn shelf(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<ShelfInput>) -> Result<(StatusCode, Json<PrintedDto>)> {
+pub async fn shelf(
+    State(app): State<App>,
+    a: Auth,
+    Path(id): Path<u64>,
+    Json(i): Json<ShelfInput>,
+) -> Result<(StatusCode, Json<PrintedDto>)> {
     let now = app.now();
     let ids: Vec<ProductId> = i.products.into_iter().map(ProductId).collect();
     let n = app
@@ -142,7 +147,12 @@ pub struct WeighedInput {
 
 #[utoipa::path(post, path = "/api/v1/printers/{id}/labels/weighed", tag = "labels", security(("bearer" = [])), params(("id" = u64, Path)),
     request_body = WeighedInput, responses((status = 202, body = PrintedDto), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn weighed(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<WeighedInput>) -> Result<(StatusCode, Json<PrintedDto>)> {
+pub async fn weighed(
+    State(app): State<App>,
+    a: Auth,
+    Path(id): Path<u64>,
+    Json(i): Json<WeighedInput>,
+) -> Result<(StatusCode, Json<PrintedDto>)> {
     let now = app.now();
     let copies = i.copies.unwrap_or(1) as usize;
     let d = WeighedDraft {
@@ -169,7 +179,12 @@ pub async fn changed(State(app): State<App>, a: Auth) -> Result<Json<Vec<Changed
     let rows = labels::changed_for(&app.db.read()?, &a.actor, labels::MAX_LABELS)?;
     Ok(Json(
         rows.into_iter()
-            .map(|(p, last)| ChangedDto { product: p.id.0, name: p.name, price: p.price.to_string(), printed_price: last.map(|d| d.to_string()) })
+            .map(|(p, last)| ChangedDto {
+                product: p.id.0,
+                name: p.name,
+                price: p.price.to_string(),
+                printed_price: last.map(|d| d.to_string()),
+            })
             .collect(),
     ))
 }

@@ -29,6 +29,7 @@ pub mod tenancy;
 pub mod transfer;
 pub mod webhooks;
 // Issue 15, second slice: labels.
+pub mod kitchen;
 pub mod labels;
 
 use axum::extract::DefaultBodyLimit;
@@ -106,6 +107,7 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(crm_orders::routes(limits))
         .merge(labels::routes(limits))
         .merge(telecom_reports::routes(limits))
+        .merge(kitchen::routes(limits))
 }
 
 /// The platform operator's API (companies, plans, subscriptions).

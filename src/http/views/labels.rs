@@ -164,7 +164,11 @@ async fn shelf(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Result<Re
     let (now, actor) = (app.now(), ui.actor().clone());
     let result = app
         .db
-        .write(move |tx| if all { labels::print_changed(tx, &actor, now, printer) } else { labels::print_shelf(tx, &actor, now, printer, &ids) })
+        .write(
+            move |tx| {
+                if all { labels::print_changed(tx, &actor, now, printer) } else { labels::print_shelf(tx, &actor, now, printer, &ids) }
+            },
+        )
         .await;
     match result {
         Ok(_) => Ok(see_other("/labels?ok=printed")),
