@@ -374,6 +374,8 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::POST, path: "/api/v1/finance/docs/{id}/approve", kind: Kind::MoneyDoc, body: decide_body },
     Route { method: Method::POST, path: "/api/v1/finance/docs/{id}/reject", kind: Kind::MoneyDoc, body: decide_body },
     Route { method: Method::POST, path: "/api/v1/finance/docs/{id}/reverse", kind: Kind::MoneyDoc, body: decide_body },
+    // Outgoing webhooks' secret rotation (issue 16, second slice).
+    Route { method: Method::POST, path: "/api/v1/webhooks/{id}/rotate", kind: Kind::Webhook, body: none },
 ];
 
 /// Field agents' routes only an agent calls (an owner is refused them whatever the id), tried

@@ -55,3 +55,5 @@ pub mod telecom;
 // CRM (issue 17).
 mod browser_crm;
 pub mod crm;
+// Messaging, second slice (issue 16): outgoing events and the webhooks page.
+mod webhook_events;

@@ -42,6 +42,8 @@ mod transfer;
 // Field agents' request carts and report (issue 12).
 mod agent_analytics;
 mod agent_requests;
+// Outgoing webhooks' page (issue 16, second slice).
+mod webhooks;
 
 use askama::Template;
 use axum::Router;
@@ -97,6 +99,7 @@ pub fn routes() -> Router<App> {
         .merge(messaging::routes())
         .merge(agent_requests::routes())
         .merge(agent_analytics::routes())
+        .merge(webhooks::routes())
 }
 
 /// The platform operator's pages (companies, plans).
