@@ -355,7 +355,12 @@ pub fn pdf_download(name: &str, bytes: Vec<u8>) -> Response {
 /// Saves a webhook endpoint: a host name is resolved before the transaction (never inside
 /// it) and refused when it names this box or a forbidden range; delivery vets the addresses
 /// again when it connects.
-pub async fn save_webhook(app: &App, actor: &Actor, id: Option<u64>, draft: crate::webhooks::WebhookDraft) -> Result<crate::webhooks::Webhook> {
+pub async fn save_webhook(
+    app: &App,
+    actor: &Actor,
+    id: Option<u64>,
+    draft: crate::webhooks::WebhookDraft,
+) -> Result<crate::webhooks::Webhook> {
     use crate::webhooks::{self, guard};
     let (now, c, actor) = (app.now(), actor.company, actor.clone());
     let policy = guard::Policy::of(&app.config);

@@ -208,13 +208,7 @@ pub fn emit(tx: &mut WriteTx, company: CompanyId, event: &str, payload: &serde_j
 
 /// Like `emit`, but builds the payload only when some endpoint wants the event: the till's
 /// checkout calls this for every sale, and most companies have no endpoint at all.
-pub fn emit_with<T: Serialize>(
-    tx: &mut WriteTx,
-    company: CompanyId,
-    event: &str,
-    now: Ts,
-    payload: impl FnOnce() -> T,
-) -> Result<()> {
+pub fn emit_with<T: Serialize>(tx: &mut WriteTx, company: CompanyId, event: &str, now: Ts, payload: impl FnOnce() -> T) -> Result<()> {
     let hooks = tx.list(HOOKS, (company.0, 0), (company.0, u64::MAX), usize::MAX)?;
     let wanted: Vec<Webhook> = hooks.into_iter().map(|(_, h)| h).filter(|h| h.active && h.events.iter().any(|e| e == event)).collect();
     if wanted.is_empty() {

@@ -65,7 +65,13 @@ async fn sales_returns_debts_shifts_and_products_become_signed_events() {
 
     // A product edit, a sale on credit to a client, a cash sale, its return, a repayment, an
     // installment, and the shift's close.
-    let (st, p) = t.put(c, &format!("/api/v1/products/{}", k.s.milk), json!({"name": "Молоко 1 л", "barcodes": ["4600682000358"], "purchase_price": "85", "markup": "20"})).await;
+    let (st, p) = t
+        .put(
+            c,
+            &format!("/api/v1/products/{}", k.s.milk),
+            json!({"name": "Молоко 1 л", "barcodes": ["4600682000358"], "purchase_price": "85", "markup": "20"}),
+        )
+        .await;
     assert_eq!(st, StatusCode::OK, "{p}");
     let (_, cl) = t.post(c, "/api/v1/clients", json!({"name": "Асан Усенов", "phone": "0555 000 111"})).await;
     let client = cl["client"]["id"].as_u64().expect("client");
@@ -86,7 +92,11 @@ async fn sales_returns_debts_shifts_and_products_become_signed_events() {
         .await;
     assert_eq!(st, StatusCode::CREATED, "{sale}");
     let (st, ret) = t
-        .post(c, &format!("/api/v1/sales/{}/returns", sale["id"]), json!({"idempotency_key": "r-1", "lines": [{"line": 0, "qty": "1"}], "method": "cash", "reason": "брак"}))
+        .post(
+            c,
+            &format!("/api/v1/sales/{}/returns", sale["id"]),
+            json!({"idempotency_key": "r-1", "lines": [{"line": 0, "qty": "1"}], "method": "cash", "reason": "брак"}),
+        )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{ret}");
     let (st, paid) = t
@@ -98,7 +108,11 @@ async fn sales_returns_debts_shifts_and_products_become_signed_events() {
         .await;
     assert_eq!(st, StatusCode::CREATED, "{paid}");
     let (st, deal) = t
-        .post(c, &format!("/api/v1/clients/{client}/deals"), json!({"kind": "debt", "title": "Холодильник", "amount": "3000", "months": 3, "first_due": "2026-01-31"}))
+        .post(
+            c,
+            &format!("/api/v1/clients/{client}/deals"),
+            json!({"kind": "debt", "title": "Холодильник", "amount": "3000", "months": 3, "first_due": "2026-01-31"}),
+        )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{deal}");
     let (st, dp) = t.post(c, &format!("/api/v1/deals/{}/pay", deal["id"]), json!({"idempotency_key": "i-1"})).await;
@@ -116,15 +130,30 @@ async fn sales_returns_debts_shifts_and_products_become_signed_events() {
         "every event once, in commit order"
     );
     let data = |i: usize| &got[i].1;
-    assert_eq!((data(0)["action"].as_str(), data(0)["name"].as_str(), data(0)["price"].as_str()), (Some("updated"), Some("Молоко 1 л"), Some("102.00")));
-    assert_eq!((data(1)["number"].as_str(), data(1)["client"].as_u64(), data(1)["total"].as_str()), (Some("П-000001"), Some(client), Some("204.00")));
+    assert_eq!(
+        (data(0)["action"].as_str(), data(0)["name"].as_str(), data(0)["price"].as_str()),
+        (Some("updated"), Some("Молоко 1 л"), Some("102.00"))
+    );
+    assert_eq!(
+        (data(1)["number"].as_str(), data(1)["client"].as_u64(), data(1)["total"].as_str()),
+        (Some("П-000001"), Some(client), Some("204.00"))
+    );
     assert_eq!(data(1)["payments"], json!([{"method": "debt", "amount": "204.00"}]));
     assert_eq!((data(1)["lines"][0]["qty"].as_str(), data(1)["lines"][0]["amount"].as_str()), (Some("2"), Some("204.00")));
     assert!(data(1)["lines"][0].get("cost").is_none(), "no cost figures leave the box");
-    assert_eq!((data(3)["sale"].as_u64(), data(3)["amount"].as_str(), data(3)["reason"].as_str()), (sale["id"].as_u64(), Some("102.00"), Some("брак")));
+    assert_eq!(
+        (data(3)["sale"].as_u64(), data(3)["amount"].as_str(), data(3)["reason"].as_str()),
+        (sale["id"].as_u64(), Some("102.00"), Some("брак"))
+    );
     assert_eq!(data(3)["lines"][0]["product"].as_u64(), Some(k.s.milk));
-    assert_eq!((data(4)["kind"].as_str(), data(4)["amount"].as_str(), data(4)["owed"].as_str()), (Some("debt"), Some("100.00"), Some("104.00")));
-    assert_eq!((data(5)["kind"].as_str(), data(5)["deal"].as_u64(), data(5)["installment"].as_u64()), (Some("installment"), deal["id"].as_u64(), Some(1)));
+    assert_eq!(
+        (data(4)["kind"].as_str(), data(4)["amount"].as_str(), data(4)["owed"].as_str()),
+        (Some("debt"), Some("100.00"), Some("104.00"))
+    );
+    assert_eq!(
+        (data(5)["kind"].as_str(), data(5)["deal"].as_u64(), data(5)["installment"].as_u64()),
+        (Some("installment"), deal["id"].as_u64(), Some(1))
+    );
     assert_eq!((data(6)["id"].as_u64(), data(6)["difference"].as_str(), data(6)["sales"].as_u64()), (Some(k.shift), Some("0.00"), Some(2)));
 
     let only: Vec<String> = received(&sales_seen, &sales_secret).into_iter().map(|(e, _)| e).collect();
@@ -219,8 +248,11 @@ async fn the_webhooks_page_creates_disables_rotates_and_shows_the_log() {
     q.submit("/login", &[("email", "other@shop.kg"), ("password", "password-123")]).await;
     let other_csrf = csrf_of(&q.get("/webhooks").await.text().await.expect("page"));
     assert_eq!(q.get(&format!("/webhooks/{id}")).await.status().as_u16(), 404);
-    for path in [format!("/webhooks/{id}"), format!("/webhooks/{id}/active"), format!("/webhooks/{id}/rotate"), format!("/webhooks/{id}/delete")] {
-        let r = q.post(&path, &[("_csrf", &other_csrf), ("url", "https://example.com/x"), ("events", "sale.created"), ("active", "1")]).await;
+    for path in
+        [format!("/webhooks/{id}"), format!("/webhooks/{id}/active"), format!("/webhooks/{id}/rotate"), format!("/webhooks/{id}/delete")]
+    {
+        let r =
+            q.post(&path, &[("_csrf", &other_csrf), ("url", "https://example.com/x"), ("events", "sale.created"), ("active", "1")]).await;
         assert_eq!(r.status().as_u16(), 404, "{path}");
     }
     let (_, hooks) = t.get(&k.s.c, "/api/v1/webhooks").await;

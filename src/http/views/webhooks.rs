@@ -121,7 +121,15 @@ struct HookPage {
     errs: Errors,
 }
 
-fn hook_for(app: &App, ui: &Ui, uri: &Uri, id: u64, secret: Option<String>, form: Option<(String, Vec<String>)>, errs: Errors) -> Result<HookPage> {
+fn hook_for(
+    app: &App,
+    ui: &Ui,
+    uri: &Uri,
+    id: u64,
+    secret: Option<String>,
+    form: Option<(String, Vec<String>)>,
+    errs: Errors,
+) -> Result<HookPage> {
     let actor = ui.actor();
     actor.require_owner_like()?;
     let mut shell = Shell::load(app, ui)?;
@@ -135,7 +143,9 @@ fn hook_for(app: &App, ui: &Ui, uri: &Uri, id: u64, secret: Option<String>, form
         .map(|d| {
             let (state, state_text) = match d.state {
                 DeliveryState::Pending if d.attempts == 0 => ("pending", lang.t("webhooks.state_queued").to_string()),
-                DeliveryState::Pending => ("pending", format!("{} {}/{}", lang.t("webhooks.state_retrying"), d.attempts, webhooks::MAX_ATTEMPTS)),
+                DeliveryState::Pending => {
+                    ("pending", format!("{} {}/{}", lang.t("webhooks.state_retrying"), d.attempts, webhooks::MAX_ATTEMPTS))
+                }
                 DeliveryState::Delivered { status, .. } => ("delivered", format!("{} (HTTP {status})", lang.t("webhooks.state_delivered"))),
                 DeliveryState::Failed { .. } => ("failed", lang.t("webhooks.state_failed").to_string()),
             };
