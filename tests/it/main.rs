@@ -71,3 +71,5 @@ mod telecom_print;
 pub mod telecom_tickets;
 // Telecom slice B: search, usage rating, reports (issue 13).
 mod telecom_reports;
+// Messaging, second slice (issue 16): outgoing events and the webhooks page.
+mod webhook_events;

@@ -55,6 +55,8 @@ mod telecom_subscriber_edit;
 mod telecom_tickets;
 // Telecom reports and usage (issue 13, slice B).
 mod telecom_reports;
+// Outgoing webhooks' page (issue 16, second slice).
+mod webhooks;
 
 use askama::Template;
 use axum::Router;
@@ -118,6 +120,7 @@ pub fn routes() -> Router<App> {
         .merge(telecom_print::routes())
         .merge(telecom_subscriber_edit::routes())
         .merge(telecom_reports::routes())
+        .merge(webhooks::routes())
 }
 
 /// The platform operator's pages (companies, plans).

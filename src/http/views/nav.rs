@@ -190,6 +190,7 @@ static GROUPS: &[GroupDef] = &[
             item("/stock/settings", "nav.stock_settings", CATALOG, &[], Who::OwnerLike),
             item("/audit", "nav.audit", NONE, &[], Who::OwnerLike),
             item("/backups", "nav.backups", NONE, &[], Who::PlatformAdmin),
+            item("/webhooks", "webhooks.nav", NONE, &[], Who::OwnerLike),
         ],
     },
     GroupDef {
@@ -308,7 +309,7 @@ mod tests {
     fn plan_features_hide_whole_modules() {
         let owner = actor(SystemRole::Owner, &[], &[], false);
         let groups = seen(&owner, "/");
-        assert_eq!(groups, vec![("settings", vec!["/settings", "/branches", "/users", "/roles", "/audit"])]);
+        assert_eq!(groups, vec![("settings", vec!["/settings", "/branches", "/users", "/roles", "/audit", "/webhooks"])]);
         let operator = actor(SystemRole::Staff, &[], &["catalog"], true);
         let ids: Vec<_> = seen(&operator, "/").into_iter().map(|(id, _)| id).collect();
         assert_eq!(ids, vec!["settings", "platform"]);
