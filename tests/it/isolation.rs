@@ -390,7 +390,6 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::POST, path: "/api/v1/finance/docs/{id}/approve", kind: Kind::MoneyDoc, body: decide_body },
     Route { method: Method::POST, path: "/api/v1/finance/docs/{id}/reject", kind: Kind::MoneyDoc, body: decide_body },
     Route { method: Method::POST, path: "/api/v1/finance/docs/{id}/reverse", kind: Kind::MoneyDoc, body: decide_body },
-<<<<<<< HEAD
     // Labels (issue 15, second slice).
     Route { method: Method::PUT, path: "/api/v1/printers/{id}/label", kind: Kind::Printer, body: label_setup_body },
     Route { method: Method::DELETE, path: "/api/v1/printers/{id}/label", kind: Kind::Printer, body: none },
@@ -431,10 +430,8 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::GET, path: "/api/v1/printers/{id}/station", kind: Kind::Printer, body: none },
     Route { method: Method::PUT, path: "/api/v1/printers/{id}/station", kind: Kind::Printer, body: station_body },
     Route { method: Method::POST, path: "/api/v1/printers/{id}/station/test", kind: Kind::Printer, body: none },
-=======
     // Outgoing webhooks' secret rotation (issue 16, second slice).
     Route { method: Method::POST, path: "/api/v1/webhooks/{id}/rotate", kind: Kind::Webhook, body: none },
->>>>>>> msg2
 ];
 
 /// Telecom pages with an `{id}`, tried by `a`'s owner with `b`'s ids and a missing one.
