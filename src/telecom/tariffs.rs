@@ -16,9 +16,8 @@ use crate::storage::WriteTx;
 use crate::tenancy::actor::Actor;
 use crate::tenancy::perms::Perm;
 
-/// The priced terms of a revision as typed (the form's fields and the API's body).
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields, default)]
+/// The priced terms of a revision as typed.
+#[derive(Debug, Clone, Default)]
 pub struct RevisionDraft {
     /// YYYY-MM-DD; empty: today.
     pub valid_from: String,
@@ -32,9 +31,7 @@ pub struct RevisionDraft {
     pub gb_rate: String,
 }
 
-/// A new tariff as typed: its first revision's terms in `terms`.
-#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Debug, Clone, Default)]
 pub struct TariffDraft {
     pub name: String,
     /// prepaid (default) or postpaid
