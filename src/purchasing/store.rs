@@ -104,8 +104,9 @@ fn date_key(p: &Purchase) -> u64 {
 
 /// Spreads a supplier's payable over its newest posted credit purchases (payments settle the
 /// oldest first) and keeps the due-date index to exactly the purchases with something left.
-/// The indexed purchases are always the newest ones of the supplier, so the walk stops at the
-/// first purchase that owes nothing and was not indexed: every older one is not indexed either.
+/// The indexed purchases are always the newest ones of the supplier that still have a net
+/// amount, so the walk stops at the first such purchase that owes nothing and was not indexed:
+/// every older one is not indexed either (a purchase returned in full is skipped, never a stop).
 fn settle(tx: &mut WriteTx, c: CompanyId, supplier: ClientId, owed: Decimal) -> Result<(), StorageError> {
     // What to change, gathered first: the walk reads the index while the credit rows are open.
     let mut changes: Vec<((CompanyId, u64, PurchaseId), Option<DueRow>)> = Vec::new();
@@ -128,7 +129,9 @@ fn settle(tx: &mut WriteTx, c: CompanyId, supplier: ClientId, owed: Decimal) -> 
                 }
             } else if had.is_some() {
                 changes.push((key, None));
-            } else if left <= Decimal::ZERO {
+            } else if left <= Decimal::ZERO && row.net > Decimal::ZERO {
+                // A purchase returned in full owes nothing and is never indexed, so only an
+                // unindexed purchase that still has a net amount ends the indexed run.
                 return Ok(false);
             }
             Ok(true)
