@@ -44,6 +44,8 @@ pub struct App {
     pub box_key: Arc<crate::messaging::seal::BoxKey>,
     /// The scale workers and their live readings (`scales::device`).
     pub scales: Arc<crate::scales::device::Devices>,
+    /// Attempts of the public sign-up page per client address (`http::views::signup`).
+    pub signup_limiter: Arc<Limiter>,
 }
 
 /// The storage write probe of `/healthz`: one at a time, and when did one last succeed. A
@@ -142,6 +144,8 @@ impl App {
             config: Arc::new(config),
             clock,
             started,
+            // Five sign-ups an hour from one address: a shop registers once.
+            signup_limiter: Arc::new(Limiter::new(5, u32::MAX, 60 * 60_000)),
         })
     }
 

@@ -24,11 +24,16 @@ pub fn run(db: &Db) -> Result<Vec<String>> {
     problems.extend(crate::printing::verify(&tx)?);
     problems.extend(crate::messaging::store::verify(&tx)?);
     problems.extend(crate::telecom::store::verify(&tx)?);
+    problems.extend(crate::telecom::search::verify(&tx)?);
+    problems.extend(crate::telecom::usage::verify(&tx)?);
     problems.extend(crate::scales::verify(&tx, &mut |c, sale, line| {
         let sale = tx.get(crate::pos::store::SALES, (c.0, sale.0))?;
         Ok(sale.and_then(|s| s.lines.get(line as usize).map(|l| (l.product, l.qty))))
     })?);
     problems.extend(crate::crm::store::verify(&tx)?);
+    problems.extend(crate::inventory::reserve::verify(&tx)?);
+    problems.extend(crate::tenancy::slug::verify(&tx)?);
+    problems.extend(crate::telecom::store::verify_tickets(&tx)?);
     problems.extend(ids_below_counter(&tx)?);
     Ok(problems)
 }

@@ -68,6 +68,9 @@ pub struct Config {
     pub heavy_jobs: usize,
     /// How long an upload waits for a parse or decode slot before `503 busy`, in ms.
     pub heavy_wait_ms: u64,
+    /// Self-registration of new companies: `"open"` or `"closed"` forces it; unset, the
+    /// platform operator's choice on the platform page applies (closed until they open it).
+    pub signup: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -119,6 +122,7 @@ impl Default for Config {
             import_unpacked_mb: 256,
             heavy_jobs: 2,
             heavy_wait_ms: 30_000,
+            signup: None,
         }
     }
 }
@@ -199,7 +203,23 @@ impl Config {
         if let Some(v) = var("DUKAN_MAX_CONNECTIONS") {
             self.max_connections = parse("DUKAN_MAX_CONNECTIONS", v)?;
         }
+        if let Some(v) = var("DUKAN_SIGNUP") {
+            self.signup = Some(v);
+        }
+        self.check_signup()?;
         Ok(())
+    }
+
+    fn check_signup(&self) -> Result<(), ConfigError> {
+        match self.signup.as_deref() {
+            None | Some("open") | Some("closed") => Ok(()),
+            Some(other) => Err(ConfigError::Env { name: "DUKAN_SIGNUP", message: format!("signup is \"open\" or \"closed\", not {other:?}") }),
+        }
+    }
+
+    /// Whether sign-up is forced by the configuration (`Some(open)`), else the operator decides.
+    pub fn signup_forced(&self) -> Option<bool> {
+        self.signup.as_deref().map(|s| s == "open")
     }
 
     pub fn db_path(&self) -> PathBuf {

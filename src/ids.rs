@@ -96,4 +96,8 @@ id_type!(
     CrmDealId,
     /// A CRM task or activity (call, meeting, message, to-do).
     TaskId,
+    /// A CRM order (spec A12): items from the catalogue, reserving stock until completed.
+    OrderId,
+    /// A telecom support ticket (spec B2 Ticket).
+    TicketId,
 );

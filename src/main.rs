@@ -398,6 +398,10 @@ fn reindex(config: &Config, company: Option<u64>) -> Result<(), String> {
         println!("company {c}: {docs} products indexed");
     }
     println!("reindexed {} companies", done.len());
+    // The telecom subscriber index lives in the data file (`telecom::search`).
+    for (c, rows) in dukan::telecom::search::reindex(&db, company.map(dukan::ids::CompanyId)).map_err(|e| e.to_string())? {
+        println!("company {c}: {rows} telecom search terms");
+    }
     Ok(())
 }
 

@@ -27,6 +27,9 @@ pub const MIGRATIONS: &[Migration] = &[
     // Version 6: the agents' daily totals per agent and per product, beside the agent ×
     // product rows, rebuilt from the agents' sales.
     Migration { name: "agent_daily_totals", run: crate::agents::daily::build_totals },
+    // Version 7: every company's slug (its public pages' address), transliterated from its
+    // name, with the box-wide slug index.
+    Migration { name: "company_slugs", run: crate::tenancy::slug::build_all },
 ];
 
 /// The layout this binary writes.
@@ -68,6 +71,10 @@ pub fn all_tables() -> Vec<TableInfo> {
     t.extend(crate::messaging::store::tables());
     t.extend(crate::telecom::store::tables());
     t.extend(crate::crm::store::tables());
+    t.extend(crate::inventory::reserve::tables());
+    t.extend(crate::tenancy::slug::tables());
+    t.extend(crate::tenancy::signup::tables());
+    t.extend(crate::telecom::store::ticket_tables());
     t
 }
 

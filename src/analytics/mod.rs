@@ -16,6 +16,7 @@ pub mod products;
 pub mod shifts;
 pub mod stock;
 pub mod tab;
+pub mod telecom;
 pub mod users;
 
 use std::collections::BTreeMap;

@@ -194,7 +194,7 @@ fn take_locked(db: &Db, schema: &Schema, out: &Path) -> Result<Verified> {
 pub fn verify_in_place(path: &Path, schema: &Schema) -> Result<Verified> {
     let counts = Db::verify_file(path, schema).map_err(|e| Error::Backup(e.to_string()))?;
     let outcome = (|| {
-        let db = Db::open(path, crate::storage::SCRATCH_CACHE, schema.migrations, schema.hooks.clone())
+        let db = Db::open_copy(path, crate::storage::SCRATCH_CACHE, schema.migrations, schema.hooks.clone())
             .map_err(|e| Error::Backup(e.to_string()))?;
         let problems = crate::check::run(&db)?;
         if !problems.is_empty() {

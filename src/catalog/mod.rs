@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 use crate::audit;
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
-use crate::ids::{BrandId, CategoryId, ProductId};
+use crate::ids::{BrandId, CategoryId, CompanyId, ProductId};
 use crate::money;
 use crate::storage::WriteTx;
 use crate::tenancy::actor::Actor;
@@ -352,6 +352,7 @@ pub fn save_checked(tx: &mut WriteTx, actor: &Actor, now: Ts, checked: CheckedPr
     store::put_product(tx, actor.company, old.as_ref(), &product)?;
     let action = if old.is_some() { "product.update" } else { "product.create" };
     audit::record(tx, actor.company, actor, now, action, format!("product:{pid}"), product.name.clone())?;
+    product_event(tx, actor.company, now, if old.is_some() { "updated" } else { "created" }, &product)?;
     Ok(pid)
 }
 
@@ -365,7 +366,25 @@ pub fn set_archived(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ProductId, arc
     store::put_product(tx, actor.company, Some(&old), &new)?;
     let action = if archived { "product.archive" } else { "product.restore" };
     audit::record(tx, actor.company, actor, now, action, format!("product:{id}"), new.name.clone())?;
+    product_event(tx, actor.company, now, if archived { "archived" } else { "restored" }, &new)?;
     Ok(())
+}
+
+/// Queues `product.changed` for the company's endpoints (in the caller's transaction).
+pub fn product_event(tx: &mut WriteTx, company: CompanyId, now: Ts, action: &str, p: &Product) -> Result<()> {
+    crate::webhooks::emit_with(tx, company, crate::webhooks::events::PRODUCT_CHANGED, now, || {
+        crate::webhooks::events::ProductChangedEvent {
+            action: action.into(),
+            id: p.id.0,
+            code: p.code.clone(),
+            name: p.name.clone(),
+            article: p.article.clone(),
+            barcodes: p.barcodes.clone(),
+            unit: p.unit.code().into(),
+            price: p.price.to_string(),
+            archived: p.archived,
+        }
+    })
 }
 
 pub fn save_category(

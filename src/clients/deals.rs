@@ -344,5 +344,18 @@ fn apply(tx: &mut WriteTx, actor: &Actor, now: Ts, id: u64, d: &DealPayDraft, ki
         format!("deal:{id}"),
         format!("#{number} {amount}"),
     )?;
+    if kind == DealPaymentKind::Pay {
+        crate::webhooks::emit_with(tx, c, crate::webhooks::events::DEBT_PAID, now, || crate::webhooks::events::DebtPaidEvent {
+            kind: "installment".into(),
+            client: deal.client.0,
+            amount: amount.to_string(),
+            method: String::new(),
+            at: now.rfc3339(),
+            entry: None,
+            owed: None,
+            deal: Some(id),
+            installment: Some(number),
+        })?;
+    }
     Ok(deal)
 }

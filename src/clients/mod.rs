@@ -629,6 +629,17 @@ pub fn pay_debt(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ClientId, d: &Debt
     let (seq, bal) = append_debt(tx, c, id, &entry)?;
     tx.insert(CLIENT_KEYS, (c.0, scoped.as_str()), &KeyUse { fingerprint: print, result: format!("debt:{id}:{seq}"), at: now })?;
     audit::record(tx, c, actor, now, "debt.pay", format!("client:{id}"), amount.to_string())?;
+    crate::webhooks::emit_with(tx, c, crate::webhooks::events::DEBT_PAID, now, || crate::webhooks::events::DebtPaidEvent {
+        kind: "debt".into(),
+        client: id.0,
+        amount: amount.to_string(),
+        method: entry.method.clone(),
+        at: now.rfc3339(),
+        entry: Some(seq),
+        owed: Some(bal.owed.to_string()),
+        deal: None,
+        installment: None,
+    })?;
     Ok((seq, entry, bal))
 }
 

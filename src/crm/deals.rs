@@ -20,6 +20,16 @@ use crate::tenancy::actor::Actor;
 use crate::tenancy::model::{parse_name, parse_optional_text};
 use crate::tenancy::perms::Perm;
 
+/// The live topic open boards follow (`live::Hub`): every deal created, edited or moved is
+/// published there after its transaction commits.
+pub const BOARD_TOPIC: &str = "crm.board";
+
+/// The event a change of `d` publishes on [`BOARD_TOPIC`]: only ids, so a board that hears it
+/// re-reads what its viewer may see instead of trusting the payload.
+pub fn board_event(d: &Deal) -> crate::live::Event {
+    crate::live::Event::new("deal", format!("{{\"deal\":{},\"pipeline\":{},\"stage\":{}}}", d.id, d.pipeline, d.stage))
+}
+
 /// Reading or working deals: own deals, or everyone's.
 pub fn require_deals(actor: &Actor) -> Result<()> {
     require_crm(actor)?;

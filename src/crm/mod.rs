@@ -16,6 +16,7 @@
 
 pub mod deals;
 pub mod model;
+pub mod orders;
 pub mod store;
 pub mod tasks;
 pub mod timeline;

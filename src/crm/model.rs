@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Ts;
-use crate::ids::{ClientId, ContactId, CrmDealId, PipelineId, ProductId, StageId, TaskId, UserId};
+use crate::ids::{ClientId, ContactId, CrmDealId, OrderId, PipelineId, ProductId, SaleId, StageId, TaskId, UserId, WarehouseId};
 use crate::storage::Record;
 
 /// A person at a client company.
@@ -261,6 +261,9 @@ pub enum EventKind {
     TaskCreated,
     TaskStarted,
     TaskDone,
+    OrderPlaced,
+    OrderCompleted,
+    OrderCancelled,
 }
 
 impl EventKind {
@@ -276,6 +279,9 @@ impl EventKind {
             EventKind::TaskCreated => "task_created",
             EventKind::TaskStarted => "task_started",
             EventKind::TaskDone => "task_done",
+            EventKind::OrderPlaced => "order_placed",
+            EventKind::OrderCompleted => "order_completed",
+            EventKind::OrderCancelled => "order_cancelled",
         }
     }
 }
@@ -294,4 +300,70 @@ pub struct Event {
 
 impl Record for Event {
     const TYPE: &'static str = "crmevent.v1";
+}
+
+/// new → pending → completed | cancelled (spec A12); new → cancelled too. Completed and
+/// cancelled are final. An order holds its stock reservation while it is new or pending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum OrderStatus {
+    New,
+    Pending,
+    Completed,
+    Cancelled,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 4] = [OrderStatus::New, OrderStatus::Pending, OrderStatus::Completed, OrderStatus::Cancelled];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            OrderStatus::New => "new",
+            OrderStatus::Pending => "pending",
+            OrderStatus::Completed => "completed",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OrderStatus> {
+        OrderStatus::ALL.into_iter().find(|k| k.code() == s.trim())
+    }
+
+    /// The status's place in the by-status index.
+    pub fn key(self) -> u8 {
+        self as u8
+    }
+
+    /// Whether the order still holds its reservation and may be completed or cancelled.
+    pub fn is_open(self) -> bool {
+        matches!(self, OrderStatus::New | OrderStatus::Pending)
+    }
+}
+
+/// A customer order: catalogue lines with prices, reserving their goods in one warehouse until
+/// it is completed at a till (becoming a sale) or cancelled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub id: OrderId,
+    /// "З-000001", per company, gapless.
+    pub number: String,
+    pub status: OrderStatus,
+    pub client: Option<ClientId>,
+    /// The won deal it was made from.
+    pub deal: Option<CrmDealId>,
+    pub warehouse: WarehouseId,
+    pub lines: Vec<DealLine>,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub total: Decimal,
+    pub notes: String,
+    pub created: Ts,
+    pub created_by: UserId,
+    pub updated: Ts,
+    /// The till's sale once completed.
+    pub sale: Option<SaleId>,
+    /// The idempotency key the completing checkout used: a retry with it gets the same order.
+    pub completion_key: String,
+}
+
+impl Record for Order {
+    const TYPE: &'static str = "crmorder.v1";
 }

@@ -8,8 +8,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::model::{Contact, Deal, Event, Pipeline, StageTotal, Task, TaskStatus};
-use crate::ids::{ClientId, CompanyId, ContactId, CrmDealId, PipelineId, StageId, TaskId, UserId};
+use super::model::{Contact, Deal, Event, Order, Pipeline, StageTotal, Task, TaskStatus};
+use crate::ids::{ClientId, CompanyId, ContactId, CrmDealId, OrderId, PipelineId, StageId, TaskId, UserId};
 use crate::storage::{Read, ReadTx, StorageError, Table, TableInfo, WriteTx};
 
 pub const CONTACTS: Table<(CompanyId, ContactId), Contact> = Table::new("company_contactid_crmcontact");
@@ -28,6 +28,10 @@ pub const OPEN_TASKS: Table<(CompanyId, u64, TaskId), u64> = Table::new("company
 pub const MY_TASKS: Table<(CompanyId, UserId, u64, TaskId), u64> = Table::new("company_assignee_due_taskid_unit");
 pub const DEAL_TASKS: Table<(CompanyId, CrmDealId, TaskId), u64> = Table::new("company_crmdeal_taskid_unit");
 pub const TIMELINE: Table<(CompanyId, ClientId, u64, u64), Event> = Table::new("company_client_at_seq_crmevent");
+pub const ORDERS: Table<(CompanyId, OrderId), Order> = Table::new("company_orderid_crmorder");
+pub const ORDERS_BY_STATUS: Table<(CompanyId, u8, OrderId), u64> = Table::new("company_status_orderid_unit");
+pub const CLIENT_ORDERS: Table<(CompanyId, ClientId, OrderId), u64> = Table::new("company_client_orderid_unit");
+pub const DEAL_ORDERS: Table<(CompanyId, CrmDealId, OrderId), u64> = Table::new("company_crmdeal_orderid_unit");
 
 pub fn tables() -> Vec<TableInfo> {
     vec![
@@ -47,6 +51,11 @@ pub fn tables() -> Vec<TableInfo> {
         MY_TASKS.info("(CompanyId, assignee UserId, due ms, TaskId)", "a user's pending and in-progress tasks by due time"),
         DEAL_TASKS.info("(CompanyId, CrmDealId, TaskId)", "a deal's tasks"),
         TIMELINE.info("(CompanyId, ClientId, at ms, seq)", "a client's CRM events (append-only), merged on read with sales and debts"),
+        ORDERS
+            .info("(CompanyId, OrderId)", "CRM orders: lines, warehouse, status new|pending|completed|cancelled, the sale once completed"),
+        ORDERS_BY_STATUS.info("(CompanyId, status, OrderId)", "orders by status (index kept by put_order)"),
+        CLIENT_ORDERS.info("(CompanyId, ClientId, OrderId)", "a client's orders (index kept by put_order)"),
+        DEAL_ORDERS.info("(CompanyId, CrmDealId, OrderId)", "the orders made from a deal (index kept by put_order)"),
     ]
 }
 
@@ -141,6 +150,27 @@ pub fn put_task(tx: &mut WriteTx, c: CompanyId, old: Option<&Task>, new: &Task) 
         tx.insert(DEAL_TASKS, (c, deal, new.id), &0)?;
     }
     tx.insert(TASKS, (c, new.id), new)
+}
+
+/// The one write path of an order: the record and its status, client and deal indexes.
+pub fn put_order(tx: &mut WriteTx, c: CompanyId, old: Option<&Order>, new: &Order) -> Result<(), StorageError> {
+    if let Some(o) = old {
+        tx.remove(ORDERS_BY_STATUS, (c, o.status.key(), o.id))?;
+        if let Some(client) = o.client {
+            tx.remove(CLIENT_ORDERS, (c, client, o.id))?;
+        }
+        if let Some(deal) = o.deal {
+            tx.remove(DEAL_ORDERS, (c, deal, o.id))?;
+        }
+    }
+    tx.insert(ORDERS_BY_STATUS, (c, new.status.key(), new.id), &0)?;
+    if let Some(client) = new.client {
+        tx.insert(CLIENT_ORDERS, (c, client, new.id), &0)?;
+    }
+    if let Some(deal) = new.deal {
+        tx.insert(DEAL_ORDERS, (c, deal, new.id), &0)?;
+    }
+    tx.insert(ORDERS, (c, new.id), new)
 }
 
 /// Appends an event to a client's timeline (append-only).
@@ -294,6 +324,8 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
         problems.push(format!("crm deal-task index disagrees with tasks at company {} task {}", k.0, k.2));
     }
 
+    problems.extend(verify_orders(tx)?);
+
     // Every timeline row names a client of its company.
     let mut last: Option<(CompanyId, ClientId)> = None;
     tx.range(
@@ -341,4 +373,80 @@ pub fn stage_owner_totals(tx: &impl Read, c: CompanyId, p: PipelineId, s: StageI
         Ok(true)
     })?;
     Ok(out)
+}
+
+/// The order indexes hold exactly one key per order, and stock reservations are exactly the
+/// open orders' lines (goods, bundles as components) in their warehouses: a completed or
+/// cancelled order holds none, and no reservation names anything but an open order.
+fn verify_orders(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
+    use crate::ids::{ProductId, WarehouseId};
+    use crate::inventory::reserve::{self, RESERVATIONS};
+    use rust_decimal::Decimal;
+    let mut problems = Vec::new();
+    let (c0, cmax) = (CompanyId::MIN, CompanyId::MAX);
+    let (mut by_status, mut by_client, mut by_deal) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    let mut want: BTreeMap<(CompanyId, u64, WarehouseId, ProductId), Decimal> = BTreeMap::new();
+    tx.range(ORDERS, (c0, OrderId::MIN), (cmax, OrderId::MAX), false, usize::MAX, |(c, id), o| {
+        by_status.insert((c, o.status.key(), id));
+        if let Some(cl) = o.client {
+            by_client.insert((c, cl, id));
+        }
+        if let Some(d) = o.deal {
+            by_deal.insert((c, d, id));
+        }
+        if o.status.is_open() {
+            let lines: Vec<_> = o.lines.iter().map(|l| (l.product, l.qty)).collect();
+            for (p, q) in reserve::stocked(tx, c, &lines)? {
+                want.insert((c, id.0, o.warehouse, p), q);
+            }
+        }
+        Ok(true)
+    })?;
+    let mut have = BTreeSet::new();
+    tx.range(ORDERS_BY_STATUS, (c0, 0, OrderId::MIN), (cmax, u8::MAX, OrderId::MAX), false, usize::MAX, |k, _| {
+        have.insert(k);
+        Ok(true)
+    })?;
+    for k in by_status.symmetric_difference(&have) {
+        problems.push(format!("crm order status index disagrees with orders at company {} order {}", k.0, k.2));
+    }
+    let mut have = BTreeSet::new();
+    tx.range(CLIENT_ORDERS, (c0, ClientId::MIN, OrderId::MIN), (cmax, ClientId::MAX, OrderId::MAX), false, usize::MAX, |k, _| {
+        have.insert(k);
+        Ok(true)
+    })?;
+    for k in by_client.symmetric_difference(&have) {
+        problems.push(format!("crm client order index disagrees with orders at company {} order {}", k.0, k.2));
+    }
+    let mut have = BTreeSet::new();
+    tx.range(DEAL_ORDERS, (c0, CrmDealId::MIN, OrderId::MIN), (cmax, CrmDealId::MAX, OrderId::MAX), false, usize::MAX, |k, _| {
+        have.insert(k);
+        Ok(true)
+    })?;
+    for k in by_deal.symmetric_difference(&have) {
+        problems.push(format!("crm deal order index disagrees with orders at company {} order {}", k.0, k.2));
+    }
+    let mut held = BTreeMap::new();
+    tx.range(
+        RESERVATIONS,
+        (c0, 0, WarehouseId::MIN, ProductId::MIN),
+        (cmax, u64::MAX, WarehouseId::MAX, ProductId::MAX),
+        false,
+        usize::MAX,
+        |k, r| {
+            held.insert(k, r.qty);
+            Ok(true)
+        },
+    )?;
+    let keys: BTreeSet<_> = want.keys().chain(held.keys()).copied().collect();
+    for k in keys {
+        let (w, h) = (want.get(&k).copied().unwrap_or_default(), held.get(&k).copied().unwrap_or_default());
+        if w != h {
+            problems.push(format!(
+                "stock reserved for order {} (company {}) of product {} in warehouse {}: its open lines need {w}, {h} is reserved",
+                k.1, k.0, k.3, k.2
+            ));
+        }
+    }
+    Ok(problems)
 }

@@ -66,6 +66,29 @@ pub(super) fn demo_crm(db: &Db, now: Ts, a: &Actor) -> Result<()> {
         tasks::save_task(tx, a, now, None, &task("Позвонить Бакыту", "call", now.plus_ms(40 * 60_000), Some(made[0].id.0)))?;
         let met = tasks::save_task(tx, a, now, None, &task("Встреча на складе", "meeting", now.plus_days(-2), None))?;
         tasks::set_status(tx, a, now, met.id, crate::crm::model::TaskStatus::Done)?;
-        Ok(())
+        demo_order(tx, a, now, client)
     })
+}
+
+/// An open order of the wholesale client reserving two units of the first product the first
+/// warehouse has at least five of, so the orders page and a reservation have something to show.
+fn demo_order(tx: &mut crate::storage::WriteTx, a: &Actor, now: Ts, client: crate::ids::ClientId) -> Result<()> {
+    use crate::crm::orders::{self, OrderDraft, OrderLineDraft};
+    let Some(wh) = crate::inventory::query::warehouses(tx, a.company)?.into_iter().find(|w| w.active) else { return Ok(()) };
+    let mut product = None;
+    for p in crate::catalog::query::active_goods(tx, a.company, None, 200)? {
+        if crate::inventory::reserve::available(tx, a.company, wh.id, p.id)? >= rust_decimal::Decimal::from(5) {
+            product = Some(p.id);
+            break;
+        }
+    }
+    let Some(product) = product else { return Ok(()) };
+    let d = OrderDraft {
+        client: Some(client.0),
+        warehouse: Some(wh.id.0),
+        lines: vec![OrderLineDraft { product: product.0, qty: "2".into(), price: String::new() }],
+        notes: "Самовывоз в пятницу".into(),
+    };
+    orders::create(tx, a, now, &d)?;
+    Ok(())
 }

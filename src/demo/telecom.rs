@@ -7,8 +7,8 @@ use crate::tenancy::actor::Actor;
 
 /// The telecom desk of the demo company: three tariffs (one with a price rise ahead), twenty
 /// generated SIMs, subscribers with passports and ПИН, contracts activated 45 days ago with
-/// their top-ups, and today's billing run (one month charged; one contract goes below zero
-/// and is suspended for its balance).
+/// their top-ups, today's billing run (one month charged; one contract goes below zero
+/// and is suspended for its balance), and support tickets in every state.
 pub(super) fn demo_telecom(db: &Db, now: Ts, a: &Actor) -> Result<()> {
     use crate::telecom::billing::{self, PaymentDraft};
     use crate::telecom::contracts::{self, ContractDraft};
@@ -120,6 +120,143 @@ pub(super) fn demo_telecom(db: &Db, now: Ts, a: &Actor) -> Result<()> {
         contracts::activate(tx, a, then, k.id, None)?;
         contracts::terminate(tx, a, now, k.id)?;
         billing::bill_day(tx, a.company, &now.date_local(&tz), now)?;
+        // Tickets in each state: new (one of them past its SLA), in progress, waiting,
+        // resolved and closed.
+        use crate::telecom::tickets::{self, Action, TicketDraft};
+        let me = a.user;
+        let cases: [(usize, &str, &str, &str, i64, Vec<Action>); 6] = [
+            (0, "Нет связи в подъезде", "technical", "high", 2, vec![]),
+            (1, "Списали абонплату дважды?", "billing", "critical", 6, vec![]),
+            (2, "Сменить тариф на «Безлимит»", "tariff", "medium", 3, vec![Action::Assign(Some(me))]),
+            (3, "Потерял SIM-карту", "sim", "high", 20, vec![Action::Assign(Some(me)), Action::Wait]),
+            (
+                4,
+                "Не приходят SMS",
+                "technical",
+                "medium",
+                30,
+                vec![Action::Assign(Some(me)), Action::Resolve("Сбросили настройки SMS-центра".into())],
+            ),
+            (5, "Жалоба на качество связи", "complaint", "low", 60, vec![Action::Close("Абонент не выходит на связь".into())]),
+        ];
+        for (s, subject, category, priority, hours_ago, actions) in cases {
+            let at = now.plus_ms(-hours_ago * 3_600_000);
+            let draft = TicketDraft {
+                subscriber: subs[s].0,
+                contract: None,
+                subject: subject.into(),
+                description: String::new(),
+                category: category.into(),
+                priority: priority.into(),
+            };
+            let ticket = tickets::create(tx, a, at, &draft)?;
+            for action in &actions {
+                tickets::act(tx, a, at.plus_ms(600_000), ticket.id, action)?;
+            }
+        }
         Ok(())
-    })
+    })?;
+    demo_telecom_scale(db, now, a, &tz)
+}
+
+// Slice B: the desk at the scale.
+
+/// A few thousand subscribers, SIMs and contracts activated over the last two months, with
+/// top-ups, a month of daily billing runs and a usage file rated against the allowances — what
+/// the search, the report and its charts show. Written in transactions of 500.
+fn demo_telecom_scale(db: &Db, now: Ts, a: &Actor, tz: &str) -> Result<()> {
+    use crate::telecom::billing::{self, PaymentDraft};
+    use crate::telecom::contracts::{self, ContractDraft};
+    use crate::telecom::sims::{self, GenerateDraft};
+    use crate::telecom::{self, SubscriberDraft};
+    const N: usize = 3000;
+    const LAST: [&str; 16] = [
+        "Абдыкадыров",
+        "Бакиев",
+        "Жумабеков",
+        "Исаков",
+        "Касымов",
+        "Маматов",
+        "Осмонов",
+        "Турдуев",
+        "Иванов",
+        "Петров",
+        "Смирнов",
+        "Кузнецов",
+        "Алиев",
+        "Садыков",
+        "Токтогулов",
+        "Эркинбаев",
+    ];
+    const FIRST: [&str; 12] =
+        ["Азамат", "Нурлан", "Бакыт", "Эркин", "Тимур", "Руслан", "Айбек", "Улан", "Данияр", "Эльдар", "Максат", "Адилет"];
+    let tariffs: Vec<_> = crate::telecom::query::tariffs(&db.read()?, a)?.into_iter().filter(|t| !t.archived).map(|t| t.id).collect();
+    let mut sims_made = Vec::new();
+    db.write_blocking(|tx| -> Result<()> {
+        for batch in 0..(N / 1000) as u64 {
+            let g = GenerateDraft {
+                count: "1000".into(),
+                start: (batch * 1000 + 1).to_string(),
+                iccid: "8999601000001{num:05}".into(),
+                imsi: "43701001{num:07}".into(),
+                msisdn: "+996706{num:06}".into(),
+                branch: None,
+            };
+            sims_made.extend(sims::generate(tx, a, now.plus_days(-60), &g)?.created.into_iter().map(|s| s.id));
+        }
+        Ok(())
+    })?;
+    for chunk in 0..N.div_ceil(500) {
+        db.write_blocking(|tx| -> Result<()> {
+            for i in chunk * 500..((chunk + 1) * 500).min(N) {
+                let at = now.plus_days(-((i % 60) as i64) - 1);
+                let female = i % 3 == 0;
+                let last = LAST[i % LAST.len()];
+                let d = SubscriberDraft {
+                    last_name: if female { format!("{last}а") } else { last.to_string() },
+                    first_name: if female {
+                        ["Айгерим", "Асель", "Динара", "Жазгуль"][i % 4].into()
+                    } else {
+                        FIRST[(i / 7) % FIRST.len()].into()
+                    },
+                    doc_series: "AN".into(),
+                    doc_number: format!("{}", 6_000_000 + i),
+                    phone: format!("+996555{:06}", 300_000 + i),
+                    ..Default::default()
+                };
+                let s = telecom::save_subscriber(tx, a, at, None, &d)?.0.id;
+                // Nine in ten sign a contract; every twelfth pays too little and is suspended.
+                if i % 10 == 9 || tariffs.is_empty() {
+                    continue;
+                }
+                let draft = ContractDraft {
+                    subscriber: Some(s),
+                    tariff: Some(tariffs[i % tariffs.len()]),
+                    sim: sims_made.get(i).copied(),
+                    ..Default::default()
+                };
+                let k = contracts::create_contract(tx, a, at, &draft)?;
+                contracts::activate(tx, a, at, k.id, None)?;
+                let amount = if i % 12 == 0 { "100".to_string() } else { format!("{}", 500 + (i % 8) * 250) };
+                let p = PaymentDraft { amount, method: ["cash", "card", "mobile_payment"][i % 3].into(), ..Default::default() };
+                billing::pay(tx, a, at, k.id, &p)?;
+            }
+            Ok(())
+        })?;
+    }
+    // The scheduler's daily runs over the last month.
+    for back in (0..30).rev() {
+        let day = now.plus_days(-back);
+        db.write_blocking(|tx| billing::bill_day(tx, a.company, &day.date_local(tz), day))?;
+    }
+    // Yesterday's usage file: every fifth SIM made calls; every fifteenth went past its minutes.
+    let mut rows = vec![vec!["id".to_string(), "msisdn".into(), "kind".into(), "amount".into()]];
+    for i in (0..N).filter(|i| i % 10 != 9 && i % 5 == 0) {
+        let msisdn = format!("+996706{:06}", i + 1);
+        let minutes = if i % 15 == 0 { 2500 } else { 120 };
+        rows.push(vec![format!("demo-{i}-v"), msisdn.clone(), "voice".into(), minutes.to_string()]);
+        rows.push(vec![format!("demo-{i}-d"), msisdn, "data".into(), "2048".into()]);
+    }
+    db.write_blocking(|tx| crate::telecom::usage::import(tx, a, now, &rows))?;
+    Ok(())
 }

@@ -351,3 +351,26 @@ pub fn pdf_download(name: &str, bytes: Vec<u8>) -> Response {
     )
         .into_response()
 }
+
+/// Saves a webhook endpoint: a host name is resolved before the transaction (never inside
+/// it) and refused when it names this box or a forbidden range; delivery vets the addresses
+/// again when it connects.
+pub async fn save_webhook(
+    app: &App,
+    actor: &Actor,
+    id: Option<u64>,
+    draft: crate::webhooks::WebhookDraft,
+) -> Result<crate::webhooks::Webhook> {
+    use crate::webhooks::{self, guard};
+    let (now, c, actor) = (app.now(), actor.company, actor.clone());
+    let policy = guard::Policy::of(&app.config);
+    if let Ok(url) = guard::check_url(draft.url.trim(), policy) {
+        guard::check_resolved(&url, policy).await.map_err(|e| Error::Validation(vec![e]))?;
+    }
+    app.db
+        .write(move |tx| {
+            let id = webhooks::save(tx, &actor, now, id, &draft, policy)?;
+            webhooks::hook(tx, c, id)
+        })
+        .await
+}

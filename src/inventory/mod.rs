@@ -14,6 +14,7 @@ pub mod engine;
 pub mod model;
 pub mod query;
 pub mod report;
+pub mod reserve;
 pub mod store;
 pub mod take;
 
@@ -436,6 +437,7 @@ pub fn delete_product(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ProductId) -
     crate::catalog::store::put_product(tx, actor.company, Some(&product), &old)?;
     tx.remove(PRODUCTS, (c.0, id.0))?;
     crate::catalog::images::remove_all(tx, actor.company, id)?;
+    crate::catalog::product_event(tx, actor.company, now, "deleted", &product)?;
     audit::record(tx, actor.company, actor, now, "product.delete", format!("product:{id}"), product.name)?;
     Ok(())
 }

@@ -76,11 +76,17 @@ pub fn take_for_sale(
         new_moves.push(keys);
     }
 
+    // Stock reserved for orders is not for sale: only what is available may be taken.
+    let mut reserved = BTreeMap::new();
+    for pid in needed.keys() {
+        reserved.insert(*pid, super::reserve::reserved(tx, c, wh, *pid)?);
+    }
     let mut l = Ledger::open(tx, c)?;
     if !settings.allow_negative && !needed.is_empty() {
         let mut short = Vec::new();
         for (pid, need) in &needed {
-            let have = l.balances.get((c, wh, *pid))?.map(|b| b.qty).unwrap_or_default();
+            let on_hand = l.balances.get((c, wh, *pid))?.map(|b| b.qty).unwrap_or_default();
+            let have = on_hand - reserved.get(pid).copied().unwrap_or_default();
             if have < *need {
                 short.push((*pid, have, *need));
             }

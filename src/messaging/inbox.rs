@@ -14,7 +14,7 @@ use crate::tenancy::perms::Perm;
 
 use super::meta::{Inbound, SendOutcome};
 use super::model::{Channel, Conversation, Delivery, Direction, Message, TemplateSend, window_open};
-use super::store::{CONTACTS, CONVERSATIONS, MESSAGES, WAMIDS, put_conversation, put_message};
+use super::store::{ASSIGNED, BY_CLIENT, CONTACTS, CONVERSATIONS, MESSAGES, RECENT, UNREAD_CONVS, WAMIDS, put_conversation, put_message};
 use super::{Live, notify, require_admin, require_inbox};
 
 fn conv_live(c: &Conversation, message: Option<MessageId>) -> Vec<Live> {
@@ -151,26 +151,72 @@ pub fn conversation(tx: &impl Read, actor: &Actor, id: ConversationId) -> Result
     tx.get(CONVERSATIONS, (actor.company.0, id.0))?.ok_or(Error::NotFound)
 }
 
-/// The company's conversations, most recent first; `mine` keeps the actor's own.
+/// How many conversations a list shows (the newest).
+pub const LIST_LIMIT: usize = 500;
+
+/// The company's conversations, most recent first; `mine` keeps the actor's own. Index-backed
+/// (`store::RECENT`, `store::ASSIGNED`): one reverse range read of at most `LIST_LIMIT` rows
+/// and one lookup per conversation shown, whatever the company's total.
 pub fn conversations(tx: &impl Read, actor: &Actor, mine: bool) -> Result<Vec<Conversation>> {
     require_inbox(actor)?;
     let c = actor.company.0;
-    let mut all: Vec<Conversation> = tx
-        .list(CONVERSATIONS, (c, 0), (c, u64::MAX), usize::MAX)?
-        .into_iter()
-        .map(|(_, v)| v)
-        .filter(|v| !mine || v.assignee == Some(actor.user))
-        .collect();
-    all.sort_by(|a, b| b.last_at.0.cmp(&a.last_at.0).then(b.id.0.cmp(&a.id.0)));
-    Ok(all)
+    let mut ids = Vec::new();
+    if mine {
+        let u = actor.user.0;
+        tx.range(ASSIGNED, (c, u, 0, 0), (c, u, u64::MAX, u64::MAX), true, LIST_LIMIT, |_, id| {
+            ids.push(id);
+            Ok(true)
+        })?;
+    } else {
+        tx.range(RECENT, (c, 0, 0), (c, u64::MAX, u64::MAX), true, LIST_LIMIT, |_, id| {
+            ids.push(id);
+            Ok(true)
+        })?;
+    }
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(v) = tx.get(CONVERSATIONS, (c, id))? {
+            out.push(v);
+        }
+    }
+    Ok(out)
 }
 
-/// Conversations linked to a client (the client card).
+/// Conversations with unread messages: (the company's, the actor's own). One short range
+/// read over the company's assignees (`store::UNREAD_CONVS`), never over conversations.
+pub fn unread_counts(tx: &impl Read, actor: &Actor) -> Result<(u64, u64)> {
+    require_inbox(actor)?;
+    let c = actor.company.0;
+    let (mut total, mut mine) = (0, 0);
+    tx.range(UNREAD_CONVS, (c, 0), (c, u64::MAX), false, usize::MAX, |(_, who), n| {
+        total += n;
+        if who == actor.user.0 {
+            mine = n;
+        }
+        Ok(true)
+    })?;
+    Ok((total, mine))
+}
+
+/// Conversations linked to a client (the client card): one range read of `store::BY_CLIENT`.
 pub fn of_client(tx: &impl Read, actor: &Actor, client: ClientId) -> Result<Vec<Conversation>> {
     if require_inbox(actor).is_err() {
         return Ok(Vec::new());
     }
-    Ok(conversations(tx, actor, false)?.into_iter().filter(|v| v.client == Some(client)).collect())
+    let c = actor.company.0;
+    let mut ids = Vec::new();
+    tx.range(BY_CLIENT, (c, client.0, 0), (c, client.0, u64::MAX), true, LIST_LIMIT, |_, id| {
+        ids.push(id);
+        Ok(true)
+    })?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(v) = tx.get(CONVERSATIONS, (c, id))? {
+            out.push(v);
+        }
+    }
+    out.sort_by(|a, b| b.last_at.0.cmp(&a.last_at.0).then(b.id.0.cmp(&a.id.0)));
+    Ok(out)
 }
 
 /// A conversation's messages and notes, oldest first (the newest `limit`).

@@ -1,8 +1,9 @@
 //! Messaging tables. Every key starts with the company; a conversation's messages sit under
 //! it in id order (ids come from the box-wide counter, so id order is arrival order), and a
 //! user's notifications under the user. `put_message` is the one write path of a message and
-//! keeps the Meta-id index; `put_conversation` keeps the contact index; `put_notification`
-//! keeps the unread counter.
+//! keeps the Meta-id index; `put_conversation` keeps the contact index and the inbox indexes
+//! (newest first for the company, per assignee and per client, and the unread counters) by
+//! diffing the stored row against the new one; `put_notification` keeps the unread counter.
 
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +25,16 @@ pub const TEMPLATES: Table<(u64, u64), Template> = Table::new("company_templatei
 pub const NOTIFICATIONS: Table<(u64, u64, u64), Notification> = Table::new("company_user_notificationid_notification");
 /// Unread notifications per user: a projection of `NOTIFICATIONS`.
 pub const UNREAD: Table<(u64, u64), u64> = Table::new("company_user_unreadcount");
+/// (company, last activity ms, conversation) → conversation: the inbox list, read newest first.
+pub const RECENT: Table<(u64, u64, u64), u64> = Table::new("company_lastat_conversationid_conversationid");
+/// (company, assignee or 0 when unassigned, last activity ms, conversation) → conversation:
+/// an agent's list ("mine") and the unassigned queue, newest first.
+pub const ASSIGNED: Table<(u64, u64, u64, u64), u64> = Table::new("company_assignee_lastat_conversationid_conversationid");
+/// (company, client, conversation) → conversation: the client card's conversations.
+pub const BY_CLIENT: Table<(u64, u64, u64), u64> = Table::new("company_client_conversationid_conversationid");
+/// (company, assignee or 0) → conversations with unread messages: a projection of
+/// `CONVERSATIONS`; the company's total is the sum over its few assignees.
+pub const UNREAD_CONVS: Table<(u64, u64), u64> = Table::new("company_assignee_unreadconversations");
 
 pub fn tables() -> Vec<TableInfo> {
     vec![
@@ -36,6 +47,13 @@ pub fn tables() -> Vec<TableInfo> {
         TEMPLATES.info("(CompanyId, TemplateId)", "approved message templates entered by the company"),
         NOTIFICATIONS.info("(CompanyId, UserId, NotificationId)", "in-app notifications per user"),
         UNREAD.info("(CompanyId, UserId)", "unread notifications per user (projection)"),
+        RECENT.info("(CompanyId, last activity ms, ConversationId)", "the inbox list, newest first (index of conversations)"),
+        ASSIGNED.info(
+            "(CompanyId, assignee UserId or 0, last activity ms, ConversationId)",
+            "conversations per assignee and the unassigned queue, newest first (index)",
+        ),
+        BY_CLIENT.info("(CompanyId, ClientId, ConversationId)", "a client's conversations (index)"),
+        UNREAD_CONVS.info("(CompanyId, assignee UserId or 0)", "conversations with unread messages per assignee (projection)"),
     ]
 }
 
@@ -49,10 +67,74 @@ impl Record for MessageRef {
     const TYPE: &'static str = "messaging_messageref.v1";
 }
 
-/// The one write path of a conversation: keeps the contact index.
+/// The one write path of a conversation: keeps the contact index and, by diff against the
+/// stored row, the inbox indexes and unread counters.
 pub fn put_conversation(tx: &mut WriteTx, c: CompanyId, conv: &Conversation) -> Result<(), StorageError> {
+    let old = tx.get(CONVERSATIONS, (c.0, conv.id.0))?;
+    if let Some(o) = &old {
+        unindex(tx, c, o)?;
+    }
+    index(tx, c, conv)?;
     tx.insert(CONTACTS, (c.0, conv.channel.0, conv.wa_id.as_str()), &conv.id.0)?;
     tx.insert(CONVERSATIONS, (c.0, conv.id.0), conv)
+}
+
+fn at_key(v: &Conversation) -> u64 {
+    u64::try_from(v.last_at.0).unwrap_or(0)
+}
+
+fn index(tx: &mut WriteTx, c: CompanyId, v: &Conversation) -> Result<(), StorageError> {
+    let (id, who) = (v.id.0, v.assignee.map_or(0, |u| u.0));
+    tx.insert(RECENT, (c.0, at_key(v), id), &id)?;
+    tx.insert(ASSIGNED, (c.0, who, at_key(v), id), &id)?;
+    if let Some(client) = v.client {
+        tx.insert(BY_CLIENT, (c.0, client.0, id), &id)?;
+    }
+    if v.unread > 0 {
+        let n = tx.get(UNREAD_CONVS, (c.0, who))?.unwrap_or(0);
+        tx.insert(UNREAD_CONVS, (c.0, who), &(n + 1))?;
+    }
+    Ok(())
+}
+
+fn unindex(tx: &mut WriteTx, c: CompanyId, v: &Conversation) -> Result<(), StorageError> {
+    let (id, who) = (v.id.0, v.assignee.map_or(0, |u| u.0));
+    tx.remove(RECENT, (c.0, at_key(v), id))?;
+    tx.remove(ASSIGNED, (c.0, who, at_key(v), id))?;
+    if let Some(client) = v.client {
+        tx.remove(BY_CLIENT, (c.0, client.0, id))?;
+    }
+    if v.unread > 0 {
+        let n = tx.get(UNREAD_CONVS, (c.0, who))?.unwrap_or(0).saturating_sub(1);
+        if n == 0 {
+            tx.remove(UNREAD_CONVS, (c.0, who))?;
+        } else {
+            tx.insert(UNREAD_CONVS, (c.0, who), &n)?;
+        }
+    }
+    Ok(())
+}
+
+/// Builds the inbox indexes of conversations stored before they existed (an upgrade step;
+/// idempotent: it clears them first).
+pub fn build_inbox_indexes(tx: &mut WriteTx) -> Result<(), StorageError> {
+    for (k, _) in tx.list(RECENT, (0, 0, 0), (u64::MAX, u64::MAX, u64::MAX), usize::MAX)? {
+        tx.remove(RECENT, k)?;
+    }
+    for (k, _) in tx.list(ASSIGNED, (0, 0, 0, 0), (u64::MAX, u64::MAX, u64::MAX, u64::MAX), usize::MAX)? {
+        tx.remove(ASSIGNED, k)?;
+    }
+    for (k, _) in tx.list(BY_CLIENT, (0, 0, 0), (u64::MAX, u64::MAX, u64::MAX), usize::MAX)? {
+        tx.remove(BY_CLIENT, k)?;
+    }
+    for (k, _) in tx.list(UNREAD_CONVS, (0, 0), (u64::MAX, u64::MAX), usize::MAX)? {
+        tx.remove(UNREAD_CONVS, k)?;
+    }
+    let all = tx.list(CONVERSATIONS, (0, 0), (u64::MAX, u64::MAX), usize::MAX)?;
+    for ((c, _), v) in all {
+        index(tx, CompanyId(c), &v)?;
+    }
+    Ok(())
 }
 
 /// The one write path of a message: keeps the Meta-id index.
@@ -94,6 +176,7 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
     if tx.len(CONTACTS)? != contacts {
         problems.push("messaging: the contact index has rows without a conversation".into());
     }
+    problems.extend(verify_inbox(tx)?);
     let mut wamids = 0u64;
     tx.range(MESSAGES, (0, 0, 0), (u64::MAX, u64::MAX, u64::MAX), false, usize::MAX, |(c, conv, id), m| {
         if let Some(w) = &m.wamid {
@@ -123,6 +206,46 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
     })?;
     for ((c, u), n) in counted {
         problems.push(format!("messaging: user {u} of company {c} has {n} unread notifications and no counter"));
+    }
+    Ok(problems)
+}
+
+/// The inbox indexes and unread counters recomputed from the conversations.
+fn verify_inbox(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
+    let mut problems = Vec::new();
+    let (mut rows, mut clients) = (0u64, 0u64);
+    let mut unread: std::collections::BTreeMap<(u64, u64), u64> = Default::default();
+    tx.range(CONVERSATIONS, (0, 0), (u64::MAX, u64::MAX), false, usize::MAX, |(c, id), v| {
+        rows += 1;
+        let who = v.assignee.map_or(0, |u| u.0);
+        let listed = tx.get(RECENT, (c, at_key(&v), id))?.is_some() && tx.get(ASSIGNED, (c, who, at_key(&v), id))?.is_some();
+        let by_client = match v.client {
+            Some(client) => {
+                clients += 1;
+                tx.get(BY_CLIENT, (c, client.0, id))?.is_some()
+            }
+            None => true,
+        };
+        if !listed || !by_client {
+            problems.push(format!("messaging: conversation {id} of company {c} is missing from the inbox indexes"));
+        }
+        if v.unread > 0 {
+            *unread.entry((c, who)).or_default() += 1;
+        }
+        Ok(true)
+    })?;
+    if tx.len(RECENT)? != rows || tx.len(ASSIGNED)? != rows || tx.len(BY_CLIENT)? != clients {
+        problems.push("messaging: the inbox indexes have rows without a conversation".into());
+    }
+    tx.range(UNREAD_CONVS, (0, 0), (u64::MAX, u64::MAX), false, usize::MAX, |(c, who), n| {
+        let want = unread.remove(&(c, who)).unwrap_or(0);
+        if n != want {
+            problems.push(format!("messaging: assignee {who} of company {c} has {want} unread conversations, {n} counted"));
+        }
+        Ok(true)
+    })?;
+    for ((c, who), n) in unread {
+        problems.push(format!("messaging: assignee {who} of company {c} has {n} unread conversations and no counter"));
     }
     Ok(problems)
 }

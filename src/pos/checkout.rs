@@ -283,8 +283,42 @@ fn record(tx: &mut WriteTx, actor: &Actor, now: Ts, id: SaleId, order: Order, li
         save_cart(tx, actor, now, cart)?;
     }
     audit::record(tx, c, actor, now, "sale.checkout", format!("sale:{id}"), format!("{} {}", sale.number, sale.total))?;
+    crate::webhooks::emit_with(tx, c, crate::webhooks::events::SALE_CREATED, now, || sale_event(&sale))?;
     crate::storage::outbox::push(tx, c.0, crate::storage::outbox::JobKind::Receipt { sale: id.0 }, now.0)?;
     Ok(sale)
+}
+
+/// The `sale.created` payload: what the receipt shows, without the cost snapshots.
+fn sale_event(sale: &Sale) -> crate::webhooks::events::SaleEvent {
+    use crate::webhooks::events::{PaymentEvent, SaleEvent, SaleLineEvent};
+    SaleEvent {
+        id: sale.id.0,
+        number: sale.number.clone(),
+        at: sale.at.rfc3339(),
+        cash_box: sale.cash_box.0,
+        shift: sale.shift.0,
+        branch: sale.branch.map(|b| b.0),
+        cashier: sale.cashier.0,
+        client: sale.client.map(|c| c.0),
+        subtotal: sale.subtotal.to_string(),
+        discount: sale.discount.to_string(),
+        total: sale.total.to_string(),
+        payments: sale.payments.iter().map(|p| PaymentEvent { method: p.method.code(), amount: p.amount.to_string() }).collect(),
+        lines: sale
+            .lines
+            .iter()
+            .map(|l| SaleLineEvent {
+                product: l.product.map(|p| p.0),
+                name: l.name.clone(),
+                barcode: l.barcode.clone(),
+                unit: l.unit.clone(),
+                qty: l.qty.to_string(),
+                unit_price: l.unit_price.to_string(),
+                discount: l.discount.to_string(),
+                amount: l.amount.to_string(),
+            })
+            .collect(),
+    }
 }
 
 pub(super) fn parse_line(tx: &impl Read, actor: &Actor, l: &LineDraft, i: usize, p: &mut Problems) -> Result<Option<CartLine>> {

@@ -577,6 +577,36 @@ impl WeightRule {
     }
 }
 
+impl WeightRule {
+    /// The code a label or a label scale prints for `item` weighing `grams` (or, under a
+    /// price-embedded rule, costing `amount`): the rule's first prefix, the item and the value
+    /// zero-padded, the EAN-13 check digit. `None` when the item or value does not fit its
+    /// digits or the weight is zero — the inverse of [`WeightRule::parse`].
+    pub fn encode(&self, item: u32, grams: i64, amount: Decimal) -> Option<String> {
+        let prefix = *self.prefixes.first()?;
+        let n = usize::from(self.item_digits.clamp(1, 9));
+        if 2 + n >= 12 || prefix > 99 {
+            return None;
+        }
+        let value_digits = 10 - n;
+        let value = if self.price_embedded {
+            let minor = (amount * Decimal::ONE_HUNDRED).round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+            i64::try_from(minor).ok()?
+        } else {
+            grams
+        };
+        if value < 0 || (!self.price_embedded && value == 0) {
+            return None;
+        }
+        let item_s = format!("{item:0n$}");
+        let value_s = format!("{value:0value_digits$}");
+        if item_s.len() != n || value_s.len() != value_digits {
+            return None;
+        }
+        Some(crate::catalog::barcode::ean13_with_check(&format!("{prefix:02}{item_s}{value_s}")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -634,5 +664,12 @@ mod tests {
         assert_eq!(rule.parse(&crate::catalog::barcode::ean13_with_check("220001500000")), None);
         let price = WeightRule { price_embedded: true, ..WeightRule::default() };
         assert_eq!(price.parse(&code), Some(Weighed::Price { item: 15, amount: d("15.00") }));
+        // Encoding is parsing's inverse, and refuses what does not fit.
+        assert_eq!(rule.encode(15, 1500, Decimal::ZERO), Some(crate::catalog::barcode::ean13_with_check("200001501500")));
+        assert_eq!(rule.encode(15, 1500, Decimal::ZERO).and_then(|c| rule.parse(&c)), Some(Weighed::Weight { item: 15, kg: d("1.500") }));
+        assert_eq!(price.encode(15, 0, d("15.004")).and_then(|c| price.parse(&c)), Some(Weighed::Price { item: 15, amount: d("15.00") }));
+        assert_eq!(rule.encode(100_000, 1500, Decimal::ZERO), None);
+        assert_eq!(rule.encode(15, 100_000, Decimal::ZERO), None);
+        assert_eq!(rule.encode(15, 0, Decimal::ZERO), None);
     }
 }

@@ -186,5 +186,31 @@ pub fn return_sale(tx: &mut WriteTx, actor: &Actor, now: Ts, sale_id: SaleId, d:
     daily::record_return(tx, c, &sale, &ret)?;
     tx.insert(IDEMPOTENCY, (c, key), &Idempotent { fingerprint: print, result: format!("return:{rid}"), at: now })?;
     audit::record(tx, c, actor, now, "sale.return", format!("sale:{}", sale.id), format!("{} {} {}", ret.number, sale.number, amount))?;
+    crate::webhooks::emit_with(tx, c, crate::webhooks::events::SALE_RETURNED, now, || {
+        use crate::webhooks::events::{ReturnEvent, ReturnLineEvent};
+        ReturnEvent {
+            id: ret.id,
+            number: ret.number.clone(),
+            sale: sale.id.0,
+            sale_number: sale.number.clone(),
+            at: ret.at.rfc3339(),
+            shift: ret.shift.0,
+            user: ret.user.0,
+            method: ret.method.code(),
+            amount: ret.amount.to_string(),
+            reason: ret.reason.clone(),
+            lines: ret
+                .lines
+                .iter()
+                .map(|l| ReturnLineEvent {
+                    line: l.line as u64,
+                    product: sale.lines.get(l.line).and_then(|s| s.product).map(|p| p.0),
+                    name: sale.lines.get(l.line).map(|s| s.name.clone()).unwrap_or_default(),
+                    qty: l.qty.to_string(),
+                    amount: l.amount.to_string(),
+                })
+                .collect(),
+        }
+    })?;
     Ok(ret)
 }

@@ -255,6 +255,25 @@ pub fn close_shift(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ShiftId, counte
         format!("{} counted {counted} difference {diff}", shift.number),
     )?;
     crate::storage::outbox::push(tx, actor.company.0, crate::storage::outbox::JobKind::ZReport { shift: id.0 }, now.0)?;
+    crate::webhooks::emit_with(tx, actor.company, crate::webhooks::events::SHIFT_CLOSED, now, || {
+        crate::webhooks::events::ShiftClosedEvent {
+            id: shift.id.0,
+            number: shift.number.clone(),
+            cash_box: shift.cash_box.0,
+            branch: shift.branch.map(|b| b.0),
+            cashier: shift.cashier.0,
+            opened: shift.opened.rfc3339(),
+            closed: now.rfc3339(),
+            opening_cash: shift.opening_cash.to_string(),
+            expected_cash: shift.expected_cash().to_string(),
+            counted_cash: counted.to_string(),
+            difference: diff.to_string(),
+            sales: shift.totals.sales,
+            sales_amount: shift.totals.sales_amount.to_string(),
+            returns: shift.totals.returns,
+            returns_amount: shift.totals.returns_amount.to_string(),
+        }
+    })?;
     Ok(shift)
 }
 

@@ -124,6 +124,9 @@ pub enum Block {
         big: bool,
     },
     Qr(String),
+    /// A barcode, centred, its digits printed under it: an EAN-13 when it is 13 digits,
+    /// otherwise a Code 128 (labels on a printer that prefers ESC/POS).
+    Barcode(String),
     Feed(u8),
 }
 
@@ -168,6 +171,7 @@ pub fn encode(doc: &Doc, p: &Profile) -> Vec<u8> {
         match block {
             Block::Line { text, align, bold, big } => line(&mut out, p, text, *align, *bold, *big),
             Block::Qr(data) => qr(&mut out, data),
+            Block::Barcode(code) => barcode(&mut out, code),
             Block::Feed(n) => {
                 out.extend_from_slice(ESC_PAPER_FEED);
                 out.push(*n);
@@ -185,6 +189,23 @@ pub fn encode(doc: &Doc, p: &Profile) -> Vec<u8> {
         out.extend([25, 250]);
     }
     out
+}
+
+/// `GS h 80` (bars 10 mm tall), `GS H 2` (digits below), then `GS k m n data`: m = 67 for
+/// an EAN-13, 73 for a Code 128 (its data starting `{B`, code set B).
+fn barcode(out: &mut Vec<u8>, code: &str) {
+    let code: String = code.chars().filter(|c| c.is_ascii_graphic()).take(200).collect();
+    out.extend_from_slice(justify(Align::Center));
+    out.extend([GS, b'h', 80, GS, b'H', 2]);
+    if code.len() == 13 && code.bytes().all(|b| b.is_ascii_digit()) {
+        out.extend([GS, b'k', 67, 13]);
+        out.extend_from_slice(code.as_bytes());
+    } else {
+        out.extend([GS, b'k', 73, (code.len() + 2) as u8, b'{', b'B']);
+        out.extend_from_slice(code.as_bytes());
+    }
+    out.push(LF);
+    out.extend_from_slice(justify(Align::Left));
 }
 
 /// `ESC a n`.
@@ -372,6 +393,7 @@ pub enum Op {
         text: String,
     },
     Qr(String),
+    Barcode(String),
     Feed(u8),
     Cut,
     Drawer,
@@ -434,6 +456,17 @@ pub fn decode(bytes: &[u8], page_of: &dyn Fn(u8) -> Option<CodePage>) -> Vec<Op>
             (GS, b'V') => {
                 ops.push(Op::Cut);
                 if matches!(at(i + 2), 65 | 66) { 4 } else { 3 }
+            }
+            (GS, b'h' | b'H') => {
+                ops.push(Op::Byte(b));
+                3
+            }
+            (GS, b'k') => {
+                let n = usize::from(at(i + 3));
+                let end = (i + 4 + n).min(bytes.len());
+                let data = String::from_utf8_lossy(&bytes[(i + 4).min(end)..end]).into_owned();
+                ops.push(Op::Barcode(data.strip_prefix("{B").map(str::to_string).unwrap_or(data)));
+                end - i
             }
             (GS, b'v') => {
                 let width_bytes = usize::from(at(i + 4)) | usize::from(at(i + 5)) << 8;

@@ -17,11 +17,14 @@
 pub mod codepage;
 pub mod escpos;
 pub mod font;
+pub mod kitchen;
+pub mod labels;
 pub mod png;
 pub mod query;
 pub mod receipt;
 pub mod store;
 pub mod transport;
+pub mod tspl;
 
 use serde::{Deserialize, Serialize};
 
@@ -286,6 +289,12 @@ fn manager(actor: &Actor) -> Result<()> {
     actor.require_writable()
 }
 
+/// Whether `actor` may set printers up (the check every printer change makes first).
+pub fn require_manager(actor: &Actor) -> Result<()> {
+    actor.require(Perm::CASHBOX)?;
+    actor.require_feature("pos")
+}
+
 pub fn printers(tx: &ReadTx, c: CompanyId) -> Result<Vec<Printer>> {
     Ok(tx.list(PRINTERS, (c.0, 0), (c.0, u64::MAX), usize::MAX)?.into_iter().map(|(_, p)| p).collect())
 }
@@ -352,13 +361,15 @@ fn enqueue(
     Ok(id)
 }
 
+/// The active receipt printers of a cash box (a label printer never prints receipts).
 fn assigned(tx: &WriteTx, c: CompanyId, b: CashBoxId) -> Result<Vec<Printer>> {
-    Ok(tx
-        .list(PRINTERS, (c.0, 0), (c.0, u64::MAX), usize::MAX)?
-        .into_iter()
-        .map(|(_, p)| p)
-        .filter(|p| p.active && p.cash_boxes.contains(&b))
-        .collect())
+    let mut out = Vec::new();
+    for (_, p) in tx.list(PRINTERS, (c.0, 0), (c.0, u64::MAX), usize::MAX)? {
+        if p.active && p.cash_boxes.contains(&b) && tx.get(LABEL_SETUPS, (c, p.id))?.is_none() {
+            out.push(p);
+        }
+    }
+    Ok(out)
 }
 
 /// Everything a receipt prints, looked up by the caller (from a read or a write transaction).
@@ -618,6 +629,8 @@ pub struct Due {
     pub company: CompanyId,
     pub printer: Printer,
     pub job: PrintJob,
+    /// A label printer: not asked for ESC/POS status before the job.
+    pub label: bool,
 }
 
 /// For each printer with queued jobs, its oldest job when that job's backoff has passed. A
@@ -650,7 +663,8 @@ pub fn due(tx: &ReadTx, now: Ts) -> Result<Vec<Due>> {
                 }
             }
         }
-        out.push(Due { company: CompanyId(c), printer, job: pj });
+        let label = tx.get(LABEL_SETUPS, (CompanyId(c), printer.id))?.is_some();
+        out.push(Due { company: CompanyId(c), printer, job: pj, label });
     }
     Ok(out)
 }
@@ -699,6 +713,21 @@ pub fn verify(tx: &ReadTx) -> std::result::Result<Vec<String>, StorageError> {
         }
         if tx.get(crate::pos::store::SALES, (c, r.sale))?.is_none() {
             problems.push(format!("print job {id} of printer {p}, company {c}: sale {} is missing", r.sale));
+        }
+        Ok(true)
+    })?;
+    // A label setup and a station belong to an existing printer, never both to one.
+    let lo = (CompanyId(0), crate::ids::PrinterId(0));
+    let hi = (CompanyId(u64::MAX), crate::ids::PrinterId(u64::MAX));
+    tx.range(LABEL_SETUPS, lo, hi, false, usize::MAX, |(c, p), _| {
+        if tx.get(PRINTERS, (c.0, p.0))?.is_none() {
+            problems.push(format!("label setup of missing printer {p}, company {c}"));
+        }
+        Ok(true)
+    })?;
+    tx.range(STATIONS, lo, hi, false, usize::MAX, |(c, p), s| {
+        if tx.get(PRINTERS, (c.0, p.0))?.is_none() || tx.get(LABEL_SETUPS, (c, p))?.is_some() {
+            problems.push(format!("station {} of printer {p}, company {c}: no such receipt printer", s.code));
         }
         Ok(true)
     })?;

@@ -12,6 +12,7 @@ pub fn render(doc: &Doc, width: Width) -> Vec<u8> {
         let (_, _, b) = match block {
             Block::Line { text, align, big, .. } => raster(width, text, *align, *big),
             Block::Qr(data) => raster(width, &format!("[QR] {data}"), Align::Center, false),
+            Block::Barcode(code) => raster(width, &format!("||| {code} |||"), Align::Center, false),
             Block::Feed(n) => (row_bytes, 24 * usize::from(*n), vec![0; row_bytes * 24 * usize::from(*n)]),
         };
         bits.extend(b);

@@ -34,6 +34,7 @@ fn preview_line(b: Block) -> PreviewLine {
     match b {
         Block::Line { text, align: a, bold, big } => PreviewLine { kind: "text", text, align: align(a), bold, big },
         Block::Qr(text) => PreviewLine { kind: "qr", text, align: "center", bold: false, big: false },
+        Block::Barcode(text) => PreviewLine { kind: "barcode", text, align: "center", bold: false, big: false },
         Block::Feed(n) => PreviewLine { kind: "feed", text: n.to_string(), align: "left", bold: false, big: false },
     }
 }

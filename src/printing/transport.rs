@@ -18,11 +18,17 @@ const WRITE: Duration = Duration::from_secs(20);
 
 /// Sends `bytes`; returns what the printer reported and the error when the job did not print.
 pub async fn send(t: &Transport, bytes: &[u8]) -> (Health, Option<String>) {
+    send_to(t, bytes, true).await
+}
+
+/// Sends `bytes`, first asking for ESC/POS status over a two-way link when `ask` (a TSPL
+/// label printer is not asked: `DLE EOT` means nothing to it).
+pub async fn send_to(t: &Transport, bytes: &[u8], ask: bool) -> (Health, Option<String>) {
     match t {
         Transport::Tcp { host, port } => {
             let addr = format!("{host}:{port}");
             match tokio::time::timeout(CONNECT, tokio::net::TcpStream::connect(&addr)).await {
-                Ok(Ok(stream)) => talk(stream, bytes, true).await,
+                Ok(Ok(stream)) => talk(stream, bytes, ask).await,
                 Ok(Err(e)) => (Health::Unreachable, Some(io_class(&e).into())),
                 Err(_) => (Health::Unreachable, Some("timeout".into())),
             }
@@ -30,7 +36,7 @@ pub async fn send(t: &Transport, bytes: &[u8]) -> (Health, Option<String>) {
         Transport::Serial { path, baud } => {
             let opened = tokio_serial::SerialStream::open(&tokio_serial::new(path, *baud).timeout(CONNECT));
             match opened {
-                Ok(stream) => talk(stream, bytes, true).await,
+                Ok(stream) => talk(stream, bytes, ask).await,
                 Err(_) => (Health::Unreachable, Some("cannot open the port".into())),
             }
         }

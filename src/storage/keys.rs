@@ -11,10 +11,11 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use crate::ids::ScaleId;
+use crate::ids::TicketId;
 use crate::ids::{
     AccountId, AgentRequestId, AgentReturnId, BackupId, BranchId, BrandId, CashBoxId, CategoryId, ClientId, CompanyId, ContactId,
-    CrmDealId, DocumentId, ImageId, ImportId, LotId, MoneyCategoryId, MoneyDocId, PipelineId, PlanId, PrinterId, ProductId, PromoRuleId,
-    PurchaseId, PurchaseReturnId, RoleId, SaleId, ShiftId, StageId, SupplierPaymentId, TaskId, UserId, WarehouseId,
+    CrmDealId, DocumentId, ImageId, ImportId, LotId, MoneyCategoryId, MoneyDocId, OrderId, PipelineId, PlanId, PrinterId, ProductId,
+    PromoRuleId, PurchaseId, PurchaseReturnId, RoleId, SaleId, ShiftId, StageId, SupplierPaymentId, TaskId, UserId, WarehouseId,
 };
 use crate::ids::{ChannelId, ConversationId, MessageId, NotificationId, TemplateId};
 use crate::ids::{ContractId, SimId, SubscriberId, TariffId};
@@ -106,9 +107,11 @@ u64_key!(
     StageId,
     CrmDealId,
     TaskId,
+    OrderId,
 );
 
 u64_key!(SubscriberId, SimId, TariffId, ContractId);
+u64_key!(TicketId);
 
 #[cfg(test)]
 mod tests {

@@ -26,7 +26,7 @@ mod tx;
 pub use codec::{Record, Table, TableInfo};
 pub use file::{FileTimes, Timings};
 pub use hooks::{Hooks, HooksBuilder};
-pub use migrate::{Migration, Schema, version_after};
+pub use migrate::{Migration, Schema, Upgrade, Upgraded, backup_path, version_after};
 pub use tx::{Read, ReadTx, TableMut, WriteTx};
 
 use std::path::{Path, PathBuf};
@@ -102,6 +102,8 @@ pub struct Db {
     hooks: Hooks,
     /// Bumped after each durable commit that pushed outbox rows; workers wait on it.
     wake: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Set when opening upgraded an older file (see `migrate`).
+    upgraded: Arc<Option<Upgraded>>,
 }
 
 /// Group commit bookkeeping: commits are numbered as they finish; a flush makes every commit
@@ -155,7 +157,18 @@ impl Db {
     /// the last step.
     /// `hooks` are the cross-domain reactions (`wiring::hooks`); every write
     /// transaction carries them, the migrations' too.
+    /// An older file is first copied aside and the copy verified ([`Upgrade::BackUpFirst`]).
     pub fn open(path: &Path, cache_bytes: usize, migrations: &[Migration], hooks: Hooks) -> Result<Db, StorageError> {
+        Db::open_with(path, cache_bytes, migrations, hooks, Upgrade::BackUpFirst)
+    }
+
+    /// [`Db::open`] for a scratch copy this process made and verifies (a backup, a restore): an
+    /// older one is upgraded without a copy of its own.
+    pub fn open_copy(path: &Path, cache_bytes: usize, migrations: &[Migration], hooks: Hooks) -> Result<Db, StorageError> {
+        Db::open_with(path, cache_bytes, migrations, hooks, Upgrade::InPlace)
+    }
+
+    fn open_with(path: &Path, cache_bytes: usize, migrations: &[Migration], hooks: Hooks, upgrade: Upgrade) -> Result<Db, StorageError> {
         let mut builder = redb::Database::builder();
         builder.set_cache_size(cache_bytes);
         let times = Arc::new(file::Recorder::from_env());
@@ -171,10 +184,17 @@ impl Db {
             file: times,
             hooks,
             wake: Arc::new(tokio::sync::watch::Sender::new(0)),
+            upgraded: Arc::new(None),
         };
-        migrate::run(&db, migrations)?;
+        let upgraded = migrate::run(&db, migrations, upgrade)?;
+        let db = Db { upgraded: Arc::new(upgraded), ..db };
         batch::Writer::spawn(&db)?;
         Ok(db)
+    }
+
+    /// What opening did to an older file: the versions and the verified pre-upgrade copy.
+    pub fn upgraded(&self) -> Option<&Upgraded> {
+        self.upgraded.as_ref().as_ref()
     }
 
     pub fn path(&self) -> &Path {
@@ -364,6 +384,13 @@ impl Db {
             counts.push((info.name, info.count(&rtx)?));
         }
         Ok(counts)
+    }
+
+    /// Rewrites a closed data file so it holds only live pages (for committed test fixtures).
+    pub fn compact_file(path: &Path) -> Result<(), StorageError> {
+        let mut db = redb::Database::open(path)?;
+        while db.compact()? {}
+        Ok(())
     }
 
     /// How long the data file's page writes, syncs and resizes have taken so far — for metrics.

@@ -197,8 +197,9 @@ pub fn run_billing(tx: &mut WriteTx, actor: &Actor, now: Ts, date: &str) -> Resu
     Ok(r)
 }
 
-/// A payment as typed.
-#[derive(Debug, Clone, Default)]
+/// A payment as typed (the form's fields and the API's body).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, default)]
 pub struct PaymentDraft {
     pub amount: String,
     /// cash (default), card, bank_transfer, mobile_payment, terminal
@@ -218,7 +219,7 @@ pub struct Posted {
     pub replayed: bool,
 }
 
-fn positive(p: &mut Problems, raw: &str) -> Decimal {
+pub(super) fn positive(p: &mut Problems, raw: &str) -> Decimal {
     match p.take(parse_money("amount", raw, false)) {
         Some(a) if a > Decimal::ZERO => a,
         Some(_) => {
@@ -285,6 +286,30 @@ pub fn pay(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ContractId, d: &Payment
     }
     p.finish()?;
     let method = method.unwrap_or(Method::Cash);
+    let posted = post_payment(tx, c, now, id, amount, method, &txid, d.note.trim(), Some(actor.user))?;
+    if !posted.replayed {
+        audit::record(tx, c, actor, now, "telecom.payment", format!("contract {id}"), format!("{amount} {}", method.code()))?;
+    }
+    Ok(posted)
+}
+
+/// Records a checked payment: with a transaction id seen before, the same content returns
+/// the first payment and writes nothing, other content is refused; otherwise the ledger row,
+/// the transaction key, the feed event and the suspension/catch-up that follow. The caller
+/// checked the rights and writes the audit row.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn post_payment(
+    tx: &mut WriteTx,
+    c: CompanyId,
+    now: Ts,
+    id: ContractId,
+    amount: Decimal,
+    method: Method,
+    txid: &str,
+    note: &str,
+    user: Option<crate::ids::UserId>,
+) -> Result<Posted> {
+    let txid = txid.to_string();
     let print = fingerprint(id, amount, method);
     if !txid.is_empty()
         && let Some(key) = tx.get(PAYMENT_KEYS, (c, txid.as_str()))?
@@ -307,12 +332,12 @@ pub fn pay(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ContractId, d: &Payment
         balance_after: Decimal::ZERO,
         at: now,
         date: desk.today.clone(),
-        user: Some(actor.user),
+        user,
         method,
         transaction_id: if txid.is_empty() { None } else { Some(txid.clone()) },
         period: None,
         revision: None,
-        reason: d.note.trim().chars().take(500).collect(),
+        reason: note.chars().take(500).collect(),
     };
     let (seq, after) = append_entry(tx, c, id, &mut e)?;
     if !txid.is_empty() {
@@ -320,7 +345,6 @@ pub fn pay(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ContractId, d: &Payment
     }
     event(tx, c, &k, EventKind::PaymentReceived, after.balance, now)?;
     settle(tx, c, now, id, &desk.today)?;
-    audit::record(tx, c, actor, now, "telecom.payment", format!("contract {id}"), format!("{amount} {}", method.code()))?;
     Ok(Posted { contract: id, seq, entry: e, replayed: false })
 }
 

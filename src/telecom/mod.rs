@@ -1,6 +1,6 @@
 //! The telecom operator desk (spec part B, issue 13): subscribers with duplicate detection,
 //! SIM stock with its binding history, tariffs with dated revisions, contracts, the balance
-//! ledger with payments, refunds and corrections, and monthly billing.
+//! ledger with payments, refunds and corrections, monthly billing, and support tickets.
 //!
 //! Invariants (verified by `store::verify`, hence `dukan check`, and by the property test):
 //! - a contract's balance = Σ its ledger rows; nothing changes a balance but `store::append_entry`;
@@ -16,7 +16,8 @@
 //! (create, activate) `TELECOM_SIMS`; generation and settings `TELECOM_SIMS_BULK`; tariffs
 //! `TELECOM_TARIFFS`; payments and refunds `TELECOM_PAYMENTS`; suspend/resume
 //! `TELECOM_CUSTOMERS`; terminate `TELECOM_TERMINATE`; corrections and billing runs both
-//! `TELECOM_PAYMENTS` and `TELECOM_TARIFFS` (supervisors).
+//! `TELECOM_PAYMENTS` and `TELECOM_TARIFFS` (supervisors); tickets `TELECOM_TICKETS` (every
+//! preset), handing a ticket to someone else also `TELECOM_CUSTOMERS` (see `tickets`).
 
 pub mod billing;
 pub mod contracts;
@@ -28,6 +29,15 @@ pub mod tariffs;
 #[cfg(test)]
 mod tests;
 pub mod validate;
+// Slice B: subscriber search, usage rating.
+pub mod search;
+pub mod usage;
+
+// Slice A of issue 13 (tele2).
+pub mod gateway;
+pub mod merge;
+pub mod print;
+pub mod tickets;
 
 use rust_decimal::Decimal;
 
@@ -100,14 +110,16 @@ pub fn save_settings(tx: &mut WriteTx, actor: &Actor, now: Ts, mcc: &str, mnc: &
     Ok(s)
 }
 
-/// A subscriber as typed.
-#[derive(Debug, Clone, Default)]
+/// A subscriber as typed (the form's fields and the API's body).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, default)]
 pub struct SubscriberDraft {
     /// individual (default) or organization
     pub kind: String,
     pub last_name: String,
     pub first_name: String,
     pub patronymic: String,
+    /// YYYY-MM-DD
     pub birth_date: String,
     pub org_name: String,
     pub org_inn: String,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::validate::DocKind;
 use crate::clock::Ts;
-use crate::ids::{BranchId, ContractId, SimId, SubscriberId, TariffId, UserId};
+use crate::ids::{BranchId, ContractId, SimId, SubscriberId, TariffId, TicketId, UserId};
 use crate::storage::Record;
 
 macro_rules! codes {
@@ -316,4 +316,99 @@ pub struct BillingRun {
 
 impl Record for BillingRun {
     const TYPE: &'static str = "telecom_billingrun.v1";
+}
+
+// ---- tickets ----
+
+codes!(TicketCategory { Technical = "technical", Billing = "billing", Tariff = "tariff", Sim = "sim", Complaint = "complaint", Other = "other" });
+codes!(TicketPriority { Low = "low", Medium = "medium", High = "high", Critical = "critical" });
+codes!(TicketStatus { New = "new", InProgress = "in_progress", Waiting = "waiting", Resolved = "resolved", Closed = "closed" });
+codes!(NoteKind { Comment = "comment", Status = "status", Assigned = "assigned", Priority = "priority" });
+
+impl TicketPriority {
+    /// The service level: how long after opening (or reopening) a ticket may stay open.
+    pub fn sla_hours(self) -> i64 {
+        match self {
+            TicketPriority::Low => 72,
+            TicketPriority::Medium => 24,
+            TicketPriority::High => 8,
+            TicketPriority::Critical => 4,
+        }
+    }
+}
+
+impl TicketStatus {
+    /// New, in progress and waiting tickets are open: they sit in the queues and can go overdue.
+    pub fn is_open(self) -> bool {
+        !matches!(self, TicketStatus::Resolved | TicketStatus::Closed)
+    }
+}
+
+/// A subscriber's support ticket (spec B2/B3). An in-progress ticket has an assignee; a
+/// resolved one has a resolution text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub id: TicketId,
+    pub subscriber: SubscriberId,
+    pub contract: Option<ContractId>,
+    /// At most 200 characters.
+    pub subject: String,
+    pub description: String,
+    pub category: TicketCategory,
+    pub priority: TicketPriority,
+    pub status: TicketStatus,
+    pub assignee: Option<UserId>,
+    /// The SLA due time: opened (or reopened) + the priority's hours.
+    pub due: Ts,
+    /// When the SLA clock started: creation, or the last reopening.
+    pub sla_from: Ts,
+    pub resolution: String,
+    pub created: Ts,
+    pub created_by: UserId,
+    pub updated: Ts,
+    pub resolved_at: Option<Ts>,
+    pub closed_at: Option<Ts>,
+    /// Rows in the ticket's note log (the next row's sequence number).
+    pub notes: u64,
+}
+
+impl Ticket {
+    /// Open and past its SLA due time.
+    pub fn overdue(&self, now: Ts) -> bool {
+        self.status.is_open() && now > self.due
+    }
+}
+
+impl Record for Ticket {
+    const TYPE: &'static str = "telecom_ticket.v1";
+}
+
+/// One row of a ticket's log: a comment, or what changed (status, assignee, priority) and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketNote {
+    pub kind: NoteKind,
+    pub text: String,
+    pub user: UserId,
+    pub at: Ts,
+}
+
+impl Record for TicketNote {
+    const TYPE: &'static str = "telecom_ticketnote.v1";
+}
+
+// ---- payment gateway ----
+
+/// A company's payment gateway: where its callbacks carry the signature, and the shared
+/// secret sealed under the box key (`messaging::seal`, field `gateway::SEAL_FIELD`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GatewaySettings {
+    /// Lower-case header name.
+    pub header: String,
+    pub secret: Vec<u8>,
+    pub rotated: Ts,
+    pub rotated_by: UserId,
+}
+
+impl Record for GatewaySettings {
+    const TYPE: &'static str = "telecom_gateway.v1";
 }

@@ -23,20 +23,6 @@ pub fn contracts_of(tx: &impl Read, c: CompanyId, s: SubscriberId) -> Result<Vec
     Ok(out)
 }
 
-/// Does `s` match the typed text: words of the name, phone digits, document, ПИН/INN, e-mail?
-fn matches(s: &Subscriber, q: &str) -> bool {
-    let hay = store::fold(&format!(
-        "{} {} {} {} {} {}",
-        s.display_name(),
-        s.phone,
-        s.email.as_deref().unwrap_or(""),
-        s.document.as_ref().map(|d| format!("{}{} {}", d.series, d.number, d.number)).unwrap_or_default(),
-        s.personal_no.as_deref().unwrap_or(""),
-        s.org_inn.as_deref().unwrap_or(""),
-    ));
-    store::fold(q).split_whitespace().all(|w| hay.contains(w))
-}
-
 /// Newest first, at most `limit`, ids below `before`, optionally filtered by status and text.
 pub fn subscribers(
     tx: &impl Read,
@@ -48,10 +34,15 @@ pub fn subscribers(
 ) -> Result<Vec<Subscriber>> {
     require_view(actor)?;
     let c = actor.company;
+    if !q.trim().is_empty() {
+        // Typed text goes through the search index (`telecom::search`), not a scan.
+        let found = super::search::find_in(tx, c, q, limit)?;
+        return Ok(found.into_iter().filter(|s| status.is_none_or(|st| s.status == st) && before.is_none_or(|b| s.id < b)).collect());
+    }
     let hi = before.map_or(SubscriberId::MAX, |b| SubscriberId(b.0.saturating_sub(1)));
     let mut out = Vec::new();
     tx.range(SUBSCRIBERS, (c, SubscriberId::MIN), (c, hi), true, usize::MAX, |_, s| {
-        if status.is_none_or(|st| s.status == st) && (q.trim().is_empty() || matches(&s, q)) {
+        if status.is_none_or(|st| s.status == st) {
             out.push(s);
         }
         Ok(out.len() < limit)

@@ -7,11 +7,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
+use super::model::GatewaySettings;
 use super::model::{
     Balance, BillingRun, Binding, Contract, ContractStatus, Entry, EntryKind, Event, PaymentKey, Settings, Sim, SimStatus, Subscriber,
-    SubscriberKind, Tariff,
+    SubscriberKind, Tariff, Ticket, TicketNote, TicketStatus,
 };
-use crate::ids::{CompanyId, ContractId, SimId, SubscriberId, TariffId};
+use crate::clock::Ts;
+use crate::ids::{CompanyId, ContractId, SimId, SubscriberId, TariffId, TicketId};
 use crate::storage::{Read, StorageError, Table, TableInfo, WriteTx};
 
 pub const SUBSCRIBERS: Table<(CompanyId, SubscriberId), Subscriber> = Table::new("company_subscriberid_subscriber");
@@ -33,6 +35,15 @@ pub const PAYMENT_KEYS: Table<(CompanyId, &'static str), PaymentKey> = Table::ne
 pub const EVENTS: Table<(CompanyId, u64), Event> = Table::new("company_eventid_telecomevent");
 pub const SETTINGS: Table<CompanyId, Settings> = Table::new("company_telecomsettings");
 pub const BILLING_RUNS: Table<CompanyId, BillingRun> = Table::new("company_telecombillingrun");
+
+// Slice B (search, usage rating, reports).
+/// Subscriber search terms (`telecom::search`): (company, packed term, subscriber) → sources.
+pub const SEARCH_TERMS: Table<(CompanyId, u128, u128, SubscriberId), u64> = Table::new("company_termhi_termlo_subscriberid_count");
+/// Imported usage records (`telecom::usage`): (company, record key hash) → what it counted.
+pub const USAGE_RECORDS: Table<(CompanyId, u128), super::usage::UsageRecord> = Table::new("company_recordkey_telecomusage");
+/// Usage per (company, contract, period, kind 0 voice 1 sms 2 data): used and charged so far.
+pub const USAGE_TOTALS: Table<(CompanyId, ContractId, u64, u8), super::usage::UsageTotal> =
+    Table::new("company_contractid_period_kind_telecomusagetotal");
 
 pub fn tables() -> Vec<TableInfo> {
     vec![
@@ -59,6 +70,16 @@ pub fn tables() -> Vec<TableInfo> {
         EVENTS.info("(CompanyId, event id)", "the telecom event feed: low balance, suspended, resumed, payment received"),
         SETTINGS.info("CompanyId", "telecom settings: MCC, MNC, low-balance threshold"),
         BILLING_RUNS.info("CompanyId", "the last billing run per company (the scheduler's mark)"),
+        // Slice B.
+        SEARCH_TERMS.info(
+            "(CompanyId, u128+u128 packed term: tag byte n/f/t/k then UTF-8, SubscriberId)",
+            "subscriber search: name words, number suffixes, document/ICCID/contract keys → how many sources give the term",
+        ),
+        USAGE_RECORDS.info("(CompanyId, u128 hash of the record's id or row)", "imported usage records: each counted once"),
+        USAGE_TOTALS.info(
+            "(CompanyId, ContractId, period, u8 kind 0 voice 1 sms 2 data)",
+            "usage per contract period and kind: used, and the overage charged so far",
+        ),
     ]
 }
 
@@ -113,6 +134,7 @@ pub fn put_subscriber(tx: &mut WriteTx, c: CompanyId, old: Option<&Subscriber>, 
     for h in after.difference(&before) {
         tx.insert(SUBSCRIBER_MARKS, (c, *h, new.id), &new.id.0)?;
     }
+    super::search::on_subscriber(tx, c, old, new)?;
     tx.insert(SUBSCRIBERS, (c, new.id), new)
 }
 
@@ -151,6 +173,7 @@ pub fn put_tariff(tx: &mut WriteTx, c: CompanyId, old: Option<&Tariff>, new: &Ta
 
 /// The one write path of a contract: the record, its number, subscriber and status indexes.
 pub fn put_contract(tx: &mut WriteTx, c: CompanyId, old: Option<&Contract>, new: &Contract) -> Result<(), StorageError> {
+    super::search::on_contract(tx, c, old, new)?;
     match old {
         Some(o) => {
             tx.remove(CONTRACT_STATUS, (c, o.status.index(), o.id))?;
@@ -370,6 +393,114 @@ pub fn verify(tx: &impl Read) -> Result<Vec<String>, StorageError> {
     })?;
     if want_charged != have_charged {
         problems.push("telecom charged-period index disagrees with the ledger's charges".to_string());
+    }
+    Ok(problems)
+}
+
+// ---- tickets ----
+
+/// Tickets by id.
+pub const TICKETS: Table<(CompanyId, TicketId), Ticket> = Table::new("company_ticketid_ticket");
+/// Each ticket's log: comments and changes, numbered densely from 0.
+pub const TICKET_NOTES: Table<(CompanyId, TicketId, u64), TicketNote> = Table::new("company_ticketid_seq_ticketnote");
+/// Open tickets by assignee (0 = unassigned) and SLA due time: the "my" and "unassigned" queues.
+pub const TICKET_QUEUE: Table<(CompanyId, u64, u64, TicketId), u64> = Table::new("company_assignee_due_ticketid_unit");
+/// Open tickets by SLA due time: the open and overdue queues.
+pub const TICKET_DUE: Table<(CompanyId, u64, TicketId), u64> = Table::new("company_due_ticketid_unit");
+/// The payment gateway's header and sealed secret per company.
+pub const GATEWAYS: Table<CompanyId, GatewaySettings> = Table::new("company_telecomgateway");
+/// Every ticket of a subscriber.
+pub const SUBSCRIBER_TICKETS: Table<(CompanyId, SubscriberId, TicketId), u64> = Table::new("company_subscriberid_ticketid_unit");
+
+pub fn ticket_tables() -> Vec<TableInfo> {
+    vec![
+        TICKETS
+            .info("(CompanyId, TicketId)", "telecom support tickets: subscriber, contract, category, priority, status, assignee, SLA due"),
+        TICKET_NOTES.info("(CompanyId, TicketId, seq)", "a ticket's log: comments, status, assignee and priority changes"),
+        TICKET_QUEUE.info("(CompanyId, u64 assignee user id or 0, u64 SLA due ms, TicketId)", "open tickets per assignee by due time"),
+        TICKET_DUE.info("(CompanyId, u64 SLA due ms, TicketId)", "open tickets by due time (overdue = due before now)"),
+        SUBSCRIBER_TICKETS.info("(CompanyId, SubscriberId, TicketId)", "a subscriber's tickets"),
+        GATEWAYS.info("CompanyId", "the payment gateway's signature header and secret (sealed under DIR/box.key)"),
+    ]
+}
+
+/// A timestamp as an index key part (instants before 1970 sort first).
+pub fn ts_key(t: Ts) -> u64 {
+    u64::try_from(t.0).unwrap_or(0)
+}
+
+fn ticket_keys(t: &Ticket) -> Option<((u64, u64, TicketId), (u64, TicketId))> {
+    t.status.is_open().then(|| ((t.assignee.map_or(0, |u| u.0), ts_key(t.due), t.id), (ts_key(t.due), t.id)))
+}
+
+/// The one write path of a ticket: the record, its queue rows (open tickets only) and the
+/// subscriber index, by diff.
+pub fn put_ticket(tx: &mut WriteTx, c: CompanyId, old: Option<&Ticket>, new: &Ticket) -> Result<(), StorageError> {
+    if let Some(o) = old {
+        if let Some(((a, d, id), (d2, id2))) = ticket_keys(o) {
+            tx.remove(TICKET_QUEUE, (c, a, d, id))?;
+            tx.remove(TICKET_DUE, (c, d2, id2))?;
+        }
+        tx.remove(SUBSCRIBER_TICKETS, (c, o.subscriber, o.id))?;
+    }
+    if let Some(((a, d, id), (d2, id2))) = ticket_keys(new) {
+        tx.insert(TICKET_QUEUE, (c, a, d, id), &id.0)?;
+        tx.insert(TICKET_DUE, (c, d2, id2), &id2.0)?;
+    }
+    tx.insert(SUBSCRIBER_TICKETS, (c, new.subscriber, new.id), &new.id.0)?;
+    tx.insert(TICKETS, (c, new.id), new)
+}
+
+/// Appends a row to a ticket's log and counts it on the ticket (which the caller then puts).
+pub fn add_note(tx: &mut WriteTx, c: CompanyId, t: &mut Ticket, note: &TicketNote) -> Result<(), StorageError> {
+    tx.insert(TICKET_NOTES, (c, t.id, t.notes), note)?;
+    t.notes += 1;
+    Ok(())
+}
+
+/// Tickets against their indexes and rules: each open ticket has exactly its queue and due
+/// rows, closed ones none; the subscriber index names every ticket; the log is dense; an
+/// in-progress ticket has an assignee and a resolved one a resolution.
+pub fn verify_tickets(tx: &impl Read) -> Result<Vec<String>, StorageError> {
+    let mut problems = Vec::new();
+    let (c0, c1) = (CompanyId::MIN, CompanyId::MAX);
+    let (mut want_queue, mut want_due, mut want_subs) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    let mut tickets = Vec::new();
+    tx.range(TICKETS, (c0, TicketId::MIN), (c1, TicketId::MAX), false, usize::MAX, |(c, id), t| {
+        if let Some(((a, d, _), _)) = ticket_keys(&t) {
+            want_queue.insert((c, a, d, id));
+            want_due.insert((c, d, id));
+        }
+        want_subs.insert((c, t.subscriber, id));
+        tickets.push((c, t));
+        Ok(true)
+    })?;
+    for (c, t) in &tickets {
+        if tx.get(SUBSCRIBERS, (*c, t.subscriber))?.is_none() {
+            problems.push(format!("ticket {} (company {c}): subscriber {} does not exist", t.id, t.subscriber));
+        }
+        if t.status == TicketStatus::InProgress && t.assignee.is_none() {
+            problems.push(format!("ticket {} (company {c}) is in progress without an assignee", t.id));
+        }
+        if t.status == TicketStatus::Resolved && t.resolution.trim().is_empty() {
+            problems.push(format!("ticket {} (company {c}) is resolved without a resolution", t.id));
+        }
+        let rows = tx.list(TICKET_NOTES, (*c, t.id, 0), (*c, t.id, u64::MAX), usize::MAX)?;
+        if rows.iter().enumerate().any(|(i, ((_, _, seq), _))| *seq != i as u64) || rows.len() as u64 != t.notes {
+            problems.push(format!("ticket {} (company {c}): {} log rows, the ticket counts {}", t.id, rows.len(), t.notes));
+        }
+    }
+    let have_queue = keys_of!(tx, TICKET_QUEUE, (c0, 0, 0, TicketId::MIN), (c1, u64::MAX, u64::MAX, TicketId::MAX));
+    for k in want_queue.symmetric_difference(&have_queue) {
+        problems.push(format!("telecom ticket queue disagrees at company {} ticket {}", k.0, k.3));
+    }
+    let have_due = keys_of!(tx, TICKET_DUE, (c0, 0, TicketId::MIN), (c1, u64::MAX, TicketId::MAX));
+    for k in want_due.symmetric_difference(&have_due) {
+        problems.push(format!("telecom ticket due index disagrees at company {} ticket {}", k.0, k.2));
+    }
+    let have_subs = keys_of!(tx, SUBSCRIBER_TICKETS, (c0, SubscriberId::MIN, TicketId::MIN), (c1, SubscriberId::MAX, TicketId::MAX));
+    for k in want_subs.symmetric_difference(&have_subs) {
+        problems.push(format!("telecom subscriber ticket index disagrees at company {} ticket {}", k.0, k.2));
     }
     Ok(problems)
 }

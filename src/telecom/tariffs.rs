@@ -16,8 +16,9 @@ use crate::storage::WriteTx;
 use crate::tenancy::actor::Actor;
 use crate::tenancy::perms::Perm;
 
-/// The priced terms of a revision as typed.
-#[derive(Debug, Clone, Default)]
+/// The priced terms of a revision as typed (the form's fields and the API's body).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, default)]
 pub struct RevisionDraft {
     /// YYYY-MM-DD; empty: today.
     pub valid_from: String,
@@ -31,7 +32,9 @@ pub struct RevisionDraft {
     pub gb_rate: String,
 }
 
-#[derive(Debug, Clone, Default)]
+/// A new tariff as typed: its first revision's terms in `terms`.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, default)]
 pub struct TariffDraft {
     pub name: String,
     /// prepaid (default) or postpaid

@@ -22,6 +22,8 @@ pub mod perms;
 pub mod query;
 pub mod rights;
 pub mod roles;
+pub mod signup;
+pub mod slug;
 pub mod store;
 pub mod users;
 
@@ -49,6 +51,7 @@ pub struct CompanyDraft {
     pub plan: Option<PlanId>,
 }
 
+#[derive(Debug, Clone)]
 pub struct ParsedCompany {
     pub name: String,
     pub country: Country,
@@ -83,6 +86,8 @@ pub enum Creator<'a> {
     FirstRun { ip: &'a str },
     Platform(&'a Actor),
     Cli,
+    /// The public sign-up page (`signup::register`), when the operator opened it.
+    Signup { ip: &'a str },
 }
 
 /// The company's time zone (an IANA name such as `Asia/Bishkek`): every "today", every day
@@ -202,10 +207,12 @@ pub fn create_company(
         last_login: None,
     };
     store::put_user(tx, company, None, &user)?;
+    slug::assign_default(tx, company, &draft.name)?;
     let target = format!("company:{company}");
     match creator {
         Creator::FirstRun { ip } => audit::record_system(tx, company, (Some(owner), &user.name), ip, now, "company.setup", target)?,
         Creator::Cli => audit::record_system(tx, company, (None, "cli"), "", now, "company.create", target)?,
+        Creator::Signup { ip } => audit::record_system(tx, company, (Some(owner), &user.name), ip, now, "company.signup", target)?,
         Creator::Platform(actor) => audit::record(tx, company, actor, now, "company.create", target, draft.name.clone())?,
     }
     Ok((company, owner))

@@ -107,6 +107,7 @@ perms! {
     80 SCALES_MANUAL "scales_manual" "market" "Ручной ввод веса на кассе" "Manual weight entry at the till";
     82 INBOX "inbox" "messaging" "Переписка: чтение и ответы" "Inbox: read and reply";
     83 INBOX_ADMIN "inbox_admin" "messaging" "Переписка: каналы, шаблоны, назначение" "Inbox: channels, templates, assignment";
+    84 CRM_ORDERS "crm_orders" "crm" "CRM: заказы" "CRM: orders";
 }
 
 /// Groups in the order the role editor shows them.

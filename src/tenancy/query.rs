@@ -61,3 +61,14 @@ pub fn plan(tx: &impl Read, id: PlanId) -> Result<Plan> {
 pub fn plans(tx: &impl Read) -> Result<Vec<Plan>> {
     Ok(store::plans(tx)?)
 }
+
+/// The company's slug (the address of its public pages); every company has one.
+pub fn company_slug(tx: &impl Read, company: CompanyId) -> Result<String> {
+    super::slug::of(tx, company)?.ok_or(Error::NotFound)
+}
+
+/// The company a public page's slug names; `None` for an unknown slug. Lookup is
+/// case-insensitive; the slug names a company and nothing else.
+pub fn company_by_slug(tx: &impl Read, slug: &str) -> Result<Option<CompanyId>> {
+    Ok(super::slug::company_by_slug(tx, slug)?)
+}

@@ -4,6 +4,7 @@
 //! retrying with backoff. Every attempt's outcome is kept in the delivery log, as a generic
 //! error class (`guard::error_class`). Where a webhook may point is `guard`'s to say.
 
+pub mod events;
 pub mod guard;
 
 use hmac::{Hmac, Mac};
@@ -28,7 +29,7 @@ pub fn tables() -> Vec<TableInfo> {
 }
 
 /// Events a webhook can subscribe to.
-pub const EVENTS: &[&str] = &["stock.changed", "agent.transfer"];
+pub const EVENTS: &[&str] = events::ALL;
 
 /// Attempts before a delivery is given up.
 pub const MAX_ATTEMPTS: u32 = 8;
@@ -154,6 +155,31 @@ pub fn delete(tx: &mut WriteTx, actor: &Actor, now: Ts, id: u64) -> Result<()> {
     Ok(())
 }
 
+/// Turns an endpoint on or off; a disabled endpoint gets no new deliveries (queued ones still go).
+pub fn set_active(tx: &mut WriteTx, actor: &Actor, now: Ts, id: u64, active: bool) -> Result<Webhook> {
+    actor.require_owner_like()?;
+    actor.require_writable()?;
+    let mut hook = tx.get(HOOKS, (actor.company.0, id))?.ok_or(Error::NotFound)?;
+    hook.active = active;
+    tx.insert(HOOKS, (actor.company.0, id), &hook)?;
+    let action = if active { "webhook.enable" } else { "webhook.disable" };
+    audit::record(tx, actor.company, actor, now, action, format!("webhook:{id}"), hook.url.clone())?;
+    Ok(hook)
+}
+
+/// Replaces the signing secret with a fresh one; the caller shows it once. Deliveries still
+/// queued are signed with the new secret when they are sent (the worker signs at send time).
+pub fn rotate_secret(tx: &mut WriteTx, actor: &Actor, now: Ts, id: u64) -> Result<Webhook> {
+    actor.require_owner_like()?;
+    actor.require_writable()?;
+    let mut hook = tx.get(HOOKS, (actor.company.0, id))?.ok_or(Error::NotFound)?;
+    let (token, _) = crate::auth::random_token();
+    hook.secret = hex::encode(token.as_bytes());
+    tx.insert(HOOKS, (actor.company.0, id), &hook)?;
+    audit::record(tx, actor.company, actor, now, "webhook.rotate", format!("webhook:{id}"), hook.url.clone())?;
+    Ok(hook)
+}
+
 /// The company's webhooks, oldest first.
 pub fn hooks(tx: &impl crate::storage::Read, company: CompanyId) -> Result<Vec<Webhook>> {
     Ok(tx.list(HOOKS, (company.0, 0), (company.0, u64::MAX), usize::MAX)?.into_iter().map(|(_, h)| h).collect())
@@ -176,12 +202,22 @@ pub fn deliveries(tx: &impl crate::storage::Read, company: CompanyId, webhook: u
 }
 
 /// Queues `event` with `payload` to every active webhook of the company subscribed to it.
-pub fn emit(tx: &mut WriteTx, company: CompanyId, event: &str, payload: &serde_json::Value, now: Ts) -> Result<(), StorageError> {
+pub fn emit(tx: &mut WriteTx, company: CompanyId, event: &str, payload: &serde_json::Value, now: Ts) -> Result<()> {
+    emit_with(tx, company, event, now, || payload.clone())
+}
+
+/// Like `emit`, but builds the payload only when some endpoint wants the event: the till's
+/// checkout calls this for every sale, and most companies have no endpoint at all.
+pub fn emit_with<T: Serialize>(tx: &mut WriteTx, company: CompanyId, event: &str, now: Ts, payload: impl FnOnce() -> T) -> Result<()> {
     let hooks = tx.list(HOOKS, (company.0, 0), (company.0, u64::MAX), usize::MAX)?;
-    for (_, hook) in hooks.into_iter().filter(|(_, h)| h.active && h.events.iter().any(|e| e == event)) {
+    let wanted: Vec<Webhook> = hooks.into_iter().map(|(_, h)| h).filter(|h| h.active && h.events.iter().any(|e| e == event)).collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let data = serde_json::to_value(payload()).map_err(|e| Error::Internal(format!("webhook payload of {event}: {e}")))?;
+    for hook in wanted {
         let id = tx.next_id()?;
-        let body =
-            serde_json::json!({"event": event, "delivery": id, "company": company.0, "at": now.rfc3339(), "data": payload}).to_string();
+        let body = serde_json::json!({"event": event, "delivery": id, "company": company.0, "at": now.rfc3339(), "data": data}).to_string();
         let delivery = Delivery {
             id,
             webhook: hook.id,
@@ -230,4 +266,37 @@ pub fn record_attempt(
     }
     tx.insert(DELIVERIES, (company.0, delivery), &d)?;
     Ok(finished)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The vectors of `schema/webhooks.md`: a receiver in any language must get these.
+    #[test]
+    fn signature_test_vectors() {
+        let long = "8f3a1c0e5b7d4f2a9c6e1b3d5f7a9c0e2b4d6f8a1c3e5b7d9f0a2c4e6b8d0f1a";
+        let sale = r#"{"event":"sale.created","delivery":1042,"company":7,"at":"2026-12-07T09:15:00Z","data":{"id":1041,"number":"П-000123","total":"250.00"}}"#;
+        for (secret, body, header) in [
+            ("secret", r#"{"event":"ping"}"#, "sha256=4f4bb3a54e99c4a20e243485229f9b08c66e09104ba6f79c23ce647242a4ce84"),
+            (long, "", "sha256=7c762526307bb09582a16a5718edddffe8a9445c161c56404949e749a4bd5d0a"),
+            (long, sale, "sha256=77e06b24ae3b9ec1c354292b41af3c11202700bc6e0a97566fda034ce63a8560"),
+        ] {
+            assert_eq!(sign(secret, body.as_bytes()), header, "{secret} {body}");
+            assert!(verify(secret, body.as_bytes(), header));
+            assert!(!verify(secret, body.as_bytes(), &header.to_uppercase()));
+        }
+        let doc = include_str!("../../schema/webhooks.md");
+        assert!(doc.contains("77e06b24ae3b9ec1c354292b41af3c11202700bc6e0a97566fda034ce63a8560"), "the documented vectors match");
+    }
+
+    #[test]
+    fn every_event_has_a_label_on_the_page() {
+        for e in EVENTS {
+            for lang in [crate::i18n::Lang::Ru, crate::i18n::Lang::En] {
+                let key = format!("webhooks.event_{}", e.replace('.', "_"));
+                assert_ne!(lang.t(&key), key, "missing {key}");
+            }
+        }
+    }
 }

@@ -252,7 +252,7 @@ pub async fn print_once(w: impl Into<Ctx>) -> Result<bool> {
         return Ok(false);
     }
     let sends = due.into_iter().map(|d| async move {
-        let (health, error) = crate::printing::transport::send(&d.printer.transport, &d.job.bytes).await;
+        let (health, error) = crate::printing::transport::send_to(&d.printer.transport, &d.job.bytes, !d.label).await;
         (d, health, error)
     });
     let results = futures_util::future::join_all(sends).await;

@@ -1,9 +1,11 @@
 //! The CRM in a real browser on a phone-sized window (headless Chromium, see `browser.rs`):
 //! create a deal on the board, move it with the card's "move to" select (the keyboard path)
 //! and by dragging it onto another column, add a task on the deal page, complete it, and see
-//! both on the client card's timeline.
+//! both on the client card's timeline; a deal created elsewhere appears on the open board
+//! live; the won deal becomes an order from its page.
 
 use fantoccini::{Client, Locator};
+use serde_json::json;
 
 use crate::browser::{R, click, fill, run, screenshot, wait_for, wait_xpath};
 use crate::common::TestApp;
@@ -75,6 +77,14 @@ async fn flow(c: &Client, t: &TestApp) -> R {
     let (_, d) = t.get(&o, &format!("/api/v1/crm/deals/{deal}")).await;
     assert_eq!(d["stage"].as_u64(), Some(st[2]), "{d}");
 
+    // Live: a deal someone else creates appears on this open board without a reload.
+    wait_for(c, "#board[data-live-open]").await?;
+    c.execute("window.__sameBoard = true;", vec![]).await?;
+    crate::crm::deal(t, &o, json!({"title": "Вентиляция склада", "value": "30000"})).await;
+    wait_xpath(c, &format!("//section[@id='stage-{}']//a[text()='Вентиляция склада']", st[0])).await?;
+    let same = c.execute("return window.__sameBoard === true;", vec![]).await?;
+    assert_eq!(same, json!(true), "the board was updated in place, not reloaded");
+
     // A task on the deal page, then done.
     c.goto(&format!("{}/crm/deals/{deal}", t.base)).await?;
     wait_for(c, "main[data-page=crm-deal] #deal-title").await?;
@@ -97,6 +107,25 @@ async fn flow(c: &Client, t: &TestApp) -> R {
     wait_xpath(c, "//ul[@id='timeline']/li[contains(., 'Кондиционеры в офис')]").await?;
     fits(c, "the client card at 390").await?;
     screenshot(c, "crm-timeline").await?;
+
+    // Won with a product line, the deal becomes an order from its page, reserving the goods.
+    let (_, w) = t.post(&o, "/api/v1/warehouses", json!({"name": "Склад"})).await;
+    let (_, p) = t.post(&o, "/api/v1/products", json!({"name": "Сплит-система", "price": "25000"})).await;
+    let receipt =
+        json!({"kind": "receipt", "warehouse": w["id"], "lines": [{"product": p["id"], "qty": "5", "cost": "18000"}], "post": true});
+    t.post(&o, "/api/v1/documents", receipt).await;
+    let body = json!({"title": "Кондиционеры в офис", "client": client, "lines": [{"product": p["id"], "qty": "3"}]});
+    let (s, e) = t.put(&o, &format!("/api/v1/crm/deals/{deal}"), body).await;
+    assert!(s.is_success(), "{e}");
+    let (s, e) = t.post(&o, &format!("/api/v1/crm/deals/{deal}/move"), json!({"stage": st[3]})).await;
+    assert!(s.is_success(), "{e}");
+    c.goto(&format!("{}/crm/deals/{deal}", t.base)).await?;
+    wait_for(c, "main[data-page=crm-deal] #deal-order").await?;
+    click(c, "#deal-order-submit").await?;
+    let reserved = wait_for(c, "main[data-page=crm-order] #order-reserved").await?.text().await?;
+    assert!(reserved.contains("Сплит-система") && reserved.contains('3'), "{reserved}");
+    fits(c, "the order page at 390").await?;
+    screenshot(c, "crm-order").await?;
     t.assert_consistent();
     Ok(())
 }

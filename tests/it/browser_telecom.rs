@@ -1,7 +1,8 @@
 //! The telecom desk in a real browser (headless Chromium, see `browser.rs`): a new subscriber
 //! whose phone another already has shows the duplicate warning; a contract is activated with
 //! a free SIM; a payment is taken; billing runs for a date a month later; the balance shows
-//! the fee taken.
+//! the fee taken. The contract prints as a PDF; a ticket opened and resolved in one tab
+//! appears in, then leaves, the open queue of a second tab without a reload.
 
 use fantoccini::{Client, Locator};
 use serde_json::json;
@@ -93,5 +94,78 @@ async fn flow(c: &Client, t: &TestApp) -> R {
     let (_, contracts) = t.get(&owner, "/api/v1/telecom/contracts?status=active").await;
     assert_eq!(contracts[0]["balance"], json!("200.00"), "{contracts}");
     t.assert_consistent();
+    Ok(())
+}
+
+#[tokio::test]
+async fn tickets_update_live_in_a_second_tab_and_the_contract_prints_in_a_real_browser() {
+    run("telecom-tickets", tickets_flow).await;
+}
+
+async fn tickets_flow(c: &Client, t: &TestApp) -> R {
+    let d = desk(t, "tickets@telecom.kg").await;
+    let (subscriber, k) = crate::telecom::active_contract(t, &d, "9100001", "0555 910 001", d.sims[0]).await;
+    c.goto(&format!("{}/login", t.base)).await?;
+    wait_for(c, "main[data-page=login]").await?;
+    fill(c, "#f-email", "tickets@telecom.kg").await?;
+    fill(c, "#f-password", "password-123").await?;
+    click(c, "main button[type=submit]").await?;
+    wait_for(c, "main[data-page=dashboard]").await?;
+
+    // The contract's print link answers a PDF.
+    c.goto(&format!("{}/telecom/contracts/{k}", t.base)).await?;
+    wait_for(c, "main[data-page=telecom-contract] #print-contract").await?;
+    let href = c.find(Locator::Css("#print-contract")).await?.attr("href").await?.unwrap_or_default();
+    let r = t.http.get(t.url(&href)).bearer_auth(&d.c.token).send().await?;
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert!(r.bytes().await?.starts_with(b"%PDF-"), "{href}");
+
+    // Tab one follows the open queue.
+    let first = c.window().await?;
+    c.goto(&format!("{}/telecom/tickets", t.base)).await?;
+    wait_for(c, "main[data-page=telecom-tickets] #ticket-table").await?;
+
+    // Tab two opens a ticket from the subscriber's card …
+    let second = c.new_window(true).await?;
+    c.switch_to_window(second.handle).await?;
+    c.goto(&format!("{}/telecom/subscribers/{subscriber}", t.base)).await?;
+    wait_for(c, "main[data-page=telecom-subscriber] #new-ticket").await?;
+    click(c, "#new-ticket").await?;
+    wait_for(c, "main[data-page=telecom-ticket-new] #ticket-form").await?;
+    fill(c, "#f-subject", "Нет связи после замены SIM").await?;
+    c.find(Locator::Css("#f-priority")).await?.select_by_value("high").await?;
+    click(c, "#create-ticket").await?;
+    wait_for(c, "main[data-page=telecom-ticket] #ticket-status[data-status=new]").await?;
+    let url = c.current_url().await?;
+    let id = url.path().trim_start_matches("/telecom/tickets/").to_string();
+
+    // … and tab one shows it without a reload.
+    c.switch_to_window(first.clone()).await?;
+    wait_for(c, &format!("#ticket-table tr#ticket-{id}")).await?;
+    screenshot(c, "telecom-ticket-queue").await?;
+
+    // Tab two takes and resolves it; it leaves tab one's open queue, again without a reload.
+    let tabs = c.windows().await?;
+    let other = tabs.into_iter().find(|w| *w != first).expect("the second tab");
+    c.switch_to_window(other).await?;
+    click(c, "#ticket-take").await?;
+    wait_for(c, "main[data-page=telecom-ticket] #ticket-status[data-status=in_progress]").await?;
+    fill(c, "#f-resolution", "Перерегистрировали SIM в сети").await?;
+    click(c, "#ticket-resolve").await?;
+    wait_for(c, "main[data-page=telecom-ticket] #ticket-status[data-status=resolved]").await?;
+    let resolution = c.find(Locator::Css("#ticket-resolution")).await?.text().await?;
+    assert!(resolution.contains("Перерегистрировали"), "{resolution}");
+    screenshot(c, "telecom-ticket").await?;
+    c.switch_to_window(first).await?;
+    wait_xpath(c, &format!("//table[@id='ticket-table' and not(.//tr[@id='ticket-{id}'])]")).await?;
+
+    // The queue and the card fit a 390 px phone.
+    c.set_window_size(390, 844).await?;
+    for (page, name) in [(format!("{}/telecom/tickets", t.base), "telecom-tickets"), (url.to_string(), "telecom-ticket")] {
+        c.goto(&page).await?;
+        wait_for(c, &format!("main[data-page={name}]")).await?;
+        let v = c.execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![]).await?;
+        assert!(v[0].as_i64() <= v[1].as_i64(), "{page} is wider than the screen: {v}");
+    }
     Ok(())
 }

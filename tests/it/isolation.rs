@@ -52,6 +52,14 @@ pub enum Kind {
     BankAccount,
     /// A money document (finance module).
     MoneyDoc,
+    // CRM orders (issue 17, second slice).
+    CrmOrder,
+    // Telecom desk (issue 13).
+    TelSubscriber,
+    TelSim,
+    TelTariff,
+    TelContract,
+    TelTicket,
 }
 
 pub struct Route {
@@ -349,6 +357,14 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::GET, path: "/api/v1/crm/contacts/{id}", kind: Kind::CrmContact, body: none },
     Route { method: Method::PUT, path: "/api/v1/crm/contacts/{id}", kind: Kind::CrmContact, body: crm_contact_body },
     Route { method: Method::DELETE, path: "/api/v1/crm/contacts/{id}", kind: Kind::CrmContact, body: none },
+    // CRM orders (issue 17, second slice).
+    Route { method: Method::GET, path: "/api/v1/crm/orders/{id}", kind: Kind::CrmOrder, body: none },
+    Route { method: Method::POST, path: "/api/v1/crm/orders/{id}/confirm", kind: Kind::CrmOrder, body: none },
+    Route { method: Method::POST, path: "/api/v1/crm/orders/{id}/cancel", kind: Kind::CrmOrder, body: none },
+    Route { method: Method::POST, path: "/api/v1/crm/orders/{id}/complete", kind: Kind::CrmOrder, body: crm_complete_body },
+    Route { method: Method::GET, path: "/api/v1/crm/orders?client={id}", kind: Kind::Customer, body: none },
+    Route { method: Method::GET, path: "/api/v1/crm/orders?deal={id}", kind: Kind::CrmDeal, body: none },
+    Route { method: Method::POST, path: "/api/v1/crm/deals/{id}/order", kind: Kind::CrmDeal, body: crm_deal_order_body },
     // Field agents (issue 12): what an owner-like user calls.
     Route { method: Method::GET, path: "/api/v1/agents/goods?agent={id}", kind: Kind::Agent, body: none },
     Route { method: Method::GET, path: "/api/v1/agents/returns?agent={id}", kind: Kind::Agent, body: none },
@@ -374,7 +390,103 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::POST, path: "/api/v1/finance/docs/{id}/approve", kind: Kind::MoneyDoc, body: decide_body },
     Route { method: Method::POST, path: "/api/v1/finance/docs/{id}/reject", kind: Kind::MoneyDoc, body: decide_body },
     Route { method: Method::POST, path: "/api/v1/finance/docs/{id}/reverse", kind: Kind::MoneyDoc, body: decide_body },
+    // Labels (issue 15, second slice).
+    Route { method: Method::PUT, path: "/api/v1/printers/{id}/label", kind: Kind::Printer, body: label_setup_body },
+    Route { method: Method::DELETE, path: "/api/v1/printers/{id}/label", kind: Kind::Printer, body: none },
+    Route { method: Method::POST, path: "/api/v1/printers/{id}/labels/shelf", kind: Kind::Printer, body: label_shelf_body },
+    Route { method: Method::POST, path: "/api/v1/printers/{id}/labels/weighed", kind: Kind::Printer, body: label_weighed_body },
+    // Telecom desk (issue 13).
+    Route { method: Method::GET, path: "/api/v1/telecom/subscribers/{id}", kind: Kind::TelSubscriber, body: none },
+    Route { method: Method::PUT, path: "/api/v1/telecom/subscribers/{id}", kind: Kind::TelSubscriber, body: tel_subscriber_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/subscribers/{id}/status", kind: Kind::TelSubscriber, body: tel_status_body },
+    Route { method: Method::GET, path: "/api/v1/telecom/sims/{id}", kind: Kind::TelSim, body: none },
+    Route { method: Method::POST, path: "/api/v1/telecom/sims/{id}/block", kind: Kind::TelSim, body: none },
+    Route { method: Method::POST, path: "/api/v1/telecom/sims/{id}/unblock", kind: Kind::TelSim, body: none },
+    Route { method: Method::GET, path: "/api/v1/telecom/tariffs/{id}", kind: Kind::TelTariff, body: none },
+    Route { method: Method::PUT, path: "/api/v1/telecom/tariffs/{id}", kind: Kind::TelTariff, body: named_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/tariffs/{id}/revisions", kind: Kind::TelTariff, body: tel_revision_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/tariffs/{id}/archive", kind: Kind::TelTariff, body: none },
+    Route { method: Method::POST, path: "/api/v1/telecom/tariffs/{id}/restore", kind: Kind::TelTariff, body: none },
+    Route { method: Method::GET, path: "/api/v1/telecom/contracts/{id}", kind: Kind::TelContract, body: none },
+    Route { method: Method::POST, path: "/api/v1/telecom/contracts/{id}/activate", kind: Kind::TelContract, body: empty_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/contracts/{id}/suspend", kind: Kind::TelContract, body: none },
+    Route { method: Method::POST, path: "/api/v1/telecom/contracts/{id}/resume", kind: Kind::TelContract, body: none },
+    Route { method: Method::POST, path: "/api/v1/telecom/contracts/{id}/terminate", kind: Kind::TelContract, body: none },
+    Route { method: Method::POST, path: "/api/v1/telecom/contracts/{id}/payments", kind: Kind::TelContract, body: tel_pay_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/contracts/{id}/refunds", kind: Kind::TelContract, body: tel_amount_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/contracts/{id}/corrections", kind: Kind::TelContract, body: tel_amount_body },
+    Route { method: Method::GET, path: "/api/v1/telecom/contracts/{id}/contract.pdf", kind: Kind::TelContract, body: none },
+    Route { method: Method::GET, path: "/api/v1/telecom/contracts/{id}/receipts/0", kind: Kind::TelContract, body: none },
+    Route { method: Method::GET, path: "/api/v1/telecom/tickets/{id}", kind: Kind::TelTicket, body: none },
+    Route { method: Method::POST, path: "/api/v1/telecom/tickets/{id}/take", kind: Kind::TelTicket, body: empty_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/tickets/{id}/assign", kind: Kind::TelTicket, body: empty_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/tickets/{id}/start", kind: Kind::TelTicket, body: empty_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/tickets/{id}/wait", kind: Kind::TelTicket, body: empty_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/tickets/{id}/resolve", kind: Kind::TelTicket, body: tel_text_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/tickets/{id}/close", kind: Kind::TelTicket, body: tel_text_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/tickets/{id}/reopen", kind: Kind::TelTicket, body: tel_text_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/tickets/{id}/priority", kind: Kind::TelTicket, body: tel_priority_body },
+    Route { method: Method::POST, path: "/api/v1/telecom/tickets/{id}/comment", kind: Kind::TelTicket, body: tel_text_body },
+    Route { method: Method::GET, path: "/api/v1/printers/{id}/station", kind: Kind::Printer, body: none },
+    Route { method: Method::PUT, path: "/api/v1/printers/{id}/station", kind: Kind::Printer, body: station_body },
+    Route { method: Method::POST, path: "/api/v1/printers/{id}/station/test", kind: Kind::Printer, body: none },
+    // Outgoing webhooks' secret rotation (issue 16, second slice).
+    Route { method: Method::POST, path: "/api/v1/webhooks/{id}/rotate", kind: Kind::Webhook, body: none },
 ];
+
+/// Telecom pages with an `{id}`, tried by `a`'s owner with `b`'s ids and a missing one.
+pub const TELECOM_PAGES: &[(&str, Kind)] = &[
+    ("/telecom/subscribers/{id}", Kind::TelSubscriber),
+    ("/telecom/tariffs/{id}", Kind::TelTariff),
+    ("/telecom/contracts/{id}", Kind::TelContract),
+    ("/telecom/contracts/{id}/contract.pdf", Kind::TelContract),
+    ("/telecom/tickets/{id}", Kind::TelTicket),
+    ("/telecom/tickets/new?subscriber={id}", Kind::TelSubscriber),
+];
+
+fn tel_subscriber_body() -> Option<Value> {
+    Some(json!({"last_name": "Чужой", "first_name": "Абонент", "doc_series": "AN", "doc_number": "1313131", "phone": "0555 131 313"}))
+}
+
+fn tel_status_body() -> Option<Value> {
+    Some(json!({"status": "blocked"}))
+}
+
+fn tel_revision_body() -> Option<Value> {
+    Some(json!({"valid_from": "2026-05-01", "monthly_fee": "1"}))
+}
+
+fn tel_pay_body() -> Option<Value> {
+    Some(json!({"amount": "5"}))
+}
+
+fn tel_amount_body() -> Option<Value> {
+    Some(json!({"amount": "5", "reason": "x"}))
+}
+
+fn tel_text_body() -> Option<Value> {
+    Some(json!({"text": "x"}))
+}
+
+fn tel_priority_body() -> Option<Value> {
+    Some(json!({"priority": "high"}))
+}
+
+fn station_body() -> Option<Value> {
+    Some(json!({"station": "kitchen"}))
+}
+
+fn label_setup_body() -> Option<Value> {
+    Some(json!({"language": "tspl", "size": "58x40"}))
+}
+
+fn label_shelf_body() -> Option<Value> {
+    Some(json!({"changed": true}))
+}
+
+fn label_weighed_body() -> Option<Value> {
+    Some(json!({"product": 1, "weight": "1.000"}))
+}
 
 /// Field agents' routes only an agent calls (an owner is refused them whatever the id), tried
 /// by company `a`'s agent with `b`'s ids; `{product}` is `a`'s own product.
@@ -399,6 +511,14 @@ pub const AGENT_PAGES: &[(&str, Kind)] = &[
     ("/agents/goods?agent={id}", Kind::Agent),
     ("/agents/sell?agent={id}", Kind::Agent),
 ];
+
+fn crm_complete_body() -> Option<Value> {
+    Some(json!({"idempotency_key": "iso", "cash_box": 1, "payments": [{"method": "cash", "amount": "1"}]}))
+}
+
+fn crm_deal_order_body() -> Option<Value> {
+    Some(json!({"warehouse": 1}))
+}
 
 fn accept_body() -> Option<Value> {
     Some(json!({"qty": "1"}))
@@ -471,6 +591,14 @@ pub struct Fixture {
     pub agent_request: u64,
     pub bank_account: u64,
     pub money_doc: u64,
+    // CRM orders (issue 17, second slice).
+    pub crm_order: u64,
+    // Telecom desk (issue 13).
+    pub tel_subscriber: u64,
+    pub tel_sim: u64,
+    pub tel_tariff: u64,
+    pub tel_contract: u64,
+    pub tel_ticket: u64,
 }
 
 pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
@@ -620,7 +748,34 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
     let (s, item) =
         t.post(&agent_client, &format!("/api/v1/agents/requests/{}/items", id(&request)), json!({"product": p["id"], "qty": 2})).await;
     assert_eq!(s, StatusCode::OK, "{item}");
+    // A CRM order reserving one unit of its own receipt.
+    let body = json!({"kind": "receipt", "warehouse": w["id"], "lines": [{"product": p["id"], "qty": "1", "cost": "40"}], "post": true});
+    let (s, extra) = t.post(&client, "/api/v1/documents", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{extra}");
+    let body = json!({"client": customer, "warehouse": w["id"], "lines": [{"product": p["id"], "qty": "1"}]});
+    let (s, crm_order) = t.post(&client, "/api/v1/crm/orders", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{crm_order}");
     Fixture {
+        crm_order: id(&crm_order),
+    // Telecom: a tariff, a SIM, a subscriber with an active, paid contract, an open ticket.
+    let (s, tel_tariff) = t.post(&client, "/api/v1/telecom/tariffs", json!({"name": "Базовый", "terms": {"monthly_fee": "300"}})).await;
+    assert_eq!(s, StatusCode::CREATED, "{tel_tariff}");
+    let tel_sim = crate::telecom::add_sim(t, &client, 1).await;
+    let tel_subscriber =
+        crate::telecom::person(t, &client, "Изолянтов", "3030303", "0555 303 030").await["subscriber"]["id"].as_u64().expect("id");
+    let body = json!({"subscriber": tel_subscriber, "tariff": tel_tariff["id"], "sim": tel_sim, "activate": true});
+    let (s, tel_contract) = t.post(&client, "/api/v1/telecom/contracts", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{tel_contract}");
+    let (s, tel_ticket) = t
+        .post(&client, "/api/v1/telecom/tickets", json!({"subscriber": tel_subscriber, "contract": tel_contract["id"], "subject": "Связь"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{tel_ticket}");
+    Fixture {
+        tel_subscriber,
+        tel_sim,
+        tel_tariff: id(&tel_tariff),
+        tel_contract: id(&tel_contract),
+        tel_ticket: id(&tel_ticket),
         crm_pipeline: crm_deal["pipeline"].as_u64().expect("pipeline"),
         crm_deal: id(&crm_deal),
         crm_task: id(&crm_task),
@@ -696,6 +851,12 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
             Kind::AgentRequest => b.agent_request,
             Kind::BankAccount => b.bank_account,
             Kind::MoneyDoc => b.money_doc,
+            Kind::CrmOrder => b.crm_order,
+            Kind::TelSubscriber => b.tel_subscriber,
+            Kind::TelSim => b.tel_sim,
+            Kind::TelTariff => b.tel_tariff,
+            Kind::TelContract => b.tel_contract,
+            Kind::TelTicket => b.tel_ticket,
         };
         let path = route.path.replace("{id}", &id.to_string()).replace("{product}", &b.product.to_string());
         let (status, body) = t.call(route.method.clone(), &path, Some(&a.client.token), (route.body)()).await;
@@ -727,6 +888,7 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
         ("/api/v1/purchases", b.purchase),
         ("/api/v1/crm/deals", b.crm_deal),
         ("/api/v1/crm/tasks?list=all", b.crm_task),
+        ("/api/v1/crm/orders", b.crm_order),
     ] {
         let (_, items) = t.get(&a.client, list).await;
         let items = if items.get("items").is_some() { items["items"].clone() } else { items };
@@ -748,6 +910,7 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
         );
     }
     assert_agents_isolated(t, a, b).await;
+    assert_telecom_isolated(t, a, b).await;
     let (s, u) = t.get(&b.client, &format!("/api/v1/users/{}", b.user)).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(u["active"], true, "the other company's user was not deactivated");
@@ -851,4 +1014,34 @@ async fn a_user_cannot_join_another_companys_branch_or_role() {
         .await
         .expect("send");
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+}
+
+/// Telecom pages with `b`'s ids answer `a`'s owner 404, and `a`'s lists never show `b`'s records.
+async fn assert_telecom_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
+    let owner = crate::browser::Plain::new(t);
+    let r = owner.submit("/login", &[("email", a.email.as_str()), ("password", "password-123")]).await;
+    assert_eq!(r.status().as_u16(), 303, "the owner signs in");
+    for (page, kind) in TELECOM_PAGES {
+        let theirs = match kind {
+            Kind::TelSubscriber => b.tel_subscriber,
+            Kind::TelTariff => b.tel_tariff,
+            Kind::TelContract => b.tel_contract,
+            _ => b.tel_ticket,
+        };
+        for id in [theirs, 999_999_999] {
+            let path = page.replace("{id}", &id.to_string());
+            assert_eq!(owner.get(&path).await.status(), StatusCode::NOT_FOUND, "page {path} with another company's or a missing id");
+        }
+    }
+    for (list, id) in [
+        ("/api/v1/telecom/subscribers", b.tel_subscriber),
+        ("/api/v1/telecom/sims", b.tel_sim),
+        ("/api/v1/telecom/tariffs", b.tel_tariff),
+        ("/api/v1/telecom/tickets?queue=all", b.tel_ticket),
+        ("/api/v1/telecom/tickets?queue=unassigned", b.tel_ticket),
+    ] {
+        let (_, items) = t.get(&a.client, list).await;
+        let ids: Vec<u64> = items.as_array().expect("list").iter().filter_map(|i| i["id"].as_u64()).collect();
+        assert!(!ids.contains(&id), "{list} of one company shows another's record {id}");
+    }
 }

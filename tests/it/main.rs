@@ -55,3 +55,21 @@ pub mod telecom;
 // CRM (issue 17).
 mod browser_crm;
 pub mod crm;
+mod crm_orders;
+// Packaging (issue 18).
+mod packaging;
+// Scales and labels, second slice (issue 15).
+pub mod labels;
+// Slugs, sign-up and trial, operations, user guide (issue 18).
+mod browser_help;
+mod help;
+mod signup;
+// Telecom slice A (issue 13, tele2).
+mod telecom_gateway;
+mod telecom_merge;
+mod telecom_print;
+pub mod telecom_tickets;
+// Telecom slice B: search, usage rating, reports (issue 13).
+mod telecom_reports;
+// Messaging, second slice (issue 16): outgoing events and the webhooks page.
+mod webhook_events;

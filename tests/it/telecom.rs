@@ -450,7 +450,7 @@ async fn payments_are_idempotent_and_billing_charges_each_period_once() {
     t.assert_consistent();
 }
 
-async fn role_user(t: &TestApp, owner: &Client, preset: &str, email: &str) -> Client {
+pub async fn role_user(t: &TestApp, owner: &Client, preset: &str, email: &str) -> Client {
     let (_, roles) = t.get(owner, "/api/v1/roles").await;
     let name = match preset {
         "employee" => "Сотрудник (телеком)",

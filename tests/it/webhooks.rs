@@ -13,10 +13,10 @@ use sha2::Sha256;
 use crate::common::TestApp;
 use crate::stock::shop;
 
-type Seen = Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>;
+pub type Seen = Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>;
 
 /// A receiver on 127.0.0.1 that records requests and fails the first `fail_first` of them.
-async fn receiver(fail_first: usize) -> (String, Seen) {
+pub async fn receiver(fail_first: usize) -> (String, Seen) {
     let seen: Seen = Arc::default();
     let s = seen.clone();
     let app = axum::Router::new().route(

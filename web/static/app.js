@@ -288,7 +288,7 @@
         if (!document.body.contains(el)) { src.close(); return; }
         if (window.htmx) htmx.ajax("GET", el.getAttribute("data-live-refresh"), { target: el, swap: "innerHTML" });
       };
-      ["message", "conversation", "notification", "resync"].forEach(function (k) { src.addEventListener(k, refresh); });
+      ["message", "conversation", "notification", "ticket", "resync"].forEach(function (k) { src.addEventListener(k, refresh); });
       // Whatever changed between rendering the page and the stream's (re)opening was not heard.
       src.addEventListener("open", refresh);
       liveSources.push(src);
@@ -390,4 +390,50 @@
     if (form.requestSubmit) form.requestSubmit();
     else form.submit();
   });
+})();
+
+// ---- CRM board, live: a board follows its company's "crm.board" stream and, when any deal
+// is created, edited or moved, re-reads itself as its viewer (rights applied by the server)
+// and swaps its columns in place; a move form being used is never swapped from under the
+// keyboard — the refresh waits until focus leaves it ----
+(function () {
+  var source = null;
+  var pending = false;
+  function stop() {
+    if (source) { source.close(); source = null; }
+  }
+  function refresh() {
+    var board = document.getElementById("board");
+    if (!board || !board.hasAttribute("data-live")) { stop(); return; }
+    var active = document.activeElement;
+    if (active && board.contains(active) && active.matches("select, input")) { pending = true; return; }
+    pending = false;
+    fetch(location.href, { headers: { accept: "text/html" }, credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("board");
+        var now = document.getElementById("board");
+        if (fresh && now) {
+          now.innerHTML = fresh.innerHTML;
+          now.setAttribute("data-synced", String(Date.now()));
+        }
+      })
+      .catch(function () {});
+  }
+  function start() {
+    var board = document.getElementById("board");
+    if (!board || !board.hasAttribute("data-live") || !window.EventSource) { stop(); return; }
+    if (source) { board.setAttribute("data-live-open", "1"); return; }
+    source = new EventSource(board.getAttribute("data-live"));
+    source.addEventListener("open", function () {
+      var b = document.getElementById("board");
+      if (b) b.setAttribute("data-live-open", "1");
+    });
+    source.addEventListener("deal", refresh);
+    source.addEventListener("resync", refresh);
+  }
+  document.addEventListener("focusout", function () { if (pending) setTimeout(refresh, 0); });
+  start();
+  document.addEventListener("htmx:load", start);
 })();

@@ -378,8 +378,9 @@ pub async fn list_deals(State(app): State<App>, a: Auth, Query(q): Query<CrmDeal
 #[utoipa::path(post, path = "/api/v1/crm/deals", tag = "crm", security(("bearer" = [])), request_body = CrmDealInput,
     responses((status = 201, body = CrmDealDto), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn create_deal(State(app): State<App>, a: Auth, Json(i): Json<CrmDealInput>) -> Result<(StatusCode, Json<CrmDealDto>)> {
-    let (now, d) = (app.now(), DealDraft::from(i));
+    let (now, d, company) = (app.now(), DealDraft::from(i), a.actor.company);
     let deal = app.db.write(move |tx| deals::save_deal(tx, &a.actor, now, None, &d)).await?;
+    app.live.publish(company, deals::BOARD_TOPIC, deals::board_event(&deal));
     Ok((StatusCode::CREATED, Json(CrmDealDto::from(&deal))))
 }
 
@@ -409,8 +410,9 @@ pub struct CrmMoveInput {
 #[utoipa::path(post, path = "/api/v1/crm/deals/{id}/move", tag = "crm", security(("bearer" = [])), params(("id" = u64, Path)),
     request_body = CrmMoveInput, responses((status = 200, body = CrmDealDto), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn move_deal(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<CrmMoveInput>) -> Result<Json<CrmDealDto>> {
-    let now = app.now();
+    let (now, company) = (app.now(), a.actor.company);
     let deal = app.db.write(move |tx| deals::move_deal(tx, &a.actor, now, CrmDealId(id), StageId(i.stage), &i.lost_reason)).await?;
+    app.live.publish(company, deals::BOARD_TOPIC, deals::board_event(&deal));
     Ok(Json(CrmDealDto::from(&deal)))
 }
 

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod catalog_search;
 pub mod clients;
 pub mod crm;
+pub mod crm_orders;
 pub mod dto;
 pub mod finance;
 pub mod images;
@@ -23,9 +24,13 @@ pub mod sales;
 pub mod scales;
 pub mod stock;
 pub mod telecom;
+pub mod telecom_reports;
 pub mod tenancy;
 pub mod transfer;
 pub mod webhooks;
+// Issue 15, second slice: labels.
+pub mod kitchen;
+pub mod labels;
 
 use axum::extract::DefaultBodyLimit;
 use utoipa::OpenApi;
@@ -68,7 +73,7 @@ fn public(route: UtoipaMethodRouter<App>, limit: usize) -> UtoipaMethodRouter<Ap
 
 /// The API's routes anyone may call (sign-in, token refresh).
 pub fn public_routes(limits: &Limits) -> OpenApiRouter<App> {
-    auth::public_routes(limits).merge(messaging::public_routes(limits))
+    auth::public_routes(limits).merge(messaging::public_routes(limits)).merge(telecom::gateway::public_routes(limits))
 }
 
 /// The API's routes for a signed-in company user; each file declares its own.
@@ -99,6 +104,10 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(telecom::routes(limits))
         .merge(scales::routes(limits))
         .merge(crm::routes(limits))
+        .merge(crm_orders::routes(limits))
+        .merge(labels::routes(limits))
+        .merge(telecom_reports::routes(limits))
+        .merge(kitchen::routes(limits))
 }
 
 /// The platform operator's API (companies, plans, subscriptions).

@@ -56,7 +56,7 @@ const YEAR_S: i64 = 365 * 24 * 3600;
 const PRE_COOKIE: &str = "dukan_pre";
 
 /// This browser's pre-session token, and the cookie to set when it had none.
-fn pre_session(app: &App, headers: &HeaderMap) -> (String, Vec<String>) {
+pub(super) fn pre_session(app: &App, headers: &HeaderMap) -> (String, Vec<String>) {
     let valid = |t: &&str| t.len() == 48 && t.bytes().all(|b| b.is_ascii_hexdigit());
     match header_cookie(headers, PRE_COOKIE).filter(valid) {
         Some(token) => (token.to_string(), Vec::new()),
@@ -69,7 +69,7 @@ fn pre_session(app: &App, headers: &HeaderMap) -> (String, Vec<String>) {
 }
 
 /// Refuses a pre-session form post whose `_csrf` field is not this browser's token.
-fn check_pre_session(headers: &HeaderMap, f: &Fields) -> Result<String> {
+pub(super) fn check_pre_session(headers: &HeaderMap, f: &Fields) -> Result<String> {
     let expected = header_cookie(headers, PRE_COOKIE).unwrap_or("");
     let sent = f.get("_csrf");
     if expected.is_empty() || !bool::from(subtle::ConstantTimeEq::ct_eq(sent.as_bytes(), expected.as_bytes())) {
@@ -79,7 +79,7 @@ fn check_pre_session(headers: &HeaderMap, f: &Fields) -> Result<String> {
     Ok(sent)
 }
 
-fn session_cookies(app: &App, headers: &HeaderMap, token: &str, lang: Lang) -> [String; 2] {
+pub(super) fn session_cookies(app: &App, headers: &HeaderMap, token: &str, lang: Lang) -> [String; 2] {
     let secure = is_https(headers, app);
     [cookie(SESSION_COOKIE, token, None, secure), cookie(LANG_COOKIE, lang.code(), Some(YEAR_S), secure)]
 }
@@ -158,6 +158,8 @@ struct LoginPage {
     /// A success message from the previous step ("" for none).
     flash: &'static str,
     errs: Errors,
+    /// Self-registration is open: the page links to `/signup`.
+    signup: bool,
 }
 
 pub async fn login_page(State(app): State<App>, headers: HeaderMap, uri: Uri, auth: Result<Auth, Error>) -> Result<Response> {
@@ -178,6 +180,7 @@ pub async fn login_page(State(app): State<App>, headers: HeaderMap, uri: Uri, au
         next,
         flash: flash_key(uri.query()).map(|k| flash_text(request_lang(&headers), k)).unwrap_or(""),
         errs: Errors::default(),
+        signup: super::signup::open(&app)?,
     };
     Ok(with_cookies(render(StatusCode::OK, &page)?, &set))
 }
@@ -186,6 +189,7 @@ pub async fn login(State(app): State<App>, headers: HeaderMap, ClientIp(ip): Cli
     let csrf = check_pre_session(&headers, &f)?;
     let lang = request_lang(&headers);
     let (email, password, next) = (f.get("email"), f.get("password"), f.get("next"));
+    let signup = super::signup::open(&app)?;
     let form = |status: StatusCode, errs: Errors| {
         let page = LoginPage {
             lang,
@@ -195,6 +199,7 @@ pub async fn login(State(app): State<App>, headers: HeaderMap, ClientIp(ip): Cli
             next: next.clone(),
             flash: "",
             errs,
+            signup,
         };
         render(status, &page)
     };

@@ -18,7 +18,7 @@ use crate::http::extract::Path;
 use crate::i18n::Lang;
 use crate::ids::BranchId;
 use crate::tenancy::branches::{self, BranchDraft};
-use crate::tenancy::model::{Branch, Logo};
+use crate::tenancy::model::{Branch, Logo, SystemRole};
 use crate::tenancy::perms::Perm;
 use crate::tenancy::{self, SettingsDraft, query};
 
@@ -27,6 +27,7 @@ pub fn routes() -> Router<App> {
         .route("/settings", get(settings_page).post(save_settings))
         .route("/settings/logo", get(logo).post(upload_logo))
         .route("/settings/logo/delete", post(delete_logo))
+        .route("/settings/slug", post(save_slug))
         .route("/branches", get(branches_page).post(create_branch))
         .route("/branches/{id}", get(branch_page).post(save_branch))
 }
@@ -43,14 +44,35 @@ struct SettingsPage {
     timezones: &'static [&'static str],
     errs: Errors,
     logo_errs: Errors,
+    /// The company's slug (or what the owner just typed), the form only for the owner.
+    slug: String,
+    slug_editable: bool,
+    slug_errs: Errors,
 }
 
 const SETTINGS_FIELDS: &[&str] = &["name", "timezone", "phones", "inn", "okpo", "bank_name", "bank_account", "bik", "address"];
 
 fn settings(app: &App, ui: &Ui, draft: Option<SettingsDraft>, errs: Errors, logo_errs: Errors) -> Result<SettingsPage> {
+    settings_with_slug(app, ui, draft, errs, logo_errs, None, Errors::default())
+}
+
+fn settings_with_slug(
+    app: &App,
+    ui: &Ui,
+    draft: Option<SettingsDraft>,
+    errs: Errors,
+    logo_errs: Errors,
+    slug: Option<String>,
+    slug_errs: Errors,
+) -> Result<SettingsPage> {
     ui.actor().require(Perm::SETTINGS)?;
     let shell = Shell::load(app, ui)?;
-    let c = query::company(&app.db.read()?, ui.actor().company)?;
+    let tx = app.db.read()?;
+    let c = query::company(&tx, ui.actor().company)?;
+    let slug = match slug {
+        Some(s) => s,
+        None => query::company_slug(&tx, c.id).unwrap_or_default(),
+    };
     let draft = draft.unwrap_or_else(|| SettingsDraft {
         name: c.name.clone(),
         timezone: c.timezone.clone(),
@@ -72,7 +94,25 @@ fn settings(app: &App, ui: &Ui, draft: Option<SettingsDraft>, errs: Errors, logo
         timezones: TIMEZONES,
         errs,
         logo_errs,
+        slug,
+        slug_editable: ui.actor().role == SystemRole::Owner || ui.actor().platform_admin,
+        slug_errs,
     })
+}
+
+/// The owner changes the company's slug (the address of its public pages).
+pub async fn save_slug(State(app): State<App>, ui: Ui, f: Fields) -> Result<Response> {
+    ui.actor().require(Perm::SETTINGS)?;
+    let (now, actor, raw) = (app.now(), ui.actor().clone(), f.get("slug"));
+    let company = actor.company;
+    match app.db.write(move |tx| tenancy::slug::set_slug(tx, &actor, now, company, &raw)).await {
+        Ok(_) => Ok(see_other("/settings?ok=saved")),
+        Err(e) => {
+            let slug_errs = Errors::new(&rejected(e)?, ui.lang, &["slug"]);
+            let page = settings_with_slug(&app, &ui, None, Errors::default(), Errors::default(), Some(f.get("slug")), slug_errs)?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
 }
 
 pub async fn settings_page(State(app): State<App>, ui: Ui) -> Result<Response> {

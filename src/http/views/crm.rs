@@ -39,6 +39,14 @@ pub fn routes() -> Router<App> {
         .route("/crm/clients/{id}/timeline", get(timeline_rows))
         .route("/crm/clients/{id}/contacts", post(add_contact))
         .route("/crm/reminders", get(reminders))
+        .route("/crm/live", get(board_live))
+}
+
+/// The board's live stream: `deal` events (a deal created, edited or moved by anyone in the
+/// company) on which an open board re-reads itself, as its viewer, without a reload.
+pub async fn board_live(State(app): State<App>, ui: Ui) -> Result<Response> {
+    deals::require_deals(ui.actor())?;
+    Ok(crate::http::live::stream(&app, ui.actor().company, deals::BOARD_TOPIC).into_response())
 }
 
 const FLASHES: &[&str] = &["deal_saved", "deal_moved", "task_saved", "task_status", "contact_saved"];
@@ -67,7 +75,7 @@ fn user_choices(app: &App, ui: &Ui, chosen: Option<UserId>, any: bool) -> Result
     Ok(out)
 }
 
-fn client_choices(app: &App, ui: &Ui, chosen: Option<ClientId>) -> Result<Vec<Choice>> {
+pub(super) fn client_choices(app: &App, ui: &Ui, chosen: Option<ClientId>) -> Result<Vec<Choice>> {
     let mut out = vec![Choice { value: String::new(), label: "—".into(), selected: chosen.is_none() }];
     if crate::clients::require_read(ui.actor()).is_err() {
         return Ok(out);
@@ -244,7 +252,10 @@ pub async fn create_deal(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) ->
     let d = deal_draft(&f);
     let (now, actor, saving) = (app.now(), ui.actor().clone(), d.clone());
     match app.db.write(move |tx| deals::save_deal(tx, &actor, now, None, &saving)).await {
-        Ok(deal) => Ok(see_other(&with_ok(&back(&f, &format!("/crm?pipeline={}", deal.pipeline)), "deal_saved"))),
+        Ok(deal) => {
+            app.live.publish(ui.actor().company, deals::BOARD_TOPIC, deals::board_event(&deal));
+            Ok(see_other(&with_ok(&back(&f, &format!("/crm?pipeline={}", deal.pipeline)), "deal_saved")))
+        }
         Err(e) => {
             let (status, errs) = refused(e, ui.lang, DEAL_FIELDS)?;
             let form = DealForm { title: d.title, value: d.value, expected_close: d.expected_close, notes: d.notes };
@@ -258,7 +269,10 @@ pub async fn move_deal(State(app): State<App>, ui: Ui, Path(id): Path<u64>, f: F
     let (stage, reason) = (StageId(f.id("stage").unwrap_or(0)), f.get("lost_reason"));
     let deal = app.db.write(move |tx| deals::move_deal(tx, &actor, now, CrmDealId(id), stage, &reason)).await;
     match deal {
-        Ok(d) => Ok(see_other(&with_ok(&back(&f, &format!("/crm?pipeline={}", d.pipeline)), "deal_moved"))),
+        Ok(d) => {
+            app.live.publish(ui.actor().company, deals::BOARD_TOPIC, deals::board_event(&d));
+            Ok(see_other(&with_ok(&back(&f, &format!("/crm?pipeline={}", d.pipeline)), "deal_moved")))
+        }
         Err(e @ (Error::Validation(_) | Error::Refused { .. })) => Ok(super::flash_error(&e, ui.lang)),
         Err(e) => Err(e),
     }
@@ -396,9 +410,14 @@ pub struct DealPage {
     pub can_tasks: bool,
     /// Where the task buttons return to.
     pub back: String,
+    /// A won deal with lines offers "create order" to whoever works orders.
+    pub can_order: bool,
+    pub warehouses: Vec<Choice>,
+    /// The deal's orders: id, number, status label.
+    pub orders: Vec<(u64, String, String)>,
 }
 
-fn deal_for(app: &App, ui: &Ui, uri: &Uri, id: u64, form: Option<DealForm>, errs: Errors) -> Result<DealPage> {
+pub(super) fn deal_for(app: &App, ui: &Ui, uri: &Uri, id: u64, form: Option<DealForm>, errs: Errors) -> Result<DealPage> {
     let tx = app.db.read()?;
     let d = deals::deal(&tx, ui.actor(), CrmDealId(id))?;
     let p = deals::pipeline(&tx, ui.actor(), d.pipeline)?;
@@ -419,7 +438,20 @@ fn deal_for(app: &App, ui: &Ui, uri: &Uri, id: u64, form: Option<DealForm>, errs
     let can_tasks = tasks::require_tasks(ui.actor()).is_ok();
     let task_list = if can_tasks { tasks::of_deal(&tx, ui.actor(), d.id)? } else { Vec::new() };
     let tasks = task_rows(app, ui, &shell.timezone, &task_list)?;
+    let may_order = crate::crm::orders::require_orders(ui.actor()).is_ok();
+    let orders = if may_order {
+        let f = crate::crm::orders::OrderFilter { deal: Some(d.id.0), limit: 20, ..Default::default() };
+        crate::crm::orders::list(&tx, ui.actor(), &f)?
+            .into_iter()
+            .map(|o| (o.id.0, o.number, lang.t(&format!("crm.order_status_{}", o.status.code())).to_string()))
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(DealPage {
+        can_order: may_order && d.status() == "won" && !d.lines.is_empty(),
+        warehouses: if may_order { super::crm_orders::warehouse_choices(app, ui)? } else { Vec::new() },
+        orders,
         lang,
         card: names.card(lang, &p, &d),
         stage: p.stage(d.stage).map(|s| s.name.clone()).unwrap_or_default(),
@@ -458,7 +490,10 @@ pub async fn save_deal(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<
     let d = deal_draft(&f);
     let (now, actor, saving) = (app.now(), ui.actor().clone(), d.clone());
     match app.db.write(move |tx| deals::save_deal(tx, &actor, now, Some(CrmDealId(id)), &saving)).await {
-        Ok(_) => Ok(see_other(&format!("/crm/deals/{id}?ok=deal_saved"))),
+        Ok(deal) => {
+            app.live.publish(ui.actor().company, deals::BOARD_TOPIC, deals::board_event(&deal));
+            Ok(see_other(&format!("/crm/deals/{id}?ok=deal_saved")))
+        }
         Err(e) => {
             let (status, errs) = refused(e, ui.lang, DEAL_FIELDS)?;
             let form = DealForm { title: d.title, value: d.value, expected_close: d.expected_close, notes: d.notes };

@@ -57,11 +57,11 @@ pub struct ConvRow {
     pub assignee: String,
 }
 
-fn conv_rows(app: &App, ui: &Ui, tz: &str) -> Result<Vec<ConvRow>> {
+fn conv_rows(app: &App, ui: &Ui, tz: &str, mine: bool) -> Result<Vec<ConvRow>> {
     let tx = app.db.read()?;
     let users = crate::tenancy::query::users(&tx, ui.actor().company)?;
     let name_of = |u: Option<UserId>| u.and_then(|u| users.iter().find(|x| x.id == u)).map(|u| u.name.clone()).unwrap_or_default();
-    Ok(inbox::conversations(&tx, ui.actor(), false)?
+    Ok(inbox::conversations(&tx, ui.actor(), mine)?
         .into_iter()
         .map(|v| ConvRow {
             id: v.id.0,
@@ -81,6 +81,9 @@ struct InboxPage {
     lang: Lang,
     shell: Shell,
     rows: Vec<ConvRow>,
+    mine: bool,
+    /// Conversations with unread messages: the company's, the agent's own.
+    unread: (u64, u64),
 }
 
 #[derive(Template)]
@@ -88,19 +91,29 @@ struct InboxPage {
 struct InboxList {
     lang: Lang,
     rows: Vec<ConvRow>,
+    unread: (u64, u64),
 }
 
-async fn inbox_page(State(app): State<App>, ui: Ui) -> Result<Response> {
+/// `?mine=1`: only the conversations assigned to the agent.
+fn mine_of(uri: &axum::http::Uri) -> bool {
+    Fields::parse(uri.query().unwrap_or("").as_bytes()).get("mine") == "1"
+}
+
+async fn inbox_page(State(app): State<App>, ui: Ui, uri: axum::http::Uri) -> Result<Response> {
     messaging::require_inbox(ui.actor())?;
     let shell = Shell::load(&app, &ui)?;
-    let rows = conv_rows(&app, &ui, &shell.timezone)?;
-    render(StatusCode::OK, &InboxPage { lang: ui.lang, shell, rows })
+    let mine = mine_of(&uri);
+    let rows = conv_rows(&app, &ui, &shell.timezone, mine)?;
+    let unread = inbox::unread_counts(&app.db.read()?, ui.actor())?;
+    render(StatusCode::OK, &InboxPage { lang: ui.lang, shell, rows, mine, unread })
 }
 
-async fn inbox_list(State(app): State<App>, ui: Ui) -> Result<Response> {
+async fn inbox_list(State(app): State<App>, ui: Ui, uri: axum::http::Uri) -> Result<Response> {
     messaging::require_inbox(ui.actor())?;
     let tz = crate::tenancy::query::company(&app.db.read()?, ui.actor().company)?.timezone;
-    render(StatusCode::OK, &InboxList { lang: ui.lang, rows: conv_rows(&app, &ui, &tz)? })
+    let mine = mine_of(&uri);
+    let unread = inbox::unread_counts(&app.db.read()?, ui.actor())?;
+    render(StatusCode::OK, &InboxList { lang: ui.lang, rows: conv_rows(&app, &ui, &tz, mine)?, unread })
 }
 
 async fn inbox_events(State(app): State<App>, ui: Ui) -> Result<Response> {

@@ -18,6 +18,7 @@ mod catalog;
 mod clients;
 mod company;
 mod crm;
+mod crm_orders;
 mod documents;
 mod finance;
 mod fmt;
@@ -30,6 +31,8 @@ mod people;
 mod platform;
 mod pos;
 mod printing;
+// Issue 15, second slice: labels.
+mod labels;
 mod products;
 mod promo;
 mod purchases;
@@ -42,6 +45,18 @@ mod transfer;
 // Field agents' request carts and report (issue 12).
 mod agent_analytics;
 mod agent_requests;
+// Sign-up and trials, operations, the user guide (issue 18).
+mod help;
+mod signup;
+// Telecom tickets, gateway and documents (issue 13, tele2).
+mod telecom_gateway;
+mod telecom_print;
+mod telecom_subscriber_edit;
+mod telecom_tickets;
+// Telecom reports and usage (issue 13, slice B).
+mod telecom_reports;
+// Outgoing webhooks' page (issue 16, second slice).
+mod webhooks;
 
 use askama::Template;
 use axum::Router;
@@ -64,7 +79,7 @@ use nav::Nav;
 
 /// The pages anyone may open (small bodies, no multipart: see [`crate::http::public`]).
 pub fn public_routes(app: &App) -> Router<App> {
-    auth::public_routes(app.config.public_body_limit_kb * 1024)
+    auth::public_routes(app.config.public_body_limit_kb * 1024).merge(signup::public_routes(app.config.public_body_limit_kb * 1024))
 }
 
 /// A signed-in company user's pages; each file declares its own.
@@ -88,20 +103,29 @@ pub fn routes() -> Router<App> {
         .merge(finance::routes())
         .merge(purchases::routes())
         .merge(printing::routes())
+        .merge(labels::routes())
         .merge(telecom::routes())
         .merge(scales::routes())
         .merge(crm::routes())
+        .merge(crm_orders::routes())
         .merge(company::routes())
         .merge(people::routes())
         .merge(ops::routes())
         .merge(messaging::routes())
         .merge(agent_requests::routes())
         .merge(agent_analytics::routes())
+        .merge(help::routes())
+        .merge(telecom_tickets::routes())
+        .merge(telecom_gateway::routes())
+        .merge(telecom_print::routes())
+        .merge(telecom_subscriber_edit::routes())
+        .merge(telecom_reports::routes())
+        .merge(webhooks::routes())
 }
 
 /// The platform operator's pages (companies, plans).
 pub fn platform_routes() -> Router<App> {
-    platform::routes()
+    platform::routes().merge(signup::platform_routes())
 }
 
 // ---- errors: the full error page and the htmx flash fragment ----
@@ -421,6 +445,35 @@ pub struct Shell {
     pub htmx: String,
     /// The user's unread notifications (the bell).
     pub bell: u64,
+    /// A self-registered company in its trial: the banner's text, the operator's contact and
+    /// its link (`mailto:`, `tel:` or a web address; empty when there is none).
+    pub trial: Option<Trial>,
+}
+
+pub struct Trial {
+    pub text: String,
+    pub contact: String,
+    pub href: String,
+}
+
+impl Trial {
+    fn load(tx: &impl crate::storage::Read, company: crate::ids::CompanyId, now: crate::clock::Ts, lang: Lang) -> Result<Option<Trial>> {
+        let Some(days) = crate::tenancy::signup::trial_days_left(tx, company, now)? else {
+            return Ok(None);
+        };
+        let contact = crate::tenancy::signup::settings(tx)?.contact;
+        let c = contact.trim();
+        let href = if c.starts_with("http://") || c.starts_with("https://") {
+            c.to_string()
+        } else if c.contains('@') {
+            format!("mailto:{c}")
+        } else if !c.is_empty() && c.chars().all(|ch| ch.is_ascii_digit() || " +-()".contains(ch)) {
+            format!("tel:{}", c.chars().filter(|ch| ch.is_ascii_digit() || *ch == '+').collect::<String>())
+        } else {
+            String::new()
+        };
+        Ok(Some(Trial { text: lang.t("trial.banner").replace("{days}", &days.to_string()), contact: c.to_string(), href }))
+    }
 }
 
 impl Shell {
@@ -472,6 +525,7 @@ impl Shell {
             js: assets::url("app.js"),
             htmx: assets::url("vendor/htmx-2.0.11.min.js"),
             bell: crate::messaging::notify::unread(&tx, actor.company, actor.user)?,
+            trial: Trial::load(&tx, actor.company, app.now(), lang)?,
         })
     }
 }

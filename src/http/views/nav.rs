@@ -151,6 +151,10 @@ static GROUPS: &[GroupDef] = &[
             item("/telecom/sims", "telecom.sims", TELECOM, &[Perm::TELECOM_VIEW], Who::Anyone),
             item("/telecom/tariffs", "telecom.tariffs", TELECOM, &[Perm::TELECOM_VIEW], Who::Anyone),
             item("/telecom/billing", "telecom.billing", TELECOM, &[Perm::TELECOM_VIEW], Who::Anyone),
+            item("/telecom/tickets", "telecom.tickets", TELECOM, &[Perm::TELECOM_VIEW], Who::Anyone),
+            item("/telecom/gateway", "telecom.gateway", TELECOM, &[Perm::TELECOM_SIMS_BULK], Who::Anyone),
+            // Slice B: the dashboard and report.
+            item("/telecom/reports", "telecom_reports.nav", TELECOM, &[Perm::TELECOM_PAYMENTS], Who::Anyone),
         ],
     },
     GroupDef {
@@ -160,6 +164,7 @@ static GROUPS: &[GroupDef] = &[
             item("/crm", "nav.crm_board", &["crm"], CRM_DEALS, Who::Anyone),
             item("/crm/deals", "nav.crm_deals", &["crm"], CRM_DEALS, Who::Anyone),
             item("/crm/tasks", "nav.crm_tasks", &["crm"], &[Perm::CRM_TASKS], Who::Anyone),
+            item("/crm/orders", "nav.crm_orders", &["crm"], &[Perm::CRM_ORDERS], Who::Anyone),
         ],
     },
     GroupDef {
@@ -181,9 +186,11 @@ static GROUPS: &[GroupDef] = &[
             item("/roles", "nav.roles", NONE, &[Perm::EMPLOYEES], Who::Anyone),
             item("/printers", "nav.printers", POS, &[Perm::CASHBOX], Who::Anyone),
             item("/scales", "nav.scales", &["scales"], &[Perm::MARKET_SCALES], Who::Anyone),
+            item("/labels", "labels.nav", &["scales"], &[Perm::MARKET_LABEL], Who::Anyone),
             item("/stock/settings", "nav.stock_settings", CATALOG, &[], Who::OwnerLike),
             item("/audit", "nav.audit", NONE, &[], Who::OwnerLike),
             item("/backups", "nav.backups", NONE, &[], Who::PlatformAdmin),
+            item("/webhooks", "webhooks.nav", NONE, &[], Who::OwnerLike),
         ],
     },
     GroupDef {
@@ -302,7 +309,7 @@ mod tests {
     fn plan_features_hide_whole_modules() {
         let owner = actor(SystemRole::Owner, &[], &[], false);
         let groups = seen(&owner, "/");
-        assert_eq!(groups, vec![("settings", vec!["/settings", "/branches", "/users", "/roles", "/audit"])]);
+        assert_eq!(groups, vec![("settings", vec!["/settings", "/branches", "/users", "/roles", "/audit", "/webhooks"])]);
         let operator = actor(SystemRole::Staff, &[], &["catalog"], true);
         let ids: Vec<_> = seen(&operator, "/").into_iter().map(|(id, _)| id).collect();
         assert_eq!(ids, vec!["settings", "platform"]);

@@ -23,6 +23,7 @@ pub fn routes() -> Router<App> {
         .route("/platform", get(page))
         .route("/platform/companies", post(create_company))
         .route("/platform/companies/{id}", get(company_page).post(save_subscription))
+        .route("/platform/companies/{id}/slug", post(save_slug))
         .route("/platform/plans", post(create_plan))
         .route("/platform/plans/new", get(new_plan_page))
         .route("/platform/plans/{id}", get(plan_page).post(save_plan))
@@ -148,6 +149,8 @@ struct CompanyPage {
     grace_days: String,
     active: bool,
     errs: Errors,
+    slug: String,
+    slug_errs: Errors,
 }
 
 const SUBSCRIPTION_FIELDS: &[&str] = &["plan", "end", "grace_days", "active"];
@@ -164,9 +167,11 @@ pub async fn company_page(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -
         end: c.subscription_end.map(|t| t.date_local(&c.timezone)).unwrap_or_default(),
         grace_days: c.grace_days.to_string(),
         active: c.active,
+        slug: query::company_slug(&tx, c.id).unwrap_or_default(),
         name: c.name,
         timezone: c.timezone,
         errs: Errors::default(),
+        slug_errs: Errors::default(),
     };
     render(StatusCode::OK, &page)
 }
@@ -203,6 +208,37 @@ pub async fn save_subscription(State(app): State<App>, ui: Ui, Path(id): Path<u6
                 grace_days: f.get("grace_days"),
                 active: f.has("active"),
                 errs,
+                slug: query::company_slug(&tx, CompanyId(id)).unwrap_or_default(),
+                slug_errs: Errors::default(),
+            };
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
+}
+
+/// The platform operator changes any company's slug.
+pub async fn save_slug(State(app): State<App>, ui: Ui, Path(id): Path<u64>, f: Fields) -> Result<Response> {
+    ui.actor().require_platform_admin()?;
+    let (now, actor, raw) = (app.now(), ui.actor().clone(), f.get("slug"));
+    match app.db.write(move |tx| tenancy::slug::set_slug(tx, &actor, now, CompanyId(id), &raw)).await {
+        Ok(_) => Ok(see_other(&format!("/platform/companies/{id}?ok=saved"))),
+        Err(e) => {
+            let slug_errs = Errors::new(&rejected(e)?, ui.lang, &["slug"]);
+            let tx = app.db.read()?;
+            let c = query::company(&tx, CompanyId(id))?;
+            let page = CompanyPage {
+                lang: ui.lang,
+                shell: Shell::load(&app, &ui)?,
+                id,
+                plans: plan_choices(&query::plans(&tx)?, Some(c.plan)),
+                end: c.subscription_end.map(|t| t.date_local(&c.timezone)).unwrap_or_default(),
+                grace_days: c.grace_days.to_string(),
+                active: c.active,
+                slug: f.get("slug"),
+                name: c.name,
+                timezone: c.timezone,
+                errs: Errors::default(),
+                slug_errs,
             };
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }

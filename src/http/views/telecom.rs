@@ -51,7 +51,7 @@ fn t(lang: Lang, key: &str) -> &'static str {
 
 /// The success message a redirect asked for (`?ok=<key>`, each `telecom.ok_<key>`).
 fn flash(shell: &mut Shell, lang: Lang, uri: &Uri) {
-    const OK: &[&str] = &["saved", "created", "activated", "suspended", "resumed", "terminated", "paid", "revised", "archived"];
+    const OK: &[&str] = &["saved", "created", "activated", "suspended", "resumed", "terminated", "paid", "revised", "archived", "merged"];
     let ok = Fields::parse(uri.query().unwrap_or("").as_bytes()).get("ok");
     if let Some(key) = OK.iter().find(|k| **k == ok) {
         shell.flash = Some(t(lang, &format!("ok_{key}")));
@@ -64,7 +64,7 @@ fn new_key() -> String {
 }
 
 /// A refused form's fields as typed, for the template to show again.
-pub struct Typed(Fields);
+pub struct Typed(pub Fields);
 
 impl Typed {
     pub fn val(&self, name: &str) -> String {
@@ -228,6 +228,10 @@ struct SubscriberPage {
     sims: Vec<Choice>,
     errs: Errors,
     can_contract: bool,
+    can_edit: bool,
+    /// The subscriber's tickets: id, subject, status code, status label.
+    tickets: Vec<(u64, String, &'static str, &'static str)>,
+    can_ticket: bool,
 }
 
 fn tariff_choices(tariffs: &[Tariff], chosen: Option<u64>, lang: Lang) -> Vec<Choice> {
@@ -294,6 +298,12 @@ fn subscriber_for(app: &App, ui: &Ui, uri: &Uri, id: u64, form: &Fields, errs: E
         sims: free_sim_choices(app, ui, form.id("sim"))?,
         errs,
         can_contract: ui.actor().can(crate::tenancy::perms::Perm::TELECOM_SIMS) && s.status == SubscriberStatus::Active,
+        tickets: crate::telecom::tickets::of_subscriber(&tx, ui.actor().company, s.id)?
+            .into_iter()
+            .map(|x| (x.id.0, x.subject, x.status.code(), t(lang, &format!("ticket_{}", x.status.code()))))
+            .collect(),
+        can_ticket: ui.actor().can(crate::tenancy::perms::Perm::TELECOM_TICKETS),
+        can_edit: ui.actor().can(crate::tenancy::perms::Perm::TELECOM_CUSTOMERS),
         shell,
     })
 }
@@ -609,6 +619,8 @@ pub async fn contracts_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<
 }
 
 pub struct LedgerRow {
+    /// A payment's receipt link.
+    pub receipt: Option<String>,
     pub at: String,
     pub kind: &'static str,
     pub amount: String,
@@ -660,7 +672,8 @@ fn contract_for(app: &App, ui: &Ui, uri: &Uri, id: u64, form: Fields, errs: Erro
         .ledger
         .iter()
         .rev()
-        .map(|(_, e)| LedgerRow {
+        .map(|(seq, e)| LedgerRow {
+            receipt: (e.kind == crate::telecom::model::EntryKind::Payment).then(|| format!("/telecom/contracts/{id}/receipts/{seq}.pdf")),
             at: e.at.format_local(&tz),
             kind: t(lang, &format!("entry_{}", e.kind.code())),
             amount: amount(lang, e.amount),
