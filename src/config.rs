@@ -213,7 +213,9 @@ impl Config {
     fn check_signup(&self) -> Result<(), ConfigError> {
         match self.signup.as_deref() {
             None | Some("open") | Some("closed") => Ok(()),
-            Some(other) => Err(ConfigError::Env { name: "DUKAN_SIGNUP", message: format!("signup is \"open\" or \"closed\", not {other:?}") }),
+            Some(other) => {
+                Err(ConfigError::Env { name: "DUKAN_SIGNUP", message: format!("signup is \"open\" or \"closed\", not {other:?}") })
+            }
         }
     }
 

@@ -30,6 +30,9 @@ pub const MIGRATIONS: &[Migration] = &[
     // Version 7: every company's slug (its public pages' address), transliterated from its
     // name, with the box-wide slug index.
     Migration { name: "company_slugs", run: crate::tenancy::slug::build_all },
+    // Version 8: the inbox indexes (newest first, per assignee, per client) and the unread
+    // counts per assignee, built from the stored conversations.
+    Migration { name: "inbox_indexes", run: crate::messaging::store::build_inbox_indexes },
 ];
 
 /// The layout this binary writes.

@@ -124,7 +124,9 @@ pub(super) fn demo_telecom(db: &Db, now: Ts, a: &Actor) -> Result<()> {
         // resolved and closed.
         use crate::telecom::tickets::{self, Action, TicketDraft};
         let me = a.user;
-        let cases: [(usize, &str, &str, &str, i64, Vec<Action>); 6] = [
+        // (subscriber index, subject, category, priority, hours ago, actions)
+        type Case = (usize, &'static str, &'static str, &'static str, i64, Vec<Action>);
+        let cases: [Case; 6] = [
             (0, "Нет связи в подъезде", "technical", "high", 2, vec![]),
             (1, "Списали абонплату дважды?", "billing", "critical", 6, vec![]),
             (2, "Сменить тариф на «Безлимит»", "tariff", "medium", 3, vec![Action::Assign(Some(me))]),

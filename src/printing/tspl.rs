@@ -291,7 +291,7 @@ mod tests {
             Item::Text { x: 0, y: 0, big: true, text: "Сүт Өзгөн 1 кг".into() },
             Item::Text { x: 0, y: 40, big: false, text: "Цена".into() },
         ]);
-        let cmds = decode(&encode(&[l.clone()], 203, TextMode::Codepage));
+        let cmds = decode(&encode(std::slice::from_ref(&l), 203, TextMode::Codepage));
         assert_eq!(cmds[5], Cmd::Text("Сүт Өзгөн 1 кг".into()));
         assert_eq!(cmds[6], Cmd::Text("Цена".into()));
         let bytes = encode(&[l], 203, TextMode::Bitmap);

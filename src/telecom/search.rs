@@ -265,13 +265,13 @@ pub fn find_in(tx: &impl Read, c: CompanyId, q: &str, limit: usize) -> Result<Ve
     Ok(out)
 }
 
+/// An index row's key: company, packed term (two halves), subscriber.
+type TermKey = (CompanyId, u128, u128, SubscriberId);
+
 /// Rows the index should hold for every company (or one): term → how many sources give it.
-pub fn expected(
-    tx: &impl Read,
-    only: Option<CompanyId>,
-) -> std::result::Result<BTreeMap<(CompanyId, u128, u128, SubscriberId), u64>, StorageError> {
+pub fn expected(tx: &impl Read, only: Option<CompanyId>) -> std::result::Result<BTreeMap<TermKey, u64>, StorageError> {
     let (c0, c1) = only.map_or((CompanyId::MIN, CompanyId::MAX), |c| (c, c));
-    let mut want: BTreeMap<(CompanyId, u128, u128, SubscriberId), u64> = BTreeMap::new();
+    let mut want: BTreeMap<TermKey, u64> = BTreeMap::new();
     tx.range(SUBSCRIBERS, (c0, SubscriberId::MIN), (c1, SubscriberId::MAX), false, usize::MAX, |(c, id), s| {
         for t in subscriber_terms(&s) {
             *want.entry(key(c, &t, id)).or_default() += 1;
@@ -363,7 +363,7 @@ mod tests {
         let (lo_a, lo_b) = pack(b'n', "ива", 0);
         let (hi_a, hi_b) = pack(b'n', "ива", 0xff);
         assert!((lo_a, lo_b) <= (a, b) && (a, b) <= (hi_a, hi_b));
-        let (x, y) = pack(b'n', "иб", 0);
+        let (x, y) = pack(b'n', "иг", 0);
         assert!((x, y) > (hi_a, hi_b));
         let (t, u) = pack(b't', "ива", 0);
         assert!((t, u) > (hi_a, hi_b), "tags never overlap");

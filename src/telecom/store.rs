@@ -429,7 +429,10 @@ pub fn ts_key(t: Ts) -> u64 {
     u64::try_from(t.0).unwrap_or(0)
 }
 
-fn ticket_keys(t: &Ticket) -> Option<((u64, u64, TicketId), (u64, TicketId))> {
+/// A ticket's queue key (assignee or 0, due, id) and due key (due, id).
+type TicketKeys = ((u64, u64, TicketId), (u64, TicketId));
+
+fn ticket_keys(t: &Ticket) -> Option<TicketKeys> {
     t.status.is_open().then(|| ((t.assignee.map_or(0, |u| u.0), ts_key(t.due), t.id), (ts_key(t.due), t.id)))
 }
 

@@ -83,11 +83,15 @@ impl CompanyDraft {
 /// Who creates a company: first-run setup (the owner becomes the box's platform operator),
 /// the platform operator, or the CLI.
 pub enum Creator<'a> {
-    FirstRun { ip: &'a str },
+    FirstRun {
+        ip: &'a str,
+    },
     Platform(&'a Actor),
     Cli,
     /// The public sign-up page (`signup::register`), when the operator opened it.
-    Signup { ip: &'a str },
+    Signup {
+        ip: &'a str,
+    },
 }
 
 /// The company's time zone (an IANA name such as `Asia/Bishkek`): every "today", every day

@@ -143,6 +143,10 @@ pub fn save_settings(tx: &mut WriteTx, actor: &Actor, now: Ts, draft: &SettingsD
             p.push(FieldError::new(&field, "unknown_sector", "Неизвестная отрасль", "Unknown sector"));
             continue;
         }
+        // An empty choice leaves the sector on the default plan.
+        if plan.trim().is_empty() {
+            continue;
+        }
         match plan.trim().parse::<u64>() {
             Ok(id) if tx.get(PLANS, id)?.is_some() => sectors.push((sector.clone(), PlanId(id))),
             _ => p.push(FieldError::new(&field, "unknown_plan", "Нет такого тарифа", "No such plan")),

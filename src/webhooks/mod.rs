@@ -137,8 +137,9 @@ pub fn save(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<u64>, d: &Webho
     let hook = match old {
         Some(o) => Webhook { url, events, active: d.active, ..o },
         None => {
-            let (token, _) = crate::auth::random_token();
-            Webhook { id: tx.next_id()?, url, secret: hex::encode(token.as_bytes()), events, active: d.active, created: now }
+            // 32 random bytes, hex: 64 characters.
+            let (_, bytes) = crate::auth::random_token();
+            Webhook { id: tx.next_id()?, url, secret: hex::encode(bytes), events, active: d.active, created: now }
         }
     };
     tx.insert(HOOKS, (c, hook.id), &hook)?;
@@ -173,8 +174,8 @@ pub fn rotate_secret(tx: &mut WriteTx, actor: &Actor, now: Ts, id: u64) -> Resul
     actor.require_owner_like()?;
     actor.require_writable()?;
     let mut hook = tx.get(HOOKS, (actor.company.0, id))?.ok_or(Error::NotFound)?;
-    let (token, _) = crate::auth::random_token();
-    hook.secret = hex::encode(token.as_bytes());
+    let (_, bytes) = crate::auth::random_token();
+    hook.secret = hex::encode(bytes);
     tx.insert(HOOKS, (actor.company.0, id), &hook)?;
     audit::record(tx, actor.company, actor, now, "webhook.rotate", format!("webhook:{id}"), hook.url.clone())?;
     Ok(hook)

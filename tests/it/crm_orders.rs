@@ -89,7 +89,7 @@ async fn an_order_reserves_stock_cancel_releases_it_and_completion_sells_it_once
     assert_eq!(n, 2, "the walk-in sale and the order's: {sales}");
     let (_, card) = t.get(c, &format!("/api/v1/products/{}/stock", s.s.milk)).await;
     let qty = card["warehouses"].as_array().expect("warehouses").iter().find(|w| w["warehouse"] == s.s.main).map(|w| w["qty"].clone());
-    assert_eq!(qty.and_then(|q| q.as_str().map(str::to_string)).as_deref(), Some("0.000"), "{card}");
+    assert_eq!(qty.and_then(|q| q.as_str().map(str::to_string)).as_deref(), Some("0"), "{card}");
 
     // The client's timeline tells the story.
     let (_, tl) = t.get(c, &format!("/api/v1/crm/clients/{cl}/timeline")).await;
@@ -132,11 +132,11 @@ async fn a_failed_completion_keeps_the_order_open_and_reserved() {
     let (st, e) = t.post(c, "/api/v1/crm/orders", json!({"warehouse": s.s.main, "lines": [{"product": 999999, "qty": "-1"}]})).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     let got = codes(&e);
-    assert!(got.contains(&"unknown_product".to_string()) && got.contains(&"qty_positive".to_string()), "{e}");
+    assert!(got.contains(&"unknown_product".to_string()) && got.contains(&"qty".to_string()), "{e}");
     let (st, e) = t.get(c, "/api/v1/crm/orders?status=lost").await;
     assert_eq!((st, codes(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["order_status".to_string()]), "{e}");
-    let (st, _) = t.post(c, "/api/v1/crm/orders", json!({"warehouse": s.s.main, "lines": [], "colour": "red"})).await;
-    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    let (st, e) = t.post(c, "/api/v1/crm/orders", json!({"warehouse": s.s.main, "lines": [], "colour": "red"})).await;
+    assert_eq!((st, e["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_body")), "unknown fields are refused: {e}");
 }
 
 #[tokio::test]

@@ -755,8 +755,6 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
     let body = json!({"client": customer, "warehouse": w["id"], "lines": [{"product": p["id"], "qty": "1"}]});
     let (s, crm_order) = t.post(&client, "/api/v1/crm/orders", body).await;
     assert_eq!(s, StatusCode::CREATED, "{crm_order}");
-    Fixture {
-        crm_order: id(&crm_order),
     // Telecom: a tariff, a SIM, a subscriber with an active, paid contract, an open ticket.
     let (s, tel_tariff) = t.post(&client, "/api/v1/telecom/tariffs", json!({"name": "Базовый", "terms": {"monthly_fee": "300"}})).await;
     assert_eq!(s, StatusCode::CREATED, "{tel_tariff}");
@@ -771,6 +769,7 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{tel_ticket}");
     Fixture {
+        crm_order: id(&crm_order),
         tel_subscriber,
         tel_sim,
         tel_tariff: id(&tel_tariff),

@@ -144,8 +144,8 @@ async fn open_signup_creates_a_trial_company_with_the_sectors_plan() {
     drop(tx);
 
     // The trial ends, then the grace period: read-only.
-    let o = t.login("owner@svyaz.kg", "trial-pass-77").await;
     t.clock.advance_ms(18 * 86_400_000);
+    let o = t.login("owner@svyaz.kg", "trial-pass-77").await;
     let (s, e) = t.post(&o, "/api/v1/branches", json!({"name": "Ош"})).await;
     assert_eq!((s, e["code"].as_str()), (StatusCode::FORBIDDEN, Some("subscription_expired")), "{e}");
 
@@ -182,8 +182,10 @@ async fn signup_guards_honeypot_and_rate_limit() {
     assert_eq!(query::company_count(&t.app.db.read().expect("read")).expect("count"), 1, "and nothing created");
     // Five attempts an hour from one address (the robot's counted too).
     for n in 0..4 {
-        let r = p.submit("/signup", &form("Х", "x@x.kg", "shop")).await;
-        assert_eq!(r.status().as_u16(), 422, "attempt {n}");
+        let r = p.submit("/signup", &form("Х", "not-an-email", "shop")).await;
+        let st = r.status().as_u16();
+        let loc = format!("{:?}", r.headers().get("location"));
+        assert_eq!(st, 422, "attempt {n}: {loc} {}", r.text().await.unwrap_or_default());
     }
     let r = p.submit("/signup", &form("Магазин Шестой", "six@shop.kg", "shop")).await;
     assert_eq!(r.status().as_u16(), 429);
@@ -208,7 +210,8 @@ async fn the_operator_opens_signup_and_maps_sectors_to_plans() {
             &[("_csrf", csrf.as_str()), ("open", "1"), ("trial_days", "5"), ("contact", "+996 555 000 111"), ("plan_shop", all.as_str())],
         )
         .await;
-    assert_eq!(r.status().as_u16(), 303);
+    let st = r.status().as_u16();
+    assert_eq!(st, 303, "{}", r.text().await.unwrap_or_default());
     let p = Plain::new(&t);
     let page = p.get("/signup").await.text().await.expect("signup");
     assert!(page.contains("5"), "the trial length is shown");

@@ -10,11 +10,11 @@ use serde_json::json;
 use crate::common::TestApp;
 
 const GOLDEN_V1: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v1.redb");
-const GOLDEN_V6: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v6.redb");
+const GOLDEN_V8: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v8.redb");
 
 /// Every golden data file with its schema version, in release order. Append the file of each
 /// new schema version here (and its writer below).
-const GOLDEN: &[(&str, u64)] = &[(GOLDEN_V1, 1), (GOLDEN_V6, 6)];
+const GOLDEN: &[(&str, u64)] = &[(GOLDEN_V1, 1), (GOLDEN_V8, 8)];
 
 #[tokio::test]
 async fn a_version_1_data_file_opens_and_serves() {
@@ -106,10 +106,10 @@ async fn a_version_1_file_with_stock_gets_its_report_projections_built() {
     assert_eq!(journal_after["rows"].as_array().map(|r| r.len()), Some(3));
 }
 
-/// The schema v6 golden file: two companies written through the API — a shop with a cash
+/// The schema v8 golden file: two companies written through the API — a shop with a cash
 /// sale and a debt sale to a client, a credit purchase, a lot transferred to a field agent and
 /// a CRM deal; a telecom desk with an active contract and a payment.
-async fn write_golden_v6(t: &TestApp) {
+async fn write_golden_v8(t: &TestApp) {
     use reqwest::StatusCode;
     let k = crate::pos::till(t, "golden6@dukan.kg").await;
     let c = &k.s.c;
@@ -166,14 +166,14 @@ fn served(version: u64) -> Vec<(&'static str, &'static str, &'static str, &'stat
 #[tokio::test]
 async fn every_golden_file_opens_migrates_passes_check_and_serves() {
     use std::os::unix::fs::PermissionsExt;
-    if std::env::var_os("DUKAN_BLESS_GOLDEN").is_some() && dukan::schema::SCHEMA_VERSION == 6 {
+    if std::env::var_os("DUKAN_BLESS_GOLDEN").is_some() && dukan::schema::SCHEMA_VERSION == 8 {
         let t = TestApp::spawn().await;
-        write_golden_v6(&t).await;
+        write_golden_v8(&t).await;
         let dir = t.stop().await;
         // Compacted, so the committed file holds only live pages.
         let path = dir.path().join("dukan.redb");
         dukan::storage::Db::compact_file(&path).expect("compact");
-        std::fs::copy(&path, GOLDEN_V6).expect("write golden file");
+        std::fs::copy(&path, GOLDEN_V8).expect("write golden file");
     }
     let newest = GOLDEN.last().map(|g| g.1).unwrap_or(0);
     assert_eq!(newest, dukan::schema::SCHEMA_VERSION, "add the golden file of the current schema version (see the module notes)");

@@ -203,7 +203,7 @@ async fn the_webhooks_page_creates_disables_rotates_and_shows_the_log() {
     assert_eq!(r.status().as_u16(), 201);
     let body = r.text().await.expect("body");
     let secret = body.split("id=\"secret-value\">").nth(1).and_then(|s| s.split('<').next()).expect("secret shown").to_string();
-    assert_eq!(secret.len(), 64);
+    assert_eq!(secret.len(), 64, "{secret}");
     let (_, hooks) = t.get(&k.s.c, "/api/v1/webhooks").await;
     let id = hooks[0]["id"].as_u64().expect("id");
     assert_eq!(hooks[0]["events"], json!(["sale.created", "shift.closed"]));

@@ -284,9 +284,20 @@
     if (!window.EventSource) return;
     document.querySelectorAll("[data-live]").forEach(function (el) {
       var src = new EventSource(el.getAttribute("data-live"));
+      // One refresh at a time: htmx drops a request made while another on the same target is
+      // in flight, so an event arriving during a refresh (which may have read the state before
+      // that event's change) asks for one more refresh after it.
+      var busy = false, again = false;
       var refresh = function () {
         if (!document.body.contains(el)) { src.close(); return; }
-        if (window.htmx) htmx.ajax("GET", el.getAttribute("data-live-refresh"), { target: el, swap: "innerHTML" });
+        if (!window.htmx) return;
+        if (busy) { again = true; return; }
+        busy = true;
+        var done = function () {
+          busy = false;
+          if (again) { again = false; refresh(); }
+        };
+        htmx.ajax("GET", el.getAttribute("data-live-refresh"), { target: el, swap: "innerHTML" }).then(done, done);
       };
       ["message", "conversation", "notification", "ticket", "resync"].forEach(function (k) { src.addEventListener(k, refresh); });
       // Whatever changed between rendering the page and the stream's (re)opening was not heard.

@@ -62,7 +62,11 @@ fn page(app: &App, ui: &Ui, current: Option<&str>) -> Result<HelpPage> {
     let lang = ui.lang;
     let toc = TOPICS
         .iter()
-        .map(|(slug, ru, en)| TocItem { href: format!("/help/{slug}"), title: lang.pick(ru, en).to_string(), current: current == Some(*slug) })
+        .map(|(slug, ru, en)| TocItem {
+            href: format!("/help/{slug}"),
+            title: lang.pick(ru, en).to_string(),
+            current: current == Some(*slug),
+        })
         .collect();
     let (title, body) = match current {
         None => (lang.t("help.title").to_string(), markdown(&source(lang, "index")?)),
@@ -183,7 +187,9 @@ pub fn markdown(src: &str) -> String {
         let numbered = t.split_once(". ").filter(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())).map(|(_, item)| item);
         if t.is_empty() {
             flush(&mut out, &mut para, &mut list);
-        } else if let Some((level, text)) = ["### ", "## ", "# "].iter().enumerate().find_map(|(i, p)| t.strip_prefix(*p).map(|x| (3 - i, x))) {
+        } else if let Some((level, text)) =
+            ["### ", "## ", "# "].iter().enumerate().find_map(|(i, p)| t.strip_prefix(*p).map(|x| (3 - i, x)))
+        {
             flush(&mut out, &mut para, &mut list);
             out.push_str(&format!("<h{level}>{}</h{level}>\n", inline(text)));
         } else if let Some(r) = t.strip_prefix("![")
@@ -228,7 +234,9 @@ mod tests {
 
     #[test]
     fn the_markdown_subset_renders_and_escapes() {
-        let html = markdown("# Касса\n\nОткройте **смену** и `F2`.\nДальше <b>текст</b>.\n\n- раз\n- [два](/pos)\n1. один\n\n![Касса](img/pos.png)\n[плохо](javascript:alert(1))");
+        let html = markdown(
+            "# Касса\n\nОткройте **смену** и `F2`.\nДальше <b>текст</b>.\n\n- раз\n- [два](/pos)\n1. один\n\n![Касса](img/pos.png)\n[плохо](javascript:alert(1))",
+        );
         assert!(html.contains("<h1>Касса</h1>"), "{html}");
         assert!(html.contains("<p>Откройте <strong>смену</strong> и <code>F2</code>. Дальше &lt;b&gt;текст&lt;/b&gt;.</p>"), "{html}");
         assert!(html.contains("<ul>\n<li>раз</li>\n<li><a href=\"/pos\">два</a></li>\n</ul>\n<ol>\n<li>один</li>\n</ol>"), "{html}");

@@ -20,9 +20,9 @@ use crate::app::App;
 use crate::auth;
 use crate::error::{Error, FieldError, Result};
 use crate::http::extract::ClientIp;
+use crate::http::extract::Path;
 use crate::http::request_lang;
 use crate::i18n::Lang;
-use crate::http::extract::Path;
 use crate::ids::CompanyId;
 use crate::tenancy::signup::{self, SECTORS, SettingsDraft};
 use crate::tenancy::{CompanyDraft, query, users};
@@ -67,7 +67,10 @@ struct SignupPage {
 const FIELDS: &[&str] = &["name", "country", "sector", "owner_name", "owner_email", "owner_password", "owner_password2"];
 
 fn sectors(lang: Lang, selected: &str) -> Vec<Choice> {
-    SECTORS.iter().map(|(code, ru, en)| Choice { value: code.to_string(), label: lang.pick(ru, en).into(), selected: *code == selected }).collect()
+    SECTORS
+        .iter()
+        .map(|(code, ru, en)| Choice { value: code.to_string(), label: lang.pick(ru, en).into(), selected: *code == selected })
+        .collect()
 }
 
 pub async fn page(State(app): State<App>, headers: HeaderMap) -> Result<Response> {
@@ -78,8 +81,15 @@ pub async fn page(State(app): State<App>, headers: HeaderMap) -> Result<Response
     let (csrf, set) = pre_session(&app, &headers);
     let trial_days = signup::settings(&app.db.read()?)?.trial_days;
     let draft = CompanyDraft { country: "KG".into(), ..CompanyDraft::default() };
-    let page =
-        SignupPage { lang, assets: PublicAssets::default(), csrf, draft, sectors: sectors(lang, "shop"), trial_days, errs: Errors::default() };
+    let page = SignupPage {
+        lang,
+        assets: PublicAssets::default(),
+        csrf,
+        draft,
+        sectors: sectors(lang, "shop"),
+        trial_days,
+        errs: Errors::default(),
+    };
     Ok(with_cookies(render(StatusCode::OK, &page)?, &set))
 }
 
@@ -195,7 +205,10 @@ fn settings_for(app: &App, ui: &Ui, draft: Option<SettingsDraft>, errs: Errors) 
             SectorRow {
                 field: format!("plan_{code}"),
                 label: lang.pick(ru, en).into(),
-                plans: plans.iter().map(|p| Choice { value: p.id.0.to_string(), label: p.name.clone(), selected: p.id.0.to_string() == chosen }).collect(),
+                plans: plans
+                    .iter()
+                    .map(|p| Choice { value: p.id.0.to_string(), label: p.name.clone(), selected: p.id.0.to_string() == chosen })
+                    .collect(),
             }
         })
         .collect();
