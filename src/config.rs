@@ -6,9 +6,9 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub listen: SocketAddr,
@@ -71,9 +71,11 @@ pub struct Config {
     /// Self-registration of new companies: `"open"` or `"closed"` forces it; unset, the
     /// platform operator's choice on the platform page applies (closed until they open it).
     pub signup: Option<String>,
+    /// Free space on the data file's disk, in MiB, below which the operations page warns.
+    pub disk_warn_mb: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BackupConfig {
     /// Folder for backups (a USB stick's mount point, say); default `<data>/backups`.
@@ -123,6 +125,7 @@ impl Default for Config {
             heavy_jobs: 2,
             heavy_wait_ms: 30_000,
             signup: None,
+            disk_warn_mb: 2048,
         }
     }
 }
@@ -203,6 +206,9 @@ impl Config {
         if let Some(v) = var("DUKAN_MAX_CONNECTIONS") {
             self.max_connections = parse("DUKAN_MAX_CONNECTIONS", v)?;
         }
+        if let Some(v) = var("DUKAN_DISK_WARN_MB") {
+            self.disk_warn_mb = parse("DUKAN_DISK_WARN_MB", v)?;
+        }
         if let Some(v) = var("DUKAN_SIGNUP") {
             self.signup = Some(v);
         }
@@ -228,7 +234,38 @@ impl Config {
         self.data.join("dukan.redb")
     }
 
+    /// The configuration as a TOML document for the diagnostics bundle, with every secret
+    /// (the token key, the metrics token) replaced by whether it is set.
+    pub fn redacted_toml(&self) -> String {
+        let mut c = self.clone();
+        let mark = |v: &Option<String>| v.as_ref().map(|_| "<set, not shown>".to_string());
+        c.jwt_secret = mark(&c.jwt_secret);
+        c.metrics_token = mark(&c.metrics_token);
+        toml::to_string(&c).unwrap_or_else(|e| format!("# not serialisable: {e}\n"))
+    }
+
     pub fn backup_dir(&self) -> PathBuf {
         self.backup.dir.clone().unwrap_or_else(|| self.data.join("backups"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_redacted_config_names_secrets_but_never_shows_them() {
+        let c = Config {
+            jwt_secret: Some("jwt-secret-value-123".into()),
+            metrics_token: Some("metrics-token-value-456".into()),
+            ..Config::default()
+        };
+        let text = c.redacted_toml();
+        assert!(!text.contains("jwt-secret-value-123") && !text.contains("metrics-token-value-456"), "{text}");
+        assert!(text.contains("jwt_secret = \"<set, not shown>\""), "{text}");
+        assert!(text.contains("disk_warn_mb = 2048") && text.contains("[backup]"), "{text}");
+        // It reads back as a configuration (an operator may start from it).
+        let back: Config = toml::from_str(&text).expect("parses");
+        assert_eq!(back.disk_warn_mb, 2048);
     }
 }

@@ -74,6 +74,7 @@ pub mod schema;
 pub mod seed;
 pub mod wiring;
 
+pub mod errlog;
 pub mod metrics;
 pub mod workers;
 
@@ -84,5 +85,6 @@ pub use memory::release_memory;
 pub mod app;
 pub mod control;
 pub mod http;
+pub mod ops;
 #[cfg(test)]
 mod tidy;

@@ -204,13 +204,17 @@ fn chain(e: &dyn std::error::Error) -> String {
     out
 }
 
+/// The log goes to stderr (text or JSON); its warnings and errors are also kept in the
+/// recent-errors ring the operations page shows (`errlog`).
 fn init_logging(format: &str) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_from_env("DUKAN_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let registry = tracing_subscriber::registry().with(filter).with(dukan::errlog::Layer);
     if format == "json" {
-        builder.json().init();
+        registry.with(tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr)).init();
     } else {
-        builder.init();
+        registry.with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr)).init();
     }
 }
 

@@ -303,6 +303,15 @@ pub fn printer(tx: &ReadTx, c: CompanyId, id: PrinterId) -> Result<Printer> {
     tx.get(PRINTERS, (c.0, id.0))?.ok_or(Error::NotFound)
 }
 
+/// Every printer of the box with its last known status (the operations page), at most `cap`.
+pub fn every_printer(tx: &ReadTx, cap: usize) -> Result<Vec<(CompanyId, Printer, Option<PrinterStatus>)>> {
+    let mut out = Vec::new();
+    for ((c, id), p) in tx.list(PRINTERS, (0, 0), (u64::MAX, u64::MAX), cap)? {
+        out.push((CompanyId(c), p, tx.get(PRINTER_STATUS, (c, id))?));
+    }
+    Ok(out)
+}
+
 pub fn status(tx: &ReadTx, c: CompanyId, id: PrinterId) -> Result<Option<PrinterStatus>> {
     Ok(tx.get(PRINTER_STATUS, (c.0, id.0))?)
 }

@@ -194,6 +194,14 @@ impl Devices {
         }
     }
 
+    /// Every running scale with its name and status, by company and id (the operations page).
+    pub fn states(&self) -> Vec<(CompanyId, ScaleId, String, Status)> {
+        let entries = lock(&self.entries);
+        let mut out: Vec<_> = entries.iter().map(|(k, e)| (k.0, k.1, e.scale.name.clone(), lock(&e.status).clone())).collect();
+        out.sort_by_key(|r| (r.0, r.1));
+        out
+    }
+
     pub fn status(&self, c: CompanyId, id: ScaleId) -> Option<Status> {
         lock(&self.entries).get(&(c, id)).map(|e| lock(&e.status).clone())
     }

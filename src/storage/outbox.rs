@@ -82,6 +82,46 @@ pub fn due(tx: &ReadTx, worker: &str, now_ms: i64, limit: usize) -> Result<Vec<(
     Ok(out)
 }
 
+/// One worker's queue as the operations page shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Queue {
+    pub worker: &'static str,
+    pub pending: u64,
+    /// Jobs that failed at least once and wait for their next attempt.
+    pub retrying: u64,
+    pub oldest_ms: Option<i64>,
+    /// The error of the most recent failed job.
+    pub last_error: Option<String>,
+}
+
+/// Waiting jobs per worker, reading at most `cap` rows (the outbox is normally near empty; a
+/// stuck one is summarised from its oldest `cap` jobs, and `complete` says so).
+pub fn queues(tx: &ReadTx, cap: usize) -> Result<(Vec<Queue>, bool), StorageError> {
+    let mut out: Vec<Queue> = Vec::new();
+    let mut seen = 0usize;
+    tx.range(OUTBOX, 0, u64::MAX, false, cap, |_, job| {
+        seen += 1;
+        let worker = job.kind.worker();
+        let i = match out.iter().position(|q| q.worker == worker) {
+            Some(i) => i,
+            None => {
+                out.push(Queue { worker, ..Queue::default() });
+                out.len() - 1
+            }
+        };
+        let q = &mut out[i];
+        q.pending += 1;
+        q.oldest_ms = Some(q.oldest_ms.map_or(job.created_ms, |o| o.min(job.created_ms)));
+        if job.attempts > 0 {
+            q.retrying += 1;
+            q.last_error = job.last_error.clone();
+        }
+        Ok(true)
+    })?;
+    out.sort_by_key(|q| q.worker);
+    Ok((out, seen < cap))
+}
+
 pub fn pending(tx: &ReadTx) -> Result<u64, StorageError> {
     tx.len(OUTBOX)
 }

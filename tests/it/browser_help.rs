@@ -52,6 +52,44 @@ async fn flow(c: &Client, t: &TestApp) -> R {
     Ok(())
 }
 
+/// The platform operator opens the operations page from the menu, narrows the recent errors
+/// to one line, and finds the diagnostics download.
+#[tokio::test]
+async fn the_operator_reads_the_operations_page_and_filters_the_errors() {
+    run("ops", ops_flow).await;
+}
+
+async fn ops_flow(c: &Client, t: &TestApp) -> R {
+    let _operator = t.first_run("op@box.kg", "operator-pass-1").await;
+    dukan::errlog::record(tracing::Level::ERROR, "dukan::printing", "browser-ops printer at 10.0.0.7 refused");
+    dukan::errlog::record(tracing::Level::WARN, "dukan::messaging", "browser-ops Meta answered 429");
+    c.goto(&format!("{}/login", t.base)).await?;
+    wait_for(c, "main[data-page=login]").await?;
+    fill(c, "#f-email", "op@box.kg").await?;
+    fill(c, "#f-password", "operator-pass-1").await?;
+    click(c, "main button[type=submit]").await?;
+    wait_for(c, "main[data-page=dashboard]").await?;
+    c.goto(&format!("{}/platform", t.base)).await?;
+    wait_for(c, "main[data-page=platform]").await?;
+    click(c, "#nav a[href='/platform/ops']").await?;
+    let version = wait_for(c, "main[data-page=ops] #fact-version").await?.text().await?;
+    assert!(version.contains(env!("CARGO_PKG_VERSION")), "{version}");
+    wait_xpath(c, "//table[@id='ops-errors']//td[contains(., 'browser-ops Meta answered 429')]").await?;
+    click(c, "#f-level option[value=error]").await?;
+    fill(c, "#f-q", "browser-ops").await?;
+    click(c, "#error-filters button[type=submit]").await?;
+    // The new page is the one whose filter field holds the typed text and lists one line.
+    wait_xpath(c, "//main[@data-page='ops']//select[@id='f-level']/option[@value='error' and @selected]").await?;
+    wait_xpath(c, "//table[@id='ops-errors']//td[contains(., 'browser-ops printer at 10.0.0.7 refused')]").await?;
+    assert!(
+        c.find(Locator::XPath("//table[@id='ops-errors']//td[contains(., 'browser-ops Meta answered 429')]")).await.is_err(),
+        "the warning is filtered out"
+    );
+    let href = wait_for(c, "#diagnostics").await?.attr("href").await?;
+    assert_eq!(href.as_deref(), Some("/platform/ops/diagnostics"));
+    Ok(())
+}
+
 #[tokio::test]
 async fn screenshots_for_the_guide() {
     if std::env::var("DUKAN_SCREENSHOTS").as_deref() != Ok("1") {

@@ -8,6 +8,7 @@ pub mod agents;
 mod analytics;
 mod analytics_tabs;
 mod auth;
+mod box_ops;
 mod browser;
 mod browser_agents;
 mod browser_clients;

@@ -13,6 +13,7 @@ mod agents;
 mod analytics;
 mod analytics_tabs;
 mod auth;
+mod box_ops;
 mod cashier;
 mod catalog;
 mod clients;
@@ -125,7 +126,7 @@ pub fn routes() -> Router<App> {
 
 /// The platform operator's pages (companies, plans).
 pub fn platform_routes() -> Router<App> {
-    platform::routes().merge(signup::platform_routes())
+    platform::routes().merge(signup::platform_routes()).merge(box_ops::routes())
 }
 
 // ---- errors: the full error page and the htmx flash fragment ----

@@ -202,7 +202,14 @@ static GROUPS: &[GroupDef] = &[
             item("/messaging/settings", "messaging.settings", MESSAGING, &[Perm::INBOX_ADMIN], Who::Anyone),
         ],
     },
-    GroupDef { id: "platform", label: "nav.group_platform", items: &[item("/platform", "nav.platform", NONE, &[], Who::PlatformAdmin)] },
+    GroupDef {
+        id: "platform",
+        label: "nav.group_platform",
+        items: &[
+            item("/platform", "nav.platform", NONE, &[], Who::PlatformAdmin),
+            item("/platform/ops", "nav.ops", NONE, &[], Who::PlatformAdmin),
+        ],
+    },
 ];
 
 pub struct Item {
