@@ -8,8 +8,9 @@
 //! SIM and contract counts walk the status indexes (keys only, O(SIMs + contracts));
 //! subscribers are one pass over their records (O(subscribers): about a second at a million),
 //! contracts one pass (O(contracts)), the ledger one pass over the rows (O(ledger rows));
-//! nothing outside the company is read. Tickets are counted by tele2's ticket module once it
-//! exists (no table yet: the figure is left out).
+//! nothing outside the company is read. Tickets are one pass over the company's tickets
+//! (O(tickets)): open, overdue (open past their SLA due time now), opened and resolved in the
+//! period (created / `resolved_at` on a local date within it), and a table by status.
 //!
 //! Definitions: *revenue* = payments − refunds dated in the month; *charged* = fees and usage
 //! charges (the ledger's `charge` rows) dated in the month; *ARPU* = charged ÷ contracts live
@@ -23,10 +24,10 @@ use rust_decimal::Decimal;
 use super::tab::{Cell, Chart, Figure, Table, fig, sort_desc};
 use crate::clock::Ts;
 use crate::error::{Error, Result};
-use crate::ids::{ContractId, SimId, SubscriberId};
+use crate::ids::{ContractId, SimId, SubscriberId, TicketId};
 use crate::storage::Read;
-use crate::telecom::model::{ContractStatus, EntryKind, SimStatus, SubscriberStatus};
-use crate::telecom::store::{CONTRACT_STATUS, CONTRACTS, LEDGER, SIM_STATUS, SUBSCRIBERS, TARIFFS};
+use crate::telecom::model::{ContractStatus, EntryKind, SimStatus, SubscriberStatus, TicketStatus};
+use crate::telecom::store::{CONTRACT_STATUS, CONTRACTS, LEDGER, SIM_STATUS, SUBSCRIBERS, TARIFFS, TICKETS};
 use crate::tenancy::actor::Actor;
 use crate::tenancy::perms::Perm;
 
@@ -306,7 +307,48 @@ pub fn report(tx: &impl Read, actor: &Actor, now: Ts, from: &str, to: &str) -> R
         payers.rows.push(vec![Cell::Text(name), Cell::Text(number), Cell::money(amount)]);
     }
 
-    Ok(TelecomReport { from: lo, to: hi, figures, tables: vec![by_month, tariffs, payers, contracts_t, sims] })
+    let tickets = tickets(tx, c, now, &tz, &in_period, &mut figures)?;
+
+    Ok(TelecomReport { from: lo, to: hi, figures, tables: vec![by_month, tariffs, payers, contracts_t, sims, tickets] })
+}
+
+/// Tickets: one pass — the figures open, overdue now, opened and resolved in the period, and
+/// the table by status.
+fn tickets(
+    tx: &impl Read,
+    c: crate::ids::CompanyId,
+    now: Ts,
+    tz: &str,
+    in_period: &dyn Fn(&str) -> bool,
+    figures: &mut Vec<Figure>,
+) -> Result<Table> {
+    let mut by_status: BTreeMap<u8, u64> = BTreeMap::new();
+    let (mut open, mut overdue, mut opened, mut resolved) = (0u64, 0u64, 0u64, 0u64);
+    tx.range(TICKETS, (c, TicketId::MIN), (c, TicketId::MAX), false, usize::MAX, |_, t| {
+        *by_status.entry(t.status.index()).or_default() += 1;
+        if t.status.is_open() {
+            open += 1;
+        }
+        if t.overdue(now) {
+            overdue += 1;
+        }
+        if in_period(&t.created.date_local(tz)) {
+            opened += 1;
+        }
+        if t.resolved_at.is_some_and(|r| in_period(&r.date_local(tz))) {
+            resolved += 1;
+        }
+        Ok(true)
+    })?;
+    figures.push(fig("tickets_open", Cell::Count(open)));
+    figures.push(fig("tickets_overdue", Cell::Count(overdue)));
+    figures.push(fig("tickets_opened", Cell::Count(opened)));
+    figures.push(fig("tickets_resolved", Cell::Count(resolved)));
+    let mut table = Table::new("telecom_tickets", &["status", "count"]);
+    for st in TicketStatus::ALL {
+        table.rows.push(vec![Cell::Text(st.code().to_string()), Cell::Count(by_status.get(&st.index()).copied().unwrap_or(0))]);
+    }
+    Ok(table)
 }
 
 /// `amount ÷ n` as money, a dash when `n` is zero.
@@ -320,6 +362,7 @@ pub fn status_label(lang: crate::i18n::Lang, table: &str, column: &str, c: &Cell
     match (table, column, c) {
         ("telecom_sims", "status", Cell::Text(code)) => Some(lang.t(&format!("telecom.sim_{code}"))),
         ("telecom_contracts", "status", Cell::Text(code)) => Some(lang.t(&format!("telecom.contract_{code}"))),
+        ("telecom_tickets", "status", Cell::Text(code)) => Some(lang.t(&format!("telecom.ticket_{code}"))),
         _ => None,
     }
 }

@@ -308,8 +308,30 @@ pub fn save_subscriber(
         Some(id) => Some(tx.get(SUBSCRIBERS, (c, id))?.ok_or(Error::NotFound)?),
         None => None,
     };
-    let base = match &old {
-        Some(o) => o.clone(),
+    let (mut new, dups) = check_subscriber(tx, actor, &d, now, old.clone(), draft)?;
+    if old.is_none() {
+        new.id = SubscriberId(tx.next_id()?);
+    }
+    store::put_subscriber(tx, c, old.as_ref(), &new)?;
+    let action = if old.is_some() { "telecom.subscriber.update" } else { "telecom.subscriber.create" };
+    audit::record(tx, c, actor, now, action, format!("subscriber {}", new.id), new.display_name())?;
+    Ok((new, dups))
+}
+
+/// Checks a subscriber as typed without writing: the record (id 0 when new, `old`'s when
+/// editing) and its likely duplicates; an identical document, personal number or INN of
+/// another subscriber is refused. Imports check each row with this.
+pub fn check_subscriber(
+    tx: &impl Read,
+    actor: &Actor,
+    d: &Desk,
+    now: Ts,
+    old: Option<Subscriber>,
+    draft: &SubscriberDraft,
+) -> Result<(Subscriber, Vec<Duplicate>)> {
+    let c = actor.company;
+    let base = match old {
+        Some(o) => o,
         None => Subscriber {
             id: SubscriberId(0),
             kind: SubscriberKind::Individual,
@@ -330,10 +352,7 @@ pub fn save_subscriber(
             created_by: actor.user,
         },
     };
-    let mut new = parse_subscriber(&d, draft, base)?;
-    if old.is_none() {
-        new.id = SubscriberId(tx.next_id()?);
-    }
+    let new = parse_subscriber(d, draft, base)?;
     let dups = duplicates(tx, c, &new)?;
     let mut p = Problems::default();
     for dup in &dups {
@@ -349,9 +368,6 @@ pub fn save_subscriber(
         }
     }
     p.finish()?;
-    store::put_subscriber(tx, c, old.as_ref(), &new)?;
-    let action = if old.is_some() { "telecom.subscriber.update" } else { "telecom.subscriber.create" };
-    audit::record(tx, c, actor, now, action, format!("subscriber {}", new.id), new.display_name())?;
     Ok((new, dups))
 }
 

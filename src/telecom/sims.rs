@@ -1,11 +1,12 @@
 //! SIM stock: one SIM by hand, a batch generated from templates (spec B7; duplicates skipped
 //! and reported), block and unblock (spec B3). Binding and release belong to contracts.
 
-use super::model::{ContractStatus, Sim, SimStatus};
+use super::model::{ContractStatus, Settings, Sim, SimStatus};
 use super::store::{CONTRACTS, SIM_NUMBERS, SIMS, number_key, put_sim};
 use super::{require, settings, validate};
 use crate::audit;
 use crate::clock::Ts;
+use crate::country::Country;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::ids::{BranchId, CompanyId, SimId};
 use crate::storage::{Read, WriteTx};
@@ -57,26 +58,50 @@ pub fn create_sim(tx: &mut WriteTx, actor: &Actor, now: Ts, d: &SimDraft) -> Res
     let c = actor.company;
     let desk = super::desk(tx, c, now)?;
     let s = settings(tx, c)?;
+    let branch = stock_branch_checked(tx, actor, d)?;
+    let mut sim = check_sim(tx, c, desk.country, &s, d, branch, now)?;
+    sim.id = SimId(tx.next_id()?);
+    put_sim(tx, c, None, &sim)?;
+    audit::record(tx, c, actor, now, "telecom.sim.create", format!("sim {}", sim.id), sim.iccid.clone())?;
+    Ok(sim)
+}
+
+/// The branch a new SIM of `d` goes to (see `stock_branch`).
+pub fn stock_branch_checked(tx: &impl Read, actor: &Actor, d: &SimDraft) -> Result<BranchId> {
+    stock_branch(tx, actor, d.branch)
+}
+
+/// Checks a SIM as typed and builds it unsaved (id 0, free, in `branch`): every problem of
+/// its numbers at once, a number already in stock among them. Imports check each row with
+/// this before anything is written, and again when the row is applied.
+pub fn check_sim(tx: &impl Read, c: CompanyId, country: Country, s: &Settings, d: &SimDraft, branch: BranchId, now: Ts) -> Result<Sim> {
     let mut p = Problems::default();
     let iccid = p.take(validate::iccid("iccid", &d.iccid));
     let imsi = p.take(validate::imsi("imsi", &d.imsi, &s.mcc, &s.mnc));
-    let msisdn = p.take(validate::msisdn(desk.country, "msisdn", &d.msisdn));
+    let msisdn = p.take(validate::msisdn(country, "msisdn", &d.msisdn));
     let puk = match d.puk.trim() {
         "" => None,
         raw => p.take(validate::puk("puk", raw)),
     };
+    for (kind, field, n) in [(0u8, "iccid", &iccid), (1, "imsi", &imsi), (2, "msisdn", &msisdn)] {
+        if let Some(n) = n
+            && tx.get(SIM_NUMBERS, (c, kind, number_key(n)))?.is_some()
+        {
+            p.push(taken_error(field));
+        }
+    }
     p.finish()?;
     let (Some(iccid), Some(imsi), Some(msisdn)) = (iccid, imsi, msisdn) else {
         return Err(Error::Internal("SIM parsed with problems".into()));
     };
-    let branch = stock_branch(tx, actor, d.branch)?;
-    let mut sim = Sim { id: SimId(0), iccid, imsi, msisdn, puk, status: SimStatus::Free, branch, contract: None, created: now };
-    if let Some(field) = taken(tx, c, &sim)? {
-        return Err(Error::Validation(vec![taken_error(field)]));
-    }
+    Ok(Sim { id: SimId(0), iccid, imsi, msisdn, puk, status: SimStatus::Free, branch, contract: None, created: now })
+}
+
+/// Stores a SIM `check_sim` built, under a new id, through the SIM's one write path. The
+/// caller holds the bulk right and writes the audit row (imports write one per batch).
+pub fn store_checked(tx: &mut WriteTx, c: CompanyId, mut sim: Sim) -> Result<Sim> {
     sim.id = SimId(tx.next_id()?);
     put_sim(tx, c, None, &sim)?;
-    audit::record(tx, c, actor, now, "telecom.sim.create", format!("sim {}", sim.id), sim.iccid.clone())?;
     Ok(sim)
 }
 

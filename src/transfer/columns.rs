@@ -25,6 +25,23 @@ pub enum Column {
     Country,
     Expiry,
     ReorderLevel,
+    // The telecom kinds (SIM delivery, subscribers); appended, so stored rows keep their numbers.
+    Iccid,
+    Imsi,
+    Msisdn,
+    Puk,
+    Tariff,
+    LastName,
+    FirstName,
+    Patronymic,
+    BirthDate,
+    DocKind,
+    DocSeries,
+    DocNumber,
+    PersonalNo,
+    Phone,
+    Email,
+    Address,
 }
 
 impl Column {
@@ -49,6 +66,24 @@ impl Column {
         Column::ReorderLevel,
     ];
 
+    /// A SIM delivery file's columns.
+    pub const SIMS: [Column; 5] = [Column::Iccid, Column::Imsi, Column::Msisdn, Column::Puk, Column::Tariff];
+
+    /// A subscriber file's columns (individuals).
+    pub const SUBSCRIBERS: [Column; 11] = [
+        Column::LastName,
+        Column::FirstName,
+        Column::Patronymic,
+        Column::BirthDate,
+        Column::DocKind,
+        Column::DocSeries,
+        Column::DocNumber,
+        Column::PersonalNo,
+        Column::Phone,
+        Column::Email,
+        Column::Address,
+    ];
+
     /// Russian header, English header, then further accepted spellings.
     fn names(self) -> &'static [&'static str] {
         match self {
@@ -69,6 +104,22 @@ impl Column {
             Column::Country => &["Страна", "Country", "страна происхождения", "country of origin"],
             Column::Expiry => &["Срок годности", "Expiry", "годен до", "best before"],
             Column::ReorderLevel => &["Мин. остаток", "Reorder level", "минимальный остаток", "min stock"],
+            Column::Iccid => &["ICCID", "ICCID", "айсиайди"],
+            Column::Imsi => &["IMSI", "IMSI"],
+            Column::Msisdn => &["MSISDN", "MSISDN", "номер", "номер телефона", "phone number"],
+            Column::Puk => &["PUK", "PUK", "puk_code", "puk code", "пук"],
+            Column::Tariff => &["Тариф", "Tariff", "tariff name", "тарифный план"],
+            Column::LastName => &["Фамилия", "Last name", "last_name", "surname"],
+            Column::FirstName => &["Имя", "First name", "first_name"],
+            Column::Patronymic => &["Отчество", "Patronymic", "middle name", "middle_name"],
+            Column::BirthDate => &["Дата рождения", "Birth date", "birth_date", "date of birth", "дата рожд"],
+            Column::DocKind => &["Вид документа", "Document kind", "doc_kind", "документ"],
+            Column::DocSeries => &["Серия", "Series", "doc_series", "серия документа", "document series"],
+            Column::DocNumber => &["Номер документа", "Document number", "doc_number", "номер паспорта", "passport number"],
+            Column::PersonalNo => &["ПИН", "Personal number", "personal_no", "инн", "pin", "inn"],
+            Column::Phone => &["Телефон", "Phone", "тел", "мобильный", "mobile"],
+            Column::Email => &["E-mail", "Email", "e-mail", "почта", "электронная почта"],
+            Column::Address => &["Адрес", "Address"],
         }
     }
 
@@ -102,11 +153,16 @@ impl Column {
     }
 
     pub fn from_header(header: &str) -> Option<Column> {
+        Column::from_header_in(header, &Column::ALL)
+    }
+
+    /// The column of `set` a header names.
+    pub fn from_header_in(header: &str, set: &[Column]) -> Option<Column> {
         let h = normalise(header);
         if h.is_empty() {
             return None;
         }
-        Column::ALL.into_iter().find(|c| c.names().iter().any(|n| normalise(n) == h))
+        set.iter().copied().find(|c| c.names().iter().any(|n| normalise(n) == h))
     }
 }
 
@@ -127,9 +183,14 @@ pub struct Header {
 
 impl Header {
     pub fn parse(row: &[String]) -> Header {
+        Header::parse_in(row, &Column::ALL)
+    }
+
+    /// The header row read against one import kind's columns (`Column::SIMS`, …).
+    pub fn parse_in(row: &[String], set: &[Column]) -> Header {
         let mut h = Header::default();
         for (i, raw) in row.iter().enumerate() {
-            match Column::from_header(raw) {
+            match Column::from_header_in(raw, set) {
                 Some(c) if !h.columns.iter().any(|(_, taken)| *taken == c) => {
                     h.columns.push((i, c));
                     h.names.push((c, raw.trim().to_string()));

@@ -68,6 +68,8 @@ fn cells(p: &Product, names: &Names, lang: Lang, columns: &[Column]) -> Vec<Cell
             // Zero means "no threshold" and is written as an empty cell (the rule wants > 0).
             Column::ReorderLevel if p.reorder_level.is_zero() => Cell::Text(String::new()),
             Column::ReorderLevel => Cell::Number(p.reorder_level),
+            // The telecom kinds' columns are never among a product export's.
+            _ => Cell::Text(String::new()),
         })
         .collect()
 }

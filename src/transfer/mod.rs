@@ -21,6 +21,7 @@ pub mod model;
 mod ods;
 pub mod read;
 pub mod store;
+pub mod telecom;
 mod xls;
 
 use std::collections::HashMap;
@@ -37,7 +38,7 @@ use crate::storage::{ReadTx, WriteTx};
 use crate::tenancy::actor::Actor;
 use crate::tenancy::perms::Perm;
 use columns::{Column, Header};
-use model::{Import, ImportRow, RowError, State};
+use model::{Import, ImportRow, Kind, RowError, State};
 use store::{IMPORTS, ROWS};
 
 /// Rows applied per write transaction.
@@ -124,6 +125,8 @@ fn draft_of(
             Column::Country => d.country = v,
             Column::Expiry => d.expiry = v,
             Column::ReorderLevel => d.reorder_level = v,
+            // Not a product column: a product file's header never maps one (`Column::ALL`).
+            _ => {}
         }
     }
     (d, problems)
@@ -221,6 +224,15 @@ fn too_large(bound: read::Bound, limit: u64) -> Error {
         read::Bound::ZipEntries => (format!("не более {limit} частей в архиве"), format!("at most {limit} parts in the archive")),
     };
     file_error("import_too_large", format!("Файл слишком большой: {ru}"), format!("The file is too large: {en}"))
+}
+
+/// Checks a read file of `kind` and stores it as an import in `Preview` (products here, the
+/// telecom kinds in `telecom`); writes nothing else.
+pub fn preview_kind(tx: &mut WriteTx, actor: &Actor, now: Ts, kind: Kind, file_name: &str, sheet: &read::Sheet) -> Result<Import> {
+    match kind {
+        Kind::Products => preview(tx, actor, now, file_name, sheet),
+        _ => telecom::preview(tx, actor, now, kind, file_name, sheet),
+    }
 }
 
 /// Checks a read file and stores it as an import in `Preview`; writes nothing else. A file
@@ -353,6 +365,11 @@ pub fn import(tx: &impl crate::storage::Read, company: CompanyId, id: ImportId) 
     tx.get(store::IMPORTS, (company.0, id.0))?.ok_or(Error::NotFound)
 }
 
+/// What the company's import `id` brings in (products for an unknown id).
+pub fn kind(tx: &impl crate::storage::Read, company: CompanyId, id: ImportId) -> Result<Kind> {
+    Ok(store::kind(tx, company, id)?)
+}
+
 /// The company's imports, newest first.
 pub fn imports(tx: &impl crate::storage::Read, company: CompanyId, limit: usize) -> Result<Vec<Import>> {
     let mut out = Vec::new();
@@ -386,7 +403,7 @@ pub fn rows(
 /// Starts applying a previewed import. With problems it is refused unless `skip_invalid`
 /// (then the rows with problems are skipped and counted as failed).
 pub fn confirm(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ImportId, skip_invalid: bool) -> Result<Import> {
-    actor.require(Perm::PRODUCTS)?;
+    store::kind(tx, actor.company, id)?.require(actor)?;
     actor.require_writable()?;
     let c = actor.company.0;
     let mut import = tx.get(IMPORTS, (c, id.0))?.ok_or(Error::NotFound)?;
@@ -410,7 +427,7 @@ pub fn confirm(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ImportId, skip_inva
 
 /// Deletes an import that was not confirmed, with its rows.
 pub fn discard(tx: &mut WriteTx, actor: &Actor, id: ImportId) -> Result<()> {
-    actor.require(Perm::PRODUCTS)?;
+    store::kind(tx, actor.company, id)?.require(actor)?;
     let c = actor.company.0;
     let import = tx.get(IMPORTS, (c, id.0))?.ok_or(Error::NotFound)?;
     if import.state != State::Preview {
@@ -420,6 +437,7 @@ pub fn discard(tx: &mut WriteTx, actor: &Actor, id: ImportId) -> Result<()> {
         tx.remove(ROWS, (c, id.0, index))?;
     }
     tx.remove(IMPORTS, (c, id.0))?;
+    tx.remove(store::KINDS, (c, id.0))?;
     Ok(())
 }
 
@@ -440,6 +458,10 @@ pub fn fail(tx: &mut WriteTx, company: CompanyId, id: ImportId, now: Ts, reason:
 pub fn apply_chunk(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ImportId, chunk: u32) -> Result<Import> {
     let company = actor.company;
     let c = company.0;
+    let kind = store::kind(tx, company, id)?;
+    if kind != Kind::Products {
+        return telecom::apply_chunk(tx, actor, now, kind, id, chunk);
+    }
     let mut import = tx.get(IMPORTS, (c, id.0))?.ok_or(Error::NotFound)?;
     if import.state != State::Applying {
         return Ok(import);
@@ -516,8 +538,10 @@ pub fn actor_of(tx: &ReadTx, company: CompanyId, id: ImportId, now: Ts) -> Resul
     let Some(import) = store::import(tx, company, id)? else {
         return Ok(None);
     };
+    let kind = store::kind(tx, company, id)?;
     match crate::auth::actor_for_user(tx, company, import.user, now, "import") {
-        Ok(actor) if actor.can(Perm::PRODUCTS) => Ok(Some(actor)),
+        Ok(actor) if kind == Kind::Products && actor.can(Perm::PRODUCTS) => Ok(Some(actor)),
+        Ok(actor) if kind != Kind::Products && kind.allowed(&actor) => Ok(Some(actor)),
         Ok(_) | Err(Error::TokenInvalid | Error::CompanyInactive) => Ok(None),
         Err(e) => Err(e),
     }
@@ -540,7 +564,7 @@ pub fn apply_job(
             other => Some(other?),
         },
         None => {
-            fail(tx, company, id, now, "the user who confirmed the import can no longer edit products")?;
+            fail(tx, company, id, now, "the user who confirmed the import no longer has the right to import it")?;
             None
         }
     };

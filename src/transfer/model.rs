@@ -110,3 +110,60 @@ impl ImportRow {
 impl Record for ImportRow {
     const TYPE: &'static str = "import_row.v1";
 }
+
+/// What an import brings in. Stored beside the import (`store::KINDS`) only for the telecom
+/// kinds: an import without that row is a product import, as every import before them was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Kind {
+    Products,
+    /// A SIM delivery (`iccid, imsi, msisdn, puk, tariff`).
+    Sims,
+    /// Individual subscribers.
+    Subscribers,
+}
+
+impl Record for Kind {
+    const TYPE: &'static str = "import_kind.v1";
+}
+
+impl Kind {
+    pub const ALL: [Kind; 3] = [Kind::Products, Kind::Sims, Kind::Subscribers];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Kind::Products => "products",
+            Kind::Sims => "sims",
+            Kind::Subscribers => "subscribers",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.code() == s.trim())
+    }
+
+    /// What importing this kind needs: the module's plan feature and right — products the
+    /// catalog and `PRODUCTS`; a SIM delivery the telecom desk and the supervisors' bulk SIM
+    /// right; subscribers the telecom desk and `TELECOM_CUSTOMERS`.
+    pub fn require(self, actor: &crate::tenancy::actor::Actor) -> crate::error::Result<()> {
+        use crate::tenancy::perms::Perm;
+        match self {
+            Kind::Products => {
+                actor.require(Perm::PRODUCTS)?;
+                actor.require_feature("catalog")
+            }
+            Kind::Sims => {
+                actor.require_feature("telecom")?;
+                actor.require(Perm::TELECOM_SIMS_BULK)
+            }
+            Kind::Subscribers => {
+                actor.require_feature("telecom")?;
+                actor.require(Perm::TELECOM_CUSTOMERS)
+            }
+        }
+    }
+
+    /// Whether `actor` may import this kind (the kind picker shows only these).
+    pub fn allowed(self, actor: &crate::tenancy::actor::Actor) -> bool {
+        self.require(actor).is_ok()
+    }
+}

@@ -74,3 +74,5 @@ pub mod telecom_tickets;
 mod telecom_reports;
 // Messaging, second slice (issue 16): outgoing events and the webhooks page.
 mod webhook_events;
+// tele4: the telecom kinds of import, the bulk SIM page, tickets in the report (issue 13).
+mod telecom_import;

@@ -17,7 +17,7 @@ use crate::http::problem::Problem;
 use crate::i18n::Lang;
 use crate::ids::{BrandId, CategoryId, ImportId};
 use crate::tenancy::perms::Perm;
-use crate::transfer::{self, export, model::Import, model::ImportRow};
+use crate::transfer::{self, export, model::Import, model::ImportRow, model::Kind};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -27,6 +27,8 @@ pub struct ImportDto {
     pub file_name: String,
     /// What was detected, e.g. "CSV, Windows-1251, «;»" or "XLSX".
     pub format: String,
+    /// products, sims or subscribers
+    pub kind: String,
     /// preview, applying, done or failed
     pub state: String,
     /// Recognised columns: the file's header text.
@@ -47,9 +49,10 @@ pub struct ImportDto {
     pub failure: Option<String>,
 }
 
-impl From<&Import> for ImportDto {
-    fn from(i: &Import) -> Self {
+impl ImportDto {
+    fn of(i: &Import, kind: Kind) -> Self {
         ImportDto {
+            kind: kind.code().into(),
             id: i.id.0,
             file_name: i.file_name.clone(),
             format: i.format.clone(),
@@ -110,6 +113,9 @@ fn row_dto(i: &Import, r: &ImportRow, lang: Lang) -> ImportRowDto {
 pub struct UploadQuery {
     /// The file's name, shown in the list (optional).
     pub file_name: Option<String>,
+    /// products (default), sims (a SIM delivery: `iccid, imsi, msisdn, puk, tariff`; the
+    /// bulk SIM right) or subscribers (individuals; the telecom customers right)
+    pub kind: Option<String>,
 }
 
 /// Uploads a file (the raw bytes as the body: CSV in UTF-8 or Windows-1251 with `;`, `,` or
@@ -119,9 +125,19 @@ pub struct UploadQuery {
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 201, body = ImportDto), (status = 413, body = Problem), (status = 422, body = Problem)))]
 pub async fn upload(State(app): State<App>, a: Auth, Query(q): Query<UploadQuery>, req: Request) -> Result<(StatusCode, Json<ImportDto>)> {
-    // The right is checked before a byte of the file is read.
-    require_import(&a)?;
-    a.actor.require_feature("catalog")?;
+    // The kind's right is checked before a byte of the file is read.
+    let kind = match q.kind.as_deref() {
+        None | Some("") => Kind::Products,
+        Some(k) => Kind::parse(k).ok_or_else(|| {
+            crate::error::Error::field(
+                "kind",
+                "kind",
+                "Вид импорта: products, sims или subscribers",
+                "Import kind: products, sims or subscribers",
+            )
+        })?,
+    };
+    kind.require(&a.actor)?;
     a.actor.require_writable()?;
     let (parts, body) = req.into_parts();
     let bytes = crate::http::extract::read_body(&parts.headers, body, app.config.import_limit_kb * 1024).await?.to_vec();
@@ -129,28 +145,47 @@ pub async fn upload(State(app): State<App>, a: Auth, Query(q): Query<UploadQuery
     let limits = transfer::read::Limits { unpacked_bytes: app.config.import_unpacked_mb << 20, ..transfer::read::LIMITS };
     let sheet = app.heavy(crate::app::Heavy::Sheet, move || transfer::read_file(&bytes, &limits)).await?;
     let (now, actor, file_name) = (app.now(), a.actor, q.file_name.unwrap_or_default());
-    let import = app.db.write(move |tx| transfer::preview(tx, &actor, now, &file_name, &sheet)).await?;
-    Ok((StatusCode::CREATED, Json(ImportDto::from(&import))))
+    let import = app.db.write(move |tx| transfer::preview_kind(tx, &actor, now, kind, &file_name, &sheet)).await?;
+    Ok((StatusCode::CREATED, Json(ImportDto::of(&import, kind))))
 }
 
+/// Reading imports: the right to import one kind at least (products' right first, so a
+/// caller with none is refused as before).
 fn require_import(a: &Auth) -> Result<()> {
-    a.actor.require(Perm::PRODUCTS)
+    if Kind::ALL.iter().any(|k| k.allowed(&a.actor)) { Ok(()) } else { a.actor.require(Perm::PRODUCTS) }
+}
+
+/// An import of a kind the caller may not import is as missing as another company's.
+fn visible(tx: &impl crate::storage::Read, a: &Auth, id: ImportId) -> Result<(Import, Kind)> {
+    let import = transfer::import(tx, a.actor.company, id)?;
+    let kind = transfer::kind(tx, a.actor.company, id)?;
+    if !kind.allowed(&a.actor) {
+        return Err(crate::error::Error::NotFound);
+    }
+    Ok((import, kind))
 }
 
 #[utoipa::path(get, path = "/api/v1/imports", tag = "catalog", security(("bearer" = [])),
     responses((status = 200, body = Vec<ImportDto>)))]
 pub async fn list(State(app): State<App>, a: Auth) -> Result<Json<Vec<ImportDto>>> {
     require_import(&a)?;
-    let imports = transfer::imports(&app.db.read()?, a.actor.company, 50)?;
-    Ok(Json(imports.iter().map(ImportDto::from).collect()))
+    let tx = app.db.read()?;
+    let mut out = Vec::new();
+    for i in transfer::imports(&tx, a.actor.company, 200)? {
+        let kind = transfer::kind(&tx, a.actor.company, i.id)?;
+        if kind.allowed(&a.actor) && out.len() < 50 {
+            out.push(ImportDto::of(&i, kind));
+        }
+    }
+    Ok(Json(out))
 }
 
 #[utoipa::path(get, path = "/api/v1/imports/{id}", tag = "catalog", security(("bearer" = [])), params(("id" = u64, Path)),
     responses((status = 200, body = ImportDto), (status = 404, body = Problem)))]
 pub async fn get(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<ImportDto>> {
     require_import(&a)?;
-    let import = transfer::import(&app.db.read()?, a.actor.company, ImportId(id))?;
-    Ok(Json(ImportDto::from(&import)))
+    let (import, kind) = visible(&app.db.read()?, &a, ImportId(id))?;
+    Ok(Json(ImportDto::of(&import, kind)))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -173,7 +208,7 @@ pub struct RowsPage {
 pub async fn rows(State(app): State<App>, a: Auth, Path(id): Path<u64>, Query(q): Query<RowsQuery>) -> Result<Json<RowsPage>> {
     require_import(&a)?;
     let tx = app.db.read()?;
-    let import = transfer::import(&tx, a.actor.company, ImportId(id))?;
+    let (import, _) = visible(&tx, &a, ImportId(id))?;
     let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
     let rows = transfer::rows(&tx, a.actor.company, import.id, q.from.unwrap_or(0), limit, q.errors_only.unwrap_or(false))?;
     Ok(Json(RowsPage { items: rows.iter().map(|r| row_dto(&import, r, a.actor.lang)).collect() }))
@@ -199,8 +234,14 @@ pub async fn confirm(
     Json(i): Json<ConfirmInput>,
 ) -> Result<(StatusCode, Json<ImportDto>)> {
     let (now, skip_invalid) = (app.now(), i.skip_invalid);
-    let import = app.db.write(move |tx| transfer::confirm(tx, &a.actor, now, ImportId(id), skip_invalid)).await?;
-    Ok((StatusCode::ACCEPTED, Json(ImportDto::from(&import))))
+    let (import, kind) = app
+        .db
+        .write(move |tx| {
+            let import = transfer::confirm(tx, &a.actor, now, ImportId(id), skip_invalid)?;
+            Ok::<_, crate::error::Error>((import, transfer::kind(tx, a.actor.company, ImportId(id))?))
+        })
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(ImportDto::of(&import, kind))))
 }
 
 /// Discards an import that was not confirmed.

@@ -56,6 +56,8 @@ mod telecom_subscriber_edit;
 mod telecom_tickets;
 // Telecom reports and usage (issue 13, slice B).
 mod telecom_reports;
+// tele4: the bulk SIM assignment page.
+mod telecom_assign;
 // Outgoing webhooks' page (issue 16, second slice).
 mod webhooks;
 
@@ -121,6 +123,7 @@ pub fn routes() -> Router<App> {
         .merge(telecom_print::routes())
         .merge(telecom_subscriber_edit::routes())
         .merge(telecom_reports::routes())
+        .merge(telecom_assign::routes())
         .merge(webhooks::routes())
 }
 

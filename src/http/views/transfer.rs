@@ -18,7 +18,7 @@ use crate::http::extract::Path;
 use crate::i18n::Lang;
 use crate::ids::{BrandId, CategoryId, ImportId};
 use crate::tenancy::perms::Perm;
-use crate::transfer::model::{Import, ImportRow, State as ImportState};
+use crate::transfer::model::{Import, ImportRow, Kind, State as ImportState};
 use crate::transfer::{self, export};
 
 pub fn routes() -> Router<App> {
@@ -35,9 +35,52 @@ pub fn routes() -> Router<App> {
 const SAMPLE: usize = 20;
 const MAX_PROBLEMS: usize = 5_000;
 
+/// The import pages: the right to import one kind at least (products' right and module
+/// first, so a caller with none is refused as before).
 fn require_import(ui: &Ui) -> Result<()> {
+    if Kind::ALL.iter().any(|k| k.allowed(ui.actor())) {
+        return Ok(());
+    }
     ui.actor().require(Perm::PRODUCTS)?;
     require_module(ui.actor())
+}
+
+/// The kind a page address names (`?kind=sims`); absent: the first kind the user may import.
+fn kind_of_query(ui: &Ui, uri: &Uri) -> Result<Kind> {
+    let asked = Fields::parse(uri.query().unwrap_or("").as_bytes()).get("kind");
+    let kind = match asked.as_str() {
+        "" => Kind::ALL.into_iter().find(|k| k.allowed(ui.actor())).unwrap_or(Kind::Products),
+        k => Kind::parse(k).ok_or(Error::NotFound)?,
+    };
+    kind.require(ui.actor())?;
+    Ok(kind)
+}
+
+/// An import of a kind the user may not import is as missing as another company's.
+fn visible(tx: &impl crate::storage::Read, ui: &Ui, id: ImportId) -> Result<(Import, Kind)> {
+    let import = transfer::import(tx, ui.actor().company, id)?;
+    let kind = transfer::kind(tx, ui.actor().company, id)?;
+    if !kind.allowed(ui.actor()) {
+        return Err(Error::NotFound);
+    }
+    Ok((import, kind))
+}
+
+/// Per kind: the page title, the columns hint, where "done" leads and its label.
+fn kind_text(kind: Kind) -> (&'static str, &'static str, &'static str, &'static str) {
+    match kind {
+        Kind::Products => ("import.title", "import.columns_hint", "/products", "import.to_products"),
+        Kind::Sims => ("import.title_sims", "import.columns_hint_sims", "/telecom/sims", "import.to_sims"),
+        Kind::Subscribers => {
+            ("import.title_subscribers", "import.columns_hint_subscribers", "/telecom/subscribers", "import.to_subscribers")
+        }
+    }
+}
+
+pub struct KindTab {
+    pub href: String,
+    pub key: String,
+    pub active: bool,
 }
 
 pub struct ImportLine {
@@ -56,14 +99,29 @@ struct UploadPage {
     errs: Errors,
     limit_mb: usize,
     imports: Vec<ImportLine>,
+    kind: &'static str,
+    title_key: &'static str,
+    columns_key: &'static str,
+    back_href: &'static str,
+    /// The kind picker: the kinds this user may import (telecom kinds only with the plan's
+    /// `telecom` feature); hidden when there is only one.
+    kinds: Vec<KindTab>,
 }
 
 fn state_label(lang: Lang, s: ImportState) -> &'static str {
     lang.t(&format!("import.state_{}", s.code()))
 }
 
-fn upload_page(app: &App, ui: &Ui, errs: Errors) -> Result<UploadPage> {
-    let imports = transfer::imports(&app.db.read()?, ui.actor().company, 20)?
+fn upload_page(app: &App, ui: &Ui, kind: Kind, errs: Errors) -> Result<UploadPage> {
+    let tx = app.db.read()?;
+    let mut mine = Vec::new();
+    for i in transfer::imports(&tx, ui.actor().company, 200)? {
+        if mine.len() < 20 && transfer::kind(&tx, ui.actor().company, i.id)? == kind {
+            mine.push(i);
+        }
+    }
+    drop(tx);
+    let imports = mine
         .into_iter()
         .map(|i| ImportLine {
             id: i.id.0,
@@ -73,16 +131,44 @@ fn upload_page(app: &App, ui: &Ui, errs: Errors) -> Result<UploadPage> {
             rows: i.rows,
         })
         .collect();
-    Ok(UploadPage { lang: ui.lang, shell: Shell::load(app, ui)?, errs, limit_mb: app.config.import_limit_kb / 1024, imports })
+    let (title_key, columns_key, back_href, _) = kind_text(kind);
+    let allowed: Vec<Kind> = Kind::ALL.into_iter().filter(|k| k.allowed(ui.actor())).collect();
+    let kinds = if allowed.len() > 1 {
+        allowed
+            .into_iter()
+            .map(|k| KindTab {
+                href: format!("/products/import?kind={}", k.code()),
+                key: format!("import.kind_{}", k.code()),
+                active: k == kind,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(UploadPage {
+        lang: ui.lang,
+        shell: Shell::load(app, ui)?,
+        errs,
+        limit_mb: app.config.import_limit_kb / 1024,
+        imports,
+        kind: kind.code(),
+        title_key,
+        columns_key,
+        back_href,
+        kinds,
+    })
 }
 
-pub async fn upload_form(State(app): State<App>, ui: Ui) -> Result<Response> {
+pub async fn upload_form(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> {
     require_import(&ui)?;
-    render(StatusCode::OK, &upload_page(&app, &ui, Errors::default())?)
+    let kind = kind_of_query(&ui, &uri)?;
+    render(StatusCode::OK, &upload_page(&app, &ui, kind, Errors::default())?)
 }
 
-pub async fn upload(State(app): State<App>, ui: Ui, req: Request) -> Result<Response> {
+pub async fn upload(State(app): State<App>, ui: Ui, uri: Uri, req: Request) -> Result<Response> {
+    // The kind (from the address) and its right are checked before the body is read.
     require_import(&ui)?;
+    let kind = kind_of_query(&ui, &uri)?;
     ui.actor().require_writable()?;
     let limit = app.config.import_limit_kb * 1024 + 64 * 1024;
     let file = crate::http::extract::multipart_part(req, limit, "file")
@@ -91,30 +177,30 @@ pub async fn upload(State(app): State<App>, ui: Ui, req: Request) -> Result<Resp
         .map(|p| (p.file_name.unwrap_or_default(), p.bytes));
     let outcome = match file {
         None => Err(Error::Validation(vec![FieldError::new("file", "required", "Выберите файл", "Choose a file")])),
-        Some((name, bytes)) => start(&app, &ui, name, bytes).await,
+        Some((name, bytes)) => start(&app, &ui, kind, name, bytes).await,
     };
     match outcome {
         Ok(import) => Ok(see_other(&format!("/products/import/{}", import.id))),
         Err(Error::Validation(list)) => {
-            render(StatusCode::UNPROCESSABLE_ENTITY, &upload_page(&app, &ui, Errors::new(&list, ui.lang, &["file"]))?)
+            render(StatusCode::UNPROCESSABLE_ENTITY, &upload_page(&app, &ui, kind, Errors::new(&list, ui.lang, &["file"]))?)
         }
         Err(Error::PayloadTooLarge) => {
             let errs = Errors::form(Error::PayloadTooLarge.message(ui.lang));
-            render(StatusCode::PAYLOAD_TOO_LARGE, &upload_page(&app, &ui, errs)?)
+            render(StatusCode::PAYLOAD_TOO_LARGE, &upload_page(&app, &ui, kind, errs)?)
         }
         Err(e) => Err(e),
     }
 }
 
 /// Reads the file off the runtime (within the spreadsheet slots) and stores its preview.
-async fn start(app: &App, ui: &Ui, file_name: String, bytes: Vec<u8>) -> Result<Import> {
+async fn start(app: &App, ui: &Ui, kind: Kind, file_name: String, bytes: Vec<u8>) -> Result<Import> {
     if bytes.len() > app.config.import_limit_kb * 1024 {
         return Err(Error::PayloadTooLarge);
     }
     let limits = transfer::read::Limits { unpacked_bytes: app.config.import_unpacked_mb << 20, ..transfer::read::LIMITS };
     let sheet = app.heavy(crate::app::Heavy::Sheet, move || transfer::read_file(&bytes, &limits)).await?;
     let (now, actor) = (app.now(), ui.actor().clone());
-    app.db.write(move |tx| transfer::preview(tx, &actor, now, &file_name, &sheet)).await
+    app.db.write(move |tx| transfer::preview_kind(tx, &actor, now, kind, &file_name, &sheet)).await
 }
 
 pub struct ProblemLine {
@@ -146,9 +232,12 @@ struct ProgressPartial {
     updated: u32,
     failed: u32,
     failure: String,
+    done_href: &'static str,
+    done_key: &'static str,
 }
 
-fn progress(lang: Lang, i: &Import) -> ProgressPartial {
+fn progress(lang: Lang, i: &Import, kind: Kind) -> ProgressPartial {
+    let (_, _, done_href, done_key) = kind_text(kind);
     let percent = if i.rows == 0 { 100 } else { (u64::from(i.next_row) * 100 / u64::from(i.rows)) as u32 };
     ProgressPartial {
         lang,
@@ -163,6 +252,8 @@ fn progress(lang: Lang, i: &Import) -> ProgressPartial {
         updated: i.updated_count,
         failed: i.failed_count,
         failure: i.failure.clone().unwrap_or_default(),
+        done_href,
+        done_key,
     }
 }
 
@@ -172,6 +263,8 @@ struct ViewPage {
     lang: Lang,
     shell: Shell,
     id: u64,
+    kind: &'static str,
+    title_key: &'static str,
     file_name: String,
     format: String,
     columns: Vec<String>,
@@ -189,7 +282,7 @@ struct ViewPage {
 }
 
 fn sample_row(r: &ImportRow, columns: &[(crate::transfer::columns::Column, String)], lang: Lang) -> SampleRow {
-    let action = match (r.errors.is_empty(), r.target) {
+    let action = match (!r.errors.iter().any(transfer::telecom::blocks), r.target) {
         (false, _) => lang.t("import.action_error"),
         (true, Some(_)) => lang.t("import.action_update"),
         (true, None) => lang.t("import.action_new"),
@@ -198,7 +291,7 @@ fn sample_row(r: &ImportRow, columns: &[(crate::transfer::columns::Column, Strin
         line: r.line,
         action,
         cells: columns.iter().map(|(c, _)| r.cell(*c).unwrap_or("").to_string()).collect(),
-        bad: !r.errors.is_empty(),
+        bad: r.errors.iter().any(transfer::telecom::blocks),
     }
 }
 
@@ -207,7 +300,7 @@ pub async fn view(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result
     let lang = ui.lang;
     let company = ui.actor().company;
     let tx = app.db.read()?;
-    let import = transfer::import(&tx, company, ImportId(id))?;
+    let (import, kind) = visible(&tx, &ui, ImportId(id))?;
     let preview = import.state == ImportState::Preview;
     let sample = transfer::rows(&tx, company, import.id, 0, SAMPLE, false)?.iter().map(|r| sample_row(r, &import.columns, lang)).collect();
     let bad = transfer::rows(&tx, company, import.id, 0, MAX_PROBLEMS + 1, true)?;
@@ -222,6 +315,8 @@ pub async fn view(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result
         lang,
         shell: Shell::load(&app, &ui)?,
         id,
+        kind: kind.code(),
+        title_key: kind_text(kind).0,
         file_name: import.file_name.clone(),
         format: import.format.clone(),
         columns: import.columns.iter().map(|(_, n)| n.clone()).collect(),
@@ -234,15 +329,15 @@ pub async fn view(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result
         sample,
         problems,
         more_problems,
-        progress_html: progress(lang, &import).render().map_err(|e| Error::Internal(format!("template: {e}")))?,
+        progress_html: progress(lang, &import, kind).render().map_err(|e| Error::Internal(format!("template: {e}")))?,
     };
     render(StatusCode::OK, &page)
 }
 
 pub async fn progress_partial(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
     require_import(&ui)?;
-    let import = transfer::import(&app.db.read()?, ui.actor().company, ImportId(id))?;
-    render(StatusCode::OK, &progress(ui.lang, &import))
+    let (import, kind) = visible(&app.db.read()?, &ui, ImportId(id))?;
+    render(StatusCode::OK, &progress(ui.lang, &import, kind))
 }
 
 pub async fn confirm(State(app): State<App>, ui: Ui, Path(id): Path<u64>, body: axum::body::Bytes) -> Result<Response> {
@@ -256,8 +351,15 @@ pub async fn confirm(State(app): State<App>, ui: Ui, Path(id): Path<u64>, body: 
 pub async fn discard(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
     require_import(&ui)?;
     let actor = ui.actor().clone();
-    app.db.write(move |tx| crate::transfer::discard(tx, &actor, ImportId(id))).await?;
-    Ok(see_other("/products/import"))
+    let kind = app
+        .db
+        .write(move |tx| {
+            let kind = transfer::kind(tx, actor.company, ImportId(id))?;
+            crate::transfer::discard(tx, &actor, ImportId(id))?;
+            Ok::<_, Error>(kind)
+        })
+        .await?;
+    Ok(see_other(&format!("/products/import?kind={}", kind.code())))
 }
 
 /// `/products/export?format=csv|xlsx&category=…&brand=…&kind=…&archived=1`: the list's
