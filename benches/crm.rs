@@ -3,7 +3,10 @@
 //! screen (30 cards per stage and the stage totals, through the same `crm::deals::board` the
 //! page and the API call; goal ≤ 100 ms) and moving a deal (one durable write transaction
 //! through `crm::deals::move_deal`; goal ≤ 20 ms); a client with `DUKAN_BENCH_EVENTS`
-//! (default 5,000) timeline events — one page of 50 (`crm::timeline::page`; goal ≤ 50 ms).
+//! (default 5,000) timeline events — one page of 50 (`crm::timeline::page`; goal ≤ 50 ms);
+//! merging a duplicate client with `DUKAN_BENCH_LINKED` (default 10,000) linked records
+//! (deals, tasks and their timeline events) into another, one durable write transaction
+//! through `dedup::merge` (goal ≤ 1 s), and its undo.
 
 use std::time::Instant;
 
@@ -127,7 +130,7 @@ fn main() {
         board.push(ms(t));
     }
     println!(
-        "board first screen + forecast over {n_deals} deals: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        "board first screen + forecast over {n_deals} deals: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (goal ≤ 100 ms)",
         pct(board.clone(), 0.5),
         pct(board.clone(), 0.99),
         pct(board, 1.0)
@@ -143,7 +146,7 @@ fn main() {
         moves.push(ms(t));
     }
     println!(
-        "move a deal (durable): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        "move a deal (durable): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (goal ≤ 20 ms)",
         pct(moves.clone(), 0.5),
         pct(moves.clone(), 0.99),
         pct(moves, 1.0)
@@ -187,11 +190,58 @@ fn main() {
         assert_eq!(page.items.len(), 50);
     }
     println!(
-        "client timeline of {n_events} events, one page of 50: first p50 {:.2} ms, p99 {:.2} ms; page 40 p50 {:.2} ms, p99 {:.2} ms",
+        "client timeline of {n_events} events, one page of 50: first p50 {:.2} ms, p99 {:.2} ms; page 40 p50 {:.2} ms, p99 {:.2} ms (goal ≤ 50 ms)",
         pct(first.clone(), 0.5),
         pct(first, 0.99),
         pct(deep.clone(), 0.5),
         pct(deep, 0.99)
+    );
+    // Merging a duplicate with `n_linked` linked records: half deals, half tasks, each with
+    // its timeline event (so deals + tasks + events = n_linked).
+    let n_linked = env("DUKAN_BENCH_LINKED", 10_000);
+    let (keep, dup) = db
+        .write_blocking(|tx| {
+            let d = dukan::clients::ClientDraft { name: "Асанов Бакыт".into(), ..Default::default() };
+            let keep = dukan::clients::save_client(tx, &a, now, None, &d)?.0.id;
+            let d = dukan::clients::ClientDraft { name: "Бакыт Асанов".into(), ..Default::default() };
+            Ok::<_, dukan::error::Error>((keep, dukan::clients::save_client(tx, &a, now, None, &d)?.0.id))
+        })
+        .unwrap_or_else(|e| panic!("clients: {e}"));
+    let t0 = Instant::now();
+    let mut made = 0;
+    while made < n_linked / 2 {
+        let end = (made + 500).min(n_linked / 2);
+        db.write_blocking(|tx| {
+            for i in made..end {
+                if i % 2 == 0 {
+                    let d =
+                        DealDraft { title: format!("Дубль {i}"), value: "100".into(), client: Some(dup.0), ..DealDraft::default() };
+                    deals::save_deal(tx, &a, now.plus_ms(i as i64), None, &d)?;
+                } else {
+                    let d =
+                        TaskDraft {
+                            title: format!("Дубль {i}"), due: "2026-03-05".into(), client: Some(dup.0), ..TaskDraft::default()
+                        };
+                    tasks::save_task(tx, &a, now.plus_ms(i as i64), None, &d)?;
+                }
+            }
+            Ok::<_, dukan::error::Error>(())
+        })
+        .unwrap_or_else(|e| panic!("linked: {e}"));
+        made = end;
+    }
+    println!("seeded a duplicate with {} linked records in {:.1}s", made * 2, t0.elapsed().as_secs_f64());
+    now = now.plus_ms(1_000);
+    let t = Instant::now();
+    let m = db.write_blocking(|tx| dukan::dedup::merge(tx, &a, now, keep, dup)).unwrap_or_else(|e| panic!("merge: {e}"));
+    let merge_ms = ms(t);
+    assert_eq!(m.moved(), made * 2);
+    let t = Instant::now();
+    db.write_blocking(|tx| dukan::dedup::undo(tx, &a, now, m.id)).unwrap_or_else(|e| panic!("undo: {e}"));
+    let undo_ms = ms(t);
+    println!(
+        "merge a duplicate client with {} linked records (durable, one transaction): {merge_ms:.1} ms; undo {undo_ms:.1} ms (goal ≤ 1000 ms)",
+        m.moved()
     );
     let problems = dukan::check::run(&db).unwrap_or_else(|e| panic!("check: {e}"));
     assert!(problems.is_empty(), "{problems:?}");

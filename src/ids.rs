@@ -101,3 +101,8 @@ id_type!(
     /// A telecom support ticket (spec B2 Ticket).
     TicketId,
 );
+
+id_type!(
+    /// A merge of two duplicate clients (issue 17), kept for its undo.
+    MergeId,
+);

@@ -21,7 +21,8 @@
 //!   `crm`: contacts, pipelines, deals on a board, tasks and the client timeline.
 //! - `finance`: money accounts (cash boxes, bank accounts) and their ledgers, money documents,
 //!   the money journal and the daily money projection.
-//! - `analytics` (sales report, dashboard), `transfer` (product import and export), `check`.
+//! - `analytics` (sales report, dashboard), `transfer` (product import and export), `check`,
+//!   `dedup` (duplicate clients: detection, merge with undo).
 //! - `backup`: verified one-file backups and restore.
 //! - `schema`: every table and the named migrations; `wiring`: every cross-domain reaction.
 //! - `workers`: background loops over the outbox; `app`: the `App` state; `http`: the only
@@ -60,6 +61,7 @@ pub mod telecom;
 pub mod finance;
 
 pub mod analytics;
+pub mod dedup;
 pub mod messaging;
 pub mod printing;
 pub mod transfer;

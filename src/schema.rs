@@ -78,6 +78,8 @@ pub fn all_tables() -> Vec<TableInfo> {
     t.extend(crate::tenancy::slug::tables());
     t.extend(crate::tenancy::signup::tables());
     t.extend(crate::telecom::store::ticket_tables());
+    // Duplicate clients (issue 17, crm3).
+    t.extend(crate::dedup::store::tables());
     t
 }
 

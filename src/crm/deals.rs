@@ -254,8 +254,28 @@ pub struct DealDraft {
     /// None: the actor (on create) or unchanged.
     pub owner: Option<u64>,
     pub expected_close: String,
-    pub lines: Vec<LineDraft>,
+    /// None keeps the deal's lines (on edit; none on create): a form that does not show the
+    /// lines must not erase them. Some replaces them, Some(empty) clears them.
+    pub lines: Option<Vec<LineDraft>>,
     pub notes: String,
+}
+
+impl DealDraft {
+    /// The draft that saves `d` unchanged: the start of an edit of one part of it.
+    pub fn of(d: &Deal) -> DealDraft {
+        DealDraft {
+            pipeline: Some(d.pipeline.0),
+            stage: None,
+            title: d.title.clone(),
+            value: d.value.to_string(),
+            client: d.client.map(|c| c.0),
+            contact: d.contact.map(|k| k.0),
+            owner: Some(d.owner.0),
+            expected_close: d.expected_close.clone().unwrap_or_default(),
+            lines: None,
+            notes: d.notes.clone(),
+        }
+    }
 }
 
 fn stage_text(p: &Pipeline, s: StageId) -> String {
@@ -374,42 +394,21 @@ pub fn save_deal(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<CrmDealId>
             }
         },
     };
-    let mut lines = Vec::new();
-    for (i, l) in d.lines.iter().enumerate() {
-        let field = format!("lines[{i}]");
-        let product = match crate::catalog::query::find_product(tx, c, ProductId(l.product))? {
-            Some(pr) => Some(pr),
-            None => {
-                p.push(FieldError::new(&field, "unknown_product", "Нет такого товара", "No such product"));
-                None
-            }
-        };
-        let qty = if l.qty.trim().is_empty() { Some(Decimal::ONE) } else { p.take(parse_qty(&field, &l.qty)) };
-        if qty.is_some_and(|q| q <= Decimal::ZERO) {
-            p.push(FieldError::new(&field, "qty_positive", "Количество больше нуля", "Quantity above zero"));
-        }
-        let price = match (l.price.trim(), &product) {
-            ("", Some(pr)) => Some(pr.price),
-            ("", None) => None,
-            (raw, _) => p.take(parse_money(&field, raw, false)),
-        };
-        if price.is_some_and(|x| x < Decimal::ZERO) {
-            p.push(FieldError::new(&field, "price_negative", "Цена не меньше нуля", "Price not below zero"));
-        }
-        if let (Some(pr), Some(qty), Some(price)) = (product, qty, price) {
-            lines.push(DealLine { product: pr.id, name: pr.name, qty, price });
-        }
-    }
-    if d.lines.len() > 200 {
-        p.push(FieldError::new("lines", "too_many_lines", "Не больше 200 строк", "At most 200 lines"));
-    }
-    let value = if d.lines.is_empty() {
+    let lines = match &d.lines {
+        Some(drafts) => parse_lines(tx, c, drafts, &mut p)?,
+        None => old.as_ref().map(|o| o.lines.clone()).unwrap_or_default(),
+    };
+    let priced_by_lines = match &d.lines {
+        Some(drafts) => !drafts.is_empty(),
+        None => !lines.is_empty(),
+    };
+    let value = if priced_by_lines {
+        Some(lines.iter().map(DealLine::amount).sum())
+    } else {
         match d.value.trim() {
             "" => Some(Decimal::ZERO),
             raw => p.take(parse_money("value", raw, false)),
         }
-    } else {
-        Some(lines.iter().map(DealLine::amount).sum())
     };
     if value.is_some_and(|v| v < Decimal::ZERO) {
         p.push(FieldError::new("value", "value_negative", "Сумма не меньше нуля", "Value not below zero"));
@@ -445,6 +444,54 @@ pub fn save_deal(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<CrmDealId>
     event(tx, actor, now, &new, kind, format!("{} · {}", new.title, stage_text(&pipeline, new.stage)))?;
     audit::record(tx, c, actor, now, action, format!("crm_deal:{}", new.id), new.title.clone())?;
     Ok(new)
+}
+
+/// Parses product lines against the catalogue; a line without a price takes the product's.
+fn parse_lines(tx: &impl Read, c: CompanyId, drafts: &[LineDraft], p: &mut Problems) -> Result<Vec<DealLine>> {
+    let mut lines = Vec::new();
+    for (i, l) in drafts.iter().enumerate() {
+        let field = format!("lines[{i}]");
+        let product = match crate::catalog::query::find_product(tx, c, ProductId(l.product))? {
+            Some(pr) => Some(pr),
+            None => {
+                p.push(FieldError::new(&field, "unknown_product", "Нет такого товара", "No such product"));
+                None
+            }
+        };
+        let qty = if l.qty.trim().is_empty() { Some(Decimal::ONE) } else { p.take(parse_qty(&field, &l.qty)) };
+        if qty.is_some_and(|q| q <= Decimal::ZERO) {
+            p.push(FieldError::new(&field, "qty_positive", "Количество больше нуля", "Quantity above zero"));
+        }
+        let price = match (l.price.trim(), &product) {
+            ("", Some(pr)) => Some(pr.price),
+            ("", None) => None,
+            (raw, _) => p.take(parse_money(&field, raw, false)),
+        };
+        if price.is_some_and(|x| x < Decimal::ZERO) {
+            p.push(FieldError::new(&field, "price_negative", "Цена не меньше нуля", "Price not below zero"));
+        }
+        if let (Some(pr), Some(qty), Some(price)) = (product, qty, price) {
+            lines.push(DealLine { product: pr.id, name: pr.name, qty, price });
+        }
+    }
+    if drafts.len() > 200 {
+        p.push(FieldError::new("lines", "too_many_lines", "Не больше 200 строк", "At most 200 lines"));
+    }
+    Ok(lines)
+}
+
+/// Replaces a deal's product lines and keeps every other field: the deal page edits lines
+/// where it shows them, apart from the deal's other fields.
+pub fn save_lines(tx: &mut WriteTx, actor: &Actor, now: Ts, id: CrmDealId, lines: Vec<LineDraft>) -> Result<Deal> {
+    let old = deal(tx, actor, id)?;
+    let mut d = DealDraft { lines: Some(lines), ..DealDraft::of(&old) };
+    // A contact removed since keeps its id on the deal but is no longer a valid choice.
+    if let Some(k) = old.contact
+        && tx.get(store::CONTACTS, (actor.company, k))?.is_none()
+    {
+        d.contact = None;
+    }
+    save_deal(tx, actor, now, Some(id), &d)
 }
 
 /// Moves a deal to another stage of its pipeline. A won or lost deal stays where it is; a

@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
+use crate::ids::MergeId;
 use crate::ids::ScaleId;
 use crate::ids::TicketId;
 use crate::ids::{
@@ -112,6 +113,7 @@ u64_key!(
 
 u64_key!(SubscriberId, SimId, TariffId, ContractId);
 u64_key!(TicketId);
+u64_key!(MergeId);
 
 #[cfg(test)]
 mod tests {

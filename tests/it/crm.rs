@@ -409,3 +409,77 @@ async fn the_client_timeline_merges_crm_events_debts_and_installments_page_by_pa
     assert_eq!(s, StatusCode::NOT_FOUND);
     t.assert_consistent();
 }
+
+/// Issue 17 bug: saving the deal edit form (which has no lines) wiped the deal's product
+/// lines. Editing title, value or notes keeps the lines; the lines are edited by their own
+/// form on the same page; an API edit without `lines` keeps them too.
+#[tokio::test]
+async fn editing_a_deal_keeps_its_lines_and_lines_are_edited_where_they_are_shown() {
+    use crate::browser::{Plain, csrf_of, location};
+    let t = TestApp::spawn().await;
+    let o = owner(&t, "owner@dealedit.kg").await;
+    let cl = client(&t, &o, "ОсОО Бишкек Сервис").await;
+    let (_, p) = t.post(&o, "/api/v1/products", json!({"name": "Принтер", "price": "12000"})).await;
+    let (_, q) = t.post(&o, "/api/v1/products", json!({"name": "Картридж", "price": "1500"})).await;
+    let d = deal(&t, &o, json!({"title": "Принтеры", "client": cl, "lines": [{"product": p["id"], "qty": "2"}]})).await;
+    assert_eq!(d["value"].as_str(), Some("24000.00"), "{d}");
+    let id = d["id"].as_u64().expect("id");
+
+    let w = Plain::new(&t);
+    let r = w.submit("/login", &[("email", "owner@dealedit.kg"), ("password", "password-123"), ("next", "/crm")]).await;
+    assert_eq!(r.status().as_u16(), 303);
+    let page = w.get(&format!("/crm/deals/{id}")).await.text().await.expect("body");
+    assert!(page.contains("deal-lines-form") && page.contains("Принтер"), "the deal page edits its lines");
+    let csrf = csrf_of(&page);
+    let cls = cl.to_string();
+    let form = [("_csrf", csrf.as_str()), ("title", "Принтеры в офис"), ("client", cls.as_str()), ("notes", "срочно")];
+    let r = w.post(&format!("/crm/deals/{id}"), &form).await;
+    assert_eq!((r.status().as_u16(), location(&r)), (303, format!("/crm/deals/{id}?ok=deal_saved").as_str()));
+    let (_, after) = t.get(&o, &format!("/api/v1/crm/deals/{id}")).await;
+    assert_eq!(after["title"].as_str(), Some("Принтеры в офис"), "{after}");
+    assert_eq!(after["lines"].as_array().map(Vec::len), Some(1), "the edit form kept the lines: {after}");
+    assert_eq!(after["value"].as_str(), Some("24000.00"), "{after}");
+
+    // The lines form: change the qty of the first, add a second product at its price.
+    let (ps, qs) = (p["id"].to_string(), q["id"].to_string());
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("line_product", ps.as_str()),
+        ("line_qty", "3"),
+        ("line_price", "11000"),
+        ("line_product", qs.as_str()),
+        ("line_qty", "4"),
+        ("line_price", ""),
+    ];
+    let r = w.post(&format!("/crm/deals/{id}/lines"), &form).await;
+    assert_eq!((r.status().as_u16(), location(&r)), (303, format!("/crm/deals/{id}?ok=lines_saved").as_str()));
+    let (_, after) = t.get(&o, &format!("/api/v1/crm/deals/{id}")).await;
+    assert_eq!((after["lines"].as_array().map(Vec::len), after["value"].as_str()), (Some(2), Some("39000.00")), "{after}");
+    assert_eq!((after["title"].as_str(), after["notes"].as_str()), (Some("Принтеры в офис"), Some("срочно")), "{after}");
+    // Bad input on the lines form is a 422 page, never a 500; nothing changes.
+    let form = [("_csrf", csrf.as_str()), ("line_product", ps.as_str()), ("line_qty", "-1"), ("line_price", "")];
+    let r = w.post(&format!("/crm/deals/{id}/lines"), &form).await;
+    assert_eq!(r.status().as_u16(), 422);
+    // Removing a row.
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("line_product", ps.as_str()),
+        ("line_qty", "3"),
+        ("line_price", "11000"),
+        ("line_remove", "0"),
+        ("line_product", qs.as_str()),
+        ("line_qty", "4"),
+        ("line_price", "1500"),
+    ];
+    let r = w.post(&format!("/crm/deals/{id}/lines"), &form).await;
+    assert_eq!(r.status().as_u16(), 303);
+    let (_, after) = t.get(&o, &format!("/api/v1/crm/deals/{id}")).await;
+    assert_eq!((after["lines"].as_array().map(Vec::len), after["value"].as_str()), (Some(1), Some("6000.00")), "{after}");
+
+    // The API: a PUT without `lines` keeps them; `lines: []` clears them.
+    let (s, put) = t.put(&o, &format!("/api/v1/crm/deals/{id}"), json!({"title": "Картриджи", "client": cl})).await;
+    assert_eq!((s, put["lines"].as_array().map(Vec::len), put["value"].as_str()), (StatusCode::OK, Some(1), Some("6000.00")), "{put}");
+    let (s, put) = t.put(&o, &format!("/api/v1/crm/deals/{id}"), json!({"title": "Картриджи", "value": "500", "lines": []})).await;
+    assert_eq!((s, put["lines"].as_array().map(Vec::len), put["value"].as_str()), (StatusCode::OK, Some(0), Some("500.00")), "{put}");
+    t.assert_consistent();
+}

@@ -60,6 +60,8 @@ pub enum Kind {
     TelTariff,
     TelContract,
     TelTicket,
+    // Duplicate clients (issue 17, crm3).
+    ClientMerge,
 }
 
 pub struct Route {
@@ -432,6 +434,8 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::POST, path: "/api/v1/printers/{id}/station/test", kind: Kind::Printer, body: none },
     // Outgoing webhooks' secret rotation (issue 16, second slice).
     Route { method: Method::POST, path: "/api/v1/webhooks/{id}/rotate", kind: Kind::Webhook, body: none },
+    // Duplicate clients (issue 17, crm3).
+    Route { method: Method::POST, path: "/api/v1/crm/merges/{id}/undo", kind: Kind::ClientMerge, body: none },
 ];
 
 /// Telecom pages with an `{id}`, tried by `a`'s owner with `b`'s ids and a missing one.
@@ -599,6 +603,8 @@ pub struct Fixture {
     pub tel_tariff: u64,
     pub tel_contract: u64,
     pub tel_ticket: u64,
+    // Duplicate clients (issue 17, crm3): a merge of two clients made for it.
+    pub client_merge: u64,
 }
 
 pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
@@ -768,7 +774,13 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
         .post(&client, "/api/v1/telecom/tickets", json!({"subscriber": tel_subscriber, "contract": tel_contract["id"], "subject": "Связь"}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{tel_ticket}");
+    let (_, twin_a) = t.post(&client, "/api/v1/clients", json!({"name": "Близнец Первый", "phone": "0555 404 404"})).await;
+    let (_, twin_b) = t.post(&client, "/api/v1/clients", json!({"name": "Близнец Второй", "phone": "0555 404 405"})).await;
+    let body = json!({"survivor": twin_a["client"]["id"], "duplicate": twin_b["client"]["id"]});
+    let (s, client_merge) = t.post(&client, "/api/v1/crm/merges", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{client_merge}");
     Fixture {
+        client_merge: id(&client_merge),
         crm_order: id(&crm_order),
         tel_subscriber,
         tel_sim,
@@ -856,6 +868,7 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
             Kind::TelTariff => b.tel_tariff,
             Kind::TelContract => b.tel_contract,
             Kind::TelTicket => b.tel_ticket,
+            Kind::ClientMerge => b.client_merge,
         };
         let path = route.path.replace("{id}", &id.to_string()).replace("{product}", &b.product.to_string());
         let (status, body) = t.call(route.method.clone(), &path, Some(&a.client.token), (route.body)()).await;
@@ -888,6 +901,7 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
         ("/api/v1/crm/deals", b.crm_deal),
         ("/api/v1/crm/tasks?list=all", b.crm_task),
         ("/api/v1/crm/orders", b.crm_order),
+        ("/api/v1/crm/merges", b.client_merge),
     ] {
         let (_, items) = t.get(&a.client, list).await;
         let items = if items.get("items").is_some() { items["items"].clone() } else { items };

@@ -76,3 +76,5 @@ mod telecom_reports;
 mod webhook_events;
 // tele4: the telecom kinds of import, the bulk SIM page, tickets in the report (issue 13).
 mod telecom_import;
+// Duplicate clients: detection, merge, undo (issue 17, crm3).
+mod crm_merge;

@@ -325,7 +325,8 @@ pub struct CrmDealInput {
     pub owner: Option<u64>,
     /// YYYY-MM-DD
     pub expected_close: String,
-    pub lines: Vec<CrmLineInput>,
+    /// Absent: an edit keeps the deal's lines; `[]` clears them.
+    pub lines: Option<Vec<CrmLineInput>>,
     pub notes: String,
 }
 
@@ -340,7 +341,7 @@ impl From<CrmDealInput> for DealDraft {
             contact: i.contact,
             owner: i.owner,
             expected_close: i.expected_close,
-            lines: i.lines.into_iter().map(|l| LineDraft { product: l.product, qty: l.qty, price: l.price }).collect(),
+            lines: i.lines.map(|ls| ls.into_iter().map(|l| LineDraft { product: l.product, qty: l.qty, price: l.price }).collect()),
             notes: i.notes,
         }
     }

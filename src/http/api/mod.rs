@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod catalog_search;
 pub mod clients;
 pub mod crm;
+pub mod crm_merge;
 pub mod crm_orders;
 pub mod dto;
 pub mod finance;
@@ -108,6 +109,8 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(labels::routes(limits))
         .merge(telecom_reports::routes(limits))
         .merge(kitchen::routes(limits))
+        // Duplicate clients (issue 17, crm3).
+        .merge(crm_merge::routes(limits))
 }
 
 /// The platform operator's API (companies, plans, subscriptions).

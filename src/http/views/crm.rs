@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 use super::form::{flash, refused};
 use super::{Choice, Errors, Fields, Shell, Ui, render, see_other};
 use crate::app::App;
-use crate::crm::deals::{self, DealDraft, DealFilter};
+use crate::crm::deals::{self, DealDraft, DealFilter, LineDraft};
 use crate::crm::model::{Contact, Deal, Pipeline, Task, TaskKind, TaskStatus};
 use crate::crm::tasks::{self, TaskDraft, TaskList};
 use crate::crm::timeline::{self, ItemKind};
@@ -33,6 +33,7 @@ pub fn routes() -> Router<App> {
         .route("/crm/deals", get(list_page).post(create_deal))
         .route("/crm/deals/{id}", get(deal_page).post(save_deal))
         .route("/crm/deals/{id}/move", post(move_deal))
+        .route("/crm/deals/{id}/lines", post(save_lines))
         .route("/crm/tasks", get(tasks_page).post(create_task))
         .route("/crm/tasks/{id}/status", post(task_status))
         .route("/crm/clients/{id}/panel", get(client_panel))
@@ -49,7 +50,7 @@ pub async fn board_live(State(app): State<App>, ui: Ui) -> Result<Response> {
     Ok(crate::http::live::stream(&app, ui.actor().company, deals::BOARD_TOPIC).into_response())
 }
 
-const FLASHES: &[&str] = &["deal_saved", "deal_moved", "task_saved", "task_status", "contact_saved"];
+const FLASHES: &[&str] = &["lines_saved", "deal_saved", "deal_moved", "task_saved", "task_status", "contact_saved"];
 
 /// Where a form came from, for the redirect after it: only our own CRM and client pages.
 fn back(f: &Fields, default: &str) -> String {
@@ -241,7 +242,8 @@ fn deal_draft(f: &Fields) -> DealDraft {
         contact: f.id("contact"),
         owner: f.id("owner"),
         expected_close: f.get("expected_close"),
-        lines: Vec::new(),
+        // The edit form carries no lines: they are kept, and edited by their own form.
+        lines: None,
         notes: f.get("notes"),
     }
 }
@@ -388,6 +390,15 @@ fn kind_choices(lang: Lang) -> Vec<Choice> {
         .collect()
 }
 
+/// A deal line as the page shows and edits it: the plain qty and price go back into inputs.
+pub struct LineRow {
+    pub product: u64,
+    pub name: String,
+    pub qty: String,
+    pub price: String,
+    pub amount: String,
+}
+
 #[derive(Template)]
 #[template(path = "crm_deal.html")]
 pub struct DealPage {
@@ -398,7 +409,9 @@ pub struct DealPage {
     pub stage: String,
     pub lost_reason: String,
     pub closed: bool,
-    pub lines: Vec<(String, String, String, String)>,
+    pub lines: Vec<LineRow>,
+    /// The catalogue's goods the lines form offers to add.
+    pub products: Vec<Choice>,
     pub form: DealForm,
     pub clients: Vec<Choice>,
     pub contacts: Vec<Choice>,
@@ -448,6 +461,16 @@ pub(super) fn deal_for(app: &App, ui: &Ui, uri: &Uri, id: u64, form: Option<Deal
     } else {
         Vec::new()
     };
+    let mut products = vec![Choice { value: String::new(), label: "—".into(), selected: true }];
+    if d.closed.is_none() {
+        for p in crate::catalog::query::active_goods(&tx, ui.actor().company, None, 500)? {
+            products.push(Choice {
+                value: p.id.0.to_string(),
+                label: format!("{} · {}", p.name, display::amount(lang, p.price)),
+                selected: false,
+            });
+        }
+    }
     Ok(DealPage {
         can_order: may_order && d.status() == "won" && !d.lines.is_empty(),
         warehouses: if may_order { super::crm_orders::warehouse_choices(app, ui)? } else { Vec::new() },
@@ -460,8 +483,15 @@ pub(super) fn deal_for(app: &App, ui: &Ui, uri: &Uri, id: u64, form: Option<Deal
         lines: d
             .lines
             .iter()
-            .map(|l| (l.name.clone(), l.qty.normalize().to_string(), display::amount(lang, l.price), display::amount(lang, l.amount())))
+            .map(|l| LineRow {
+                product: l.product.0,
+                name: l.name.clone(),
+                qty: l.qty.normalize().to_string(),
+                price: l.price.to_string(),
+                amount: display::amount(lang, l.amount()),
+            })
             .collect(),
+        products,
         form: form.unwrap_or_else(|| DealForm {
             title: d.title.clone(),
             value: d.value.to_string(),
@@ -498,6 +528,35 @@ pub async fn save_deal(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<
             let (status, errs) = refused(e, ui.lang, DEAL_FIELDS)?;
             let form = DealForm { title: d.title, value: d.value, expected_close: d.expected_close, notes: d.notes };
             render(status, &deal_for(&app, &ui, &uri, id, Some(form), errs)?)
+        }
+    }
+}
+
+/// The deal page's lines form: parallel `line_product`/`line_qty`/`line_price` fields in
+/// order (the last row adds a product when one is chosen) and `line_remove` checkboxes naming
+/// the rows to drop.
+pub async fn save_lines(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>, f: Fields) -> Result<Response> {
+    let removed: Vec<u64> = f.ids("line_remove");
+    let (qtys, prices) = (f.all("line_qty"), f.all("line_price"));
+    let mut lines = Vec::new();
+    for (i, product) in f.all("line_product").iter().enumerate() {
+        let Ok(product) = product.trim().parse::<u64>() else { continue };
+        if removed.contains(&(i as u64)) {
+            continue;
+        }
+        let qty = qtys.get(i).cloned().unwrap_or_default();
+        let price = prices.get(i).cloned().unwrap_or_default();
+        lines.push(LineDraft { product, qty, price });
+    }
+    let (now, actor) = (app.now(), ui.actor().clone());
+    match app.db.write(move |tx| deals::save_lines(tx, &actor, now, CrmDealId(id), lines)).await {
+        Ok(deal) => {
+            app.live.publish(ui.actor().company, deals::BOARD_TOPIC, deals::board_event(&deal));
+            Ok(see_other(&format!("/crm/deals/{id}?ok=lines_saved")))
+        }
+        Err(e) => {
+            let (status, errs) = refused(e, ui.lang, &["lines"])?;
+            render(status, &deal_for(&app, &ui, &uri, id, None, errs)?)
         }
     }
 }

@@ -19,6 +19,7 @@ mod catalog;
 mod clients;
 mod company;
 mod crm;
+mod crm_merge;
 mod crm_orders;
 mod documents;
 mod finance;
@@ -111,6 +112,8 @@ pub fn routes() -> Router<App> {
         .merge(scales::routes())
         .merge(crm::routes())
         .merge(crm_orders::routes())
+        // Duplicate clients (issue 17, crm3).
+        .merge(crm_merge::routes())
         .merge(company::routes())
         .merge(people::routes())
         .merge(ops::routes())

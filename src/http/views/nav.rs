@@ -165,6 +165,8 @@ static GROUPS: &[GroupDef] = &[
             item("/crm/deals", "nav.crm_deals", &["crm"], CRM_DEALS, Who::Anyone),
             item("/crm/tasks", "nav.crm_tasks", &["crm"], &[Perm::CRM_TASKS], Who::Anyone),
             item("/crm/orders", "nav.crm_orders", &["crm"], &[Perm::CRM_ORDERS], Who::Anyone),
+            // Duplicate clients (issue 17, crm3).
+            item("/crm/duplicates", "nav.crm_duplicates", &["crm"], &[Perm::CRM_SETTINGS], Who::Anyone),
         ],
     },
     GroupDef {
