@@ -101,3 +101,8 @@ id_type!(
     /// A telecom support ticket (spec B2 Ticket).
     TicketId,
 );
+
+id_type!(
+    /// A label scale that receives the PLU list (through a local agent or Mertech's TCP protocol).
+    LabelScaleId,
+);

@@ -12,6 +12,7 @@ use std::cmp::Ordering;
 
 use crate::ids::ScaleId;
 use crate::ids::TicketId;
+use crate::ids::LabelScaleId;
 use crate::ids::{
     AccountId, AgentRequestId, AgentReturnId, BackupId, BranchId, BrandId, CashBoxId, CategoryId, ClientId, CompanyId, ContactId,
     CrmDealId, DocumentId, ImageId, ImportId, LotId, MoneyCategoryId, MoneyDocId, OrderId, PipelineId, PlanId, PrinterId, ProductId,
@@ -112,6 +113,7 @@ u64_key!(
 
 u64_key!(SubscriberId, SimId, TariffId, ContractId);
 u64_key!(TicketId);
+u64_key!(LabelScaleId);
 
 #[cfg(test)]
 mod tests {
