@@ -22,6 +22,7 @@ pub mod purchases;
 pub mod reports;
 pub mod sales;
 pub mod scales;
+pub mod label_scales;
 pub mod stock;
 pub mod telecom;
 pub mod telecom_reports;
@@ -73,7 +74,10 @@ fn public(route: UtoipaMethodRouter<App>, limit: usize) -> UtoipaMethodRouter<Ap
 
 /// The API's routes anyone may call (sign-in, token refresh).
 pub fn public_routes(limits: &Limits) -> OpenApiRouter<App> {
-    auth::public_routes(limits).merge(messaging::public_routes(limits)).merge(telecom::gateway::public_routes(limits))
+    auth::public_routes(limits)
+        .merge(messaging::public_routes(limits))
+        .merge(telecom::gateway::public_routes(limits))
+        .merge(label_scales::public_routes(limits))
 }
 
 /// The API's routes for a signed-in company user; each file declares its own.
@@ -108,6 +112,8 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(labels::routes(limits))
         .merge(telecom_reports::routes(limits))
         .merge(kitchen::routes(limits))
+        // Label scales (issue 15).
+        .merge(label_scales::routes(limits))
 }
 
 /// The platform operator's API (companies, plans, subscriptions).

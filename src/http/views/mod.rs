@@ -39,6 +39,7 @@ mod purchases;
 mod reports;
 mod sales;
 mod scales;
+mod label_scales;
 mod stock;
 mod telecom;
 mod transfer;
@@ -106,6 +107,7 @@ pub fn routes() -> Router<App> {
         .merge(labels::routes())
         .merge(telecom::routes())
         .merge(scales::routes())
+        .merge(label_scales::routes())
         .merge(crm::routes())
         .merge(crm_orders::routes())
         .merge(company::routes())
