@@ -188,3 +188,148 @@ pub async fn job(db: &Db, hub: &Hub, clock: &dyn Clock, reach: &Reach, c: Compan
         Err(why) => fail(db, hub, clock, c, id, sync, Some(job), why).await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{ManualClock, Ts};
+    use crate::i18n::Lang;
+    use crate::scales::label::LabelScaleDraft;
+    use crate::scales::label_sim::LabelSim;
+    use crate::tenancy::actor::{Actor, BranchScope};
+    use crate::tenancy::model::{Access, SystemRole, all_features};
+    use crate::tenancy::perms::PermSet;
+    use crate::webhooks::guard::Policy;
+
+    fn owner(db: &Db, now: Ts) -> Actor {
+        let parsed = crate::tenancy::ParsedCompany {
+            name: "Весы".into(),
+            country: crate::country::Country::KG,
+            owner_name: "Владелец".into(),
+            owner_email: "o@scales.test".into(),
+            owner_password: String::new(),
+            plan: None,
+        };
+        let (company, user) = db
+            .write_blocking(|tx| crate::tenancy::create_company(tx, now, &parsed, "x".into(), crate::tenancy::Creator::Cli))
+            .unwrap();
+        Actor {
+            company,
+            user,
+            user_name: "o".into(),
+            role: SystemRole::Owner,
+            perms: PermSet::all(),
+            branch: BranchScope::Company,
+            ip: String::new(),
+            lang: Lang::Ru,
+            platform_admin: false,
+            access: Access::Full,
+            features: all_features(),
+        }
+    }
+
+    /// The worker's path end to end against the simulator: a sync of 250 PLUs in 3 batches,
+    /// a refused PLU stored with the scale's message, a dead scale backed off and retried,
+    /// a price change queueing the next sync, and `verify` clean throughout.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_mertech_sync_stores_every_result_and_retries_a_dead_scale() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::schema::open(&dir.path().join("t.redb"), 16 << 20).unwrap();
+        let now = Ts(1_772_355_600_000);
+        let a = owner(&db, now);
+        let ids = db
+            .write_blocking(|tx| -> Result<Vec<crate::ids::ProductId>> {
+                (0..250)
+                    .map(|i| {
+                        let d = crate::catalog::ProductDraft {
+                            name: if i == 7 { " ".into() } else { format!("Сыр {i}") },
+                            unit: "kg".into(),
+                            weighed: true,
+                            price: "450.50".into(),
+                            ..crate::catalog::ProductDraft::default()
+                        };
+                        crate::catalog::save_product(tx, &a, now, None, &d)
+                    })
+                    .collect()
+            });
+        // A blank name is refused by the catalogue itself: the list holds 249.
+        assert!(ids.is_err());
+        let ids = db
+            .write_blocking(|tx| -> Result<Vec<crate::ids::ProductId>> {
+                (0..250)
+                    .map(|i| {
+                        let d = crate::catalog::ProductDraft {
+                            name: format!("Сыр {i}"),
+                            unit: "kg".into(),
+                            weighed: true,
+                            price: if i == 7 { "0".into() } else { "450.50".into() },
+                            ..crate::catalog::ProductDraft::default()
+                        };
+                        crate::catalog::save_product(tx, &a, now, None, &d)
+                    })
+                    .collect()
+            })
+            .unwrap();
+        let sim = LabelSim::new(*b"0030");
+        sim.set_down(true);
+        let port = sim.serve().await.unwrap();
+        let reach = Reach { paths: Vec::new(), policy: Policy { allow_private: true, allow_loopback: true } };
+        let d = LabelScaleDraft {
+            name: "Гастроном".into(),
+            link: "mertech".into(),
+            address: format!("127.0.0.1:{port}"),
+            password: String::new(),
+            active: true,
+        };
+        let (scale, token) = db.write_blocking(|tx| label::save(tx, &a, now, None, &d, &reach)).unwrap();
+        assert!(token.unwrap().starts_with(&format!("ls.{}.{}.", a.company, scale.id)));
+        let (hub, clock) = (Hub::new(), ManualClock::new(now));
+        let due = |at: i64| outbox::due(&db.read().unwrap(), "label_sync", at, 10).unwrap();
+        let (job_id, _) = due(now.0)[0].clone();
+
+        // The scale is off: the sync fails, the job backs off and stays the queued one.
+        let out = job(&db, &hub, &clock, &reach, a.company, scale.id, job_id).await.unwrap();
+        assert!(matches!(out, Outcome::Failed(_)), "{out:?}");
+        assert!(due(now.0).is_empty(), "backed off");
+        let s = db.read().unwrap().get(super::super::store::LABEL_SCALES, (a.company, scale.id)).unwrap().unwrap();
+        assert!(s.sync.queued && s.sync.last_error.is_some() && s.sync.held_version == 0);
+
+        sim.set_down(false);
+        let out = job(&db, &hub, &clock, &reach, a.company, scale.id, job_id).await.unwrap();
+        assert_eq!(out, Outcome::Done { accepted: 249, rejected: 1 });
+        assert_eq!(sim.count(), 249);
+        assert!(due(i64::MAX).is_empty(), "the job is done");
+        let tx = db.read().unwrap();
+        let batches = tx.list(super::super::store::LABEL_BATCHES, (a.company, scale.id, 0), (a.company, scale.id, u64::MAX), 100).unwrap();
+        assert_eq!(batches.len(), 3);
+        let refused: Vec<_> = batches.iter().flat_map(|(_, b)| b.items.iter()).filter(|i| !i.accepted).collect();
+        assert_eq!(refused.len(), 1);
+        assert_eq!(refused[0].message, "нулевая цена");
+        assert_eq!(label::held_count(&tx, a.company, scale.id).unwrap(), 249);
+        assert!(label::verify(&tx).unwrap().is_empty());
+        drop(tx);
+
+        // A held PLU is not given to another product, even after its product takes another.
+        let first = crate::catalog::store::product(&db.read().unwrap(), a.company, ids[0]).unwrap().unwrap();
+        let held_plu = first.plu.unwrap();
+        let moved = crate::catalog::ProductDraft { plu: "9000".into(), ..crate::catalog::ProductDraft::from_product(&first) };
+        db.write_blocking(|tx| crate::catalog::save_product(tx, &a, now, Some(ids[0]), &moved)).unwrap();
+        let thief = crate::catalog::ProductDraft {
+            name: "Колбаса".into(),
+            unit: "kg".into(),
+            weighed: true,
+            price: "600".into(),
+            plu: held_plu.to_string(),
+            ..crate::catalog::ProductDraft::default()
+        };
+        let err = db.write_blocking(|tx| crate::catalog::save_product(tx, &a, now, None, &thief)).unwrap_err();
+        assert!(format!("{err:?}").contains("plu_held"), "{err:?}");
+
+        // That change queued the next sync; once it completes the old PLU is free again.
+        let (job_id, _) = due(i64::MAX)[0].clone();
+        let out = job(&db, &hub, &clock, &reach, a.company, scale.id, job_id).await.unwrap();
+        assert_eq!(out, Outcome::Done { accepted: 249, rejected: 1 });
+        db.write_blocking(|tx| crate::catalog::save_product(tx, &a, now, None, &thief)).unwrap();
+        assert!(label::verify(&db.read().unwrap()).unwrap().is_empty());
+    }
+}
