@@ -60,6 +60,8 @@ pub enum Kind {
     TelTariff,
     TelContract,
     TelTicket,
+    // Label scales (issue 15).
+    LabelScale,
 }
 
 pub struct Route {
@@ -72,6 +74,10 @@ pub struct Route {
 
 fn none() -> Option<Value> {
     None
+}
+
+fn label_scale_body() -> Option<Value> {
+    Some(json!({"name": "Чужие весы", "link": "agent"}))
 }
 
 fn branch_body() -> Option<Value> {
@@ -432,6 +438,13 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::POST, path: "/api/v1/printers/{id}/station/test", kind: Kind::Printer, body: none },
     // Outgoing webhooks' secret rotation (issue 16, second slice).
     Route { method: Method::POST, path: "/api/v1/webhooks/{id}/rotate", kind: Kind::Webhook, body: none },
+    // Label scales (issue 15).
+    Route { method: Method::GET, path: "/api/v1/label-scales/{id}", kind: Kind::LabelScale, body: none },
+    Route { method: Method::PUT, path: "/api/v1/label-scales/{id}", kind: Kind::LabelScale, body: label_scale_body },
+    Route { method: Method::POST, path: "/api/v1/label-scales/{id}/token", kind: Kind::LabelScale, body: none },
+    Route { method: Method::POST, path: "/api/v1/label-scales/{id}/sync", kind: Kind::LabelScale, body: none },
+    Route { method: Method::GET, path: "/api/v1/label-scales/{id}/results", kind: Kind::LabelScale, body: none },
+    Route { method: Method::DELETE, path: "/api/v1/label-scales/{id}", kind: Kind::LabelScale, body: none },
 ];
 
 /// Telecom pages with an `{id}`, tried by `a`'s owner with `b`'s ids and a missing one.
@@ -599,6 +612,8 @@ pub struct Fixture {
     pub tel_tariff: u64,
     pub tel_contract: u64,
     pub tel_ticket: u64,
+    // Label scales (issue 15).
+    pub label_scale: u64,
 }
 
 pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
@@ -630,6 +645,8 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{d}");
+    let (s, label_scale) = t.post(&client, "/api/v1/label-scales", json!({"name": "Весы этикеток", "link": "agent"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{label_scale}");
     let (_, hook) = t.post(&client, "/api/v1/webhooks", json!({"url": "http://192.168.0.9:9/hook", "events": ["stock.changed"]})).await;
     let (s, cb) = t.post(&client, "/api/v1/cash-boxes", json!({"name": "Касса", "warehouse": w["id"]})).await;
     assert_eq!(s, StatusCode::CREATED, "{cb}");
@@ -809,6 +826,7 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
         category: id(&cat),
         brand: id(&brand),
         webhook: id(&hook),
+        label_scale: id(&label_scale),
         client,
     }
 }
@@ -856,6 +874,7 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
             Kind::TelTariff => b.tel_tariff,
             Kind::TelContract => b.tel_contract,
             Kind::TelTicket => b.tel_ticket,
+            Kind::LabelScale => b.label_scale,
         };
         let path = route.path.replace("{id}", &id.to_string()).replace("{product}", &b.product.to_string());
         let (status, body) = t.call(route.method.clone(), &path, Some(&a.client.token), (route.body)()).await;

@@ -73,3 +73,5 @@ pub mod telecom_tickets;
 mod telecom_reports;
 // Messaging, second slice (issue 16): outgoing events and the webhooks page.
 mod webhook_events;
+// Label scales (issue 15).
+mod label_scales;
