@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use dukan::clock::{ManualClock, Ts};
 use dukan::ids::LabelScaleId;
-use dukan::printing::labels::{self, Language, LabelSetup};
+use dukan::printing::labels::{self, LabelSetup, Language};
 use dukan::printing::tspl::TextMode;
 use dukan::scales::label::{self, LabelScaleDraft};
 use dukan::scales::label_sim::LabelSim;
@@ -62,18 +62,16 @@ fn main() {
         password: "0030".into(),
         active: true,
     };
-    let (scale, _) =
-        db.write_blocking(|tx| label::save(tx, &a, now, None, &draft, &reach)).unwrap_or_else(|e| panic!("label scale: {e}"));
+    let (scale, _) = db.write_blocking(|tx| label::save(tx, &a, now, None, &draft, &reach)).unwrap_or_else(|e| panic!("label scale: {e}"));
     let id: LabelScaleId = scale.id;
     let hub = dukan::live::Hub::new();
     let mut progress = hub.subscribe(a.company, &upload::topic(id));
     let clock = ManualClock::new(now);
-    let jobs = outbox::due(&db.read().unwrap_or_else(|e| panic!("read: {e}")), "label_sync", i64::MAX, 10).unwrap_or_else(|e| panic!("due: {e}"));
+    let jobs =
+        outbox::due(&db.read().unwrap_or_else(|e| panic!("read: {e}")), "label_sync", i64::MAX, 10).unwrap_or_else(|e| panic!("due: {e}"));
     let (job, _) = jobs.into_iter().next().unwrap_or_else(|| panic!("no label sync job queued"));
     let t = Instant::now();
-    let outcome = rt
-        .block_on(upload::job(&db, &hub, &clock, &reach, a.company, id, job))
-        .unwrap_or_else(|e| panic!("sync: {e}"));
+    let outcome = rt.block_on(upload::job(&db, &hub, &clock, &reach, a.company, id, job)).unwrap_or_else(|e| panic!("sync: {e}"));
     let sync_s = t.elapsed().as_secs_f64();
     let mut events = 0;
     while progress.try_recv().is_ok() {
@@ -107,7 +105,9 @@ fn main() {
         let contents: Vec<_> = chosen
             .iter()
             .enumerate()
-            .map(|(i, p)| labels::weighed_content(p, 250 + i as i64 * 7, &rule, "07.12.2026", "10.12.2026").unwrap_or_else(|e| panic!("label: {e}")))
+            .map(|(i, p)| {
+                labels::weighed_content(p, 250 + i as i64 * 7, &rule, "07.12.2026", "10.12.2026").unwrap_or_else(|e| panic!("label: {e}"))
+            })
             .collect();
         let laid: Vec<_> = contents.iter().map(|c| labels::layout(c, &setup)).collect();
         bytes = dukan::printing::tspl::encode(&laid, setup.dpi, setup.text).len();

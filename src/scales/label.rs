@@ -334,7 +334,12 @@ fn shown_changed(old: Option<&Product>, new: &Product) -> bool {
         None => is,
         Some(o) => {
             (was || is)
-                && (was != is || o.name != new.name || o.price != new.price || o.plu != new.plu || o.barcodes != new.barcodes || o.code != new.code)
+                && (was != is
+                    || o.name != new.name
+                    || o.price != new.price
+                    || o.plu != new.plu
+                    || o.barcodes != new.barcodes
+                    || o.code != new.code)
         }
     }
 }
@@ -405,15 +410,7 @@ pub fn begin(tx: &mut WriteTx, c: CompanyId, id: LabelScaleId, now: Ts, force: b
     }
     let items = plu_list(tx, c)?;
     let sync = tx.next_id()?;
-    s.sync.running = Some(Running {
-        sync,
-        version,
-        total: items.len() as u32,
-        done: 0,
-        accepted: 0,
-        rejected: 0,
-        started: now,
-    });
+    s.sync.running = Some(Running { sync, version, total: items.len() as u32, done: 0, accepted: 0, rejected: 0, started: now });
     tx.insert(LABEL_SCALES, (c, id), &s)?;
     Ok(Some(Plan { company: c, scale: s, sync, version, items }))
 }

@@ -27,12 +27,7 @@ pub struct LabelSim {
 
 impl LabelSim {
     pub fn new(password: [u8; 4]) -> LabelSim {
-        LabelSim {
-            password,
-            held: Arc::default(),
-            down: Arc::new(AtomicBool::new(false)),
-            uploads: Arc::new(AtomicU64::new(0)),
-        }
+        LabelSim { password, held: Arc::default(), down: Arc::new(AtomicBool::new(false)), uploads: Arc::new(AtomicU64::new(0)) }
     }
 
     pub fn set_down(&self, down: bool) {

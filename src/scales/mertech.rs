@@ -218,11 +218,10 @@ mod tests {
 
     #[test]
     fn answers_decode_whole_or_not_at_all() {
-        let reply = products_reply(0, vec![WireResult { plu: 7, ok: true, message: String::new() }, WireResult {
-            plu: 8,
-            ok: false,
-            message: "нет места".into(),
-        }]);
+        let reply = products_reply(
+            0,
+            vec![WireResult { plu: 7, ok: true, message: String::new() }, WireResult { plu: 8, ok: false, message: "нет места".into() }],
+        );
         for cut in 0..reply.len() {
             assert_eq!(decode(&reply[..cut]), Ok(None), "cut at {cut}");
         }

@@ -29,7 +29,8 @@ pub fn tables() -> Vec<TableInfo> {
         SALE_WEIGHTS
             .info("(CompanyId, SaleId, line index)", "the readings a weighed sale line's quantity came from, written by its checkout"),
         LABEL_SCALES.info("(CompanyId, LabelScaleId)", "label scales: agent or Mertech TCP link, SHA-256 of the token, PLU sync state"),
-        LABEL_BATCHES.info("(CompanyId, LabelScaleId, batch id)", "every PLU batch result: accepted/rejected per PLU with the scale's message"),
+        LABEL_BATCHES
+            .info("(CompanyId, LabelScaleId, batch id)", "every PLU batch result: accepted/rejected per PLU with the scale's message"),
         LABEL_HOLDS.info("(CompanyId, LabelScaleId, u64 PLU)", "PLUs a label scale accepted and holds: product and sync id"),
         LABEL_VERSION.info("CompanyId", "the company's PLU list version, raised by every weighed-product change"),
     ]

@@ -34,7 +34,10 @@ pub trait Uplink {
 pub enum Outcome {
     /// Nothing to send: the scale is up to date, inactive or gone.
     Idle,
-    Done { accepted: u32, rejected: u32 },
+    Done {
+        accepted: u32,
+        rejected: u32,
+    },
     Failed(String),
 }
 
@@ -79,7 +82,16 @@ pub async fn run(db: &Db, hub: &Hub, clock: &dyn Clock, plan: Plan, link: &mut i
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn fail(db: &Db, hub: &Hub, clock: &dyn Clock, c: CompanyId, id: LabelScaleId, sync: u64, job: Option<u64>, why: String) -> Result<Outcome> {
+async fn fail(
+    db: &Db,
+    hub: &Hub,
+    clock: &dyn Clock,
+    c: CompanyId,
+    id: LabelScaleId,
+    sync: u64,
+    job: Option<u64>,
+    why: String,
+) -> Result<Outcome> {
     let (now, error) = (clock.now(), why.clone());
     let s = db
         .write(move |tx| -> Result<LabelScale> {
@@ -210,9 +222,8 @@ mod tests {
             owner_password: String::new(),
             plan: None,
         };
-        let (company, user) = db
-            .write_blocking(|tx| crate::tenancy::create_company(tx, now, &parsed, "x".into(), crate::tenancy::Creator::Cli))
-            .unwrap();
+        let (company, user) =
+            db.write_blocking(|tx| crate::tenancy::create_company(tx, now, &parsed, "x".into(), crate::tenancy::Creator::Cli)).unwrap();
         Actor {
             company,
             user,
@@ -237,21 +248,20 @@ mod tests {
         let db = crate::schema::open(&dir.path().join("t.redb"), 16 << 20).unwrap();
         let now = Ts(1_772_355_600_000);
         let a = owner(&db, now);
-        let ids = db
-            .write_blocking(|tx| -> Result<Vec<crate::ids::ProductId>> {
-                (0..250)
-                    .map(|i| {
-                        let d = crate::catalog::ProductDraft {
-                            name: if i == 7 { " ".into() } else { format!("Сыр {i}") },
-                            unit: "kg".into(),
-                            weighed: true,
-                            price: "450.50".into(),
-                            ..crate::catalog::ProductDraft::default()
-                        };
-                        crate::catalog::save_product(tx, &a, now, None, &d)
-                    })
-                    .collect()
-            });
+        let ids = db.write_blocking(|tx| -> Result<Vec<crate::ids::ProductId>> {
+            (0..250)
+                .map(|i| {
+                    let d = crate::catalog::ProductDraft {
+                        name: if i == 7 { " ".into() } else { format!("Сыр {i}") },
+                        unit: "kg".into(),
+                        weighed: true,
+                        price: "450.50".into(),
+                        ..crate::catalog::ProductDraft::default()
+                    };
+                    crate::catalog::save_product(tx, &a, now, None, &d)
+                })
+                .collect()
+        });
         // A blank name is refused by the catalogue itself: the list holds 249.
         assert!(ids.is_err());
         let ids = db

@@ -10,9 +10,9 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
+use crate::ids::LabelScaleId;
 use crate::ids::ScaleId;
 use crate::ids::TicketId;
-use crate::ids::LabelScaleId;
 use crate::ids::{
     AccountId, AgentRequestId, AgentReturnId, BackupId, BranchId, BrandId, CashBoxId, CategoryId, ClientId, CompanyId, ContactId,
     CrmDealId, DocumentId, ImageId, ImportId, LotId, MoneyCategoryId, MoneyDocId, OrderId, PipelineId, PlanId, PrinterId, ProductId,

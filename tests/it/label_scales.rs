@@ -35,7 +35,11 @@ async fn shop(t: &TestApp, name: &str, email: &str, n: usize) -> (Client, Vec<u6
     let mut ids = Vec::new();
     for i in 1..=n {
         let (s, p) = t
-            .post(&owner, "/api/v1/products", json!({"name": format!("Сыр {i}"), "unit": "kg", "weighed": true, "plu": i.to_string(), "price": "450.50"}))
+            .post(
+                &owner,
+                "/api/v1/products",
+                json!({"name": format!("Сыр {i}"), "unit": "kg", "weighed": true, "plu": i.to_string(), "price": "450.50"}),
+            )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{p}");
         ids.push(p["id"].as_u64().expect("id"));
@@ -118,7 +122,10 @@ async fn an_agent_gets_the_plu_list_and_every_answer_is_stored() {
     assert_eq!(batch["action"], "plu_batch", "{batch}");
     let items = batch["items"].as_array().expect("items");
     assert_eq!(items.len(), 3, "{batch}");
-    assert_eq!((items[0]["plu_number"].as_u64(), items[0]["price"].as_f64(), items[0]["is_piece"].as_bool()), (Some(1), Some(450.5), Some(false)));
+    assert_eq!(
+        (items[0]["plu_number"].as_u64(), items[0]["price"].as_f64(), items[0]["is_piece"].as_bool()),
+        (Some(1), Some(450.5), Some(false))
+    );
     assert_eq!(items[0]["name"], "Сыр 1");
     send(
         &mut ws,
@@ -128,14 +135,27 @@ async fn an_agent_gets_the_plu_list_and_every_answer_is_stored() {
     )
     .await;
     let v = wait_until(&t, &owner, id, "synced", |v| v["up_to_date"] == true).await;
-    assert_eq!((v["last_accepted"].as_u64(), v["last_rejected"].as_u64(), v["agent"].as_str()), (Some(2), Some(1), Some("agent-1 192.168.1.20")), "{v}");
+    assert_eq!(
+        (v["last_accepted"].as_u64(), v["last_rejected"].as_u64(), v["agent"].as_str()),
+        (Some(2), Some(1), Some("agent-1 192.168.1.20")),
+        "{v}"
+    );
     let (_, results) = t.get(&owner, &format!("/api/v1/label-scales/{id}/results")).await;
     let stored = results[0]["items"].as_array().expect("items");
     assert_eq!(stored.len(), 3, "{results}");
-    assert_eq!((stored[2]["plu"].as_u64(), stored[2]["accepted"].as_bool(), stored[2]["message"].as_str()), (Some(3), Some(false), Some("нет места в памяти")));
+    assert_eq!(
+        (stored[2]["plu"].as_u64(), stored[2]["accepted"].as_bool(), stored[2]["message"].as_str()),
+        (Some(3), Some(false), Some("нет места в памяти"))
+    );
 
     // A price change marks the scale out of date and reaches the connected agent by itself.
-    let (s, p) = t.put(&owner, &format!("/api/v1/products/{}", ids[1]), json!({"name": "Сыр 2", "unit": "kg", "weighed": true, "plu": "2", "price": "470"})).await;
+    let (s, p) = t
+        .put(
+            &owner,
+            &format!("/api/v1/products/{}", ids[1]),
+            json!({"name": "Сыр 2", "unit": "kg", "weighed": true, "plu": "2", "price": "470"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{p}");
     drain(&t).await;
     let batch = next(&mut ws).await.expect("the re-sync");
@@ -154,7 +174,13 @@ async fn an_agent_gets_the_plu_list_and_every_answer_is_stored() {
 
     // Product 3 moves to PLU 50: the scale still holds PLU 3 for it until the next sync
     // completes, so PLU 3 is not given to another product meanwhile.
-    let (s, p) = t.put(&owner, &format!("/api/v1/products/{}", ids[2]), json!({"name": "Сыр 3", "unit": "kg", "weighed": true, "plu": "50", "price": "450.50"})).await;
+    let (s, p) = t
+        .put(
+            &owner,
+            &format!("/api/v1/products/{}", ids[2]),
+            json!({"name": "Сыр 3", "unit": "kg", "weighed": true, "plu": "50", "price": "450.50"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{p}");
     let sausage = json!({"name": "Колбаса", "unit": "kg", "weighed": true, "plu": "3", "price": "600"});
     drain(&t).await;
@@ -203,7 +229,11 @@ async fn a_mertech_scale_is_retried_while_off_then_synced_with_progress() {
     let id = scale["id"].as_u64().expect("id");
     drain(&t).await;
     let v = wait_until(&t, &owner, id, "failed", |v| v["last_error"].is_string()).await;
-    assert_eq!((v["up_to_date"].as_bool(), v["queued"].as_bool()), (Some(false), Some(true)), "a failed sync stays queued for its retry: {v}");
+    assert_eq!(
+        (v["up_to_date"].as_bool(), v["queued"].as_bool()),
+        (Some(false), Some(true)),
+        "a failed sync stays queued for its retry: {v}"
+    );
     sim.set_down(false);
     // The retry comes by itself once the backoff has passed.
     t.clock.advance_ms(10_000);
@@ -219,7 +249,8 @@ async fn a_mertech_scale_is_retried_while_off_then_synced_with_progress() {
     let p = crate::browser::Plain::new(&t);
     let r = p.submit("/login", &[("email", "owner@meat.kg"), ("password", "password-123")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let mut res = p.http.get(t.url(&format!("/label-scales/{id}/events"))).header("accept", "text/event-stream").send().await.expect("events");
+    let mut res =
+        p.http.get(t.url(&format!("/label-scales/{id}/events"))).header("accept", "text/event-stream").send().await.expect("events");
     assert_eq!(res.status(), StatusCode::OK);
     let (s, v) = t.post(&owner, &format!("/api/v1/label-scales/{id}/sync"), json!({})).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{v}");

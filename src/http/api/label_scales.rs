@@ -222,7 +222,11 @@ pub async fn agent(State(app): State<App>, headers: HeaderMap, ws: WebSocketUpgr
     let token = headers.get("x-scale-token").and_then(|v| v.to_str().ok()).ok_or(Error::TokenInvalid)?;
     let (c, scale) = label::by_token(&app.db.read()?, token)?;
     if !matches!(scale.link, LabelLink::Agent) {
-        return Err(Error::refused("label_scale_not_agent", "Эти весы подключены напрямую, не через агента", "This scale is not set up for an agent"));
+        return Err(Error::refused(
+            "label_scale_not_agent",
+            "Эти весы подключены напрямую, не через агента",
+            "This scale is not set up for an agent",
+        ));
     }
     let id = scale.id;
     Ok(ws.max_message_size(MAX_MESSAGE).max_frame_size(MAX_MESSAGE).on_upgrade(move |socket| session(app, c, id, socket)))
@@ -428,11 +432,13 @@ mod tests {
     fn results_are_read_in_either_spelling_and_bounded() {
         let text = r#"{"action":"plu_batch_result","batch":3,"items":[{"plu_number":1,"ok":true},{"plu":2,"status":"error","error":"нет места"}]}"#;
         let got = parse_result(text, 3, 2).unwrap().unwrap();
-        assert_eq!(got, vec![ItemResult { plu: 1, accepted: true, message: String::new() }, ItemResult {
-            plu: 2,
-            accepted: false,
-            message: "нет места".into()
-        }]);
+        assert_eq!(
+            got,
+            vec![
+                ItemResult { plu: 1, accepted: true, message: String::new() },
+                ItemResult { plu: 2, accepted: false, message: "нет места".into() }
+            ]
+        );
         assert!(parse_result(text, 4, 2).is_none(), "another batch's answer");
         assert!(parse_result(r#"{"action":"hello"}"#, 3, 2).is_none());
         assert!(parse_result(text, 3, 0).unwrap().is_err(), "more results than PLUs sent");

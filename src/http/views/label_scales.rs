@@ -71,7 +71,7 @@ fn status_of(lang: Lang, s: &LabelScale, version: u64, held: u64) -> StatusView 
         state: state.into(),
         done,
         total,
-        percent: if total == 0 { 0 } else { done * 100 / total },
+        percent: (done * 100).checked_div(total).unwrap_or(0),
         last_sync: s.sync.last_sync.map(|t| t.rfc3339()).unwrap_or_default(),
         last_accepted: s.sync.last_accepted,
         last_rejected: s.sync.last_rejected,
@@ -111,7 +111,13 @@ fn form(lang: Lang, d: &LabelScaleDraft) -> Form {
 }
 
 fn draft_of(f: &Fields) -> LabelScaleDraft {
-    LabelScaleDraft { name: f.get("name"), link: f.get("link"), address: f.get("address"), password: f.get("password"), active: f.has("active") }
+    LabelScaleDraft {
+        name: f.get("name"),
+        link: f.get("link"),
+        address: f.get("address"),
+        password: f.get("password"),
+        active: f.has("active"),
+    }
 }
 
 fn draft_from(s: &LabelScale) -> LabelScaleDraft {

@@ -32,6 +32,7 @@ mod platform;
 mod pos;
 mod printing;
 // Issue 15, second slice: labels.
+mod label_scales;
 mod labels;
 mod products;
 mod promo;
@@ -39,7 +40,6 @@ mod purchases;
 mod reports;
 mod sales;
 mod scales;
-mod label_scales;
 mod stock;
 mod telecom;
 mod transfer;
