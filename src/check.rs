@@ -34,6 +34,7 @@ pub fn run(db: &Db) -> Result<Vec<String>> {
     problems.extend(crate::inventory::reserve::verify(&tx)?);
     problems.extend(crate::tenancy::slug::verify(&tx)?);
     problems.extend(crate::telecom::store::verify_tickets(&tx)?);
+    problems.extend(crate::scales::label::verify(&tx)?);
     problems.extend(ids_below_counter(&tx)?);
     Ok(problems)
 }

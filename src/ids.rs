@@ -105,4 +105,6 @@ id_type!(
 id_type!(
     /// A merge of two duplicate clients (issue 17), kept for its undo.
     MergeId,
+    /// A label scale that receives the PLU list (through a local agent or Mertech's TCP protocol).
+    LabelScaleId,
 );

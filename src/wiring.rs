@@ -35,6 +35,10 @@
 //!   `pos::checkout` and `pos::return_sale`) → finance appends it to the bank account the
 //!   company chose for non-cash takings, if any (`finance::non_cash_moved`).
 //!
+//! - **product written** also → when a weighed product's label fields changed (name, price,
+//!   PLU, barcodes, archived), scales raises the company's PLU list version and queues a
+//!   `LabelSync` outbox job for every active label scale (`scales::label::product_changed`).
+//!
 //! Reactions that travel as outbox jobs instead (drained by a worker after the commit, see
 //! `storage::outbox::JobKind`): a product write queues its search indexing (`IndexProduct`);
 //! a checkout queues its receipt (`Receipt`) and a shift close its Z report (`ZReport`), which
@@ -57,6 +61,8 @@ pub fn hooks() -> Hooks {
         .on::<crate::pos::CashMoved>(crate::finance::cash_moved)
         .on::<crate::finance::MoneyDocDecided>(crate::purchasing::money_doc_decided)
         .on::<crate::pos::NonCashMoved>(crate::finance::non_cash_moved)
+        // Label scales (issue 15).
+        .on::<crate::catalog::store::ProductChanged>(crate::scales::label::product_changed)
         .build()
 }
 
@@ -81,13 +87,13 @@ mod tests {
     #[test]
     fn every_reaction_is_registered_once() {
         let h = hooks();
-        assert_eq!(h.of::<crate::catalog::store::ProductChanged>().count(), 1);
+        assert_eq!(h.of::<crate::catalog::store::ProductChanged>().count(), 2);
         assert_eq!(h.of::<crate::tenancy::CompanyChanged>().count(), 1);
         assert_eq!(h.of::<crate::clients::DebtCashTaken>().count(), 1);
         assert_eq!(h.of::<crate::tenancy::UsersRightsChanged>().count(), 1);
         assert_eq!(h.of::<crate::pos::CashMoved>().count(), 1);
         assert_eq!(h.of::<crate::finance::MoneyDocDecided>().count(), 1);
         assert_eq!(h.of::<crate::pos::NonCashMoved>().count(), 1);
-        assert_eq!(h.len(), 7);
+        assert_eq!(h.len(), 8);
     }
 }

@@ -219,6 +219,19 @@ pub fn check_product(tx: &WriteTx, actor: &Actor, id: Option<ProductId>, d: &Pro
             format!("PLU {n} already belongs to “{other}”"),
         ));
     }
+    // A label scale still holds this PLU for another product: giving it away would print that
+    // product's labels under this one's code until the scale is synced again.
+    if let Some(n) = plu
+        && let Some(held) = store::plu_held(tx, actor.company, n)?
+        && Some(held.0) != self_id
+    {
+        p.push(FieldError::new(
+            "plu",
+            "plu_held",
+            format!("PLU {n} ещё записан в весах для другого товара; синхронизируйте весы"),
+            format!("PLU {n} is still held by a label scale for another product; sync the scales first"),
+        ));
+    }
     if let Some(b) = d.brand
         && tx.get(BRANDS, (c, b.0))?.is_none()
     {
@@ -332,7 +345,7 @@ pub fn save_checked(tx: &mut WriteTx, actor: &Actor, now: Ts, checked: CheckedPr
             if n > 99_999 {
                 return Err(Error::field("plu", "plu_exhausted", "Свободные PLU закончились", "No free PLU left"));
             }
-            if tx.get(PLUS, (c, n))?.is_none() {
+            if tx.get(PLUS, (c, n))?.is_none() && store::plu_held(tx, actor.company, n as u32)?.is_none() {
                 plu = Some(n as u32);
                 break;
             }

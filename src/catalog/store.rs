@@ -14,12 +14,30 @@ pub const BRANDS: Table<(u64, u64), Brand> = Table::new("company_brandid_brand")
 pub const GLOBAL: Table<&'static str, GlobalItem> = Table::new("barcode_globalitem");
 /// (company, rule) → promo gift rule; `catalog::promo` reads them all per cart.
 pub const PROMO_RULES: Table<(u64, u64), PromoRule> = Table::new("company_promoruleid_promorule");
+/// A PLU some label scale holds → the product it holds it for. Written only by
+/// `set_plu_held`, which `scales::label` calls as scales accept and drop PLUs; a held PLU is
+/// never given to another product (`check_product`, `save_checked`).
+pub const PLU_HELD: Table<(u64, u64), u64> = Table::new("company_plu_heldproductid");
+
+/// Marks `plu` as held by a label scale for `product`, or no longer held by any (`None`).
+pub fn set_plu_held(tx: &mut WriteTx, company: CompanyId, plu: u32, product: Option<ProductId>) -> Result<(), StorageError> {
+    match product {
+        Some(p) => tx.insert(PLU_HELD, (company.0, u64::from(plu)), &p.0),
+        None => tx.remove(PLU_HELD, (company.0, u64::from(plu))).map(|_| ()),
+    }
+}
+
+/// The product a label scale holds `plu` for, if any scale holds it.
+pub fn plu_held(tx: &impl crate::storage::Read, company: CompanyId, plu: u32) -> Result<Option<ProductId>, StorageError> {
+    Ok(tx.get(PLU_HELD, (company.0, u64::from(plu)))?.map(ProductId))
+}
 
 pub fn tables() -> Vec<TableInfo> {
     vec![
         PRODUCTS.info("(CompanyId, ProductId)", "products, services and bundles (archived ones too)"),
         BARCODES.info("(CompanyId, &str barcode)", "barcode → product; unique per company"),
         PLUS.info("(CompanyId, u64 PLU)", "label-scale PLU → product; unique per company"),
+        PLU_HELD.info("(CompanyId, u64 PLU)", "a PLU some label scale holds → its product; kept by scales::label, never reassigned"),
         CATEGORIES.info("(CompanyId, CategoryId)", "category tree (parent links)"),
         BRANDS.info("(CompanyId, BrandId)", "brands"),
         GLOBAL.info("&str barcode", "the shared barcode catalogue of the box (no company data)"),

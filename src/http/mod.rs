@@ -141,7 +141,9 @@ async fn localize(req: Request, next: Next) -> Response {
     let resp = next.run(req).await;
     let status = resp.status();
     let carried = resp.extensions().get::<Carried>().cloned();
-    if carried.is_none() && (status.is_success() || status.is_redirection() || status == StatusCode::NOT_MODIFIED) {
+    // 101: a WebSocket upgrade (the label-scale agent) passes through untouched.
+    let passes = status.is_success() || status.is_redirection() || status.is_informational() || status == StatusCode::NOT_MODIFIED;
+    if carried.is_none() && passes {
         return resp;
     }
     // A handler answers 503 on purpose, with its own problem (`/healthz` when storage cannot

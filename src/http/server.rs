@@ -227,7 +227,8 @@ async fn serve_connection(
             resp.map(|r| r.map(|body| Body::new(Held { body, _busy: busy })))
         }
     });
-    let served = http.serve_connection(TokioIo::new(stream), service);
+    // Upgrades (the label-scale agent's WebSocket) hand the socket over once answered.
+    let served = http.serve_connection(TokioIo::new(stream), service).with_upgrades();
     tokio::pin!(served);
     let mut shutting_down = false;
     loop {

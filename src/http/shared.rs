@@ -374,3 +374,36 @@ pub async fn save_webhook(
         })
         .await
 }
+
+/// Saves a label scale (a new one's token comes back once) with the company's list version.
+pub async fn save_label_scale(
+    app: &App,
+    actor: &Actor,
+    id: Option<crate::ids::LabelScaleId>,
+    d: crate::scales::label::LabelScaleDraft,
+) -> Result<(crate::scales::label::LabelScale, Option<String>, u64)> {
+    let (now, a, reach) = (app.now(), actor.clone(), app.scales.reach().clone());
+    app.db
+        .write(move |tx| {
+            let (s, token) = crate::scales::label::save(tx, &a, now, id, &d, &reach)?;
+            let version = crate::scales::label::version(&*tx, a.company)?;
+            Ok((s, token, version))
+        })
+        .await
+}
+
+/// "Sync now" on a label scale: queued for the worker (which hands an agent's to its
+/// connection).
+pub async fn sync_label_scale(app: &App, actor: &Actor, id: crate::ids::LabelScaleId) -> Result<(crate::scales::label::LabelScale, u64)> {
+    let (now, a) = (app.now(), actor.clone());
+    let (s, version) = app
+        .db
+        .write(move |tx| {
+            let s = crate::scales::label::request_sync(tx, &a, now, id)?;
+            let version = crate::scales::label::version(&*tx, a.company)?;
+            Ok::<_, crate::error::Error>((s, version))
+        })
+        .await?;
+    crate::scales::upload::publish(&app.live, actor.company, &s, "progress");
+    Ok((s, version))
+}

@@ -17,9 +17,13 @@
 //!   literal addresses and at every connect for names.
 
 pub mod device;
+pub mod label;
+pub mod label_sim;
+pub mod mertech;
 pub mod proto;
 pub mod sim;
 pub mod store;
+pub mod upload;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

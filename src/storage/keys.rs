@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
+use crate::ids::LabelScaleId;
 use crate::ids::MergeId;
 use crate::ids::ScaleId;
 use crate::ids::TicketId;
@@ -114,6 +115,7 @@ u64_key!(
 u64_key!(SubscriberId, SimId, TariffId, ContractId);
 u64_key!(TicketId);
 u64_key!(MergeId);
+u64_key!(LabelScaleId);
 
 #[cfg(test)]
 mod tests {

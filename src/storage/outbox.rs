@@ -46,6 +46,10 @@ pub enum JobKind {
     MessagingInbound { event: u64 },
     /// Send an outbound message through Meta's Cloud API.
     MessagingSend { conversation: u64, message: u64 },
+    /// Send the company's PLU list to a label scale (`scales::label`); pushed when a weighed
+    /// product changes, on "sync now" and for a new scale. Retried with backoff while the
+    /// scale is unreachable.
+    LabelSync { scale: u64 },
 }
 
 impl JobKind {
@@ -57,6 +61,7 @@ impl JobKind {
             JobKind::ImportApply { .. } => "import",
             JobKind::Print { .. } | JobKind::Receipt { .. } | JobKind::ZReport { .. } => "print",
             JobKind::MessagingInbound { .. } | JobKind::MessagingSend { .. } => "messaging",
+            JobKind::LabelSync { .. } => "label_sync",
         }
     }
 }

@@ -58,6 +58,7 @@ pub fn start(ctx: Ctx) {
     }
     spawn(ctx.clone(), "print", Duration::from_secs(2), |w| Box::pin(print_once(w)));
     spawn(ctx.clone(), "messaging", Duration::from_secs(5), |w| Box::pin(messaging_once(w)));
+    spawn(ctx.clone(), "label_sync", Duration::from_secs(5), |w| Box::pin(label_sync_once(w)));
     spawn(ctx, "billing", Duration::from_secs(300), |w| Box::pin(billing_once(w)));
 }
 
@@ -331,4 +332,26 @@ pub async fn billing_once(w: impl Into<Ctx>) -> Result<bool> {
         }
     }
     Ok(false)
+}
+
+/// One step of the label-scale worker: the oldest due `LabelSync` job — a Mertech scale's
+/// whole PLU sync (progress live on its page), or an agent's sync handed to its connection.
+/// An unreachable scale's job backs off (outbox) and is retried. Returns whether a job ran.
+pub async fn label_sync_once(w: impl Into<Ctx>) -> Result<bool> {
+    let w: Ctx = w.into();
+    let now = w.clock.now();
+    let jobs = outbox::due(&w.db.read()?, "label_sync", now.0, 1)?;
+    let Some((job_id, job)) = jobs.into_iter().next() else {
+        return Ok(false);
+    };
+    let outbox::JobKind::LabelSync { scale } = job.kind else {
+        return Err(crate::error::Error::Internal(format!("outbox job {job_id} is not a label sync")));
+    };
+    let (company, scale) = (crate::ids::CompanyId(job.company), crate::ids::LabelScaleId(scale));
+    let reach = crate::scales::Reach::of(&w.config);
+    let outcome = crate::scales::upload::job(&w.db, &w.live, w.clock.as_ref(), &reach, company, scale, job_id).await?;
+    if let crate::scales::upload::Outcome::Failed(why) = &outcome {
+        tracing::warn!(company = company.0, scale = scale.0, "label scale sync failed: {why}");
+    }
+    Ok(true)
 }

@@ -62,6 +62,8 @@ pub enum Kind {
     TelTicket,
     // Duplicate clients (issue 17, crm3).
     ClientMerge,
+    // Label scales (issue 15).
+    LabelScale,
 }
 
 pub struct Route {
@@ -74,6 +76,10 @@ pub struct Route {
 
 fn none() -> Option<Value> {
     None
+}
+
+fn label_scale_body() -> Option<Value> {
+    Some(json!({"name": "Чужие весы", "link": "agent"}))
 }
 
 fn branch_body() -> Option<Value> {
@@ -436,6 +442,13 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::POST, path: "/api/v1/webhooks/{id}/rotate", kind: Kind::Webhook, body: none },
     // Duplicate clients (issue 17, crm3).
     Route { method: Method::POST, path: "/api/v1/crm/merges/{id}/undo", kind: Kind::ClientMerge, body: none },
+    // Label scales (issue 15).
+    Route { method: Method::GET, path: "/api/v1/label-scales/{id}", kind: Kind::LabelScale, body: none },
+    Route { method: Method::PUT, path: "/api/v1/label-scales/{id}", kind: Kind::LabelScale, body: label_scale_body },
+    Route { method: Method::POST, path: "/api/v1/label-scales/{id}/token", kind: Kind::LabelScale, body: none },
+    Route { method: Method::POST, path: "/api/v1/label-scales/{id}/sync", kind: Kind::LabelScale, body: none },
+    Route { method: Method::GET, path: "/api/v1/label-scales/{id}/results", kind: Kind::LabelScale, body: none },
+    Route { method: Method::DELETE, path: "/api/v1/label-scales/{id}", kind: Kind::LabelScale, body: none },
 ];
 
 /// Telecom pages with an `{id}`, tried by `a`'s owner with `b`'s ids and a missing one.
@@ -605,6 +618,8 @@ pub struct Fixture {
     pub tel_ticket: u64,
     // Duplicate clients (issue 17, crm3): a merge of two clients made for it.
     pub client_merge: u64,
+    // Label scales (issue 15).
+    pub label_scale: u64,
 }
 
 pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
@@ -636,6 +651,8 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{d}");
+    let (s, label_scale) = t.post(&client, "/api/v1/label-scales", json!({"name": "Весы этикеток", "link": "agent"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{label_scale}");
     let (_, hook) = t.post(&client, "/api/v1/webhooks", json!({"url": "http://192.168.0.9:9/hook", "events": ["stock.changed"]})).await;
     let (s, cb) = t.post(&client, "/api/v1/cash-boxes", json!({"name": "Касса", "warehouse": w["id"]})).await;
     assert_eq!(s, StatusCode::CREATED, "{cb}");
@@ -821,6 +838,7 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
         category: id(&cat),
         brand: id(&brand),
         webhook: id(&hook),
+        label_scale: id(&label_scale),
         client,
     }
 }
@@ -869,6 +887,7 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
             Kind::TelContract => b.tel_contract,
             Kind::TelTicket => b.tel_ticket,
             Kind::ClientMerge => b.client_merge,
+            Kind::LabelScale => b.label_scale,
         };
         let path = route.path.replace("{id}", &id.to_string()).replace("{product}", &b.product.to_string());
         let (status, body) = t.call(route.method.clone(), &path, Some(&a.client.token), (route.body)()).await;

@@ -78,3 +78,5 @@ mod webhook_events;
 mod telecom_import;
 // Duplicate clients: detection, merge, undo (issue 17, crm3).
 mod crm_merge;
+// Label scales (issue 15).
+mod label_scales;

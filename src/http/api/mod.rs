@@ -14,6 +14,7 @@ pub mod crm_orders;
 pub mod dto;
 pub mod finance;
 pub mod images;
+pub mod label_scales;
 pub mod messaging;
 pub mod ops;
 pub mod pos;
@@ -74,7 +75,10 @@ fn public(route: UtoipaMethodRouter<App>, limit: usize) -> UtoipaMethodRouter<Ap
 
 /// The API's routes anyone may call (sign-in, token refresh).
 pub fn public_routes(limits: &Limits) -> OpenApiRouter<App> {
-    auth::public_routes(limits).merge(messaging::public_routes(limits)).merge(telecom::gateway::public_routes(limits))
+    auth::public_routes(limits)
+        .merge(messaging::public_routes(limits))
+        .merge(telecom::gateway::public_routes(limits))
+        .merge(label_scales::public_routes(limits))
 }
 
 /// The API's routes for a signed-in company user; each file declares its own.
@@ -111,6 +115,8 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(kitchen::routes(limits))
         // Duplicate clients (issue 17, crm3).
         .merge(crm_merge::routes(limits))
+        // Label scales (issue 15).
+        .merge(label_scales::routes(limits))
 }
 
 /// The platform operator's API (companies, plans, subscriptions).

@@ -34,6 +34,7 @@ mod platform;
 mod pos;
 mod printing;
 // Issue 15, second slice: labels.
+mod label_scales;
 mod labels;
 mod products;
 mod promo;
@@ -110,6 +111,7 @@ pub fn routes() -> Router<App> {
         .merge(labels::routes())
         .merge(telecom::routes())
         .merge(scales::routes())
+        .merge(label_scales::routes())
         .merge(crm::routes())
         .merge(crm_orders::routes())
         // Duplicate clients (issue 17, crm3).

@@ -189,6 +189,8 @@ static GROUPS: &[GroupDef] = &[
             item("/printers", "nav.printers", POS, &[Perm::CASHBOX], Who::Anyone),
             item("/scales", "nav.scales", &["scales"], &[Perm::MARKET_SCALES], Who::Anyone),
             item("/labels", "labels.nav", &["scales"], &[Perm::MARKET_LABEL], Who::Anyone),
+            // Label scales (issue 15).
+            item("/label-scales", "label_scales.nav", &["scales"], &[Perm::MARKET_SCALES], Who::Anyone),
             item("/stock/settings", "nav.stock_settings", CATALOG, &[], Who::OwnerLike),
             item("/audit", "nav.audit", NONE, &[], Who::OwnerLike),
             item("/backups", "nav.backups", NONE, &[], Who::PlatformAdmin),
