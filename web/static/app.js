@@ -274,7 +274,7 @@
     field.focus();
   });
 
-  // ---- live regions: an element with data-live (a server-sent events URL) reloads its
+  // ---- live regions: an element with data-live (a server-sent events URL) and data-live-refresh reloads its
   // data-live-refresh fragment into itself on every event; streams are reopened after each
   // boosted navigation and closed with the page that opened them ----
   var liveSources = [];
@@ -282,7 +282,8 @@
     liveSources.forEach(function (s) { s.close(); });
     liveSources = [];
     if (!window.EventSource) return;
-    document.querySelectorAll("[data-live]").forEach(function (el) {
+    // Only regions that name their fragment: the CRM board follows its own stream below.
+    document.querySelectorAll("[data-live][data-live-refresh]").forEach(function (el) {
       var src = new EventSource(el.getAttribute("data-live"));
       // One refresh at a time: htmx drops a request made while another on the same target is
       // in flight, so an event arriving during a refresh (which may have read the state before
