@@ -114,6 +114,15 @@ mod tests {
         );
     }
 
+    /// Every table's key reaches redb through its raw twin (`storage::codec::StoredKey`); the
+    /// twin must keep the key's stored type name and width, or old files stop opening.
+    #[test]
+    fn every_key_twin_matches_its_typed_key() {
+        for table in all_tables() {
+            assert_eq!(table.key_twin_matches(), Ok(()));
+        }
+    }
+
     #[test]
     fn table_names_are_unique() {
         let mut names: Vec<_> = all_tables().iter().map(|t| t.name).collect();

@@ -53,6 +53,18 @@ macro_rules! u64_key {
             }
         }
 
+        impl super::codec::StoredKey for $id {
+            type Raw = u64;
+
+            fn to_raw<'a, 'b: 'a>(key: &'a Self::SelfType<'b>) -> <Self::Raw as redb::Value>::SelfType<'a> {
+                key.0
+            }
+
+            fn from_raw<'a>(raw: <Self::Raw as redb::Value>::SelfType<'a>) -> Self::SelfType<'a> {
+                $id(raw)
+            }
+        }
+
         impl redb::Key for $id {
             fn compare(data1: &[u8], data2: &[u8]) -> Ordering {
                 <u64 as redb::Key>::compare(data1, data2)

@@ -6,12 +6,12 @@ use std::borrow::Borrow;
 use redb::{ReadableTable, ReadableTableMetadata};
 
 use super::StorageError;
-use super::codec::{Pc, Record, Table, decode, encode};
+use super::codec::{Raw, Record, StoredKey, Table, decode, encode};
 
 /// Keys whose decoded form owns its data (integers, tuples of integers): only these can be
 /// returned from range scans.
-pub trait OwnedKey: redb::Key + 'static + for<'a> redb::Value<SelfType<'a> = Self> {}
-impl<T> OwnedKey for T where T: redb::Key + 'static + for<'a> redb::Value<SelfType<'a> = T> {}
+pub trait OwnedKey: StoredKey + for<'a> redb::Value<SelfType<'a> = Self> {}
+impl<T> OwnedKey for T where T: StoredKey + for<'a> redb::Value<SelfType<'a> = T> {}
 
 /// `meta`: box-level settings and counters ("schema_version", "next_id").
 pub(super) const META: Table<&'static str, u64> = Table::new("meta_u64");
@@ -33,18 +33,18 @@ pub struct WriteTx {
     pub(super) pushed_outbox: bool,
 }
 
-fn get_in<'k, K: redb::Key + 'static, V: Record, T: ReadableTable<K, Pc<V>>>(
+fn get_in<'k, K: StoredKey, V: Record, T: ReadableTable<K::Raw, Raw>>(
     table: &T,
     name: &'static str,
     key: impl Borrow<K::SelfType<'k>>,
 ) -> Result<Option<V>, StorageError> {
-    match table.get(key).map_err(StorageError::from)? {
+    match table.get(K::to_raw(key.borrow())).map_err(StorageError::from)? {
         Some(guard) => Ok(Some(decode(name, guard.value())?)),
         None => Ok(None),
     }
 }
 
-fn range_in<K: OwnedKey, V: Record, T: ReadableTable<K, Pc<V>>>(
+fn range_in<K: OwnedKey, V: Record, T: ReadableTable<K::Raw, Raw>>(
     table: &T,
     name: &'static str,
     lo: K,
@@ -53,12 +53,12 @@ fn range_in<K: OwnedKey, V: Record, T: ReadableTable<K, Pc<V>>>(
     limit: usize,
     f: &mut dyn FnMut(K, V) -> Result<bool, StorageError>,
 ) -> Result<(), StorageError> {
-    let range = table.range::<K>(lo..=hi).map_err(StorageError::from)?;
+    let range = table.range(K::to_raw(&lo)..=K::to_raw(&hi)).map_err(StorageError::from)?;
     let mut step =
-        |row: Result<(redb::AccessGuard<'_, K>, redb::AccessGuard<'_, Pc<V>>), redb::StorageError>| -> Result<bool, StorageError> {
+        |row: Result<(redb::AccessGuard<'_, K::Raw>, redb::AccessGuard<'_, Raw>), redb::StorageError>| -> Result<bool, StorageError> {
             let (k, v) = row?;
             let value = decode(name, v.value())?;
-            f(k.value(), value)
+            f(K::from_raw(k.value()), value)
         };
     let mut seen = 0usize;
     if reverse {
@@ -80,7 +80,7 @@ fn range_in<K: OwnedKey, V: Record, T: ReadableTable<K, Pc<V>>>(
 }
 
 /// The rows of `lo..=hi` in key order, at most `limit`.
-fn list_in<K: OwnedKey, V: Record, T: ReadableTable<K, Pc<V>>>(
+fn list_in<K: OwnedKey, V: Record, T: ReadableTable<K::Raw, Raw>>(
     table: &T,
     name: &'static str,
     lo: K,
@@ -99,11 +99,7 @@ fn list_in<K: OwnedKey, V: Record, T: ReadableTable<K, Pc<V>>>(
 /// `tx: &impl Read` serves a page (inside a read transaction) and a command (inside its write
 /// transaction, seeing its own uncommitted rows); nothing needs a `_w` twin.
 pub trait Read {
-    fn get<'k, K: redb::Key + 'static, V: Record>(
-        &self,
-        table: Table<K, V>,
-        key: impl Borrow<K::SelfType<'k>>,
-    ) -> Result<Option<V>, StorageError>;
+    fn get<'k, K: StoredKey, V: Record>(&self, table: Table<K, V>, key: impl Borrow<K::SelfType<'k>>) -> Result<Option<V>, StorageError>;
 
     /// Calls `f` for each row with `lo <= key <= hi`, ascending (or descending), at most
     /// `limit` rows, until `f` returns `false`.
@@ -121,7 +117,7 @@ pub trait Read {
     fn list<K: OwnedKey, V: Record>(&self, table: Table<K, V>, lo: K, hi: K, limit: usize) -> Result<Vec<(K, V)>, StorageError>;
 
     /// Rows in the table.
-    fn len<K: redb::Key + 'static, V: Record>(&self, table: Table<K, V>) -> Result<u64, StorageError>;
+    fn len<K: StoredKey, V: Record>(&self, table: Table<K, V>) -> Result<u64, StorageError>;
 
     /// A box-level meta value.
     fn meta(&self, key: &str) -> Result<Option<u64>, StorageError>;
@@ -130,7 +126,7 @@ pub trait Read {
 macro_rules! read_by_inherent {
     ($tx:ty) => {
         impl Read for $tx {
-            fn get<'k, K: redb::Key + 'static, V: Record>(
+            fn get<'k, K: StoredKey, V: Record>(
                 &self,
                 table: Table<K, V>,
                 key: impl Borrow<K::SelfType<'k>>,
@@ -154,7 +150,7 @@ macro_rules! read_by_inherent {
                 <$tx>::list(self, table, lo, hi, limit)
             }
 
-            fn len<K: redb::Key + 'static, V: Record>(&self, table: Table<K, V>) -> Result<u64, StorageError> {
+            fn len<K: StoredKey, V: Record>(&self, table: Table<K, V>) -> Result<u64, StorageError> {
                 <$tx>::len(self, table)
             }
 
@@ -173,12 +169,12 @@ impl ReadTx {
         ReadTx { tx }
     }
 
-    pub fn get<'k, K: redb::Key + 'static, V: Record>(
+    pub fn get<'k, K: StoredKey, V: Record>(
         &self,
         table: Table<K, V>,
         key: impl Borrow<K::SelfType<'k>>,
     ) -> Result<Option<V>, StorageError> {
-        let t = match self.tx.open_table(table.def()) {
+        let t = match table.open_read(&self.tx) {
             Ok(t) => t,
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
             Err(e) => return Err(e.into()),
@@ -197,7 +193,7 @@ impl ReadTx {
         limit: usize,
         mut f: impl FnMut(K, V) -> Result<bool, StorageError>,
     ) -> Result<(), StorageError> {
-        let t = match self.tx.open_table(table.def()) {
+        let t = match table.open_read(&self.tx) {
             Ok(t) => t,
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
             Err(e) => return Err(e.into()),
@@ -207,15 +203,15 @@ impl ReadTx {
 
     /// Collects up to `limit` rows of `lo..=hi`.
     pub fn list<K: OwnedKey, V: Record>(&self, table: Table<K, V>, lo: K, hi: K, limit: usize) -> Result<Vec<(K, V)>, StorageError> {
-        match self.tx.open_table(table.def()) {
+        match table.open_read(&self.tx) {
             Ok(t) => list_in(&t, table.name, lo, hi, limit),
             Err(redb::TableError::TableDoesNotExist(_)) => Ok(Vec::new()),
             Err(e) => Err(e.into()),
         }
     }
 
-    pub fn len<K: redb::Key + 'static, V: Record>(&self, table: Table<K, V>) -> Result<u64, StorageError> {
-        match self.tx.open_table(table.def()) {
+    pub fn len<K: StoredKey, V: Record>(&self, table: Table<K, V>) -> Result<u64, StorageError> {
+        match table.open_read(&self.tx) {
             Ok(t) => Ok(t.len()?),
             Err(redb::TableError::TableDoesNotExist(_)) => Ok(0),
             Err(e) => Err(e.into()),
@@ -241,7 +237,7 @@ impl WriteTx {
 
     pub(super) fn commit(mut self) -> Result<(), StorageError> {
         if let Some(next) = self.next_id.take() {
-            self.tx.open_table(META.def())?.insert("next_id", encode(&next)?.as_slice())?;
+            META.open_write(&self.tx)?.insert("next_id", encode(&next)?.as_slice())?;
         }
         self.tx.commit()?;
         Ok(())
@@ -253,35 +249,35 @@ impl WriteTx {
         let _ = self.tx.abort();
     }
 
-    pub fn get<'k, K: redb::Key + 'static, V: Record>(
+    pub fn get<'k, K: StoredKey, V: Record>(
         &self,
         table: Table<K, V>,
         key: impl Borrow<K::SelfType<'k>>,
     ) -> Result<Option<V>, StorageError> {
-        let t = self.tx.open_table(table.def())?;
+        let t = table.open_write(&self.tx)?;
         get_in::<K, V, _>(&t, table.name, key)
     }
 
-    pub fn insert<'k, K: redb::Key + 'static, V: Record>(
+    pub fn insert<'k, K: StoredKey, V: Record>(
         &mut self,
         table: Table<K, V>,
         key: impl Borrow<K::SelfType<'k>>,
         value: &V,
     ) -> Result<(), StorageError> {
         let bytes = encode(value)?;
-        let mut t = self.tx.open_table(table.def())?;
-        t.insert(key, bytes.as_slice())?;
+        let mut t = table.open_write(&self.tx)?;
+        t.insert(K::to_raw(key.borrow()), bytes.as_slice())?;
         Ok(())
     }
 
     /// Removes a row; returns whether it existed.
-    pub fn remove<'k, K: redb::Key + 'static, V: Record>(
+    pub fn remove<'k, K: StoredKey, V: Record>(
         &mut self,
         table: Table<K, V>,
         key: impl Borrow<K::SelfType<'k>>,
     ) -> Result<bool, StorageError> {
-        let mut t = self.tx.open_table(table.def())?;
-        let existed = t.remove(key)?.is_some();
+        let mut t = table.open_write(&self.tx)?;
+        let existed = t.remove(K::to_raw(key.borrow()))?.is_some();
         Ok(existed)
     }
 
@@ -294,16 +290,16 @@ impl WriteTx {
         limit: usize,
         mut f: impl FnMut(K, V) -> Result<bool, StorageError>,
     ) -> Result<(), StorageError> {
-        let t = self.tx.open_table(table.def())?;
+        let t = table.open_write(&self.tx)?;
         range_in(&t, table.name, lo, hi, reverse, limit, &mut f)
     }
 
     pub fn list<K: OwnedKey, V: Record>(&self, table: Table<K, V>, lo: K, hi: K, limit: usize) -> Result<Vec<(K, V)>, StorageError> {
-        list_in(&self.tx.open_table(table.def())?, table.name, lo, hi, limit)
+        list_in(&table.open_write(&self.tx)?, table.name, lo, hi, limit)
     }
 
-    pub fn len<K: redb::Key + 'static, V: Record>(&self, table: Table<K, V>) -> Result<u64, StorageError> {
-        Ok(self.tx.open_table(table.def())?.len()?)
+    pub fn len<K: StoredKey, V: Record>(&self, table: Table<K, V>) -> Result<u64, StorageError> {
+        Ok(table.open_write(&self.tx)?.len()?)
     }
 
     /// A fresh id, unique across the whole box and increasing.
@@ -342,30 +338,31 @@ impl WriteTx {
 
     /// One table held open for several reads and writes (each [`WriteTx::get`] or
     /// [`WriteTx::insert`] opens and closes its table, which costs as much as a small lookup).
-    pub fn open<K: redb::Key + 'static, V: Record>(&self, table: Table<K, V>) -> Result<TableMut<'_, K, V>, StorageError> {
-        Ok(TableMut { t: self.tx.open_table(table.def())?, name: table.name })
+    pub fn open<K: StoredKey, V: Record>(&self, table: Table<K, V>) -> Result<TableMut<'_, K, V>, StorageError> {
+        Ok(TableMut { t: table.open_write(&self.tx)?, name: table.name, _record: std::marker::PhantomData })
     }
 }
 
 /// A table opened once in a write transaction; see [`WriteTx::open`].
-pub struct TableMut<'t, K: redb::Key + 'static, V: Record> {
-    t: redb::Table<'t, K, Pc<V>>,
+pub struct TableMut<'t, K: StoredKey, V: Record> {
+    t: redb::Table<'t, K::Raw, Raw>,
     name: &'static str,
+    _record: std::marker::PhantomData<V>,
 }
 
-impl<K: redb::Key + 'static, V: Record> TableMut<'_, K, V> {
+impl<K: StoredKey, V: Record> TableMut<'_, K, V> {
     pub fn get<'k>(&self, key: impl Borrow<K::SelfType<'k>>) -> Result<Option<V>, StorageError> {
         get_in::<K, V, _>(&self.t, self.name, key)
     }
 
     pub fn insert<'k>(&mut self, key: impl Borrow<K::SelfType<'k>>, value: &V) -> Result<(), StorageError> {
         let bytes = encode(value)?;
-        self.t.insert(key, bytes.as_slice())?;
+        self.t.insert(K::to_raw(key.borrow()), bytes.as_slice())?;
         Ok(())
     }
 
     pub fn remove<'k>(&mut self, key: impl Borrow<K::SelfType<'k>>) -> Result<bool, StorageError> {
-        Ok(self.t.remove(key)?.is_some())
+        Ok(self.t.remove(K::to_raw(key.borrow()))?.is_some())
     }
 }
 
