@@ -215,11 +215,13 @@ async fn serve_connection(
     slot: Slot,
     mut closing: tokio::sync::watch::Receiver<bool>,
 ) {
-    let conn = slot.conn.clone();
+    let slot = Arc::new(slot);
+    let (conn, hold) = (slot.conn.clone(), slot.clone());
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
         let busy = Busy::enter(conn.clone());
         let mut req = req.map(|body| Body::new(Paced::new(body, limits)));
         req.extensions_mut().insert(ConnectInfo(peer));
+        req.extensions_mut().insert(UpgradeHold(hold.clone()));
         let router = router.clone();
         async move {
             let resp = router.oneshot(req).await;
@@ -254,6 +256,26 @@ async fn serve_connection(
         }
     }
     drop(slot);
+}
+
+/// What a WebSocket handler keeps for as long as its socket lives. hyper hands an upgraded
+/// socket over after the 101 and the connection's own task ends; without this the socket would
+/// no longer count against `max_connections`, and could be evicted as idle without closing.
+#[derive(Clone)]
+pub struct UpgradeHold(Arc<Slot>);
+
+impl UpgradeHold {
+    /// Counts the upgraded socket open and busy until the returned guard drops.
+    pub fn keep(self) -> Upgraded {
+        let busy = Busy::enter(self.0.conn.clone());
+        Upgraded { _slot: self.0, _busy: busy }
+    }
+}
+
+/// See [`UpgradeHold::keep`].
+pub struct Upgraded {
+    _slot: Arc<Slot>,
+    _busy: Busy,
 }
 
 /// Counts a request in flight on its connection while alive.
@@ -374,6 +396,21 @@ mod tests {
 
     fn slots(max: usize) -> Arc<Slots> {
         Arc::new(Slots { max, next: AtomicUsize::new(0), open: Mutex::new(BTreeMap::new()), emptied: tokio::sync::Notify::new() })
+    }
+
+    /// An upgraded socket outlives its connection's task: it stays counted, and busy, so it
+    /// neither frees a slot nor is picked as an idle victim.
+    #[test]
+    fn an_upgraded_socket_keeps_its_slot_until_it_closes() {
+        let s = slots(1);
+        let slot = Arc::new(s.admit(false).expect("first"));
+        let socket = UpgradeHold(slot.clone()).keep();
+        drop(slot); // the connection's task ends after the 101
+        assert_eq!(s.open.lock().expect("lock").len(), 1, "still counted");
+        assert!(s.admit(false).is_none(), "not evicted as idle: the cap holds");
+        drop(socket);
+        assert!(s.is_empty());
+        assert!(s.admit(false).is_some());
     }
 
     #[test]

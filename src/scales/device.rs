@@ -19,7 +19,7 @@ use super::proto::{Answer, Command, Decoded, Line, MAX_FRAME, Parity, Protocol, 
 use super::{Link, Reach, Scale, Taken};
 use crate::clock::{Clock, Ts};
 use crate::error::{Error, Result};
-use crate::ids::{CompanyId, ScaleId};
+use crate::ids::{CompanyId, LabelScaleId, ScaleId};
 use crate::live::{Event, Hub};
 
 /// Time between polls of a connected scale.
@@ -135,6 +135,37 @@ pub struct Devices {
     clock: Arc<dyn Clock>,
     reach: Reach,
     entries: Mutex<HashMap<(CompanyId, ScaleId), Entry>>,
+    /// The connected agent of each label scale: a newer connection with the same token takes
+    /// the scale over and the older one is told to leave, so two agents never sync one scale.
+    agents: Mutex<HashMap<(CompanyId, LabelScaleId), AgentSlot>>,
+    next_agent: std::sync::atomic::AtomicU64,
+}
+
+/// The connection id of a scale's agent and the signal that tells it to leave.
+type AgentSlot = (u64, Arc<tokio::sync::Notify>);
+
+/// A label-scale agent's claim on its scale (see [`Devices::claim_agent`]); released on drop.
+pub struct AgentClaim<'d> {
+    devices: &'d Devices,
+    key: (CompanyId, LabelScaleId),
+    id: u64,
+    replaced: Arc<tokio::sync::Notify>,
+}
+
+impl AgentClaim<'_> {
+    /// Resolves when a newer connection for the same scale has taken over.
+    pub async fn replaced(&self) {
+        self.replaced.notified().await
+    }
+}
+
+impl Drop for AgentClaim<'_> {
+    fn drop(&mut self) {
+        let mut agents = lock(&self.devices.agents);
+        if agents.get(&self.key).is_some_and(|(id, _)| *id == self.id) {
+            agents.remove(&self.key);
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -143,7 +174,33 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Devices {
     pub fn new(live: Arc<Hub>, clock: Arc<dyn Clock>, reach: Reach) -> Devices {
-        Devices { live, clock, reach, entries: Mutex::new(HashMap::new()) }
+        Devices {
+            live,
+            clock,
+            reach,
+            entries: Mutex::new(HashMap::new()),
+            agents: Mutex::new(HashMap::new()),
+            next_agent: std::sync::atomic::AtomicU64::new(1),
+        }
+    }
+
+    /// Registers the agent connection of a label scale; an earlier one is told to leave
+    /// (newest wins: the usual cause is the same agent reconnecting before its old half-open
+    /// connection timed out).
+    pub fn claim_agent(&self, c: CompanyId, scale: LabelScaleId) -> AgentClaim<'_> {
+        let id = self.next_agent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let replaced = Arc::new(tokio::sync::Notify::new());
+        if let Some((_, older)) = lock(&self.agents).insert((c, scale), (id, replaced.clone())) {
+            // `notify_one` stores a permit, so the older session leaves even if it is not
+            // waiting at this instant.
+            older.notify_one();
+        }
+        AgentClaim { devices: self, key: (c, scale), id, replaced }
+    }
+
+    /// Label scales with an agent connected now.
+    pub fn agents_connected(&self, c: CompanyId) -> Vec<LabelScaleId> {
+        lock(&self.agents).keys().filter(|(company, _)| *company == c).map(|(_, id)| *id).collect()
     }
 
     pub fn reach(&self) -> &Reach {

@@ -244,6 +244,12 @@ pub fn save(
     };
     let (scale, token) = match old {
         Some(mut s) => {
+            if s.link != link {
+                // Another address (or a scale swapped for another) holds nothing we sent: the
+                // whole list goes again. PLUs the old scale held stay held (it may still
+                // have them) until it is deleted.
+                s.sync.held_version = 0;
+            }
             s.name = name;
             s.link = link;
             s.active = d.active;
@@ -306,6 +312,11 @@ pub fn request_sync(tx: &mut WriteTx, actor: &Actor, now: Ts, id: LabelScaleId) 
     s.sync.held_version = 0;
     tx.insert(LABEL_SCALES, (c, id), &s)?;
     audit::record(tx, c, actor, now, "label_scale.sync", format!("label_scale:{id}"), s.name.clone())?;
+    if s.sync.queued {
+        // A job is already waiting, perhaps backing off after the scale was unreachable: the
+        // person asking now expects an attempt now, not after the backoff.
+        outbox::hurry(tx, c.0, &JobKind::LabelSync { scale: id.0 }, now.0)?;
+    }
     Ok(queue(tx, c, id, now)?.unwrap_or(s))
 }
 
@@ -541,6 +552,20 @@ pub fn seen(tx: &mut WriteTx, c: CompanyId, id: LabelScaleId, now: Ts, agent: Op
 
 /// The agent's token → its company and scale. Unknown, malformed, rotated and inactive
 /// tokens are all the same refusal.
+/// Whether the company may still use its label scales: active, and on a plan with the scales
+/// module. Checked when an agent connects and before each sync it is sent.
+pub fn company_allows(tx: &impl Read, c: CompanyId) -> Result<()> {
+    let company = crate::tenancy::query::company(tx, c)?;
+    if !company.active {
+        return Err(Error::CompanyInactive);
+    }
+    let plan = crate::tenancy::query::plan(tx, company.plan).map(|p| p.features).unwrap_or_default();
+    if !plan.iter().any(|f| f == "scales") {
+        return Err(Error::FeatureDisabled { feature: "scales" });
+    }
+    Ok(())
+}
+
 pub fn by_token(tx: &ReadTx, token: &str) -> Result<(CompanyId, LabelScale)> {
     let refused = || Error::TokenInvalid;
     let mut parts = token.trim().splitn(4, '.');
@@ -554,6 +579,7 @@ pub fn by_token(tx: &ReadTx, token: &str) -> Result<(CompanyId, LabelScale)> {
     if !bool::from(hash.ct_eq(&s.token_hash)) || !s.active {
         return Err(refused());
     }
+    company_allows(tx, c)?;
     Ok((c, s))
 }
 

@@ -75,6 +75,26 @@ pub fn push(tx: &mut WriteTx, company: u64, kind: JobKind, now_ms: i64) -> Resul
     Ok(id)
 }
 
+/// Makes the waiting jobs of exactly this kind and company due now (a person pressed "sync
+/// now" while the job was backing off); returns how many. The workers are woken on commit.
+pub fn hurry(tx: &mut WriteTx, company: u64, kind: &JobKind, now_ms: i64) -> Result<u64, StorageError> {
+    let mut waiting = Vec::new();
+    tx.range(OUTBOX, 0, u64::MAX, false, usize::MAX, |id, job| {
+        if job.company == company && &job.kind == kind && job.not_before_ms > now_ms {
+            waiting.push((id, job));
+        }
+        Ok(true)
+    })?;
+    for (id, mut job) in waiting.iter().cloned() {
+        job.not_before_ms = now_ms;
+        tx.insert(OUTBOX, id, &job)?;
+    }
+    if !waiting.is_empty() {
+        tx.pushed_outbox = true;
+    }
+    Ok(waiting.len() as u64)
+}
+
 /// Jobs for `worker` that are due, oldest first.
 pub fn due(tx: &ReadTx, worker: &str, now_ms: i64, limit: usize) -> Result<Vec<(u64, Job)>, StorageError> {
     let mut out = Vec::new();

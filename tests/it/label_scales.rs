@@ -352,3 +352,83 @@ async fn bad_input_rights_and_other_companies_are_refused() {
     assert!(!html.contains("label-scale-token-value"), "the token is not shown again");
     t.assert_consistent();
 }
+
+/// "Sync now" on a scale whose job is backing off tries at once; a new address is out of date
+/// and gets the whole list.
+#[tokio::test]
+async fn sync_now_skips_the_backoff_and_a_new_address_gets_the_whole_list() {
+    let t = spawn().await;
+    let (owner, _) = shop(&t, "Колбасы", "owner@kolbasy.kg", 30).await;
+    let sim = LabelSim::new(*b"1234");
+    sim.set_down(true);
+    let port = sim.serve().await.expect("sim");
+    let body = json!({"name": "Mertech", "link": "mertech", "address": format!("127.0.0.1:{port}"), "password": "1234"});
+    let (_, scale) = t.post(&owner, "/api/v1/label-scales", body).await;
+    let id = scale["id"].as_u64().expect("id");
+    drain(&t).await;
+    wait_until(&t, &owner, id, "failed", |v| v["last_error"].is_string()).await;
+    sim.set_down(false);
+    // No clock advance: without "sync now" the job would wait out its backoff.
+    drain(&t).await;
+    assert_eq!(sim.count(), 0, "the backoff holds");
+    let (s, v) = t.post(&owner, &format!("/api/v1/label-scales/{id}/sync"), json!({})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    drain(&t).await;
+    wait_until(&t, &owner, id, "synced", |v| v["up_to_date"] == true).await;
+    assert_eq!(sim.count(), 30);
+
+    // The scale moves to another address (or is swapped): it holds nothing yet.
+    let other = LabelSim::new(*b"1234");
+    let port2 = other.serve().await.expect("second sim");
+    let body = json!({"name": "Mertech", "link": "mertech", "address": format!("127.0.0.1:{port2}"), "password": "1234", "active": true});
+    let (s, v) = t.put(&owner, &format!("/api/v1/label-scales/{id}"), body).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["up_to_date"], false, "{v}");
+    drain(&t).await;
+    wait_until(&t, &owner, id, "synced again", |v| v["up_to_date"] == true).await;
+    assert_eq!(other.count(), 30, "the whole list went to the new address");
+    t.assert_consistent();
+}
+
+/// One agent per scale (a second connection with the token takes over and the first is
+/// closed), and only while the company is active on a plan with scales.
+#[tokio::test]
+async fn one_agent_per_scale_and_only_for_an_active_company_with_scales() {
+    let t = spawn().await;
+    let op = t.first_run("op@box.kg", "password-op").await;
+    let (owner, _) = shop(&t, "Сырный", "owner@syr.kg", 2).await;
+    let (_, scale) = t.post(&owner, "/api/v1/label-scales", json!({"name": "Весы", "link": "agent"})).await;
+    let token = scale["token"].as_str().expect("token").to_string();
+
+    let mut first = connect(&t, &token).await.expect("first agent");
+    assert_eq!(next(&mut first).await.expect("hello")["type"], "hello");
+    send(&mut first, json!({"action": "hello", "name": "agent-1"})).await;
+    assert_eq!(next(&mut first).await.expect("batch")["action"], "plu_batch");
+    let mut second = connect(&t, &token).await.expect("second agent");
+    assert_eq!(next(&mut second).await.expect("hello")["type"], "hello");
+    assert!(next(&mut first).await.is_none(), "the first agent is closed once the second connects");
+    drop(second);
+
+    // Blocked, or on a plan without scales: the token no longer opens the door.
+    let cid = owner.company_id();
+    let (_, plans) = t.get(&op, "/api/v1/platform/plans").await;
+    let plans = plans.as_array().expect("plans").clone();
+    let with = plans.iter().find(|p| p["features"].as_array().is_some_and(|f| f.contains(&json!("scales")))).expect("a plan with scales");
+    let without =
+        plans.iter().find(|p| p["features"].as_array().is_some_and(|f| !f.contains(&json!("scales")))).expect("a plan without scales");
+    for (plan, active, want) in [(&without["id"], true, 403u16), (&with["id"], false, 403), (&with["id"], true, 101)] {
+        let (s, e) = t
+            .put(
+                &op,
+                &format!("/api/v1/platform/companies/{cid}/subscription"),
+                json!({"plan": plan, "end": null, "grace_days": 7, "active": active}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{e}");
+        match connect(&t, &token).await {
+            Ok(_) => assert_eq!(want, 101, "plan {plan}, active {active}"),
+            Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status().as_u16(), want, "plan {plan}, active {active}"),
+            Err(other) => panic!("{other}"),
+        }
+    }
+}

@@ -218,7 +218,12 @@ pub async fn results(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Re
 #[utoipa::path(get, path = "/api/v1/scale-agent", tag = "scales",
     params(("X-Scale-Token" = String, Header, description = "the label scale's token")),
     responses((status = 101, description = "WebSocket: the agent protocol (see the module notes)"), (status = 401, body = Problem)))]
-pub async fn agent(State(app): State<App>, headers: HeaderMap, ws: WebSocketUpgrade) -> Result<Response> {
+pub async fn agent(
+    State(app): State<App>,
+    hold: Option<axum::Extension<crate::http::server::UpgradeHold>>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response> {
     let token = headers.get("x-scale-token").and_then(|v| v.to_str().ok()).ok_or(Error::TokenInvalid)?;
     let (c, scale) = label::by_token(&app.db.read()?, token)?;
     if !matches!(scale.link, LabelLink::Agent) {
@@ -229,7 +234,10 @@ pub async fn agent(State(app): State<App>, headers: HeaderMap, ws: WebSocketUpgr
         ));
     }
     let id = scale.id;
-    Ok(ws.max_message_size(MAX_MESSAGE).max_frame_size(MAX_MESSAGE).on_upgrade(move |socket| session(app, c, id, socket)))
+    Ok(ws.max_message_size(MAX_MESSAGE).max_frame_size(MAX_MESSAGE).on_upgrade(move |socket| async move {
+        let _counted = hold.map(|axum::Extension(h)| h.keep());
+        session(app, c, id, socket).await
+    }))
 }
 
 /// The agent's side of a sync: one `plu_batch` message, one `plu_batch_result` answer.
@@ -334,7 +342,13 @@ impl Uplink for Agent {
 /// (at once, and on every `sync` event the worker publishes), pings while idle.
 async fn session(app: App, c: CompanyId, id: LabelScaleId, socket: WebSocket) {
     let mut agent = Agent { socket, batch: 0, version: 0, stray: 0 };
-    if let Err(why) = serve(&app, c, id, &mut agent).await {
+    let claim = app.scales.claim_agent(c, id);
+    let outcome = tokio::select! {
+        served = serve(&app, c, id, &mut agent) => served,
+        () = claim.replaced() => Err("another agent connected with this scale's token".into()),
+    };
+    drop(claim);
+    if let Err(why) = outcome {
         tracing::info!(company = c.0, scale = id.0, "label scale agent left: {why}");
     }
     let _ = agent.socket.send(Message::Close(None)).await;
@@ -355,6 +369,8 @@ async fn serve(app: &App, c: CompanyId, id: LabelScaleId, agent: &mut Agent) -> 
     app.db.write(move |tx| label::seen(tx, c, id, now, Some(name))).await.map_err(|e: Error| e.to_string())?;
     let mut events = app.live.subscribe(c, &upload::topic(id));
     loop {
+        // A company blocked, or moved to a plan without scales, since the agent connected.
+        label::company_allows(&app.db.read().map_err(|e| e.to_string())?, c).map_err(|e| e.to_string())?;
         let now = app.now();
         let plan = app.db.write(move |tx| label::begin(tx, c, id, now, false)).await.map_err(|e: Error| e.to_string())?;
         if let Some(plan) = plan {
