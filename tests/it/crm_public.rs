@@ -240,3 +240,81 @@ async fn reviews_of_clients_and_orders_with_rights_and_isolation() {
     assert!(!own.contains("/r/bereke"), "another company's slug");
     t.assert_consistent();
 }
+
+async fn upload(t: &TestApp, c: &crate::common::Client, bytes: &str) -> (StatusCode, Value) {
+    let url = t.url("/api/v1/imports?kind=clients&file_name=clients.csv");
+    let resp = t.http.post(url).bearer_auth(&c.token).body(bytes.as_bytes().to_vec()).send().await.expect("upload");
+    let status = resp.status();
+    let text = resp.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+async fn clients_named(t: &TestApp, c: &crate::common::Client) -> Vec<String> {
+    let (s, v) = t.get(c, "/api/v1/clients?limit=100").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let list = v["items"].as_array().or(v["clients"].as_array()).or(v.as_array()).cloned().unwrap_or_default();
+    list.iter().filter_map(|c| c["name"].as_str().map(str::to_string)).collect()
+}
+
+#[tokio::test]
+async fn clients_import_from_a_file_with_a_dry_run_and_duplicates_per_row() {
+    let t = TestApp::spawn().await;
+    t.company("Импорт", "owner@imp-clients.kg", "password-123").await;
+    let o = t.login("owner@imp-clients.kg", "password-123").await;
+    crate::crm::client(&t, &o, "Старый клиент").await;
+    let (s, v) = t.post(&o, "/api/v1/clients", json!({"name": "С телефоном", "phone": "0555 100 200"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let before = clients_named(&t, &o).await.len();
+
+    let file = "Название;Телефон;E-mail;ИНН;Примечание\n\
+                ОсОО Бакай;0700 111 222;info@bakai.kg;;опт\n\
+                Айгерим;+996 555 100 200;;;\n\
+                ;0700 333 444;;;\n\
+                Бекзат;12;not-mail;;\n\
+                Бакай-2;0700 111 222;;;\n";
+    let (s, i) = upload(&t, &o, file).await;
+    assert_eq!((s, i["new"].as_u64(), i["errors"].as_u64()), (StatusCode::CREATED, Some(3), Some(2)), "{i}");
+    let id = i["id"].as_u64().expect("id");
+    let (s, rows) = t.get(&o, &format!("/api/v1/imports/{id}/rows")).await;
+    assert_eq!(s, StatusCode::OK, "{rows}");
+    let codes = |line: u64| -> Vec<String> {
+        rows["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|r| r["line"].as_u64() == Some(line))
+            .map(|r| r["errors"].as_array().expect("errors").iter().map(|e| e["code"].as_str().unwrap_or("").to_string()).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(codes(2), Vec::<String>::new());
+    assert_eq!(codes(3), ["likely_duplicate"], "the phone of an existing client, written differently");
+    assert_eq!(codes(4), ["required"]);
+    let mut bad = codes(5);
+    bad.sort();
+    assert_eq!(bad, ["email", "phone"]);
+    assert_eq!(codes(6), ["likely_duplicate"], "a phone repeated in the file");
+    assert_eq!(clients_named(&t, &o).await.len(), before, "the preview is a dry run: nothing written");
+
+    let (s, e) = t.post(&o, &format!("/api/v1/imports/{id}/confirm"), json!({})).await;
+    assert_eq!((s, e["code"].as_str()), (StatusCode::CONFLICT, Some("import_has_errors")), "{e}");
+    let (s, v) = t.post(&o, &format!("/api/v1/imports/{id}/confirm"), json!({"skip_invalid": true})).await;
+    assert_eq!((s, v["state"].as_str()), (StatusCode::ACCEPTED, Some("applying")), "{v}");
+    for _ in 0..100 {
+        if !dukan::workers::import_once(t.app.clone()).await.expect("import step") {
+            break;
+        }
+    }
+    let (_, v) = t.get(&o, &format!("/api/v1/imports/{id}")).await;
+    assert_eq!((v["state"].as_str(), v["created_count"].as_u64(), v["failed_count"].as_u64()), (Some("done"), Some(3), Some(2)), "{v}");
+    let names = clients_named(&t, &o).await;
+    assert_eq!(names.len(), before + 3, "{names:?}");
+    assert!(names.iter().any(|n| n == "ОсОО Бакай") && names.iter().any(|n| n == "Айгерим"), "{names:?}");
+
+    // A file without a name column is refused whole; a salesperson without the clients right may not import.
+    let (s, e) = upload(&t, &o, "Телефон\n0700 999 888\n").await;
+    assert_eq!((s, e["errors"][0]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("no_columns")), "{e}");
+    let (seller, _) = crate::crm::staff(&t, &o, "seller@imp-clients.kg", json!(["crm_deals"])).await;
+    let (s, _) = upload(&t, &seller, file).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    t.assert_consistent();
+}
