@@ -46,6 +46,10 @@ pub struct App {
     pub scales: Arc<crate::scales::device::Devices>,
     /// Attempts of the public sign-up page per client address (`http::views::signup`).
     pub signup_limiter: Arc<Limiter>,
+    /// Requests through the public request forms (`/r/<slug>`), per client address and per
+    /// company (keyed `company:<id>`), so neither one visitor nor a crowd floods a shop.
+    pub request_ip_limiter: Arc<Limiter>,
+    pub request_company_limiter: Arc<Limiter>,
 }
 
 /// The storage write probe of `/healthz`: one at a time, and when did one last succeed. A
@@ -146,6 +150,9 @@ impl App {
             started,
             // Five sign-ups an hour from one address: a shop registers once.
             signup_limiter: Arc::new(Limiter::new(5, u32::MAX, 60 * 60_000)),
+            // Ten requests an hour from one address, two hundred an hour into one company.
+            request_ip_limiter: Arc::new(Limiter::new(10, u32::MAX, 60 * 60_000)),
+            request_company_limiter: Arc::new(Limiter::new(200, u32::MAX, 60 * 60_000)),
         })
     }
 

@@ -108,3 +108,9 @@ id_type!(
     /// A label scale that receives the PLU list (through a local agent or Mertech's TCP protocol).
     LabelScaleId,
 );
+
+// CRM reviews (issue 17, crm4).
+id_type!(
+    /// A client's review (rating and text), of the client or of one of its orders.
+    ReviewId,
+);

@@ -39,6 +39,10 @@
 //!   PLU, barcodes, archived), scales raises the company's PLU list version and queues a
 //!   `LabelSync` outbox job for every active label scale (`scales::label::product_changed`).
 //!
+//! - **a request from the public form** (`crm::requests::RequestReceived`, from
+//!   `crm::requests::submit`) → messaging notifies the company's CRM users in-app
+//!   (`messaging::notify::notify`, to every holder of `crm_deals`).
+//!
 //! Reactions that travel as outbox jobs instead (drained by a worker after the commit, see
 //! `storage::outbox::JobKind`): a product write queues its search indexing (`IndexProduct`);
 //! a checkout queues its receipt (`Receipt`) and a shift close its Z report (`ZReport`), which
@@ -63,7 +67,21 @@ pub fn hooks() -> Hooks {
         .on::<crate::pos::NonCashMoved>(crate::finance::non_cash_moved)
         // Label scales (issue 15).
         .on::<crate::catalog::store::ProductChanged>(crate::scales::label::product_changed)
+        // The public request form (issue 17, crm4).
+        .on::<crate::crm::requests::RequestReceived>(request_received)
         .build()
+}
+
+/// A request from the public form notifies everyone who works deals (owners and admins hold
+/// every right) with a link to the new lead.
+fn request_received(
+    tx: &mut crate::storage::WriteTx,
+    c: crate::ids::CompanyId,
+    deal: &crate::crm::model::Deal,
+    now: crate::clock::Ts,
+) -> crate::error::Result<Vec<(String, crate::live::Event)>> {
+    use crate::messaging::notify::{Target, notify};
+    notify(tx, c, Target::Perm(crate::tenancy::perms::Perm::CRM_DEALS), "crm.request", &deal.title, &format!("/crm/deals/{}", deal.id), now)
 }
 
 /// A new time zone moves sales between local days: the daily totals are rebuilt.
@@ -94,6 +112,7 @@ mod tests {
         assert_eq!(h.of::<crate::pos::CashMoved>().count(), 1);
         assert_eq!(h.of::<crate::finance::MoneyDocDecided>().count(), 1);
         assert_eq!(h.of::<crate::pos::NonCashMoved>().count(), 1);
-        assert_eq!(h.len(), 8);
+        assert_eq!(h.of::<crate::crm::requests::RequestReceived>().count(), 1);
+        assert_eq!(h.len(), 9);
     }
 }

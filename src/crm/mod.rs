@@ -1,7 +1,8 @@
 //! CRM (spec A12, issue 17): contacts at client companies, pipelines with ordered stages,
 //! deals on a kanban board with a forecast (`deals`), tasks and activities with reminders
 //! (`tasks`), and the client timeline merged from the CRM's own events and the clients' and
-//! tills' existing indexes (`timeline`).
+//! tills' existing indexes (`timeline`), the public request form that turns a visitor's
+//! request into a lead (`requests`), and client reviews (`reviews`).
 //!
 //! Rights: the plan feature `crm`, then `crm_deals` (own deals), `crm_all_deals` (everyone's),
 //! `crm_tasks`, `crm_settings` (pipelines). A salesperson without `crm_all_deals` sees and
@@ -17,6 +18,8 @@
 pub mod deals;
 pub mod model;
 pub mod orders;
+pub mod requests;
+pub mod reviews;
 pub mod store;
 pub mod tasks;
 pub mod timeline;

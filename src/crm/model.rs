@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Ts;
-use crate::ids::{ClientId, ContactId, CrmDealId, OrderId, PipelineId, ProductId, SaleId, StageId, TaskId, UserId, WarehouseId};
+use crate::ids::{ClientId, ContactId, CrmDealId, OrderId, PipelineId, ProductId, ReviewId, SaleId, StageId, TaskId, UserId, WarehouseId};
 use crate::storage::Record;
 
 /// A person at a client company.
@@ -264,6 +264,10 @@ pub enum EventKind {
     OrderPlaced,
     OrderCompleted,
     OrderCancelled,
+    /// A request came through the public form (issue 17, crm4).
+    Request,
+    /// A review of the client or one of its orders was recorded.
+    Review,
 }
 
 impl EventKind {
@@ -282,6 +286,8 @@ impl EventKind {
             EventKind::OrderPlaced => "order_placed",
             EventKind::OrderCompleted => "order_completed",
             EventKind::OrderCancelled => "order_cancelled",
+            EventKind::Request => "request",
+            EventKind::Review => "review",
         }
     }
 }
@@ -366,4 +372,43 @@ pub struct Order {
 
 impl Record for Order {
     const TYPE: &'static str = "crmorder.v1";
+}
+
+/// The company's public request form (`/r/<slug>`): whether it answers at all, which optional
+/// fields it asks for, and which sites may embed it. Name and phone are always asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestForm {
+    pub enabled: bool,
+    pub ask_email: bool,
+    pub ask_message: bool,
+    /// A line shown above the form ("Оставьте заявку — перезвоним").
+    pub intro: String,
+    /// Origins (`https://shop.example`) allowed to frame the embed variant; empty: any site.
+    pub embed_origins: Vec<String>,
+}
+
+impl Default for RequestForm {
+    fn default() -> RequestForm {
+        RequestForm { enabled: false, ask_email: true, ask_message: true, intro: String::new(), embed_origins: Vec::new() }
+    }
+}
+
+impl Record for RequestForm {
+    const TYPE: &'static str = "crmrequestform.v1";
+}
+
+/// A client's review (rating 1–5 and text), of the client as a whole or of one of its orders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    pub id: ReviewId,
+    pub client: ClientId,
+    pub order: Option<OrderId>,
+    pub rating: u8,
+    pub text: String,
+    pub created: Ts,
+    pub created_by: UserId,
+}
+
+impl Record for Review {
+    const TYPE: &'static str = "crmreview.v1";
 }

@@ -8,8 +8,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::model::{Contact, Deal, Event, Order, Pipeline, StageTotal, Task, TaskStatus};
-use crate::ids::{ClientId, CompanyId, ContactId, CrmDealId, OrderId, PipelineId, StageId, TaskId, UserId};
+use super::model::{Contact, Deal, Event, Order, Pipeline, RequestForm, Review, StageTotal, Task, TaskStatus};
+use crate::ids::{ClientId, CompanyId, ContactId, CrmDealId, OrderId, PipelineId, ReviewId, StageId, TaskId, UserId};
 use crate::storage::{Read, ReadTx, StorageError, Table, TableInfo, WriteTx};
 
 pub const CONTACTS: Table<(CompanyId, ContactId), Contact> = Table::new("company_contactid_crmcontact");
@@ -32,6 +32,11 @@ pub const ORDERS: Table<(CompanyId, OrderId), Order> = Table::new("company_order
 pub const ORDERS_BY_STATUS: Table<(CompanyId, u8, OrderId), u64> = Table::new("company_status_orderid_unit");
 pub const CLIENT_ORDERS: Table<(CompanyId, ClientId, OrderId), u64> = Table::new("company_client_orderid_unit");
 pub const DEAL_ORDERS: Table<(CompanyId, CrmDealId, OrderId), u64> = Table::new("company_crmdeal_orderid_unit");
+// The public request form and reviews (issue 17, crm4).
+pub const REQUEST_FORMS: Table<CompanyId, RequestForm> = Table::new("company_crmrequestform");
+pub const REVIEWS: Table<(CompanyId, ReviewId), Review> = Table::new("company_reviewid_crmreview");
+pub const CLIENT_REVIEWS: Table<(CompanyId, ClientId, ReviewId), u64> = Table::new("company_client_reviewid_unit");
+pub const ORDER_REVIEWS: Table<(CompanyId, OrderId, ReviewId), u64> = Table::new("company_order_reviewid_unit");
 
 pub fn tables() -> Vec<TableInfo> {
     vec![
@@ -56,6 +61,10 @@ pub fn tables() -> Vec<TableInfo> {
         ORDERS_BY_STATUS.info("(CompanyId, status, OrderId)", "orders by status (index kept by put_order)"),
         CLIENT_ORDERS.info("(CompanyId, ClientId, OrderId)", "a client's orders (index kept by put_order)"),
         DEAL_ORDERS.info("(CompanyId, CrmDealId, OrderId)", "the orders made from a deal (index kept by put_order)"),
+        REQUEST_FORMS.info("CompanyId", "the public request form's settings: on/off, asked fields, sites allowed to embed it"),
+        REVIEWS.info("(CompanyId, ReviewId)", "client reviews: rating 1–5 and text, of the client or of one of its orders"),
+        CLIENT_REVIEWS.info("(CompanyId, ClientId, ReviewId)", "a client's reviews (index kept by put_review)"),
+        ORDER_REVIEWS.info("(CompanyId, OrderId, ReviewId)", "an order's reviews (index kept by put_review)"),
     ]
 }
 
@@ -171,6 +180,15 @@ pub fn put_order(tx: &mut WriteTx, c: CompanyId, old: Option<&Order>, new: &Orde
         tx.insert(DEAL_ORDERS, (c, deal, new.id), &0)?;
     }
     tx.insert(ORDERS, (c, new.id), new)
+}
+
+/// The one write path of a review: the record and its client and order indexes.
+pub fn put_review(tx: &mut WriteTx, c: CompanyId, new: &Review) -> Result<(), StorageError> {
+    tx.insert(CLIENT_REVIEWS, (c, new.client, new.id), &0)?;
+    if let Some(order) = new.order {
+        tx.insert(ORDER_REVIEWS, (c, order, new.id), &0)?;
+    }
+    tx.insert(REVIEWS, (c, new.id), new)
 }
 
 /// Appends an event to a client's timeline (append-only).
@@ -325,6 +343,7 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
     }
 
     problems.extend(verify_orders(tx)?);
+    problems.extend(verify_reviews(tx)?);
 
     // Every timeline row names a client of its company.
     let mut last: Option<(CompanyId, ClientId)> = None;
@@ -447,6 +466,41 @@ fn verify_orders(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
                 k.1, k.0, k.3, k.2
             ));
         }
+    }
+    Ok(problems)
+}
+
+/// The review indexes hold exactly one key per review (and per reviewed order), and each
+/// review names a client of its company.
+fn verify_reviews(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
+    let mut problems = Vec::new();
+    let (c0, cmax) = (CompanyId::MIN, CompanyId::MAX);
+    let (mut by_client, mut by_order) = (BTreeSet::new(), BTreeSet::new());
+    tx.range(REVIEWS, (c0, ReviewId::MIN), (cmax, ReviewId::MAX), false, usize::MAX, |(c, id), r| {
+        by_client.insert((c, r.client, id));
+        if let Some(o) = r.order {
+            by_order.insert((c, o, id));
+        }
+        if tx.get(crate::clients::store::CLIENTS, (c.0, r.client.0))?.is_none() {
+            problems.push(format!("crm review {id} (company {c}): client {} does not exist", r.client));
+        }
+        Ok(true)
+    })?;
+    let mut have = BTreeSet::new();
+    tx.range(CLIENT_REVIEWS, (c0, ClientId::MIN, ReviewId::MIN), (cmax, ClientId::MAX, ReviewId::MAX), false, usize::MAX, |k, _| {
+        have.insert(k);
+        Ok(true)
+    })?;
+    for k in by_client.symmetric_difference(&have) {
+        problems.push(format!("crm client review index disagrees with reviews at company {} review {}", k.0, k.2));
+    }
+    let mut have = BTreeSet::new();
+    tx.range(ORDER_REVIEWS, (c0, OrderId::MIN, ReviewId::MIN), (cmax, OrderId::MAX, ReviewId::MAX), false, usize::MAX, |k, _| {
+        have.insert(k);
+        Ok(true)
+    })?;
+    for k in by_order.symmetric_difference(&have) {
+        problems.push(format!("crm order review index disagrees with reviews at company {} review {}", k.0, k.2));
     }
     Ok(problems)
 }

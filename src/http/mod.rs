@@ -109,7 +109,11 @@ async fn observe(State(app): State<App>, req: Request, next: Next) -> Response {
     app.metrics.observe(resp.status().as_u16(), start.elapsed().as_micros() as u64);
     let h = resp.headers_mut();
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    // A page that sets its own policy (the embeddable request form) says who may frame it
+    // there; every other page may be framed by nobody.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    }
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(
         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'",

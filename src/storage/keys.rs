@@ -12,6 +12,7 @@ use std::cmp::Ordering;
 
 use crate::ids::LabelScaleId;
 use crate::ids::MergeId;
+use crate::ids::ReviewId;
 use crate::ids::ScaleId;
 use crate::ids::TicketId;
 use crate::ids::{
@@ -128,6 +129,7 @@ u64_key!(SubscriberId, SimId, TariffId, ContractId);
 u64_key!(TicketId);
 u64_key!(MergeId);
 u64_key!(LabelScaleId);
+u64_key!(ReviewId);
 
 #[cfg(test)]
 mod tests {

@@ -108,6 +108,7 @@ perms! {
     82 INBOX "inbox" "messaging" "Переписка: чтение и ответы" "Inbox: read and reply";
     83 INBOX_ADMIN "inbox_admin" "messaging" "Переписка: каналы, шаблоны, назначение" "Inbox: channels, templates, assignment";
     84 CRM_ORDERS "crm_orders" "crm" "CRM: заказы" "CRM: orders";
+    88 CRM_REVIEWS "crm_reviews" "crm" "CRM: отзывы клиентов" "CRM: client reviews";
 }
 
 /// Groups in the order the role editor shows them.

@@ -42,6 +42,9 @@ pub enum Column {
     Phone,
     Email,
     Address,
+    // The clients kind (issue 17, crm4); appended too.
+    Inn,
+    Notes,
 }
 
 impl Column {
@@ -84,11 +87,14 @@ impl Column {
         Column::Address,
     ];
 
+    /// A client file's columns.
+    pub const CLIENTS: [Column; 6] = [Column::Name, Column::Phone, Column::Email, Column::Inn, Column::Address, Column::Notes];
+
     /// Russian header, English header, then further accepted spellings.
     fn names(self) -> &'static [&'static str] {
         match self {
             Column::Code => &["Код", "Code", "код товара", "internal code"],
-            Column::Name => &["Название", "Name", "наименование", "товар", "product", "title"],
+            Column::Name => &["Название", "Name", "наименование", "товар", "product", "title", "клиент", "фио", "client"],
             Column::Kind => &["Тип", "Kind", "type", "вид"],
             Column::Article => &["Артикул", "Article", "sku", "vendor code"],
             Column::Barcodes => &["Штрихкод", "Barcode", "штрихкоды", "штрих-код", "штрих-коды", "barcodes", "ean"],
@@ -120,6 +126,8 @@ impl Column {
             Column::Phone => &["Телефон", "Phone", "тел", "мобильный", "mobile"],
             Column::Email => &["E-mail", "Email", "e-mail", "почта", "электронная почта"],
             Column::Address => &["Адрес", "Address"],
+            Column::Inn => &["ИНН", "INN", "tax id", "taxpayer number"],
+            Column::Notes => &["Примечание", "Notes", "комментарий", "comment", "заметки"],
         }
     }
 

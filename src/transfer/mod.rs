@@ -15,6 +15,7 @@
 //! product's values. Missing categories ("A / B" paths) and brands are created when applied.
 
 pub mod cli;
+pub mod clients;
 pub mod columns;
 pub mod export;
 pub mod model;
@@ -231,6 +232,7 @@ fn too_large(bound: read::Bound, limit: u64) -> Error {
 pub fn preview_kind(tx: &mut WriteTx, actor: &Actor, now: Ts, kind: Kind, file_name: &str, sheet: &read::Sheet) -> Result<Import> {
     match kind {
         Kind::Products => preview(tx, actor, now, file_name, sheet),
+        Kind::Clients => clients::preview(tx, actor, now, file_name, sheet),
         _ => telecom::preview(tx, actor, now, kind, file_name, sheet),
     }
 }
@@ -459,6 +461,9 @@ pub fn apply_chunk(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ImportId, chunk
     let company = actor.company;
     let c = company.0;
     let kind = store::kind(tx, company, id)?;
+    if kind == Kind::Clients {
+        return clients::apply_chunk(tx, actor, now, id, chunk);
+    }
     if kind != Kind::Products {
         return telecom::apply_chunk(tx, actor, now, kind, id, chunk);
     }

@@ -112,7 +112,8 @@ impl Record for ImportRow {
 }
 
 /// What an import brings in. Stored beside the import (`store::KINDS`) only for the telecom
-/// kinds: an import without that row is a product import, as every import before them was.
+/// kinds and clients: an import without that row is a product import, as every import before
+/// them was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Kind {
     Products,
@@ -120,6 +121,8 @@ pub enum Kind {
     Sims,
     /// Individual subscribers.
     Subscribers,
+    /// Clients (issue 17, crm4): name, phone, e-mail, INN, address, notes.
+    Clients,
 }
 
 impl Record for Kind {
@@ -127,13 +130,14 @@ impl Record for Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::Products, Kind::Sims, Kind::Subscribers];
+    pub const ALL: [Kind; 4] = [Kind::Products, Kind::Sims, Kind::Subscribers, Kind::Clients];
 
     pub fn code(self) -> &'static str {
         match self {
             Kind::Products => "products",
             Kind::Sims => "sims",
             Kind::Subscribers => "subscribers",
+            Kind::Clients => "clients",
         }
     }
 
@@ -159,6 +163,7 @@ impl Kind {
                 actor.require_feature("telecom")?;
                 actor.require(Perm::TELECOM_CUSTOMERS)
             }
+            Kind::Clients => actor.require(Perm::CLIENTS),
         }
     }
 

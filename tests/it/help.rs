@@ -25,6 +25,7 @@ async fn the_guide_is_served_in_both_languages() {
         ("stock", "Складские документы"),
         ("returns", "Возвраты"),
         ("debts", "Долги и рассрочки"),
+        ("crm", "CRM: сделки, задачи, заявки"),
         ("devices", "Принтеры и весы"),
         ("backups", "Резервные копии"),
         ("upgrades", "Обновление"),

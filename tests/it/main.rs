@@ -80,3 +80,6 @@ mod telecom_import;
 mod crm_merge;
 // Label scales (issue 15).
 mod label_scales;
+// The public request form and reviews (issue 17, crm4).
+mod browser_crm_public;
+mod crm_public;

@@ -711,6 +711,9 @@ pub struct Panel {
     pub rows: Vec<TimelineRow>,
     pub next: Option<String>,
     pub can_deals: bool,
+    pub reviews: Vec<super::crm_public::ReviewRow>,
+    pub can_review: bool,
+    pub review_action: String,
 }
 
 fn html<T: Template>(t: &T) -> Result<Response> {
@@ -729,7 +732,11 @@ pub async fn client_panel(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -
     })?;
     let csrf = Shell::load(&app, &ui)?.csrf;
     let first = timeline_for(&app, &ui, id, timeline::Cursor::START)?;
+    let tz = crate::tenancy::query::company(&tx, ui.actor().company)?.timezone;
     let panel = Panel {
+        reviews: super::crm_public::review_rows(&app, &ui, &tz, Some(id), None)?,
+        can_review: super::crm_public::can_review(&ui),
+        review_action: format!("/crm/clients/{id}/reviews"),
         lang: ui.lang,
         csrf,
         client: id,

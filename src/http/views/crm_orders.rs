@@ -166,6 +166,10 @@ pub struct OrderPage {
     pub amount: String,
     /// The completion's idempotency key, made when the page is shown: a double submit is one sale.
     pub key: String,
+    pub reviews: Vec<super::crm_public::ReviewRow>,
+    /// The order has a client to review, and the actor may.
+    pub can_review: bool,
+    pub review_action: String,
 }
 
 fn order_for(app: &App, ui: &Ui, uri: &Uri, id: u64, errs: Errors) -> Result<OrderPage> {
@@ -221,6 +225,9 @@ fn order_for(app: &App, ui: &Ui, uri: &Uri, id: u64, errs: Errors) -> Result<Ord
         methods,
         amount: o.total.to_string(),
         key: format!("order-{}-{}", o.id, app.now().0),
+        reviews: super::crm_public::review_rows(app, ui, &shell.timezone, None, Some(id))?,
+        can_review: o.client.is_some() && super::crm_public::can_review(ui),
+        review_action: format!("/crm/orders/{id}/reviews"),
         shell,
     })
 }

@@ -32,6 +32,7 @@ pub static TOPICS: &[(&str, &str, &str)] = &[
     ("stock", "Складские документы", "Stock documents"),
     ("returns", "Возвраты", "Returns"),
     ("debts", "Долги и рассрочки", "Debts and installments"),
+    ("crm", "CRM: сделки, задачи, заявки", "CRM: deals, tasks, requests"),
     ("devices", "Принтеры и весы", "Printers and scales"),
     ("backups", "Резервные копии и восстановление", "Backups and restore"),
     ("upgrades", "Обновление", "Upgrades"),

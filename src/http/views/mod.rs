@@ -62,6 +62,8 @@ mod telecom_reports;
 mod telecom_assign;
 // Outgoing webhooks' page (issue 16, second slice).
 mod webhooks;
+// The public request form and reviews (issue 17, crm4).
+mod crm_public;
 
 use askama::Template;
 use axum::Router;
@@ -84,7 +86,9 @@ use nav::Nav;
 
 /// The pages anyone may open (small bodies, no multipart: see [`crate::http::public`]).
 pub fn public_routes(app: &App) -> Router<App> {
-    auth::public_routes(app.config.public_body_limit_kb * 1024).merge(signup::public_routes(app.config.public_body_limit_kb * 1024))
+    auth::public_routes(app.config.public_body_limit_kb * 1024)
+        .merge(signup::public_routes(app.config.public_body_limit_kb * 1024))
+        .merge(crm_public::public_routes(app.config.public_body_limit_kb * 1024))
 }
 
 /// A signed-in company user's pages; each file declares its own.
@@ -130,6 +134,7 @@ pub fn routes() -> Router<App> {
         .merge(telecom_reports::routes())
         .merge(telecom_assign::routes())
         .merge(webhooks::routes())
+        .merge(crm_public::routes())
 }
 
 /// The platform operator's pages (companies, plans).

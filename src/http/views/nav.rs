@@ -167,6 +167,8 @@ static GROUPS: &[GroupDef] = &[
             item("/crm/orders", "nav.crm_orders", &["crm"], &[Perm::CRM_ORDERS], Who::Anyone),
             // Duplicate clients (issue 17, crm3).
             item("/crm/duplicates", "nav.crm_duplicates", &["crm"], &[Perm::CRM_SETTINGS], Who::Anyone),
+            // The public request form (issue 17, crm4).
+            item("/crm/request-form", "nav.crm_request_form", &["crm"], &[Perm::CRM_SETTINGS], Who::Anyone),
         ],
     },
     GroupDef {

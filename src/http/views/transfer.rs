@@ -74,6 +74,7 @@ fn kind_text(kind: Kind) -> (&'static str, &'static str, &'static str, &'static 
         Kind::Subscribers => {
             ("import.title_subscribers", "import.columns_hint_subscribers", "/telecom/subscribers", "import.to_subscribers")
         }
+        Kind::Clients => ("import.title_clients", "import.columns_hint_clients", "/clients", "import.to_clients"),
     }
 }
 
