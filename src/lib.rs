@@ -70,6 +70,8 @@ pub mod webhooks;
 pub mod search;
 
 pub mod backup;
+// The relay for Meta's webhooks and the box's link to it (issue 16, relay).
+pub mod relay;
 pub mod check;
 pub mod demo;
 pub mod schema;
