@@ -80,3 +80,5 @@ mod telecom_import;
 mod crm_merge;
 // Label scales (issue 15).
 mod label_scales;
+// The relay for Meta webhooks and the box link (issue 16, relay).
+mod relay;
