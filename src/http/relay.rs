@@ -20,8 +20,7 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use crate::config::Config;
-use crate::relay::server::{Relay, WINDOW, hook_frame};
-use crate::relay::store::Enqueued;
+use crate::relay::server::{Enqueued, Relay, WINDOW, hook_frame};
 use crate::relay::{Down, Up};
 
 /// Largest frame a box may send (acks and answers are small).
@@ -52,6 +51,7 @@ pub async fn serve(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Challenge {
     #[serde(rename = "hub.mode", default)]
     mode: String,

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use super::store::{self, Enqueued, Queued};
+pub use super::store::Enqueued;
+use super::store::{self, Queued};
 use super::{Down, Up};
 use crate::clock::Clock;
 use crate::storage::{Db, Hooks, StorageError};
