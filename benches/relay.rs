@@ -188,14 +188,15 @@ async fn main() {
             relay.kick(box_id);
             cut_at = Some(el);
         }
-        if off_from.is_none() && el >= Duration::from_secs(2 * secs / 3) {
-            if let Some(b) = current.take() {
-                off_from = Some(el);
-                stop_box(b).await;
-                tokio::time::sleep(Duration::from_secs(off)).await;
-                current = Some(start_box(config.clone()).await);
-                off_to = Some(t0.elapsed());
-            }
+        if off_from.is_none()
+            && el >= Duration::from_secs(2 * secs / 3)
+            && let Some(b) = current.take()
+        {
+            off_from = Some(el);
+            stop_box(b).await;
+            tokio::time::sleep(Duration::from_secs(off)).await;
+            current = Some(start_box(config.clone()).await);
+            off_to = Some(t0.elapsed());
         }
         if let Some(b) = &current {
             let n = stored(&b.app);
@@ -223,7 +224,9 @@ async fn main() {
     // id the fake posted is in it.
     let tx = b.app.db.read().expect("read");
     let c = company;
-    let missing = (0..total).filter(|i| tx.get(dukan::messaging::store::WAMIDS, (c, format!("wamid.R{i}").as_str())).ok().flatten().is_none()).count();
+    let missing = (0..total)
+        .filter(|i| tx.get(dukan::messaging::store::WAMIDS, (c, format!("wamid.R{i}").as_str())).ok().flatten().is_none())
+        .count();
     drop(tx);
     let problems = dukan::check::run(&b.app.db).map(|p| p.len()).unwrap_or(usize::MAX);
 
@@ -244,7 +247,9 @@ async fn main() {
     lat.retain(|l| calm(l.0));
     let mut steady: Vec<u64> = lat.iter().map(|l| l.1).collect();
     steady.sort();
-    let pct = |p: f64| if steady.is_empty() { 0 } else { steady[((steady.len() as f64 * p).ceil() as usize).saturating_sub(1).min(steady.len() - 1)] };
+    let pct = |p: f64| {
+        if steady.is_empty() { 0 } else { steady[((steady.len() as f64 * p).ceil() as usize).saturating_sub(1).min(steady.len() - 1)] }
+    };
     println!(
         "relay: {total} webhooks at {rate}/min over {secs} s; Meta got 200 for {}; stored on the box {stored_now} ({missing} missing, {} duplicates); dukan check: {problems} problems",
         ok.load(Ordering::Relaxed),

@@ -290,7 +290,10 @@ fn relay(data: &Path, listen: Option<String>, add_box: Option<String>, rotate_bo
             let (id, token) = relay.db.write(move |tx| store::add_box(tx, &name, now)).await.map_err(|e| chain(&e))?;
             println!("box: {id}");
             println!("token: {token}");
-            println!("Meta callback URL: https://<this relay>{}", dukan::relay::hook_path(id, 0, 0).replace("/0/0", "/<company>/<channel>"));
+            println!(
+                "Meta callback URL: https://<this relay>{}",
+                dukan::relay::hook_path(id, 0, 0).replace("/0/0", "/<company>/<channel>")
+            );
             return Ok(());
         }
         if let Some(id) = rotate_box {

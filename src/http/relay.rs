@@ -62,7 +62,11 @@ struct Challenge {
 }
 
 /// Meta's subscription check, answered by the connected box (503 when none is).
-async fn verify(State(r): State<Arc<Relay>>, Path((box_id, company, channel)): Path<(u64, u64, u64)>, Query(q): Query<Challenge>) -> Response {
+async fn verify(
+    State(r): State<Arc<Relay>>,
+    Path((box_id, company, channel)): Path<(u64, u64, u64)>,
+    Query(q): Query<Challenge>,
+) -> Response {
     match r.verify(box_id, company, channel, q.mode, q.verify_token, q.challenge).await {
         Some((status, body)) => (StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN), body).into_response(),
         None => (StatusCode::SERVICE_UNAVAILABLE, "the box is not connected to the relay").into_response(),
@@ -76,7 +80,12 @@ fn signature_shape(v: &str) -> bool {
 }
 
 /// A webhook POST: queued durably for the box as it came, then 200.
-async fn hook(State(r): State<Arc<Relay>>, Path((box_id, company, channel)): Path<(u64, u64, u64)>, headers: HeaderMap, body: Bytes) -> Response {
+async fn hook(
+    State(r): State<Arc<Relay>>,
+    Path((box_id, company, channel)): Path<(u64, u64, u64)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let signature = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     if !signature_shape(&signature) {
         return StatusCode::UNAUTHORIZED.into_response();

@@ -154,7 +154,8 @@ async fn connect(ctx: &LinkCtx) -> Result<Ws, String> {
             Ok(Ok(stream)) => {
                 let _ = stream.set_nodelay(true);
                 let mut req = link.as_str().into_client_request().map_err(|e| format!("relay url: {e}"))?;
-                let auth = format!("Bearer {}", ctx.token).parse().map_err(|_| "the relay token is not a valid header value".to_string())?;
+                let auth =
+                    format!("Bearer {}", ctx.token).parse().map_err(|_| "the relay token is not a valid header value".to_string())?;
                 req.headers_mut().insert("authorization", auth);
                 let handshake = tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::client_async_tls(req, stream)).await;
                 return match handshake {

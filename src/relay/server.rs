@@ -53,14 +53,7 @@ impl Relay {
         for p in store::verify(&db.read()?)? {
             tracing::warn!("{p}");
         }
-        Ok(Relay {
-            db,
-            clock,
-            links: Mutex::default(),
-            wakes: Mutex::default(),
-            next_conn: AtomicU64::new(1),
-            next_ask: AtomicU64::new(1),
-        })
+        Ok(Relay { db, clock, links: Mutex::default(), wakes: Mutex::default(), next_conn: AtomicU64::new(1), next_ask: AtomicU64::new(1) })
     }
 
     /// The signal a box's link waits on for new webhooks.
@@ -70,7 +63,14 @@ impl Relay {
     }
 
     /// Queues a webhook durably, then wakes the box's link.
-    pub async fn receive(&self, box_id: u64, company: u64, channel: u64, signature: String, body: Vec<u8>) -> Result<Enqueued, StorageError> {
+    pub async fn receive(
+        &self,
+        box_id: u64,
+        company: u64,
+        channel: u64,
+        signature: String,
+        body: Vec<u8>,
+    ) -> Result<Enqueued, StorageError> {
         let now = self.clock.now();
         let e = self.db.write(move |tx| store::enqueue(tx, box_id, company, channel, &signature, body, now)).await?;
         if matches!(e, Enqueued::Queued { .. }) {
@@ -121,7 +121,15 @@ impl Relay {
 
     /// Asks the connected box to answer Meta's subscription check. None: no box connected
     /// or no answer in time.
-    pub async fn verify(&self, box_id: u64, company: u64, channel: u64, mode: String, token: String, challenge: String) -> Option<(u16, String)> {
+    pub async fn verify(
+        &self,
+        box_id: u64,
+        company: u64,
+        channel: u64,
+        mode: String,
+        token: String,
+        challenge: String,
+    ) -> Option<(u16, String)> {
         let s = self.links.lock().unwrap_or_else(|p| p.into_inner()).get(&box_id).cloned()?;
         let ask = self.next_ask.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();

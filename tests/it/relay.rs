@@ -241,7 +241,7 @@ async fn the_subscription_check_is_answered_by_the_box_through_the_relay() {
     let link = t.app.start_relay_link().expect("configured");
     eventually("the link", 10, || relay.relay.connected(box_id)).await;
     assert_eq!(get(good.clone(), company).await, (StatusCode::OK, "1158201444".to_string()));
-    assert_eq!(get(format!("hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1"), company).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(get("hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1".to_string(), company).await.0, StatusCode::FORBIDDEN);
     assert_eq!(get(good.clone(), company + 1).await.0, StatusCode::NOT_FOUND, "another company's path");
     link.abort();
 }
@@ -259,7 +259,8 @@ async fn the_relay_address_is_vetted_like_every_outgoing_request() {
         })
         .await;
         let link = t.app.start_relay_link().expect("configured");
-        eventually("the refusal", 10, || t.app.relay.status().error.is_some_and(|e| e.contains("no address this box may connect to"))).await;
+        eventually("the refusal", 10, || t.app.relay.status().error.is_some_and(|e| e.contains("no address this box may connect to")))
+            .await;
         assert!(!relay.relay.connected(box_id));
         link.abort();
     }

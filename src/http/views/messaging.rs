@@ -376,14 +376,18 @@ fn settings_for(app: &App, ui: &Ui, uri: &Uri, channel: ChannelDraft, template: 
     let relay = app.relay.status();
     let relay_base = relay_base(&app.config.relay);
     let tz = shell.timezone.clone();
-    let (relay_line, relay_tone) = super::box_ops::relay_line(ui.lang, &relay, |t| t.map_or_else(|| "—".to_string(), |t| t.format_local(&tz)));
+    let (relay_line, relay_tone) =
+        super::box_ops::relay_line(ui.lang, &relay, |t| t.map_or_else(|| "—".to_string(), |t| t.format_local(&tz)));
     let channels = messaging::channels(&tx, c)?
         .into_iter()
         .map(|ch| ChannelRow {
             id: ch.id.0,
             webhook_url: format!("{}{}", ui.origin, messaging::webhook_path(c, ch.id)),
             secrets_ok: messaging::secrets_ok(&app.box_key, c, &ch),
-            relay_url: relay_base.as_ref().map(|(base, id)| format!("{base}{}", crate::relay::hook_path(*id, c.0, ch.id.0))).unwrap_or_default(),
+            relay_url: relay_base
+                .as_ref()
+                .map(|(base, id)| format!("{base}{}", crate::relay::hook_path(*id, c.0, ch.id.0)))
+                .unwrap_or_default(),
             name: ch.name,
             phone_number_id: ch.phone_number_id,
             active: ch.active,
