@@ -50,6 +50,9 @@ pub struct App {
     /// company (keyed `company:<id>`), so neither one visitor nor a crowd floods a shop.
     pub request_ip_limiter: Arc<Limiter>,
     pub request_company_limiter: Arc<Limiter>,
+    // The relay link (issue 16, relay).
+    /// The state of the link to the public relay for Meta's webhooks (`relay::link`).
+    pub relay: Arc<crate::relay::link::LinkState>,
 }
 
 /// The storage write probe of `/healthz`: one at a time, and when did one last succeed. A
@@ -127,6 +130,7 @@ impl App {
         let started = clock.now();
         let search = Search::open(&config.data.join("search")).map_err(Error::from)?;
         let live = Arc::new(crate::live::Hub::new());
+        let relay = Arc::new(crate::relay::link::LinkState::new(&config.relay));
         let scales = Arc::new(crate::scales::device::Devices::new(live.clone(), clock.clone(), crate::scales::Reach::of(&config)));
         Ok(App {
             db,
@@ -153,6 +157,7 @@ impl App {
             // Ten requests an hour from one address, two hundred an hour into one company.
             request_ip_limiter: Arc::new(Limiter::new(10, u32::MAX, 60 * 60_000)),
             request_company_limiter: Arc::new(Limiter::new(200, u32::MAX, 60 * 60_000)),
+            relay,
         })
     }
 
@@ -162,6 +167,24 @@ impl App {
             refresh_days: self.config.refresh_token_days,
             session_hours: self.config.session_hours,
         }
+    }
+
+    /// Starts the link to the public relay when `[relay]` names one (url and token); the
+    /// handle ends it when aborted.
+    pub fn start_relay_link(&self) -> Option<tokio::task::JoinHandle<()>> {
+        let (url, token) = (self.config.relay.url.clone()?, self.config.relay.token.clone()?);
+        if url.is_empty() || token.is_empty() {
+            return None;
+        }
+        Some(crate::relay::link::spawn(crate::relay::link::LinkCtx {
+            db: self.db.clone(),
+            clock: self.clock.clone(),
+            box_key: self.box_key.clone(),
+            url,
+            token,
+            policy: crate::webhooks::guard::Policy::of(&self.config),
+            state: self.relay.clone(),
+        }))
     }
 
     pub fn now(&self) -> Ts {

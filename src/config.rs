@@ -73,6 +73,20 @@ pub struct Config {
     pub signup: Option<String>,
     /// Free space on the data file's disk, in MiB, below which the operations page warns.
     pub disk_warn_mb: u64,
+    // The relay link (issue 16, relay).
+    /// The public relay this box takes Meta's webhooks from (`dukan relay`); unset: none.
+    pub relay: RelayConfig,
+}
+
+/// `[relay]`: where the box's link to its public relay goes and the token it signs in with.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RelayConfig {
+    /// `wss://relay.example.com` (or `ws://` on a trusted network); the box connects to
+    /// `<url>/link`.
+    pub url: Option<String>,
+    /// The box's token the relay printed (`dukan relay --add-box`); sent in a header only.
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -126,6 +140,7 @@ impl Default for Config {
             heavy_wait_ms: 30_000,
             signup: None,
             disk_warn_mb: 2048,
+            relay: RelayConfig::default(),
         }
     }
 }
@@ -212,6 +227,12 @@ impl Config {
         if let Some(v) = var("DUKAN_SIGNUP") {
             self.signup = Some(v);
         }
+        if let Some(v) = var("DUKAN_RELAY_URL") {
+            self.relay.url = Some(v);
+        }
+        if let Some(v) = var("DUKAN_RELAY_TOKEN") {
+            self.relay.token = Some(v);
+        }
         self.check_signup()?;
         Ok(())
     }
@@ -241,6 +262,7 @@ impl Config {
         let mark = |v: &Option<String>| v.as_ref().map(|_| "<set, not shown>".to_string());
         c.jwt_secret = mark(&c.jwt_secret);
         c.metrics_token = mark(&c.metrics_token);
+        c.relay.token = mark(&c.relay.token);
         toml::to_string(&c).unwrap_or_else(|e| format!("# not serialisable: {e}\n"))
     }
 

@@ -70,8 +70,10 @@ pub mod webhooks;
 pub mod search;
 
 pub mod backup;
+// The relay for Meta's webhooks and the box's link to it (issue 16, relay).
 pub mod check;
 pub mod demo;
+pub mod relay;
 pub mod schema;
 pub mod seed;
 pub mod wiring;

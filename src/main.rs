@@ -97,6 +97,25 @@ enum Command {
         #[arg(long, default_value = "small")]
         size: String,
     },
+    /// Run the public relay for Meta's webhooks (on a server Meta can reach), or manage the
+    /// boxes registered with it (with the relay stopped: it holds its file).
+    Relay {
+        /// The relay's own data file (created if missing; never a box's data file).
+        #[arg(long)]
+        data: PathBuf,
+        /// Address to listen on (default 127.0.0.1:8090, behind a TLS proxy).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Register a box: prints its id, its token (shown once) and Meta's callback path.
+        #[arg(long, value_name = "NAME")]
+        add_box: Option<String>,
+        /// Give a box a new token (the old one is refused from then on).
+        #[arg(long, value_name = "BOX_ID")]
+        rotate_box: Option<u64>,
+        /// List the registered boxes and their queue depths.
+        #[arg(long)]
+        list_boxes: bool,
+    },
     /// Fill a data file with synthetic records for benchmarks (companies, users, audit rows).
     BenchSeed {
         #[arg(long)]
@@ -149,6 +168,7 @@ fn main() -> ExitCode {
         | Some(Command::BenchSeed { data, .. })
         | Some(Command::Demo { data, .. })
         | Some(Command::Company { action: CompanyAction::Create { data, .. } }) => data.clone(),
+        Some(Command::Relay { .. }) => None,
     };
     let mut config = match Config::load(data.as_deref(), cli.config.as_deref()) {
         Ok(c) => c,
@@ -174,6 +194,7 @@ fn main() -> ExitCode {
         }
         Some(Command::BenchSeed { records, companies, .. }) => bench_seed(config, records, companies),
         Some(Command::Demo { size, .. }) => demo(config, &size),
+        Some(Command::Relay { data, listen, add_box, rotate_box, list_boxes }) => relay(&data, listen, add_box, rotate_box, list_boxes),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -244,6 +265,7 @@ fn serve(mut config: Config, listen: Option<String>) -> Result<(), String> {
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         dukan::control::serve(app.clone()).await.map_err(|e| format!("control socket: {e}"))?;
         dukan::workers::start(app.clone().into());
+        let _relay_link = app.start_relay_link();
         print_urls(&app, addr);
         let db = app.db.clone();
         tokio::select! {
@@ -254,6 +276,44 @@ fn serve(mut config: Config, listen: Option<String>) -> Result<(), String> {
     // A backup or a blocking write may still be running; do not wait on it forever.
     rt.shutdown_timeout(std::time::Duration::from_secs(5));
     served
+}
+
+/// `dukan relay`: serves the relay, or registers, rotates or lists boxes.
+fn relay(data: &Path, listen: Option<String>, add_box: Option<String>, rotate_box: Option<u64>, list_boxes: bool) -> Result<(), String> {
+    use dukan::relay::{server::Relay, store};
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let relay = Relay::open(data, clock.clone()).map_err(|e| format!("{}: {}", data.display(), chain(&e)))?;
+        let now = clock.now();
+        if let Some(name) = add_box {
+            let (id, token) = relay.db.write(move |tx| store::add_box(tx, &name, now)).await.map_err(|e| chain(&e))?;
+            println!("box: {id}");
+            println!("token: {token}");
+            println!(
+                "Meta callback URL: https://<this relay>{}",
+                dukan::relay::hook_path(id, 0, 0).replace("/0/0", "/<company>/<channel>")
+            );
+            return Ok(());
+        }
+        if let Some(id) = rotate_box {
+            let token = relay.db.write(move |tx| store::rotate(tx, id, now)).await.map_err(|e| chain(&e))?;
+            let token = token.ok_or(format!("no box {id}"))?;
+            println!("box: {id}");
+            println!("token: {token}");
+            return Ok(());
+        }
+        if list_boxes {
+            for b in store::boxes(&relay.db.read().map_err(|e| chain(&e))?).map_err(|e| chain(&e))? {
+                println!("{}\t{}\tqueued {}", b.id, b.name, b.depth);
+            }
+            return Ok(());
+        }
+        let addr = listen.unwrap_or_else(|| "127.0.0.1:8090".into());
+        let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        println!("Dukan relay {} listening on http://{}", env!("CARGO_PKG_VERSION"), listener.local_addr().map_err(|e| e.to_string())?);
+        dukan::http::relay::serve(Arc::new(relay), listener, shutdown_signal()).await.map_err(|e| e.to_string())
+    })
 }
 
 /// Resolves once the data file takes no more writes until reopened (redb after a failed write:

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod live;
 pub mod multipart;
 pub mod problem;
+pub mod relay;
 pub mod server;
 pub mod shared;
 pub mod views;

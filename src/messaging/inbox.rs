@@ -87,6 +87,32 @@ pub fn apply(tx: &mut WriteTx, c: CompanyId, ch: &Channel, item: Inbound, receiv
                 live.push((format!("conv:{}", r.conversation), Event::new("message", m.id.0.to_string())));
             }
         }
+        Inbound::Echo { wamid, to, kind, text, at_s } => {
+            // The business wrote from elsewhere: shown as sent, stored once (Meta id).
+            if tx.get(WAMIDS, (c.0, wamid.as_str()))?.is_some() {
+                return Ok(());
+            }
+            let at = if at_s > 0 { Ts(received.0.min(at_s.saturating_mul(1000))) } else { received };
+            let mut conv = conversation_of(tx, c, ch.id, &to, "", now)?;
+            let m = Message {
+                id: MessageId(tx.next_id()?),
+                conversation: conv.id,
+                direction: Direction::Out,
+                kind: kind.clone(),
+                text: text.clone(),
+                wamid: Some(wamid),
+                state: Delivery::Sent,
+                author: None,
+                template: None,
+                reaction: None,
+                at,
+            };
+            put_message(tx, c, &m)?;
+            conv.last_at = now;
+            conv.preview = preview(if text.is_empty() { &kind } else { &text });
+            put_conversation(tx, c, &conv)?;
+            live.extend(conv_live(&conv, Some(m.id)));
+        }
         Inbound::Status { wamid, state } => {
             let Some(r) = tx.get(WAMIDS, (c.0, wamid.as_str()))? else {
                 // A status for a send whose answer is not recorded yet, or not ours: dropped.

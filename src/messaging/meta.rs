@@ -31,6 +31,15 @@ pub enum Inbound {
         wamid: String,
         state: Delivery,
     },
+    /// A message the business sent from elsewhere (the Instagram app, say): Meta echoes it so
+    /// the conversation shows it; stored once as an outbound message already sent.
+    Echo {
+        wamid: String,
+        to: String,
+        kind: String,
+        text: String,
+        at_s: i64,
+    },
 }
 
 #[derive(Deserialize)]
@@ -199,6 +208,92 @@ pub async fn send(client: &reqwest::Client, base: &str, phone_number_id: &str, t
     }
 }
 
+// Instagram Messaging (issue 16, relay): the Graph API's webhook for `object: instagram` and
+// its send call, read into the same `Inbound` items as WhatsApp's.
+
+/// Reads an Instagram webhook body for the account `account_id` (the Instagram professional
+/// account's id): entries of another account are dropped, as are events not addressed to it.
+/// Messages (text, or the attachment's type), postbacks (their button title, kind
+/// `postback`), reactions, reads (the message marked read) and echoes of the business's own
+/// messages.
+pub fn parse_instagram(body: &[u8], account_id: &str) -> Result<Vec<Inbound>, String> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| format!("not a webhook payload: {e}"))?;
+    if v["object"].as_str() != Some("instagram") {
+        return Err("not an Instagram webhook".into());
+    }
+    let mut out = Vec::new();
+    for entry in v["entry"].as_array().into_iter().flatten() {
+        if str_of(&entry["id"]) != account_id {
+            continue;
+        }
+        for ev in entry["messaging"].as_array().into_iter().flatten() {
+            let (sender, recipient) = (str_of(&ev["sender"]["id"]), str_of(&ev["recipient"]["id"]));
+            let at_s = ev["timestamp"].as_i64().unwrap_or(0) / 1000;
+            let m = &ev["message"];
+            if m.is_object() {
+                let wamid = str_of(&m["mid"]);
+                let (kind, text) = match m["attachments"][0]["type"].as_str() {
+                    Some(t) if str_of(&m["text"]).is_empty() => (t.to_string(), String::new()),
+                    _ => ("text".to_string(), str_of(&m["text"])),
+                };
+                if wamid.is_empty() {
+                    continue;
+                }
+                if m["is_echo"].as_bool() == Some(true) {
+                    if sender == account_id && !recipient.is_empty() {
+                        out.push(Inbound::Echo { wamid, to: recipient, kind, text, at_s });
+                    }
+                } else if recipient == account_id && !sender.is_empty() && m["is_deleted"].as_bool() != Some(true) {
+                    out.push(Inbound::Message { wamid, from: sender, name: String::new(), kind, text, at_s });
+                }
+                continue;
+            }
+            if recipient != account_id || sender.is_empty() {
+                continue;
+            }
+            if ev["postback"].is_object() {
+                let p = &ev["postback"];
+                let wamid = str_of(&p["mid"]);
+                if !wamid.is_empty() {
+                    out.push(Inbound::Message {
+                        wamid,
+                        from: sender,
+                        name: String::new(),
+                        kind: "postback".into(),
+                        text: str_of(&p["title"]),
+                        at_s,
+                    });
+                }
+            } else if ev["reaction"].is_object() {
+                let r = &ev["reaction"];
+                let emoji = if r["action"].as_str() == Some("unreact") { String::new() } else { str_of(&r["emoji"]) };
+                out.push(Inbound::Reaction { wamid: String::new(), from: sender, name: String::new(), target: str_of(&r["mid"]), emoji });
+            } else if ev["read"].is_object() {
+                let wamid = str_of(&ev["read"]["mid"]);
+                if !wamid.is_empty() {
+                    out.push(Inbound::Status { wamid, state: Delivery::Read });
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The JSON body of an Instagram text send (`POST {base}/{account_id}/messages`).
+pub fn instagram_send_body(to: &str, text: &str) -> Value {
+    json!({"recipient": {"id": to}, "message": {"text": text}})
+}
+
+/// Reads the answer to an Instagram send: `message_id` on success, `error` otherwise.
+pub fn read_instagram_answer(status: u16, body: &[u8]) -> SendOutcome {
+    let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    if (200..300).contains(&status) {
+        let id = str_of(&v["message_id"]);
+        return if id.is_empty() { SendOutcome::Retry("answer without a message id".into()) } else { SendOutcome::Sent(id) };
+    }
+    read_send_answer(status, body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,5 +351,45 @@ mod tests {
         );
         assert!(matches!(read_send_answer(503, b""), SendOutcome::Retry(_)));
         assert!(matches!(read_send_answer(429, b"{}"), SendOutcome::Retry(_)));
+    }
+
+    const IG: &str = r#"{"object":"instagram","entry":[{"id":"17841400000000001","time":1749416400000,"messaging":[
+        {"sender":{"id":"IGSID1"},"recipient":{"id":"17841400000000001"},"timestamp":1749416383000,"message":{"mid":"aWdfZAG1","text":"Есть размер M?"}},
+        {"sender":{"id":"IGSID1"},"recipient":{"id":"17841400000000001"},"timestamp":1749416384000,"message":{"mid":"aWdfZAG2","attachments":[{"type":"image","payload":{"url":"https://x"}}]}},
+        {"sender":{"id":"IGSID1"},"recipient":{"id":"17841400000000001"},"timestamp":1749416385000,"postback":{"mid":"aWdfZAG3","title":"Узнать цену","payload":"PRICE"}},
+        {"sender":{"id":"IGSID1"},"recipient":{"id":"17841400000000001"},"timestamp":1749416386000,"reaction":{"mid":"aWdfOUT","action":"react","reaction":"love","emoji":"❤️"}},
+        {"sender":{"id":"IGSID1"},"recipient":{"id":"17841400000000001"},"timestamp":1749416387000,"read":{"mid":"aWdfOUT"}},
+        {"sender":{"id":"17841400000000001"},"recipient":{"id":"IGSID1"},"timestamp":1749416388000,"message":{"mid":"aWdfECHO","text":"Да, есть","is_echo":true}},
+        {"sender":{"id":"IGSID1"},"recipient":{"id":"OTHER"},"timestamp":1749416389000,"message":{"mid":"aWdfX","text":"не нам"}}
+    ]},{"id":"OTHERACCOUNT","time":1,"messaging":[{"sender":{"id":"IGSID2"},"recipient":{"id":"OTHERACCOUNT"},"timestamp":1,"message":{"mid":"m","text":"x"}}]}]}"#;
+
+    #[test]
+    fn reads_instagram_messages_postbacks_reactions_reads_and_echoes_of_its_own_account() {
+        let got = parse_instagram(IG.as_bytes(), "17841400000000001").unwrap();
+        assert_eq!(got.len(), 6, "{got:?}");
+        assert_eq!(
+            got[0],
+            Inbound::Message {
+                wamid: "aWdfZAG1".into(),
+                from: "IGSID1".into(),
+                name: String::new(),
+                kind: "text".into(),
+                text: "Есть размер M?".into(),
+                at_s: 1_749_416_383
+            }
+        );
+        assert!(matches!(&got[1], Inbound::Message { kind, text, .. } if kind == "image" && text.is_empty()));
+        assert!(matches!(&got[2], Inbound::Message { kind, text, .. } if kind == "postback" && text == "Узнать цену"));
+        assert!(matches!(&got[3], Inbound::Reaction { target, emoji, .. } if target == "aWdfOUT" && emoji == "❤️"));
+        assert_eq!(got[4], Inbound::Status { wamid: "aWdfOUT".into(), state: Delivery::Read });
+        assert!(matches!(&got[5], Inbound::Echo { wamid, to, text, .. } if wamid == "aWdfECHO" && to == "IGSID1" && text == "Да, есть"));
+        assert!(parse_instagram(IG.as_bytes(), "nobody").unwrap().is_empty());
+        assert!(parse_instagram(BODY.as_bytes(), "17841400000000001").is_err(), "a WhatsApp body is not an Instagram one");
+        assert_eq!(instagram_send_body("IGSID1", "Да"), json!({"recipient": {"id": "IGSID1"}, "message": {"text": "Да"}}));
+        assert_eq!(read_instagram_answer(200, br#"{"recipient_id":"IGSID1","message_id":"aWdfNEW"}"#), SendOutcome::Sent("aWdfNEW".into()));
+        assert_eq!(
+            read_instagram_answer(400, br#"{"error":{"message":"Outside of allowed window","code":10,"error_subcode":2534022}}"#),
+            SendOutcome::Refused("10 Outside of allowed window".into())
+        );
     }
 }

@@ -45,6 +45,8 @@ pub struct Overview {
     pub outbox_complete: bool,
     pub printers: Vec<PrinterRow>,
     pub scales: Vec<ScaleRow>,
+    /// The link to the public relay for Meta's webhooks (issue 16, relay).
+    pub relay: crate::relay::link::Status,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -210,6 +212,7 @@ pub fn overview(app: &App, actor: &crate::tenancy::actor::Actor) -> Result<Overv
         outbox_complete,
         printers,
         scales,
+        relay: app.relay.status(),
     })
 }
 

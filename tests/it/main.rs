@@ -83,3 +83,5 @@ mod label_scales;
 // The public request form and reviews (issue 17, crm4).
 mod browser_crm_public;
 mod crm_public;
+// The relay for Meta webhooks and the box link (issue 16, relay).
+mod relay;

@@ -98,6 +98,13 @@ fn the_deb_installs_serves_removes_and_purges_like_a_debian_package() {
         let out = Command::new("systemd-analyze").arg("verify").arg(&unit_file).output().expect("systemd-analyze");
         let said = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success() && !said.contains("dukan.service:"), "systemd-analyze verify: {said}");
+        // The relay's unit (issue 16, relay).
+        let unit = std::fs::read_to_string(format!("{REPO}/packaging/dukan-relay.service")).expect("relay unit");
+        let unit_file = tmp.path().join("dukan-relay.service");
+        std::fs::write(&unit_file, unit.replace("/usr/bin/dukan", &bin.display().to_string())).expect("write");
+        let out = Command::new("systemd-analyze").arg("verify").arg(&unit_file).output().expect("systemd-analyze");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && !said.contains("dukan-relay.service:"), "systemd-analyze verify: {said}");
     } else {
         eprintln!("SKIPPED: systemd-analyze verify (install the systemd package to run it)");
     }

@@ -72,6 +72,30 @@ struct OpsPage {
     q: String,
 }
 
+/// The relay link as one line for people and its badge tone ("ok", "warn", or "" when no
+/// relay is configured): the operations page and the messaging settings show it.
+pub fn relay_line(lang: Lang, s: &crate::relay::link::Status, when: impl Fn(Option<Ts>) -> String) -> (String, &'static str) {
+    if !s.configured {
+        return (lang.t("relay.not_configured").to_string(), "");
+    }
+    if s.connected {
+        let depth = s.depth.map_or_else(|| "—".to_string(), |d| d.to_string());
+        let line = format!(
+            "{} {} · {}: {} · {}: {}",
+            lang.t("relay.connected"),
+            when(s.since),
+            lang.t("relay.last_message"),
+            when(s.last_message),
+            lang.t("relay.queued"),
+            depth
+        );
+        (line, "ok")
+    } else {
+        let why = s.error.as_ref().map(|e| format!(" — {e}")).unwrap_or_default();
+        (format!("{} {}{why}", lang.t("relay.disconnected"), when(s.since)), "warn")
+    }
+}
+
 fn duration(lang: Lang, secs: i64) -> String {
     let (d, h, m) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60);
     let (ud, uh, um) = (lang.t("ops.unit_d"), lang.t("ops.unit_h"), lang.t("ops.unit_m"));
@@ -154,6 +178,9 @@ async fn page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> {
         },
         tone: "",
     });
+    // The relay link (issue 16, relay).
+    let (value, tone) = relay_line(lang, &o.relay, when);
+    facts.push(Fact { id: "relay", label: lang.t("relay.title"), value, tone });
 
     let workers = o
         .workers

@@ -36,6 +36,8 @@ pub static TOPICS: &[(&str, &str, &str)] = &[
     ("devices", "Принтеры и весы", "Printers and scales"),
     ("backups", "Резервные копии и восстановление", "Backups and restore"),
     ("upgrades", "Обновление", "Upgrades"),
+    // The relay for Meta's webhooks (issue 16, relay).
+    ("relay", "Релей для WhatsApp и Instagram", "The relay for WhatsApp and Instagram"),
 ];
 
 pub fn routes() -> Router<App> {

@@ -347,6 +347,8 @@ pub struct ChannelRow {
     pub name: String,
     pub phone_number_id: String,
     pub webhook_url: String,
+    /// Meta's callback URL through the relay, when one is configured.
+    pub relay_url: String,
     pub active: bool,
     pub secrets_ok: bool,
 }
@@ -361,6 +363,8 @@ struct SettingsPage {
     channel: ChannelDraft,
     template: TemplateDraft,
     errs: Errors,
+    relay_line: String,
+    relay_tone: &'static str,
 }
 
 fn settings_for(app: &App, ui: &Ui, uri: &Uri, channel: ChannelDraft, template: TemplateDraft, errs: Errors) -> Result<SettingsPage> {
@@ -369,12 +373,21 @@ fn settings_for(app: &App, ui: &Ui, uri: &Uri, channel: ChannelDraft, template: 
     let tx = app.db.read()?;
     let mut shell = Shell::load(app, ui)?;
     flash(&mut shell, ui.lang, uri, FLASHES, "messaging.");
+    let relay = app.relay.status();
+    let relay_base = relay_base(&app.config.relay);
+    let tz = shell.timezone.clone();
+    let (relay_line, relay_tone) =
+        super::box_ops::relay_line(ui.lang, &relay, |t| t.map_or_else(|| "—".to_string(), |t| t.format_local(&tz)));
     let channels = messaging::channels(&tx, c)?
         .into_iter()
         .map(|ch| ChannelRow {
             id: ch.id.0,
             webhook_url: format!("{}{}", ui.origin, messaging::webhook_path(c, ch.id)),
             secrets_ok: messaging::secrets_ok(&app.box_key, c, &ch),
+            relay_url: relay_base
+                .as_ref()
+                .map(|(base, id)| format!("{base}{}", crate::relay::hook_path(*id, c.0, ch.id.0)))
+                .unwrap_or_default(),
             name: ch.name,
             phone_number_id: ch.phone_number_id,
             active: ch.active,
@@ -391,7 +404,20 @@ fn settings_for(app: &App, ui: &Ui, uri: &Uri, channel: ChannelDraft, template: 
             active: t.active,
         })
         .collect();
-    Ok(SettingsPage { lang: ui.lang, shell, channels, templates, channel, template, errs })
+    Ok(SettingsPage { lang: ui.lang, shell, channels, templates, channel, template, errs, relay_line, relay_tone })
+}
+
+/// The relay's public HTTPS base (from its `ws(s)://` link URL) and this box's id on it (the
+/// token's prefix), when both are configured.
+fn relay_base(r: &crate::config::RelayConfig) -> Option<(String, u64)> {
+    let id = crate::relay::token_box(r.token.as_deref()?)?;
+    let url = r.url.as_deref()?.trim_end_matches('/');
+    let base = if let Some(rest) = url.strip_prefix("wss://") {
+        format!("https://{rest}")
+    } else {
+        format!("http://{}", url.strip_prefix("ws://")?)
+    };
+    Some((base, id))
 }
 
 async fn settings_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> {

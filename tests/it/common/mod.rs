@@ -53,7 +53,7 @@ impl TestApp {
         Self::spawn_configured(tempfile::tempdir().expect("tempdir"), tweak).await
     }
 
-    async fn spawn_configured(dir: tempfile::TempDir, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    pub async fn spawn_configured(dir: tempfile::TempDir, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let clock = Arc::new(ManualClock::new(START));
         let dyn_clock: Arc<dyn Clock> = clock.clone();
         let mut config = test_config(dir.path());
