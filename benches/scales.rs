@@ -145,6 +145,9 @@ fn live_weight() {
         .output()
         .unwrap_or_else(|e| panic!("dukan company create: {e}"));
     assert!(out.status.success(), "company create: {}", String::from_utf8_lossy(&out.stderr));
+    // A pty stands in for the USB-serial adapter: allow its path beside the usual ones.
+    let config = "printer_paths = [\"/dev/usb/lp\", \"/dev/ttyUSB\", \"/dev/ttyACM\", \"/dev/ttyS\", \"/dev/pts/\"]\n";
+    std::fs::write(data.join("dukan.toml"), config).unwrap_or_else(|e| panic!("config: {e}"));
     let sim = Sim::new(Protocol::Sics);
     sim.set(0, State::Stable);
     let path = sim.serve_pty().unwrap_or_else(|e| panic!("pty: {e}"));
