@@ -73,6 +73,41 @@ pub struct Config {
     pub signup: Option<String>,
     /// Free space on the data file's disk, in MiB, below which the operations page warns.
     pub disk_warn_mb: u64,
+    /// The box-wide SMTP server for e-mail (invites, password links, notifications); a company
+    /// may set its own on its mail settings page. Empty `host`: no box-wide e-mail.
+    pub smtp: SmtpConfig,
+}
+
+/// `[smtp]`: the box-wide mail server (`DUKAN_SMTP_HOST`, `_PORT`, `_SECURITY`, `_USERNAME`,
+/// `_PASSWORD`, `_FROM`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    /// `starttls` (port 587), `tls` (implicit TLS, port 465) or `plain` (only to this machine
+    /// or the LAN, e.g. a local relay).
+    pub security: String,
+    pub username: String,
+    pub password: Option<String>,
+    /// The sender, `name@domain` or `Name <name@domain>`.
+    pub from: String,
+    /// Seconds a connection, a command or the message may take.
+    pub timeout_secs: u64,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig {
+            host: String::new(),
+            port: 587,
+            security: "starttls".into(),
+            username: String::new(),
+            password: None,
+            from: String::new(),
+            timeout_secs: 20,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -126,6 +161,7 @@ impl Default for Config {
             heavy_wait_ms: 30_000,
             signup: None,
             disk_warn_mb: 2048,
+            smtp: SmtpConfig::default(),
         }
     }
 }
@@ -212,6 +248,24 @@ impl Config {
         if let Some(v) = var("DUKAN_SIGNUP") {
             self.signup = Some(v);
         }
+        if let Some(v) = var("DUKAN_SMTP_HOST") {
+            self.smtp.host = v;
+        }
+        if let Some(v) = var("DUKAN_SMTP_PORT") {
+            self.smtp.port = parse("DUKAN_SMTP_PORT", v)?;
+        }
+        if let Some(v) = var("DUKAN_SMTP_SECURITY") {
+            self.smtp.security = v;
+        }
+        if let Some(v) = var("DUKAN_SMTP_USERNAME") {
+            self.smtp.username = v;
+        }
+        if let Some(v) = var("DUKAN_SMTP_PASSWORD") {
+            self.smtp.password = Some(v);
+        }
+        if let Some(v) = var("DUKAN_SMTP_FROM") {
+            self.smtp.from = v;
+        }
         self.check_signup()?;
         Ok(())
     }
@@ -241,6 +295,7 @@ impl Config {
         let mark = |v: &Option<String>| v.as_ref().map(|_| "<set, not shown>".to_string());
         c.jwt_secret = mark(&c.jwt_secret);
         c.metrics_token = mark(&c.metrics_token);
+        c.smtp.password = mark(&c.smtp.password);
         toml::to_string(&c).unwrap_or_else(|e| format!("# not serialisable: {e}\n"))
     }
 

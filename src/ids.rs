@@ -108,3 +108,10 @@ id_type!(
     /// A label scale that receives the PLU list (through a local agent or Mertech's TCP protocol).
     LabelScaleId,
 );
+
+id_type!(
+    /// An e-mail queued for sending over SMTP, with its delivery state (issue 16).
+    MailId,
+    /// A company's notification rule: an event, its conditions and an action (issue 16).
+    RuleId,
+);

@@ -116,6 +116,8 @@ u64_key!(SubscriberId, SimId, TariffId, ContractId);
 u64_key!(TicketId);
 u64_key!(MergeId);
 u64_key!(LabelScaleId);
+use crate::ids::{MailId, RuleId};
+u64_key!(MailId, RuleId);
 
 #[cfg(test)]
 mod tests {

@@ -35,6 +35,8 @@ pub static TOPICS: &[(&str, &str, &str)] = &[
     ("devices", "Принтеры и весы", "Printers and scales"),
     ("backups", "Резервные копии и восстановление", "Backups and restore"),
     ("upgrades", "Обновление", "Upgrades"),
+    // E-mail and notification rules (issue 16, msg3).
+    ("notifications", "Почта и уведомления", "E-mail and notifications"),
 ];
 
 pub fn routes() -> Router<App> {

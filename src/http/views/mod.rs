@@ -27,6 +27,9 @@ mod fmt;
 mod form;
 mod home;
 mod messaging;
+// E-mail and notification rules (issue 16, msg3).
+mod mail;
+mod notify_rules;
 pub mod nav;
 mod ops;
 mod people;
@@ -120,6 +123,8 @@ pub fn routes() -> Router<App> {
         .merge(people::routes())
         .merge(ops::routes())
         .merge(messaging::routes())
+        .merge(mail::routes())
+        .merge(notify_rules::routes())
         .merge(agent_requests::routes())
         .merge(agent_analytics::routes())
         .merge(help::routes())
