@@ -57,6 +57,7 @@ async fn a_rule_set_in_the_browser_rings_the_bell_and_sends_the_email() {
         // The scheduler's tick: the bell rings live and the e-mail reaches the SMTP server.
         dukan::workers::rules_once(t.app.clone()).await?;
         wait_xpath(c, "//span[@id='bell-count' and text()='1']").await?;
+        crate::mail::pump(t).await;
         let mails = fake.wait_for(1, 20).await;
         assert_eq!(mails[0].to, vec!["owner@bell.kg".to_string()]);
         assert!(mails[0].data.contains("Бектур"), "{}", mails[0].data);

@@ -1135,6 +1135,8 @@ async fn messaging_mail_and_rule_ids_of_another_company_are_not_found() {
     .await;
     let a = msg_fixture(&t, "Первая", "a@msg.kg", "111111").await;
     let b = msg_fixture(&t, "Вторая", "b@msg.kg", "222222").await;
+    crate::mail::pump(&t).await;
+    fake.wait_for(2, 20).await;
     let routes: &[(Method, &str, u64, Option<Value>)] = &[
         (Method::PUT, "/api/v1/messaging/channels/{id}", b.channel, Some(json!({"name": "x", "phone_number_id": "333"}))),
         (Method::PUT, "/api/v1/messaging/templates/{id}", b.template, Some(json!({"name": "x", "language": "ru", "body": "x"}))),

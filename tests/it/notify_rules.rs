@@ -78,6 +78,7 @@ async fn date_rules_fire_once_per_day_and_only_when_due() {
     assert_eq!(low_log.len(), 1, "milk only: {low_log:?}");
     assert!(low_log[0]["text"].as_str().unwrap_or("").contains("Молоко") && low_log[0]["outcome"].as_str().unwrap_or("").contains("e-mail queued"));
     // Two e-mails: the low-stock rule's and the owner's own installment reminder.
+    crate::mail::pump(&t).await;
     let mails = fake.wait_for(2, 20).await;
     let mut to: Vec<String> = mails.iter().flat_map(|m| m.to.clone()).collect();
     to.sort();
@@ -86,6 +87,8 @@ async fn date_rules_fire_once_per_day_and_only_when_due() {
     // The next day: the installment is due today (not tomorrow), the debt is still overdue.
     t.clock.advance_ms(86_400_000);
     dukan::workers::rules_once(t.app.clone()).await.expect("rules step");
+    let again = t.login("owner@rules.kg", "password-123").await;
+    let c = &again;
     assert_eq!(log(&t, c, due).await.len(), 1, "due today is not due tomorrow");
     assert_eq!(log(&t, c, overdue).await.len(), 2, "a daily reminder while overdue");
     t.assert_consistent();

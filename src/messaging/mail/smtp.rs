@@ -79,9 +79,12 @@ pub async fn send(t: &Transport, m: &Mail, body: String) -> Outcome {
     };
     // UTF-8 text as it is (8BITMIME, which every current server offers): readable in the raw
     // message, and a line starting with a dot is dot-stuffed by the transport (RFC 5321
-    // §4.5.2). A body that does not fit 8bit (a line over 998 octets) falls back to lettre's
-    // own choice of quoted-printable or base64.
-    let body = Body::new_with_encoding(body, ContentTransferEncoding::EightBit).unwrap_or_else(Body::new);
+    // §4.5.2). 8bit allows lines of up to 998 octets (RFC 5322 §2.1.1; lettre's own chooser
+    // stops at 76, which sends every Russian sentence as base64); a body with a longer line
+    // or a NUL falls back to lettre's choice of quoted-printable or base64.
+    let body = body.replace("\r\n", "\n").replace('\r', "").replace('\n', "\r\n");
+    let fits = !body.contains('\0') && body.split("\r\n").all(|l| l.len() <= 998);
+    let body = if fits { Body::dangerous_pre_encoded(body.into_bytes(), ContentTransferEncoding::EightBit) } else { Body::new(body) };
     let message = Message::builder().from(t.from.clone()).to(to).subject(m.subject.clone()).header(ContentType::TEXT_PLAIN).body(body);
     let message = match message {
         Ok(msg) => msg,
