@@ -48,7 +48,15 @@ async fn main() {
             .write(move |tx| {
                 for i in 0..batch {
                     let to = format!("client{}@bench.kg", left + i);
-                    dukan::messaging::mail::queue(tx, company, &to, "Dukan: напоминание", "Завтра платёж по рассрочке: 1 000,00 сом.\n.\n", "notify:installment_due", now)?;
+                    dukan::messaging::mail::queue(
+                        tx,
+                        company,
+                        &to,
+                        "Dukan: напоминание",
+                        "Завтра платёж по рассрочке: 1 000,00 сом.\n.\n",
+                        "notify:installment_due",
+                        now,
+                    )?;
                 }
                 Ok::<_, dukan::error::Error>(())
             })
@@ -72,6 +80,12 @@ async fn main() {
         "notify: {n} mails drained through the SMTP fake in {secs:.2} s ({:.0}/s, {steps} worker steps, {} SMTP sessions); limit 30 s for 10,000: {}",
         n as f64 / secs,
         fake.sessions.load(std::sync::atomic::Ordering::SeqCst),
-        if n >= 10_000 && secs <= 30.0 { "PASS" } else if n < 10_000 { "n/a (smaller run)" } else { "FAIL" }
+        if n >= 10_000 && secs <= 30.0 {
+            "PASS"
+        } else if n < 10_000 {
+            "n/a (smaller run)"
+        } else {
+            "FAIL"
+        }
     );
 }

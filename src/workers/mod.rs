@@ -419,16 +419,16 @@ pub async fn mail_once(w: impl Into<Ctx>) -> Result<bool> {
         .map(|(job_id, company, id, m, t)| {
             let key = w.box_key.clone();
             async move {
-            let outcome = match (&m, &t) {
-                (None, _) => Outcome::Permanent("mail deleted".into()),
-                (Some(m), _) if m.state != mail::MailState::Queued => Outcome::Sent,
-                (Some(_), Err(o)) => o.clone(),
-                (Some(m), Ok(t)) => match mail::body(&key, company, m) {
-                    Some(body) => mail::smtp::send(t, m, body).await,
-                    None => Outcome::Permanent("sealed body does not open on this box".into()),
-                },
-            };
-            (job_id, company, id, outcome)
+                let outcome = match (&m, &t) {
+                    (None, _) => Outcome::Permanent("mail deleted".into()),
+                    (Some(m), _) if m.state != mail::MailState::Queued => Outcome::Sent,
+                    (Some(_), Err(o)) => o.clone(),
+                    (Some(m), Ok(t)) => match mail::body(&key, company, m) {
+                        Some(body) => mail::smtp::send(t, m, body).await,
+                        None => Outcome::Permanent("sealed body does not open on this box".into()),
+                    },
+                };
+                (job_id, company, id, outcome)
             }
         })
         .buffer_unordered(MAIL_PARALLEL)
@@ -457,9 +457,8 @@ pub async fn rules_once(w: impl Into<Ctx>) -> Result<bool> {
     let companies = crate::messaging::rules::companies_with_rules(&w.db.read()?)?;
     for c in companies {
         let config = w.config.clone();
-        let outcome = w
-            .db
-            .write(move |tx| {
+        let outcome =
+            w.db.write(move |tx| {
                 let mut live = Vec::new();
                 let report = crate::messaging::rules::run(tx, &config, c, now, &mut live)?;
                 Ok::<_, crate::error::Error>((report, live))

@@ -24,7 +24,11 @@ async fn a_rule_set_in_the_browser_rings_the_bell_and_sends_the_email() {
         let (_, cl) = t.post(&owner, "/api/v1/clients", json!({"name": "Бектур"})).await;
         let client = cl["client"]["id"].as_u64().ok_or("client")?;
         let (st, _) = t
-            .post(&owner, &format!("/api/v1/clients/{client}/deals"), json!({"kind": "debt", "amount": "1000", "months": 2, "first_due": "2026-03-02"}))
+            .post(
+                &owner,
+                &format!("/api/v1/clients/{client}/deals"),
+                json!({"kind": "debt", "amount": "1000", "months": 2, "first_due": "2026-03-02"}),
+            )
             .await;
         assert!(st.is_success());
 

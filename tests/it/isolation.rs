@@ -1097,7 +1097,8 @@ async fn msg_fixture(t: &TestApp, name: &str, email: &str, pnid: &str) -> MsgFix
     t.company(name, email, "password-123").await;
     let client = t.login(email, "password-123").await;
     let (channel, path) = m::channel(t, &client, pnid).await;
-    let (s, tpl) = t.post(&client, "/api/v1/messaging/templates", json!({"name": "reminder", "language": "ru", "body": "Здравствуйте, {{1}}"})).await;
+    let (s, tpl) =
+        t.post(&client, "/api/v1/messaging/templates", json!({"name": "reminder", "language": "ru", "body": "Здравствуйте, {{1}}"})).await;
     assert_eq!(s, StatusCode::CREATED, "{tpl}");
     let at = t.app.now().0 / 1000;
     m::deliver(t, &path, &m::text_body(pnid, "996555000111", &format!("wamid.{pnid}"), "Салам", at)).await;
@@ -1105,7 +1106,9 @@ async fn msg_fixture(t: &TestApp, name: &str, email: &str, pnid: &str) -> MsgFix
     let (_, notes) = t.get(&client, "/api/v1/messaging/notifications").await;
     let (s, mail) = t.post(&client, "/api/v1/mail/test", json!({"to": format!("me.{email}")})).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{mail}");
-    let (s, rule) = t.post(&client, "/api/v1/notify/rules", json!({"name": "Мало", "trigger": "low_stock", "action": "staff", "perm": "products"})).await;
+    let (s, rule) = t
+        .post(&client, "/api/v1/notify/rules", json!({"name": "Мало", "trigger": "low_stock", "action": "staff", "perm": "products"}))
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{rule}");
     let id = |v: &Value| v["id"].as_u64().expect("id");
     MsgFixture {
@@ -1150,7 +1153,12 @@ async fn messaging_mail_and_rule_ids_of_another_company_are_not_found() {
         (Method::POST, "/api/v1/messaging/notifications/{id}/read", b.notification, None),
         (Method::GET, "/api/v1/mail/log/{id}", b.mail, None),
         (Method::GET, "/api/v1/notify/rules/{id}", b.rule, None),
-        (Method::PUT, "/api/v1/notify/rules/{id}", b.rule, Some(json!({"name": "x", "trigger": "low_stock", "action": "staff", "perm": "sale"}))),
+        (
+            Method::PUT,
+            "/api/v1/notify/rules/{id}",
+            b.rule,
+            Some(json!({"name": "x", "trigger": "low_stock", "action": "staff", "perm": "sale"})),
+        ),
         (Method::GET, "/api/v1/notify/rules/{id}/log", b.rule, None),
         (Method::DELETE, "/api/v1/notify/rules/{id}", b.rule, None),
     ];

@@ -179,7 +179,8 @@ async fn invites_go_by_email_once_configured_and_the_page_says_so() {
     let csrf = csrf_of(&p.get(&format!("/users/{u}")).await.text().await.expect("page"));
     let page = p.post(&format!("/users/{u}/invite"), &[("_csrf", &csrf)]).await.text().await.expect("page");
     assert!(page.contains("id=\"invite-mailed\"") && page.contains("clerk@mail.kg"), "{page}");
-    let url = page.split("id=\"invite-url\"").next().and_then(|s| s.rsplit("value=\"").next()).expect("url").split('"').next().expect("url");
+    let url =
+        page.split("id=\"invite-url\"").next().and_then(|s| s.rsplit("value=\"").next()).expect("url").split('"').next().expect("url");
     pump(&t).await;
     let got = fake.wait_for(1, 15).await;
     assert_eq!(got[0].to, vec!["clerk@mail.kg".to_string()]);
@@ -203,7 +204,14 @@ async fn invites_go_by_email_once_configured_and_the_page_says_so() {
     let r = p
         .post(
             "/users",
-            &[("_csrf", &csrf), ("email", "new@mail.kg"), ("name", "Новый"), ("role", "admin"), ("branches", &branch), ("access", "invite")],
+            &[
+                ("_csrf", &csrf),
+                ("email", "new@mail.kg"),
+                ("name", "Новый"),
+                ("role", "admin"),
+                ("branches", &branch),
+                ("access", "invite"),
+            ],
         )
         .await;
     let page = r.text().await.expect("page");
@@ -238,7 +246,8 @@ async fn a_company_server_is_guarded_and_its_password_never_comes_back() {
         assert!(fields.contains(&f), "{f} in {e}");
     }
     // Plain SMTP only on the LAN.
-    let (st, e) = t.put(&c, "/api/v1/mail/settings", json!({"host": "smtp.example.com", "port": 25, "security": "plain", "from": "a@b.kg"})).await;
+    let (st, e) =
+        t.put(&c, "/api/v1/mail/settings", json!({"host": "smtp.example.com", "port": 25, "security": "plain", "from": "a@b.kg"})).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert!(e.to_string().contains("plain_not_local"), "{e}");
 
@@ -281,9 +290,8 @@ async fn loopback_company_servers_are_refused_and_rights_are_checked() {
     let t = TestApp::spawn().await;
     t.company("Права", "owner@rights.kg", "owner-pass-1").await;
     let c = t.login("owner@rights.kg", "owner-pass-1").await;
-    let (st, e) = t
-        .put(&c, "/api/v1/mail/settings", json!({"host": "127.0.0.1", "port": 25, "security": "plain", "from": "a@rights.kg"}))
-        .await;
+    let (st, e) =
+        t.put(&c, "/api/v1/mail/settings", json!({"host": "127.0.0.1", "port": 25, "security": "plain", "from": "a@rights.kg"})).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert!(e.to_string().contains("host_forbidden"), "{e}");
     let (st, e) = t.post(&c, "/api/v1/mail/test", json!({"to": "me@rights.kg"})).await;

@@ -81,7 +81,7 @@ mod crm_merge;
 // Label scales (issue 15).
 mod label_scales;
 // E-mail over SMTP and notification rules (issue 16, msg3).
-mod mail;
-mod smtp_fake;
-mod notify_rules;
 mod browser_notify;
+mod mail;
+mod notify_rules;
+mod smtp_fake;

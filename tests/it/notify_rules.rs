@@ -31,7 +31,11 @@ async fn client_with_deal(t: &TestApp, c: &Client, name: &str, first_due: &str) 
     let (_, cl) = t.post(c, "/api/v1/clients", json!({"name": name})).await;
     let id = cl["client"]["id"].as_u64().expect("client id");
     let (st, d) = t
-        .post(c, &format!("/api/v1/clients/{id}/deals"), json!({"kind": "debt", "title": "Диван", "amount": "1000", "months": 2, "first_due": first_due}))
+        .post(
+            c,
+            &format!("/api/v1/clients/{id}/deals"),
+            json!({"kind": "debt", "title": "Диван", "amount": "1000", "months": 2, "first_due": first_due}),
+        )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{d}");
 }
@@ -43,7 +47,8 @@ async fn date_rules_fire_once_per_day_and_only_when_due() {
     let s = crate::stock::shop(&t, "owner@rules.kg").await;
     let c = &s.c;
     // Milk: 3 on hand, minimum 5 → low. Bread: 10 on hand, minimum 2 → fine.
-    let (_, bread) = t.post(c, "/api/v1/products", json!({"name": "Хлеб", "purchase_price": "20", "markup": "10", "reorder_level": "2"})).await;
+    let (_, bread) =
+        t.post(c, "/api/v1/products", json!({"name": "Хлеб", "purchase_price": "20", "markup": "10", "reorder_level": "2"})).await;
     let doc = json!({"kind": "receipt", "warehouse": s.main, "lines": [
         {"product": s.milk, "qty": "3", "cost": "85"}, {"product": bread["id"], "qty": "10", "cost": "20"}], "post": true});
     let (st, d) = t.post(c, "/api/v1/documents", doc).await;
@@ -54,10 +59,13 @@ async fn date_rules_fire_once_per_day_and_only_when_due() {
     client_with_deal(&t, c, "Азамат", "2026-03-10").await;
 
     let due = rule(&t, c, json!({"name": "Завтра платёж", "trigger": "installment_due", "action": "staff", "perm": "clients"})).await;
-    let overdue = rule(&t, c, json!({"name": "Долг 10 дней", "trigger": "debt_overdue", "days": 10, "action": "staff", "perm": "clients"})).await;
-    let late = rule(&t, c, json!({"name": "Долг 60 дней", "trigger": "debt_overdue", "days": 60, "action": "staff", "perm": "clients"})).await;
+    let overdue =
+        rule(&t, c, json!({"name": "Долг 10 дней", "trigger": "debt_overdue", "days": 10, "action": "staff", "perm": "clients"})).await;
+    let late =
+        rule(&t, c, json!({"name": "Долг 60 дней", "trigger": "debt_overdue", "days": 60, "action": "staff", "perm": "clients"})).await;
     let low = rule(&t, c, json!({"name": "Мало товара", "trigger": "low_stock", "action": "email", "email": "stock@rules.kg"})).await;
-    let off = rule(&t, c, json!({"name": "Выключено", "trigger": "low_stock", "action": "staff", "perm": "clients", "active": false})).await;
+    let off =
+        rule(&t, c, json!({"name": "Выключено", "trigger": "low_stock", "action": "staff", "perm": "clients", "active": false})).await;
     // The owner also wants installment reminders by e-mail.
     let (st, p) = t.put(c, "/api/v1/notify/preferences", json!({"muted": [], "email": ["installment_due"]})).await;
     assert_eq!(st, StatusCode::OK, "{p}");
@@ -76,7 +84,10 @@ async fn date_rules_fire_once_per_day_and_only_when_due() {
     assert!(log(&t, c, off).await.is_empty(), "a switched-off rule never fires");
     let low_log = log(&t, c, low).await;
     assert_eq!(low_log.len(), 1, "milk only: {low_log:?}");
-    assert!(low_log[0]["text"].as_str().unwrap_or("").contains("Молоко") && low_log[0]["outcome"].as_str().unwrap_or("").contains("e-mail queued"));
+    assert!(
+        low_log[0]["text"].as_str().unwrap_or("").contains("Молоко")
+            && low_log[0]["outcome"].as_str().unwrap_or("").contains("e-mail queued")
+    );
     // Two e-mails: the low-stock rule's and the owner's own installment reminder.
     crate::mail::pump(&t).await;
     let mails = fake.wait_for(2, 20).await;
@@ -117,7 +128,8 @@ async fn preferences_mute_the_bell_and_rules_check_rights_and_input() {
     // Rights: a clerk may set their own preferences but not the company's rules.
     let (st, _) = t.get(&clerk, "/api/v1/notify/rules").await;
     assert_eq!(st, StatusCode::FORBIDDEN);
-    let (st, _) = t.post(&clerk, "/api/v1/notify/rules", json!({"name": "x", "trigger": "low_stock", "action": "staff", "perm": "clients"})).await;
+    let (st, _) =
+        t.post(&clerk, "/api/v1/notify/rules", json!({"name": "x", "trigger": "low_stock", "action": "staff", "perm": "clients"})).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (st, e) = t.put(&clerk, "/api/v1/notify/preferences", json!({"muted": ["nonsense"], "email": []})).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
@@ -133,12 +145,15 @@ async fn preferences_mute_the_bell_and_rules_check_rights_and_input() {
     for f in ["name", "trigger", "action"] {
         assert!(s.contains(&format!("\"{f}\"")), "{f} in {e}");
     }
-    let (st, e) = t.post(&c, "/api/v1/notify/rules", json!({"name": "x", "trigger": "low_stock", "action": "whatsapp", "template": 1})).await;
+    let (st, e) =
+        t.post(&c, "/api/v1/notify/rules", json!({"name": "x", "trigger": "low_stock", "action": "whatsapp", "template": 1})).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert!(e.to_string().contains("no_client"), "{e}");
-    let (st, e) = t.post(&c, "/api/v1/notify/rules", json!({"name": "x", "trigger": "low_stock", "action": "email", "email": "nope"})).await;
+    let (st, e) =
+        t.post(&c, "/api/v1/notify/rules", json!({"name": "x", "trigger": "low_stock", "action": "email", "email": "nope"})).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
-    let (st, e) = t.post(&c, "/api/v1/notify/rules", json!({"name": "x", "trigger": "low_stock", "action": "staff", "perm": "flying"})).await;
+    let (st, e) =
+        t.post(&c, "/api/v1/notify/rules", json!({"name": "x", "trigger": "low_stock", "action": "staff", "perm": "flying"})).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
 
     // The clerk muted installment reminders: only the owner's bell rings.
@@ -150,7 +165,13 @@ async fn preferences_mute_the_bell_and_rules_check_rights_and_input() {
     assert_eq!(l[0]["outcome"], "in-app: 1, e-mail: 0", "{l:?}");
 
     // Edit, read back, delete.
-    let (st, r) = t.put(&c, &format!("/api/v1/notify/rules/{id}"), json!({"name": "Иначе", "trigger": "installment_due", "action": "staff", "perm": "sale", "active": false})).await;
+    let (st, r) = t
+        .put(
+            &c,
+            &format!("/api/v1/notify/rules/{id}"),
+            json!({"name": "Иначе", "trigger": "installment_due", "action": "staff", "perm": "sale", "active": false}),
+        )
+        .await;
     assert_eq!((st, r["perm"].as_str(), r["active"].as_bool()), (StatusCode::OK, Some("sale"), Some(false)), "{r}");
     let (st, _) = t.call(reqwest::Method::DELETE, &format!("/api/v1/notify/rules/{id}"), Some(&c.token), None).await;
     assert_eq!(st, StatusCode::NO_CONTENT);

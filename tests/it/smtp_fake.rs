@@ -145,7 +145,11 @@ impl SmtpFake {
                         // The server "crashes": no reply, the message is not accepted.
                         return Ok(());
                     }
-                    self.messages.lock().expect("lock").push(Received { from: from.take().unwrap_or_default(), to: std::mem::take(&mut to), data });
+                    self.messages.lock().expect("lock").push(Received {
+                        from: from.take().unwrap_or_default(),
+                        to: std::mem::take(&mut to),
+                        data,
+                    });
                     write.write_all(b"250 2.0.0 OK queued\r\n").await?;
                 }
                 "RSET" => {

@@ -199,9 +199,5 @@ pub async fn one(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result
 }
 
 pub fn routes(_limits: &Limits) -> OpenApiRouter<App> {
-    OpenApiRouter::new()
-        .routes(routes!(get_settings, put_settings))
-        .routes(routes!(send_test))
-        .routes(routes!(log))
-        .routes(routes!(one))
+    OpenApiRouter::new().routes(routes!(get_settings, put_settings)).routes(routes!(send_test)).routes(routes!(log)).routes(routes!(one))
 }

@@ -75,7 +75,7 @@ fn page_for(app: &App, ui: &Ui, uri: &Uri, form: Option<SettingsDraft>, errs: Er
     let c = ui.actor().company;
     let tx = app.db.read()?;
     let mut shell = Shell::load(app, ui)?;
-    flash(&mut shell, ui.lang, uri, FLASHES, "mail.flash_");
+    flash(&mut shell, ui.lang, uri, FLASHES, "mail.");
     let own = mail::settings(&tx, c)?;
     let source = match &own {
         Some(s) if s.active => "company",
@@ -101,7 +101,11 @@ fn page_for(app: &App, ui: &Ui, uri: &Uri, form: Option<SettingsDraft>, errs: Er
     });
     let securities = ["starttls", "tls", "plain"]
         .iter()
-        .map(|code| Choice { value: (*code).into(), label: ui.lang.t(&format!("mail.security_{code}")).into(), selected: form.security == *code })
+        .map(|code| Choice {
+            value: (*code).into(),
+            label: ui.lang.t(&format!("mail.security_{code}")).into(),
+            selected: form.security == *code,
+        })
         .collect();
     let test_to = crate::tenancy::query::user(&tx, c, ui.actor().user).map(|u| u.email).unwrap_or_default();
     let rows = mail::log(&tx, c, 100)?.iter().map(|m| row(m, &shell.timezone)).collect();

@@ -29,8 +29,8 @@ mod home;
 mod messaging;
 // E-mail and notification rules (issue 16, msg3).
 mod mail;
-mod notify_rules;
 pub mod nav;
+mod notify_rules;
 mod ops;
 mod people;
 mod platform;

@@ -205,7 +205,7 @@ static GROUPS: &[GroupDef] = &[
             item("/notifications", "messaging.notifications", MESSAGING, &[], Who::Anyone),
             item("/messaging/settings", "messaging.settings", MESSAGING, &[Perm::INBOX_ADMIN], Who::Anyone),
             // E-mail and notification rules (issue 16, msg3).
-            item("/mail", "mail.nav", NONE, &[Perm::MAIL_SETTINGS], Who::Anyone),
+            item("/mail", "mail.nav", MESSAGING, &[Perm::MAIL_SETTINGS], Who::Anyone),
             item("/notify/rules", "notify.nav_rules", MESSAGING, &[Perm::NOTIFY_RULES], Who::Anyone),
             item("/notify/preferences", "notify.nav_prefs", MESSAGING, &[], Who::Anyone),
         ],

@@ -61,7 +61,7 @@ fn rules_for(app: &App, ui: &Ui, uri: &Uri, form: RuleDraft, errs: Errors) -> Re
     let c = ui.actor().company;
     let tx = app.db.read()?;
     let mut shell = Shell::load(app, ui)?;
-    flash(&mut shell, ui.lang, uri, FLASHES, "notify.flash_");
+    flash(&mut shell, ui.lang, uri, FLASHES, "notify.");
     let rows = rules::rules(&tx, c)?
         .into_iter()
         .map(|r| RuleRow {
@@ -81,7 +81,11 @@ fn rules_for(app: &App, ui: &Ui, uri: &Uri, form: RuleDraft, errs: Errors) -> Re
     let actions = choices(ui.lang, "notify.action_", &Action::ALL.map(Action::code), &form.action);
     let perms = crate::tenancy::perms::ALL
         .iter()
-        .map(|p| Choice { value: p.code.into(), label: if matches!(ui.lang, Lang::Ru) { p.ru.into() } else { p.en.into() }, selected: p.code == form.perm })
+        .map(|p| Choice {
+            value: p.code.into(),
+            label: if matches!(ui.lang, Lang::Ru) { p.ru.into() } else { p.en.into() },
+            selected: p.code == form.perm,
+        })
         .collect();
     let templates = crate::messaging::templates(&tx, c)?
         .into_iter()
@@ -171,7 +175,7 @@ async fn prefs_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response
     let tx = app.db.read()?;
     let p = rules::prefs(&tx, c, u)?;
     let mut shell = Shell::load(&app, &ui)?;
-    flash(&mut shell, ui.lang, &uri, FLASHES, "notify.flash_");
+    flash(&mut shell, ui.lang, &uri, FLASHES, "notify.");
     let rows = rules::pref_events()
         .into_iter()
         .map(|code| PrefRow { code, bell: !p.muted.iter().any(|e| e == code), email: p.email.iter().any(|e| e == code) })

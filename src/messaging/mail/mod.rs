@@ -231,7 +231,16 @@ pub fn queue(tx: &mut WriteTx, c: CompanyId, to: &str, subject: &str, body: &str
 
 /// Queues an e-mail whose body holds a secret (a sign-in link): sealed, see `Mail::sealed`.
 #[allow(clippy::too_many_arguments)]
-pub fn queue_sealed(tx: &mut WriteTx, key: &BoxKey, c: CompanyId, to: &str, subject: &str, body: &str, kind: &str, now: Ts) -> Result<MailId> {
+pub fn queue_sealed(
+    tx: &mut WriteTx,
+    key: &BoxKey,
+    c: CompanyId,
+    to: &str,
+    subject: &str,
+    body: &str,
+    kind: &str,
+    now: Ts,
+) -> Result<MailId> {
     use base64::Engine;
     let sealed = base64::engine::general_purpose::STANDARD.encode(key.seal(c, "mail_body", body)?);
     queue_with(tx, c, to, subject, sealed, true, kind, now)
@@ -411,7 +420,15 @@ pub fn save_settings(tx: &mut WriteTx, actor: &Actor, key: &BoxKey, config: &Con
     };
     let s = MailSettings { host, port, security, username, password, from, active: d.active, updated: now };
     tx.insert(MAIL_SETTINGS, c.0, &s)?;
-    audit::record(tx, c, actor, now, "mail.settings.save", format!("smtp:{}", s.host), format!("{}:{} {}", s.host, s.port, s.security.code()))?;
+    audit::record(
+        tx,
+        c,
+        actor,
+        now,
+        "mail.settings.save",
+        format!("smtp:{}", s.host),
+        format!("{}:{} {}", s.host, s.port, s.security.code()),
+    )?;
     Ok(())
 }
 

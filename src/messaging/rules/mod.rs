@@ -45,7 +45,8 @@ pub enum Trigger {
 }
 
 impl Trigger {
-    pub const ALL: [Trigger; 5] = [Trigger::InstallmentDue, Trigger::DebtOverdue, Trigger::LowStock, Trigger::TelecomLowBalance, Trigger::TelecomPayment];
+    pub const ALL: [Trigger; 5] =
+        [Trigger::InstallmentDue, Trigger::DebtOverdue, Trigger::LowStock, Trigger::TelecomLowBalance, Trigger::TelecomPayment];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -422,7 +423,12 @@ fn subjects(
         }
         Trigger::LowStock => {
             let mut seen = std::collections::BTreeSet::new();
-            for (_, wh) in tx.list(crate::inventory::store::WAREHOUSES, (c, crate::ids::WarehouseId::MIN), (c, crate::ids::WarehouseId::MAX), usize::MAX)? {
+            for (_, wh) in tx.list(
+                crate::inventory::store::WAREHOUSES,
+                (c, crate::ids::WarehouseId::MIN),
+                (c, crate::ids::WarehouseId::MAX),
+                usize::MAX,
+            )? {
                 let rows = tx.list(
                     crate::inventory::store::STOCK_ROWS,
                     (c, wh.id, crate::ids::ProductId::MIN),
@@ -437,7 +443,12 @@ fn subjects(
                     out.push(Subject {
                         id: pid.0,
                         client: None,
-                        text: format!("Мало на складе «{}»: {name} — {} (минимум {})", wh.name, r.qty.normalize(), r.reorder_level.normalize()),
+                        text: format!(
+                            "Мало на складе «{}»: {name} — {} (минимум {})",
+                            wh.name,
+                            r.qty.normalize(),
+                            r.reorder_level.normalize()
+                        ),
                         link: format!("/products/{}", pid.0),
                         vars: Vec::new(),
                     });
@@ -482,7 +493,15 @@ fn act(tx: &mut WriteTx, config: &Config, c: CompanyId, rule: &Rule, s: &Subject
                 if can_mail && p.email.iter().any(|e| e == rule.trigger.code()) {
                     let to = crate::tenancy::store::users(tx, c)?.into_iter().find(|x| x.id == u).map(|x| x.email).unwrap_or_default();
                     if super::mail::valid_address(&to) {
-                        super::mail::queue(tx, c, &to, &format!("Dukan: {}", rule.name), &s.text, &format!("notify:{}", rule.trigger.code()), now)?;
+                        super::mail::queue(
+                            tx,
+                            c,
+                            &to,
+                            &format!("Dukan: {}", rule.name),
+                            &s.text,
+                            &format!("notify:{}", rule.trigger.code()),
+                            now,
+                        )?;
                         mailed += 1;
                     }
                 }
@@ -493,7 +512,15 @@ fn act(tx: &mut WriteTx, config: &Config, c: CompanyId, rule: &Rule, s: &Subject
             if !super::mail::configured(tx, config, c)? {
                 return Ok("e-mail is not set up".into());
             }
-            let id = super::mail::queue(tx, c, &rule.email, &format!("Dukan: {}", rule.name), &s.text, &format!("notify:{}", rule.trigger.code()), now)?;
+            let id = super::mail::queue(
+                tx,
+                c,
+                &rule.email,
+                &format!("Dukan: {}", rule.name),
+                &s.text,
+                &format!("notify:{}", rule.trigger.code()),
+                now,
+            )?;
             Ok(format!("e-mail queued (mail {id})"))
         }
         Action::WhatsApp => whatsapp(tx, c, rule, s, now, live),

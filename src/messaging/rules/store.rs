@@ -18,7 +18,10 @@ pub const PREFS: Table<(u64, u64), Prefs> = Table::new("company_user_notifyprefs
 pub fn tables() -> Vec<TableInfo> {
     vec![
         RULES.info("(CompanyId, RuleId)", "notification rules: event, conditions, action"),
-        FIRED.info("(CompanyId, RuleId, local day YYYYMMDD, subject id)", "each rule firing and its outcome (once per rule, subject and day)"),
+        FIRED.info(
+            "(CompanyId, RuleId, local day YYYYMMDD, subject id)",
+            "each rule firing and its outcome (once per rule, subject and day)",
+        ),
         MARKS.info("(CompanyId, event source)", "the last event id notification rules read from a feed (telecom events)"),
         PREFS.info("(CompanyId, UserId)", "a user's notification preferences per event and channel"),
     ]
