@@ -393,8 +393,8 @@ pub async fn mail_once(w: impl Into<Ctx>) -> Result<bool> {
         };
         let company = crate::ids::CompanyId(job.company);
         let m = tx.get(mail::store::MAILS, (company.0, id))?;
-        if !servers.contains_key(&company.0) {
-            servers.insert(company.0, mail::server(&tx, &w.box_key, &w.config, company)?);
+        if let std::collections::btree_map::Entry::Vacant(slot) = servers.entry(company.0) {
+            slot.insert(mail::server(&tx, &w.box_key, &w.config, company)?);
         }
         read.push((job_id, company, crate::ids::MailId(id), m));
     }
