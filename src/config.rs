@@ -76,6 +76,9 @@ pub struct Config {
     // The relay link (issue 16, relay).
     /// The public relay this box takes Meta's webhooks from (`dukan relay`); unset: none.
     pub relay: RelayConfig,
+    /// The box-wide SMTP server for e-mail (invites, password links, notifications); a company
+    /// may set its own on its mail settings page. Empty `host`: no box-wide e-mail.
+    pub smtp: SmtpConfig,
 }
 
 /// `[relay]`: where the box's link to its public relay goes and the token it signs in with.
@@ -87,6 +90,38 @@ pub struct RelayConfig {
     pub url: Option<String>,
     /// The box's token the relay printed (`dukan relay --add-box`); sent in a header only.
     pub token: Option<String>,
+}
+
+/// `[smtp]`: the box-wide mail server (`DUKAN_SMTP_HOST`, `_PORT`, `_SECURITY`, `_USERNAME`,
+/// `_PASSWORD`, `_FROM`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    /// `starttls` (port 587), `tls` (implicit TLS, port 465) or `plain` (only to this machine
+    /// or the LAN, e.g. a local relay).
+    pub security: String,
+    pub username: String,
+    pub password: Option<String>,
+    /// The sender, `name@domain` or `Name <name@domain>`.
+    pub from: String,
+    /// Seconds a connection, a command or the message may take.
+    pub timeout_secs: u64,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig {
+            host: String::new(),
+            port: 587,
+            security: "starttls".into(),
+            username: String::new(),
+            password: None,
+            from: String::new(),
+            timeout_secs: 20,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -141,6 +176,7 @@ impl Default for Config {
             signup: None,
             disk_warn_mb: 2048,
             relay: RelayConfig::default(),
+            smtp: SmtpConfig::default(),
         }
     }
 }
@@ -233,6 +269,24 @@ impl Config {
         if let Some(v) = var("DUKAN_RELAY_TOKEN") {
             self.relay.token = Some(v);
         }
+        if let Some(v) = var("DUKAN_SMTP_HOST") {
+            self.smtp.host = v;
+        }
+        if let Some(v) = var("DUKAN_SMTP_PORT") {
+            self.smtp.port = parse("DUKAN_SMTP_PORT", v)?;
+        }
+        if let Some(v) = var("DUKAN_SMTP_SECURITY") {
+            self.smtp.security = v;
+        }
+        if let Some(v) = var("DUKAN_SMTP_USERNAME") {
+            self.smtp.username = v;
+        }
+        if let Some(v) = var("DUKAN_SMTP_PASSWORD") {
+            self.smtp.password = Some(v);
+        }
+        if let Some(v) = var("DUKAN_SMTP_FROM") {
+            self.smtp.from = v;
+        }
         self.check_signup()?;
         Ok(())
     }
@@ -263,6 +317,7 @@ impl Config {
         c.jwt_secret = mark(&c.jwt_secret);
         c.metrics_token = mark(&c.metrics_token);
         c.relay.token = mark(&c.relay.token);
+        c.smtp.password = mark(&c.smtp.password);
         toml::to_string(&c).unwrap_or_else(|e| format!("# not serialisable: {e}\n"))
     }
 

@@ -114,3 +114,10 @@ id_type!(
     /// A client's review (rating and text), of the client or of one of its orders.
     ReviewId,
 );
+
+id_type!(
+    /// An e-mail queued for sending over SMTP, with its delivery state (issue 16).
+    MailId,
+    /// A company's notification rule: an event, its conditions and an action (issue 16).
+    RuleId,
+);

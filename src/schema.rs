@@ -80,6 +80,9 @@ pub fn all_tables() -> Vec<TableInfo> {
     t.extend(crate::telecom::store::ticket_tables());
     // Duplicate clients (issue 17, crm3).
     t.extend(crate::dedup::store::tables());
+    // E-mail and notification rules (issue 16, msg3).
+    t.extend(crate::messaging::mail::store::tables());
+    t.extend(crate::messaging::rules::store::tables());
     t
 }
 

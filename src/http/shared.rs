@@ -77,31 +77,66 @@ pub async fn change_password(app: &App, actor: &Actor, current: &str, new: &str)
 
 /// Creates a user, hashing an admin-set password before the transaction; without a password
 /// the user gets a one-time invite link (its path is returned).
-pub async fn create_user(app: &App, actor: &Actor, draft: UserDraft, password: Option<String>) -> Result<(User, Option<String>)> {
+pub async fn create_user(
+    app: &App,
+    actor: &Actor,
+    draft: UserDraft,
+    password: Option<String>,
+    origin: Option<String>,
+) -> Result<(User, Option<String>, Option<String>)> {
     let hash = match password.filter(|p| !p.is_empty()) {
         Some(p) => Some(app.hasher.hash(model::parse_password("password", &p).map_err(|e| Error::Validation(vec![e]))?).await?),
         None => None,
     };
-    let (now, actor) = (app.now(), actor.clone());
+    let (now, actor, config, key) = (app.now(), actor.clone(), app.config.clone(), app.box_key.clone());
     app.db
         .write(move |tx| {
             let invite = hash.is_none();
             let id = users::create(tx, &actor, now, &draft, hash)?;
-            let link = if invite { Some(format!("/invite/{}", crate::auth::create_invite(tx, actor.company, id, now)?)) } else { None };
-            Ok((query::user(tx, actor.company, id)?, link))
+            let (link, mailed) = if invite {
+                let link = format!("/invite/{}", crate::auth::create_invite(tx, actor.company, id, now)?);
+                let mailed = mail_link(tx, &key, &config, actor.company, id, origin.as_deref(), &link, now)?;
+                (Some(link), mailed)
+            } else {
+                (None, None)
+            };
+            Ok((query::user(tx, actor.company, id)?, link, mailed))
         })
         .await
 }
 
+/// Queues the e-mail of an invite or password link when e-mail is set up and the caller knows
+/// this box's address; returns the address it went to (else the link is handed over by hand).
+#[allow(clippy::too_many_arguments)]
+fn mail_link(
+    tx: &mut crate::storage::WriteTx,
+    key: &crate::messaging::seal::BoxKey,
+    config: &crate::config::Config,
+    c: CompanyId,
+    user: UserId,
+    origin: Option<&str>,
+    link: &str,
+    now: Ts,
+) -> Result<Option<String>> {
+    let Some(origin) = origin else {
+        return Ok(None);
+    };
+    let to = query::user(tx, c, user)?.email;
+    crate::messaging::mail::send_link(tx, key, config, c, &to, &format!("{origin}{link}"), now)
+}
+
 /// A new one-time password link for a user (for a forgotten password); the old password keeps
-/// working until the link is used.
-pub async fn invite(app: &App, actor: &Actor, id: UserId) -> Result<String> {
-    let (now, actor) = (app.now(), actor.clone());
+/// working until the link is used. With e-mail set up (and `origin`, this box's address as the
+/// browser sees it) the link also goes to the user by e-mail: the second value says where.
+pub async fn invite(app: &App, actor: &Actor, id: UserId, origin: Option<String>) -> Result<(String, Option<String>)> {
+    let (now, actor, config, key) = (app.now(), actor.clone(), app.config.clone(), app.box_key.clone());
     app.db
         .write(move |tx| {
             users::authorize_reset(tx, &actor, now, id)?;
             let token = crate::auth::create_invite(tx, actor.company, id, now)?;
-            Ok(format!("/invite/{token}"))
+            let link = format!("/invite/{token}");
+            let mailed = mail_link(tx, &key, &config, actor.company, id, origin.as_deref(), &link, now)?;
+            Ok((link, mailed))
         })
         .await
 }

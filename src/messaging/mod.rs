@@ -13,9 +13,11 @@
 //! whoever committed (`Live`); they are hints, pages re-read what changed.
 
 pub mod inbox;
+pub mod mail;
 pub mod meta;
 pub mod model;
 pub mod notify;
+pub mod rules;
 pub mod seal;
 pub mod store;
 

@@ -42,7 +42,8 @@ pub fn users_with(tx: &impl Read, c: CompanyId, perm: Perm) -> Result<Vec<UserId
         .collect())
 }
 
-/// Adds a notification for each user `to` names; returns the bells to ring after commit.
+/// Adds a notification for each user `to` names who has not muted its event (their
+/// preferences); returns the bells to ring after commit.
 pub fn notify(tx: &mut WriteTx, c: CompanyId, to: Target, kind: &str, text: &str, link: &str, now: Ts) -> Result<Vec<Live>> {
     let users = match to {
         Target::User(u) => vec![u],
@@ -50,7 +51,12 @@ pub fn notify(tx: &mut WriteTx, c: CompanyId, to: Target, kind: &str, text: &str
     };
     let text: String = text.chars().take(300).collect();
     let mut live = Vec::new();
+    // The event a user's preferences name: `inbox` for the inbox's own, the trigger for a rule's.
+    let event = if kind.starts_with("inbox") { "inbox" } else { kind.strip_prefix("rule:").unwrap_or(kind) };
     for u in users {
+        if super::rules::prefs(tx, c, u)?.muted.iter().any(|e| e == event) {
+            continue;
+        }
         let n = Notification {
             id: NotificationId(tx.next_id()?),
             kind: kind.into(),

@@ -130,6 +130,8 @@ u64_key!(TicketId);
 u64_key!(MergeId);
 u64_key!(LabelScaleId);
 u64_key!(ReviewId);
+use crate::ids::{MailId, RuleId};
+u64_key!(MailId, RuleId);
 
 #[cfg(test)]
 mod tests {

@@ -50,6 +50,9 @@ pub enum JobKind {
     /// product changes, on "sync now" and for a new scale. Retried with backoff while the
     /// scale is unreachable.
     LabelSync { scale: u64 },
+    /// Send a queued e-mail (`messaging::mail::store::MAILS`) over SMTP; transient failures
+    /// back off and retry, a permanent refusal fails the mail.
+    Mail { mail: u64 },
 }
 
 impl JobKind {
@@ -62,6 +65,7 @@ impl JobKind {
             JobKind::Print { .. } | JobKind::Receipt { .. } | JobKind::ZReport { .. } => "print",
             JobKind::MessagingInbound { .. } | JobKind::MessagingSend { .. } => "messaging",
             JobKind::LabelSync { .. } => "label_sync",
+            JobKind::Mail { .. } => "mail",
         }
     }
 }

@@ -108,6 +108,8 @@ perms! {
     82 INBOX "inbox" "messaging" "Переписка: чтение и ответы" "Inbox: read and reply";
     83 INBOX_ADMIN "inbox_admin" "messaging" "Переписка: каналы, шаблоны, назначение" "Inbox: channels, templates, assignment";
     84 CRM_ORDERS "crm_orders" "crm" "CRM: заказы" "CRM: orders";
+    86 MAIL_SETTINGS "mail_settings" "messaging" "Почта: настройки SMTP и журнал писем" "E-mail: SMTP settings and the delivery log";
+    87 NOTIFY_RULES "notify_rules" "messaging" "Правила уведомлений" "Notification rules";
     88 CRM_REVIEWS "crm_reviews" "crm" "CRM: отзывы клиентов" "CRM: client reviews";
 }
 

@@ -59,7 +59,9 @@ pub fn start(ctx: Ctx) {
     spawn(ctx.clone(), "print", Duration::from_secs(2), |w| Box::pin(print_once(w)));
     spawn(ctx.clone(), "messaging", Duration::from_secs(5), |w| Box::pin(messaging_once(w)));
     spawn(ctx.clone(), "label_sync", Duration::from_secs(5), |w| Box::pin(label_sync_once(w)));
-    spawn(ctx, "billing", Duration::from_secs(300), |w| Box::pin(billing_once(w)));
+    spawn(ctx.clone(), "billing", Duration::from_secs(300), |w| Box::pin(billing_once(w)));
+    spawn(ctx.clone(), "mail", Duration::from_secs(5), |w| Box::pin(mail_once(w)));
+    spawn(ctx, "rules", Duration::from_secs(60), |w| Box::pin(rules_once(w)));
 }
 
 type Step = fn(Ctx) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<bool>> + Send>>;
@@ -120,6 +122,11 @@ pub async fn backup_once(w: impl Into<Ctx>) -> Result<bool> {
     .map_err(|e| crate::error::Error::Internal(format!("backup task: {e}")))??;
     if let backup::State::Failed { error, .. } = &state {
         tracing::error!(backup = backup_id, "backup failed: {error}");
+        let (error, at) = (error.clone(), w.clock.now());
+        match w.db.write(move |tx| crate::messaging::rules::backup_failed(tx, &error, at)).await {
+            Ok(live) => live.into_iter().for_each(|(c, l)| crate::messaging::publish(&w.live, c, vec![l])),
+            Err(e) => tracing::warn!("backup failure not notified: {e}"),
+        }
     }
     // The outcome is recorded on the backup itself; a failed backup is not retried blindly
     // (the next schedule or a person's click makes a new one).
@@ -354,4 +361,119 @@ pub async fn label_sync_once(w: impl Into<Ctx>) -> Result<bool> {
         tracing::warn!(company = company.0, scale = scale.0, "label scale sync failed: {why}");
     }
     Ok(true)
+}
+
+/// Mails sent at once by one step (each on its own SMTP connection).
+const MAIL_PARALLEL: usize = 8;
+/// Jobs one step takes; their outcomes commit together in one transaction.
+const MAIL_BATCH: usize = 200;
+
+/// One step of the mail worker: up to `MAIL_BATCH` due e-mails, each company's through its own
+/// server (or the box's), `MAIL_PARALLEL` at a time; every outcome — sent, failed for good,
+/// or backed off for a retry — is recorded in one transaction at the end of the step. A
+/// crash between a send and that commit re-sends those mails once (SMTP has no idempotency
+/// key); a mail already decided is never sent again.
+pub async fn mail_once(w: impl Into<Ctx>) -> Result<bool> {
+    use crate::messaging::mail::{self, Outcome};
+    use futures_util::StreamExt;
+    let w: Ctx = w.into();
+    let now = w.clock.now();
+    let tx = w.db.read()?;
+    let jobs = outbox::due(&tx, "mail", now.0, MAIL_BATCH)?;
+    if jobs.is_empty() {
+        return Ok(false);
+    }
+    let policy = crate::webhooks::guard::Policy::of(&w.config);
+    // Everything is read first and the read transaction dropped before any network wait.
+    let mut servers: std::collections::BTreeMap<u64, Option<mail::Server>> = Default::default();
+    let mut read = Vec::new();
+    for (job_id, job) in jobs {
+        let outbox::JobKind::Mail { mail: id } = job.kind else {
+            continue;
+        };
+        let company = crate::ids::CompanyId(job.company);
+        let m = tx.get(mail::store::MAILS, (company.0, id))?;
+        if let std::collections::btree_map::Entry::Vacant(slot) = servers.entry(company.0) {
+            slot.insert(mail::server(&tx, &w.box_key, &w.config, company)?);
+        }
+        read.push((job_id, company, crate::ids::MailId(id), m));
+    }
+    drop(tx);
+    let mut transports: std::collections::BTreeMap<u64, std::result::Result<std::sync::Arc<mail::smtp::Transport>, Outcome>> =
+        Default::default();
+    for (company, server) in servers {
+        let t = match server {
+            None => Err(Outcome::Permanent("e-mail is not set up".into())),
+            Some(server) => mail::smtp::transport(&server, policy).await.map(std::sync::Arc::new),
+        };
+        transports.insert(company, t);
+    }
+    let work: Vec<_> = read
+        .into_iter()
+        .map(|(job_id, company, id, m)| {
+            let t = transports.get(&company.0).cloned().unwrap_or_else(|| Err(Outcome::Permanent("e-mail is not set up".into())));
+            (job_id, company, id, m, t)
+        })
+        .collect();
+    let results: Vec<_> = futures_util::stream::iter(work)
+        .map(|(job_id, company, id, m, t)| {
+            let key = w.box_key.clone();
+            async move {
+                let outcome = match (&m, &t) {
+                    (None, _) => Outcome::Permanent("mail deleted".into()),
+                    (Some(m), _) if m.state != mail::MailState::Queued => Outcome::Sent,
+                    (Some(_), Err(o)) => o.clone(),
+                    (Some(m), Ok(t)) => match mail::body(&key, company, m) {
+                        Some(body) => mail::smtp::send(t, m, body).await,
+                        None => Outcome::Permanent("sealed body does not open on this box".into()),
+                    },
+                };
+                (job_id, company, id, outcome)
+            }
+        })
+        .buffer_unordered(MAIL_PARALLEL)
+        .collect()
+        .await;
+    let at = w.clock.now();
+    w.db.write(move |tx| {
+        for (job_id, company, id, outcome) in &results {
+            if let Outcome::Permanent(e) | Outcome::Transient(e) = outcome {
+                tracing::warn!(company = company.0, mail = id.0, "e-mail not sent: {e}");
+            }
+            mail::record(tx, *company, *job_id, *id, outcome, at)?;
+        }
+        Ok::<_, crate::error::Error>(())
+    })
+    .await?;
+    Ok(true)
+}
+
+/// One step of the notification-rule scheduler (every minute): each company with active rules
+/// is evaluated in one transaction of its own (`messaging::rules::run`); a firing is recorded
+/// with what it sent, so a repeated tick or a restart sends nothing twice.
+pub async fn rules_once(w: impl Into<Ctx>) -> Result<bool> {
+    let w: Ctx = w.into();
+    let now = w.clock.now();
+    let companies = crate::messaging::rules::companies_with_rules(&w.db.read()?)?;
+    for c in companies {
+        let config = w.config.clone();
+        let outcome =
+            w.db.write(move |tx| {
+                let mut live = Vec::new();
+                let report = crate::messaging::rules::run(tx, &config, c, now, &mut live)?;
+                Ok::<_, crate::error::Error>((report, live))
+            })
+            .await;
+        match outcome {
+            Ok((report, live)) => {
+                if report.fired > 0 {
+                    tracing::info!(company = c.0, fired = report.fired, "notification rules fired");
+                }
+                crate::messaging::publish(&w.live, c, live);
+            }
+            // One company's failure (a missing time zone) does not hold up the others.
+            Err(e) => tracing::warn!(company = c.0, "notification rules: {e}"),
+        }
+    }
+    Ok(false)
 }

@@ -1077,3 +1077,122 @@ async fn assert_telecom_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
         assert!(!ids.contains(&id), "{list} of one company shows another's record {id}");
     }
 }
+
+// ---- Messaging, e-mail and notification rules (issue 16, msg3) ----
+
+/// One company's messaging records: a channel, a template, a conversation (from a signed
+/// inbound message) with the owner's notification about it, an e-mail and a rule.
+struct MsgFixture {
+    client: Client,
+    channel: u64,
+    template: u64,
+    conversation: u64,
+    notification: u64,
+    mail: u64,
+    rule: u64,
+}
+
+async fn msg_fixture(t: &TestApp, name: &str, email: &str, pnid: &str) -> MsgFixture {
+    use crate::messaging as m;
+    t.company(name, email, "password-123").await;
+    let client = t.login(email, "password-123").await;
+    let (channel, path) = m::channel(t, &client, pnid).await;
+    let (s, tpl) =
+        t.post(&client, "/api/v1/messaging/templates", json!({"name": "reminder", "language": "ru", "body": "Здравствуйте, {{1}}"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{tpl}");
+    let at = t.app.now().0 / 1000;
+    m::deliver(t, &path, &m::text_body(pnid, "996555000111", &format!("wamid.{pnid}"), "Салам", at)).await;
+    let (_, convs) = t.get(&client, "/api/v1/messaging/conversations").await;
+    let (_, notes) = t.get(&client, "/api/v1/messaging/notifications").await;
+    let (s, mail) = t.post(&client, "/api/v1/mail/test", json!({"to": format!("me.{email}")})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{mail}");
+    let (s, rule) = t
+        .post(&client, "/api/v1/notify/rules", json!({"name": "Мало", "trigger": "low_stock", "action": "staff", "perm": "products"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{rule}");
+    let id = |v: &Value| v["id"].as_u64().expect("id");
+    MsgFixture {
+        channel,
+        template: id(&tpl),
+        conversation: id(&convs[0]),
+        notification: id(&notes["items"][0]),
+        mail: id(&mail),
+        rule: id(&rule),
+        client,
+    }
+}
+
+#[tokio::test]
+async fn messaging_mail_and_rule_ids_of_another_company_are_not_found() {
+    let fake = crate::smtp_fake::SmtpFake::start().await;
+    let (meta, port) = (crate::messaging::fake_meta(crate::messaging::accepted).await, fake.port);
+    let base = meta.base.clone();
+    let t = TestApp::spawn_with(move |c| {
+        c.webhooks_allow_loopback = true;
+        c.meta_graph_url = base;
+        c.smtp.host = "127.0.0.1".into();
+        c.smtp.port = port;
+        c.smtp.security = "plain".into();
+        c.smtp.from = "shop@dukan.test".into();
+    })
+    .await;
+    let a = msg_fixture(&t, "Первая", "a@msg.kg", "111111").await;
+    let b = msg_fixture(&t, "Вторая", "b@msg.kg", "222222").await;
+    crate::mail::pump(&t).await;
+    fake.wait_for(2, 20).await;
+    let routes: &[(Method, &str, u64, Option<Value>)] = &[
+        (Method::PUT, "/api/v1/messaging/channels/{id}", b.channel, Some(json!({"name": "x", "phone_number_id": "333"}))),
+        (Method::PUT, "/api/v1/messaging/templates/{id}", b.template, Some(json!({"name": "x", "language": "ru", "body": "x"}))),
+        (Method::GET, "/api/v1/messaging/conversations/{id}", b.conversation, None),
+        (Method::GET, "/api/v1/messaging/conversations/{id}/messages", b.conversation, None),
+        (Method::POST, "/api/v1/messaging/conversations/{id}/messages", b.conversation, Some(json!({"text": "чужой"}))),
+        (Method::POST, "/api/v1/messaging/conversations/{id}/notes", b.conversation, Some(json!({"text": "чужой"}))),
+        (Method::POST, "/api/v1/messaging/conversations/{id}/assign", b.conversation, Some(json!({"user": null}))),
+        (Method::POST, "/api/v1/messaging/conversations/{id}/read", b.conversation, None),
+        (Method::POST, "/api/v1/messaging/conversations/{id}/client", b.conversation, Some(json!({"client": null}))),
+        (Method::POST, "/api/v1/messaging/notifications/{id}/read", b.notification, None),
+        (Method::GET, "/api/v1/mail/log/{id}", b.mail, None),
+        (Method::GET, "/api/v1/notify/rules/{id}", b.rule, None),
+        (
+            Method::PUT,
+            "/api/v1/notify/rules/{id}",
+            b.rule,
+            Some(json!({"name": "x", "trigger": "low_stock", "action": "staff", "perm": "sale"})),
+        ),
+        (Method::GET, "/api/v1/notify/rules/{id}/log", b.rule, None),
+        (Method::DELETE, "/api/v1/notify/rules/{id}", b.rule, None),
+    ];
+    for (method, path, id, body) in routes {
+        let p = path.replace("{id}", &id.to_string());
+        let (st, e) = t.call(method.clone(), &p, Some(&a.client.token), body.clone()).await;
+        assert_eq!((st, e["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{method} {p}: {e}");
+        let missing = path.replace("{id}", "999999999");
+        let (st2, _) = t.call(method.clone(), &missing, Some(&a.client.token), body.clone()).await;
+        assert_eq!(st2, st, "{method} {path}: foreign and missing ids look the same");
+    }
+    // Pages with an id answer 404 as well.
+    let p = crate::browser::Plain::new(&t);
+    p.submit("/login", &[("email", "a@msg.kg"), ("password", "password-123")]).await;
+    for page in [format!("/inbox/{}", b.conversation), format!("/mail/log/{}", b.mail), format!("/notify/rules/{}", b.rule)] {
+        assert_eq!(p.get(&page).await.status(), StatusCode::NOT_FOUND, "{page}");
+    }
+    // Lists never show the other company's records, and B's are untouched.
+    for (list, id) in [
+        ("/api/v1/messaging/channels", b.channel),
+        ("/api/v1/messaging/templates", b.template),
+        ("/api/v1/messaging/conversations", b.conversation),
+        ("/api/v1/mail/log", b.mail),
+        ("/api/v1/notify/rules", b.rule),
+    ] {
+        let (_, items) = t.get(&a.client, list).await;
+        let ids: Vec<u64> = items.as_array().expect("list").iter().filter_map(|i| i["id"].as_u64()).collect();
+        assert!(!ids.contains(&id), "{list} shows another company's {id}");
+    }
+    let (_, notes) = t.get(&a.client, "/api/v1/messaging/notifications").await;
+    assert!(!notes["items"].as_array().expect("items").iter().any(|n| n["id"] == b.notification));
+    let (st, r) = t.get(&b.client, &format!("/api/v1/notify/rules/{}", b.rule)).await;
+    assert_eq!((st, r["name"].as_str()), (StatusCode::OK, Some("Мало")));
+    let (_, n) = t.get(&b.client, "/api/v1/messaging/notifications").await;
+    assert_eq!(n["unread"], 1, "B's notification is still unread");
+    t.assert_consistent();
+}

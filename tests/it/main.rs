@@ -85,3 +85,8 @@ mod browser_crm_public;
 mod crm_public;
 // The relay for Meta webhooks and the box link (issue 16, relay).
 mod relay;
+// E-mail over SMTP and notification rules (issue 16, msg3).
+mod browser_notify;
+mod mail;
+mod notify_rules;
+mod smtp_fake;

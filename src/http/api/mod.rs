@@ -16,6 +16,9 @@ pub mod finance;
 pub mod images;
 pub mod label_scales;
 pub mod messaging;
+// E-mail and notification rules (issue 16, msg3).
+pub mod mail;
+pub mod notify_rules;
 pub mod ops;
 pub mod pos;
 pub mod printing;
@@ -106,6 +109,8 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(purchases::routes(limits))
         .merge(printing::routes(limits))
         .merge(messaging::routes(limits))
+        .merge(mail::routes(limits))
+        .merge(notify_rules::routes(limits))
         .merge(telecom::routes(limits))
         .merge(scales::routes(limits))
         .merge(crm::routes(limits))

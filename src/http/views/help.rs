@@ -38,6 +38,8 @@ pub static TOPICS: &[(&str, &str, &str)] = &[
     ("upgrades", "Обновление", "Upgrades"),
     // The relay for Meta's webhooks (issue 16, relay).
     ("relay", "Релей для WhatsApp и Instagram", "The relay for WhatsApp and Instagram"),
+    // E-mail and notification rules (issue 16, msg3).
+    ("notifications", "Почта и уведомления", "E-mail and notifications"),
 ];
 
 pub fn routes() -> Router<App> {

@@ -27,7 +27,10 @@ mod fmt;
 mod form;
 mod home;
 mod messaging;
+// E-mail and notification rules (issue 16, msg3).
+mod mail;
 pub mod nav;
+mod notify_rules;
 mod ops;
 mod people;
 mod platform;
@@ -124,6 +127,8 @@ pub fn routes() -> Router<App> {
         .merge(people::routes())
         .merge(ops::routes())
         .merge(messaging::routes())
+        .merge(mail::routes())
+        .merge(notify_rules::routes())
         .merge(agent_requests::routes())
         .merge(agent_analytics::routes())
         .merge(help::routes())

@@ -206,6 +206,10 @@ static GROUPS: &[GroupDef] = &[
             item("/inbox", "messaging.inbox", MESSAGING, &[Perm::INBOX], Who::Anyone),
             item("/notifications", "messaging.notifications", MESSAGING, &[], Who::Anyone),
             item("/messaging/settings", "messaging.settings", MESSAGING, &[Perm::INBOX_ADMIN], Who::Anyone),
+            // E-mail and notification rules (issue 16, msg3).
+            item("/mail", "mail.nav", MESSAGING, &[Perm::MAIL_SETTINGS], Who::Anyone),
+            item("/notify/rules", "notify.nav_rules", MESSAGING, &[Perm::NOTIFY_RULES], Who::Anyone),
+            item("/notify/preferences", "notify.nav_prefs", MESSAGING, &[], Who::Anyone),
         ],
     },
     GroupDef {

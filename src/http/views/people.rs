@@ -167,13 +167,13 @@ pub async fn create_user(State(app): State<App>, ui: Ui, f: Fields) -> Result<Re
     let password = (access == "password").then(|| f.get("password"));
     let created = match &password {
         Some(p) if p.is_empty() => Err(Error::Validation(vec![FieldError::required("password")])),
-        _ => shared::create_user(&app, ui.actor(), draft.clone(), password).await,
+        _ => shared::create_user(&app, ui.actor(), draft.clone(), password, Some(ui.origin.clone())).await,
     };
     match created {
-        Ok((user, None)) => Ok(see_other(&format!("/users?ok=user_created#user-{}", user.id))),
-        Ok((user, Some(link))) => {
-            let invite_url = format!("{}{link}", ui.origin);
-            render(StatusCode::OK, &user_page_for(&app, &ui, &user, None, Errors::default(), Some(invite_url), Some("user_created"))?)
+        Ok((user, None, _)) => Ok(see_other(&format!("/users?ok=user_created#user-{}", user.id))),
+        Ok((user, Some(link), mailed)) => {
+            let invite = (format!("{}{link}", ui.origin), mailed);
+            render(StatusCode::OK, &user_page_for(&app, &ui, &user, None, Errors::default(), Some(invite), Some("user_created"))?)
         }
         Err(e) => {
             let errs = Errors::new(&rejected(e)?, ui.lang, USER_FIELDS);
@@ -192,6 +192,8 @@ struct UserPage {
     invited: bool,
     /// Shown once, right after it was made.
     invite_url: Option<String>,
+    /// Where the link also went by e-mail (none: hand the link over).
+    invite_mailed: Option<String>,
     /// May the viewer change this account (admins cannot touch the owner, staff managers
     /// cannot touch admins)?
     editable: bool,
@@ -205,9 +207,13 @@ fn user_page_for(
     user: &User,
     draft: Option<UserDraft>,
     errs: Errors,
-    invite_url: Option<String>,
+    invite: Option<(String, Option<String>)>,
     flash: Option<&'static str>,
 ) -> Result<UserPage> {
+    let (invite_url, invite_mailed) = match invite {
+        Some((url, mailed)) => (Some(url), mailed),
+        None => (None, None),
+    };
     ui.actor().require(Perm::EMPLOYEES)?;
     let mut shell = Shell::load(app, ui)?;
     shell.flash = flash.map(|k| flash_text(ui.lang, k)).or(shell.flash);
@@ -233,6 +239,7 @@ fn user_page_for(
         active: user.active,
         invited: user.password.is_none(),
         invite_url,
+        invite_mailed,
         editable,
         form: user_form(app, ui, &draft, owner, String::new())?,
         errs,
@@ -279,10 +286,10 @@ pub async fn activate(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Re
 
 /// A new one-time password link, shown once on the employee's page.
 pub async fn invite(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
-    let link = shared::invite(&app, ui.actor(), UserId(id)).await?;
+    let (link, mailed) = shared::invite(&app, ui.actor(), UserId(id), Some(ui.origin.clone())).await?;
     let user = load_user(&app, &ui, id)?;
-    let invite_url = format!("{}{link}", ui.origin);
-    render(StatusCode::OK, &user_page_for(&app, &ui, &user, None, Errors::default(), Some(invite_url), None)?)
+    let invite = (format!("{}{link}", ui.origin), mailed);
+    render(StatusCode::OK, &user_page_for(&app, &ui, &user, None, Errors::default(), Some(invite), None)?)
 }
 
 pub struct RoleRow {

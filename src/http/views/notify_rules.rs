@@ -1,0 +1,194 @@
+//! Notification pages: the company's rules (`/notify/rules`, right `notify_rules`: list, new
+//! rule, delete; `/notify/rules/{id}`: the rule's firing log) and each user's own
+//! preferences (`/notify/preferences`: per event, the bell and e-mail).
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
+use axum::routing::{get, post};
+
+use super::form::{flash, refused};
+use super::{Choice, Errors, Fields, Shell, Ui, render, see_other};
+use crate::app::App;
+use crate::error::Result;
+use crate::http::extract::Path;
+use crate::i18n::Lang;
+use crate::ids::RuleId;
+use crate::messaging::rules::{self, Action, RuleDraft, Trigger};
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/notify/rules", get(rules_page).post(create))
+        .route("/notify/rules/{id}", get(rule_page))
+        .route("/notify/rules/{id}/delete", post(delete))
+        .route("/notify/preferences", get(prefs_page).post(save_prefs))
+}
+
+const FLASHES: &[&str] = &["saved", "deleted"];
+const FIELDS: &[&str] = &["name", "trigger", "days", "action", "perm", "email", "template"];
+
+pub struct RuleRow {
+    pub id: u64,
+    pub name: String,
+    pub trigger: &'static str,
+    pub action: &'static str,
+    pub target: String,
+    pub active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "notify_rules.html")]
+struct RulesPage {
+    lang: Lang,
+    shell: Shell,
+    rows: Vec<RuleRow>,
+    form: RuleDraft,
+    triggers: Vec<Choice>,
+    actions: Vec<Choice>,
+    perms: Vec<Choice>,
+    templates: Vec<Choice>,
+    errs: Errors,
+}
+
+fn choices(lang: Lang, prefix: &str, codes: &[&str], selected: &str) -> Vec<Choice> {
+    codes.iter().map(|c| Choice { value: (*c).into(), label: lang.t(&format!("{prefix}{c}")).into(), selected: *c == selected }).collect()
+}
+
+fn rules_for(app: &App, ui: &Ui, uri: &Uri, form: RuleDraft, errs: Errors) -> Result<RulesPage> {
+    rules::require_admin(ui.actor())?;
+    let c = ui.actor().company;
+    let tx = app.db.read()?;
+    let mut shell = Shell::load(app, ui)?;
+    flash(&mut shell, ui.lang, uri, FLASHES, "notify.");
+    let rows = rules::rules(&tx, c)?
+        .into_iter()
+        .map(|r| RuleRow {
+            id: r.id.0,
+            target: match r.action {
+                Action::Staff => r.perm.clone(),
+                Action::Email => r.email.clone(),
+                Action::WhatsApp => r.template.map(|t| t.to_string()).unwrap_or_default(),
+            },
+            name: r.name,
+            trigger: r.trigger.code(),
+            action: r.action.code(),
+            active: r.active,
+        })
+        .collect();
+    let triggers = choices(ui.lang, "notify.trigger_", &Trigger::ALL.map(Trigger::code), &form.trigger);
+    let actions = choices(ui.lang, "notify.action_", &Action::ALL.map(Action::code), &form.action);
+    let perms = crate::tenancy::perms::ALL
+        .iter()
+        .map(|p| Choice {
+            value: p.code.into(),
+            label: if matches!(ui.lang, Lang::Ru) { p.ru.into() } else { p.en.into() },
+            selected: p.code == form.perm,
+        })
+        .collect();
+    let templates = crate::messaging::templates(&tx, c)?
+        .into_iter()
+        .map(|t| Choice { value: t.id.0.to_string(), label: t.name, selected: form.template == Some(t.id.0) })
+        .collect();
+    Ok(RulesPage { lang: ui.lang, shell, rows, form, triggers, actions, perms, templates, errs })
+}
+
+async fn rules_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> {
+    let form = RuleDraft { active: true, perm: "clients".into(), ..Default::default() };
+    render(StatusCode::OK, &rules_for(&app, &ui, &uri, form, Errors::default())?)
+}
+
+async fn create(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Result<Response> {
+    rules::require_admin(ui.actor())?;
+    let d = RuleDraft {
+        name: f.get("name"),
+        trigger: f.get("trigger"),
+        days: f.get("days"),
+        action: f.get("action"),
+        perm: f.get("perm"),
+        email: f.get("email"),
+        template: f.id("template"),
+        active: true,
+    };
+    let (actor, now, draft) = (ui.actor().clone(), app.now(), d.clone());
+    match app.db.write(move |tx| rules::save_rule(tx, &actor, now, None, &draft)).await {
+        Ok(_) => Ok(see_other("/notify/rules?ok=saved")),
+        Err(e) => {
+            let (status, errs) = refused(e, ui.lang, FIELDS)?;
+            render(status, &rules_for(&app, &ui, &uri, d, errs)?)
+        }
+    }
+}
+
+async fn delete(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
+    rules::require_admin(ui.actor())?;
+    let (actor, now) = (ui.actor().clone(), app.now());
+    app.db.write(move |tx| rules::delete_rule(tx, &actor, now, RuleId(id))).await?;
+    Ok(see_other("/notify/rules?ok=deleted"))
+}
+
+pub struct FiredRow {
+    pub at: String,
+    pub text: String,
+    pub outcome: String,
+}
+
+#[derive(Template)]
+#[template(path = "notify_rule.html")]
+struct RulePage {
+    lang: Lang,
+    shell: Shell,
+    name: String,
+    rows: Vec<FiredRow>,
+}
+
+async fn rule_page(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
+    rules::require_admin(ui.actor())?;
+    let tx = app.db.read()?;
+    let r = rules::rule(&tx, ui.actor().company, RuleId(id))?;
+    let shell = Shell::load(&app, &ui)?;
+    let rows = rules::fired(&tx, ui.actor().company, r.id, 200)?
+        .into_iter()
+        .map(|(_, _, f)| FiredRow { at: f.at.format_local(&shell.timezone), text: f.text, outcome: f.outcome })
+        .collect();
+    render(StatusCode::OK, &RulePage { lang: ui.lang, shell, name: r.name, rows })
+}
+
+pub struct PrefRow {
+    pub code: &'static str,
+    pub bell: bool,
+    pub email: bool,
+}
+
+#[derive(Template)]
+#[template(path = "notify_prefs.html")]
+struct PrefsPage {
+    lang: Lang,
+    shell: Shell,
+    rows: Vec<PrefRow>,
+    mail_ready: bool,
+}
+
+async fn prefs_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> {
+    let (c, u) = (ui.actor().company, ui.actor().user);
+    let tx = app.db.read()?;
+    let p = rules::prefs(&tx, c, u)?;
+    let mut shell = Shell::load(&app, &ui)?;
+    flash(&mut shell, ui.lang, &uri, FLASHES, "notify.");
+    let rows = rules::pref_events()
+        .into_iter()
+        .map(|code| PrefRow { code, bell: !p.muted.iter().any(|e| e == code), email: p.email.iter().any(|e| e == code) })
+        .collect();
+    let mail_ready = crate::messaging::mail::configured(&tx, &app.config, c)?;
+    render(StatusCode::OK, &PrefsPage { lang: ui.lang, shell, rows, mail_ready })
+}
+
+async fn save_prefs(State(app): State<App>, ui: Ui, f: Fields) -> Result<Response> {
+    let events = rules::pref_events();
+    let muted: Vec<String> = events.iter().filter(|e| !f.has(&format!("bell_{e}"))).map(|e| (*e).to_string()).collect();
+    let email: Vec<String> = events.iter().filter(|e| f.has(&format!("email_{e}"))).map(|e| (*e).to_string()).collect();
+    let actor = ui.actor().clone();
+    app.db.write(move |tx| rules::save_prefs(tx, &actor, &muted, &email)).await?;
+    Ok(see_other("/notify/preferences?ok=saved"))
+}

@@ -1,0 +1,181 @@
+//! Notification rules and preferences: each date-driven rule firing and not firing
+//! (installment due tomorrow, debt overdue by N days, low stock), once per rule, subject and
+//! day however often the scheduler ticks; the staff action honouring each user's
+//! preferences (muted in the bell, wanted by e-mail — delivered to the SMTP fake), the
+//! e-mail action, the rule log, bad input, rights and the preferences API.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::common::{Client, TestApp};
+use crate::smtp_fake::SmtpFake;
+
+async fn rule(t: &TestApp, c: &Client, body: Value) -> u64 {
+    let (st, r) = t.post(c, "/api/v1/notify/rules", body).await;
+    assert_eq!(st, StatusCode::CREATED, "{r}");
+    r["id"].as_u64().expect("id")
+}
+
+async fn texts(t: &TestApp, c: &Client) -> Vec<String> {
+    let (_, n) = t.get(c, "/api/v1/messaging/notifications").await;
+    n["items"].as_array().expect("items").iter().filter_map(|i| i["text"].as_str().map(String::from)).collect()
+}
+
+async fn log(t: &TestApp, c: &Client, id: u64) -> Vec<Value> {
+    let (st, l) = t.get(c, &format!("/api/v1/notify/rules/{id}/log")).await;
+    assert_eq!(st, StatusCode::OK, "{l}");
+    l.as_array().expect("log").clone()
+}
+
+async fn client_with_deal(t: &TestApp, c: &Client, name: &str, first_due: &str) {
+    let (_, cl) = t.post(c, "/api/v1/clients", json!({"name": name})).await;
+    let id = cl["client"]["id"].as_u64().expect("client id");
+    let (st, d) = t
+        .post(
+            c,
+            &format!("/api/v1/clients/{id}/deals"),
+            json!({"kind": "debt", "title": "Диван", "amount": "1000", "months": 2, "first_due": first_due}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{d}");
+}
+
+#[tokio::test]
+async fn date_rules_fire_once_per_day_and_only_when_due() {
+    let fake = SmtpFake::start().await;
+    let t = crate::mail::spawn(&fake).await;
+    let s = crate::stock::shop(&t, "owner@rules.kg").await;
+    let c = &s.c;
+    // Milk: 3 on hand, minimum 5 → low. Bread: 10 on hand, minimum 2 → fine.
+    let (_, bread) =
+        t.post(c, "/api/v1/products", json!({"name": "Хлеб", "purchase_price": "20", "markup": "10", "reorder_level": "2"})).await;
+    let doc = json!({"kind": "receipt", "warehouse": s.main, "lines": [
+        {"product": s.milk, "qty": "3", "cost": "85"}, {"product": bread["id"], "qty": "10", "cost": "20"}], "post": true});
+    let (st, d) = t.post(c, "/api/v1/documents", doc).await;
+    assert_eq!(st, StatusCode::CREATED, "{d}");
+    // The test clock is 2026-03-01 in Bishkek: due tomorrow, overdue since January, not yet due.
+    client_with_deal(&t, c, "Бектур", "2026-03-02").await;
+    client_with_deal(&t, c, "Гульнара", "2026-01-31").await;
+    client_with_deal(&t, c, "Азамат", "2026-03-10").await;
+
+    let due = rule(&t, c, json!({"name": "Завтра платёж", "trigger": "installment_due", "action": "staff", "perm": "clients"})).await;
+    let overdue =
+        rule(&t, c, json!({"name": "Долг 10 дней", "trigger": "debt_overdue", "days": 10, "action": "staff", "perm": "clients"})).await;
+    let late =
+        rule(&t, c, json!({"name": "Долг 60 дней", "trigger": "debt_overdue", "days": 60, "action": "staff", "perm": "clients"})).await;
+    let low = rule(&t, c, json!({"name": "Мало товара", "trigger": "low_stock", "action": "email", "email": "stock@rules.kg"})).await;
+    let off =
+        rule(&t, c, json!({"name": "Выключено", "trigger": "low_stock", "action": "staff", "perm": "clients", "active": false})).await;
+    // The owner also wants installment reminders by e-mail.
+    let (st, p) = t.put(c, "/api/v1/notify/preferences", json!({"muted": [], "email": ["installment_due"]})).await;
+    assert_eq!(st, StatusCode::OK, "{p}");
+
+    for _ in 0..3 {
+        assert!(!dukan::workers::rules_once(t.app.clone()).await.expect("rules step"));
+    }
+    let got = texts(&t, c).await;
+    assert_eq!(got.len(), 2, "once each, however often the scheduler ticks: {got:?}");
+    assert!(got.iter().any(|x| x.contains("Бектур") && x.contains("2026-03-02")), "{got:?}");
+    assert!(got.iter().any(|x| x.contains("Гульнара")), "{got:?}");
+    assert!(!got.iter().any(|x| x.contains("Азамат")), "not due yet: {got:?}");
+    assert_eq!(log(&t, c, due).await.len(), 1);
+    assert_eq!(log(&t, c, overdue).await.len(), 1);
+    assert!(log(&t, c, late).await.is_empty(), "29 days overdue is not 60");
+    assert!(log(&t, c, off).await.is_empty(), "a switched-off rule never fires");
+    let low_log = log(&t, c, low).await;
+    assert_eq!(low_log.len(), 1, "milk only: {low_log:?}");
+    assert!(
+        low_log[0]["text"].as_str().unwrap_or("").contains("Молоко")
+            && low_log[0]["outcome"].as_str().unwrap_or("").contains("e-mail queued")
+    );
+    // Two e-mails: the low-stock rule's and the owner's own installment reminder.
+    crate::mail::pump(&t).await;
+    let mails = fake.wait_for(2, 20).await;
+    let mut to: Vec<String> = mails.iter().flat_map(|m| m.to.clone()).collect();
+    to.sort();
+    assert_eq!(to, vec!["owner@rules.kg".to_string(), "stock@rules.kg".to_string()]);
+
+    // The next day: the installment is due today (not tomorrow), the debt is still overdue.
+    t.clock.advance_ms(86_400_000);
+    dukan::workers::rules_once(t.app.clone()).await.expect("rules step");
+    let again = t.login("owner@rules.kg", "password-123").await;
+    let c = &again;
+    assert_eq!(log(&t, c, due).await.len(), 1, "due today is not due tomorrow");
+    assert_eq!(log(&t, c, overdue).await.len(), 2, "a daily reminder while overdue");
+    t.assert_consistent();
+}
+
+#[tokio::test]
+async fn preferences_mute_the_bell_and_rules_check_rights_and_input() {
+    let t = TestApp::spawn().await;
+    t.company("Правила", "owner@prefs.kg", "owner-pass-1").await;
+    let c = t.login("owner@prefs.kg", "owner-pass-1").await;
+    client_with_deal(&t, &c, "Бектур", "2026-03-02").await;
+    let (clerk, _) = {
+        let (_, r) = t.post(&c, "/api/v1/roles", json!({"name": "Клиенты", "permissions": ["clients"]})).await;
+        let (_, b) = t.get(&c, "/api/v1/branches").await;
+        let (st, u) = t
+            .post(
+                &c,
+                "/api/v1/users",
+                json!({"name": "Кассир", "email": "clerk@prefs.kg", "password": "password-123", "role": "staff", "custom_role": r["id"], "branches": [b[0]["id"]]}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{u}");
+        (t.login("clerk@prefs.kg", "password-123").await, u)
+    };
+
+    // Rights: a clerk may set their own preferences but not the company's rules.
+    let (st, _) = t.get(&clerk, "/api/v1/notify/rules").await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) =
+        t.post(&clerk, "/api/v1/notify/rules", json!({"name": "x", "trigger": "low_stock", "action": "staff", "perm": "clients"})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, e) = t.put(&clerk, "/api/v1/notify/preferences", json!({"muted": ["nonsense"], "email": []})).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let (st, p) = t.put(&clerk, "/api/v1/notify/preferences", json!({"muted": ["installment_due"], "email": []})).await;
+    assert_eq!(st, StatusCode::OK, "{p}");
+    let (_, p) = t.get(&clerk, "/api/v1/notify/preferences").await;
+    assert_eq!(p["muted"], json!(["installment_due"]));
+
+    // Bad input: each field named, never a 500.
+    let (st, e) = t.post(&c, "/api/v1/notify/rules", json!({"name": "", "trigger": "weather", "action": "pigeon"})).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let s = e.to_string();
+    for f in ["name", "trigger", "action"] {
+        assert!(s.contains(&format!("\"{f}\"")), "{f} in {e}");
+    }
+    let (st, e) =
+        t.post(&c, "/api/v1/notify/rules", json!({"name": "x", "trigger": "low_stock", "action": "whatsapp", "template": 1})).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(e.to_string().contains("no_client"), "{e}");
+    let (st, e) =
+        t.post(&c, "/api/v1/notify/rules", json!({"name": "x", "trigger": "low_stock", "action": "email", "email": "nope"})).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let (st, e) =
+        t.post(&c, "/api/v1/notify/rules", json!({"name": "x", "trigger": "low_stock", "action": "staff", "perm": "flying"})).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+
+    // The clerk muted installment reminders: only the owner's bell rings.
+    let id = rule(&t, &c, json!({"name": "Завтра платёж", "trigger": "installment_due", "action": "staff", "perm": "clients"})).await;
+    dukan::workers::rules_once(t.app.clone()).await.expect("rules step");
+    assert_eq!(texts(&t, &c).await.len(), 1);
+    assert!(texts(&t, &clerk).await.is_empty(), "muted");
+    let l = log(&t, &c, id).await;
+    assert_eq!(l[0]["outcome"], "in-app: 1, e-mail: 0", "{l:?}");
+
+    // Edit, read back, delete.
+    let (st, r) = t
+        .put(
+            &c,
+            &format!("/api/v1/notify/rules/{id}"),
+            json!({"name": "Иначе", "trigger": "installment_due", "action": "staff", "perm": "sale", "active": false}),
+        )
+        .await;
+    assert_eq!((st, r["perm"].as_str(), r["active"].as_bool()), (StatusCode::OK, Some("sale"), Some(false)), "{r}");
+    let (st, _) = t.call(reqwest::Method::DELETE, &format!("/api/v1/notify/rules/{id}"), Some(&c.token), None).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    let (st, _) = t.get(&c, &format!("/api/v1/notify/rules/{id}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    t.assert_consistent();
+}
