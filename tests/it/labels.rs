@@ -48,21 +48,21 @@ fn code(v: &Value) -> String {
     v["code"].as_str().unwrap_or_default().to_string()
 }
 
-struct Shop {
-    owner: Client,
-    printer: u64,
-    weighed: u64,
-    piece: u64,
-    cash_box: u64,
+pub(crate) struct Shop {
+    pub(crate) owner: Client,
+    pub(crate) printer: u64,
+    pub(crate) weighed: u64,
+    pub(crate) piece: u64,
+    pub(crate) cash_box: u64,
 }
 
-async fn print(t: &TestApp) -> bool {
+pub(crate) async fn print(t: &TestApp) -> bool {
     dukan::workers::print_once(t.app.clone()).await.expect("print step")
 }
 
 /// A shop with a weighed product (PLU 7, 500.00 a kg), a piece product, a cash box with an
 /// open shift and a label printer on `port`.
-async fn shop(t: &TestApp, name: &str, email: &str, port: u16) -> Shop {
+pub(crate) async fn shop(t: &TestApp, name: &str, email: &str, port: u16) -> Shop {
     t.company(name, email, "password-123").await;
     let owner = t.login(email, "password-123").await;
     let id = |v: &Value| v["id"].as_u64().expect("id");
