@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use super::columns::{Column, Header};
-use super::model::{Import, ImportRow, Kind, RowError, State};
+use super::model::{Import, ImportRow, Kind, PreviewCounts, RowError, State};
 use super::store::{IMPORTS, KINDS, ROWS};
 use super::telecom::{LIKELY_DUPLICATE, blocks};
 use super::{MAX_ROWS, export, file_error, read};
@@ -168,27 +168,8 @@ pub fn preview(tx: &mut WriteTx, actor: &Actor, now: Ts, file_name: &str, sheet:
         tx.insert(ROWS, (company.0, id.0, index), &row)?;
         index += 1;
     }
-    let import = Import {
-        id,
-        user: actor.user,
-        file_name: file_name.chars().take(200).collect(),
-        format: sheet.format.clone(),
-        created: now,
-        columns: header.names.clone(),
-        unknown_columns: header.unknown.clone(),
-        rows: u32::try_from(index).unwrap_or(u32::MAX),
-        new,
-        updates: 0,
-        errors,
-        state: State::Preview,
-        skip_invalid: false,
-        next_row: 0,
-        created_count: 0,
-        updated_count: 0,
-        failed_count: 0,
-        finished: None,
-        failure: None,
-    };
+    let counts = PreviewCounts { rows: index, new, updates: 0, errors };
+    let import = Import::preview(id, actor.user, file_name, &sheet.format, now, &header, counts);
     tx.insert(IMPORTS, (company.0, id.0), &import)?;
     tx.insert(KINDS, (company.0, id.0), &Kind::Clients)?;
     audit::record(tx, company, actor, now, "import.preview", format!("import:{id}"), format!("clients {}", import.file_name))?;

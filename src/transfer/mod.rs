@@ -39,7 +39,7 @@ use crate::storage::{ReadTx, WriteTx};
 use crate::tenancy::actor::Actor;
 use crate::tenancy::perms::Perm;
 use columns::{Column, Header};
-use model::{Import, ImportRow, Kind, RowError, State};
+use model::{Import, ImportRow, Kind, PreviewCounts, RowError, State};
 use store::{IMPORTS, ROWS};
 
 /// Rows applied per write transaction.
@@ -336,27 +336,8 @@ pub fn preview(tx: &mut WriteTx, actor: &Actor, now: Ts, file_name: &str, sheet:
         tx.insert(ROWS, (company.0, id.0, index), &row)?;
         index += 1;
     }
-    let import = Import {
-        id,
-        user: actor.user,
-        file_name: file_name.chars().take(200).collect(),
-        format: sheet.format.clone(),
-        created: now,
-        columns: header.names.clone(),
-        unknown_columns: header.unknown.clone(),
-        rows: u32::try_from(index).unwrap_or(u32::MAX),
-        new,
-        updates,
-        errors,
-        state: State::Preview,
-        skip_invalid: false,
-        next_row: 0,
-        created_count: 0,
-        updated_count: 0,
-        failed_count: 0,
-        finished: None,
-        failure: None,
-    };
+    let counts = PreviewCounts { rows: index, new, updates, errors };
+    let import = Import::preview(id, actor.user, file_name, &sheet.format, now, &header, counts);
     tx.insert(IMPORTS, (company.0, id.0), &import)?;
     audit::record(tx, company, actor, now, "import.preview", format!("import:{id}"), import.file_name.clone())?;
     Ok(import)

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::columns::Column;
+use super::columns::{Column, Header};
 use crate::clock::Ts;
 use crate::error::FieldError;
 use crate::i18n::Lang;
@@ -65,6 +65,51 @@ pub struct Import {
 
 impl Record for Import {
     const TYPE: &'static str = "import.v1";
+}
+
+/// What a preview counted: rows read, and how many would create, update, or have problems.
+#[derive(Debug, Clone, Copy)]
+pub struct PreviewCounts {
+    pub rows: u64,
+    pub new: u32,
+    pub updates: u32,
+    pub errors: u32,
+}
+
+impl Import {
+    /// A checked file waiting for its confirmation: the summary every import kind's preview
+    /// stores.
+    pub fn preview(
+        id: ImportId,
+        user: UserId,
+        file_name: &str,
+        format: &str,
+        created: Ts,
+        header: &Header,
+        counts: PreviewCounts,
+    ) -> Import {
+        Import {
+            id,
+            user,
+            file_name: file_name.chars().take(200).collect(),
+            format: format.to_string(),
+            created,
+            columns: header.names.clone(),
+            unknown_columns: header.unknown.clone(),
+            rows: u32::try_from(counts.rows).unwrap_or(u32::MAX),
+            new: counts.new,
+            updates: counts.updates,
+            errors: counts.errors,
+            state: State::Preview,
+            skip_invalid: false,
+            next_row: 0,
+            created_count: 0,
+            updated_count: 0,
+            failed_count: 0,
+            finished: None,
+            failure: None,
+        }
+    }
 }
 
 /// One problem of one row, in both languages.
