@@ -80,6 +80,37 @@ pub(crate) async fn wait_xpath(c: &Client, xpath: &str) -> R<fantoccini::element
     Ok(c.wait().at_most(WAIT).for_element(Locator::XPath(xpath)).await?)
 }
 
+/// Marks the page now shown (its `main` element: a boosted link or form swaps the body's
+/// content and keeps the window), so that [`wait_new_page`] can tell it from the page an
+/// action leads to. A live region may update the old page in place (the CRM board re-reads
+/// itself when a deal changes) so that it shows what the new page will while the request is
+/// still in flight: waiting for an element is then not enough.
+pub(crate) async fn mark_page(c: &Client) -> R {
+    c.execute("document.querySelector('main').dataset.oldPage = '1';", vec![]).await?;
+    Ok(())
+}
+
+/// Waits until the page marked by [`mark_page`] has been replaced.
+pub(crate) async fn wait_new_page(c: &Client) -> R {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let fresh = c
+            .execute(
+                "const m = document.querySelector('main'); return document.readyState !== 'loading' && !!m && !m.dataset.oldPage;",
+                vec![],
+            )
+            .await
+            .unwrap_or(json!(false));
+        if fresh == json!(true) {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!("no new page after {WAIT:?} (still at {})", c.current_url().await?).into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 pub(crate) async fn fill(c: &Client, css: &str, value: &str) -> R {
     let field = c.find(Locator::Css(css)).await?;
     field.clear().await?;

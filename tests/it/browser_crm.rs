@@ -7,7 +7,7 @@
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
-use crate::browser::{R, click, fill, run, screenshot, wait_for, wait_xpath};
+use crate::browser::{R, click, fill, mark_page, run, screenshot, wait_for, wait_new_page, wait_xpath};
 use crate::common::TestApp;
 
 #[tokio::test]
@@ -42,7 +42,11 @@ async fn flow(c: &Client, t: &TestApp) -> R {
     fill(c, "#deal-form #f-title", "Кондиционеры в офис").await?;
     fill(c, "#deal-form #f-value", "75000").await?;
     c.find(Locator::Css("#deal-form #f-client")).await?.select_by_value(&client.to_string()).await?;
+    // The board is live: the old page re-reads itself when the deal is created, so it can
+    // show the new card while the form's own navigation is still in flight.
+    mark_page(c).await?;
     click(c, "#deal-create").await?;
+    wait_new_page(c).await?;
     let st = crate::crm::stages(t, &o).await;
     wait_xpath(c, &format!("//section[@id='stage-{}']//a[text()='Кондиционеры в офис']", st[0])).await?;
     fits(c, "the board at 390").await?;
@@ -54,14 +58,17 @@ async fn flow(c: &Client, t: &TestApp) -> R {
     // because WebDriver's synthetic option click and key press were lost now and then under a
     // loaded CI machine; the request and the page that answers it are the same.
     c.find(Locator::Css(&format!("#deal-{deal} form.crm-move select[name=stage]"))).await?;
+    mark_page(c).await?;
     c.execute(
         "const f = document.querySelector(arguments[0]); f.elements.stage.value = arguments[1]; f.submit();",
         vec![serde_json::json!(format!("#deal-{deal} form.crm-move")), serde_json::json!(st[1].to_string())],
     )
     .await?;
+    wait_new_page(c).await?;
     wait_xpath(c, &format!("//section[@id='stage-{}']//a[text()='Кондиционеры в офис']", st[1])).await?;
 
     // Drag and drop onto the third column: the same form, submitted by the drop.
+    mark_page(c).await?;
     c.execute(
         "const card = document.getElementById(arguments[0]);
          const col = document.getElementById(arguments[1]);
@@ -72,6 +79,7 @@ async fn flow(c: &Client, t: &TestApp) -> R {
         vec![serde_json::json!(format!("deal-{deal}")), serde_json::json!(format!("stage-{}", st[2]))],
     )
     .await?;
+    wait_new_page(c).await?;
     wait_xpath(c, &format!("//section[@id='stage-{}']//a[text()='Кондиционеры в офис']", st[2])).await?;
     screenshot(c, "crm-board").await?;
     let (_, d) = t.get(&o, &format!("/api/v1/crm/deals/{deal}")).await;
