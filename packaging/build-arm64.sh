@@ -17,7 +17,7 @@ export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 
 cd "$repo"
 cargo build --release --locked --target "$target" --bin dukan
-bin="$repo/target/$target/release/dukan"
+bin="${CARGO_TARGET_DIR:-$repo/target}/$target/release/dukan"
 aarch64-linux-gnu-strip "$bin" 2>/dev/null || true
 ls -l "$bin"
 "$here/build-deb.sh" "$bin" arm64 "$out"
