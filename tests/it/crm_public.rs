@@ -241,6 +241,51 @@ async fn reviews_of_clients_and_orders_with_rights_and_isolation() {
     t.assert_consistent();
 }
 
+#[tokio::test]
+async fn reviews_through_the_json_api() {
+    let t = TestApp::spawn().await;
+    t.company("Береке", "owner@rev-api.kg", "password-123").await;
+    let o = t.login("owner@rev-api.kg", "password-123").await;
+    let client = crate::crm::client(&t, &o, "Айбек").await;
+    let (_, p) = t.post(&o, "/api/v1/products", json!({"kind": "service", "name": "Сборка", "price": "1500"})).await;
+    let (_, w) = t.post(&o, "/api/v1/warehouses", json!({"name": "Склад"})).await;
+    let (s, order) = t
+        .post(&o, "/api/v1/crm/orders", json!({"client": client, "warehouse": w["id"], "lines": [{"product": p["id"], "qty": "1"}]}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{order}");
+    let order = order["id"].as_u64().expect("order id");
+
+    let (s, r) = t.post(&o, &format!("/api/v1/crm/clients/{client}/reviews"), json!({"rating": 5, "text": "Быстро"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    assert_eq!((r["client"].as_u64(), r["order"].clone(), r["rating"].as_u64()), (Some(client), Value::Null, Some(5)), "{r}");
+    let (s, r) = t.post(&o, &format!("/api/v1/crm/orders/{order}/reviews"), json!({"rating": 2})).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    assert_eq!((r["client"].as_u64(), r["order"].as_u64(), r["text"].as_str()), (Some(client), Some(order), Some("")), "{r}");
+    // Bad input: out of range, wrong type, unknown field — 422/400 with a code, nothing written.
+    for bad in [json!({"rating": 0}), json!({"rating": 6}), json!({"rating": "five"}), json!({"rating": 3, "stars": 3})] {
+        let (s, e) = t.post(&o, &format!("/api/v1/crm/clients/{client}/reviews"), bad.clone()).await;
+        assert!(s.is_client_error() && e["code"].is_string(), "{bad}: {s} {e}");
+    }
+    let (s, all) = t.get(&o, &format!("/api/v1/crm/clients/{client}/reviews")).await;
+    assert_eq!(s, StatusCode::OK);
+    let ratings: Vec<_> = all.as_array().expect("list").iter().map(|r| r["rating"].as_u64()).collect();
+    assert_eq!(ratings, [Some(2), Some(5)], "both, newest first: {all}");
+    let (_, of_order) = t.get(&o, &format!("/api/v1/crm/orders/{order}/reviews")).await;
+    assert_eq!(of_order.as_array().map(Vec::len), Some(1), "only the order's own: {of_order}");
+
+    // Rights: without crm_reviews a salesperson reads but may not record.
+    let (sp, _) = crate::crm::staff(&t, &o, "seller@rev-api.kg", json!(["crm_deals", "clients"])).await;
+    let (s, _) = t.get(&sp, &format!("/api/v1/crm/clients/{client}/reviews")).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, e) = t.post(&sp, &format!("/api/v1/crm/clients/{client}/reviews"), json!({"rating": 1})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+    let (s, _) = t.post(&o, "/api/v1/crm/clients/999999/reviews", json!({"rating": 1})).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, all) = t.get(&o, &format!("/api/v1/crm/clients/{client}/reviews")).await;
+    assert_eq!(all.as_array().map(Vec::len), Some(2), "refused writes wrote nothing");
+    t.assert_consistent();
+}
+
 async fn upload(t: &TestApp, c: &crate::common::Client, bytes: &str) -> (StatusCode, Value) {
     let url = t.url("/api/v1/imports?kind=clients&file_name=clients.csv");
     let resp = t.http.post(url).bearer_auth(&c.token).body(bytes.as_bytes().to_vec()).send().await.expect("upload");

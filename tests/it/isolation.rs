@@ -202,6 +202,10 @@ fn crm_status_body() -> Option<Value> {
     Some(json!({"status": "done"}))
 }
 
+fn crm_review_body() -> Option<Value> {
+    Some(json!({"rating": 5, "text": "Чужой отзыв"}))
+}
+
 fn crm_contact_body() -> Option<Value> {
     Some(json!({"name": "Чужой контакт"}))
 }
@@ -370,6 +374,11 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::POST, path: "/api/v1/crm/orders/{id}/confirm", kind: Kind::CrmOrder, body: none },
     Route { method: Method::POST, path: "/api/v1/crm/orders/{id}/cancel", kind: Kind::CrmOrder, body: none },
     Route { method: Method::POST, path: "/api/v1/crm/orders/{id}/complete", kind: Kind::CrmOrder, body: crm_complete_body },
+    // CRM reviews.
+    Route { method: Method::GET, path: "/api/v1/crm/clients/{id}/reviews", kind: Kind::Customer, body: none },
+    Route { method: Method::POST, path: "/api/v1/crm/clients/{id}/reviews", kind: Kind::Customer, body: crm_review_body },
+    Route { method: Method::GET, path: "/api/v1/crm/orders/{id}/reviews", kind: Kind::CrmOrder, body: none },
+    Route { method: Method::POST, path: "/api/v1/crm/orders/{id}/reviews", kind: Kind::CrmOrder, body: crm_review_body },
     Route { method: Method::GET, path: "/api/v1/crm/orders?client={id}", kind: Kind::Customer, body: none },
     Route { method: Method::GET, path: "/api/v1/crm/orders?deal={id}", kind: Kind::CrmDeal, body: none },
     Route { method: Method::POST, path: "/api/v1/crm/deals/{id}/order", kind: Kind::CrmDeal, body: crm_deal_order_body },

@@ -11,6 +11,7 @@ pub mod clients;
 pub mod crm;
 pub mod crm_merge;
 pub mod crm_orders;
+pub mod crm_reviews;
 pub mod dto;
 pub mod finance;
 pub mod images;
@@ -115,6 +116,7 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(scales::routes(limits))
         .merge(crm::routes(limits))
         .merge(crm_orders::routes(limits))
+        .merge(crm_reviews::routes(limits))
         .merge(labels::routes(limits))
         .merge(telecom_reports::routes(limits))
         .merge(kitchen::routes(limits))
