@@ -69,7 +69,7 @@ fn main() {
             .write_blocking(|tx| {
                 let mut found = 0;
                 for i in made..end {
-                    let (date, hour) = (day(i * 7 % 364), 8 + i % 11);
+                    let (date, hour) = (day(i * 37 % 364), 8 + i / 7 % 11);
                     let series = i % 50 == 0;
                     let d = EventDraft {
                         title: format!("Запись {i}"),
@@ -77,7 +77,7 @@ fn main() {
                         start: format!("{date}T{hour:02}:00"),
                         end: format!("{date}T{hour:02}:50"),
                         participants: vec![people[i % people.len()].0],
-                        resources: if i % 4 == 3 { Vec::new() } else { vec![rooms[i % rooms.len()].0] },
+                        resources: if i % 4 == 3 { Vec::new() } else { vec![rooms[i / 3 % rooms.len()].0] },
                         repeat: if series {
                             RepeatDraft { freq: "weekly".into(), count: Some(20 + (i % 33) as u64), ..RepeatDraft::default() }
                         } else {

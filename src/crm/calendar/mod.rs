@@ -79,7 +79,7 @@ pub fn resources(tx: &impl Read, actor: &Actor, inactive: bool) -> Result<Vec<Re
         }
         Ok(true)
     })?;
-    out.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    out.sort_by_key(|a| a.name.to_lowercase());
     Ok(out)
 }
 
