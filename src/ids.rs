@@ -121,3 +121,11 @@ id_type!(
     /// A company's notification rule: an event, its conditions and an action (issue 16).
     RuleId,
 );
+
+// The CRM calendar (issue 17, calendar).
+id_type!(
+    /// A bookable resource of a company: a room, a chair, equipment, a vehicle.
+    ResourceId,
+    /// A calendar event (a single one, or a recurring series and its exceptions).
+    CalEventId,
+);

@@ -83,6 +83,8 @@ pub fn all_tables() -> Vec<TableInfo> {
     // E-mail and notification rules (issue 16, msg3).
     t.extend(crate::messaging::mail::store::tables());
     t.extend(crate::messaging::rules::store::tables());
+    // The CRM calendar (issue 17, calendar).
+    t.extend(crate::crm::calendar::store::tables());
     t
 }
 

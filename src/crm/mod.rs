@@ -15,6 +15,8 @@
 //! an existing client. Every change writes its audit row and, for a client, its timeline row
 //! in the same transaction.
 
+// The calendar: resources and events (issue 17, calendar).
+pub mod calendar;
 pub mod deals;
 pub mod model;
 pub mod orders;
@@ -58,6 +60,40 @@ fn require_contacts(actor: &Actor) -> Result<()> {
 /// A client of the actor's company; another company's is "not found".
 pub fn client_of(tx: &impl Read, actor: &Actor, id: ClientId) -> Result<crate::clients::model::Client> {
     tx.get(crate::clients::store::CLIENTS, (actor.company.0, id.0))?.ok_or(Error::NotFound)
+}
+
+/// The deal and client an activity (a task, a calendar event) links to: a deal the actor may
+/// see, and a client of the company — the deal's when none is given. Unknown ones are field
+/// problems.
+fn links(
+    tx: &impl Read,
+    actor: &Actor,
+    p: &mut Problems,
+    deal: Option<u64>,
+    client: Option<u64>,
+) -> Result<(Option<crate::ids::CrmDealId>, Option<ClientId>)> {
+    let deal = match deal {
+        Some(id) => match tx.get(store::DEALS, (actor.company, crate::ids::CrmDealId(id)))? {
+            Some(deal) if deals::sees_all(actor) || deal.owner == actor.user => Some(deal),
+            _ => {
+                p.push(FieldError::new("deal", "unknown_deal", "Нет такой сделки", "No such deal"));
+                None
+            }
+        },
+        None => None,
+    };
+    let client = match client {
+        Some(cl) => match client_of(tx, actor, ClientId(cl)) {
+            Ok(x) => Some(x.id),
+            Err(Error::NotFound) => {
+                p.push(FieldError::new("client", "unknown_client", "Нет такого клиента", "No such client"));
+                None
+            }
+            Err(e) => return Err(e),
+        },
+        None => deal.as_ref().and_then(|x| x.client),
+    };
+    Ok((deal.map(|x| x.id), client))
 }
 
 fn country(tx: &impl Read, c: CompanyId) -> Result<crate::country::Country> {

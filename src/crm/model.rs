@@ -268,6 +268,11 @@ pub enum EventKind {
     Request,
     /// A review of the client or one of its orders was recorded.
     Review,
+    /// A calendar event with the client was planned, done or cancelled (issue 17, calendar);
+    /// the text names the event and its local time.
+    CalendarPlanned,
+    CalendarDone,
+    CalendarCancelled,
 }
 
 impl EventKind {
@@ -288,6 +293,9 @@ impl EventKind {
             EventKind::OrderCancelled => "order_cancelled",
             EventKind::Request => "request",
             EventKind::Review => "review",
+            EventKind::CalendarPlanned => "calendar_planned",
+            EventKind::CalendarDone => "calendar_done",
+            EventKind::CalendarCancelled => "calendar_cancelled",
         }
     }
 }

@@ -344,6 +344,7 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
 
     problems.extend(verify_orders(tx)?);
     problems.extend(verify_reviews(tx)?);
+    problems.extend(super::calendar::store::verify(tx)?);
 
     // Every timeline row names a client of its company.
     let mut last: Option<(CompanyId, ClientId)> = None;

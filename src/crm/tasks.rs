@@ -4,12 +4,12 @@
 //! open-task indexes by due time.
 
 use super::model::{Event, EventKind, Task, TaskKind, TaskStatus};
-use super::store::{self, DEAL_TASKS, DEALS, MY_TASKS, OPEN_TASKS, TASKS};
-use super::{client_of, deals, require_crm};
+use super::store::{self, DEAL_TASKS, MY_TASKS, OPEN_TASKS, TASKS};
+use super::{deals, require_crm};
 use crate::audit;
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
-use crate::ids::{ClientId, CrmDealId, TaskId, UserId};
+use crate::ids::{CrmDealId, TaskId, UserId};
 use crate::storage::{Read, WriteTx};
 use crate::tenancy::actor::Actor;
 use crate::tenancy::model::{parse_name, parse_optional_text};
@@ -91,27 +91,7 @@ pub fn save_task(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<TaskId>, d
     let title = p.take(parse_name("title", &d.title, 200));
     let notes = p.take(parse_optional_text("notes", &d.notes, 2000)).unwrap_or_default();
     let due = p.take(parse_due(&d.due, &tz));
-    let deal = match d.deal {
-        Some(id) => match tx.get(DEALS, (c, CrmDealId(id)))? {
-            Some(deal) if deals::sees_all(actor) || deal.owner == actor.user => Some(deal),
-            _ => {
-                p.push(FieldError::new("deal", "unknown_deal", "Нет такой сделки", "No such deal"));
-                None
-            }
-        },
-        None => None,
-    };
-    let client = match d.client {
-        Some(cl) => match client_of(tx, actor, ClientId(cl)) {
-            Ok(x) => Some(x.id),
-            Err(Error::NotFound) => {
-                p.push(FieldError::new("client", "unknown_client", "Нет такого клиента", "No such client"));
-                None
-            }
-            Err(e) => return Err(e),
-        },
-        None => deal.as_ref().and_then(|x| x.client),
-    };
+    let (deal, client) = super::links(tx, actor, &mut p, d.deal, d.client)?;
     let assignee = match d.assignee.map(UserId) {
         None => old.as_ref().map_or(actor.user, |o| o.assignee),
         Some(u) if u == actor.user => u,
@@ -140,7 +120,7 @@ pub fn save_task(tx: &mut WriteTx, actor: &Actor, now: Ts, id: Option<TaskId>, d
         due,
         assignee,
         client,
-        deal: deal.map(|x| x.id),
+        deal,
         created: old.as_ref().map_or(now, |o| o.created),
         created_by: old.as_ref().map_or(actor.user, |o| o.created_by),
         done_at: None,

@@ -20,6 +20,7 @@ use crate::ids::{
     CrmDealId, DocumentId, ImageId, ImportId, LotId, MoneyCategoryId, MoneyDocId, OrderId, PipelineId, PlanId, PrinterId, ProductId,
     PromoRuleId, PurchaseId, PurchaseReturnId, RoleId, SaleId, ShiftId, StageId, SupplierPaymentId, TaskId, UserId, WarehouseId,
 };
+use crate::ids::{CalEventId, ResourceId};
 use crate::ids::{ChannelId, ConversationId, MessageId, NotificationId, TemplateId};
 use crate::ids::{ContractId, SimId, SubscriberId, TariffId};
 
@@ -130,6 +131,7 @@ u64_key!(TicketId);
 u64_key!(MergeId);
 u64_key!(LabelScaleId);
 u64_key!(ReviewId);
+u64_key!(ResourceId, CalEventId);
 use crate::ids::{MailId, RuleId};
 u64_key!(MailId, RuleId);
 

@@ -27,7 +27,7 @@ pub use codec::{Record, Table, TableInfo};
 pub use file::{FileTimes, Timings};
 pub use hooks::{Hooks, HooksBuilder};
 pub use migrate::{Migration, Schema, Upgrade, Upgraded, backup_path, version_after};
-pub use tx::{Read, ReadTx, TableMut, WriteTx};
+pub use tx::{OwnedKey, Read, ReadTx, TableMut, WriteTx};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};

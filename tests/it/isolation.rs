@@ -64,6 +64,9 @@ pub enum Kind {
     ClientMerge,
     // Label scales (issue 15).
     LabelScale,
+    // The CRM calendar (issue 17, calendar): a resource, and a daily series on it.
+    CalResource,
+    CalEvent,
 }
 
 pub struct Route {
@@ -458,7 +461,34 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::POST, path: "/api/v1/label-scales/{id}/sync", kind: Kind::LabelScale, body: none },
     Route { method: Method::GET, path: "/api/v1/label-scales/{id}/results", kind: Kind::LabelScale, body: none },
     Route { method: Method::DELETE, path: "/api/v1/label-scales/{id}", kind: Kind::LabelScale, body: none },
+    // The CRM calendar (issue 17, calendar).
+    Route { method: Method::GET, path: "/api/v1/crm/calendar/resources/{id}", kind: Kind::CalResource, body: none },
+    Route { method: Method::PUT, path: "/api/v1/crm/calendar/resources/{id}", kind: Kind::CalResource, body: cal_resource_body },
+    Route { method: Method::GET, path: "/api/v1/crm/calendar?resource={id}", kind: Kind::CalResource, body: none },
+    Route { method: Method::GET, path: "/api/v1/crm/calendar/events/{id}", kind: Kind::CalEvent, body: none },
+    Route { method: Method::PUT, path: "/api/v1/crm/calendar/events/{id}", kind: Kind::CalEvent, body: cal_event_body },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/crm/calendar/events/{id}/occurrences/1772424000000",
+        kind: Kind::CalEvent,
+        body: cal_event_body,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/crm/calendar/events/{id}/occurrences/1772424000000/cancel",
+        kind: Kind::CalEvent,
+        body: none,
+    },
+    Route { method: Method::GET, path: "/api/v1/crm/clients/{id}/events", kind: Kind::Customer, body: none },
 ];
+
+fn cal_resource_body() -> Option<Value> {
+    Some(json!({"name": "Чужой кабинет", "kind": "room"}))
+}
+
+fn cal_event_body() -> Option<Value> {
+    Some(json!({"title": "Чужое событие", "start": "2026-03-02T10:00"}))
+}
 
 /// Telecom pages with an `{id}`, tried by `a`'s owner with `b`'s ids and a missing one.
 pub const TELECOM_PAGES: &[(&str, Kind)] = &[
@@ -629,6 +659,9 @@ pub struct Fixture {
     pub client_merge: u64,
     // Label scales (issue 15).
     pub label_scale: u64,
+    // The CRM calendar (issue 17, calendar).
+    pub cal_resource: u64,
+    pub cal_event: u64,
 }
 
 pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
@@ -805,7 +838,16 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
     let body = json!({"survivor": twin_a["client"]["id"], "duplicate": twin_b["client"]["id"]});
     let (s, client_merge) = t.post(&client, "/api/v1/crm/merges", body).await;
     assert_eq!(s, StatusCode::CREATED, "{client_merge}");
+    // A calendar resource and a daily series on it from 10:00 on March 2nd (Bishkek), whose
+    // first occurrence starts at 1772424000000 ms.
+    let (s, cal_resource) = t.post(&client, "/api/v1/crm/calendar/resources", json!({"name": "Кабинет", "kind": "room"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{cal_resource}");
+    let body = json!({"title": "Приём", "start": "2026-03-02T10:00", "resources": [cal_resource["id"]], "client": customer, "repeat": {"freq": "daily", "count": 3}});
+    let (s, cal_event) = t.post(&client, "/api/v1/crm/calendar/events", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{cal_event}");
     Fixture {
+        cal_resource: id(&cal_resource),
+        cal_event: cal_event["event"]["id"].as_u64().expect("event id"),
         client_merge: id(&client_merge),
         crm_order: id(&crm_order),
         tel_subscriber,
@@ -897,6 +939,8 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
             Kind::TelTicket => b.tel_ticket,
             Kind::ClientMerge => b.client_merge,
             Kind::LabelScale => b.label_scale,
+            Kind::CalResource => b.cal_resource,
+            Kind::CalEvent => b.cal_event,
         };
         let path = route.path.replace("{id}", &id.to_string()).replace("{product}", &b.product.to_string());
         let (status, body) = t.call(route.method.clone(), &path, Some(&a.client.token), (route.body)()).await;
@@ -930,6 +974,7 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
         ("/api/v1/crm/tasks?list=all", b.crm_task),
         ("/api/v1/crm/orders", b.crm_order),
         ("/api/v1/crm/merges", b.client_merge),
+        ("/api/v1/crm/calendar/resources", b.cal_resource),
     ] {
         let (_, items) = t.get(&a.client, list).await;
         let items = if items.get("items").is_some() { items["items"].clone() } else { items };

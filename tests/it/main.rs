@@ -90,3 +90,6 @@ mod browser_notify;
 mod mail;
 mod notify_rules;
 mod smtp_fake;
+// The CRM calendar: resources, events, recurrence, conflicts (issue 17, calendar).
+mod browser_crm_calendar;
+mod crm_calendar;

@@ -9,6 +9,8 @@ pub mod catalog;
 pub mod catalog_search;
 pub mod clients;
 pub mod crm;
+// The CRM calendar (issue 17, calendar).
+pub mod crm_calendar;
 pub mod crm_merge;
 pub mod crm_orders;
 pub mod crm_reviews;
@@ -124,6 +126,8 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(crm_merge::routes(limits))
         // Label scales (issue 15).
         .merge(label_scales::routes(limits))
+        // The CRM calendar (issue 17, calendar).
+        .merge(crm_calendar::routes(limits))
 }
 
 /// The platform operator's API (companies, plans, subscriptions).

@@ -714,6 +714,8 @@ pub struct Panel {
     pub reviews: Vec<super::crm_public::ReviewRow>,
     pub can_review: bool,
     pub review_action: String,
+    /// The client's calendar events; None without the calendar.
+    pub events: Option<Vec<super::crm_calendar::ClientEventRow>>,
 }
 
 fn html<T: Template>(t: &T) -> Result<Response> {
@@ -737,6 +739,7 @@ pub async fn client_panel(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -
         reviews: super::crm_public::review_rows(&app, &ui, &tz, Some(id), None)?,
         can_review: super::crm_public::can_review(&ui),
         review_action: format!("/crm/clients/{id}/reviews"),
+        events: super::crm_calendar::client_rows(&app, &ui, id)?,
         lang: ui.lang,
         csrf,
         client: id,

@@ -19,6 +19,8 @@ mod catalog;
 mod clients;
 mod company;
 mod crm;
+// The CRM calendar (issue 17, calendar).
+mod crm_calendar;
 mod crm_merge;
 mod crm_orders;
 mod documents;
@@ -140,6 +142,7 @@ pub fn routes() -> Router<App> {
         .merge(telecom_assign::routes())
         .merge(webhooks::routes())
         .merge(crm_public::routes())
+        .merge(crm_calendar::routes())
 }
 
 /// The platform operator's pages (companies, plans).

@@ -164,6 +164,9 @@ static GROUPS: &[GroupDef] = &[
             item("/crm", "nav.crm_board", &["crm"], CRM_DEALS, Who::Anyone),
             item("/crm/deals", "nav.crm_deals", &["crm"], CRM_DEALS, Who::Anyone),
             item("/crm/tasks", "nav.crm_tasks", &["crm"], &[Perm::CRM_TASKS], Who::Anyone),
+            // The calendar and its resources (issue 17, calendar).
+            item("/crm/calendar", "nav.crm_calendar", &["crm"], &[Perm::CRM_TASKS], Who::Anyone),
+            item("/crm/calendar/resources", "nav.crm_resources", &["crm"], &[Perm::CRM_SETTINGS], Who::Anyone),
             item("/crm/orders", "nav.crm_orders", &["crm"], &[Perm::CRM_ORDERS], Who::Anyone),
             // Duplicate clients (issue 17, crm3).
             item("/crm/duplicates", "nav.crm_duplicates", &["crm"], &[Perm::CRM_SETTINGS], Who::Anyone),
