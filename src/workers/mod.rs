@@ -403,7 +403,9 @@ pub async fn mail_once(w: impl Into<Ctx>) -> Result<bool> {
     // gets its outcome here; the rest wait per company for its server.
     let mut servers: BTreeMap<u64, Option<mail::Server>> = Default::default();
     let mut results = Vec::new();
-    let mut to_send: BTreeMap<u64, Vec<((u64, crate::ids::MailId), mail::Mail, String)>> = Default::default();
+    // Per company: ((job, mail id), the mail, its opened body).
+    type ToSend = Vec<((u64, crate::ids::MailId), mail::Mail, String)>;
+    let mut to_send: BTreeMap<u64, ToSend> = Default::default();
     for (job_id, job) in jobs {
         let outbox::JobKind::Mail { mail: id } = job.kind else {
             continue;
