@@ -1,8 +1,8 @@
 //! 10,000 notification e-mails drained through the SMTP fake (`cargo bench --bench notify`;
 //! numbers go to BENCHMARKS.md): the real data file, N mails queued as rule firings queue
 //! them (a `Mail` row and its outbox job each, 1,000 per transaction), then the mail worker's
-//! step (`workers::mail_once`: up to 200 due mails, 8 SMTP sessions at a time, the outcomes
-//! in one transaction per step) run until the queue is empty. The fake is the RFC 5321 one
+//! step (`workers::mail_once`: up to 200 due mails over at most 8 reused SMTP sessions, the
+//! outcomes in one transaction per step) run until the queue is empty. The fake is the RFC 5321 one
 //! of the integration tests (`tests/it/smtp_fake.rs`). Prints the drain time against the goal
 //! of 30 s for 10,000; `NOTIFY_MAILS` sets the count.
 

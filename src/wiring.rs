@@ -43,6 +43,11 @@
 //!   `crm::requests::submit`) → messaging notifies the company's CRM users in-app
 //!   (`messaging::notify::notify`, to every holder of `crm_deals`).
 //!
+//! - **a cash shift closed** (`pos::ShiftClosed`, from `pos::close_shift`) → messaging tells
+//!   the owners and admins of a shortage at or above the company's threshold, in the bell and
+//!   by e-mail per their preferences (`messaging::rules::shift::shift_closed`; the e-mails are
+//!   outbox rows of the close's transaction).
+//!
 //! Reactions that travel as outbox jobs instead (drained by a worker after the commit, see
 //! `storage::outbox::JobKind`): a product write queues its search indexing (`IndexProduct`);
 //! a checkout queues its receipt (`Receipt`) and a shift close its Z report (`ZReport`), which
@@ -69,6 +74,8 @@ pub fn hooks() -> Hooks {
         .on::<crate::catalog::store::ProductChanged>(crate::scales::label::product_changed)
         // The public request form (issue 17, crm4).
         .on::<crate::crm::requests::RequestReceived>(request_received)
+        // A shift closed short (issue 16).
+        .on::<crate::pos::ShiftClosed>(crate::messaging::rules::shift::shift_closed)
         .build()
 }
 
@@ -113,6 +120,7 @@ mod tests {
         assert_eq!(h.of::<crate::finance::MoneyDocDecided>().count(), 1);
         assert_eq!(h.of::<crate::pos::NonCashMoved>().count(), 1);
         assert_eq!(h.of::<crate::crm::requests::RequestReceived>().count(), 1);
-        assert_eq!(h.len(), 9);
+        assert_eq!(h.of::<crate::pos::ShiftClosed>().count(), 1);
+        assert_eq!(h.len(), 10);
     }
 }

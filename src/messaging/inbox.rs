@@ -139,14 +139,22 @@ fn conversation_of(tx: &mut WriteTx, c: CompanyId, channel: ChannelId, wa_id: &s
     {
         return Ok(conv);
     }
-    let phone = format!("+{wa_id}");
-    let client = clients_by_phone(tx, c, &phone)?.into_iter().next();
+    // An Instagram contact is a scoped id, not a phone: no phone, no client found by it, and a
+    // name that says where the contact writes from (Instagram's webhooks carry no names).
+    let (phone, client, name) = match super::channel_kind(tx, c, channel)? {
+        super::Kind::WhatsApp => {
+            let phone = format!("+{wa_id}");
+            let client = clients_by_phone(tx, c, &phone)?.into_iter().next();
+            (phone, client, name.to_string())
+        }
+        super::Kind::Instagram => (String::new(), None, if name.is_empty() { format!("Instagram {wa_id}") } else { name.to_string() }),
+    };
     Ok(Conversation {
         id: ConversationId(tx.next_id()?),
         channel,
         wa_id: wa_id.to_string(),
         phone,
-        name: name.to_string(),
+        name,
         client,
         assignee: None,
         unread: 0,
@@ -318,6 +326,13 @@ pub fn send_template(
 ) -> Result<(Message, Vec<Live>)> {
     let conv = writable_conv(tx, actor, id)?;
     let t = super::template(tx, actor.company, template)?;
+    if super::channel_kind(tx, actor.company, conv.channel)? == super::Kind::Instagram {
+        return Err(Error::refused(
+            "template_whatsapp_only",
+            "Шаблоны — только для WhatsApp; в Instagram ответьте текстом в течение 24 часов",
+            "Templates are for WhatsApp only; answer an Instagram contact with text within 24 hours",
+        ));
+    }
     if !t.active {
         return Err(Error::field("template", "template_inactive", "Шаблон выключен", "The template is switched off"));
     }
@@ -464,13 +479,15 @@ pub struct SendJob {
     pub message: Message,
     pub to: String,
     pub channel: Channel,
+    pub kind: super::Kind,
 }
 
 pub fn send_job(tx: &impl Read, c: CompanyId, conv: ConversationId, message: MessageId) -> Result<Option<SendJob>> {
     let Some(m) = tx.get(MESSAGES, (c.0, conv.0, message.0))? else { return Ok(None) };
     let Some(cv) = tx.get(CONVERSATIONS, (c.0, conv.0))? else { return Ok(None) };
     let Some(ch) = tx.get(super::store::CHANNELS, (c.0, cv.channel.0))? else { return Ok(None) };
-    Ok(Some(SendJob { message: m, to: cv.wa_id, channel: ch }))
+    let kind = super::channel_kind(tx, c, ch.id)?;
+    Ok(Some(SendJob { message: m, to: cv.wa_id, channel: ch, kind }))
 }
 
 /// Records a send attempt: sent (with Meta's id), failed for good, or failed for now (the

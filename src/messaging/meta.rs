@@ -192,15 +192,31 @@ pub fn read_send_answer(status: u16, body: &[u8]) -> SendOutcome {
     if status == 429 || status >= 500 { SendOutcome::Retry(text) } else { SendOutcome::Refused(text) }
 }
 
-/// Sends one message. `client` is the box's guarded outgoing client (`webhooks::guard`).
+/// Sends one WhatsApp message. `client` is the box's guarded outgoing client (`webhooks::guard`).
 pub async fn send(client: &reqwest::Client, base: &str, phone_number_id: &str, token: &str, body: &Value) -> SendOutcome {
-    let url = format!("{}/{}/messages", base.trim_end_matches('/'), phone_number_id);
+    post(client, base, phone_number_id, token, body, read_send_answer).await
+}
+
+/// Sends one Instagram message from the account `account_id` (`instagram_send_body`).
+pub async fn send_instagram(client: &reqwest::Client, base: &str, account_id: &str, token: &str, body: &Value) -> SendOutcome {
+    post(client, base, account_id, token, body, read_instagram_answer).await
+}
+
+async fn post(
+    client: &reqwest::Client,
+    base: &str,
+    sender: &str,
+    token: &str,
+    body: &Value,
+    read: fn(u16, &[u8]) -> SendOutcome,
+) -> SendOutcome {
+    let url = format!("{}/{}/messages", base.trim_end_matches('/'), sender);
     let sent = client.post(url).bearer_auth(token).header("content-type", "application/json").body(body.to_string()).send().await;
     match sent {
         Ok(r) => {
             let status = r.status().as_u16();
             match r.bytes().await {
-                Ok(b) => read_send_answer(status, &b),
+                Ok(b) => read(status, &b),
                 Err(e) => SendOutcome::Retry(crate::webhooks::guard::error_class(&e).to_string()),
             }
         }
@@ -208,8 +224,9 @@ pub async fn send(client: &reqwest::Client, base: &str, phone_number_id: &str, t
     }
 }
 
-// Instagram Messaging (issue 16, relay): the Graph API's webhook for `object: instagram` and
-// its send call, read into the same `Inbound` items as WhatsApp's.
+// Instagram Messaging (issue 16): the Graph API's webhook for `object: instagram` and its send
+// call, read into the same `Inbound` items as WhatsApp's; `process` and the worker pick them
+// by the channel's kind.
 
 /// Reads an Instagram webhook body for the account `account_id` (the Instagram professional
 /// account's id): entries of another account are dropped, as are events not addressed to it.

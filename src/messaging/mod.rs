@@ -1,5 +1,6 @@
-//! Messaging (spec A13, issue 16): WhatsApp Business channels through Meta's Cloud API, the
-//! shared inbox and the in-app notification centre.
+//! Messaging (spec A13, issue 16): WhatsApp Business and Instagram channels through Meta's
+//! APIs, the shared inbox and the in-app notification centre. A channel's kind lives beside it
+//! (`store::CHANNEL_KINDS`, absent: WhatsApp); webhooks are read and replies sent per kind.
 //!
 //! Invariants. A webhook body is accepted only after its `X-Hub-Signature-256` (HMAC-SHA256 of
 //! the channel's app secret over the raw bytes) checked out in constant time, and is stored
@@ -28,9 +29,9 @@ use crate::ids::{ChannelId, CompanyId, TemplateId};
 use crate::storage::{Read, WriteTx, outbox};
 use crate::tenancy::actor::Actor;
 use crate::tenancy::perms::Perm;
-pub use model::{Channel, Conversation, Delivery, Direction, Message, Notification, Template};
+pub use model::{Channel, Conversation, Delivery, Direction, Kind, Message, Notification, Template};
 use seal::BoxKey;
-use store::{CHANNELS, INBOUND, TEMPLATES};
+use store::{CHANNEL_KINDS, CHANNELS, INBOUND, TEMPLATES};
 
 /// The plan feature that switches messaging on.
 pub const FEATURE: &str = "messaging";
@@ -71,6 +72,9 @@ pub struct ChannelDraft {
     pub app_secret: String,
     pub verify_token: String,
     pub active: bool,
+    /// A new channel's kind (`phone_number_id` is then the Instagram account id); an edit keeps
+    /// the stored kind.
+    pub kind: Kind,
 }
 
 fn secret_field(p: &mut Problems, field: &str, value: &str, required: bool) -> Option<String> {
@@ -102,9 +106,20 @@ pub fn save_channel(tx: &mut WriteTx, actor: &Actor, key: &BoxKey, now: Ts, id: 
     if name.is_empty() || name.chars().count() > 100 {
         p.push(FieldError::new("name", "required", "Название: от 1 до 100 символов", "Name: 1 to 100 characters"));
     }
+    let kind = match id {
+        Some(id) => channel_kind(tx, c, id)?,
+        None => d.kind,
+    };
     let phone_number_id = d.phone_number_id.trim().to_string();
     if phone_number_id.is_empty() || phone_number_id.len() > 30 || !phone_number_id.chars().all(|ch| ch.is_ascii_digit()) {
-        p.push(FieldError::new("phone_number_id", "invalid", "Phone number ID — только цифры", "Phone number ID: digits only"));
+        p.push(match kind {
+            Kind::WhatsApp => {
+                FieldError::new("phone_number_id", "invalid", "Phone number ID — только цифры", "Phone number ID: digits only")
+            }
+            Kind::Instagram => {
+                FieldError::new("phone_number_id", "invalid", "ID аккаунта Instagram — только цифры", "Instagram account ID: digits only")
+            }
+        });
     }
     let new = old.is_none();
     let token = secret_field(&mut p, "access_token", &d.access_token, new);
@@ -132,6 +147,10 @@ pub fn save_channel(tx: &mut WriteTx, actor: &Actor, key: &BoxKey, now: Ts, id: 
         created: old.as_ref().map_or(now, |o| o.created),
     };
     tx.insert(CHANNELS, (c.0, channel.id.0), &channel)?;
+    if kind == Kind::Instagram {
+        let k = model::ChannelKind { kind, account_id: channel.phone_number_id.clone() };
+        tx.insert(CHANNEL_KINDS, (c.0, channel.id.0), &k)?;
+    }
     audit::record(tx, c, actor, now, "messaging.channel.save", format!("channel:{}", channel.id), channel.name.clone())?;
     Ok(channel.id)
 }
@@ -144,6 +163,11 @@ pub fn channel(tx: &impl Read, c: CompanyId, id: ChannelId) -> Result<Channel> {
     tx.get(CHANNELS, (c.0, id.0))?.ok_or(Error::NotFound)
 }
 
+/// What a channel speaks (WhatsApp unless its kind row says otherwise).
+pub fn channel_kind(tx: &impl Read, c: CompanyId, id: ChannelId) -> Result<Kind> {
+    Ok(tx.get(CHANNEL_KINDS, (c.0, id.0))?.map_or(Kind::WhatsApp, |k| k.kind))
+}
+
 /// Whether all three secrets open with this box's key (false after a restore elsewhere).
 pub fn secrets_ok(key: &BoxKey, c: CompanyId, ch: &Channel) -> bool {
     key.open(c, "access_token", &ch.access_token).is_some()
@@ -151,9 +175,18 @@ pub fn secrets_ok(key: &BoxKey, c: CompanyId, ch: &Channel) -> bool {
         && key.open(c, "verify_token", &ch.verify_token).is_some()
 }
 
-/// The public path Meta is configured to call for a channel.
-pub fn webhook_path(c: CompanyId, id: ChannelId) -> String {
-    format!("/api/v1/messaging/webhooks/{}/{}", c.0, id.0)
+/// The public path Meta is configured to call for a channel of `kind`.
+pub fn webhook_path(c: CompanyId, id: ChannelId, kind: Kind) -> String {
+    match kind {
+        Kind::WhatsApp => format!("/api/v1/messaging/webhooks/{}/{}", c.0, id.0),
+        Kind::Instagram => format!("/api/v1/messaging/instagram/{}/{}", c.0, id.0),
+    }
+}
+
+/// A kind's own webhook route takes only its own channels: the same answer as for an unknown
+/// channel otherwise (`Unauthorized` for a body, `NotFound` for a subscription check).
+pub fn require_kind(tx: &impl Read, c: CompanyId, id: ChannelId, kind: Kind, otherwise: Error) -> Result<()> {
+    if channel_kind(tx, c, id)? == kind { Ok(()) } else { Err(otherwise) }
 }
 
 fn ct_eq(a: &str, b: &str) -> bool {
@@ -210,7 +243,11 @@ pub fn process(tx: &mut WriteTx, c: CompanyId, event: u64, now: Ts) -> Result<Ve
     let Some(ch) = tx.get(CHANNELS, (c.0, ev.channel.0))? else {
         return Ok(Vec::new());
     };
-    let items = match meta::parse_webhook(&ev.body, &ch.phone_number_id) {
+    let parsed = match channel_kind(tx, c, ch.id)? {
+        Kind::WhatsApp => meta::parse_webhook(&ev.body, &ch.phone_number_id),
+        Kind::Instagram => meta::parse_instagram(&ev.body, &ch.phone_number_id),
+    };
+    let items = match parsed {
         Ok(items) => items,
         Err(e) => {
             tracing::warn!(company = c.0, event, "webhook body dropped: {e}");

@@ -40,6 +40,46 @@ impl Record for Channel {
     const TYPE: &'static str = "messaging_channel.v1";
 }
 
+/// What a channel speaks. A channel without a `store::CHANNEL_KINDS` row is WhatsApp, so the
+/// stored `Channel` keeps its shape.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Kind {
+    #[default]
+    WhatsApp,
+    Instagram,
+}
+
+impl Kind {
+    pub fn code(self) -> &'static str {
+        match self {
+            Kind::WhatsApp => "whatsapp",
+            Kind::Instagram => "instagram",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        match s.trim() {
+            "" | "whatsapp" => Some(Kind::WhatsApp),
+            "instagram" => Some(Kind::Instagram),
+            _ => None,
+        }
+    }
+}
+
+/// A channel's kind and, for Instagram, its ids. An Instagram channel's `Channel::phone_number_id`
+/// holds the same account id: where messages are sent from (`POST {base}/{account_id}/messages`)
+/// and what its webhooks name (`entry[].id`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChannelKind {
+    pub kind: Kind,
+    /// The Instagram professional account id.
+    pub account_id: String,
+}
+
+impl Record for ChannelKind {
+    const TYPE: &'static str = "messaging_channelkind.v1";
+}
+
 /// A raw webhook body, stored as received (after its signature was checked) and processed by
 /// the messaging worker from the outbox.
 #[derive(Debug, Clone, Serialize, Deserialize)]

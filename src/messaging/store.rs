@@ -7,11 +7,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{Channel, Conversation, InboundEvent, Message, Notification, Template};
+use super::model::{Channel, ChannelKind, Conversation, InboundEvent, Message, Notification, Template};
 use crate::ids::{CompanyId, ConversationId, MessageId, UserId};
 use crate::storage::{ReadTx, Record, StorageError, Table, TableInfo, WriteTx};
 
 pub const CHANNELS: Table<(u64, u64), Channel> = Table::new("company_channelid_channel");
+/// (company, channel) → its kind and Instagram ids; absent for a WhatsApp channel.
+pub const CHANNEL_KINDS: Table<(u64, u64), ChannelKind> = Table::new("company_channel_channelkind");
 /// Webhook bodies accepted and not yet processed (each has a `MessagingInbound` outbox job).
 pub const INBOUND: Table<(u64, u64), InboundEvent> = Table::new("company_eventid_inboundevent");
 pub const CONVERSATIONS: Table<(u64, u64), Conversation> = Table::new("company_conversationid_conversation");
@@ -39,6 +41,7 @@ pub const UNREAD_CONVS: Table<(u64, u64), u64> = Table::new("company_assignee_un
 pub fn tables() -> Vec<TableInfo> {
     vec![
         CHANNELS.info("(CompanyId, ChannelId)", "WhatsApp channels: phone number id and secrets sealed with the box key"),
+        CHANNEL_KINDS.info("(CompanyId, ChannelId)", "an Instagram channel's kind and account id (absent: WhatsApp)"),
         INBOUND.info("(CompanyId, u64 event id)", "verified webhook bodies waiting for the messaging worker"),
         CONVERSATIONS.info("(CompanyId, ConversationId)", "conversations: contact, client link, assignee, unread count, last inbound"),
         CONTACTS.info("(CompanyId, ChannelId, wa_id)", "the conversation of a contact on a channel (unique)"),

@@ -83,6 +83,18 @@ pub struct NonCashMove {
     pub reference: String,
 }
 
+/// A shift was closed with its cash counted: told in the close's transaction (messaging tells
+/// the owners and admins of a shortage at or above the company's threshold); returns the live
+/// events to publish after commit.
+pub type ShiftClosed = fn(&mut WriteTx, &Actor, Ts, &Shift) -> Result<Vec<(String, crate::live::Event)>>;
+
+/// What closing a shift came to: the shift and the live events (bells) to publish after commit.
+#[derive(Debug)]
+pub struct Closed {
+    pub shift: Shift,
+    pub live: Vec<(String, crate::live::Event)>,
+}
+
 /// Told of every non-cash payment and refund, in its transaction (finance puts it on the bank
 /// account the company chose for them).
 pub type NonCashMoved = fn(&mut WriteTx, &Actor, Ts, &NonCashMove) -> Result<()>;
@@ -212,7 +224,7 @@ pub fn open_shift(tx: &mut WriteTx, actor: &Actor, now: Ts, b: CashBoxId, openin
 
 /// Closes a shift with the counted cash; the difference against the running expected amount is
 /// recorded. Does no per-sale work.
-pub fn close_shift(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ShiftId, counted: &str) -> Result<Shift> {
+pub fn close_shift(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ShiftId, counted: &str) -> Result<Closed> {
     actor.require_feature(FEATURE)?;
     actor.require_writable()?;
     let c = actor.company.0;
@@ -274,7 +286,11 @@ pub fn close_shift(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ShiftId, counte
             returns_amount: shift.totals.returns_amount.to_string(),
         }
     })?;
-    Ok(shift)
+    let mut live = Vec::new();
+    for hook in tx.hooks().of::<ShiftClosed>().collect::<Vec<_>>() {
+        live.extend(hook(tx, actor, now, &shift)?);
+    }
+    Ok(Closed { shift, live })
 }
 
 /// Cash put in or taken out. A manager's (cash-box right) counts at once; a cashier's waits for

@@ -309,8 +309,20 @@ pub async fn messaging_once(w: impl Into<Ctx>) -> Result<bool> {
                     Some(j) => match w.box_key.open(company, "access_token", &j.channel.access_token) {
                         None => messaging::meta::SendOutcome::Refused("channel secrets missing on this box".into()),
                         Some(token) => {
-                            let body = messaging::meta::send_body(&j.to, &j.message.text, j.message.template.as_ref());
-                            messaging::meta::send(&w.http, &w.config.meta_graph_url, &j.channel.phone_number_id, &token, &body).await
+                            let (base, from) = (&w.config.meta_graph_url, &j.channel.phone_number_id);
+                            match (j.kind, &j.message.template) {
+                                (messaging::Kind::WhatsApp, template) => {
+                                    let body = messaging::meta::send_body(&j.to, &j.message.text, template.as_ref());
+                                    messaging::meta::send(&w.http, base, from, &token, &body).await
+                                }
+                                (messaging::Kind::Instagram, None) => {
+                                    let body = messaging::meta::instagram_send_body(&j.to, &j.message.text);
+                                    messaging::meta::send_instagram(&w.http, base, from, &token, &body).await
+                                }
+                                (messaging::Kind::Instagram, Some(_)) => {
+                                    messaging::meta::SendOutcome::Refused("templates are for WhatsApp only".into())
+                                }
+                            }
                         }
                     },
                 };
@@ -363,19 +375,21 @@ pub async fn label_sync_once(w: impl Into<Ctx>) -> Result<bool> {
     Ok(true)
 }
 
-/// Mails sent at once by one step (each on its own SMTP connection).
+/// SMTP sessions open at once in one step, over every company; each sends its mails one
+/// after another.
 const MAIL_PARALLEL: usize = 8;
 /// Jobs one step takes; their outcomes commit together in one transaction.
 const MAIL_BATCH: usize = 200;
 
 /// One step of the mail worker: up to `MAIL_BATCH` due e-mails, each company's through its own
-/// server (or the box's), `MAIL_PARALLEL` at a time; every outcome — sent, failed for good,
-/// or backed off for a retry — is recorded in one transaction at the end of the step. A
-/// crash between a send and that commit re-sends those mails once (SMTP has no idempotency
-/// key); a mail already decided is never sent again.
+/// server (or the box's) over at most `MAIL_PARALLEL` reused SMTP sessions in all
+/// (`mail::smtp::send_all`); every outcome — sent, failed for good, or backed off for a retry —
+/// is recorded in one transaction at the end of the step. A crash between a send and that
+/// commit re-sends those mails once (SMTP has no idempotency key); a mail already decided is
+/// never sent again.
 pub async fn mail_once(w: impl Into<Ctx>) -> Result<bool> {
     use crate::messaging::mail::{self, Outcome};
-    use futures_util::StreamExt;
+    use std::collections::BTreeMap;
     let w: Ctx = w.into();
     let now = w.clock.now();
     let tx = w.db.read()?;
@@ -384,56 +398,57 @@ pub async fn mail_once(w: impl Into<Ctx>) -> Result<bool> {
         return Ok(false);
     }
     let policy = crate::webhooks::guard::Policy::of(&w.config);
-    // Everything is read first and the read transaction dropped before any network wait.
-    let mut servers: std::collections::BTreeMap<u64, Option<mail::Server>> = Default::default();
-    let mut read = Vec::new();
+    // Everything is read first and the read transaction dropped before any network wait. A
+    // mail that needs no network (deleted, already decided, its body sealed for another box)
+    // gets its outcome here; the rest wait per company for its server.
+    let mut servers: BTreeMap<u64, Option<mail::Server>> = Default::default();
+    let mut results = Vec::new();
+    // Per company: ((job, mail id), the mail, its opened body).
+    type ToSend = Vec<((u64, crate::ids::MailId), mail::Mail, String)>;
+    let mut to_send: BTreeMap<u64, ToSend> = Default::default();
     for (job_id, job) in jobs {
         let outbox::JobKind::Mail { mail: id } = job.kind else {
             continue;
         };
-        let company = crate::ids::CompanyId(job.company);
-        let m = tx.get(mail::store::MAILS, (company.0, id))?;
+        let (company, id) = (crate::ids::CompanyId(job.company), crate::ids::MailId(id));
+        let decided = match tx.get(mail::store::MAILS, (company.0, id.0))? {
+            None => Some(Outcome::Permanent("mail deleted".into())),
+            Some(m) if m.state != mail::MailState::Queued => Some(Outcome::Sent),
+            Some(m) => match mail::body(&w.box_key, company, &m) {
+                None => Some(Outcome::Permanent("sealed body does not open on this box".into())),
+                Some(body) => {
+                    to_send.entry(company.0).or_default().push(((job_id, id), m, body));
+                    None
+                }
+            },
+        };
+        if let Some(outcome) = decided {
+            results.push((job_id, company, id, outcome));
+        }
         if let std::collections::btree_map::Entry::Vacant(slot) = servers.entry(company.0) {
             slot.insert(mail::server(&tx, &w.box_key, &w.config, company)?);
         }
-        read.push((job_id, company, crate::ids::MailId(id), m));
     }
     drop(tx);
-    let mut transports: std::collections::BTreeMap<u64, std::result::Result<std::sync::Arc<mail::smtp::Transport>, Outcome>> =
-        Default::default();
-    for (company, server) in servers {
-        let t = match server {
-            None => Err(Outcome::Permanent("e-mail is not set up".into())),
-            Some(server) => mail::smtp::transport(&server, policy).await.map(std::sync::Arc::new),
-        };
-        transports.insert(company, t);
-    }
-    let work: Vec<_> = read
-        .into_iter()
-        .map(|(job_id, company, id, m)| {
-            let t = transports.get(&company.0).cloned().unwrap_or_else(|| Err(Outcome::Permanent("e-mail is not set up".into())));
-            (job_id, company, id, m, t)
-        })
-        .collect();
-    let results: Vec<_> = futures_util::stream::iter(work)
-        .map(|(job_id, company, id, m, t)| {
-            let key = w.box_key.clone();
-            async move {
-                let outcome = match (&m, &t) {
-                    (None, _) => Outcome::Permanent("mail deleted".into()),
-                    (Some(m), _) if m.state != mail::MailState::Queued => Outcome::Sent,
-                    (Some(_), Err(o)) => o.clone(),
-                    (Some(m), Ok(t)) => match mail::body(&key, company, m) {
-                        Some(body) => mail::smtp::send(t, m, body).await,
-                        None => Outcome::Permanent("sealed body does not open on this box".into()),
-                    },
-                };
-                (job_id, company, id, outcome)
-            }
-        })
-        .buffer_unordered(MAIL_PARALLEL)
-        .collect()
-        .await;
+    let limit = tokio::sync::Semaphore::new(MAIL_PARALLEL);
+    let sends = to_send.into_iter().map(|(company, mails)| {
+        let (server, limit) = (servers.remove(&company).flatten(), &limit);
+        async move {
+            let transport = match server {
+                None => Err(Outcome::Permanent("e-mail is not set up".into())),
+                Some(server) => mail::smtp::transport(&server, policy).await,
+            };
+            let outcomes = match transport {
+                Ok(t) => {
+                    let sessions = mails.len().min(MAIL_PARALLEL);
+                    mail::smtp::send_all(&t, mails, sessions, limit).await
+                }
+                Err(o) => mails.into_iter().map(|(tag, _, _)| (tag, o.clone())).collect(),
+            };
+            outcomes.into_iter().map(move |((job_id, id), o)| (job_id, crate::ids::CompanyId(company), id, o))
+        }
+    });
+    results.extend(futures_util::future::join_all(sends).await.into_iter().flatten());
     let at = w.clock.now();
     w.db.write(move |tx| {
         for (job_id, company, id, outcome) in &results {

@@ -1244,6 +1244,11 @@ async fn messaging_mail_and_rule_ids_of_another_company_are_not_found() {
     }
     let (_, notes) = t.get(&a.client, "/api/v1/messaging/notifications").await;
     assert!(!notes["items"].as_array().expect("items").iter().any(|n| n["id"] == b.notification));
+    // The "shift closed short" threshold is per company: A's setting leaves B's default.
+    let (st, s) = t.put(&a.client, "/api/v1/notify/shift-short", json!({"threshold": "75", "active": false})).await;
+    assert_eq!((st, s["threshold"].as_str()), (StatusCode::OK, Some("75.00")), "{s}");
+    let (_, s) = t.get(&b.client, "/api/v1/notify/shift-short").await;
+    assert_eq!((s["threshold"].as_str(), s["active"].as_bool()), (Some("0"), Some(true)), "B's own setting: {s}");
     let (st, r) = t.get(&b.client, &format!("/api/v1/notify/rules/{}", b.rule)).await;
     assert_eq!((st, r["name"].as_str()), (StatusCode::OK, Some("Мало")));
     let (_, n) = t.get(&b.client, "/api/v1/messaging/notifications").await;

@@ -608,3 +608,97 @@ async fn every_messaging_route_is_isolated_between_companies() {
     assert_eq!(list.as_array().map(Vec::len), Some(1));
     t.assert_consistent();
 }
+
+// ---- Instagram channels (issue 16) ----
+
+const IG_ACCOUNT: &str = "17841400000000001";
+
+/// The Graph API's answer to an Instagram send.
+fn ig_accepted(n: usize) -> (u16, Value) {
+    (200, json!({"recipient_id": "IGSID1", "message_id": format!("aWdfOUT{n}")}))
+}
+
+/// An Instagram webhook body with one text message from `from` to the account.
+fn ig_body(from: &str, mid: &str, text: &str, at_ms: i64) -> String {
+    json!({"object": "instagram", "entry": [{"id": IG_ACCOUNT, "time": at_ms, "messaging": [
+        {"sender": {"id": from}, "recipient": {"id": IG_ACCOUNT}, "timestamp": at_ms, "message": {"mid": mid, "text": text}}
+    ]}]})
+    .to_string()
+}
+
+#[tokio::test]
+async fn an_instagram_channel_takes_signed_webhooks_into_the_inbox_and_replies_through_the_graph_api() {
+    let meta = fake_meta(ig_accepted).await;
+    let t = spawn(&meta).await;
+    let c = t.first_run("owner@ig.kg", "password-123").await;
+    let ig = json!({"name": "Instagram магазина", "kind": "instagram", "phone_number_id": IG_ACCOUNT,
+        "access_token": TOKEN, "app_secret": APP_SECRET, "verify_token": VERIFY});
+    let mut bad = ig.clone();
+    bad["kind"] = json!("telegram");
+    let (st, e) = t.post(&c, "/api/v1/messaging/channels", bad).await;
+    assert_eq!((st, code(&e).as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid"), "{e}");
+    let (st, ch) = t.post(&c, "/api/v1/messaging/channels", ig).await;
+    assert_eq!(st, StatusCode::CREATED, "{ch}");
+    let id = ch["id"].as_u64().expect("id");
+    let path = format!("/api/v1/messaging/instagram/{}/{id}", c.company_id());
+    assert_eq!((ch["kind"].as_str(), ch["webhook_path"].as_str()), (Some("instagram"), Some(path.as_str())), "{ch}");
+    // An edit keeps the kind.
+    let (st, ch) = t.put(&c, &format!("/api/v1/messaging/channels/{id}"), json!({"name": "Инста", "phone_number_id": IG_ACCOUNT})).await;
+    assert_eq!((st, ch["kind"].as_str()), (StatusCode::OK, Some("instagram")), "{ch}");
+
+    // Meta's subscription check, on the Instagram route only.
+    let q = format!("hub.mode=subscribe&hub.verify_token={VERIFY}&hub.challenge=42");
+    let r = t.http.get(t.url(&format!("{path}?{q}"))).send().await.expect("get");
+    assert_eq!((r.status(), r.text().await.expect("text").as_str()), (StatusCode::OK, "42"));
+    let (wa, wa_path) = channel(&t, &c, "1065403522").await;
+    let r = t.http.get(t.url(&format!("/api/v1/messaging/instagram/{}/{wa}?{q}", c.company_id()))).send().await.expect("get");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "a WhatsApp channel has no Instagram route");
+
+    // The signature is checked before anything reads the body; another kind's route refuses.
+    let body = ig_body("IGSID1", "aWdfIN1", "Есть размер M?", t.app.now().0);
+    let good = sign(APP_SECRET, body.as_bytes());
+    let before = inbound_rows(&t);
+    assert_eq!(post_raw(&t, &path, body.as_bytes(), "sha256=00").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(post_raw(&t, &path, body.as_bytes(), &sign("another", body.as_bytes())).await, StatusCode::UNAUTHORIZED);
+    let wa_as_ig = format!("/api/v1/messaging/instagram/{}/{wa}", c.company_id());
+    assert_eq!(post_raw(&t, &wa_as_ig, body.as_bytes(), &good).await, StatusCode::UNAUTHORIZED);
+    let foreign = format!("/api/v1/messaging/instagram/{}/{id}", c.company_id() + 1000);
+    assert_eq!(post_raw(&t, &foreign, body.as_bytes(), &good).await, StatusCode::UNAUTHORIZED, "another company's path");
+    assert_eq!(inbound_rows(&t), before, "nothing stored");
+    // Into the same inbox, once however often Meta redelivers.
+    for _ in 0..2 {
+        deliver(&t, &path, &body).await;
+    }
+    // A WhatsApp body signed for the Instagram channel is dropped by the reader, not stored.
+    deliver(&t, &path, &text_body("1065403522", "996555123456", "wamid.X", "не тот канал", now_s(&t))).await;
+    let (_, list) = t.get(&c, "/api/v1/messaging/conversations").await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    let conv = &list[0];
+    assert_eq!((conv["name"].as_str(), conv["phone"].as_str()), (Some("Instagram IGSID1"), Some("")), "{conv}");
+    let conv_id = conv["id"].as_u64().expect("id");
+    let got = messages(&t, &c, conv_id).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["text"], "Есть размер M?");
+
+    // The reply goes out as the Graph API's Instagram send from the account.
+    let (st, m) = t.post(&c, &format!("/api/v1/messaging/conversations/{conv_id}/messages"), json!({"text": "Да, есть"})).await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{m}");
+    drain(&t).await;
+    let calls = meta.calls.lock().expect("lock").clone();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].0, format!("/{IG_ACCOUNT}/messages"));
+    assert_eq!(calls[0].1, format!("Bearer {TOKEN}"));
+    assert_eq!(calls[0].2, json!({"recipient": {"id": "IGSID1"}, "message": {"text": "Да, есть"}}));
+    let got = messages(&t, &c, conv_id).await;
+    assert_eq!(got.last().map(|m| m["state"].clone()), Some(json!("sent")), "{got:?}");
+    // Templates are WhatsApp's: refused for an Instagram conversation.
+    let (_, tpl) = t.post(&c, "/api/v1/messaging/templates", json!({"name": "hello", "language": "ru", "body": "Здравствуйте"})).await;
+    let (st, e) =
+        t.post(&c, &format!("/api/v1/messaging/conversations/{conv_id}/messages"), json!({"template": tpl["id"], "params": []})).await;
+    assert_eq!((st, e["code"].as_str()), (StatusCode::CONFLICT, Some("template_whatsapp_only")), "{e}");
+    // The WhatsApp channel still takes its own webhooks on its own route.
+    deliver(&t, &wa_path, &text_body("1065403522", "996555123456", "wamid.WA1", "Салам", now_s(&t))).await;
+    let (_, list) = t.get(&c, "/api/v1/messaging/conversations").await;
+    assert_eq!(list.as_array().map(Vec::len), Some(2), "{list}");
+    t.assert_consistent();
+}

@@ -179,3 +179,112 @@ async fn preferences_mute_the_bell_and_rules_check_rights_and_input() {
     assert_eq!(st, StatusCode::NOT_FOUND);
     t.assert_consistent();
 }
+
+/// A user of the company's first warehouse branch with a role (`admin`, or staff with rights).
+async fn member(t: &TestApp, owner: &Client, email: &str, role: Value) -> Client {
+    let (_, b) = t.get(owner, "/api/v1/branches").await;
+    let mut body = json!({"name": email, "email": email, "password": "password-123", "branches": [b[0]["id"]]});
+    for (k, v) in role.as_object().expect("role fields") {
+        body[k] = v.clone();
+    }
+    let (st, u) = t.post(owner, "/api/v1/users", body).await;
+    assert_eq!(st, StatusCode::CREATED, "{u}");
+    t.login(email, "password-123").await
+}
+
+async fn close(t: &TestApp, c: &Client, shift: u64, counted: &str) {
+    let (st, z) = t.post(c, &format!("/api/v1/shifts/{shift}/close"), json!({"closing_cash": counted})).await;
+    assert_eq!(st, StatusCode::OK, "{z}");
+}
+
+async fn open(t: &TestApp, c: &Client, cash_box: u64, opening: &str) -> u64 {
+    let (st, sh) = t.post(c, "/api/v1/shifts", json!({"cash_box": cash_box, "opening_cash": opening})).await;
+    assert_eq!(st, StatusCode::CREATED, "{sh}");
+    sh["id"].as_u64().expect("shift id")
+}
+
+#[tokio::test]
+async fn a_shift_closed_short_tells_owners_and_admins_once_over_the_threshold() {
+    let fake = SmtpFake::start().await;
+    let t = crate::mail::spawn(&fake).await;
+    let k = crate::pos::till(&t, "owner@short.kg").await;
+    let c = &k.s.c;
+    let admin = member(&t, c, "admin@short.kg", json!({"role": "admin"})).await;
+    let (st, r) = t.post(c, "/api/v1/roles", json!({"name": "Старший кассир", "permissions": ["cashier", "cashbox"]})).await;
+    assert_eq!(st, StatusCode::CREATED, "{r}");
+    let clerk = member(&t, c, "clerk@short.kg", json!({"role": "staff", "custom_role": r["id"]})).await;
+    // The default: on, any shortage.
+    let (st, s) = t.get(c, "/api/v1/notify/shift-short").await;
+    assert_eq!((st, s["threshold"].as_str(), s["active"].as_bool()), (StatusCode::OK, Some("0"), Some(true)), "{s}");
+    // The owner also wants it by e-mail; the admin keeps the defaults (bell only).
+    let (st, p) = t.put(c, "/api/v1/notify/preferences", json!({"muted": [], "email": ["shift_short"]})).await;
+    assert_eq!(st, StatusCode::OK, "{p}");
+
+    // Exact and over: nobody is told. 1000 in the drawer, 1000 and 1010 counted.
+    close(&t, c, k.shift, "1000").await;
+    let over = open(&t, c, k.cash_box, "1000").await;
+    close(&t, c, over, "1010").await;
+    assert!(texts(&t, c).await.is_empty());
+
+    // The threshold: bad input is refused field by field, never a 500; the rules right only.
+    for bad in [json!({"threshold": "-5"}), json!({"threshold": "abc"}), json!({"threshold": "1.234"})] {
+        let (st, e) = t.put(c, "/api/v1/notify/shift-short", bad.clone()).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {e}");
+        assert!(e.to_string().contains("threshold"), "{e}");
+    }
+    let (st, _) = t.put(&clerk, "/api/v1/notify/shift-short", json!({"threshold": "0"})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, s) = t.put(c, "/api/v1/notify/shift-short", json!({"threshold": "50"})).await;
+    assert_eq!((st, s["threshold"].as_str()), (StatusCode::OK, Some("50.00")), "{s}");
+
+    // 20 short, under 50: nothing. Then the clerk's shift closes 150 short: owner and admin told.
+    let small = open(&t, c, k.cash_box, "1000").await;
+    close(&t, c, small, "980").await;
+    assert!(texts(&t, c).await.is_empty(), "under the threshold");
+    let big = open(&t, &clerk, k.cash_box, "500").await;
+    close(&t, &clerk, big, "350").await;
+    for who in [c, &admin] {
+        let got = texts(&t, who).await;
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].contains("недостачей 150,00") && got[0].contains("Касса 1") && got[0].contains("clerk@short.kg"), "{got:?}");
+    }
+    assert!(texts(&t, &clerk).await.is_empty(), "a cashier is not an owner or admin");
+    let (_, n) = t.get(c, "/api/v1/messaging/notifications").await;
+    assert_eq!(n["items"][0]["link"], format!("/shifts/{big}"), "{n}");
+    // The owner's e-mail, in the close's transaction: queued already, delivered by the worker.
+    crate::mail::pump(&t).await;
+    let mails = fake.wait_for(1, 20).await;
+    assert_eq!(mails[0].to, vec!["owner@short.kg".to_string()]);
+    assert!(mails[0].data.contains("150,00"), "{}", mails[0].data);
+    // The rule's log: one firing, with what it sent.
+    let (st, l) = t.get(c, "/api/v1/notify/shift-short/log").await;
+    assert_eq!(st, StatusCode::OK, "{l}");
+    let l = l.as_array().expect("log").clone();
+    assert_eq!((l.len(), l[0]["subject"].as_u64(), l[0]["outcome"].as_str()), (1, Some(big), Some("in-app: 2, e-mail: 1")), "{l:?}");
+
+    // The admin mutes it; switched off, nobody is told.
+    let (st, _) = t.put(&admin, "/api/v1/notify/preferences", json!({"muted": ["shift_short"], "email": []})).await;
+    assert_eq!(st, StatusCode::OK);
+    let next = open(&t, c, k.cash_box, "1000").await;
+    close(&t, c, next, "900").await;
+    assert_eq!((texts(&t, c).await.len(), texts(&t, &admin).await.len()), (2, 1), "the admin muted it");
+    let (st, _) = t.put(c, "/api/v1/notify/shift-short", json!({"threshold": "0", "active": false})).await;
+    assert_eq!(st, StatusCode::OK);
+    let last = open(&t, c, k.cash_box, "1000").await;
+    close(&t, c, last, "1").await;
+    assert_eq!(texts(&t, c).await.len(), 2, "switched off");
+
+    // The rules page shows the setting and the firings; its form saves the threshold.
+    let p = crate::browser::Plain::new(&t);
+    assert_eq!(p.submit("/login", &[("email", "owner@short.kg"), ("password", "password-123")]).await.status(), 303);
+    let page = p.get("/notify/rules").await.text().await.expect("page");
+    assert!(page.contains("id=\"shift-short-log\"") && page.contains("недостачей 100,00"), "{page}");
+    let csrf = crate::browser::csrf_of(&page);
+    let r = p.post("/notify/shift-short", &[("_csrf", csrf.as_str()), ("threshold", "25"), ("active", "1")]).await;
+    assert_eq!(r.status(), 303);
+    let (_, s) = t.get(c, "/api/v1/notify/shift-short").await;
+    assert_eq!((s["threshold"].as_str(), s["active"].as_bool()), (Some("25.00"), Some(true)), "{s}");
+    let r = p.post("/notify/shift-short", &[("_csrf", csrf.as_str()), ("threshold", "много")]).await;
+    assert_eq!(r.status(), 422);
+    t.assert_consistent();
+}

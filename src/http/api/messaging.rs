@@ -1,6 +1,7 @@
 //! Messaging API (`/api/v1/messaging/…`): channels, templates, conversations (messages,
 //! replies, templates, notes, assignment, client link), notifications, and the public
-//! WhatsApp webhook Meta calls (`/api/v1/messaging/webhooks/{company}/{channel}`).
+//! WhatsApp webhook Meta calls (`/api/v1/messaging/webhooks/{company}/{channel}`) and the
+//! Instagram one (`/api/v1/messaging/instagram/{company}/{channel}`).
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -22,6 +23,9 @@ use utoipa_axum::routes;
 pub struct ChannelDto {
     pub id: u64,
     pub name: String,
+    /// `whatsapp` or `instagram`.
+    pub kind: String,
+    /// WhatsApp: Meta's phone number id; Instagram: the Instagram professional account id.
     pub phone_number_id: String,
     pub active: bool,
     /// The callback URL path to enter in Meta's app settings (prefix it with this box's public address).
@@ -30,13 +34,14 @@ pub struct ChannelDto {
     pub secrets_ok: bool,
 }
 
-fn channel_dto(app: &App, c: CompanyId, ch: &messaging::Channel) -> ChannelDto {
+fn channel_dto(app: &App, c: CompanyId, ch: &messaging::Channel, kind: messaging::Kind) -> ChannelDto {
     ChannelDto {
         id: ch.id.0,
         name: ch.name.clone(),
+        kind: kind.code().into(),
         phone_number_id: ch.phone_number_id.clone(),
         active: ch.active,
-        webhook_path: messaging::webhook_path(c, ch.id),
+        webhook_path: messaging::webhook_path(c, ch.id, kind),
         secrets_ok: messaging::secrets_ok(&app.box_key, c, ch),
     }
 }
@@ -55,6 +60,9 @@ pub struct ChannelInput {
     pub verify_token: String,
     #[serde(default = "yes")]
     pub active: bool,
+    /// A new channel's kind: `whatsapp` (the default) or `instagram`; an edit keeps the kind.
+    #[serde(default)]
+    pub kind: String,
 }
 
 fn yes() -> bool {
@@ -66,7 +74,12 @@ fn yes() -> bool {
 pub async fn channels(State(app): State<App>, a: Auth) -> Result<Json<Vec<ChannelDto>>> {
     messaging::require_admin(&a.actor)?;
     let c = a.actor.company;
-    Ok(Json(messaging::channels(&app.db.read()?, c)?.iter().map(|ch| channel_dto(&app, c, ch)).collect()))
+    let tx = app.db.read()?;
+    let mut out = Vec::new();
+    for ch in messaging::channels(&tx, c)? {
+        out.push(channel_dto(&app, c, &ch, messaging::channel_kind(&tx, c, ch.id)?));
+    }
+    Ok(Json(out))
 }
 
 async fn save_channel(app: App, a: Auth, id: Option<ChannelId>, i: ChannelInput) -> Result<ChannelDto> {
@@ -79,15 +92,17 @@ async fn save_channel(app: App, a: Auth, id: Option<ChannelId>, i: ChannelInput)
         app_secret: i.app_secret,
         verify_token: i.verify_token,
         active: i.active,
+        kind: messaging::Kind::parse(&i.kind)
+            .ok_or_else(|| Error::field("kind", "invalid", "Канал: whatsapp или instagram", "Channel kind: whatsapp or instagram"))?,
     };
-    let ch = app
+    let (ch, kind) = app
         .db
         .write(move |tx| {
             let id = messaging::save_channel(tx, &a.actor, &key, now, id, &d)?;
-            messaging::channel(tx, c, id)
+            Ok::<_, Error>((messaging::channel(tx, c, id)?, messaging::channel_kind(tx, c, id)?))
         })
         .await?;
-    Ok(channel_dto(&app, c, &ch))
+    Ok(channel_dto(&app, c, &ch, kind))
 }
 
 #[utoipa::path(post, path = "/api/v1/messaging/channels", tag = "messaging", security(("bearer" = [])), request_body = ChannelInput,
@@ -474,9 +489,41 @@ pub async fn webhook(
     Ok(StatusCode::OK)
 }
 
-/// The webhook Meta calls: open to anyone, bounded body, verified by signature.
+/// Meta's subscription check for an Instagram channel (404 for any other channel).
+#[utoipa::path(get, path = "/api/v1/messaging/instagram/{company}/{channel}", tag = "messaging",
+    params(("company" = u64, Path), ("channel" = u64, Path), Challenge),
+    responses((status = 200, body = String, content_type = "text/plain"), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn instagram_verify(
+    State(app): State<App>,
+    Path((company, channel)): Path<(u64, u64)>,
+    Query(q): Query<Challenge>,
+) -> Result<String> {
+    let (c, ch) = (CompanyId(company), ChannelId(channel));
+    messaging::require_kind(&app.db.read()?, c, ch, messaging::Kind::Instagram, Error::NotFound)?;
+    webhook_verify(State(app), Path((company, channel)), Query(q)).await
+}
+
+/// An Instagram webhook (`object: instagram`): the same signature check over the raw body
+/// before anything parses it, for Instagram channels only (401 for any other channel).
+#[utoipa::path(post, path = "/api/v1/messaging/instagram/{company}/{channel}", tag = "messaging",
+    params(("company" = u64, Path), ("channel" = u64, Path)), request_body(content = String, content_type = "application/json"),
+    responses((status = 200), (status = 401, body = Problem), (status = 413, body = Problem)))]
+pub async fn instagram_webhook(
+    State(app): State<App>,
+    Path((company, channel)): Path<(u64, u64)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode> {
+    let (c, ch) = (CompanyId(company), ChannelId(channel));
+    messaging::require_kind(&app.db.read()?, c, ch, messaging::Kind::Instagram, Error::Unauthorized)?;
+    webhook(State(app), Path((company, channel)), headers, body).await
+}
+
+/// The webhooks Meta calls: open to anyone, bounded body, verified by signature.
 pub fn public_routes(_limits: &Limits) -> OpenApiRouter<App> {
-    OpenApiRouter::new().routes(super::public(routes!(webhook_verify, webhook), messaging::WEBHOOK_BODY_LIMIT))
+    OpenApiRouter::new()
+        .routes(super::public(routes!(webhook_verify, webhook), messaging::WEBHOOK_BODY_LIMIT))
+        .routes(super::public(routes!(instagram_verify, instagram_webhook), messaging::WEBHOOK_BODY_LIMIT))
 }
 
 pub fn routes(_limits: &Limits) -> OpenApiRouter<App> {

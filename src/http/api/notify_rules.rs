@@ -15,7 +15,7 @@ use crate::error::Result;
 use crate::http::extract::{Auth, Json, Path};
 use crate::http::problem::Problem;
 use crate::ids::RuleId;
-use crate::messaging::rules::{self, Rule, RuleDraft};
+use crate::messaging::rules::{self, Rule, RuleDraft, shift};
 
 #[derive(Serialize, ToSchema)]
 pub struct RuleDto {
@@ -145,6 +145,10 @@ pub struct FiredDto {
     pub outcome: String,
 }
 
+fn fired_dtos(rows: Vec<(u32, u64, rules::Fired)>) -> Vec<FiredDto> {
+    rows.into_iter().map(|(day, subject, f)| FiredDto { day, subject, at_ms: f.at.0, text: f.text, outcome: f.outcome }).collect()
+}
+
 #[utoipa::path(get, path = "/api/v1/notify/rules/{id}/log", tag = "notify", security(("bearer" = [])), params(("id" = u64, Path)),
     responses((status = 200, body = Vec<FiredDto>), (status = 404, body = Problem)))]
 pub async fn log(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<Vec<FiredDto>>> {
@@ -152,7 +156,7 @@ pub async fn log(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result
     let tx = app.db.read()?;
     let r = rules::rule(&tx, a.actor.company, RuleId(id))?;
     let rows = rules::fired(&tx, a.actor.company, r.id, 200)?;
-    Ok(Json(rows.into_iter().map(|(day, subject, f)| FiredDto { day, subject, at_ms: f.at.0, text: f.text, outcome: f.outcome }).collect()))
+    Ok(Json(fired_dtos(rows)))
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -178,10 +182,48 @@ pub async fn put_prefs(State(app): State<App>, a: Auth, Json(i): Json<PrefsDto>)
     Ok(Json(PrefsDto { muted: p.muted, email: p.email }))
 }
 
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShiftShortDto {
+    /// Tell the owners and admins of a shift closed at least this much short ("0": any shortage).
+    pub threshold: String,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+/// The built-in "shift closed short" rule: its threshold and switch.
+#[utoipa::path(get, path = "/api/v1/notify/shift-short", tag = "notify", security(("bearer" = [])),
+    responses((status = 200, body = ShiftShortDto), (status = 403, body = Problem)))]
+pub async fn get_shift_short(State(app): State<App>, a: Auth) -> Result<Json<ShiftShortDto>> {
+    rules::require_admin(&a.actor)?;
+    let s = shift::settings(&app.db.read()?, a.actor.company)?;
+    Ok(Json(ShiftShortDto { threshold: s.threshold.to_string(), active: s.active }))
+}
+
+#[utoipa::path(put, path = "/api/v1/notify/shift-short", tag = "notify", security(("bearer" = [])), request_body = ShiftShortDto,
+    responses((status = 200, body = ShiftShortDto), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn put_shift_short(State(app): State<App>, a: Auth, Json(i): Json<ShiftShortDto>) -> Result<Json<ShiftShortDto>> {
+    rules::require_admin(&a.actor)?;
+    let now = app.now();
+    let s = app.db.write(move |tx| shift::save(tx, &a.actor, now, &i.threshold, i.active)).await?;
+    Ok(Json(ShiftShortDto { threshold: s.threshold.to_string(), active: s.active }))
+}
+
+/// The built-in rule's firings, newest first (the subject is the shift id).
+#[utoipa::path(get, path = "/api/v1/notify/shift-short/log", tag = "notify", security(("bearer" = [])),
+    responses((status = 200, body = Vec<FiredDto>), (status = 403, body = Problem)))]
+pub async fn shift_short_log(State(app): State<App>, a: Auth) -> Result<Json<Vec<FiredDto>>> {
+    rules::require_admin(&a.actor)?;
+    let rows = rules::fired(&app.db.read()?, a.actor.company, shift::SHIFT_RULE, 200)?;
+    Ok(Json(fired_dtos(rows)))
+}
+
 pub fn routes(_limits: &Limits) -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(one, put, delete))
         .routes(routes!(log))
         .routes(routes!(get_prefs, put_prefs))
+        .routes(routes!(get_shift_short, put_shift_short))
+        .routes(routes!(shift_short_log))
 }

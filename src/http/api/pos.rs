@@ -261,9 +261,10 @@ pub async fn get_shift(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> 
 #[utoipa::path(post, path = "/api/v1/shifts/{id}/close", tag = "pos", security(("bearer" = [])), params(("id" = u64, Path)), request_body = CloseShiftInput,
     responses((status = 200, body = ShiftDto), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn close_shift(State(app): State<App>, a: Auth, Path(id): Path<u64>, Json(i): Json<CloseShiftInput>) -> Result<Json<ShiftDto>> {
-    let now = app.now();
-    let s = app.db.write(move |tx| pos::close_shift(tx, &a.actor, now, ShiftId(id), &i.closing_cash)).await?;
-    Ok(Json(ShiftDto::from(&s)))
+    let (now, c) = (app.now(), a.actor.company);
+    let closed = app.db.write(move |tx| pos::close_shift(tx, &a.actor, now, ShiftId(id), &i.closing_cash)).await?;
+    crate::messaging::publish(&app.live, c, closed.live);
+    Ok(Json(ShiftDto::from(&closed.shift)))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -345,6 +345,8 @@ async fn client(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>, f
 pub struct ChannelRow {
     pub id: u64,
     pub name: String,
+    /// `whatsapp` or `instagram`.
+    pub kind: &'static str,
     pub phone_number_id: String,
     pub webhook_url: String,
     /// Meta's callback URL through the relay, when one is configured.
@@ -378,11 +380,13 @@ fn settings_for(app: &App, ui: &Ui, uri: &Uri, channel: ChannelDraft, template: 
     let tz = shell.timezone.clone();
     let (relay_line, relay_tone) =
         super::box_ops::relay_line(ui.lang, &relay, |t| t.map_or_else(|| "—".to_string(), |t| t.format_local(&tz)));
-    let channels = messaging::channels(&tx, c)?
-        .into_iter()
-        .map(|ch| ChannelRow {
+    let mut channels = Vec::new();
+    for ch in messaging::channels(&tx, c)? {
+        let kind = messaging::channel_kind(&tx, c, ch.id)?;
+        channels.push(ChannelRow {
             id: ch.id.0,
-            webhook_url: format!("{}{}", ui.origin, messaging::webhook_path(c, ch.id)),
+            kind: kind.code(),
+            webhook_url: format!("{}{}", ui.origin, messaging::webhook_path(c, ch.id, kind)),
             secrets_ok: messaging::secrets_ok(&app.box_key, c, &ch),
             relay_url: relay_base
                 .as_ref()
@@ -391,8 +395,8 @@ fn settings_for(app: &App, ui: &Ui, uri: &Uri, channel: ChannelDraft, template: 
             name: ch.name,
             phone_number_id: ch.phone_number_id,
             active: ch.active,
-        })
-        .collect();
+        });
+    }
     let templates = messaging::templates(&tx, c)?
         .into_iter()
         .map(|t| TemplateRow {
@@ -434,6 +438,8 @@ async fn channel_create(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> 
         app_secret: f.get("app_secret"),
         verify_token: f.get("verify_token"),
         active: true,
+        kind: messaging::Kind::parse(&f.get("kind"))
+            .ok_or_else(|| crate::error::Error::field("kind", "invalid", "Выберите канал", "Choose a channel kind"))?,
     };
     let (actor, now, key, draft) = (ui.actor().clone(), app.now(), app.box_key.clone(), d.clone());
     match app.db.write(move |tx| messaging::save_channel(tx, &actor, &key, now, None, &draft)).await {

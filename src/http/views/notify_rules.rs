@@ -1,5 +1,6 @@
 //! Notification pages: the company's rules (`/notify/rules`, right `notify_rules`: list, new
-//! rule, delete; `/notify/rules/{id}`: the rule's firing log) and each user's own
+//! rule, delete, the built-in "shift closed short" rule's threshold (`/notify/shift-short`) and
+//! its newest firings; `/notify/rules/{id}`: the rule's firing log) and each user's own
 //! preferences (`/notify/preferences`: per event, the bell and e-mail).
 
 use askama::Template;
@@ -16,13 +17,14 @@ use crate::error::Result;
 use crate::http::extract::Path;
 use crate::i18n::Lang;
 use crate::ids::RuleId;
-use crate::messaging::rules::{self, Action, RuleDraft, Trigger};
+use crate::messaging::rules::{self, Action, RuleDraft, Trigger, shift};
 
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/notify/rules", get(rules_page).post(create))
         .route("/notify/rules/{id}", get(rule_page))
         .route("/notify/rules/{id}/delete", post(delete))
+        .route("/notify/shift-short", post(save_shift_short))
         .route("/notify/preferences", get(prefs_page).post(save_prefs))
 }
 
@@ -50,6 +52,10 @@ struct RulesPage {
     perms: Vec<Choice>,
     templates: Vec<Choice>,
     errs: Errors,
+    /// The built-in "shift closed short" rule: threshold, switch, newest firings.
+    shift_threshold: String,
+    shift_active: bool,
+    shift_log: Vec<FiredRow>,
 }
 
 fn choices(lang: Lang, prefix: &str, codes: &[&str], selected: &str) -> Vec<Choice> {
@@ -91,7 +97,22 @@ fn rules_for(app: &App, ui: &Ui, uri: &Uri, form: RuleDraft, errs: Errors) -> Re
         .into_iter()
         .map(|t| Choice { value: t.id.0.to_string(), label: t.name, selected: form.template == Some(t.id.0) })
         .collect();
-    Ok(RulesPage { lang: ui.lang, shell, rows, form, triggers, actions, perms, templates, errs })
+    let short = shift::settings(&tx, c)?;
+    let shift_log = fired_rows(&tx, c, shift::SHIFT_RULE, 10, &shell.timezone)?;
+    Ok(RulesPage {
+        lang: ui.lang,
+        shell,
+        rows,
+        form,
+        triggers,
+        actions,
+        perms,
+        templates,
+        errs,
+        shift_threshold: short.threshold.to_string(),
+        shift_active: short.active,
+        shift_log,
+    })
 }
 
 async fn rules_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> {
@@ -148,11 +169,28 @@ async fn rule_page(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Resul
     let tx = app.db.read()?;
     let r = rules::rule(&tx, ui.actor().company, RuleId(id))?;
     let shell = Shell::load(&app, &ui)?;
-    let rows = rules::fired(&tx, ui.actor().company, r.id, 200)?
-        .into_iter()
-        .map(|(_, _, f)| FiredRow { at: f.at.format_local(&shell.timezone), text: f.text, outcome: f.outcome })
-        .collect();
+    let rows = fired_rows(&tx, ui.actor().company, r.id, 200, &shell.timezone)?;
     render(StatusCode::OK, &RulePage { lang: ui.lang, shell, name: r.name, rows })
+}
+
+fn fired_rows(tx: &impl crate::storage::Read, c: crate::ids::CompanyId, rule: RuleId, limit: usize, tz: &str) -> Result<Vec<FiredRow>> {
+    Ok(rules::fired(tx, c, rule, limit)?
+        .into_iter()
+        .map(|(_, _, f)| FiredRow { at: f.at.format_local(tz), text: f.text, outcome: f.outcome })
+        .collect())
+}
+
+async fn save_shift_short(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Result<Response> {
+    rules::require_admin(ui.actor())?;
+    let (actor, now, threshold, active) = (ui.actor().clone(), app.now(), f.get("threshold"), f.has("active"));
+    match app.db.write(move |tx| shift::save(tx, &actor, now, &threshold, active)).await {
+        Ok(_) => Ok(see_other("/notify/rules?ok=saved")),
+        Err(e) => {
+            let (status, errs) = refused(e, ui.lang, &["threshold"])?;
+            let form = RuleDraft { active: true, perm: "clients".into(), ..Default::default() };
+            render(status, &rules_for(&app, &ui, &uri, form, errs)?)
+        }
+    }
 }
 
 pub struct PrefRow {

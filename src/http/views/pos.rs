@@ -492,7 +492,10 @@ pub async fn close_shift(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Pat
     let counted = f.get("closing_cash");
     let (now, actor) = (app.now(), ui.actor().clone());
     match app.db.write(move |tx| pos::close_shift(tx, &actor, now, ShiftId(id), &counted)).await {
-        Ok(_) => Ok(see_other(&format!("/shifts/{id}?ok=shift_closed"))),
+        Ok(closed) => {
+            crate::messaging::publish(&app.live, ui.actor().company, closed.live);
+            Ok(see_other(&format!("/shifts/{id}?ok=shift_closed")))
+        }
         Err(e) => {
             let errs = problem(e, ui.lang)?;
             let s = query::readable_shift(&app.db.read()?, ui.actor(), ShiftId(id))?;

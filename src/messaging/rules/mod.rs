@@ -11,6 +11,7 @@
 //! are the bell's rows, e-mail goes through `mail::queue`, WhatsApp through the inbox's
 //! template send (the conversation log); a firing that cannot send says why in its log row.
 
+pub mod shift;
 pub mod store;
 
 use rust_decimal::Decimal;
@@ -146,6 +147,7 @@ impl Record for Prefs {
 /// The events a preference can name: the rule triggers and the inbox's own notifications.
 pub fn pref_events() -> Vec<&'static str> {
     let mut v: Vec<&'static str> = Trigger::ALL.iter().map(|t| t.code()).collect();
+    v.push(shift::EVENT);
     v.push("backup_failed");
     v.push("inbox");
     v
@@ -475,38 +477,14 @@ fn subjects(
 
 /// Does what the rule says for one subject; returns the log's outcome text.
 fn act(tx: &mut WriteTx, config: &Config, c: CompanyId, rule: &Rule, s: &Subject, now: Ts, live: &mut Vec<Live>) -> Result<String> {
-    let kind = format!("rule:{}", rule.trigger.code());
     match rule.action {
         Action::Staff => {
             let Some(perm) = Perm::parse(&rule.perm) else {
                 return Ok("right no longer exists".into());
             };
             let users = notify::users_with(tx, c, perm)?;
-            let (mut shown, mut mailed) = (0, 0);
             let can_mail = super::mail::configured(tx, config, c)?;
-            for u in users {
-                let p = prefs(tx, c, u)?;
-                if !p.muted.iter().any(|e| e == rule.trigger.code()) {
-                    live.extend(notify::notify(tx, c, Target::User(u), &kind, &s.text, &s.link, now)?);
-                    shown += 1;
-                }
-                if can_mail && p.email.iter().any(|e| e == rule.trigger.code()) {
-                    let to = crate::tenancy::store::users(tx, c)?.into_iter().find(|x| x.id == u).map(|x| x.email).unwrap_or_default();
-                    if super::mail::valid_address(&to) {
-                        super::mail::queue(
-                            tx,
-                            c,
-                            &to,
-                            &format!("Dukan: {}", rule.name),
-                            &s.text,
-                            &format!("notify:{}", rule.trigger.code()),
-                            now,
-                        )?;
-                        mailed += 1;
-                    }
-                }
-            }
-            Ok(format!("in-app: {shown}, e-mail: {mailed}"))
+            tell(tx, c, &users, rule.trigger.code(), &format!("Dukan: {}", rule.name), &s.text, &s.link, can_mail, now, live)
         }
         Action::Email => {
             if !super::mail::configured(tx, config, c)? {
@@ -525,6 +503,40 @@ fn act(tx: &mut WriteTx, config: &Config, c: CompanyId, rule: &Rule, s: &Subject
         }
         Action::WhatsApp => whatsapp(tx, c, rule, s, now, live),
     }
+}
+
+/// Tells each of `users` of `event`: in the bell unless they muted it, by e-mail (subject
+/// `subject`) when they asked for it and `can_mail`. Returns the log's outcome text.
+#[allow(clippy::too_many_arguments)]
+fn tell(
+    tx: &mut WriteTx,
+    c: CompanyId,
+    users: &[UserId],
+    event: &str,
+    subject: &str,
+    text: &str,
+    link: &str,
+    can_mail: bool,
+    now: Ts,
+    live: &mut Vec<Live>,
+) -> Result<String> {
+    let (mut shown, mut mailed) = (0, 0);
+    let kind = format!("rule:{event}");
+    for &u in users {
+        let p = prefs(tx, c, u)?;
+        if !p.muted.iter().any(|e| e == event) {
+            live.extend(notify::notify(tx, c, Target::User(u), &kind, text, link, now)?);
+            shown += 1;
+        }
+        if can_mail && p.email.iter().any(|e| e == event) {
+            let to = crate::tenancy::store::users(tx, c)?.into_iter().find(|x| x.id == u).map(|x| x.email).unwrap_or_default();
+            if super::mail::valid_address(&to) {
+                super::mail::queue(tx, c, &to, subject, text, &format!("notify:{event}"), now)?;
+                mailed += 1;
+            }
+        }
+    }
+    Ok(format!("in-app: {shown}, e-mail: {mailed}"))
 }
 
 /// The template to the client's newest conversation (WhatsApp allows templates at any time).
