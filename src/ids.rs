@@ -121,3 +121,11 @@ id_type!(
     /// A company's notification rule: an event, its conditions and an action (issue 16).
     RuleId,
 );
+
+// Documents from templates (issue 17, tmpl).
+id_type!(
+    /// A company's document template (offer, invoice, act, contract).
+    DocTemplateId,
+    /// A document made from a template, with its stored PDF.
+    CrmDocId,
+);

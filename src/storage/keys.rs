@@ -132,6 +132,8 @@ u64_key!(LabelScaleId);
 u64_key!(ReviewId);
 use crate::ids::{MailId, RuleId};
 u64_key!(MailId, RuleId);
+use crate::ids::{CrmDocId, DocTemplateId};
+u64_key!(DocTemplateId, CrmDocId);
 
 #[cfg(test)]
 mod tests {

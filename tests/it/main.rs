@@ -90,3 +90,6 @@ mod browser_notify;
 mod mail;
 mod notify_rules;
 mod smtp_fake;
+// Documents from templates (issue 17, tmpl).
+mod browser_crm_documents;
+mod crm_documents;
