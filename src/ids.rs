@@ -129,3 +129,11 @@ id_type!(
     /// A calendar event (a single one, or a recurring series and its exceptions).
     CalEventId,
 );
+
+// Documents from templates (issue 17, tmpl).
+id_type!(
+    /// A company's document template (offer, invoice, act, contract).
+    DocTemplateId,
+    /// A document made from a template, with its stored PDF.
+    CrmDocId,
+);

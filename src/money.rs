@@ -5,6 +5,8 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::error::FieldError;
 
+pub mod words;
+
 pub const MONEY_DP: u32 = 2;
 pub const QTY_DP: u32 = 3;
 

@@ -2,7 +2,8 @@
 //! deals on a kanban board with a forecast (`deals`), tasks and activities with reminders
 //! (`tasks`), and the client timeline merged from the CRM's own events and the clients' and
 //! tills' existing indexes (`timeline`), the public request form that turns a visitor's
-//! request into a lead (`requests`), and client reviews (`reviews`).
+//! request into a lead (`requests`), client reviews (`reviews`), and documents made from
+//! company-editable templates (`docs`, sandboxed by `templating`).
 //!
 //! Rights: the plan feature `crm`, then `crm_deals` (own deals), `crm_all_deals` (everyone's),
 //! `crm_tasks`, `crm_settings` (pipelines). A salesperson without `crm_all_deals` sees and
@@ -18,12 +19,14 @@
 // The calendar: resources and events (issue 17, calendar).
 pub mod calendar;
 pub mod deals;
+pub mod docs;
 pub mod model;
 pub mod orders;
 pub mod requests;
 pub mod reviews;
 pub mod store;
 pub mod tasks;
+pub mod templating;
 pub mod timeline;
 
 use crate::audit;

@@ -6,7 +6,11 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Ts;
-use crate::ids::{ClientId, ContactId, CrmDealId, OrderId, PipelineId, ProductId, ReviewId, SaleId, StageId, TaskId, UserId, WarehouseId};
+use crate::i18n::Lang;
+use crate::ids::{
+    ClientId, ContactId, CrmDealId, CrmDocId, DocTemplateId, OrderId, PipelineId, ProductId, ReviewId, SaleId, StageId, TaskId, UserId,
+    WarehouseId,
+};
 use crate::storage::Record;
 
 /// A person at a client company.
@@ -273,6 +277,8 @@ pub enum EventKind {
     CalendarPlanned,
     CalendarDone,
     CalendarCancelled,
+    /// A document (offer, invoice, act, contract) was made from a template (issue 17, tmpl).
+    Document,
 }
 
 impl EventKind {
@@ -296,6 +302,7 @@ impl EventKind {
             EventKind::CalendarPlanned => "calendar_planned",
             EventKind::CalendarDone => "calendar_done",
             EventKind::CalendarCancelled => "calendar_cancelled",
+            EventKind::Document => "document",
         }
     }
 }
@@ -419,4 +426,93 @@ pub struct Review {
 
 impl Record for Review {
     const TYPE: &'static str = "crmreview.v1";
+}
+
+/// The kinds of documents made from templates; each is numbered on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DocKind {
+    Offer,
+    Invoice,
+    Act,
+    Contract,
+}
+
+impl DocKind {
+    pub const ALL: [DocKind; 4] = [DocKind::Offer, DocKind::Invoice, DocKind::Act, DocKind::Contract];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            DocKind::Offer => "offer",
+            DocKind::Invoice => "invoice",
+            DocKind::Act => "act",
+            DocKind::Contract => "contract",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DocKind> {
+        DocKind::ALL.into_iter().find(|k| k.code() == s.trim())
+    }
+
+    /// The number's prefix: КП-2026-0001.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            DocKind::Offer => "КП",
+            DocKind::Invoice => "СЧ",
+            DocKind::Act => "АКТ",
+            DocKind::Contract => "ДГ",
+        }
+    }
+}
+
+/// A company's document template: a minijinja body producing the document markup
+/// (`documents::markup`), rendered against the context `crm::templating` documents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocTemplate {
+    pub id: DocTemplateId,
+    pub kind: DocKind,
+    pub name: String,
+    /// How amounts, dates and the page line are written.
+    pub lang: Lang,
+    pub body: String,
+    pub created: Ts,
+    pub created_by: UserId,
+    pub updated: Ts,
+}
+
+impl Record for DocTemplate {
+    const TYPE: &'static str = "crmdoctemplate.v1";
+}
+
+/// A document made from a template: its number and where it came from. The PDF, as issued,
+/// is stored beside it (`DocFile`), so a later change of the template or the company's details
+/// never changes a document already given to a client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrmDoc {
+    pub id: CrmDocId,
+    pub kind: DocKind,
+    /// "КП-2026-0001": per company, kind and year, gapless.
+    pub number: String,
+    /// The template's name when the document was made (a built-in one has no id).
+    pub template: String,
+    pub client: Option<ClientId>,
+    pub deal: Option<CrmDealId>,
+    /// The document's title as its markup said.
+    pub title: String,
+    pub size: u64,
+    pub created: Ts,
+    pub created_by: UserId,
+}
+
+impl Record for CrmDoc {
+    const TYPE: &'static str = "crmdoc.v1";
+}
+
+/// The bytes of a stored file (a generated PDF).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocFile {
+    pub bytes: Vec<u8>,
+}
+
+impl Record for DocFile {
+    const TYPE: &'static str = "crmdocfile.v1";
 }

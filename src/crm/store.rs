@@ -8,8 +8,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::model::{Contact, Deal, Event, Order, Pipeline, RequestForm, Review, StageTotal, Task, TaskStatus};
-use crate::ids::{ClientId, CompanyId, ContactId, CrmDealId, OrderId, PipelineId, ReviewId, StageId, TaskId, UserId};
+use super::model::{
+    Contact, CrmDoc, Deal, DocFile, DocTemplate, Event, Order, Pipeline, RequestForm, Review, StageTotal, Task, TaskStatus,
+};
+use crate::ids::{
+    ClientId, CompanyId, ContactId, CrmDealId, CrmDocId, DocTemplateId, OrderId, PipelineId, ReviewId, StageId, TaskId, UserId,
+};
 use crate::storage::{Read, ReadTx, StorageError, Table, TableInfo, WriteTx};
 
 pub const CONTACTS: Table<(CompanyId, ContactId), Contact> = Table::new("company_contactid_crmcontact");
@@ -37,6 +41,12 @@ pub const REQUEST_FORMS: Table<CompanyId, RequestForm> = Table::new("company_crm
 pub const REVIEWS: Table<(CompanyId, ReviewId), Review> = Table::new("company_reviewid_crmreview");
 pub const CLIENT_REVIEWS: Table<(CompanyId, ClientId, ReviewId), u64> = Table::new("company_client_reviewid_unit");
 pub const ORDER_REVIEWS: Table<(CompanyId, OrderId, ReviewId), u64> = Table::new("company_order_reviewid_unit");
+// Documents from templates (issue 17, tmpl).
+pub const DOC_TEMPLATES: Table<(CompanyId, DocTemplateId), DocTemplate> = Table::new("company_doctemplateid_crmdoctemplate");
+pub const DOCS: Table<(CompanyId, CrmDocId), CrmDoc> = Table::new("company_crmdocid_crmdoc");
+pub const DOC_FILES: Table<(CompanyId, CrmDocId), DocFile> = Table::new("company_crmdocid_crmdocfile");
+pub const CLIENT_DOCS: Table<(CompanyId, ClientId, CrmDocId), u64> = Table::new("company_client_crmdocid_unit");
+pub const DEAL_DOCS: Table<(CompanyId, CrmDealId, CrmDocId), u64> = Table::new("company_crmdeal_crmdocid_unit");
 
 pub fn tables() -> Vec<TableInfo> {
     vec![
@@ -65,6 +75,12 @@ pub fn tables() -> Vec<TableInfo> {
         REVIEWS.info("(CompanyId, ReviewId)", "client reviews: rating 1–5 and text, of the client or of one of its orders"),
         CLIENT_REVIEWS.info("(CompanyId, ClientId, ReviewId)", "a client's reviews (index kept by put_review)"),
         ORDER_REVIEWS.info("(CompanyId, OrderId, ReviewId)", "an order's reviews (index kept by put_review)"),
+        DOC_TEMPLATES
+            .info("(CompanyId, DocTemplateId)", "document templates: kind offer|invoice|act|contract, name, language, minijinja body"),
+        DOCS.info("(CompanyId, CrmDocId)", "documents made from templates: kind, number (per kind and year, gapless), client, deal"),
+        DOC_FILES.info("(CompanyId, CrmDocId)", "the PDF of a document made from a template, as issued"),
+        CLIENT_DOCS.info("(CompanyId, ClientId, CrmDocId)", "a client's documents (index kept by put_doc)"),
+        DEAL_DOCS.info("(CompanyId, CrmDealId, CrmDocId)", "a deal's documents (index kept by put_doc)"),
     ]
 }
 
@@ -189,6 +205,19 @@ pub fn put_review(tx: &mut WriteTx, c: CompanyId, new: &Review) -> Result<(), St
         tx.insert(ORDER_REVIEWS, (c, order, new.id), &0)?;
     }
     tx.insert(REVIEWS, (c, new.id), new)
+}
+
+/// The one write path of a document: the record, its PDF and its client and deal indexes.
+/// Documents are never edited, so there is nothing to diff.
+pub fn put_doc(tx: &mut WriteTx, c: CompanyId, new: &CrmDoc, file: &DocFile) -> Result<(), StorageError> {
+    if let Some(client) = new.client {
+        tx.insert(CLIENT_DOCS, (c, client, new.id), &0)?;
+    }
+    if let Some(deal) = new.deal {
+        tx.insert(DEAL_DOCS, (c, deal, new.id), &0)?;
+    }
+    tx.insert(DOC_FILES, (c, new.id), file)?;
+    tx.insert(DOCS, (c, new.id), new)
 }
 
 /// Appends an event to a client's timeline (append-only).
@@ -345,6 +374,7 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
     problems.extend(verify_orders(tx)?);
     problems.extend(verify_reviews(tx)?);
     problems.extend(super::calendar::store::verify(tx)?);
+    problems.extend(verify_docs(tx)?);
 
     // Every timeline row names a client of its company.
     let mut last: Option<(CompanyId, ClientId)> = None;
@@ -502,6 +532,54 @@ fn verify_reviews(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
     })?;
     for k in by_order.symmetric_difference(&have) {
         problems.push(format!("crm order review index disagrees with reviews at company {} review {}", k.0, k.2));
+    }
+    Ok(problems)
+}
+
+/// Every document has its PDF (of the size it records) and exactly its client and deal index
+/// keys; every PDF belongs to a document.
+fn verify_docs(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
+    let mut problems = Vec::new();
+    let (c0, cmax) = (CompanyId::MIN, CompanyId::MAX);
+    let (mut by_client, mut by_deal, mut sizes) = (BTreeSet::new(), BTreeSet::new(), BTreeMap::new());
+    tx.range(DOCS, (c0, CrmDocId::MIN), (cmax, CrmDocId::MAX), false, usize::MAX, |(c, id), d| {
+        sizes.insert((c, id), d.size);
+        if let Some(client) = d.client {
+            by_client.insert((c, client, id));
+        }
+        if let Some(deal) = d.deal {
+            by_deal.insert((c, deal, id));
+        }
+        Ok(true)
+    })?;
+    let mut files = BTreeMap::new();
+    tx.range(DOC_FILES, (c0, CrmDocId::MIN), (cmax, CrmDocId::MAX), false, usize::MAX, |k, f| {
+        files.insert(k, f.bytes.len() as u64);
+        Ok(true)
+    })?;
+    for (k, size) in &sizes {
+        if files.get(k) != Some(size) {
+            problems.push(format!("crm document {} (company {}): its PDF has {:?} bytes, the record says {size}", k.1, k.0, files.get(k)));
+        }
+    }
+    for k in files.keys().filter(|k| !sizes.contains_key(k)) {
+        problems.push(format!("crm document file {} (company {}) has no document", k.1, k.0));
+    }
+    let mut have = BTreeSet::new();
+    tx.range(CLIENT_DOCS, (c0, ClientId::MIN, CrmDocId::MIN), (cmax, ClientId::MAX, CrmDocId::MAX), false, usize::MAX, |k, _| {
+        have.insert(k);
+        Ok(true)
+    })?;
+    for k in by_client.symmetric_difference(&have) {
+        problems.push(format!("crm client document index disagrees with documents at company {} document {}", k.0, k.2));
+    }
+    let mut have = BTreeSet::new();
+    tx.range(DEAL_DOCS, (c0, CrmDealId::MIN, CrmDocId::MIN), (cmax, CrmDealId::MAX, CrmDocId::MAX), false, usize::MAX, |k, _| {
+        have.insert(k);
+        Ok(true)
+    })?;
+    for k in by_deal.symmetric_difference(&have) {
+        problems.push(format!("crm deal document index disagrees with documents at company {} document {}", k.0, k.2));
     }
     Ok(problems)
 }

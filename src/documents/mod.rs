@@ -14,6 +14,7 @@
 //! Kyrgyz letters ң ө ү included).
 
 mod layout;
+pub mod markup;
 mod pdf;
 pub mod reconciliation;
 

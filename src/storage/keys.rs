@@ -134,6 +134,8 @@ u64_key!(ReviewId);
 u64_key!(ResourceId, CalEventId);
 use crate::ids::{MailId, RuleId};
 u64_key!(MailId, RuleId);
+use crate::ids::{CrmDocId, DocTemplateId};
+u64_key!(DocTemplateId, CrmDocId);
 
 #[cfg(test)]
 mod tests {

@@ -16,7 +16,7 @@ fn slug_of(t: &TestApp, c: u64) -> String {
 }
 
 /// A plain-HTTP browser signed in as `email`, and the CSRF token of `page`.
-async fn signed_in(t: &TestApp, email: &str, password: &str, page: &str) -> (Plain, String) {
+pub async fn signed_in(t: &TestApp, email: &str, password: &str, page: &str) -> (Plain, String) {
     let p = Plain::new(t);
     let r = p.submit("/login", &[("email", email), ("password", password), ("next", page)]).await;
     assert_eq!(r.status().as_u16(), 303, "sign in {email}");

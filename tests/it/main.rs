@@ -93,3 +93,6 @@ mod smtp_fake;
 // The CRM calendar: resources, events, recurrence, conflicts (issue 17, calendar).
 mod browser_crm_calendar;
 mod crm_calendar;
+// Documents from templates (issue 17, tmpl).
+mod browser_crm_documents;
+mod crm_documents;

@@ -50,7 +50,7 @@ pub async fn board_live(State(app): State<App>, ui: Ui) -> Result<Response> {
     Ok(crate::http::live::stream(&app, ui.actor().company, deals::BOARD_TOPIC).into_response())
 }
 
-const FLASHES: &[&str] = &["lines_saved", "deal_saved", "deal_moved", "task_saved", "task_status", "contact_saved"];
+const FLASHES: &[&str] = &["lines_saved", "deal_saved", "deal_moved", "task_saved", "task_status", "contact_saved", "document_created"];
 
 /// Where a form came from, for the redirect after it: only our own CRM and client pages.
 fn back(f: &Fields, default: &str) -> String {
@@ -428,6 +428,9 @@ pub struct DealPage {
     pub warehouses: Vec<Choice>,
     /// The deal's orders: id, number, status label.
     pub orders: Vec<(u64, String, String)>,
+    /// Documents made from the deal, newest first, and the templates to make one from.
+    pub docs: Vec<super::crm_docs::DocRow>,
+    pub doc_templates: Vec<Choice>,
 }
 
 pub(super) fn deal_for(app: &App, ui: &Ui, uri: &Uri, id: u64, form: Option<DealForm>, errs: Errors) -> Result<DealPage> {
@@ -471,7 +474,10 @@ pub(super) fn deal_for(app: &App, ui: &Ui, uri: &Uri, id: u64, form: Option<Deal
             });
         }
     }
+    let (docs, doc_templates) = super::crm_docs::deal_docs(app, ui, &shell.timezone, d.id)?;
     Ok(DealPage {
+        docs,
+        doc_templates,
         can_order: may_order && d.status() == "won" && !d.lines.is_empty(),
         warehouses: if may_order { super::crm_orders::warehouse_choices(app, ui)? } else { Vec::new() },
         orders,
@@ -716,6 +722,7 @@ pub struct Panel {
     pub review_action: String,
     /// The client's calendar events; None without the calendar.
     pub events: Option<Vec<super::crm_calendar::ClientEventRow>>,
+    pub docs: Vec<super::crm_docs::DocRow>,
 }
 
 fn html<T: Template>(t: &T) -> Result<Response> {
@@ -736,6 +743,7 @@ pub async fn client_panel(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -
     let first = timeline_for(&app, &ui, id, timeline::Cursor::START)?;
     let tz = crate::tenancy::query::company(&tx, ui.actor().company)?.timezone;
     let panel = Panel {
+        docs: super::crm_docs::client_docs(&app, &ui, &tz, ClientId(id))?,
         reviews: super::crm_public::review_rows(&app, &ui, &tz, Some(id), None)?,
         can_review: super::crm_public::can_review(&ui),
         review_action: format!("/crm/clients/{id}/reviews"),

@@ -69,6 +69,8 @@ mod telecom_assign;
 mod webhooks;
 // The public request form and reviews (issue 17, crm4).
 mod crm_public;
+// Documents from templates (issue 17, tmpl).
+mod crm_docs;
 
 use askama::Template;
 use axum::Router;
@@ -143,6 +145,7 @@ pub fn routes() -> Router<App> {
         .merge(webhooks::routes())
         .merge(crm_public::routes())
         .merge(crm_calendar::routes())
+        .merge(crm_docs::routes())
 }
 
 /// The platform operator's pages (companies, plans).

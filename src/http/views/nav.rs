@@ -172,6 +172,8 @@ static GROUPS: &[GroupDef] = &[
             item("/crm/duplicates", "nav.crm_duplicates", &["crm"], &[Perm::CRM_SETTINGS], Who::Anyone),
             // The public request form (issue 17, crm4).
             item("/crm/request-form", "nav.crm_request_form", &["crm"], &[Perm::CRM_SETTINGS], Who::Anyone),
+            // Documents from templates (issue 17, tmpl).
+            item("/crm/templates", "nav.crm_templates", &["crm"], &[Perm::CRM_SETTINGS], Who::Anyone),
         ],
     },
     GroupDef {
