@@ -14,17 +14,15 @@
 //!
 //! `DUKAN_BENCH_DIR` chooses where the file lives (the default temp dir is on the disk).
 
-#[path = "common/measure.rs"]
-mod measure;
-#[path = "common/sales.rs"]
-mod sales;
+mod common;
 
 use std::time::Instant;
 
 use dukan::clock::Ts;
 use dukan::ids::{CompanyId, ProductId, WarehouseId};
 use dukan::storage::{StorageError, WriteTx};
-use measure::{env, since};
+use common::measure::{env, since};
+use common::sales;
 
 fn main() {
     let target_mb: u64 = env("DUKAN_BENCH_UPGRADE_MB", 1024);
