@@ -18,11 +18,11 @@ mod common;
 
 use std::time::Instant;
 
+use common::measure::{env, since};
+use common::sales;
 use dukan::clock::Ts;
 use dukan::ids::{CompanyId, ProductId, WarehouseId};
 use dukan::storage::{StorageError, WriteTx};
-use common::measure::{env, since};
-use common::sales;
 
 fn main() {
     let target_mb: u64 = env("DUKAN_BENCH_UPGRADE_MB", 1024);

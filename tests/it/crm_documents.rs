@@ -114,7 +114,7 @@ async fn documents_from_a_deal_are_numbered_per_kind_stored_listed_and_read_back
         "Спасибо, ОсОО «Ромашка»!".to_string(),
         "Страница 1 из 1".to_string(),
     ] {
-        assert!(lines.iter().any(|l| *l == expected), "{expected:?} missing from {lines:#?}");
+        assert!(lines.contains(&expected), "{expected:?} missing from {lines:#?}");
     }
     let lines = pdf_of(&p, invoice).await;
     assert!(
