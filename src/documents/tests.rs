@@ -98,7 +98,8 @@ fn both_faces_carry_cyrillic_and_the_kyrgyz_letters() {
     // The faces are subsets (web/fonts/SUBSET.md): what a shop's document needs must stay in.
     for (name, data) in [("regular", REGULAR), ("bold", BOLD)] {
         let face = ttf_parser::Face::parse(data, 0).expect("font");
-        for c in "АаЯяЁёңөүҢӨҮҺһӘәҒғҚқ№«»—–…•₽₸€$×÷±≤≥°%‰½ʻʼÇçŞşĞğİıÄäÖöÜüẞ★☆✓✔αβµΩ€□■▪↑→".chars() {
+        for c in "АаЯяЁёңөүҢӨҮҺһӘәҒғҚқ№«»—–…•₽₸€$×÷±≤≥°%‰½ʻʼÇçŞşĞğİıÄäÖöÜüẞ★☆✓✔αβµΩ€□■▪↑→".chars()
+        {
             assert!(face.glyph_index(c).is_some(), "{name} lacks {c}");
         }
     }

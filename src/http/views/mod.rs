@@ -59,6 +59,7 @@ mod signup;
 // Telecom tickets, gateway and documents (issue 13, tele2).
 mod telecom_gateway;
 mod telecom_print;
+mod telecom_stock;
 mod telecom_subscriber_edit;
 mod telecom_tickets;
 // Telecom reports and usage (issue 13, slice B).
