@@ -189,10 +189,10 @@ impl Checker {
         };
         let mut marks = Vec::new();
         if let (Some(client), Some(f)) = (client, parsed) {
-            if !self.contacts.contains_key(&client) {
-                self.contacts.insert(client, existing(tx, c, client)?);
-            }
-            let known = self.contacts.get(&client).cloned().unwrap_or_default();
+            let known = match self.contacts.entry(client) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(existing(tx, c, client)?),
+            };
             let values = f
                 .phones
                 .iter()
