@@ -1,5 +1,5 @@
 //! The owner's dashboard: today's takings, open shifts, low stock, debts falling due within a
-//! week, printers in trouble and a few counts, each read through its own domain's queries and
+//! week, printers in trouble, the CRM's open and won deals, and a few counts, each read through its own domain's queries and
 //! each only for an actor allowed to see that data (`None` otherwise).
 //!
 //! Today's takings are [`super::sales_report`] for the one local day, so the dashboard and the
@@ -81,6 +81,16 @@ pub struct PrinterTrouble {
     pub stuck: bool,
 }
 
+/// The CRM's deals over every pipeline, read from the stage totals (never the deals
+/// themselves): open ones and won ones, each as count and Σ value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Deals {
+    pub open: u64,
+    pub open_value: Decimal,
+    pub won: u64,
+    pub won_value: Decimal,
+}
+
 /// A list card: the first [`CARD_ROWS`] rows and whether there are more.
 #[derive(Debug, Clone)]
 pub struct Rows<T> {
@@ -104,6 +114,7 @@ pub struct Dashboard {
     pub low_stock: Option<Rows<LowStock>>,
     pub debts_due: Option<Rows<DebtDue>>,
     pub printers: Option<Vec<PrinterTrouble>>,
+    pub deals: Option<Deals>,
     /// (active branches, active users), for the dashboard right.
     pub counts: Option<(usize, usize)>,
 }
@@ -117,6 +128,7 @@ pub fn load(tx: &ReadTx, actor: &Actor, now: Ts) -> Result<Dashboard> {
         low_stock: low_stock(tx, actor)?,
         debts_due: debts_due(tx, actor, &today)?,
         printers: printer_trouble(tx, actor, now)?,
+        deals: deals(tx, actor)?,
         counts: counts(tx, actor)?,
     })
 }
@@ -129,6 +141,25 @@ fn today_figures(tx: &ReadTx, actor: &Actor, now: Ts, day: &str) -> Result<Optio
     let q = Query { from: day.to_string(), to: day.to_string(), ..Query::default() };
     let s = sales_report(tx, actor, now, &q)?.summary;
     Ok(Some(Today { day: day.to_string(), revenue: s.revenue, sales: s.sales }))
+}
+
+/// Open and won deals as the board's forecast counts them: for those who work deals, only
+/// their own unless they see everyone's.
+fn deals(tx: &ReadTx, actor: &Actor) -> Result<Option<Deals>> {
+    if crate::crm::deals::require_deals(actor).is_err() {
+        return Ok(None);
+    }
+    let mut out = Deals::default();
+    for p in crate::crm::deals::pipelines(tx, actor)? {
+        let f = crate::crm::deals::forecast(tx, actor, &p)?;
+        out.open += f.total.count;
+        out.open_value += f.total.value;
+        for (_, row) in f.by_stage.iter().filter(|(s, _)| s.kind == crate::crm::model::StageKind::Won) {
+            out.won += row.count;
+            out.won_value += row.value;
+        }
+    }
+    Ok(Some(out))
 }
 
 /// A record of `branch` (`None`: company-wide) is in the actor's branch scope.

@@ -371,7 +371,7 @@ pub fn generate(tx: &mut WriteTx, actor: &Actor, now: Ts, deal: CrmDealId, choic
         created: now,
         created_by: actor.user,
     };
-    store::put_doc(tx, c, &doc, &DocFile { bytes })?;
+    store::put_doc(tx, c, None, &doc, Some(&DocFile { bytes }))?;
     if let Some(client) = d.client {
         let text = format!("{} · {}", doc.number, templating::kind_title(doc.kind, Lang::Ru));
         store::add_event(

@@ -159,6 +159,42 @@ pub fn contact(tx: &impl Read, actor: &Actor, id: ContactId) -> Result<Contact> 
     tx.get(CONTACTS, (actor.company, id))?.ok_or(Error::NotFound)
 }
 
+/// A contact draft checked: the name, the position, the phones in E.164 for `country` (at
+/// most five, repeats dropped), the lower-cased e-mail, the notes.
+#[derive(Debug, Clone)]
+pub struct ParsedContact {
+    pub name: String,
+    pub position: String,
+    pub phones: Vec<String>,
+    pub email: Option<String>,
+    pub notes: String,
+}
+
+/// The contact form's rules (the import checks its rows with them too); every problem at once.
+pub fn parse_contact(country: crate::country::Country, d: &ContactDraft) -> Result<ParsedContact> {
+    let mut p = Problems::default();
+    let name = p.take(parse_name("name", &d.name, 200));
+    let position = p.take(parse_optional_text("position", &d.position, 200)).unwrap_or_default();
+    let mut phones = Vec::new();
+    for raw in d.phones.iter().flat_map(|s| s.split([',', '\n'])).map(str::trim).filter(|s| !s.is_empty()) {
+        if let Some(ph) = p.take(country.parse_phone("phones", raw))
+            && !phones.contains(&ph)
+        {
+            phones.push(ph);
+        }
+    }
+    if phones.len() > 5 {
+        p.push(FieldError::new("phones", "too_many_phones", "Не больше 5 телефонов", "At most 5 phones"));
+    }
+    let email = p.take(parse_email(&d.email));
+    let notes = p.take(parse_optional_text("notes", &d.notes, 2000)).unwrap_or_default();
+    p.finish()?;
+    let (Some(name), Some(email)) = (name, email) else {
+        return Err(Error::Internal("contact draft parsed with problems".into()));
+    };
+    Ok(ParsedContact { name, position, phones, email, notes })
+}
+
 /// Creates a contact of `client` (`id` = None) or edits one.
 pub fn save_contact(
     tx: &mut WriteTx,
@@ -180,38 +216,18 @@ pub fn save_contact(
         (None, Some(cl)) => client_of(tx, actor, cl)?.id,
         (None, None) => return Err(Error::NotFound),
     };
-    let country = country(tx, c)?;
-    let mut p = Problems::default();
-    let name = p.take(parse_name("name", &d.name, 200));
-    let position = p.take(parse_optional_text("position", &d.position, 200)).unwrap_or_default();
-    let mut phones = Vec::new();
-    for raw in d.phones.iter().flat_map(|s| s.split([',', '\n'])).map(str::trim).filter(|s| !s.is_empty()) {
-        if let Some(ph) = p.take(country.parse_phone("phones", raw))
-            && !phones.contains(&ph)
-        {
-            phones.push(ph);
-        }
-    }
-    if phones.len() > 5 {
-        p.push(FieldError::new("phones", "too_many_phones", "Не больше 5 телефонов", "At most 5 phones"));
-    }
-    let email = p.take(parse_email(&d.email));
-    let notes = p.take(parse_optional_text("notes", &d.notes, 2000)).unwrap_or_default();
-    p.finish()?;
-    let (Some(name), Some(email)) = (name, email) else {
-        return Err(Error::Internal("contact draft parsed with problems".into()));
-    };
+    let f = parse_contact(country(tx, c)?, d)?;
     let new = Contact {
         id: match id {
             Some(id) => id,
             None => ContactId(tx.next_id()?),
         },
         client,
-        name,
-        position,
-        phones,
-        email,
-        notes,
+        name: f.name,
+        position: f.position,
+        phones: f.phones,
+        email: f.email,
+        notes: f.notes,
         created: old.as_ref().map_or(now, |o| o.created),
         created_by: old.as_ref().map_or(actor.user, |o| o.created_by),
     };

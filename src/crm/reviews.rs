@@ -54,7 +54,7 @@ pub fn add(tx: &mut WriteTx, actor: &Actor, now: Ts, client: Option<ClientId>, o
     p.finish()?;
     let rating = rating.ok_or_else(|| Error::Internal("review parsed with problems".into()))?;
     let review = Review { id: ReviewId(tx.next_id()?), client, order, rating, text, created: now, created_by: actor.user };
-    store::put_review(tx, c, &review)?;
+    store::put_review(tx, c, None, &review)?;
     let stars = "★".repeat(usize::from(rating));
     let shown: String = if review.text.is_empty() { stars.clone() } else { format!("{stars} {}", review.text) }.chars().take(300).collect();
     store::add_event(

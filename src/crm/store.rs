@@ -198,8 +198,19 @@ pub fn put_order(tx: &mut WriteTx, c: CompanyId, old: Option<&Order>, new: &Orde
     tx.insert(ORDERS, (c, new.id), new)
 }
 
-/// The one write path of a review: the record and its client and order indexes.
-pub fn put_review(tx: &mut WriteTx, c: CompanyId, new: &Review) -> Result<(), StorageError> {
+/// The one write path of a review: the record and its client and order indexes, moved by
+/// diff. A review is never edited; the one change it sees is a merge of its client.
+pub fn put_review(tx: &mut WriteTx, c: CompanyId, old: Option<&Review>, new: &Review) -> Result<(), StorageError> {
+    if let Some(o) = old {
+        if o.client != new.client {
+            tx.remove(CLIENT_REVIEWS, (c, o.client, o.id))?;
+        }
+        if let Some(order) = o.order
+            && o.order != new.order
+        {
+            tx.remove(ORDER_REVIEWS, (c, order, o.id))?;
+        }
+    }
     tx.insert(CLIENT_REVIEWS, (c, new.client, new.id), &0)?;
     if let Some(order) = new.order {
         tx.insert(ORDER_REVIEWS, (c, order, new.id), &0)?;
@@ -207,16 +218,31 @@ pub fn put_review(tx: &mut WriteTx, c: CompanyId, new: &Review) -> Result<(), St
     tx.insert(REVIEWS, (c, new.id), new)
 }
 
-/// The one write path of a document: the record, its PDF and its client and deal indexes.
-/// Documents are never edited, so there is nothing to diff.
-pub fn put_doc(tx: &mut WriteTx, c: CompanyId, new: &CrmDoc, file: &DocFile) -> Result<(), StorageError> {
+/// The one write path of a document: the record, its client and deal indexes (moved by
+/// diff) and, when the document is made, its PDF. A document is never edited; the one change
+/// it sees is a merge of its client, which leaves the PDF as issued.
+pub fn put_doc(tx: &mut WriteTx, c: CompanyId, old: Option<&CrmDoc>, new: &CrmDoc, file: Option<&DocFile>) -> Result<(), StorageError> {
+    if let Some(o) = old {
+        if let Some(client) = o.client
+            && o.client != new.client
+        {
+            tx.remove(CLIENT_DOCS, (c, client, o.id))?;
+        }
+        if let Some(deal) = o.deal
+            && o.deal != new.deal
+        {
+            tx.remove(DEAL_DOCS, (c, deal, o.id))?;
+        }
+    }
     if let Some(client) = new.client {
         tx.insert(CLIENT_DOCS, (c, client, new.id), &0)?;
     }
     if let Some(deal) = new.deal {
         tx.insert(DEAL_DOCS, (c, deal, new.id), &0)?;
     }
-    tx.insert(DOC_FILES, (c, new.id), file)?;
+    if let Some(file) = file {
+        tx.insert(DOC_FILES, (c, new.id), file)?;
+    }
     tx.insert(DOCS, (c, new.id), new)
 }
 

@@ -5,9 +5,12 @@
 //! transaction: till sales (the record's client and the purchase index), field agents' sales,
 //! the debt ledger (the duplicate's rows are appended to the survivor's ledger in their order,
 //! so Σ rows = balance and the running balance never goes below zero) and its balance,
-//! installment deals, CRM deals, tasks, contacts, orders, timeline events and conversations.
-//! The duplicate is archived (its history reads as the survivor's) and indexed in `MERGED`;
-//! the merge row keeps the move list with a fingerprint of each moved record.
+//! installment deals, CRM deals, tasks, contacts, orders, timeline events and conversations,
+//! and (`extras`) reviews, documents made from templates, calendar events, agents' request
+//! carts and open till carts. The duplicate is archived (its history reads as the survivor's)
+//! and indexed in `MERGED`; the merge row keeps the move list with a fingerprint of each moved
+//! record, and `MERGE_EXTRAS` the same for the kinds `extras` moves (the merge row's stored
+//! layout predates them).
 //!
 //! Undo is allowed on the merge's local calendar day and only while every moved record is as
 //! the merge left it and the survivor's ledger has no row after the moved ones; it puts every
@@ -23,6 +26,7 @@
 //! of another branch: nobody merges what they cannot see.
 
 pub mod detect;
+mod extras;
 pub mod store;
 #[cfg(test)]
 mod tests;
@@ -38,7 +42,7 @@ use crate::ids::{ClientId, CompanyId, ContactId, CrmDealId, MergeId, OrderId, Sa
 use crate::storage::{Read, WriteTx};
 use crate::tenancy::actor::{Actor, BranchScope};
 use crate::tenancy::perms::Perm;
-use store::{ClientMerge, MERGED, MERGES};
+use store::{ClientMerge, MERGE_EXTRAS, MERGED, MERGES, MergeExtras};
 
 /// Finding and merging duplicates: the owner, an admin or `crm_settings`, with the clients
 /// right.
@@ -271,6 +275,8 @@ pub fn merge(tx: &mut WriteTx, actor: &Actor, now: Ts, survivor: ClientId, dupli
     }
     let [sales, agent_sales, installment_deals, crm_deals, tasks, contacts, orders, conversations, events] =
         repoint(tx, c, duplicate, survivor, &l)?;
+    let linked_extras = extras::links(tx, c, duplicate)?;
+    let moved_extras = extras::repoint(tx, c, survivor, &linked_extras)?;
     let (debt_from, debt_rows) = move_ledger(tx, c, duplicate, survivor)?;
     cs::put_client(tx, c, Some(&dup), &Client { archived: true, ..dup.clone() })?;
     let m = ClientMerge {
@@ -295,6 +301,7 @@ pub fn merge(tx: &mut WriteTx, actor: &Actor, now: Ts, survivor: ClientId, dupli
     };
     tx.insert(MERGES, (c, m.id), &m)?;
     tx.insert(MERGED, (c, duplicate), &m.id.0)?;
+    tx.insert(MERGE_EXTRAS, (c, m.id), &moved_extras)?;
     audit::record(
         tx,
         c,
@@ -302,7 +309,7 @@ pub fn merge(tx: &mut WriteTx, actor: &Actor, now: Ts, survivor: ClientId, dupli
         now,
         "client.merge",
         format!("client:{survivor}"),
-        format!("{} ← {} ({} records)", keep.name, dup.name, m.moved()),
+        format!("{} ← {} ({} records)", keep.name, dup.name, m.moved() + moved_extras.moved()),
     )?;
     Ok(m)
 }
@@ -317,6 +324,11 @@ pub fn merges(tx: &impl Read, actor: &Actor, limit: usize) -> Result<Vec<ClientM
         Ok(true)
     })?;
     Ok(out)
+}
+
+/// The records of the later-added kinds merge `id` moved (none for a merge made before them).
+pub fn extras(tx: &impl Read, c: CompanyId, id: MergeId) -> Result<MergeExtras> {
+    Ok(tx.get(MERGE_EXTRAS, (c, id))?.unwrap_or_default())
 }
 
 /// Whether `m` may still be undone at `now`: not undone yet and on the merge's local day.
@@ -384,6 +396,10 @@ pub fn undo(tx: &mut WriteTx, actor: &Actor, now: Ts, id: MergeId) -> Result<Cli
             return Err(changed());
         }
     }
+    let moved_extras = extras(tx, c, id)?;
+    if !extras::unchanged(tx, c, &moved_extras)? {
+        return Err(changed());
+    }
     let bal = tx.get(cs::DEBT_BALANCES, (c.0, from.0))?.unwrap_or_default();
     if m.debt_rows > 0 && bal.rows != m.debt_from + m.debt_rows {
         return Err(changed());
@@ -402,6 +418,7 @@ pub fn undo(tx: &mut WriteTx, actor: &Actor, now: Ts, id: MergeId) -> Result<Cli
         events: m.events.clone(),
     };
     repoint(tx, c, from, to, &back)?;
+    extras::repoint(tx, c, to, &extras::Extras::of(&moved_extras))?;
     if m.debt_rows > 0 {
         let rows = tx.list(cs::DEBT_LEDGER, (c.0, from.0, m.debt_from), (c.0, from.0, u64::MAX), usize::MAX)?;
         let mut moved = Decimal::ZERO;

@@ -54,14 +54,45 @@ impl ClientMerge {
     }
 }
 
+/// What a merge moved beyond the kinds [`ClientMerge`] lists, kept in a table of its own so
+/// that record's stored layout stays as it was: reviews, documents made from templates,
+/// calendar events, agents' request carts and open till carts, each as (id, fingerprint of
+/// the record right after the merge). A merge made before these moved has no row: it moved
+/// none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeExtras {
+    pub reviews: Vec<(u64, u64)>,
+    pub documents: Vec<(u64, u64)>,
+    pub calendar_events: Vec<(u64, u64)>,
+    pub agent_requests: Vec<(u64, u64)>,
+    pub carts: Vec<(u64, u64)>,
+}
+
+impl Record for MergeExtras {
+    const TYPE: &'static str = "clientmergeextras.v1";
+}
+
+impl MergeExtras {
+    /// How many records these lists moved.
+    pub fn moved(&self) -> usize {
+        self.reviews.len() + self.documents.len() + self.calendar_events.len() + self.agent_requests.len() + self.carts.len()
+    }
+}
+
 /// (company, merge) → the merge with its move list.
 pub const MERGES: Table<(CompanyId, MergeId), ClientMerge> = Table::new("company_mergeid_clientmerge");
 /// (company, merged-away client) → the merge that holds it (removed by undo).
 pub const MERGED: Table<(CompanyId, ClientId), u64> = Table::new("company_client_mergeid");
+/// (company, merge) → the records of the later-added kinds the merge moved.
+pub const MERGE_EXTRAS: Table<(CompanyId, MergeId), MergeExtras> = Table::new("company_mergeid_clientmergeextras");
 
 pub fn tables() -> Vec<TableInfo> {
     vec![
         MERGES.info("(CompanyId, MergeId)", "merges of duplicate clients: survivor, duplicate, the moved records for the undo"),
         MERGED.info("(CompanyId, merged-away ClientId) → MergeId", "clients merged into another (index kept by merge and undo)"),
+        MERGE_EXTRAS.info(
+            "(CompanyId, MergeId)",
+            "what a merge moved besides its own move list: reviews, documents, calendar events, agents' requests, till carts",
+        ),
     ]
 }

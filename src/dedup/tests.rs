@@ -1,6 +1,9 @@
 //! Property test of the merge over random link graphs in a real data file: after a merge every
 //! record that named the duplicate names the survivor and nothing else moved, the survivor's
 //! debt is the sum of both, `check` is clean; the undo gives back exactly the graph before.
+//! The graph spans every client-linked kind: deals, tasks, contacts, debts, installment deals,
+//! the timeline, reviews, documents made from templates, calendar events, agents' request
+//! carts and open till carts.
 
 use std::collections::BTreeMap;
 
@@ -39,10 +42,27 @@ enum Link {
     Contact,
     Debt(u32),
     Installment,
+    Review,
+    /// A deal with a commercial offer made from it.
+    Document,
+    CalEvent,
+    AgentRequest,
+    Cart,
 }
 
 fn link() -> impl Strategy<Value = Link> {
-    prop_oneof![Just(Link::Deal), Just(Link::Task), Just(Link::Contact), (1u32..50_000).prop_map(Link::Debt), Just(Link::Installment)]
+    prop_oneof![
+        Just(Link::Deal),
+        Just(Link::Task),
+        Just(Link::Contact),
+        (1u32..50_000).prop_map(Link::Debt),
+        Just(Link::Installment),
+        Just(Link::Review),
+        Just(Link::Document),
+        Just(Link::CalEvent),
+        Just(Link::AgentRequest),
+        Just(Link::Cart),
+    ]
 }
 
 /// Who each record names, read from the primaries, and every client's debt balance.
@@ -77,6 +97,33 @@ fn graph(db: &Db, c: CompanyId) -> Graph {
         Ok(true)
     })
     .expect("installments");
+    tx.range(crate::crm::store::REVIEWS, (c, crate::ids::ReviewId::MIN), (c, crate::ids::ReviewId::MAX), false, all, |k, r| {
+        g.owners.insert(("review", k.1.0), r.client.0);
+        Ok(true)
+    })
+    .expect("reviews");
+    tx.range(crate::crm::store::DOCS, (c, crate::ids::CrmDocId::MIN), (c, crate::ids::CrmDocId::MAX), false, all, |k, d| {
+        g.owners.insert(("document", k.1.0), d.client.map_or(0, |x| x.0));
+        Ok(true)
+    })
+    .expect("documents");
+    let (e0, e1) = ((c, crate::ids::CalEventId::MIN), (c, crate::ids::CalEventId::MAX));
+    tx.range(crate::crm::calendar::store::EVENTS, e0, e1, false, all, |k, e| {
+        g.owners.insert(("calendar", k.1.0), e.client.map_or(0, |x| x.0));
+        Ok(true)
+    })
+    .expect("calendar");
+    let (r0, r1) = ((c, crate::ids::AgentRequestId::MIN), (c, crate::ids::AgentRequestId::MAX));
+    tx.range(crate::agents::request_store::REQUESTS, r0, r1, false, all, |k, r| {
+        g.owners.insert(("agent_request", k.1.0), r.client.map_or(0, |x| x.0));
+        Ok(true)
+    })
+    .expect("agent requests");
+    tx.range(crate::pos::store::CARTS, (c, 0), (c, u64::MAX), false, all, |k, cart| {
+        g.owners.insert(("cart", k.1), cart.client.map_or(0, |x| x.0));
+        Ok(true)
+    })
+    .expect("carts");
     tx.range(crate::clients::store::DEBT_BALANCES, (c.0, 0), (c.0, u64::MAX), false, all, |k, b| {
         g.debts.insert(k.1, (b.owed, b.rows));
         Ok(true)
@@ -145,6 +192,59 @@ proptest! {
                         let d = crate::clients::deals::DealDraft { kind: "debt".into(), title: format!("Рассрочка {n}"), amount: "300".into(), months: 3, ..Default::default() };
                         crate::clients::deals::create_deal(tx, &a, now, cl, &d)?;
                     }
+                    Link::Review => {
+                        let d = crate::crm::reviews::ReviewDraft { rating: "4".into(), text: format!("Отзыв {n}") };
+                        crate::crm::reviews::add(tx, &a, now, Some(cl), None, &d)?;
+                    }
+                    Link::Document => {
+                        let d = crate::crm::deals::DealDraft { title: format!("КП {n}"), value: "500".into(), client: Some(cl.0), ..Default::default() };
+                        let deal = crate::crm::deals::save_deal(tx, &a, now, None, &d)?;
+                        crate::crm::docs::generate(tx, &a, now, deal.id, "offer.ru")?;
+                    }
+                    Link::CalEvent => {
+                        let d = crate::crm::calendar::EventDraft {
+                            title: format!("Встреча {n}"),
+                            kind: "meeting".into(),
+                            start: format!("2026-07-{:02}T10:00", n % 28 + 1),
+                            client: Some(cl.0),
+                            ..Default::default()
+                        };
+                        crate::crm::calendar::save_event(tx, &a, now, None, &d)?;
+                    }
+                    Link::AgentRequest => {
+                        // An agent's draft cart for the client, as `agents::requests::create`
+                        // stores it (the owner is no agent, so the fixture writes it).
+                        let r = crate::agents::request_store::AgentRequest {
+                            id: crate::ids::AgentRequestId(tx.next_id()?),
+                            agent: user,
+                            client: Some(cl),
+                            branch: None,
+                            status: crate::agents::request_store::RequestStatus::Draft,
+                            items: Vec::new(),
+                            created: now,
+                            updated: now,
+                            submitted: None,
+                            decided: None,
+                            warehouse: None,
+                            reason: String::new(),
+                        };
+                        crate::agents::request_store::put_request(tx, company, &r)?;
+                    }
+                    Link::Cart => {
+                        // A cashier's open cart with the client chosen, as the till keeps it.
+                        let cart = crate::pos::model::Cart {
+                            id: tx.next_id()?,
+                            cash_box: crate::ids::CashBoxId(1),
+                            user,
+                            shift: None,
+                            carried_from: None,
+                            lines: Vec::new(),
+                            discount: crate::pos::model::OrderDiscount::None,
+                            client: Some(cl),
+                            updated: now,
+                        };
+                        tx.insert(crate::pos::store::CARTS, (company, cart.id), &cart)?;
+                    }
                 }
             }
             Ok::<_, crate::error::Error>(())
@@ -174,7 +274,8 @@ proptest! {
         }
         prop_assert_eq!(&after, &want);
         let moved = before.owners.values().filter(|o| **o == dup.0).count() + before.events.values().filter(|o| **o == dup.0).count();
-        prop_assert_eq!(m.moved(), moved + db_.1 as usize);
+        let extras = crate::dedup::extras(&db.read().expect("read"), company, m.id).expect("extras");
+        prop_assert_eq!(m.moved() + extras.moved(), moved + db_.1 as usize);
         prop_assert_eq!(crate::check::run(&db).expect("check"), Vec::<String>::new());
 
         db.write_blocking(|tx| super::undo(tx, &a, now, m.id)).expect("undo");

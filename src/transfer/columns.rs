@@ -45,6 +45,10 @@ pub enum Column {
     // The clients kind (issue 17, crm4); appended too.
     Inn,
     Notes,
+    // The contacts kind (issue 17): the client a contact works at, the person, their role.
+    Client,
+    Person,
+    Role,
 }
 
 impl Column {
@@ -90,6 +94,9 @@ impl Column {
     /// A client file's columns.
     pub const CLIENTS: [Column; 6] = [Column::Name, Column::Phone, Column::Email, Column::Inn, Column::Address, Column::Notes];
 
+    /// A contacts file's columns: the client first, so "Клиент" names it and not a name.
+    pub const CONTACTS: [Column; 5] = [Column::Client, Column::Person, Column::Role, Column::Phone, Column::Email];
+
     /// Russian header, English header, then further accepted spellings.
     fn names(self) -> &'static [&'static str] {
         match self {
@@ -128,6 +135,9 @@ impl Column {
             Column::Address => &["Адрес", "Address"],
             Column::Inn => &["ИНН", "INN", "tax id", "taxpayer number"],
             Column::Notes => &["Примечание", "Notes", "комментарий", "comment", "заметки"],
+            Column::Client => &["Клиент", "Client", "компания", "company", "организация", "organization", "контрагент"],
+            Column::Person => &["Контакт", "Contact", "ФИО", "имя", "name", "контактное лицо", "contact name", "full name"],
+            Column::Role => &["Должность", "Role", "роль", "position", "title", "job title"],
         }
     }
 

@@ -17,6 +17,7 @@
 pub mod cli;
 pub mod clients;
 pub mod columns;
+pub mod contacts;
 pub mod export;
 pub mod model;
 mod ods;
@@ -233,6 +234,7 @@ pub fn preview_kind(tx: &mut WriteTx, actor: &Actor, now: Ts, kind: Kind, file_n
     match kind {
         Kind::Products => preview(tx, actor, now, file_name, sheet),
         Kind::Clients => clients::preview(tx, actor, now, file_name, sheet),
+        Kind::Contacts => contacts::preview(tx, actor, now, file_name, sheet),
         _ => telecom::preview(tx, actor, now, kind, file_name, sheet),
     }
 }
@@ -384,9 +386,11 @@ pub fn rows(
 }
 
 /// Starts applying a previewed import. With problems it is refused unless `skip_invalid`
-/// (then the rows with problems are skipped and counted as failed).
+/// (then the rows with problems are skipped and counted as failed). A contacts import is
+/// written whole right here, in this transaction; the other kinds go to the import worker.
 pub fn confirm(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ImportId, skip_invalid: bool) -> Result<Import> {
-    store::kind(tx, actor.company, id)?.require(actor)?;
+    let kind = store::kind(tx, actor.company, id)?;
+    kind.require(actor)?;
     actor.require_writable()?;
     let c = actor.company.0;
     let mut import = tx.get(IMPORTS, (c, id.0))?.ok_or(Error::NotFound)?;
@@ -403,8 +407,11 @@ pub fn confirm(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ImportId, skip_inva
     import.state = State::Applying;
     import.skip_invalid = skip_invalid;
     tx.insert(IMPORTS, (c, id.0), &import)?;
-    outbox::push(tx, c, JobKind::ImportApply { import: id.0 }, now.0)?;
     audit::record(tx, actor.company, actor, now, "import.confirm", format!("import:{id}"), import.file_name.clone())?;
+    if kind == Kind::Contacts {
+        return contacts::apply(tx, actor, now, id);
+    }
+    outbox::push(tx, c, JobKind::ImportApply { import: id.0 }, now.0)?;
     Ok(import)
 }
 
@@ -444,6 +451,9 @@ pub fn apply_chunk(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ImportId, chunk
     let kind = store::kind(tx, company, id)?;
     if kind == Kind::Clients {
         return clients::apply_chunk(tx, actor, now, id, chunk);
+    }
+    if kind == Kind::Contacts {
+        return contacts::apply(tx, actor, now, id);
     }
     if kind != Kind::Products {
         return telecom::apply_chunk(tx, actor, now, kind, id, chunk);

@@ -168,6 +168,8 @@ pub enum Kind {
     Subscribers,
     /// Clients (issue 17, crm4): name, phone, e-mail, INN, address, notes.
     Clients,
+    /// People at client companies (issue 17): client, name, role, phone, e-mail.
+    Contacts,
 }
 
 impl Record for Kind {
@@ -175,7 +177,7 @@ impl Record for Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Products, Kind::Sims, Kind::Subscribers, Kind::Clients];
+    pub const ALL: [Kind; 5] = [Kind::Products, Kind::Sims, Kind::Subscribers, Kind::Clients, Kind::Contacts];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -183,6 +185,7 @@ impl Kind {
             Kind::Sims => "sims",
             Kind::Subscribers => "subscribers",
             Kind::Clients => "clients",
+            Kind::Contacts => "contacts",
         }
     }
 
@@ -192,7 +195,8 @@ impl Kind {
 
     /// What importing this kind needs: the module's plan feature and right — products the
     /// catalog and `PRODUCTS`; a SIM delivery the telecom desk and the supervisors' bulk SIM
-    /// right; subscribers the telecom desk and `TELECOM_CUSTOMERS`.
+    /// right; subscribers the telecom desk and `TELECOM_CUSTOMERS`; clients `CLIENTS`; contacts
+    /// the CRM and `CLIENTS`.
     pub fn require(self, actor: &crate::tenancy::actor::Actor) -> crate::error::Result<()> {
         use crate::tenancy::perms::Perm;
         match self {
@@ -209,6 +213,10 @@ impl Kind {
                 actor.require(Perm::TELECOM_CUSTOMERS)
             }
             Kind::Clients => actor.require(Perm::CLIENTS),
+            Kind::Contacts => {
+                actor.require_feature("crm")?;
+                actor.require(Perm::CLIENTS)
+            }
         }
     }
 

@@ -1,6 +1,8 @@
 //! Duplicate clients through the API and the page: detection by phone, e-mail, INN and name;
 //! a merge moves the duplicate's sales, debt ledger, installment deals, CRM deals, tasks,
-//! contacts, orders and timeline to the survivor in one transaction, `dukan check` stays
+//! contacts, orders, timeline, reviews and calendar events to the survivor in one
+//! transaction (documents, agents' requests and till carts: the property test in
+//! `src/dedup/tests.rs`), `dukan check` stays
 //! clean; undo on the same day restores exactly, and is refused the next day or once a moved
 //! record changed; rights; another company's clients and merges are "not found".
 
@@ -32,6 +34,8 @@ async fn links(t: &TestApp, c: &Client, cl: u64) -> Value {
     let (_, inst) = t.get(c, &format!("/api/v1/clients/{cl}/deals")).await;
     let (_, orders) = t.get(c, &format!("/api/v1/crm/orders?client={cl}")).await;
     let (_, timeline) = t.get(c, &format!("/api/v1/crm/clients/{cl}/timeline?limit=50")).await;
+    let (_, reviews) = t.get(c, &format!("/api/v1/crm/clients/{cl}/reviews")).await;
+    let (_, events) = t.get(c, &format!("/api/v1/crm/clients/{cl}/events")).await;
     json!({
         "deals": ids(&deals, "id"),
         "contacts": ids(&contacts, "name"),
@@ -40,6 +44,8 @@ async fn links(t: &TestApp, c: &Client, cl: u64) -> Value {
         "installments": ids(&inst, "id"),
         "orders": ids(&orders, "id"),
         "timeline": timeline["items"].as_array().map(Vec::len),
+        "reviews": ids(&reviews, "id"),
+        "events": ids(&events, "id"),
     })
 }
 
@@ -73,6 +79,11 @@ async fn a_merge_moves_every_linked_record_and_undo_restores_it() {
     let (s, o) =
         t.post(c, "/api/v1/crm/orders", json!({"client": dup, "warehouse": k.s.main, "lines": [{"product": k.s.milk, "qty": "1"}]})).await;
     assert_eq!(s, StatusCode::CREATED, "{o}");
+    let (s, r) = t.post(c, &format!("/api/v1/crm/clients/{dup}/reviews"), json!({"rating": 5, "text": "Всё привезли"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let (s, ev) =
+        t.post(c, "/api/v1/crm/calendar/events", json!({"title": "Встреча в офисе", "start": "2026-03-06T10:00", "client": dup})).await;
+    assert_eq!(s, StatusCode::CREATED, "{ev}");
     let before_keep = links(&t, c, keep).await;
     let before_dup = links(&t, c, dup).await;
 
@@ -93,6 +104,7 @@ async fn a_merge_moves_every_linked_record_and_undo_restores_it() {
         "{m}"
     );
     assert_eq!((m["installment_deals"].as_u64(), m["orders"].as_u64()), (Some(1), Some(1)), "{m}");
+    assert_eq!((m["reviews"].as_u64(), m["calendar_events"].as_u64(), m["documents"].as_u64()), (Some(1), Some(1), Some(0)), "{m}");
     let after = links(&t, c, keep).await;
     assert_eq!(after["balance"], "458.00", "204 + 204 + 50: {after}");
     assert_eq!(after["entries"].as_u64(), Some(3), "{after}");
@@ -100,6 +112,8 @@ async fn a_merge_moves_every_linked_record_and_undo_restores_it() {
     assert_eq!(after["contacts"], json!(["Бакыт"]), "{after}");
     assert_eq!(after["installments"], json!([inst["id"]]), "{after}");
     assert_eq!(after["orders"], json!([o["id"]]), "{after}");
+    assert_eq!(after["reviews"], json!([r["id"]]), "{after}");
+    assert_eq!(after["events"], json!([ev["event"]["id"]]), "{after}");
     let (_, tk) = t.get(c, &format!("/api/v1/crm/tasks/{}", task["id"])).await;
     assert_eq!(tk["client"].as_u64(), Some(keep), "{tk}");
     let (_, sales) = t.get(c, &format!("/api/v1/clients/{keep}/sales")).await;

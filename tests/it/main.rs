@@ -96,3 +96,6 @@ mod crm_calendar;
 // Documents from templates (issue 17, tmpl).
 mod browser_crm_documents;
 mod crm_documents;
+// The contacts import and the whole CRM flow in one browser run (issue 17).
+mod browser_crm_flow;
+mod crm_contacts_import;

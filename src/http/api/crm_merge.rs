@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 use super::Limits;
 use crate::app::App;
 use crate::clients::model::Client;
-use crate::dedup::{self, detect, store::ClientMerge};
+use crate::dedup::{self, detect, store::ClientMerge, store::MergeExtras};
 use crate::error::Result;
 use crate::http::extract::{Auth, Json, Path};
 use crate::http::problem::Problem;
@@ -59,17 +59,22 @@ pub struct ClientMergeDto {
     pub conversations: usize,
     pub events: usize,
     pub agent_sales: usize,
+    pub reviews: usize,
+    pub documents: usize,
+    pub calendar_events: usize,
+    pub agent_requests: usize,
+    pub carts: usize,
     pub undone: Option<String>,
 }
 
-impl From<&ClientMerge> for ClientMergeDto {
-    fn from(m: &ClientMerge) -> Self {
+impl ClientMergeDto {
+    fn of(m: &ClientMerge, x: &MergeExtras) -> Self {
         ClientMergeDto {
             id: m.id.0,
             survivor: m.survivor.0,
             duplicate: m.duplicate.0,
             at: m.at.rfc3339(),
-            moved: m.moved(),
+            moved: m.moved() + x.moved(),
             sales: m.sales.len(),
             debt_rows: m.debt_rows,
             crm_deals: m.crm_deals.len(),
@@ -80,6 +85,11 @@ impl From<&ClientMerge> for ClientMergeDto {
             conversations: m.conversations.len(),
             events: m.events.len(),
             agent_sales: m.agent_sales.len(),
+            reviews: x.reviews.len(),
+            documents: x.documents.len(),
+            calendar_events: x.calendar_events.len(),
+            agent_requests: x.agent_requests.len(),
+            carts: x.carts.len(),
             undone: m.undone.map(|t| t.rfc3339()),
         }
     }
@@ -115,7 +125,11 @@ pub struct ClientMergeInput {
     responses((status = 200, body = Vec<ClientMergeDto>), (status = 403, body = Problem)))]
 pub async fn list_merges(State(app): State<App>, a: Auth) -> Result<Json<Vec<ClientMergeDto>>> {
     let tx = app.db.read()?;
-    Ok(Json(dedup::merges(&tx, &a.actor, 100)?.iter().map(ClientMergeDto::from).collect()))
+    let mut out = Vec::new();
+    for m in dedup::merges(&tx, &a.actor, 100)? {
+        out.push(ClientMergeDto::of(&m, &dedup::extras(&tx, a.actor.company, m.id)?));
+    }
+    Ok(Json(out))
 }
 
 #[utoipa::path(post, path = "/api/v1/crm/merges", tag = "crm", security(("bearer" = [])), request_body = ClientMergeInput,
@@ -123,16 +137,28 @@ pub async fn list_merges(State(app): State<App>, a: Auth) -> Result<Json<Vec<Cli
         (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create_merge(State(app): State<App>, a: Auth, Json(i): Json<ClientMergeInput>) -> Result<(StatusCode, Json<ClientMergeDto>)> {
     let now = app.now();
-    let m = app.db.write(move |tx| dedup::merge(tx, &a.actor, now, ClientId(i.survivor), ClientId(i.duplicate))).await?;
-    Ok((StatusCode::CREATED, Json(ClientMergeDto::from(&m))))
+    let dto = app
+        .db
+        .write(move |tx| {
+            let m = dedup::merge(tx, &a.actor, now, ClientId(i.survivor), ClientId(i.duplicate))?;
+            Ok::<_, crate::error::Error>(ClientMergeDto::of(&m, &dedup::extras(tx, a.actor.company, m.id)?))
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(dto)))
 }
 
 #[utoipa::path(post, path = "/api/v1/crm/merges/{id}/undo", tag = "crm", security(("bearer" = [])), params(("id" = u64, Path)),
     responses((status = 200, body = ClientMergeDto), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn undo_merge(State(app): State<App>, a: Auth, Path(id): Path<u64>) -> Result<Json<ClientMergeDto>> {
     let now = app.now();
-    let m = app.db.write(move |tx| dedup::undo(tx, &a.actor, now, MergeId(id))).await?;
-    Ok(Json(ClientMergeDto::from(&m)))
+    let dto = app
+        .db
+        .write(move |tx| {
+            let m = dedup::undo(tx, &a.actor, now, MergeId(id))?;
+            Ok::<_, crate::error::Error>(ClientMergeDto::of(&m, &dedup::extras(tx, a.actor.company, m.id)?))
+        })
+        .await?;
+    Ok(Json(dto))
 }
 
 pub fn routes(_limits: &Limits) -> OpenApiRouter<App> {

@@ -114,7 +114,8 @@ pub struct UploadQuery {
     /// The file's name, shown in the list (optional).
     pub file_name: Option<String>,
     /// products (default), sims (a SIM delivery: `iccid, imsi, msisdn, puk, tariff`; the
-    /// bulk SIM right) or subscribers (individuals; the telecom customers right)
+    /// bulk SIM right), subscribers (individuals; the telecom customers right), clients, or
+    /// contacts (people at clients: `client, name, role, phone, e-mail`; written at confirm)
     pub kind: Option<String>,
 }
 
@@ -132,8 +133,8 @@ pub async fn upload(State(app): State<App>, a: Auth, Query(q): Query<UploadQuery
             crate::error::Error::field(
                 "kind",
                 "kind",
-                "Вид импорта: products, sims или subscribers",
-                "Import kind: products, sims or subscribers",
+                "Вид импорта: products, sims, subscribers, clients или contacts",
+                "Import kind: products, sims, subscribers, clients or contacts",
             )
         })?,
     };
@@ -223,7 +224,7 @@ pub struct ConfirmInput {
 }
 
 /// Confirms a previewed import; it is applied in the background in chunks of 500 rows (poll
-/// `GET /api/v1/imports/{id}` for progress).
+/// `GET /api/v1/imports/{id}` for progress), a contacts import at once (answered `done`).
 #[utoipa::path(post, path = "/api/v1/imports/{id}/confirm", tag = "catalog", security(("bearer" = [])), params(("id" = u64, Path)),
     request_body = ConfirmInput,
     responses((status = 202, body = ImportDto), (status = 404, body = Problem), (status = 409, body = Problem)))]

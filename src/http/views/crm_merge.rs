@@ -88,7 +88,7 @@ fn page_for(app: &App, ui: &Ui, uri: &Uri, errs: Errors) -> Result<DuplicatesPag
             at: m.at.format_local(&shell.timezone),
             survivor: name(m.survivor),
             duplicate: name(m.duplicate),
-            moved: m.moved(),
+            moved: m.moved() + dedup::extras(&tx, ui.actor().company, m.id)?.moved(),
             undone: m.undone.is_some(),
             undoable: dedup::undoable(&tx, ui.actor().company, &m, now)?,
         });

@@ -1,7 +1,7 @@
 //! The owner's dashboard on `/`: today's takings, open shifts, low stock, debts due this week,
-//! printers in trouble (all from `analytics::dashboard`, each card only for those allowed to
-//! see it) and the state of backups, which this page reads itself because `backup` sits
-//! above `analytics` in the layers.
+//! printers in trouble, open and won CRM deals (all from `analytics::dashboard`, each card
+//! only for those allowed to see it) and the state of backups, which this page reads itself
+//! because `backup` sits above `analytics` in the layers.
 
 use askama::Template;
 use axum::extract::State;
@@ -71,6 +71,14 @@ pub struct PrinterLine {
     pub stuck: bool,
 }
 
+/// The CRM tiles: open and won deals, counts and Σ values written out.
+pub struct DealsCard {
+    pub open: u64,
+    pub open_value: String,
+    pub won: u64,
+    pub won_value: String,
+}
+
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct Dashboard {
@@ -81,6 +89,7 @@ struct Dashboard {
     low_stock: Option<Rows<StockLine>>,
     debts: Option<Rows<DebtLine>>,
     printers: Vec<PrinterLine>,
+    deals: Option<DealsCard>,
     counts: Option<(usize, usize)>,
     backups: Option<BackupHealth>,
 }
@@ -124,6 +133,7 @@ pub async fn dashboard(State(app): State<App>, ui: Ui) -> Result<Response> {
         qty: display::qty(lang, r.qty),
         reorder_level: display::qty(lang, r.reorder_level),
     });
+    let deals = d.deals.map(|x| DealsCard { open: x.open, open_value: money(x.open_value), won: x.won, won_value: money(x.won_value) });
     let debts =
         lines(d.debts_due, |r| DebtLine { client: r.client.0, name: r.name, due: r.due, amount: money(r.amount), overdue: r.overdue });
     let printers = d
@@ -160,5 +170,5 @@ pub async fn dashboard(State(app): State<App>, ui: Ui) -> Result<Response> {
     } else {
         None
     };
-    render(StatusCode::OK, &Dashboard { lang, shell, today, shifts, low_stock, debts, printers, counts: d.counts, backups })
+    render(StatusCode::OK, &Dashboard { lang, shell, today, shifts, low_stock, debts, printers, deals, counts: d.counts, backups })
 }

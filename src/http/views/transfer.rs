@@ -75,6 +75,7 @@ fn kind_text(kind: Kind) -> (&'static str, &'static str, &'static str, &'static 
             ("import.title_subscribers", "import.columns_hint_subscribers", "/telecom/subscribers", "import.to_subscribers")
         }
         Kind::Clients => ("import.title_clients", "import.columns_hint_clients", "/clients", "import.to_clients"),
+        Kind::Contacts => ("import.title_contacts", "import.columns_hint_contacts", "/clients", "import.to_clients"),
     }
 }
 
