@@ -96,3 +96,7 @@ mod crm_calendar;
 // Documents from templates (issue 17, tmpl).
 mod browser_crm_documents;
 mod crm_documents;
+// Files attached to a client's card (issue 17, attachments).
+mod crm_attachments;
+// Documents from orders and the templates API (issue 17, tmpl API).
+mod crm_docs_api;
