@@ -347,6 +347,21 @@ pub fn preview(tx: &impl Read, actor: &Actor, now: Ts, d: &TemplateDraft, deal: 
     Ok(draw(&company, &markup, kind, lang, &number)?.1)
 }
 
+/// What a document is made from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Deal(CrmDealId),
+    Order(OrderId),
+}
+
+/// Makes a document of a deal (`generate`) or an order (`generate_for_order`).
+pub fn make(tx: &mut WriteTx, actor: &Actor, now: Ts, source: Source, choice: &str) -> Result<CrmDoc> {
+    match source {
+        Source::Deal(id) => generate(tx, actor, now, id, choice),
+        Source::Order(id) => generate_for_order(tx, actor, now, id, choice),
+    }
+}
+
 /// Makes a document of `deal` from the chosen template (a stored id or a built-in key): the
 /// number, the PDF, the record, its indexes, the client's timeline row and the audit row in
 /// one transaction. A template that fails to render refuses the whole operation, so the

@@ -245,5 +245,23 @@ async fn templates_over_json_with_the_line_of_a_refused_body_a_preview_and_docum
     assert_eq!(st, StatusCode::NOT_FOUND);
     let (_, list) = t.get(&alien, "/api/v1/crm/templates").await;
     assert!(ids(&list).is_empty(), "{list}");
+
+    // Every route is in the OpenAPI document.
+    let (_, spec) = t.call(Method::GET, "/api/openapi.json", None, None).await;
+    for (path, method) in [
+        ("/api/v1/crm/templates", "post"),
+        ("/api/v1/crm/templates/{id}", "put"),
+        ("/api/v1/crm/templates/builtin/{key}", "get"),
+        ("/api/v1/crm/templates/fields", "get"),
+        ("/api/v1/crm/templates/preview", "post"),
+        ("/api/v1/crm/deals/{id}/documents", "post"),
+        ("/api/v1/crm/orders/{id}/documents", "get"),
+        ("/api/v1/crm/clients/{id}/documents", "get"),
+        ("/api/v1/crm/documents/{id}/pdf", "get"),
+        ("/api/v1/crm/clients/{id}/attachments", "post"),
+        ("/api/v1/crm/attachments/{id}/file", "get"),
+    ] {
+        assert!(spec["paths"][path].get(method).is_some(), "{method} {path} is documented");
+    }
     t.assert_consistent();
 }

@@ -100,3 +100,4 @@ mod crm_documents;
 mod crm_attachments;
 // Documents from orders and the templates API (issue 17, tmpl API).
 mod crm_docs_api;
+mod browser_crm_attachments;

@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 
 use super::Limits;
 use crate::app::App;
-use crate::crm::docs::{self, TemplateDraft};
+use crate::crm::docs::{self, Source, TemplateDraft};
 use crate::crm::model::{CrmDoc, DocTemplate};
 use crate::crm::templating::{self, BUILTINS, Builtin};
 use crate::error::{Error, Result};
@@ -278,8 +278,13 @@ pub async fn generate_for_deal(
     Path(id): Path<u64>,
     Json(i): Json<CrmDocumentInput>,
 ) -> Result<(StatusCode, Json<CrmDocDto>)> {
+    create_document(app, a, Source::Deal(CrmDealId(id)), i).await
+}
+
+/// Makes a document of `source` and answers it as created.
+async fn create_document(app: App, a: Auth, source: Source, i: CrmDocumentInput) -> Result<(StatusCode, Json<CrmDocDto>)> {
     let (now, actor, choice) = (app.now(), a.actor.clone(), i.choice());
-    let d = app.db.write(move |tx| docs::generate(tx, &actor, now, CrmDealId(id), &choice)).await?;
+    let d = app.db.write(move |tx| docs::make(tx, &actor, now, source, &choice)).await?;
     Ok((StatusCode::CREATED, Json(doc_dto(&app.db.read()?, &a.actor, &d)?)))
 }
 
@@ -293,9 +298,7 @@ pub async fn generate_for_order(
     Path(id): Path<u64>,
     Json(i): Json<CrmDocumentInput>,
 ) -> Result<(StatusCode, Json<CrmDocDto>)> {
-    let (now, actor, choice) = (app.now(), a.actor.clone(), i.choice());
-    let d = app.db.write(move |tx| docs::generate_for_order(tx, &actor, now, OrderId(id), &choice)).await?;
-    Ok((StatusCode::CREATED, Json(doc_dto(&app.db.read()?, &a.actor, &d)?)))
+    create_document(app, a, Source::Order(OrderId(id)), i).await
 }
 
 #[utoipa::path(get, path = "/api/v1/crm/deals/{id}/documents", tag = "crm", security(("bearer" = [])), params(("id" = u64, Path)),
