@@ -18,7 +18,8 @@ async fn flow(c: &Client, t: &TestApp) -> R {
     let client = crate::crm::client(t, &o, "Айбек Садыров").await;
     let (_, w) = t.post(&o, "/api/v1/warehouses", json!({"name": "Склад"})).await;
     let (_, p) = t.post(&o, "/api/v1/products", json!({"name": "Кондиционер", "price": "25000"})).await;
-    let receipt = json!({"kind": "receipt", "warehouse": w["id"], "lines": [{"product": p["id"], "qty": "3", "cost": "20000"}], "post": true});
+    let receipt =
+        json!({"kind": "receipt", "warehouse": w["id"], "lines": [{"product": p["id"], "qty": "3", "cost": "20000"}], "post": true});
     t.post(&o, "/api/v1/documents", receipt).await;
     let body = json!({"client": client, "warehouse": w["id"], "lines": [{"product": p["id"], "qty": "2"}]});
     let (_, order) = t.post(&o, "/api/v1/crm/orders", body).await;

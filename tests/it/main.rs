@@ -99,5 +99,5 @@ mod crm_documents;
 // Files attached to a client's card (issue 17, attachments).
 mod crm_attachments;
 // Documents from orders and the templates API (issue 17, tmpl API).
-mod crm_docs_api;
 mod browser_crm_attachments;
+mod crm_docs_api;

@@ -723,9 +723,7 @@ pub struct Panel {
     /// The client's calendar events; None without the calendar.
     pub events: Option<Vec<super::crm_calendar::ClientEventRow>>,
     pub docs: Vec<super::crm_docs::DocRow>,
-    /// The client's attached files and the per-file limit in MB for the form's hint.
-    pub attachments: Vec<super::crm_attachments::AttachmentRow>,
-    pub attachment_limit_mb: String,
+    pub files: super::crm_attachments::CardFiles,
 }
 
 fn html<T: Template>(t: &T) -> Result<Response> {
@@ -747,8 +745,7 @@ pub async fn client_panel(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -
     let tz = crate::tenancy::query::company(&tx, ui.actor().company)?.timezone;
     let panel = Panel {
         docs: super::crm_docs::client_docs(&app, &ui, &tz, ClientId(id))?,
-        attachments: super::crm_attachments::client_rows(&app, &ui, &tz, ClientId(id))?,
-        attachment_limit_mb: super::crm_attachments::limit_mb(&app),
+        files: super::crm_attachments::card_files(&app, &ui, &tz, ClientId(id))?,
         reviews: super::crm_public::review_rows(&app, &ui, &tz, Some(id), None)?,
         can_review: super::crm_public::can_review(&ui),
         review_action: format!("/crm/clients/{id}/reviews"),

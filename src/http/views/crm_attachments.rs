@@ -1,7 +1,7 @@
 //! Files on the client card (issue 17, attachments): the upload form (multipart, read only
 //! after the rights, the client and the quota are checked, bounded by the per-file limit),
 //! the download (always as an attachment) and the removal. The card's CRM panel lists the
-//! files through `client_rows`.
+//! files through `card_files`.
 
 use axum::Router;
 use axum::extract::State;
@@ -51,18 +51,20 @@ fn rows(lang: Lang, tz: &str, list: Vec<Attachment>) -> Vec<AttachmentRow> {
         .collect()
 }
 
-/// A client's files for its card; empty for readers without the CRM.
-pub(super) fn client_rows(app: &App, ui: &Ui, tz: &str, client: ClientId) -> Result<Vec<AttachmentRow>> {
-    if crate::crm::require_crm(ui.actor()).is_err() {
-        return Ok(Vec::new());
-    }
-    Ok(rows(ui.lang, tz, attachments::of_client(&app.db.read()?, ui.actor(), client)?))
+/// The card's files section: the client's files (none for readers without the CRM) and the
+/// per-file limit in MB for the form's hint.
+pub struct CardFiles {
+    pub rows: Vec<AttachmentRow>,
+    pub limit_mb: String,
 }
 
-/// The per-file limit in MB, for the form's hint.
-pub(super) fn limit_mb(app: &App) -> String {
+pub(super) fn card_files(app: &App, ui: &Ui, tz: &str, client: ClientId) -> Result<CardFiles> {
     let mb = attachments::Limits::from_config(&app.config).file_bytes as f64 / (1024.0 * 1024.0);
-    format!("{mb:.0}")
+    let rows = match crate::crm::require_crm(ui.actor()) {
+        Ok(()) => rows(ui.lang, tz, attachments::of_client(&app.db.read()?, ui.actor(), client)?),
+        Err(_) => Vec::new(),
+    };
+    Ok(CardFiles { rows, limit_mb: format!("{mb:.0}") })
 }
 
 pub async fn upload(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>, req: axum::extract::Request) -> Result<Response> {
