@@ -28,6 +28,10 @@ pub struct Config {
     pub image_limit_kb: usize,
     /// Largest product import file (CSV, XLSX, XLS, ODS), in KiB.
     pub import_limit_kb: usize,
+    /// Largest file attached to a client's card, in KiB (default 10 MiB).
+    pub attachment_limit_kb: usize,
+    /// What one company's attached files may take in all, in MiB (default 1 GiB).
+    pub attachment_quota_mb: u64,
     /// Trust `X-Forwarded-For` (only behind a reverse proxy you run).
     pub trusted_proxy: bool,
     /// HS256 key for access tokens, base64; when absent one is generated into the data file.
@@ -155,6 +159,8 @@ impl Default for Config {
             upload_limit_kb: 4096,
             image_limit_kb: 5 * 1024,
             import_limit_kb: 20 * 1024,
+            attachment_limit_kb: 10 * 1024,
+            attachment_quota_mb: 1024,
             trusted_proxy: false,
             jwt_secret: None,
             metrics_token: None,

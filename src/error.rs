@@ -48,6 +48,10 @@ pub enum Error {
     BadRequest { code: &'static str, detail: String },
     #[error("payload too large")]
     PayloadTooLarge,
+    /// A file over a limit of its own (an attachment over the per-file size): 413 with a
+    /// code that names the limit.
+    #[error("too large ({code}): {en}")]
+    TooLarge { code: &'static str, ru: String, en: String },
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("not signed in")]
@@ -120,6 +124,7 @@ impl Error {
             Error::Validation(_) => "validation",
             Error::BadRequest { code, .. } => code,
             Error::PayloadTooLarge => "payload_too_large",
+            Error::TooLarge { code, .. } => code,
             Error::MethodNotAllowed => "method_not_allowed",
             Error::Unauthorized => "unauthorized",
             Error::BadCredentials => "bad_credentials",
@@ -152,7 +157,7 @@ impl Error {
             Error::NotFound => 404,
             Error::Validation(_) => 422,
             Error::BadRequest { .. } => 400,
-            Error::PayloadTooLarge => 413,
+            Error::PayloadTooLarge | Error::TooLarge { .. } => 413,
             Error::MethodNotAllowed => 405,
             Error::Unauthorized | Error::BadCredentials | Error::TokenInvalid => 401,
             Error::Forbidden { .. } | Error::FeatureDisabled { .. } | Error::ReadOnly | Error::CompanyInactive | Error::Csrf => 403,
@@ -177,6 +182,7 @@ impl Error {
             Error::Validation(_) => ("Проверьте выделенные поля".into(), "Please check the highlighted fields".into()),
             Error::BadRequest { detail, .. } => (format!("Некорректный запрос: {detail}"), format!("Malformed request: {detail}")),
             Error::PayloadTooLarge => ("Слишком большой запрос".into(), "Request body too large".into()),
+            Error::TooLarge { ru, en, .. } => (ru.clone(), en.clone()),
             Error::MethodNotAllowed => ("Метод не поддерживается".into(), "Method not allowed".into()),
             Error::Unauthorized => ("Войдите в систему".into(), "Please sign in".into()),
             Error::BadCredentials => ("Неверный e-mail или пароль".into(), "Wrong e-mail or password".into()),

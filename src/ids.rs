@@ -137,3 +137,9 @@ id_type!(
     /// A document made from a template, with its stored PDF.
     CrmDocId,
 );
+
+// Files attached to a client's card (issue 17, attachments).
+id_type!(
+    /// A file attached to a client's card, stored in the data file in chunks.
+    AttachmentId,
+);

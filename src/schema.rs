@@ -85,6 +85,8 @@ pub fn all_tables() -> Vec<TableInfo> {
     t.extend(crate::messaging::rules::store::tables());
     // The CRM calendar (issue 17, calendar).
     t.extend(crate::crm::calendar::store::tables());
+    // Files attached to a client's card (issue 17, attachments).
+    t.extend(crate::crm::attachments::tables());
     t
 }
 

@@ -4,24 +4,26 @@
 //! (КП-2026-0001) by a counter taken in the transaction that stores the document, drawn to a
 //! PDF by `crate::documents` under the company's header, and stored as issued (the PDF
 //! bytes, at most `PDF_MAX`), listed on the deal and the client card and in the client's
-//! timeline.
+//! timeline. An order makes documents the same way (`generate_for_order`): its lines are the
+//! document's lines, its client the buyer; they are listed on the order page.
 //!
 //! Rights: templates are CRM settings (`crm_settings`). Making, listing and downloading a
 //! deal's documents follows the deal: `crm_deals` for one's own deals, `crm_all_deals` for
-//! everyone's. A client's list shows only the documents of deals its reader may see.
+//! everyone's; an order's documents follow the orders' right (`crm_orders`). A client's list
+//! shows only the documents its reader may see.
 
 use rust_decimal::Decimal;
 
-use super::deals;
-use super::model::{CrmDoc, Deal, DealLine, DocFile, DocKind, DocTemplate, Event, EventKind};
-use super::store::{self, CLIENT_DOCS, CONTACTS, DEAL_DOCS, DOC_FILES, DOC_TEMPLATES, DOCS};
-use super::templating::{self, ClientFields, CompanyFields, Context, DealFields, DocFields, LineFields};
+use super::model::{CrmDoc, Deal, DealLine, DocFile, DocKind, DocTemplate, Event, EventKind, Order};
+use super::store::{self, CLIENT_DOCS, CONTACTS, DEAL_DOCS, DOC_FILES, DOC_ORDERS, DOC_TEMPLATES, DOCS, ORDER_DOCS};
+use super::templating::{self, ClientFields, CompanyFields, Context, DealFields, DocFields, LineFields, OrderFields};
 use super::{client_of, require_crm};
+use super::{deals, orders};
 use crate::audit;
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Problems, Result};
 use crate::i18n::Lang;
-use crate::ids::{ClientId, CrmDealId, CrmDocId, DocTemplateId, ProductId};
+use crate::ids::{ClientId, CrmDealId, CrmDocId, DocTemplateId, OrderId, ProductId};
 use crate::money::{display, words};
 use crate::storage::{Read, WriteTx};
 use crate::tenancy::actor::Actor;
@@ -247,6 +249,7 @@ fn context(tx: &impl Read, company: &Company, deal: &Deal, kind: DocKind, lang: 
         client,
         deal: deal_fields(company, lang, deal, owner),
         doc: doc_fields(company, kind, lang, number, now),
+        order: OrderFields::default(),
     })
 }
 
@@ -287,6 +290,7 @@ fn sample(company: &Company, kind: DocKind, lang: Lang, number: &str, now: Ts) -
         client: ClientFields { name: client.into(), inn: "01234567890123".into(), address: "Бишкек".into(), ..Default::default() },
         deal: deal_fields(company, lang, &deal, owner.into()),
         doc: doc_fields(company, kind, lang, number, now),
+        order: OrderFields::default(),
     }
 }
 
@@ -343,6 +347,21 @@ pub fn preview(tx: &impl Read, actor: &Actor, now: Ts, d: &TemplateDraft, deal: 
     Ok(draw(&company, &markup, kind, lang, &number)?.1)
 }
 
+/// What a document is made from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Deal(CrmDealId),
+    Order(OrderId),
+}
+
+/// Makes a document of a deal (`generate`) or an order (`generate_for_order`).
+pub fn make(tx: &mut WriteTx, actor: &Actor, now: Ts, source: Source, choice: &str) -> Result<CrmDoc> {
+    match source {
+        Source::Deal(id) => generate(tx, actor, now, id, choice),
+        Source::Order(id) => generate_for_order(tx, actor, now, id, choice),
+    }
+}
+
 /// Makes a document of `deal` from the chosen template (a stored id or a built-in key): the
 /// number, the PDF, the record, its indexes, the client's timeline row and the audit row in
 /// one transaction. A template that fails to render refuses the whole operation, so the
@@ -351,12 +370,49 @@ pub fn generate(tx: &mut WriteTx, actor: &Actor, now: Ts, deal: CrmDealId, choic
     let d = deals::deal(tx, actor, deal)?;
     actor.require_writable()?;
     let t = chosen(tx, actor, choice)?;
+    issue(tx, actor, now, t, &d, None)
+}
+
+/// Makes a document of an order as `generate` does of a deal: the order's lines are the
+/// document's lines (`deal.lines`), its client the buyer, its number `order.number`. Follows
+/// the order's right (`crm_orders`); listed on the order page and the client card.
+pub fn generate_for_order(tx: &mut WriteTx, actor: &Actor, now: Ts, order: OrderId, choice: &str) -> Result<CrmDoc> {
+    let o = orders::order(tx, actor, order)?;
+    actor.require_writable()?;
+    let t = chosen(tx, actor, choice)?;
+    let lang = t.lang;
+    let d = Deal {
+        id: CrmDealId(0),
+        pipeline: crate::ids::PipelineId(0),
+        stage: crate::ids::StageId(0),
+        title: format!("{} {}", lang.pick("Заказ", "Order"), o.number),
+        value: o.total,
+        client: o.client,
+        contact: None,
+        owner: o.created_by,
+        expected_close: None,
+        lines: o.lines.clone(),
+        lost_reason: String::new(),
+        notes: o.notes.clone(),
+        created: o.created,
+        created_by: o.created_by,
+        updated: o.updated,
+        closed: None,
+    };
+    issue(tx, actor, now, t, &d, Some(&o))
+}
+
+/// The document of `d` (a deal, or an order read as one) drawn from `t` and stored.
+fn issue(tx: &mut WriteTx, actor: &Actor, now: Ts, t: Chosen, d: &Deal, order: Option<&Order>) -> Result<CrmDoc> {
     let c = actor.company;
     let company = crate::tenancy::query::company(tx, c)?;
     let year = year(&company, now);
     let seq = tx.next_counter(c.0, &format!("crm_doc_{}_{year}", t.kind.code()))?;
     let number = format!("{}-{year}-{seq:04}", t.kind.prefix());
-    let ctx = context(tx, &company, &d, t.kind, t.lang, &number, now)?;
+    let mut ctx = context(tx, &company, d, t.kind, t.lang, &number, now)?;
+    if let Some(o) = order {
+        ctx.order = OrderFields { number: o.number.clone(), date: date_for(t.lang, &o.created.date_local(&company.timezone)) };
+    }
     let markup = templating::render(&t.body, &ctx).map_err(|e| Error::Validation(vec![e]))?;
     let (title, bytes) = draw(&company, &markup, t.kind, t.lang, &number)?;
     let doc = CrmDoc {
@@ -365,24 +421,26 @@ pub fn generate(tx: &mut WriteTx, actor: &Actor, now: Ts, deal: CrmDealId, choic
         number,
         template: t.name,
         client: d.client,
-        deal: Some(d.id),
+        deal: if order.is_some() { None } else { Some(d.id) },
         title,
         size: bytes.len() as u64,
         created: now,
         created_by: actor.user,
     };
-    store::put_doc(tx, c, None, &doc, Some(&DocFile { bytes }))?;
+    store::put_doc(tx, c, None, &doc, Some(&DocFile { bytes }), order.map(|o| o.id))?;
     if let Some(client) = d.client {
         let text = format!("{} · {}", doc.number, templating::kind_title(doc.kind, Lang::Ru));
+        let deal = order.map_or(Some(d.id), |o| o.deal);
         store::add_event(
             tx,
             c,
             client,
             now,
-            &Event { kind: EventKind::Document, user: actor.user, deal: Some(d.id), task: None, contact: None, text },
+            &Event { kind: EventKind::Document, user: actor.user, deal, task: None, contact: None, text },
         )?;
     }
-    audit::record(tx, c, actor, now, "crm.document.create", format!("crm_doc:{}", doc.id), doc.number.clone())?;
+    let target = order.map_or(String::new(), |o| format!(" ({})", o.number));
+    audit::record(tx, c, actor, now, "crm.document.create", format!("crm_doc:{}", doc.id), format!("{}{target}", doc.number))?;
     Ok(doc)
 }
 
@@ -408,15 +466,42 @@ pub fn of_deal(tx: &impl Read, actor: &Actor, deal: CrmDealId) -> Result<Vec<Crm
     load(tx, actor, ids)
 }
 
-/// Whether the actor may see a document: the one of a deal follows the deal.
+/// An order's documents, newest first.
+pub fn of_order(tx: &impl Read, actor: &Actor, order: OrderId) -> Result<Vec<CrmDoc>> {
+    orders::order(tx, actor, order)?;
+    let c = actor.company;
+    let mut ids = Vec::new();
+    tx.range(ORDER_DOCS, (c, order, CrmDocId::MIN), (c, order, CrmDocId::MAX), true, SHOWN, |(_, _, id), _| {
+        ids.push(id);
+        Ok(true)
+    })?;
+    load(tx, actor, ids)
+}
+
+/// The order a document was made from, if it was.
+pub fn order_of(tx: &impl Read, actor: &Actor, d: &CrmDoc) -> Result<Option<OrderId>> {
+    Ok(tx.get(DOC_ORDERS, (actor.company, d.id))?.map(OrderId))
+}
+
+/// A document the actor may read: the one of a deal follows the deal, the one of an order
+/// needs the orders' right; another company's is not found.
+pub fn document(tx: &impl Read, actor: &Actor, id: CrmDocId) -> Result<CrmDoc> {
+    require_crm(actor)?;
+    let d = tx.get(DOCS, (actor.company, id))?.ok_or(Error::NotFound)?;
+    if let Some(deal) = d.deal {
+        deals::deal(tx, actor, deal)?;
+    } else if order_of(tx, actor, &d)?.is_some() {
+        orders::require_orders(actor)?;
+    }
+    Ok(d)
+}
+
+/// Whether the actor may see a document (see `document`).
 fn visible(tx: &impl Read, actor: &Actor, d: &CrmDoc) -> Result<bool> {
-    match d.deal {
-        Some(deal) => match deals::deal(tx, actor, deal) {
-            Ok(_) => Ok(true),
-            Err(Error::Forbidden { .. } | Error::NotFound) => Ok(false),
-            Err(e) => Err(e),
-        },
-        None => Ok(true),
+    match document(tx, actor, d.id) {
+        Ok(_) => Ok(true),
+        Err(Error::Forbidden { .. } | Error::NotFound) => Ok(false),
+        Err(e) => Err(e),
     }
 }
 
@@ -439,14 +524,17 @@ pub fn of_client(tx: &impl Read, actor: &Actor, client: ClientId) -> Result<Vec<
     Ok(out)
 }
 
+/// The PDF's file name in ASCII ("offer-2026-0001.pdf"): the number's Cyrillic prefix
+/// replaced by the kind.
+pub fn pdf_name(d: &CrmDoc) -> String {
+    let tail = d.number.split_once('-').map_or(d.number.as_str(), |(_, t)| t);
+    format!("{}-{tail}.pdf", d.kind.code())
+}
+
 /// A document and its PDF; another company's is not found, a deal's the actor may not see
 /// is forbidden.
 pub fn file(tx: &impl Read, actor: &Actor, id: CrmDocId) -> Result<(CrmDoc, Vec<u8>)> {
-    require_crm(actor)?;
-    let d = tx.get(DOCS, (actor.company, id))?.ok_or(Error::NotFound)?;
-    if let Some(deal) = d.deal {
-        deals::deal(tx, actor, deal)?;
-    }
+    let d = document(tx, actor, id)?;
     let bytes = tx.get(DOC_FILES, (actor.company, id))?.ok_or(Error::NotFound)?.bytes;
     Ok((d, bytes))
 }

@@ -3,7 +3,8 @@
 //! (`tasks`), and the client timeline merged from the CRM's own events and the clients' and
 //! tills' existing indexes (`timeline`), the public request form that turns a visitor's
 //! request into a lead (`requests`), client reviews (`reviews`), and documents made from
-//! company-editable templates (`docs`, sandboxed by `templating`).
+//! company-editable templates (`docs`, sandboxed by `templating`), and files attached to a
+//! client's card (`attachments`).
 //!
 //! Rights: the plan feature `crm`, then `crm_deals` (own deals), `crm_all_deals` (everyone's),
 //! `crm_tasks`, `crm_settings` (pipelines). A salesperson without `crm_all_deals` sees and
@@ -16,6 +17,8 @@
 //! an existing client. Every change writes its audit row and, for a client, its timeline row
 //! in the same transaction.
 
+// Files attached to a client's card (issue 17, attachments).
+pub mod attachments;
 // The calendar: resources and events (issue 17, calendar).
 pub mod calendar;
 pub mod deals;

@@ -279,6 +279,10 @@ pub enum EventKind {
     CalendarCancelled,
     /// A document (offer, invoice, act, contract) was made from a template (issue 17, tmpl).
     Document,
+    /// A file was attached to the client's card, or removed from it (issue 17, attachments);
+    /// the text is the file's name.
+    AttachmentAdded,
+    AttachmentRemoved,
 }
 
 impl EventKind {
@@ -303,6 +307,8 @@ impl EventKind {
             EventKind::CalendarDone => "calendar_done",
             EventKind::CalendarCancelled => "calendar_cancelled",
             EventKind::Document => "document",
+            EventKind::AttachmentAdded => "attachment_added",
+            EventKind::AttachmentRemoved => "attachment_removed",
         }
     }
 }

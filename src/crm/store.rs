@@ -47,6 +47,10 @@ pub const DOCS: Table<(CompanyId, CrmDocId), CrmDoc> = Table::new("company_crmdo
 pub const DOC_FILES: Table<(CompanyId, CrmDocId), DocFile> = Table::new("company_crmdocid_crmdocfile");
 pub const CLIENT_DOCS: Table<(CompanyId, ClientId, CrmDocId), u64> = Table::new("company_client_crmdocid_unit");
 pub const DEAL_DOCS: Table<(CompanyId, CrmDealId, CrmDocId), u64> = Table::new("company_crmdeal_crmdocid_unit");
+// Documents made from an order (issue 17, order documents): `CrmDoc` keeps its stored shape,
+// so the order a document came from is a table of its own.
+pub const DOC_ORDERS: Table<(CompanyId, CrmDocId), u64> = Table::new("company_crmdocid_orderid");
+pub const ORDER_DOCS: Table<(CompanyId, OrderId, CrmDocId), u64> = Table::new("company_order_crmdocid_unit");
 
 pub fn tables() -> Vec<TableInfo> {
     vec![
@@ -81,6 +85,8 @@ pub fn tables() -> Vec<TableInfo> {
         DOC_FILES.info("(CompanyId, CrmDocId)", "the PDF of a document made from a template, as issued"),
         CLIENT_DOCS.info("(CompanyId, ClientId, CrmDocId)", "a client's documents (index kept by put_doc)"),
         DEAL_DOCS.info("(CompanyId, CrmDealId, CrmDocId)", "a deal's documents (index kept by put_doc)"),
+        DOC_ORDERS.info("(CompanyId, CrmDocId) → OrderId", "the order a document was made from (kept by put_doc)"),
+        ORDER_DOCS.info("(CompanyId, OrderId, CrmDocId)", "an order's documents (index kept by put_doc)"),
     ]
 }
 
@@ -218,10 +224,22 @@ pub fn put_review(tx: &mut WriteTx, c: CompanyId, old: Option<&Review>, new: &Re
     tx.insert(REVIEWS, (c, new.id), new)
 }
 
-/// The one write path of a document: the record, its client and deal indexes (moved by
-/// diff) and, when the document is made, its PDF. A document is never edited; the one change
-/// it sees is a merge of its client, which leaves the PDF as issued.
-pub fn put_doc(tx: &mut WriteTx, c: CompanyId, old: Option<&CrmDoc>, new: &CrmDoc, file: Option<&DocFile>) -> Result<(), StorageError> {
+/// The one write path of a document: the record, its client, deal and order indexes (client
+/// and deal moved by diff) and, when the document is made, its PDF and its order link. A
+/// document is never edited; the one change it sees is a merge of its client, which leaves the
+/// PDF as issued.
+pub fn put_doc(
+    tx: &mut WriteTx,
+    c: CompanyId,
+    old: Option<&CrmDoc>,
+    new: &CrmDoc,
+    file: Option<&DocFile>,
+    order: Option<OrderId>,
+) -> Result<(), StorageError> {
+    if let Some(order) = order {
+        tx.insert(DOC_ORDERS, (c, new.id), &order.0)?;
+        tx.insert(ORDER_DOCS, (c, order, new.id), &0)?;
+    }
     if let Some(o) = old {
         if let Some(client) = o.client
             && o.client != new.client
@@ -401,6 +419,7 @@ pub fn verify(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
     problems.extend(verify_reviews(tx)?);
     problems.extend(super::calendar::store::verify(tx)?);
     problems.extend(verify_docs(tx)?);
+    problems.extend(super::attachments::verify(tx)?);
 
     // Every timeline row names a client of its company.
     let mut last: Option<(CompanyId, ClientId)> = None;
@@ -606,6 +625,22 @@ fn verify_docs(tx: &ReadTx) -> Result<Vec<String>, StorageError> {
     })?;
     for k in by_deal.symmetric_difference(&have) {
         problems.push(format!("crm deal document index disagrees with documents at company {} document {}", k.0, k.2));
+    }
+    let mut by_order = BTreeSet::new();
+    tx.range(DOC_ORDERS, (c0, CrmDocId::MIN), (cmax, CrmDocId::MAX), false, usize::MAX, |(c, id), order| {
+        if !sizes.contains_key(&(c, id)) {
+            problems.push(format!("crm document order link {id} (company {c}) has no document"));
+        }
+        by_order.insert((c, OrderId(order), id));
+        Ok(true)
+    })?;
+    let mut have = BTreeSet::new();
+    tx.range(ORDER_DOCS, (c0, OrderId::MIN, CrmDocId::MIN), (cmax, OrderId::MAX, CrmDocId::MAX), false, usize::MAX, |k, _| {
+        have.insert(k);
+        Ok(true)
+    })?;
+    for k in by_order.symmetric_difference(&have) {
+        problems.push(format!("crm order document index disagrees with documents at company {} document {}", k.0, k.2));
     }
     Ok(problems)
 }

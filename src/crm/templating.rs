@@ -251,6 +251,15 @@ pub struct Context {
     pub client: ClientFields,
     pub deal: DealFields,
     pub doc: DocFields,
+    /// Filled for a document made from an order; its lines are then `deal.lines`.
+    pub order: OrderFields,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OrderFields {
+    /// "З-000001"; empty for a document made from a deal.
+    pub number: String,
+    pub date: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -330,6 +339,7 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
     ("deal.total / total_amount", "итого с валютой / без", "total with / without the currency"),
     ("deal.total_words", "итого прописью", "total in words"),
     ("doc.number / date / kind", "номер, дата, вид документа", "number, date, kind of document"),
+    ("order.number / date", "заказ: номер, дата (документ из заказа)", "order: number, date (a document made from an order)"),
 ];
 
 /// The kind's name as a document title.

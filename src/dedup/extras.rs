@@ -80,7 +80,7 @@ pub(super) fn repoint(tx: &mut WriteTx, c: CompanyId, to: ClientId, x: &Extras) 
     for &id in &x.documents {
         let Some(old) = tx.get(DOCS, (c, id))? else { continue };
         let new = crate::crm::model::CrmDoc { client: Some(to), ..old.clone() };
-        crm::put_doc(tx, c, Some(&old), &new, None)?;
+        crm::put_doc(tx, c, Some(&old), &new, None, None)?;
         out.documents.push((id.0, fingerprint(&new)));
     }
     for &id in &x.calendar_events {

@@ -442,3 +442,28 @@ pub async fn sync_label_scale(app: &App, actor: &Actor, id: crate::ids::LabelSca
     crate::scales::upload::publish(&app.live, actor.company, &s, "progress");
     Ok((s, version))
 }
+
+/// A stored file handed over as a download, never shown inline: `Content-Disposition:
+/// attachment` with an ASCII fallback name and the real one in RFC 5987 form, the content
+/// type the domain chose from its allow-list, and no caching outside the browser.
+pub fn file_download(name: &str, mime: &str, bytes: Vec<u8>) -> Response {
+    let ascii: String =
+        name.chars().map(|c| if c.is_ascii_graphic() && !matches!(c, '"' | '\\' | '%') || c == ' ' { c } else { '_' }).collect();
+    let mut encoded = String::new();
+    for b in name.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'~' => encoded.push(b as char),
+            _ => encoded.push_str(&format!("%{b:02X}")),
+        }
+    }
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}

@@ -136,6 +136,8 @@ use crate::ids::{MailId, RuleId};
 u64_key!(MailId, RuleId);
 use crate::ids::{CrmDocId, DocTemplateId};
 u64_key!(DocTemplateId, CrmDocId);
+use crate::ids::AttachmentId;
+u64_key!(AttachmentId);
 
 #[cfg(test)]
 mod tests {

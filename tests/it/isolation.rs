@@ -67,6 +67,11 @@ pub enum Kind {
     // The CRM calendar (issue 17, calendar): a resource, and a daily series on it.
     CalResource,
     CalEvent,
+    // Files on the client card (issue 17, attachments).
+    CrmAttachment,
+    // Documents from templates over JSON (issue 17, tmpl API): a template and a deal's document.
+    CrmTemplate,
+    CrmDocument,
 }
 
 pub struct Route {
@@ -480,7 +485,32 @@ pub const ROUTES: &[Route] = &[
         body: none,
     },
     Route { method: Method::GET, path: "/api/v1/crm/clients/{id}/events", kind: Kind::Customer, body: none },
+    // Files on the client card (issue 17, attachments).
+    Route { method: Method::GET, path: "/api/v1/crm/clients/{id}/attachments", kind: Kind::Customer, body: none },
+    Route { method: Method::POST, path: "/api/v1/crm/clients/{id}/attachments?name=x.pdf", kind: Kind::Customer, body: empty_body },
+    Route { method: Method::GET, path: "/api/v1/crm/attachments/{id}", kind: Kind::CrmAttachment, body: none },
+    Route { method: Method::GET, path: "/api/v1/crm/attachments/{id}/file", kind: Kind::CrmAttachment, body: none },
+    Route { method: Method::DELETE, path: "/api/v1/crm/attachments/{id}", kind: Kind::CrmAttachment, body: none },
+    // Documents from templates over JSON (issue 17, tmpl API).
+    Route { method: Method::GET, path: "/api/v1/crm/templates/{id}", kind: Kind::CrmTemplate, body: none },
+    Route { method: Method::PUT, path: "/api/v1/crm/templates/{id}", kind: Kind::CrmTemplate, body: crm_template_body },
+    Route { method: Method::DELETE, path: "/api/v1/crm/templates/{id}", kind: Kind::CrmTemplate, body: none },
+    Route { method: Method::POST, path: "/api/v1/crm/deals/{id}/documents", kind: Kind::CrmDeal, body: crm_document_body },
+    Route { method: Method::GET, path: "/api/v1/crm/deals/{id}/documents", kind: Kind::CrmDeal, body: none },
+    Route { method: Method::POST, path: "/api/v1/crm/orders/{id}/documents", kind: Kind::CrmOrder, body: crm_document_body },
+    Route { method: Method::GET, path: "/api/v1/crm/orders/{id}/documents", kind: Kind::CrmOrder, body: none },
+    Route { method: Method::GET, path: "/api/v1/crm/clients/{id}/documents", kind: Kind::Customer, body: none },
+    Route { method: Method::GET, path: "/api/v1/crm/documents/{id}", kind: Kind::CrmDocument, body: none },
+    Route { method: Method::GET, path: "/api/v1/crm/documents/{id}/pdf", kind: Kind::CrmDocument, body: none },
 ];
+
+fn crm_template_body() -> Option<Value> {
+    Some(json!({"kind": "offer", "name": "Чужой шаблон", "lang": "ru", "body": "# Чужой"}))
+}
+
+fn crm_document_body() -> Option<Value> {
+    Some(json!({"template": "offer.ru"}))
+}
 
 fn cal_resource_body() -> Option<Value> {
     Some(json!({"name": "Чужой кабинет", "kind": "room"}))
@@ -662,6 +692,11 @@ pub struct Fixture {
     // The CRM calendar (issue 17, calendar).
     pub cal_resource: u64,
     pub cal_event: u64,
+    // Files on the client card (issue 17, attachments).
+    pub crm_attachment: u64,
+    // Documents from templates over JSON (issue 17, tmpl API).
+    pub crm_template: u64,
+    pub crm_document: u64,
 }
 
 pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
@@ -845,7 +880,26 @@ pub async fn fixture(t: &TestApp, name: &str, email: &str) -> Fixture {
     let body = json!({"title": "Приём", "start": "2026-03-02T10:00", "resources": [cal_resource["id"]], "client": customer, "repeat": {"freq": "daily", "count": 3}});
     let (s, cal_event) = t.post(&client, "/api/v1/crm/calendar/events", body).await;
     assert_eq!(s, StatusCode::CREATED, "{cal_event}");
+    let upload = t
+        .http
+        .post(t.url(&format!("/api/v1/crm/clients/{customer}/attachments?name=iso.pdf")))
+        .bearer_auth(&client.token)
+        .body(b"%PDF-1.4 isolation".to_vec())
+        .send()
+        .await
+        .expect("upload attachment");
+    assert_eq!(upload.status(), StatusCode::CREATED);
+    let crm_attachment: Value = upload.json().await.expect("attachment json");
+    let body = json!({"kind": "offer", "name": "Наше КП", "lang": "ru", "body": "# КП {{ doc.number }}"});
+    let (s, crm_template) = t.post(&client, "/api/v1/crm/templates", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{crm_template}");
+    let (s, crm_document) =
+        t.post(&client, &format!("/api/v1/crm/deals/{}/documents", crm_deal["id"]), json!({"template": crm_template["id"]})).await;
+    assert_eq!(s, StatusCode::CREATED, "{crm_document}");
     Fixture {
+        crm_template: id(&crm_template),
+        crm_document: id(&crm_document),
+        crm_attachment: id(&crm_attachment),
         cal_resource: id(&cal_resource),
         cal_event: cal_event["event"]["id"].as_u64().expect("event id"),
         client_merge: id(&client_merge),
@@ -941,6 +995,9 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
             Kind::LabelScale => b.label_scale,
             Kind::CalResource => b.cal_resource,
             Kind::CalEvent => b.cal_event,
+            Kind::CrmAttachment => b.crm_attachment,
+            Kind::CrmTemplate => b.crm_template,
+            Kind::CrmDocument => b.crm_document,
         };
         let path = route.path.replace("{id}", &id.to_string()).replace("{product}", &b.product.to_string());
         let (status, body) = t.call(route.method.clone(), &path, Some(&a.client.token), (route.body)()).await;
@@ -975,6 +1032,7 @@ pub async fn assert_isolated(t: &TestApp, a: &Fixture, b: &Fixture) {
         ("/api/v1/crm/orders", b.crm_order),
         ("/api/v1/crm/merges", b.client_merge),
         ("/api/v1/crm/calendar/resources", b.cal_resource),
+        ("/api/v1/crm/templates", b.crm_template),
     ] {
         let (_, items) = t.get(&a.client, list).await;
         let items = if items.get("items").is_some() { items["items"].clone() } else { items };

@@ -99,3 +99,8 @@ mod crm_documents;
 // The contacts import and the whole CRM flow in one browser run (issue 17).
 mod browser_crm_flow;
 mod crm_contacts_import;
+// Files attached to a client's card (issue 17, attachments).
+mod crm_attachments;
+// Documents from orders and the templates API (issue 17, tmpl API).
+mod browser_crm_attachments;
+mod crm_docs_api;

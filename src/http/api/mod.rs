@@ -9,6 +9,10 @@ pub mod catalog;
 pub mod catalog_search;
 pub mod clients;
 pub mod crm;
+// Files attached to a client's card (issue 17, attachments).
+pub mod crm_attachments;
+// Documents from templates, over JSON (issue 17, tmpl API).
+pub mod crm_docs;
 // The CRM calendar (issue 17, calendar).
 pub mod crm_calendar;
 pub mod crm_merge;
@@ -54,6 +58,7 @@ pub struct Limits {
     pub import: usize,
     pub image: usize,
     pub public: usize,
+    pub attachment: usize,
 }
 
 impl Limits {
@@ -63,6 +68,7 @@ impl Limits {
             import: config.import_limit_kb * 1024,
             image: config.image_limit_kb * 1024,
             public: config.public_body_limit_kb * 1024,
+            attachment: config.attachment_limit_kb * 1024,
         }
     }
 }
@@ -128,6 +134,9 @@ pub fn signed_in_routes(limits: &Limits) -> OpenApiRouter<App> {
         .merge(label_scales::routes(limits))
         // The CRM calendar (issue 17, calendar).
         .merge(crm_calendar::routes(limits))
+        // Files attached to a client's card (issue 17, attachments).
+        .merge(crm_attachments::routes(limits))
+        .merge(crm_docs::routes(limits))
 }
 
 /// The platform operator's API (companies, plans, subscriptions).

@@ -35,7 +35,17 @@ pub fn routes() -> Router<App> {
         .route("/debtors", get(debtors_page))
 }
 
-const FLASHES: &[&str] = &["client_saved", "client_archived", "client_restored", "debt_paid", "deal_saved", "deal_paid", "deal_refunded"];
+const FLASHES: &[&str] = &[
+    "client_saved",
+    "client_archived",
+    "client_restored",
+    "debt_paid",
+    "deal_saved",
+    "deal_paid",
+    "deal_refunded",
+    "attachment_saved",
+    "attachment_deleted",
+];
 
 fn flash(shell: &mut Shell, lang: Lang, uri: &Uri) {
     let ok = Fields::parse(uri.query().unwrap_or("").as_bytes()).get("ok");
@@ -169,7 +179,7 @@ pub struct DealRow {
 
 #[derive(Template)]
 #[template(path = "client_card.html")]
-struct CardPage {
+pub(super) struct CardPage {
     lang: Lang,
     shell: Shell,
     id: u64,
@@ -191,7 +201,7 @@ struct CardPage {
     conversations: Vec<(u64, String)>,
 }
 
-fn card_for(app: &App, ui: &Ui, uri: &Uri, id: u64, draft: Option<ClientDraft>, errs: Errors) -> Result<CardPage> {
+pub(super) fn card_for(app: &App, ui: &Ui, uri: &Uri, id: u64, draft: Option<ClientDraft>, errs: Errors) -> Result<CardPage> {
     let actor = ui.actor();
     clients::require_read(actor)?;
     let tx = app.db.read()?;

@@ -723,6 +723,7 @@ pub struct Panel {
     /// The client's calendar events; None without the calendar.
     pub events: Option<Vec<super::crm_calendar::ClientEventRow>>,
     pub docs: Vec<super::crm_docs::DocRow>,
+    pub files: super::crm_attachments::CardFiles,
 }
 
 fn html<T: Template>(t: &T) -> Result<Response> {
@@ -744,6 +745,7 @@ pub async fn client_panel(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -
     let tz = crate::tenancy::query::company(&tx, ui.actor().company)?.timezone;
     let panel = Panel {
         docs: super::crm_docs::client_docs(&app, &ui, &tz, ClientId(id))?,
+        files: super::crm_attachments::card_files(&app, &ui, &tz, ClientId(id))?,
         reviews: super::crm_public::review_rows(&app, &ui, &tz, Some(id), None)?,
         can_review: super::crm_public::can_review(&ui),
         review_action: format!("/crm/clients/{id}/reviews"),

@@ -1,7 +1,7 @@
 //! Documents from templates (issue 17): the templates page (built-in templates to use or
 //! copy, the company's own), the editor (kind, language, name, body, the fields the context
 //! offers, the markup, a PDF preview against a sample or a deal), making a document on the
-//! deal page, and its download. The deal page and the client card list documents through
+//! deal page and on the order page, and its download. The deal page and the client card list documents through
 //! `deal_docs` and `client_docs`.
 
 use askama::Template;
@@ -21,7 +21,7 @@ use crate::crm::templating::{self, BUILTINS};
 use crate::error::Result;
 use crate::http::extract::Path;
 use crate::i18n::Lang;
-use crate::ids::{ClientId, CrmDealId, CrmDocId, DocTemplateId};
+use crate::ids::{ClientId, CrmDealId, CrmDocId, DocTemplateId, OrderId};
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -31,6 +31,7 @@ pub fn routes() -> Router<App> {
         .route("/crm/templates/{id}", get(edit_page).post(save))
         .route("/crm/templates/{id}/delete", post(delete))
         .route("/crm/deals/{id}/documents", post(generate))
+        .route("/crm/orders/{id}/documents", post(generate_for_order))
         .route("/crm/documents/{id}/pdf", get(download))
 }
 
@@ -213,29 +214,42 @@ pub struct DocRow {
     pub number: String,
     pub title: String,
     pub at: String,
-    /// "/crm/deals/<id>" when it was made from a deal.
-    pub deal: String,
+    /// "/crm/deals/<id>" or "/crm/orders/<id>": what it was made from.
+    pub source: String,
 }
 
-fn doc_rows(list: Vec<CrmDoc>, tz: &str) -> Vec<DocRow> {
-    list.into_iter()
-        .map(|d| DocRow {
-            id: d.id.0,
-            number: d.number,
-            title: d.title,
-            at: d.created.format_local(tz),
-            deal: d.deal.map(|id| format!("/crm/deals/{id}")).unwrap_or_default(),
-        })
-        .collect()
+fn doc_rows(tx: &impl crate::storage::Read, ui: &Ui, list: Vec<CrmDoc>, tz: &str) -> Result<Vec<DocRow>> {
+    let mut out = Vec::with_capacity(list.len());
+    for d in list {
+        let source = match (d.deal, docs::order_of(tx, ui.actor(), &d)?) {
+            (Some(id), _) => format!("/crm/deals/{id}"),
+            (None, Some(id)) => format!("/crm/orders/{id}"),
+            (None, None) => String::new(),
+        };
+        out.push(DocRow { id: d.id.0, number: d.number, title: d.title, at: d.created.format_local(tz), source });
+    }
+    Ok(out)
 }
 
 /// A deal's documents and the templates it may be made from: the company's own first, then
 /// the built-in ones.
 pub(super) fn deal_docs(app: &App, ui: &Ui, tz: &str, deal: CrmDealId) -> Result<(Vec<DocRow>, Vec<Choice>)> {
     let tx = app.db.read()?;
-    let rows = doc_rows(docs::of_deal(&tx, ui.actor(), deal)?, tz);
+    let rows = doc_rows(&tx, ui, docs::of_deal(&tx, ui.actor(), deal)?, tz)?;
+    Ok((rows, template_choices(&tx, ui)?))
+}
+
+/// An order's documents and the templates it may be made from.
+pub(super) fn order_docs(app: &App, ui: &Ui, tz: &str, order: OrderId) -> Result<(Vec<DocRow>, Vec<Choice>)> {
+    let tx = app.db.read()?;
+    let rows = doc_rows(&tx, ui, docs::of_order(&tx, ui.actor(), order)?, tz)?;
+    Ok((rows, template_choices(&tx, ui)?))
+}
+
+/// The templates a document may be made from: the company's own first, then the built-in ones.
+fn template_choices(tx: &impl crate::storage::Read, ui: &Ui) -> Result<Vec<Choice>> {
     let lang = ui.lang;
-    let mut choices: Vec<Choice> = docs::templates(&tx, ui.actor())?
+    let mut choices: Vec<Choice> = docs::templates(tx, ui.actor())?
         .into_iter()
         .map(|t| Choice { value: t.id.to_string(), label: format!("{} · {}", t.name, kind_label(lang, t.kind)), selected: false })
         .collect();
@@ -243,7 +257,7 @@ pub(super) fn deal_docs(app: &App, ui: &Ui, tz: &str, deal: CrmDealId) -> Result
     if let Some(first) = choices.first_mut() {
         first.selected = true;
     }
-    Ok((rows, choices))
+    Ok(choices)
 }
 
 /// A client's documents for its card; empty for readers without the CRM.
@@ -251,7 +265,8 @@ pub(super) fn client_docs(app: &App, ui: &Ui, tz: &str, client: ClientId) -> Res
     if crate::crm::require_crm(ui.actor()).is_err() {
         return Ok(Vec::new());
     }
-    Ok(doc_rows(docs::of_client(&app.db.read()?, ui.actor(), client)?, tz))
+    let tx = app.db.read()?;
+    doc_rows(&tx, ui, docs::of_client(&tx, ui.actor(), client)?, tz)
 }
 
 pub async fn generate(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>, f: Fields) -> Result<Response> {
@@ -266,9 +281,19 @@ pub async fn generate(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u
     }
 }
 
+pub async fn generate_for_order(State(app): State<App>, ui: Ui, uri: Uri, Path(id): Path<u64>, f: Fields) -> Result<Response> {
+    crate::crm::orders::require_orders(ui.actor())?;
+    let (now, actor, choice) = (app.now(), ui.actor().clone(), f.get("template"));
+    match app.db.write(move |tx| docs::generate_for_order(tx, &actor, now, OrderId(id), &choice)).await {
+        Ok(_) => Ok(see_other(&format!("/crm/orders/{id}?ok=document_created#documents"))),
+        Err(e) => {
+            let (status, errs) = refused(e, ui.lang, &[])?;
+            render(status, &super::crm_orders::order_for(&app, &ui, &uri, id, errs)?)
+        }
+    }
+}
+
 pub async fn download(State(app): State<App>, ui: Ui, Path(id): Path<u64>) -> Result<Response> {
     let (doc, bytes) = docs::file(&app.db.read()?, ui.actor(), CrmDocId(id))?;
-    // An ASCII name ("offer-2026-0001.pdf"): the number's Cyrillic prefix replaced by the kind.
-    let tail = doc.number.split_once('-').map_or(doc.number.as_str(), |(_, t)| t);
-    Ok(crate::http::shared::pdf_download(&format!("{}-{tail}.pdf", doc.kind.code()), bytes))
+    Ok(crate::http::shared::pdf_download(&docs::pdf_name(&doc), bytes))
 }

@@ -31,7 +31,7 @@ pub fn routes() -> Router<App> {
         .route("/crm/deals/{id}/order", post(order_from_deal))
 }
 
-const FLASHES: &[&str] = &["order_placed", "order_confirmed", "order_cancelled", "order_completed"];
+const FLASHES: &[&str] = &["order_placed", "order_confirmed", "order_cancelled", "order_completed", "document_created"];
 const FIELDS: &[&str] = &["client", "warehouse", "lines", "notes"];
 /// How many line rows the new-order form offers.
 const FORM_LINES: usize = 5;
@@ -170,9 +170,12 @@ pub struct OrderPage {
     /// The order has a client to review, and the actor may.
     pub can_review: bool,
     pub review_action: String,
+    /// The order's documents and the templates to make one from.
+    pub docs: Vec<super::crm_docs::DocRow>,
+    pub doc_templates: Vec<Choice>,
 }
 
-fn order_for(app: &App, ui: &Ui, uri: &Uri, id: u64, errs: Errors) -> Result<OrderPage> {
+pub(super) fn order_for(app: &App, ui: &Ui, uri: &Uri, id: u64, errs: Errors) -> Result<OrderPage> {
     let tx = app.db.read()?;
     let o = orders::order(&tx, ui.actor(), OrderId(id))?;
     let mut shell = Shell::load(app, ui)?;
@@ -199,6 +202,7 @@ fn order_for(app: &App, ui: &Ui, uri: &Uri, id: u64, errs: Errors) -> Result<Ord
             .collect(),
         Err(_) => Vec::new(),
     };
+    let (docs, doc_templates) = super::crm_docs::order_docs(app, ui, &shell.timezone, o.id)?;
     let methods = ["cash", "card", "transfer", "debt"]
         .into_iter()
         .map(|m| Choice { value: m.into(), label: ui.lang.t(&format!("crm.pay_{m}")).to_string(), selected: m == "cash" })
@@ -228,6 +232,8 @@ fn order_for(app: &App, ui: &Ui, uri: &Uri, id: u64, errs: Errors) -> Result<Ord
         reviews: super::crm_public::review_rows(app, ui, &shell.timezone, None, Some(id))?,
         can_review: o.client.is_some() && super::crm_public::can_review(ui),
         review_action: format!("/crm/orders/{id}/reviews"),
+        docs,
+        doc_templates,
         shell,
     })
 }

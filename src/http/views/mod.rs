@@ -72,6 +72,8 @@ mod webhooks;
 mod crm_public;
 // Documents from templates (issue 17, tmpl).
 mod crm_docs;
+// Files attached to a client's card (issue 17, attachments).
+mod crm_attachments;
 
 use askama::Template;
 use axum::Router;
@@ -147,6 +149,7 @@ pub fn routes() -> Router<App> {
         .merge(crm_public::routes())
         .merge(crm_calendar::routes())
         .merge(crm_docs::routes())
+        .merge(crm_attachments::routes())
 }
 
 /// The platform operator's pages (companies, plans).
