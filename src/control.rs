@@ -125,10 +125,16 @@ fn company_of(app: &App, who: &str, now: crate::clock::Ts) -> crate::error::Resu
 }
 
 /// Sends one request to a running server; `None` when no server listens.
-#[cfg(unix)]
 pub fn request(data: &Path, line: &str) -> Option<std::io::Result<String>> {
+    request_at(&socket_path(data), line)
+}
+
+/// Sends one request line to the control socket at `socket` (the box's, or the relay's:
+/// `relay::control`) and reads the reply to its end; `None` when nothing listens there.
+#[cfg(unix)]
+pub fn request_at(socket: &Path, line: &str) -> Option<std::io::Result<String>> {
     use std::io::{Read, Write};
-    let mut stream = std::os::unix::net::UnixStream::connect(socket_path(data)).ok()?;
+    let mut stream = std::os::unix::net::UnixStream::connect(socket).ok()?;
     let mut run = || -> std::io::Result<String> {
         stream.write_all(format!("{line}\n").as_bytes())?;
         let mut reply = String::new();
@@ -139,6 +145,6 @@ pub fn request(data: &Path, line: &str) -> Option<std::io::Result<String>> {
 }
 
 #[cfg(not(unix))]
-pub fn request(_data: &Path, _line: &str) -> Option<std::io::Result<String>> {
+pub fn request_at(_socket: &Path, _line: &str) -> Option<std::io::Result<String>> {
     None
 }
