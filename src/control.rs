@@ -21,34 +21,51 @@ pub fn socket_path(data: &Path) -> PathBuf {
 
 #[cfg(unix)]
 pub async fn serve(app: App) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
     let path = socket_path(&app.config.data);
-    let _ = std::fs::remove_file(&path);
-    let listener = tokio::net::UnixListener::bind(&path)?;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let app = app.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = stream.into_split();
-                let mut line = String::new();
-                if BufReader::new(read).read_line(&mut line).await.is_err() {
-                    return;
-                }
-                let reply = handle(&app, line.trim()).await;
-                let _ = write.write_all(reply.as_bytes()).await;
-            });
-        }
-    });
+    listen(&path, move |line| {
+        let app = app.clone();
+        async move { handle(&app, &line).await }
+    })?;
     Ok(())
 }
 
 #[cfg(not(unix))]
 pub async fn serve(_app: App) -> std::io::Result<()> {
     Ok(())
+}
+
+/// Answers one-line requests on the Unix socket at `path` (mode 0600; a stale file is
+/// replaced): each connection's first line (at most 64 KiB) goes to `answer`, whose reply is
+/// written back. The box's socket and the relay's (`relay::control`) listen through it.
+#[cfg(unix)]
+pub fn listen<F, Fut>(path: &Path, answer: F) -> std::io::Result<tokio::task::JoinHandle<()>>
+where
+    F: Fn(String) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = String> + Send + 'static,
+{
+    use std::os::unix::fs::PermissionsExt;
+    use tokio::io::AsyncReadExt;
+    let _ = std::fs::remove_file(path);
+    let listener = tokio::net::UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    let answer = std::sync::Arc::new(answer);
+    Ok(tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut line = String::new();
+                if BufReader::new(read).take(64 * 1024).read_line(&mut line).await.is_err() {
+                    return;
+                }
+                let reply = answer(line.trim().to_string()).await;
+                let _ = write.write_all(reply.as_bytes()).await;
+            });
+        }
+    }))
 }
 
 async fn handle(app: &App, line: &str) -> String {

@@ -26,30 +26,10 @@ pub fn socket_path(data: &Path) -> PathBuf {
 /// Listens on the socket until the runtime ends (a stale socket file is replaced).
 #[cfg(unix)]
 pub fn serve(relay: Arc<Relay>, path: &Path) -> std::io::Result<tokio::task::JoinHandle<()>> {
-    use std::os::unix::fs::PermissionsExt;
-    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-    let _ = std::fs::remove_file(path);
-    let listener = tokio::net::UnixListener::bind(path)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    Ok(tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let relay = relay.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = stream.into_split();
-                let mut line = String::new();
-                // One bounded line: a name is at most 100 characters.
-                let mut reader = BufReader::new(read).take(4096);
-                if reader.read_line(&mut line).await.is_err() {
-                    return;
-                }
-                let reply = handle(&relay, line.trim()).await;
-                let _ = write.write_all(reply.as_bytes()).await;
-            });
-        }
-    }))
+    crate::control::listen(path, move |line| {
+        let relay = relay.clone();
+        async move { handle(&relay, &line).await }
+    })
 }
 
 #[cfg(not(unix))]
