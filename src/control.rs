@@ -1,6 +1,7 @@
 //! The control socket: `<data>/dukan.sock`, a Unix socket only the server's OS user can open.
 //! While the server runs it holds redb's exclusive lock, so `dukan backup` and `dukan check`
-//! ask the running server through this socket instead of opening the file themselves.
+//! ask the running server through this socket instead of opening the file themselves (the
+//! line protocol itself, `listen` and `request_at`, is `relay::control`'s, shared with the relay).
 //!
 //! Protocol: one request line, one reply line. `backup <absolute path>` → `ok <bytes> <rows>`;
 //! `check` → `ok 0` or `problems <n>` followed by one line per problem; errors → `err <text>`.
@@ -11,8 +12,6 @@
 
 use std::path::{Path, PathBuf};
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-
 use crate::app::App;
 
 pub fn socket_path(data: &Path) -> PathBuf {
@@ -22,7 +21,7 @@ pub fn socket_path(data: &Path) -> PathBuf {
 #[cfg(unix)]
 pub async fn serve(app: App) -> std::io::Result<()> {
     let path = socket_path(&app.config.data);
-    listen(&path, move |line| {
+    crate::relay::control::listen(&path, move |line| {
         let app = app.clone();
         async move { handle(&app, &line).await }
     })?;
@@ -32,40 +31,6 @@ pub async fn serve(app: App) -> std::io::Result<()> {
 #[cfg(not(unix))]
 pub async fn serve(_app: App) -> std::io::Result<()> {
     Ok(())
-}
-
-/// Answers one-line requests on the Unix socket at `path` (mode 0600; a stale file is
-/// replaced): each connection's first line (at most 64 KiB) goes to `answer`, whose reply is
-/// written back. The box's socket and the relay's (`relay::control`) listen through it.
-#[cfg(unix)]
-pub fn listen<F, Fut>(path: &Path, answer: F) -> std::io::Result<tokio::task::JoinHandle<()>>
-where
-    F: Fn(String) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = String> + Send + 'static,
-{
-    use std::os::unix::fs::PermissionsExt;
-    use tokio::io::AsyncReadExt;
-    let _ = std::fs::remove_file(path);
-    let listener = tokio::net::UnixListener::bind(path)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    let answer = std::sync::Arc::new(answer);
-    Ok(tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let answer = answer.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = stream.into_split();
-                let mut line = String::new();
-                if BufReader::new(read).take(64 * 1024).read_line(&mut line).await.is_err() {
-                    return;
-                }
-                let reply = answer(line.trim().to_string()).await;
-                let _ = write.write_all(reply.as_bytes()).await;
-            });
-        }
-    }))
 }
 
 async fn handle(app: &App, line: &str) -> String {
@@ -143,25 +108,5 @@ fn company_of(app: &App, who: &str, now: crate::clock::Ts) -> crate::error::Resu
 
 /// Sends one request to a running server; `None` when no server listens.
 pub fn request(data: &Path, line: &str) -> Option<std::io::Result<String>> {
-    request_at(&socket_path(data), line)
-}
-
-/// Sends one request line to the control socket at `socket` (the box's, or the relay's:
-/// `relay::control`) and reads the reply to its end; `None` when nothing listens there.
-#[cfg(unix)]
-pub fn request_at(socket: &Path, line: &str) -> Option<std::io::Result<String>> {
-    use std::io::{Read, Write};
-    let mut stream = std::os::unix::net::UnixStream::connect(socket).ok()?;
-    let mut run = || -> std::io::Result<String> {
-        stream.write_all(format!("{line}\n").as_bytes())?;
-        let mut reply = String::new();
-        stream.read_to_string(&mut reply)?;
-        Ok(reply)
-    };
-    Some(run())
-}
-
-#[cfg(not(unix))]
-pub fn request_at(_socket: &Path, _line: &str) -> Option<std::io::Result<String>> {
-    None
+    crate::relay::control::request_at(&socket_path(data), line)
 }

@@ -26,7 +26,7 @@ pub fn socket_path(data: &Path) -> PathBuf {
 /// Listens on the socket until the runtime ends (a stale socket file is replaced).
 #[cfg(unix)]
 pub fn serve(relay: Arc<Relay>, path: &Path) -> std::io::Result<tokio::task::JoinHandle<()>> {
-    crate::control::listen(path, move |line| {
+    listen(path, move |line| {
         let relay = relay.clone();
         async move { handle(&relay, &line).await }
     })
@@ -89,5 +89,59 @@ pub async fn handle(relay: &Relay, line: &str) -> String {
 
 /// Sends one request to a running relay; `None` when none listens on the socket.
 pub fn request(data: &Path, line: &str) -> Option<std::io::Result<String>> {
-    crate::control::request_at(&socket_path(data), line)
+    request_at(&socket_path(data), line)
+}
+
+/// Answers one-line requests on the Unix socket at `path` (mode 0600; a stale file is
+/// replaced): each connection's first line (at most 64 KiB) goes to `answer`, whose reply is
+/// written back. The relay's socket and the box's (`control`) listen through it.
+#[cfg(unix)]
+pub fn listen<F, Fut>(path: &Path, answer: F) -> std::io::Result<tokio::task::JoinHandle<()>>
+where
+    F: Fn(String) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = String> + Send + 'static,
+{
+    use std::os::unix::fs::PermissionsExt;
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    let _ = std::fs::remove_file(path);
+    let listener = tokio::net::UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    let answer = std::sync::Arc::new(answer);
+    Ok(tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut line = String::new();
+                if BufReader::new(read).take(64 * 1024).read_line(&mut line).await.is_err() {
+                    return;
+                }
+                let reply = answer(line.trim().to_string()).await;
+                let _ = write.write_all(reply.as_bytes()).await;
+            });
+        }
+    }))
+}
+
+/// Sends one request line to the control socket at `socket` (the relay's, or the box's:
+/// `control`) and reads the reply to its end; `None` when nothing listens there.
+#[cfg(unix)]
+pub fn request_at(socket: &Path, line: &str) -> Option<std::io::Result<String>> {
+    use std::io::{Read, Write};
+    let mut stream = std::os::unix::net::UnixStream::connect(socket).ok()?;
+    let mut run = || -> std::io::Result<String> {
+        stream.write_all(format!("{line}\n").as_bytes())?;
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply)?;
+        Ok(reply)
+    };
+    Some(run())
+}
+
+#[cfg(not(unix))]
+pub fn request_at(_socket: &Path, _line: &str) -> Option<std::io::Result<String>> {
+    None
 }

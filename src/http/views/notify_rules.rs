@@ -266,7 +266,7 @@ async fn prefs_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response
         .collect();
     let mail_ready = crate::messaging::mail::configured(&tx, &app.config, c)?;
     let wa_ready = rules::whatsapp::settings(&tx, c)?.is_some();
-    let has_phone = crate::tenancy::store::users(&tx, c)?.into_iter().any(|x| x.id == u && !x.phone.is_empty());
+    let has_phone = rules::whatsapp::reachable(&tx, c, u)?;
     render(StatusCode::OK, &PrefsPage { lang: ui.lang, shell, rows, mail_ready, wa_ready, has_phone })
 }
 

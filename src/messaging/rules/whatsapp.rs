@@ -60,6 +60,11 @@ pub fn wanted(tx: &impl Read, c: CompanyId, user: UserId) -> Result<Vec<String>>
     Ok(tx.get(WA_PREFS, (c.0, user.0))?.unwrap_or_default().events)
 }
 
+/// Whether `user` has a phone a staff template can go to.
+pub fn reachable(tx: &impl Read, c: CompanyId, user: UserId) -> Result<bool> {
+    Ok(crate::tenancy::store::users(tx, c)?.into_iter().any(|x| x.id == user && !x.phone.is_empty()))
+}
+
 /// Stores a user's WhatsApp events (already checked by the caller); none removes the row.
 pub(super) fn put_wanted(tx: &mut WriteTx, c: CompanyId, user: UserId, events: Vec<String>) -> Result<()> {
     if events.is_empty() {
