@@ -126,6 +126,7 @@ impl App {
         let db = crate::schema::open(&config.db_path(), config.cache_mb << 20)?;
         let keys = Keys::load_or_create(&db, &config.data.join(crate::auth::KEY_FILE), config.jwt_secret.as_deref())?;
         let box_key = crate::messaging::seal::BoxKey::load_or_create(&config.data.join(crate::messaging::seal::KEY_FILE))?;
+        db.write_blocking(|tx| crate::messaging::mail::note_box_server(tx, &config))?;
         let hasher = Hasher::new(config.argon2_m_kib, config.argon2_t)?;
         let started = clock.now();
         let search = Search::open(&config.data.join("search")).map_err(Error::from)?;

@@ -98,7 +98,8 @@ enum Command {
         size: String,
     },
     /// Run the public relay for Meta's webhooks (on a server Meta can reach), or manage the
-    /// boxes registered with it (with the relay stopped: it holds its file).
+    /// boxes registered with it (through the running relay's control socket, at once; or in
+    /// its file when it is stopped).
     Relay {
         /// The relay's own data file (created if missing; never a box's data file).
         #[arg(long)]
@@ -278,42 +279,62 @@ fn serve(mut config: Config, listen: Option<String>) -> Result<(), String> {
     served
 }
 
-/// `dukan relay`: serves the relay, or registers, rotates or lists boxes.
+/// `dukan relay`: serves the relay, or registers, rotates or lists boxes — through the running
+/// relay's control socket when it runs (the change takes effect at once), else in its file.
 fn relay(data: &Path, listen: Option<String>, add_box: Option<String>, rotate_box: Option<u64>, list_boxes: bool) -> Result<(), String> {
-    use dukan::relay::{server::Relay, store};
+    use dukan::relay::{control, server::Relay};
+    let line = match (&add_box, rotate_box, list_boxes) {
+        (Some(name), _, _) => Some(format!("add-box {}", name.replace(['\r', '\n'], " "))),
+        (None, Some(id), _) => Some(format!("rotate-box {id}")),
+        (None, None, true) => Some("list-boxes".to_string()),
+        _ => None,
+    };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let rt = runtime()?;
     rt.block_on(async move {
-        let relay = Relay::open(data, clock.clone()).map_err(|e| format!("{}: {}", data.display(), chain(&e)))?;
-        let now = clock.now();
-        if let Some(name) = add_box {
-            let (id, token) = relay.db.write(move |tx| store::add_box(tx, &name, now)).await.map_err(|e| chain(&e))?;
-            println!("box: {id}");
-            println!("token: {token}");
-            println!(
-                "Meta callback URL: https://<this relay>{}",
-                dukan::relay::hook_path(id, 0, 0).replace("/0/0", "/<company>/<channel>")
-            );
-            return Ok(());
+        if let Some(line) = line {
+            let reply = match control::request(data, &line) {
+                Some(reply) => reply.map_err(|e| format!("talking to the running relay: {e}"))?,
+                None => {
+                    let relay = Relay::open(data, clock).map_err(|e| format!("{}: {}", data.display(), chain(&e)))?;
+                    control::handle(&relay, &line).await
+                }
+            };
+            return print_relay_reply(&line, &reply);
         }
-        if let Some(id) = rotate_box {
-            let token = relay.db.write(move |tx| store::rotate(tx, id, now)).await.map_err(|e| chain(&e))?;
-            let token = token.ok_or(format!("no box {id}"))?;
-            println!("box: {id}");
-            println!("token: {token}");
-            return Ok(());
-        }
-        if list_boxes {
-            for b in store::boxes(&relay.db.read().map_err(|e| chain(&e))?).map_err(|e| chain(&e))? {
-                println!("{}\t{}\tqueued {}", b.id, b.name, b.depth);
-            }
-            return Ok(());
-        }
+        let relay = Arc::new(Relay::open(data, clock).map_err(|e| format!("{}: {}", data.display(), chain(&e)))?);
         let addr = listen.unwrap_or_else(|| "127.0.0.1:8090".into());
         let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let socket = control::socket_path(data);
+        control::serve(relay.clone(), &socket).map_err(|e| format!("{}: {e}", socket.display()))?;
         println!("Dukan relay {} listening on http://{}", env!("CARGO_PKG_VERSION"), listener.local_addr().map_err(|e| e.to_string())?);
-        dukan::http::relay::serve(Arc::new(relay), listener, shutdown_signal()).await.map_err(|e| e.to_string())
+        let served = dukan::http::relay::serve(relay, listener, shutdown_signal()).await.map_err(|e| e.to_string());
+        let _ = std::fs::remove_file(&socket);
+        served
     })
+}
+
+/// Prints a relay control reply as the command line shows it.
+fn print_relay_reply(line: &str, reply: &str) -> Result<(), String> {
+    let mut lines = reply.lines();
+    let head = lines.next().unwrap_or("");
+    let Some(rest) = head.strip_prefix("ok ") else {
+        return Err(head.trim_start_matches("err ").to_string());
+    };
+    if line == "list-boxes" {
+        for l in lines {
+            println!("{l}");
+        }
+        return Ok(());
+    }
+    let (id, token) = rest.split_once(' ').ok_or(format!("unexpected reply: {head}"))?;
+    println!("box: {id}");
+    println!("token: {token}");
+    if line.starts_with("add-box") {
+        let id: u64 = id.parse().map_err(|_| format!("unexpected reply: {head}"))?;
+        println!("Meta callback URL: https://<this relay>{}", dukan::relay::hook_path(id, 0, 0).replace("/0/0", "/<company>/<channel>"));
+    }
+    Ok(())
 }
 
 /// Resolves once the data file takes no more writes until reopened (redb after a failed write:

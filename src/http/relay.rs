@@ -105,7 +105,10 @@ async fn hook(
 async fn link(State(r): State<Arc<Relay>>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
     let token = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("");
     match r.authenticate(token.trim()) {
-        Ok(Some(box_id)) => ws.max_message_size(MAX_FRAME).max_frame_size(MAX_FRAME).on_upgrade(move |socket| session(r, box_id, socket)),
+        Ok(Some(box_id)) => {
+            let token = token.trim().to_string();
+            ws.max_message_size(MAX_FRAME).max_frame_size(MAX_FRAME).on_upgrade(move |socket| session(r, box_id, token, socket))
+        }
         Ok(None) => StatusCode::UNAUTHORIZED.into_response(),
         Err(e) => {
             tracing::error!("relay: {e}");
@@ -121,8 +124,14 @@ async fn send(socket: &mut WebSocket, d: &Down) -> bool {
     }
 }
 
-async fn session(r: Arc<Relay>, box_id: u64, mut socket: WebSocket) {
+async fn session(r: Arc<Relay>, box_id: u64, token: String, mut socket: WebSocket) {
     let (s, mut asks) = r.attach(box_id);
+    // A rotation between the sign-in and the attach: its kick came too early, so the token is
+    // checked again now that a later kick would reach this link.
+    if !matches!(r.authenticate(&token), Ok(Some(id)) if id == box_id) {
+        r.detach(&s);
+        return;
+    }
     tracing::info!(box_id, "relay: box connected");
     let wake = r.wake_of(box_id);
     let mut next = 0u64;

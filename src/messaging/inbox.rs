@@ -133,6 +133,16 @@ pub fn apply(tx: &mut WriteTx, c: CompanyId, ch: &Channel, item: Inbound, receiv
     Ok(())
 }
 
+/// The conversation with `wa_id` on `channel`, stored when it is new: where a template to a
+/// staff member (`rules::whatsapp`) is sent and its delivery logged.
+pub fn conversation_with(tx: &mut WriteTx, c: CompanyId, channel: ChannelId, wa_id: &str, name: &str, now: Ts) -> Result<ConversationId> {
+    let conv = conversation_of(tx, c, channel, wa_id, name, now)?;
+    if tx.get(CONVERSATIONS, (c.0, conv.id.0))?.is_none() {
+        put_conversation(tx, c, &conv)?;
+    }
+    Ok(conv.id)
+}
+
 fn conversation_of(tx: &mut WriteTx, c: CompanyId, channel: ChannelId, wa_id: &str, name: &str, now: Ts) -> Result<Conversation> {
     if let Some(id) = tx.get(CONTACTS, (c.0, channel.0, wa_id))?
         && let Some(conv) = tx.get(CONVERSATIONS, (c.0, id))?

@@ -13,7 +13,11 @@
 //! signs in with its own token, sent in the `Authorization` header (never in a URL); the
 //! relay stores only the token's SHA-256. Meta's GET subscription check is forwarded live to
 //! the connected box (the verify token never leaves it); with no box connected it is 503.
+//! Boxes are added and tokens rotated while the relay runs, through its control socket
+//! (`control`): a token is looked up on every sign-in, and a rotation ends the link that
+//! signed in with the old one.
 
+pub mod control;
 pub mod link;
 pub mod server;
 pub mod store;

@@ -1307,6 +1307,13 @@ async fn messaging_mail_and_rule_ids_of_another_company_are_not_found() {
     assert_eq!((st, s["threshold"].as_str()), (StatusCode::OK, Some("75.00")), "{s}");
     let (_, s) = t.get(&b.client, "/api/v1/notify/shift-short").await;
     assert_eq!((s["threshold"].as_str(), s["active"].as_bool()), (Some("0"), Some(true)), "B's own setting: {s}");
+    // The staff WhatsApp choice names the company's own channel and template only; B's is B's.
+    let (st, e) = t.put(&a.client, "/api/v1/notify/staff-whatsapp", json!({"channel": b.channel, "template": b.template})).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let (st, s) = t.put(&b.client, "/api/v1/notify/staff-whatsapp", json!({"channel": b.channel, "template": b.template})).await;
+    assert_eq!(st, StatusCode::OK, "{s}");
+    let (_, s) = t.get(&a.client, "/api/v1/notify/staff-whatsapp").await;
+    assert_eq!(s, json!({"channel": null, "template": null}), "{s}");
     let (st, r) = t.get(&b.client, &format!("/api/v1/notify/rules/{}", b.rule)).await;
     assert_eq!((st, r["name"].as_str()), (StatusCode::OK, Some("Мало")));
     let (_, n) = t.get(&b.client, "/api/v1/messaging/notifications").await;

@@ -88,6 +88,7 @@ mod relay;
 // E-mail over SMTP and notification rules (issue 16, msg3).
 mod browser_notify;
 mod mail;
+mod notify_channels;
 mod notify_rules;
 mod smtp_fake;
 // The CRM calendar: resources, events, recurrence, conflicts (issue 17, calendar).

@@ -142,7 +142,7 @@ fn now_s(t: &TestApp) -> i64 {
 }
 
 /// The field error's code when there is one, else the problem's.
-fn code(v: &Value) -> String {
+pub fn code(v: &Value) -> String {
     v["errors"][0]["code"].as_str().or(v["code"].as_str()).unwrap_or_default().to_string()
 }
 
@@ -152,7 +152,7 @@ async fn first_conversation(t: &TestApp, c: &Client) -> Value {
     list[0].clone()
 }
 
-async fn messages(t: &TestApp, c: &Client, conv: u64) -> Vec<Value> {
+pub async fn messages(t: &TestApp, c: &Client, conv: u64) -> Vec<Value> {
     let (st, list) = t.get(c, &format!("/api/v1/messaging/conversations/{conv}/messages")).await;
     assert_eq!(st, StatusCode::OK, "{list}");
     list.as_array().cloned().unwrap_or_default()
@@ -164,7 +164,7 @@ fn inbound_rows(t: &TestApp) -> u64 {
 }
 
 /// A staff user holding exactly `perms`, signed in.
-async fn staff(t: &TestApp, owner: &Client, email: &str, perms: &[&str]) -> (Client, u64) {
+pub async fn staff(t: &TestApp, owner: &Client, email: &str, perms: &[&str]) -> (Client, u64) {
     let (st, r) = t.post(owner, "/api/v1/roles", json!({"name": format!("Роль {email}"), "permissions": perms})).await;
     assert_eq!(st, StatusCode::CREATED, "{r}");
     let (_, branches) = t.get(owner, "/api/v1/branches").await;
@@ -611,15 +611,15 @@ async fn every_messaging_route_is_isolated_between_companies() {
 
 // ---- Instagram channels (issue 16) ----
 
-const IG_ACCOUNT: &str = "17841400000000001";
+pub const IG_ACCOUNT: &str = "17841400000000001";
 
 /// The Graph API's answer to an Instagram send.
-fn ig_accepted(n: usize) -> (u16, Value) {
+pub fn ig_accepted(n: usize) -> (u16, Value) {
     (200, json!({"recipient_id": "IGSID1", "message_id": format!("aWdfOUT{n}")}))
 }
 
 /// An Instagram webhook body with one text message from `from` to the account.
-fn ig_body(from: &str, mid: &str, text: &str, at_ms: i64) -> String {
+pub fn ig_body(from: &str, mid: &str, text: &str, at_ms: i64) -> String {
     json!({"object": "instagram", "entry": [{"id": IG_ACCOUNT, "time": at_ms, "messaging": [
         {"sender": {"id": from}, "recipient": {"id": IG_ACCOUNT}, "timestamp": at_ms, "message": {"mid": mid, "text": text}}
     ]}]})

@@ -10,24 +10,24 @@ use serde_json::{Value, json};
 use crate::common::{Client, TestApp};
 use crate::smtp_fake::SmtpFake;
 
-async fn rule(t: &TestApp, c: &Client, body: Value) -> u64 {
+pub async fn rule(t: &TestApp, c: &Client, body: Value) -> u64 {
     let (st, r) = t.post(c, "/api/v1/notify/rules", body).await;
     assert_eq!(st, StatusCode::CREATED, "{r}");
     r["id"].as_u64().expect("id")
 }
 
-async fn texts(t: &TestApp, c: &Client) -> Vec<String> {
+pub async fn texts(t: &TestApp, c: &Client) -> Vec<String> {
     let (_, n) = t.get(c, "/api/v1/messaging/notifications").await;
     n["items"].as_array().expect("items").iter().filter_map(|i| i["text"].as_str().map(String::from)).collect()
 }
 
-async fn log(t: &TestApp, c: &Client, id: u64) -> Vec<Value> {
+pub async fn log(t: &TestApp, c: &Client, id: u64) -> Vec<Value> {
     let (st, l) = t.get(c, &format!("/api/v1/notify/rules/{id}/log")).await;
     assert_eq!(st, StatusCode::OK, "{l}");
     l.as_array().expect("log").clone()
 }
 
-async fn client_with_deal(t: &TestApp, c: &Client, name: &str, first_due: &str) {
+pub async fn client_with_deal(t: &TestApp, c: &Client, name: &str, first_due: &str) {
     let (_, cl) = t.post(c, "/api/v1/clients", json!({"name": name})).await;
     let id = cl["client"]["id"].as_u64().expect("client id");
     let (st, d) = t
@@ -181,7 +181,7 @@ async fn preferences_mute_the_bell_and_rules_check_rights_and_input() {
 }
 
 /// A user of the company's first warehouse branch with a role (`admin`, or staff with rights).
-async fn member(t: &TestApp, owner: &Client, email: &str, role: Value) -> Client {
+pub async fn member(t: &TestApp, owner: &Client, email: &str, role: Value) -> Client {
     let (_, b) = t.get(owner, "/api/v1/branches").await;
     let mut body = json!({"name": email, "email": email, "password": "password-123", "branches": [b[0]["id"]]});
     for (k, v) in role.as_object().expect("role fields") {
@@ -192,12 +192,12 @@ async fn member(t: &TestApp, owner: &Client, email: &str, role: Value) -> Client
     t.login(email, "password-123").await
 }
 
-async fn close(t: &TestApp, c: &Client, shift: u64, counted: &str) {
+pub async fn close(t: &TestApp, c: &Client, shift: u64, counted: &str) {
     let (st, z) = t.post(c, &format!("/api/v1/shifts/{shift}/close"), json!({"closing_cash": counted})).await;
     assert_eq!(st, StatusCode::OK, "{z}");
 }
 
-async fn open(t: &TestApp, c: &Client, cash_box: u64, opening: &str) -> u64 {
+pub async fn open(t: &TestApp, c: &Client, cash_box: u64, opening: &str) -> u64 {
     let (st, sh) = t.post(c, "/api/v1/shifts", json!({"cash_box": cash_box, "opening_cash": opening})).await;
     assert_eq!(st, StatusCode::CREATED, "{sh}");
     sh["id"].as_u64().expect("shift id")

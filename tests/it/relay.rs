@@ -2,7 +2,9 @@
 //! box is stopped, the box starts, connects over its link and gets every message exactly once;
 //! a link cut mid-stream loses nothing; a wrong token is refused; Meta's subscription check is
 //! answered by the box through the relay; the relay's address is vetted like every outgoing
-//! request; a webhook naming one company's channel under another company lands nowhere.
+//! request; a webhook naming one company's channel under another company lands nowhere; an
+//! Instagram channel's webhooks come through the same path; boxes are added and tokens rotated
+//! with `dukan relay` while the relay runs (its control socket), and queued webhooks are kept.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,10 +16,14 @@ use dukan::relay::store;
 use reqwest::StatusCode;
 
 use crate::common::{Client, TestApp};
-use crate::messaging::{APP_SECRET, VERIFY, accepted, channel, drain, fake_meta, sign, text_body};
+use crate::messaging::{
+    APP_SECRET, IG_ACCOUNT, TOKEN, VERIFY, accepted, channel, drain, fake_meta, ig_accepted, ig_body, messages, sign, text_body,
+};
 
 pub struct TestRelay {
     pub relay: Arc<Relay>,
+    /// The relay's data file; its control socket listens beside it.
+    pub data: std::path::PathBuf,
     pub base: String,
     pub ws: String,
     pub http: reqwest::Client,
@@ -27,14 +33,16 @@ pub struct TestRelay {
 pub async fn start_relay() -> TestRelay {
     let dir = tempfile::tempdir().expect("tempdir");
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let relay = Arc::new(Relay::open(&dir.path().join("relay.redb"), clock).expect("open relay"));
+    let data = dir.path().join("relay.redb");
+    let relay = Arc::new(Relay::open(&data, clock).expect("open relay"));
+    dukan::relay::control::serve(relay.clone(), &dukan::relay::control::socket_path(&data)).expect("control socket");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let served = relay.clone();
     tokio::spawn(async move {
         let _ = dukan::http::relay::serve(served, listener, std::future::pending()).await;
     });
-    TestRelay { relay, base: format!("http://{addr}"), ws: format!("ws://{addr}"), http: reqwest::Client::new(), _dir: dir }
+    TestRelay { relay, data, base: format!("http://{addr}"), ws: format!("ws://{addr}"), http: reqwest::Client::new(), _dir: dir }
 }
 
 impl TestRelay {
@@ -268,4 +276,133 @@ async fn the_relay_address_is_vetted_like_every_outgoing_request() {
     let t = TestApp::spawn().await;
     assert!(t.app.start_relay_link().is_none());
     assert!(!t.app.relay.status().configured);
+}
+
+#[tokio::test]
+async fn an_instagram_channels_webhooks_come_through_the_relay_once() {
+    let meta = fake_meta(ig_accepted).await;
+    let relay = start_relay().await;
+    let (box_id, token) = relay.add_box("Магазин").await;
+    let t = box_for(&meta.base, &relay, &token, None).await;
+    let owner = t.first_run("owner@ig-relay.kg", "password-123").await;
+    let company = owner.company_id();
+    let ig = serde_json::json!({"name": "Instagram магазина", "kind": "instagram", "phone_number_id": IG_ACCOUNT,
+        "access_token": TOKEN, "app_secret": APP_SECRET, "verify_token": VERIFY});
+    let (st, ch) = t.post(&owner, "/api/v1/messaging/channels", ig).await;
+    assert_eq!(st, StatusCode::CREATED, "{ch}");
+    let ch = ch["id"].as_u64().expect("id");
+    let link = t.app.start_relay_link().expect("configured");
+    eventually("the link", 10, || relay.relay.connected(box_id)).await;
+
+    // Meta's subscription check for the Instagram channel, answered by the box.
+    let hook = format!("{}{}", relay.base, dukan::relay::hook_path(box_id, company, ch));
+    let check = |token: &str| format!("{hook}?hub.mode=subscribe&hub.verify_token={token}&hub.challenge=7781");
+    let r = relay.http.get(check(VERIFY)).send().await.expect("get");
+    assert_eq!((r.status(), r.text().await.expect("text")), (StatusCode::OK, "7781".to_string()));
+    let r = relay.http.get(check("wrong")).send().await.expect("get");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // A message, Meta's redelivery of it, and a body signed with another secret.
+    let at = t.app.now().0;
+    let body = ig_body("IGSID7", "aWdfRELAY1", "Привет из Instagram", at);
+    for _ in 0..2 {
+        assert_eq!(relay.post(box_id, company, ch, &body, &sign(APP_SECRET, body.as_bytes())).await, StatusCode::OK);
+    }
+    let forged = ig_body("IGSID8", "aWdfFORGED", "подделка", at);
+    assert_eq!(relay.post(box_id, company, ch, &forged, &sign("another", forged.as_bytes())).await, StatusCode::OK);
+    eventually("the queue to drain", 20, || relay.depth(box_id) == 0).await;
+    drain(&t).await;
+    let (_, list) = t.get(&owner, "/api/v1/messaging/conversations").await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "the forged one is dropped: {list}");
+    assert_eq!((list[0]["name"].as_str(), list[0]["phone"].as_str()), (Some("Instagram IGSID7"), Some("")), "{list}");
+    let conv = list[0]["id"].as_u64().expect("id");
+    let got = messages(&t, &owner, conv).await;
+    assert_eq!(got.len(), 1, "stored once: {got:?}");
+    assert_eq!((got[0]["text"].as_str(), got[0]["wamid"].as_str()), (Some("Привет из Instagram"), Some("aWdfRELAY1")));
+    assert_eq!(t.app.relay.status().received, 3);
+
+    // The reply goes out through the Graph API as for a direct webhook.
+    let (st, m) =
+        t.post(&owner, &format!("/api/v1/messaging/conversations/{conv}/messages"), serde_json::json!({"text": "Здравствуйте!"})).await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{m}");
+    drain(&t).await;
+    let calls = meta.calls.lock().expect("lock").clone();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].0, format!("/{IG_ACCOUNT}/messages"));
+    assert_eq!(calls[0].2, serde_json::json!({"recipient": {"id": "IGSID7"}, "message": {"text": "Здравствуйте!"}}));
+    link.abort();
+    t.assert_consistent();
+}
+
+/// Runs `dukan relay --data <the relay's file> ARGS` as an operator would, while the relay
+/// holds its file: (exit success, stdout, stderr).
+async fn relay_cli(relay: &TestRelay, args: &[&str]) -> (bool, String, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_dukan"));
+    cmd.arg("relay").arg("--data").arg(&relay.data).args(args);
+    let out = tokio::task::spawn_blocking(move || cmd.output()).await.expect("join").expect("run dukan relay");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn field<'a>(out: &'a str, name: &str) -> &'a str {
+    out.lines().find_map(|l| l.strip_prefix(name)).unwrap_or_else(|| panic!("no {name} in {out}")).trim()
+}
+
+#[tokio::test]
+async fn boxes_are_added_and_tokens_rotated_while_the_relay_runs() {
+    let meta = fake_meta(accepted).await;
+    let relay = start_relay().await;
+    // Added from the command line while the relay runs: it signs in at once, no restart.
+    let (ok, out, err) = relay_cli(&relay, &["--add-box", "Второй магазин"]).await;
+    assert!(ok, "{out}{err}");
+    let box_id: u64 = field(&out, "box:").parse().expect("box id");
+    let old = field(&out, "token:").to_string();
+    assert!(out.contains(&format!("/hook/{box_id}/<company>/<channel>")), "{out}");
+    let t = box_for(&meta.base, &relay, &old, None).await;
+    let owner = t.first_run("owner@rotate.kg", "password-123").await;
+    let company = owner.company_id();
+    let (ch, _) = channel(&t, &owner, "1065403522").await;
+    let link = t.app.start_relay_link().expect("configured");
+    eventually("the new box's link", 10, || relay.relay.connected(box_id)).await;
+    let (ok, out, _) = relay_cli(&relay, &["--list-boxes"]).await;
+    assert!(ok && out.contains(&format!("{box_id}\tВторой магазин\tqueued 0\tconnected")), "{out}");
+    let post = |i: usize| {
+        let body = text_body("1065403522", "996555123456", &format!("wamid.ROT{i}"), &format!("Сообщение {i}"), now_s());
+        let signature = sign(APP_SECRET, body.as_bytes());
+        (body, signature)
+    };
+    for i in 0..3 {
+        let (body, signature) = post(i);
+        assert_eq!(relay.post(box_id, company, ch, &body, &signature).await, StatusCode::OK);
+    }
+    eventually("the first messages", 20, || relay.depth(box_id) == 0).await;
+
+    // Rotated while the box is connected: its link ends now and the old token is refused.
+    let (ok, out, err) = relay_cli(&relay, &["--rotate-box", &box_id.to_string()]).await;
+    assert!(ok, "{out}{err}");
+    let new = field(&out, "token:").to_string();
+    assert_ne!(new, old);
+    eventually("the refusal", 15, || t.app.relay.status().error.is_some_and(|e| e.contains("refused this box's token"))).await;
+    assert!(!relay.relay.connected(box_id));
+    // Meta keeps posting meanwhile: the relay keeps every webhook for the box.
+    for i in 3..8 {
+        let (body, signature) = post(i);
+        assert_eq!(relay.post(box_id, company, ch, &body, &signature).await, StatusCode::OK);
+    }
+    assert_eq!(relay.depth(box_id), 5);
+    let (ok, _, err) = relay_cli(&relay, &["--rotate-box", "999999"]).await;
+    assert!(!ok && err.contains("no box 999999"), "{err}");
+
+    // The box with the new token gets what was queued, each message once.
+    link.abort();
+    let dir = t.stop().await;
+    let t = box_for(&meta.base, &relay, &new, Some(dir)).await;
+    let link = t.app.start_relay_link().expect("configured");
+    eventually("the queue to drain", 20, || relay.depth(box_id) == 0).await;
+    drain(&t).await;
+    let owner = t.login("owner@rotate.kg", "password-123").await;
+    let got = stored_wamids(&t, &owner).await;
+    assert_eq!(got.len(), 8, "{got:?}");
+    assert!(got.values().all(|&n| n == 1), "{got:?}");
+    link.abort();
+    t.assert_consistent();
 }

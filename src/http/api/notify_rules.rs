@@ -1,6 +1,7 @@
 //! Notification rules and preferences API: `/api/v1/notify/rules` (right `notify_rules`, plan
-//! feature `messaging`) with each rule's firing log, and `/api/v1/notify/preferences` (the
-//! caller's own, per event: bell and e-mail).
+//! feature `messaging`) with each rule's firing log, `/api/v1/notify/staff-whatsapp` (the
+//! company's WhatsApp channel and template for staff), and `/api/v1/notify/preferences` (the
+//! caller's own, per event: bell, e-mail and WhatsApp).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -166,20 +167,32 @@ pub struct PrefsDto {
     pub muted: Vec<String>,
     /// Events also sent by e-mail.
     pub email: Vec<String>,
+    /// Events also sent as the company's staff WhatsApp template (to the user's phone).
+    #[serde(default)]
+    pub whatsapp: Vec<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/notify/preferences", tag = "notify", security(("bearer" = [])),
     responses((status = 200, body = PrefsDto)))]
 pub async fn get_prefs(State(app): State<App>, a: Auth) -> Result<Json<PrefsDto>> {
-    let p = rules::prefs(&app.db.read()?, a.actor.company, a.actor.user)?;
-    Ok(Json(PrefsDto { muted: p.muted, email: p.email }))
+    let tx = app.db.read()?;
+    let p = rules::prefs(&tx, a.actor.company, a.actor.user)?;
+    let whatsapp = rules::whatsapp::wanted(&tx, a.actor.company, a.actor.user)?;
+    Ok(Json(PrefsDto { muted: p.muted, email: p.email, whatsapp }))
 }
 
 #[utoipa::path(put, path = "/api/v1/notify/preferences", tag = "notify", security(("bearer" = [])), request_body = PrefsDto,
     responses((status = 200, body = PrefsDto), (status = 422, body = Problem)))]
 pub async fn put_prefs(State(app): State<App>, a: Auth, Json(i): Json<PrefsDto>) -> Result<Json<PrefsDto>> {
-    let p = app.db.write(move |tx| rules::save_prefs(tx, &a.actor, &i.muted, &i.email)).await?;
-    Ok(Json(PrefsDto { muted: p.muted, email: p.email }))
+    let (c, u) = (a.actor.company, a.actor.user);
+    let (p, whatsapp) = app
+        .db
+        .write(move |tx| {
+            let p = rules::save_prefs(tx, &a.actor, &i.muted, &i.email, &i.whatsapp)?;
+            Ok::<_, crate::error::Error>((p, rules::whatsapp::wanted(tx, c, u)?))
+        })
+        .await?;
+    Ok(Json(PrefsDto { muted: p.muted, email: p.email, whatsapp }))
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -218,6 +231,33 @@ pub async fn shift_short_log(State(app): State<App>, a: Auth) -> Result<Json<Vec
     Ok(Json(fired_dtos(rows)))
 }
 
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffWhatsAppDto {
+    /// The company's WhatsApp channel staff notifications go out from (null with `template`: off).
+    pub channel: Option<u64>,
+    /// An active template with at most 3 variables: {{1}} the text, {{2}} the subject, {{3}} the link.
+    pub template: Option<u64>,
+}
+
+/// The WhatsApp channel and template for staff who want notifications by WhatsApp.
+#[utoipa::path(get, path = "/api/v1/notify/staff-whatsapp", tag = "notify", security(("bearer" = [])),
+    responses((status = 200, body = StaffWhatsAppDto), (status = 403, body = Problem)))]
+pub async fn get_staff_whatsapp(State(app): State<App>, a: Auth) -> Result<Json<StaffWhatsAppDto>> {
+    rules::require_admin(&a.actor)?;
+    let s = rules::whatsapp::settings(&app.db.read()?, a.actor.company)?;
+    Ok(Json(StaffWhatsAppDto { channel: s.as_ref().map(|s| s.channel.0), template: s.map(|s| s.template.0) }))
+}
+
+#[utoipa::path(put, path = "/api/v1/notify/staff-whatsapp", tag = "notify", security(("bearer" = [])), request_body = StaffWhatsAppDto,
+    responses((status = 200, body = StaffWhatsAppDto), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn put_staff_whatsapp(State(app): State<App>, a: Auth, Json(i): Json<StaffWhatsAppDto>) -> Result<Json<StaffWhatsAppDto>> {
+    rules::require_admin(&a.actor)?;
+    let now = app.now();
+    let s = app.db.write(move |tx| rules::whatsapp::save(tx, &a.actor, now, i.channel, i.template)).await?;
+    Ok(Json(StaffWhatsAppDto { channel: s.as_ref().map(|s| s.channel.0), template: s.map(|s| s.template.0) }))
+}
+
 pub fn routes(_limits: &Limits) -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
@@ -226,4 +266,5 @@ pub fn routes(_limits: &Limits) -> OpenApiRouter<App> {
         .routes(routes!(get_prefs, put_prefs))
         .routes(routes!(get_shift_short, put_shift_short))
         .routes(routes!(shift_short_log))
+        .routes(routes!(get_staff_whatsapp, put_staff_whatsapp))
 }

@@ -1,7 +1,8 @@
 //! Notification pages: the company's rules (`/notify/rules`, right `notify_rules`: list, new
 //! rule, delete, the built-in "shift closed short" rule's threshold (`/notify/shift-short`) and
-//! its newest firings; `/notify/rules/{id}`: the rule's firing log) and each user's own
-//! preferences (`/notify/preferences`: per event, the bell and e-mail).
+//! its newest firings, the WhatsApp channel and template for staff (`/notify/staff-whatsapp`);
+//! `/notify/rules/{id}`: the rule's firing log) and each user's own preferences
+//! (`/notify/preferences`: per event, the bell, e-mail and WhatsApp).
 
 use askama::Template;
 use axum::Router;
@@ -25,6 +26,7 @@ pub fn routes() -> Router<App> {
         .route("/notify/rules/{id}", get(rule_page))
         .route("/notify/rules/{id}/delete", post(delete))
         .route("/notify/shift-short", post(save_shift_short))
+        .route("/notify/staff-whatsapp", post(save_staff_whatsapp))
         .route("/notify/preferences", get(prefs_page).post(save_prefs))
 }
 
@@ -56,6 +58,10 @@ struct RulesPage {
     shift_threshold: String,
     shift_active: bool,
     shift_log: Vec<FiredRow>,
+    /// The staff WhatsApp choice: the company's WhatsApp channels and its active templates,
+    /// each with a "none" first.
+    wa_channels: Vec<Choice>,
+    wa_templates: Vec<Choice>,
 }
 
 fn choices(lang: Lang, prefix: &str, codes: &[&str], selected: &str) -> Vec<Choice> {
@@ -97,6 +103,20 @@ fn rules_for(app: &App, ui: &Ui, uri: &Uri, form: RuleDraft, errs: Errors) -> Re
         .into_iter()
         .map(|t| Choice { value: t.id.0.to_string(), label: t.name, selected: form.template == Some(t.id.0) })
         .collect();
+    let staff = rules::whatsapp::settings(&tx, c)?;
+    let none = |lang: Lang, selected: bool| Choice { value: String::new(), label: lang.t("notify.wa_none").into(), selected };
+    let mut wa_channels = vec![none(ui.lang, staff.is_none())];
+    for ch in crate::messaging::channels(&tx, c)? {
+        if crate::messaging::channel_kind(&tx, c, ch.id)? == crate::messaging::Kind::WhatsApp {
+            let selected = staff.as_ref().is_some_and(|s| s.channel == ch.id);
+            wa_channels.push(Choice { value: ch.id.0.to_string(), label: ch.name, selected });
+        }
+    }
+    let mut wa_templates = vec![none(ui.lang, staff.is_none())];
+    for t in crate::messaging::templates(&tx, c)?.into_iter().filter(|t| t.active && t.params <= rules::whatsapp::MAX_VARS) {
+        let selected = staff.as_ref().is_some_and(|s| s.template == t.id);
+        wa_templates.push(Choice { value: t.id.0.to_string(), label: format!("{} ({})", t.name, t.language), selected });
+    }
     let short = shift::settings(&tx, c)?;
     let shift_log = fired_rows(&tx, c, shift::SHIFT_RULE, 10, &shell.timezone)?;
     Ok(RulesPage {
@@ -112,6 +132,8 @@ fn rules_for(app: &App, ui: &Ui, uri: &Uri, form: RuleDraft, errs: Errors) -> Re
         shift_threshold: short.threshold.to_string(),
         shift_active: short.active,
         shift_log,
+        wa_channels,
+        wa_templates,
     })
 }
 
@@ -193,10 +215,24 @@ async fn save_shift_short(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -
     }
 }
 
+async fn save_staff_whatsapp(State(app): State<App>, ui: Ui, uri: Uri, f: Fields) -> Result<Response> {
+    rules::require_admin(ui.actor())?;
+    let (actor, now, channel, template) = (ui.actor().clone(), app.now(), f.id("wa_channel"), f.id("wa_template"));
+    match app.db.write(move |tx| rules::whatsapp::save(tx, &actor, now, channel, template)).await {
+        Ok(_) => Ok(see_other("/notify/rules?ok=saved")),
+        Err(e) => {
+            let (status, errs) = refused(e, ui.lang, &[])?;
+            let form = RuleDraft { active: true, perm: "clients".into(), ..Default::default() };
+            render(status, &rules_for(&app, &ui, &uri, form, errs)?)
+        }
+    }
+}
+
 pub struct PrefRow {
     pub code: &'static str,
     pub bell: bool,
     pub email: bool,
+    pub wa: bool,
 }
 
 #[derive(Template)]
@@ -206,27 +242,40 @@ struct PrefsPage {
     shell: Shell,
     rows: Vec<PrefRow>,
     mail_ready: bool,
+    /// The company chose a staff WhatsApp template.
+    wa_ready: bool,
+    /// The user has a phone for it.
+    has_phone: bool,
 }
 
 async fn prefs_page(State(app): State<App>, ui: Ui, uri: Uri) -> Result<Response> {
     let (c, u) = (ui.actor().company, ui.actor().user);
     let tx = app.db.read()?;
     let p = rules::prefs(&tx, c, u)?;
+    let wa = rules::whatsapp::wanted(&tx, c, u)?;
     let mut shell = Shell::load(&app, &ui)?;
     flash(&mut shell, ui.lang, &uri, FLASHES, "notify.");
     let rows = rules::pref_events()
         .into_iter()
-        .map(|code| PrefRow { code, bell: !p.muted.iter().any(|e| e == code), email: p.email.iter().any(|e| e == code) })
+        .map(|code| PrefRow {
+            code,
+            bell: !p.muted.iter().any(|e| e == code),
+            email: p.email.iter().any(|e| e == code),
+            wa: wa.iter().any(|e| e == code),
+        })
         .collect();
     let mail_ready = crate::messaging::mail::configured(&tx, &app.config, c)?;
-    render(StatusCode::OK, &PrefsPage { lang: ui.lang, shell, rows, mail_ready })
+    let wa_ready = rules::whatsapp::settings(&tx, c)?.is_some();
+    let has_phone = rules::whatsapp::reachable(&tx, c, u)?;
+    render(StatusCode::OK, &PrefsPage { lang: ui.lang, shell, rows, mail_ready, wa_ready, has_phone })
 }
 
 async fn save_prefs(State(app): State<App>, ui: Ui, f: Fields) -> Result<Response> {
     let events = rules::pref_events();
     let muted: Vec<String> = events.iter().filter(|e| !f.has(&format!("bell_{e}"))).map(|e| (*e).to_string()).collect();
     let email: Vec<String> = events.iter().filter(|e| f.has(&format!("email_{e}"))).map(|e| (*e).to_string()).collect();
+    let whatsapp: Vec<String> = events.iter().filter(|e| f.has(&format!("wa_{e}"))).map(|e| (*e).to_string()).collect();
     let actor = ui.actor().clone();
-    app.db.write(move |tx| rules::save_prefs(tx, &actor, &muted, &email)).await?;
+    app.db.write(move |tx| rules::save_prefs(tx, &actor, &muted, &email, &whatsapp)).await?;
     Ok(see_other("/notify/preferences?ok=saved"))
 }

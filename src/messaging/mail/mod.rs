@@ -28,7 +28,7 @@ use crate::tenancy::actor::Actor;
 use crate::tenancy::perms::Perm;
 
 use super::seal::BoxKey;
-use store::{MAIL_SETTINGS, MAILS};
+use store::{BOX_SMTP, MAIL_SETTINGS, MAILS};
 
 /// Attempts before a mail that keeps failing transiently is marked failed.
 pub const MAX_ATTEMPTS: u32 = 6;
@@ -208,6 +208,26 @@ pub fn server(tx: &impl Read, key: &BoxKey, config: &Config, c: CompanyId) -> Re
 /// Whether e-mail would go anywhere for this company (invites then go by e-mail).
 pub fn configured(tx: &impl Read, config: &Config, c: CompanyId) -> Result<bool> {
     Ok(settings(tx, c)?.is_some_and(|s| s.active) || box_server(&config.smtp).is_some())
+}
+
+/// Whether e-mail would go anywhere for this company, from the data file alone: its own active
+/// server, or the box-wide one as the server noted it at start (`note_box_server`).
+pub fn configured_stored(tx: &impl Read, c: CompanyId) -> Result<bool> {
+    Ok(settings(tx, c)?.is_some_and(|s| s.active) || tx.get(BOX_SMTP, 0)?.is_some())
+}
+
+/// Notes in the data file whether the box-wide server is configured (at start; a write only
+/// when it changed).
+pub fn note_box_server(tx: &mut WriteTx, config: &Config) -> Result<()> {
+    let on = box_server(&config.smtp).is_some();
+    match (on, tx.get(BOX_SMTP, 0)?.is_some()) {
+        (true, false) => tx.insert(BOX_SMTP, 0, &1)?,
+        (false, true) => {
+            tx.remove(BOX_SMTP, 0)?;
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Whether an address looks like `local@domain` (the server has the final word).

@@ -12,18 +12,24 @@
 //! the 250 after DATA makes only that mail transient. The socket has TCP_NODELAY: lettre
 //! writes a message's data and its closing dot in two writes before reading, which with
 //! Nagle's algorithm waits for the server's delayed ACK (40 ms on Linux) on every mail of a
-//! reused session. Implicit TLS (port 465) connects through lettre's own connector, which
-//! does not set it.
+//! reused session. Both ways in set it: STARTTLS and plain hand lettre a socket opened here;
+//! implicit TLS (port 465) opens its socket here too, has lettre upgrade it to TLS (its
+//! certificate checks, its rustls configuration) and hands lettre the TLS stream as the
+//! transport (`TlsStream`), since lettre's own implicit-TLS connector leaves Nagle on.
 
 use std::collections::VecDeque;
+use std::pin::Pin;
 use std::sync::{Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use lettre::Message;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Body, Mailbox};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+#[allow(deprecated)]
+use lettre::transport::smtp::client::AsyncNetworkStream;
+use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 
 use super::{Mail, Outcome, Security, Server};
@@ -107,17 +113,14 @@ impl Transport {
     pub async fn connect(&self) -> Result<Session, Outcome> {
         let open = async {
             let host = self.connect_to.trim_start_matches('[').trim_end_matches(']');
+            let stream = tokio::net::TcpStream::connect((host, self.port)).await.map_err(|e| Outcome::Transient(text(&e)))?;
+            stream.set_nodelay(true).map_err(|e| Outcome::Transient(text(&e)))?;
             let mut conn = match (self.security, &self.tls) {
                 (Security::Tls, Some(tls)) => {
-                    AsyncSmtpConnection::connect_tokio1((host, self.port), Some(self.timeout), &self.hello, Some(tls.clone()), None)
-                        .await
-                        .map_err(|e| failed(&e))?
-                }
-                _ => {
-                    let stream = tokio::net::TcpStream::connect((host, self.port)).await.map_err(|e| Outcome::Transient(text(&e)))?;
-                    stream.set_nodelay(true).map_err(|e| Outcome::Transient(text(&e)))?;
+                    let stream = TlsStream::over(stream, tls.clone()).await.map_err(|e| failed(&e))?;
                     AsyncSmtpConnection::connect_with_transport(Box::new(stream), &self.hello).await.map_err(|e| failed(&e))?
                 }
+                _ => AsyncSmtpConnection::connect_with_transport(Box::new(stream), &self.hello).await.map_err(|e| failed(&e))?,
             };
             if let (Security::StartTls, Some(tls)) = (self.security, &self.tls) {
                 conn.starttls(tls.clone(), &self.hello).await.map_err(|e| failed(&e))?;
@@ -160,6 +163,59 @@ impl Transport {
                 Outcome::Transient("timed out".into())
             }
         }
+    }
+}
+
+/// An implicit-TLS stream over a socket opened here (with TCP_NODELAY): lettre's own TLS
+/// upgrade, handed back to lettre as a plain transport. lettre's stream type is public but
+/// deprecated ("not meant to be made public"); it is the only way to keep lettre's TLS setup
+/// while choosing the socket, and a lettre upgrade that drops it fails to compile here.
+#[allow(deprecated)]
+#[derive(Debug)]
+struct TlsStream(AsyncNetworkStream);
+
+#[allow(deprecated)]
+impl TlsStream {
+    async fn over(stream: tokio::net::TcpStream, tls: TlsParameters) -> Result<TlsStream, lettre::transport::smtp::Error> {
+        let mut net = AsyncNetworkStream::use_existing_tokio1(Box::new(stream));
+        net.upgrade_tls(tls).await?;
+        Ok(TlsStream(net))
+    }
+}
+
+#[allow(deprecated)]
+impl tokio::io::AsyncRead for TlsStream {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut tokio::io::ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        match futures_io::AsyncRead::poll_read(Pin::new(&mut self.0), cx, buf.initialize_unfilled()) {
+            Poll::Ready(Ok(n)) => {
+                buf.advance(n);
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+#[allow(deprecated)]
+impl tokio::io::AsyncWrite for TlsStream {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        futures_io::AsyncWrite::poll_write(Pin::new(&mut self.0), cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        futures_io::AsyncWrite::poll_flush(Pin::new(&mut self.0), cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        futures_io::AsyncWrite::poll_close(Pin::new(&mut self.0), cx)
+    }
+}
+
+#[allow(deprecated)]
+impl AsyncTokioStream for TlsStream {
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.0.peer_addr()
     }
 }
 
@@ -222,4 +278,111 @@ async fn lane<T>(t: &Transport, queue: &Mutex<VecDeque<(T, Mail, String)>>, limi
         s.quit().await;
     }
     out
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use std::sync::Arc;
+
+    use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+
+    use super::*;
+
+    /// A self-signed certificate for `localhost` (P-256, valid until 2126) and its key, DER in base64.
+    const CERT: &str = "MIIBlTCCATugAwIBAgIUdhE4GeyAsRHKjqXtJCC5NZNMc18wCgYIKoZIzj0EAwIwFDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTIwNzIyMzkwNFoYDzIxMjYxMTEzMjIzOTA0WjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAASONdu7gK0QXW95r7pVF8YlyzLJ04z+4uBo+aVzhTTeZe/gdC6dXVXOVUwTyrCQf4tXOrlS16f7NsgPYHkbRaHco2kwZzAdBgNVHQ4EFgQU8M+QrZ5JSU+zFzOhPHcX69+JWVgwHwYDVR0jBBgwFoAU8M+QrZ5JSU+zFzOhPHcX69+JWVgwDwYDVR0TAQH/BAUwAwEB/zAUBgNVHREEDTALgglsb2NhbGhvc3QwCgYIKoZIzj0EAwIDSAAwRQIhAJ2BMdMrSxo0KnVy/66btFRDZjpCo3Vo90FahFhf5VERAiBzc0X2JzbxyVFd9georTdw18kyOMdaYI4eXf/6S63BeQ==";
+    const KEY: &str = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgwq7jLn6S4qtvS/56SDBcXQYBNwvPPe6vbblYN6aFCaKhRANCAASONdu7gK0QXW95r7pVF8YlyzLJ04z+4uBo+aVzhTTeZe/gdC6dXVXOVUwTyrCQf4tXOrlS16f7NsgPYHkbRaHc";
+
+    /// Greets, answers EHLO and QUIT as an SMTP server does (enough for a session to open).
+    async fn converse(stream: impl AsyncRead + AsyncWrite) {
+        let (r, mut w) = tokio::io::split(stream);
+        let mut lines = BufReader::new(r).lines();
+        let _ = w.write_all(b"220 localhost ESMTP test\r\n").await;
+        while let Ok(Some(l)) = lines.next_line().await {
+            let reply: &[u8] = match l.get(..4) {
+                Some("EHLO") => b"250-localhost\r\n250 8BITMIME\r\n",
+                Some("QUIT") => b"221 bye\r\n",
+                _ => b"502 not here\r\n",
+            };
+            let _ = w.write_all(reply).await;
+            if l.starts_with("QUIT") {
+                break;
+            }
+        }
+    }
+
+    /// An SMTP server on loopback, on implicit TLS when `tls`; reports each client's port.
+    async fn server(tls: bool) -> (u16, tokio::sync::mpsc::Receiver<u16>) {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let cert = rustls::pki_types::CertificateDer::from(b64.decode(CERT).unwrap());
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(b64.decode(KEY).unwrap().into());
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert], key)
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (seen, peers) = tokio::sync::mpsc::channel(4);
+        tokio::spawn(async move {
+            while let Ok((tcp, peer)) = listener.accept().await {
+                let _ = seen.send(peer.port()).await;
+                if tls {
+                    if let Ok(stream) = acceptor.accept(tcp).await {
+                        tokio::spawn(converse(stream));
+                    }
+                } else {
+                    tokio::spawn(converse(tcp));
+                }
+            }
+        });
+        (port, peers)
+    }
+
+    /// TCP_NODELAY of this process's socket from local port `local` to `remote` on loopback.
+    fn nodelay(local: u16, remote: u16) -> Option<bool> {
+        let port_of = |f: unsafe extern "C" fn(libc::c_int, *mut libc::sockaddr, *mut libc::socklen_t) -> libc::c_int, fd| {
+            // SAFETY: a zeroed sockaddr_in is valid; the call writes at most `len` bytes into it.
+            let mut addr: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+            let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            let rc = unsafe { f(fd, (&raw mut addr).cast(), &mut len) };
+            (rc == 0 && i32::from(addr.sin_family) == libc::AF_INET).then(|| u16::from_be(addr.sin_port))
+        };
+        (0..4096).find(|&fd| port_of(libc::getsockname, fd) == Some(local) && port_of(libc::getpeername, fd) == Some(remote)).map(|fd| {
+            let mut on: libc::c_int = 0;
+            let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+            // SAFETY: `on` is a c_int and `len` its size, as TCP_NODELAY takes.
+            let rc = unsafe { libc::getsockopt(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, (&raw mut on).cast(), &mut len) };
+            rc == 0 && on != 0
+        })
+    }
+
+    fn transport(port: u16, security: Security) -> Transport {
+        let tls = (security == Security::Tls)
+            .then(|| TlsParameters::builder("localhost".into()).dangerous_accept_invalid_certs(true).build_rustls().unwrap());
+        Transport {
+            connect_to: "127.0.0.1".into(),
+            port,
+            security,
+            tls,
+            hello: ClientId::Domain("shop.kg".into()),
+            credentials: None,
+            timeout: Duration::from_secs(10),
+            from: mailbox("box@shop.kg").unwrap(),
+        }
+    }
+
+    #[tokio::test]
+    async fn implicit_tls_and_plain_sessions_open_with_tcp_nodelay() {
+        for security in [Security::Tls, Security::Plain] {
+            let (port, mut peers) = server(security == Security::Tls).await;
+            let session = transport(port, security).connect().await.unwrap_or_else(|o| panic!("{security:?}: {o:?}"));
+            assert!(session.usable());
+            let client = peers.recv().await.unwrap();
+            assert_eq!(nodelay(client, port), Some(true), "{security:?}");
+            session.quit().await;
+        }
+    }
 }

@@ -8,11 +8,14 @@
 //! are evaluated against the company's local date; feed-driven rules (telecom low balance,
 //! payment received) read the telecom event feed after the last id read (`MARKS`), advanced
 //! in the same transaction. Every send is an outbox job with its own log: in-app notifications
-//! are the bell's rows, e-mail goes through `mail::queue`, WhatsApp through the inbox's
-//! template send (the conversation log); a firing that cannot send says why in its log row.
+//! are the bell's rows, e-mail goes through `mail::queue` (only when e-mail is set up: nothing
+//! is queued that could only fail), WhatsApp through the inbox's template send (the
+//! conversation log) — to a client, or to staff who asked for it (`whatsapp`); a firing that
+//! cannot send says why in its log row.
 
 pub mod shift;
 pub mod store;
+pub mod whatsapp;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -157,8 +160,9 @@ pub fn prefs(tx: &impl Read, c: CompanyId, user: UserId) -> Result<Prefs> {
     Ok(tx.get(PREFS, (c.0, user.0))?.unwrap_or_default())
 }
 
-/// Saves the actor's own preferences (unknown event codes are refused).
-pub fn save_prefs(tx: &mut WriteTx, actor: &Actor, muted: &[String], email: &[String]) -> Result<Prefs> {
+/// Saves the actor's own preferences: events muted in the bell, wanted by e-mail and by
+/// WhatsApp template (unknown event codes are refused).
+pub fn save_prefs(tx: &mut WriteTx, actor: &Actor, muted: &[String], email: &[String], whatsapp: &[String]) -> Result<Prefs> {
     let known = pref_events();
     let clean = |list: &[String]| -> Result<Vec<String>> {
         let mut out: Vec<String> = Vec::new();
@@ -174,7 +178,9 @@ pub fn save_prefs(tx: &mut WriteTx, actor: &Actor, muted: &[String], email: &[St
         Ok(out)
     };
     let p = Prefs { muted: clean(muted)?, email: clean(email)? };
+    let wa = clean(whatsapp)?;
     tx.insert(PREFS, (actor.company.0, actor.user.0), &p)?;
+    whatsapp::put_wanted(tx, actor.company, actor.user, wa)?;
     Ok(p)
 }
 
@@ -484,7 +490,8 @@ fn act(tx: &mut WriteTx, config: &Config, c: CompanyId, rule: &Rule, s: &Subject
             };
             let users = notify::users_with(tx, c, perm)?;
             let can_mail = super::mail::configured(tx, config, c)?;
-            tell(tx, c, &users, rule.trigger.code(), &format!("Dukan: {}", rule.name), &s.text, &s.link, can_mail, now, live)
+            let note = Note { event: rule.trigger.code(), subject: &format!("Dukan: {}", rule.name), text: &s.text, link: &s.link };
+            tell(tx, c, &users, &note, can_mail, now, live)
         }
         Action::Email => {
             if !super::mail::configured(tx, config, c)? {
@@ -505,38 +512,64 @@ fn act(tx: &mut WriteTx, config: &Config, c: CompanyId, rule: &Rule, s: &Subject
     }
 }
 
-/// Tells each of `users` of `event`: in the bell unless they muted it, by e-mail (subject
-/// `subject`) when they asked for it and `can_mail`. Returns the log's outcome text.
-#[allow(clippy::too_many_arguments)]
-fn tell(
-    tx: &mut WriteTx,
-    c: CompanyId,
-    users: &[UserId],
-    event: &str,
-    subject: &str,
-    text: &str,
-    link: &str,
-    can_mail: bool,
-    now: Ts,
-    live: &mut Vec<Live>,
-) -> Result<String> {
-    let (mut shown, mut mailed) = (0, 0);
-    let kind = format!("rule:{event}");
+/// What one notification says, on every channel.
+struct Note<'a> {
+    /// The event code preferences name.
+    event: &'a str,
+    /// The e-mail's subject (and a staff template's second variable).
+    subject: &'a str,
+    text: &'a str,
+    link: &'a str,
+}
+
+/// Tells each of `users`: in the bell unless they muted the event, by e-mail when they asked
+/// for it and `can_mail`, by the company's staff WhatsApp template when they asked for it.
+/// Returns the log's outcome text, with why a wanted channel was not used.
+fn tell(tx: &mut WriteTx, c: CompanyId, users: &[UserId], note: &Note, can_mail: bool, now: Ts, live: &mut Vec<Live>) -> Result<String> {
+    let (mut shown, mut mailed, mut unmailed, mut wa_wanted, mut wa_sent) = (0, 0, 0, 0, 0);
+    let mut wa_failed: Vec<String> = Vec::new();
+    let kind = format!("rule:{}", note.event);
+    let people = crate::tenancy::store::users(tx, c)?;
     for &u in users {
+        let Some(person) = people.iter().find(|x| x.id == u) else { continue };
         let p = prefs(tx, c, u)?;
-        if !p.muted.iter().any(|e| e == event) {
-            live.extend(notify::notify(tx, c, Target::User(u), &kind, text, link, now)?);
+        if !p.muted.iter().any(|e| e == note.event) {
+            live.extend(notify::notify(tx, c, Target::User(u), &kind, note.text, note.link, now)?);
             shown += 1;
         }
-        if can_mail && p.email.iter().any(|e| e == event) {
-            let to = crate::tenancy::store::users(tx, c)?.into_iter().find(|x| x.id == u).map(|x| x.email).unwrap_or_default();
-            if super::mail::valid_address(&to) {
-                super::mail::queue(tx, c, &to, subject, text, &format!("notify:{event}"), now)?;
+        if p.email.iter().any(|e| e == note.event) {
+            if !can_mail {
+                unmailed += 1;
+            } else if super::mail::valid_address(&person.email) {
+                super::mail::queue(tx, c, &person.email, note.subject, note.text, &format!("notify:{}", note.event), now)?;
                 mailed += 1;
             }
         }
+        if whatsapp::wanted(tx, c, u)?.iter().any(|e| e == note.event) {
+            wa_wanted += 1;
+            match whatsapp::send(tx, c, person, note.subject, note.text, note.link, now, live)? {
+                Ok(_) => wa_sent += 1,
+                Err(why) => {
+                    tracing::info!(company = c.0, user = u.0, event = note.event, "staff WhatsApp not sent: {why}");
+                    if !wa_failed.contains(&why) {
+                        wa_failed.push(why);
+                    }
+                }
+            }
+        }
     }
-    Ok(format!("in-app: {shown}, e-mail: {mailed}"))
+    let mut out = format!("in-app: {shown}, e-mail: {mailed}");
+    if wa_wanted > 0 {
+        out.push_str(&format!(", WhatsApp: {wa_sent}"));
+    }
+    if unmailed > 0 {
+        tracing::info!(company = c.0, event = note.event, users = unmailed, "notification e-mail not queued: e-mail is not set up");
+        out.push_str(&format!("; e-mail is not set up ({unmailed} wanted it)"));
+    }
+    if !wa_failed.is_empty() {
+        out.push_str(&format!("; WhatsApp not sent: {}", wa_failed.join(", ")));
+    }
+    Ok(out)
 }
 
 /// The template to the client's newest conversation (WhatsApp allows templates at any time).

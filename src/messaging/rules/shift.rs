@@ -1,8 +1,9 @@
 //! The built-in "shift closed short" rule (issue 16): when a cash shift closes with less cash
 //! counted than expected, by at least the company's threshold (default: any shortage), every
 //! active owner and admin is told — in the bell unless they muted `shift_short`, by e-mail
-//! when they asked for it — in the close's own transaction (`pos::ShiftClosed`, wired in
-//! `wiring`). Each firing is logged in the rules' log under rule id 0 (`SHIFT_RULE`), one row
+//! when they asked for it and e-mail is set up (`mail::configured_stored`), by the staff
+//! WhatsApp template when they asked for it — in the close's own transaction
+//! (`pos::ShiftClosed`, wired in `wiring`). Each firing is logged in the rules' log under rule id 0 (`SHIFT_RULE`), one row
 //! per shift, so the rules page shows what was sent.
 
 use rust_decimal::Decimal;
@@ -96,7 +97,13 @@ pub fn shift_closed(tx: &mut WriteTx, actor: &Actor, now: Ts, shift: &Shift) -> 
         users.iter().filter(|u| u.active && matches!(u.role, SystemRole::Owner | SystemRole::Admin)).map(|u| u.id).collect();
     let mut live = Vec::new();
     let subject = format!("Dukan: недостача в смене {}", shift.number);
-    let told = super::tell(tx, c, &to, EVENT, &subject, &text, &format!("/shifts/{}", shift.id), true, now, &mut live)?;
+    // The hook has no configuration: whether e-mail goes anywhere is read from the data file
+    // (the company's own server, or the box-wide one as noted at start). Without it nothing is
+    // queued that could only fail later; the log says why.
+    let can_mail = crate::messaging::mail::configured_stored(tx, c)?;
+    let link = format!("/shifts/{}", shift.id);
+    let note = super::Note { event: EVENT, subject: &subject, text: &text, link: &link };
+    let told = super::tell(tx, c, &to, &note, can_mail, now, &mut live)?;
     let day = super::day_key(&now.date_local(&crate::tenancy::timezone(tx, c)?));
     tx.insert(FIRED, (c.0, SHIFT_RULE.0, day, shift.id.0), &Fired { at: now, text, outcome: told })?;
     Ok(live)
