@@ -14,7 +14,7 @@ use super::columns::{Column, Header};
 use super::model::{Import, ImportRow, Kind, PreviewCounts, RowError, State};
 use super::store::{IMPORTS, KINDS, ROWS};
 use super::telecom::{LIKELY_DUPLICATE, blocks};
-use super::{MAX_ROWS, export, file_error, read};
+use super::{MAX_ROWS, file_error, read, row_cells};
 use crate::audit;
 use crate::clients::store::{CLIENT_CONTACTS, CLIENTS, contact_hash};
 use crate::clients::{self, ClientDraft};
@@ -135,31 +135,14 @@ pub fn preview(tx: &mut WriteTx, actor: &Actor, now: Ts, file_name: &str, sheet:
     let (mut new, mut errors, mut index) = (0u32, 0u32, 0u64);
     let mut seen: HashMap<u64, u32> = HashMap::new();
     for (i, raw) in sheet.rows.iter().enumerate().skip(1) {
-        let cells: Vec<(Column, String)> = header
-            .columns
-            .iter()
-            .map(|(pos, c)| (*c, raw.get(*pos).map(|v| export::unquote_formula(v.trim()).to_string()).unwrap_or_default()))
-            .collect();
-        if cells.iter().all(|(_, v)| v.is_empty()) {
+        let Some(cells) = row_cells(&header, raw) else {
             continue;
-        }
+        };
         let line = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let mut row = ImportRow { line, cells, target: None, errors: Vec::new(), applied: None };
         let (found, marks) = check_row(tx, company, country, &row, &header.names)?;
         row.errors = found;
-        for (column, hash) in marks {
-            match seen.get(&hash) {
-                Some(first) => row.errors.push(RowError {
-                    column: header.name_of(column),
-                    code: LIKELY_DUPLICATE.into(),
-                    ru: format!("Как в строке {first}"),
-                    en: format!("Same as row {first}"),
-                }),
-                None => {
-                    seen.insert(hash, line);
-                }
-            }
-        }
+        note_repeats(&mut seen, marks, line, &header, &mut row.errors);
         if row.errors.iter().any(blocks) {
             errors += 1;
         } else {
@@ -218,4 +201,29 @@ pub fn apply_chunk(tx: &mut WriteTx, actor: &Actor, now: Ts, id: ImportId, chunk
     }
     tx.insert(IMPORTS, (c, id.0), &import)?;
     Ok(import)
+}
+
+/// Marks a row whose phone, e-mail or other duplicate mark an earlier row of the same file
+/// already had (`likely_duplicate`, a warning naming that row); remembers the first row of each
+/// mark. Shared by the clients and contacts previews.
+pub(super) fn note_repeats(
+    seen: &mut HashMap<u64, u32>,
+    marks: impl IntoIterator<Item = (Column, u64)>,
+    line: u32,
+    header: &Header,
+    errors: &mut Vec<RowError>,
+) {
+    for (column, mark) in marks {
+        match seen.get(&mark) {
+            Some(first) => errors.push(RowError {
+                column: header.name_of(column),
+                code: LIKELY_DUPLICATE.into(),
+                ru: format!("Как в строке {first}"),
+                en: format!("Same as row {first}"),
+            }),
+            None => {
+                seen.insert(mark, line);
+            }
+        }
+    }
 }

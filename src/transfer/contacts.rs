@@ -17,7 +17,7 @@ use super::columns::{Column, Header};
 use super::model::{Import, ImportRow, Kind, PreviewCounts, RowError, State};
 use super::store::{IMPORTS, KINDS, ROWS};
 use super::telecom::{LIKELY_DUPLICATE, blocks};
-use super::{MAX_ROWS, export, file_error, read};
+use super::{MAX_ROWS, file_error, read, row_cells};
 use crate::audit;
 use crate::clients::store::{CLIENT_CONTACTS, CLIENTS, contact_hash};
 use crate::clock::Ts;
@@ -243,31 +243,14 @@ pub fn preview(tx: &mut WriteTx, actor: &Actor, now: Ts, file_name: &str, sheet:
     let (mut new, mut errors, mut index) = (0u32, 0u32, 0u64);
     let mut seen: HashMap<u64, u32> = HashMap::new();
     for (i, raw) in sheet.rows.iter().enumerate().skip(1) {
-        let cells: Vec<(Column, String)> = header
-            .columns
-            .iter()
-            .map(|(pos, c)| (*c, raw.get(*pos).map(|v| export::unquote_formula(v.trim()).to_string()).unwrap_or_default()))
-            .collect();
-        if cells.iter().all(|(_, v)| v.is_empty()) {
+        let Some(cells) = row_cells(&header, raw) else {
             continue;
-        }
+        };
         let line = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let mut row = ImportRow { line, cells, target: None, errors: Vec::new(), applied: None };
         let (found, _, marks) = checker.check(tx, &row, &header.names)?;
         row.errors = found;
-        for (column, mark) in marks {
-            match seen.get(&mark) {
-                Some(first) => row.errors.push(RowError {
-                    column: header.name_of(column),
-                    code: LIKELY_DUPLICATE.into(),
-                    ru: format!("Как в строке {first}"),
-                    en: format!("Same as row {first}"),
-                }),
-                None => {
-                    seen.insert(mark, line);
-                }
-            }
-        }
+        super::clients::note_repeats(&mut seen, marks, line, &header, &mut row.errors);
         if row.errors.iter().any(blocks) {
             errors += 1;
         } else {

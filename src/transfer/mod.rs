@@ -43,6 +43,18 @@ use columns::{Column, Header};
 use model::{Import, ImportRow, Kind, PreviewCounts, RowError, State};
 use store::{IMPORTS, ROWS};
 
+/// A data row's cells in the header's columns, trimmed, with spreadsheet formulas disarmed;
+/// `None` when every cell is empty (such a row is skipped, not counted). Every import kind's
+/// preview reads its rows through this.
+pub(crate) fn row_cells(header: &Header, raw: &[String]) -> Option<Vec<(Column, String)>> {
+    let cells: Vec<(Column, String)> = header
+        .columns
+        .iter()
+        .map(|(pos, c)| (*c, raw.get(*pos).map(|v| export::unquote_formula(v.trim()).to_string()).unwrap_or_default()))
+        .collect();
+    (!cells.iter().all(|(_, v)| v.is_empty())).then_some(cells)
+}
+
 /// Rows applied per write transaction.
 pub const CHUNK: u32 = 500;
 /// Data rows accepted in one file.
@@ -270,14 +282,9 @@ pub fn preview(tx: &mut WriteTx, actor: &Actor, now: Ts, file_name: &str, sheet:
     let mut seen_plus: HashMap<String, u32> = HashMap::new();
     let mut seen_targets: HashMap<ProductId, u32> = HashMap::new();
     for (i, raw) in sheet.rows.iter().enumerate().skip(1) {
-        let cells: Vec<(Column, String)> = header
-            .columns
-            .iter()
-            .map(|(pos, c)| (*c, raw.get(*pos).map(|v| export::unquote_formula(v.trim()).to_string()).unwrap_or_default()))
-            .collect();
-        if cells.iter().all(|(_, v)| v.is_empty()) {
+        let Some(cells) = row_cells(&header, raw) else {
             continue;
-        }
+        };
         let line = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let mut row = ImportRow { line, cells, target: None, errors: Vec::new(), applied: None };
         row.target = lookup.target(tx, company, &row)?;

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use super::columns::{Column, Header};
 use super::model::{Import, ImportRow, Kind, PreviewCounts, RowError, State};
 use super::store::{IMPORTS, KINDS, ROWS};
-use super::{MAX_ROWS, export, file_error, read};
+use super::{MAX_ROWS, file_error, read, row_cells};
 use crate::audit;
 use crate::clock::Ts;
 use crate::error::{Error, FieldError, Result};
@@ -238,14 +238,9 @@ pub fn preview(tx: &mut WriteTx, actor: &Actor, now: Ts, kind: Kind, file_name: 
     let (mut new, mut errors, mut index) = (0u32, 0u32, 0u64);
     let mut seen: HashMap<(u64, u128), u32> = HashMap::new();
     for (i, raw) in sheet.rows.iter().enumerate().skip(1) {
-        let cells: Vec<(Column, String)> = header
-            .columns
-            .iter()
-            .map(|(pos, c)| (*c, raw.get(*pos).map(|v| export::unquote_formula(v.trim()).to_string()).unwrap_or_default()))
-            .collect();
-        if cells.iter().all(|(_, v)| v.is_empty()) {
+        let Some(cells) = row_cells(&header, raw) else {
             continue;
-        }
+        };
         let line = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let mut row = ImportRow { line, cells, target: None, errors: Vec::new(), applied: None };
         let checked = check_row(tx, actor, &ctx, now, kind, &row, &header.names)?;
